@@ -1,0 +1,133 @@
+/**
+ * One subclass per failure the design names. Codes are stable: clients switch on them, the
+ * docs table is generated from {@link ERROR_CLASSES}, and a test keeps both in step.
+ */
+import { ParleyError } from './parley-error.js'
+
+type Issue = { path: string; message: string }
+
+/** A frame failed its schema: wrong types, missing or extra fields, forbidden keys. */
+export class InvalidFrameError extends ParleyError<{ event?: string; issues?: Issue[] }> {
+  static override readonly code: string = 'invalid_frame'
+  static override readonly defaultMessage: string = 'frame failed validation'
+}
+/** A field or the whole frame exceeds its size limit. A kind of {@link InvalidFrameError}. */
+export class PayloadTooLargeError extends InvalidFrameError {
+  static override readonly code: string = 'payload_too_large'
+  static override readonly defaultMessage: string = 'payload exceeds its size limit'
+}
+/** Client and server share no protocol version. */
+export class UnsupportedVersionError extends ParleyError<{ offered?: number[]; supported?: number[] }> {
+  static override readonly code: string = 'unsupported_version'
+  static override readonly defaultMessage: string = 'unsupported protocol version'
+}
+/** Authentication failed or the device has not said hello / registered yet. */
+export class UnauthorizedError extends ParleyError {
+  static override readonly code: string = 'unauthorized'
+  static override readonly defaultMessage: string = 'not authenticated'
+}
+/** The caller may not do this: acting as another device, or outside its conversations. */
+export class ForbiddenError extends ParleyError {
+  static override readonly code: string = 'forbidden'
+  static override readonly defaultMessage: string = 'not allowed'
+}
+/** A named conversation, message, user, device or report does not exist. */
+export class NotFoundError extends ParleyError<{ resource?: string; id?: string }> {
+  static override readonly code: string = 'not_found'
+  static override readonly defaultMessage: string = 'not found'
+}
+/** Too many requests; retry after `details.retryAfterMs`. */
+export class RateLimitedError extends ParleyError<{ scope?: string; retryAfterMs?: number }> {
+  static override readonly code: string = 'rate_limited'
+  static override readonly defaultMessage: string = 'rate limit exceeded'
+}
+/** A moderation plugin blocked the message. Same code, plugin and reason in every mode. */
+export class MessageBlockedError extends ParleyError<{ plugin: string; reason: string }> {
+  static override readonly code: string = 'message_blocked'
+  static override readonly defaultMessage: string = 'message blocked by moderation'
+}
+/** A moderation plugin threw or timed out (reported through `onError`). */
+export class PluginFailedError extends ParleyError<{ plugin: string; hook: string }> {
+  static override readonly code: string = 'plugin_failed'
+  static override readonly defaultMessage: string = 'moderation plugin failed'
+}
+/** The server's manifest requires moderation plugins this client does not run. */
+export class MissingPluginError extends ParleyError<{ plugins: string[] }> {
+  static override readonly code: string = 'missing_plugin'
+  static override readonly defaultMessage: string = 'required moderation plugin missing'
+}
+/** A server-side (readable) frame for an E2EE conversation: refused by server and client. */
+export class DowngradeRejectedError extends ParleyError<{ conversationId?: string }> {
+  static override readonly code: string = 'downgrade_rejected'
+  static override readonly defaultMessage: string = 'refused to downgrade an end-to-end encrypted conversation'
+}
+/** The server's policy does not allow this (e.g. upgrading under `server-side`). */
+export class PolicyViolationError extends ParleyError<{ policy?: string }> {
+  static override readonly code: string = 'policy_violation'
+  static override readonly defaultMessage: string = 'not allowed by the server policy'
+}
+/** A signature (mode change, device list, prekey) is missing or does not verify. */
+export class InvalidSignatureError extends ParleyError<{ what?: string }> {
+  static override readonly code: string = 'invalid_signature'
+  static override readonly defaultMessage: string = 'signature does not verify'
+}
+/** A signed device list is malformed, unsigned by the pinned key, or rolled back. */
+export class InvalidDeviceListError extends ParleyError<{ userId?: string }> {
+  static override readonly code: string = 'invalid_device_list'
+  static override readonly defaultMessage: string = 'device list rejected'
+}
+/** A peer's identity key changed; sending is blocked until the user accepts it. */
+export class IdentityChangedError extends ParleyError<{ userId?: string }> {
+  static override readonly code: string = 'identity_changed'
+  static override readonly defaultMessage: string = 'peer identity key changed'
+}
+/** No session exists for the sender device (decrypt failure). */
+export class MissingSessionError extends ParleyError<{ deviceId?: string }> {
+  static override readonly code: string = 'missing_session'
+  static override readonly defaultMessage: string = 'no session for this device'
+}
+/** Authentication tag mismatch: corrupted, forged, or wrong key (decrypt failure). */
+export class BadMacError extends ParleyError {
+  static override readonly code: string = 'bad_mac'
+  static override readonly defaultMessage: string = 'message authentication failed'
+}
+/** The message is further ahead in its chain than the ratchet's skip limit. */
+export class TooFarAheadError extends ParleyError<{ jump?: number; limit?: number }> {
+  static override readonly code: string = 'too_far_ahead'
+  static override readonly defaultMessage: string = 'message too far ahead in its chain'
+}
+/** This message was already decrypted (or its key was evicted). */
+export class DuplicateMessageError extends ParleyError {
+  static override readonly code: string = 'duplicate'
+  static override readonly defaultMessage: string = 'message already received'
+}
+/** The decrypted message does not match its franking commitment. */
+export class BadFrankingError extends ParleyError {
+  static override readonly code: string = 'bad_franking'
+  static override readonly defaultMessage: string = 'franking commitment mismatch'
+}
+/** A one-time prekey was used twice or an initial message was replayed. */
+export class ReplayedMessageError extends ParleyError<{ preKeyId?: number }> {
+  static override readonly code: string = 'replayed'
+  static override readonly defaultMessage: string = 'one-time prekey reused or initial message replayed'
+}
+/** The store failed; nothing was written (transactions roll back). */
+export class StoreError extends ParleyError {
+  static override readonly code: string = 'store_failure'
+  static override readonly defaultMessage: string = 'storage failure'
+}
+/** An operation did not complete in time (ack, plugin hook, connection). */
+export class TimeoutError extends ParleyError<{ operation?: string; ms?: number }> {
+  static override readonly code: string = 'timeout'
+  static override readonly defaultMessage: string = 'operation timed out'
+}
+/** Not connected to the server (the message stays queued). */
+export class ConnectionError extends ParleyError {
+  static override readonly code: string = 'disconnected'
+  static override readonly defaultMessage: string = 'not connected'
+}
+/** An unexpected server failure; details are logged server-side, never sent. */
+export class InternalError extends ParleyError {
+  static override readonly code: string = 'internal'
+  static override readonly defaultMessage: string = 'internal error'
+}

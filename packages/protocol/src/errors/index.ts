@@ -1,0 +1,71 @@
+/**
+ * Error registry: wire form ↔ class. `errorFromWire` rebuilds the exact class a peer threw.
+ */
+import { ParleyError, type WireError } from './parley-error.js'
+import * as classes from './classes.js'
+
+export { ParleyError, type WireError } from './parley-error.js'
+export * from './classes.js'
+
+/** Every error class, base first, with its code and when it is raised (for docs and tests). */
+export const ERROR_CLASSES = [
+  { cls: ParleyError, description: 'Base class; an unknown code from a newer peer.', solve: 'Upgrade the older side.' },
+  { cls: classes.InvalidFrameError, description: 'A frame failed its schema (types, missing/extra fields, forbidden keys).', solve: 'Send frames built with the @parley/protocol types; see details.issues.' },
+  { cls: classes.PayloadTooLargeError, description: 'A field or frame exceeds its limit (an InvalidFrameError).', solve: 'Respect the limits in the manifest.' },
+  { cls: classes.UnsupportedVersionError, description: 'No common protocol version.', solve: 'Upgrade client or server.' },
+  { cls: classes.UnauthorizedError, description: 'Authentication failed, or hello/register not done.', solve: 'Check the token; call hello first.' },
+  { cls: classes.ForbiddenError, description: 'Acting as another device, or in a conversation the user is not in.', solve: 'Use your own device id; open the conversation first.' },
+  { cls: classes.NotFoundError, description: 'Unknown conversation, message, user, device or report.', solve: 'Check the id.' },
+  { cls: classes.RateLimitedError, description: 'Per-connection, per-user or plugin rate limit hit.', solve: 'Retry after details.retryAfterMs.' },
+  { cls: classes.MessageBlockedError, description: 'A moderation plugin blocked the message (same in every mode).', solve: 'Show details.reason to the sender.' },
+  { cls: classes.PluginFailedError, description: 'A moderation hook threw or timed out.', solve: 'Fix the plugin; the hook failed closed or open as configured.' },
+  { cls: classes.MissingPluginError, description: 'The manifest requires plugins this client lacks for E2EE content.', solve: 'Install the named plugins in the client.' },
+  { cls: classes.DowngradeRejectedError, description: 'A readable (server-side) frame for an E2EE conversation.', solve: 'Never: E2EE is one-way. Investigate the server.' },
+  { cls: classes.PolicyViolationError, description: 'The server policy forbids the action.', solve: 'Check the manifest policy.' },
+  { cls: classes.InvalidSignatureError, description: 'A mode change, device list or prekey signature failed.', solve: 'Sign with the device or user identity key.' },
+  { cls: classes.InvalidDeviceListError, description: 'A device list is unsigned by the pinned key, rolled back or malformed.', solve: 'Publish a newer list signed by the user identity key.' },
+  { cls: classes.IdentityChangedError, description: "A peer's identity key changed.", solve: 'Compare safety numbers, then acceptIdentity().' },
+  { cls: classes.MissingSessionError, description: 'No session for the sender device.', solve: 'Automatic bounded session reset.' },
+  { cls: classes.BadMacError, description: 'Authentication tag mismatch.', solve: 'Automatic bounded session reset; the message is shown as undecryptable.' },
+  { cls: classes.TooFarAheadError, description: 'Message beyond the 25,000-message skip limit.', solve: 'Automatic bounded session reset.' },
+  { cls: classes.DuplicateMessageError, description: 'Message already decrypted.', solve: 'None: deduplicated.' },
+  { cls: classes.BadFrankingError, description: 'Decrypted content does not match its franking commitment.', solve: 'Treated as a decrypt failure; reported to the user.' },
+  { cls: classes.ReplayedMessageError, description: 'One-time prekey reused or initial message replayed.', solve: 'None: the replay is dropped.' },
+  { cls: classes.StoreError, description: 'Storage failed; the transaction rolled back.', solve: 'Retry; check the database.' },
+  { cls: classes.TimeoutError, description: 'An ack, hook or connection timed out.', solve: 'Retry; queued messages resend automatically.' },
+  { cls: classes.ConnectionError, description: 'Not connected.', solve: 'Messages stay queued until reconnect.' },
+  { cls: classes.InternalError, description: 'Unexpected server failure (details only in server logs).', solve: 'Check the server logs.' },
+] as const
+
+const BY_CODE = new Map<string, new (message?: string, details?: never) => ParleyError>(
+  ERROR_CLASSES.map(({ cls }) => [(cls as unknown as { code: string }).code, cls as never]),
+)
+
+/** Every stable error code. */
+export const ERROR_CODES: readonly string[] = [...BY_CODE.keys()]
+
+/**
+ * Rebuilds the class a peer raised from its wire form. Unknown codes become a plain
+ * {@link ParleyError} that keeps the code, so newer peers never crash older ones.
+ * @throws {TypeError} when `wire` is not an object with string `code` and `message`.
+ */
+export function errorFromWire(wire: WireError): ParleyError {
+  if (wire === null || typeof wire !== 'object' || typeof wire.code !== 'string' || typeof wire.message !== 'string') {
+    throw new TypeError('"wire" expected { code: string, message: string, details?: object }')
+  }
+  const details = wire.details && typeof wire.details === 'object' ? { ...wire.details } : {}
+  const Cls = BY_CODE.get(wire.code)
+  if (Cls) return new Cls(wire.message, details as never)
+  const err = new ParleyError(wire.message, details)
+  ;(err as { code: string }).code = wire.code
+  return err
+}
+
+/**
+ * The wire form of any thrown value. Non-Parley errors become `internal` with a generic
+ * message, so stack traces and secrets never leave the process.
+ */
+export function errorToWire(error: unknown): WireError {
+  if (ParleyError.isInstance(error)) return error.toWire()
+  return new classes.InternalError().toWire()
+}

@@ -1,0 +1,69 @@
+/**
+ * Building blocks shared by every frame schema. All objects are strict (extra keys, and so
+ * `__proto__`/`constructor` keys, are refused); every string and array has a maximum.
+ */
+import * as v from 'valibot'
+import { BASE64_PATTERN } from '../base64.js'
+import {
+  base64Length, FRANKING_BYTES, MAX_ID_LENGTH, MAX_USER_ID_LENGTH, PUBLIC_KEY_BYTES, SIGNATURE_BYTES,
+  MAX_PREKEY_ID,
+} from '../limits.js'
+import { ENCRYPTION_MODES, POLICIES } from '../policy.js'
+
+/** Message used by size checks, so validation can tell "too large" from "malformed". */
+export const TOO_LARGE = 'too_large'
+
+/** Server-assigned or client-chosen id: conversation, message, device, report. */
+export const IdSchema = v.pipe(
+  v.string(),
+  v.maxLength(MAX_ID_LENGTH, TOO_LARGE),
+  v.regex(/^[A-Za-z0-9_.:-]+$/, 'expected 1+ characters of A-Z a-z 0-9 _ . : -'),
+)
+/** Integrator-chosen user id (printable ASCII, no spaces). */
+export const UserIdSchema = v.pipe(
+  v.string(),
+  v.maxLength(MAX_USER_ID_LENGTH, TOO_LARGE),
+  v.regex(/^[\x21-\x7e]+$/, 'expected 1+ printable ASCII characters without spaces'),
+)
+/** Milliseconds since the epoch. */
+export const TimestampSchema = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))
+/** Conversation sequence number or inbox cursor. */
+export const SeqSchema = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))
+/** Numeric prekey id (u32). */
+export const PreKeyIdSchema = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_PREKEY_ID))
+
+/** Base64 text that decodes to exactly `bytes` bytes. */
+export function base64Exact(bytes: number) {
+  const len = base64Length(bytes)
+  return v.pipe(
+    v.string(),
+    v.maxLength(len, TOO_LARGE),
+    v.length(len, `expected base64 of ${bytes} bytes`),
+    v.regex(BASE64_PATTERN, 'expected base64'),
+  )
+}
+/** Base64 text that decodes to at most `maxBytes` bytes. */
+export function base64Max(maxBytes: number) {
+  return v.pipe(v.string(), v.maxLength(base64Length(maxBytes), TOO_LARGE), v.regex(BASE64_PATTERN, 'expected base64'))
+}
+/** Bounded string. */
+export function text(max: number, min = 0) {
+  return v.pipe(v.string(), v.maxLength(max, TOO_LARGE), v.minLength(min, `expected at least ${min} characters`))
+}
+/** Bounded array. */
+export function list<T extends v.GenericSchema>(item: T, max: number, min = 0) {
+  return v.pipe(v.array(item), v.maxLength(max, TOO_LARGE), v.minLength(min, `expected at least ${min} items`))
+}
+
+export const PublicKeySchema = base64Exact(PUBLIC_KEY_BYTES)
+export const SignatureSchema = base64Exact(SIGNATURE_BYTES)
+export const FrankingTagSchema = base64Exact(FRANKING_BYTES)
+export const PolicySchema = v.picklist(POLICIES)
+export const EncryptionModeSchema = v.picklist(ENCRYPTION_MODES)
+
+/** A device address: which user, which of their devices. */
+export const DeviceAddressSchema = v.strictObject({ userId: UserIdSchema, deviceId: IdSchema })
+export type DeviceAddress = v.InferOutput<typeof DeviceAddressSchema>
+
+/** An empty request body. */
+export const EmptySchema = v.strictObject({})

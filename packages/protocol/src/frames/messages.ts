@@ -1,0 +1,156 @@
+/**
+ * Message frames: send (server-side or e2ee), the delivery a device receives, receipts,
+ * typing, history, inbox sync and delete-for-everyone.
+ */
+import * as v from 'valibot'
+import {
+  FRANKING_BYTES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME_LENGTH, MAX_ATTACHMENTS, MAX_CIPHERTEXT_BYTES,
+  MAX_ENVELOPES, MAX_HISTORY_LIMIT, MAX_MIME_LENGTH, MAX_RECEIPT_IDS, MAX_SYNC_LIMIT, MAX_TEXT_LENGTH,
+} from '../limits.js'
+import {
+  base64Exact, base64Max, DeviceAddressSchema, EncryptionModeSchema, FrankingTagSchema, IdSchema, list,
+  SeqSchema, text, TimestampSchema, UserIdSchema,
+} from './common.js'
+import { ModeChangeSchema } from './mode.js'
+
+/** Attachment metadata: what franking commits to (through `sha256` of the plaintext). */
+export const AttachmentMetaSchema = v.strictObject({
+  name: text(MAX_ATTACHMENT_NAME_LENGTH, 1),
+  mime: text(MAX_MIME_LENGTH, 1),
+  size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ATTACHMENT_BYTES)),
+  sha256: base64Exact(32),
+})
+export type AttachmentMeta = v.InferOutput<typeof AttachmentMetaSchema>
+
+/** A server-side attachment: metadata plus the bytes. */
+export const InlineAttachmentSchema = v.strictObject({
+  ...AttachmentMetaSchema.entries,
+  data: base64Max(MAX_ATTACHMENT_BYTES),
+})
+export type InlineAttachment = v.InferOutput<typeof InlineAttachmentSchema>
+
+/** A server-side message body. `nf` is the franking key (the opening of `tf`). */
+export const PlainBodySchema = v.strictObject({
+  text: text(MAX_TEXT_LENGTH),
+  attachments: list(InlineAttachmentSchema, MAX_ATTACHMENTS),
+  nf: base64Exact(FRANKING_BYTES),
+})
+export type PlainBody = v.InferOutput<typeof PlainBodySchema>
+
+/** One recipient device's ratchet ciphertext. `type: 'prekey'` carries a PQXDH initial message. */
+export const EnvelopeSchema = v.strictObject({
+  userId: UserIdSchema,
+  deviceId: IdSchema,
+  type: v.picklist(['prekey', 'message']),
+  ciphertext: base64Max(MAX_CIPHERTEXT_BYTES),
+})
+export type Envelope = v.InferOutput<typeof EnvelopeSchema>
+
+/** An attachment encrypted once under a random key carried inside every envelope. */
+export const EncryptedAttachmentSchema = v.strictObject({
+  id: IdSchema,
+  ciphertext: base64Max(MAX_ATTACHMENT_BYTES + 128),
+})
+export type EncryptedAttachment = v.InferOutput<typeof EncryptedAttachmentSchema>
+
+const SendBase = {
+  conversationId: IdSchema,
+  /** Client-chosen id: a resend with the same id is acked again, never stored twice. */
+  clientMessageId: IdSchema,
+  /** Franking commitment `tf = HMAC(nf, canonical(message))`. */
+  tf: FrankingTagSchema,
+}
+/** Send into a server-side conversation: the server reads, moderates and seals the body. */
+export const SendPlainSchema = v.strictObject({ ...SendBase, mode: v.literal('server-side'), body: PlainBodySchema })
+/** Send into an E2EE conversation: one envelope per recipient device (including the sender's others). */
+export const SendE2eeSchema = v.strictObject({
+  ...SendBase,
+  mode: v.literal('e2ee'),
+  envelopes: list(EnvelopeSchema, MAX_ENVELOPES, 1),
+  attachments: list(EncryptedAttachmentSchema, MAX_ATTACHMENTS),
+})
+export const MessageSendSchema = v.variant('mode', [SendPlainSchema, SendE2eeSchema])
+export type MessageSend = v.InferOutput<typeof MessageSendSchema>
+
+/** Franking data the server adds on accept: binding `rf` under server key `kid`. */
+export const FrankingSchema = v.strictObject({ tf: FrankingTagSchema, rf: FrankingTagSchema, kid: IdSchema })
+export type Franking = v.InferOutput<typeof FrankingSchema>
+
+/** Ack of `message.send`: the message is durable once this arrives. */
+export const SendResultSchema = v.strictObject({
+  messageId: IdSchema,
+  clientMessageId: IdSchema,
+  conversationId: IdSchema,
+  seq: SeqSchema,
+  ts: TimestampSchema,
+  franking: FrankingSchema,
+})
+export type SendResult = v.InferOutput<typeof SendResultSchema>
+
+/** What a device receives, live or on catch-up. `inboxId` is this device's durable cursor. */
+export const DeliverySchema = v.strictObject({
+  inboxId: SeqSchema,
+  kind: v.picklist(['message', 'mode_change']),
+  messageId: IdSchema,
+  clientMessageId: v.optional(IdSchema),
+  conversationId: IdSchema,
+  seq: SeqSchema,
+  ts: TimestampSchema,
+  sender: DeviceAddressSchema,
+  mode: EncryptionModeSchema,
+  body: v.optional(PlainBodySchema),
+  envelope: v.optional(v.strictObject({ type: v.picklist(['prekey', 'message']), ciphertext: base64Max(MAX_CIPHERTEXT_BYTES) })),
+  attachments: v.optional(list(EncryptedAttachmentSchema, MAX_ATTACHMENTS)),
+  franking: v.optional(FrankingSchema),
+  modeChange: v.optional(ModeChangeSchema),
+  deleted: v.optional(v.boolean()),
+})
+export type Delivery = v.InferOutput<typeof DeliverySchema>
+
+/** Advance this device's inbox cursor: everything up to `upTo` is durably received. */
+export const InboxAckSchema = v.strictObject({ upTo: SeqSchema })
+/** Ask for deliveries after a cursor (catch-up). */
+export const InboxSyncSchema = v.strictObject({
+  after: v.optional(SeqSchema),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_SYNC_LIMIT))),
+})
+export const InboxSyncResultSchema = v.strictObject({ deliveries: v.array(DeliverySchema), more: v.boolean() })
+export type InboxSyncResult = v.InferOutput<typeof InboxSyncResultSchema>
+
+/** Delivered / read receipt for messages of one conversation. */
+export const ReceiptSendSchema = v.strictObject({
+  conversationId: IdSchema,
+  messageIds: list(IdSchema, MAX_RECEIPT_IDS, 1),
+  status: v.picklist(['delivered', 'read']),
+})
+export type ReceiptSend = v.InferOutput<typeof ReceiptSendSchema>
+export const ReceiptEventSchema = v.strictObject({
+  ...ReceiptSendSchema.entries,
+  from: DeviceAddressSchema,
+  ts: TimestampSchema,
+})
+export type ReceiptEvent = v.InferOutput<typeof ReceiptEventSchema>
+
+/** Typing indicator; relayed live, never stored. */
+export const TypingSendSchema = v.strictObject({ conversationId: IdSchema, typing: v.boolean() })
+export const TypingEventSchema = v.strictObject({ conversationId: IdSchema, from: DeviceAddressSchema, typing: v.boolean() })
+export type TypingEvent = v.InferOutput<typeof TypingEventSchema>
+
+/** History page, newest first, before a sequence number. */
+export const HistoryFetchSchema = v.strictObject({
+  conversationId: IdSchema,
+  before: v.optional(SeqSchema),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_HISTORY_LIMIT))),
+})
+export type HistoryFetch = v.InferOutput<typeof HistoryFetchSchema>
+export const HistoryResultSchema = v.strictObject({
+  messages: v.array(DeliverySchema),
+  /** Pass as `before` for the next (older) page; absent at the start of history. */
+  nextBefore: v.optional(SeqSchema),
+})
+export type HistoryResult = v.InferOutput<typeof HistoryResultSchema>
+
+/** Delete-for-everyone: the server drops the body/ciphertext and tells every device. */
+export const MessageDeleteSchema = v.strictObject({ conversationId: IdSchema, messageId: IdSchema })
+export const MessageDeletedSchema = v.strictObject({ conversationId: IdSchema, messageId: IdSchema, by: DeviceAddressSchema, ts: TimestampSchema })
+export type MessageDeleted = v.InferOutput<typeof MessageDeletedSchema>

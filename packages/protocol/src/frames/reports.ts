@@ -1,0 +1,45 @@
+/**
+ * User reports: the last N messages the reporter saw, each with its franking opening. The
+ * server verifies each entry and the transcript, then calls `onReport(VerifiedReport)`.
+ */
+import * as v from 'valibot'
+import { FRANKING_BYTES, MAX_ATTACHMENTS, MAX_REASON_LENGTH, MAX_REPORT_ENTRIES, MAX_TEXT_LENGTH } from '../limits.js'
+import {
+  base64Exact, DeviceAddressSchema, FrankingTagSchema, IdSchema, list, SeqSchema, text, TimestampSchema,
+} from './common.js'
+import { AttachmentMetaSchema } from './messages.js'
+
+/** One reported message: what the reporter decrypted, plus the opening `nf` and the binding. */
+export const ReportEntrySchema = v.strictObject({
+  messageId: IdSchema,
+  conversationId: IdSchema,
+  seq: SeqSchema,
+  ts: TimestampSchema,
+  sender: DeviceAddressSchema,
+  text: text(MAX_TEXT_LENGTH),
+  attachments: list(AttachmentMetaSchema, MAX_ATTACHMENTS),
+  nf: base64Exact(FRANKING_BYTES),
+  tf: FrankingTagSchema,
+  rf: FrankingTagSchema,
+  kid: IdSchema,
+})
+export type ReportEntry = v.InferOutput<typeof ReportEntrySchema>
+
+/** Submit a report. `reportId` is client-chosen: the same report twice is one report. */
+export const ReportSubmitSchema = v.strictObject({
+  reportId: IdSchema,
+  conversationId: IdSchema,
+  reason: text(MAX_REASON_LENGTH, 1),
+  entries: list(ReportEntrySchema, MAX_REPORT_ENTRIES),
+})
+export type ReportSubmit = v.InferOutput<typeof ReportSubmitSchema>
+
+/** Ack of `report.submit`. */
+export const ReportResultSchema = v.strictObject({
+  reportId: IdSchema,
+  /** True when this id was already received; the first report stands. */
+  duplicate: v.boolean(),
+  verifiedEntries: SeqSchema,
+  totalEntries: SeqSchema,
+})
+export type ReportResult = v.InferOutput<typeof ReportResultSchema>

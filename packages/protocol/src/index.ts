@@ -1,0 +1,28 @@
+/**
+ * `@parley/protocol`: the Parley wire protocol. Typed socket.io event maps, a runtime schema
+ * for every frame, size limits, version negotiation, the encryption-mode state machine, the
+ * moderation contract and the typed error classes.
+ *
+ * @example
+ * import { parseClientFrame, MessageBlockedError } from '@parley/protocol'
+ * const frame = parseClientFrame('message.send', untrusted) // throws InvalidFrameError
+ *
+ * @packageDocumentation
+ */
+export * from './errors/index.js'
+export * from './version.js'
+export * from './limits.js'
+export * from './base64.js'
+export * from './policy.js'
+export * from './events.js'
+export * from './schemas.js'
+export * from './validate.js'
+export * from './manifest.js'
+export * from './moderation-contract.js'
+export * from './frames/common.js'
+export * from './frames/keys.js'
+export * from './frames/messages.js'
+export * from './frames/mode.js'
+export * from './frames/reports.js'
+export * from './frames/link.js'
+export * from './frames/session.js'

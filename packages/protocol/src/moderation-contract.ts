@@ -1,0 +1,131 @@
+/**
+ * The moderation plugin contract (docs/moderation.md). One object, installable on the server,
+ * the client, or both. Content hooks run wherever plaintext exists; metadata and report
+ * hooks always run on the server. The contract is versioned so hooks can grow safely.
+ */
+import type { EncryptionMode, Policy } from './policy.js'
+import type { AttachmentMeta } from './frames/messages.js'
+import type { DeviceAddress } from './frames/common.js'
+
+/** The contract version plugins declare. */
+export const MODERATION_SPEC_VERSION = 'v1' as const
+
+/** What a plugin decides. `block` and `flag` carry a human reason. */
+export type Verdict =
+  | { action: 'allow' }
+  | { action: 'block'; reason: string }
+  | { action: 'flag'; reason: string }
+
+/** A verdict with the plugin that produced it (what pipelines return). */
+export type AttributedVerdict = Verdict & { plugin: string }
+
+/** Plaintext message content as hooks see it (attachments by metadata and hash). */
+export interface PlainMessage {
+  conversationId: string
+  sender: DeviceAddress
+  text: string
+  attachments: AttachmentMeta[]
+}
+
+/** Message metadata the server always sees, in every mode. */
+export interface EnvelopeMeta {
+  conversationId: string
+  sender: DeviceAddress
+  mode: EncryptionMode
+  /** Recipient devices (e2ee) or member users (server-side). */
+  recipientCount: number
+  /** Total bytes of the frame's content (ciphertext or body). */
+  size: number
+  attachmentCount: number
+  ts: number
+}
+
+/** A token bucket shared across server nodes (backed by the store). */
+export interface TokenBucketStore {
+  /** Takes one token from `key`; false when empty. Atomic across nodes. */
+  take(key: string, capacity: number, refillPerSecond: number, now: number): Promise<boolean>
+}
+
+/** Context passed to every hook. */
+export interface HookContext {
+  /** Where this hook is running. */
+  where: 'server' | 'client'
+  /** Which hook is running. */
+  hook: 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope' | 'onReport'
+  policy: Policy
+  mode: EncryptionMode
+  /** Current time (ms), injected so hooks are testable. */
+  now: number
+  /** Aborted when the hook's timeout expires. */
+  signal: AbortSignal
+  /** Shared token buckets (server only). */
+  buckets?: TokenBucketStore
+}
+
+/** One entry of a verified report. Same shape in every mode. */
+export interface VerifiedReportEntry {
+  messageId: string
+  seq: number
+  ts: number
+  sender: DeviceAddress
+  text: string
+  attachments: AttachmentMeta[]
+  verified: boolean
+  /** Why verification failed; absent when verified. */
+  failure?:
+    | 'bad_opening'
+    | 'bad_binding'
+    | 'unknown_key'
+    | 'wrong_conversation'
+    | 'not_delivered_to_reporter'
+    | 'duplicate_entry'
+}
+
+/** A report after server verification: handed to `onReport` and stored. */
+export interface VerifiedReport {
+  reportId: string
+  conversationId: string
+  reporter: DeviceAddress
+  reason: string
+  receivedAt: number
+  entries: VerifiedReportEntry[]
+  transcript: {
+    /** Every entry verified, one conversation, strictly increasing seq, no gaps. */
+    verified: boolean
+    /** Entries are in strictly increasing seq order. */
+    ordered: boolean
+    /** Sequence numbers missing between the first and last entry (messages not in the report). */
+    gaps: number[]
+  }
+}
+
+/**
+ * A moderation plugin. Every hook is optional and may be async. A hook that throws or
+ * exceeds its timeout fails closed (blocks) by default, and the failure reaches `onError`.
+ */
+export interface ModerationPlugin {
+  /** Unique name; reported in verdicts and `MessageBlockedError.details.plugin`. */
+  name: string
+  /** Plugin version, matched against the manifest's required plugins. */
+  version: string
+  specificationVersion?: typeof MODERATION_SPEC_VERSION
+  /** Content hook for the sender's message: server (server-side) or sending client (e2ee). */
+  checkOutgoing?(msg: PlainMessage, ctx: HookContext): Verdict | Promise<Verdict>
+  /** Content hook for a received message: server (server-side) or receiving client (e2ee). */
+  checkIncoming?(msg: PlainMessage, ctx: HookContext): Verdict | Promise<Verdict>
+  /** Metadata hook: always on the server, every mode. */
+  checkEnvelope?(env: EnvelopeMeta, ctx: HookContext): Verdict | Promise<Verdict>
+  /** Verified user reports: always on the server, identical shape in every mode. */
+  onReport?(report: VerifiedReport, ctx: HookContext): void | Promise<void>
+}
+
+/** The payload `onFlag` receives, identical in every mode. */
+export interface FlagEvent {
+  plugin: string
+  reason: string
+  hook: 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope'
+  where: 'server' | 'client'
+  conversationId: string
+  sender: DeviceAddress
+  messageId?: string
+}

@@ -1,0 +1,87 @@
+/**
+ * The runtime schema of every frame, by event name, in both directions. The server validates
+ * `CLIENT_FRAME_SCHEMAS`; the client validates `SERVER_FRAME_SCHEMAS`. A type test pins the
+ * keys to the event maps.
+ */
+import * as v from 'valibot'
+import type { ClientEventName, ServerEventName } from './events.js'
+import { EmptySchema, text } from './frames/common.js'
+import * as K from './frames/keys.js'
+import * as M from './frames/messages.js'
+import * as C from './frames/mode.js'
+import * as R from './frames/reports.js'
+import * as L from './frames/link.js'
+import * as S from './frames/session.js'
+import { ERROR_CODES } from './errors/index.js'
+
+/** Inbound schemas on the server, one per client → server event. */
+export const CLIENT_FRAME_SCHEMAS = {
+  hello: S.HelloSchema,
+  'device.register': K.DeviceRegisterSchema,
+  'keys.publish': K.KeysPublishSchema,
+  'devicelist.publish': K.DeviceListPublishSchema,
+  'keys.fetch': K.KeysFetchSchema,
+  'conversation.open': C.ConversationOpenSchema,
+  'conversation.list': EmptySchema,
+  'mode.upgrade': C.ModeUpgradeSchema,
+  'message.send': M.MessageSendSchema,
+  'message.delete': M.MessageDeleteSchema,
+  'inbox.ack': M.InboxAckSchema,
+  'inbox.sync': M.InboxSyncSchema,
+  'receipt.send': M.ReceiptSendSchema,
+  'typing.send': M.TypingSendSchema,
+  'history.fetch': M.HistoryFetchSchema,
+  'report.submit': R.ReportSubmitSchema,
+  'link.request': L.LinkRequestSchema,
+  'link.lookup': L.LinkLookupSchema,
+  'link.complete': L.LinkCompleteSchema,
+} as const satisfies Record<ClientEventName, v.GenericSchema>
+
+/** The wire error schema (server → client `error` event and every failed ack). */
+export const WireErrorSchema = v.strictObject({
+  code: v.pipe(v.string(), v.maxLength(64)),
+  message: text(1_000),
+  details: v.optional(v.record(v.pipe(v.string(), v.maxLength(64)), v.unknown())),
+})
+
+/** Inbound schemas on the client, one per server → client event. */
+export const SERVER_FRAME_SCHEMAS = {
+  manifest: S.PolicyManifestSchema,
+  message: M.DeliverySchema,
+  receipt: M.ReceiptEventSchema,
+  typing: M.TypingEventSchema,
+  mode: C.ModeEventSchema,
+  notice: C.NoticeSchema,
+  conversation: C.ConversationInfoSchema,
+  'message.deleted': M.MessageDeletedSchema,
+  'keys.low': K.KeysLowSchema,
+  'devicelist.changed': K.DeviceListChangedSchema,
+  'link.payload': L.LinkPayloadSchema,
+  error: WireErrorSchema,
+} as const satisfies Record<ServerEventName, v.GenericSchema>
+
+/** Schemas of the ack data the client receives, per client → server event. */
+export const ACK_SCHEMAS = {
+  hello: S.HelloResultSchema,
+  'device.register': v.strictObject({ ok: v.literal(true) }),
+  'keys.publish': v.strictObject({ oneTimePreKeys: v.number(), kemOneTimePreKeys: v.number() }),
+  'devicelist.publish': v.strictObject({ ok: v.literal(true) }),
+  'keys.fetch': K.KeyBundleSetSchema,
+  'conversation.open': C.ConversationResultSchema,
+  'conversation.list': C.ConversationListResultSchema,
+  'mode.upgrade': C.ConversationResultSchema,
+  'message.send': M.SendResultSchema,
+  'message.delete': v.strictObject({ ok: v.literal(true) }),
+  'inbox.ack': v.strictObject({ ok: v.literal(true) }),
+  'inbox.sync': M.InboxSyncResultSchema,
+  'receipt.send': v.strictObject({ ok: v.literal(true) }),
+  'typing.send': v.strictObject({ ok: v.literal(true) }),
+  'history.fetch': M.HistoryResultSchema,
+  'report.submit': R.ReportResultSchema,
+  'link.request': v.strictObject({ ok: v.literal(true) }),
+  'link.lookup': L.LinkLookupResultSchema,
+  'link.complete': v.strictObject({ ok: v.literal(true) }),
+} as const satisfies Record<ClientEventName, v.GenericSchema>
+
+/** Known error codes, for docs and tests. */
+export const WIRE_ERROR_CODES = ERROR_CODES

@@ -1,0 +1,64 @@
+/**
+ * Validation at the edge. Any input, however hostile, yields either the typed frame or an
+ * `InvalidFrameError` (`PayloadTooLargeError` when a size limit was the cause); nothing else
+ * is ever thrown.
+ */
+import * as v from 'valibot'
+import { InvalidFrameError, PayloadTooLargeError } from './errors/index.js'
+import { TOO_LARGE } from './frames/common.js'
+import { ACK_SCHEMAS, CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from './schemas.js'
+import type { ClientEventName, ServerEventName } from './events.js'
+
+const MAX_REPORTED_ISSUES = 10
+
+function fail(event: string, issues: readonly v.BaseIssue<unknown>[]): never {
+  const list = issues.slice(0, MAX_REPORTED_ISSUES).map((i) => ({
+    path: (v.getDotPath(i) ?? '') || '(root)',
+    // Issue messages are ours (schema text) or valibot's, never the offending value.
+    message: i.message === TOO_LARGE ? `exceeds limit ${String(i.requirement ?? '')}` : i.expected ? `expected ${i.expected}` : i.kind,
+  }))
+  const tooLarge = issues.some((i) => i.message === TOO_LARGE)
+  const Cls = tooLarge ? PayloadTooLargeError : InvalidFrameError
+  throw new Cls(`invalid "${event}" frame: ${list.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { event, issues: list })
+}
+
+/**
+ * Validates `input` against `schema`.
+ * @throws {InvalidFrameError} (or its subclass {@link PayloadTooLargeError}) on any mismatch.
+ */
+export function parseWith<S extends v.GenericSchema>(schema: S, input: unknown, label = 'frame'): v.InferOutput<S> {
+  let result: v.SafeParseResult<S>
+  try {
+    result = v.safeParse(schema, input, { abortPipeEarly: true })
+  } catch {
+    // Hostile getters or proxies can throw inside property access; treat as malformed.
+    throw new InvalidFrameError(`invalid "${label}" frame: unreadable input`, { event: label, issues: [] })
+  }
+  if (!result.success) fail(label, result.issues)
+  return result.output
+}
+
+/** Validates a client → server frame (server side of the edge). */
+export function parseClientFrame<E extends ClientEventName>(
+  event: E,
+  input: unknown,
+): v.InferOutput<(typeof CLIENT_FRAME_SCHEMAS)[E]> {
+  const schema = CLIENT_FRAME_SCHEMAS[event] as v.GenericSchema | undefined
+  if (!schema) throw new InvalidFrameError(`unknown event "${String(event).slice(0, 64)}"`, { event: String(event).slice(0, 64) })
+  return parseWith(schema, input, event) as never
+}
+
+/** Validates a server → client frame (client side of the edge). */
+export function parseServerFrame<E extends ServerEventName>(
+  event: E,
+  input: unknown,
+): v.InferOutput<(typeof SERVER_FRAME_SCHEMAS)[E]> {
+  const schema = SERVER_FRAME_SCHEMAS[event] as v.GenericSchema | undefined
+  if (!schema) throw new InvalidFrameError(`unknown event "${String(event).slice(0, 64)}"`, { event: String(event).slice(0, 64) })
+  return parseWith(schema, input, event) as never
+}
+
+/** Validates the data of a successful ack (client side). */
+export function parseAck<E extends ClientEventName>(event: E, input: unknown): v.InferOutput<(typeof ACK_SCHEMAS)[E]> {
+  return parseWith(ACK_SCHEMAS[event] as v.GenericSchema, input, `${event} ack`) as never
+}
