@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest'
+import {
+  CLIENT_FRAME_SCHEMAS, InvalidFrameError, PayloadTooLargeError, SERVER_FRAME_SCHEMAS, parseClientFrame,
+  parseServerFrame, type ClientEventName, type ServerEventName,
+} from '../src/index.js'
+import { CLIENT_EXAMPLES, E2EE_SEND, SERVER_EXAMPLES } from './fixtures.js'
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T
+
+/** Paths to every leaf of a JSON value. */
+function leaves(value: Json, path: (string | number)[] = []): (string | number)[][] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => leaves(v, [...path, i]))
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value)
+    return keys.length === 0 ? [path] : keys.flatMap((k) => leaves(value[k]!, [...path, k]))
+  }
+  return [path]
+}
+function setAt(root: Json, path: (string | number)[], v: unknown): Json {
+  const copy = clone(root)
+  if (path.length === 0) return v as Json
+  let cur = copy as Record<string | number, unknown>
+  for (const p of path.slice(0, -1)) cur = cur[p] as Record<string | number, unknown>
+  cur[path[path.length - 1]!] = v
+  return copy
+}
+function deleteAt(root: Json, path: (string | number)[]): Json {
+  const copy = clone(root)
+  let cur = copy as Record<string | number, unknown>
+  for (const p of path.slice(0, -1)) cur = cur[p] as Record<string | number, unknown>
+  delete cur[path[path.length - 1]!]
+  return copy
+}
+function expectInvalid(fn: () => unknown, cls: typeof InvalidFrameError = InvalidFrameError) {
+  let thrown: unknown
+  try {
+    fn()
+  } catch (e) {
+    thrown = e
+  }
+  expect(thrown, 'expected a throw').toBeDefined()
+  expect(cls.isInstance(thrown), `expected ${cls.name}, got ${String(thrown)}`).toBe(true)
+}
+
+const ENUM_KEYS = new Set(['mode', 'kind', 'status', 'type', 'from', 'to', 'encryption', 'policy', 'previousPolicy'])
+
+/** Five or more malformed variants of a valid frame, all of which must be refused. */
+function malformed(valid: Json): { name: string; frame: unknown; tooLarge?: boolean }[] {
+  const out: { name: string; frame: unknown; tooLarge?: boolean }[] = [
+    { name: 'not an object (number)', frame: 42 },
+    { name: 'not an object (string)', frame: 'frame' },
+    { name: 'array instead of object', frame: [valid] },
+    { name: 'null', frame: null },
+    { name: 'extra key', frame: { ...(valid as object), extra: 1 } },
+    { name: '__proto__ key', frame: JSON.parse(`{"__proto__":{"polluted":true},${JSON.stringify(valid).slice(1)}`.replace(',}', '}')) },
+    { name: 'constructor key', frame: { ...(valid as object), constructor: { prototype: { polluted: true } } } },
+  ]
+  const paths = leaves(valid).filter((p) => p.length > 0)
+  for (const p of paths) {
+    const leaf = p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], valid)
+    const wrong = typeof leaf === 'string' ? 12345 : typeof leaf === 'number' ? 'NaN' : typeof leaf === 'boolean' ? 'yes' : 'x'
+    out.push({ name: `wrong type at ${p.join('.')}`, frame: setAt(valid, p, wrong) })
+    if (typeof leaf === 'string') {
+      // Enumerated fields (mode, status, …) refuse any other value as malformed, not as too large.
+      const enumerated = ENUM_KEYS.has(String(p[p.length - 1]))
+      out.push({ name: `oversized string at ${p.join('.')}`, frame: setAt(valid, p, 'A'.repeat(3_000_000)), tooLarge: !enumerated })
+    }
+  }
+  const top = Object.keys(valid as object)
+  for (const k of top) {
+    // Optional fields may be absent; only report missing-field cases that the schema requires.
+    out.push({ name: `missing ${k}`, frame: deleteAt(valid, [k]) })
+  }
+  return out
+}
+
+function optionalKeys(schema: unknown): Set<string> {
+  const s = schema as { entries?: Record<string, { type: string }>; options?: unknown[] }
+  const keys = new Set<string>()
+  if (s.entries) for (const [k, v] of Object.entries(s.entries)) if (v.type === 'optional') keys.add(k)
+  return keys
+}
+
+describe('client → server frames', () => {
+  const cases = Object.entries(CLIENT_EXAMPLES) as [ClientEventName, Json][]
+  it('covers every event', () => {
+    expect(Object.keys(CLIENT_EXAMPLES).sort()).toEqual(Object.keys(CLIENT_FRAME_SCHEMAS).sort())
+  })
+  for (const [event, valid] of cases) {
+    describe(event, () => {
+      it('accepts the valid example', () => {
+        expect(parseClientFrame(event, valid)).toEqual(valid)
+      })
+      const optional = optionalKeys(CLIENT_FRAME_SCHEMAS[event])
+      const bad = malformed(valid).filter((c) => !(c.name.startsWith('missing ') && optional.has(c.name.slice(8))))
+      it(`refuses ${bad.length} malformed variants with InvalidFrameError`, () => {
+        expect(bad.length).toBeGreaterThanOrEqual(5)
+        for (const c of bad) expectInvalid(() => parseClientFrame(event, c.frame), c.tooLarge ? PayloadTooLargeError : InvalidFrameError)
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+      })
+    })
+  }
+  it('accepts the e2ee variant of message.send and refuses mixing the variants', () => {
+    expect(parseClientFrame('message.send', E2EE_SEND)).toEqual(E2EE_SEND)
+    expectInvalid(() => parseClientFrame('message.send', { ...E2EE_SEND, mode: 'server-side' }))
+    expectInvalid(() => parseClientFrame('message.send', { ...E2EE_SEND, body: (CLIENT_EXAMPLES['message.send'] as { body: unknown }).body }))
+    expectInvalid(() => parseClientFrame('message.send', { ...E2EE_SEND, envelopes: [] }))
+  })
+  it('refuses an unknown event name', () => {
+    expectInvalid(() => parseClientFrame('nope' as ClientEventName, {}))
+  })
+  it('refuses base64 of the wrong length or alphabet', () => {
+    const hello = CLIENT_EXAMPLES['keys.fetch']
+    expect(parseClientFrame('keys.fetch', hello)).toBeTruthy()
+    const ex = CLIENT_EXAMPLES['link.lookup'] as { codeHash: string }
+    expectInvalid(() => parseClientFrame('link.lookup', { codeHash: ex.codeHash.slice(4) }))
+    expectInvalid(() => parseClientFrame('link.lookup', { codeHash: ex.codeHash.replace(/.$/, '!') }))
+  })
+  it('reports oversized frames as PayloadTooLargeError, a kind of InvalidFrameError', () => {
+    const send = clone(CLIENT_EXAMPLES['message.send']) as { body: { text: string } }
+    send.body.text = 'x'.repeat(8_001)
+    expectInvalid(() => parseClientFrame('message.send', send), PayloadTooLargeError)
+    send.body.text = 'x'.repeat(8_000)
+    expect(() => parseClientFrame('message.send', send)).not.toThrow()
+  })
+  it('never echoes the offending value in the error', () => {
+    const send = clone(CLIENT_EXAMPLES['message.send']) as { body: { text: unknown } }
+    send.body.text = { secret: 'top-secret-plaintext' }
+    try {
+      parseClientFrame('message.send', send)
+      expect.unreachable()
+    } catch (e) {
+      expect(JSON.stringify((e as InvalidFrameError).toWire())).not.toContain('top-secret-plaintext')
+    }
+  })
+})
+
+describe('server → client frames', () => {
+  const cases = Object.entries(SERVER_EXAMPLES) as [ServerEventName, Json][]
+  it('covers every event', () => {
+    expect(Object.keys(SERVER_EXAMPLES).sort()).toEqual(Object.keys(SERVER_FRAME_SCHEMAS).sort())
+  })
+  for (const [event, valid] of cases) {
+    describe(event, () => {
+      it('accepts the valid example', () => {
+        expect(parseServerFrame(event, valid)).toEqual(valid)
+      })
+      const optional = optionalKeys(SERVER_FRAME_SCHEMAS[event])
+      const bad = malformed(valid).filter((c) => !(c.name.startsWith('missing ') && optional.has(c.name.slice(8))))
+        // `error.details` and capability tables are open records of strings.
+        .filter((c) => !(event === 'error' && c.name.includes('details')))
+      it(`refuses ${bad.length} malformed variants with InvalidFrameError`, () => {
+        expect(bad.length).toBeGreaterThanOrEqual(5)
+        for (const c of bad) {
+          if (event === 'manifest' && c.name.includes('capabilities') && c.name.startsWith('oversized')) continue
+          expectInvalid(() => parseServerFrame(event, c.frame))
+        }
+      })
+    })
+  }
+})
