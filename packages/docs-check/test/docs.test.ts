@@ -1,0 +1,82 @@
+/**
+ * Every fenced block opened with ```ts runnable (or ```typescript runnable) in README.md and
+ * docs/*.md is extracted into its own module and type-checked by tsc against the workspace
+ * sources, so the docs cannot rot. Relative links must point at files that exist.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+const docFiles = [
+  'README.md',
+  ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+  ...(existsSync(join(root, 'docs/decisions'))
+    ? readdirSync(join(root, 'docs/decisions')).filter((f) => f.endsWith('.md')).map((f) => `docs/decisions/${f}`)
+    : []),
+]
+
+interface Block { file: string; line: number; code: string }
+
+export function runnableBlocks(file: string): Block[] {
+  const lines = readFileSync(join(root, file), 'utf8').split('\n')
+  const blocks: Block[] = []
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^```(ts|typescript)\s+runnable\b/.test(lines[i]!)) continue
+    const start = i + 1
+    const body: string[] = []
+    for (i = start; i < lines.length && !lines[i]!.startsWith('```'); i++) body.push(lines[i]!)
+    blocks.push({ file, line: start + 1, code: body.join('\n') })
+  }
+  return blocks
+}
+
+describe('docs', () => {
+  const blocks = docFiles.flatMap(runnableBlocks)
+
+  it('has runnable examples', () => {
+    expect(blocks.length).toBeGreaterThan(0)
+  })
+
+  it('every `ts runnable` block type-checks against the packages', () => {
+    const out = join(root, 'packages/docs-check/.generated')
+    rmSync(out, { recursive: true, force: true })
+    mkdirSync(out, { recursive: true })
+    const names = blocks.map((b, n) => {
+      const name = `${b.file.replace(/[/.]/g, '_')}_L${b.line}_${n}.ts`
+      // `export {}` makes each block its own module (top-level await, no global clashes).
+      writeFileSync(join(out, name), `${b.code}\nexport {}\n`)
+      return { name, b }
+    })
+    writeFileSync(join(out, 'tsconfig.json'), JSON.stringify({
+      extends: '../../../tsconfig.base.json',
+      compilerOptions: { noEmit: true, noUnusedLocals: false },
+      include: ['*.ts'],
+    }))
+    try {
+      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(out, 'tsconfig.json')], {
+        encoding: 'utf8', stdio: 'pipe',
+      })
+    } catch (e) {
+      const text = String((e as { stdout?: string }).stdout ?? e)
+      // Map generated file names back to the doc and line for a readable failure.
+      const mapped = names.reduce((t, { name, b }) => t.split(name).join(`${b.file}:${b.line}`), text)
+      expect.fail(`runnable doc blocks do not compile:\n${mapped}`)
+    }
+  })
+
+  it('relative links point at files that exist', () => {
+    const broken: string[] = []
+    for (const file of docFiles) {
+      const text = readFileSync(join(root, file), 'utf8')
+      for (const m of text.matchAll(/\]\(([^)\s#]+)(#[^)]*)?\)/g)) {
+        const target = m[1]!
+        if (/^[a-z]+:/i.test(target)) continue
+        if (!existsSync(resolve(root, dirname(file), target))) broken.push(`${file} → ${target}`)
+      }
+    }
+    expect(broken).toEqual([])
+  })
+})
