@@ -1,0 +1,50 @@
+/**
+ * `memoryKeyStore()`: the reference {@link KeyStore}. Nothing survives the process; use it in
+ * tests, for throwaway bots, or as the model every other backend is checked against.
+ */
+import { StoreError } from '@parley/protocol'
+import { assertKey, cloneJson, normalizeChanges, type JsonValue, type KeyStore, type KeyStoreChanges } from './key-store.js'
+
+/**
+ * An in-memory key store.
+ * @example
+ * const client = await createParleyClient({ url, token, keyStore: memoryKeyStore() })
+ */
+export function memoryKeyStore(): KeyStore {
+  const data = new Map<string, JsonValue>()
+  let closed = false
+  const live = () => {
+    if (closed) throw new StoreError('memory key store is closed')
+  }
+  const store: KeyStore = {
+    kind: 'memory',
+    async get<T extends JsonValue = JsonValue>(key: string) {
+      live()
+      const value = data.get(assertKey(key))
+      return (value === undefined ? null : cloneJson(value)) as T | null
+    },
+    async set(key, value) {
+      await store.saveChanges({ [assertKey(key)]: value })
+    },
+    async delete(key) {
+      await store.saveChanges({ [assertKey(key)]: null })
+    },
+    async saveChanges(changes: KeyStoreChanges) {
+      live()
+      // Validation (and copying) happens before any write, so a bad batch changes nothing.
+      for (const [k, v] of normalizeChanges(changes)) {
+        if (v === null) data.delete(k)
+        else data.set(k, v)
+      }
+    },
+    async keys(prefix = '') {
+      live()
+      if (typeof prefix !== 'string') throw new TypeError(`"prefix" expected string, got ${typeof prefix}`)
+      return [...data.keys()].filter((k) => k.startsWith(prefix)).sort()
+    },
+    async close() {
+      closed = true
+    },
+  }
+  return store
+}
