@@ -1,0 +1,65 @@
+/**
+ * Byte helpers shared by every construction: length-prefixed encoding (so concatenated
+ * fields can never be re-split differently), fixed-width integers, constant-time equality.
+ * Internal: not part of the public surface.
+ */
+import { fromBase64, toBase64 } from '@parley/protocol'
+
+const encoder = new TextEncoder()
+
+/** UTF-8 bytes of a string. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text)
+}
+
+/** Concatenates byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let len = 0
+  for (const p of parts) len += p.length
+  const out = new Uint8Array(len)
+  let o = 0
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
+}
+
+/** 4-byte big-endian unsigned integer. */
+export function u32be(n: number): Uint8Array {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new RangeError(`"n" expected u32, got ${n}`)
+  const out = new Uint8Array(4)
+  new DataView(out.buffer).setUint32(0, n, false)
+  return out
+}
+
+/** 8-byte big-endian unsigned integer from a safe integer. */
+export function u64be(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`"n" expected a non-negative safe integer, got ${n}`)
+  const out = new Uint8Array(8)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, Math.floor(n / 0x1_0000_0000), false)
+  view.setUint32(4, n >>> 0, false)
+  return out
+}
+
+/** Reads a 4-byte big-endian unsigned integer. */
+export function readU32(bytes: Uint8Array, offset: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset, false)
+}
+
+/** Length-prefixed field: u32 length then the bytes (a string is UTF-8 encoded). */
+export function lp(field: Uint8Array | string): Uint8Array {
+  const bytes = typeof field === 'string' ? utf8(field) : field
+  return concat(u32be(bytes.length), bytes)
+}
+
+/** Constant-time equality of two byte arrays (the length is not secret). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
+}
+
+export { fromBase64, toBase64 }

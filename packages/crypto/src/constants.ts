@@ -1,0 +1,29 @@
+/**
+ * Every size and limit of Parley's cryptography, declared once. Ratchet limits follow
+ * libsignal's `rust/protocol/src/consts.rs`.
+ */
+
+/** Bytes of an X25519 / Ed25519 key. */
+export const KEY_BYTES = 32
+/** Bytes of an Ed25519 signature. */
+export const SIGNATURE_BYTES = 64
+/** ML-KEM-768 encapsulation key bytes. */
+export const KEM_PUBLIC_KEY_BYTES = 1184
+/** ML-KEM-768 decapsulation key bytes. */
+export const KEM_SECRET_KEY_BYTES = 2400
+/** ML-KEM-768 ciphertext bytes. */
+export const KEM_CIPHERTEXT_BYTES = 1088
+/** Largest forward jump in one receiving chain (libsignal `MAX_FORWARD_JUMPS`). */
+export const MAX_FORWARD_JUMPS = 25_000
+/** Most stored skipped message keys per receiving chain, oldest evicted (libsignal `MAX_MESSAGE_KEYS`). */
+export const MAX_MESSAGE_KEYS = 2_000
+/** Most receiving chains kept per session (libsignal `MAX_RECEIVER_CHAINS`). */
+export const MAX_RECEIVER_CHAINS = 5
+/** Most initial-message ids `decryptMessage` keeps in `seenInitialMessages` (oldest dropped). */
+export const MAX_SEEN_INITIAL_MESSAGES = 10_000
+/** Most one-time prekeys of each kind generated in one call. */
+export const MAX_PREKEY_BATCH = 1_000
+/** Version byte of ratchet message encodings. */
+export const MESSAGE_VERSION = 1
+/** Default encryption mode bound into message AD. */
+export const DEFAULT_MODE = 'e2ee'

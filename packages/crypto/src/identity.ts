@@ -1,0 +1,72 @@
+/**
+ * Identity keys: an Ed25519 user identity key (signs the device list), and per device an
+ * Ed25519 signing key and an X25519 identity key (used in PQXDH). Keys are base64 so state
+ * stays JSON-safe. These synchronous helpers use noble; sessions go through a provider.
+ */
+import { ed25519, x25519 } from '@noble/curves/ed25519.js'
+import { ab64, astring } from './_assert.js'
+import { toBase64 } from './_bytes.js'
+import { systemRandom, type RandomSource } from './random.js'
+
+/** A base64 key pair. */
+export interface KeyPair {
+  publicKey: string
+  secretKey: string
+}
+/** A user's Ed25519 identity key: signs the user's device list. */
+export interface UserIdentity extends KeyPair {}
+/** A device's keys. */
+export interface DeviceIdentity {
+  deviceId: string
+  /** Ed25519: signs prekeys and mode changes. */
+  signing: KeyPair
+  /** X25519: the device's long-term PQXDH identity key. */
+  identity: KeyPair
+}
+
+/** A fresh Ed25519 key pair. */
+export function generateEd25519KeyPair(random: RandomSource = systemRandom): KeyPair {
+  const secret = random(32)
+  return { publicKey: toBase64(ed25519.getPublicKey(secret)), secretKey: toBase64(secret) }
+}
+/** A fresh X25519 key pair. */
+export function generateX25519KeyPair(random: RandomSource = systemRandom): KeyPair {
+  const secret = random(32)
+  return { publicKey: toBase64(x25519.getPublicKey(secret)), secretKey: toBase64(secret) }
+}
+
+/** A fresh Ed25519 user identity key. */
+export function generateUserIdentity(random: RandomSource = systemRandom): UserIdentity {
+  return generateEd25519KeyPair(random)
+}
+
+/**
+ * Fresh keys for one device.
+ * @throws {TypeError|RangeError} when `deviceId` is not a non-empty string.
+ */
+export function generateDeviceIdentity(deviceId: string, random: RandomSource = systemRandom): DeviceIdentity {
+  astring(deviceId, 'deviceId', true)
+  return { deviceId, signing: generateEd25519KeyPair(random), identity: generateX25519KeyPair(random) }
+}
+
+/**
+ * Ed25519 signature of `message`, base64.
+ * @throws {TypeError|RangeError} when the key is not base64 of 32 bytes.
+ */
+export function sign(secretKeyB64: string, message: Uint8Array): string {
+  const sk = ab64(secretKeyB64, 'secretKeyB64', 32)
+  if (!(message instanceof Uint8Array)) throw new TypeError('"message" expected Uint8Array')
+  return toBase64(ed25519.sign(message, sk))
+}
+
+/** Verifies an Ed25519 signature; false for any malformed input (never throws). */
+export function verify(publicKeyB64: string, message: Uint8Array, signatureB64: string): boolean {
+  try {
+    const pk = ab64(publicKeyB64, 'publicKeyB64', 32)
+    const sig = ab64(signatureB64, 'signatureB64', 64)
+    if (!(message instanceof Uint8Array)) return false
+    return ed25519.verify(sig, message, pk)
+  } catch {
+    return false
+  }
+}

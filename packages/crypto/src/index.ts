@@ -1,0 +1,45 @@
+/**
+ * `@parley/crypto`: PQXDH (X25519 + ML-KEM-768), the Double Ratchet, a key-committing AEAD,
+ * message and transcript franking, safety numbers, at-rest sealing and device linking, built
+ * on noble with an optional native provider for X25519/Ed25519.
+ *
+ * @example
+ * import { initiateSession, encryptMessage, decryptMessage, pickProvider } from '@parley/crypto'
+ * const provider = await pickProvider()
+ * const state = await initiateSession({ ours: alice, theirs: bobBundle, provider })
+ *
+ * @packageDocumentation
+ */
+export * from './constants.js'
+export { systemRandom, seededRandom, type RandomSource } from './random.js'
+export { LABELS } from './kdf.js'
+export { nobleProvider, type CryptoProvider, type Awaitable } from './provider/provider.js'
+export { nodeNativeProvider } from './provider/node-native.js'
+export { webCryptoProvider } from './provider/webcrypto.js'
+export { pickProvider, selfTest as providerSelfTest } from './provider/pick.js'
+export {
+  generateUserIdentity, generateDeviceIdentity, generateEd25519KeyPair, generateX25519KeyPair, sign, verify,
+  type KeyPair, type UserIdentity, type DeviceIdentity,
+} from './identity.js'
+export { signDeviceList, verifyDeviceList, deviceListSigningBytes, type DeviceListEntry, type DeviceListInput } from './device-list.js'
+export {
+  generatePreKeys, verifyBundle, verifyBundleWith, preKeySigningBytes, kemPreKeySigningBytes,
+  type PreKeySecrets, type PreKeyBatch, type SignedPublicPreKey, type GeneratePreKeysOptions,
+} from './prekeys.js'
+export { initiateSession, encryptMessage, decryptMessage, type UsedPreKeys } from './session.js'
+export { sessionPeerIdentity, type SessionState, type SessionStateV1, type ReceivingChain, type SendingChain } from './ratchet/state.js'
+export type { MessageContext, MessageType } from './ratchet/message.js'
+export { PREKEY_HEADER_BYTES } from './pqxdh/initial-message.js'
+export {
+  aeadEncrypt, aeadDecrypt, AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, AEAD_OVERHEAD_BYTES,
+} from './aead.js'
+export { encryptAttachment, decryptAttachment, sha256Base64 } from './attachment.js'
+export { frankMessage, checkFranking, frankingBytes, type FrankableMessage } from './franking/commit.js'
+export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKeyring } from './franking/bind.js'
+export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'
+export { signModeChange, verifyModeChange } from './mode-change.js'
+export { safetyNumber, fingerprintHash, SAFETY_NUMBER_ITERATIONS, SAFETY_NUMBER_DIGITS } from './safety-number.js'
+export { sealAtRest, openAtRest, sealedKeyId, generateDataKey, DATA_KEY_BYTES, MAX_KEY_ID_BYTES, type DataKeyring } from './seal.js'
+export {
+  generateLinkCode, normalizeLinkCode, linkCodeHash, generateEphemeralKeyPair, linkEncrypt, linkDecrypt, LINK_CODE_BYTES,
+} from './link.js'

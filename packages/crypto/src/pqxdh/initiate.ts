@@ -1,0 +1,61 @@
+/**
+ * PQXDH initiator (PQXDH rev. 3 §3.3): verify the bundle's signatures before any DH, run
+ * DH1..DH4 and ML-KEM-768 encapsulation, derive SK, and start the Double Ratchet as Alice
+ * (Double Ratchet §3.3, RatchetInitAlice) with the signed prekey as Bob's first ratchet key.
+ */
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
+import type { DeviceBundle } from '@parley/protocol'
+import { ab64 } from '../_assert.js'
+import { toBase64 } from '../_bytes.js'
+import { KEM_PUBLIC_KEY_BYTES } from '../constants.js'
+import type { DeviceIdentity } from '../identity.js'
+import { verifyBundleWith } from '../prekeys.js'
+import type { CryptoProvider } from '../provider/provider.js'
+import type { RandomSource } from '../random.js'
+import { kdfRoot } from '../ratchet/chain-key.js'
+import type { SessionStateV1 } from '../ratchet/state.js'
+import { encodePreKeyHeader } from './initial-message.js'
+import { pqxdhAd, pqxdhSecret } from './kdf.js'
+
+/**
+ * Runs the initiator side.
+ * @throws {InvalidSignatureError} when a prekey signature fails (before any DH).
+ * @throws {InvalidFrameError} when the bundle is malformed.
+ */
+export async function pqxdhInitiate(ours: DeviceIdentity, theirs: DeviceBundle, provider: CryptoProvider, random: RandomSource): Promise<SessionStateV1> {
+  await verifyBundleWith(theirs, provider)
+  const ikA = ab64(ours.identity.secretKey, 'ours.identity.secretKey', 32)
+  const ikApub = ab64(ours.identity.publicKey, 'ours.identity.publicKey', 32)
+  const ikB = ab64(theirs.identityKey, 'theirs.identityKey', 32)
+  const spkB = ab64(theirs.signedPreKey.publicKey, 'theirs.signedPreKey.publicKey', 32)
+  const pqpkB = ab64(theirs.kemPreKey.publicKey, 'theirs.kemPreKey.publicKey', KEM_PUBLIC_KEY_BYTES)
+  const opkB = theirs.oneTimePreKey ? ab64(theirs.oneTimePreKey.publicKey, 'theirs.oneTimePreKey.publicKey', 32) : undefined
+
+  const ekA = random(32)
+  const ekApub = await provider.x25519PublicKey(ekA)
+  const dhs = [await provider.x25519(ikA, spkB), await provider.x25519(ekA, ikB), await provider.x25519(ekA, spkB)]
+  if (opkB) dhs.push(await provider.x25519(ekA, opkB))
+  const { cipherText, sharedSecret } = ml_kem768.encapsulate(pqpkB, random(32))
+  const sk = pqxdhSecret(dhs, sharedSecret)
+
+  const header = encodePreKeyHeader({
+    identityKey: ikApub, baseKey: ekApub, signedPreKeyId: theirs.signedPreKey.id, kemPreKeyId: theirs.kemPreKey.id,
+    kemIsLastResort: theirs.kemPreKeyIsLastResort, oneTimePreKeyId: theirs.oneTimePreKey?.id, kemCiphertext: cipherText,
+  })
+  // RatchetInitAlice: DHs = new pair, DHr = SPK_B, (RK, CKs) = KDF_RK(SK, DH(DHs, DHr)).
+  const ratchetSecret = random(32)
+  const ratchetPub = await provider.x25519PublicKey(ratchetSecret)
+  const root = kdfRoot(sk, await provider.x25519(ratchetSecret, spkB))
+  return {
+    v: 1,
+    localIdentityKey: toBase64(ikApub),
+    remoteIdentityKey: toBase64(ikB),
+    ad: toBase64(pqxdhAd(ikApub, ikB)),
+    baseKey: toBase64(ekApub),
+    rootKey: toBase64(root.rootKey),
+    sending: { ratchetKey: toBase64(ratchetPub), ratchetSecret: toBase64(ratchetSecret), chainKey: toBase64(root.chainKey), n: 0 },
+    previousCounter: 0,
+    receiving: [],
+    pendingPreKey: toBase64(header),
+  }
+}

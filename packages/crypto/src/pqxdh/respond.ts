@@ -1,0 +1,71 @@
+/**
+ * PQXDH responder (PQXDH rev. 3 §3.4): refuse a replayed initial message or a consumed
+ * one-time prekey, recompute DH1..DH4 and decapsulate, derive SK and start the ratchet as Bob
+ * (RatchetInitBob: DHs = signed prekey pair, RK = SK). The first message then authenticates
+ * everything; nothing is reported consumed unless it decrypts.
+ */
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
+import { BadMacError, MissingSessionError, ReplayedMessageError } from '@parley/protocol'
+import { ab64 } from '../_assert.js'
+import { toBase64 } from '../_bytes.js'
+import { KEM_SECRET_KEY_BYTES } from '../constants.js'
+import type { DeviceIdentity } from '../identity.js'
+import type { PreKeySecrets } from '../prekeys.js'
+import type { CryptoProvider } from '../provider/provider.js'
+import type { SessionStateV1 } from '../ratchet/state.js'
+import type { PreKeyHeader } from './initial-message.js'
+import { pqxdhAd, pqxdhSecret } from './kdf.js'
+
+function secretOf(table: Record<number, string> | undefined, id: number): string | undefined {
+  return table && Object.prototype.hasOwnProperty.call(table, id) ? table[id] : undefined
+}
+
+/**
+ * Derives the responder's initial state from a parsed header. Does not decrypt.
+ * @throws {ReplayedMessageError} one-time prekey already consumed.
+ * @throws {MissingSessionError} unknown signed or last-resort prekey.
+ * @throws {BadMacError} invalid keys in the header.
+ */
+export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets, h: PreKeyHeader, provider: CryptoProvider): Promise<SessionStateV1> {
+  const spk = secretOf(preKeys?.signedPreKeys, h.signedPreKeyId)
+  if (spk === undefined) throw new MissingSessionError(`unknown signed prekey ${h.signedPreKeyId}`, { deviceId: ours.deviceId })
+  let opk: string | undefined
+  if (h.oneTimePreKeyId !== undefined) {
+    opk = secretOf(preKeys.oneTimePreKeys, h.oneTimePreKeyId)
+    if (opk === undefined) throw new ReplayedMessageError('one-time prekey already used', { preKeyId: h.oneTimePreKeyId })
+  }
+  const kem = secretOf(preKeys.kemPreKeys, h.kemPreKeyId)
+  if (kem === undefined) {
+    if (h.kemIsLastResort) throw new MissingSessionError(`unknown KEM prekey ${h.kemPreKeyId}`, { deviceId: ours.deviceId })
+    throw new ReplayedMessageError('one-time KEM prekey already used', { preKeyId: h.kemPreKeyId })
+  }
+  const ikB = ab64(ours.identity.secretKey, 'ours.identity.secretKey', 32)
+  const ikBpub = ab64(ours.identity.publicKey, 'ours.identity.publicKey', 32)
+  const spkB = ab64(spk, 'preKeys.signedPreKeys', 32)
+  let sk: Uint8Array
+  let spkPub: Uint8Array
+  try {
+    const dhs = [await provider.x25519(spkB, h.identityKey), await provider.x25519(ikB, h.baseKey), await provider.x25519(spkB, h.baseKey)]
+    if (opk !== undefined) dhs.push(await provider.x25519(ab64(opk, 'preKeys.oneTimePreKeys', 32), h.baseKey))
+    // ML-KEM decapsulation never fails: a substituted ciphertext yields an unrelated secret
+    // (implicit rejection), so the first message's MAC fails.
+    const ss = ml_kem768.decapsulate(h.kemCiphertext, ab64(kem, 'preKeys.kemPreKeys', KEM_SECRET_KEY_BYTES))
+    sk = pqxdhSecret(dhs, ss)
+    spkPub = await provider.x25519PublicKey(spkB)
+  } catch (e) {
+    if (e instanceof TypeError) throw e
+    throw new BadMacError('invalid key in initial message')
+  }
+  return {
+    v: 1,
+    localIdentityKey: toBase64(ikBpub),
+    remoteIdentityKey: toBase64(h.identityKey),
+    ad: toBase64(pqxdhAd(h.identityKey, ikBpub)),
+    baseKey: toBase64(h.baseKey),
+    rootKey: toBase64(sk),
+    sending: { ratchetKey: toBase64(spkPub), ratchetSecret: toBase64(spkB), chainKey: null, n: 0 },
+    previousCounter: 0,
+    receiving: [],
+    pendingPreKey: null,
+  }
+}

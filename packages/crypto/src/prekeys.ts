@@ -1,0 +1,128 @@
+/**
+ * Prekeys (PQXDH §2.4, §3.2): a signed X25519 prekey, one-time X25519 prekeys, a signed
+ * ML-KEM-768 last-resort prekey and signed one-time ML-KEM-768 prekeys. Signatures are by the
+ * device's Ed25519 signing key over a labelled encoding of (id, public key).
+ */
+import { ed25519, x25519 } from '@noble/curves/ed25519.js'
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
+import { InvalidSignatureError, parseWith, DeviceBundleSchema, type DeviceBundle } from '@parley/protocol'
+import { ab64, aint } from './_assert.js'
+import { concat, toBase64, u32be, utf8 } from './_bytes.js'
+import { KEM_PUBLIC_KEY_BYTES, MAX_PREKEY_BATCH } from './constants.js'
+import type { DeviceIdentity } from './identity.js'
+import { LABELS } from './kdf.js'
+import { nobleProvider, type CryptoProvider } from './provider/provider.js'
+import { systemRandom, type RandomSource } from './random.js'
+
+/** Secrets a device keeps for its published prekeys (JSON-safe, base64, by id). */
+export interface PreKeySecrets {
+  signedPreKeys: Record<number, string>
+  oneTimePreKeys: Record<number, string>
+  /** ML-KEM-768 decapsulation keys (last resort and one-time) by id. */
+  kemPreKeys: Record<number, string>
+}
+/** A signed public prekey. */
+export interface SignedPublicPreKey {
+  id: number
+  publicKey: string
+  signature: string
+}
+/** Public prekeys to upload, with their secrets. */
+export interface PreKeyBatch {
+  public: {
+    signedPreKey?: SignedPublicPreKey
+    kemLastResortPreKey?: SignedPublicPreKey
+    oneTimePreKeys: { id: number; publicKey: string }[]
+    kemOneTimePreKeys: SignedPublicPreKey[]
+  }
+  secrets: PreKeySecrets
+}
+/** Options of {@link generatePreKeys}. */
+export interface GeneratePreKeysOptions {
+  signedPreKeyId?: number
+  kemLastResortId?: number
+  oneTimeStartId: number
+  oneTimeCount: number
+  kemOneTimeStartId: number
+  kemOneTimeCount: number
+  /** Randomness seam (tests and vectors). */
+  random?: RandomSource
+}
+
+/** Bytes signed for an X25519 signed prekey. */
+export function preKeySigningBytes(id: number, publicKey: Uint8Array): Uint8Array {
+  return concat(utf8(LABELS.preKey), u32be(id), publicKey)
+}
+/** Bytes signed for an ML-KEM prekey. */
+export function kemPreKeySigningBytes(id: number, publicKey: Uint8Array): Uint8Array {
+  return concat(utf8(LABELS.kemPreKey), u32be(id), publicKey)
+}
+
+/**
+ * Generates prekeys for `device`.
+ * @throws {RangeError|TypeError} for bad ids or counts (ids are u32, counts ≤ MAX_PREKEY_BATCH).
+ */
+export function generatePreKeys(device: DeviceIdentity, opts: GeneratePreKeysOptions): PreKeyBatch {
+  const random = opts.random ?? systemRandom
+  const signer = ab64(device.signing.secretKey, 'device.signing.secretKey', 32)
+  aint(opts.oneTimeCount, 'oneTimeCount', MAX_PREKEY_BATCH)
+  aint(opts.kemOneTimeCount, 'kemOneTimeCount', MAX_PREKEY_BATCH)
+  aint(opts.oneTimeStartId, 'oneTimeStartId', 0xffff_ffff - opts.oneTimeCount)
+  aint(opts.kemOneTimeStartId, 'kemOneTimeStartId', 0xffff_ffff - opts.kemOneTimeCount)
+  const out: PreKeyBatch = {
+    public: { oneTimePreKeys: [], kemOneTimePreKeys: [] },
+    secrets: { signedPreKeys: {}, oneTimePreKeys: {}, kemPreKeys: {} },
+  }
+  const kem = (id: number): SignedPublicPreKey => {
+    const { publicKey, secretKey } = ml_kem768.keygen(random(64))
+    out.secrets.kemPreKeys[id] = toBase64(secretKey)
+    return { id, publicKey: toBase64(publicKey), signature: toBase64(ed25519.sign(kemPreKeySigningBytes(id, publicKey), signer)) }
+  }
+  if (opts.signedPreKeyId !== undefined) {
+    const id = aint(opts.signedPreKeyId, 'signedPreKeyId', 0xffff_ffff)
+    const sk = random(32)
+    const pk = x25519.getPublicKey(sk)
+    out.secrets.signedPreKeys[id] = toBase64(sk)
+    out.public.signedPreKey = { id, publicKey: toBase64(pk), signature: toBase64(ed25519.sign(preKeySigningBytes(id, pk), signer)) }
+  }
+  if (opts.kemLastResortId !== undefined) out.public.kemLastResortPreKey = kem(aint(opts.kemLastResortId, 'kemLastResortId', 0xffff_ffff))
+  for (let i = 0; i < opts.oneTimeCount; i++) {
+    const id = opts.oneTimeStartId + i
+    const sk = random(32)
+    out.secrets.oneTimePreKeys[id] = toBase64(sk)
+    out.public.oneTimePreKeys.push({ id, publicKey: toBase64(x25519.getPublicKey(sk)) })
+  }
+  for (let i = 0; i < opts.kemOneTimeCount; i++) out.public.kemOneTimePreKeys.push(kem(opts.kemOneTimeStartId + i))
+  return out
+}
+
+/**
+ * Verifies a bundle's signatures with `provider` (before any DH is computed).
+ * @throws {InvalidFrameError} when the bundle is malformed.
+ * @throws {InvalidSignatureError} when the signed prekey or KEM prekey signature fails.
+ */
+export async function verifyBundleWith(bundle: DeviceBundle, provider: CryptoProvider): Promise<void> {
+  const b = parseWith(DeviceBundleSchema, bundle, 'bundle')
+  const signer = ab64(b.signingKey, 'bundle.signingKey', 32)
+  const spk = ab64(b.signedPreKey.publicKey, 'bundle.signedPreKey.publicKey', 32)
+  const kpk = ab64(b.kemPreKey.publicKey, 'bundle.kemPreKey.publicKey', KEM_PUBLIC_KEY_BYTES)
+  if (!(await provider.ed25519Verify(signer, preKeySigningBytes(b.signedPreKey.id, spk), ab64(b.signedPreKey.signature, 'signature', 64))))
+    throw new InvalidSignatureError('signed prekey signature does not verify', { what: 'signedPreKey' })
+  if (!(await provider.ed25519Verify(signer, kemPreKeySigningBytes(b.kemPreKey.id, kpk), ab64(b.kemPreKey.signature, 'signature', 64))))
+    throw new InvalidSignatureError('KEM prekey signature does not verify', { what: 'kemPreKey' })
+}
+
+/**
+ * Verifies a bundle's signatures (noble, synchronous).
+ * @throws {InvalidFrameError} when malformed; {@link InvalidSignatureError} on a bad signature.
+ */
+export function verifyBundle(bundle: DeviceBundle): void {
+  const b = parseWith(DeviceBundleSchema, bundle, 'bundle')
+  const signer = ab64(b.signingKey, 'bundle.signingKey', 32)
+  const spk = ab64(b.signedPreKey.publicKey, 'bundle.signedPreKey.publicKey', 32)
+  const kpk = ab64(b.kemPreKey.publicKey, 'bundle.kemPreKey.publicKey', KEM_PUBLIC_KEY_BYTES)
+  if (!nobleProvider.ed25519Verify(signer, preKeySigningBytes(b.signedPreKey.id, spk), ab64(b.signedPreKey.signature, 'signature', 64)))
+    throw new InvalidSignatureError('signed prekey signature does not verify', { what: 'signedPreKey' })
+  if (!nobleProvider.ed25519Verify(signer, kemPreKeySigningBytes(b.kemPreKey.id, kpk), ab64(b.kemPreKey.signature, 'signature', 64)))
+    throw new InvalidSignatureError('KEM prekey signature does not verify', { what: 'kemPreKey' })
+}

@@ -1,0 +1,53 @@
+/**
+ * A small bounded LRU map for imported platform key objects, so a key is imported once and
+ * reused (importing per call measured as slow as pure noble).
+ */
+
+/** Most imported keys a native provider keeps per kind. */
+export const MAX_CACHED_KEYS = 512
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+/** Map key for raw key bytes. */
+export function cacheId(bytes: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]
+  return s
+}
+
+/** Bounded insertion-ordered cache with LRU refresh on hit. */
+export class KeyCache<V> {
+  readonly #map = new Map<string, V>()
+  constructor(private readonly max = MAX_CACHED_KEYS) {}
+  get(id: string, make: () => V): V {
+    const hit = this.#map.get(id)
+    if (hit !== undefined) {
+      this.#map.delete(id)
+      this.#map.set(id, hit)
+      return hit
+    }
+    const v = make()
+    this.#map.set(id, v)
+    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value as string)
+    return v
+  }
+}
+
+/** base64url without padding (JWK encoding). */
+export function b64url(bytes: Uint8Array): string {
+  let bin = ''
+  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!)
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+/** Decodes base64url. */
+export function fromB64url(text: string): Uint8Array {
+  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
+  const out = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  return out
+}
+/** True when every byte is zero (constant time over the length). */
+export function isAllZero(bytes: Uint8Array): boolean {
+  let acc = 0
+  for (let i = 0; i < bytes.length; i++) acc |= bytes[i]!
+  return acc === 0
+}

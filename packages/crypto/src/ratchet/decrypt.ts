@@ -1,0 +1,104 @@
+/**
+ * RatchetDecrypt (Double Ratchet §3.5) with libsignal's bounds: a forward jump beyond
+ * MAX_FORWARD_JUMPS fails before any work; skipped keys are bounded per chain, receiving
+ * chains per session; a used or evicted key reports a duplicate. Pure: a failure throws and
+ * the caller keeps its old state.
+ */
+import { BadMacError, DuplicateMessageError, TooFarAheadError } from '@parley/protocol'
+import { fromBase64, toBase64 } from '../_bytes.js'
+import { etmOpen } from '../aead.js'
+import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS, MAX_RECEIVER_CHAINS } from '../constants.js'
+import type { CryptoProvider } from '../provider/provider.js'
+import type { RandomSource } from '../random.js'
+import { advanceChain, kdfChain, kdfRoot, messageKeys } from './chain-key.js'
+import { messageAd, type MessageContext, type MessageType, type RatchetMessage } from './message.js'
+import { addSkipped, findSkipped, removeSkipped } from './skipped-keys.js'
+import type { ReceivingChain, SessionStateV1 } from './state.js'
+
+function open(messageKey: Uint8Array, body: Uint8Array, ad: Uint8Array): Uint8Array {
+  const keys = messageKeys(messageKey)
+  return etmOpen(keys, keys.nonce, body, ad)
+}
+
+function tooFar(jump: number): never {
+  throw new TooFarAheadError(`message is ${jump} ahead in its chain (limit ${MAX_FORWARD_JUMPS})`, { jump, limit: MAX_FORWARD_JUMPS })
+}
+
+function withChain(s: SessionStateV1, index: number, chain: ReceivingChain): SessionStateV1 {
+  const receiving = s.receiving.slice()
+  receiving[index] = chain
+  return { ...s, receiving, pendingPreKey: null }
+}
+
+async function dh(provider: CryptoProvider, secret: Uint8Array, pub: Uint8Array): Promise<Uint8Array> {
+  try {
+    return await provider.x25519(secret, pub)
+  } catch {
+    throw new BadMacError('invalid ratchet key')
+  }
+}
+
+/**
+ * Decrypts one parsed ratchet message against a session.
+ * @throws {DuplicateMessageError} already decrypted, or its key was evicted.
+ * @throws {TooFarAheadError} more than MAX_FORWARD_JUMPS ahead (checked before any work).
+ * @throws {BadMacError} authentication failed.
+ */
+export async function ratchetDecrypt(
+  s: SessionStateV1, msg: RatchetMessage, context: MessageContext, type: MessageType, preKeyHeader: Uint8Array | null,
+  provider: CryptoProvider, random: RandomSource,
+): Promise<{ state: SessionStateV1; plaintext: Uint8Array }> {
+  const ad = messageAd(context, type, fromBase64(s.ad), preKeyHeader, msg.header)
+  const ratchetKey = toBase64(msg.ratchetKey)
+  const index = s.receiving.findIndex((c) => c.ratchetKey === ratchetKey)
+
+  if (index >= 0) {
+    const chain = s.receiving[index]!
+    if (msg.n < chain.n) {
+      const pos = findSkipped(chain.skipped, msg.n)
+      if (pos < 0) throw new DuplicateMessageError()
+      const plaintext = open(fromBase64(chain.skipped[pos]![1]), msg.body, ad)
+      return { state: withChain(s, index, { ...chain, skipped: removeSkipped(chain.skipped, pos) }), plaintext }
+    }
+    if (msg.n - chain.n > MAX_FORWARD_JUMPS) tooFar(msg.n - chain.n)
+    const adv = advanceChain(fromBase64(chain.chainKey), chain.n, msg.n, MAX_MESSAGE_KEYS)
+    const step = kdfChain(adv.chainKey)
+    const plaintext = open(step.messageKey, msg.body, ad)
+    const next: ReceivingChain = { ratchetKey, chainKey: toBase64(step.chainKey), n: msg.n + 1, skipped: addSkipped(chain.skipped, adv.skipped) }
+    return { state: withChain(s, index, next), plaintext }
+  }
+
+  // A new ratchet key from the peer: a DH ratchet step. Bounds first, before any work.
+  const current = s.receiving[s.receiving.length - 1]
+  if (current && msg.pn > current.n && msg.pn - current.n > MAX_FORWARD_JUMPS) tooFar(msg.pn - current.n)
+  if (msg.n > MAX_FORWARD_JUMPS) tooFar(msg.n)
+
+  let receiving = s.receiving
+  if (current && msg.pn > current.n) {
+    const adv = advanceChain(fromBase64(current.chainKey), current.n, msg.pn, MAX_MESSAGE_KEYS)
+    receiving = receiving.slice(0, -1).concat({ ...current, chainKey: toBase64(adv.chainKey), n: msg.pn, skipped: addSkipped(current.skipped, adv.skipped) })
+  }
+  const r1 = kdfRoot(fromBase64(s.rootKey), await dh(provider, fromBase64(s.sending.ratchetSecret), msg.ratchetKey))
+  const adv = advanceChain(r1.chainKey, 0, msg.n, MAX_MESSAGE_KEYS)
+  const step = kdfChain(adv.chainKey)
+  // Authenticate before generating our next ratchet key pair: a forgery costs one DH, not three.
+  const plaintext = open(step.messageKey, msg.body, ad)
+  const newChain: ReceivingChain = { ratchetKey, chainKey: toBase64(step.chainKey), n: msg.n + 1, skipped: addSkipped([], adv.skipped) }
+  receiving = receiving.concat(newChain)
+  if (receiving.length > MAX_RECEIVER_CHAINS) receiving = receiving.slice(receiving.length - MAX_RECEIVER_CHAINS)
+
+  const secret = random(32)
+  const pub = await provider.x25519PublicKey(secret)
+  const r2 = kdfRoot(r1.rootKey, await dh(provider, secret, msg.ratchetKey))
+  return {
+    plaintext,
+    state: {
+      ...s,
+      rootKey: toBase64(r2.rootKey),
+      sending: { ratchetKey: toBase64(pub), ratchetSecret: toBase64(secret), chainKey: toBase64(r2.chainKey), n: 0 },
+      previousCounter: s.sending.n,
+      receiving,
+      pendingPreKey: null,
+    },
+  }
+}

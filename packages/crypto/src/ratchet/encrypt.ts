@@ -1,0 +1,32 @@
+/**
+ * RatchetEncrypt (Double Ratchet §3.4): one step of the sending chain, the header, and the
+ * committing AEAD under the message key. Returns the next state; the input is untouched.
+ */
+import { MissingSessionError } from '@parley/protocol'
+import { fromBase64, toBase64 } from '../_bytes.js'
+import { etmSeal } from '../aead.js'
+import { concat } from '../_bytes.js'
+import { kdfChain, messageKeys } from './chain-key.js'
+import { encodeHeader, messageAd, type MessageContext, type MessageType } from './message.js'
+import type { SessionStateV1 } from './state.js'
+
+/** Most messages one sending chain may carry (the header's N is a u32). */
+export const MAX_CHAIN_LENGTH = 0xffff_ffff
+
+/**
+ * Encrypts one message with the sending chain.
+ * @throws {MissingSessionError} when the session cannot send yet (responder before any message).
+ */
+export function ratchetEncrypt(
+  s: SessionStateV1, plaintext: Uint8Array, context: MessageContext, type: MessageType, preKeyHeader: Uint8Array | null,
+): { state: SessionStateV1; message: Uint8Array } {
+  const { sending } = s
+  if (sending.chainKey === null) throw new MissingSessionError('session has no sending chain yet')
+  if (sending.n >= MAX_CHAIN_LENGTH) throw new MissingSessionError('sending chain exhausted')
+  const step = kdfChain(fromBase64(sending.chainKey))
+  const header = encodeHeader(fromBase64(sending.ratchetKey), s.previousCounter, sending.n)
+  const keys = messageKeys(step.messageKey)
+  const ad = messageAd(context, type, fromBase64(s.ad), preKeyHeader, header)
+  const message = concat(header, etmSeal(keys, keys.nonce, plaintext, ad))
+  return { state: { ...s, sending: { ...sending, chainKey: toBase64(step.chainKey), n: sending.n + 1 } }, message }
+}

@@ -1,0 +1,86 @@
+/**
+ * Ratchet message encoding and associated data. Wire layout of a `message`:
+ * `version(1) ‖ ratchetKey(32) ‖ PN(u32 BE) ‖ N(u32 BE) ‖ ciphertext ‖ tag(32)`.
+ * The AD binds the protocol version, mode, message type, conversation id, sender and
+ * recipient device, the PQXDH AD (both identity keys), the PQXDH header of a prekey message,
+ * and the ratchet header.
+ */
+import type { DeviceAddress } from '@parley/protocol'
+import { BadMacError } from '@parley/protocol'
+import { aint, astring } from '../_assert.js'
+import { concat, lp, readU32, u32be } from '../_bytes.js'
+import { AEAD_TAG_BYTES } from '../aead.js'
+import { DEFAULT_MODE, KEY_BYTES, MESSAGE_VERSION } from '../constants.js'
+import { label, LABELS } from '../kdf.js'
+
+/** What a message is bound to, beyond its keys. Both sides pass the same values. */
+export interface MessageContext {
+  protocolVersion: number
+  conversationId: string
+  sender: DeviceAddress
+  recipient: DeviceAddress
+  /** Encryption mode bound into the AD; defaults to `'e2ee'`. */
+  mode?: string
+}
+
+/** Message type on the wire. */
+export type MessageType = 'prekey' | 'message'
+
+/** Bytes of a ratchet header. */
+export const HEADER_BYTES = 1 + KEY_BYTES + 4 + 4
+
+/** A parsed ratchet message. */
+export interface RatchetMessage {
+  header: Uint8Array
+  ratchetKey: Uint8Array
+  pn: number
+  n: number
+  body: Uint8Array
+}
+
+/** Encodes the ratchet header. */
+export function encodeHeader(ratchetKey: Uint8Array, pn: number, n: number): Uint8Array {
+  return concat(new Uint8Array([MESSAGE_VERSION]), ratchetKey, u32be(pn), u32be(n))
+}
+
+/**
+ * Parses a ratchet message.
+ * @throws {BadMacError} when it is truncated or has an unknown version.
+ */
+export function decodeMessage(bytes: Uint8Array): RatchetMessage {
+  if (bytes.length < HEADER_BYTES + AEAD_TAG_BYTES || bytes[0] !== MESSAGE_VERSION) throw new BadMacError('malformed ratchet message')
+  return {
+    header: bytes.subarray(0, HEADER_BYTES),
+    ratchetKey: bytes.subarray(1, 1 + KEY_BYTES),
+    pn: readU32(bytes, 1 + KEY_BYTES),
+    n: readU32(bytes, 1 + KEY_BYTES + 4),
+    body: bytes.subarray(HEADER_BYTES),
+  }
+}
+
+/**
+ * Validates a context.
+ * @throws {TypeError|RangeError} naming the bad field.
+ */
+export function checkContext(c: MessageContext): MessageContext {
+  if (!c || typeof c !== 'object') throw new TypeError('"context" expected object')
+  aint(c.protocolVersion, 'context.protocolVersion', 0xffff_ffff)
+  astring(c.conversationId, 'context.conversationId', true)
+  astring(c.sender?.userId, 'context.sender.userId', true)
+  astring(c.sender?.deviceId, 'context.sender.deviceId', true)
+  astring(c.recipient?.userId, 'context.recipient.userId', true)
+  astring(c.recipient?.deviceId, 'context.recipient.deviceId', true)
+  if (c.mode !== undefined) astring(c.mode, 'context.mode', true)
+  return c
+}
+
+/** The AEAD associated data of one message. */
+export function messageAd(
+  c: MessageContext, type: MessageType, sessionAd: Uint8Array, preKeyHeader: Uint8Array | null, header: Uint8Array,
+): Uint8Array {
+  return concat(
+    label(LABELS.messageAd), u32be(c.protocolVersion), lp(c.mode ?? DEFAULT_MODE), lp(type), lp(c.conversationId),
+    lp(c.sender.userId), lp(c.sender.deviceId), lp(c.recipient.userId), lp(c.recipient.deviceId),
+    lp(sessionAd), lp(preKeyHeader ?? new Uint8Array(0)), header,
+  )
+}

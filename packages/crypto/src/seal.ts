@@ -1,0 +1,66 @@
+/**
+ * At-rest sealing for the server: the committing AEAD under a data key, with the key id in
+ * the clear and bound into the AD so keys rotate without rewriting old rows. Layout:
+ * `version(1) ‖ kidLength(1) ‖ kid ‖ nonce(24) ‖ ciphertext ‖ tag(32)`.
+ */
+import { BadMacError, NotFoundError } from '@parley/protocol'
+import { abytes, astring } from './_assert.js'
+import { concat, lp, utf8 } from './_bytes.js'
+import { openWithLabel, sealWithLabel } from './aead.js'
+import { LABELS } from './kdf.js'
+import { systemRandom, type RandomSource } from './random.js'
+
+/** The server's data keys by id; `currentKid` seals new rows. */
+export interface DataKeyring {
+  currentKid: string
+  keys: Record<string, Uint8Array>
+}
+/** Bytes of a data key. */
+export const DATA_KEY_BYTES = 32
+/** Longest key id, in UTF-8 bytes. */
+export const MAX_KEY_ID_BYTES = 255
+const SEAL_VERSION = 1
+
+/** A fresh data key. */
+export function generateDataKey(random: RandomSource = systemRandom): Uint8Array {
+  return random(DATA_KEY_BYTES)
+}
+
+function adOf(kid: Uint8Array, aad: Uint8Array): Uint8Array {
+  return concat(lp(kid), aad)
+}
+
+/**
+ * Seals `plaintext` under `dataKey`, tagged with `keyId`; `aad` (e.g. the row id) is bound.
+ * @throws {TypeError|RangeError} bad key, key id or inputs.
+ */
+export function sealAtRest(dataKey: Uint8Array, keyId: string, plaintext: Uint8Array, aad: Uint8Array, random: RandomSource = systemRandom): Uint8Array {
+  abytes(dataKey, 'dataKey', DATA_KEY_BYTES)
+  const kid = utf8(astring(keyId, 'keyId', true))
+  if (kid.length > MAX_KEY_ID_BYTES) throw new RangeError(`"keyId" expected at most ${MAX_KEY_ID_BYTES} bytes`)
+  abytes(plaintext, 'plaintext')
+  abytes(aad, 'aad')
+  return concat(new Uint8Array([SEAL_VERSION, kid.length]), kid, sealWithLabel(dataKey, LABELS.atRest, plaintext, adOf(kid, aad), random))
+}
+
+/** The key id a sealed value names (for re-sealing sweeps), or throws BadMacError if malformed. */
+export function sealedKeyId(sealed: Uint8Array): string {
+  abytes(sealed, 'sealed')
+  if (sealed.length < 2 || sealed[0] !== SEAL_VERSION || sealed.length < 2 + sealed[1]!) throw new BadMacError('malformed sealed value')
+  return new TextDecoder().decode(sealed.subarray(2, 2 + sealed[1]!))
+}
+
+/**
+ * Opens a sealed value with the key its id names.
+ * @throws {NotFoundError} the key id is not in the keyring.
+ * @throws {BadMacError} altered, truncated, wrong key or wrong `aad`.
+ */
+export function openAtRest(keyring: DataKeyring, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+  abytes(aad, 'aad')
+  const kidText = sealedKeyId(sealed)
+  const key = Object.prototype.hasOwnProperty.call(keyring.keys, kidText) ? keyring.keys[kidText] : undefined
+  if (!key) throw new NotFoundError('data key not found', { resource: 'data_key', id: kidText })
+  abytes(key, `keyring.keys[${kidText}]`, DATA_KEY_BYTES)
+  const kid = sealed.subarray(2, 2 + sealed[1]!)
+  return openWithLabel(key, LABELS.atRest, sealed.subarray(2 + kid.length), adOf(kid, aad))
+}

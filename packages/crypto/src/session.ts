@@ -1,0 +1,117 @@
+/**
+ * Sessions: PQXDH to start, the Double Ratchet for every message. All functions are pure:
+ * they return a new state and never mutate the one passed in, so a failed decrypt leaves the
+ * caller's state exactly as it was. Ciphertexts are base64.
+ */
+import { BadMacError, MissingSessionError, ReplayedMessageError, type DeviceBundle } from '@parley/protocol'
+import { abytes } from './_assert.js'
+import { concat, fromBase64, toBase64 } from './_bytes.js'
+import { MAX_SEEN_INITIAL_MESSAGES } from './constants.js'
+import type { DeviceIdentity } from './identity.js'
+import { decodePreKeyMessage, initialMessageId } from './pqxdh/initial-message.js'
+import { pqxdhInitiate } from './pqxdh/initiate.js'
+import { pqxdhRespond } from './pqxdh/respond.js'
+import type { PreKeySecrets } from './prekeys.js'
+import { nobleProvider, type CryptoProvider } from './provider/provider.js'
+import { systemRandom, type RandomSource } from './random.js'
+import { ratchetDecrypt } from './ratchet/decrypt.js'
+import { ratchetEncrypt } from './ratchet/encrypt.js'
+import { checkContext, decodeMessage, type MessageContext, type MessageType } from './ratchet/message.js'
+import { asStateV1, type SessionState, type SessionStateV1 } from './ratchet/state.js'
+
+/** Which prekeys a decrypted initial message consumed (the caller deletes one-time keys). */
+export interface UsedPreKeys {
+  oneTime?: number
+  kem?: number
+  kemIsLastResort?: boolean
+}
+
+/**
+ * Starts a session with a peer device from its bundle (PQXDH initiator).
+ * @throws {InvalidSignatureError} a prekey signature fails (checked before any DH).
+ * @throws {InvalidFrameError} the bundle is malformed.
+ * @example
+ * const state = await initiateSession({ ours: alice, theirs: bobBundle })
+ * const { state: next, type, ciphertext } = await encryptMessage({ state, plaintext, context })
+ */
+export async function initiateSession(args: {
+  ours: DeviceIdentity; theirs: DeviceBundle; provider?: CryptoProvider; random?: RandomSource
+}): Promise<SessionState> {
+  return (await pqxdhInitiate(args.ours, args.theirs, args.provider ?? nobleProvider, args.random ?? systemRandom)) as unknown as SessionState
+}
+
+/**
+ * Encrypts one message. `type` is `'prekey'` until the peer has replied (the PQXDH header
+ * travels with each message), then `'message'`. Persist `state` before releasing `ciphertext`.
+ * @throws {MissingSessionError} the state cannot send (a responder before its first message).
+ * @throws {TypeError|RangeError} malformed arguments.
+ */
+export async function encryptMessage(args: {
+  state: SessionState; plaintext: Uint8Array; context: MessageContext; provider?: CryptoProvider
+}): Promise<{ state: SessionState; type: MessageType; ciphertext: string }> {
+  const s = asStateV1(args.state)
+  abytes(args.plaintext, 'plaintext')
+  checkContext(args.context)
+  const header = s.pendingPreKey === null ? null : fromBase64(s.pendingPreKey)
+  const type: MessageType = header ? 'prekey' : 'message'
+  const { state, message } = ratchetEncrypt(s, args.plaintext, args.context, type, header)
+  const bytes = header ? concat(header, message) : message
+  return { state: state as unknown as SessionState, type, ciphertext: toBase64(bytes) }
+}
+
+function decodeCiphertext(text: string): Uint8Array {
+  try {
+    return fromBase64(text)
+  } catch {
+    throw new BadMacError('ciphertext is not base64')
+  }
+}
+
+/**
+ * Decrypts one message. For a `'prekey'` message with no matching session, runs the PQXDH
+ * responder; `usedPreKeys` names the one-time keys to delete and `seenInitialMessages` (pass
+ * the list you keep, store the returned one) rejects replays. On throw nothing changed.
+ * @throws {MissingSessionError} no session for a `'message'`, or an unknown signed prekey.
+ * @throws {BadMacError} authentication failed (forged, altered, wrong context, substituted KEM ciphertext).
+ * @throws {TooFarAheadError} more than MAX_FORWARD_JUMPS ahead in its chain.
+ * @throws {DuplicateMessageError} already decrypted (or its skipped key was evicted).
+ * @throws {ReplayedMessageError} replayed initial message or consumed one-time prekey.
+ */
+export async function decryptMessage(args: {
+  state?: SessionState | null; ours: DeviceIdentity; preKeys: PreKeySecrets; type: MessageType; ciphertext: string
+  context: MessageContext; provider?: CryptoProvider; seenInitialMessages?: string[]; random?: RandomSource
+}): Promise<{ state: SessionState; plaintext: Uint8Array; usedPreKeys: UsedPreKeys; seenInitialMessages: string[] }> {
+  const provider = args.provider ?? nobleProvider
+  const random = args.random ?? systemRandom
+  const seen = args.seenInitialMessages ?? []
+  checkContext(args.context)
+  if (typeof args.ciphertext !== 'string') throw new TypeError('"ciphertext" expected string')
+  const bytes = decodeCiphertext(args.ciphertext)
+  const existing = args.state == null ? null : asStateV1(args.state)
+
+  if (args.type === 'message') {
+    if (!existing) throw new MissingSessionError('no session for this device')
+    const r = await ratchetDecrypt(existing, decodeMessage(bytes), args.context, 'message', null, provider, random)
+    return { state: r.state as unknown as SessionState, plaintext: r.plaintext, usedPreKeys: {}, seenInitialMessages: seen }
+  }
+  if (args.type !== 'prekey') throw new TypeError('"type" expected "prekey" or "message"')
+
+  const { header, headerBytes, inner } = decodePreKeyMessage(bytes)
+  const message = decodeMessage(inner)
+  // A repeated prekey message of the session we already have (the peer has not seen a reply).
+  if (existing && existing.baseKey === toBase64(header.baseKey) && existing.remoteIdentityKey === toBase64(header.identityKey)) {
+    const r = await ratchetDecrypt(existing, message, args.context, 'prekey', headerBytes, provider, random)
+    return { state: r.state as unknown as SessionState, plaintext: r.plaintext, usedPreKeys: {}, seenInitialMessages: seen }
+  }
+  const id = toBase64(initialMessageId(headerBytes))
+  if (seen.includes(id)) throw new ReplayedMessageError('initial message replayed')
+  const fresh: SessionStateV1 = await pqxdhRespond(args.ours, args.preKeys, header, provider)
+  const r = await ratchetDecrypt(fresh, message, args.context, 'prekey', headerBytes, provider, random)
+  const nextSeen = seen.concat(id)
+  return {
+    state: r.state as unknown as SessionState,
+    plaintext: r.plaintext,
+    usedPreKeys: { oneTime: header.oneTimePreKeyId, kem: header.kemPreKeyId, kemIsLastResort: header.kemIsLastResort },
+    seenInitialMessages: nextSeen.length > MAX_SEEN_INITIAL_MESSAGES ? nextSeen.slice(nextSeen.length - MAX_SEEN_INITIAL_MESSAGES) : nextSeen,
+  }
+}
