@@ -1,0 +1,86 @@
+/**
+ * Store rules shared by every backend, so memory, PGlite and PostgreSQL decide identically:
+ * envelope coverage, the mode check on append, and the notices a policy change writes.
+ */
+import {
+  DowngradeRejectedError, InvalidDeviceListError, PolicyViolationError, POLICY_TABLE,
+  type DeviceAddress, type EncryptionMode, type Envelope, type Notice, type Policy,
+} from '@parley/protocol'
+
+/** `userId\ndeviceId`: a device as a map key. */
+export function deviceKey(d: DeviceAddress): string {
+  return `${d.userId}\n${d.deviceId}`
+}
+
+/** The unique key of the 1:1 conversation of two users (order-independent). */
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\n${b}` : `${b}\n${a}`
+}
+
+/**
+ * Checks that a message's mode matches its conversation.
+ * @throws {DowngradeRejectedError} a server-side frame for an e2ee conversation.
+ * @throws {PolicyViolationError} an e2ee frame for a server-side conversation (upgrade first),
+ *   or a server-side frame while the policy requires an upgrade.
+ */
+export function checkMode(conversationId: string, conversationMode: EncryptionMode, upgradeRequired: boolean, messageMode: EncryptionMode): void {
+  if (conversationMode === 'e2ee' && messageMode === 'server-side') {
+    throw new DowngradeRejectedError('a server-side frame arrived for an end-to-end encrypted conversation', { conversationId })
+  }
+  if (conversationMode === 'server-side' && messageMode === 'e2ee') {
+    throw new PolicyViolationError('conversation is server-side: send mode.upgrade first', {})
+  }
+  if (upgradeRequired && messageMode === 'server-side') {
+    throw new PolicyViolationError('the server policy requires upgrading this conversation to e2ee before sending', {})
+  }
+}
+
+/**
+ * Checks that e2ee envelopes address exactly the expected devices (every active device of
+ * every member, minus the sending device), each once.
+ * @throws {InvalidDeviceListError} with `details.missing` / `details.extra` device addresses.
+ */
+export function checkCoverage(envelopes: readonly Envelope[], expected: readonly DeviceAddress[]): void {
+  const want = new Set(expected.map(deviceKey))
+  const seen = new Set<string>()
+  const extra: DeviceAddress[] = []
+  for (const e of envelopes) {
+    const k = deviceKey(e)
+    if (!want.has(k) || seen.has(k)) extra.push({ userId: e.userId, deviceId: e.deviceId })
+    seen.add(k)
+  }
+  const missing = expected.filter((d) => !seen.has(deviceKey(d))).map((d) => ({ userId: d.userId, deviceId: d.deviceId }))
+  if (missing.length || extra.length) {
+    const details = { reason: 'device_mismatch', missing, extra }
+    throw new InvalidDeviceListError('envelopes must cover exactly the current devices of the members: fetch keys again', details as never)
+  }
+}
+
+/** The notice one member gets about one conversation when the policy changes. */
+export function policyNotice(args: { policy: Policy; previous: Policy; conversationId: string; mode: EncryptionMode; now: number }): Notice {
+  const { policy, previous, conversationId, mode, now } = args
+  if (mode === 'e2ee') {
+    return {
+      kind: 'policy_changed', conversationId, policy, previousPolicy: previous, encryption: 'e2ee', ts: now,
+      text: `The server policy changed from ${previous} to ${policy}. This conversation stays end-to-end encrypted.`,
+    }
+  }
+  if (POLICY_TABLE[policy].upgradeOnNextSend) {
+    return {
+      kind: 'upgrade_required', conversationId, policy, previousPolicy: previous, encryption: 'server-side', ts: now,
+      text: `The server policy changed from ${previous} to ${policy}. This conversation will be upgraded to end-to-end encryption on its next message.`,
+    }
+  }
+  return {
+    kind: 'policy_changed', conversationId, policy, previousPolicy: previous, encryption: 'server-side', ts: now,
+    text: `The server policy changed from ${previous} to ${policy}. This conversation is readable by the server.`,
+  }
+}
+
+/** The notice every member gets when a conversation is upgraded to e2ee. */
+export function modeChangedNotice(conversationId: string, userId: string, now: number): Notice {
+  return {
+    kind: 'mode_changed', conversationId, encryption: 'e2ee', ts: now,
+    text: `${userId.slice(0, 128)} turned on end-to-end encryption for this conversation. It cannot be turned off.`,
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * The `ParleyStore` conformance suite. Every backend runs exactly these tests
+ * (`test/store-*.test.ts`); a new backend is done when it passes them. Not part of the public
+ * entry point (it imports vitest).
+ */
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { ParleyError, toBase64, type DeviceAddress, type Envelope, type SignedDeviceList, type VerifiedReport } from '@parley/protocol'
+import type { DeviceRegistration, FrankingBinder, NewMessage, ParleyStore } from './store.js'
+
+const b64 = (n: number) => toBase64(new Uint8Array(randomBytes(n)))
+const uid = () => randomBytes(6).toString('hex')
+const bind: FrankingBinder = (m, seq) => ({ tf: m.tf, rf: b64(32), kid: `k${seq % 3}` })
+const code = (e: unknown) => (ParleyError.isInstance(e) ? e.code : String(e))
+
+async function rejects(p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+  } catch (e) {
+    return code(e)
+  }
+  throw new Error('expected a rejection')
+}
+
+interface TestUser {
+  userId: string
+  key: string
+  devices: { deviceId: string; signingKey: string; identityKey: string }[]
+  list: SignedDeviceList
+}
+
+function makeUser(deviceCount = 1, version = 1): TestUser {
+  const userId = `u-${uid()}`
+  const devices = Array.from({ length: deviceCount }, (_, i) => ({ deviceId: `d${i}`, signingKey: b64(32), identityKey: b64(32) }))
+  return { userId, key: b64(32), devices, list: { userId, version, devices, signature: b64(64) } }
+}
+
+function registration(u: TestUser, i: number, oneTime = 3, kem = 2): DeviceRegistration {
+  const d = u.devices[i]!
+  return {
+    userId: u.userId, userIdentityKey: u.key, deviceList: u.list, ...d,
+    signedPreKey: { id: 1, publicKey: b64(32), signature: b64(64) },
+    kemLastResortPreKey: { id: 1000, publicKey: b64(1184), signature: b64(64) },
+    oneTimePreKeys: Array.from({ length: oneTime }, (_, k) => ({ id: k + 1, publicKey: b64(32) })),
+    kemOneTimePreKeys: Array.from({ length: kem }, (_, k) => ({ id: k + 1, publicKey: b64(1184), signature: b64(64) })),
+    now: 1_000,
+  }
+}
+
+async function registerAll(store: ParleyStore, u: TestUser, oneTime = 3): Promise<void> {
+  for (let i = 0; i < u.devices.length; i++) await store.registerDevice(registration(u, i, oneTime))
+}
+
+const addr = (u: TestUser, i = 0): DeviceAddress => ({ userId: u.userId, deviceId: u.devices[i]!.deviceId })
+
+function plain(conversationId: string, sender: DeviceAddress, clientMessageId = uid()): NewMessage {
+  return { id: `m-${uid()}`, conversationId, sender, clientMessageId, mode: 'server-side', tf: b64(32), sealedBody: { kid: 'dk1', data: b64(40) } }
+}
+
+function e2ee(conversationId: string, sender: DeviceAddress, to: DeviceAddress[]): NewMessage {
+  const envelopes: Envelope[] = to.map((d) => ({ ...d, type: 'message', ciphertext: b64(48) }))
+  return { id: `m-${uid()}`, conversationId, sender, clientMessageId: uid(), mode: 'e2ee', tf: b64(32), envelopes, attachments: [] }
+}
+
+/**
+ * Registers the conformance tests for one backend. `open` returns a fresh, empty store.
+ * @example storeContract('memory', async () => memoryStore())
+ */
+export function storeContract(name: string, open: () => Promise<ParleyStore>): void {
+  describe(`ParleyStore contract: ${name}`, () => {
+    async function withStore(fn: (s: ParleyStore) => Promise<void>): Promise<void> {
+      const s = await open()
+      try {
+        await fn(s)
+      } finally {
+        await s.close()
+      }
+    }
+    async function pair(s: ParleyStore, mode: 'server-side' | 'e2ee' = 'server-side', devicesA = 2, devicesB = 1) {
+      const a = makeUser(devicesA)
+      const b = makeUser(devicesB)
+      await registerAll(s, a)
+      await registerAll(s, b)
+      const { conversation } = await s.openDirectConversation({ id: `c-${uid()}`, userIds: [a.userId, b.userId], mode, upgradeRequired: false, now: 10 })
+      return { a, b, c: conversation }
+    }
+
+    it('registers devices, pins the user key, refuses a different key and an older list', () => withStore(async (s) => {
+      const u = makeUser(2, 2)
+      await registerAll(s, u)
+      expect((await s.getUser(u.userId))?.identityKey).toBe(u.key)
+      expect((await s.listDevices(u.userId)).map((d) => d.deviceId)).toEqual(['d0', 'd1'])
+      expect(await rejects(s.registerDevice({ ...registration(u, 0), userIdentityKey: b64(32) }))).toBe('identity_changed')
+      expect(await rejects(s.registerDevice({ ...registration(u, 0), deviceList: { ...u.list, version: 1 } }))).toBe('invalid_device_list')
+      expect(await s.getDevice(u.userId, 'nope')).toBeNull()
+      expect(await s.getUser('nobody')).toBeNull()
+    }))
+
+    it('a newer device list deactivates devices it leaves out; stale versions are refused', () => withStore(async (s) => {
+      const u = makeUser(2)
+      await registerAll(s, u)
+      await s.setDeviceList(u.userId, { ...u.list, version: 2, devices: [u.devices[0]!] })
+      expect((await s.listDevices(u.userId)).map((d) => d.deviceId)).toEqual(['d0'])
+      expect((await s.getDevice(u.userId, 'd1'))?.active).toBe(false)
+      expect(await rejects(s.setDeviceList(u.userId, { ...u.list, version: 2 }))).toBe('invalid_device_list')
+      expect(await rejects(s.setDeviceList('nobody', u.list))).toBe('not_found')
+    }))
+
+    it('publishes prekeys and hands out each one-time key once, then the KEM last resort', () => withStore(async (s) => {
+      const u = makeUser(1)
+      await s.registerDevice(registration(u, 0, 2, 1))
+      expect(await s.publishPreKeys(u.userId, 'd0', { oneTimePreKeys: [{ id: 50, publicKey: b64(32) }] })).toEqual({ oneTimePreKeys: 3, kemOneTimePreKeys: 1 })
+      const ids: number[] = []
+      let lastResort = 0
+      for (let i = 0; i < 5; i++) {
+        const got = (await s.claimBundles(u.userId))!
+        expect(got.bundles).toHaveLength(1)
+        const bundle = got.bundles[0]!
+        if (bundle.oneTimePreKey) ids.push(bundle.oneTimePreKey.id)
+        if (bundle.kemPreKeyIsLastResort) lastResort++
+      }
+      expect(ids.sort((x, y) => x - y)).toEqual([1, 2, 50])
+      expect(lastResort).toBe(4)
+      expect(await s.countPreKeys(u.userId, 'd0')).toEqual({ oneTimePreKeys: 0, kemOneTimePreKeys: 0 })
+      expect(await s.claimBundles('nobody')).toBeNull()
+      expect(await rejects(s.publishPreKeys(u.userId, 'ghost', {}))).toBe('not_found')
+    }))
+
+    it('50 concurrent bundle claims for 10 one-time prekeys: 10 distinct keys, 40 without', () => withStore(async (s) => {
+      const u = makeUser(1)
+      await s.registerDevice(registration(u, 0, 10, 0))
+      const all = await Promise.all(Array.from({ length: 50 }, () => s.claimBundles(u.userId)))
+      const keys = all.map((r) => r!.bundles[0]!.oneTimePreKey?.id).filter((x): x is number => x !== undefined)
+      expect(keys).toHaveLength(10)
+      expect(new Set(keys).size).toBe(10)
+      expect(all.filter((r) => !r!.bundles[0]!.oneTimePreKey)).toHaveLength(40)
+    }))
+
+    it('opens one conversation per pair, idempotently, and lists it for both', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s)
+      const again = await s.openDirectConversation({ id: 'other', userIds: [b.userId, a.userId], mode: 'e2ee', upgradeRequired: false, now: 20 })
+      expect(again.created).toBe(false)
+      expect(again.conversation.id).toBe(c.id)
+      expect(again.conversation.encryption).toBe('server-side')
+      expect(c.members).toEqual([a.userId, b.userId].sort())
+      expect((await s.listConversations(a.userId)).map((x) => x.id)).toEqual([c.id])
+      expect(await s.getConversation('missing')).toBeNull()
+    }))
+
+    it('appends with gap-free seq and fans out to every other device, sender’s own included', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s)
+      const out = await s.appendMessages([plain(c.id, addr(a, 0)), plain(c.id, addr(b, 0))], bind, 100)
+      expect(out.map((o) => o.ok && o.message.seq)).toEqual([1, 2])
+      const first = out[0]!
+      if (!first.ok) throw new Error('append failed')
+      expect(first.recipients.map((r) => `${r.userId}/${r.deviceId}`).sort()).toEqual([`${a.userId}/d1`, `${b.userId}/d0`].sort())
+      expect(first.message.franking?.kid).toBe('k1')
+      expect((await s.getConversation(c.id))?.lastSeq).toBe(2)
+      const inbox = await s.inboxAfter(addr(b, 0), 0, 10, 100)
+      expect(inbox.map((d) => [d.inboxId, d.message.seq])).toEqual([[1, 1]])
+      expect(inbox[0]!.message.sealedBody).toEqual(first.message.sealedBody)
+      expect((await s.inboxAfter(addr(a, 0), 0, 10, 100)).map((d) => d.message.seq)).toEqual([2])
+    }))
+
+    it('a resend with the same client id is stored once (across batches and inside one)', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s)
+      const m = plain(c.id, addr(a, 0), 'same')
+      const [one, two] = await s.appendMessages([m, { ...m, id: 'm-other' }], bind, 100)
+      const [three] = await s.appendMessages([{ ...m, id: 'm-third' }], bind, 200)
+      expect(one?.ok && !one.duplicate).toBe(true)
+      for (const o of [two, three]) {
+        expect(o?.ok && o.duplicate && o.message.id).toBe(m.id)
+      }
+      expect(await s.inboxAfter(addr(b, 0), 0, 10, 300)).toHaveLength(1)
+    }))
+
+    it('per-message errors: not a member, unknown conversation, downgrade, envelope mismatch; others still commit', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s, 'e2ee')
+      const stranger = makeUser(1)
+      await registerAll(s, stranger)
+      const good = e2ee(c.id, addr(a, 0), [addr(a, 1), addr(b, 0)])
+      const out = await s.appendMessages([
+        e2ee(c.id, addr(stranger, 0), [addr(a, 0), addr(a, 1), addr(b, 0)]),
+        e2ee('nope', addr(a, 0), [addr(b, 0)]),
+        plain(c.id, addr(a, 0)),
+        e2ee(c.id, addr(a, 0), [addr(b, 0)]),
+        e2ee(c.id, addr(a, 0), [addr(a, 1), addr(b, 0), addr(stranger, 0)]),
+        good,
+      ], bind, 100)
+      expect(out.map((o) => (o.ok ? 'ok' : code(o.error)))).toEqual(['forbidden', 'not_found', 'downgrade_rejected', 'invalid_device_list', 'invalid_device_list', 'ok'])
+      const mismatch = out[3]!
+      if (mismatch.ok) throw new Error('unreachable')
+      expect((mismatch.error as ParleyError).details).toMatchObject({ missing: [addr(a, 1)], extra: [] })
+      const got = await s.inboxAfter(addr(b, 0), 0, 10, 100)
+      expect(got.map((d) => [d.message.id, d.message.seq, d.envelope?.ciphertext])).toEqual([[good.id, 1, good.envelopes![1]!.ciphertext]])
+    }))
+
+    it('concurrent batches into one conversation get distinct contiguous seqs', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s)
+      const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => s.appendMessages([plain(c.id, addr(i % 2 ? a : b, 0))], bind, 100 + i)))
+      const seqs = outs.flat().map((o) => (o.ok ? o.message.seq : -1)).sort((x, y) => x - y)
+      expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+      const ids = (await s.inboxAfter(addr(a, 1), 0, 100, 200)).map((d) => d.inboxId)
+      expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    }))
+
+    it('inbox cursor only moves forward and never past the last inbox id', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s)
+      await s.appendMessages([plain(c.id, addr(a, 0)), plain(c.id, addr(a, 0)), plain(c.id, addr(a, 0))], bind, 100)
+      expect(await s.ackInbox(addr(b, 0), 2)).toBe(2)
+      expect(await s.ackInbox(addr(b, 0), 1)).toBe(2)
+      expect(await s.ackInbox(addr(b, 0), 99)).toBe(3)
+      expect((await s.getDevice(b.userId, 'd0'))?.inboxCursor).toBe(3)
+      expect((await s.inboxAfter(addr(b, 0), 1, 1, 100)).map((d) => d.inboxId)).toEqual([2])
+      expect(await rejects(s.ackInbox({ userId: b.userId, deviceId: 'ghost' }, 1))).toBe('not_found')
+    }))
+
+    it('history pages newest first by seq, with the viewer’s envelope', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s)
+      for (let i = 0; i < 7; i++) await s.appendMessages([plain(c.id, addr(a, 0))], bind, 100 + i)
+      const p1 = await s.history(c.id, addr(b, 0), undefined, 3, 1_000)
+      expect(p1.map((d) => d.message.seq)).toEqual([7, 6, 5])
+      const p2 = await s.history(c.id, addr(b, 0), 5, 3, 1_000)
+      expect(p2.map((d) => d.message.seq)).toEqual([4, 3, 2])
+      expect((await s.history(c.id, addr(b, 0), 2, 3, 1_000)).map((d) => d.message.seq)).toEqual([1])
+      expect(p1[0]!.inboxId).toBe(7)
+      expect((await s.history(c.id, addr(a, 0), undefined, 1, 1_000))[0]!.inboxId).toBe(0)
+    }))
+
+    it('delete-for-everyone: only the sender’s user, drops body and envelopes', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s, 'e2ee')
+      const m = e2ee(c.id, addr(a, 0), [addr(a, 1), addr(b, 0)])
+      await s.appendMessages([m], bind, 100)
+      expect(await rejects(s.deleteMessage({ conversationId: c.id, messageId: m.id, byUserId: b.userId }))).toBe('forbidden')
+      expect(await rejects(s.deleteMessage({ conversationId: c.id, messageId: 'nope', byUserId: a.userId }))).toBe('not_found')
+      const del = await s.deleteMessage({ conversationId: c.id, messageId: m.id, byUserId: a.userId })
+      expect(del.deleted).toBe(true)
+      const [d] = await s.inboxAfter(addr(b, 0), 0, 10, 100)
+      expect(d!.message.deleted).toBe(true)
+      expect(d!.envelope).toBeUndefined()
+    }))
+
+    it('upgrade is one-way, recorded in history and the inbox, with notices for members', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s)
+      const mc = { conversationId: c.id, from: 'server-side' as const, to: 'e2ee' as const, userId: a.userId, deviceId: 'd0', ts: 5, signature: b64(64) }
+      const up = await s.upgradeConversation({ conversationId: c.id, modeChange: mc, messageId: 'mc-1', now: 200 })
+      expect(up.changed).toBe(true)
+      expect(up.conversation.encryption).toBe('e2ee')
+      expect(up.conversation.modeChange).toEqual(mc)
+      expect(up.recipients.map((r) => `${r.userId}/${r.deviceId}`).sort()).toEqual([`${a.userId}/d1`, `${b.userId}/d0`].sort())
+      const again = await s.upgradeConversation({ conversationId: c.id, modeChange: mc, messageId: 'mc-2', now: 300 })
+      expect(again.changed).toBe(false)
+      const [d] = await s.inboxAfter(addr(b, 0), 0, 10, 300)
+      expect(d!.message.kind).toBe('mode_change')
+      expect(d!.message.modeChange).toEqual(mc)
+      expect((await s.pendingNotices(addr(b, 0))).map((n) => n.notice.kind)).toEqual(['mode_changed'])
+      const [plainOut] = await s.appendMessages([plain(c.id, addr(b, 0))], bind, 400)
+      expect(plainOut!.ok ? 'ok' : code(plainOut!.error)).toBe('downgrade_rejected')
+      expect(await rejects(s.upgradeConversation({ conversationId: c.id, modeChange: { ...mc, userId: 'x' }, messageId: 'mc-3', now: 1 }))).toBe('forbidden')
+    }))
+
+    it('a policy change keeps e2ee conversations e2ee and writes notices once per member', () => withStore(async (s) => {
+      expect((await s.applyPolicy('default-e2ee', 1)).changed).toBe(false)
+      const { a, c: e } = await pair(s, 'e2ee')
+      const p2 = await pair(s, 'server-side')
+      const out = await s.applyPolicy('server-side', 2)
+      expect(out).toEqual({ previous: 'default-e2ee', changed: true, notices: 4 })
+      expect((await s.getConversation(e.id))?.encryption).toBe('e2ee')
+      const notes = await s.pendingNotices(addr(a, 1))
+      expect(notes.map((n) => [n.notice.kind, n.notice.encryption, n.notice.conversationId])).toEqual([['policy_changed', 'e2ee', e.id]])
+      await s.ackNotices(addr(a, 1), notes[0]!.id)
+      expect(await s.pendingNotices(addr(a, 1))).toEqual([])
+      expect(await s.pendingNotices(addr(a, 0))).toHaveLength(1)
+      expect((await s.applyPolicy('server-side', 3)).changed).toBe(false)
+      await s.applyPolicy('default-e2ee', 4)
+      const up = await s.getConversation(p2.c.id)
+      expect(up).toMatchObject({ encryption: 'server-side', upgradeRequired: true })
+      expect((await s.pendingNotices(addr(p2.b, 0))).at(-1)?.notice.kind).toBe('upgrade_required')
+      const [o] = await s.appendMessages([plain(p2.c.id, addr(p2.a, 0))], bind, 5)
+      expect(o!.ok ? 'ok' : code(o!.error)).toBe('policy_violation')
+      const later = makeUser(1)
+      await registerAll(s, later)
+      expect(await s.pendingNotices(addr(later, 0))).toEqual([])
+    }))
+
+    it('reports are idempotent by reporter and id', () => withStore(async (s) => {
+      const report: VerifiedReport = {
+        reportId: 'r1', conversationId: 'c1', reporter: { userId: 'u1', deviceId: 'd1' }, reason: 'spam', receivedAt: 5,
+        entries: [], transcript: { verified: true, ordered: true, gaps: [] },
+      }
+      expect((await s.saveReport(report)).duplicate).toBe(false)
+      const again = await s.saveReport({ ...report, reason: 'changed' })
+      expect(again.duplicate).toBe(true)
+      expect(again.report.reason).toBe('spam')
+      expect((await s.saveReport({ ...report, reporter: { userId: 'u2', deviceId: 'd' } })).duplicate).toBe(false)
+      expect(await s.countReports()).toBe(2)
+      expect(await s.getReport('u1', 'r1')).toEqual(report)
+      expect(await s.getReport('u1', 'zz')).toBeNull()
+    }))
+
+    it('messagesSeenBy: only messages of that conversation delivered to or sent by the user', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s)
+      const other = await pair(s)
+      const [m1, m2] = await s.appendMessages([plain(c.id, addr(a, 0)), plain(c.id, addr(b, 0))], bind, 100)
+      const [m3] = await s.appendMessages([plain(other.c.id, addr(other.a, 0))], bind, 100)
+      const ids = [m1, m2, m3].map((o) => (o!.ok ? o!.message.id : ''))
+      expect((await s.messagesSeenBy(b.userId, c.id, ids)).map((m) => m.id).sort()).toEqual([ids[0], ids[1]].sort())
+      expect(await s.messagesSeenBy('stranger', c.id, ids)).toEqual([])
+    }))
+
+    it('token buckets allow capacity, then refill over time', () => withStore(async (s) => {
+      const takes = await Promise.all(Array.from({ length: 5 }, () => s.buckets.take('k', 3, 1, 1_000)))
+      expect(takes.filter(Boolean)).toHaveLength(3)
+      expect(await s.buckets.take('k', 3, 1, 1_500)).toBe(false)
+      expect(await s.buckets.take('k', 3, 1, 2_100)).toBe(true)
+      expect(await s.buckets.take('other', 1, 1, 0)).toBe(true)
+    }))
+
+    it('retention: expired messages are hidden, then purged', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s)
+      await s.appendMessages([{ ...plain(c.id, addr(a, 0)), expiresAt: 500 }, plain(c.id, addr(a, 0))], bind, 100)
+      expect(await s.inboxAfter(addr(b, 0), 0, 10, 400)).toHaveLength(2)
+      expect((await s.inboxAfter(addr(b, 0), 0, 10, 600)).map((d) => d.message.seq)).toEqual([2])
+      expect((await s.history(c.id, addr(b, 0), undefined, 10, 600)).map((d) => d.message.seq)).toEqual([2])
+      expect(await s.purgeExpired(600)).toBe(1)
+      expect(await s.inboxAfter(addr(b, 0), 0, 10, 0)).toHaveLength(1)
+    }))
+
+    it('link requests expire and can be deleted', () => withStore(async (s) => {
+      const req = { codeHash: b64(32), userId: 'u', deviceId: 'new', ephemeralKey: b64(32), expiresAt: 1_000 }
+      await s.putLinkRequest(req)
+      expect(await s.getLinkRequest(req.codeHash, 500)).toEqual(req)
+      expect(await s.getLinkRequest(req.codeHash, 1_000)).toBeNull()
+      await s.deleteLinkRequest(req.codeHash)
+      expect(await s.getLinkRequest(req.codeHash, 0)).toBeNull()
+    }))
+  })
+}

@@ -1,0 +1,367 @@
+/**
+ * `memoryStore()`: the in-process reference backend. Every method runs synchronously to
+ * completion inside one microtask, which makes each one atomic; it validates everything before
+ * writing, so a failed call changes nothing. For tests and single-process demos.
+ */
+import {
+  ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError,
+  type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
+  type VerifiedReport,
+} from '@parley/protocol'
+import { checkCoverage, checkMode, deviceKey, modeChangedNotice, pairKey, policyNotice } from './_rules.js'
+import type {
+  AppendOutcome, ClaimedBundles, ConversationRecord, DeviceRecord, DeviceRegistration, FrankingBinder,
+  LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, StoredDelivery,
+  StoredMessage, UpgradeOutcome, UserRecord,
+} from './store.js'
+
+interface MemDevice extends DeviceRecord {
+  signedPreKey: DeviceRegistration['signedPreKey']
+  kemLastResort: DeviceRegistration['kemLastResortPreKey']
+  oneTime: Map<number, DeviceRegistration['oneTimePreKeys'][number]>
+  kemOneTime: Map<number, DeviceRegistration['kemOneTimePreKeys'][number]>
+  noticeCursor: number
+}
+interface InboxRow { inboxId: number; messageId: string; envelope?: StoredDelivery['envelope'] }
+
+const clone = <T>(x: T): T => structuredClone(x)
+
+/**
+ * Creates an empty in-memory store.
+ * @example const store = memoryStore()
+ */
+export function memoryStore(): ParleyStore {
+  const users = new Map<string, UserRecord>()
+  const devices = new Map<string, MemDevice>()
+  const conversations = new Map<string, ConversationRecord>()
+  const pairs = new Map<string, string>()
+  const messages = new Map<string, StoredMessage>()
+  const bySeq = new Map<string, StoredMessage[]>()
+  const dedup = new Map<string, string>()
+  const inboxes = new Map<string, InboxRow[]>()
+  const notices: { id: number; userId: string; notice: Notice }[] = []
+  const reports = new Map<string, VerifiedReport>()
+  const buckets = new Map<string, { tokens: number; at: number }>()
+  const links = new Map<string, LinkRequestRecord>()
+  let policy: Policy | null = null
+  let noticeSeq = 0
+
+  const activeDevices = (userId: string) =>
+    [...devices.values()].filter((d) => d.userId === userId && d.active).sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1))
+  const publicDevice = (d: MemDevice): DeviceRecord => ({
+    userId: d.userId, deviceId: d.deviceId, signingKey: d.signingKey, identityKey: d.identityKey, active: d.active,
+    inboxSeq: d.inboxSeq, inboxCursor: d.inboxCursor,
+  })
+  const counts = (d: MemDevice): PreKeyCounts => ({ oneTimePreKeys: d.oneTime.size, kemOneTimePreKeys: d.kemOneTime.size })
+  const markActive = (userId: string, list: SignedDeviceList) => {
+    const listed = new Map(list.devices.map((e) => [e.deviceId, e]))
+    for (const d of devices.values()) {
+      if (d.userId !== userId) continue
+      const e = listed.get(d.deviceId)
+      d.active = !!e && e.signingKey === d.signingKey && e.identityKey === d.identityKey
+    }
+  }
+  const deliver = (device: MemDevice, messageId: string, envelope?: StoredDelivery['envelope']): Recipient => {
+    device.inboxSeq += 1
+    const row: InboxRow = { inboxId: device.inboxSeq, messageId, ...(envelope ? { envelope } : {}) }
+    const key = deviceKey(device)
+    const list = inboxes.get(key) ?? []
+    list.push(row)
+    inboxes.set(key, list)
+    return { userId: device.userId, deviceId: device.deviceId, inboxId: row.inboxId, ...(envelope ? { envelope } : {}) }
+  }
+  const addMessage = (m: StoredMessage) => {
+    messages.set(m.id, m)
+    const list = bySeq.get(m.conversationId) ?? []
+    list.push(m)
+    bySeq.set(m.conversationId, list)
+  }
+  const live = (m: StoredMessage | undefined, now: number) => !!m && (m.expiresAt === undefined || m.expiresAt > now)
+  const mustDevice = (d: DeviceAddress) => {
+    const dev = devices.get(deviceKey(d))
+    if (!dev) throw new NotFoundError('device not registered', { resource: 'device', id: d.deviceId })
+    return dev
+  }
+
+  const store: ParleyStore = {
+    kind: 'memory',
+    buckets: {
+      async take(key, capacity, refillPerSecond, now) {
+        const b = buckets.get(key) ?? { tokens: capacity, at: now }
+        const tokens = Math.min(capacity, b.tokens + (Math.max(0, now - b.at) / 1000) * refillPerSecond)
+        if (tokens < 1) return false
+        buckets.set(key, { tokens: tokens - 1, at: now })
+        return true
+      },
+    },
+
+    async getUser(userId) {
+      const u = users.get(userId)
+      return u ? clone(u) : null
+    },
+    async registerDevice(reg) {
+      const existing = users.get(reg.userId)
+      if (existing && existing.identityKey !== reg.userIdentityKey) {
+        throw new IdentityChangedError('a different user identity key is pinned for this user', { userId: reg.userId })
+      }
+      if (existing && reg.deviceList.version < existing.deviceList.version) {
+        throw new InvalidDeviceListError('device list version is older than the stored one', { userId: reg.userId })
+      }
+      const list = existing && reg.deviceList.version === existing.deviceList.version ? existing.deviceList : reg.deviceList
+      users.set(reg.userId, { userId: reg.userId, identityKey: reg.userIdentityKey, deviceList: clone(list) })
+      const key = deviceKey(reg)
+      const prev = devices.get(key)
+      const dev: MemDevice = {
+        userId: reg.userId, deviceId: reg.deviceId, signingKey: reg.signingKey, identityKey: reg.identityKey, active: true,
+        inboxSeq: prev?.inboxSeq ?? 0, inboxCursor: prev?.inboxCursor ?? 0,
+        noticeCursor: prev?.noticeCursor ?? noticeSeq,
+        signedPreKey: clone(reg.signedPreKey), kemLastResort: clone(reg.kemLastResortPreKey),
+        oneTime: prev?.oneTime ?? new Map(), kemOneTime: prev?.kemOneTime ?? new Map(),
+      }
+      for (const k of reg.oneTimePreKeys) dev.oneTime.set(k.id, clone(k))
+      for (const k of reg.kemOneTimePreKeys) dev.kemOneTime.set(k.id, clone(k))
+      devices.set(key, dev)
+      markActive(reg.userId, list)
+    },
+    async getDevice(userId, deviceId) {
+      const d = devices.get(deviceKey({ userId, deviceId }))
+      return d ? publicDevice(d) : null
+    },
+    async listDevices(userId) {
+      return activeDevices(userId).map(publicDevice)
+    },
+    async setDeviceList(userId, list) {
+      const u = users.get(userId)
+      if (!u) throw new NotFoundError('unknown user', { resource: 'user', id: userId })
+      if (list.version <= u.deviceList.version) {
+        throw new InvalidDeviceListError('device list version must increase', { userId })
+      }
+      u.deviceList = clone(list)
+      markActive(userId, list)
+    },
+    async publishPreKeys(userId, deviceId, keys: PreKeyUpload) {
+      const d = mustDevice({ userId, deviceId })
+      if (keys.signedPreKey) d.signedPreKey = clone(keys.signedPreKey)
+      if (keys.kemLastResortPreKey) d.kemLastResort = clone(keys.kemLastResortPreKey)
+      for (const k of keys.oneTimePreKeys ?? []) d.oneTime.set(k.id, clone(k))
+      for (const k of keys.kemOneTimePreKeys ?? []) d.kemOneTime.set(k.id, clone(k))
+      return counts(d)
+    },
+    async countPreKeys(userId, deviceId) {
+      return counts(mustDevice({ userId, deviceId }))
+    },
+    async claimBundles(userId): Promise<ClaimedBundles | null> {
+      const u = users.get(userId)
+      if (!u) return null
+      const bundles: DeviceBundle[] = []
+      const remaining: ClaimedBundles['remaining'] = []
+      for (const d of activeDevices(userId)) {
+        const otId = [...d.oneTime.keys()].sort((a, b) => a - b)[0]
+        const kemId = [...d.kemOneTime.keys()].sort((a, b) => a - b)[0]
+        const ot = otId === undefined ? undefined : d.oneTime.get(otId)
+        const kem = kemId === undefined ? undefined : d.kemOneTime.get(kemId)
+        if (otId !== undefined) d.oneTime.delete(otId)
+        if (kemId !== undefined) d.kemOneTime.delete(kemId)
+        bundles.push({
+          deviceId: d.deviceId, signingKey: d.signingKey, identityKey: d.identityKey, signedPreKey: clone(d.signedPreKey),
+          kemPreKey: clone(kem ?? d.kemLastResort), kemPreKeyIsLastResort: !kem, ...(ot ? { oneTimePreKey: clone(ot) } : {}),
+        })
+        remaining.push({ deviceId: d.deviceId, ...counts(d) })
+      }
+      return { userId, userIdentityKey: u.identityKey, deviceList: clone(u.deviceList), bundles, remaining }
+    },
+
+    async openDirectConversation({ id, userIds, mode, upgradeRequired, now }) {
+      const key = pairKey(userIds[0], userIds[1])
+      const found = pairs.get(key)
+      if (found) return { conversation: clone(conversations.get(found)!), created: false }
+      const c: ConversationRecord = {
+        id, kind: 'direct', members: [...userIds].sort(), encryption: mode, upgradeRequired, createdAt: now, lastSeq: 0,
+      }
+      conversations.set(id, c)
+      pairs.set(key, id)
+      return { conversation: clone(c), created: true }
+    },
+    async getConversation(id) {
+      const c = conversations.get(id)
+      return c ? clone(c) : null
+    },
+    async listConversations(userId) {
+      return [...conversations.values()].filter((c) => c.members.includes(userId)).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)).map(clone)
+    },
+    async upgradeConversation({ conversationId, modeChange, messageId, now }): Promise<UpgradeOutcome> {
+      const c = conversations.get(conversationId)
+      if (!c) throw new NotFoundError('unknown conversation', { resource: 'conversation', id: conversationId })
+      if (!c.members.includes(modeChange.userId)) throw new ForbiddenError('not a member of this conversation')
+      if (c.encryption === 'e2ee') return { conversation: clone(c), changed: false, recipients: [] }
+      c.encryption = 'e2ee'
+      c.upgradeRequired = false
+      c.modeChange = clone(modeChange)
+      c.lastSeq += 1
+      const m: StoredMessage = {
+        id: messageId, conversationId, seq: c.lastSeq, ts: now, kind: 'mode_change',
+        sender: { userId: modeChange.userId, deviceId: modeChange.deviceId }, mode: 'e2ee', modeChange: clone(modeChange), deleted: false,
+      }
+      addMessage(m)
+      const recipients: Recipient[] = []
+      for (const u of c.members) for (const d of activeDevices(u)) {
+        if (u === modeChange.userId && d.deviceId === modeChange.deviceId) continue
+        recipients.push(deliver(d, m.id))
+      }
+      for (const u of c.members) addNoticeRow(u, modeChangedNotice(conversationId, modeChange.userId, now))
+      return { conversation: clone(c), changed: true, message: clone(m), recipients }
+    },
+    async applyPolicy(next, now) {
+      const previous = policy
+      policy = next
+      if (previous === null || previous === next) return { previous, changed: false, notices: 0 }
+      let n = 0
+      for (const c of conversations.values()) {
+        if (c.encryption === 'server-side') c.upgradeRequired = next === 'default-e2ee'
+        for (const u of c.members) {
+          addNoticeRow(u, policyNotice({ policy: next, previous, conversationId: c.id, mode: c.encryption, now }))
+          n++
+        }
+      }
+      return { previous, changed: true, notices: n }
+    },
+
+    async appendMessages(batch: NewMessage[], bind: FrankingBinder, now: number): Promise<AppendOutcome[]> {
+      return batch.map((nm): AppendOutcome => {
+        try {
+          const dk = `${nm.conversationId}\n${deviceKey(nm.sender)}\n${nm.clientMessageId}`
+          const dup = dedup.get(dk)
+          if (dup) return { ok: true, duplicate: true, message: clone(messages.get(dup)!), recipients: [] }
+          const c = conversations.get(nm.conversationId)
+          if (!c) throw new NotFoundError('unknown conversation', { resource: 'conversation', id: nm.conversationId })
+          if (!c.members.includes(nm.sender.userId)) throw new ForbiddenError('not a member of this conversation')
+          checkMode(c.id, c.encryption, c.upgradeRequired, nm.mode)
+          const targets = c.members.flatMap((u) => activeDevices(u)).filter((d) => deviceKey(d) !== deviceKey(nm.sender))
+          if (nm.mode === 'e2ee') checkCoverage(nm.envelopes ?? [], targets)
+          c.lastSeq += 1
+          const seq = c.lastSeq
+          const m: StoredMessage = {
+            id: nm.id, conversationId: c.id, seq, ts: now, kind: 'message', sender: { ...nm.sender },
+            clientMessageId: nm.clientMessageId, mode: nm.mode, deleted: false, franking: bind(nm, seq, now),
+            ...(nm.sealedBody ? { sealedBody: { ...nm.sealedBody } } : {}),
+            ...(nm.attachments?.length ? { attachments: clone(nm.attachments) } : {}),
+            ...(nm.expiresAt !== undefined ? { expiresAt: nm.expiresAt } : {}),
+          }
+          addMessage(m)
+          dedup.set(dk, m.id)
+          const envs = new Map((nm.envelopes ?? []).map((e) => [deviceKey(e), { type: e.type, ciphertext: e.ciphertext }]))
+          const recipients = targets.map((d) => deliver(d, m.id, envs.get(deviceKey(d))))
+          return { ok: true, duplicate: false, message: clone(m), recipients }
+        } catch (error) {
+          return { ok: false, error }
+        }
+      })
+    },
+    async inboxAfter(device, after, limit, now) {
+      const rows = inboxes.get(deviceKey(device)) ?? []
+      const out: StoredDelivery[] = []
+      for (const r of rows) {
+        if (r.inboxId <= after) continue
+        const m = messages.get(r.messageId)
+        if (!live(m, now)) continue
+        out.push({ inboxId: r.inboxId, message: clone(m!), ...(r.envelope && !m!.deleted ? { envelope: { ...r.envelope } } : {}) })
+        if (out.length >= limit) break
+      }
+      return out
+    },
+    async ackInbox(device, upTo) {
+      const d = mustDevice(device)
+      d.inboxCursor = Math.max(d.inboxCursor, Math.min(upTo, d.inboxSeq))
+      return d.inboxCursor
+    },
+    async history(conversationId, viewer, before, limit, now) {
+      const list = (bySeq.get(conversationId) ?? []).filter((m) => (before === undefined || m.seq < before) && live(m, now))
+      const page = list.slice(-limit).reverse()
+      const rows = new Map((inboxes.get(deviceKey(viewer)) ?? []).map((r) => [r.messageId, r]))
+      return page.map((m) => {
+        const r = rows.get(m.id)
+        return { inboxId: r?.inboxId ?? 0, message: clone(m), ...(r?.envelope && !m.deleted ? { envelope: { ...r.envelope } } : {}) }
+      })
+    },
+    async deleteMessage({ conversationId, messageId, byUserId }) {
+      const m = messages.get(messageId)
+      if (!m || m.conversationId !== conversationId || m.kind !== 'message') {
+        throw new NotFoundError('unknown message', { resource: 'message', id: messageId })
+      }
+      if (m.sender.userId !== byUserId) throw new ForbiddenError('only the sender may delete a message for everyone')
+      m.deleted = true
+      delete m.sealedBody
+      delete m.attachments
+      for (const rows of inboxes.values()) for (const r of rows) if (r.messageId === messageId) delete r.envelope
+      return clone(m)
+    },
+    async messagesSeenBy(userId, conversationId, messageIds) {
+      const ids = new Set(messageIds)
+      const mine = new Set<string>()
+      for (const [k, rows] of inboxes) {
+        if (!k.startsWith(`${userId}\n`)) continue
+        for (const r of rows) if (ids.has(r.messageId)) mine.add(r.messageId)
+      }
+      return [...ids]
+        .map((id) => messages.get(id))
+        .filter((m): m is StoredMessage => !!m && m.conversationId === conversationId && (m.sender.userId === userId || mine.has(m.id)))
+        .map(clone)
+    },
+    async purgeExpired(now) {
+      let n = 0
+      for (const [id, m] of messages) {
+        if (m.expiresAt === undefined || m.expiresAt > now) continue
+        messages.delete(id)
+        bySeq.set(m.conversationId, (bySeq.get(m.conversationId) ?? []).filter((x) => x.id !== id))
+        for (const [k, rows] of inboxes) inboxes.set(k, rows.filter((r) => r.messageId !== id))
+        n++
+      }
+      return n
+    },
+
+    async addNotices(items) {
+      for (const { userId, notice } of items) addNoticeRow(userId, notice)
+    },
+    async pendingNotices(device): Promise<PendingNotice[]> {
+      const d = mustDevice(device)
+      return notices.filter((n) => n.userId === device.userId && n.id > d.noticeCursor).map((n) => ({ id: n.id, notice: clone(n.notice) }))
+    },
+    async ackNotices(device, upTo) {
+      const d = mustDevice(device)
+      d.noticeCursor = Math.max(d.noticeCursor, upTo)
+    },
+
+    async saveReport(report) {
+      const key = `${report.reporter.userId}\n${report.reportId}`
+      const found = reports.get(key)
+      if (found) return { duplicate: true, report: clone(found) }
+      reports.set(key, clone(report))
+      return { duplicate: false, report: clone(report) }
+    },
+    async getReport(userId, reportId) {
+      const r = reports.get(`${userId}\n${reportId}`)
+      return r ? clone(r) : null
+    },
+    async countReports() {
+      return reports.size
+    },
+
+    async putLinkRequest(req) {
+      links.set(req.codeHash, { ...req })
+    },
+    async getLinkRequest(codeHash, now) {
+      const r = links.get(codeHash)
+      return r && r.expiresAt > now ? { ...r } : null
+    },
+    async deleteLinkRequest(codeHash) {
+      links.delete(codeHash)
+    },
+    async close() {},
+  }
+
+  function addNoticeRow(userId: string, notice: Notice) {
+    notices.push({ id: ++noticeSeq, userId, notice: clone(notice) })
+  }
+  return store
+}
+

@@ -1,0 +1,113 @@
+/**
+ * `pgliteStore()`: the embedded default backend — PostgreSQL compiled to WASM
+ * (`@electric-sql/pglite`), in memory or in a data directory, with no native build.
+ *
+ * Durability: PGlite's Node filesystem writes every page with `fs.writeSync` but its `fsync`
+ * and `fdatasync` are no-ops, so a commit survives the process being killed (the bytes are
+ * in the OS page cache) but not an OS crash or power loss. With `durability: 'fsync'` (the
+ * default for a data dir) this store calls `fdatasync` on the newest WAL segments after
+ * every write transaction, before the caller (and so the client's ack) sees the commit.
+ * See docs/storage.md.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { RETRYABLE_SQLSTATES, MAX_TRANSACTION_ATTEMPTS, sqlState, type SqlDriver, type SqlExecutor } from './sql-driver.js'
+import { sqlStore } from './sql-store.js'
+import type { ParleyStore } from './store.js'
+
+/** How many of the newest WAL segment files are synced after a commit (a commit may span two). */
+export const WAL_SEGMENTS_SYNCED = 2
+
+/** Options of {@link pgliteStore}. */
+export interface PgliteStoreOptions {
+  /** Data directory on disk; omitted → in memory (lost on exit). */
+  dataDir?: string
+  /**
+   * `'fsync'` (default with a data dir): fdatasync the WAL after each write, so an ack
+   * survives power loss. `'os'`: leave flushing to the OS (survives a process kill only).
+   */
+  durability?: 'fsync' | 'os'
+  /** A tarball from `dumpDataDir()` to start from (fast per-test databases). */
+  loadDataDir?: Blob | File
+  /** Use an existing PGlite instance instead (the store closes it on `close()`). */
+  pglite?: PGlite
+}
+
+function walSyncer(dataDir: string): () => void {
+  const walDir = path.join(dataDir, 'pg_wal')
+  let known = ''
+  return () => {
+    const names = fs.readdirSync(walDir).filter((n) => /^[0-9A-F]{24}$/.test(n)).sort()
+    const newest = names.slice(-WAL_SEGMENTS_SYNCED)
+    for (const n of newest) {
+      const fd = fs.openSync(path.join(walDir, n), 'r+')
+      try {
+        fs.fdatasyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+    }
+    // A new segment file is durable only once its directory entry is.
+    const key = newest.join(',')
+    if (key !== known) {
+      const dfd = fs.openSync(walDir, 'r')
+      try {
+        fs.fsyncSync(dfd)
+      } finally {
+        fs.closeSync(dfd)
+      }
+      known = key
+    }
+  }
+}
+
+const WRITE_STATEMENT = /^\s*(INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b/i
+
+/** A {@link SqlDriver} over one PGlite instance (which serializes all queries itself). */
+export function pgliteDriver(db: PGlite, sync?: () => void): SqlDriver {
+  const run = async <R>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]) => (await q.query<R>(sql, params as never[])).rows
+  return {
+    kind: 'pglite',
+    async query<R>(sql: string, params?: unknown[]) {
+      const rows = await run<R>(db, sql, params)
+      if (sync && WRITE_STATEMENT.test(sql)) sync()
+      return rows
+    },
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, retryOn: readonly string[] = RETRYABLE_SQLSTATES): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const out = await db.transaction((tx) => fn({ query: (sql, params) => run(tx, sql, params) }))
+          sync?.()
+          return out
+        } catch (e) {
+          const state = sqlState(e)
+          if (!state || !retryOn.includes(state) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw e
+        }
+      }
+    },
+    async exec(sql) {
+      await db.exec(sql)
+      sync?.()
+    },
+    async close() {
+      if (!db.closed) await db.close()
+    },
+  }
+}
+
+/**
+ * Opens (creating if needed) an embedded PGlite store and migrates it.
+ * @throws {StoreError} when the database cannot be opened or migrated.
+ * @example const store = await pgliteStore({ dataDir: './.parley-data' })
+ */
+export async function pgliteStore(options: PgliteStoreOptions = {}): Promise<ParleyStore> {
+  const dataDir = options.dataDir === undefined ? undefined : path.resolve(options.dataDir)
+  const db = options.pglite ?? (await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  }))
+  const durability = options.durability ?? (dataDir ? 'fsync' : 'os')
+  const sync = durability === 'fsync' && dataDir ? walSyncer(dataDir) : undefined
+  return sqlStore(pgliteDriver(db, sync))
+}

@@ -1,0 +1,272 @@
+/**
+ * The `ParleyStore` interface: every durable thing the server keeps, as small async methods.
+ * Each method is atomic on its own (a transaction inside the store, never a JS lock), so
+ * several server processes can share one PostgreSQL. Three backends implement it and run one
+ * conformance suite (`contract.ts`): `memoryStore`, `pgliteStore`, `postgresStore`.
+ */
+import type {
+  ConversationInfo, DeviceAddress, DeviceBundle, EncryptedAttachment, EncryptionMode, Envelope, Franking,
+  KemPreKeySchema, ModeChange, Notice, OneTimePreKeySchema, Policy, SignedDeviceList, SignedPreKeySchema,
+  TokenBucketStore, VerifiedReport,
+} from '@parley/protocol'
+import type * as v from 'valibot'
+
+type SignedPreKey = v.InferOutput<typeof SignedPreKeySchema>
+type KemPreKey = v.InferOutput<typeof KemPreKeySchema>
+type OneTimePreKey = v.InferOutput<typeof OneTimePreKeySchema>
+
+/** A user's pinned identity key and current signed device list. */
+export interface UserRecord {
+  userId: string
+  identityKey: string
+  deviceList: SignedDeviceList
+}
+
+/** A registered device. `active` is false once a newer device list leaves it out. */
+export interface DeviceRecord {
+  userId: string
+  deviceId: string
+  signingKey: string
+  identityKey: string
+  active: boolean
+  /** Highest inbox id assigned to this device. */
+  inboxSeq: number
+  /** Highest inbox id this device acknowledged (its durable cursor). */
+  inboxCursor: number
+}
+
+/** Everything `device.register` stores, checked by the server first. */
+export interface DeviceRegistration {
+  userId: string
+  userIdentityKey: string
+  deviceList: SignedDeviceList
+  deviceId: string
+  signingKey: string
+  identityKey: string
+  signedPreKey: SignedPreKey
+  kemLastResortPreKey: KemPreKey
+  oneTimePreKeys: OneTimePreKey[]
+  kemOneTimePreKeys: KemPreKey[]
+  now: number
+}
+
+/** New prekeys for one device; absent fields are left as they are. */
+export interface PreKeyUpload {
+  signedPreKey?: SignedPreKey
+  kemLastResortPreKey?: KemPreKey
+  oneTimePreKeys?: OneTimePreKey[]
+  kemOneTimePreKeys?: KemPreKey[]
+}
+
+/** Remaining one-time prekeys of a device. */
+export interface PreKeyCounts {
+  oneTimePreKeys: number
+  kemOneTimePreKeys: number
+}
+
+/** The result of claiming bundles: every one-time key in it was removed from the store. */
+export interface ClaimedBundles {
+  userId: string
+  userIdentityKey: string
+  deviceList: SignedDeviceList
+  bundles: DeviceBundle[]
+  /** What is left per device after this claim (for `keys.low`). */
+  remaining: (PreKeyCounts & { deviceId: string })[]
+}
+
+/** A conversation as stored. Members are sorted; 1:1 today, the tables allow groups. */
+export type ConversationRecord = ConversationInfo
+
+/** A server-side body sealed at rest (`sealAtRest`), base64, with the data key id. */
+export interface SealedBody {
+  kid: string
+  data: string
+}
+
+/** A stored message or mode-change record. Bodies and ciphertext are gone once deleted. */
+export interface StoredMessage {
+  id: string
+  conversationId: string
+  seq: number
+  ts: number
+  kind: 'message' | 'mode_change'
+  sender: DeviceAddress
+  clientMessageId?: string
+  mode: EncryptionMode
+  sealedBody?: SealedBody
+  attachments?: EncryptedAttachment[]
+  franking?: Franking
+  modeChange?: ModeChange
+  deleted: boolean
+  expiresAt?: number
+}
+
+/** One row of a device's inbox: the message and, for e2ee, this device's envelope. */
+export interface StoredDelivery {
+  /** This device's inbox id; 0 in history for messages that never went to this device. */
+  inboxId: number
+  message: StoredMessage
+  envelope?: Pick<Envelope, 'type' | 'ciphertext'>
+}
+
+/** A message to append. The store assigns `seq` and `ts` in its transaction. */
+export interface NewMessage {
+  id: string
+  conversationId: string
+  sender: DeviceAddress
+  clientMessageId: string
+  mode: EncryptionMode
+  tf: string
+  /** Server-side: the sealed body. */
+  sealedBody?: SealedBody
+  /** E2EE: exactly one envelope per current device of every member but the sender's. */
+  envelopes?: Envelope[]
+  attachments?: EncryptedAttachment[]
+  expiresAt?: number
+}
+
+/** One recipient device of an appended message. */
+export interface Recipient extends DeviceAddress {
+  inboxId: number
+  envelope?: Pick<Envelope, 'type' | 'ciphertext'>
+}
+
+/** Outcome of one message of an `appendMessages` batch. Errors are per message. */
+export type AppendOutcome =
+  | { ok: true; duplicate: boolean; message: StoredMessage; recipients: Recipient[] }
+  | { ok: false; error: unknown }
+
+/**
+ * Computes the franking binding once the store has assigned `seq` and `ts` (inside its
+ * transaction, so the binding covers exactly what is stored).
+ */
+export type FrankingBinder = (message: NewMessage, seq: number, ts: number) => Franking
+
+/** Outcome of a mode upgrade. */
+export interface UpgradeOutcome {
+  conversation: ConversationRecord
+  /** False when the conversation was already e2ee (idempotent). */
+  changed: boolean
+  message?: StoredMessage
+  recipients: Recipient[]
+}
+
+/** A stored notice waiting for a device. */
+export interface PendingNotice {
+  id: number
+  notice: Notice
+}
+
+/** What `applyPolicy` did. */
+export interface PolicyChangeOutcome {
+  previous: Policy | null
+  changed: boolean
+  /** Notices written for participants (one per member per conversation). */
+  notices: number
+}
+
+/** A pending device-link request (new device waiting for its payload). */
+export interface LinkRequestRecord {
+  codeHash: string
+  userId: string
+  deviceId: string
+  ephemeralKey: string
+  expiresAt: number
+}
+
+/**
+ * The storage interface of the server. Every method is atomic; failures throw typed
+ * `@parley/protocol` errors (`NotFoundError`, `ForbiddenError`, `InvalidDeviceListError`,
+ * `DowngradeRejectedError`, `StoreError`…) and leave nothing half-written.
+ */
+export interface ParleyStore {
+  /** Backend name, for logs. */
+  readonly kind: 'memory' | 'pglite' | 'postgres'
+  /** Shared token buckets (rate limits across nodes), also handed to plugins. */
+  readonly buckets: TokenBucketStore
+
+  // ---- users, devices, prekeys ----
+  getUser(userId: string): Promise<UserRecord | null>
+  /**
+   * Pins the user identity key on first registration, stores the device list when newer,
+   * upserts the device and its prekeys. @throws {IdentityChangedError} when a different user
+   * key is pinned. @throws {InvalidDeviceListError} when the list is older than the stored one.
+   */
+  registerDevice(reg: DeviceRegistration): Promise<void>
+  getDevice(userId: string, deviceId: string): Promise<DeviceRecord | null>
+  /** Active devices of a user, sorted by device id. */
+  listDevices(userId: string): Promise<DeviceRecord[]>
+  /**
+   * Replaces the device list when `list.version` is higher than the stored one; devices not
+   * in it become inactive. @throws {InvalidDeviceListError} on a stale version.
+   */
+  setDeviceList(userId: string, list: SignedDeviceList): Promise<void>
+  publishPreKeys(userId: string, deviceId: string, keys: PreKeyUpload): Promise<PreKeyCounts>
+  countPreKeys(userId: string, deviceId: string): Promise<PreKeyCounts>
+  /**
+   * Bundles for every active device of `userId`, each one-time prekey handed out once
+   * (removed in the same transaction). Null for an unknown user.
+   */
+  claimBundles(userId: string): Promise<ClaimedBundles | null>
+
+  // ---- conversations ----
+  /** Finds or creates the 1:1 conversation of two users (idempotent for the pair). */
+  openDirectConversation(args: { id: string; userIds: [string, string]; mode: EncryptionMode; upgradeRequired: boolean; now: number }): Promise<{ conversation: ConversationRecord; created: boolean }>
+  getConversation(conversationId: string): Promise<ConversationRecord | null>
+  listConversations(userId: string): Promise<ConversationRecord[]>
+  /**
+   * Records a signed upgrade to e2ee: one-way, appended to history as a `mode_change` delivery
+   * for every active device of every member except the upgrading one.
+   */
+  upgradeConversation(args: { conversationId: string; modeChange: ModeChange; messageId: string; now: number }): Promise<UpgradeOutcome>
+  /**
+   * Records the server policy. When it differs from the stored one, server-side conversations
+   * get `upgradeRequired` per the new policy (e2ee ones stay e2ee) and every member of every
+   * conversation gets a stored notice.
+   */
+  applyPolicy(policy: Policy, now: number): Promise<PolicyChangeOutcome>
+
+  // ---- messages and inboxes ----
+  /**
+   * Appends a batch in ONE transaction (group commit): per message, checks membership, mode
+   * (`DowngradeRejectedError`) and envelope coverage (`InvalidDeviceListError`), assigns
+   * `seq`/`ts`, binds franking, writes the message and an inbox row per recipient device.
+   * A resend of the same `clientMessageId` by the same device returns the stored message.
+   */
+  appendMessages(batch: NewMessage[], bind: FrankingBinder, now: number): Promise<AppendOutcome[]>
+  /** Deliveries of a device with inbox id > `after`, oldest first (expired ones excluded). */
+  inboxAfter(device: DeviceAddress, after: number, limit: number, now: number): Promise<StoredDelivery[]>
+  /** Advances the device's durable cursor (never backwards, never past its last inbox id). */
+  ackInbox(device: DeviceAddress, upTo: number): Promise<number>
+  /** A page of history newest first, before `before` (exclusive), as `viewer` sees it. */
+  history(conversationId: string, viewer: DeviceAddress, before: number | undefined, limit: number, now: number): Promise<StoredDelivery[]>
+  /**
+   * Delete-for-everyone: drops body, attachments and every envelope. Only the sender's user.
+   * @throws {NotFoundError} @throws {ForbiddenError}
+   */
+  deleteMessage(args: { conversationId: string; messageId: string; byUserId: string }): Promise<StoredMessage>
+  /** Messages of the conversation delivered to, or sent by, `userId`, among `messageIds`. */
+  messagesSeenBy(userId: string, conversationId: string, messageIds: string[]): Promise<StoredMessage[]>
+  /** Deletes expired messages and their inbox rows. Returns how many messages went. */
+  purgeExpired(now: number): Promise<number>
+
+  // ---- notices ----
+  addNotices(items: { userId: string; notice: Notice }[]): Promise<void>
+  /** Notices stored for the device's user after the device's notice cursor, oldest first. */
+  pendingNotices(device: DeviceAddress): Promise<PendingNotice[]>
+  ackNotices(device: DeviceAddress, upTo: number): Promise<void>
+
+  // ---- reports ----
+  /** Stores a report unless `(reporter.userId, reportId)` exists; then returns the stored one. */
+  saveReport(report: VerifiedReport): Promise<{ duplicate: boolean; report: VerifiedReport }>
+  getReport(reporterUserId: string, reportId: string): Promise<VerifiedReport | null>
+  countReports(): Promise<number>
+
+  // ---- device linking ----
+  putLinkRequest(req: LinkRequestRecord): Promise<void>
+  getLinkRequest(codeHash: string, now: number): Promise<LinkRequestRecord | null>
+  deleteLinkRequest(codeHash: string): Promise<void>
+
+  /** Releases connections / closes the database. */
+  close(): Promise<void>
+}
