@@ -7,6 +7,7 @@
  * (blocks) unless `failClosed: false`. The pipeline's methods never throw.
  */
 import {
+  MAX_PLUGIN_NAME_LENGTH,
   MessageBlockedError,
   PluginFailedError,
   type AttributedVerdict,
@@ -95,10 +96,15 @@ function checkOptions(options: PipelineOptions): void {
   options.plugins.forEach((p: unknown, i) => {
     const plugin = p as Partial<ModerationPlugin> | null
     if (plugin === null || typeof plugin !== 'object') throw new TypeError(`"plugins[${i}]" expected an object`)
-    if (typeof plugin.name !== 'string' || plugin.name.length === 0) throw new TypeError(`"plugins[${i}].name" expected a non-empty string`)
-    if (typeof plugin.version !== 'string' || plugin.version.length === 0) throw new TypeError(`"plugins[${i}].version" expected a non-empty string`)
-    if (seen.has(plugin.name)) throw new TypeError(`"plugins[${i}].name" duplicates "${plugin.name}"`)
-    seen.add(plugin.name)
+    for (const key of ['name', 'version'] as const) {
+      const v = plugin[key]
+      if (typeof v !== 'string' || v.length === 0 || v.length > MAX_PLUGIN_NAME_LENGTH) {
+        throw new TypeError(`"plugins[${i}].${key}" expected a string of 1..${MAX_PLUGIN_NAME_LENGTH} characters`)
+      }
+    }
+    const name = plugin.name as string
+    if (seen.has(name)) throw new TypeError(`"plugins[${i}].name" duplicates "${name}"`)
+    seen.add(name)
     for (const hook of ['checkOutgoing', 'checkIncoming', 'checkEnvelope', 'onReport'] as const) {
       if (plugin[hook] !== undefined && typeof plugin[hook] !== 'function') throw new TypeError(`"plugins[${i}].${hook}" expected a function`)
     }

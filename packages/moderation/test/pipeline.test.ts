@@ -221,6 +221,7 @@ describe('createPipeline: option checks', () => {
   it('rejects bad options with typed errors naming the argument', () => {
     expect(() => createPipeline({ plugins: 'x' as never })).toThrow(TypeError)
     expect(() => createPipeline({ plugins: [{ name: '', version: '1' }] })).toThrow(/plugins\[0\]\.name/)
+    expect(() => createPipeline({ plugins: [{ name: 'a', version: 'v'.repeat(65) }] })).toThrow(/plugins\[0\]\.version/)
     expect(() => createPipeline({ plugins: [{ name: 'a', version: '1' }, { name: 'a', version: '2' }] })).toThrow(/duplicates/)
     expect(() => createPipeline({ plugins: [], timeoutMs: 0 })).toThrow(RangeError)
     expect(() => createPipeline({ plugins: [], timeoutMs: Number.NaN })).toThrow(TypeError)
