@@ -1,7 +1,26 @@
 /**
- * `@parley/client`: the Parley SDK for browsers and Node.
+ * `@parley/client`: the Parley SDK for browsers and Node. Open a conversation, send, receive,
+ * upgrade to end-to-end encryption, verify safety numbers and report — in whatever mode the
+ * server's policy sets, always showing the real one.
+ *
+ * @example
+ * import { createParleyClient, memoryKeyStore } from '@parley/client'
+ * const client = await createParleyClient({ url: 'http://localhost:3000', token, keyStore: memoryKeyStore() })
+ * const convo = await client.conversations.open('bob')
+ * convo.on('message', (m) => console.log(m.text))
+ * await convo.send({ text: 'hi' })
+ *
  * @packageDocumentation
  */
+export { createParleyClient, ParleyClient, type ParleyClientOptions, type Conversations } from './create-client.js'
+export { Conversation, type HistoryOptions, type HistoryPage, type ReportOptions } from './conversation.js'
+export { requestDeviceLink, type DeviceLinkRequest } from './device-link.js'
+export type {
+  Attachment, OutgoingAttachment, SendInput, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
+  ClientEvents, SafetyNumber,
+} from './types.js'
+export type { SocketClientOptions } from './connection.js'
+export * from './constants.js'
 export * from './key-store/key-store.js'
 export { memoryKeyStore } from './key-store/memory.js'
 export { indexedDbKeyStore, INDEXEDDB_OBJECT_STORE, INDEXEDDB_VERSION, type IndexedDbKeyStoreOptions } from './key-store/indexeddb.js'

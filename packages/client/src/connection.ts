@@ -1,0 +1,131 @@
+/**
+ * The socket layer: one socket.io-client connection with reconnect and backoff, typed
+ * requests whose acks are validated (`parseAck`) and turned back into typed errors
+ * (`errorFromWire`), and inbound server frames validated with `parseServerFrame` before any
+ * handler sees them. Nothing here knows about keys or conversations.
+ */
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client'
+import {
+  ConnectionError, InvalidFrameError, TimeoutError, errorFromWire, parseAck, parseServerFrame, parseWith, ParleyError,
+  WireErrorSchema,
+  type ClientAckData, type ClientEventName, type ClientFrame, type ServerEventName, type ServerFrame,
+} from '@parley/protocol'
+import { ACK_TIMEOUT_MS, RECONNECT_DELAY_MAX_MS, RECONNECT_DELAY_MS } from './constants.js'
+
+/** socket.io-client options a caller may override (auth is always `{ token }`). */
+export type SocketClientOptions = Partial<ManagerOptions & SocketOptions>
+
+export interface ConnectionOptions {
+  url: string
+  token: string | (() => string | Promise<string>)
+  socketOptions?: SocketClientOptions
+  ackTimeoutMs?: number
+  /** An inbound frame failed validation (it is dropped; the error is surfaced). */
+  onInvalidFrame(error: ParleyError, event: string): void
+}
+
+const SERVER_EVENTS: ServerEventName[] = [
+  'manifest', 'message', 'receipt', 'typing', 'mode', 'notice', 'conversation', 'message.deleted', 'keys.low',
+  'devicelist.changed', 'link.payload', 'error',
+]
+
+/** A validated, typed socket.io connection. */
+export class Connection {
+  readonly socket: Socket
+  private readonly ackTimeoutMs: number
+  private readonly handlers = new Map<string, (frame: never) => void>()
+
+  constructor(private readonly options: ConnectionOptions) {
+    if (typeof options.url !== 'string' || options.url.length === 0) throw new TypeError('"url" expected a non-empty string')
+    const token = options.token
+    if (typeof token !== 'function' && (typeof token !== 'string' || token.length === 0)) {
+      throw new TypeError('"token" expected a non-empty string or a function returning one')
+    }
+    this.ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS
+    this.socket = io(options.url, {
+      autoConnect: false,
+      reconnection: true,
+      reconnectionDelay: RECONNECT_DELAY_MS,
+      reconnectionDelayMax: RECONNECT_DELAY_MAX_MS,
+      randomizationFactor: 0.5,
+      ...options.socketOptions,
+      // A function so a refreshed token is read on every reconnect.
+      auth: (cb: (data: object) => void) => {
+        Promise.resolve(typeof token === 'function' ? token() : token).then(
+          (t) => cb({ token: t }),
+          () => cb({ token: '' }),
+        )
+      },
+    })
+    for (const event of SERVER_EVENTS) {
+      this.socket.on(event as never, ((raw: unknown) => {
+        const handler = this.handlers.get(event)
+        if (!handler) return
+        let frame: unknown
+        try {
+          frame = parseServerFrame(event, raw)
+        } catch (e) {
+          this.options.onInvalidFrame(ParleyError.isInstance(e) ? e : new InvalidFrameError(`invalid "${event}" frame`), event)
+          return
+        }
+        handler(frame as never)
+      }) as never)
+    }
+  }
+
+  /** True while the socket is connected (not necessarily said hello yet). */
+  get connected(): boolean {
+    return this.socket.connected
+  }
+
+  /** Starts connecting (and reconnecting, with backoff). */
+  open(): void {
+    this.socket.connect()
+  }
+
+  /** Closes the socket for good. */
+  close(): void {
+    this.socket.disconnect()
+  }
+
+  /** Sets the one handler of a server event; frames arrive already validated. */
+  handle<E extends ServerEventName>(event: E, handler: (frame: ServerFrame<E>) => void): void {
+    this.handlers.set(event, handler as (frame: never) => void)
+  }
+
+  /**
+   * Sends a request and waits for its ack.
+   * @throws {ConnectionError} when not connected (nothing was sent).
+   * @throws {TimeoutError} when the ack does not arrive in time.
+   * @throws the typed error the server answered with (`errorFromWire`), or
+   *   {@link InvalidFrameError} when the ack itself is malformed.
+   */
+  request<E extends ClientEventName>(event: E, frame: ClientFrame<E>, timeoutMs = this.ackTimeoutMs): Promise<ClientAckData<E>> {
+    if (!this.socket.connected) return Promise.reject(new ConnectionError(`not connected (${event})`))
+    return new Promise((resolve, reject) => {
+      this.socket.timeout(timeoutMs).emit(event as never, frame as never, ((err: unknown, response: unknown) => {
+        if (err) {
+          reject(
+            this.socket.connected
+              ? new TimeoutError(`no ack for "${event}" within ${timeoutMs} ms`, { operation: event, ms: timeoutMs })
+              : new ConnectionError(`disconnected before the ack of "${event}"`),
+          )
+          return
+        }
+        try {
+          resolve(unwrapAck(event, response))
+        } catch (e) {
+          reject(e)
+        }
+      }) as never)
+    })
+  }
+}
+
+/** Turns an `AckResponse` into its data or its typed error. */
+export function unwrapAck<E extends ClientEventName>(event: E, response: unknown): ClientAckData<E> {
+  const r = response as { ok?: unknown; data?: unknown; error?: unknown } | null
+  if (r && typeof r === 'object' && r.ok === true) return parseAck(event, r.data) as ClientAckData<E>
+  if (r && typeof r === 'object' && r.ok === false) throw errorFromWire(parseWith(WireErrorSchema, r.error, `${event} error`))
+  throw new InvalidFrameError(`invalid "${event}" ack: expected { ok, data | error }`, { event })
+}

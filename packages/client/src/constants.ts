@@ -1,0 +1,37 @@
+/**
+ * Every client-side limit and timing, declared once (libsignal `consts.rs` style). The
+ * protocol's wire limits live in `@parley/protocol`; these are the client's own.
+ */
+
+/** How long a request waits for the server's ack before it fails with `TimeoutError`, in ms. */
+export const ACK_TIMEOUT_MS = 15_000
+/** How long `createParleyClient` waits for the first registration on a fresh device, in ms. */
+export const CONNECT_TIMEOUT_MS = 15_000
+/** First reconnect delay, in ms (socket.io doubles it, with jitter, up to the maximum). */
+export const RECONNECT_DELAY_MS = 250
+/** Longest reconnect delay, in ms. */
+export const RECONNECT_DELAY_MAX_MS = 10_000
+/** X25519 one-time prekeys generated per batch (first registration and each refill). */
+export const ONE_TIME_PREKEY_BATCH = 50
+/** ML-KEM-768 one-time prekeys generated per batch (each secret is 2.4 KB, so fewer). */
+export const KEM_ONE_TIME_PREKEY_BATCH = 10
+/** Session resets allowed per peer device per {@link SESSION_RESET_WINDOW_MS}. */
+export const MAX_SESSION_RESETS_PER_WINDOW = 5
+/** The window of {@link MAX_SESSION_RESETS_PER_WINDOW}, in ms (one hour). */
+export const SESSION_RESET_WINDOW_MS = 60 * 60 * 1000
+/** Previous session states kept per peer device (to decrypt across a simultaneous-initiation race). */
+export const MAX_PREVIOUS_SESSIONS = 4
+/** Initial-message fingerprints kept to reject replayed PQXDH initial messages. */
+export const MAX_SEEN_INITIAL_MESSAGES = 2_000
+/** Deliveries asked for per `inbox.sync` page during catch-up. */
+export const SYNC_PAGE_SIZE = 200
+/** Messages in the optimistic in-flight window of the outbox (sends awaiting their ack). */
+export const MAX_IN_FLIGHT = 256
+/** Delay before an `inbox.ack` goes out, so a burst of deliveries is acked once, in ms. */
+export const INBOX_ACK_DELAY_MS = 20
+/** E2EE payload format version (inside the ciphertext). */
+export const PAYLOAD_VERSION = 1
+/** Default and largest page of `conversation.history()`. */
+export const DEFAULT_HISTORY_LIMIT = 50
+/** ML-KEM last-resort prekey ids start above this, so they never meet one-time ids (one id space). */
+export const KEM_LAST_RESORT_ID_BASE = 2_000_000_000

@@ -1,0 +1,166 @@
+/**
+ * `Conversation`: one 1:1 conversation as the app sees it — its real encryption mode (pinned,
+ * never lowered), send / history / receipts / typing, the one-way upgrade to E2EE, identity
+ * verification and reports. Events: `message`, `receipt`, `typing`, `mode`, `notice`, `error`.
+ */
+import type { ConversationInfo, EncryptionMode, ReportResult, SendResult } from '@parley/protocol'
+import { Emitter } from './emitter.js'
+import type { ConversationEvents, Message, SafetyNumber, SendInput } from './types.js'
+
+/** What a conversation needs from its client (implemented by `ParleyClient`). */
+export interface ConversationHost {
+  selfUserId(): string
+  send(c: Conversation, input: SendInput): Promise<SendResult>
+  history(c: Conversation, opts: HistoryOptions): Promise<HistoryPage>
+  markRead(c: Conversation): Promise<number>
+  typing(c: Conversation, typing: boolean): Promise<void>
+  upgrade(c: Conversation): Promise<void>
+  safetyNumber(c: Conversation): Promise<SafetyNumber>
+  acceptIdentity(c: Conversation): Promise<boolean>
+  report(c: Conversation, opts: ReportOptions): Promise<ReportResult>
+  onListenerError(e: unknown): void
+}
+
+/** Options of `history()`. */
+export interface HistoryOptions {
+  /** Only messages with `seq` below this (the `nextBefore` of the previous page). */
+  before?: number
+  /** Page size (default 50, at most 100). */
+  limit?: number
+}
+
+/** A page of history, oldest first. */
+export interface HistoryPage {
+  messages: Message[]
+  /** Pass as `before` for the next (older) page; absent at the start of history. */
+  nextBefore?: number
+}
+
+/** Options of `report()`. */
+export interface ReportOptions {
+  /** Why the user reports (shown to moderators). */
+  reason: string
+  /** Report these messages (each must be in this device's log) instead of the last N. */
+  messageIds?: string[]
+  /** Client-chosen id: reporting twice with the same id counts once. Random by default. */
+  reportId?: string
+}
+
+/** A 1:1 conversation. Get one from `client.conversations.open(userId)` or `list()`. */
+export class Conversation {
+  /** Server-assigned id, the same on both sides. */
+  readonly id: string
+  private readonly emitter: Emitter<ConversationEvents>
+  /** @internal */ _info: ConversationInfo
+  /** @internal */ _pinned: EncryptionMode
+
+  /** @internal */
+  constructor(private readonly host: ConversationHost, info: ConversationInfo, pinned: EncryptionMode) {
+    this.id = info.id
+    this._info = info
+    this._pinned = pinned
+    this.emitter = new Emitter((e) => host.onListenerError(e))
+  }
+
+  /** The real mode of this conversation: `'e2ee'` once any participant upgraded, forever. */
+  get encryption(): EncryptionMode {
+    return this._pinned
+  }
+
+  /** Both members' user ids, sorted. */
+  get members(): readonly string[] {
+    return this._info.members
+  }
+
+  /** The other member's user id. */
+  get peerUserId(): string {
+    const me = this.host.selfUserId()
+    return this._info.members.find((m) => m !== me) ?? me
+  }
+
+  /** True when the server's policy requires an upgrade before the next send (done automatically). */
+  get upgradeRequired(): boolean {
+    return this._pinned !== 'e2ee' && this._info.upgradeRequired
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof ConversationEvents & string>(event: K, listener: (payload: ConversationEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener)
+  }
+
+  /** Removes a listener. */
+  off<K extends keyof ConversationEvents & string>(event: K, listener: (payload: ConversationEvents[K]) => void): void {
+    this.emitter.off(event, listener)
+  }
+
+  /** @internal */
+  _emit<K extends keyof ConversationEvents & string>(event: K, payload: ConversationEvents[K]): void {
+    this.emitter.emit(event, payload)
+  }
+
+  /**
+   * Sends a message in the conversation's real mode. Emits an optimistic `message`
+   * (`status: 'pending'`) at once, and resolves with the server's ack once the message is
+   * durable on the server. Queued while offline (and across restarts); resent with the same
+   * `clientMessageId`, so the server stores it once.
+   * @throws {MessageBlockedError} a local moderation plugin blocked it (E2EE; nothing sent).
+   * @throws {MissingPluginError} the server requires a moderation plugin this client lacks (E2EE).
+   * @throws {IdentityChangedError} the peer's identity key changed; call `acceptIdentity()` first.
+   * @throws {TypeError} / {RangeError} on bad input.
+   * @example
+   * const ack = await convo.send({ text: 'hi' })
+   * console.log(ack.seq, ack.messageId)
+   */
+  send(input: SendInput): Promise<SendResult> {
+    return this.host.send(this, input)
+  }
+
+  /**
+   * A page of history, oldest first: what this device saw (E2EE content exists only on
+   * devices), plus server-side messages from before this device existed.
+   */
+  history(opts: HistoryOptions = {}): Promise<HistoryPage> {
+    return this.host.history(this, opts)
+  }
+
+  /** Sends a read receipt for every received message not yet marked read. Returns how many. */
+  markRead(): Promise<number> {
+    return this.host.markRead(this)
+  }
+
+  /** Tells the peer this user is typing (or stopped, with `false`). Never stored. */
+  typing(typing = true): Promise<void> {
+    return this.host.typing(this, typing)
+  }
+
+  /**
+   * Upgrades this conversation to end-to-end encryption with a signed, one-way `ModeChange`.
+   * Idempotent once E2EE.
+   * @throws {PolicyViolationError} when the server policy is `server-side`.
+   */
+  upgradeToE2EE(): Promise<void> {
+    return this.host.upgrade(this)
+  }
+
+  /** The safety number of this device's user and the peer (compare it out of band). */
+  safetyNumber(): Promise<SafetyNumber> {
+    return this.host.safetyNumber(this)
+  }
+
+  /**
+   * Accepts the peer's changed identity key (after comparing safety numbers): unblocks
+   * sending. Returns false when no change was pending.
+   */
+  acceptIdentity(): Promise<boolean> {
+    return this.host.acceptIdentity(this)
+  }
+
+  /**
+   * Reports the conversation: the last N messages this device saw (N = the manifest's
+   * `reportDepth`), each with its franking opening, so the server can verify them.
+   * @throws {NotFoundError} when a given message id is not in this device's log.
+   */
+  report(opts: ReportOptions): Promise<ReportResult> {
+    return this.host.report(this, opts)
+  }
+}

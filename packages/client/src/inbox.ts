@@ -1,0 +1,250 @@
+/**
+ * The inbox: every delivery (live or on catch-up) is processed one at a time, in order,
+ * under the crypto lock. A delivery is decrypted (E2EE) or read (server-side), its franking
+ * commitment checked, the mode pin enforced, and then the message, the advanced ratchet
+ * state and the inbox cursor are written in ONE `saveChanges`; only after that is the cursor
+ * acked to the server. Failures are typed, surfaced as `'error'` events, and (for session
+ * failures) start a bounded session reset — a delivery is never dropped silently.
+ */
+import {
+  BadFrankingError, BadMacError, DowngradeRejectedError, InvalidFrameError, InvalidSignatureError, MessageBlockedError,
+  ParleyError, InternalError, fromBase64, toBase64, type Delivery, type DeviceAddress,
+} from '@parley/protocol'
+import { checkFranking, decryptAttachment, sha256Base64, verifyModeChange } from '@parley/crypto'
+import { verdictToError } from '@parley/moderation'
+import { INBOX_ACK_DELAY_MS, SYNC_PAGE_SIZE } from './constants.js'
+import type { ClientCore } from './core.js'
+import type { Conversation } from './conversation.js'
+import type { Directory } from './directory.js'
+import type { JsonValue } from './key-store/key-store.js'
+import { messageAt, toMessage } from './message-log.js'
+import { decodePayload } from './payload.js'
+import type { Sessions } from './sessions.js'
+import { K, json, type ConversationRecord, type StoredMessage } from './store-layout.js'
+
+/** What the inbox needs from the client's conversation registry. */
+export interface InboxRegistry {
+  ensure(conversationId: string): Promise<Conversation>
+  record(conversationId: string): Promise<ConversationRecord | null>
+  /** Pins e2ee (with the verified record) and emits `'mode'`; returns the store changes. */
+  pinChanges(c: Conversation, modeChange: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<() => void>
+}
+
+/** Failures that start the bounded session reset. */
+const RESET_CODES = new Set(['missing_session', 'bad_mac', 'too_far_ahead'])
+
+export class Inbox {
+  private cursor = 0
+  private syncing = false
+  private buffered: Delivery[] = []
+  private chain: Promise<void> = Promise.resolve()
+  private ackTimer: ReturnType<typeof setTimeout> | null = null
+  private acked = 0
+
+  constructor(
+    private readonly core: ClientCore,
+    private readonly directory: Directory,
+    private readonly sessions: Sessions,
+    private readonly registry: InboxRegistry,
+  ) {}
+
+  /** Loads the durable cursor. */
+  async load(): Promise<void> {
+    this.cursor = (await this.core.store.get<number>(K.cursor)) ?? 0
+    this.acked = this.cursor
+  }
+
+  /** This device's durable inbox cursor. */
+  get position(): number {
+    return this.cursor
+  }
+
+  /** A live delivery from the socket. */
+  onLive(d: Delivery): void {
+    if (this.syncing) this.buffered.push(d)
+    else void this.enqueue(d)
+  }
+
+  /** Catch-up from the cursor (`inbox.sync` pages) before live deliveries are processed. */
+  async catchUp(): Promise<void> {
+    this.syncing = true
+    try {
+      for (;;) {
+        await this.chain
+        const page = await this.core.conn.request('inbox.sync', { after: this.cursor, limit: SYNC_PAGE_SIZE })
+        for (const d of page.deliveries) await this.enqueue(d)
+        if (!page.more || page.deliveries.length === 0) break
+      }
+    } finally {
+      this.syncing = false
+      const live = this.buffered
+      this.buffered = []
+      for (const d of live) void this.enqueue(d)
+    }
+    await this.chain
+  }
+
+  /** Waits for everything queued so far. */
+  async idle(): Promise<void> {
+    await this.chain
+  }
+
+  private enqueue(d: Delivery): Promise<void> {
+    this.chain = this.chain.then(() => this.core.lock.run(() => this.process(d))).catch((e) => {
+      this.core.reportError({ error: ParleyError.isInstance(e) ? e : new InternalError('delivery processing failed'), conversationId: d.conversationId, messageId: d.messageId })
+    })
+    return this.chain
+  }
+
+  private async process(d: Delivery): Promise<void> {
+    if (d.inboxId <= this.cursor) {
+      this.scheduleAck()
+      return
+    }
+    const changes: Record<string, JsonValue | null> = {}
+    const after: (() => void)[] = []
+    let conversation: Conversation | undefined
+    try {
+      conversation = await this.registry.ensure(d.conversationId)
+      await this.handle(conversation, d, changes, after)
+    } catch (e) {
+      const error = ParleyError.isInstance(e) ? e : new InternalError('delivery processing failed')
+      let sessionReset = false
+      if (RESET_CODES.has(error.code)) sessionReset = await this.sessions.reset(d.sender)
+      after.push(() => {
+        const payload = { error, conversationId: d.conversationId, messageId: d.messageId, device: { ...d.sender }, sessionReset }
+        if (conversation) conversation._emit('error', payload)
+        this.core.events.emit('error', payload)
+      })
+    }
+    changes[K.cursor] = d.inboxId
+    await this.core.store.saveChanges(changes)
+    this.cursor = d.inboxId
+    for (const fn of after) fn()
+    this.scheduleAck()
+  }
+
+  private async handle(c: Conversation, d: Delivery, changes: Record<string, JsonValue | null>, after: (() => void)[]): Promise<void> {
+    const self = this.core.self()
+    const existing = await messageAt(this.core.store, d.conversationId, d.seq)
+    if (existing && existing.id === d.messageId) return // duplicate delivery: at-least-once
+    if (d.kind === 'mode_change') {
+      const mc = d.modeChange
+      if (!mc || mc.conversationId !== d.conversationId) throw new InvalidFrameError('mode_change delivery without a matching ModeChange')
+      await this.verifyModeChange(mc)
+      after.push(await this.registry.pinChanges(c, mc, changes))
+      return
+    }
+    if (d.mode === 'server-side') {
+      if (c.encryption === 'e2ee') {
+        throw new DowngradeRejectedError('a server-side message arrived for an end-to-end encrypted conversation; it was not shown', { conversationId: c.id })
+      }
+      const body = d.body
+      if (!body || !d.franking) throw new InvalidFrameError('server-side delivery without body or franking')
+      const metas = body.attachments.map(({ data: _d, ...m }) => m)
+      for (const a of body.attachments) {
+        if (sha256Base64(fromBase64(a.data)) !== a.sha256) throw new BadFrankingError('an attachment does not match its committed hash')
+      }
+      if (!checkFranking({ text: body.text, attachments: metas }, body.nf, d.franking.tf)) throw new BadFrankingError()
+      this.store(c, d, changes, after, {
+        text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId,
+      })
+      return
+    }
+    // e2ee
+    if (d.sender.userId === self.userId && d.sender.deviceId === self.deviceId) {
+      throw new InvalidFrameError('an end-to-end encrypted delivery claims to come from this device')
+    }
+    if (!d.envelope || !d.franking) throw new InvalidFrameError('e2ee delivery without envelope or franking')
+    const plaintext = await this.sessions.decrypt(d.sender, d.conversationId, d.envelope, changes)
+    const payload = decodePayload(plaintext)
+    const metas = payload.attachments.map(({ id: _i, key: _k, ...m }) => m)
+    if (!checkFranking({ text: payload.text, attachments: metas }, payload.nf, d.franking.tf)) throw new BadFrankingError()
+    const attachments = payload.attachments.map((a) => {
+      const blob = d.attachments?.find((x) => x.id === a.id)
+      if (!blob) throw new BadMacError(`attachment "${a.name}" is missing from the delivery`)
+      const data = decryptAttachment(a.key, blob.ciphertext)
+      if (sha256Base64(data) !== a.sha256) throw new BadMacError(`attachment "${a.name}" does not match its hash`)
+      return { name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: toBase64(data) }
+    })
+    if (c.encryption !== 'e2ee') {
+      // E2EE content in a conversation we hold as server-side: the mode change was withheld.
+      let mc = payload.mc
+      if (mc && (mc.conversationId !== c.id || !(await this.verifyModeChange(mc).then(() => true, () => false)))) mc = undefined
+      after.push(await this.registry.pinChanges(c, mc, changes))
+      after.push(() => {
+        const payloadErr = {
+          error: new DowngradeRejectedError('the server did not deliver this conversation\'s upgrade to end-to-end encryption; it is now pinned to E2EE', { conversationId: c.id }),
+          conversationId: c.id, messageId: d.messageId,
+        }
+        c._emit('error', payloadErr)
+        this.core.events.emit('error', payloadErr)
+      })
+    }
+    const manifest = this.core.manifest()
+    const verdict = await this.core.pipeline.checkIncoming(
+      { conversationId: c.id, sender: { ...d.sender }, text: payload.text, attachments: metas },
+      { where: 'client', policy: manifest?.policy ?? 'default-e2ee', mode: 'e2ee', now: this.core.now() },
+    )
+    const blocked = verdictToError(verdict)
+    if (blocked) throw new MessageBlockedError(blocked.message, blocked.details)
+    const flagged = verdict.action === 'flag' ? { plugin: verdict.plugin, reason: verdict.reason } : undefined
+    this.store(c, d, changes, after, { text: payload.text, attachments, nf: payload.nf, outgoing: d.sender.userId === self.userId, cmid: payload.cmid, flagged })
+  }
+
+  private store(
+    c: Conversation, d: Delivery, changes: Record<string, JsonValue | null>, after: (() => void)[],
+    m: { text: string; attachments: StoredMessage['attachments']; nf: string; outgoing: boolean; cmid?: string; flagged?: { plugin: string; reason: string } | undefined },
+  ): void {
+    const stored: StoredMessage = {
+      id: d.messageId, conversationId: d.conversationId, seq: d.seq, ts: d.ts, sender: { ...d.sender }, outgoing: m.outgoing,
+      text: m.text, attachments: m.attachments, encryption: d.mode, nf: m.nf, tf: d.franking!.tf, rf: d.franking!.rf, kid: d.franking!.kid,
+    }
+    const cmid = m.cmid ?? d.clientMessageId
+    if (cmid !== undefined) stored.clientMessageId = cmid
+    if (m.flagged) stored.flagged = m.flagged
+    changes[K.message(d.conversationId, d.seq)] = json(stored)
+    after.push(() => {
+      const msg = toMessage(stored)
+      c._emit('message', msg)
+      this.core.events.emit('message', msg)
+    })
+  }
+
+  /** @throws {InvalidSignatureError} when the record is not signed by a listed device of its user. */
+  private async verifyModeChange(mc: NonNullable<Delivery['modeChange']>): Promise<void> {
+    const signer: DeviceAddress = { userId: mc.userId, deviceId: mc.deviceId }
+    const entry = await this.directory.deviceEntry(signer)
+    if (!entry || !verifyModeChange(mc, entry.signingKey)) {
+      throw new InvalidSignatureError('the mode change is not signed by a device of its user', { what: 'mode_change' })
+    }
+  }
+
+  private scheduleAck(): void {
+    if (this.ackTimer || this.cursor <= this.acked) return
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null
+      const upTo = this.cursor
+      if (upTo <= this.acked || !this.core.conn.connected) return
+      this.core.conn.request('inbox.ack', { upTo }).then(
+        () => {
+          this.acked = Math.max(this.acked, upTo)
+          if (this.cursor > this.acked) this.scheduleAck()
+        },
+        () => {}, // acked again after the next delivery or reconnect
+      )
+    }, INBOX_ACK_DELAY_MS)
+  }
+
+  /** Cancels the pending ack timer (close). */
+  stop(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer)
+    this.ackTimer = null
+  }
+
+  /** Re-arms acking after a reconnect. */
+  resetAcked(serverCursor: number): void {
+    this.acked = serverCursor
+    this.scheduleAck()
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The local message log: every message this device saw, keyed by conversation and sequence
+ * number, with its franking opening. It is the source of E2EE history (the server cannot
+ * decrypt it) and of report transcripts.
+ */
+import { fromBase64, toBase64, type ReportEntry } from '@parley/protocol'
+import type { KeyStore, JsonValue } from './key-store/key-store.js'
+import { K, type StoredMessage } from './store-layout.js'
+import type { Attachment, Message } from './types.js'
+
+/** The app-facing form of a stored message. */
+export function toMessage(m: StoredMessage): Message {
+  const out: Message = {
+    id: m.id,
+    conversationId: m.conversationId,
+    seq: m.seq,
+    ts: m.ts,
+    sender: { ...m.sender },
+    outgoing: m.outgoing,
+    text: m.text,
+    attachments: m.attachments.map((a): Attachment => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: fromBase64(a.data) })),
+    encryption: m.encryption,
+    status: m.outgoing ? 'sent' : 'received',
+  }
+  if (m.clientMessageId !== undefined) out.clientMessageId = m.clientMessageId
+  if (m.flagged) out.flagged = { ...m.flagged }
+  return out
+}
+
+/** Attachments (with bytes) in their stored form. */
+export function storeAttachments(list: Attachment[]): StoredMessage['attachments'] {
+  return list.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: toBase64(a.data) }))
+}
+
+/** The stored message at `seq`, or null. */
+export async function messageAt(store: KeyStore, conversationId: string, seq: number): Promise<StoredMessage | null> {
+  return (await store.get<JsonValue>(K.message(conversationId, seq))) as StoredMessage | null
+}
+
+/**
+ * A page of the log, oldest first: up to `limit` messages with `seq < before`.
+ */
+export async function readPage(store: KeyStore, conversationId: string, before: number | undefined, limit: number): Promise<StoredMessage[]> {
+  const prefix = K.messagePrefix(conversationId)
+  let keys = await store.keys(prefix)
+  if (before !== undefined) {
+    const bound = K.message(conversationId, before)
+    keys = keys.filter((k) => k < bound)
+  }
+  const page = keys.slice(Math.max(0, keys.length - limit))
+  const out: StoredMessage[] = []
+  for (const k of page) {
+    const m = (await store.get<JsonValue>(k)) as StoredMessage | null
+    if (m) out.push(m)
+  }
+  return out
+}
+
+/** A report entry for a stored message (what the server verifies). */
+export function toReportEntry(m: StoredMessage): ReportEntry {
+  return {
+    messageId: m.id,
+    conversationId: m.conversationId,
+    seq: m.seq,
+    ts: m.ts,
+    sender: { userId: m.sender.userId, deviceId: m.sender.deviceId },
+    text: m.text,
+    attachments: m.attachments.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256 })),
+    nf: m.nf,
+    tf: m.tf,
+    rf: m.rf,
+    kid: m.kid,
+  }
+}

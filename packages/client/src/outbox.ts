@@ -1,0 +1,273 @@
+/**
+ * The outbox: sends survive disconnects and restarts. A send is stored first (plaintext,
+ * locally), then built once — franked, and for E2EE encrypted per device with the advanced
+ * ratchet states written in the SAME `saveChanges` as the built frame — and only then
+ * emitted. Resends reuse the stored frame and `clientMessageId`, so the server stores the
+ * message once and no ratchet step is ever spent twice.
+ */
+import {
+  ConnectionError, DowngradeRejectedError, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME_LENGTH, MAX_ATTACHMENTS, MAX_MIME_LENGTH,
+  MAX_TEXT_LENGTH, MissingPluginError, MissingSessionError, ParleyError, RateLimitedError, TimeoutError, toBase64, fromBase64,
+  type MessageSend, type SendResult, type AttachmentMeta,
+} from '@parley/protocol'
+import { encryptAttachment, frankMessage, sha256Base64 } from '@parley/crypto'
+import { verdictToError } from '@parley/moderation'
+import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT } from './constants.js'
+import type { ClientCore } from './core.js'
+import type { Conversation } from './conversation.js'
+import type { Directory } from './directory.js'
+import type { JsonValue } from './key-store/key-store.js'
+import { storeAttachments, toMessage } from './message-log.js'
+import { encodePayload, type PayloadAttachment } from './payload.js'
+import type { Sessions } from './sessions.js'
+import { K, json, type OutboxEntry, type StoredMessage } from './store-layout.js'
+import type { Message, SendInput } from './types.js'
+import { randomId } from './util.js'
+
+/** What the outbox needs from the client's conversation registry. */
+export interface OutboxRegistry {
+  ensure(conversationId: string): Promise<Conversation>
+  record(conversationId: string): Promise<import('./store-layout.js').ConversationRecord | null>
+  pin(c: Conversation, mode: 'e2ee'): Promise<void>
+  upgrade(c: Conversation): Promise<void>
+}
+
+/** Validates `send()` input. @throws {TypeError} / {RangeError} naming the field. */
+export function checkSendInput(input: SendInput): void {
+  if (input === null || typeof input !== 'object') throw new TypeError('"input" expected { text, attachments? }')
+  if (typeof input.text !== 'string') throw new TypeError(`"text" expected string, got ${typeof input.text}`)
+  if (input.text.length > MAX_TEXT_LENGTH) throw new RangeError(`"text" expected at most ${MAX_TEXT_LENGTH} characters, got length=${input.text.length}`)
+  const atts = input.attachments ?? []
+  if (!Array.isArray(atts)) throw new TypeError('"attachments" expected an array')
+  if (atts.length > MAX_ATTACHMENTS) throw new RangeError(`"attachments" expected at most ${MAX_ATTACHMENTS}, got ${atts.length}`)
+  atts.forEach((a, i) => {
+    if (!(a?.data instanceof Uint8Array)) throw new TypeError(`"attachments[${i}].data" expected Uint8Array`)
+    if (a.data.length > MAX_ATTACHMENT_BYTES) throw new RangeError(`"attachments[${i}].data" expected at most ${MAX_ATTACHMENT_BYTES} bytes, got length=${a.data.length}`)
+    if (typeof a.name !== 'string' || a.name.length === 0 || a.name.length > MAX_ATTACHMENT_NAME_LENGTH) throw new TypeError(`"attachments[${i}].name" expected 1..${MAX_ATTACHMENT_NAME_LENGTH} characters`)
+    if (typeof a.mime !== 'string' || a.mime.length === 0 || a.mime.length > MAX_MIME_LENGTH) throw new TypeError(`"attachments[${i}].mime" expected 1..${MAX_MIME_LENGTH} characters`)
+  })
+  if (input.text.length === 0 && atts.length === 0) throw new RangeError('"text" expected a non-empty text or at least one attachment')
+}
+
+const isTransient = (e: unknown) => ConnectionError.isInstance(e) || TimeoutError.isInstance(e)
+
+export class Outbox {
+  private readonly waiters = new Map<string, { resolve(r: SendResult): void; reject(e: unknown): void }>()
+  private readonly inFlight = new Map<string, number>()
+  private attempt = 0
+  private pumping: Promise<void> | null = null
+  private again = false
+  private lastCreatedAt = 0
+
+  constructor(
+    private readonly core: ClientCore,
+    private readonly directory: Directory,
+    private readonly sessions: Sessions,
+    private readonly registry: OutboxRegistry,
+  ) {}
+
+  /** Checks an E2EE send before anything is stored. */
+  async preflightE2ee(c: Conversation, input: { text: string; attachments: AttachmentMeta[] }): Promise<void> {
+    const manifest = this.core.manifest()
+    if (manifest) {
+      const missing = this.core.pipeline.missingPlugins(manifest.requiredPlugins)
+      if (missing.length > 0) {
+        throw new MissingPluginError(`the server requires moderation plugins this client does not run: ${missing.map((p) => `${p.name}@${p.version}`).join(', ')}`, { plugins: missing.map((p) => p.name) })
+      }
+    }
+    await this.directory.assertNoPendingIdentity(c.peerUserId)
+    const self = this.core.self()
+    const verdict = await this.core.pipeline.checkOutgoing(
+      { conversationId: c.id, sender: { userId: self.userId, deviceId: self.deviceId }, text: input.text, attachments: input.attachments },
+      { where: 'client', policy: manifest?.policy ?? 'default-e2ee', mode: 'e2ee', now: this.core.now() },
+    )
+    const blocked = verdictToError(verdict)
+    if (blocked) throw blocked
+  }
+
+  /** Queues a message; resolves with the server's ack. */
+  async enqueue(c: Conversation, input: SendInput): Promise<SendResult> {
+    checkSendInput(input)
+    const attachments = (input.attachments ?? []).map((a) => ({ name: a.name, mime: a.mime, data: toBase64(a.data) }))
+    if (c.encryption === 'e2ee' || c.upgradeRequired) {
+      await this.preflightE2ee(c, { text: input.text, attachments: metas(attachments) })
+    }
+    const self = this.core.self()
+    const createdAt = (this.lastCreatedAt = Math.max(this.core.now(), this.lastCreatedAt + 1))
+    const clientMessageId = randomId('m-')
+    const entry: OutboxEntry = { key: K.outbox(createdAt, clientMessageId), clientMessageId, conversationId: c.id, createdAt, text: input.text, attachments }
+    await this.core.store.set(entry.key, json(entry))
+    const result = new Promise<SendResult>((resolve, reject) => this.waiters.set(clientMessageId, { resolve, reject }))
+    const optimistic: Message = {
+      id: clientMessageId, clientMessageId, conversationId: c.id, ts: createdAt, sender: { userId: self.userId, deviceId: self.deviceId },
+      outgoing: true, text: input.text, encryption: c.encryption, status: 'pending',
+      attachments: (input.attachments ?? []).map((a, i) => ({ name: a.name, mime: a.mime, size: a.data.length, sha256: metas(attachments)[i]!.sha256, data: a.data })),
+    }
+    c._emit('message', optimistic)
+    this.core.events.emit('message', optimistic)
+    this.kick()
+    return result
+  }
+
+  /** Number of queued (unacked) messages. */
+  async size(): Promise<number> {
+    return (await this.core.store.keys(K.outboxPrefix)).length
+  }
+
+  /** Drops in-flight bookkeeping (the connection went away); the next pump resends. */
+  connectionLost(): void {
+    this.inFlight.clear()
+  }
+
+  /** Starts (or re-arms) sending whatever is queued. */
+  kick(): void {
+    if (this.pumping) {
+      this.again = true
+      return
+    }
+    this.pumping = this.pump()
+      .catch((e) => this.core.reportError({ error: ParleyError.isInstance(e) ? e : new ConnectionError('outbox failed') }))
+      .finally(() => {
+        this.pumping = null
+        if (this.again) {
+          this.again = false
+          this.kick()
+        }
+      })
+  }
+
+  private async pump(): Promise<void> {
+    if (!this.core.isReady()) return
+    for (const key of await this.core.store.keys(K.outboxPrefix)) {
+      if (!this.core.isReady()) return
+      if (this.inFlight.size >= MAX_IN_FLIGHT) return
+      let entry = (await this.core.store.get<JsonValue>(key)) as OutboxEntry | null
+      if (!entry || this.inFlight.has(entry.clientMessageId)) continue
+      if (!entry.frame) {
+        try {
+          entry = await this.build(entry)
+        } catch (e) {
+          if (isTransient(e)) return // retried on reconnect
+          await this.fail(entry, e)
+          continue
+        }
+      }
+      this.emitFrame(entry)
+    }
+  }
+
+  private async build(entry: OutboxEntry): Promise<OutboxEntry> {
+    const c = await this.registry.ensure(entry.conversationId)
+    if (c.upgradeRequired) await this.registry.upgrade(c)
+    const atts = entry.attachments.map((a) => ({ ...a, bytes: fromBase64(a.data) }))
+    const attMetas = metas(entry.attachments)
+    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
+    if (c.encryption !== 'e2ee') {
+      const frame: MessageSend = {
+        conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side',
+        body: { text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })) },
+      }
+      const built = { ...entry, frame, nf }
+      await this.core.store.set(entry.key, json(built))
+      return built
+    }
+    return this.core.lock.run(async () => {
+      const self = this.core.self()
+      const encrypted = atts.map((a) => ({ id: randomId('a-'), ...encryptAttachment(a.bytes) }))
+      const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
+      const rec = await this.registry.record(c.id)
+      const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(rec?.modeChange ? { mc: rec.modeChange } : {}) })
+      const users = c.peerUserId === self.userId ? [self.userId] : [c.peerUserId, self.userId]
+      const targets = await this.directory.targets(users)
+      const changes: Record<string, JsonValue | null> = {}
+      const { envelopes, missing } = await this.sessions.encryptFor(targets, payload, c.id, changes)
+      for (const device of missing) {
+        this.core.reportError({ error: new MissingSessionError(`no session with device "${device.deviceId}": it will not get this message`, { deviceId: device.deviceId }), conversationId: c.id, device })
+      }
+      if (!envelopes.some((e) => e.userId === c.peerUserId) && c.peerUserId !== self.userId) {
+        throw new MissingSessionError(`no device of "${c.peerUserId}" can receive end-to-end encrypted messages`, {})
+      }
+      const frame: MessageSend = {
+        conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'e2ee', envelopes,
+        attachments: encrypted.map((e) => ({ id: e.id, ciphertext: e.ciphertext })),
+      }
+      const built = { ...entry, frame, nf }
+      changes[entry.key] = json(built)
+      // The ratchet states and the frame that spent them land together, before anything leaves.
+      await this.core.store.saveChanges(changes)
+      return built
+    })
+  }
+
+  private emitFrame(entry: OutboxEntry): void {
+    const id = ++this.attempt
+    this.inFlight.set(entry.clientMessageId, id)
+    this.core.conn.request('message.send', entry.frame!, ACK_TIMEOUT_MS).then(
+      (ack) => this.onAck(entry, id, ack),
+      (e) => this.onError(entry, id, e),
+    ).catch((e) => this.core.reportError({ error: ParleyError.isInstance(e) ? e : new ConnectionError('outbox failed'), conversationId: entry.conversationId }))
+  }
+
+  private async onAck(entry: OutboxEntry, id: number, ack: SendResult): Promise<void> {
+    const self = this.core.self()
+    const frame = entry.frame!
+    const stored: StoredMessage = {
+      id: ack.messageId, clientMessageId: entry.clientMessageId, conversationId: entry.conversationId, seq: ack.seq, ts: ack.ts,
+      sender: { userId: self.userId, deviceId: self.deviceId }, outgoing: true, text: entry.text,
+      attachments: storeAttachments(entry.attachments.map((a, i) => ({ ...metas(entry.attachments)[i]!, data: fromBase64(a.data) }))),
+      encryption: frame.mode, nf: entry.nf!, tf: ack.franking.tf, rf: ack.franking.rf, kid: ack.franking.kid,
+    }
+    const already = await this.core.store.get(entry.key)
+    if (already) await this.core.store.saveChanges({ [entry.key]: null, [K.message(entry.conversationId, ack.seq)]: json(stored) })
+    if (this.inFlight.get(entry.clientMessageId) === id) this.inFlight.delete(entry.clientMessageId)
+    const waiter = this.waiters.get(entry.clientMessageId)
+    this.waiters.delete(entry.clientMessageId)
+    if (already) {
+      const c = await this.registry.ensure(entry.conversationId)
+      const m = toMessage(stored)
+      c._emit('message', m)
+      this.core.events.emit('message', m)
+    }
+    waiter?.resolve(ack)
+    this.kick()
+  }
+
+  private async onError(entry: OutboxEntry, id: number, e: unknown): Promise<void> {
+    if (this.inFlight.get(entry.clientMessageId) !== id) return
+    this.inFlight.delete(entry.clientMessageId)
+    if (isTransient(e)) {
+      if (this.core.isReady()) setTimeout(() => this.kick(), 1_000)
+      return
+    }
+    if (RateLimitedError.isInstance(e)) {
+      setTimeout(() => this.kick(), Math.min(Math.max(e.details.retryAfterMs ?? 1_000, 100), 60_000))
+      return
+    }
+    if (DowngradeRejectedError.isInstance(e) && entry.frame?.mode === 'server-side') {
+      // The conversation is E2EE on the server: never send it readable; rebuild encrypted.
+      const c = await this.registry.ensure(entry.conversationId)
+      await this.registry.pin(c, 'e2ee')
+      const { frame: _f, nf: _n, ...rest } = entry
+      await this.core.store.set(entry.key, json(rest))
+      this.kick()
+      return
+    }
+    await this.fail(entry, e)
+  }
+
+  private async fail(entry: OutboxEntry, e: unknown): Promise<void> {
+    await this.core.store.delete(entry.key)
+    const error = ParleyError.isInstance(e) ? e : new ConnectionError('send failed')
+    const waiter = this.waiters.get(entry.clientMessageId)
+    this.waiters.delete(entry.clientMessageId)
+    this.core.reportError({ error, conversationId: entry.conversationId })
+    waiter?.reject(error)
+  }
+}
+
+function metas(list: { name: string; mime: string; data: string }[]): AttachmentMeta[] {
+  return list.map((a) => {
+    const bytes = fromBase64(a.data)
+    return { name: a.name, mime: a.mime, size: bytes.length, sha256: sha256Base64(bytes) }
+  })
+}

@@ -1,0 +1,45 @@
+/**
+ * The E2EE plaintext payload: what a ratchet message carries inside its ciphertext. The
+ * franking opening `nf`, attachment keys and the conversation's signed `ModeChange` travel
+ * here, where the server cannot see or alter them.
+ */
+import * as v from 'valibot'
+import {
+  AttachmentMetaSchema, BadMacError, FRANKING_BYTES, IdSchema, MAX_ATTACHMENTS, MAX_TEXT_LENGTH, ModeChangeSchema, base64Exact,
+  list, parseWith, text, type AttachmentMeta, type ModeChange,
+} from '@parley/protocol'
+import { PAYLOAD_VERSION } from './constants.js'
+import { fromUtf8, utf8 } from './util.js'
+
+const PayloadSchema = v.strictObject({
+  v: v.literal(PAYLOAD_VERSION),
+  text: text(MAX_TEXT_LENGTH),
+  attachments: list(v.strictObject({ ...AttachmentMetaSchema.entries, id: IdSchema, key: base64Exact(32) }), MAX_ATTACHMENTS),
+  nf: base64Exact(FRANKING_BYTES),
+  cmid: IdSchema,
+  mc: v.optional(ModeChangeSchema),
+})
+
+/** The decrypted content of one E2EE message. */
+export type E2eePayload = v.InferOutput<typeof PayloadSchema>
+/** An attachment entry of a payload: metadata, the encrypted blob's id and its key. */
+export type PayloadAttachment = AttachmentMeta & { id: string; key: string }
+
+/** Serializes a payload. */
+export function encodePayload(p: { text: string; attachments: PayloadAttachment[]; nf: string; cmid: string; mc?: ModeChange }): Uint8Array {
+  const out: E2eePayload = { v: PAYLOAD_VERSION, text: p.text, attachments: p.attachments, nf: p.nf, cmid: p.cmid }
+  if (p.mc) out.mc = p.mc
+  return utf8(JSON.stringify(out))
+}
+
+/**
+ * Parses a decrypted payload.
+ * @throws {BadMacError} when the plaintext is not a valid payload (treated as a decrypt failure).
+ */
+export function decodePayload(bytes: Uint8Array): E2eePayload {
+  try {
+    return parseWith(PayloadSchema, JSON.parse(fromUtf8(bytes)), 'e2ee payload')
+  } catch {
+    throw new BadMacError('decrypted payload is malformed')
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * First-run identity and registration: the user identity key, this device's keys, the
+ * signed device list and a prekey batch — secrets written to the key store before any public
+ * part is sent. Also the prekey refill the server asks for with `keys.low`.
+ */
+import { generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList, type PreKeySecrets, type UserIdentity } from '@parley/crypto'
+import type { DeviceRegister, SignedDeviceList } from '@parley/protocol'
+import { KEM_LAST_RESORT_ID_BASE, KEM_ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_BATCH } from './constants.js'
+import type { ClientCore } from './core.js'
+import type { JsonValue } from './key-store/key-store.js'
+import { K, json, STORE_LAYOUT_VERSION, type SelfRecord } from './store-layout.js'
+
+/** A brand-new identity for `userId` on device `deviceId` (first device of the user). */
+export function newSelf(userId: string, deviceId: string, linked?: { user: UserIdentity; deviceList: SignedDeviceList }): SelfRecord {
+  const user = linked?.user ?? generateUserIdentity()
+  const device = generateDeviceIdentity(deviceId)
+  const me = { deviceId, signingKey: device.signing.publicKey, identityKey: device.identity.publicKey }
+  const others = linked ? linked.deviceList.devices.filter((d) => d.deviceId !== deviceId) : []
+  const deviceList = signDeviceList(user, { userId, version: linked ? linked.deviceList.version + 1 : 1, devices: [...others, me] })
+  return { userId, deviceId, user, device, deviceList, registered: false, nextOneTimeId: 1, nextKemOneTimeId: 1, signedPreKeyId: 0, kemLastResortId: KEM_LAST_RESORT_ID_BASE }
+}
+
+function mergeSecrets(a: PreKeySecrets | null, b: PreKeySecrets): PreKeySecrets {
+  return {
+    signedPreKeys: { ...(a?.signedPreKeys ?? {}), ...b.signedPreKeys },
+    oneTimePreKeys: { ...(a?.oneTimePreKeys ?? {}), ...b.oneTimePreKeys },
+    kemPreKeys: { ...(a?.kemPreKeys ?? {}), ...b.kemPreKeys },
+  }
+}
+
+/**
+ * Registers this device (also after the server lost it): fresh signed and one-time prekeys,
+ * persisted before the frame leaves. Call inside the crypto lock.
+ */
+export async function register(core: ClientCore): Promise<void> {
+  const self = core.self()
+  const signedPreKeyId = self.signedPreKeyId + 1
+  const kemLastResortId = self.kemLastResortId + 1
+  const batch = generatePreKeys(self.device, {
+    signedPreKeyId, kemLastResortId,
+    oneTimeStartId: self.nextOneTimeId, oneTimeCount: ONE_TIME_PREKEY_BATCH,
+    kemOneTimeStartId: self.nextKemOneTimeId, kemOneTimeCount: KEM_ONE_TIME_PREKEY_BATCH,
+  })
+  const next: SelfRecord = {
+    ...self, signedPreKeyId, kemLastResortId,
+    nextOneTimeId: self.nextOneTimeId + ONE_TIME_PREKEY_BATCH, nextKemOneTimeId: self.nextKemOneTimeId + KEM_ONE_TIME_PREKEY_BATCH,
+  }
+  const secrets = mergeSecrets((await core.store.get<JsonValue>(K.preKeys)) as PreKeySecrets | null, batch.secrets)
+  await core.store.saveChanges({ [K.self]: json(next), [K.preKeys]: json(secrets), [K.layout]: STORE_LAYOUT_VERSION })
+  core.setSelf(next)
+  const frame: DeviceRegister = {
+    deviceId: self.deviceId,
+    userIdentityKey: self.user.publicKey,
+    signingKey: self.device.signing.publicKey,
+    identityKey: self.device.identity.publicKey,
+    deviceList: self.deviceList,
+    signedPreKey: batch.public.signedPreKey!,
+    kemLastResortPreKey: batch.public.kemLastResortPreKey!,
+    oneTimePreKeys: batch.public.oneTimePreKeys,
+    kemOneTimePreKeys: batch.public.kemOneTimePreKeys,
+  }
+  await core.conn.request('device.register', frame)
+  const done = { ...core.self(), registered: true }
+  await core.store.set(K.self, json(done))
+  core.setSelf(done)
+}
+
+/** Generates and publishes one more batch of one-time prekeys. Call inside the crypto lock. */
+export async function refillPreKeys(core: ClientCore): Promise<void> {
+  const self = core.self()
+  const batch = generatePreKeys(self.device, {
+    oneTimeStartId: self.nextOneTimeId, oneTimeCount: ONE_TIME_PREKEY_BATCH,
+    kemOneTimeStartId: self.nextKemOneTimeId, kemOneTimeCount: KEM_ONE_TIME_PREKEY_BATCH,
+  })
+  const next: SelfRecord = { ...self, nextOneTimeId: self.nextOneTimeId + ONE_TIME_PREKEY_BATCH, nextKemOneTimeId: self.nextKemOneTimeId + KEM_ONE_TIME_PREKEY_BATCH }
+  const secrets = mergeSecrets((await core.store.get<JsonValue>(K.preKeys)) as PreKeySecrets | null, batch.secrets)
+  await core.store.saveChanges({ [K.self]: json(next), [K.preKeys]: json(secrets) })
+  core.setSelf(next)
+  await core.conn.request('keys.publish', { oneTimePreKeys: batch.public.oneTimePreKeys, kemOneTimePreKeys: batch.public.kemOneTimePreKeys })
+}

@@ -1,0 +1,137 @@
+/**
+ * Ratchet sessions with peer devices: fan-out encryption, decryption with the
+ * simultaneous-initiation fallback (try the current state, then previous ones, then — for a
+ * `prekey` message — a new responder session), and the bounded session-reset path.
+ * Every function returns the store changes it implies; callers write them atomically with
+ * whatever depends on them (the outbox frame, or the received message and inbox cursor).
+ */
+import {
+  InvalidDeviceListError, MissingSessionError, ParleyError, type DeviceAddress, type Envelope,
+} from '@parley/protocol'
+import { decryptMessage, encryptMessage, sessionPeerIdentity, type MessageContext, type PreKeySecrets } from '@parley/crypto'
+import {
+  MAX_PREVIOUS_SESSIONS, MAX_SEEN_INITIAL_MESSAGES, MAX_SESSION_RESETS_PER_WINDOW, SESSION_RESET_WINDOW_MS,
+} from './constants.js'
+import type { ClientCore } from './core.js'
+import type { Directory } from './directory.js'
+import type { JsonValue } from './key-store/key-store.js'
+import { K, json, type SessionRecord } from './store-layout.js'
+
+type Changes = Record<string, JsonValue | null>
+
+/** Decrypt failures ranked by how much they say (the most specific one is reported). */
+const FAILURE_RANK: Record<string, number> = {
+  replayed: 6, duplicate: 5, invalid_signature: 4, too_far_ahead: 3, bad_mac: 2, missing_session: 1,
+}
+
+export class Sessions {
+  constructor(private readonly core: ClientCore, private readonly directory: Directory) {}
+
+  private context(conversationId: string, recipient: DeviceAddress): MessageContext {
+    const self = this.core.self()
+    return { protocolVersion: this.core.version(), conversationId, sender: { userId: self.userId, deviceId: self.deviceId }, recipient }
+  }
+
+  private async record(addr: DeviceAddress, changes: Changes): Promise<SessionRecord | null> {
+    const key = K.session(addr)
+    if (key in changes) return changes[key] as unknown as SessionRecord | null
+    return (await this.core.store.get<JsonValue>(key)) as SessionRecord | null
+  }
+
+  /**
+   * Encrypts `plaintext` once per target device. Devices without a session are skipped and
+   * returned in `missing` (the caller surfaces them). Call inside the crypto lock.
+   */
+  async encryptFor(targets: DeviceAddress[], plaintext: Uint8Array, conversationId: string, changes: Changes): Promise<{ envelopes: Envelope[]; missing: DeviceAddress[] }> {
+    const provider = await this.core.provider()
+    const envelopes: Envelope[] = []
+    const missing: DeviceAddress[] = []
+    for (const addr of targets) {
+      const rec = await this.record(addr, changes)
+      const state = rec?.states[0]
+      if (!rec || !state) {
+        missing.push(addr)
+        continue
+      }
+      const out = await encryptMessage({ state, plaintext, context: this.context(conversationId, addr), provider })
+      changes[K.session(addr)] = json({ states: [out.state, ...rec.states.slice(1)] } satisfies SessionRecord)
+      envelopes.push({ userId: addr.userId, deviceId: addr.deviceId, type: out.type, ciphertext: out.ciphertext })
+    }
+    return { envelopes, missing }
+  }
+
+  /**
+   * Decrypts one envelope from `sender`. Call inside the crypto lock.
+   * @throws the most specific typed decrypt failure (`MissingSessionError`, `BadMacError`,
+   *   `TooFarAheadError`, `DuplicateMessageError`, `ReplayedMessageError`, `InvalidSignatureError`),
+   *   or `InvalidDeviceListError` when the session's identity is not the one the sender's
+   *   signed device list names. On throw, `changes` is untouched.
+   */
+  async decrypt(sender: DeviceAddress, conversationId: string, envelope: { type: 'prekey' | 'message'; ciphertext: string }, changes: Changes): Promise<Uint8Array> {
+    const self = this.core.self()
+    const rec = (await this.record(sender, changes)) ?? { states: [] }
+    const preKeys = (changes[K.preKeys] as unknown as PreKeySecrets | undefined) ?? ((await this.core.store.get<JsonValue>(K.preKeys)) as unknown as PreKeySecrets)
+    const seen = ((changes[K.seenInitial] as string[] | undefined) ?? (await this.core.store.get<string[]>(K.seenInitial)) ?? []) as string[]
+    const context = { protocolVersion: this.core.version(), conversationId, sender, recipient: { userId: self.userId, deviceId: self.deviceId } }
+    const provider = await this.core.provider()
+    // For a 'prekey' message the crypto layer itself either continues the session whose base
+    // key matches or starts a fresh responder session; for 'message' each state is tried.
+    const candidates: (number | null)[] = rec.states.length > 0 ? rec.states.map((_, i) => i) : envelope.type === 'prekey' ? [null] : []
+    let best: unknown = new MissingSessionError(`no session with device "${sender.deviceId}"`, { deviceId: sender.deviceId })
+    for (const index of candidates) {
+      try {
+        const out = await decryptMessage({
+          state: index === null ? null : rec.states[index]!,
+          ours: self.device,
+          preKeys,
+          type: envelope.type,
+          ciphertext: envelope.ciphertext,
+          context,
+          provider,
+          seenInitialMessages: seen,
+        })
+        const entry = await this.directory.deviceEntry(sender)
+        if (!entry) throw new InvalidDeviceListError(`device "${sender.deviceId}" is not in the signed device list of "${sender.userId}"`, { userId: sender.userId })
+        if (sessionPeerIdentity(out.state) !== entry.identityKey) {
+          throw new InvalidDeviceListError(`device "${sender.deviceId}" used a key its signed device list does not name`, { userId: sender.userId })
+        }
+        // A fresh responder session keeps every older state (a simultaneous-initiation race
+        // may still deliver on them); a continued one is promoted to current.
+        const fresh = out.seenInitialMessages.length !== seen.length || out.usedPreKeys.oneTime !== undefined || out.usedPreKeys.kem !== undefined
+        const others = fresh ? rec.states : rec.states.filter((_, i) => i !== index)
+        changes[K.session(sender)] = json({ states: [out.state, ...others].slice(0, MAX_PREVIOUS_SESSIONS + 1) } satisfies SessionRecord)
+        const used = out.usedPreKeys
+        if (used.oneTime !== undefined || (used.kem !== undefined && !used.kemIsLastResort)) {
+          const next: PreKeySecrets = {
+            signedPreKeys: preKeys.signedPreKeys,
+            oneTimePreKeys: { ...preKeys.oneTimePreKeys },
+            kemPreKeys: { ...preKeys.kemPreKeys },
+          }
+          if (used.oneTime !== undefined) delete next.oneTimePreKeys[used.oneTime]
+          if (used.kem !== undefined && !used.kemIsLastResort) delete next.kemPreKeys[used.kem]
+          changes[K.preKeys] = json(next)
+        }
+        if (out.seenInitialMessages.length !== seen.length) changes[K.seenInitial] = out.seenInitialMessages.slice(-MAX_SEEN_INITIAL_MESSAGES)
+        return out.plaintext
+      } catch (e) {
+        if (!ParleyError.isInstance(e)) throw e
+        if (InvalidDeviceListError.isInstance(e)) throw e
+        if ((FAILURE_RANK[e.code] ?? 0) > (FAILURE_RANK[(best as ParleyError).code] ?? 0)) best = e
+      }
+    }
+    throw best
+  }
+
+  /**
+   * The bounded reset: drops the session with `addr` (the next send fetches a fresh bundle)
+   * unless {@link MAX_SESSION_RESETS_PER_WINDOW} resets already happened in the window.
+   * Returns whether a reset was made. Call inside the crypto lock.
+   */
+  async reset(addr: DeviceAddress): Promise<boolean> {
+    const now = this.core.now()
+    const recent = ((await this.core.store.get<number[]>(K.resets(addr))) ?? []).filter((t) => now - t < SESSION_RESET_WINDOW_MS)
+    if (recent.length >= MAX_SESSION_RESETS_PER_WINDOW) return false
+    await this.core.store.saveChanges({ [K.session(addr)]: null, [K.resets(addr)]: [...recent, now] })
+    return true
+  }
+}

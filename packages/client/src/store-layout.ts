@@ -1,0 +1,110 @@
+/**
+ * Where the client keeps each record in its {@link KeyStore}, and the record shapes. All keys
+ * are built here so the layout is in one place (and versioned by {@link STORE_LAYOUT_VERSION}).
+ */
+import type {
+  ConversationInfo, DeviceAddress, EncryptionMode, MessageSend, ModeChange, SignedDeviceList,
+} from '@parley/protocol'
+import type { DeviceIdentity, PreKeySecrets, SessionState, UserIdentity } from '@parley/crypto'
+import type { JsonValue } from './key-store/key-store.js'
+
+/** Layout version, stored under {@link K.layout}. */
+export const STORE_LAYOUT_VERSION = 1
+
+const pad = (n: number) => String(n).padStart(16, '0')
+const enc = (s: string) => encodeURIComponent(s)
+
+/** Key builders. */
+export const K = {
+  layout: 'layout',
+  self: 'self',
+  preKeys: 'prekeys',
+  seenInitial: 'seen-initial',
+  cursor: 'inbox/cursor',
+  peer: (userId: string) => `peer/${enc(userId)}`,
+  sessionPrefix: (userId: string) => `session/${enc(userId)}/`,
+  session: (a: DeviceAddress) => `session/${enc(a.userId)}/${enc(a.deviceId)}`,
+  resets: (a: DeviceAddress) => `resets/${enc(a.userId)}/${enc(a.deviceId)}`,
+  conversationPrefix: 'conv/',
+  conversation: (id: string) => `conv/${id}`,
+  messagePrefix: (conversationId: string) => `msg/${conversationId}/`,
+  message: (conversationId: string, seq: number) => `msg/${conversationId}/${pad(seq)}`,
+  outboxPrefix: 'outbox/',
+  outbox: (createdAt: number, clientMessageId: string) => `outbox/${pad(createdAt)}-${clientMessageId}`,
+} as const
+
+/** This device: who it is, its secrets, and its registration state. */
+export interface SelfRecord {
+  userId: string
+  deviceId: string
+  user: UserIdentity
+  device: DeviceIdentity
+  /** Our user's device list as last signed or verified. */
+  deviceList: SignedDeviceList
+  registered: boolean
+  /** Next ids to use for prekeys (ids are never reused). */
+  nextOneTimeId: number
+  nextKemOneTimeId: number
+  signedPreKeyId: number
+  kemLastResortId: number
+}
+
+/** What this device knows about another user's keys. */
+export interface PeerRecord {
+  userId: string
+  /** The pinned user identity key (TOFU, or accepted with `acceptIdentity()`). */
+  identityKey: string
+  deviceList: SignedDeviceList
+  /** A different identity key the server presented; sending is blocked until accepted. */
+  pending?: { identityKey: string; deviceList: SignedDeviceList; seenAt: number }
+}
+
+/** Session states with one peer device; index 0 is current. */
+export interface SessionRecord {
+  states: SessionState[]
+}
+
+/** A conversation as this device pins it. */
+export interface ConversationRecord {
+  info: ConversationInfo
+  /** The highest mode ever seen: never goes down. */
+  pinned: EncryptionMode
+  modeChange?: ModeChange
+}
+
+/** A message in the local log (what this device saw: the basis of reports and E2EE history). */
+export interface StoredMessage {
+  id: string
+  clientMessageId?: string
+  conversationId: string
+  seq: number
+  ts: number
+  sender: DeviceAddress
+  outgoing: boolean
+  text: string
+  attachments: { name: string; mime: string; size: number; sha256: string; data: string }[]
+  encryption: EncryptionMode
+  /** Franking opening and binding, for reports. */
+  nf: string
+  tf: string
+  rf: string
+  kid: string
+  flagged?: { plugin: string; reason: string }
+}
+
+/** A queued send. `frame` is built (and the ratchet advanced) once; resends reuse it. */
+export interface OutboxEntry {
+  key: string
+  clientMessageId: string
+  conversationId: string
+  createdAt: number
+  text: string
+  attachments: { name: string; mime: string; data: string }[]
+  frame?: MessageSend
+  nf?: string
+}
+
+/** A JSON cast for records (they are JSON-safe by construction). */
+export const json = (v: unknown) => v as JsonValue
+
+export type { PreKeySecrets, SessionState }

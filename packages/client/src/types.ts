@@ -1,0 +1,113 @@
+/**
+ * Public types of the client: messages as the app sees them, event maps, and the records the
+ * client keeps in its {@link KeyStore} (JSON-safe, base64 for bytes).
+ */
+import type {
+  AttachmentMeta, DeviceAddress, EncryptionMode, ModeChange, Notice, ParleyError, PolicyManifest, ReceiptEvent,
+} from '@parley/protocol'
+
+/** An attachment to send. */
+export interface OutgoingAttachment {
+  name: string
+  mime: string
+  data: Uint8Array
+}
+
+/** An attachment of a received (or sent) message: metadata, the plaintext hash, the bytes. */
+export interface Attachment extends AttachmentMeta {
+  data: Uint8Array
+}
+
+/** What `conversation.send()` takes. */
+export interface SendInput {
+  text: string
+  attachments?: OutgoingAttachment[]
+}
+
+/**
+ * A message as the app sees it. Outgoing messages appear first with `status: 'pending'` and
+ * `id === clientMessageId`, then again with `status: 'sent'` and the server's id and `seq`;
+ * key UI rows by `clientMessageId`.
+ */
+export interface Message {
+  /** Server message id (the `clientMessageId` while pending). */
+  id: string
+  clientMessageId?: string
+  conversationId: string
+  /** Conversation sequence number assigned by the server (absent while pending). */
+  seq?: number
+  /** Server timestamp (local time while pending), ms. */
+  ts: number
+  sender: DeviceAddress
+  /** True when this device's user sent it (from this or another of the user's devices). */
+  outgoing: boolean
+  text: string
+  attachments: Attachment[]
+  /** The real mode the message travelled in. */
+  encryption: EncryptionMode
+  status: 'pending' | 'sent' | 'received'
+  /** Set when a local moderation plugin flagged the incoming message. */
+  flagged?: { plugin: string; reason: string }
+}
+
+/** A mode change of a conversation, as emitted on `'mode'`. */
+export interface ModeEventPayload {
+  conversationId: string
+  encryption: EncryptionMode
+  /** The signed record, when the change came from a participant. */
+  modeChange?: ModeChange
+  /** Who upgraded (verified against their signed device list), when known. */
+  by?: DeviceAddress
+}
+
+/** A typing indicator. */
+export interface TypingPayload {
+  conversationId: string
+  from: DeviceAddress
+  typing: boolean
+}
+
+/** An error surfaced to the UI: the typed error, and what it concerns. */
+export interface ErrorPayload {
+  error: ParleyError
+  conversationId?: string
+  /** The server message id of the delivery that failed, when one did. */
+  messageId?: string
+  /** The device the failure concerns (the sender of an undecryptable message). */
+  device?: DeviceAddress
+  /** True when a bounded session reset was started for `device`. */
+  sessionReset?: boolean
+}
+
+/** Events of a {@link Conversation}. */
+export interface ConversationEvents {
+  [key: string]: unknown
+  message: Message
+  receipt: ReceiptEvent
+  typing: TypingPayload
+  mode: ModeEventPayload
+  notice: Notice
+  error: ErrorPayload
+}
+
+/** Events of the client itself (every conversation's events also bubble here). */
+export interface ClientEvents {
+  [key: string]: unknown
+  /** A conversation this device had not seen (opened by a peer, or found on sync). */
+  conversation: import('./conversation.js').Conversation
+  message: Message
+  mode: ModeEventPayload
+  notice: Notice
+  error: ErrorPayload
+  /** Connected, registered and caught up. */
+  ready: { manifest: PolicyManifest }
+  disconnect: { reason: string }
+}
+
+/** A safety number for out-of-band comparison. */
+export interface SafetyNumber {
+  /** 60 digits, the same on both sides. Show in 12 groups of 5. */
+  digits: string
+  /** Base64 payload to render as a QR code and scan on the other device. */
+  qrPayload: string
+}
