@@ -5,15 +5,13 @@
  * conformance suite (`contract.ts`): `memoryStore`, `pgliteStore`, `postgresStore`.
  */
 import type {
-  ConversationInfo, DeviceAddress, DeviceBundle, EncryptedAttachment, EncryptionMode, Envelope, Franking,
-  KemPreKeySchema, ModeChange, Notice, OneTimePreKeySchema, Policy, SignedDeviceList, SignedPreKeySchema,
-  TokenBucketStore, VerifiedReport,
+  ConversationInfo, DeviceAddress, DeviceBundle, DeviceRegister, EncryptedAttachment, EncryptionMode, Envelope, Franking,
+  ModeChange, Notice, Policy, SignedDeviceList, TokenBucketStore, VerifiedReport,
 } from '@parley/protocol'
-import type * as v from 'valibot'
 
-type SignedPreKey = v.InferOutput<typeof SignedPreKeySchema>
-type KemPreKey = v.InferOutput<typeof KemPreKeySchema>
-type OneTimePreKey = v.InferOutput<typeof OneTimePreKeySchema>
+type SignedPreKey = DeviceRegister['signedPreKey']
+type KemPreKey = DeviceRegister['kemLastResortPreKey']
+type OneTimePreKey = DeviceRegister['oneTimePreKeys'][number]
 
 /** A user's pinned identity key and current signed device list. */
 export interface UserRecord {

@@ -1,0 +1,243 @@
+/**
+ * `createParleyServer`: mounts Parley on a socket.io server. Connection flow: handshake auth
+ * (`authenticate`) → manifest → `hello` → `device.register` (first time) → everything else.
+ * Every inbound frame is rate-limited, schema-validated and answered with a typed ack; no
+ * handler can throw out or crash the process, and nothing is logged about message content.
+ */
+import { randomBytes } from 'node:crypto'
+import { Server } from 'socket.io'
+import pino from 'pino'
+import {
+  buildManifest, CLIENT_FRAME_SCHEMAS, ConnectionError, errorToWire, InvalidFrameError, isPolicy, MAX_FRAME_BYTES,
+  parseClientFrame, parseWith, ParleyError, RateLimitedError, UnauthorizedError, UserIdSchema,
+  type AckResponse, type ClientEventName, type Policy,
+} from '@parley/protocol'
+import { bindFranking, generateDataKey, generateFrankingKey } from '@parley/crypto'
+import { createPipeline } from '@parley/moderation'
+import { ConversationCache, flushNotices, type Ctx, type Session } from './context.js'
+import { GroupCommitter } from './group-commit.js'
+import { HANDLERS } from './handlers/index.js'
+import {
+  DEFAULT_CONNECTION_LIMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_USER_LIMIT, DRAIN_TIMEOUT_MS,
+  type ErrorContext, type ParleyIo, type ParleyServerOptions,
+} from './options.js'
+import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
+import { attachRedisAdapter } from './redis.js'
+import type { ParleyStore } from './store/store.js'
+
+/** A running Parley server. */
+export interface ParleyServer {
+  /** The socket.io server (typed). */
+  readonly io: ParleyIo
+  /** Resolves once the store is open, the policy recorded and the adapter attached. */
+  readonly ready: Promise<void>
+  /** The store (after `ready`). */
+  store(): ParleyStore
+  /** The current policy. */
+  readonly policy: Policy
+  /**
+   * Switches the policy at runtime: e2ee conversations stay e2ee, server-side ones follow the
+   * new policy, every participant gets a notice (now if connected, else on next hello), every
+   * connection gets the new manifest. @throws {TypeError} on an unknown policy.
+   */
+  setPolicy(policy: Policy): Promise<void>
+  /** Sizes of the group-commit batches so far (for benchmarks). */
+  readonly batchSizes: readonly number[]
+  /**
+   * Graceful shutdown: refuses new frames, waits (up to `DRAIN_TIMEOUT_MS`) for in-flight
+   * frames to be acked, then closes socket.io (when Parley created it), Redis and the store.
+   */
+  close(): Promise<void>
+}
+
+function validateOptions(o: ParleyServerOptions): void {
+  if (!o || typeof o !== 'object') throw new TypeError('"options" expected an object')
+  if (!o.io === !o.httpServer) throw new TypeError('exactly one of "io" or "httpServer" is required')
+  if (!isPolicy(o.policy)) throw new TypeError(`"policy" expected one of server-side, optional-e2ee, default-e2ee`)
+  if (typeof o.authenticate !== 'function') throw new TypeError('"authenticate" expected a function')
+  if (!o.store) throw new TypeError('"store" expected a ParleyStore or a promise of one')
+  const l = o.limits ?? {}
+  if (l.connection) checkLimit('connection', l.connection)
+  if (l.user) checkLimit('user', l.user)
+  if (l.reports) checkLimit('reports', l.reports)
+  for (const kr of ['frankingKeys', 'dataKeys'] as const) {
+    const ring = o[kr]
+    if (ring && !(ring.keys?.[ring.currentKid] instanceof Uint8Array)) throw new TypeError(`"${kr}.keys" must contain currentKid "${ring.currentKid}"`)
+  }
+}
+
+/**
+ * Creates the Parley server.
+ * @throws {TypeError} on invalid options (a missing store, policy, or both/neither of io/httpServer).
+ * @example
+ * const parley = createParleyServer({
+ *   httpServer, policy: 'optional-e2ee', store: pgliteStore({ dataDir: './.parley-data' }),
+ *   authenticate: async (hs) => ({ userId: await verifyJwt(hs.auth.token) }),
+ * })
+ * await parley.ready
+ */
+export function createParleyServer(options: ParleyServerOptions): ParleyServer {
+  validateOptions(options)
+  const log = options.logger ?? pino({ level: 'info', name: 'parley' })
+  const ownsIo = !options.io
+  const io: ParleyIo = options.io ?? new Server(options.httpServer, {
+    maxHttpBufferSize: MAX_FRAME_BYTES, path: options.path ?? '/socket.io', ...(options.cors ? { cors: options.cors } : {}),
+  })
+  const now = options.now ?? Date.now
+  if (!options.frankingKeys || !options.dataKeys) log.warn('no frankingKeys/dataKeys given: using random per-process keys (not for production)')
+  const frankingKeys = options.frankingKeys ?? { currentKid: `fk-${randomBytes(4).toString('hex')}`, keys: {} }
+  if (!options.frankingKeys) frankingKeys.keys[frankingKeys.currentKid] = generateFrankingKey()
+  const dataKeys = options.dataKeys ?? { currentKid: `dk-${randomBytes(4).toString('hex')}`, keys: {} }
+  if (!options.dataKeys) dataKeys.keys[dataKeys.currentKid] = generateDataKey()
+  const connectionLimit = options.limits?.connection ?? DEFAULT_CONNECTION_LIMIT
+  const userLimit = options.limits?.user ?? DEFAULT_USER_LIMIT
+  const maxConnections = options.limits?.maxConnectionsPerUser ?? DEFAULT_MAX_CONNECTIONS_PER_USER
+
+  const reportError = (error: unknown, context: ErrorContext) => {
+    log.error({ err: ParleyError.isInstance(error) ? { code: error.code, message: error.message } : error, ...context }, 'parley error')
+    try {
+      options.onError?.(error, context)
+    } catch {
+      // an onError that throws must not take the server down
+    }
+  }
+  const pipeline = createPipeline({
+    plugins: options.plugins ?? [],
+    ...(options.pluginTimeoutMs ? { timeoutMs: options.pluginTimeoutMs } : {}),
+    failClosed: options.failClosed ?? true,
+    onError: (e) => reportError(e, { where: 'plugin' }),
+  })
+  const inflight = new Set<Promise<unknown>>()
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.add(p)
+    void p.catch(() => undefined).finally(() => inflight.delete(p))
+    return p
+  }
+  let store!: ParleyStore
+  let closing = false
+  let redisClose: (() => Promise<void>) | undefined
+  let purgeTimer: ReturnType<typeof setInterval> | undefined
+  const userBuckets = new Map<string, { bucket: TokenBucket; sockets: number }>()
+
+  const ctx = {
+    io, log, options, now, pipeline, frankingKeys, dataKeys, reportError, track, policy: options.policy,
+    manifest: buildManifest({ policy: options.policy, reportDepth: options.reportDepth, requiredPlugins: options.requiredPlugins ?? pipeline.requiredPlugins() }),
+  } as Ctx
+
+  const ready = (async () => {
+    store = await options.store
+    ctx.store = store
+    ctx.conversations = new ConversationCache(store)
+    ctx.committer = new GroupCommitter(
+      store,
+      (m, seq, ts) => ({ tf: m.tf, ...bindFranking(frankingKeys, { tf: m.tf, sender: m.sender, conversationId: m.conversationId, seq, ts }) }),
+      now,
+      (e) => reportError(e, { where: 'store', event: 'message.send' }),
+    )
+    const change = await store.applyPolicy(options.policy, now())
+    if (change.changed) log.info({ from: change.previous, to: options.policy, notices: change.notices }, 'policy changed since last start')
+    if (options.redis) redisClose = await attachRedisAdapter(io, options.redis)
+    const retention = options.retention
+    if (retention && (retention['server-side'] || retention.e2ee)) {
+      purgeTimer = setInterval(() => {
+        void track(store.purgeExpired(now())).catch((e) => reportError(e, { where: 'store', event: 'purge' }))
+      }, retention.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS)
+      purgeTimer.unref()
+    }
+  })()
+  ready.catch((e) => reportError(e, { where: 'startup' }))
+
+  io.use((socket, next) => {
+    void (async () => {
+      try {
+        await ready
+        if (closing) throw new ConnectionError('server is shutting down')
+        const out = await options.authenticate(socket.handshake)
+        const userId = parseWith(UserIdSchema, out?.userId, 'userId')
+        const entry = userBuckets.get(userId)
+        if (entry && entry.sockets >= maxConnections) throw new RateLimitedError('too many connections for this user', { scope: 'connections' })
+        socket.data.userId = userId
+        next()
+      } catch (e) {
+        const wire = ParleyError.isInstance(e) && !(e instanceof InvalidFrameError) ? e.toWire() : new UnauthorizedError().toWire()
+        const err = Object.assign(new Error(wire.message), { data: wire })
+        next(err)
+      }
+    })()
+  })
+
+  io.on('connection', (socket) => {
+    const userId = socket.data.userId
+    const entry = userBuckets.get(userId) ?? { bucket: new TokenBucket(userLimit, now()), sockets: 0 }
+    entry.sockets++
+    userBuckets.set(userId, entry)
+    const session: Session = { socket, userId, registered: false, bucket: new TokenBucket(connectionLimit, now()) }
+    socket.emit('manifest', ctx.manifest)
+    log.debug({ userId }, 'connected')
+    socket.on('disconnect', () => {
+      if (--entry.sockets <= 0) userBuckets.delete(userId)
+    })
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (r: AckResponse<unknown>) => void) : undefined
+      void track(handle(String(event).slice(0, 64), args, ack))
+    })
+
+    async function handle(event: string, args: unknown[], ack?: (r: AckResponse<unknown>) => void): Promise<void> {
+      let response: AckResponse<unknown>
+      try {
+        if (closing) throw new ConnectionError('server is shutting down')
+        takeOrThrow([['connection', session.bucket], ['user', entry.bucket]], now())
+        if (!Object.prototype.hasOwnProperty.call(CLIENT_FRAME_SCHEMAS, event)) throw new InvalidFrameError(`unknown event "${event}"`, { event })
+        if (args.length > 1) throw new InvalidFrameError(`"${event}" takes one payload`, { event })
+        const name = event as ClientEventName
+        const handler = HANDLERS[name]
+        const frame = parseClientFrame(name, args[0])
+        if (handler.needs !== 'none' && !session.deviceId) throw new UnauthorizedError('send hello first')
+        if (handler.needs === 'registered' && !session.registered) throw new UnauthorizedError('register this device first (device.register)')
+        const data = await (handler.run as (c: Ctx, s: Session, f: unknown) => Promise<unknown>)(ctx, session, frame)
+        response = { ok: true, data }
+      } catch (e) {
+        const wire = errorToWire(e)
+        if (!ParleyError.isInstance(e)) reportError(e, { where: 'handler', event, userId, ...(session.deviceId ? { deviceId: session.deviceId } : {}) })
+        else log.info({ event, userId, deviceId: session.deviceId, code: wire.code }, 'frame refused')
+        response = { ok: false, error: wire }
+      }
+      if (ack) ack(response)
+      else if (!response.ok) socket.emit('error', response.error)
+    }
+  })
+
+  return {
+    io,
+    ready,
+    store: () => store,
+    get policy() {
+      return ctx.policy
+    },
+    get batchSizes() {
+      return ctx.committer?.batchSizes ?? []
+    },
+    async setPolicy(policy) {
+      if (!isPolicy(policy)) throw new TypeError('"policy" expected one of server-side, optional-e2ee, default-e2ee')
+      await ready
+      const change = await store.applyPolicy(policy, now())
+      ctx.policy = policy
+      ctx.manifest = buildManifest({ policy, reportDepth: options.reportDepth, requiredPlugins: options.requiredPlugins ?? pipeline.requiredPlugins() })
+      ctx.conversations.clear()
+      io.emit('manifest', ctx.manifest)
+      if (change.changed) await flushNotices(ctx)
+    },
+    async close() {
+      if (closing) return
+      closing = true
+      await ready.catch(() => undefined)
+      const deadline = Date.now() + DRAIN_TIMEOUT_MS
+      while (inflight.size && Date.now() < deadline) await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 50))])
+      if (purgeTimer) clearInterval(purgeTimer)
+      if (ownsIo) await new Promise<void>((resolve) => void io.close(() => resolve()))
+      else io.disconnectSockets(true)
+      await redisClose?.().catch(() => undefined)
+      await store?.close()
+    },
+  }
+}

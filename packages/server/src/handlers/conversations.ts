@@ -1,0 +1,56 @@
+/**
+ * Conversations: open (idempotent per 1:1 pair, mode from the policy), list, and the signed,
+ * one-way upgrade to e2ee, which is stored in history and announced to every participant.
+ */
+import { randomUUID } from 'node:crypto'
+import { createModeState, ForbiddenError, InvalidSignatureError, nextModeState, NotFoundError } from '@parley/protocol'
+import { verifyModeChange } from '@parley/crypto'
+import { deliver, flushNotices, me, memberOf, userRoom } from '../context.js'
+import type { Handler } from './types.js'
+
+export const conversationOpen: Handler<'conversation.open'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const self = me(s)
+    if (f.peerUserId === self.userId) throw new ForbiddenError('a conversation needs another user')
+    if (!(await ctx.store.getUser(f.peerUserId))) throw new NotFoundError('unknown user', { resource: 'user', id: f.peerUserId })
+    const state = createModeState(ctx.policy)
+    const { conversation, created } = await ctx.store.openDirectConversation({
+      id: `c_${randomUUID()}`, userIds: [self.userId, f.peerUserId], mode: state.mode, upgradeRequired: state.upgradeRequired, now: ctx.now(),
+    })
+    ctx.conversations.put(conversation)
+    if (created) ctx.io.to(conversation.members.map(userRoom)).except(s.socket.id).emit('conversation', conversation)
+    return { conversation }
+  },
+}
+
+export const conversationList: Handler<'conversation.list'> = {
+  needs: 'registered',
+  async run(ctx, s) {
+    return { conversations: await ctx.store.listConversations(me(s).userId) }
+  },
+}
+
+export const modeUpgrade: Handler<'mode.upgrade'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const self = me(s)
+    const mc = f.modeChange
+    if (mc.userId !== self.userId || mc.deviceId !== self.deviceId) throw new ForbiddenError('a device may only sign mode changes as itself')
+    const conversation = await memberOf(ctx, mc.conversationId, self.userId)
+    const device = await ctx.store.getDevice(self.userId, self.deviceId)
+    if (!device || !verifyModeChange(mc, device.signingKey)) throw new InvalidSignatureError('mode change signature does not verify', { what: 'modeChange' })
+    // Throws PolicyViolationError when the policy forbids upgrading.
+    nextModeState({ mode: conversation.encryption, upgradeRequired: conversation.upgradeRequired }, { type: 'upgrade' }, ctx.policy, conversation.id)
+    const out = await ctx.store.upgradeConversation({ conversationId: conversation.id, modeChange: mc, messageId: `mc_${randomUUID()}`, now: ctx.now() })
+    ctx.conversations.put(out.conversation)
+    if (out.changed && out.message) {
+      deliver(ctx, out.message, out.recipients)
+      ctx.io.to(out.conversation.members.map(userRoom)).emit('mode', {
+        conversationId: out.conversation.id, encryption: 'e2ee', modeChange: mc, seq: out.message.seq,
+      })
+      await flushNotices(ctx, out.conversation.members)
+    }
+    return { conversation: out.conversation }
+  },
+}

@@ -1,0 +1,29 @@
+/** The handler table: every client → server event, exactly once (the type enforces it). */
+import * as C from './conversations.js'
+import * as K from './keys.js'
+import * as M from './messages.js'
+import * as R from './reports.js'
+import * as S from './session.js'
+import type { HandlerTable } from './types.js'
+
+export const HANDLERS: HandlerTable = {
+  hello: S.hello,
+  'device.register': S.deviceRegister,
+  'link.request': S.linkRequest,
+  'link.lookup': S.linkLookup,
+  'link.complete': S.linkComplete,
+  'keys.publish': K.keysPublish,
+  'devicelist.publish': K.deviceListPublish,
+  'keys.fetch': K.keysFetch,
+  'conversation.open': C.conversationOpen,
+  'conversation.list': C.conversationList,
+  'mode.upgrade': C.modeUpgrade,
+  'message.send': M.messageSend,
+  'message.delete': M.messageDelete,
+  'inbox.ack': M.inboxAck,
+  'inbox.sync': M.inboxSync,
+  'receipt.send': M.receiptSend,
+  'typing.send': M.typingSend,
+  'history.fetch': M.historyFetch,
+  'report.submit': R.reportSubmit,
+}

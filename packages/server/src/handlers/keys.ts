@@ -1,0 +1,64 @@
+/**
+ * Key directory: prekey uploads (signatures checked), device-list updates, and bundle
+ * fetches that hand out each one-time prekey once (the store claims it in a transaction).
+ */
+import { fromBase64, InvalidSignatureError, NotFoundError } from '@parley/protocol'
+import { kemPreKeySigningBytes, preKeySigningBytes, verify, verifyDeviceList } from '@parley/crypto'
+import { KEYS_LOW_THRESHOLD } from '../options.js'
+import { deviceRoom, me, userRoom, type Ctx } from '../context.js'
+import type { Handler } from './types.js'
+
+function checkSig(ok: boolean, what: string): void {
+  if (!ok) throw new InvalidSignatureError(`${what} signature does not verify`, { what })
+}
+
+export const keysPublish: Handler<'keys.publish'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const self = me(s)
+    const d = await ctx.store.getDevice(self.userId, self.deviceId)
+    if (!d) throw new NotFoundError('device not registered', { resource: 'device' })
+    if (f.signedPreKey) checkSig(verify(d.signingKey, preKeySigningBytes(f.signedPreKey.id, fromBase64(f.signedPreKey.publicKey)), f.signedPreKey.signature), 'signedPreKey')
+    for (const k of [...(f.kemLastResortPreKey ? [f.kemLastResortPreKey] : []), ...(f.kemOneTimePreKeys ?? [])]) {
+      checkSig(verify(d.signingKey, kemPreKeySigningBytes(k.id, fromBase64(k.publicKey)), k.signature), `kemPreKey ${k.id}`)
+    }
+    return ctx.store.publishPreKeys(self.userId, self.deviceId, f)
+  },
+}
+
+/** Users who should hear that `userId`'s devices changed: the user and every conversation peer. */
+async function watchers(ctx: Ctx, userId: string): Promise<string[]> {
+  const convs = await ctx.store.listConversations(userId)
+  return [...new Set([userId, ...convs.flatMap((c) => c.members)])]
+}
+
+export const deviceListPublish: Handler<'devicelist.publish'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const self = me(s)
+    const user = await ctx.store.getUser(self.userId)
+    if (!user) throw new NotFoundError('unknown user', { resource: 'user' })
+    if (f.deviceList.userId !== self.userId) throw new InvalidSignatureError('device list is for another user', { what: 'deviceList' })
+    verifyDeviceList(f.deviceList, user.identityKey, user.deviceList)
+    await ctx.store.setDeviceList(self.userId, f.deviceList)
+    const event = { userId: self.userId, version: f.deviceList.version, ts: ctx.now() }
+    ctx.io.to((await watchers(ctx, self.userId)).map(userRoom)).emit('devicelist.changed', event)
+    return { ok: true }
+  },
+}
+
+export const keysFetch: Handler<'keys.fetch'> = {
+  needs: 'registered',
+  async run(ctx, _s, f) {
+    const got = await ctx.store.claimBundles(f.userId)
+    if (!got) throw new NotFoundError('unknown user', { resource: 'user', id: f.userId })
+    for (const r of got.remaining) {
+      if (r.oneTimePreKeys < KEYS_LOW_THRESHOLD || r.kemOneTimePreKeys < KEYS_LOW_THRESHOLD) {
+        ctx.io.to(deviceRoom({ userId: f.userId, deviceId: r.deviceId })).emit('keys.low', {
+          oneTimePreKeys: r.oneTimePreKeys, kemOneTimePreKeys: r.kemOneTimePreKeys, threshold: KEYS_LOW_THRESHOLD,
+        })
+      }
+    }
+    return { userId: got.userId, userIdentityKey: got.userIdentityKey, deviceList: got.deviceList, bundles: got.bundles }
+  },
+}

@@ -1,0 +1,148 @@
+/**
+ * Messages: send (moderated when readable, sealed at rest, group-committed, acked after
+ * commit, then fanned out), delete-for-everyone, inbox ack/sync, receipts, typing (never
+ * stored) and history by cursor.
+ */
+import { randomUUID } from 'node:crypto'
+import {
+  assertNoDowngrade, ParleyError, type EnvelopeMeta, type PlainMessage, type SendResult,
+} from '@parley/protocol'
+import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
+import { DEFAULT_HISTORY_LIMIT } from '../options.js'
+import { deliver, me, memberOf, sealBody, toWire, userRoom, type Ctx } from '../context.js'
+import type { NewMessage } from '../store/store.js'
+import type { Handler } from './types.js'
+
+function emitFlags(ctx: Ctx, v: PipelineVerdict, hook: 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope', source: { conversationId: string; sender: { userId: string; deviceId: string }; messageId: string }): void {
+  const onFlag = ctx.options.onFlag
+  if (!onFlag) return
+  for (const e of flagEvents(v, { hook, where: 'server', ...source })) {
+    void Promise.resolve()
+      .then(() => onFlag(e))
+      .catch((err) => ctx.reportError(err, { where: 'onFlag', userId: source.sender.userId }))
+  }
+}
+
+export const messageSend: Handler<'message.send'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const sender = me(s)
+    const conversation = await memberOf(ctx, f.conversationId, sender.userId)
+    // e2ee never reverts, so a cached e2ee mode is authoritative for refusing a downgrade early.
+    if (conversation.encryption === 'e2ee') assertNoDowngrade('e2ee', f.mode, f.conversationId)
+    const now = ctx.now()
+    const hookCtx = { where: 'server' as const, policy: ctx.policy, mode: f.mode, now, buckets: ctx.store.buckets }
+    const env: EnvelopeMeta = {
+      conversationId: f.conversationId, sender, mode: f.mode,
+      recipientCount: f.mode === 'e2ee' ? f.envelopes.length : conversation.members.length,
+      size: f.mode === 'e2ee'
+        ? f.envelopes.reduce((n, e) => n + e.ciphertext.length, 0) + f.attachments.reduce((n, a) => n + a.ciphertext.length, 0)
+        : f.body.text.length + f.body.attachments.reduce((n, a) => n + a.data.length, 0),
+      attachmentCount: f.mode === 'e2ee' ? f.attachments.length : f.body.attachments.length,
+      ts: now,
+    }
+    const verdicts: [PipelineVerdict, 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope'][] = []
+    const check = (v: PipelineVerdict, hook: 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope') => {
+      const blocked = verdictToError(v)
+      if (blocked) throw blocked
+      verdicts.push([v, hook])
+    }
+    check(await ctx.pipeline.checkEnvelope(env, hookCtx), 'checkEnvelope')
+    const id = `m_${randomUUID()}`
+    const base = { id, conversationId: f.conversationId, sender, clientMessageId: f.clientMessageId, tf: f.tf }
+    const ttl = ctx.options.retention?.[f.mode]
+    const expiry = ttl ? { expiresAt: now + ttl } : {}
+    let message: NewMessage
+    if (f.mode === 'server-side') {
+      // Only readable content is moderated on the server; e2ee content is checked by clients.
+      if (conversation.encryption === 'server-side') {
+        const plain: PlainMessage = {
+          conversationId: f.conversationId, sender, text: f.body.text,
+          attachments: f.body.attachments.map(({ name, mime, size, sha256 }) => ({ name, mime, size, sha256 })),
+        }
+        check(await ctx.pipeline.checkOutgoing(plain, hookCtx), 'checkOutgoing')
+        check(await ctx.pipeline.checkIncoming(plain, hookCtx), 'checkIncoming')
+      }
+      message = { ...base, mode: 'server-side', sealedBody: sealBody(ctx, f.conversationId, id, f.body), ...expiry }
+    } else {
+      message = { ...base, mode: 'e2ee', envelopes: f.envelopes, attachments: f.attachments, ...expiry }
+    }
+    const out = await ctx.committer.append(message)
+    if (!out.ok) {
+      if (ParleyError.isInstance(out.error)) throw out.error
+      throw out.error
+    }
+    const m = out.message
+    if (!out.duplicate) {
+      deliver(ctx, m, out.recipients, f.mode === 'server-side' ? f.body : undefined)
+      for (const [v, hook] of verdicts) emitFlags(ctx, v, hook, { conversationId: m.conversationId, sender, messageId: m.id })
+    }
+    const result: SendResult = {
+      messageId: m.id, clientMessageId: f.clientMessageId, conversationId: m.conversationId, seq: m.seq, ts: m.ts,
+      franking: m.franking ?? { tf: f.tf, rf: f.tf, kid: ctx.frankingKeys.currentKid },
+    }
+    return result
+  },
+}
+
+export const messageDelete: Handler<'message.delete'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const self = me(s)
+    const c = await memberOf(ctx, f.conversationId, self.userId)
+    await ctx.store.deleteMessage({ conversationId: f.conversationId, messageId: f.messageId, byUserId: self.userId })
+    ctx.io.to(c.members.map(userRoom)).emit('message.deleted', { conversationId: f.conversationId, messageId: f.messageId, by: self, ts: ctx.now() })
+    return { ok: true }
+  },
+}
+
+export const inboxAck: Handler<'inbox.ack'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    await ctx.store.ackInbox(me(s), f.upTo)
+    return { ok: true }
+  },
+}
+
+export const inboxSync: Handler<'inbox.sync'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const self = me(s)
+    const after = f.after ?? (await ctx.store.getDevice(self.userId, self.deviceId))?.inboxCursor ?? 0
+    const limit = f.limit ?? 100
+    const rows = await ctx.store.inboxAfter(self, after, limit + 1, ctx.now())
+    return { deliveries: rows.slice(0, limit).map((r) => toWire(ctx, r)), more: rows.length > limit }
+  },
+}
+
+export const receiptSend: Handler<'receipt.send'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const self = me(s)
+    const c = await memberOf(ctx, f.conversationId, self.userId)
+    s.socket.to(c.members.map(userRoom)).emit('receipt', { ...f, from: self, ts: ctx.now() })
+    return { ok: true }
+  },
+}
+
+export const typingSend: Handler<'typing.send'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const self = me(s)
+    const c = await memberOf(ctx, f.conversationId, self.userId)
+    s.socket.to(c.members.map(userRoom)).emit('typing', { conversationId: f.conversationId, from: self, typing: f.typing })
+    return { ok: true }
+  },
+}
+
+export const historyFetch: Handler<'history.fetch'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const self = me(s)
+    await memberOf(ctx, f.conversationId, self.userId)
+    const limit = f.limit ?? DEFAULT_HISTORY_LIMIT
+    const rows = await ctx.store.history(f.conversationId, self, f.before, limit, ctx.now())
+    const last = rows[rows.length - 1]
+    return { messages: rows.map((r) => toWire(ctx, r)), ...(rows.length === limit && last && last.message.seq > 1 ? { nextBefore: last.message.seq } : {}) }
+  },
+}

@@ -1,0 +1,131 @@
+/**
+ * `hello`, `device.register` and device linking. A device says hello, registers once (its
+ * signed device list is verified against the user's pinned identity key), and only then may
+ * do anything else. Catch-up from the durable inbox cursor starts right after the ack.
+ */
+import {
+  ForbiddenError, fromBase64, IdentityChangedError, InvalidDeviceListError, InvalidSignatureError, negotiateVersion, NotFoundError,
+  type DeviceAddress,
+} from '@parley/protocol'
+import { kemPreKeySigningBytes, verify, verifyBundle, verifyDeviceList } from '@parley/crypto'
+import { CATCH_UP_PAGE, LINK_TTL_MS } from '../options.js'
+import { deviceRoom, linkRoom, me, sendPendingNotices, toWire, userRoom, type Ctx, type Session } from '../context.js'
+import type { Handler } from './types.js'
+
+/** Joins the device rooms and marks the session registered. */
+function activate(s: Session, device: DeviceAddress): void {
+  s.registered = true
+  s.socket.data.deviceId = device.deviceId
+  void s.socket.join([userRoom(device.userId), deviceRoom(device)])
+}
+
+/** Pushes everything after the device's cursor, then pending notices (after the ack went out). */
+export async function catchUp(ctx: Ctx, s: Session): Promise<void> {
+  const device = me(s)
+  const d = await ctx.store.getDevice(device.userId, device.deviceId)
+  let after = d?.inboxCursor ?? 0
+  for (;;) {
+    if (!s.socket.connected) return
+    const page = await ctx.store.inboxAfter(device, after, CATCH_UP_PAGE, ctx.now())
+    for (const row of page) {
+      s.socket.emit('message', toWire(ctx, row))
+      if (row.message.kind === 'mode_change' && row.message.modeChange) {
+        s.socket.emit('mode', { conversationId: row.message.conversationId, encryption: 'e2ee', modeChange: row.message.modeChange, seq: row.message.seq })
+      }
+    }
+    if (page.length < CATCH_UP_PAGE) break
+    after = page[page.length - 1]!.inboxId
+  }
+  await sendPendingNotices(ctx, device, (n) => s.socket.emit('notice', n))
+}
+
+function scheduleCatchUp(ctx: Ctx, s: Session): void {
+  // setImmediate: after the ack callback has been sent.
+  setImmediate(() => {
+    void ctx.track(catchUp(ctx, s)).catch((e) => ctx.reportError(e, { where: 'delivery', event: 'catch-up', userId: s.userId, deviceId: s.deviceId }))
+  })
+}
+
+export const hello: Handler<'hello'> = {
+  needs: 'none',
+  async run(ctx, s, frame) {
+    if (s.deviceId && s.deviceId !== frame.deviceId) throw new ForbiddenError('a connection acts as one device only')
+    const version = negotiateVersion(frame.versions)
+    s.deviceId = frame.deviceId
+    s.version = version
+    s.socket.data.version = version
+    const d = await ctx.store.getDevice(s.userId, frame.deviceId)
+    const registered = !!d && d.active
+    if (registered) {
+      activate(s, { userId: s.userId, deviceId: frame.deviceId })
+      scheduleCatchUp(ctx, s)
+    }
+    return { version, userId: s.userId, deviceId: frame.deviceId, registered, inboxCursor: d?.inboxCursor ?? 0, manifest: ctx.manifest }
+  },
+}
+
+export const deviceRegister: Handler<'device.register'> = {
+  needs: 'hello',
+  async run(ctx, s, f) {
+    if (f.deviceId !== s.deviceId) throw new ForbiddenError('a device may only register itself')
+    if (f.deviceList.userId !== s.userId) throw new ForbiddenError('the device list is for another user')
+    const user = await ctx.store.getUser(s.userId)
+    if (user && user.identityKey !== f.userIdentityKey) throw new IdentityChangedError('a different user identity key is pinned for this user', { userId: s.userId })
+    verifyDeviceList(f.deviceList, f.userIdentityKey, user?.deviceList)
+    const entry = f.deviceList.devices.find((d) => d.deviceId === f.deviceId)
+    if (!entry || entry.signingKey !== f.signingKey || entry.identityKey !== f.identityKey) {
+      throw new InvalidDeviceListError('this device (with these keys) is not in the signed device list', { userId: s.userId })
+    }
+    verifyBundle({
+      deviceId: f.deviceId, signingKey: f.signingKey, identityKey: f.identityKey, signedPreKey: f.signedPreKey,
+      kemPreKey: f.kemLastResortPreKey, kemPreKeyIsLastResort: true,
+    })
+    for (const k of f.kemOneTimePreKeys) {
+      if (!verify(f.signingKey, kemPreKeySigningBytes(k.id, fromBase64(k.publicKey)), k.signature)) {
+        throw new InvalidSignatureError('KEM one-time prekey signature does not verify', { what: `kemOneTimePreKeys[${k.id}]` })
+      }
+    }
+    await ctx.store.registerDevice({ ...f, userId: s.userId, now: ctx.now() })
+    activate(s, { userId: s.userId, deviceId: f.deviceId })
+    if (!user || user.deviceList.version !== f.deviceList.version) {
+      ctx.io.to(userRoom(s.userId)).emit('devicelist.changed', { userId: s.userId, version: f.deviceList.version, ts: ctx.now() })
+    }
+    scheduleCatchUp(ctx, s)
+    return { ok: true }
+  },
+}
+
+export const linkRequest: Handler<'link.request'> = {
+  needs: 'hello',
+  async run(ctx, s, f) {
+    if (f.deviceId !== s.deviceId) throw new ForbiddenError('a device may only link itself')
+    await ctx.store.putLinkRequest({ codeHash: f.codeHash, userId: s.userId, deviceId: f.deviceId, ephemeralKey: f.ephemeralKey, expiresAt: ctx.now() + LINK_TTL_MS })
+    await s.socket.join(linkRoom(f.codeHash))
+    return { ok: true }
+  },
+}
+
+async function ownLink(ctx: Ctx, s: Session, codeHash: string) {
+  const req = await ctx.store.getLinkRequest(codeHash, ctx.now())
+  // Another user's code looks exactly like an unknown one.
+  if (!req || req.userId !== me(s).userId) throw new NotFoundError('no device is waiting under this code', { resource: 'link' })
+  return req
+}
+
+export const linkLookup: Handler<'link.lookup'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    const req = await ownLink(ctx, s, f.codeHash)
+    return { deviceId: req.deviceId, ephemeralKey: req.ephemeralKey }
+  },
+}
+
+export const linkComplete: Handler<'link.complete'> = {
+  needs: 'registered',
+  async run(ctx, s, f) {
+    await ownLink(ctx, s, f.codeHash)
+    ctx.io.to(linkRoom(f.codeHash)).emit('link.payload', { codeHash: f.codeHash, ephemeralKey: f.ephemeralKey, ciphertext: f.ciphertext })
+    await ctx.store.deleteLinkRequest(f.codeHash)
+    return { ok: true }
+  },
+}

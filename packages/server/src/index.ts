@@ -1,0 +1,28 @@
+/**
+ * `@parley/server`: the Parley socket.io server — auth hook, key directory, conversations,
+ * store-and-forward with group commit, multi-device fan-out, encryption policy, moderation
+ * pipeline, verified reports, and storage on memory, PGlite or PostgreSQL.
+ *
+ * @example
+ * import { createParleyServer, pgliteStore } from '@parley/server'
+ * const parley = createParleyServer({
+ *   httpServer,
+ *   policy: 'optional-e2ee',
+ *   store: pgliteStore({ dataDir: './.parley-data' }),
+ *   authenticate: async (handshake) => ({ userId: await checkToken(handshake.auth.token) }),
+ * })
+ * await parley.ready
+ *
+ * @packageDocumentation
+ */
+export { createParleyServer, type ParleyServer } from './create-server.js'
+export * from './options.js'
+export { attachRedisAdapter } from './redis.js'
+export { GroupCommitter } from './group-commit.js'
+export { memoryStore } from './store/memory-store.js'
+export { pgliteStore, pgliteDriver, WAL_SEGMENTS_SYNCED, type PgliteStoreOptions } from './store/pglite-store.js'
+export { postgresStore, postgresDriver, DEFAULT_POOL_SIZE, type PostgresStoreOptions } from './store/postgres-store.js'
+export { sqlStore } from './store/sql-store.js'
+export { migrate, MAX_TRANSACTION_ATTEMPTS, type SqlDriver, type SqlExecutor } from './store/sql-driver.js'
+export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './store/migrations.js'
+export type * from './store/store.js'

@@ -1,0 +1,136 @@
+/**
+ * Options of `createParleyServer` and their defaults. Every limit is a named constant.
+ */
+import type { Server as HttpServer } from 'node:http'
+import type { Logger } from 'pino'
+import type { Server } from 'socket.io'
+import type {
+  ClientToServerEvents, EncryptionMode, FlagEvent, InterServerEvents, ModerationPlugin, Policy, RequiredPlugin,
+  ServerToClientEvents, SocketData, VerifiedReport,
+} from '@parley/protocol'
+import type { DataKeyring, FrankingKeyring } from '@parley/crypto'
+import type { ParleyStore } from './store/store.js'
+
+/** The typed socket.io server Parley runs on. */
+export type ParleyIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
+
+/** The socket.io handshake the integrator's `authenticate` sees (`socket.handshake`). */
+export type Handshake = Parameters<Parameters<ParleyIo['use']>[0]>[0]['handshake']
+
+/** A token bucket: `capacity` frames at once, refilled at `refillPerSecond`. */
+export interface BucketLimit {
+  capacity: number
+  refillPerSecond: number
+}
+
+/** Rate limits; every field optional (defaults below). */
+export interface ParleyLimits {
+  /** Frames per connection. */
+  connection?: BucketLimit
+  /** Frames per user on this node (all of the user's connections here together). */
+  user?: BucketLimit
+  /** Reports per user, shared across nodes through the store's token buckets. */
+  reports?: BucketLimit
+  /** Concurrent connections per user on this node. */
+  maxConnectionsPerUser?: number
+}
+
+/** Retention: messages older than this (ms, by conversation mode) are hidden, then purged. */
+export interface RetentionOptions {
+  'server-side'?: number
+  e2ee?: number
+  /** How often expired rows are purged, ms. */
+  purgeIntervalMs?: number
+}
+
+/** Attach `@socket.io/redis-streams-adapter` for several nodes. */
+export interface RedisOptions {
+  url: string
+  /** Stream name (prefix keys per deployment). Default {@link DEFAULT_REDIS_STREAM}. */
+  streamName?: string
+}
+
+/** What `onError` receives besides the error: where it happened. Never message content. */
+export interface ErrorContext {
+  where: 'handler' | 'plugin' | 'onReport' | 'onFlag' | 'delivery' | 'store' | 'startup'
+  event?: string
+  userId?: string
+  deviceId?: string
+}
+
+/** Options of `createParleyServer`. Exactly one of `io` or `httpServer` is required. */
+export interface ParleyServerOptions {
+  /** An existing typed socket.io server to mount on (its `maxHttpBufferSize` should be `MAX_FRAME_BYTES`). */
+  io?: ParleyIo
+  /** Or an HTTP server: Parley creates the socket.io server with `maxHttpBufferSize = MAX_FRAME_BYTES`. */
+  httpServer?: HttpServer
+  /** socket.io path when Parley creates the server. Default `/socket.io`. */
+  path?: string
+  /** CORS for socket.io when Parley creates the server. */
+  cors?: { origin: string | string[] | boolean; credentials?: boolean }
+  /** The encryption policy. */
+  policy: Policy
+  /** Integrator auth: the handshake → the user id. Throw (or reject) to refuse the connection. */
+  authenticate: (handshake: Handshake) => Promise<{ userId: string }> | { userId: string }
+  /** The store, or a promise of it (`pgliteStore()`, `postgresStore()`…). `close()` closes it. */
+  store: ParleyStore | Promise<ParleyStore>
+  /** Moderation plugins (run through `@parley/moderation`'s pipeline). */
+  plugins?: ModerationPlugin[]
+  /** Plugin hook timeout, ms. */
+  pluginTimeoutMs?: number
+  /** Block when a hook throws or times out (default true). */
+  failClosed?: boolean
+  /** Plugins clients must run for e2ee content; default: every plugin with a content hook. */
+  requiredPlugins?: RequiredPlugin[]
+  /** Verified user reports (same shape in every mode). */
+  onReport?: (report: VerifiedReport) => void | Promise<void>
+  /** Flags raised by plugins (same shape in every mode). */
+  onFlag?: (event: FlagEvent) => void | Promise<void>
+  /** Every failure that is not the client's fault (plugin, store, hook). Never message content. */
+  onError?: (error: unknown, context: ErrorContext) => void
+  /** Rate limits. */
+  limits?: ParleyLimits
+  /** Server franking keys (kid → 32 bytes). Default: a random key per process (reports of older messages then fail). */
+  frankingKeys?: FrankingKeyring
+  /** Data keys sealing server-side bodies at rest. Default: a random key per process (bodies unreadable after restart). */
+  dataKeys?: DataKeyring
+  /** pino logger; default `pino({ level: 'info' })`. */
+  logger?: Logger
+  /** Messages a report carries (manifest `reportDepth`). */
+  reportDepth?: number
+  /** Retention per conversation mode. */
+  retention?: RetentionOptions
+  /** Multi-node fan-out through Redis streams. */
+  redis?: RedisOptions
+  /** Clock, for tests. */
+  now?: () => number
+}
+
+/** Default per-connection bucket. */
+export const DEFAULT_CONNECTION_LIMIT: BucketLimit = { capacity: 200, refillPerSecond: 100 }
+/** Default per-user bucket (per node). */
+export const DEFAULT_USER_LIMIT: BucketLimit = { capacity: 400, refillPerSecond: 200 }
+/** Default report bucket (per user, all nodes). */
+export const DEFAULT_REPORT_LIMIT: BucketLimit = { capacity: 20, refillPerSecond: 20 / 3600 }
+/** Default concurrent connections per user on one node. */
+export const DEFAULT_MAX_CONNECTIONS_PER_USER = 32
+/** Most sends committed in one store transaction. */
+export const MAX_GROUP_COMMIT = 256
+/** Deliveries pushed per page on catch-up. */
+export const CATCH_UP_PAGE = 500
+/** Default history page. */
+export const DEFAULT_HISTORY_LIMIT = 50
+/** Below this many one-time prekeys the owning device gets `keys.low`. */
+export const KEYS_LOW_THRESHOLD = 10
+/** A device-link request waits this long, ms. */
+export const LINK_TTL_MS = 10 * 60_000
+/** How long `close()` waits for in-flight frames, ms. */
+export const DRAIN_TIMEOUT_MS = 10_000
+/** Default purge interval for retention, ms. */
+export const DEFAULT_PURGE_INTERVAL_MS = 60_000
+/** Conversations cached per node (members and last known mode). */
+export const CONVERSATION_CACHE_SIZE = 10_000
+/** Default Redis stream name. */
+export const DEFAULT_REDIS_STREAM = 'parley'
+
+export type { EncryptionMode }
