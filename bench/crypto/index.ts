@@ -1,0 +1,121 @@
+/**
+ * Crypto benchmark: Parley (noble and native providers) beside libsignal-client in the same
+ * process, as ops/s and ratios. Writes a snapshot to bench/results/crypto.txt.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs'
+import {
+  bindFranking, decryptMessage, encryptMessage, frankMessage, generateDataKey, generateDeviceIdentity, generatePreKeys, initiateSession,
+  nobleProvider, nodeNativeProvider, openAtRest, sealAtRest, checkFranking, type CryptoProvider, type SessionState,
+} from '@parley/crypto'
+import type { DeviceBundle } from '@parley/protocol'
+import { libsignalEstablish, libsignalInitiate, libsignalRespond, libsignalSend, libsignalSetup } from './libsignal.js'
+
+const MIN_MS = Number(process.env.BENCH_MS ?? 700)
+const lines: string[] = []
+const log = (s: string) => { console.log(s); lines.push(s) }
+
+/** Runs `op` repeatedly for at least MIN_MS (after a short warm-up) and returns ops/s. */
+async function measure(op: () => unknown): Promise<number> {
+  for (let i = 0; i < 5; i++) await op()
+  let n = 0
+  const start = performance.now()
+  while (performance.now() - start < MIN_MS) { await op(); n++ }
+  return (n * 1000) / (performance.now() - start)
+}
+
+const ctxAB = { protocolVersion: 1, conversationId: 'c', sender: { userId: 'a', deviceId: 'a1' }, recipient: { userId: 'b', deviceId: 'b1' } }
+const ctxBA = { ...ctxAB, sender: ctxAB.recipient, recipient: ctxAB.sender }
+const small = new Uint8Array(100).fill(7)
+const large = new Uint8Array(64 * 1024).fill(7)
+
+function parleyParties() {
+  const alice = generateDeviceIdentity('a1')
+  const bob = generateDeviceIdentity('b1')
+  const batch = generatePreKeys(bob, { signedPreKeyId: 1, kemLastResortId: 2, oneTimeStartId: 10, oneTimeCount: 1, kemOneTimeStartId: 100, kemOneTimeCount: 1 })
+  const bundle: DeviceBundle = { deviceId: 'b1', signingKey: bob.signing.publicKey, identityKey: bob.identity.publicKey, signedPreKey: batch.public.signedPreKey!,
+    kemPreKey: batch.public.kemOneTimePreKeys[0]!, kemPreKeyIsLastResort: false, oneTimePreKey: batch.public.oneTimePreKeys[0]! }
+  return { alice, bob, batch, bundle }
+}
+
+async function parleyOps(provider: CryptoProvider) {
+  const p = parleyParties()
+  const initiate = async () => encryptMessage({ state: await initiateSession({ ours: p.alice, theirs: p.bundle, provider }), plaintext: small, context: ctxAB, provider })
+  const first = await initiate()
+  const respond = () => decryptMessage({ ours: p.bob, preKeys: p.batch.secrets, type: 'prekey', ciphertext: first.ciphertext, context: ctxAB, provider })
+  const r = await respond()
+  const reply = await encryptMessage({ state: r.state, plaintext: small, context: ctxBA, provider })
+  const s: Record<'a' | 'b', SessionState> = {
+    a: (await decryptMessage({ state: first.state, ours: p.alice, preKeys: p.batch.secrets, type: 'message', ciphertext: reply.ciphertext, context: ctxBA, provider })).state,
+    b: reply.state,
+  }
+  const send = async (from: 'a' | 'b', pt: Uint8Array) => {
+    const to = from === 'a' ? 'b' : 'a'
+    const ctx = from === 'a' ? ctxAB : ctxBA
+    const e = await encryptMessage({ state: s[from], plaintext: pt, context: ctx, provider })
+    s[from] = e.state
+    s[to] = (await decryptMessage({ state: s[to], ours: to === 'a' ? p.alice : p.bob, preKeys: p.batch.secrets, type: e.type, ciphertext: e.ciphertext, context: ctx, provider })).state
+  }
+  let turn: 'a' | 'b' = 'a'
+  const alternate = (pt: Uint8Array) => async () => { await send(turn, pt); turn = turn === 'a' ? 'b' : 'a' }
+  return {
+    initiate, respond,
+    setup: async () => { const m = await initiate(); await decryptMessage({ ours: p.bob, preKeys: p.batch.secrets, type: 'prekey', ciphertext: m.ciphertext, context: ctxAB, provider }) },
+    alt100: alternate(small), one100: () => send('a', small), alt64k: alternate(large), one64k: () => send('a', large),
+  }
+}
+
+async function libsignalOps() {
+  const s = await libsignalSetup()
+  const pt = new Uint8Array(small)
+  const ptLarge = new Uint8Array(large)
+  const first = await libsignalInitiate(s, pt)
+  await libsignalEstablish(s)
+  let turn: 'alice' | 'bob' = 'alice'
+  const alternate = (m: Uint8Array<ArrayBuffer>) => async () => { await libsignalSend(s, turn, m); turn = turn === 'alice' ? 'bob' : 'alice' }
+  const ops = {
+    initiate: () => libsignalInitiate(s, pt),
+    respond: () => libsignalRespond(s, first),
+    setup: async () => { await libsignalRespond(s, await libsignalInitiate(s, pt)) },
+    alt100: alternate(pt), one100: () => libsignalSend(s, 'alice', pt), alt64k: alternate(ptLarge), one64k: () => libsignalSend(s, 'alice', ptLarge),
+  }
+  return { ops, reestablish: () => libsignalEstablish(s) }
+}
+
+const fmt = (n: number) => n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1)
+const cells = (xs: string[]) => xs.map((x, i) => (i === 0 ? x.padEnd(36) : x.padStart(12))).join('')
+
+export async function runCryptoBench(): Promise<void> {
+  log(`# @parley/crypto bench (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${MIN_MS} ms per figure)`)
+  log(cells(['operation', 'noble', 'native', 'libsignal', 'native/ls', 'noble/ls']))
+  const noble = await parleyOps(nobleProvider)
+  const native = await parleyOps(nodeNativeProvider())
+  const ls = await libsignalOps()
+  const rows: [string, keyof typeof ls.ops][] = [
+    ['PQXDH initiator (+1st encrypt)', 'initiate'], ['PQXDH responder (1st decrypt)', 'respond'], ['PQXDH full session setup', 'setup'],
+    ['ratchet 100 B alternating enc+dec', 'alt100'], ['ratchet 100 B one-direction enc+dec', 'one100'],
+    ['ratchet 64 KiB alternating enc+dec', 'alt64k'], ['ratchet 64 KiB one-direction enc+dec', 'one64k'],
+  ]
+  for (const [name, key] of rows) {
+    if (key === 'alt100') await ls.reestablish()
+    const a = await measure(noble[key])
+    const b = await measure(native[key])
+    const c = await measure(ls.ops[key])
+    log(cells([name, fmt(a), fmt(b), fmt(c), `${(b / c).toFixed(2)}x`, `${(a / c).toFixed(2)}x`]))
+  }
+  // Operations libsignal has no counterpart for: Parley only.
+  const keyring = { currentKid: 'k', keys: { k: new Uint8Array(32).fill(1) } }
+  const msg = { text: 'x'.repeat(100), attachments: [] }
+  const frank = async () => { const f = frankMessage(msg); bindFranking(keyring, { tf: f.tf, sender: ctxAB.sender, conversationId: 'c', seq: 1, ts: 1 }); checkFranking(msg, f.nf, f.tf) }
+  const dk = generateDataKey()
+  const row = new Uint8Array(1024).fill(3)
+  const aad = new Uint8Array([1, 2, 3])
+  const ring = { currentKid: 'd', keys: { d: dk } }
+  const seal = async () => { openAtRest(ring, sealAtRest(dk, 'd', row, aad), aad) }
+  log(cells(['franking frank+bind+check (100 B)', fmt(await measure(frank)), '(same)', 'n/a', '', '']))
+  log(cells(['sealing seal+open (1 KiB)', fmt(await measure(seal)), '(same)', 'n/a', '', '']))
+  log('native = node:crypto provider (X25519/Ed25519 native; ML-KEM, HMAC, HKDF, XChaCha20 on noble). ls = @signalapp/libsignal-client.')
+  mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
+  writeFileSync(new URL('../results/crypto.txt', import.meta.url), lines.join('\n') + '\n')
+}
+
+if (process.argv[1]?.endsWith('crypto/index.ts')) await runCryptoBench()
