@@ -191,6 +191,8 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
         if (args.length > 1) throw new InvalidFrameError(`"${event}" takes one payload`, { event })
         const name = event as ClientEventName
         const handler = HANDLERS[name]
+        // valibot's strictObject lets an array through when every field is optional.
+        if (Array.isArray(args[0])) throw new InvalidFrameError(`invalid "${event}" frame: expected an object`, { event })
         const frame = parseClientFrame(name, args[0])
         if (handler.needs !== 'none' && !session.deviceId) throw new UnauthorizedError('send hello first')
         if (handler.needs === 'registered' && !session.registered) throw new UnauthorizedError('register this device first (device.register)')
