@@ -155,7 +155,7 @@ describe('abuse', () => {
       const limited = results.filter((r) => !r.ok && r.error.code === 'rate_limited')
       const accepted = results.filter((r) => r.ok).length
       expect(limited.length).toBeGreaterThanOrEqual(25)
-      expect((limited[0] as { error: { details: { retryAfterMs: number; scope: string } } }).error.details).toMatchObject({ scope: 'connection' })
+      expect((limited[0] as unknown as { error: { details: { retryAfterMs: number; scope: string } } }).error.details).toMatchObject({ scope: 'connection' })
       expect((await s2.parley.store().getConversation(conversation.id))!.lastSeq).toBe(before + accepted)
       const y2 = makeTestUser(1)
       await connectDevice(s2.url, y2) // another client is still served
