@@ -10,51 +10,56 @@ for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i
 /** Matches canonical padded base64 (the empty string included). */
 export const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
+type BufferLike = {
+  from(data: Uint8Array | string, encoding?: string): Uint8Array & { toString(encoding: string): string }
+}
+// Node's Buffer is ~100× faster than a JS loop; browsers get btoa/atob, which are native too.
+const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer
+const CHUNK = 0x8000
+
 /**
  * Encodes bytes as padded base64.
  * @throws {TypeError} when `bytes` is not a Uint8Array.
  */
 export function toBase64(bytes: Uint8Array): string {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`"bytes" expected Uint8Array, got ${typeof bytes}`)
-  let out = ''
-  let i = 0
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer as never, bytes.byteOffset as never, bytes.byteLength as never).toString('base64')
+  return _portableToBase64(bytes)
+}
+
+/** @internal The browser path of {@link toBase64} (exported for tests). */
+export function _portableToBase64(bytes: Uint8Array): string {
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[])
   }
-  const rest = bytes.length - i
-  if (rest === 1) {
-    const n = bytes[i]! << 16
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + '=='
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8)
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + '='
-  }
-  return out
+  return btoa(binary)
 }
 
 /**
- * Decodes padded base64.
+ * Decodes padded base64. Only the canonical text of a byte string is accepted (padding bits
+ * zero), so one byte string has exactly one encoding.
  * @throws {TypeError} when `text` is not a string or not canonical base64.
  */
 export function fromBase64(text: string): Uint8Array {
   if (typeof text !== 'string') throw new TypeError(`"text" expected string, got ${typeof text}`)
   if (text.length % 4 !== 0 || !BASE64_PATTERN.test(text)) throw new TypeError('"text" is not canonical base64')
   const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
-  const out = new Uint8Array((text.length / 4) * 3 - pad)
-  let o = 0
-  for (let i = 0; i < text.length; i += 4) {
-    const a = LOOKUP[text.charCodeAt(i)]!
-    const b = LOOKUP[text.charCodeAt(i + 1)]!
-    const c = text[i + 2] === '=' ? 0 : LOOKUP[text.charCodeAt(i + 2)]!
-    const d = text[i + 3] === '=' ? 0 : LOOKUP[text.charCodeAt(i + 3)]!
-    const n = (a << 18) | (b << 12) | (c << 6) | d
-    if (o < out.length) out[o++] = n >> 16
-    if (o < out.length) out[o++] = (n >> 8) & 255
-    if (o < out.length) out[o++] = n & 255
+  if (pad > 0) {
+    const last = LOOKUP[text.charCodeAt(text.length - 1 - pad)]!
+    if ((pad === 2 ? last & 0x0f : last & 0x03) !== 0) throw new TypeError('"text" is not canonical base64')
   }
-  // Canonical form only: the unused low bits of the last group must be zero, so one byte
-  // string has one text and a re-encoding matches.
-  if (toBase64(out) !== text) throw new TypeError('"text" is not canonical base64')
+  if (NodeBuffer) {
+    const buf = NodeBuffer.from(text, 'base64')
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+  }
+  return _portableFromBase64(text)
+}
+
+/** @internal The browser path of {@link fromBase64}, after validation (exported for tests). */
+export function _portableFromBase64(text: string): Uint8Array {
+  const binary = atob(text)
+  const out = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
   return out
 }

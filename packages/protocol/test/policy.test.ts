@@ -4,6 +4,7 @@ import {
   highestMode, initialMode, nextModeState, negotiateVersion, UnsupportedVersionError, toBase64, fromBase64,
   PROTOCOL_VERSION,
 } from '../src/index.js'
+import { _portableFromBase64, _portableToBase64 } from '../src/base64.js'
 import fc from 'fast-check'
 
 describe('mode state machine', () => {
@@ -89,6 +90,9 @@ describe('base64', () => {
         const text = toBase64(bytes)
         expect(text).toBe(Buffer.from(bytes).toString('base64'))
         expect(fromBase64(text)).toEqual(bytes)
+        // The browser path (btoa/atob) must agree with the Node path.
+        expect(_portableToBase64(bytes)).toBe(text)
+        expect(_portableFromBase64(text)).toEqual(bytes)
       }),
       { numRuns: 300 },
     )
