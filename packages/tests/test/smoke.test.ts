@@ -29,6 +29,12 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
       ca.on('message', (m) => back.push(m))
       await cb.send({ text: 'hi alice' })
       await waitFor(() => back.some((m) => m.text === 'hi alice' && m.status === 'received'), 10_000, 'alice receives')
+      // A report: the last N messages with franking openings, verified by the server the same way in every mode.
+      const result = await cb.report({ reason: 'spam' })
+      expect(result).toMatchObject({ duplicate: false, totalEntries: 2, verifiedEntries: 2 })
+      await waitFor(() => server.reports.length === 1, 10_000, 'onReport')
+      expect(server.reports[0]!.transcript.verified).toBe(true)
+      expect(server.reports[0]!.entries.map((e) => e.text)).toEqual(['hello bob', 'hi alice'])
     })
   })
 }
