@@ -11,7 +11,7 @@ for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i
 export const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 type BufferLike = {
-  from(data: Uint8Array | string, encoding?: string): Uint8Array & { toString(encoding: string): string }
+  from(data: Uint8Array | ArrayBufferLike | string, offsetOrEncoding?: number | string, length?: number): Uint8Array & { toString(encoding: string): string }
 }
 // Node's Buffer is ~100× faster than a JS loop; browsers get btoa/atob, which are native too.
 const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer
@@ -23,7 +23,7 @@ const CHUNK = 0x8000
  */
 export function toBase64(bytes: Uint8Array): string {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`"bytes" expected Uint8Array, got ${typeof bytes}`)
-  if (NodeBuffer) return NodeBuffer.from(bytes.buffer as never, bytes.byteOffset as never, bytes.byteLength as never).toString('base64')
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
   return _portableToBase64(bytes)
 }
 
