@@ -9,7 +9,7 @@
  * every write transaction, before the caller (and so the client's ack) sees the commit.
  * See docs/storage.md.
  */
-import * as fs from 'node:fs'
+import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { RETRYABLE_SQLSTATES, MAX_TRANSACTION_ATTEMPTS, sqlState, type SqlDriver, type SqlExecutor } from './sql-driver.js'
@@ -34,29 +34,27 @@ export interface PgliteStoreOptions {
   pglite?: PGlite
 }
 
-function walSyncer(dataDir: string): () => void {
+function walSyncer(dataDir: string): () => Promise<void> {
   const walDir = path.join(dataDir, 'pg_wal')
   let known = ''
-  return () => {
-    const names = fs.readdirSync(walDir).filter((n) => /^[0-9A-F]{24}$/.test(n)).sort()
-    const newest = names.slice(-WAL_SEGMENTS_SYNCED)
-    for (const n of newest) {
-      const fd = fs.openSync(path.join(walDir, n), 'r+')
-      try {
-        fs.fdatasyncSync(fd)
-      } finally {
-        fs.closeSync(fd)
-      }
+  const syncFile = async (file: string, flags: string, data: boolean) => {
+    const h = await fsp.open(file, flags)
+    try {
+      await (data ? h.datasync() : h.sync())
+    } finally {
+      await h.close()
     }
+  }
+  // Async (libuv thread pool), so the event loop keeps reading frames while the disk syncs:
+  // those frames form the next group-commit batch.
+  return async () => {
+    const names = (await fsp.readdir(walDir)).filter((n) => /^[0-9A-F]{24}$/.test(n)).sort()
+    const newest = names.slice(-WAL_SEGMENTS_SYNCED)
+    await Promise.all(newest.map((n) => syncFile(path.join(walDir, n), 'r+', true)))
     // A new segment file is durable only once its directory entry is.
     const key = newest.join(',')
     if (key !== known) {
-      const dfd = fs.openSync(walDir, 'r')
-      try {
-        fs.fsyncSync(dfd)
-      } finally {
-        fs.closeSync(dfd)
-      }
+      await syncFile(walDir, 'r', false)
       known = key
     }
   }
@@ -65,20 +63,20 @@ function walSyncer(dataDir: string): () => void {
 const WRITE_STATEMENT = /^\s*(INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b/i
 
 /** A {@link SqlDriver} over one PGlite instance (which serializes all queries itself). */
-export function pgliteDriver(db: PGlite, sync?: () => void): SqlDriver {
+export function pgliteDriver(db: PGlite, sync?: () => Promise<void>): SqlDriver {
   const run = async <R>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]) => (await q.query<R>(sql, params as never[])).rows
   return {
     kind: 'pglite',
     async query<R>(sql: string, params?: unknown[]) {
       const rows = await run<R>(db, sql, params)
-      if (sync && WRITE_STATEMENT.test(sql)) sync()
+      if (sync && WRITE_STATEMENT.test(sql)) await sync()
       return rows
     },
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, retryOn: readonly string[] = RETRYABLE_SQLSTATES): Promise<T> {
       for (let attempt = 1; ; attempt++) {
         try {
           const out = await db.transaction((tx) => fn({ query: (sql, params) => run(tx, sql, params) }))
-          sync?.()
+          await sync?.()
           return out
         } catch (e) {
           const state = sqlState(e)
@@ -88,7 +86,7 @@ export function pgliteDriver(db: PGlite, sync?: () => void): SqlDriver {
     },
     async exec(sql) {
       await db.exec(sql)
-      sync?.()
+      await sync?.()
     },
     async close() {
       if (!db.closed) await db.close()

@@ -1,0 +1,54 @@
+/**
+ * The server side of the relay benchmark, in its own process so its RSS is measured alone:
+ * either a raw socket.io relay (forward + ack) or Parley on PGlite/PostgreSQL.
+ * argv[2] is JSON config; prints `READY <port>`; answers IPC `rss` with its RSS in bytes.
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import pino from 'pino'
+import { Server } from 'socket.io'
+import { MAX_FRAME_BYTES, type Policy } from '@parley/protocol'
+import { createParleyServer, pgliteStore, postgresStore } from '@parley/server'
+
+export interface RelayServerConfig {
+  kind: 'raw' | 'parley'
+  policy?: Policy
+  store?: 'pglite' | 'postgres'
+  dataDir?: string
+  durability?: 'fsync' | 'os'
+  databaseUrl?: string
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as RelayServerConfig
+const http = createServer()
+const limits = { connection: { capacity: 1e9, refillPerSecond: 1e9 }, user: { capacity: 1e9, refillPerSecond: 1e9 }, maxConnectionsPerUser: 100 }
+let parley: ReturnType<typeof createParleyServer> | undefined
+if (config.kind === 'raw') {
+  const io = new Server(http, { maxHttpBufferSize: MAX_FRAME_BYTES })
+  io.on('connection', (socket) => {
+    void socket.join(String(socket.handshake.auth.token))
+    socket.on('send', (frame: { to: string; payload: unknown }, ack: (r: unknown) => void) => {
+      io.to(frame.to).emit('msg', frame.payload)
+      ack({ ok: true, data: { ts: Date.now() } })
+    })
+  })
+} else {
+  const store = config.store === 'postgres'
+    ? postgresStore({ connectionString: config.databaseUrl! })
+    : pgliteStore({ ...(config.dataDir ? { dataDir: config.dataDir } : {}), ...(config.durability ? { durability: config.durability } : {}) })
+  parley = createParleyServer({
+    httpServer: http, policy: config.policy ?? 'server-side', store, limits, logger: pino({ level: 'silent' }),
+    authenticate: (hs) => ({ userId: String(hs.auth.token) }),
+    frankingKeys: { currentKid: 'f1', keys: { f1: new Uint8Array(32).fill(1) } },
+    dataKeys: { currentKid: 'd1', keys: { d1: new Uint8Array(32).fill(2) } },
+  })
+  await parley.ready
+}
+http.listen(0, '127.0.0.1', () => process.stdout.write(`READY ${(http.address() as AddressInfo).port}\n`))
+process.on('message', (m: unknown) => {
+  if (m === 'rss') process.send?.({ rss: process.memoryUsage().rss, batches: parley?.batchSizes.length ?? 0, avgBatch: avg(parley?.batchSizes ?? []) })
+})
+process.on('SIGTERM', () => void (parley ? parley.close() : Promise.resolve()).then(() => process.exit(0)))
+function avg(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0
+}
