@@ -152,7 +152,7 @@ export class ParleyClient {
       record: (id: string) => this.record(id),
       pin: (c: Conversation, _mode: 'e2ee') => this.pin(c),
       upgrade: (c: Conversation) => this.upgrade(c),
-      pinChanges: (c: Conversation, mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>) => this.pinChanges(c, mc, changes),
+      pinChanges: (c: Conversation, mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>, seq?: number) => this.pinChanges(c, mc, changes, seq),
     }
     this.outbox = new Outbox(this.core, this.directory, this.sessions, registry)
     this.inbox = new Inbox(this.core, this.directory, this.sessions, registry)
@@ -250,7 +250,7 @@ export class ParleyClient {
     await this.inbox.load()
     for (const key of await this.options.keyStore.keys(K.conversationPrefix)) {
       const rec = (await this.options.keyStore.get<JsonValue>(key)) as ConversationRecord | null
-      if (rec) this.convos.set(rec.info.id, new Conversation(this.host, rec.info, rec.pinned))
+      if (rec) this.convos.set(rec.info.id, new Conversation(this.host, rec.info, rec.pinned, rec.e2eeSince))
     }
     const fresh = !this.selfRecord?.registered
     const first = fresh ? new Promise<void>((resolve, reject) => (this.firstRun = { resolve, reject })) : null
@@ -365,16 +365,19 @@ export class ParleyClient {
     const pinned = highestMode(rec?.pinned ?? 'server-side', existing ? highestMode(existing.encryption, info.encryption) : info.encryption)
     const next: ConversationRecord = { info, pinned, ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}) }
     if (!rec?.modeChange && info.modeChange) next.modeChange = info.modeChange
+    // Born E2EE: everything must be encrypted; upgraded: the upgrade's seq is at most lastSeq.
+    if (pinned === 'e2ee') next.e2eeSince = rec?.e2eeSince ?? existing?._e2eeSince ?? (next.modeChange ? info.lastSeq : 0)
     await this.options.keyStore.set(K.conversation(info.id), json(next))
     let c = existing
     if (!c) {
-      c = new Conversation(this.host, info, pinned)
+      c = new Conversation(this.host, info, pinned, next.e2eeSince)
       this.convos.set(info.id, c)
       this.emitter.emit('conversation', c)
     } else {
       c._info = info
       const before = c._pinned
       c._pinned = pinned
+      if (pinned === 'e2ee') c._e2eeSince = next.e2eeSince
       if (before !== pinned) this.emitMode(c, { conversationId: c.id, encryption: pinned })
     }
     if (pinned === 'e2ee' && info.encryption === 'server-side' && !this.downgradeWarned.has(info.id)) {
@@ -395,21 +398,24 @@ export class ParleyClient {
   }
 
   /** Pins e2ee now (used when the server refused a readable frame). */
-  private async pin(c: Conversation): Promise<void> {
+  private async pin(c: Conversation, seq?: number): Promise<void> {
     const changes: Record<string, JsonValue | null> = {}
-    const emit = await this.pinChanges(c, undefined, changes)
+    const emit = await this.pinChanges(c, undefined, changes, seq)
     await this.options.keyStore.saveChanges(changes)
     emit()
   }
 
-  private async pinChanges(c: Conversation, mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<() => void> {
+  private async pinChanges(c: Conversation, mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>, seq?: number): Promise<() => void> {
     const rec = (await this.record(c.id)) ?? { info: c._info, pinned: c._pinned }
     const wasE2ee = rec.pinned === 'e2ee' || c._pinned === 'e2ee'
     const next: ConversationRecord = { ...rec, pinned: 'e2ee' }
     if (mc && !rec.modeChange) next.modeChange = mc
+    const since = Math.min(rec.e2eeSince ?? Number.MAX_SAFE_INTEGER, c._e2eeSince ?? Number.MAX_SAFE_INTEGER, seq ?? c._info.lastSeq)
+    next.e2eeSince = since
     changes[K.conversation(c.id)] = json(next)
     return () => {
       c._pinned = 'e2ee'
+      c._e2eeSince = since
       if (!wasE2ee || (mc && !rec.modeChange)) {
         const payload: ModeEventPayload = { conversationId: c.id, encryption: 'e2ee' }
         if (mc) {
@@ -426,7 +432,7 @@ export class ParleyClient {
     this.emitter.emit('mode', payload)
   }
 
-  private async onModeEvent(m: { conversationId: string; encryption: 'server-side' | 'e2ee'; modeChange?: ConversationRecord['modeChange'] }): Promise<void> {
+  private async onModeEvent(m: { conversationId: string; encryption: 'server-side' | 'e2ee'; modeChange?: ConversationRecord['modeChange']; seq?: number }): Promise<void> {
     const c = await this.ensure(m.conversationId)
     if (m.encryption === 'server-side') {
       if (c.encryption === 'e2ee') {
@@ -436,7 +442,7 @@ export class ParleyClient {
     }
     // The signed record (when present) is verified when its mode_change delivery arrives;
     // pinning upward needs no proof: it can only protect more.
-    await this.lock.run(() => this.pin(c))
+    await this.lock.run(() => this.pin(c, m.seq))
   }
 
   private async open(peerUserId: string): Promise<Conversation> {
@@ -466,7 +472,7 @@ export class ParleyClient {
     const { conversation } = await this.conn.request('mode.upgrade', { modeChange })
     await this.lock.run(async () => {
       const changes: Record<string, JsonValue | null> = {}
-      const emit = await this.pinChanges(c, modeChange, changes)
+      const emit = await this.pinChanges(c, modeChange, changes, conversation.lastSeq)
       await this.options.keyStore.saveChanges(changes)
       emit()
     })

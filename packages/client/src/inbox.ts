@@ -27,7 +27,7 @@ export interface InboxRegistry {
   ensure(conversationId: string): Promise<Conversation>
   record(conversationId: string): Promise<ConversationRecord | null>
   /** Pins e2ee (with the verified record) and emits `'mode'`; returns the store changes. */
-  pinChanges(c: Conversation, modeChange: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<() => void>
+  pinChanges(c: Conversation, modeChange: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>, seq?: number): Promise<() => void>
 }
 
 /** Failures that start the bounded session reset. */
@@ -132,11 +132,12 @@ export class Inbox {
       const mc = d.modeChange
       if (!mc || mc.conversationId !== d.conversationId) throw new InvalidFrameError('mode_change delivery without a matching ModeChange')
       await this.verifyModeChange(mc)
-      after.push(await this.registry.pinChanges(c, mc, changes))
+      after.push(await this.registry.pinChanges(c, mc, changes, d.seq))
       return
     }
     if (d.mode === 'server-side') {
-      if (c.encryption === 'e2ee') {
+      // Readable messages from before the upgrade are history; after it, a downgrade.
+      if (c.encryption === 'e2ee' && d.seq > (c._e2eeSince ?? -1)) {
         throw new DowngradeRejectedError('a server-side message arrived for an end-to-end encrypted conversation; it was not shown', { conversationId: c.id })
       }
       const body = d.body
@@ -171,7 +172,7 @@ export class Inbox {
       // E2EE content in a conversation we hold as server-side: the mode change was withheld.
       let mc = payload.mc
       if (mc && (mc.conversationId !== c.id || !(await this.verifyModeChange(mc).then(() => true, () => false)))) mc = undefined
-      after.push(await this.registry.pinChanges(c, mc, changes))
+      after.push(await this.registry.pinChanges(c, mc, changes, d.seq))
       after.push(() => {
         const payloadErr = {
           error: new DowngradeRejectedError('the server did not deliver this conversation\'s upgrade to end-to-end encryption; it is now pinned to E2EE', { conversationId: c.id }),

@@ -70,6 +70,8 @@ export interface ConversationRecord {
   /** The highest mode ever seen: never goes down. */
   pinned: EncryptionMode
   modeChange?: ModeChange
+  /** Sequence number from which every message must be E2EE (the mode change's seq; 0 when born E2EE). */
+  e2eeSince?: number
 }
 
 /** A message in the local log (what this device saw: the basis of reports and E2EE history). */
