@@ -1,0 +1,138 @@
+/**
+ * The web chat server: one `node:http` server that serves the browser UI, the operator page
+ * and a little JSON, with `@parley/server` mounted on the same port (socket.io under
+ * `/socket.io/`), storing everything in the embedded PGlite store.
+ */
+import { mkdir } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createParleyServer, pgliteStore } from '@parley/server'
+import type { VerifiedReport } from '@parley/protocol'
+import type { ServerInfo } from './api.js'
+import { bundleUi, type UiBundle } from './bundle.js'
+import { demoAuthenticate, DEMO_USERS } from './demo-auth.js'
+import { DEMO_BLOCKED_WORD, demoPlugins } from './moderation.js'
+import { renderOperatorPage } from './operator-page.js'
+import type { WebChatOptions } from './options.js'
+import { openReportLog } from './report-log.js'
+import { loadServerKeys } from './server-keys.js'
+
+/** A running web chat. */
+export interface WebChat {
+  /** `http://localhost:<port>` */
+  url: string
+  port: number
+  /** Stops accepting connections, closes Parley (and its store). Idempotent. */
+  close(): Promise<void>
+}
+
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+}
+
+function indexHtml(): string {
+  return `<!doctype html>
+<html lang="en"><head>
+<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>Parley web chat</title>
+<link rel="stylesheet" href="/app.css">
+</head><body><div id="app"></div><script type="module" src="/app.js"></script></body></html>`
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', ...SECURITY_HEADERS })
+  res.end(body)
+}
+
+/**
+ * Starts the web chat: loads (or creates) the server keys and the PGlite store in
+ * `options.dataDir`, bundles the UI, listens on `options.port`.
+ * @throws when the port is taken, the data directory is unusable or the UI fails to bundle.
+ */
+export async function startWebChat(options: WebChatOptions, log: (line: string) => void = () => {}): Promise<WebChat> {
+  await mkdir(options.dataDir, { recursive: true })
+  const [keys, reports, ui] = await Promise.all([
+    loadServerKeys(options.dataDir),
+    openReportLog(options.dataDir),
+    bundleUi(),
+  ])
+  const info: ServerInfo = {
+    policy: options.policy,
+    instanceId: keys.instanceId,
+    demoUsers: [...DEMO_USERS],
+    blockedWord: DEMO_BLOCKED_WORD,
+  }
+  const html = indexHtml()
+
+  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed')
+    switch (path) {
+      case '/app.js':
+        return send(res, 200, 'text/javascript', (ui as UiBundle).js)
+      case '/app.css':
+        return send(res, 200, 'text/css', ui.css)
+      case '/api/info':
+        return send(res, 200, 'application/json', JSON.stringify(info))
+      case '/api/reports':
+        return send(res, 200, 'application/json', JSON.stringify(reports.list()))
+      case '/operator':
+        return send(res, 200, 'text/html', renderOperatorPage(reports.list(), options.policy))
+      case '/favicon.ico':
+        res.writeHead(204)
+        return res.end()
+      default:
+        return send(res, 200, 'text/html', html)
+    }
+  })
+
+  const parley = createParleyServer({
+    httpServer,
+    policy: options.policy,
+    authenticate: (handshake) => demoAuthenticate(handshake),
+    store: pgliteStore({ dataDir: options.dataDir + '/pglite' }),
+    plugins: demoPlugins(),
+    frankingKeys: keys.frankingKeys,
+    dataKeys: keys.dataKeys,
+    onReport: async (report: VerifiedReport) => {
+      await reports.add(report)
+      log(`report ${report.reportId} from ${report.reporter.userId}: ${report.transcript.verified ? 'verified' : 'NOT verified'}`)
+    },
+    onFlag: (flag) => log(`flag from ${flag.plugin}: ${flag.reason}`),
+    onError: (error, context) => log(`error in ${context.where}${context.event ? ` (${context.event})` : ''}: ${String(error)}`),
+  })
+
+  try {
+    await parley.ready
+  } catch (e) {
+    await parley.close().catch(() => {})
+    throw e
+  }
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject)
+    httpServer.listen(options.port, options.host, () => {
+      httpServer.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (httpServer.address() as AddressInfo).port
+
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    close() {
+      closing ??= (async () => {
+        await parley.close()
+        // Parley closes socket.io (and with it the HTTP server); make sure it is closed.
+        await new Promise<void>((resolve) => (httpServer.listening ? httpServer.close(() => resolve()) : resolve()))
+        httpServer.closeAllConnections()
+      })()
+      return closing
+    },
+  }
+}

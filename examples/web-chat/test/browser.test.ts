@@ -1,0 +1,197 @@
+/**
+ * The `npm start` app end to end in Debian Chromium: for each policy, the real server process
+ * (PGlite store), two pages signed in as two users, messages both ways with receipts and
+ * typing, the mode badge, the upgrade in optional-e2ee, matching safety numbers on both
+ * sides, the moderation block inline, and a report that shows up verified on `/operator`.
+ * Screenshots go to `test-results/web-chat/`.
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EXAMPLE_DIR, spawnServer, type RunningServer } from './spawn-server.js'
+
+const CHROME_PATH = process.env.CHROME_PATH ?? '/usr/bin/chromium'
+const chromeAvailable = existsSync(CHROME_PATH)
+if (!chromeAvailable) {
+  if (process.env.CI === 'true') throw new Error(`Chromium not found at ${CHROME_PATH} (CI=true: the browser test must run)`)
+  console.warn(`skipping the web-chat browser test: Chromium not found at ${CHROME_PATH} (set CHROME_PATH)`)
+}
+
+const SHOTS = join(EXAMPLE_DIR, 'test-results', 'web-chat')
+const UI_TIMEOUT = 30_000
+const POLICY_TIMEOUT = 240_000
+
+let context: BrowserContext
+let profileDir: string
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+}
+
+async function signIn(url: string, user: string): Promise<Page> {
+  const page = await context.newPage()
+  page.setDefaultTimeout(UI_TIMEOUT)
+  page.on('pageerror', (e) => console.warn(`[${user}] page error: ${e.message}`))
+  await page.goto(url)
+  await page.getByTestId(`signin-${user}`).click()
+  await expect.poll(() => page.getByTestId('me').textContent(), { timeout: UI_TIMEOUT }).toBe(user)
+  return page
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text)
+  await page.getByTestId('composer-send').click()
+}
+
+/** Waits until `page` shows a message with `text` and returns that row. */
+async function seeMessage(page: Page, text: string) {
+  const row = page.getByTestId('message').filter({ hasText: text }).last()
+  await row.waitFor()
+  return row
+}
+
+async function safetyDigits(page: Page): Promise<string> {
+  await page.getByTestId('safety-button').click()
+  const digits = page.getByTestId('safety-digits')
+  await digits.waitFor()
+  await page.getByTestId('safety-qr').waitFor()
+  const value = (await digits.getAttribute('data-digits')) ?? ''
+  return value
+}
+
+describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true })
+    profileDir = await mkdtemp(join(tmpdir(), 'parley-web-chat-chromium-'))
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROME_PATH,
+      headless: true,
+      viewport: { width: 1100, height: 760 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    await context?.close().catch(() => {})
+    if (profileDir) await rm(profileDir, { recursive: true, force: true })
+  })
+
+  for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) {
+    it(`${policy}: chat, receipts, typing, mode, ${policy === 'server-side' ? 'no upgrade' : 'safety numbers'}, block, verified report`, async () => {
+      const server: RunningServer = await spawnServer({ policy })
+      const pages: Page[] = []
+      try {
+        expect(server.policy).toBe(policy)
+        const alice = await signIn(server.url, 'alice')
+        const bob = await signIn(server.url, 'bob')
+        pages.push(alice, bob)
+        await expect.poll(() => alice.getByTestId('policy').getAttribute('data-policy')).toBe(policy)
+
+        // alice starts the conversation; its real mode follows the policy.
+        await alice.getByTestId('suggest-bob').click()
+        const initial = policy === 'default-e2ee' ? 'e2ee' : 'server-side'
+        await expect.poll(() => alice.getByTestId('conversation').getAttribute('data-mode')).toBe(initial)
+        await send(alice, `hello bob (${policy})`)
+
+        // bob sees it appear in his list, opens it, reads it.
+        await bob.getByTestId('conversation-item').filter({ hasText: 'alice' }).click()
+        const first = await seeMessage(bob, `hello bob (${policy})`)
+        expect(await first.getAttribute('data-outgoing')).toBe('false')
+        expect(await first.getAttribute('data-mode')).toBe(initial)
+        await expect.poll(() => bob.getByTestId('mode-badge').first().getAttribute('data-mode')).toBe(initial)
+
+        // alice gets the read receipt.
+        const sent = await seeMessage(alice, `hello bob (${policy})`)
+        await expect.poll(() => sent.getAttribute('data-delivery'), { timeout: UI_TIMEOUT }).toBe('read')
+
+        // typing indicator, then a reply.
+        await bob.getByTestId('composer-input').pressSequentially('hi al', { delay: 20 })
+        await alice.getByTestId('typing').waitFor({ state: 'visible' })
+        await shot(alice, `${policy}-1-typing`)
+        await bob.getByTestId('composer-input').fill('')
+        await send(bob, 'hi alice')
+        await seeMessage(alice, 'hi alice')
+
+        // the upgrade button exists only where the policy allows it.
+        const upgrade = alice.getByTestId('upgrade-button')
+        if (policy === 'server-side') {
+          expect(await upgrade.count()).toBe(0)
+          expect(await alice.getByTestId('safety-button').count()).toBe(0)
+        } else if (policy === 'optional-e2ee') {
+          await upgrade.click()
+          await alice.getByTestId('upgrade').waitFor()
+          await shot(alice, `${policy}-2-upgrade-dialog`)
+          await alice.getByTestId('upgrade-confirm').click()
+          await expect.poll(() => alice.getByTestId('conversation').getAttribute('data-mode')).toBe('e2ee')
+          await expect.poll(() => bob.getByTestId('conversation').getAttribute('data-mode'), { timeout: UI_TIMEOUT }).toBe('e2ee')
+          expect(await alice.getByTestId('upgrade-button').count()).toBe(0)
+          await send(alice, 'now only we can read this')
+          const secret = await seeMessage(bob, 'now only we can read this')
+          expect(await secret.getAttribute('data-mode')).toBe('e2ee')
+        }
+
+        if (policy !== 'server-side') {
+          // Safety numbers: 60 digits, the same on both screens.
+          const a = await safetyDigits(alice)
+          const b = await safetyDigits(bob)
+          expect(a).toMatch(/^\d{60}$/)
+          expect(b).toBe(a)
+          await shot(bob, `${policy}-3-safety-number`)
+          await alice.getByTestId('safety-close').click()
+          await bob.getByTestId('safety-close').click()
+        }
+
+        // Moderation: the blocked word is refused inline, in every mode, and never arrives.
+        await send(alice, 'you are a badword')
+        const error = alice.getByTestId('send-error')
+        await error.waitFor()
+        expect(await error.getAttribute('data-code')).toBe('message_blocked')
+        expect(await error.textContent()).toContain('Not sent')
+        await shot(alice, `${policy}-4-blocked`)
+        await send(alice, 'sorry about that')
+        await seeMessage(bob, 'sorry about that')
+        expect(await bob.getByTestId('message').filter({ hasText: 'badword' }).count()).toBe(0)
+
+        // bob reports: the dialog shows what will be sent, then the server's verification.
+        await bob.getByTestId('report-button').click()
+        const preview = bob.getByTestId('report-preview-item')
+        await preview.first().waitFor()
+        expect(await preview.count()).toBeGreaterThan(0)
+        expect(await bob.getByTestId('report-preview').textContent()).toContain('sorry about that')
+        await bob.getByTestId('report-reason').selectOption('Harassment')
+        await shot(bob, `${policy}-5-report-preview`)
+        await bob.getByTestId('report-submit').click()
+        const result = bob.getByTestId('report-result')
+        await result.waitFor()
+        const total = Number(await result.getAttribute('data-total'))
+        expect(total).toBeGreaterThan(0)
+        expect(Number(await result.getAttribute('data-verified'))).toBe(total)
+
+        // The operator page lists it, verified, entry by entry.
+        const operator = await context.newPage()
+        pages.push(operator)
+        await operator.goto(`${server.url}/operator`)
+        const report = operator.getByTestId('report').first()
+        await report.waitFor()
+        expect(await report.getAttribute('data-verified')).toBe('true')
+        expect(await operator.getByTestId('report-reason').first().textContent()).toBe('Harassment')
+        const entries = operator.getByTestId('report-entry')
+        expect(await entries.count()).toBe(total)
+        expect(await operator.locator('[data-testid=report-entry][data-verified=false]').count()).toBe(0)
+        await shot(operator, `${policy}-6-operator`)
+
+        // Phone width: the same conversation, one column.
+        await alice.setViewportSize({ width: 390, height: 800 })
+        await shot(alice, `${policy}-7-phone`)
+
+        expect(await server.stop()).toBe(0)
+      } finally {
+        for (const p of pages) await p.close().catch(() => {})
+        await server.stop()
+      }
+    }, POLICY_TIMEOUT)
+  }
+})
