@@ -14,14 +14,29 @@ const MIN_MS = Number(process.env.BENCH_MS ?? 700)
 const lines: string[] = []
 const log = (s: string) => { console.log(s); lines.push(s) }
 
-/** Runs `op` repeatedly for at least MIN_MS (after a short warm-up) and returns ops/s. */
-async function measure(op: () => unknown): Promise<number> {
-  for (let i = 0; i < 5; i++) await op()
-  let n = 0
-  const start = performance.now()
-  while (performance.now() - start < MIN_MS) { await op(); n++ }
-  return (n * 1000) / (performance.now() - start)
+const ROUNDS = 5
+
+/**
+ * ops/s of each op, measured in ROUNDS interleaved slices (a, b, c, a, b, c, …) of
+ * MIN_MS / ROUNDS each after a short warm-up, so load from other processes on a shared
+ * machine falls on every column alike instead of on whichever ran during a spike.
+ */
+async function measureInterleaved(ops: (() => unknown)[]): Promise<number[]> {
+  for (const op of ops) for (let i = 0; i < 5; i++) await op()
+  const count = ops.map(() => 0)
+  const time = ops.map(() => 0)
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, op] of ops.entries()) {
+      const start = performance.now()
+      let n = 0
+      while (performance.now() - start < MIN_MS / ROUNDS) { await op(); n++ }
+      time[i]! += performance.now() - start
+      count[i]! += n
+    }
+  }
+  return count.map((n, i) => (n * 1000) / time[i]!)
 }
+const measure = async (op: () => unknown) => (await measureInterleaved([op]))[0]!
 
 const ctxAB = { protocolVersion: 1, conversationId: 'c', sender: { userId: 'a', deviceId: 'a1' }, recipient: { userId: 'b', deviceId: 'b1' } }
 const ctxBA = { ...ctxAB, sender: ctxAB.recipient, recipient: ctxAB.sender }
@@ -97,9 +112,7 @@ export async function runCryptoBench(): Promise<void> {
   ]
   for (const [name, key] of rows) {
     if (key === 'alt100') await ls.reestablish()
-    const a = await measure(noble[key])
-    const b = await measure(native[key])
-    const c = await measure(ls.ops[key])
+    const [a, b, c] = await measureInterleaved([noble[key], native[key], ls.ops[key]]) as [number, number, number]
     log(cells([name, fmt(a), fmt(b), fmt(c), `${(b / c).toFixed(2)}x`, `${(a / c).toFixed(2)}x`]))
   }
   // Operations libsignal has no counterpart for: Parley only.

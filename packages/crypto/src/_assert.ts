@@ -2,7 +2,7 @@
  * Input checks in noble's style: they return their input and name the argument.
  * `TypeError` for a wrong type, `RangeError` for a wrong size.
  */
-import { fromBase64 } from '@parley/protocol'
+import { fromBase64 } from './_bytes.js'
 
 /** Asserts `value` is a Uint8Array, of `length` bytes when given. */
 export function abytes(value: unknown, name: string, length?: number): Uint8Array {

@@ -6,10 +6,12 @@
  * Poly1305 or GCM tags). Sealed layout: `nonce(24) ‖ ciphertext ‖ tag(32)`.
  */
 import { xchacha20 } from '@noble/ciphers/chacha.js'
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { BadMacError } from '@parley/protocol'
 import { abytes } from './_assert.js'
-import { concat, equalBytes, u64be } from './_bytes.js'
-import { hkdfSha256, hmacSha256, LABELS } from './kdf.js'
+import { equalBytes, u64be } from './_bytes.js'
+import { hkdfSha256, LABELS } from './kdf.js'
 import { systemRandom, type RandomSource } from './random.js'
 
 /** Bytes of an AEAD key. */
@@ -37,13 +39,32 @@ export function deriveEtmKeys(key: Uint8Array, info: string = LABELS.aead): EtmK
 
 function tagOf(macKey: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ct: Uint8Array): Uint8Array {
   // The AD is length-prefixed and the nonce fixed-size, so the MAC input parses one way only.
-  return hmacSha256(macKey, concat(u64be(ad.length), ad, nonce, ct))
+  // Streamed into the MAC: the same bytes as HMAC(macKey, len ‖ ad ‖ nonce ‖ ct), no copy.
+  return hmac.create(sha256, macKey).update(u64be(ad.length)).update(ad).update(nonce).update(ct).digest()
+}
+
+/** XChaCha20 with its input on a 4-byte boundary: noble's unaligned path is ~40% slower. */
+function xor(encKey: Uint8Array, nonce: Uint8Array, data: Uint8Array): Uint8Array {
+  return xchacha20(encKey, nonce, data.byteOffset % 4 === 0 ? data : data.slice())
 }
 
 /** Encrypt-then-MAC with explicit subkeys and nonce. Returns `ciphertext ‖ tag`. */
 export function etmSeal(keys: EtmKeys, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
-  const ct = xchacha20(keys.encKey, nonce, plaintext)
-  return concat(ct, tagOf(keys.macKey, nonce, ad, ct))
+  return etmSealWithPrefix(keys, nonce, plaintext, ad, EMPTY)
+}
+
+/**
+ * {@link etmSeal} into one buffer `prefix ‖ ciphertext ‖ tag`, so a framed message costs one
+ * copy of the ciphertext rather than one per layer of framing.
+ */
+export function etmSealWithPrefix(keys: EtmKeys, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, prefix: Uint8Array): Uint8Array {
+  const ct = xor(keys.encKey, nonce, plaintext)
+  const tag = tagOf(keys.macKey, nonce, ad, ct)
+  const out = new Uint8Array(prefix.length + ct.length + AEAD_TAG_BYTES)
+  out.set(prefix, 0)
+  out.set(ct, prefix.length)
+  out.set(tag, prefix.length + ct.length)
+  return out
 }
 
 /**
@@ -55,7 +76,7 @@ export function etmOpen(keys: EtmKeys, nonce: Uint8Array, sealed: Uint8Array, ad
   const ct = sealed.subarray(0, sealed.length - AEAD_TAG_BYTES)
   const tag = sealed.subarray(sealed.length - AEAD_TAG_BYTES)
   if (!equalBytes(tagOf(keys.macKey, nonce, ad, ct), tag)) throw new BadMacError()
-  return xchacha20(keys.encKey, nonce, ct)
+  return xor(keys.encKey, nonce, ct)
 }
 
 /** {@link aeadEncrypt} with an explicit purpose label and randomness (internal seam). */
@@ -63,7 +84,7 @@ export function sealWithLabel(
   key: Uint8Array, info: string, plaintext: Uint8Array, ad: Uint8Array, random: RandomSource = systemRandom,
 ): Uint8Array {
   const nonce = random(AEAD_NONCE_BYTES)
-  return concat(nonce, etmSeal(deriveEtmKeys(key, info), nonce, plaintext, ad))
+  return etmSealWithPrefix(deriveEtmKeys(key, info), nonce, plaintext, ad, nonce)
 }
 
 /** {@link aeadDecrypt} with an explicit purpose label (internal seam). */

@@ -5,7 +5,7 @@
  */
 import { BadMacError, MissingSessionError, ReplayedMessageError, type DeviceBundle } from '@parley/protocol'
 import { abytes } from './_assert.js'
-import { concat, fromBase64, toBase64 } from './_bytes.js'
+import { fromBase64, toBase64 } from './_bytes.js'
 import { MAX_SEEN_INITIAL_MESSAGES } from './constants.js'
 import type { DeviceIdentity } from './identity.js'
 import { decodePreKeyMessage, initialMessageId } from './pqxdh/initial-message.js'
@@ -55,8 +55,7 @@ export async function encryptMessage(args: {
   const header = s.pendingPreKey === null ? null : fromBase64(s.pendingPreKey)
   const type: MessageType = header ? 'prekey' : 'message'
   const { state, message } = ratchetEncrypt(s, args.plaintext, args.context, type, header)
-  const bytes = header ? concat(header, message) : message
-  return { state: state as unknown as SessionState, type, ciphertext: toBase64(bytes) }
+  return { state: state as unknown as SessionState, type, ciphertext: toBase64(message) }
 }
 
 function decodeCiphertext(text: string): Uint8Array {

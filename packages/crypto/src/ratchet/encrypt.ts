@@ -3,9 +3,8 @@
  * committing AEAD under the message key. Returns the next state; the input is untouched.
  */
 import { MissingSessionError } from '@parley/protocol'
-import { fromBase64, toBase64 } from '../_bytes.js'
-import { etmSeal } from '../aead.js'
-import { concat } from '../_bytes.js'
+import { concat, fromBase64, toBase64 } from '../_bytes.js'
+import { etmSealWithPrefix } from '../aead.js'
 import { kdfChain, messageKeys } from './chain-key.js'
 import { encodeHeader, messageAd, type MessageContext, type MessageType } from './message.js'
 import type { SessionStateV1 } from './state.js'
@@ -14,7 +13,8 @@ import type { SessionStateV1 } from './state.js'
 export const MAX_CHAIN_LENGTH = 0xffff_ffff
 
 /**
- * Encrypts one message with the sending chain.
+ * Encrypts one message with the sending chain. Returns the framed bytes
+ * `[preKeyHeader ‖] header ‖ ciphertext ‖ tag` in one buffer (one copy of the ciphertext).
  * @throws {MissingSessionError} when the session cannot send yet (responder before any message).
  */
 export function ratchetEncrypt(
@@ -27,6 +27,7 @@ export function ratchetEncrypt(
   const header = encodeHeader(fromBase64(sending.ratchetKey), s.previousCounter, sending.n)
   const keys = messageKeys(step.messageKey)
   const ad = messageAd(context, type, fromBase64(s.ad), preKeyHeader, header)
-  const message = concat(header, etmSeal(keys, keys.nonce, plaintext, ad))
+  const prefix = preKeyHeader ? concat(preKeyHeader, header) : header
+  const message = etmSealWithPrefix(keys, keys.nonce, plaintext, ad, prefix)
   return { state: { ...s, sending: { ...sending, chainKey: toBase64(step.chainKey), n: sending.n + 1 } }, message }
 }
