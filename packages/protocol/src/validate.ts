@@ -27,6 +27,13 @@ function fail(event: string, issues: readonly v.BaseIssue<unknown>[]): never {
  * @throws {InvalidFrameError} (or its subclass {@link PayloadTooLargeError}) on any mismatch.
  */
 export function parseWith<S extends v.GenericSchema>(schema: S, input: unknown, label = 'frame'): v.InferOutput<S> {
+  // valibot's strict objects accept an array when every field is optional (an empty array has
+  // no unknown keys); frames are never arrays.
+  if (Array.isArray(input) && (schema as { type?: string }).type !== 'array') {
+    throw new InvalidFrameError(`invalid "${label}" frame: (root): expected object`, {
+      event: label, issues: [{ path: '(root)', message: 'expected object' }],
+    })
+  }
   let result: v.SafeParseResult<S>
   try {
     result = v.safeParse(schema, input, { abortPipeEarly: true })

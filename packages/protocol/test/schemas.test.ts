@@ -51,6 +51,7 @@ function malformed(valid: Json): { name: string; frame: unknown; tooLarge?: bool
     { name: 'not an object (number)', frame: 42 },
     { name: 'not an object (string)', frame: 'frame' },
     { name: 'array instead of object', frame: [valid] },
+    { name: 'empty array instead of object', frame: [] },
     { name: 'null', frame: null },
     { name: 'extra key', frame: { ...(valid as object), extra: 1 } },
     { name: '__proto__ key', frame: JSON.parse(`{"__proto__":{"polluted":true},${JSON.stringify(valid).slice(1)}`.replace(',}', '}')) },
