@@ -2,7 +2,7 @@
  * The internal context every part of the client shares (store, connection, identity, the
  * crypto lock). Not exported from the package: apps use {@link ParleyClient}.
  */
-import type { PolicyManifest } from '@parley/protocol'
+import type { FlagEvent, PolicyManifest } from '@parley/protocol'
 import type { CryptoProvider } from '@parley/crypto'
 import type { Pipeline } from '@parley/moderation'
 import type { Connection } from './connection.js'
@@ -31,5 +31,7 @@ export interface ClientCore {
   whenReady(timeoutMs?: number): Promise<void>
   /** Surfaces an error on the client (and the conversation it concerns). */
   reportError(payload: ErrorPayload): void
+  /** Hands flags raised by local plugins (E2EE content) to the app's `onFlag`. */
+  flag(events: FlagEvent[]): void
   now(): number
 }

@@ -6,7 +6,7 @@
 import {
   ConnectionError, DowngradeRejectedError, NotFoundError, ParleyError, PolicyViolationError, SUPPORTED_PROTOCOL_VERSIONS,
   TimeoutError, UnauthorizedError, errorFromWire, highestMode,
-  type ConversationInfo, type ModerationPlugin, type PolicyManifest, type ReportResult, type SendResult,
+  type ConversationInfo, type FlagEvent, type ModerationPlugin, type PolicyManifest, type ReportResult, type SendResult,
 } from '@parley/protocol'
 import { pickProvider, safetyNumber, signModeChange, type CryptoProvider } from '@parley/crypto'
 import { createPipeline, type Pipeline } from '@parley/moderation'
@@ -41,6 +41,12 @@ export interface ParleyClientOptions {
   deviceId?: string
   /** Moderation plugins run locally on E2EE content (the manifest may require some). */
   plugins?: ModerationPlugin[]
+  /**
+   * Flags those local plugins raise on E2EE content (`where: 'client'`): the same
+   * `FlagEvent` shape the server's `onFlag` gets for server-side content. A local plugin that
+   * throws or times out is reported as a `PluginFailedError` on the `'error'` event.
+   */
+  onFlag?: (event: FlagEvent) => void | Promise<void>
   /** X25519/Ed25519 provider; the fastest working one by default (`pickProvider()`). */
   provider?: CryptoProvider
   /** Extra socket.io-client options (transports, path, …). */
@@ -117,7 +123,7 @@ export class ParleyClient {
   constructor(private readonly options: ParleyClientOptions) {
     const now = options.now ?? (() => Date.now())
     this.emitter = new Emitter((e) => this.onListenerError(e))
-    this.pipeline = createPipeline({ plugins: options.plugins ?? [] })
+    this.pipeline = createPipeline({ plugins: options.plugins ?? [], onError: (error) => this.reportError({ error }) })
     this.providerPromise = options.provider ? Promise.resolve(options.provider) : pickProvider().catch(() => undefined)
     this.conn = new Connection({
       url: options.url,
@@ -143,6 +149,7 @@ export class ParleyClient {
       isReady: () => self.ready,
       whenReady: (ms) => self.whenReady(ms),
       reportError: (p) => self.reportError(p),
+      flag: (events) => self.flag(events),
       now,
     }
     this.directory = new Directory(this.core)
@@ -344,6 +351,16 @@ export class ParleyClient {
     const payload = { ...p, error }
     if (p.conversationId) this.convos.get(p.conversationId)?._emit('error', payload)
     this.emitter.emit('error', payload)
+  }
+
+  private flag(events: FlagEvent[]): void {
+    const onFlag = this.options.onFlag
+    if (!onFlag) return
+    for (const e of events) {
+      void Promise.resolve()
+        .then(() => onFlag(e))
+        .catch((err) => this.onListenerError(err))
+    }
   }
 
   private onListenerError(e: unknown): void {

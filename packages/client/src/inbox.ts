@@ -11,7 +11,7 @@ import {
   ParleyError, InternalError, fromBase64, toBase64, type Delivery, type DeviceAddress,
 } from '@parley/protocol'
 import { checkFranking, decryptAttachment, sha256Base64, verifyModeChange } from '@parley/crypto'
-import { verdictToError } from '@parley/moderation'
+import { flagEvents, verdictToError } from '@parley/moderation'
 import { INBOX_ACK_DELAY_MS, SYNC_PAGE_SIZE } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { Conversation } from './conversation.js'
@@ -191,6 +191,10 @@ export class Inbox {
     if (blocked) throw new MessageBlockedError(blocked.message, blocked.details)
     const flagged = verdict.action === 'flag' ? { plugin: verdict.plugin, reason: verdict.reason } : undefined
     this.store(c, d, changes, after, { text: payload.text, attachments, nf: payload.nf, outgoing: d.sender.userId === self.userId, cmid: payload.cmid, flagged })
+    if (verdict.flags.length) {
+      const events = flagEvents(verdict, { hook: 'checkIncoming', where: 'client', conversationId: c.id, sender: d.sender, messageId: d.messageId })
+      after.push(() => this.core.flag(events))
+    }
   }
 
   private store(

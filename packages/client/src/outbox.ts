@@ -7,11 +7,11 @@
  */
 import {
   ConnectionError, DowngradeRejectedError, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME_LENGTH, MAX_ATTACHMENTS, MAX_MIME_LENGTH,
-  MAX_TEXT_LENGTH, MissingPluginError, MissingSessionError, ParleyError, RateLimitedError, TimeoutError, toBase64, fromBase64,
+  MAX_TEXT_LENGTH, MessageBlockedError, MissingPluginError, MissingSessionError, ParleyError, RateLimitedError, TimeoutError, toBase64, fromBase64,
   type MessageSend, type SendResult, type AttachmentMeta,
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage, sha256Base64 } from '@parley/crypto'
-import { verdictToError } from '@parley/moderation'
+import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { Conversation } from './conversation.js'
@@ -66,8 +66,8 @@ export class Outbox {
     private readonly registry: OutboxRegistry,
   ) {}
 
-  /** Checks an E2EE send before anything is stored. */
-  async preflightE2ee(c: Conversation, input: { text: string; attachments: AttachmentMeta[] }): Promise<void> {
+  /** Checks an E2EE send before anything is stored; returns the (non-blocking) verdict. */
+  async preflightE2ee(c: Conversation, input: { text: string; attachments: AttachmentMeta[] }): Promise<PipelineVerdict> {
     const manifest = this.core.manifest()
     if (manifest) {
       const missing = this.core.pipeline.missingPlugins(manifest.requiredPlugins)
@@ -83,14 +83,16 @@ export class Outbox {
     )
     const blocked = verdictToError(verdict)
     if (blocked) throw blocked
+    return verdict
   }
 
   /** Queues a message; resolves with the server's ack. */
   async enqueue(c: Conversation, input: SendInput): Promise<SendResult> {
     checkSendInput(input)
     const attachments = (input.attachments ?? []).map((a) => ({ name: a.name, mime: a.mime, data: toBase64(a.data) }))
+    let verdict: PipelineVerdict | undefined
     if (c.encryption === 'e2ee' || c.upgradeRequired) {
-      await this.preflightE2ee(c, { text: input.text, attachments: metas(attachments) })
+      verdict = await this.preflightE2ee(c, { text: input.text, attachments: metas(attachments) })
     }
     const self = this.core.self()
     const createdAt = (this.lastCreatedAt = Math.max(this.core.now(), this.lastCreatedAt + 1))
@@ -98,6 +100,14 @@ export class Outbox {
     const entry: OutboxEntry = { key: K.outbox(createdAt, clientMessageId), clientMessageId, conversationId: c.id, createdAt, text: input.text, attachments }
     await this.core.store.set(entry.key, json(entry))
     const result = new Promise<SendResult>((resolve, reject) => this.waiters.set(clientMessageId, { resolve, reject }))
+    if (verdict?.flags.length) {
+      // Like the server, flags are raised once the message is stored (so they carry its id).
+      const flagged = verdict
+      result.then(
+        (ack) => this.core.flag(flagEvents(flagged, { hook: 'checkOutgoing', where: 'client', conversationId: c.id, sender: { userId: self.userId, deviceId: self.deviceId }, messageId: ack.messageId })),
+        () => {},
+      )
+    }
     const optimistic: Message = {
       id: clientMessageId, clientMessageId, conversationId: c.id, ts: createdAt, sender: { userId: self.userId, deviceId: self.deviceId },
       outgoing: true, text: input.text, encryption: c.encryption, status: 'pending',
@@ -260,7 +270,9 @@ export class Outbox {
     const error = ParleyError.isInstance(e) ? e : new ConnectionError('send failed')
     const waiter = this.waiters.get(entry.clientMessageId)
     this.waiters.delete(entry.clientMessageId)
-    this.core.reportError({ error, conversationId: entry.conversationId })
+    // A block answers this send, as an E2EE local block does before queueing: it goes to the
+    // waiting caller only, so the sender sees the same thing in every mode.
+    if (!(waiter && MessageBlockedError.isInstance(error))) this.core.reportError({ error, conversationId: entry.conversationId })
     waiter?.reject(error)
   }
 }
