@@ -6,8 +6,9 @@
 import { mkdir } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createParleyServer, pgliteStore } from '@parley/server'
-import type { VerifiedReport } from '@parley/protocol'
+import { Server } from 'socket.io'
+import { createParleyServer, pgliteStore, type ParleyIo } from '@parley/server'
+import { MAX_FRAME_BYTES, type VerifiedReport } from '@parley/protocol'
 import type { ServerInfo } from './api.js'
 import { bundleUi, type UiBundle } from './bundle.js'
 import { demoAuthenticate, DEMO_USERS } from './demo-auth.js'
@@ -90,8 +91,11 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     }
   })
 
+  // We create socket.io ourselves (rather than passing `httpServer`) so shutdown can end the
+  // HTTP connections browsers keep open, which would otherwise hold `httpServer.close()`.
+  const io: ParleyIo = new Server(httpServer, { maxHttpBufferSize: MAX_FRAME_BYTES })
   const parley = createParleyServer({
-    httpServer,
+    io,
     policy: options.policy,
     authenticate: (handshake) => demoAuthenticate(handshake),
     store: pgliteStore({ dataDir: options.dataDir + '/pglite' }),
@@ -127,10 +131,12 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     port,
     close() {
       closing ??= (async () => {
+        // Drains in-flight frames, disconnects every socket, closes the store.
         await parley.close()
-        // Parley closes socket.io (and with it the HTTP server); make sure it is closed.
-        await new Promise<void>((resolve) => (httpServer.listening ? httpServer.close(() => resolve()) : resolve()))
-        httpServer.closeAllConnections()
+        await new Promise<void>((resolve) => {
+          io.close(() => resolve())
+          httpServer.closeAllConnections()
+        })
       })()
       return closing
     },

@@ -176,18 +176,24 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
         await operator.goto(`${server.url}/operator`)
         const report = operator.getByTestId('report').first()
         await report.waitFor()
+        await shot(operator, `${policy}-6-operator`)
         expect(await report.getAttribute('data-verified')).toBe('true')
         expect(await operator.getByTestId('report-reason').first().textContent()).toBe('Harassment')
         const entries = operator.getByTestId('report-entry')
         expect(await entries.count()).toBe(total)
         expect(await operator.locator('[data-testid=report-entry][data-verified=false]').count()).toBe(0)
-        await shot(operator, `${policy}-6-operator`)
 
         // Phone width: the same conversation, one column.
         await alice.setViewportSize({ width: 390, height: 800 })
         await shot(alice, `${policy}-7-phone`)
 
-        expect(await server.stop()).toBe(0)
+        // Graceful shutdown on SIGTERM, with both users still connected.
+        const code = await server.stop()
+        if (code !== 0) console.warn(`server output (${policy}):\n${server.output()}`)
+        expect(code).toBe(0)
+      } catch (e) {
+        console.warn(`server output (${policy}):\n${server.output()}`)
+        throw e
       } finally {
         for (const p of pages) await p.close().catch(() => {})
         await server.stop()

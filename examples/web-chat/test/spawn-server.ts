@@ -29,7 +29,7 @@ export interface RunningServer {
 /** Spawns the server; rejects (with its output) if it exits or stays silent too long. */
 export async function spawnServer(opts: { policy?: string; args?: string[]; dataDir?: string } = {}): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'parley-web-chat-')))
-  const env = { ...process.env, PORT: '0', PARLEY_DATA_DIR: dataDir }
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', PARLEY_DATA_DIR: dataDir }
   delete env.PARLEY_POLICY
   if (opts.policy) env.PARLEY_POLICY = opts.policy
   const child: ChildProcess = spawn(TSX, ['--conditions=@parley/source', 'src/server.ts', ...(opts.args ?? [])], {

@@ -29,7 +29,7 @@ export type DeliveryState = 'pending' | 'sent' | 'delivered' | 'read' | 'failed'
 /** One line of a conversation's timeline. */
 export type TimelineItem =
   | { kind: 'message'; key: string; message: Message; delivery: DeliveryState; failure?: string }
-  | { kind: 'notice'; key: string; ts: number; text: string; noticeKind: Notice['kind'] | 'mode' }
+  | { kind: 'notice'; key: string; ts: number; text: string; noticeKind: Notice['kind'] }
   | { kind: 'error'; key: string; ts: number; text: string }
 
 /** What the UI shows for one conversation. */
@@ -184,13 +184,8 @@ export class ChatModel {
       if (t.typing) e.typingTimer = setTimeout(() => this.update(e, { peerTyping: false }), TYPING_TTL_MS)
       this.update(e, { peerTyping: t.typing })
     })
-    convo.on('mode', (m) => {
-      const by = m.by?.userId ?? m.modeChange?.userId
-      const who = by === this.userId ? 'You' : by ?? 'The server policy'
-      const text = m.encryption === 'e2ee' ? `🔒 ${who} upgraded this conversation to end-to-end encryption.` : 'This conversation is server-side.'
-      this.update(e, { encryption: convo.encryption })
-      this.push(e, { kind: 'notice', key: uid('mode'), ts: Date.now(), text, noticeKind: 'mode' })
-    })
+    // The badge follows the pinned mode; the server's notice (shown below) says who and why.
+    convo.on('mode', () => this.update(e, { encryption: convo.encryption }))
     convo.on('notice', (n) => {
       this.update(e, { encryption: convo.encryption })
       this.push(e, { kind: 'notice', key: uid('n'), ts: n.ts, text: n.text, noticeKind: n.kind })

@@ -5,13 +5,14 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { ChatModel, ConversationView, DeliveryState, TimelineItem } from './chat-model.js'
+import { AlertIcon, ClockIcon, LockIcon } from './icons.js'
 import { ModeBadge, modeExplanation } from './mode-badge.js'
 import { ReportDialog } from './report-dialog.js'
 import { SafetyDialog } from './safety-dialog.js'
 import { UpgradeDialog } from './upgrade-dialog.js'
 
-const DELIVERY_MARK: Record<DeliveryState, { mark: string; label: string }> = {
-  pending: { mark: '🕓', label: 'Sending' },
+const DELIVERY_MARK: Record<DeliveryState, { mark: string | null; label: string }> = {
+  pending: { mark: null, label: 'Sending' },
   sent: { mark: '✓', label: 'Sent' },
   delivered: { mark: '✓✓', label: 'Delivered' },
   read: { mark: '✓✓', label: 'Read' },
@@ -27,7 +28,7 @@ function Row({ item }: { item: TimelineItem }) {
     return <li class={`notice notice-${item.noticeKind}`} data-testid="notice" data-kind={item.noticeKind}>{item.text}</li>
   }
   if (item.kind === 'error') {
-    return <li class="notice notice-error" data-testid="timeline-error" role="alert">⚠ {item.text}</li>
+    return <li class="notice notice-error" data-testid="timeline-error" role="alert"><AlertIcon /> {item.text}</li>
   }
   const m = item.message
   const d = DELIVERY_MARK[item.delivery]
@@ -42,11 +43,11 @@ function Row({ item }: { item: TimelineItem }) {
       <div class="bubble">
         <span class="text" data-testid="message-text">{m.text}</span>
         <span class="meta">
-          {m.encryption === 'e2ee' ? <span class="meta-lock" title="Sent end-to-end encrypted">🔒</span> : null}
+          {m.encryption === 'e2ee' ? <span class="meta-lock" title="Sent end-to-end encrypted"><LockIcon size={11} /></span> : null}
           {clock(m.ts)}
           {m.outgoing ? (
             <span class={`receipt receipt-${item.delivery}`} data-testid="receipt" data-state={item.delivery} title={d.label} aria-label={d.label}>
-              {d.mark}
+              {d.mark ?? <ClockIcon />}
             </span>
           ) : null}
         </span>
@@ -94,7 +95,7 @@ export function ConversationPane({ model, view, onBack }: { model: ChatModel; vi
         <div class="pane-actions">
           {canUpgrade ? (
             <button class="button primary small" data-testid="upgrade-button" onClick={() => setDialog('upgrade')}>
-              🔒 Upgrade to end-to-end encryption
+              <LockIcon /> Upgrade to end-to-end encryption
             </button>
           ) : null}
           {view.encryption === 'e2ee' ? (
@@ -105,7 +106,7 @@ export function ConversationPane({ model, view, onBack }: { model: ChatModel; vi
       </header>
       <p class={`mode-explainer mode-${view.encryption}`} data-testid="mode-explainer">{modeExplanation(view.encryption, view.peer)}</p>
       <ol class="timeline" ref={listRef} data-testid="timeline" aria-live="polite">
-        {view.items.length === 0 ? <li class="notice">Say hello to {view.peer} 👋</li> : null}
+        {view.items.length === 0 ? <li class="notice">Say hello to {view.peer}</li> : null}
         {view.items.map((item) => <Row key={item.key} item={item} />)}
       </ol>
       <div class="typing" data-testid="typing" hidden={!view.peerTyping}>{view.peer} is typing…</div>

@@ -3,6 +3,7 @@
  * a glance — a green lock for end-to-end encryption, an amber eye when the server can read.
  */
 import type { EncryptionMode } from '@parley/protocol'
+import { EyeIcon, LockIcon } from './icons.js'
 
 /** Short label per mode. */
 export const MODE_LABEL: Record<EncryptionMode, string> = {
@@ -18,7 +19,7 @@ export function modeExplanation(mode: EncryptionMode, peer: string): string {
 }
 
 export function ModeIcon({ mode }: { mode: EncryptionMode }) {
-  return <span class={`mode-icon mode-${mode}`} aria-hidden="true">{mode === 'e2ee' ? '🔒' : '👁'}</span>
+  return <span class={`mode-icon mode-${mode}`}>{mode === 'e2ee' ? <LockIcon /> : <EyeIcon />}</span>
 }
 
 export function ModeBadge({ mode, compact = false }: { mode: EncryptionMode; compact?: boolean }) {

@@ -38,7 +38,7 @@ export function ReportDialog(props: {
     <Modal title={`Report conversation with ${props.peer}`} onClose={props.onClose} testid="report">
       {result ? (
         <div class="report-done" data-testid="report-result" data-verified={result.verifiedEntries} data-total={result.totalEntries}>
-          <p class="big">✓ Report sent</p>
+          <p class="big">Report sent</p>
           <p>
             The server verified {result.verifiedEntries} of {result.totalEntries} messages as genuine
             {result.duplicate ? ' (this report had already been received)' : ''}. A moderator will review it.

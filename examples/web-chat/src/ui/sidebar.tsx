@@ -3,6 +3,7 @@
  * plus "new conversation with …" (demo users suggested).
  */
 import { useState } from 'preact/hooks'
+import { NotFoundError } from '@parley/protocol'
 import type { ChatModel, ConversationView } from './chat-model.js'
 import { describeError } from './chat-model.js'
 import { ModeBadge } from './mode-badge.js'
@@ -30,7 +31,7 @@ export function Sidebar({ model, selected }: { model: ChatModel; selected: strin
       await model.open(id)
       setPeer('')
     } catch (e) {
-      setError(describeError(e))
+      setError(NotFoundError.isInstance(e) ? `${id} has not signed in yet: open another tab and sign in as ${id} first.` : describeError(e))
     } finally {
       setBusy(false)
     }

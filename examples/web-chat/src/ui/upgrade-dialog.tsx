@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks'
 import type { PolicyManifest } from '@parley/protocol'
 import { describeError } from './chat-model.js'
+import { LockIcon } from './icons.js'
 import { Modal } from './modal.js'
 
 const CAPABILITY_LABEL: Record<string, string> = {
@@ -52,7 +53,7 @@ export function UpgradeDialog(props: { peer: string; manifest: PolicyManifest | 
       <div class="actions">
         <button class="button" onClick={props.onClose}>Cancel</button>
         <button class="button primary" data-testid="upgrade-confirm" disabled={busy} onClick={run}>
-          {busy ? 'Upgrading…' : '🔒 Upgrade'}
+          {busy ? 'Upgrading…' : <><LockIcon /> Upgrade</>}
         </button>
       </div>
     </Modal>
