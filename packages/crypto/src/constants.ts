@@ -23,6 +23,8 @@ export const MAX_RECEIVER_CHAINS = 5
 export const MAX_SEEN_INITIAL_MESSAGES = 10_000
 /** Most one-time prekeys of each kind generated in one call. */
 export const MAX_PREKEY_BATCH = 1_000
+/** Most prepared (pre-expanded) last-resort ML-KEM keys a responder process keeps. */
+export const MAX_PREPARED_KEM_KEYS = 8
 /** Version byte of ratchet message encodings. */
 export const MESSAGE_VERSION = 1
 /** Default encryption mode bound into message AD. */

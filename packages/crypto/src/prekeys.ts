@@ -102,6 +102,22 @@ export function generatePreKeys(device: DeviceIdentity, opts: GeneratePreKeysOpt
  * @throws {InvalidSignatureError} when the signed prekey or KEM prekey signature fails.
  */
 export async function verifyBundleWith(bundle: DeviceBundle, provider: CryptoProvider): Promise<void> {
+  await checkBundle(bundle, provider)
+}
+
+/** The keys of a verified bundle, decoded once. */
+export interface VerifiedBundleKeys {
+  identityKey: Uint8Array
+  signedPreKey: Uint8Array
+  kemPreKey: Uint8Array
+  oneTimePreKey: Uint8Array | undefined
+}
+
+/**
+ * {@link verifyBundleWith} that also returns the decoded keys, so the initiator decodes each
+ * (the 1,184-byte KEM key included) once. Internal.
+ */
+export async function checkBundle(bundle: DeviceBundle, provider: CryptoProvider): Promise<VerifiedBundleKeys> {
   const b = parseWith(DeviceBundleSchema, bundle, 'bundle')
   const signer = ab64(b.signingKey, 'bundle.signingKey', 32)
   const spk = ab64(b.signedPreKey.publicKey, 'bundle.signedPreKey.publicKey', 32)
@@ -110,6 +126,12 @@ export async function verifyBundleWith(bundle: DeviceBundle, provider: CryptoPro
     throw new InvalidSignatureError('signed prekey signature does not verify', { what: 'signedPreKey' })
   if (!(await provider.ed25519Verify(signer, kemPreKeySigningBytes(b.kemPreKey.id, kpk), ab64(b.kemPreKey.signature, 'signature', 64))))
     throw new InvalidSignatureError('KEM prekey signature does not verify', { what: 'kemPreKey' })
+  return {
+    identityKey: ab64(b.identityKey, 'theirs.identityKey', 32),
+    signedPreKey: spk,
+    kemPreKey: kpk,
+    oneTimePreKey: b.oneTimePreKey ? ab64(b.oneTimePreKey.publicKey, 'theirs.oneTimePreKey.publicKey', 32) : undefined,
+  }
 }
 
 /**

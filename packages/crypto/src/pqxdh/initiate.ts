@@ -7,9 +7,8 @@ import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import type { DeviceBundle } from '@parley/protocol'
 import { ab64 } from '../_assert.js'
 import { toBase64 } from '../_bytes.js'
-import { KEM_PUBLIC_KEY_BYTES } from '../constants.js'
 import type { DeviceIdentity } from '../identity.js'
-import { verifyBundleWith } from '../prekeys.js'
+import { checkBundle } from '../prekeys.js'
 import type { CryptoProvider } from '../provider/provider.js'
 import type { RandomSource } from '../random.js'
 import { kdfRoot } from '../ratchet/chain-key.js'
@@ -23,13 +22,9 @@ import { pqxdhAd, pqxdhSecret } from './kdf.js'
  * @throws {InvalidFrameError} when the bundle is malformed.
  */
 export async function pqxdhInitiate(ours: DeviceIdentity, theirs: DeviceBundle, provider: CryptoProvider, random: RandomSource): Promise<SessionStateV1> {
-  await verifyBundleWith(theirs, provider)
+  const { identityKey: ikB, signedPreKey: spkB, kemPreKey: pqpkB, oneTimePreKey: opkB } = await checkBundle(theirs, provider)
   const ikA = ab64(ours.identity.secretKey, 'ours.identity.secretKey', 32)
   const ikApub = ab64(ours.identity.publicKey, 'ours.identity.publicKey', 32)
-  const ikB = ab64(theirs.identityKey, 'theirs.identityKey', 32)
-  const spkB = ab64(theirs.signedPreKey.publicKey, 'theirs.signedPreKey.publicKey', 32)
-  const pqpkB = ab64(theirs.kemPreKey.publicKey, 'theirs.kemPreKey.publicKey', KEM_PUBLIC_KEY_BYTES)
-  const opkB = theirs.oneTimePreKey ? ab64(theirs.oneTimePreKey.publicKey, 'theirs.oneTimePreKey.publicKey', 32) : undefined
 
   const ekA = random(32)
   const ekApub = await provider.x25519PublicKey(ekA)

@@ -4,7 +4,6 @@
  * (RatchetInitBob: DHs = signed prekey pair, RK = SK). The first message then authenticates
  * everything; nothing is reported consumed unless it decrypts.
  */
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { BadMacError, MissingSessionError, ReplayedMessageError } from '@parley/protocol'
 import { ab64 } from '../_assert.js'
 import { toBase64 } from '../_bytes.js'
@@ -14,6 +13,7 @@ import type { PreKeySecrets } from '../prekeys.js'
 import type { CryptoProvider } from '../provider/provider.js'
 import type { SessionStateV1 } from '../ratchet/state.js'
 import type { PreKeyHeader } from './initial-message.js'
+import { kemDecapsulate } from './kem-cache.js'
 import { pqxdhAd, pqxdhSecret } from './kdf.js'
 
 function secretOf(table: Record<number, string> | undefined, id: number): string | undefined {
@@ -43,15 +43,13 @@ export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets,
   const ikBpub = ab64(ours.identity.publicKey, 'ours.identity.publicKey', 32)
   const spkB = ab64(spk, 'preKeys.signedPreKeys', 32)
   let sk: Uint8Array
-  let spkPub: Uint8Array
   try {
     const dhs = [await provider.x25519(spkB, h.identityKey), await provider.x25519(ikB, h.baseKey), await provider.x25519(spkB, h.baseKey)]
     if (opk !== undefined) dhs.push(await provider.x25519(ab64(opk, 'preKeys.oneTimePreKeys', 32), h.baseKey))
     // ML-KEM decapsulation never fails: a substituted ciphertext yields an unrelated secret
     // (implicit rejection), so the first message's MAC fails.
-    const ss = ml_kem768.decapsulate(h.kemCiphertext, ab64(kem, 'preKeys.kemPreKeys', KEM_SECRET_KEY_BYTES))
+    const ss = kemDecapsulate(h.kemCiphertext, ab64(kem, 'preKeys.kemPreKeys', KEM_SECRET_KEY_BYTES), h.kemIsLastResort)
     sk = pqxdhSecret(dhs, ss)
-    spkPub = await provider.x25519PublicKey(spkB)
   } catch (e) {
     if (e instanceof TypeError) throw e
     throw new BadMacError('invalid key in initial message')
@@ -63,7 +61,10 @@ export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets,
     ad: toBase64(pqxdhAd(h.identityKey, ikBpub)),
     baseKey: toBase64(h.baseKey),
     rootKey: toBase64(sk),
-    sending: { ratchetKey: toBase64(spkPub), ratchetSecret: toBase64(spkB), chainKey: null, n: 0 },
+    // RatchetInitBob sets DHs = the signed prekey pair, but the responder cannot send before
+    // its first decrypt, whose DH ratchet step replaces the whole sending chain: only the
+    // secret is ever read, so its public key (one scalar multiplication) is not derived.
+    sending: { ratchetKey: '', ratchetSecret: toBase64(spkB), chainKey: null, n: 0 },
     previousCounter: 0,
     receiving: [],
     pendingPreKey: null,
