@@ -21,6 +21,7 @@ export {
   generateUserIdentity, generateDeviceIdentity, generateEd25519KeyPair, generateX25519KeyPair, sign, verify,
   type KeyPair, type UserIdentity, type DeviceIdentity,
 } from './identity.js'
+export { checkIdentity, assertSameIdentity, type IdentityCheck } from './identity-pin.js'
 export { signDeviceList, verifyDeviceList, deviceListSigningBytes, type DeviceListEntry, type DeviceListInput } from './device-list.js'
 export {
   generatePreKeys, verifyBundle, verifyBundleWith, preKeySigningBytes, kemPreKeySigningBytes,
