@@ -55,7 +55,13 @@ export const reportSubmit: Handler<'report.submit'> = {
       const matches = m && m.kind === 'message' && m.seq === e.seq && m.sender.userId === e.sender.userId && m.sender.deviceId === e.sender.deviceId
       return matches ? e : { ...e, verified: false, failure: 'not_delivered_to_reporter' }
     })
-    const gaps = gapsOf(entries)
+    let gaps = gapsOf(entries)
+    if (gaps.length > 0) {
+      // A mode change takes a seq but is no message (it can never be reported): not a gap.
+      const rows = await ctx.store.history(conversation.id, reporter, gaps[gaps.length - 1]! + 1, gaps[gaps.length - 1]! - gaps[0]! + 1, ctx.now())
+      const notMessages = new Set(rows.filter((r) => r.message.kind !== 'message').map((r) => r.message.seq))
+      gaps = gaps.filter((s) => !notMessages.has(s))
+    }
     const report: VerifiedReport = {
       reportId: f.reportId, conversationId: conversation.id, reporter, reason: f.reason, receivedAt: ctx.now(), entries,
       transcript: {
