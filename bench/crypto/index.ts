@@ -144,6 +144,7 @@ export async function runCryptoBench(): Promise<void> {
   log(cells(['franking frank+bind+check (100 B)', fmt(await measure(frank)), '(same)', 'n/a', '', '']))
   log(cells(['sealing seal+open (1 KiB)', fmt(await measure(seal)), '(same)', 'n/a', '', '']))
   log('native = node:crypto provider (X25519/Ed25519 native; ML-KEM, HMAC, HKDF, XChaCha20 on noble). ls = @signalapp/libsignal-client.')
+  log(`Columns interleaved in ~${SLICE_MS} ms slices (shared machine: read the ratios). One-time KEM prekey decapsulated uncached; last-resort row uses the prepared key.`)
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
   writeFileSync(new URL('../results/crypto.txt', import.meta.url), lines.join('\n') + '\n')
 }

@@ -2,6 +2,7 @@
  * Per-step timings of PQXDH session setup and of a 64 KiB ratchet message (native provider),
  * to see where the time goes. Run: npx tsx --conditions=@parley/source crypto/profile.ts
  */
+import { createCipheriv, createHmac } from 'node:crypto'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { xchacha20 } from '@noble/ciphers/chacha.js'
 import { hmac } from '@noble/hashes/hmac.js'
@@ -39,6 +40,8 @@ const pk = provider.x25519PublicKey(new Uint8Array(32).fill(2)) as Uint8Array
 await t('ml_kem768.keygen', () => ml_kem768.keygen())
 await t('ml_kem768.encapsulate', () => ml_kem768.encapsulate(kp.publicKey))
 await t('ml_kem768.decapsulate', () => ml_kem768.decapsulate(enc.cipherText, kp.secretKey))
+const prepared = ml_kem768.prepare(kp.publicKey)
+await t('ml_kem768 prepared decapsulate (last resort)', () => prepared.decapsulate(enc.cipherText, kp.secretKey))
 await t('native x25519 DH (cached keys)', () => provider.x25519(sk, pk))
 await t('native x25519 DH (fresh secret)', () => provider.x25519(crypto.getRandomValues(new Uint8Array(32)), pk))
 await t('native x25519PublicKey (fresh secret)', () => provider.x25519PublicKey(crypto.getRandomValues(new Uint8Array(32))))
@@ -54,9 +57,12 @@ const key = new Uint8Array(32).fill(3)
 const nonce = new Uint8Array(24).fill(4)
 await t('xchacha20 64 KiB', () => xchacha20(key, nonce, large))
 await t('hmac-sha256 64 KiB', () => hmac(sha256, key, large))
+// What the same two primitives cost natively (reference only: Parley keeps them on noble).
+await t('node:crypto chacha20 64 KiB (reference)', () => createCipheriv('chacha20', key, new Uint8Array(16)).update(large))
+await t('node:crypto hmac-sha256 64 KiB (reference)', () => createHmac('sha256', key).update(large).digest())
 const b64 = toBase64(large)
-await t('toBase64 64 KiB', () => toBase64(large))
-await t('fromBase64 64 KiB', () => fromBase64(b64))
+await t('@parley/protocol toBase64 64 KiB', () => toBase64(large))
+await t('@parley/protocol fromBase64 64 KiB', () => fromBase64(b64))
 const r = await decryptMessage({ ours: bob, preKeys: batch.secrets, type: 'prekey', ciphertext: first.ciphertext, context: ctx, provider })
 const ctxBA = { ...ctx, sender: ctx.recipient, recipient: ctx.sender }
 await t('encryptMessage 64 KiB (bob, steady)', () => encryptMessage({ state: r.state, plaintext: large, context: ctxBA, provider }))
