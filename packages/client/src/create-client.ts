@@ -1,73 +1,34 @@
 /**
- * `createParleyClient()` and `ParleyClient`: connection lifecycle (hello, registration,
- * catch-up, outbox flush on every (re)connect), the conversation registry with mode pinning,
- * and the per-conversation operations `Conversation` delegates to.
+ * `createParleyClient()` and `ParleyClient`: options, the connection lifecycle (hello,
+ * registration, catch-up, outbox flush on every (re)connect) and the wiring of server events
+ * to the inbox, the conversation registry and the app's listeners.
  */
 import {
-  ConnectionError, DowngradeRejectedError, NotFoundError, ParleyError, PolicyViolationError, SUPPORTED_PROTOCOL_VERSIONS,
-  TimeoutError, UnauthorizedError, errorFromWire, highestMode,
-  type ConversationInfo, type FlagEvent, type ModerationPlugin, type PolicyManifest, type ReportResult, type SendResult,
+  ConnectionError, ParleyError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, UnauthorizedError, errorFromWire,
+  type FlagEvent, type PolicyManifest, type SendResult,
 } from '@parley/protocol'
-import { pickProvider, safetyNumber, signModeChange, type CryptoProvider } from '@parley/crypto'
+import { pickProvider, type CryptoProvider } from '@parley/crypto'
 import { createPipeline, type Pipeline } from '@parley/moderation'
-import { Connection, type SocketClientOptions } from './connection.js'
-import { CONNECT_TIMEOUT_MS, DEFAULT_HISTORY_LIMIT } from './constants.js'
-import { Conversation, type ConversationHost, type HistoryOptions, type HistoryPage, type ReportOptions } from './conversation.js'
+import { Connection } from './connection.js'
+import { CONNECT_TIMEOUT_MS } from './constants.js'
+import type { Conversation, ConversationHost } from './conversation.js'
+import { history, markRead, report, safetyNumberFor } from './conversation-ops.js'
 import type { ClientCore } from './core.js'
 import { Directory } from './directory.js'
 import { Emitter } from './emitter.js'
 import { Inbox } from './inbox.js'
 import type { JsonValue, KeyStore } from './key-store/key-store.js'
-import { readPage, toMessage, toReportEntry } from './message-log.js'
 import { Outbox } from './outbox.js'
 import { newSelf, refillPreKeys, register } from './registration.js'
+import { ConversationRegistry } from './registry.js'
 import { Sessions } from './sessions.js'
-import { K, json, type ConversationRecord, type SelfRecord, type StoredMessage } from './store-layout.js'
-import type { ClientEvents, ErrorPayload, Message, ModeEventPayload, SafetyNumber, SendInput } from './types.js'
+import { K, json, type SelfRecord } from './store-layout.js'
+import type { ClientEvents, ErrorPayload, SendInput } from './types.js'
 import { Mutex, randomId } from './util.js'
 import { linkExistingDevice } from './device-link.js'
+import type { Conversations, ParleyClientOptions } from './options.js'
 
-/** Options of {@link createParleyClient}. */
-export interface ParleyClientOptions {
-  /** Server URL, e.g. `http://localhost:3000`. */
-  url: string
-  /** Auth token for the server's `authenticate` hook (sent as socket.io `auth.token`); a function is called on every (re)connect. */
-  token: string | (() => string | Promise<string>)
-  /** Where this device keeps its keys, sessions, outbox and message log. */
-  keyStore: KeyStore
-  /** Expected user id: the client refuses a server or key store that says otherwise. */
-  userId?: string
-  /** Device id to use on first run (random by default; kept in the key store afterwards). */
-  deviceId?: string
-  /** Moderation plugins run locally on E2EE content (the manifest may require some). */
-  plugins?: ModerationPlugin[]
-  /**
-   * Flags those local plugins raise on E2EE content (`where: 'client'`): the same
-   * `FlagEvent` shape the server's `onFlag` gets for server-side content. A local plugin that
-   * throws or times out is reported as a `PluginFailedError` on the `'error'` event.
-   */
-  onFlag?: (event: FlagEvent) => void | Promise<void>
-  /** X25519/Ed25519 provider; the fastest working one by default (`pickProvider()`). */
-  provider?: CryptoProvider
-  /** Extra socket.io-client options (transports, path, …). */
-  socketOptions?: SocketClientOptions
-  /** How long the first run waits for registration, in ms (default 15 s). */
-  connectTimeoutMs?: number
-  /** @internal Injected clock for tests. */
-  now?: () => number
-}
-
-/** `client.conversations`. */
-export interface Conversations {
-  /** Opens (or finds) the 1:1 conversation with `peerUserId`; both sides get the same id. */
-  open(peerUserId: string): Promise<Conversation>
-  /** Every conversation of this user (from the server, merged with what this device pinned). */
-  list(): Promise<Conversation[]>
-  /** A conversation this device already knows, by id. */
-  get(id: string): Conversation | undefined
-  /** `'conversation'`: a conversation this device had not seen (a peer opened it). */
-  on(event: 'conversation', listener: (c: Conversation) => void): () => void
-}
+export type { Conversations, ParleyClientOptions } from './options.js'
 
 /**
  * Creates a client and connects. On a fresh key store it waits until the device is registered
@@ -106,7 +67,7 @@ export class ParleyClient {
   private readonly sessions: Sessions
   private readonly outbox: Outbox
   private readonly inbox: Inbox
-  private readonly convos = new Map<string, Conversation>()
+  private readonly registry: ConversationRegistry
   private readonly lock = new Mutex()
   private readonly pipeline: Pipeline
   private selfRecord: SelfRecord | null = null
@@ -117,7 +78,6 @@ export class ParleyClient {
   private readyWaiters: (() => void)[] = []
   private firstRun: { resolve(): void; reject(e: unknown): void } | null = null
   private providerPromise: Promise<CryptoProvider | undefined>
-  private downgradeWarned = new Set<string>()
 
   /** @internal use {@link createParleyClient} */
   constructor(private readonly options: ParleyClientOptions) {
@@ -154,19 +114,19 @@ export class ParleyClient {
     }
     this.directory = new Directory(this.core)
     this.sessions = new Sessions(this.core, this.directory)
-    const registry = {
-      ensure: (id: string) => this.ensure(id),
-      record: (id: string) => this.record(id),
-      pin: (c: Conversation, _mode: 'e2ee') => this.pin(c),
-      upgrade: (c: Conversation) => this.upgrade(c),
-      pinChanges: (c: Conversation, mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>, seq?: number) => this.pinChanges(c, mc, changes, seq),
-    }
-    this.outbox = new Outbox(this.core, this.directory, this.sessions, registry)
+    const registry = new ConversationRegistry(this.core, () => this.host)
+    this.registry = registry
+    this.outbox = new Outbox(this.core, this.directory, this.sessions, {
+      ensure: (id) => registry.ensure(id),
+      record: (id) => registry.record(id),
+      pin: (c, _mode) => registry.pin(c),
+      upgrade: (c) => registry.upgrade(c),
+    })
     this.inbox = new Inbox(this.core, this.directory, this.sessions, registry)
     this.conversations = {
-      open: (peer) => this.open(peer),
-      list: () => this.list(),
-      get: (id) => this.convos.get(id),
+      open: (peer) => registry.open(peer),
+      list: () => registry.list(),
+      get: (id) => registry.get(id),
       on: (_event, listener) => this.emitter.on('conversation', listener),
     }
     this.wire()
@@ -255,10 +215,7 @@ export class ParleyClient {
       throw new UnauthorizedError(`this key store belongs to "${this.selfRecord.userId}", not "${this.options.userId}"`)
     }
     await this.inbox.load()
-    for (const key of await this.options.keyStore.keys(K.conversationPrefix)) {
-      const rec = (await this.options.keyStore.get<JsonValue>(key)) as ConversationRecord | null
-      if (rec) this.convos.set(rec.info.id, new Conversation(this.host, rec.info, rec.pinned, rec.e2eeSince))
-    }
+    await this.registry.load()
     const fresh = !this.selfRecord?.registered
     const first = fresh ? new Promise<void>((resolve, reject) => (this.firstRun = { resolve, reject })) : null
     this.conn.open()
@@ -302,14 +259,14 @@ export class ParleyClient {
       if (this.firstRun && /unauthori[sz]ed|forbidden/i.test(String(err?.message))) this.firstRun.reject(new UnauthorizedError(String(err.message)))
     })
     conn.handle('message', (d) => this.inbox.onLive(d))
-    conn.handle('receipt', (r) => this.convos.get(r.conversationId)?._emit('receipt', r))
-    conn.handle('typing', (t) => this.convos.get(t.conversationId)?._emit('typing', t))
+    conn.handle('receipt', (r) => this.registry.get(r.conversationId)?._emit('receipt', r))
+    conn.handle('typing', (t) => this.registry.get(t.conversationId)?._emit('typing', t))
     conn.handle('notice', (n) => {
-      if (n.conversationId) this.convos.get(n.conversationId)?._emit('notice', n)
+      if (n.conversationId) this.registry.get(n.conversationId)?._emit('notice', n)
       this.emitter.emit('notice', n)
     })
-    conn.handle('conversation', (info) => void this.applyInfo(info).catch((e) => this.reportError({ error: e })))
-    conn.handle('mode', (m) => void this.onModeEvent(m).catch((e) => this.reportError({ error: e, conversationId: m.conversationId })))
+    conn.handle('conversation', (info) => void this.registry.applyInfo(info).catch((e) => this.reportError({ error: e })))
+    conn.handle('mode', (m) => void this.registry.onModeEvent(m).catch((e) => this.reportError({ error: e, conversationId: m.conversationId })))
     conn.handle('keys.low', () => void this.lock.run(() => refillPreKeys(this.core)).catch((e) => this.reportError({ error: e })))
     conn.handle('devicelist.changed', (c) => this.directory.markStale(c.userId))
     conn.handle('error', (w) => this.reportError({ error: errorFromWire(w) }))
@@ -349,7 +306,7 @@ export class ParleyClient {
   private reportError(p: ErrorPayload): void {
     const error = ParleyError.isInstance(p.error) ? p.error : new ConnectionError(String((p.error as Error)?.message ?? 'error'))
     const payload = { ...p, error }
-    if (p.conversationId) this.convos.get(p.conversationId)?._emit('error', payload)
+    if (p.conversationId) this.registry.get(p.conversationId)?._emit('error', payload)
     this.emitter.emit('error', payload)
   }
 
@@ -370,151 +327,27 @@ export class ParleyClient {
     })
   }
 
-  // ---- conversation registry ----
-
-  private async record(id: string): Promise<ConversationRecord | null> {
-    return (await this.options.keyStore.get<JsonValue>(K.conversation(id))) as ConversationRecord | null
-  }
-
-  private async applyInfo(info: ConversationInfo): Promise<Conversation> {
-    const existing = this.convos.get(info.id)
-    const rec = await this.record(info.id)
-    const pinned = highestMode(rec?.pinned ?? 'server-side', existing ? highestMode(existing.encryption, info.encryption) : info.encryption)
-    const next: ConversationRecord = { info, pinned, ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}) }
-    if (!rec?.modeChange && info.modeChange) next.modeChange = info.modeChange
-    // Born E2EE: everything must be encrypted; upgraded: the upgrade's seq is at most lastSeq.
-    if (pinned === 'e2ee') next.e2eeSince = rec?.e2eeSince ?? existing?._e2eeSince ?? (next.modeChange ? info.lastSeq : 0)
-    await this.options.keyStore.set(K.conversation(info.id), json(next))
-    let c = existing
-    if (!c) {
-      c = new Conversation(this.host, info, pinned, next.e2eeSince)
-      this.convos.set(info.id, c)
-      this.emitter.emit('conversation', c)
-    } else {
-      c._info = info
-      const before = c._pinned
-      c._pinned = pinned
-      if (pinned === 'e2ee') c._e2eeSince = next.e2eeSince
-      if (before !== pinned) this.emitMode(c, { conversationId: c.id, encryption: pinned })
-    }
-    if (pinned === 'e2ee' && info.encryption === 'server-side' && !this.downgradeWarned.has(info.id)) {
-      this.downgradeWarned.add(info.id)
-      this.reportError({ error: new DowngradeRejectedError('the server describes an end-to-end encrypted conversation as server-side; it stays E2EE', { conversationId: info.id }), conversationId: info.id })
-    }
-    return c
-  }
-
-  private async ensure(id: string): Promise<Conversation> {
-    const known = this.convos.get(id)
-    if (known) return known
-    const { conversations } = await this.conn.request('conversation.list', {})
-    for (const info of conversations) if (!this.convos.has(info.id)) await this.applyInfo(info)
-    const c = this.convos.get(id)
-    if (!c) throw new NotFoundError(`conversation "${id}" is unknown`, { resource: 'conversation', id })
-    return c
-  }
-
-  /** Pins e2ee now (used when the server refused a readable frame). */
-  private async pin(c: Conversation, seq?: number): Promise<void> {
-    const changes: Record<string, JsonValue | null> = {}
-    const emit = await this.pinChanges(c, undefined, changes, seq)
-    await this.options.keyStore.saveChanges(changes)
-    emit()
-  }
-
-  private async pinChanges(c: Conversation, mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>, seq?: number): Promise<() => void> {
-    const rec = (await this.record(c.id)) ?? { info: c._info, pinned: c._pinned }
-    const wasE2ee = rec.pinned === 'e2ee' || c._pinned === 'e2ee'
-    const next: ConversationRecord = { ...rec, pinned: 'e2ee' }
-    if (mc && !rec.modeChange) next.modeChange = mc
-    const since = Math.min(rec.e2eeSince ?? Number.MAX_SAFE_INTEGER, c._e2eeSince ?? Number.MAX_SAFE_INTEGER, seq ?? c._info.lastSeq)
-    next.e2eeSince = since
-    changes[K.conversation(c.id)] = json(next)
-    return () => {
-      c._pinned = 'e2ee'
-      c._e2eeSince = since
-      if (!wasE2ee || (mc && !rec.modeChange)) {
-        const payload: ModeEventPayload = { conversationId: c.id, encryption: 'e2ee' }
-        if (mc) {
-          payload.modeChange = mc
-          payload.by = { userId: mc.userId, deviceId: mc.deviceId }
-        }
-        this.emitMode(c, payload)
-      }
-    }
-  }
-
-  private emitMode(c: Conversation, payload: ModeEventPayload): void {
-    c._emit('mode', payload)
-    this.emitter.emit('mode', payload)
-  }
-
-  private async onModeEvent(m: { conversationId: string; encryption: 'server-side' | 'e2ee'; modeChange?: ConversationRecord['modeChange']; seq?: number }): Promise<void> {
-    const c = await this.ensure(m.conversationId)
-    if (m.encryption === 'server-side') {
-      if (c.encryption === 'e2ee') {
-        this.reportError({ error: new DowngradeRejectedError('the server tried to switch an end-to-end encrypted conversation back to server-side', { conversationId: c.id }), conversationId: c.id })
-      }
-      return
-    }
-    // The signed record (when present) is verified when its mode_change delivery arrives;
-    // pinning upward needs no proof: it can only protect more.
-    await this.lock.run(() => this.pin(c, m.seq))
-  }
-
-  private async open(peerUserId: string): Promise<Conversation> {
-    if (typeof peerUserId !== 'string' || peerUserId.length === 0) throw new TypeError('"peerUserId" expected a non-empty string')
-    await this.whenReady()
-    const { conversation } = await this.conn.request('conversation.open', { peerUserId })
-    return this.applyInfo(conversation)
-  }
-
-  private async list(): Promise<Conversation[]> {
-    await this.whenReady()
-    const { conversations } = await this.conn.request('conversation.list', {})
-    const out: Conversation[] = []
-    for (const info of conversations) out.push(await this.applyInfo(info))
-    return out
-  }
-
   // ---- conversation operations ----
-
-  private async upgrade(c: Conversation): Promise<void> {
-    if (c.encryption === 'e2ee') return
-    await this.whenReady()
-    const manifest = this.currentManifest!
-    if (manifest.policy === 'server-side') throw new PolicyViolationError('the server policy "server-side" does not allow end-to-end encryption', { policy: manifest.policy })
-    const self = this.core.self()
-    const modeChange = signModeChange(self.device, { conversationId: c.id, from: 'server-side', to: 'e2ee', userId: self.userId, deviceId: self.deviceId, ts: this.core.now() })
-    const { conversation } = await this.conn.request('mode.upgrade', { modeChange })
-    await this.lock.run(async () => {
-      const changes: Record<string, JsonValue | null> = {}
-      const emit = await this.pinChanges(c, modeChange, changes, conversation.lastSeq)
-      await this.options.keyStore.saveChanges(changes)
-      emit()
-    })
-    await this.applyInfo(conversation)
-  }
 
   private get host(): ConversationHost {
     const client = this
     return {
       selfUserId: () => client.core.self().userId,
       send: (c, input) => client.send(c, input),
-      history: (c, opts) => client.history(c, opts),
-      markRead: (c) => client.markRead(c),
+      history: (c, opts) => history(client.core, c, opts),
+      markRead: (c) => markRead(client.core, c),
       typing: async (c, typing) => {
         await client.whenReady()
         await client.conn.request('typing.send', { conversationId: c.id, typing: typing !== false })
       },
-      upgrade: (c) => client.upgrade(c),
-      safetyNumber: (c) => client.safetyNumberFor(c),
+      upgrade: (c) => client.registry.upgrade(c),
+      safetyNumber: (c) => safetyNumberFor(client.core, client.directory, c),
       acceptIdentity: async (c) => {
         const changed = await client.directory.acceptIdentity(c.peerUserId)
         if (changed) client.outbox.kick()
         return changed
       },
-      report: (c, opts) => client.report(c, opts),
+      report: (c, opts) => report(client.core, c, opts),
       onListenerError: (e) => client.onListenerError(e),
     }
   }
@@ -522,89 +355,6 @@ export class ParleyClient {
   private send(c: Conversation, input: SendInput): Promise<SendResult> {
     if (this.closed) return Promise.reject(new ConnectionError('client is closed'))
     return this.outbox.enqueue(c, input)
-  }
-
-  private async history(c: Conversation, opts: HistoryOptions): Promise<HistoryPage> {
-    const limit = opts.limit ?? DEFAULT_HISTORY_LIMIT
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new RangeError(`"limit" expected an integer 1..100, got ${limit}`)
-    if (opts.before !== undefined && (!Number.isInteger(opts.before) || opts.before < 0)) throw new RangeError('"before" expected a non-negative integer')
-    const local = await readPage(this.options.keyStore, c.id, opts.before, limit)
-    const bySeq = new Map<number, Message>(local.map((m) => [m.seq, toMessage(m)]))
-    if (this.ready) {
-      // Server-side messages from before this device existed are readable from the server.
-      try {
-        const page = await this.conn.request('history.fetch', { conversationId: c.id, limit, ...(opts.before !== undefined ? { before: opts.before } : {}) })
-        for (const d of page.messages) {
-          if (bySeq.has(d.seq) || d.kind !== 'message' || d.mode !== 'server-side' || !d.body || !d.franking || d.deleted) continue
-          const stored: StoredMessage = {
-            id: d.messageId, conversationId: c.id, seq: d.seq, ts: d.ts, sender: d.sender, outgoing: d.sender.userId === this.userId,
-            text: d.body.text, attachments: d.body.attachments.map((a) => ({ ...a })), encryption: 'server-side', nf: d.body.nf, ...d.franking,
-          }
-          bySeq.set(d.seq, toMessage(stored))
-        }
-      } catch (e) {
-        if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) throw e
-      }
-    }
-    const messages = [...bySeq.values()].sort((a, b) => a.seq! - b.seq!).slice(-limit)
-    const page: HistoryPage = { messages }
-    if (messages.length === limit && messages[0]!.seq! > 0) page.nextBefore = messages[0]!.seq!
-    return page
-  }
-
-  private async markRead(c: Conversation): Promise<number> {
-    await this.whenReady()
-    const readKey = `read/${c.id}`
-    const upTo = (await this.options.keyStore.get<number>(readKey)) ?? -1
-    const unread: StoredMessage[] = []
-    for (const key of await this.options.keyStore.keys(K.messagePrefix(c.id))) {
-      const m = (await this.options.keyStore.get<JsonValue>(key)) as StoredMessage | null
-      if (m && m.seq > upTo && !m.outgoing) unread.push(m)
-    }
-    for (let i = 0; i < unread.length; i += 100) {
-      await this.conn.request('receipt.send', { conversationId: c.id, messageIds: unread.slice(i, i + 100).map((m) => m.id), status: 'read' })
-    }
-    if (unread.length > 0) await this.options.keyStore.set(readKey, Math.max(...unread.map((m) => m.seq)))
-    return unread.length
-  }
-
-  private async safetyNumberFor(c: Conversation): Promise<SafetyNumber> {
-    const self = this.core.self()
-    const peer = c.peerUserId
-    let rec = await this.directory.peer(peer)
-    if (!rec && peer !== self.userId) {
-      await this.whenReady()
-      await this.directory.fetch(peer, { initiate: false }).catch((e) => {
-        if (!ParleyError.is(e, 'identity_changed')) throw e
-      })
-      rec = await this.directory.peer(peer)
-    }
-    const key = peer === self.userId ? self.user.publicKey : rec?.pending?.identityKey ?? rec?.identityKey
-    if (!key) throw new NotFoundError(`no identity key known for "${peer}"`, { resource: 'user', id: peer })
-    return safetyNumber({ userId: self.userId, identityKey: self.user.publicKey }, { userId: peer, identityKey: key })
-  }
-
-  private async report(c: Conversation, opts: ReportOptions): Promise<ReportResult> {
-    if (!opts || typeof opts.reason !== 'string' || opts.reason.length === 0) throw new TypeError('"reason" expected a non-empty string')
-    await this.whenReady()
-    const depth = this.currentManifest?.reportDepth ?? 5
-    let entries: StoredMessage[]
-    if (opts.messageIds) {
-      const all = await readPage(this.options.keyStore, c.id, undefined, Number.MAX_SAFE_INTEGER)
-      entries = opts.messageIds.map((id) => {
-        const m = all.find((x) => x.id === id)
-        if (!m) throw new NotFoundError(`message "${id}" is not in this device's log`, { resource: 'message', id })
-        return m
-      }).sort((a, b) => a.seq - b.seq)
-    } else {
-      entries = await readPage(this.options.keyStore, c.id, undefined, depth)
-    }
-    return this.conn.request('report.submit', {
-      reportId: opts.reportId ?? randomId('r-'),
-      conversationId: c.id,
-      reason: opts.reason,
-      entries: entries.map(toReportEntry),
-    })
   }
 }
 

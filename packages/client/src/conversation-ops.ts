@@ -1,0 +1,105 @@
+/**
+ * The read-side conversation operations `Conversation` delegates to: history (the local log
+ * merged with readable server history), read receipts, safety numbers and reports.
+ */
+import {
+  ConnectionError, NotFoundError, ParleyError, TimeoutError, type ReportResult,
+} from '@parley/protocol'
+import { safetyNumber } from '@parley/crypto'
+import { DEFAULT_HISTORY_LIMIT } from './constants.js'
+import type { Conversation, HistoryOptions, HistoryPage, ReportOptions } from './conversation.js'
+import type { ClientCore } from './core.js'
+import type { Directory } from './directory.js'
+import type { JsonValue } from './key-store/key-store.js'
+import { readPage, toMessage, toReportEntry } from './message-log.js'
+import { K, type StoredMessage } from './store-layout.js'
+import type { Message, SafetyNumber } from './types.js'
+import { randomId } from './util.js'
+
+/** A page of history: this device's log, plus server-side messages from before it existed. */
+export async function history(core: ClientCore, c: Conversation, opts: HistoryOptions): Promise<HistoryPage> {
+  const limit = opts.limit ?? DEFAULT_HISTORY_LIMIT
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new RangeError(`"limit" expected an integer 1..100, got ${limit}`)
+  if (opts.before !== undefined && (!Number.isInteger(opts.before) || opts.before < 0)) throw new RangeError('"before" expected a non-negative integer')
+  const local = await readPage(core.store, c.id, opts.before, limit)
+  const bySeq = new Map<number, Message>(local.map((m) => [m.seq, toMessage(m)]))
+  if (core.isReady()) {
+    // Server-side messages from before this device existed are readable from the server.
+    try {
+      const page = await core.conn.request('history.fetch', { conversationId: c.id, limit, ...(opts.before !== undefined ? { before: opts.before } : {}) })
+      const me = core.self().userId
+      for (const d of page.messages) {
+        if (bySeq.has(d.seq) || d.kind !== 'message' || d.mode !== 'server-side' || !d.body || !d.franking || d.deleted) continue
+        const stored: StoredMessage = {
+          id: d.messageId, conversationId: c.id, seq: d.seq, ts: d.ts, sender: d.sender, outgoing: d.sender.userId === me,
+          text: d.body.text, attachments: d.body.attachments.map((a) => ({ ...a })), encryption: 'server-side', nf: d.body.nf, ...d.franking,
+        }
+        bySeq.set(d.seq, toMessage(stored))
+      }
+    } catch (e) {
+      if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) throw e
+    }
+  }
+  const messages = [...bySeq.values()].sort((a, b) => a.seq! - b.seq!).slice(-limit)
+  const page: HistoryPage = { messages }
+  if (messages.length === limit && messages[0]!.seq! > 0) page.nextBefore = messages[0]!.seq!
+  return page
+}
+
+/** Sends read receipts for every received message above the stored read mark; returns how many. */
+export async function markRead(core: ClientCore, c: Conversation): Promise<number> {
+  await core.whenReady()
+  const readKey = `read/${c.id}`
+  const upTo = (await core.store.get<number>(readKey)) ?? -1
+  const unread: StoredMessage[] = []
+  for (const key of await core.store.keys(K.messagePrefix(c.id))) {
+    const m = (await core.store.get<JsonValue>(key)) as StoredMessage | null
+    if (m && m.seq > upTo && !m.outgoing) unread.push(m)
+  }
+  for (let i = 0; i < unread.length; i += 100) {
+    await core.conn.request('receipt.send', { conversationId: c.id, messageIds: unread.slice(i, i + 100).map((m) => m.id), status: 'read' })
+  }
+  if (unread.length > 0) await core.store.set(readKey, Math.max(...unread.map((m) => m.seq)))
+  return unread.length
+}
+
+/** The safety number of this user and the peer (fetching the peer's keys when unknown). */
+export async function safetyNumberFor(core: ClientCore, directory: Directory, c: Conversation): Promise<SafetyNumber> {
+  const self = core.self()
+  const peer = c.peerUserId
+  let rec = await directory.peer(peer)
+  if (!rec && peer !== self.userId) {
+    await core.whenReady()
+    await directory.fetch(peer, { initiate: false }).catch((e) => {
+      if (!ParleyError.is(e, 'identity_changed')) throw e
+    })
+    rec = await directory.peer(peer)
+  }
+  const key = peer === self.userId ? self.user.publicKey : rec?.pending?.identityKey ?? rec?.identityKey
+  if (!key) throw new NotFoundError(`no identity key known for "${peer}"`, { resource: 'user', id: peer })
+  return safetyNumber({ userId: self.userId, identityKey: self.user.publicKey }, { userId: peer, identityKey: key })
+}
+
+/** Reports the last `reportDepth` messages (or the given ones) with their franking openings. */
+export async function report(core: ClientCore, c: Conversation, opts: ReportOptions): Promise<ReportResult> {
+  if (!opts || typeof opts.reason !== 'string' || opts.reason.length === 0) throw new TypeError('"reason" expected a non-empty string')
+  await core.whenReady()
+  const depth = core.manifest()?.reportDepth ?? 5
+  let entries: StoredMessage[]
+  if (opts.messageIds) {
+    const all = await readPage(core.store, c.id, undefined, Number.MAX_SAFE_INTEGER)
+    entries = opts.messageIds.map((id) => {
+      const m = all.find((x) => x.id === id)
+      if (!m) throw new NotFoundError(`message "${id}" is not in this device's log`, { resource: 'message', id })
+      return m
+    }).sort((a, b) => a.seq - b.seq)
+  } else {
+    entries = await readPage(core.store, c.id, undefined, depth)
+  }
+  return core.conn.request('report.submit', {
+    reportId: opts.reportId ?? randomId('r-'),
+    conversationId: c.id,
+    reason: opts.reason,
+    entries: entries.map(toReportEntry),
+  })
+}

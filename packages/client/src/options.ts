@@ -1,0 +1,48 @@
+/** The options of `createParleyClient()` and the shape of `client.conversations`. */
+import type { FlagEvent, ModerationPlugin } from '@parley/protocol'
+import type { CryptoProvider } from '@parley/crypto'
+import type { SocketClientOptions } from './connection.js'
+import type { Conversation } from './conversation.js'
+import type { KeyStore } from './key-store/key-store.js'
+
+/** Options of {@link createParleyClient}. */
+export interface ParleyClientOptions {
+  /** Server URL, e.g. `http://localhost:3000`. */
+  url: string
+  /** Auth token for the server's `authenticate` hook (sent as socket.io `auth.token`); a function is called on every (re)connect. */
+  token: string | (() => string | Promise<string>)
+  /** Where this device keeps its keys, sessions, outbox and message log. */
+  keyStore: KeyStore
+  /** Expected user id: the client refuses a server or key store that says otherwise. */
+  userId?: string
+  /** Device id to use on first run (random by default; kept in the key store afterwards). */
+  deviceId?: string
+  /** Moderation plugins run locally on E2EE content (the manifest may require some). */
+  plugins?: ModerationPlugin[]
+  /**
+   * Flags those local plugins raise on E2EE content (`where: 'client'`): the same
+   * `FlagEvent` shape the server's `onFlag` gets for server-side content. A local plugin that
+   * throws or times out is reported as a `PluginFailedError` on the `'error'` event.
+   */
+  onFlag?: (event: FlagEvent) => void | Promise<void>
+  /** X25519/Ed25519 provider; the fastest working one by default (`pickProvider()`). */
+  provider?: CryptoProvider
+  /** Extra socket.io-client options (transports, path, …). */
+  socketOptions?: SocketClientOptions
+  /** How long the first run waits for registration, in ms (default 15 s). */
+  connectTimeoutMs?: number
+  /** @internal Injected clock for tests. */
+  now?: () => number
+}
+
+/** `client.conversations`. */
+export interface Conversations {
+  /** Opens (or finds) the 1:1 conversation with `peerUserId`; both sides get the same id. */
+  open(peerUserId: string): Promise<Conversation>
+  /** Every conversation of this user (from the server, merged with what this device pinned). */
+  list(): Promise<Conversation[]>
+  /** A conversation this device already knows, by id. */
+  get(id: string): Conversation | undefined
+  /** `'conversation'`: a conversation this device had not seen (a peer opened it). */
+  on(event: 'conversation', listener: (c: Conversation) => void): () => void
+}

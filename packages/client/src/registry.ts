@@ -1,0 +1,176 @@
+/**
+ * The conversation registry: every conversation this device knows, with its mode pin. It
+ * merges what the server says (`conversation` frames, `open`, `list`) with what this device
+ * pinned, never lowers a pin, surfaces a downgrade attempt as `DowngradeRejectedError`, and
+ * performs the signed one-way upgrade to E2EE.
+ */
+import {
+  DowngradeRejectedError, NotFoundError, PolicyViolationError, highestMode,
+  type ConversationInfo, type ModeChange,
+} from '@parley/protocol'
+import { signModeChange } from '@parley/crypto'
+import { Conversation, type ConversationHost } from './conversation.js'
+import type { ClientCore } from './core.js'
+import type { JsonValue } from './key-store/key-store.js'
+import { K, json, type ConversationRecord } from './store-layout.js'
+import type { ModeEventPayload } from './types.js'
+
+/** A `mode` frame as the registry handles it. */
+export interface ModeEvent {
+  conversationId: string
+  encryption: 'server-side' | 'e2ee'
+  modeChange?: ModeChange
+  seq?: number
+}
+
+/** Conversations of this device, keyed by id, with their pinned modes. */
+export class ConversationRegistry {
+  private readonly convos = new Map<string, Conversation>()
+  private readonly downgradeWarned = new Set<string>()
+
+  constructor(private readonly core: ClientCore, private readonly host: () => ConversationHost) {}
+
+  /** A conversation this device already knows, by id. */
+  get(id: string): Conversation | undefined {
+    return this.convos.get(id)
+  }
+
+  /** Loads the conversations this device pinned (start-up). */
+  async load(): Promise<void> {
+    const store = this.core.store
+    for (const key of await store.keys(K.conversationPrefix)) {
+      const rec = (await store.get<JsonValue>(key)) as ConversationRecord | null
+      if (rec) this.convos.set(rec.info.id, new Conversation(this.host(), rec.info, rec.pinned, rec.e2eeSince))
+    }
+  }
+
+  /** The stored record of a conversation, or null. */
+  async record(id: string): Promise<ConversationRecord | null> {
+    return (await this.core.store.get<JsonValue>(K.conversation(id))) as ConversationRecord | null
+  }
+
+  /** Merges what the server says about a conversation into the pin; emits `conversation` / `mode`. */
+  async applyInfo(info: ConversationInfo): Promise<Conversation> {
+    const existing = this.convos.get(info.id)
+    const rec = await this.record(info.id)
+    const pinned = highestMode(rec?.pinned ?? 'server-side', existing ? highestMode(existing.encryption, info.encryption) : info.encryption)
+    const next: ConversationRecord = { info, pinned, ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}) }
+    if (!rec?.modeChange && info.modeChange) next.modeChange = info.modeChange
+    // Born E2EE: everything must be encrypted; upgraded: the upgrade's seq is at most lastSeq.
+    if (pinned === 'e2ee') next.e2eeSince = rec?.e2eeSince ?? existing?._e2eeSince ?? (next.modeChange ? info.lastSeq : 0)
+    await this.core.store.set(K.conversation(info.id), json(next))
+    let c = existing
+    if (!c) {
+      c = new Conversation(this.host(), info, pinned, next.e2eeSince)
+      this.convos.set(info.id, c)
+      this.core.events.emit('conversation', c)
+    } else {
+      c._info = info
+      const before = c._pinned
+      c._pinned = pinned
+      if (pinned === 'e2ee') c._e2eeSince = next.e2eeSince
+      if (before !== pinned) this.emitMode(c, { conversationId: c.id, encryption: pinned })
+    }
+    if (pinned === 'e2ee' && info.encryption === 'server-side' && !this.downgradeWarned.has(info.id)) {
+      this.downgradeWarned.add(info.id)
+      this.core.reportError({ error: new DowngradeRejectedError('the server describes an end-to-end encrypted conversation as server-side; it stays E2EE', { conversationId: info.id }), conversationId: info.id })
+    }
+    return c
+  }
+
+  /** The conversation `id`, asking the server for the list when this device does not know it. */
+  async ensure(id: string): Promise<Conversation> {
+    const known = this.convos.get(id)
+    if (known) return known
+    const { conversations } = await this.core.conn.request('conversation.list', {})
+    for (const info of conversations) if (!this.convos.has(info.id)) await this.applyInfo(info)
+    const c = this.convos.get(id)
+    if (!c) throw new NotFoundError(`conversation "${id}" is unknown`, { resource: 'conversation', id })
+    return c
+  }
+
+  /** Pins e2ee now (used when the server refused a readable frame). */
+  async pin(c: Conversation, seq?: number): Promise<void> {
+    const changes: Record<string, JsonValue | null> = {}
+    const emit = await this.pinChanges(c, undefined, changes, seq)
+    await this.core.store.saveChanges(changes)
+    emit()
+  }
+
+  /** The store changes that pin `c` to e2ee; the returned function applies them in memory and emits `mode`. */
+  async pinChanges(c: Conversation, mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>, seq?: number): Promise<() => void> {
+    const rec = (await this.record(c.id)) ?? { info: c._info, pinned: c._pinned }
+    const wasE2ee = rec.pinned === 'e2ee' || c._pinned === 'e2ee'
+    const next: ConversationRecord = { ...rec, pinned: 'e2ee' }
+    if (mc && !rec.modeChange) next.modeChange = mc
+    const since = Math.min(rec.e2eeSince ?? Number.MAX_SAFE_INTEGER, c._e2eeSince ?? Number.MAX_SAFE_INTEGER, seq ?? c._info.lastSeq)
+    next.e2eeSince = since
+    changes[K.conversation(c.id)] = json(next)
+    return () => {
+      c._pinned = 'e2ee'
+      c._e2eeSince = since
+      if (!wasE2ee || (mc && !rec.modeChange)) {
+        const payload: ModeEventPayload = { conversationId: c.id, encryption: 'e2ee' }
+        if (mc) {
+          payload.modeChange = mc
+          payload.by = { userId: mc.userId, deviceId: mc.deviceId }
+        }
+        this.emitMode(c, payload)
+      }
+    }
+  }
+
+  private emitMode(c: Conversation, payload: ModeEventPayload): void {
+    c._emit('mode', payload)
+    this.core.events.emit('mode', payload)
+  }
+
+  /** A `mode` frame: pins upward; a downgrade is refused and surfaced. */
+  async onModeEvent(m: ModeEvent): Promise<void> {
+    const c = await this.ensure(m.conversationId)
+    if (m.encryption === 'server-side') {
+      if (c.encryption === 'e2ee') {
+        this.core.reportError({ error: new DowngradeRejectedError('the server tried to switch an end-to-end encrypted conversation back to server-side', { conversationId: c.id }), conversationId: c.id })
+      }
+      return
+    }
+    // The signed record (when present) is verified when its mode_change delivery arrives;
+    // pinning upward needs no proof: it can only protect more.
+    await this.core.lock.run(() => this.pin(c, m.seq))
+  }
+
+  /** Opens (or finds) the 1:1 conversation with `peerUserId`. */
+  async open(peerUserId: string): Promise<Conversation> {
+    if (typeof peerUserId !== 'string' || peerUserId.length === 0) throw new TypeError('"peerUserId" expected a non-empty string')
+    await this.core.whenReady()
+    const { conversation } = await this.core.conn.request('conversation.open', { peerUserId })
+    return this.applyInfo(conversation)
+  }
+
+  /** Every conversation of this user, from the server, merged with the pins. */
+  async list(): Promise<Conversation[]> {
+    await this.core.whenReady()
+    const { conversations } = await this.core.conn.request('conversation.list', {})
+    const out: Conversation[] = []
+    for (const info of conversations) out.push(await this.applyInfo(info))
+    return out
+  }
+
+  /** Sends the signed one-way ModeChange and pins e2ee. */
+  async upgrade(c: Conversation): Promise<void> {
+    if (c.encryption === 'e2ee') return
+    await this.core.whenReady()
+    const manifest = this.core.manifest()!
+    if (manifest.policy === 'server-side') throw new PolicyViolationError('the server policy "server-side" does not allow end-to-end encryption', { policy: manifest.policy })
+    const self = this.core.self()
+    const modeChange = signModeChange(self.device, { conversationId: c.id, from: 'server-side', to: 'e2ee', userId: self.userId, deviceId: self.deviceId, ts: this.core.now() })
+    const { conversation } = await this.core.conn.request('mode.upgrade', { modeChange })
+    await this.core.lock.run(async () => {
+      const changes: Record<string, JsonValue | null> = {}
+      const emit = await this.pinChanges(c, modeChange, changes, conversation.lastSeq)
+      await this.core.store.saveChanges(changes)
+      emit()
+    })
+    await this.applyInfo(conversation)
+  }
+}
