@@ -4,7 +4,7 @@ import {
   highestMode, initialMode, nextModeState, negotiateVersion, UnsupportedVersionError, toBase64, fromBase64,
   PROTOCOL_VERSION,
 } from '../src/index.js'
-import { _portableFromBase64, _portableToBase64 } from '../src/base64.js'
+import { _checkedPortableFromBase64, _portableFromBase64, _portableToBase64 } from '../src/base64.js'
 import fc from 'fast-check'
 
 describe('mode state machine', () => {
@@ -95,6 +95,18 @@ describe('base64', () => {
         expect(_portableFromBase64(text)).toEqual(bytes)
       }),
       { numRuns: 300 },
+    )
+  })
+  it('the native (Node) and browser decoders accept and refuse exactly the same texts', () => {
+    const outcome = (f: (t: string) => Uint8Array, t: string) => {
+      try { return Array.from(f(t)).join(',') } catch (e) { return e instanceof TypeError ? 'TypeError' : 'other' }
+    }
+    const alphabet = fc.constantFrom(...'ABCDQRSTabcdwxyz0189+/=-_ \n'.split(''))
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: alphabet, maxLength: 16 }), fc.uint8Array({ maxLength: 20 }).map((b) => toBase64(b))), (text) => {
+        expect(outcome(fromBase64, text)).toBe(outcome(_checkedPortableFromBase64, text))
+      }),
+      { numRuns: 2000 },
     )
   })
   it('refuses non-canonical text', () => {
