@@ -10,7 +10,7 @@ import {
 } from '@parley/protocol'
 import { decryptMessage, encryptMessage, sessionPeerIdentity, type MessageContext, type PreKeySecrets } from '@parley/crypto'
 import {
-  MAX_PREVIOUS_SESSIONS, MAX_SEEN_INITIAL_MESSAGES, MAX_SESSION_RESETS_PER_WINDOW, SESSION_RESET_WINDOW_MS,
+  KEM_LAST_RESORT_ID_BASE, MAX_PREVIOUS_SESSIONS, MAX_SEEN_INITIAL_MESSAGES, MAX_SESSION_RESETS_PER_WINDOW, SESSION_RESET_WINDOW_MS,
 } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { Directory } from './directory.js'
@@ -101,14 +101,17 @@ export class Sessions {
         const others = fresh ? rec.states : rec.states.filter((_, i) => i !== index)
         changes[K.session(sender)] = json({ states: [out.state, ...others].slice(0, MAX_PREVIOUS_SESSIONS + 1) } satisfies SessionRecord)
         const used = out.usedPreKeys
-        if (used.oneTime !== undefined || (used.kem !== undefined && !used.kemIsLastResort)) {
+        // Which KEM key is last-resort is our own record (its id range), never the initiator's
+        // unauthenticated `kemIsLastResort` flag: a peer could otherwise keep a one-time key alive.
+        const kemIsOneTime = used.kem !== undefined && used.kem < KEM_LAST_RESORT_ID_BASE
+        if (used.oneTime !== undefined || kemIsOneTime) {
           const next: PreKeySecrets = {
             signedPreKeys: preKeys.signedPreKeys,
             oneTimePreKeys: { ...preKeys.oneTimePreKeys },
             kemPreKeys: { ...preKeys.kemPreKeys },
           }
           if (used.oneTime !== undefined) delete next.oneTimePreKeys[used.oneTime]
-          if (used.kem !== undefined && !used.kemIsLastResort) delete next.kemPreKeys[used.kem]
+          if (kemIsOneTime) delete next.kemPreKeys[used.kem!]
           changes[K.preKeys] = json(next)
         }
         if (out.seenInitialMessages.length !== seen.length) changes[K.seenInitial] = out.seenInitialMessages.slice(-MAX_SEEN_INITIAL_MESSAGES)
