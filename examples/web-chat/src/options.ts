@@ -1,6 +1,10 @@
 /**
  * Start-up options of the web chat: `--policy` (or `PARLEY_POLICY`), `--port` (or `PORT`,
  * 0 = any free port), `--data-dir` (or `PARLEY_DATA_DIR`). Flags win over the environment.
+ *
+ * The policy may also be given as a bare argument (`server.ts default-e2ee`): through the
+ * root's `npm start -- --policy default-e2ee`, npm keeps `--policy` for itself (as the config
+ * `npm_config_policy`) and forwards only the value, so both of those are accepted too.
  */
 import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError, Option } from 'commander'
@@ -35,7 +39,8 @@ function parsePort(value: string): number {
 
 /**
  * Parses `argv` (as `process.argv`) and `env`.
- * @throws {CommanderError} via commander's exit override when an argument is invalid.
+ * @throws {CommanderError} when an argument is invalid, or after printing `--help` (its
+ *   `exitCode` is what the process should exit with).
  */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): WebChatOptions {
   const program = new Command('web-chat')
@@ -44,7 +49,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): W
     .addOption(new Option('--port <port>', 'port to listen on, 0 = any free port').argParser(parsePort).env('PORT'))
     .addOption(new Option('--host <host>', 'address to bind').env('HOST'))
     .addOption(new Option('--data-dir <dir>', 'PGlite data directory').env('PARLEY_DATA_DIR'))
+    .argument('[policy]', 'the policy, as a bare argument', parsePolicy)
     .allowExcessArguments(false)
+    .exitOverride()
   // commander reads `process.env` for `.env()`; hand it ours so tests can inject one.
   const saved = process.env
   process.env = env
@@ -54,8 +61,11 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): W
     process.env = saved
   }
   const o = program.opts<{ policy?: Policy; port?: number; host?: string; dataDir?: string }>()
+  const bare = program.processedArgs[0] as Policy | undefined
+  const flagGiven = o.policy !== undefined && program.getOptionValueSource('policy') === 'cli'
+  const npmConfig = isPolicy(env.npm_config_policy) ? env.npm_config_policy : undefined
   return {
-    policy: o.policy ?? DEFAULT_POLICY,
+    policy: (flagGiven ? o.policy : bare ?? o.policy ?? npmConfig) ?? DEFAULT_POLICY,
     port: o.port ?? DEFAULT_PORT,
     host: o.host ?? '127.0.0.1',
     dataDir: o.dataDir ?? DEFAULT_DATA_DIR,

@@ -7,10 +7,17 @@
  *
  * Stops cleanly on SIGINT / SIGTERM (the PGlite store is closed, so no data is lost).
  */
-import { parseOptions } from './options.js'
+import { CommanderError } from 'commander'
+import { parseOptions, type WebChatOptions } from './options.js'
 import { startWebChat } from './app.js'
 
-const options = parseOptions(process.argv, process.env)
+let options: WebChatOptions
+try {
+  options = parseOptions(process.argv, process.env)
+} catch (e) {
+  // commander has already printed the usage error or the help text.
+  process.exit(e instanceof CommanderError ? e.exitCode : 1)
+}
 const log = (line: string) => console.log(`[web-chat] ${line}`)
 
 let chat: Awaited<ReturnType<typeof startWebChat>>
