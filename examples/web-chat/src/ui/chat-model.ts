@@ -96,6 +96,10 @@ export class ChatModel {
       }
     })
     client.conversations.on('conversation', (c) => this.attach(c))
+    // Messages that arrived while the tab was in the background are read when it comes back.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && this.selectedId) void this.markRead(this.selectedId)
+    })
   }
 
   /**
