@@ -15,6 +15,10 @@ export const RECONNECT_DELAY_MAX_MS = 10_000
 export const ONE_TIME_PREKEY_BATCH = 50
 /** ML-KEM-768 one-time prekeys generated per batch (each secret is 2.4 KB, so fewer). */
 export const KEM_ONE_TIME_PREKEY_BATCH = 10
+/** X25519 one-time prekeys generated per slice of a refill (the event loop runs between slices). */
+export const PREKEY_SLICE_ONE_TIME = 10
+/** `keys.low` is answered after this delay, in ms: a burst of bundle claims is refilled once, after the burst. */
+export const PREKEY_REFILL_DELAY_MS = 1_000
 /** Session resets allowed per peer device per {@link SESSION_RESET_WINDOW_MS}. */
 export const MAX_SESSION_RESETS_PER_WINDOW = 5
 /** The window of {@link MAX_SESSION_RESETS_PER_WINDOW}, in ms (one hour). */

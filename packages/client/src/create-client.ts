@@ -10,7 +10,7 @@ import {
 import { pickProvider, type CryptoProvider } from '@parley/crypto'
 import { createPipeline, type Pipeline } from '@parley/moderation'
 import { Connection } from './connection.js'
-import { CONNECT_TIMEOUT_MS } from './constants.js'
+import { CONNECT_TIMEOUT_MS, PREKEY_REFILL_DELAY_MS } from './constants.js'
 import type { Conversation, ConversationHost } from './conversation.js'
 import { history, markRead, report, safetyNumberFor } from './conversation-ops.js'
 import type { ClientCore } from './core.js'
@@ -19,7 +19,7 @@ import { Emitter } from './emitter.js'
 import { Inbox } from './inbox.js'
 import type { JsonValue, KeyStore } from './key-store/key-store.js'
 import { Outbox } from './outbox.js'
-import { newSelf, refillPreKeys, register } from './registration.js'
+import { newSelf, refillPreKeys, register, type PreKeysLow } from './registration.js'
 import { ConversationRegistry } from './registry.js'
 import { Sessions } from './sessions.js'
 import { K, json, type SelfRecord } from './store-layout.js'
@@ -78,6 +78,9 @@ export class ParleyClient {
   private readyWaiters: (() => void)[] = []
   private firstRun: { resolve(): void; reject(e: unknown): void } | null = null
   private providerPromise: Promise<CryptoProvider | undefined>
+  private refillTimer: ReturnType<typeof setTimeout> | null = null
+  private lowPreKeys: PreKeysLow | null = null
+  private refilling: Promise<void> | null = null
 
   /** @internal use {@link createParleyClient} */
   constructor(private readonly options: ParleyClientOptions) {
@@ -199,9 +202,11 @@ export class ParleyClient {
     this.closed = true
     this.ready = false
     this.inbox.stop()
+    if (this.refillTimer) clearTimeout(this.refillTimer)
     this.conn.close()
     this.firstRun?.reject(new ConnectionError('client closed'))
     await this.inbox.idle().catch(() => {})
+    await this.refilling
     await this.lock.run(async () => {})
     await this.options.keyStore.close()
   }
@@ -265,9 +270,13 @@ export class ParleyClient {
       if (n.conversationId) this.registry.get(n.conversationId)?._emit('notice', n)
       this.emitter.emit('notice', n)
     })
-    conn.handle('conversation', (info) => void this.registry.applyInfo(info).catch((e) => this.reportError({ error: e })))
+    conn.handle('conversation', (info) => {
+      // A peer opened it: their first message will need their device list; fetch it now.
+      for (const member of info.members) this.directory.prefetch(member)
+      void this.registry.applyInfo(info).catch((e) => this.reportError({ error: e }))
+    })
     conn.handle('mode', (m) => void this.registry.onModeEvent(m).catch((e) => this.reportError({ error: e, conversationId: m.conversationId })))
-    conn.handle('keys.low', () => void this.lock.run(() => refillPreKeys(this.core)).catch((e) => this.reportError({ error: e })))
+    conn.handle('keys.low', (low) => this.scheduleRefill(low))
     conn.handle('devicelist.changed', (c) => this.directory.markStale(c.userId))
     conn.handle('error', (w) => this.reportError({ error: errorFromWire(w) }))
   }
@@ -299,6 +308,25 @@ export class ParleyClient {
     for (const w of this.readyWaiters.splice(0)) w()
     this.emitter.emit('ready', { manifest: hello.manifest })
     this.outbox.kick()
+  }
+
+  /**
+   * Answers `keys.low` once per burst, {@link PREKEY_REFILL_DELAY_MS} later: the server still
+   * holds the remaining one-time keys and a last-resort key, so nothing waits for the refill.
+   */
+  private scheduleRefill(low: PreKeysLow): void {
+    this.lowPreKeys = low
+    if (this.refillTimer || this.closed) return
+    this.refillTimer = setTimeout(() => {
+      this.refilling = refillPreKeys(this.core, this.lowPreKeys!)
+        .catch((e) => {
+          if (!this.closed) this.reportError({ error: e })
+        })
+        .finally(() => {
+          this.refillTimer = null
+          this.refilling = null
+        })
+    }, PREKEY_REFILL_DELAY_MS)
   }
 
   // ---- errors ----

@@ -7,7 +7,9 @@
 import {
   IdentityChangedError, InvalidDeviceListError, ParleyError, type DeviceAddress, type DeviceBundle, type SignedDeviceList,
 } from '@parley/protocol'
-import { initiateSession, sessionPeerIdentity, verifyBundle, verifyDeviceList } from '@parley/crypto'
+import {
+  initiateSession, sessionPeerIdentity, verifyBundle, verifyBundleWith, verifyDeviceList, type CryptoProvider,
+} from '@parley/crypto'
 import type { ClientCore } from './core.js'
 import { K, json, type PeerRecord, type SessionRecord } from './store-layout.js'
 import type { JsonValue } from './key-store/key-store.js'
@@ -18,12 +20,17 @@ type DeviceEntry = SignedDeviceList['devices'][number]
 export class Directory {
   /** Users whose device list changed since we last fetched it. */
   private readonly stale = new Set<string>()
+  /** How often each user was marked stale (a fetch started before a mark does not clear it). */
+  private readonly staleMarks = new Map<string, number>()
+  /** Device-list lookups (no session set-up) in flight, by user. */
+  private readonly lookups = new Map<string, Promise<void>>()
 
   constructor(private readonly core: ClientCore) {}
 
   /** Marks a user's device list as out of date (on `devicelist.changed`). */
   markStale(userId: string): void {
     this.stale.add(userId)
+    this.staleMarks.set(userId, (this.staleMarks.get(userId) ?? 0) + 1)
   }
 
   /** The stored record of a user, or null. */
@@ -59,7 +66,7 @@ export class Directory {
       }
       for (const key of await this.core.store.keys(K.sessionPrefix(userId))) changes[key] = null
       await this.core.store.saveChanges(changes)
-      this.stale.add(userId)
+      this.markStale(userId)
       return true
     })
   }
@@ -70,7 +77,7 @@ export class Directory {
     const self = this.core.self()
     const known = addr.userId === self.userId ? find(self.deviceList) ?? find((await this.peer(addr.userId))?.deviceList) : find((await this.peer(addr.userId))?.deviceList)
     if (known && !this.stale.has(addr.userId)) return known
-    await this.fetch(addr.userId, { initiate: false })
+    await this.lookup(addr.userId)
     return find((await this.peer(addr.userId))?.deviceList)
   }
 
@@ -83,28 +90,56 @@ export class Directory {
    */
   async targets(userIds: string[]): Promise<DeviceAddress[]> {
     const self = this.core.self()
-    const out: DeviceAddress[] = []
-    for (const userId of userIds) {
+    // Every user's keys are fetched at once: the first message to a peer costs one round
+    // trip, not one per user (the peer and our own other devices).
+    const settled = await Promise.allSettled(userIds.map(async (userId) => {
       await this.assertNoPendingIdentity(userId)
-      let rec = await this.peer(userId)
-      const lacking = async (r: PeerRecord) => {
-        for (const d of r.deviceList.devices) {
-          if (userId === self.userId && d.deviceId === self.deviceId) continue
-          if (!(await this.core.store.get(K.session({ userId, deviceId: d.deviceId })))) return true
-        }
-        return false
-      }
-      if (!rec || this.stale.has(userId) || (await lacking(rec))) {
-        await this.fetch(userId, { initiate: true })
-        rec = await this.peer(userId)
-      }
-      if (!rec) continue
-      for (const d of rec.deviceList.devices) {
+      const rec = await this.peer(userId)
+      if (rec && !this.stale.has(userId) && !(await this.lacking(rec))) return rec
+      await this.fetch(userId, { initiate: true })
+      return this.peer(userId)
+    }))
+    const out: DeviceAddress[] = []
+    for (const [i, r] of settled.entries()) {
+      if (r.status === 'rejected') throw r.reason
+      if (!r.value) continue
+      const userId = userIds[i]!
+      for (const d of r.value.deviceList.devices) {
         if (userId === self.userId && d.deviceId === self.deviceId) continue
         out.push({ userId, deviceId: d.deviceId })
       }
     }
     return out
+  }
+
+  /** True when a listed device (other than this one) has no session yet. */
+  private async lacking(r: PeerRecord): Promise<boolean> {
+    const self = this.core.self()
+    for (const d of r.deviceList.devices) {
+      if (r.userId === self.userId && d.deviceId === self.deviceId) continue
+      if (!(await this.core.store.get(K.session({ userId: r.userId, deviceId: d.deviceId })))) return true
+    }
+    return false
+  }
+
+  /**
+   * Fetches a user's verified device list ahead of need (a peer just opened a conversation
+   * with us: their first message will need it), so that message is not held up by a round
+   * trip. Failures are left for the real use to surface.
+   */
+  prefetch(userId: string): void {
+    if (userId === this.core.self().userId) return
+    void this.peer(userId).then((rec) => (rec ? undefined : this.lookup(userId))).catch(() => {})
+  }
+
+  /** `fetch(userId, { initiate: false })`, shared by concurrent callers. */
+  private lookup(userId: string): Promise<void> {
+    let p = this.lookups.get(userId)
+    if (!p) {
+      p = this.fetch(userId, { initiate: false }).finally(() => this.lookups.delete(userId))
+      this.lookups.set(userId, p)
+    }
+    return p
   }
 
   /**
@@ -113,6 +148,7 @@ export class Directory {
    */
   async fetch(userId: string, opts: { initiate: boolean }): Promise<void> {
     const core = this.core
+    const marks = this.staleMarks.get(userId)
     const set = await core.conn.request('keys.fetch', { userId })
     const self = core.self()
     const isSelf = userId === self.userId
@@ -132,29 +168,38 @@ export class Directory {
     }
     const identityKey = pinned ?? set.userIdentityKey // trust on first use
     const previous = isSelf ? newer(existing?.deviceList, self.deviceList) : existing?.deviceList
-    verifyDeviceList(set.deviceList, identityKey, previous)
+    // The list we already verified under this same pinned key (or signed ourselves) needs no
+    // second (pure-JS, ~2 ms) signature check; anything else is verified in full.
+    if (!(previous && sameList(set.deviceList, previous))) verifyDeviceList(set.deviceList, identityKey, previous)
     const changes: Record<string, JsonValue | null> = {}
+    const provider = await core.provider()
     for (const bundle of set.bundles) {
       const entry = set.deviceList.devices.find((d) => d.deviceId === bundle.deviceId)
       if (!entry || entry.signingKey !== bundle.signingKey || entry.identityKey !== bundle.identityKey) {
         throw new InvalidDeviceListError(`bundle of device "${bundle.deviceId}" does not match the signed device list`, { userId })
       }
-      verifyBundle(bundle)
-      if (!opts.initiate || (isSelf && bundle.deviceId === self.deviceId)) continue
-      await this.maybeInitiate(userId, bundle, changes)
+      // initiateSession checks the bundle's signatures itself (before any DH); every other
+      // bundle is checked here, on the native provider when there is one.
+      const initiated = opts.initiate && !(isSelf && bundle.deviceId === self.deviceId) && (await this.maybeInitiate(userId, bundle, changes, provider))
+      if (!initiated) {
+        if (provider) await verifyBundleWith(bundle, provider)
+        else verifyBundle(bundle)
+      }
     }
     changes[K.peer(userId)] = json({ userId, identityKey, deviceList: set.deviceList } satisfies PeerRecord)
     await core.store.saveChanges(changes)
-    this.stale.delete(userId)
+    if (this.staleMarks.get(userId) === marks) this.stale.delete(userId)
   }
 
-  private async maybeInitiate(userId: string, bundle: DeviceBundle, changes: Record<string, JsonValue | null>) {
+  /** Starts a session from `bundle` unless one with the same device keys exists; true when started. */
+  private async maybeInitiate(userId: string, bundle: DeviceBundle, changes: Record<string, JsonValue | null>, provider: CryptoProvider | undefined): Promise<boolean> {
     const addr = { userId, deviceId: bundle.deviceId }
     const rec = await this.core.store.get<JsonValue>(K.session(addr)) as SessionRecord | null
     // Same device id with new keys (reinstall): the old session is useless.
-    if (rec && rec.states.length > 0 && safePeerIdentity(rec.states[0]!) === bundle.identityKey) return
-    const state = await initiateSession({ ours: this.core.self().device, theirs: bundle, provider: await this.core.provider() })
+    if (rec && rec.states.length > 0 && safePeerIdentity(rec.states[0]!) === bundle.identityKey) return false
+    const state = await initiateSession({ ours: this.core.self().device, theirs: bundle, ...(provider ? { provider } : {}) })
     changes[K.session(addr)] = json({ states: [state] } satisfies SessionRecord)
+    return true
   }
 }
 
@@ -165,6 +210,11 @@ function safePeerIdentity(state: SessionRecord['states'][number]): string | unde
     if (ParleyError.isInstance(e) || e instanceof TypeError) return undefined
     throw e
   }
+}
+
+/** The same signed list, byte for byte (so already verified under the same key). */
+function sameList(a: SignedDeviceList, b: SignedDeviceList): boolean {
+  return a.signature === b.signature && JSON.stringify(a) === JSON.stringify(b)
 }
 
 function newer(a?: SignedDeviceList, b?: SignedDeviceList): SignedDeviceList | undefined {

@@ -3,9 +3,11 @@
  * signed device list and a prekey batch — secrets written to the key store before any public
  * part is sent. Also the prekey refill the server asks for with `keys.low`.
  */
-import { generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList, type PreKeySecrets, type UserIdentity } from '@parley/crypto'
+import {
+  generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList, type PreKeyBatch, type PreKeySecrets, type UserIdentity,
+} from '@parley/crypto'
 import type { DeviceRegister, SignedDeviceList } from '@parley/protocol'
-import { KEM_LAST_RESORT_ID_BASE, KEM_ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_BATCH } from './constants.js'
+import { KEM_LAST_RESORT_ID_BASE, KEM_ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_BATCH, PREKEY_SLICE_ONE_TIME } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { JsonValue } from './key-store/key-store.js'
 import { K, json, STORE_LAYOUT_VERSION, type SelfRecord } from './store-layout.js'
@@ -65,16 +67,53 @@ export async function register(core: ClientCore): Promise<void> {
   core.setSelf(done)
 }
 
-/** Generates and publishes one more batch of one-time prekeys. Call inside the crypto lock. */
-export async function refillPreKeys(core: ClientCore): Promise<void> {
-  const self = core.self()
-  const batch = generatePreKeys(self.device, {
-    oneTimeStartId: self.nextOneTimeId, oneTimeCount: ONE_TIME_PREKEY_BATCH,
-    kemOneTimeStartId: self.nextKemOneTimeId, kemOneTimeCount: KEM_ONE_TIME_PREKEY_BATCH,
-  })
-  const next: SelfRecord = { ...self, nextOneTimeId: self.nextOneTimeId + ONE_TIME_PREKEY_BATCH, nextKemOneTimeId: self.nextKemOneTimeId + KEM_ONE_TIME_PREKEY_BATCH }
-  const secrets = mergeSecrets((await core.store.get<JsonValue>(K.preKeys)) as PreKeySecrets | null, batch.secrets)
-  await core.store.saveChanges({ [K.self]: json(next), [K.preKeys]: json(secrets) })
-  core.setSelf(next)
-  await core.conn.request('keys.publish', { oneTimePreKeys: batch.public.oneTimePreKeys, kemOneTimePreKeys: batch.public.kemOneTimePreKeys })
+/** What `keys.low` said is running out (absent: refill both kinds). */
+export interface PreKeysLow {
+  oneTimePreKeys: number
+  kemOneTimePreKeys: number
+  threshold: number
 }
+
+/**
+ * Generates and publishes one more batch of the one-time prekeys that run low. Takes the
+ * crypto lock itself, and only briefly: the ids are reserved under it, the keys are generated
+ * outside it in small slices (ML-KEM key generation is ~1 ms each and must not stall the
+ * event loop, i.e. every send and receive of this device), the secrets are written under it,
+ * and `keys.publish` goes out after it is released.
+ */
+export async function refillPreKeys(core: ClientCore, low?: PreKeysLow): Promise<void> {
+  const oneTimeCount = !low || low.oneTimePreKeys < low.threshold ? ONE_TIME_PREKEY_BATCH : 0
+  const kemCount = !low || low.kemOneTimePreKeys < low.threshold ? KEM_ONE_TIME_PREKEY_BATCH : 0
+  if (oneTimeCount === 0 && kemCount === 0) return
+  // Reserved in memory: a register() or another refill meanwhile starts above these ids. If
+  // this process dies before the secrets are written, nothing was published with them.
+  const { oneTimeStartId, kemOneTimeStartId } = await core.lock.run(async () => {
+    const self = core.self()
+    core.setSelf({ ...self, nextOneTimeId: self.nextOneTimeId + oneTimeCount, nextKemOneTimeId: self.nextKemOneTimeId + kemCount })
+    return { oneTimeStartId: self.nextOneTimeId, kemOneTimeStartId: self.nextKemOneTimeId }
+  })
+  const device = core.self().device
+  const batch = { oneTimePreKeys: [] as PreKeyBatch['public']['oneTimePreKeys'], kemOneTimePreKeys: [] as PreKeyBatch['public']['kemOneTimePreKeys'] }
+  let secrets: PreKeySecrets = { signedPreKeys: {}, oneTimePreKeys: {}, kemPreKeys: {} }
+  for (let done = 0; done < oneTimeCount + kemCount; ) {
+    const ot = Math.min(PREKEY_SLICE_ONE_TIME, oneTimeCount - Math.min(done, oneTimeCount))
+    const kem = ot > 0 ? 0 : 1
+    const first = ot > 0 ? done : done - oneTimeCount
+    const slice = generatePreKeys(device, {
+      oneTimeStartId: oneTimeStartId + (ot > 0 ? first : 0), oneTimeCount: ot,
+      kemOneTimeStartId: kemOneTimeStartId + (kem > 0 ? first : 0), kemOneTimeCount: kem,
+    })
+    batch.oneTimePreKeys.push(...slice.public.oneTimePreKeys)
+    batch.kemOneTimePreKeys.push(...slice.public.kemOneTimePreKeys)
+    secrets = mergeSecrets(secrets, slice.secrets)
+    done += ot + kem
+    await yieldToEventLoop()
+  }
+  await core.lock.run(async () => {
+    const stored = (await core.store.get<JsonValue>(K.preKeys)) as PreKeySecrets | null
+    await core.store.saveChanges({ [K.self]: json(core.self()), [K.preKeys]: json(mergeSecrets(stored, secrets)) })
+  })
+  await core.conn.request('keys.publish', batch)
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
