@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { ErrorPayload, Message, ParleyClient } from '@parley/client'
+import type { ModerationPlugin } from '@parley/protocol'
 import { connect, startServer, waitFor, type TestServer } from './helpers/parley.js'
 
 const CHILD = fileURLToPath(new URL('./fixtures/restart-client.ts', import.meta.url))
@@ -40,7 +41,19 @@ describe('restart after SIGKILL mid-send', () => {
   })
 
   it('resends the queue and the peer decrypts each message exactly once', async () => {
-    server = await startServer({ policy: 'default-e2ee' })
+    // After the fifth message the server takes 400 ms per envelope before storing it, so the
+    // kill always lands with messages queued, some sent but not yet acked (the resend of
+    // those must be deduplicated by clientMessageId), and some never sent.
+    let envelopes = 0
+    const slowAfterFive: ModerationPlugin = {
+      name: 'slow-after-five',
+      version: '1.0.0',
+      checkEnvelope: async () => {
+        if (++envelopes > 5 && envelopes <= 5 + COUNT) await new Promise((r) => setTimeout(r, 400))
+        return { action: 'allow' }
+      },
+    }
+    server = await startServer({ policy: 'default-e2ee', plugins: [slowAfterFive] })
     dir = await mkdtemp(join(tmpdir(), 'parley-restart-'))
     const path = join(dir, 'alice.json')
     bob = await connect(server.url, 'bob')
