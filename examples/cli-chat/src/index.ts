@@ -84,6 +84,14 @@ async function main(): Promise<void> {
   let closing = false
   client.on('disconnect', ({ reason }) => !closing && console.log(`* disconnected (${reason}); reconnecting…`))
   client.on('notice', (n) => !n.conversationId && console.log(`* notice: ${n.text}`))
+  // After a reconnect, refresh conversation state from the server (a restart under a new
+  // policy may require an upgrade before the next send; the client does not refresh it itself).
+  // (Only on reconnects: a list() racing the first open() can leave two objects for one
+  // conversation in the client — see the report.)
+  let connectedOnce = false
+  client.on('ready', () => {
+    if (connectedOnce) void client.conversations.list().catch(() => {})
+  })
   await client.whenReady()
   console.log(`* connected as ${client.userId} (device ${client.deviceId}, policy ${client.manifest?.policy})`)
 
@@ -109,6 +117,7 @@ async function main(): Promise<void> {
   convo.on('notice', (n) => console.log(`* notice: ${n.text}`))
   convo.on('error', (p) => console.log(`! ${describe(p.error)}`))
   void convo.markRead().catch(() => {})
+  connectedOnce = true
   console.log('* ready: type a message, or /help')
 
   const quit = async (code = 0) => {

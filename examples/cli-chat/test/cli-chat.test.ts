@@ -76,6 +76,9 @@ describe('cli-chat', () => {
       bob.write('/quit')
       expect(await alice.exit()).toBe(0)
       expect(await bob.exit()).toBe(0)
+    } catch (e) {
+      console.warn(`alice:\n${alice.output()}\nbob:\n${bob.output()}\nserver:\n${server.output()}`)
+      throw e
     } finally {
       await alice.exit('SIGKILL')
       await bob.exit('SIGKILL')
@@ -99,6 +102,9 @@ describe('cli-chat', () => {
       expect(JSON.stringify(before)).toContain(device)
       alice.write('/quit')
       expect(await alice.exit()).toBe(0)
+    } catch (e) {
+      console.warn(`alice:\n${alice.output()}`)
+      throw e
     } finally {
       await alice.exit('SIGKILL')
     }

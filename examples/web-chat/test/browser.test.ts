@@ -193,6 +193,7 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
         expect(code).toBe(0)
       } catch (e) {
         console.warn(`server output (${policy}):\n${server.output()}`)
+        for (const [i, p] of pages.entries()) await shot(p, `${policy}-failure-page${i + 1}`).catch(() => {})
         throw e
       } finally {
         for (const p of pages) await p.close().catch(() => {})

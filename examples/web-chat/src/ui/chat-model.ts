@@ -80,6 +80,7 @@ export class ChatModel {
   globalNotices: { key: string; text: string; ts: number }[] = []
   connected = false
   selectedId: string | null = null
+  private initialized = false
   version = 0
 
   private constructor(client: ParleyClient, info: ServerInfo) {
@@ -87,7 +88,13 @@ export class ChatModel {
     this.info = info
     this.userId = client.userId
     this.connected = client.connected
-    client.on('ready', () => this.setConnected(true))
+    client.on('ready', () => {
+      this.setConnected(true)
+      // After a reconnect (e.g. a server restarted under another policy) refresh every
+      // conversation's server state, so "upgrade required" is known before the next send.
+      // Not on the first connect: signIn() lists once itself.
+      if (this.initialized) void this.refresh()
+    })
     client.on('disconnect', () => this.setConnected(false))
     client.on('notice', (n) => {
       if (!n.conversationId) {
@@ -118,8 +125,20 @@ export class ChatModel {
     await client.whenReady()
     model.connected = true
     for (const c of await client.conversations.list()) model.attach(c)
+    model.initialized = true
     model.changed()
     return model
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      for (const c of await this.client.conversations.list()) {
+        const e = this.attach(c)
+        if (e.view.encryption !== c.encryption) this.update(e, { encryption: c.encryption })
+      }
+    } catch {
+      // Offline again: the next 'ready' retries.
+    }
   }
 
   get manifest(): PolicyManifest | null {
