@@ -31,6 +31,10 @@ export const MAX_SEEN_INITIAL_MESSAGES = 2_000
 export const SYNC_PAGE_SIZE = 200
 /** Messages in the optimistic in-flight window of the outbox (sends awaiting their ack). */
 export const MAX_IN_FLIGHT = 256
+/** Most queued sends built (encrypted) in one crypto-lock turn and written with one `saveChanges`. */
+export const OUTBOX_BATCH = 64
+/** Most deliveries processed in one crypto-lock turn and written with one `saveChanges`. */
+export const INBOX_BATCH = 64
 /** Delay before an `inbox.ack` goes out, so a burst of deliveries is acked once, in ms. */
 export const INBOX_ACK_DELAY_MS = 20
 /** E2EE payload format version (inside the ciphertext). */

@@ -122,7 +122,7 @@ export class ParleyClient {
     this.outbox = new Outbox(this.core, this.directory, this.sessions, {
       ensure: (id) => registry.ensure(id),
       record: (id) => registry.record(id),
-      pin: (c, _mode) => registry.pin(c),
+      pinRefused: (c) => registry.pinRefused(c),
       upgrade: (c) => registry.upgrade(c),
     })
     this.inbox = new Inbox(this.core, this.directory, this.sessions, registry)
@@ -220,6 +220,7 @@ export class ParleyClient {
       throw new UnauthorizedError(`this key store belongs to "${this.selfRecord.userId}", not "${this.options.userId}"`)
     }
     await this.inbox.load()
+    await this.outbox.load()
     await this.registry.load()
     const fresh = !this.selfRecord?.registered
     const first = fresh ? new Promise<void>((resolve, reject) => (this.firstRun = { resolve, reject })) : null

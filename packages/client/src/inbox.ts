@@ -12,7 +12,7 @@ import {
 } from '@parley/protocol'
 import { checkFranking, decryptAttachment, sha256Base64, verifyModeChange } from '@parley/crypto'
 import { flagEvents, verdictToError } from '@parley/moderation'
-import { INBOX_ACK_DELAY_MS, SYNC_PAGE_SIZE } from './constants.js'
+import { INBOX_ACK_DELAY_MS, INBOX_BATCH, SYNC_PAGE_SIZE } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { Conversation } from './conversation.js'
 import type { Directory } from './directory.js'
@@ -38,6 +38,8 @@ export class Inbox {
   private syncing = false
   private buffered: Delivery[] = []
   private chain: Promise<void> = Promise.resolve()
+  private readonly queue: Delivery[] = []
+  private draining = false
   private ackTimer: ReturnType<typeof setTimeout> | null = null
   private acked = 0
 
@@ -72,7 +74,8 @@ export class Inbox {
       for (;;) {
         await this.chain
         const page = await this.core.conn.request('inbox.sync', { after: this.cursor, limit: SYNC_PAGE_SIZE })
-        for (const d of page.deliveries) await this.enqueue(d)
+        for (const d of page.deliveries) void this.enqueue(d)
+        await this.chain
         if (!page.more || page.deliveries.length === 0) break
       }
     } finally {
@@ -90,43 +93,92 @@ export class Inbox {
   }
 
   private enqueue(d: Delivery): Promise<void> {
-    this.chain = this.chain.then(() => this.core.lock.run(() => this.process(d))).catch((e) => {
-      this.core.reportError({ error: ParleyError.isInstance(e) ? e : new InternalError('delivery processing failed'), conversationId: d.conversationId, messageId: d.messageId })
-    })
+    this.queue.push(d)
+    if (!this.draining) {
+      this.draining = true
+      this.chain = this.drain()
+    }
     return this.chain
   }
 
-  private async process(d: Delivery): Promise<void> {
-    if (d.inboxId <= this.cursor) {
-      this.scheduleAck()
-      return
-    }
-    const changes: Record<string, JsonValue | null> = {}
-    const after: (() => void)[] = []
-    let conversation: Conversation | undefined
+  /** Processes the queue in batches of up to {@link INBOX_BATCH}, each in one crypto-lock turn. */
+  private async drain(): Promise<void> {
     try {
-      conversation = await this.registry.ensure(d.conversationId)
-      await this.handle(conversation, d, changes, after)
-    } catch (e) {
-      const error = ParleyError.isInstance(e) ? e : new InternalError('delivery processing failed')
-      let sessionReset = false
-      if (RESET_CODES.has(error.code)) sessionReset = await this.sessions.reset(d.sender)
-      after.push(() => {
-        const payload = { error, conversationId: d.conversationId, messageId: d.messageId, device: { ...d.sender }, sessionReset }
-        if (conversation) conversation._emit('error', payload)
-        this.core.events.emit('error', payload)
-      })
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, INBOX_BATCH)
+        await this.core.lock.run(() => this.processBatch(batch)).catch((e) => {
+          const first = batch[0]!
+          this.core.reportError({ error: ParleyError.isInstance(e) ? e : new InternalError('delivery processing failed'), conversationId: first.conversationId, messageId: first.messageId })
+        })
+      }
+    } finally {
+      this.draining = false
     }
-    changes[K.cursor] = d.inboxId
-    await this.core.store.saveChanges(changes)
-    this.cursor = d.inboxId
-    for (const fn of after) fn()
+  }
+
+  /**
+   * Processes deliveries in order and writes them with as few `saveChanges` as their rules
+   * allow: each delivery's changes (message, ratchet state) are layered over the batch's, and
+   * the batch — with the cursor of its last delivery — is written in one `saveChanges` before
+   * any of its events is emitted or its cursor acked. A mode change (or E2EE content in a
+   * conversation not yet pinned) is written on its own, so the pin is in place for what
+   * follows; a session reset writes everything before it first.
+   */
+  private async processBatch(batch: Delivery[]): Promise<void> {
+    let changes: Record<string, JsonValue | null> = {}
+    let after: (() => void)[] = []
+    let upTo = this.cursor
+    const flush = async () => {
+      if (upTo <= this.cursor) return
+      changes[K.cursor] = upTo
+      await this.core.store.saveChanges(changes)
+      this.cursor = upTo
+      const emit = after
+      changes = {}
+      after = []
+      for (const fn of emit) fn()
+    }
+    for (const d of batch) {
+      if (d.inboxId <= upTo) continue
+      let conversation: Conversation | undefined
+      let alone = d.kind === 'mode_change'
+      const layer = Object.create(changes) as Record<string, JsonValue | null>
+      const own: (() => void)[] = []
+      try {
+        conversation = await this.registry.ensure(d.conversationId)
+        alone ||= d.mode === 'e2ee' && conversation.encryption !== 'e2ee'
+        if (alone) {
+          await flush()
+          Object.setPrototypeOf(layer, changes)
+        }
+        await this.handle(conversation, d, layer, own)
+      } catch (e) {
+        const error = ParleyError.isInstance(e) ? e : new InternalError('delivery processing failed')
+        let sessionReset = false
+        if (RESET_CODES.has(error.code)) {
+          await flush()
+          Object.setPrototypeOf(layer, changes)
+          sessionReset = await this.sessions.reset(d.sender)
+        }
+        own.push(() => {
+          const payload = { error, conversationId: d.conversationId, messageId: d.messageId, device: { ...d.sender }, sessionReset }
+          if (conversation) conversation._emit('error', payload)
+          this.core.events.emit('error', payload)
+        })
+      }
+      Object.assign(changes, layer)
+      after.push(...own)
+      upTo = d.inboxId
+      if (alone) await flush()
+    }
+    await flush()
     this.scheduleAck()
   }
 
   private async handle(c: Conversation, d: Delivery, changes: Record<string, JsonValue | null>, after: (() => void)[]): Promise<void> {
     const self = this.core.self()
-    const existing = await messageAt(this.core.store, d.conversationId, d.seq)
+    const key = K.message(d.conversationId, d.seq)
+    const existing = key in changes ? (changes[key] as unknown as StoredMessage | null) : await messageAt(this.core.store, d.conversationId, d.seq)
     if (existing && existing.id === d.messageId) return // duplicate delivery: at-least-once
     if (d.kind === 'mode_change') {
       const mc = d.modeChange

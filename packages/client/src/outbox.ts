@@ -8,11 +8,11 @@
 import {
   ConnectionError, DowngradeRejectedError, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME_LENGTH, MAX_ATTACHMENTS, MAX_MIME_LENGTH,
   MAX_TEXT_LENGTH, MessageBlockedError, MissingPluginError, MissingSessionError, ParleyError, RateLimitedError, TimeoutError, toBase64, fromBase64,
-  type MessageSend, type SendResult, type AttachmentMeta,
+  type AttachmentMeta, type DeviceAddress, type MessageSend, type SendResult,
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage, sha256Base64 } from '@parley/crypto'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
-import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT } from './constants.js'
+import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { Conversation } from './conversation.js'
 import type { Directory } from './directory.js'
@@ -20,15 +20,16 @@ import type { JsonValue } from './key-store/key-store.js'
 import { storeAttachments, toMessage } from './message-log.js'
 import { encodePayload, type PayloadAttachment } from './payload.js'
 import type { Sessions } from './sessions.js'
-import { K, json, type OutboxEntry, type StoredMessage } from './store-layout.js'
+import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage } from './store-layout.js'
 import type { Message, SendInput } from './types.js'
 import { randomId } from './util.js'
 
 /** What the outbox needs from the client's conversation registry. */
 export interface OutboxRegistry {
   ensure(conversationId: string): Promise<Conversation>
-  record(conversationId: string): Promise<import('./store-layout.js').ConversationRecord | null>
-  pin(c: Conversation, mode: 'e2ee'): Promise<void>
+  record(conversationId: string): Promise<ConversationRecord | null>
+  /** Pins e2ee after the server refused a readable frame. */
+  pinRefused(c: Conversation): Promise<void>
   upgrade(c: Conversation): Promise<void>
 }
 
@@ -51,7 +52,12 @@ export function checkSendInput(input: SendInput): void {
 
 const isTransient = (e: unknown) => ConnectionError.isInstance(e) || TimeoutError.isInstance(e)
 
+/** One entry's build outcome inside a batch. */
+type Built = { entry: OutboxEntry } | { error: unknown }
+
 export class Outbox {
+  /** The queued entries, in key (send) order: a mirror of the store's `outbox/` records. */
+  private readonly entries = new Map<string, OutboxEntry>()
   private readonly waiters = new Map<string, { resolve(r: SendResult): void; reject(e: unknown): void }>()
   private readonly inFlight = new Map<string, number>()
   private attempt = 0
@@ -99,6 +105,7 @@ export class Outbox {
     const clientMessageId = randomId('m-')
     const entry: OutboxEntry = { key: K.outbox(createdAt, clientMessageId), clientMessageId, conversationId: c.id, createdAt, text: input.text, attachments }
     await this.core.store.set(entry.key, json(entry))
+    this.put(entry)
     const result = new Promise<SendResult>((resolve, reject) => this.waiters.set(clientMessageId, { resolve, reject }))
     if (verdict?.flags.length) {
       // Like the server, flags are raised once the message is stored (so they carry its id).
@@ -119,9 +126,23 @@ export class Outbox {
     return result
   }
 
+  /** Loads the queue left by a previous run (start-up, before any send). */
+  async load(): Promise<void> {
+    for (const key of await this.core.store.keys(K.outboxPrefix)) {
+      const entry = (await this.core.store.get<JsonValue>(key)) as OutboxEntry | null
+      if (!entry) continue
+      this.entries.set(key, entry)
+      this.lastCreatedAt = Math.max(this.lastCreatedAt, entry.createdAt)
+    }
+  }
+
   /** Number of queued (unacked) messages. */
   async size(): Promise<number> {
-    return (await this.core.store.keys(K.outboxPrefix)).length
+    return this.entries.size
+  }
+
+  private put(entry: OutboxEntry): void {
+    this.entries.set(entry.key, entry)
   }
 
   /** Drops in-flight bookkeeping (the connection went away); the next pump resends. */
@@ -146,67 +167,141 @@ export class Outbox {
       })
   }
 
+  /**
+   * Sends what is queued, in order: takes the next entries not in flight (up to the window),
+   * builds those without a frame — E2EE ones in batches that share one crypto-lock turn and
+   * one `saveChanges`, written before any of their frames leaves — then emits the frames in
+   * queue order. A transient failure stops the round (retried on reconnect) so nothing after
+   * it overtakes it.
+   */
   private async pump(): Promise<void> {
-    if (!this.core.isReady()) return
-    for (const key of await this.core.store.keys(K.outboxPrefix)) {
-      if (!this.core.isReady()) return
-      if (this.inFlight.size >= MAX_IN_FLIGHT) return
-      let entry = (await this.core.store.get<JsonValue>(key)) as OutboxEntry | null
-      if (!entry || this.inFlight.has(entry.clientMessageId)) continue
-      if (!entry.frame) {
-        try {
-          entry = await this.build(entry)
-        } catch (e) {
-          if (isTransient(e)) return // retried on reconnect
-          await this.fail(entry, e)
+    while (this.core.isReady()) {
+      const round: OutboxEntry[] = []
+      for (const entry of this.entries.values()) {
+        if (this.inFlight.size + round.length >= MAX_IN_FLIGHT || round.length >= OUTBOX_BATCH) break
+        if (!this.inFlight.has(entry.clientMessageId)) round.push(entry)
+      }
+      if (round.length === 0) return
+      const built = await this.buildAll(round)
+      for (const [i, r] of built.entries()) {
+        if (!this.core.isReady()) return
+        if ('entry' in r) {
+          this.emitFrame(r.entry)
           continue
         }
+        if (isTransient(r.error)) return // retried on reconnect
+        await this.fail(round[i]!, r.error)
       }
-      this.emitFrame(entry)
     }
   }
 
-  private async build(entry: OutboxEntry): Promise<OutboxEntry> {
-    const c = await this.registry.ensure(entry.conversationId)
-    if (c.upgradeRequired) await this.registry.upgrade(c)
-    const atts = entry.attachments.map((a) => ({ ...a, bytes: fromBase64(a.data) }))
-    const attMetas = metas(entry.attachments)
-    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
-    if (c.encryption !== 'e2ee') {
-      const frame: MessageSend = {
-        conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side',
-        body: { text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })) },
-      }
-      const built = { ...entry, frame, nf }
-      await this.core.store.set(entry.key, json(built))
-      return built
+  /** Builds every entry of `round` that has no frame yet; stops at the first transient failure. */
+  private async buildAll(round: OutboxEntry[]): Promise<Built[]> {
+    const out: Built[] = []
+    let e2ee: { entry: OutboxEntry; c: Conversation }[] = []
+    const flush = async () => {
+      if (e2ee.length > 0) out.push(...(await this.buildE2ee(e2ee)))
+      e2ee = []
     }
+    for (const entry of round) {
+      if (entry.frame) {
+        await flush()
+        out.push({ entry })
+      } else {
+        try {
+          const c = await this.registry.ensure(entry.conversationId)
+          if (c.upgradeRequired) await this.registry.upgrade(c)
+          if (c.encryption === 'e2ee') {
+            e2ee.push({ entry, c })
+            continue
+          }
+          await flush()
+          out.push({ entry: await this.buildReadable(entry, c) })
+        } catch (error) {
+          await flush()
+          out.push({ error })
+        }
+      }
+      const last = out[out.length - 1]
+      if (last && 'error' in last && isTransient(last.error)) return out
+    }
+    await flush()
+    const firstTransient = out.findIndex((r) => 'error' in r && isTransient(r.error))
+    return firstTransient < 0 ? out : out.slice(0, firstTransient + 1)
+  }
+
+  private async buildReadable(entry: OutboxEntry, c: Conversation): Promise<OutboxEntry> {
+    const atts = entry.attachments
+    const attMetas = metas(atts)
+    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
+    const frame: MessageSend = {
+      conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side',
+      body: { text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })) },
+    }
+    const built = { ...entry, frame, nf }
+    await this.core.store.set(entry.key, json(built))
+    this.put(built)
+    return built
+  }
+
+  /**
+   * Encrypts a batch of E2EE entries in one crypto-lock turn: each advances the ratchets from
+   * where the previous one left them (its changes are layered over the batch's), and every
+   * advanced state and built frame is written in ONE `saveChanges` before any frame leaves.
+   * An entry that fails leaves no trace in the batch (its layer is dropped).
+   */
+  private async buildE2ee(batch: { entry: OutboxEntry; c: Conversation }[]): Promise<Built[]> {
     return this.core.lock.run(async () => {
       const self = this.core.self()
-      const encrypted = atts.map((a) => ({ id: randomId('a-'), ...encryptAttachment(a.bytes) }))
-      const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
-      const rec = await this.registry.record(c.id)
-      const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(rec?.modeChange ? { mc: rec.modeChange } : {}) })
-      const users = c.peerUserId === self.userId ? [self.userId] : [c.peerUserId, self.userId]
-      const targets = await this.directory.targets(users)
       const changes: Record<string, JsonValue | null> = {}
-      const { envelopes, missing } = await this.sessions.encryptFor(targets, payload, c.id, changes)
-      for (const device of missing) {
-        this.core.reportError({ error: new MissingSessionError(`no session with device "${device.deviceId}": it will not get this message`, { deviceId: device.deviceId }), conversationId: c.id, device })
+      const perConversation = new Map<string, { targets: DeviceAddress[]; mc: ConversationRecord['modeChange'] }>()
+      const out: Built[] = []
+      for (const { entry, c } of batch) {
+        try {
+          let known = perConversation.get(c.id)
+          if (!known) {
+            const users = c.peerUserId === self.userId ? [self.userId] : [c.peerUserId, self.userId]
+            const targets = await this.directory.targets(users)
+            known = { targets, mc: (await this.registry.record(c.id))?.modeChange }
+            perConversation.set(c.id, known)
+          }
+          const layer = Object.create(changes) as Record<string, JsonValue | null>
+          const built = await this.encryptEntry(entry, c, known.targets, known.mc, layer)
+          Object.assign(changes, layer)
+          out.push({ entry: built })
+        } catch (error) {
+          out.push({ error })
+          if (isTransient(error)) break
+        }
       }
-      if (!envelopes.some((e) => e.userId === c.peerUserId) && c.peerUserId !== self.userId) {
-        throw new MissingSessionError(`no device of "${c.peerUserId}" can receive end-to-end encrypted messages`, {})
-      }
-      const frame: MessageSend = {
-        conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'e2ee', envelopes,
-        attachments: encrypted.map((e) => ({ id: e.id, ciphertext: e.ciphertext })),
-      }
-      const built = { ...entry, frame, nf }
-      changes[entry.key] = json(built)
-      // The ratchet states and the frame that spent them land together, before anything leaves.
-      await this.core.store.saveChanges(changes)
-      return built
+      // The ratchet states and the frames that spent them land together, before anything leaves.
+      if (Object.keys(changes).length > 0) await this.core.store.saveChanges(changes)
+      for (const r of out) if ('entry' in r) this.put(r.entry)
+      return out
     })
+  }
+
+  private async encryptEntry(entry: OutboxEntry, c: Conversation, targets: DeviceAddress[], mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<OutboxEntry> {
+    const self = this.core.self()
+    const attMetas = metas(entry.attachments)
+    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
+    const encrypted = entry.attachments.map((a) => ({ id: randomId('a-'), ...encryptAttachment(fromBase64(a.data)) }))
+    const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
+    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}) })
+    const { envelopes, missing } = await this.sessions.encryptFor(targets, payload, c.id, changes)
+    for (const device of missing) {
+      this.core.reportError({ error: new MissingSessionError(`no session with device "${device.deviceId}": it will not get this message`, { deviceId: device.deviceId }), conversationId: c.id, device })
+    }
+    if (!envelopes.some((e) => e.userId === c.peerUserId) && c.peerUserId !== self.userId) {
+      throw new MissingSessionError(`no device of "${c.peerUserId}" can receive end-to-end encrypted messages`, {})
+    }
+    const frame: MessageSend = {
+      conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'e2ee', envelopes,
+      attachments: encrypted.map((e) => ({ id: e.id, ciphertext: e.ciphertext })),
+    }
+    const built = { ...entry, frame, nf }
+    changes[entry.key] = json(built)
+    return built
   }
 
   private emitFrame(entry: OutboxEntry): void {
@@ -227,8 +322,11 @@ export class Outbox {
       attachments: storeAttachments(entry.attachments.map((a, i) => ({ ...metas(entry.attachments)[i]!, data: fromBase64(a.data) }))),
       encryption: frame.mode, nf: entry.nf!, tf: ack.franking.tf, rf: ack.franking.rf, kid: ack.franking.kid,
     }
-    const already = await this.core.store.get(entry.key)
-    if (already) await this.core.store.saveChanges({ [entry.key]: null, [K.message(entry.conversationId, ack.seq)]: json(stored) })
+    const already = this.entries.has(entry.key)
+    if (already) {
+      await this.core.store.saveChanges({ [entry.key]: null, [K.message(entry.conversationId, ack.seq)]: json(stored) })
+      this.entries.delete(entry.key)
+    }
     if (this.inFlight.get(entry.clientMessageId) === id) this.inFlight.delete(entry.clientMessageId)
     const waiter = this.waiters.get(entry.clientMessageId)
     this.waiters.delete(entry.clientMessageId)
@@ -256,9 +354,10 @@ export class Outbox {
     if (DowngradeRejectedError.isInstance(e) && entry.frame?.mode === 'server-side') {
       // The conversation is E2EE on the server: never send it readable; rebuild encrypted.
       const c = await this.registry.ensure(entry.conversationId)
-      await this.registry.pin(c, 'e2ee')
+      await this.registry.pinRefused(c)
       const { frame: _f, nf: _n, ...rest } = entry
       await this.core.store.set(entry.key, json(rest))
+      this.put(rest)
       this.kick()
       return
     }
@@ -267,6 +366,7 @@ export class Outbox {
 
   private async fail(entry: OutboxEntry, e: unknown): Promise<void> {
     await this.core.store.delete(entry.key)
+    this.entries.delete(entry.key)
     const error = ParleyError.isInstance(e) ? e : new ConnectionError('send failed')
     const waiter = this.waiters.get(entry.clientMessageId)
     this.waiters.delete(entry.clientMessageId)

@@ -5,7 +5,7 @@
  * performs the signed one-way upgrade to E2EE.
  */
 import {
-  DowngradeRejectedError, NotFoundError, PolicyViolationError, highestMode,
+  ConnectionError, DowngradeRejectedError, NotFoundError, PolicyViolationError, TimeoutError, highestMode,
   type ConversationInfo, type ModeChange,
 } from '@parley/protocol'
 import { signModeChange } from '@parley/crypto'
@@ -27,6 +27,7 @@ export interface ModeEvent {
 export class ConversationRegistry {
   private readonly convos = new Map<string, Conversation>()
   private readonly downgradeWarned = new Set<string>()
+  private readonly refusals = new Map<string, Promise<void>>()
 
   constructor(private readonly core: ClientCore, private readonly host: () => ConversationHost) {}
 
@@ -95,6 +96,32 @@ export class ConversationRegistry {
     const emit = await this.pinChanges(c, undefined, changes, seq)
     await this.core.store.saveChanges(changes)
     emit()
+  }
+
+  /**
+   * Pins e2ee because the server refused a readable frame (the conversation is E2EE there).
+   * Readable messages up to the server's current `lastSeq` are pre-upgrade history, so that
+   * is where E2EE is taken to start until the mode change itself arrives (which lowers it to
+   * its own seq); our cached `lastSeq` may be far older and would make real history look
+   * like a downgrade. One refresh per conversation at a time.
+   */
+  pinRefused(c: Conversation): Promise<void> {
+    if (c.encryption === 'e2ee') return Promise.resolve()
+    let p = this.refusals.get(c.id)
+    if (!p) {
+      p = (async () => {
+        let seq: number | undefined
+        try {
+          const { conversations } = await this.core.conn.request('conversation.list', {})
+          seq = conversations.find((i) => i.id === c.id)?.lastSeq
+        } catch (e) {
+          if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) throw e
+        }
+        await this.core.lock.run(() => this.pin(c, seq))
+      })().finally(() => this.refusals.delete(c.id))
+      this.refusals.set(c.id, p)
+    }
+    return p
   }
 
   /** The store changes that pin `c` to e2ee; the returned function applies them in memory and emits `mode`. */
