@@ -24,11 +24,18 @@ const TEXT = 'x'.repeat(64)
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url))
 const RESULTS = fileURLToPath(new URL('../results/relay.txt', import.meta.url))
+/** Only scenarios whose name matches this regex run (raw baselines always run); for profiling. */
+const ONLY = process.env.RELAY_ONLY ? new RegExp(process.env.RELAY_ONLY) : undefined
+/** A directory: the Parley server child writes a CPU profile of the measured load there. */
+const CPU_PROF = process.env.RELAY_CPU_PROF
+/** `one` or `pairs`: run only that section (for profiling). */
+const SECTION = process.env.RELAY_SECTION
 
-interface Result { name: string; msgs: number; seconds: number; p50: number; p99: number; rss: number; avgBatch: number }
+interface ServerStats { rss: number; cpuMs: number; avgBatch: number; avgCommitMs: number }
+interface Result extends ServerStats { name: string; msgs: number; seconds: number; p50: number; p99: number }
 
-async function startServer(config: RelayServerConfig): Promise<{ url: string; child: ChildProcess; rss(): Promise<{ rss: number; avgBatch: number }>; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', SERVER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+async function startServer(config: RelayServerConfig): Promise<{ url: string; child: ChildProcess; measure(): Promise<void>; rss(): Promise<ServerStats>; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', SERVER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, RELAY_CPU_PROF: CPU_PROF && config.kind === 'parley' ? CPU_PROF : '' } })
   const port = await new Promise<number>((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (b: Buffer) => {
@@ -41,8 +48,12 @@ async function startServer(config: RelayServerConfig): Promise<{ url: string; ch
   return {
     url: `http://127.0.0.1:${port}`,
     child,
+    measure: () => new Promise((resolve) => {
+      child.once('message', () => resolve())
+      child.send('measure')
+    }),
     rss: () => new Promise((resolve) => {
-      child.once('message', (m) => resolve(m as { rss: number; avgBatch: number }))
+      child.once('message', (m) => resolve(m as ServerStats))
       child.send('rss')
     }),
     stop: () => new Promise((resolve) => {
@@ -157,10 +168,11 @@ async function scenario(name: string, config: RelayServerConfig, pairCount: numb
     for (let i = 0; i < pairCount; i += 50) pairs.push(...(await Promise.all(Array.from({ length: Math.min(50, pairCount - i) }, (_, k) => make(server.url, i + k)))))
     // Warm-up (JIT, connections, first transaction), then measure.
     await load(pairs.slice(0, 1), 50, 10)
+    await server.measure()
     const r = await load(pairs, perPair, window)
-    const { rss, avgBatch } = await server.rss()
+    const stats = await server.rss()
     for (const p of pairs) p.close()
-    return { name, ...r, rss, avgBatch }
+    return { name, ...r, ...stats }
   } finally {
     await server.stop()
   }
@@ -191,9 +203,9 @@ async function freshDb(): Promise<{ url: string; drop(): Promise<void> } | null>
 }
 
 const fmt = (r: Result) =>
-  `${r.name.padEnd(44)} ${(r.msgs / r.seconds).toFixed(0).padStart(7)} msg/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  server RSS ${(r.rss / 2 ** 20).toFixed(0).padStart(4)} MB${r.avgBatch ? `  avg commit batch ${r.avgBatch.toFixed(1)}` : ''}`
+  `${r.name.padEnd(44)} ${(r.msgs / r.seconds).toFixed(0).padStart(7)} msg/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  server RSS ${(r.rss / 2 ** 20).toFixed(0).padStart(4)} MB  server CPU ${((1000 * r.cpuMs) / r.msgs).toFixed(0).padStart(4)} µs/msg${r.avgBatch ? `  commit: avg batch ${r.avgBatch.toFixed(1)}, avg ${r.avgCommitMs.toFixed(1)} ms` : ''}`
 const ratio = (r: Result, raw: Result) =>
-  `    vs raw: throughput ${((100 * (r.msgs / r.seconds)) / (raw.msgs / raw.seconds)).toFixed(1)} %, p99 ${(r.p99 / raw.p99).toFixed(2)}×, RSS ${(r.rss / raw.rss).toFixed(2)}×`
+  `    vs raw: throughput ${((100 * (r.msgs / r.seconds)) / (raw.msgs / raw.seconds)).toFixed(1)} %, p99 ${(r.p99 / raw.p99).toFixed(2)}×, RSS ${(r.rss / raw.rss).toFixed(2)}×, server CPU/msg ${(r.cpuMs / r.msgs / (raw.cpuMs / raw.msgs)).toFixed(2)}×`
 
 /** Runs the suite and writes bench/results/relay.txt. */
 export async function runRelay(): Promise<void> {
@@ -209,52 +221,48 @@ export async function runRelay(): Promise<void> {
     return d
   }
   const policies: Policy[] = ['server-side', 'optional-e2ee', 'default-e2ee']
+  const dbs: { drop(): Promise<void> }[] = []
+  let pgOk = true
+  /** Runs one Parley scenario (unless filtered out) and prints it with its ratio to `raw`. */
+  const vs = async (raw: Result, name: string, config: RelayServerConfig | 'postgres', pairs: number, perPair: number, window: number) => {
+    if (ONLY && !ONLY.test(name)) return
+    if (config === 'postgres') {
+      const db = pgOk ? await freshDb() : null
+      if (!db) {
+        if (pgOk) out('PostgreSQL unreachable: PostgreSQL rows skipped')
+        pgOk = false
+        return
+      }
+      dbs.push(db)
+      config = { kind: 'parley', policy: /parley (\S+)/.exec(name)![1] as Policy, store: 'postgres', databaseUrl: db.url }
+    }
+    const r = await scenario(name, config, pairs, perPair, window)
+    out(fmt(r))
+    out(ratio(r, raw))
+  }
   try {
+    if (SECTION !== 'pairs') {
     out(`\n## one pair, ${ONE_PAIR_MESSAGES} messages, ${IN_FLIGHT} in flight`)
     const raw1 = await scenario('raw socket.io relay', { kind: 'raw' }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
     out(fmt(raw1))
     for (const policy of policies) {
-      const r = await scenario(`parley ${policy} / PGlite (fsync)`, { kind: 'parley', policy, store: 'pglite', dataDir: dataDir() }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
-      out(fmt(r))
-      out(ratio(r, raw1))
+      await vs(raw1, `parley ${policy} / PGlite (fsync)`, { kind: 'parley', policy, store: 'pglite', dataDir: dataDir() }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
     }
-    const relaxed = await scenario('parley server-side / PGlite (durability os)', { kind: 'parley', policy: 'server-side', store: 'pglite', dataDir: dataDir(), durability: 'os' }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
-    out(fmt(relaxed))
-    out(ratio(relaxed, raw1))
-    const dbs: { drop(): Promise<void> }[] = []
-    let pgOk = true
-    for (const policy of policies) {
-      const db = await freshDb()
-      if (!db) {
-        out('PostgreSQL unreachable: PostgreSQL rows skipped')
-        pgOk = false
-        break
-      }
-      dbs.push(db)
-      const r = await scenario(`parley ${policy} / PostgreSQL`, { kind: 'parley', policy, store: 'postgres', databaseUrl: db.url }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
-      out(fmt(r))
-      out(ratio(r, raw1))
+    await vs(raw1, 'parley server-side / PGlite (durability os)', { kind: 'parley', policy: 'server-side', store: 'pglite', dataDir: dataDir(), durability: 'os' }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
+    for (const policy of policies) await vs(raw1, `parley ${policy} / PostgreSQL`, 'postgres', 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
     }
-
+    if (SECTION !== 'one') {
     out(`\n## ${PAIRS} pairs, ${PER_PAIR} messages each, 1 in flight per pair`)
     const rawN = await scenario('raw socket.io relay', { kind: 'raw' }, PAIRS, PER_PAIR, 1)
     out(fmt(rawN))
-    const n1 = await scenario('parley server-side / PGlite (fsync)', { kind: 'parley', policy: 'server-side', store: 'pglite', dataDir: dataDir() }, PAIRS, PER_PAIR, 1)
-    out(fmt(n1))
-    out(ratio(n1, rawN))
-    if (pgOk) {
-      const db = await freshDb()
-      if (db) {
-        dbs.push(db)
-        const n2 = await scenario('parley server-side / PostgreSQL', { kind: 'parley', policy: 'server-side', store: 'postgres', databaseUrl: db.url }, PAIRS, PER_PAIR, 1)
-        out(fmt(n2))
-        out(ratio(n2, rawN))
-      }
+    await vs(rawN, 'parley server-side / PGlite (fsync)', { kind: 'parley', policy: 'server-side', store: 'pglite', dataDir: dataDir() }, PAIRS, PER_PAIR, 1)
+    await vs(rawN, 'parley server-side / PostgreSQL', 'postgres', PAIRS, PER_PAIR, 1)
     }
     for (const db of dbs) await db.drop().catch(() => undefined)
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
   }
+  if (ONLY || SECTION) return // a partial run does not overwrite the results
   mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true })
   writeFileSync(RESULTS, `${lines.join('\n')}\n`)
 }

@@ -3,7 +3,9 @@
  * either a raw socket.io relay (forward + ack) or Parley on PGlite/PostgreSQL.
  * argv[2] is JSON config; prints `READY <port>`; answers IPC `rss` with its RSS in bytes.
  */
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
 import pino from 'pino'
 import { Server } from 'socket.io'
@@ -23,6 +25,9 @@ const config = JSON.parse(process.argv[2] ?? '{}') as RelayServerConfig
 const http = createServer()
 const limits = { connection: { capacity: 1e9, refillPerSecond: 1e9 }, user: { capacity: 1e9, refillPerSecond: 1e9 }, maxConnectionsPerUser: 100 }
 let parley: ReturnType<typeof createParleyServer> | undefined
+const commitMs: number[] = []
+let cpuAtStart = process.cpuUsage()
+let batchesAtStart = 0
 if (config.kind === 'raw') {
   const io = new Server(http, { maxHttpBufferSize: MAX_FRAME_BYTES })
   io.on('connection', (socket) => {
@@ -36,8 +41,21 @@ if (config.kind === 'raw') {
   const store = config.store === 'postgres'
     ? postgresStore({ connectionString: config.databaseUrl! })
     : pgliteStore({ ...(config.dataDir ? { dataDir: config.dataDir } : {}), ...(config.durability ? { durability: config.durability } : {}) })
+  // Times each group commit (store.appendMessages) for the report.
+  const timed = store.then((st) => {
+    const append = st.appendMessages.bind(st)
+    st.appendMessages = async (...args) => {
+      const t0 = performance.now()
+      try {
+        return await append(...args)
+      } finally {
+        commitMs.push(performance.now() - t0)
+      }
+    }
+    return st
+  })
   parley = createParleyServer({
-    httpServer: http, policy: config.policy ?? 'server-side', store, limits, logger: pino({ level: 'silent' }),
+    httpServer: http, policy: config.policy ?? 'server-side', store: timed, limits, logger: pino({ level: 'silent' }),
     authenticate: (hs) => ({ userId: String(hs.auth.token) }),
     frankingKeys: { currentKid: 'f1', keys: { f1: new Uint8Array(32).fill(1) } },
     dataKeys: { currentKid: 'd1', keys: { d1: new Uint8Array(32).fill(2) } },
@@ -45,8 +63,31 @@ if (config.kind === 'raw') {
   await parley.ready
 }
 http.listen(0, '127.0.0.1', () => process.stdout.write(`READY ${(http.address() as AddressInfo).port}\n`))
+// RELAY_CPU_PROF=<dir>: profile only the measured load (IPC 'measure' … 'rss'), not the setup.
+const profDir = process.env.RELAY_CPU_PROF
+const inspector = profDir ? new Session() : undefined
+inspector?.connect()
 process.on('message', (m: unknown) => {
-  if (m === 'rss') process.send?.({ rss: process.memoryUsage().rss, batches: parley?.batchSizes.length ?? 0, avgBatch: avg(parley?.batchSizes ?? []) })
+  void (async () => {
+    if (m === 'measure' && inspector) {
+      await inspector.post('Profiler.enable')
+      await inspector.post('Profiler.start')
+    }
+    if (m === 'measure') {
+      cpuAtStart = process.cpuUsage()
+      batchesAtStart = parley?.batchSizes.length ?? 0
+      commitMs.length = 0
+      process.send?.('measuring')
+    }
+    if (m !== 'rss') return
+    const rss = process.memoryUsage().rss
+    if (inspector) {
+      const { profile } = await inspector.post('Profiler.stop')
+      writeFileSync(`${profDir}/relay-${config.kind}-${config.store ?? 'raw'}-${process.pid}.cpuprofile`, JSON.stringify(profile))
+    }
+    const cpu = process.cpuUsage(cpuAtStart)
+    process.send?.({ rss, cpuMs: (cpu.user + cpu.system) / 1000, avgBatch: avg(parley?.batchSizes.slice(batchesAtStart) ?? []), avgCommitMs: avg(commitMs) })
+  })()
 })
 process.on('SIGTERM', () => void (parley ? parley.close() : Promise.resolve()).then(() => process.exit(0)))
 function avg(xs: readonly number[]): number {

@@ -18,7 +18,7 @@ import { ConversationCache, flushNotices, type Ctx, type Session } from './conte
 import { GroupCommitter } from './group-commit.js'
 import { HANDLERS } from './handlers/index.js'
 import {
-  DEFAULT_CONNECTION_LIMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_USER_LIMIT, DRAIN_TIMEOUT_MS,
+  CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, MAX_GROUP_COMMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_USER_LIMIT, DRAIN_TIMEOUT_MS,
   type ErrorContext, type ParleyIo, type ParleyServerOptions,
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
@@ -133,6 +133,8 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
       (m, seq, ts) => ({ tf: m.tf, ...bindFranking(frankingKeys, { tf: m.tf, sender: m.sender, conversationId: m.conversationId, seq, ts }) }),
       now,
       (e) => reportError(e, { where: 'store', event: 'message.send' }),
+      MAX_GROUP_COMMIT,
+      CONCURRENT_COMMITS[store.kind] ?? 1,
     )
     const change = await store.applyPolicy(options.policy, now())
     if (change.changed) log.info({ from: change.previous, to: options.policy, notices: change.notices }, 'policy changed since last start')

@@ -1,8 +1,15 @@
 /**
- * Group commit: concurrent `message.send`s are appended in one store transaction. While one
+ * Group commit: concurrent `message.send`s are appended in one store transaction. While a
  * batch commits, new sends queue; when it finishes, everything queued goes in the next batch.
  * No timer: an idle server commits a lone send at once, a busy one amortizes each commit over
  * up to `MAX_GROUP_COMMIT` messages. Every sender is acked only after its batch committed.
+ *
+ * Several batches may commit at once (up to `maxConcurrent`), but only when they touch
+ * disjoint users: a send carries lock keys (the conversation's member user ids), and a send
+ * whose keys overlap a committing batch waits for it. So every device's inbox rows are written
+ * and pushed by one batch at a time, in inbox-id order (clients drop an inbox id at or below
+ * their cursor, so a device must never see id 6 before 5), and a conversation's messages keep
+ * their arrival order. A send without keys runs alone, as with `maxConcurrent` = 1.
  */
 import { StoreError } from '@parley/protocol'
 import { MAX_GROUP_COMMIT } from './options.js'
@@ -10,13 +17,19 @@ import type { AppendOutcome, FrankingBinder, NewMessage, ParleyStore } from './s
 
 interface Pending {
   message: NewMessage
+  keys: readonly string[] | undefined
   resolve: (o: AppendOutcome) => void
 }
 
 /** Batches appends into as few transactions as the load allows. */
 export class GroupCommitter {
   private queue: Pending[] = []
-  private running = false
+  private inflight = 0
+  /** Lock keys held by committing batches (key → number of batches holding it). */
+  private readonly busy = new Map<string, number>()
+  /** A committing batch holds a send without keys: nothing else may start. */
+  private exclusive = false
+  private scheduled = false
   /** Batch sizes committed (for metrics and tests). */
   readonly batchSizes: number[] = []
 
@@ -26,34 +39,99 @@ export class GroupCommitter {
     private readonly now: () => number,
     private readonly onStoreError: (e: unknown) => void,
     private readonly maxBatch = MAX_GROUP_COMMIT,
+    private readonly maxConcurrent = 1,
   ) {}
 
-  /** Appends one message; resolves once its batch has committed (or failed). Never rejects. */
-  append(message: NewMessage): Promise<AppendOutcome> {
+  /**
+   * Appends one message; resolves once its batch has committed (or failed). Never rejects.
+   * `lockKeys` (the user ids whose devices the message reaches) let it commit beside batches
+   * for other users; without them it commits alone.
+   */
+  append(message: NewMessage, lockKeys?: readonly string[]): Promise<AppendOutcome> {
     return new Promise((resolve) => {
-      this.queue.push({ message, resolve })
-      if (!this.running) void this.pump()
+      this.queue.push({ message, keys: lockKeys, resolve })
+      // Idle: commit at once. Busy: let the frames read in this I/O turn join one batch
+      // rather than each starting a tiny concurrent one.
+      if (this.inflight === 0) this.pump()
+      else if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(() => {
+          this.scheduled = false
+          this.pump()
+        })
+      }
     })
   }
 
-  private async pump(): Promise<void> {
-    this.running = true
-    try {
-      while (this.queue.length) {
-        const batch = this.queue.splice(0, this.maxBatch)
-        if (this.batchSizes.length < 10_000) this.batchSizes.push(batch.length)
-        let outcomes: AppendOutcome[]
-        try {
-          outcomes = await this.store.appendMessages(batch.map((p) => p.message), this.bind, this.now())
-        } catch (e) {
-          this.onStoreError(e)
-          const error = new StoreError('the message could not be stored; nothing was written', {})
-          outcomes = batch.map(() => ({ ok: false, error }))
-        }
-        batch.forEach((p, i) => p.resolve(outcomes[i] ?? { ok: false, error: new StoreError() }))
-      }
-    } finally {
-      this.running = false
+  private pump(): void {
+    while (this.inflight < this.maxConcurrent && this.queue.length && !this.exclusive) {
+      const batch = this.take()
+      if (!batch.length) return
+      this.inflight++
+      void this.commit(batch)
     }
+  }
+
+  /** The next batch: queued sends, in order, whose keys no committing batch holds. */
+  private take(): Pending[] {
+    if (this.inflight === 0) {
+      const batch = this.queue.splice(0, this.maxBatch)
+      this.hold(batch)
+      return batch
+    }
+    const batch: Pending[] = []
+    const rest: Pending[] = []
+    // Keys of sends left waiting: a later send sharing one must wait too (order).
+    const blocked = new Set<string>()
+    let i = 0
+    for (; i < this.queue.length && batch.length < this.maxBatch; i++) {
+      const p = this.queue[i]!
+      if (!p.keys) break // runs alone, after everything before it
+      if (p.keys.some((k) => this.busy.has(k) || blocked.has(k))) {
+        for (const k of p.keys) blocked.add(k)
+        rest.push(p)
+      } else batch.push(p)
+    }
+    if (batch.length) {
+      this.queue = i < this.queue.length ? rest.concat(this.queue.slice(i)) : rest
+      this.hold(batch)
+    }
+    return batch
+  }
+
+  private hold(batch: Pending[]): void {
+    for (const p of batch) {
+      if (!p.keys) this.exclusive = true
+      else for (const k of p.keys) this.busy.set(k, (this.busy.get(k) ?? 0) + 1)
+    }
+  }
+
+  private release(batch: Pending[]): void {
+    for (const p of batch) {
+      if (!p.keys) this.exclusive = false
+      else {
+        for (const k of p.keys) {
+          const n = this.busy.get(k)! - 1
+          if (n) this.busy.set(k, n)
+          else this.busy.delete(k)
+        }
+      }
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    if (this.batchSizes.length < 10_000) this.batchSizes.push(batch.length)
+    let outcomes: AppendOutcome[]
+    try {
+      outcomes = await this.store.appendMessages(batch.map((p) => p.message), this.bind, this.now())
+    } catch (e) {
+      this.onStoreError(e)
+      const error = new StoreError('the message could not be stored; nothing was written', {})
+      outcomes = batch.map(() => ({ ok: false, error }))
+    }
+    this.release(batch)
+    this.inflight--
+    batch.forEach((p, i) => p.resolve(outcomes[i] ?? { ok: false, error: new StoreError() }))
+    this.pump()
   }
 }

@@ -116,6 +116,12 @@ export const DEFAULT_REPORT_LIMIT: BucketLimit = { capacity: 20, refillPerSecond
 export const DEFAULT_MAX_CONNECTIONS_PER_USER = 32
 /** Most sends committed in one store transaction. */
 export const MAX_GROUP_COMMIT = 256
+/**
+ * Group-commit batches committing at once, by store (batches for disjoint users only). On
+ * PostgreSQL they run on separate pool connections; on PGlite (one connection) the next batch
+ * runs its SQL while the previous one waits for its WAL fdatasync.
+ */
+export const CONCURRENT_COMMITS: Readonly<Record<'memory' | 'pglite' | 'postgres', number>> = { memory: 1, pglite: 2, postgres: 4 }
 /** Deliveries pushed per page on catch-up. */
 export const CATCH_UP_PAGE = 500
 /** Default history page. */

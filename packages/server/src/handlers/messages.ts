@@ -67,7 +67,8 @@ export const messageSend: Handler<'message.send'> = {
     } else {
       message = { ...base, mode: 'e2ee', envelopes: f.envelopes, attachments: f.attachments, ...expiry }
     }
-    const out = await ctx.committer.append(message)
+    // Lock keys: the users whose devices get an inbox row (the sender's other devices too).
+    const out = await ctx.committer.append(message, conversation.members)
     if (!out.ok) {
       if (ParleyError.isInstance(out.error)) throw out.error
       throw out.error

@@ -1,6 +1,7 @@
 /**
  * Group commit on SQL: a whole batch of sends in one transaction with a fixed number of
- * statements (not one per message). Locks conversations, then devices, each in sorted order,
+ * statements (not one per message): resends, conversations with members, devices, then one
+ * write statement. Locks conversations, then devices, each in sorted order,
  * so concurrent batches on several nodes never deadlock; seq and inbox ids come from those
  * locked rows, so they are gap-free per conversation and per device.
  */
@@ -28,20 +29,17 @@ export async function appendBatch(tx: SqlExecutor, batch: NewMessage[], bind: Fr
     const m = toMessage(r)
     stored.set(dedupKey({ conversationId: m.conversationId, sender: m.sender, clientMessageId: m.clientMessageId ?? '' }), m)
   }
-  // 2. Lock the conversations, in id order.
+  // 2. Lock the conversations, in id order, reading their members in the same statement.
   const convIds = [...new Set(batch.map((m) => m.conversationId))].sort()
-  const convRows = await tx.query(
-    `SELECT id, mode, upgrade_required, last_seq FROM conversations
-      WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY id FOR UPDATE`,
+  const convRows = await tx.query<{ id: string; mode: string; upgrade_required: unknown; last_seq: unknown; members: string[] | null }>(
+    `SELECT c.id, c.mode, c.upgrade_required, c.last_seq,
+            ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = c.id) AS members
+       FROM conversations c WHERE c.id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY c.id FOR UPDATE OF c`,
     [JSON.stringify(convIds)],
   )
-  const convs = new Map(convRows.map((r) => [r.id as string, { mode: r.mode as 'server-side' | 'e2ee', upgradeRequired: r.upgrade_required === true, lastSeq: num(r.last_seq) }]))
-  const memberRows = await tx.query<{ conversation_id: string; user_id: string }>(
-    `SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
-    [JSON.stringify(convIds)],
-  )
-  const members = new Map<string, string[]>()
-  for (const r of memberRows) members.set(r.conversation_id, [...(members.get(r.conversation_id) ?? []), r.user_id])
+  const convs = new Map(convRows.map((r) => [r.id, { mode: r.mode as 'server-side' | 'e2ee', upgradeRequired: r.upgrade_required === true, lastSeq: num(r.last_seq) }]))
+  const members = new Map(convRows.map((r) => [r.id, r.members ?? []]))
+  const memberRows = convRows.flatMap((r) => (r.members ?? []).map((user_id) => ({ user_id })))
   const userIds = [...new Set(memberRows.map((r) => r.user_id))]
   // 3. Lock every active device of those members, in (user, device) order.
   const devRows = await tx.query<{ user_id: string; device_id: string; inbox_seq: unknown }>(
@@ -115,38 +113,28 @@ export async function appendBatch(tx: SqlExecutor, batch: NewMessage[], bind: Fr
     outcomes[i] = first && first.ok ? { ok: true, duplicate: true, message: first.message, recipients: [] } : first!
   })
 
-  // 5. Write: counters, messages, inbox rows — four statements for the whole batch.
+  // 5. Write counters, messages and inbox rows: one statement for the whole batch (inbox rows
+  // reference messages inserted by the CTE; the foreign key is checked at the statement's end).
   const seqUpdates = [...convs].filter(([id, c]) => c.lastSeq !== startSeq.get(id)).map(([id, c]) => ({ id, s: c.lastSeq }))
-  if (seqUpdates.length) {
-    await tx.query(
-      `UPDATE conversations SET last_seq = x.s FROM jsonb_to_recordset($1::jsonb) AS x(id text, s bigint) WHERE conversations.id = x.id`,
-      [JSON.stringify(seqUpdates)],
-    )
-  }
   const devUpdates = [...inboxSeq].filter(([k, v]) => v !== startInbox.get(k)).map(([k, v]) => {
     const [u, d] = k.split('\n')
     return { u, d, s: v }
   })
-  if (devUpdates.length) {
+  if (seqUpdates.length || devUpdates.length || msgRows.length || inboxRows.length) {
     await tx.query(
-      `UPDATE devices SET inbox_seq = x.s FROM jsonb_to_recordset($1::jsonb) AS x(u text, d text, s bigint)
-        WHERE devices.user_id = x.u AND devices.device_id = x.d`,
-      [JSON.stringify(devUpdates)],
-    )
-  }
-  if (msgRows.length) {
-    await tx.query(
-      `INSERT INTO messages (id, conversation_id, seq, ts, kind, sender_user, sender_device, client_message_id, mode, body_kid, body, attachments, franking, expires_at)
-       SELECT x.id, x.c, x.seq, x.ts, 'message', x.u, x.d, x.k, x.mode, x.bk, x.b, x.a, x.f, x.x
-         FROM jsonb_to_recordset($1::jsonb) AS x(id text, c text, seq bigint, ts bigint, u text, d text, k text, mode text, bk text, b text, a jsonb, f jsonb, x bigint)`,
-      [JSON.stringify(msgRows)],
-    )
-  }
-  if (inboxRows.length) {
-    await tx.query(
-      `INSERT INTO inbox (user_id, device_id, inbox_id, message_id, envelope_type, ciphertext)
-       SELECT x.u, x.d, x.i, x.m, x.t, x.c FROM jsonb_to_recordset($1::jsonb) AS x(u text, d text, i bigint, m text, t text, c text)`,
-      [JSON.stringify(inboxRows)],
+      `WITH seqs AS (
+         UPDATE conversations SET last_seq = x.s FROM jsonb_to_recordset($1::jsonb) AS x(id text, s bigint) WHERE conversations.id = x.id
+       ), cursors AS (
+         UPDATE devices SET inbox_seq = x.s FROM jsonb_to_recordset($2::jsonb) AS x(u text, d text, s bigint)
+          WHERE devices.user_id = x.u AND devices.device_id = x.d
+       ), msgs AS (
+         INSERT INTO messages (id, conversation_id, seq, ts, kind, sender_user, sender_device, client_message_id, mode, body_kid, body, attachments, franking, expires_at)
+         SELECT x.id, x.c, x.seq, x.ts, 'message', x.u, x.d, x.k, x.mode, x.bk, x.b, x.a, x.f, x.x
+           FROM jsonb_to_recordset($3::jsonb) AS x(id text, c text, seq bigint, ts bigint, u text, d text, k text, mode text, bk text, b text, a jsonb, f jsonb, x bigint)
+       )
+       INSERT INTO inbox (user_id, device_id, inbox_id, message_id, envelope_type, ciphertext)
+       SELECT x.u, x.d, x.i, x.m, x.t, x.c FROM jsonb_to_recordset($4::jsonb) AS x(u text, d text, i bigint, m text, t text, c text)`,
+      [JSON.stringify(seqUpdates), JSON.stringify(devUpdates), JSON.stringify(msgRows), JSON.stringify(inboxRows)],
     )
   }
   return outcomes as AppendOutcome[]

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { GroupCommitter } from '../src/group-commit.js'
+import type { AppendOutcome, NewMessage, ParleyStore } from '../src/store/store.js'
+
+/** A store whose appends finish only when the test says so; records what each batch held. */
+function gatedStore() {
+  const batches: { ids: string[]; finish: () => void }[] = []
+  const store = {
+    kind: 'postgres',
+    appendMessages: (batch: NewMessage[]) =>
+      new Promise<AppendOutcome[]>((resolve) => {
+        batches.push({ ids: batch.map((m) => m.id), finish: () => resolve(batch.map(() => ({ ok: true, duplicate: false, message: {} as never, recipients: [] }))) })
+      }),
+  } as unknown as ParleyStore
+  return { store, batches }
+}
+const msg = (id: string): NewMessage => ({ id, conversationId: `c-${id}`, sender: { userId: 'u', deviceId: 'd' }, clientMessageId: id, mode: 'server-side', tf: '' })
+const tick = () => new Promise((r) => setTimeout(r, 5))
+
+describe('GroupCommitter', () => {
+  it('commits batches for disjoint users at once, holds overlapping ones back in order, runs keyless sends alone', async () => {
+    const { store, batches } = gatedStore()
+    const gc = new GroupCommitter(store, () => ({ tf: '', rf: '', kid: 'k' }), Date.now, () => undefined, 256, 4)
+    const done: string[] = []
+    const send = (id: string, keys?: string[]) => void gc.append(msg(id), keys).then(() => done.push(id))
+    send('a1', ['alice', 'bob'])
+    await tick()
+    send('c1', ['carol', 'dave']) // disjoint: starts beside a1
+    send('a2', ['alice', 'bob']) // overlaps a1: waits
+    send('e1', ['bob', 'erin']) // overlaps a1 (bob): waits
+    send('f1', ['frank', 'gina']) // disjoint from everything: joins c1's batch
+    await tick()
+    expect(batches.map((b) => b.ids)).toEqual([['a1'], ['c1', 'f1']])
+    batches[1]!.finish()
+    await tick()
+    expect(done).toEqual(['c1', 'f1'])
+    expect(batches).toHaveLength(2) // a2 and e1 still wait for a1
+    batches[0]!.finish()
+    await tick()
+    expect(batches[2]!.ids).toEqual(['a2', 'e1'])
+    send('x1') // no keys: waits for everything, then runs alone
+    send('g1', ['gina'])
+    await tick()
+    expect(batches).toHaveLength(3)
+    batches[2]!.finish()
+    await tick()
+    expect(batches[3]!.ids).toEqual(['x1', 'g1'])
+    batches[3]!.finish()
+    await tick()
+    expect(done).toEqual(['c1', 'f1', 'a1', 'a2', 'e1', 'x1', 'g1'])
+  })
+})
