@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import pg from 'pg'
@@ -62,6 +62,16 @@ async function startServer(config: RelayServerConfig): Promise<{ url: string; ch
       setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
     }),
   }
+}
+
+/**
+ * Creates a PGlite data dir in a throwaway process: the measured server then opens an existing
+ * database, as every start after the first does (initdb's WASM heap peak is never given back,
+ * so a first start in the measured process would report ~0.5 GB more RSS; see docs/storage.md).
+ */
+function initDataDir(dataDir: string): Promise<void> {
+  const child = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', SERVER, JSON.stringify({ kind: 'parley', store: 'pglite', dataDir, initOnly: true })], { stdio: 'inherit' })
+  return new Promise((resolve, reject) => child.once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`PGlite init exited ${c}`)))))
 }
 
 function connect(url: string, token: string): Promise<Socket> {
@@ -161,6 +171,7 @@ async function load(pairs: Pair[], perPair: number, window: number): Promise<{ s
 }
 
 async function scenario(name: string, config: RelayServerConfig, pairCount: number, perPair: number, window: number): Promise<Result> {
+  if (config.store === 'pglite' && config.dataDir) await initDataDir(config.dataDir)
   const server = await startServer(config)
   try {
     const make = config.kind === 'raw' ? rawPair : parleyPair
@@ -204,12 +215,17 @@ async function freshDb(): Promise<{ url: string; drop(): Promise<void> } | null>
 
 const fmt = (r: Result) =>
   `${r.name.padEnd(44)} ${(r.msgs / r.seconds).toFixed(0).padStart(7)} msg/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  server RSS ${(r.rss / 2 ** 20).toFixed(0).padStart(4)} MB  server CPU ${((1000 * r.cpuMs) / r.msgs).toFixed(0).padStart(4)} µs/msg${r.avgBatch ? `  commit: avg batch ${r.avgBatch.toFixed(1)}, avg ${r.avgCommitMs.toFixed(1)} ms` : ''}`
+/** The mean of the raw relay measured before and after the Parley rows of a section. */
+function meanRaw(a: Result, b: Result): Result {
+  const rate = (a.msgs / a.seconds + b.msgs / b.seconds) / 2
+  return { ...a, name: 'raw socket.io relay (mean)', seconds: a.msgs / rate, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, rss: (a.rss + b.rss) / 2, cpuMs: (a.cpuMs + b.cpuMs) / 2 }
+}
 const ratio = (r: Result, raw: Result) =>
   `    vs raw: throughput ${((100 * (r.msgs / r.seconds)) / (raw.msgs / raw.seconds)).toFixed(1)} %, p99 ${(r.p99 / raw.p99).toFixed(2)}×, RSS ${(r.rss / raw.rss).toFixed(2)}×, server CPU/msg ${(r.cpuMs / r.msgs / (raw.cpuMs / raw.msgs)).toFixed(2)}×`
 
 /** Runs the suite and writes bench/results/relay.txt. */
 export async function runRelay(): Promise<void> {
-  const lines: string[] = [`# bench/relay — ${new Date().toISOString()} — node ${process.version}, ${TEXT.length}-byte text; ack latency; server in a child process`]
+  const lines: string[] = [`# bench/relay — ${new Date().toISOString()} — node ${process.version}, ${TEXT.length}-byte text; ack latency; server in a child process; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`]
   const out = (s: string) => {
     console.log(s)
     lines.push(s)
@@ -223,8 +239,8 @@ export async function runRelay(): Promise<void> {
   const policies: Policy[] = ['server-side', 'optional-e2ee', 'default-e2ee']
   const dbs: { drop(): Promise<void> }[] = []
   let pgOk = true
-  /** Runs one Parley scenario (unless filtered out) and prints it with its ratio to `raw`. */
-  const vs = async (raw: Result, name: string, config: RelayServerConfig | 'postgres', pairs: number, perPair: number, window: number) => {
+  /** Runs one Parley scenario (unless filtered out), prints it and keeps it for the section's ratios. */
+  const vs = async (name: string, config: RelayServerConfig | 'postgres', pairs: number, perPair: number, window: number) => {
     if (ONLY && !ONLY.test(name)) return
     if (config === 'postgres') {
       const db = pgOk ? await freshDb() : null
@@ -238,25 +254,37 @@ export async function runRelay(): Promise<void> {
     }
     const r = await scenario(name, config, pairs, perPair, window)
     out(fmt(r))
-    out(ratio(r, raw))
+    section.push(r)
+  }
+  let section: Result[] = []
+  /** Measures the raw relay again and prints each Parley row against the mean of both raw runs. */
+  const ratios = async (before: Result, pairs: number, perPair: number, window: number) => {
+    const after = await scenario('raw socket.io relay (again)', { kind: 'raw' }, pairs, perPair, window)
+    out(fmt(after))
+    const raw = meanRaw(before, after)
+    out(`vs the mean raw relay (${(raw.msgs / raw.seconds).toFixed(0)} msg/s, p99 ${raw.p99.toFixed(2)} ms, RSS ${(raw.rss / 2 ** 20).toFixed(0)} MB):`)
+    for (const r of section) out(`${r.name.padEnd(44)}${ratio(r, raw).replace('    vs raw:', '')}`)
+    section = []
   }
   try {
     if (SECTION !== 'pairs') {
-    out(`\n## one pair, ${ONE_PAIR_MESSAGES} messages, ${IN_FLIGHT} in flight`)
-    const raw1 = await scenario('raw socket.io relay', { kind: 'raw' }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
-    out(fmt(raw1))
-    for (const policy of policies) {
-      await vs(raw1, `parley ${policy} / PGlite (fsync)`, { kind: 'parley', policy, store: 'pglite', dataDir: dataDir() }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
-    }
-    await vs(raw1, 'parley server-side / PGlite (durability os)', { kind: 'parley', policy: 'server-side', store: 'pglite', dataDir: dataDir(), durability: 'os' }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
-    for (const policy of policies) await vs(raw1, `parley ${policy} / PostgreSQL`, 'postgres', 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
+      out(`\n## one pair, ${ONE_PAIR_MESSAGES} messages, ${IN_FLIGHT} in flight`)
+      const raw1 = await scenario('raw socket.io relay', { kind: 'raw' }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
+      out(fmt(raw1))
+      for (const policy of policies) {
+        await vs(`parley ${policy} / PGlite (fsync)`, { kind: 'parley', policy, store: 'pglite', dataDir: dataDir() }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
+      }
+      await vs('parley server-side / PGlite (durability os)', { kind: 'parley', policy: 'server-side', store: 'pglite', dataDir: dataDir(), durability: 'os' }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
+      for (const policy of policies) await vs(`parley ${policy} / PostgreSQL`, 'postgres', 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
+      await ratios(raw1, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
     }
     if (SECTION !== 'one') {
-    out(`\n## ${PAIRS} pairs, ${PER_PAIR} messages each, 1 in flight per pair`)
-    const rawN = await scenario('raw socket.io relay', { kind: 'raw' }, PAIRS, PER_PAIR, 1)
-    out(fmt(rawN))
-    await vs(rawN, 'parley server-side / PGlite (fsync)', { kind: 'parley', policy: 'server-side', store: 'pglite', dataDir: dataDir() }, PAIRS, PER_PAIR, 1)
-    await vs(rawN, 'parley server-side / PostgreSQL', 'postgres', PAIRS, PER_PAIR, 1)
+      out(`\n## ${PAIRS} pairs, ${PER_PAIR} messages each, 1 in flight per pair`)
+      const rawN = await scenario('raw socket.io relay', { kind: 'raw' }, PAIRS, PER_PAIR, 1)
+      out(fmt(rawN))
+      await vs('parley server-side / PGlite (fsync)', { kind: 'parley', policy: 'server-side', store: 'pglite', dataDir: dataDir() }, PAIRS, PER_PAIR, 1)
+      await vs('parley server-side / PostgreSQL', 'postgres', PAIRS, PER_PAIR, 1)
+      await ratios(rawN, PAIRS, PER_PAIR, 1)
     }
     for (const db of dbs) await db.drop().catch(() => undefined)
   } finally {

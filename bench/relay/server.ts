@@ -19,12 +19,18 @@ export interface RelayServerConfig {
   dataDir?: string
   durability?: 'fsync' | 'os'
   databaseUrl?: string
+  /** Open the store (creating the PGlite data dir), close it and exit. */
+  initOnly?: boolean
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as RelayServerConfig
 const http = createServer()
 const limits = { connection: { capacity: 1e9, refillPerSecond: 1e9 }, user: { capacity: 1e9, refillPerSecond: 1e9 }, maxConnectionsPerUser: 100 }
 let parley: ReturnType<typeof createParleyServer> | undefined
+if (config.initOnly) {
+  await (await pgliteStore({ dataDir: config.dataDir! })).close()
+  process.exit(0)
+}
 const commitMs: number[] = []
 let cpuAtStart = process.cpuUsage()
 let batchesAtStart = 0

@@ -19,6 +19,13 @@ import type { ParleyStore } from './store.js'
 /** How many of the newest WAL segment files are synced after a commit (a commit may span two). */
 export const WAL_SEGMENTS_SYNCED = 2
 
+/**
+ * PostgreSQL `shared_buffers` of a PGlite this store opens, in MB (PGlite's default is
+ * 128 MB). The buffer pool lives in the WASM heap, which never shrinks, so it is resident
+ * memory; pages it does not hold are read back from the OS page cache.
+ */
+export const PGLITE_SHARED_BUFFERS_MB = 32
+
 /** Options of {@link pgliteStore}. */
 export interface PgliteStoreOptions {
   /** Data directory on disk; omitted → in memory (lost on exit). */
@@ -30,6 +37,8 @@ export interface PgliteStoreOptions {
   durability?: 'fsync' | 'os'
   /** A tarball from `dumpDataDir()` to start from (fast per-test databases). */
   loadDataDir?: Blob | File
+  /** `shared_buffers` in MB; default {@link PGLITE_SHARED_BUFFERS_MB}. */
+  sharedBuffersMb?: number
   /** Use an existing PGlite instance instead (the store closes it on `close()`). */
   pglite?: PGlite
 }
@@ -97,12 +106,16 @@ export function pgliteDriver(db: PGlite, sync?: () => Promise<void>): SqlDriver 
 /**
  * Opens (creating if needed) an embedded PGlite store and migrates it.
  * @throws {StoreError} when the database cannot be opened or migrated.
+ * @throws {RangeError} when `sharedBuffersMb` is not a positive integer.
  * @example const store = await pgliteStore({ dataDir: './.parley-data' })
  */
 export async function pgliteStore(options: PgliteStoreOptions = {}): Promise<ParleyStore> {
   const dataDir = options.dataDir === undefined ? undefined : path.resolve(options.dataDir)
+  const sharedBuffersMb = options.sharedBuffersMb ?? PGLITE_SHARED_BUFFERS_MB
+  if (!Number.isInteger(sharedBuffersMb) || sharedBuffersMb < 1) throw new RangeError('"sharedBuffersMb" expected a positive integer')
   const db = options.pglite ?? (await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`],
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   }))
   const durability = options.durability ?? (dataDir ? 'fsync' : 'os')
