@@ -28,6 +28,8 @@ export class ConversationRegistry {
   private readonly convos = new Map<string, Conversation>()
   private readonly downgradeWarned = new Set<string>()
   private readonly refusals = new Map<string, Promise<void>>()
+  /** The merge in progress per id: merges of one id run one after another (one object per id). */
+  private readonly applying = new Map<string, Promise<Conversation>>()
 
   constructor(private readonly core: ClientCore, private readonly host: () => ConversationHost) {}
 
@@ -50,8 +52,23 @@ export class ConversationRegistry {
     return (await this.core.store.get<JsonValue>(K.conversation(id))) as ConversationRecord | null
   }
 
-  /** Merges what the server says about a conversation into the pin; emits `conversation` / `mode`. */
-  async applyInfo(info: ConversationInfo): Promise<Conversation> {
+  /**
+   * Merges what the server says about a conversation into the pin; emits `conversation` /
+   * `mode`. Merges of one id are serialized: concurrent calls for a new id (a `list()` racing
+   * an `open()`, a `conversation` frame) all resolve to the same `Conversation` object.
+   */
+  applyInfo(info: ConversationInfo): Promise<Conversation> {
+    const before = this.applying.get(info.id)
+    const run = (before ? before.catch(() => undefined) : Promise.resolve()).then(() => this.merge(info))
+    this.applying.set(info.id, run)
+    const clear = () => {
+      if (this.applying.get(info.id) === run) this.applying.delete(info.id)
+    }
+    run.then(clear, clear)
+    return run
+  }
+
+  private async merge(info: ConversationInfo): Promise<Conversation> {
     const existing = this.convos.get(info.id)
     const rec = await this.record(info.id)
     const pinned = highestMode(rec?.pinned ?? 'server-side', existing ? highestMode(existing.encryption, info.encryption) : info.encryption)
