@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsup'
+import { parleyTsupConfig } from '../../tsup.shared'
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  platform: 'neutral',
-})
+export default parleyTsupConfig()

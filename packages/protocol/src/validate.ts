@@ -45,14 +45,18 @@ export function parseWith<S extends v.GenericSchema>(schema: S, input: unknown, 
   return result.output
 }
 
+function parseEvent(schemas: Record<string, v.GenericSchema>, event: string, input: unknown): unknown {
+  const schema = Object.prototype.hasOwnProperty.call(schemas, event) ? schemas[event] : undefined
+  if (!schema) throw new InvalidFrameError(`unknown event "${String(event).slice(0, 64)}"`, { event: String(event).slice(0, 64) })
+  return parseWith(schema, input, event)
+}
+
 /** Validates a client → server frame (server side of the edge). */
 export function parseClientFrame<E extends ClientEventName>(
   event: E,
   input: unknown,
 ): v.InferOutput<(typeof CLIENT_FRAME_SCHEMAS)[E]> {
-  const schema = CLIENT_FRAME_SCHEMAS[event] as v.GenericSchema | undefined
-  if (!schema) throw new InvalidFrameError(`unknown event "${String(event).slice(0, 64)}"`, { event: String(event).slice(0, 64) })
-  return parseWith(schema, input, event) as never
+  return parseEvent(CLIENT_FRAME_SCHEMAS, event, input) as never
 }
 
 /** Validates a server → client frame (client side of the edge). */
@@ -60,9 +64,7 @@ export function parseServerFrame<E extends ServerEventName>(
   event: E,
   input: unknown,
 ): v.InferOutput<(typeof SERVER_FRAME_SCHEMAS)[E]> {
-  const schema = SERVER_FRAME_SCHEMAS[event] as v.GenericSchema | undefined
-  if (!schema) throw new InvalidFrameError(`unknown event "${String(event).slice(0, 64)}"`, { event: String(event).slice(0, 64) })
-  return parseWith(schema, input, event) as never
+  return parseEvent(SERVER_FRAME_SCHEMAS, event, input) as never
 }
 
 /** Validates the data of a successful ack (client side). */

@@ -110,6 +110,8 @@ describe('client → server frames', () => {
   })
   it('refuses an unknown event name', () => {
     expectInvalid(() => parseClientFrame('nope' as ClientEventName, {}))
+    expectInvalid(() => parseClientFrame('toString' as ClientEventName, {}))
+    expectInvalid(() => parseServerFrame('__proto__' as ServerEventName, {}))
   })
   it('refuses base64 of the wrong length or alphabet', () => {
     const hello = CLIENT_EXAMPLES['keys.fetch']
