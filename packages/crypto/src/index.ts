@@ -40,7 +40,7 @@ export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKey
 export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'
 export { signModeChange, verifyModeChange } from './mode-change.js'
 export { safetyNumber, fingerprintHash, SAFETY_NUMBER_ITERATIONS, SAFETY_NUMBER_DIGITS } from './safety-number.js'
-export { sealAtRest, openAtRest, sealedKeyId, generateDataKey, DATA_KEY_BYTES, MAX_KEY_ID_BYTES, type DataKeyring } from './seal.js'
+export { sealAtRest, openAtRest, sealedKeyId, generateDataKey, DATA_KEY_BYTES, MAX_KEY_ID_BYTES, MAX_CACHED_DATA_KEYS, type DataKeyring } from './seal.js'
 export {
   generateLinkCode, normalizeLinkCode, linkCodeHash, generateEphemeralKeyPair, linkEncrypt, linkDecrypt, LINK_CODE_BYTES,
 } from './link.js'

@@ -5,8 +5,8 @@
  */
 import { BadMacError, NotFoundError } from '@parley/protocol'
 import { abytes, astring } from './_assert.js'
-import { concat, lp, utf8 } from './_bytes.js'
-import { openWithLabel, sealWithLabel } from './aead.js'
+import { concat, lp, toBase64, utf8 } from './_bytes.js'
+import { AEAD_NONCE_BYTES, AEAD_OVERHEAD_BYTES, deriveEtmKeys, etmOpen, etmSealWithPrefix, type EtmKeys } from './aead.js'
 import { LABELS } from './kdf.js'
 import { systemRandom, type RandomSource } from './random.js'
 
@@ -20,6 +20,24 @@ export const DATA_KEY_BYTES = 32
 /** Longest key id, in UTF-8 bytes. */
 export const MAX_KEY_ID_BYTES = 255
 const SEAL_VERSION = 1
+/** Data keys whose derived subkeys are kept (a server holds a handful: current plus rotated). */
+export const MAX_CACHED_DATA_KEYS = 16
+
+// Data keys live for months and seal every server-side message, so the HKDF that splits them
+// into encryption and MAC subkeys is done once per key, not per message (~60 µs saved each).
+// Keyed by the key bytes, not the array object, so a caller reusing a buffer cannot get stale
+// subkeys. Subkeys are as secret as the key itself and live in the same process.
+const subkeyCache = new Map<string, EtmKeys>()
+function atRestKeys(dataKey: Uint8Array): EtmKeys {
+  const id = toBase64(dataKey)
+  let keys = subkeyCache.get(id)
+  if (!keys) {
+    keys = deriveEtmKeys(dataKey, LABELS.atRest)
+    if (subkeyCache.size >= MAX_CACHED_DATA_KEYS) subkeyCache.delete(subkeyCache.keys().next().value!)
+    subkeyCache.set(id, keys)
+  }
+  return keys
+}
 
 /** A fresh data key. */
 export function generateDataKey(random: RandomSource = systemRandom): Uint8Array {
@@ -40,7 +58,8 @@ export function sealAtRest(dataKey: Uint8Array, keyId: string, plaintext: Uint8A
   if (kid.length > MAX_KEY_ID_BYTES) throw new RangeError(`"keyId" expected at most ${MAX_KEY_ID_BYTES} bytes`)
   abytes(plaintext, 'plaintext')
   abytes(aad, 'aad')
-  return concat(new Uint8Array([SEAL_VERSION, kid.length]), kid, sealWithLabel(dataKey, LABELS.atRest, plaintext, adOf(kid, aad), random))
+  const nonce = random(AEAD_NONCE_BYTES)
+  return etmSealWithPrefix(atRestKeys(dataKey), nonce, plaintext, adOf(kid, aad), concat(new Uint8Array([SEAL_VERSION, kid.length]), kid, nonce))
 }
 
 /** The key id a sealed value names (for re-sealing sweeps), or throws BadMacError if malformed. */
@@ -62,5 +81,7 @@ export function openAtRest(keyring: DataKeyring, sealed: Uint8Array, aad: Uint8A
   if (!key) throw new NotFoundError('data key not found', { resource: 'data_key', id: kidText })
   abytes(key, `keyring.keys[${kidText}]`, DATA_KEY_BYTES)
   const kid = sealed.subarray(2, 2 + sealed[1]!)
-  return openWithLabel(key, LABELS.atRest, sealed.subarray(2 + kid.length), adOf(kid, aad))
+  const body = sealed.subarray(2 + kid.length)
+  if (body.length < AEAD_OVERHEAD_BYTES) throw new BadMacError('ciphertext too short')
+  return etmOpen(atRestKeys(key), body.subarray(0, AEAD_NONCE_BYTES), body.subarray(AEAD_NONCE_BYTES), adOf(kid, aad))
 }
