@@ -7,7 +7,7 @@ import {
   ConnectionError, ParleyError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, UnauthorizedError, errorFromWire,
   type FlagEvent, type PolicyManifest, type SendResult,
 } from '@parley/protocol'
-import { pickProvider, type CryptoProvider } from '@parley/crypto'
+import { pickProvider, verifyModeChange, type CryptoProvider } from '@parley/crypto'
 import { createPipeline, type Pipeline } from '@parley/moderation'
 import { Connection } from './connection.js'
 import { CONNECT_TIMEOUT_MS, PREKEY_REFILL_DELAY_MS } from './constants.js'
@@ -117,7 +117,11 @@ export class ParleyClient {
     }
     this.directory = new Directory(this.core)
     this.sessions = new Sessions(this.core, this.directory)
-    const registry = new ConversationRegistry(this.core, () => this.host)
+    const directory = this.directory
+    const registry = new ConversationRegistry(this.core, () => this.host, async (mc) => {
+      const entry = await directory.deviceEntry({ userId: mc.userId, deviceId: mc.deviceId })
+      return entry !== undefined && verifyModeChange(mc, entry.signingKey)
+    })
     this.registry = registry
     this.outbox = new Outbox(this.core, this.directory, this.sessions, {
       ensure: (id) => registry.ensure(id),

@@ -30,8 +30,18 @@ export class ConversationRegistry {
   private readonly refusals = new Map<string, Promise<void>>()
   /** The merge in progress per id: merges of one id run one after another (one object per id). */
   private readonly applying = new Map<string, Promise<Conversation>>()
+  /** This device's upgrades awaiting the server's ack, per conversation id. */
+  private readonly upgrading = new Map<string, Promise<void>>()
 
-  constructor(private readonly core: ClientCore, private readonly host: () => ConversationHost) {}
+  /**
+   * @param verifyModeChange true when a signed mode change is signed by a listed device of
+   *   its user (may fetch that user's device list; called inside the crypto lock).
+   */
+  constructor(
+    private readonly core: ClientCore,
+    private readonly host: () => ConversationHost,
+    private readonly verifyModeChange: (mc: ModeChange) => Promise<boolean> = async () => false,
+  ) {}
 
   /** A conversation this device already knows, by id. */
   get(id: string): Conversation | undefined {
@@ -153,7 +163,9 @@ export class ConversationRegistry {
     return () => {
       c._pinned = 'e2ee'
       c._e2eeSince = since
-      if (!wasE2ee || (mc && !rec.modeChange)) {
+      // One event per transition: a signed record learned later (the delivery after the
+      // `mode` frame, or the other way round) is stored, not announced again.
+      if (!wasE2ee) {
         const payload: ModeEventPayload = { conversationId: c.id, encryption: 'e2ee' }
         if (mc) {
           payload.modeChange = mc
@@ -169,7 +181,11 @@ export class ConversationRegistry {
     this.core.events.emit('mode', payload)
   }
 
-  /** A `mode` frame: pins upward; a downgrade is refused and surfaced. */
+  /**
+   * A `mode` frame: pins upward; a downgrade is refused and surfaced. The frame's signed
+   * record, when it verifies, attributes the `mode` event (`by`). A frame about this device's
+   * own upgrade waits for that upgrade, which pins with its own record.
+   */
   async onModeEvent(m: ModeEvent): Promise<void> {
     const c = await this.ensure(m.conversationId)
     if (m.encryption === 'server-side') {
@@ -178,9 +194,17 @@ export class ConversationRegistry {
       }
       return
     }
-    // The signed record (when present) is verified when its mode_change delivery arrives;
-    // pinning upward needs no proof: it can only protect more.
-    await this.core.lock.run(() => this.pin(c, m.seq))
+    await this.upgrading.get(c.id)?.catch(() => {})
+    // Pinning upward needs no proof (it can only protect more); the record is only kept when
+    // it verifies (the `mode_change` delivery is verified again when it arrives).
+    await this.core.lock.run(async () => {
+      const offered = m.modeChange && m.modeChange.conversationId === c.id && m.modeChange.to === 'e2ee' && !(await this.record(c.id))?.modeChange ? m.modeChange : undefined
+      const mc = offered && (await this.verifyModeChange(offered).catch(() => false)) ? offered : undefined
+      const changes: Record<string, JsonValue | null> = {}
+      const emit = await this.pinChanges(c, mc, changes, m.seq)
+      await this.core.store.saveChanges(changes)
+      emit()
+    })
   }
 
   /** Opens (or finds) the 1:1 conversation with `peerUserId`. */
@@ -200,9 +224,18 @@ export class ConversationRegistry {
     return out
   }
 
-  /** Sends the signed one-way ModeChange and pins e2ee. */
-  async upgrade(c: Conversation): Promise<void> {
-    if (c.encryption === 'e2ee') return
+  /** Sends the signed one-way ModeChange and pins e2ee (one upgrade in flight per conversation). */
+  upgrade(c: Conversation): Promise<void> {
+    if (c.encryption === 'e2ee') return Promise.resolve()
+    let p = this.upgrading.get(c.id)
+    if (!p) {
+      p = this.upgradeNow(c).finally(() => this.upgrading.delete(c.id))
+      this.upgrading.set(c.id, p)
+    }
+    return p
+  }
+
+  private async upgradeNow(c: Conversation): Promise<void> {
     await this.core.whenReady()
     const manifest = this.core.manifest()!
     if (manifest.policy === 'server-side') throw new PolicyViolationError('the server policy "server-side" does not allow end-to-end encryption', { policy: manifest.policy })
