@@ -128,6 +128,7 @@ export class ParleyClient {
       record: (id) => registry.record(id),
       pinRefused: (c) => registry.pinRefused(c),
       upgrade: (c) => registry.upgrade(c),
+      refresh: () => registry.refresh(),
     })
     this.inbox = new Inbox(this.core, this.directory, this.sessions, registry)
     this.conversations = {
@@ -274,6 +275,12 @@ export class ParleyClient {
     conn.handle('notice', (n) => {
       if (n.conversationId) this.registry.get(n.conversationId)?._emit('notice', n)
       this.emitter.emit('notice', n)
+      // The policy moved: `upgradeRequired` (and maybe the mode) of cached conversations changed.
+      if ((n.kind === 'upgrade_required' || n.kind === 'policy_changed') && this.registry.size > 0) {
+        this.registry.refresh().catch((e) => {
+          if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) this.reportError({ error: e })
+        })
+      }
     })
     conn.handle('conversation', (info) => {
       // A peer opened it: their first message will need their device list; fetch it now.
@@ -307,6 +314,13 @@ export class ParleyClient {
     })
     this.inbox.resetAcked(hello.inboxCursor)
     await this.inbox.catchUp()
+    // What was cached may be stale after being away (the policy may have moved: a server-side
+    // conversation may now need an upgrade on its next send): re-read it before the outbox goes.
+    if (this.registry.size > 0) {
+      await this.registry.refresh().catch((e) => {
+        if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) this.reportError({ error: e })
+      })
+    }
     if (!this.conn.connected) return
     this.ready = true
     this.firstRun?.resolve()

@@ -7,7 +7,7 @@
  */
 import {
   ConnectionError, DowngradeRejectedError, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME_LENGTH, MAX_ATTACHMENTS, MAX_MIME_LENGTH,
-  MAX_TEXT_LENGTH, MessageBlockedError, MissingPluginError, MissingSessionError, ParleyError, RateLimitedError, TimeoutError, toBase64, fromBase64,
+  MAX_TEXT_LENGTH, MessageBlockedError, MissingPluginError, MissingSessionError, ParleyError, PolicyViolationError, RateLimitedError, TimeoutError, toBase64, fromBase64,
   type AttachmentMeta, type DeviceAddress, type MessageSend, type SendResult,
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage, sha256Base64 } from '@parley/crypto'
@@ -31,6 +31,8 @@ export interface OutboxRegistry {
   /** Pins e2ee after the server refused a readable frame. */
   pinRefused(c: Conversation): Promise<void>
   upgrade(c: Conversation): Promise<void>
+  /** Re-reads every conversation from the server (`upgradeRequired` may have changed). */
+  refresh(): Promise<void>
 }
 
 /** Validates `send()` input. @throws {TypeError} / {RangeError} naming the field. */
@@ -64,6 +66,10 @@ export class Outbox {
   private pumping: Promise<void> | null = null
   private again = false
   private lastCreatedAt = 0
+  /** Sends refused with `policy_violation` as readable frames once (retried via an upgrade). */
+  private readonly policyRetried = new Set<string>()
+  /** Flags of local checks that ran at build time (raised with the server's message id on ack). */
+  private readonly lateFlags = new Map<string, PipelineVerdict>()
 
   constructor(
     private readonly core: ClientCore,
@@ -104,6 +110,7 @@ export class Outbox {
     const createdAt = (this.lastCreatedAt = Math.max(this.core.now(), this.lastCreatedAt + 1))
     const clientMessageId = randomId('m-')
     const entry: OutboxEntry = { key: K.outbox(createdAt, clientMessageId), clientMessageId, conversationId: c.id, createdAt, text: input.text, attachments }
+    if (!verdict) entry.unchecked = true
     await this.core.store.set(entry.key, json(entry))
     this.put(entry)
     const result = new Promise<SendResult>((resolve, reject) => this.waiters.set(clientMessageId, { resolve, reject }))
@@ -212,7 +219,7 @@ export class Outbox {
           const c = await this.registry.ensure(entry.conversationId)
           if (c.upgradeRequired) await this.registry.upgrade(c)
           if (c.encryption === 'e2ee') {
-            e2ee.push({ entry, c })
+            e2ee.push({ entry: entry.unchecked ? await this.lateCheck(entry, c) : entry, c })
             continue
           }
           await flush()
@@ -228,6 +235,18 @@ export class Outbox {
     await flush()
     const firstTransient = out.findIndex((r) => 'error' in r && isTransient(r.error))
     return firstTransient < 0 ? out : out.slice(0, firstTransient + 1)
+  }
+
+  /**
+   * The local checks of an E2EE send for a message queued as readable (the conversation was
+   * upgraded since): the server will not see its content, so local plugins must. A block
+   * fails this send; flags are raised once the server acks it.
+   */
+  private async lateCheck(entry: OutboxEntry, c: Conversation): Promise<OutboxEntry> {
+    const verdict = await this.preflightE2ee(c, { text: entry.text, attachments: metas(entry.attachments) })
+    if (verdict.flags.length) this.lateFlags.set(entry.clientMessageId, verdict)
+    const { unchecked: _u, ...checked } = entry
+    return checked
   }
 
   private async buildReadable(entry: OutboxEntry, c: Conversation): Promise<OutboxEntry> {
@@ -330,6 +349,12 @@ export class Outbox {
     if (this.inFlight.get(entry.clientMessageId) === id) this.inFlight.delete(entry.clientMessageId)
     const waiter = this.waiters.get(entry.clientMessageId)
     this.waiters.delete(entry.clientMessageId)
+    this.policyRetried.delete(entry.clientMessageId)
+    const late = this.lateFlags.get(entry.clientMessageId)
+    this.lateFlags.delete(entry.clientMessageId)
+    if (late && already) {
+      this.core.flag(flagEvents(late, { hook: 'checkOutgoing', where: 'client', conversationId: entry.conversationId, sender: { userId: self.userId, deviceId: self.deviceId }, messageId: ack.messageId }))
+    }
     if (already) {
       const c = await this.registry.ensure(entry.conversationId)
       const m = toMessage(stored)
@@ -355,18 +380,42 @@ export class Outbox {
       // The conversation is E2EE on the server: never send it readable; rebuild encrypted.
       const c = await this.registry.ensure(entry.conversationId)
       await this.registry.pinRefused(c)
-      const { frame: _f, nf: _n, ...rest } = entry
-      await this.core.store.set(entry.key, json(rest))
-      this.put(rest)
-      this.kick()
+      await this.rebuild(entry)
+      return
+    }
+    if (PolicyViolationError.isInstance(e) && entry.frame?.mode === 'server-side' && !this.policyRetried.has(entry.clientMessageId)) {
+      // The server wants this conversation upgraded first (the policy moved and what we
+      // cached is stale): refresh, upgrade, and rebuild the message E2EE — once.
+      this.policyRetried.add(entry.clientMessageId)
+      try {
+        const c = await this.registry.ensure(entry.conversationId)
+        await this.registry.refresh()
+        if (c.encryption !== 'e2ee') await this.registry.upgrade(c)
+      } catch (again) {
+        if (!isTransient(again)) {
+          await this.fail(entry, again)
+          return
+        }
+      }
+      await this.rebuild(entry)
       return
     }
     await this.fail(entry, e)
   }
 
+  /** Drops the built frame of `entry` (it is built again, in the conversation's current mode). */
+  private async rebuild(entry: OutboxEntry): Promise<void> {
+    const { frame: _f, nf: _n, ...rest } = entry
+    await this.core.store.set(entry.key, json(rest))
+    this.put(rest)
+    this.kick()
+  }
+
   private async fail(entry: OutboxEntry, e: unknown): Promise<void> {
     await this.core.store.delete(entry.key)
     this.entries.delete(entry.key)
+    this.policyRetried.delete(entry.clientMessageId)
+    this.lateFlags.delete(entry.clientMessageId)
     const error = ParleyError.isInstance(e) ? e : new ConnectionError('send failed')
     const waiter = this.waiters.get(entry.clientMessageId)
     this.waiters.delete(entry.clientMessageId)

@@ -32,6 +32,8 @@ export class ConversationRegistry {
   private readonly applying = new Map<string, Promise<Conversation>>()
   /** This device's upgrades awaiting the server's ack, per conversation id. */
   private readonly upgrading = new Map<string, Promise<void>>()
+  private refreshRun: Promise<void> | null = null
+  private refreshNext: Promise<void> | null = null
 
   /**
    * @param verifyModeChange true when a signed mode change is signed by a listed device of
@@ -46,6 +48,37 @@ export class ConversationRegistry {
   /** A conversation this device already knows, by id. */
   get(id: string): Conversation | undefined {
     return this.convos.get(id)
+  }
+
+  /** Number of conversations this device knows. */
+  get size(): number {
+    return this.convos.size
+  }
+
+  /**
+   * Re-reads every conversation from the server (`conversation.list`) and merges it: a
+   * reconnect, or an `upgrade_required` / `policy_changed` notice, may have changed
+   * `upgradeRequired` (the policy moved) or the mode. A call while one runs waits for a
+   * fresh run after it (calls in between share that run).
+   */
+  refresh(): Promise<void> {
+    if (this.refreshNext) return this.refreshNext
+    const start = (): Promise<void> => {
+      this.refreshNext = null
+      const run: Promise<void> = this.refreshNow().finally(() => {
+        if (this.refreshRun === run) this.refreshRun = null
+      })
+      this.refreshRun = run
+      return run
+    }
+    if (!this.refreshRun) return start()
+    this.refreshNext = this.refreshRun.catch(() => undefined).then(start)
+    return this.refreshNext
+  }
+
+  private async refreshNow(): Promise<void> {
+    const { conversations } = await this.core.conn.request('conversation.list', {})
+    for (const info of conversations) await this.applyInfo(info)
   }
 
   /** Loads the conversations this device pinned (start-up). */

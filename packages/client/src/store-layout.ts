@@ -104,6 +104,8 @@ export interface OutboxEntry {
   attachments: { name: string; mime: string; data: string }[]
   frame?: MessageSend
   nf?: string
+  /** Queued as a readable send (no local moderation ran): checked locally if it goes E2EE. */
+  unchecked?: true
 }
 
 /** A JSON cast for records (they are JSON-safe by construction). */
