@@ -11,12 +11,22 @@ export const CONNECT_TIMEOUT_MS = 15_000
 export const RECONNECT_DELAY_MS = 250
 /** Longest reconnect delay, in ms. */
 export const RECONNECT_DELAY_MAX_MS = 10_000
-/** X25519 one-time prekeys generated per batch (first registration and each refill). */
+/**
+ * X25519 one-time prekeys generated per batch (first registration and each refill): five
+ * times the server's `keys.low` threshold (10), so a fresh device is not asked to refill by
+ * its first bundle claims.
+ */
 export const ONE_TIME_PREKEY_BATCH = 50
-/** ML-KEM-768 one-time prekeys generated per batch (each secret is 2.4 KB, so fewer). */
-export const KEM_ONE_TIME_PREKEY_BATCH = 10
-/** X25519 one-time prekeys generated per slice of a refill (the event loop runs between slices). */
+/**
+ * ML-KEM-768 one-time prekeys generated per batch (each secret is 2.4 KB, so fewer): well
+ * above the server's `keys.low` threshold (10) — at the threshold, a fresh device's first
+ * bundle claim would trigger a refill.
+ */
+export const KEM_ONE_TIME_PREKEY_BATCH = 25
+/** X25519 one-time prekeys generated per slice (the event loop runs between slices). */
 export const PREKEY_SLICE_ONE_TIME = 10
+/** ML-KEM one-time prekeys generated per slice (the event loop runs between slices). */
+export const PREKEY_SLICE_KEM = 5
 /** `keys.low` is answered after this delay, in ms: a burst of bundle claims is refilled once, after the burst. */
 export const PREKEY_REFILL_DELAY_MS = 1_000
 /** Session resets allowed per peer device per {@link SESSION_RESET_WINDOW_MS}. */

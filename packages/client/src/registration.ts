@@ -4,10 +4,10 @@
  * part is sent. Also the prekey refill the server asks for with `keys.low`.
  */
 import {
-  generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList, type PreKeyBatch, type PreKeySecrets, type UserIdentity,
+  generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList, type DeviceIdentity, type PreKeyBatch, type PreKeySecrets, type UserIdentity,
 } from '@parley/crypto'
 import type { DeviceRegister, SignedDeviceList } from '@parley/protocol'
-import { KEM_LAST_RESORT_ID_BASE, KEM_ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_BATCH, PREKEY_SLICE_ONE_TIME } from './constants.js'
+import { KEM_LAST_RESORT_ID_BASE, KEM_ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_BATCH, PREKEY_SLICE_KEM, PREKEY_SLICE_ONE_TIME } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { JsonValue } from './key-store/key-store.js'
 import { K, json, STORE_LAYOUT_VERSION, type SelfRecord } from './store-layout.js'
@@ -32,17 +32,16 @@ function mergeSecrets(a: PreKeySecrets | null, b: PreKeySecrets): PreKeySecrets 
 
 /**
  * Registers this device (also after the server lost it): fresh signed and one-time prekeys,
- * persisted before the frame leaves. Call inside the crypto lock.
+ * persisted before the frame leaves. Call inside the crypto lock. The one-time prekeys are
+ * generated in slices, so the event loop keeps running (~50 ms of key generation).
  */
 export async function register(core: ClientCore): Promise<void> {
   const self = core.self()
   const signedPreKeyId = self.signedPreKeyId + 1
   const kemLastResortId = self.kemLastResortId + 1
-  const batch = generatePreKeys(self.device, {
-    signedPreKeyId, kemLastResortId,
-    oneTimeStartId: self.nextOneTimeId, oneTimeCount: ONE_TIME_PREKEY_BATCH,
-    kemOneTimeStartId: self.nextKemOneTimeId, kemOneTimeCount: KEM_ONE_TIME_PREKEY_BATCH,
-  })
+  const head = generatePreKeys(self.device, { signedPreKeyId, kemLastResortId, oneTimeStartId: 0, oneTimeCount: 0, kemOneTimeStartId: 0, kemOneTimeCount: 0 })
+  const sliced = await generateOneTime(self.device, self.nextOneTimeId, ONE_TIME_PREKEY_BATCH, self.nextKemOneTimeId, KEM_ONE_TIME_PREKEY_BATCH)
+  const batch = { public: { ...head.public, ...sliced.public }, secrets: mergeSecrets(head.secrets, sliced.secrets) }
   const next: SelfRecord = {
     ...self, signedPreKeyId, kemLastResortId,
     nextOneTimeId: self.nextOneTimeId + ONE_TIME_PREKEY_BATCH, nextKemOneTimeId: self.nextKemOneTimeId + KEM_ONE_TIME_PREKEY_BATCH,
@@ -92,28 +91,38 @@ export async function refillPreKeys(core: ClientCore, low?: PreKeysLow): Promise
     core.setSelf({ ...self, nextOneTimeId: self.nextOneTimeId + oneTimeCount, nextKemOneTimeId: self.nextKemOneTimeId + kemCount })
     return { oneTimeStartId: self.nextOneTimeId, kemOneTimeStartId: self.nextKemOneTimeId }
   })
-  const device = core.self().device
-  const batch = { oneTimePreKeys: [] as PreKeyBatch['public']['oneTimePreKeys'], kemOneTimePreKeys: [] as PreKeyBatch['public']['kemOneTimePreKeys'] }
-  let secrets: PreKeySecrets = { signedPreKeys: {}, oneTimePreKeys: {}, kemPreKeys: {} }
-  for (let done = 0; done < oneTimeCount + kemCount; ) {
-    const ot = Math.min(PREKEY_SLICE_ONE_TIME, oneTimeCount - Math.min(done, oneTimeCount))
-    const kem = ot > 0 ? 0 : 1
-    const first = ot > 0 ? done : done - oneTimeCount
-    const slice = generatePreKeys(device, {
-      oneTimeStartId: oneTimeStartId + (ot > 0 ? first : 0), oneTimeCount: ot,
-      kemOneTimeStartId: kemOneTimeStartId + (kem > 0 ? first : 0), kemOneTimeCount: kem,
-    })
-    batch.oneTimePreKeys.push(...slice.public.oneTimePreKeys)
-    batch.kemOneTimePreKeys.push(...slice.public.kemOneTimePreKeys)
-    secrets = mergeSecrets(secrets, slice.secrets)
-    done += ot + kem
-    await yieldToEventLoop()
-  }
+  const { public: batch, secrets } = await generateOneTime(core.self().device, oneTimeStartId, oneTimeCount, kemOneTimeStartId, kemCount)
   await core.lock.run(async () => {
     const stored = (await core.store.get<JsonValue>(K.preKeys)) as PreKeySecrets | null
     await core.store.saveChanges({ [K.self]: json(core.self()), [K.preKeys]: json(mergeSecrets(stored, secrets)) })
   })
   await core.conn.request('keys.publish', batch)
 }
+
+/**
+ * One-time prekeys (X25519 then ML-KEM) generated in slices of {@link PREKEY_SLICE_ONE_TIME}
+ * / {@link PREKEY_SLICE_KEM}, yielding to the event loop between slices: key generation must
+ * not stall every send and receive of this device.
+ */
+async function generateOneTime(device: DeviceIdentity, oneTimeStartId: number, oneTimeCount: number, kemOneTimeStartId: number, kemCount: number): Promise<{ public: OneTimeBatch; secrets: PreKeySecrets }> {
+  const batch: OneTimeBatch = { oneTimePreKeys: [], kemOneTimePreKeys: [] }
+  let secrets: PreKeySecrets = { signedPreKeys: {}, oneTimePreKeys: {}, kemPreKeys: {} }
+  for (let done = 0; done < oneTimeCount + kemCount; ) {
+    const ot = Math.min(PREKEY_SLICE_ONE_TIME, Math.max(oneTimeCount - done, 0))
+    const kem = ot > 0 ? 0 : Math.min(PREKEY_SLICE_KEM, oneTimeCount + kemCount - done)
+    const slice = generatePreKeys(device, {
+      oneTimeStartId: oneTimeStartId + (ot > 0 ? done : 0), oneTimeCount: ot,
+      kemOneTimeStartId: kemOneTimeStartId + (kem > 0 ? done - oneTimeCount : 0), kemOneTimeCount: kem,
+    })
+    batch.oneTimePreKeys.push(...slice.public.oneTimePreKeys)
+    batch.kemOneTimePreKeys.push(...slice.public.kemOneTimePreKeys)
+    secrets = mergeSecrets(secrets, slice.secrets)
+    done += ot + kem
+    if (done < oneTimeCount + kemCount) await yieldToEventLoop()
+  }
+  return { public: batch, secrets }
+}
+
+type OneTimeBatch = Pick<PreKeyBatch['public'], 'oneTimePreKeys' | 'kemOneTimePreKeys'>
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
