@@ -51,28 +51,19 @@ export const deviceListPublish: Handler<'devicelist.publish'> = {
 export const keysFetch: Handler<'keys.fetch'> = {
   needs: 'registered',
   async run(ctx, s, f) {
-    const got = await ctx.store.claimBundles(f.userId)
-    if (!got) throw new NotFoundError('unknown user', { resource: 'user', id: f.userId })
     // Fetching one's own user (to reach one's other devices): the requesting device needs no
-    // bundle of itself, so the one-time prekeys the claim took from it go straight back.
+    // bundle of itself, so the store leaves it out and claims none of its one-time prekeys.
     const self = me(s)
     const requester = f.userId === self.userId ? self.deviceId : undefined
-    const own = got.bundles.find((b) => b.deviceId === requester)
-    if (own && (own.oneTimePreKey || !own.kemPreKeyIsLastResort)) {
-      await ctx.store.publishPreKeys(self.userId, self.deviceId, {
-        ...(own.oneTimePreKey ? { oneTimePreKeys: [own.oneTimePreKey] } : {}),
-        ...(own.kemPreKeyIsLastResort ? {} : { kemOneTimePreKeys: [own.kemPreKey] }),
-      })
-    }
+    const got = await ctx.store.claimBundles(f.userId, requester)
+    if (!got) throw new NotFoundError('unknown user', { resource: 'user', id: f.userId })
     for (const r of got.remaining) {
-      if (r.deviceId === requester) continue
       if (r.oneTimePreKeys < KEYS_LOW_THRESHOLD || r.kemOneTimePreKeys < KEYS_LOW_THRESHOLD) {
         ctx.io.to(deviceRoom({ userId: f.userId, deviceId: r.deviceId })).emit('keys.low', {
           oneTimePreKeys: r.oneTimePreKeys, kemOneTimePreKeys: r.kemOneTimePreKeys, threshold: KEYS_LOW_THRESHOLD,
         })
       }
     }
-    const bundles = got.bundles.filter((b) => b.deviceId !== requester)
-    return { userId: got.userId, userIdentityKey: got.userIdentityKey, deviceList: got.deviceList, bundles }
+    return { userId: got.userId, userIdentityKey: got.userIdentityKey, deviceList: got.deviceList, bundles: got.bundles }
   },
 }

@@ -126,6 +126,17 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
       expect(await rejects(s.publishPreKeys(u.userId, 'ghost', {}))).toBe('not_found')
     }))
 
+    it('claimBundles can leave one device out, claiming none of its one-time prekeys', () => withStore(async (s) => {
+      const u = makeUser(2)
+      await s.registerDevice(registration(u, 0, 2, 1))
+      await s.registerDevice(registration(u, 1, 2, 1))
+      const got = (await s.claimBundles(u.userId, 'd0'))!
+      expect(got.bundles.map((b) => b.deviceId)).toEqual(['d1'])
+      expect(got.remaining.map((r) => r.deviceId)).toEqual(['d1'])
+      expect(await s.countPreKeys(u.userId, 'd0')).toEqual({ oneTimePreKeys: 2, kemOneTimePreKeys: 1 })
+      expect(await s.countPreKeys(u.userId, 'd1')).toEqual({ oneTimePreKeys: 1, kemOneTimePreKeys: 0 })
+    }))
+
     it('50 concurrent bundle claims for 10 one-time prekeys: 10 distinct keys, 40 without', () => withStore(async (s) => {
       const u = makeUser(1)
       await s.registerDevice(registration(u, 0, 10, 0))

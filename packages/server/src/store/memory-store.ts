@@ -150,12 +150,13 @@ export function memoryStore(): ParleyStore {
     async countPreKeys(userId, deviceId) {
       return counts(mustDevice({ userId, deviceId }))
     },
-    async claimBundles(userId): Promise<ClaimedBundles | null> {
+    async claimBundles(userId, excludeDeviceId): Promise<ClaimedBundles | null> {
       const u = users.get(userId)
       if (!u) return null
       const bundles: DeviceBundle[] = []
       const remaining: ClaimedBundles['remaining'] = []
       for (const d of activeDevices(userId)) {
+        if (d.deviceId === excludeDeviceId) continue
         const otId = [...d.oneTime.keys()].sort((a, b) => a - b)[0]
         const kemId = [...d.kemOneTime.keys()].sort((a, b) => a - b)[0]
         const ot = otId === undefined ? undefined : d.oneTime.get(otId)

@@ -162,7 +162,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
       if (!d) throw new NotFoundError('device not registered', { resource: 'device', id: deviceId })
       return counts(db, userId, deviceId)
     },
-    async claimBundles(userId): Promise<ClaimedBundles | null> {
+    async claimBundles(userId, excludeDeviceId): Promise<ClaimedBundles | null> {
       return db.transaction(async (tx) => {
         const [u] = await tx.query('SELECT identity_key, device_list FROM users WHERE user_id = $1', [userId])
         if (!u) return null
@@ -170,6 +170,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
         const bundles: DeviceBundle[] = []
         const remaining: ClaimedBundles['remaining'] = []
         for (const d of devs) {
+          if (d.device_id === excludeDeviceId) continue
           const claim = (kind: string) => tx.query(
             `DELETE FROM one_time_prekeys WHERE (user_id, device_id, kind, key_id) IN (
                SELECT user_id, device_id, kind, key_id FROM one_time_prekeys

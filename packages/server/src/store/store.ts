@@ -203,9 +203,10 @@ export interface ParleyStore {
   countPreKeys(userId: string, deviceId: string): Promise<PreKeyCounts>
   /**
    * Bundles for every active device of `userId`, each one-time prekey handed out once
-   * (removed in the same transaction). Null for an unknown user.
+   * (removed in the same transaction). Null for an unknown user. `excludeDeviceId` leaves one
+   * device out entirely (a device fetching its own user's bundles needs none of itself).
    */
-  claimBundles(userId: string): Promise<ClaimedBundles | null>
+  claimBundles(userId: string, excludeDeviceId?: string): Promise<ClaimedBundles | null>
 
   // ---- conversations ----
   /** Finds or creates the 1:1 conversation of two users (idempotent for the pair). */
