@@ -51,10 +51,12 @@ ci_services_start() {
 }
 
 ci_services_stop() {
+  # Idempotent: called before the summary and again by the EXIT trap on early exits.
   if [ -n "$CI_STARTED_PG" ]; then
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CI_PGDATA" -m immediate -w stop >/dev/null 2>&1 || kill "$CI_STARTED_PG" 2>/dev/null || true
     rm -rf "$CI_PGDATA"
     echo "postgres: stopped"
+    CI_STARTED_PG=""
   fi
-  if [ -n "$CI_STARTED_REDIS" ]; then kill "$CI_STARTED_REDIS" 2>/dev/null || true; echo "redis: stopped"; fi
+  if [ -n "$CI_STARTED_REDIS" ]; then kill "$CI_STARTED_REDIS" 2>/dev/null || true; echo "redis: stopped"; CI_STARTED_REDIS=""; fi
 }
