@@ -28,6 +28,7 @@ let done!: () => void
 const finished = new Promise<void>((r) => (done = r))
 bob.on('message', (m) => m.status === 'received' && m.text !== 'warm-up' && ++got === COUNT && done())
 const start = performance.now()
+const cpu0 = process.cpuUsage()
 let next = 0
 await Promise.all(Array.from({ length: 100 }, async () => {
   while (next < COUNT) {
@@ -36,7 +37,8 @@ await Promise.all(Array.from({ length: 100 }, async () => {
   }
 }))
 await finished
-console.log(`${COUNT} messages: ${(COUNT / ((performance.now() - start) / 1000)).toFixed(0)} msg/s`)
+const cpu = process.cpuUsage(cpu0)
+console.log(`${COUNT} messages: ${(COUNT / ((performance.now() - start) / 1000)).toFixed(0)} msg/s, ${((cpu.user + cpu.system) / 1000 / COUNT).toFixed(3)} ms CPU per message`)
 await alice.close()
 await bob.close()
 await parley.close()

@@ -22,6 +22,7 @@ import { Outbox } from './outbox.js'
 import { newSelf, refillPreKeys, register, type PreKeysLow } from './registration.js'
 import { ConversationRegistry } from './registry.js'
 import { Sessions } from './sessions.js'
+import { cachedStore } from './record-cache.js'
 import { K, json, type SelfRecord } from './store-layout.js'
 import type { ClientEvents, ErrorPayload, SendInput } from './types.js'
 import { Mutex, randomId } from './util.js'
@@ -96,7 +97,7 @@ export class ParleyClient {
     })
     const self = this
     this.core = {
-      store: options.keyStore,
+      store: cachedStore(options.keyStore),
       conn: this.conn,
       events: this.emitter,
       lock: this.lock,
@@ -213,7 +214,7 @@ export class ParleyClient {
     await this.inbox.idle().catch(() => {})
     await this.refilling
     await this.lock.run(async () => {})
-    await this.options.keyStore.close()
+    await this.core.store.close()
   }
 
   // ---- lifecycle ----

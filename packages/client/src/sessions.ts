@@ -19,6 +19,9 @@ import { K, json, type SessionRecord } from './store-layout.js'
 
 type Changes = Record<string, JsonValue | null>
 
+/** Stands in for the prekey secrets when decrypting a 'message' (which never reads them). */
+const NO_PREKEYS: PreKeySecrets = Object.freeze({ signedPreKeys: {}, oneTimePreKeys: {}, kemPreKeys: {} }) as PreKeySecrets
+
 /** Decrypt failures ranked by how much they say (the most specific one is reported). */
 const FAILURE_RANK: Record<string, number> = {
   replayed: 6, duplicate: 5, invalid_signature: 4, too_far_ahead: 3, bad_mac: 2, missing_session: 1,
@@ -70,14 +73,20 @@ export class Sessions {
   async decrypt(sender: DeviceAddress, conversationId: string, envelope: { type: 'prekey' | 'message'; ciphertext: string }, changes: Changes): Promise<Uint8Array> {
     const self = this.core.self()
     const rec = (await this.record(sender, changes)) ?? { states: [] }
-    const preKeys = (changes[K.preKeys] as unknown as PreKeySecrets | undefined) ?? ((await this.core.store.get<JsonValue>(K.preKeys)) as unknown as PreKeySecrets)
-    const seen = ((changes[K.seenInitial] as string[] | undefined) ?? (await this.core.store.get<string[]>(K.seenInitial)) ?? []) as string[]
+    // Only a 'prekey' message can consume prekeys or be a replayed initial message; a
+    // 'message' never reads them, so the (large) prekey record is not loaded per message.
+    const initial = envelope.type === 'prekey'
+    const preKeys = initial
+      ? (changes[K.preKeys] as unknown as PreKeySecrets | undefined) ?? ((await this.core.store.get<JsonValue>(K.preKeys)) as unknown as PreKeySecrets)
+      : NO_PREKEYS
+    const seen = initial ? ((changes[K.seenInitial] as string[] | undefined) ?? (await this.core.store.get<string[]>(K.seenInitial)) ?? []) as string[] : []
     const context = { protocolVersion: this.core.version(), conversationId, sender, recipient: { userId: self.userId, deviceId: self.deviceId } }
     const provider = await this.core.provider()
     // For a 'prekey' message the crypto layer itself either continues the session whose base
     // key matches or starts a fresh responder session; for 'message' each state is tried.
     const candidates: (number | null)[] = rec.states.length > 0 ? rec.states.map((_, i) => i) : envelope.type === 'prekey' ? [null] : []
-    let best: unknown = new MissingSessionError(`no session with device "${sender.deviceId}"`, { deviceId: sender.deviceId })
+    // The fallback error is built only when nothing better was thrown (building one captures a stack).
+    let best: ParleyError | null = null
     for (const index of candidates) {
       try {
         const out = await decryptMessage({
@@ -119,10 +128,10 @@ export class Sessions {
       } catch (e) {
         if (!ParleyError.isInstance(e)) throw e
         if (InvalidDeviceListError.isInstance(e)) throw e
-        if ((FAILURE_RANK[e.code] ?? 0) > (FAILURE_RANK[(best as ParleyError).code] ?? 0)) best = e
+        if ((FAILURE_RANK[e.code] ?? 0) > (best ? FAILURE_RANK[best.code] ?? 0 : FAILURE_RANK.missing_session!)) best = e
       }
     }
-    throw best
+    throw best ?? new MissingSessionError(`no session with device "${sender.deviceId}"`, { deviceId: sender.deviceId })
   }
 
   /**

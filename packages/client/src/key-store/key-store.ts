@@ -55,7 +55,43 @@ export function assertKey(key: unknown): string {
  * @throws {TypeError} naming the path of the first bad value.
  */
 export function cloneJson(value: unknown, path = 'value'): JsonValue {
+  // The fast path builds no path strings (it runs on every store read and write); only when it
+  // refuses a value is the slow path re-run to name where.
+  const fast = fastClone(value, 0)
+  if (fast !== REFUSED) return fast
   return _clone(value, path, new Set())
+}
+
+/** Marks a value {@link fastClone} refused. */
+const REFUSED = Symbol('refused')
+/** Nesting beyond this is treated as a possible cycle and left to the checking slow path. */
+const FAST_CLONE_MAX_DEPTH = 64
+
+function fastClone(value: unknown, depth: number): JsonValue | typeof REFUSED {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value
+  if (typeof value === 'number') return Number.isFinite(value) ? value : REFUSED
+  if (typeof value !== 'object' || depth > FAST_CLONE_MAX_DEPTH) return REFUSED
+  if (Array.isArray(value)) {
+    const out = new Array<JsonValue>(value.length)
+    for (let i = 0; i < value.length; i++) {
+      const item = fastClone(value[i], depth + 1)
+      if (item === REFUSED) return REFUSED
+      out[i] = item
+    }
+    return out
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return REFUSED
+  const out: Record<string, JsonValue> = {}
+  for (const k in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, k)) continue
+    const raw = (value as Record<string, unknown>)[k]
+    if (raw === undefined) continue // as JSON.stringify does
+    const item = fastClone(raw, depth + 1)
+    if (item === REFUSED) return REFUSED
+    out[k] = item
+  }
+  return out
 }
 
 function _clone(value: unknown, path: string, seen: Set<object>): JsonValue {
