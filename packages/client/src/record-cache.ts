@@ -11,7 +11,7 @@
  * confirmed it (a resolved `saveChanges`, or a `get` with no write in between), so the cache
  * never shows a value the store does not hold.
  */
-import { assertKey, type JsonValue, type KeyStore, type KeyStoreChanges } from './key-store/key-store.js'
+import { assertKey, keyStoreFrom, type JsonValue, type KeyStore, type KeyStoreChanges } from './key-store/key-store.js'
 import { K } from './store-layout.js'
 
 /** At most this many records are kept (oldest written or read first out). */
@@ -33,7 +33,7 @@ export function cachedStore(inner: KeyStore): KeyStore {
     cache.set(key, value)
     if (cache.size > MAX_CACHED_RECORDS) cache.delete(cache.keys().next().value!)
   }
-  const store: KeyStore = {
+  const store: KeyStore = keyStoreFrom({
     kind: inner.kind,
     async get<T extends JsonValue = JsonValue>(key: string): Promise<T | null> {
       if (typeof key !== 'string' || !cacheable(key)) return inner.get<T>(key)
@@ -43,12 +43,6 @@ export function cachedStore(inner: KeyStore): KeyStore {
       const value = await inner.get<T>(key)
       if (epoch === seen) remember(key, value)
       return value
-    },
-    async set(key, value) {
-      await store.saveChanges({ [assertKey(key)]: value })
-    },
-    async delete(key) {
-      await store.saveChanges({ [assertKey(key)]: null })
     },
     async saveChanges(changes: KeyStoreChanges) {
       epoch++
@@ -66,6 +60,6 @@ export function cachedStore(inner: KeyStore): KeyStore {
       cache.clear()
       await inner.close()
     },
-  }
+  })
   return store
 }

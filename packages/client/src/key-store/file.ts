@@ -9,7 +9,7 @@
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { StoreError } from '@parley/protocol'
-import { assertKey, cloneJson, normalizeChanges, type JsonValue, type KeyStore, type KeyStoreChanges } from './key-store.js'
+import { assertKey, cloneJson, keyStoreFrom, normalizeChanges, type JsonValue, type KeyStore, type KeyStoreChanges } from './key-store.js'
 
 /** Permission bits of the key file and its temporary files: owner read/write only. */
 export const KEY_FILE_MODE = 0o600
@@ -127,19 +127,13 @@ export function fileKeyStore(options: FileKeyStoreOptions): KeyStore {
     writing = null
   }
 
-  const store: KeyStore = {
+  const store: KeyStore = keyStoreFrom({
     kind: 'file',
     async get<T extends JsonValue = JsonValue>(key: string) {
       assertKey(key)
       await live()
       const value = data.get(key)
       return (value === undefined ? null : cloneJson(value)) as T | null
-    },
-    async set(key, value) {
-      await store.saveChanges({ [assertKey(key)]: value })
-    },
-    async delete(key) {
-      await store.saveChanges({ [assertKey(key)]: null })
     },
     async saveChanges(changes: KeyStoreChanges) {
       const batch = normalizeChanges(changes)
@@ -161,6 +155,6 @@ export function fileKeyStore(options: FileKeyStoreOptions): KeyStore {
       await writing
       await ready.catch(() => {})
     },
-  }
+  })
   return store
 }

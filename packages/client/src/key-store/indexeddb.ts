@@ -5,7 +5,7 @@
  * `durability: 'strict'` where supported) is what a resolved call waits for.
  */
 import { StoreError } from '@parley/protocol'
-import { assertKey, cloneJson, normalizeChanges, type JsonValue, type KeyStore, type KeyStoreChanges } from './key-store.js'
+import { assertKey, cloneJson, keyStoreFrom, normalizeChanges, type JsonValue, type KeyStore, type KeyStoreChanges } from './key-store.js'
 
 /** Object store name inside the database. */
 export const INDEXEDDB_OBJECT_STORE = 'kv'
@@ -80,7 +80,7 @@ export function indexedDbKeyStore(options: IndexedDbKeyStoreOptions = {}): KeySt
     }
   }
 
-  const store: KeyStore = {
+  const store: KeyStore = keyStoreFrom({
     kind: 'indexeddb',
     async get<T extends JsonValue = JsonValue>(key: string) {
       assertKey(key)
@@ -89,12 +89,6 @@ export function indexedDbKeyStore(options: IndexedDbKeyStoreOptions = {}): KeySt
         const value = await req(tx(d, 'readonly').objectStore(INDEXEDDB_OBJECT_STORE).get(key))
         return (value === undefined ? null : cloneJson(value)) as T | null
       })
-    },
-    async set(key, value) {
-      await store.saveChanges({ [assertKey(key)]: value })
-    },
-    async delete(key) {
-      await store.saveChanges({ [assertKey(key)]: null })
     },
     async saveChanges(changes: KeyStoreChanges) {
       const batch = normalizeChanges(changes)
@@ -126,6 +120,6 @@ export function indexedDbKeyStore(options: IndexedDbKeyStoreOptions = {}): KeySt
       const d = await opening.catch(() => null)
       d?.close()
     },
-  }
+  })
   return store
 }

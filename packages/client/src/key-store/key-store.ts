@@ -36,6 +36,22 @@ export interface KeyStore {
   close(): Promise<void>
 }
 
+/** The parts of a {@link KeyStore} a backend implements; `set`/`delete` derive from `saveChanges`. */
+export type KeyStoreCore = Omit<KeyStore, 'set' | 'delete'>
+
+/** Completes a backend into a {@link KeyStore}: single-key writes go through `saveChanges`, so they are atomic the same way. */
+export function keyStoreFrom(core: KeyStoreCore): KeyStore {
+  return {
+    ...core,
+    async set(key, value) {
+      await core.saveChanges({ [assertKey(key)]: value })
+    },
+    async delete(key) {
+      await core.saveChanges({ [assertKey(key)]: null })
+    },
+  }
+}
+
 /**
  * Checks a key: a non-empty string of at most {@link MAX_KEY_STORE_KEY_LENGTH} characters.
  * @throws {TypeError} when `key` is not a non-empty string.

@@ -3,7 +3,7 @@
  * tests, for throwaway bots, or as the model every other backend is checked against.
  */
 import { StoreError } from '@parley/protocol'
-import { assertKey, cloneJson, normalizeChanges, type JsonValue, type KeyStore, type KeyStoreChanges } from './key-store.js'
+import { assertKey, cloneJson, keyStoreFrom, normalizeChanges, type JsonValue, type KeyStore, type KeyStoreChanges } from './key-store.js'
 
 /**
  * An in-memory key store.
@@ -16,18 +16,12 @@ export function memoryKeyStore(): KeyStore {
   const live = () => {
     if (closed) throw new StoreError('memory key store is closed')
   }
-  const store: KeyStore = {
+  const store: KeyStore = keyStoreFrom({
     kind: 'memory',
     async get<T extends JsonValue = JsonValue>(key: string) {
       live()
       const value = data.get(assertKey(key))
       return (value === undefined ? null : cloneJson(value)) as T | null
-    },
-    async set(key, value) {
-      await store.saveChanges({ [assertKey(key)]: value })
-    },
-    async delete(key) {
-      await store.saveChanges({ [assertKey(key)]: null })
     },
     async saveChanges(changes: KeyStoreChanges) {
       live()
@@ -45,6 +39,6 @@ export function memoryKeyStore(): KeyStore {
     async close() {
       closed = true
     },
-  }
+  })
   return store
 }
