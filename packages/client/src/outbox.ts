@@ -6,11 +6,10 @@
  * message once and no ratchet step is ever spent twice.
  */
 import {
-  ConnectionError, DowngradeRejectedError, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME_LENGTH, MAX_ATTACHMENTS, MAX_MIME_LENGTH,
-  MAX_TEXT_LENGTH, MessageBlockedError, MissingPluginError, MissingSessionError, ParleyError, PolicyViolationError, RateLimitedError, TimeoutError, toBase64, fromBase64,
+  ConnectionError, DowngradeRejectedError, MessageBlockedError, MissingPluginError, MissingSessionError, ParleyError, PolicyViolationError, RateLimitedError, TimeoutError, toBase64, fromBase64,
   type AttachmentMeta, type DeviceAddress, type MessageSend, type SendResult,
 } from '@parley/protocol'
-import { encryptAttachment, frankMessage, sha256Base64 } from '@parley/crypto'
+import { encryptAttachment, frankMessage } from '@parley/crypto'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH } from './constants.js'
 import type { ClientCore } from './core.js'
@@ -23,6 +22,7 @@ import type { Sessions } from './sessions.js'
 import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage } from './store-layout.js'
 import type { Message, SendInput } from './types.js'
 import { randomId } from './util.js'
+import { attachmentMetas, checkSendInput } from './send-input.js'
 
 /** What the outbox needs from the client's conversation registry. */
 export interface OutboxRegistry {
@@ -33,23 +33,6 @@ export interface OutboxRegistry {
   upgrade(c: Conversation): Promise<void>
   /** Re-reads every conversation from the server (`upgradeRequired` may have changed). */
   refresh(): Promise<void>
-}
-
-/** Validates `send()` input. @throws {TypeError} / {RangeError} naming the field. */
-export function checkSendInput(input: SendInput): void {
-  if (input === null || typeof input !== 'object') throw new TypeError('"input" expected { text, attachments? }')
-  if (typeof input.text !== 'string') throw new TypeError(`"text" expected string, got ${typeof input.text}`)
-  if (input.text.length > MAX_TEXT_LENGTH) throw new RangeError(`"text" expected at most ${MAX_TEXT_LENGTH} characters, got length=${input.text.length}`)
-  const atts = input.attachments ?? []
-  if (!Array.isArray(atts)) throw new TypeError('"attachments" expected an array')
-  if (atts.length > MAX_ATTACHMENTS) throw new RangeError(`"attachments" expected at most ${MAX_ATTACHMENTS}, got ${atts.length}`)
-  atts.forEach((a, i) => {
-    if (!(a?.data instanceof Uint8Array)) throw new TypeError(`"attachments[${i}].data" expected Uint8Array`)
-    if (a.data.length > MAX_ATTACHMENT_BYTES) throw new RangeError(`"attachments[${i}].data" expected at most ${MAX_ATTACHMENT_BYTES} bytes, got length=${a.data.length}`)
-    if (typeof a.name !== 'string' || a.name.length === 0 || a.name.length > MAX_ATTACHMENT_NAME_LENGTH) throw new TypeError(`"attachments[${i}].name" expected 1..${MAX_ATTACHMENT_NAME_LENGTH} characters`)
-    if (typeof a.mime !== 'string' || a.mime.length === 0 || a.mime.length > MAX_MIME_LENGTH) throw new TypeError(`"attachments[${i}].mime" expected 1..${MAX_MIME_LENGTH} characters`)
-  })
-  if (input.text.length === 0 && atts.length === 0) throw new RangeError('"text" expected a non-empty text or at least one attachment')
 }
 
 const isTransient = (e: unknown) => ConnectionError.isInstance(e) || TimeoutError.isInstance(e)
@@ -102,9 +85,10 @@ export class Outbox {
   async enqueue(c: Conversation, input: SendInput): Promise<SendResult> {
     checkSendInput(input)
     const attachments = (input.attachments ?? []).map((a) => ({ name: a.name, mime: a.mime, data: toBase64(a.data) }))
+    const metas = attachmentMetas(attachments)
     let verdict: PipelineVerdict | undefined
     if (c.encryption === 'e2ee' || c.upgradeRequired) {
-      verdict = await this.preflightE2ee(c, { text: input.text, attachments: metas(attachments) })
+      verdict = await this.preflightE2ee(c, { text: input.text, attachments: metas })
     }
     const self = this.core.self()
     const createdAt = (this.lastCreatedAt = Math.max(this.core.now(), this.lastCreatedAt + 1))
@@ -125,7 +109,7 @@ export class Outbox {
     const optimistic: Message = {
       id: clientMessageId, clientMessageId, conversationId: c.id, ts: createdAt, sender: { userId: self.userId, deviceId: self.deviceId },
       outgoing: true, text: input.text, encryption: c.encryption, status: 'pending',
-      attachments: (input.attachments ?? []).map((a, i) => ({ name: a.name, mime: a.mime, size: a.data.length, sha256: metas(attachments)[i]!.sha256, data: a.data })),
+      attachments: (input.attachments ?? []).map((a, i) => ({ name: a.name, mime: a.mime, size: a.data.length, sha256: metas[i]!.sha256, data: a.data })),
     }
     c._emit('message', optimistic)
     this.core.events.emit('message', optimistic)
@@ -243,7 +227,7 @@ export class Outbox {
    * fails this send; flags are raised once the server acks it.
    */
   private async lateCheck(entry: OutboxEntry, c: Conversation): Promise<OutboxEntry> {
-    const verdict = await this.preflightE2ee(c, { text: entry.text, attachments: metas(entry.attachments) })
+    const verdict = await this.preflightE2ee(c, { text: entry.text, attachments: attachmentMetas(entry.attachments) })
     if (verdict.flags.length) this.lateFlags.set(entry.clientMessageId, verdict)
     const { unchecked: _u, ...checked } = entry
     return checked
@@ -251,7 +235,7 @@ export class Outbox {
 
   private async buildReadable(entry: OutboxEntry, c: Conversation): Promise<OutboxEntry> {
     const atts = entry.attachments
-    const attMetas = metas(atts)
+    const attMetas = attachmentMetas(atts)
     const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
     const frame: MessageSend = {
       conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side',
@@ -302,7 +286,7 @@ export class Outbox {
 
   private async encryptEntry(entry: OutboxEntry, c: Conversation, targets: DeviceAddress[], mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<OutboxEntry> {
     const self = this.core.self()
-    const attMetas = metas(entry.attachments)
+    const attMetas = attachmentMetas(entry.attachments)
     const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
     const encrypted = entry.attachments.map((a) => ({ id: randomId('a-'), ...encryptAttachment(fromBase64(a.data)) }))
     const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
@@ -338,7 +322,7 @@ export class Outbox {
     const stored: StoredMessage = {
       id: ack.messageId, clientMessageId: entry.clientMessageId, conversationId: entry.conversationId, seq: ack.seq, ts: ack.ts,
       sender: { userId: self.userId, deviceId: self.deviceId }, outgoing: true, text: entry.text,
-      attachments: storeAttachments(entry.attachments.map((a, i) => ({ ...metas(entry.attachments)[i]!, data: fromBase64(a.data) }))),
+      attachments: storeAttachments(attachmentMetas(entry.attachments).map((meta, i) => ({ ...meta, data: fromBase64(entry.attachments[i]!.data) }))),
       encryption: frame.mode, nf: entry.nf!, tf: ack.franking.tf, rf: ack.franking.rf, kid: ack.franking.kid,
     }
     const already = this.entries.has(entry.key)
@@ -424,11 +408,4 @@ export class Outbox {
     if (!(waiter && MessageBlockedError.isInstance(error))) this.core.reportError({ error, conversationId: entry.conversationId })
     waiter?.reject(error)
   }
-}
-
-function metas(list: { name: string; mime: string; data: string }[]): AttachmentMeta[] {
-  return list.map((a) => {
-    const bytes = fromBase64(a.data)
-    return { name: a.name, mime: a.mime, size: bytes.length, sha256: sha256Base64(bytes) }
-  })
 }

@@ -1,0 +1,35 @@
+/**
+ * Input checks and attachment metadata for `send()`: what is validated before anything is
+ * stored, so a bad call never leaves an outbox entry behind.
+ */
+import {
+  MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME_LENGTH, MAX_ATTACHMENTS, MAX_MIME_LENGTH, MAX_TEXT_LENGTH, fromBase64,
+  type AttachmentMeta,
+} from '@parley/protocol'
+import { sha256Base64 } from '@parley/crypto'
+import type { SendInput } from './types.js'
+
+/** Validates `send()` input. @throws {TypeError} / {RangeError} naming the field. */
+export function checkSendInput(input: SendInput): void {
+  if (input === null || typeof input !== 'object') throw new TypeError('"input" expected { text, attachments? }')
+  if (typeof input.text !== 'string') throw new TypeError(`"text" expected string, got ${typeof input.text}`)
+  if (input.text.length > MAX_TEXT_LENGTH) throw new RangeError(`"text" expected at most ${MAX_TEXT_LENGTH} characters, got length=${input.text.length}`)
+  const atts = input.attachments ?? []
+  if (!Array.isArray(atts)) throw new TypeError('"attachments" expected an array')
+  if (atts.length > MAX_ATTACHMENTS) throw new RangeError(`"attachments" expected at most ${MAX_ATTACHMENTS}, got ${atts.length}`)
+  atts.forEach((a, i) => {
+    if (!(a?.data instanceof Uint8Array)) throw new TypeError(`"attachments[${i}].data" expected Uint8Array`)
+    if (a.data.length > MAX_ATTACHMENT_BYTES) throw new RangeError(`"attachments[${i}].data" expected at most ${MAX_ATTACHMENT_BYTES} bytes, got length=${a.data.length}`)
+    if (typeof a.name !== 'string' || a.name.length === 0 || a.name.length > MAX_ATTACHMENT_NAME_LENGTH) throw new TypeError(`"attachments[${i}].name" expected 1..${MAX_ATTACHMENT_NAME_LENGTH} characters`)
+    if (typeof a.mime !== 'string' || a.mime.length === 0 || a.mime.length > MAX_MIME_LENGTH) throw new TypeError(`"attachments[${i}].mime" expected 1..${MAX_MIME_LENGTH} characters`)
+  })
+  if (input.text.length === 0 && atts.length === 0) throw new RangeError('"text" expected a non-empty text or at least one attachment')
+}
+
+/** Attachment metadata (what franking commits to) of stored inline attachments. */
+export function attachmentMetas(list: { name: string; mime: string; data: string }[]): AttachmentMeta[] {
+  return list.map((a) => {
+    const bytes = fromBase64(a.data)
+    return { name: a.name, mime: a.mime, size: bytes.length, sha256: sha256Base64(bytes) }
+  })
+}
