@@ -75,7 +75,8 @@ async function rawRelay(count = MESSAGES, window = IN_FLIGHT): Promise<Result & 
   return { ...result, async close() { a.close(); b.close(); await new Promise<void>((r) => io.close(() => r())) } }
 }
 
-async function parleyServer() {
+/** A default-e2ee Parley server on memoryStore with limits out of the way (shared with profile-throughput.ts). */
+export async function parleyServer() {
   const http = createServer()
   const parley = createParleyServer({
     httpServer: http, policy: 'default-e2ee', store: memoryStore(), logger: pino({ level: 'silent' }),
@@ -88,7 +89,8 @@ async function parleyServer() {
   return { url, async close() { await parley.close(); await new Promise<void>((r) => http.close(() => r())) } }
 }
 
-const client = (url: string, user: string) =>
+/** A Node client on memoryKeyStore over websocket (shared with profile-throughput.ts). */
+export const client = (url: string, user: string) =>
   createParleyClient({ url, token: user, keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
 
 async function parleyE2ee(url: string, round: number): Promise<Result> {

@@ -3,24 +3,12 @@
  * be profiled: `npx tsx --cpu-prof --cpu-prof-dir=/tmp/prof --conditions=@parley/source client/profile-throughput.ts`.
  * Diagnostic only; not part of `npm run bench`.
  */
-import { createServer } from 'node:http'
-import pino from 'pino'
-import { createParleyServer, memoryStore } from '@parley/server'
-import { createParleyClient, memoryKeyStore } from '@parley/client'
+import { client, parleyServer } from './index.js'
 
 const COUNT = Number(process.argv[2] ?? 2000)
-const http = createServer()
-const parley = createParleyServer({
-  httpServer: http, policy: 'default-e2ee', store: memoryStore(), logger: pino({ level: 'silent' }),
-  authenticate: (h) => ({ userId: String((h.auth as { token: string }).token) }),
-  limits: { connection: { capacity: 1e6, refillPerSecond: 1e6 }, user: { capacity: 1e6, refillPerSecond: 1e6 } },
-})
-await parley.ready
-await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))
-const url = `http://127.0.0.1:${(http.address() as { port: number }).port}`
-const opts = (u: string) => ({ url, token: u, keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
-const alice = await createParleyClient(opts('alice'))
-const bob = await createParleyClient(opts('bob'))
+const server = await parleyServer()
+const alice = await client(server.url, 'alice')
+const bob = await client(server.url, 'bob')
 const ca = await alice.conversations.open('bob')
 await ca.send({ text: 'warm-up' })
 let got = 0
@@ -41,5 +29,4 @@ const cpu = process.cpuUsage(cpu0)
 console.log(`${COUNT} messages: ${(COUNT / ((performance.now() - start) / 1000)).toFixed(0)} msg/s, ${((cpu.user + cpu.system) / 1000 / COUNT).toFixed(3)} ms CPU per message`)
 await alice.close()
 await bob.close()
-await parley.close()
-http.close()
+await server.close()
