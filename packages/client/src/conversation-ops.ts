@@ -12,6 +12,7 @@ import type { ClientCore } from './core.js'
 import type { Directory } from './directory.js'
 import type { JsonValue } from './key-store/key-store.js'
 import { readPage, toMessage, toReportEntry } from './message-log.js'
+import { checkReadable, type CheckedReadable } from './readable.js'
 import { K, type StoredMessage } from './store-layout.js'
 import type { Message, SafetyNumber } from './types.js'
 import { randomId } from './util.js'
@@ -23,18 +24,30 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
   if (opts.before !== undefined && (!Number.isInteger(opts.before) || opts.before < 0)) throw new RangeError('"before" expected a non-negative integer')
   const local = await readPage(core.store, c.id, opts.before, limit)
   const bySeq = new Map<number, Message>(local.map((m) => [m.seq, toMessage(m)]))
-  if (core.isReady()) {
-    // Server-side messages from before this device existed are readable from the server.
+  // Readable server history is merged only while the conversation is not pinned E2EE, and each
+  // row passes the checks a live delivery passes (members, franking); a pinned conversation's
+  // history is this device's log alone.
+  if (core.isReady() && c.encryption !== 'e2ee') {
     try {
       const page = await core.conn.request('history.fetch', { conversationId: c.id, limit, ...(opts.before !== undefined ? { before: opts.before } : {}) })
       const me = core.self().userId
       for (const d of page.messages) {
-        if (bySeq.has(d.seq) || d.kind !== 'message' || d.mode !== 'server-side' || !d.body || !d.franking || d.deleted) continue
-        const stored: StoredMessage = {
-          id: d.messageId, conversationId: c.id, seq: d.seq, ts: d.ts, sender: d.sender, outgoing: d.sender.userId === me,
-          text: d.body.text, attachments: d.body.attachments.map((a) => ({ ...a })), encryption: 'server-side', nf: d.body.nf, ...d.franking,
+        if (bySeq.has(d.seq) || d.kind !== 'message' || d.mode !== 'server-side' || d.deleted) continue
+        let row: CheckedReadable
+        try {
+          row = checkReadable(c, d)
+        } catch (e) {
+          if (!ParleyError.isInstance(e)) throw e
+          const payload = { error: e, conversationId: c.id, messageId: d.messageId }
+          c._emit('error', payload)
+          core.events.emit('error', payload)
+          continue
         }
-        bySeq.set(d.seq, toMessage(stored))
+        const stored: StoredMessage = {
+          id: row.messageId, conversationId: c.id, seq: row.seq, ts: row.ts, sender: row.sender, outgoing: row.sender.userId === me,
+          text: row.body.text, attachments: row.body.attachments.map((a) => ({ ...a })), encryption: 'server-side', nf: row.body.nf, ...row.franking,
+        }
+        bySeq.set(row.seq, toMessage(stored))
       }
     } catch (e) {
       if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) throw e

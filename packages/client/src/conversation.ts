@@ -10,6 +10,8 @@ import type { ConversationEvents, Message, SafetyNumber, SendInput } from './typ
 /** What a conversation needs from its client (implemented by `ParleyClient`). */
 export interface ConversationHost {
   selfUserId(): string
+  /** The client's `minimumMode` option. */
+  minimumMode(): EncryptionMode
   send(c: Conversation, input: SendInput): Promise<SendResult>
   history(c: Conversation, opts: HistoryOptions): Promise<HistoryPage>
   markRead(c: Conversation): Promise<number>
@@ -83,7 +85,9 @@ export class Conversation {
 
   /** True when the server's policy requires an upgrade before the next send (done automatically). */
   get upgradeRequired(): boolean {
-    return this._pinned !== 'e2ee' && this._info.upgradeRequired
+    if (this._pinned !== 'e2ee') return this._info.upgradeRequired
+    // minimumMode 'e2ee' pinned it locally: the server still needs this device's signed upgrade.
+    return this._info.encryption !== 'e2ee' && this.host.minimumMode() === 'e2ee'
   }
 
   /** Adds a listener; returns a function that removes it. */

@@ -2,7 +2,7 @@
  * The internal context every part of the client shares (store, connection, identity, the
  * crypto lock). Not exported from the package: apps use {@link ParleyClient}.
  */
-import type { FlagEvent, PolicyManifest } from '@parley/protocol'
+import type { EncryptionMode, FlagEvent, PolicyManifest } from '@parley/protocol'
 import type { CryptoProvider } from '@parley/crypto'
 import type { Pipeline } from '@parley/moderation'
 import type { Connection } from './connection.js'
@@ -34,4 +34,6 @@ export interface ClientCore {
   /** Hands flags raised by local plugins (E2EE content) to the app's `onFlag`. */
   flag(events: FlagEvent[]): void
   now(): number
+  /** The lowest mode this client accepts (`minimumMode` option; `'server-side'` by default). */
+  minimumMode(): EncryptionMode
 }

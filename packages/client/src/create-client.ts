@@ -95,6 +95,8 @@ export class ParleyClient {
       ...(options.socketOptions ? { socketOptions: options.socketOptions } : {}),
       onInvalidFrame: (error) => this.reportError({ error }),
     })
+    const minimumMode = options.minimumMode ?? 'server-side'
+    if (minimumMode !== 'server-side' && minimumMode !== 'e2ee') throw new TypeError('"minimumMode" expected \'server-side\' or \'e2ee\'')
     const self = this
     this.core = {
       store: cachedStore(options.keyStore),
@@ -115,6 +117,7 @@ export class ParleyClient {
       reportError: (p) => self.reportError(p),
       flag: (events) => self.flag(events),
       now,
+      minimumMode: () => minimumMode,
     }
     this.directory = new Directory(this.core)
     this.sessions = new Sessions(this.core, this.directory)
@@ -132,6 +135,7 @@ export class ParleyClient {
       refresh: () => registry.refresh(),
     })
     this.inbox = new Inbox(this.core, this.directory, this.sessions, registry)
+    registry.settle = () => this.inbox.idle()
     this.conversations = {
       open: (peer) => registry.open(peer),
       list: () => registry.list(),
@@ -288,7 +292,9 @@ export class ParleyClient {
       for (const member of info.members) this.directory.prefetch(member)
       void this.registry.applyInfo(info).catch((e) => this.reportError({ error: e }))
     })
-    conn.handle('mode', (m) => void this.registry.onModeEvent(m).catch((e) => this.reportError({ error: e, conversationId: m.conversationId })))
+    // A `mode` frame pins after the deliveries before it: readable messages the server sent
+    // ahead of the upgrade are processed (as history) before the pin refuses readable frames.
+    conn.handle('mode', (m) => void this.inbox.idle().then(() => this.registry.onModeEvent(m)).catch((e) => this.reportError({ error: e, conversationId: m.conversationId })))
     conn.handle('keys.low', (low) => this.scheduleRefill(low))
     conn.handle('devicelist.changed', (c) => this.directory.markStale(c.userId))
     conn.handle('error', (w) => this.reportError({ error: errorFromWire(w) }))
@@ -381,6 +387,7 @@ export class ParleyClient {
     const client = this
     return {
       selfUserId: () => client.core.self().userId,
+      minimumMode: () => client.core.minimumMode(),
       send: (c, input) => client.send(c, input),
       history: (c, opts) => history(client.core, c, opts),
       markRead: (c) => markRead(client.core, c),

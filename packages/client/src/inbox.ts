@@ -7,7 +7,7 @@
  * failures) start a bounded session reset — a delivery is never dropped silently.
  */
 import {
-  BadFrankingError, BadMacError, DowngradeRejectedError, InvalidFrameError, InvalidSignatureError, MessageBlockedError,
+  BadFrankingError, BadMacError, DowngradeRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError,
   ParleyError, InternalError, fromBase64, toBase64, type Delivery, type DeviceAddress,
 } from '@parley/protocol'
 import { checkFranking, decryptAttachment, sha256Base64, verifyModeChange } from '@parley/crypto'
@@ -18,6 +18,7 @@ import type { Conversation } from './conversation.js'
 import type { Directory } from './directory.js'
 import type { JsonValue } from './key-store/key-store.js'
 import { messageAt, toMessage } from './message-log.js'
+import { checkReadable } from './readable.js'
 import { decodePayload } from './payload.js'
 import type { Sessions } from './sessions.js'
 import { K, json, type ConversationRecord, type StoredMessage } from './store-layout.js'
@@ -180,25 +181,23 @@ export class Inbox {
     const key = K.message(d.conversationId, d.seq)
     const existing = key in changes ? (changes[key] as unknown as StoredMessage | null) : await messageAt(this.core.store, d.conversationId, d.seq)
     if (existing && existing.id === d.messageId) return // duplicate delivery: at-least-once
+    // The log is append-only per seq: a stored message (a report's evidence) is never replaced.
+    if (existing) throw new MessageConflictError('a different message arrived at a sequence number this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
+    if (!c.members.includes(d.sender.userId)) {
+      throw new MemberMismatchError('a delivery from a user who is not a member of this conversation was refused', { conversationId: c.id, userId: d.sender.userId })
+    }
     if (d.kind === 'mode_change') {
       const mc = d.modeChange
       if (!mc || mc.conversationId !== d.conversationId) throw new InvalidFrameError('mode_change delivery without a matching ModeChange')
-      await this.verifyModeChange(mc)
+      await this.verifyModeChange(mc, c)
       after.push(await this.registry.pinChanges(c, mc, changes, d.seq))
       return
     }
     if (d.mode === 'server-side') {
-      // Readable messages from before the upgrade are history; after it, a downgrade.
-      if (c.encryption === 'e2ee' && d.seq > (c._e2eeSince ?? -1)) {
-        throw new DowngradeRejectedError('a server-side message arrived for an end-to-end encrypted conversation; it was not shown', { conversationId: c.id })
-      }
-      const body = d.body
-      if (!body || !d.franking) throw new InvalidFrameError('server-side delivery without body or franking')
-      const metas = body.attachments.map(({ data: _d, ...m }) => m)
-      for (const a of body.attachments) {
-        if (sha256Base64(fromBase64(a.data)) !== a.sha256) throw new BadFrankingError('an attachment does not match its committed hash')
-      }
-      if (!checkFranking({ text: body.text, attachments: metas }, body.nf, d.franking.tf)) throw new BadFrankingError()
+      // Pinned E2EE (by this device, a verified signed ModeChange, or first sight): no readable
+      // frame is accepted, whatever seq the server gives it. Readable history from before the
+      // pin is what the local log already holds (returned above as a duplicate).
+      const { body } = checkReadable(c, d)
       this.store(c, d, changes, after, {
         text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId,
       })
@@ -213,17 +212,18 @@ export class Inbox {
     const payload = decodePayload(plaintext)
     const metas = payload.attachments.map(({ id: _i, key: _k, ...m }) => m)
     if (!checkFranking({ text: payload.text, attachments: metas }, payload.nf, d.franking.tf)) throw new BadFrankingError()
-    const attachments = payload.attachments.map((a) => {
+    const attachments = payload.attachments.map((a, index) => {
       const blob = d.attachments?.find((x) => x.id === a.id)
-      if (!blob) throw new BadMacError(`attachment "${a.name}" is missing from the delivery`)
+      // Messages name the attachment by position, never by its (end-to-end encrypted) name.
+      if (!blob) throw new BadMacError(`attachment ${index + 1} of ${payload.attachments.length} is missing from the delivery`)
       const data = decryptAttachment(a.key, blob.ciphertext)
-      if (sha256Base64(data) !== a.sha256) throw new BadMacError(`attachment "${a.name}" does not match its hash`)
+      if (sha256Base64(data) !== a.sha256) throw new BadMacError(`attachment ${index + 1} of ${payload.attachments.length} does not match its hash`)
       return { name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: toBase64(data) }
     })
     if (c.encryption !== 'e2ee') {
       // E2EE content in a conversation we hold as server-side: the mode change was withheld.
       let mc = payload.mc
-      if (mc && (mc.conversationId !== c.id || !(await this.verifyModeChange(mc).then(() => true, () => false)))) mc = undefined
+      if (mc && (mc.conversationId !== c.id || !(await this.verifyModeChange(mc, c).then(() => true, () => false)))) mc = undefined
       after.push(await this.registry.pinChanges(c, mc, changes, d.seq))
       after.push(() => {
         const payloadErr = {
@@ -268,8 +268,14 @@ export class Inbox {
     })
   }
 
-  /** @throws {InvalidSignatureError} when the record is not signed by a listed device of its user. */
-  private async verifyModeChange(mc: NonNullable<Delivery['modeChange']>): Promise<void> {
+  /**
+   * @throws {MemberMismatchError} when the signer is not a member of `c`.
+   * @throws {InvalidSignatureError} when the record is not signed by a listed device of its user.
+   */
+  private async verifyModeChange(mc: NonNullable<Delivery['modeChange']>, c: Conversation): Promise<void> {
+    if (!c.members.includes(mc.userId)) {
+      throw new MemberMismatchError('the mode change is signed by a user who is not a member of this conversation', { conversationId: c.id, userId: mc.userId })
+    }
     const signer: DeviceAddress = { userId: mc.userId, deviceId: mc.deviceId }
     const entry = await this.directory.deviceEntry(signer)
     if (!entry || !verifyModeChange(mc, entry.signingKey)) {

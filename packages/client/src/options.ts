@@ -29,6 +29,14 @@ export interface ParleyClientOptions {
   provider?: CryptoProvider
   /** Extra socket.io-client options (transports, path, …). */
   socketOptions?: SocketClientOptions
+  /**
+   * The lowest encryption this client accepts, whatever the server says. `'e2ee'`: every
+   * conversation is treated as end-to-end encrypted from first sight (no readable frame is
+   * ever shown), a server-side one is upgraded with this device's signed `ModeChange` when it
+   * is opened or first sent to, and under the `server-side` policy `open()` and `send()`
+   * fail with `PolicyViolationError`. Default `'server-side'` (follow the server's policy).
+   */
+  minimumMode?: 'server-side' | 'e2ee'
   /** How long the first run waits for registration, in ms (default 15 s). */
   connectTimeoutMs?: number
   /** @internal Injected clock for tests. */

@@ -5,7 +5,7 @@
  * performs the signed one-way upgrade to E2EE.
  */
 import {
-  ConnectionError, DowngradeRejectedError, NotFoundError, PolicyViolationError, TimeoutError, highestMode,
+  ConnectionError, DowngradeRejectedError, MemberMismatchError, NotFoundError, PolicyViolationError, TimeoutError, highestMode,
   type ConversationInfo, type ModeChange,
 } from '@parley/protocol'
 import { signModeChange } from '@parley/crypto'
@@ -33,6 +33,8 @@ export class ConversationRegistry {
   /** This device's upgrades awaiting the server's ack, per conversation id. */
   private readonly upgrading = new Map<string, Promise<void>>()
   private refreshRun: Promise<void> | null = null
+  /** Waits for deliveries already received (the inbox): an upgrade pins after them. */
+  settle: () => Promise<void> = async () => {}
   private refreshNext: Promise<void> | null = null
 
   /**
@@ -78,7 +80,7 @@ export class ConversationRegistry {
 
   private async refreshNow(): Promise<void> {
     const { conversations } = await this.core.conn.request('conversation.list', {})
-    for (const info of conversations) await this.applyInfo(info)
+    await this.applyAll(conversations)
   }
 
   /** Loads the conversations this device pinned (start-up). */
@@ -86,7 +88,7 @@ export class ConversationRegistry {
     const store = this.core.store
     for (const key of await store.keys(K.conversationPrefix)) {
       const rec = (await store.get<JsonValue>(key)) as ConversationRecord | null
-      if (rec) this.convos.set(rec.info.id, new Conversation(this.host(), rec.info, rec.pinned, rec.e2eeSince))
+      if (rec) this.convos.set(rec.info.id, new Conversation(this.host(), { ...rec.info, members: rec.members ?? rec.info.members }, rec.pinned, rec.e2eeSince))
     }
   }
 
@@ -114,29 +116,66 @@ export class ConversationRegistry {
   private async merge(info: ConversationInfo): Promise<Conversation> {
     const existing = this.convos.get(info.id)
     const rec = await this.record(info.id)
-    const pinned = highestMode(rec?.pinned ?? 'server-side', existing ? highestMode(existing.encryption, info.encryption) : info.encryption)
-    const next: ConversationRecord = { info, pinned, ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}) }
-    if (!rec?.modeChange && info.modeChange) next.modeChange = info.modeChange
-    // Born E2EE: everything must be encrypted; upgraded: the upgrade's seq is at most lastSeq.
-    if (pinned === 'e2ee') next.e2eeSince = rec?.e2eeSince ?? existing?._e2eeSince ?? (next.modeChange ? info.lastSeq : 0)
+    // Identity is pinned on first sight: the server may not move a 1:1 to other members, nor
+    // announce one this user is not in. (Signed group rosters will move `members` later.)
+    const pinnedMembers = rec?.members ?? rec?.info.members ?? existing?._info.members
+    if (pinnedMembers ? !sameMembers(pinnedMembers, info.members) : !info.members.includes(this.host().selfUserId())) {
+      throw new MemberMismatchError(
+        pinnedMembers ? 'the server re-announced a conversation with different members; the pinned members stay' : 'the server announced a conversation this user is not a member of',
+        { conversationId: info.id },
+      )
+    }
+    const members = [...(pinnedMembers ?? info.members)]
+    const seen = existing ? highestMode(existing.encryption, info.encryption) : info.encryption
+    const pinned = highestMode(highestMode(rec?.pinned ?? 'server-side', seen), this.core.minimumMode())
+    const pinnedInfo: ConversationInfo = { ...info, members }
+    const next: ConversationRecord = { info: pinnedInfo, members, pinned, ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}) }
+    // The server's copy of the signed record is kept only when it verifies and its signer is a member.
+    if (!rec?.modeChange && info.modeChange && (await this.trustedModeChange(info.modeChange, info.id, members))) next.modeChange = info.modeChange
+    // Informational only (not a security bound): where this device pinned E2EE.
+    if (pinned === 'e2ee') next.e2eeSince = rec?.e2eeSince ?? existing?._e2eeSince ?? (rec || existing ? info.lastSeq : 0)
     await this.core.store.set(K.conversation(info.id), json(next))
     let c = existing
     if (!c) {
-      c = new Conversation(this.host(), info, pinned, next.e2eeSince)
+      c = new Conversation(this.host(), pinnedInfo, pinned, next.e2eeSince)
       this.convos.set(info.id, c)
       this.core.events.emit('conversation', c)
     } else {
-      c._info = info
+      c._info = pinnedInfo
       const before = c._pinned
       c._pinned = pinned
       if (pinned === 'e2ee') c._e2eeSince = next.e2eeSince
       if (before !== pinned) this.emitMode(c, { conversationId: c.id, encryption: pinned })
     }
-    if (pinned === 'e2ee' && info.encryption === 'server-side' && !this.downgradeWarned.has(info.id)) {
+    if (pinned === 'e2ee' && info.encryption === 'server-side' && this.core.minimumMode() !== 'e2ee' && !this.downgradeWarned.has(info.id)) {
       this.downgradeWarned.add(info.id)
       this.core.reportError({ error: new DowngradeRejectedError('the server describes an end-to-end encrypted conversation as server-side; it stays E2EE', { conversationId: info.id }), conversationId: info.id })
     }
     return c
+  }
+
+  /** True when `mc` is about conversation `id`, signed by a listed device of its user, and that user is a member. */
+  async trustedModeChange(mc: ModeChange, id: string, members: readonly string[]): Promise<boolean> {
+    if (mc.conversationId !== id || mc.to !== 'e2ee' || !members.includes(mc.userId)) return false
+    return this.verifyModeChange(mc).catch(() => false)
+  }
+
+  /**
+   * Merges each conversation the server listed; one it describes falsely (other members) is
+   * reported as an `'error'` event and left out, so one bad entry cannot hide the others.
+   */
+  private async applyAll(conversations: ConversationInfo[], only?: (info: ConversationInfo) => boolean): Promise<Conversation[]> {
+    const out: Conversation[] = []
+    for (const info of conversations) {
+      if (only && !only(info)) continue
+      try {
+        out.push(await this.applyInfo(info))
+      } catch (e) {
+        if (!MemberMismatchError.isInstance(e)) throw e
+        this.core.reportError({ error: e, conversationId: info.id })
+      }
+    }
+    return out
   }
 
   /** The conversation `id`, asking the server for the list when this device does not know it. */
@@ -144,7 +183,7 @@ export class ConversationRegistry {
     const known = this.convos.get(id)
     if (known) return known
     const { conversations } = await this.core.conn.request('conversation.list', {})
-    for (const info of conversations) if (!this.convos.has(info.id)) await this.applyInfo(info)
+    await this.applyAll(conversations, (info) => !this.convos.has(info.id))
     const c = this.convos.get(id)
     if (!c) throw new NotFoundError(`conversation "${id}" is unknown`, { resource: 'conversation', id })
     return c
@@ -231,8 +270,8 @@ export class ConversationRegistry {
     // Pinning upward needs no proof (it can only protect more); the record is only kept when
     // it verifies (the `mode_change` delivery is verified again when it arrives).
     await this.core.lock.run(async () => {
-      const offered = m.modeChange && m.modeChange.conversationId === c.id && m.modeChange.to === 'e2ee' && !(await this.record(c.id))?.modeChange ? m.modeChange : undefined
-      const mc = offered && (await this.verifyModeChange(offered).catch(() => false)) ? offered : undefined
+      const offered = m.modeChange && !(await this.record(c.id))?.modeChange ? m.modeChange : undefined
+      const mc = offered && (await this.trustedModeChange(offered, c.id, c.members)) ? offered : undefined
       const changes: Record<string, JsonValue | null> = {}
       const emit = await this.pinChanges(c, mc, changes, m.seq)
       await this.core.store.saveChanges(changes)
@@ -245,21 +284,26 @@ export class ConversationRegistry {
     if (typeof peerUserId !== 'string' || peerUserId.length === 0) throw new TypeError('"peerUserId" expected a non-empty string')
     await this.core.whenReady()
     const { conversation } = await this.core.conn.request('conversation.open', { peerUserId })
-    return this.applyInfo(conversation)
+    const self = this.host().selfUserId()
+    if (!conversation.members.includes(peerUserId) || !conversation.members.includes(self) || (peerUserId === self) !== (conversation.members[0] === conversation.members[1])) {
+      throw new MemberMismatchError(`the server answered open("${peerUserId}") with a conversation of other members`, { conversationId: conversation.id, userId: peerUserId })
+    }
+    const c = await this.applyInfo(conversation)
+    // minimumMode 'e2ee': a conversation the server holds as server-side is upgraded now (or refused).
+    if (this.core.minimumMode() === 'e2ee' && c._info.encryption !== 'e2ee') await this.upgrade(c)
+    return c
   }
 
   /** Every conversation of this user, from the server, merged with the pins. */
   async list(): Promise<Conversation[]> {
     await this.core.whenReady()
     const { conversations } = await this.core.conn.request('conversation.list', {})
-    const out: Conversation[] = []
-    for (const info of conversations) out.push(await this.applyInfo(info))
-    return out
+    return this.applyAll(conversations)
   }
 
   /** Sends the signed one-way ModeChange and pins e2ee (one upgrade in flight per conversation). */
   upgrade(c: Conversation): Promise<void> {
-    if (c.encryption === 'e2ee') return Promise.resolve()
+    if (c.encryption === 'e2ee' && !(this.core.minimumMode() === 'e2ee' && c._info.encryption !== 'e2ee')) return Promise.resolve()
     let p = this.upgrading.get(c.id)
     if (!p) {
       p = this.upgradeNow(c).finally(() => this.upgrading.delete(c.id))
@@ -272,6 +316,8 @@ export class ConversationRegistry {
     await this.core.whenReady()
     const manifest = this.core.manifest()!
     if (manifest.policy === 'server-side') throw new PolicyViolationError('the server policy "server-side" does not allow end-to-end encryption', { policy: manifest.policy })
+    // Readable messages this device already received are history: process them before the pin.
+    await this.settle()
     const self = this.core.self()
     const modeChange = signModeChange(self.device, { conversationId: c.id, from: 'server-side', to: 'e2ee', userId: self.userId, deviceId: self.deviceId, ts: this.core.now() })
     const { conversation } = await this.core.conn.request('mode.upgrade', { modeChange })
@@ -283,4 +329,12 @@ export class ConversationRegistry {
     })
     await this.applyInfo(conversation)
   }
+}
+
+/** Same members, order aside. */
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  const x = [...a].sort()
+  const y = [...b].sort()
+  return x.every((m, i) => m === y[i])
 }

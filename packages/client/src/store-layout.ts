@@ -66,11 +66,22 @@ export interface SessionRecord {
 
 /** A conversation as this device pins it. */
 export interface ConversationRecord {
+  /** What the server last said (unsigned: only `upgradeRequired` and `lastSeq` are used, as hints). */
   info: ConversationInfo
+  /**
+   * The members, pinned on first sight (or from a device link) and never changed for a 1:1;
+   * every delivery, history row and mode change is checked against them. Records written
+   * before this field existed pin `info.members` when loaded.
+   */
+  members?: string[]
   /** The highest mode ever seen: never goes down. */
   pinned: EncryptionMode
   modeChange?: ModeChange
-  /** Sequence number from which every message must be E2EE (the mode change's seq; 0 when born E2EE). */
+  /**
+   * Informational: the seq at which this device pinned E2EE (0 when born E2EE). Not a security
+   * bound — once pinned, a readable frame is refused unless that exact message is already in
+   * the local log.
+   */
   e2eeSince?: number
 }
 

@@ -61,6 +61,20 @@ export class DowngradeRejectedError extends ParleyError<{ conversationId?: strin
   static override readonly code: string = 'downgrade_rejected'
   static override readonly defaultMessage: string = 'refused to downgrade an end-to-end encrypted conversation'
 }
+/**
+ * A frame names a conversation's members differently from what this device pinned, or comes
+ * from a user who is not a member (a re-announced 1:1, a sock-puppet sender, a mode change
+ * signed by an outsider). Refused; the pinned conversation is unchanged.
+ */
+export class MemberMismatchError extends ParleyError<{ conversationId?: string; userId?: string }> {
+  static override readonly code: string = 'member_mismatch'
+  static override readonly defaultMessage: string = 'the frame does not match the conversation\'s pinned members'
+}
+/** A message with a different id at a sequence number this device already holds: refused, the stored one kept. */
+export class MessageConflictError extends ParleyError<{ conversationId?: string; seq?: number }> {
+  static override readonly code: string = 'message_conflict'
+  static override readonly defaultMessage: string = 'a different message already holds this sequence number'
+}
 /** The server's policy does not allow this (e.g. upgrading under `server-side`). */
 export class PolicyViolationError extends ParleyError<{ policy?: string }> {
   static override readonly code: string = 'policy_violation'

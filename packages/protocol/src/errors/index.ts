@@ -21,6 +21,8 @@ export const ERROR_CLASSES = [
   { cls: classes.PluginFailedError, description: 'A moderation hook threw or timed out.', solve: 'Fix the plugin; the hook failed closed or open as configured.' },
   { cls: classes.MissingPluginError, description: 'The manifest requires plugins this client lacks for E2EE content.', solve: 'Install the named plugins in the client.' },
   { cls: classes.DowngradeRejectedError, description: 'A readable (server-side) frame for an E2EE conversation.', solve: 'Never: E2EE is one-way. Investigate the server.' },
+  { cls: classes.MemberMismatchError, description: "A conversation re-announced with other members, or a delivery, history row or mode change from a non-member.", solve: 'Never from an honest server: the pinned members stay. Investigate the server.' },
+  { cls: classes.MessageConflictError, description: 'A different message at a sequence number the local log already holds.', solve: 'Never from an honest server: the stored message (report evidence) is kept.' },
   { cls: classes.PolicyViolationError, description: 'The server policy forbids the action.', solve: 'Check the manifest policy.' },
   { cls: classes.InvalidSignatureError, description: 'A mode change, device list or prekey signature failed.', solve: 'Sign with the device or user identity key.' },
   { cls: classes.InvalidDeviceListError, description: 'A device list is unsigned by the pinned key, rolled back or malformed.', solve: 'Publish a newer list signed by the user identity key.' },
