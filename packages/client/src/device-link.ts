@@ -2,10 +2,15 @@
  * Device linking with a one-time provisioning code. The new device shows a code and waits;
  * an existing device of the same user types it in and sends the user identity key (and the
  * current signed device list) encrypted under a key derived from the code and an ephemeral
- * X25519 exchange. The server only ever sees the code's hash. History from before the link is
- * not readable on the new device in E2EE conversations (it is in server-side ones).
+ * X25519 exchange. The payload also carries the existing device's conversation pins (members,
+ * mode, signed mode change), so the new device never takes an E2EE conversation's mode or
+ * members from the server. The server only ever sees the code's hash. History from before the
+ * link is not readable on the new device in E2EE conversations (it is in server-side ones).
  */
-import { ForbiddenError, InvalidFrameError, SUPPORTED_PROTOCOL_VERSIONS, parseWith, SignedDeviceListSchema, UserIdSchema, PublicKeySchema, base64Exact } from '@parley/protocol'
+import {
+  EncryptionModeSchema, ForbiddenError, IdSchema, InvalidFrameError, MAX_LINK_PINS, ModeChangeSchema, SUPPORTED_PROTOCOL_VERSIONS, parseWith,
+  SignedDeviceListSchema, TimestampSchema, UserIdSchema, PublicKeySchema, base64Exact,
+} from '@parley/protocol'
 import { generateEphemeralKeyPair, generateLinkCode, linkCodeHash, linkDecrypt, linkEncrypt } from '@parley/crypto'
 import * as v from 'valibot'
 import { Connection } from './connection.js'
@@ -13,14 +18,55 @@ import { CONNECT_TIMEOUT_MS } from './constants.js'
 import type { ClientCore } from './core.js'
 import { createParleyClient, type ParleyClient, type ParleyClientOptions } from './create-client.js'
 import { newSelf } from './registration.js'
-import { K, json } from './store-layout.js'
+import type { JsonValue } from './key-store/key-store.js'
+import { K, json, type ConversationRecord } from './store-layout.js'
 import { fromUtf8, randomId, utf8 } from './util.js'
+
+/** One conversation as the existing device pins it: the new device starts from these, not from the server's word. */
+const LinkPinSchema = v.strictObject({
+  id: IdSchema,
+  members: v.pipe(v.array(UserIdSchema), v.minLength(2), v.maxLength(2)),
+  encryption: EncryptionModeSchema,
+  createdAt: TimestampSchema,
+  modeChange: v.optional(ModeChangeSchema),
+})
+type LinkPin = v.InferOutput<typeof LinkPinSchema>
 
 const LinkPayloadSchema = v.strictObject({
   userId: UserIdSchema,
   user: v.strictObject({ publicKey: PublicKeySchema, secretKey: base64Exact(32) }),
   deviceList: SignedDeviceListSchema,
+  pins: v.pipe(v.array(LinkPinSchema), v.maxLength(MAX_LINK_PINS)),
 })
+
+/** The existing device's conversation pins, newest first, at most {@link MAX_LINK_PINS}. */
+async function pinsOf(core: ClientCore): Promise<LinkPin[]> {
+  const pins: LinkPin[] = []
+  for (const key of await core.store.keys(K.conversationPrefix)) {
+    const rec = (await core.store.get<JsonValue>(key)) as ConversationRecord | null
+    if (!rec) continue
+    const pin: LinkPin = { id: rec.info.id, members: [...(rec.members ?? rec.info.members)], encryption: rec.pinned, createdAt: rec.info.createdAt }
+    if (rec.modeChange) pin.modeChange = rec.modeChange
+    pins.push(pin)
+  }
+  return pins.sort((a, b) => b.createdAt - a.createdAt).slice(0, MAX_LINK_PINS)
+}
+
+/** The store records of the pins: E2EE ones accept no readable frame on the new device (its log is empty). */
+function pinRecords(pins: LinkPin[]): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {}
+  for (const p of pins) {
+    const rec: ConversationRecord = {
+      info: { id: p.id, kind: 'direct', members: p.members, encryption: p.encryption, upgradeRequired: false, createdAt: p.createdAt, lastSeq: 0 },
+      members: p.members,
+      pinned: p.encryption,
+      ...(p.modeChange ? { modeChange: p.modeChange } : {}),
+      ...(p.encryption === 'e2ee' ? { e2eeSince: 0 } : {}),
+    }
+    out[K.conversation(p.id)] = json(rec)
+  }
+  return out
+}
 
 /** Existing device: sends the user identity to the new device that shows `code`. */
 export async function linkExistingDevice(core: ClientCore, code: string): Promise<void> {
@@ -28,7 +74,7 @@ export async function linkExistingDevice(core: ClientCore, code: string): Promis
   const codeHash = linkCodeHash(code)
   const waiting = await core.conn.request('link.lookup', { codeHash })
   const self = core.self()
-  const payload = utf8(JSON.stringify({ userId: self.userId, user: self.user, deviceList: self.deviceList }))
+  const payload = utf8(JSON.stringify({ userId: self.userId, user: self.user, deviceList: self.deviceList, pins: await pinsOf(core) }))
   const sealed = linkEncrypt({ code, theirEphemeralKey: waiting.ephemeralKey, payload })
   await core.conn.request('link.complete', { codeHash, ephemeralKey: sealed.ephemeralKey, ciphertext: sealed.ciphertext })
 }
@@ -101,7 +147,8 @@ export async function requestDeviceLink(options: ParleyClientOptions & { timeout
     }
     if (parsed.userId !== userId) throw new ForbiddenError('the link payload is for another user')
     const self = newSelf(userId, deviceId, { user: parsed.user, deviceList: parsed.deviceList })
-    await store.set(K.self, json(self))
+    // The pins first, then the identity: a store with `self` but without the pins never exists.
+    await store.saveChanges({ ...pinRecords(parsed.pins.filter((p) => p.members.includes(userId))), [K.self]: json(self) })
     return createParleyClient(options)
   }, (e) => {
     conn.close()

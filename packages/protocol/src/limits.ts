@@ -52,8 +52,13 @@ export const MAX_REASON_LENGTH = 1_000
 export const MAX_NOTICE_LENGTH = 1_000
 /** Longest plugin name or version string. */
 export const MAX_PLUGIN_NAME_LENGTH = 64
-/** Largest device-link payload (the encrypted user identity key and metadata), in bytes. */
-export const MAX_LINK_PAYLOAD_BYTES = 4 * 1024
+/**
+ * Largest device-link payload (the encrypted user identity key, device list and the existing
+ * device's conversation pins), in bytes: room for {@link MAX_LINK_PINS} pins.
+ */
+export const MAX_LINK_PAYLOAD_BYTES = 512 * 1024
+/** Most conversation pins (members, mode, signed mode change) a device link carries: the newest ones. */
+export const MAX_LINK_PINS = 1_000
 /** Largest socket.io frame the server accepts (`maxHttpBufferSize`): four full attachments plus headroom. */
 export const MAX_FRAME_BYTES = 2 * 1024 * 1024
 /** Default number of most recent messages a report carries. */

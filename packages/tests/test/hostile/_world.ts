@@ -1,0 +1,71 @@
+/**
+ * The hostile-server world shared by `hostile/row-*.test.ts`: a real Parley server, a tampering
+ * proxy in front of it, honest `alice` connected directly and `bob` behind the proxy, with the
+ * errors and messages bob's client surfaces collected. Also crafts readable frames a hostile
+ * server could build (valid franking commitments over text of its choice).
+ */
+import { frankMessage } from '@parley/crypto'
+import type { Policy } from '@parley/protocol'
+import type { Conversation, ErrorPayload, Message, ParleyClient } from '@parley/client'
+import { connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
+
+export const POLICIES: Policy[] = ['server-side', 'optional-e2ee', 'default-e2ee']
+
+export interface HostileWorld {
+  server: TestServer
+  proxy: TamperProxy
+  alice: ParleyClient
+  bob: ParleyClient
+  /** alice's side and bob's side of their 1:1. */
+  ca: Conversation
+  cb: Conversation
+  /** Every `'error'` bob's client emitted. */
+  bobErrors: ErrorPayload[]
+  /** Messages bob's side of the conversation showed as received. */
+  bobGot: Message[]
+  clients: ParleyClient[]
+  close(): Promise<void>
+}
+
+export async function hostileWorld(policy: Policy): Promise<HostileWorld> {
+  const server = await startServer({ policy })
+  const proxy = await startTamperProxy(server.url)
+  const alice = await connect(server.url, 'alice')
+  const bob = await connect(proxy.url, 'bob')
+  const clients = [alice, bob]
+  const ca = await alice.conversations.open('bob')
+  const cb = await bob.conversations.open('alice')
+  const bobErrors: ErrorPayload[] = []
+  bob.on('error', (e) => bobErrors.push(e))
+  const bobGot: Message[] = []
+  cb.on('message', (m) => m.status === 'received' && bobGot.push(m))
+  return {
+    server, proxy, alice, bob, ca, cb, bobErrors, bobGot, clients,
+    async close() {
+      for (const c of clients.splice(0)) await c.close().catch(() => {})
+      await proxy.close()
+      await server.close()
+    },
+  }
+}
+
+/** A readable body and franking a hostile server can build for any text (the commitment opens). */
+export function craftReadable(text: string, kid: string): { body: { text: string; attachments: []; nf: string }; franking: { tf: string; rf: string; kid: string } } {
+  const { nf, tf } = frankMessage({ text, attachments: [] })
+  return { body: { text, attachments: [], nf }, franking: { tf, rf: tf, kid } }
+}
+
+/** Turns a real `message` delivery into a readable one carrying `text` (same inbox id, seq, sender). */
+export function asReadable(frame: any, text: string): any {
+  const { envelope: _e, attachments: _a, body: _b, franking, ...rest } = frame
+  return { ...rest, mode: 'server-side', ...craftReadable(text, franking.kid) }
+}
+
+/** Waits for `n` received messages on bob's side. */
+export async function bobReceives(w: HostileWorld, n: number, what = `${n} messages`): Promise<void> {
+  await waitFor(() => w.bobGot.length >= n, 10_000, what)
+}
+
+/** The codes of bob's error events. */
+export const codes = (errors: ErrorPayload[]) => errors.map((e) => e.error.code)
