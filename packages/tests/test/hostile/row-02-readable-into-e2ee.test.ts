@@ -14,22 +14,22 @@ let w: HostileWorld
 afterEach(async () => w?.close())
 
 /** Rewrites alice's next `message` delivery to bob into a crafted readable one. */
-function forgeNextDelivery(world: HostileWorld, text: string): void {
+function forgeNextDelivery(world: HostileWorld, text: string, seq?: number): void {
   let done = false
   const previous = world.proxy.hooks.serverFrame
   world.proxy.hooks.serverFrame = (event, frame, ctx) => {
     const out = previous ? previous(event, frame, ctx) : [frame]
     if (done || event !== 'message' || frame.kind !== 'message' || frame.sender.userId !== 'alice') return out
     done = true
-    return [asReadable(frame, text)]
+    return [{ ...asReadable(frame, text), ...(seq !== undefined ? { seq } : {}) }]
   }
 }
 
 describe('row 2: a readable message into an E2EE conversation', () => {
-  it('(a) born E2EE: a readable frame at the first seq is refused', async () => {
+  it('(a) born E2EE: a readable frame at seq 0 is refused', async () => {
     w = await hostileWorld('default-e2ee')
     expect(w.cb.encryption).toBe('e2ee')
-    forgeNextDelivery(w, 'read me, server')
+    forgeNextDelivery(w, 'read me, server', 0)
     await w.ca.send({ text: 'honest e2ee' }) // becomes the forged readable frame on the way
     await waitFor(() => codes(w.bobErrors).includes('downgrade_rejected'), 10_000, 'downgrade_rejected')
     await w.ca.send({ text: 'next honest e2ee' })
