@@ -6,7 +6,7 @@
  */
 import { frankMessage } from '@parley/crypto'
 import type { Policy } from '@parley/protocol'
-import type { Conversation, ErrorPayload, Message, ParleyClient } from '@parley/client'
+import { memoryKeyStore, type Conversation, type ErrorPayload, type KeyStore, type Message, type ParleyClient } from '@parley/client'
 import { connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 
@@ -17,6 +17,8 @@ export interface HostileWorld {
   proxy: TamperProxy
   alice: ParleyClient
   bob: ParleyClient
+  /** alice's key store (to sign records as her device in tests). */
+  aliceStore: KeyStore
   /** alice's side and bob's side of their 1:1. */
   ca: Conversation
   cb: Conversation
@@ -31,7 +33,8 @@ export interface HostileWorld {
 export async function hostileWorld(policy: Policy): Promise<HostileWorld> {
   const server = await startServer({ policy })
   const proxy = await startTamperProxy(server.url)
-  const alice = await connect(server.url, 'alice')
+  const aliceStore = memoryKeyStore()
+  const alice = await connect(server.url, 'alice', { keyStore: aliceStore })
   const bob = await connect(proxy.url, 'bob')
   const clients = [alice, bob]
   const ca = await alice.conversations.open('bob')
@@ -41,7 +44,7 @@ export async function hostileWorld(policy: Policy): Promise<HostileWorld> {
   const bobGot: Message[] = []
   cb.on('message', (m) => m.status === 'received' && bobGot.push(m))
   return {
-    server, proxy, alice, bob, ca, cb, bobErrors, bobGot, clients,
+    server, proxy, alice, bob, aliceStore, ca, cb, bobErrors, bobGot, clients,
     async close() {
       for (const c of clients.splice(0)) await c.close().catch(() => {})
       await proxy.close()
