@@ -290,7 +290,11 @@ export class ParleyClient {
     conn.handle('conversation', (info) => {
       // A peer opened it: their first message will need their device list; fetch it now.
       for (const member of info.members) this.directory.prefetch(member)
-      void this.registry.applyInfo(info).catch((e) => this.reportError({ error: e, conversationId: info.id }))
+      void this.registry.applyInfo(info).then(async (c) => {
+        // minimumMode 'e2ee': upgrade a peer-opened server-side conversation at once, so the
+        // peer's next messages are encrypted rather than refused here.
+        if (c.upgradeRequired && this.core.minimumMode() === 'e2ee' && this.currentManifest?.policy !== 'server-side') await this.registry.upgrade(c)
+      }).catch((e) => this.reportError({ error: e, conversationId: info.id }))
     })
     // A `mode` frame pins after the deliveries before it: readable messages the server sent
     // ahead of the upgrade are processed (as history) before the pin refuses readable frames.

@@ -8,7 +8,7 @@
  * link is not readable on the new device in E2EE conversations (it is in server-side ones).
  */
 import {
-  EncryptionModeSchema, ForbiddenError, IdSchema, InvalidFrameError, MAX_LINK_PINS, ModeChangeSchema, SUPPORTED_PROTOCOL_VERSIONS, parseWith,
+  EncryptionModeSchema, ForbiddenError, IdSchema, InvalidFrameError, MAX_LINK_PAYLOAD_BYTES, MAX_LINK_PINS, PayloadTooLargeError, ModeChangeSchema, SUPPORTED_PROTOCOL_VERSIONS, parseWith,
   SignedDeviceListSchema, TimestampSchema, UserIdSchema, PublicKeySchema, base64Exact,
 } from '@parley/protocol'
 import { generateEphemeralKeyPair, generateLinkCode, linkCodeHash, linkDecrypt, linkEncrypt } from '@parley/crypto'
@@ -36,20 +36,33 @@ const LinkPayloadSchema = v.strictObject({
   userId: UserIdSchema,
   user: v.strictObject({ publicKey: PublicKeySchema, secretKey: base64Exact(32) }),
   deviceList: SignedDeviceListSchema,
-  pins: v.pipe(v.array(LinkPinSchema), v.maxLength(MAX_LINK_PINS)),
+  /** Optional: a device on an SDK from before pins sends none (the new device then starts empty). */
+  pins: v.optional(v.pipe(v.array(LinkPinSchema), v.maxLength(MAX_LINK_PINS))),
 })
 
-/** The existing device's conversation pins, newest first, at most {@link MAX_LINK_PINS}. */
+/**
+ * The existing device's conversation pins: every E2EE one (a server must not be able to push
+ * one out by announcing junk conversations), then server-side ones by when this device first
+ * saw them (its own clock, not the server's `createdAt`), newest first, up to {@link MAX_LINK_PINS}.
+ * @throws {PayloadTooLargeError} when the E2EE pins alone exceed the cap: the link fails loudly
+ *   rather than leave an E2EE conversation to the server's word on the new device.
+ */
 async function pinsOf(core: ClientCore): Promise<LinkPin[]> {
-  const pins: LinkPin[] = []
+  const e2ee: LinkPin[] = []
+  const readable: { pin: LinkPin; seen: number }[] = []
   for (const key of await core.store.keys(K.conversationPrefix)) {
     const rec = (await core.store.get<JsonValue>(key)) as ConversationRecord | null
     if (!rec) continue
     const pin: LinkPin = { id: rec.info.id, members: [...(rec.members ?? rec.info.members)], encryption: rec.pinned, createdAt: rec.info.createdAt }
     if (rec.modeChange) pin.modeChange = rec.modeChange
-    pins.push(pin)
+    if (rec.pinned === 'e2ee') e2ee.push(pin)
+    else readable.push({ pin, seen: rec.firstSeenAt ?? 0 })
   }
-  return pins.sort((a, b) => b.createdAt - a.createdAt).slice(0, MAX_LINK_PINS)
+  if (e2ee.length > MAX_LINK_PINS) {
+    throw new PayloadTooLargeError(`this device holds ${e2ee.length} end-to-end encrypted conversations; a link carries at most ${MAX_LINK_PINS}`)
+  }
+  readable.sort((a, b) => b.seen - a.seen)
+  return [...e2ee, ...readable.slice(0, MAX_LINK_PINS - e2ee.length).map((r) => r.pin)]
 }
 
 /** The store records of the pins: E2EE ones accept no readable frame on the new device (its log is empty). */
@@ -75,6 +88,9 @@ export async function linkExistingDevice(core: ClientCore, code: string): Promis
   const waiting = await core.conn.request('link.lookup', { codeHash })
   const self = core.self()
   const payload = utf8(JSON.stringify({ userId: self.userId, user: self.user, deviceList: self.deviceList, pins: await pinsOf(core) }))
+  if (payload.length > MAX_LINK_PAYLOAD_BYTES - 64) {
+    throw new PayloadTooLargeError(`the link payload is ${payload.length} bytes; at most ${MAX_LINK_PAYLOAD_BYTES - 64} fit`)
+  }
   const sealed = linkEncrypt({ code, theirEphemeralKey: waiting.ephemeralKey, payload })
   await core.conn.request('link.complete', { codeHash, ephemeralKey: sealed.ephemeralKey, ciphertext: sealed.ciphertext })
 }
@@ -148,7 +164,7 @@ export async function requestDeviceLink(options: ParleyClientOptions & { timeout
     if (parsed.userId !== userId) throw new ForbiddenError('the link payload is for another user')
     const self = newSelf(userId, deviceId, { user: parsed.user, deviceList: parsed.deviceList })
     // The pins first, then the identity: a store with `self` but without the pins never exists.
-    await store.saveChanges({ ...pinRecords(parsed.pins.filter((p) => p.members.includes(userId))), [K.self]: json(self) })
+    await store.saveChanges({ ...pinRecords((parsed.pins ?? []).filter((p) => p.members.includes(userId))), [K.self]: json(self) })
     return createParleyClient(options)
   }, (e) => {
     conn.close()

@@ -37,6 +37,7 @@ const RESET_CODES = new Set(['missing_session', 'bad_mac', 'too_far_ahead'])
 export class Inbox {
   private cursor = 0
   private syncing = false
+  private catching: Promise<void> | null = null
   private buffered: Delivery[] = []
   private chain: Promise<void> = Promise.resolve()
   private readonly queue: Delivery[] = []
@@ -69,7 +70,17 @@ export class Inbox {
   }
 
   /** Catch-up from the cursor (`inbox.sync` pages) before live deliveries are processed. */
-  async catchUp(): Promise<void> {
+  catchUp(): Promise<void> {
+    const run = this.catchUpNow()
+    this.catching = run
+    const clear = () => {
+      if (this.catching === run) this.catching = null
+    }
+    run.then(clear, clear)
+    return run
+  }
+
+  private async catchUpNow(): Promise<void> {
     this.syncing = true
     try {
       for (;;) {
@@ -88,9 +99,17 @@ export class Inbox {
     await this.chain
   }
 
-  /** Waits for everything queued so far. */
+  /**
+   * Waits for everything received so far: a catch-up in progress, the live deliveries buffered
+   * behind it, and the queue. (A `mode` frame pins only after the deliveries sent before it.)
+   */
   async idle(): Promise<void> {
-    await this.chain
+    for (;;) {
+      const catching = this.catching
+      if (catching) await catching.catch(() => {})
+      await this.chain
+      if (!this.catching && this.queue.length === 0 && !this.draining) return
+    }
   }
 
   private enqueue(d: Delivery): Promise<void> {

@@ -6,7 +6,7 @@
  * message once and no ratchet step is ever spent twice.
  */
 import {
-  ConnectionError, DowngradeRejectedError, MessageBlockedError, MissingPluginError, MissingSessionError, ParleyError, PolicyViolationError, RateLimitedError, TimeoutError, toBase64, fromBase64,
+  ConnectionError, DowngradeRejectedError, MessageBlockedError, MessageConflictError, MissingPluginError, MissingSessionError, ParleyError, PolicyViolationError, RateLimitedError, TimeoutError, toBase64, fromBase64,
   type AttachmentMeta, type DeviceAddress, type MessageSend, type SendResult,
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage } from '@parley/crypto'
@@ -16,7 +16,7 @@ import type { ClientCore } from './core.js'
 import type { Conversation } from './conversation.js'
 import type { Directory } from './directory.js'
 import type { JsonValue } from './key-store/key-store.js'
-import { storeAttachments, toMessage } from './message-log.js'
+import { messageAt, storeAttachments, toMessage } from './message-log.js'
 import { encodePayload, type PayloadAttachment } from './payload.js'
 import type { Sessions } from './sessions.js'
 import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage } from './store-layout.js'
@@ -194,7 +194,19 @@ export class Outbox {
       if (e2ee.length > 0) out.push(...(await this.buildE2ee(e2ee)))
       e2ee = []
     }
-    for (const entry of round) {
+    for (let entry of round) {
+      if (entry.frame?.mode === 'server-side') {
+        // Built readable before the conversation was pinned E2EE (a restart, a reconnect, a
+        // peer's upgrade): never send it readable now; build it again in the pinned mode.
+        try {
+          const c = await this.registry.ensure(entry.conversationId)
+          if (c.encryption === 'e2ee') entry = await this.unbuild(entry)
+        } catch (error) {
+          await flush()
+          out.push({ error })
+          continue
+        }
+      }
       if (entry.frame) {
         await flush()
         out.push({ entry })
@@ -327,8 +339,29 @@ export class Outbox {
     }
     const already = this.entries.has(entry.key)
     if (already) {
-      await this.core.store.saveChanges({ [entry.key]: null, [K.message(entry.conversationId, ack.seq)]: json(stored) })
+      // The ack's seq is the server's word: it may not replace a message this device holds
+      // (the evidence a report would send). Checked and written under the lock, as the inbox does.
+      const conflict = await this.core.lock.run(async () => {
+        const held = await messageAt(this.core.store, entry.conversationId, ack.seq)
+        if (held && held.id !== ack.messageId) {
+          await this.core.store.delete(entry.key)
+          return new MessageConflictError('the server acknowledged this message at a sequence number this device already holds; the stored one is kept', { conversationId: entry.conversationId, seq: ack.seq })
+        }
+        await this.core.store.saveChanges({ [entry.key]: null, [K.message(entry.conversationId, ack.seq)]: json(stored) })
+        return null
+      })
       this.entries.delete(entry.key)
+      if (conflict) {
+        if (this.inFlight.get(entry.clientMessageId) === id) this.inFlight.delete(entry.clientMessageId)
+        const waiter = this.waiters.get(entry.clientMessageId)
+        this.waiters.delete(entry.clientMessageId)
+        this.policyRetried.delete(entry.clientMessageId)
+        this.lateFlags.delete(entry.clientMessageId)
+        this.core.reportError({ error: conflict, conversationId: entry.conversationId })
+        waiter?.reject(conflict)
+        this.kick()
+        return
+      }
     }
     if (this.inFlight.get(entry.clientMessageId) === id) this.inFlight.delete(entry.clientMessageId)
     const waiter = this.waiters.get(entry.clientMessageId)
@@ -389,10 +422,16 @@ export class Outbox {
 
   /** Drops the built frame of `entry` (it is built again, in the conversation's current mode). */
   private async rebuild(entry: OutboxEntry): Promise<void> {
+    await this.unbuild(entry)
+    this.kick()
+  }
+
+  /** `entry` without its built frame, stored so. */
+  private async unbuild(entry: OutboxEntry): Promise<OutboxEntry> {
     const { frame: _f, nf: _n, ...rest } = entry
     await this.core.store.set(entry.key, json(rest))
     this.put(rest)
-    this.kick()
+    return rest
   }
 
   private async fail(entry: OutboxEntry, e: unknown): Promise<void> {

@@ -26,6 +26,8 @@ export interface ModeEvent {
 /** Conversations of this device, keyed by id, with their pinned modes. */
 export class ConversationRegistry {
   private readonly convos = new Map<string, Conversation>()
+  /** The conversation id pinned for each member set: an honest server has one 1:1 per pair. */
+  private readonly byMembers = new Map<string, string>()
   private readonly downgradeWarned = new Set<string>()
   private readonly refusals = new Map<string, Promise<void>>()
   /** The merge in progress per id: merges of one id run one after another (one object per id). */
@@ -88,7 +90,10 @@ export class ConversationRegistry {
     const store = this.core.store
     for (const key of await store.keys(K.conversationPrefix)) {
       const rec = (await store.get<JsonValue>(key)) as ConversationRecord | null
-      if (rec) this.convos.set(rec.info.id, new Conversation(this.host(), { ...rec.info, members: rec.members ?? rec.info.members }, rec.pinned, rec.e2eeSince))
+      if (!rec) continue
+      const members = rec.members ?? rec.info.members
+      this.convos.set(rec.info.id, new Conversation(this.host(), { ...rec.info, members }, rec.pinned, rec.e2eeSince))
+      this.byMembers.set(membersKey(members), rec.info.id)
     }
   }
 
@@ -126,15 +131,24 @@ export class ConversationRegistry {
       )
     }
     const members = [...(pinnedMembers ?? info.members)]
+    // A second id for a pair this device already holds would start a fresh (server-side) copy
+    // of a pinned conversation: refused.
+    const pairId = this.byMembers.get(membersKey(members))
+    if (!pinnedMembers && pairId !== undefined && pairId !== info.id) {
+      throw new MemberMismatchError('the server announced a second conversation for members this device already has a conversation with', { conversationId: info.id })
+    }
     const seen = existing ? highestMode(existing.encryption, info.encryption) : info.encryption
     const pinned = highestMode(highestMode(rec?.pinned ?? 'server-side', seen), this.core.minimumMode())
     const pinnedInfo: ConversationInfo = { ...info, members }
-    const next: ConversationRecord = { info: pinnedInfo, members, pinned, ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}) }
+    const next: ConversationRecord = {
+      info: pinnedInfo, members, pinned, firstSeenAt: rec?.firstSeenAt ?? this.core.now(), ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}),
+    }
     // The server's copy of the signed record is kept only when it verifies and its signer is a member.
     if (!rec?.modeChange && info.modeChange && (await this.trustedModeChange(info.modeChange, info.id, members))) next.modeChange = info.modeChange
     // Informational only (not a security bound): where this device pinned E2EE.
     if (pinned === 'e2ee') next.e2eeSince = rec?.e2eeSince ?? existing?._e2eeSince ?? (rec || existing ? info.lastSeq : 0)
     await this.core.store.set(K.conversation(info.id), json(next))
+    this.byMembers.set(membersKey(members), info.id)
     let c = existing
     if (!c) {
       c = new Conversation(this.host(), pinnedInfo, pinned, next.e2eeSince)
@@ -337,4 +351,9 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   const x = [...a].sort()
   const y = [...b].sort()
   return x.every((m, i) => m === y[i])
+}
+
+/** The member set as a map key (sorted). */
+function membersKey(members: readonly string[]): string {
+  return JSON.stringify([...members].sort())
 }

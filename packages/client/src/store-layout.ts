@@ -74,6 +74,8 @@ export interface ConversationRecord {
    * before this field existed pin `info.members` when loaded.
    */
   members?: string[]
+  /** When this device first saw the conversation (its own clock; orders device-link pins). */
+  firstSeenAt?: number
   /** The highest mode ever seen: never goes down. */
   pinned: EncryptionMode
   modeChange?: ModeChange

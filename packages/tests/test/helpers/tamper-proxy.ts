@@ -16,8 +16,8 @@ export interface TamperHooks {
   serverFrame?(event: string, frame: any, ctx: ProxyContext): any[]
   /** Rewrites a client → server request before it goes upstream. */
   request?(event: string, request: any, ctx: ProxyContext): any
-  /** Rewrites the ack of a client → server request. */
-  ack?(event: string, request: any, response: any, ctx: ProxyContext): any
+  /** Rewrites the ack of a client → server request (a Promise delays it). */
+  ack?(event: string, request: any, response: any, ctx: ProxyContext): any | Promise<any>
 }
 
 export interface TamperProxy {
@@ -46,7 +46,7 @@ export async function startTamperProxy(targetUrl: string): Promise<TamperProxy> 
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (r: unknown) => void) : undefined
       const request = hooks.request ? hooks.request(event, args[0], ctx) : args[0]
-      const send = () => upstream.emit(event, request, (response: unknown) => ack?.(hooks.ack ? hooks.ack(event, request, response, ctx) : response))
+      const send = () => upstream.emit(event, request, (response: unknown) => void Promise.resolve(hooks.ack ? hooks.ack(event, request, response, ctx) : response).then((r) => ack?.(r)))
       if (upstream.connected) send()
       else upstream.once('connect', send)
     })

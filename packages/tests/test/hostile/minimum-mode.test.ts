@@ -53,7 +53,7 @@ describe('minimumMode: e2ee', () => {
     clients.push(alice, bob)
     let forged = false
     proxy.hooks.serverFrame = (event, frame) => {
-      if (forged || event !== 'message' || frame.kind !== 'message' || frame.mode !== 'server-side') return [frame]
+      if (forged || event !== 'message' || frame.kind !== 'message' || frame.sender.userId !== 'alice') return [frame]
       forged = true
       return [asReadable(frame, 'readable, crafted by the server')]
     }

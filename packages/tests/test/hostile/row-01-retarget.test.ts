@@ -73,3 +73,29 @@ describe.each(POLICIES)('row 1: retargeting a 1:1 (%s)', (policy) => {
     expect(w.bob.conversations.get('c_not_mine')).toBeUndefined()
   })
 })
+
+describe('row 1 (found in review): a second conversation id for a pinned pair', () => {
+  it('refuses an open() answer with a new server-side id for the same peer', async () => {
+    w = await hostileWorld('optional-e2ee')
+    await w.ca.upgradeToE2EE()
+    await waitFor(() => w.cb.encryption === 'e2ee', 10_000, 'bob pinned')
+    let answered = 0
+    w.proxy.hooks.ack = (event, _req, res) => {
+      if (event === 'conversation.open' && res.ok && ++answered) {
+        const { modeChange: _m, ...rest } = res.data.conversation
+        return { ok: true, data: { conversation: { ...rest, id: 'c_fresh_downgrade', encryption: 'server-side', upgradeRequired: false, lastSeq: 0 } } }
+      }
+      return res
+    }
+    await expect(w.bob.conversations.open('alice')).rejects.toMatchObject({ code: 'member_mismatch' })
+    expect(answered).toBe(1) // control: the forged answer reached the client
+    expect(w.bob.conversations.get('c_fresh_downgrade')).toBeUndefined()
+  })
+
+  it('refuses a conversation frame with a new id for the same members', async () => {
+    w = await hostileWorld('default-e2ee')
+    w.proxy.inject('bob', 'conversation', { id: 'c_fresh2', kind: 'direct', members: ['alice', 'bob'], encryption: 'server-side', upgradeRequired: false, createdAt: Date.now(), lastSeq: 0 })
+    await waitFor(() => w.bobErrors.some((e) => e.error.code === 'member_mismatch' && e.conversationId === 'c_fresh2'), 10_000, 'member_mismatch')
+    expect(w.bob.conversations.get('c_fresh2')).toBeUndefined()
+  })
+})

@@ -3,7 +3,8 @@
  * holds, to replace (erase) the stored one — the evidence a later report would send. Safe
  * outcome: `MessageConflictError` naming that seq, the stored message kept (history and a
  * report still carry it). Control: the error names the targeted seq, so the conflicting
- * frame reached the client's log.
+ * frame reached the client's log. The same holds for the seq in the ack of this device's
+ * own send (found in review).
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { fullHistory, waitFor } from '../helpers/parley.js'
@@ -43,5 +44,24 @@ describe.each(POLICIES)('row 3: erasing a stored message by seq (%s)', (policy) 
     const report = w.server.reports.at(-1)!
     expect(report.entries.map((e: any) => e.text)).toContain('evidence')
     expect(report.transcript.verified).toBe(true)
+  })
+})
+
+describe.each(POLICIES)('row 3 (found in review): erasing by the seq of a send ack (%s)', (policy) => {
+  it('keeps the stored message; the send rejects with MessageConflictError', async () => {
+    w = await hostileWorld(policy)
+    await w.ca.send({ text: 'evidence' })
+    await bobReceives(w, 1)
+    const evidenceSeq = w.bobGot[0]!.seq!
+    let rewritten = 0
+    w.proxy.hooks.ack = (event, _req, res) => {
+      if (event === 'message.send' && res.ok && ++rewritten) return { ok: true, data: { ...res.data, seq: evidenceSeq } }
+      return res
+    }
+    await expect(w.cb.send({ text: 'innocuous' })).rejects.toMatchObject({ code: 'message_conflict', details: { seq: evidenceSeq } })
+    expect(rewritten).toBe(1) // control: the lying ack reached the client
+    const history = await fullHistory(w.bob, w.cb.id)
+    expect(history.filter((m) => m.seq === evidenceSeq).map((m) => m.text)).toEqual(['evidence'])
+    expect(w.bobErrors.map((e) => e.error.code)).toContain('message_conflict')
   })
 })
