@@ -11,7 +11,7 @@
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Command, InvalidArgumentError } from 'commander'
-import { createParleyClient, type Conversation, type Message, type ParleyClient } from '@parley/client'
+import { createParleyClient, noticeText, type Conversation, type Message, type ParleyClient } from '@parley/client'
 import { fileKeyStore } from '@parley/client/node'
 import { MessageBlockedError, NotFoundError, ParleyError, type EncryptionMode } from '@parley/protocol'
 import { demoPlugins } from './moderation.js'
@@ -83,7 +83,8 @@ async function main(): Promise<void> {
   })
   let closing = false
   client.on('disconnect', ({ reason }) => !closing && console.log(`* disconnected (${reason}); reconnecting…`))
-  client.on('notice', (n) => !n.conversationId && console.log(`* notice: ${n.text}`))
+  // Notices are codes; the words are the client's own catalogue (`noticeText`), never the server's.
+  client.on('notice', (n) => !n.conversationId && console.log(`* notice: ${noticeText(n)}`))
   // After a reconnect, refresh conversation state from the server (a restart under a new
   // policy may require an upgrade before the next send; the client does not refresh it itself).
   // (Only on reconnects: a list() racing the first open() can leave two objects for one
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
     shownMode = m.encryption
     console.log(`* mode: ${MODE_TEXT[m.encryption]}`)
   })
-  convo.on('notice', (n) => console.log(`* notice: ${n.text}`))
+  convo.on('notice', (n) => console.log(`* notice: ${noticeText(n, { encryption: convo.encryption })}`))
   convo.on('error', (p) => console.log(`! ${describe(p.error)}`))
   void convo.markRead().catch(() => {})
   connectedOnce = true

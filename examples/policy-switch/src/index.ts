@@ -17,7 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
-import { createParleyClient, memoryKeyStore, type Conversation, type ParleyClient } from '@parley/client'
+import { createParleyClient, memoryKeyStore, noticeText, type Conversation, type ParleyClient } from '@parley/client'
 import { createParleyServer, pgliteStore, type ParleyServer } from '@parley/server'
 import { generateDataKey, generateFrankingKey } from '@parley/crypto'
 import { isPolicy, POLICIES, UnauthorizedError, type EncryptionMode, type Notice, type Policy } from '@parley/protocol'
@@ -191,8 +191,10 @@ async function main(): Promise<void> {
         const got = notices[u].slice(noticeMark[u])
         if (got.length === 0) console.log(`  ${u}: none`)
         for (const n of got) {
-          const where = tracked.find((t) => t.members.some((m) => t.convos[m]?.id === n.conversationId))?.name ?? 'all'
-          console.log(`  ${u} [${n.kind}] (${where}) ${n.text}`)
+          const t = tracked.find((x) => x.members.some((m) => x.convos[m]?.id === n.conversationId))
+          // The server sends a code; the words are the client's catalogue, the mode sentence follows u's pin.
+          const pinned = t?.convos[u]?.encryption
+          console.log(`  ${u} [${n.kind}] (${t?.name ?? 'all'}) ${noticeText(n, pinned ? { encryption: pinned } : {})}`)
         }
       }
       if (phase < opts.policies.length - 1) await stopServer(server)

@@ -15,6 +15,7 @@ import type { Conversation, ConversationHost } from './conversation.js'
 import { history, markRead, report, safetyNumberFor } from './conversation-ops.js'
 import type { ClientCore } from './core.js'
 import { Directory } from './directory.js'
+import { checkNotice } from './notice-check.js'
 import { Emitter } from './emitter.js'
 import { Inbox } from './inbox.js'
 import type { JsonValue, KeyStore } from './key-store/key-store.js'
@@ -278,7 +279,14 @@ export class ParleyClient {
     conn.handle('receipt', (r) => this.registry.get(r.conversationId)?._emit('receipt', r))
     conn.handle('typing', (t) => this.registry.get(t.conversationId)?._emit('typing', t))
     conn.handle('notice', (n) => {
-      if (n.conversationId) this.registry.get(n.conversationId)?._emit('notice', n)
+      const convo = n.conversationId ? this.registry.get(n.conversationId) : undefined
+      try {
+        checkNotice(n, convo?.members)
+      } catch (e) {
+        this.reportError({ error: e as ParleyError, conversationId: n.conversationId })
+        return
+      }
+      convo?._emit('notice', n)
       this.emitter.emit('notice', n)
       // The policy moved: `upgradeRequired` (and maybe the mode) of cached conversations changed.
       if ((n.kind === 'upgrade_required' || n.kind === 'policy_changed') && this.registry.size > 0) {

@@ -15,6 +15,7 @@
 export { createParleyClient, ParleyClient, type ParleyClientOptions, type Conversations } from './create-client.js'
 export { Conversation, type HistoryOptions, type HistoryPage, type ReportOptions } from './conversation.js'
 export { requestDeviceLink, type DeviceLinkRequest } from './device-link.js'
+export { NOTICE_MESSAGES, noticeMessage, noticeText, type NoticeCatalogue, type NoticeMessageKey, type NoticeTextOptions } from './notices.js'
 export type {
   Attachment, OutgoingAttachment, SendInput, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
   ClientEvents, SafetyNumber,

@@ -64,7 +64,15 @@ function rows(node: Node, prefix: string, out: string[]): void {
     return
   }
   if (base.type === 'variant') {
-    for (const option of base.options as Node[]) rows(option, prefix, out)
+    // One block per option, each complete: a field shared by several options is listed in each.
+    const key = String(base.key)
+    for (const option of base.options as Node[]) {
+      const tag = option.entries?.[key]
+      out.push(`| *when \`${prefix ? `${prefix}.` : ''}${key}\` is ${tag ? typeName(tag) : '…'}:* | | | |`)
+      const block: string[] = []
+      rows(option, prefix, block)
+      out.push(...block)
+    }
     return
   }
   if (base.type !== 'strict_object' || !base.entries) return

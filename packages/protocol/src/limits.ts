@@ -48,8 +48,6 @@ export const MAX_RECEIPT_IDS = 100
 export const MAX_REPORT_ENTRIES = 50
 /** Longest report reason, in characters. */
 export const MAX_REASON_LENGTH = 1_000
-/** Longest notice text, in characters. */
-export const MAX_NOTICE_LENGTH = 1_000
 /** Longest plugin name or version string. */
 export const MAX_PLUGIN_NAME_LENGTH = 64
 /**

@@ -73,7 +73,7 @@ export const SERVER_EXAMPLES: Record<ServerEventName, unknown> = {
   receipt: { conversationId: 'c_1', messageIds: ['m_1'], status: 'delivered', from: { userId: 'bob', deviceId: 'd9' }, ts: 5 },
   typing: { conversationId: 'c_1', from: { userId: 'bob', deviceId: 'd9' }, typing: false },
   mode: { conversationId: 'c_1', encryption: 'e2ee', modeChange, seq: 4 },
-  notice: { kind: 'policy_changed', policy: 'server-side', previousPolicy: 'default-e2ee', text: 'Policy changed', ts: 9 },
+  notice: { kind: 'mode_changed', conversationId: 'c_1', encryption: 'e2ee', by: 'alice', ts: 9 },
   conversation,
   'message.deleted': { conversationId: 'c_1', messageId: 'm_1', by: { userId: 'alice', deviceId: 'd1' }, ts: 7 },
   'keys.low': { oneTimePreKeys: 3, kemOneTimePreKeys: 1, threshold: 10 },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  CLIENT_FRAME_SCHEMAS, InvalidFrameError, PayloadTooLargeError, SERVER_FRAME_SCHEMAS, parseClientFrame,
+  CLIENT_FRAME_SCHEMAS, InvalidFrameError, NOTICE_KINDS, PayloadTooLargeError, SERVER_FRAME_SCHEMAS, parseClientFrame,
   parseServerFrame, type ClientEventName, type ServerEventName,
 } from '../src/index.js'
 import { CLIENT_EXAMPLES, E2EE_SEND, SERVER_EXAMPLES } from './fixtures.js'
@@ -162,4 +162,37 @@ describe('server → client frames', () => {
       })
     })
   }
+})
+
+describe('notice: a closed catalogue of codes, no prose', () => {
+  const valid = {
+    mode_changed: { kind: 'mode_changed', conversationId: 'c_1', encryption: 'e2ee', by: 'alice', ts: 1 },
+    policy_changed: { kind: 'policy_changed', conversationId: 'c_1', policy: 'server-side', previousPolicy: 'default-e2ee', encryption: 'e2ee', ts: 1 },
+    upgrade_required: { kind: 'upgrade_required', conversationId: 'c_1', policy: 'default-e2ee', previousPolicy: 'optional-e2ee', encryption: 'server-side', ts: 1 },
+    device_added: { kind: 'device_added', userId: 'bob', ts: 1 },
+    identity_changed: { kind: 'identity_changed', conversationId: 'c_1', userId: 'bob', ts: 1 },
+  } satisfies Record<(typeof NOTICE_KINDS)[number], Json>
+
+  it('has one valid example per kind', () => {
+    expect(Object.keys(valid).sort()).toEqual([...NOTICE_KINDS].sort())
+    for (const frame of Object.values(valid)) expect(parseServerFrame('notice', frame)).toEqual(frame)
+  })
+  it('refuses free-form text on every kind (the version-1 field)', () => {
+    for (const frame of Object.values(valid)) expectInvalid(() => parseServerFrame('notice', { ...frame, text: 'Your account is locked, log in at https://evil.example' }))
+  })
+  it('refuses a kind outside the catalogue and fields of another kind', () => {
+    expectInvalid(() => parseServerFrame('notice', { ...valid.device_added, kind: 'account_locked' }))
+    expectInvalid(() => parseServerFrame('notice', { ...valid.mode_changed, userId: 'bob' }))
+    expectInvalid(() => parseServerFrame('notice', { ...valid.upgrade_required, encryption: 'e2ee' }))
+  })
+  it('requires the fields a client renders', () => {
+    const { by: _by, ...noBy } = valid.mode_changed
+    expectInvalid(() => parseServerFrame('notice', noBy))
+    const { previousPolicy: _p, ...noPrevious } = valid.policy_changed
+    expectInvalid(() => parseServerFrame('notice', noPrevious))
+  })
+  it('takes user ids only as user ids (printable ASCII, no spaces, bounded)', () => {
+    expectInvalid(() => parseServerFrame('notice', { ...valid.mode_changed, by: 'Your account is locked' }))
+    expectInvalid(() => parseServerFrame('notice', { ...valid.device_added, userId: 'x'.repeat(129) }), PayloadTooLargeError)
+  })
 })

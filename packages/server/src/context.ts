@@ -4,7 +4,10 @@
  * `d:<userId>\n<deviceId>` one device, `l:<codeHash>` a device waiting to be linked. Rooms
  * work across nodes through the socket.io adapter.
  */
-import { fromBase64, toBase64, ForbiddenError, NotFoundError, type Delivery, type DeviceAddress, type PlainBody, type Policy, type PolicyManifest } from '@parley/protocol'
+import {
+  fromBase64, parseServerFrame, toBase64, ForbiddenError, NotFoundError, type Delivery, type DeviceAddress, type Notice, type PlainBody, type Policy,
+  type PolicyManifest,
+} from '@parley/protocol'
 import { openAtRest, sealAtRest, type DataKeyring, type FrankingKeyring } from '@parley/crypto'
 import type { Pipeline } from '@parley/moderation'
 import type { Logger } from 'pino'
@@ -151,10 +154,26 @@ export async function flushNotices(ctx: Ctx, userIds?: string[]): Promise<void> 
   }
 }
 
-/** Emits the device's pending notices through `emit` and advances its cursor. */
-export async function sendPendingNotices(ctx: Ctx, device: DeviceAddress, emit: (n: import('@parley/protocol').Notice) => void): Promise<void> {
+/**
+ * Emits the device's pending notices through `emit` and advances its cursor. A stored notice
+ * that is not a valid catalogue entry (a legacy row beyond repair) is skipped, not sent: clients
+ * would refuse it anyway, and the cursor still moves past it.
+ */
+export async function sendPendingNotices(ctx: Ctx, device: DeviceAddress, emit: (n: Notice) => void): Promise<void> {
   const pending = await ctx.store.pendingNotices(device)
   if (!pending.length) return
-  for (const p of pending) emit(p.notice)
+  for (const p of pending) {
+    if (isValidNotice(p.notice)) emit(p.notice)
+    else ctx.log.warn({ noticeId: p.id, kind: p.notice.kind }, 'stored notice is not a valid catalogue entry: skipped')
+  }
   await ctx.store.ackNotices(device, pending[pending.length - 1]!.id)
+}
+
+function isValidNotice(n: Notice): boolean {
+  try {
+    parseServerFrame('notice', n)
+    return true
+  } catch {
+    return false
+  }
 }

@@ -64,7 +64,7 @@ describe('policies', () => {
     for (const d of [a2, b1]) {
       const [mode] = await d.modes.count(1)
       expect(mode).toMatchObject({ conversationId: c.id, encryption: 'e2ee', modeChange: good, seq: 2 })
-      expect((await d.notices.count(1))[0]).toMatchObject({ kind: 'mode_changed', conversationId: c.id, encryption: 'e2ee' })
+      expect((await d.notices.count(1))[0]).toEqual({ kind: 'mode_changed', conversationId: c.id, encryption: 'e2ee', by: alice.userId, ts: expect.any(Number) })
       const delivered = await d.messages.until((items) => items.some((m) => m.kind === 'mode_change'))
       expect(delivered.find((m) => m.kind === 'mode_change')?.modeChange).toEqual(good)
     }
@@ -76,6 +76,26 @@ describe('policies', () => {
     expect(sent.seq).toBe(3)
     const history = await ok(a1.socket, 'history.fetch', { conversationId: c.id })
     expect(history.messages.map((m) => [m.seq, m.kind, m.mode])).toEqual([[3, 'message', 'e2ee'], [2, 'mode_change', 'e2ee'], [1, 'message', 'server-side']])
+  })
+
+  it('stored notices go out as codes: a row that fails the catalogue schema is skipped, not sent, and the cursor moves past it', async () => {
+    const store = memoryStore()
+    const s = await server({ policy: 'optional-e2ee', store })
+    const alice = makeTestUser(1)
+    const first = await connectDevice(s.url, alice)
+    const address = { userId: first.userId, deviceId: first.deviceId }
+    first.close()
+    const valid = { kind: 'policy_changed' as const, policy: 'optional-e2ee' as const, previousPolicy: 'server-side' as const, ts: 2 }
+    // A legacy row that cannot be repaired (mode_changed with neither `by` nor text), then a good one.
+    await store.addNotices([
+      { userId: alice.userId, notice: { kind: 'mode_changed', conversationId: 'c_1', encryption: 'e2ee', ts: 1 } as never },
+      { userId: alice.userId, notice: valid },
+    ])
+    const again = await device(s.url, alice)
+    expect(await again.notices.count(1)).toEqual([valid])
+    await new Promise((r) => setTimeout(r, 100))
+    expect(again.notices.items).toEqual([valid])
+    expect(await store.pendingNotices(address)).toEqual([])
   })
 
   it('server-side policy: upgrading is a policy violation', async () => {
@@ -126,7 +146,7 @@ describe('policies', () => {
     // Bob was offline through both switches: both notices wait for his hello.
     const b2 = await device(second.url, bob)
     const bobNotes = await b2.notices.count(2)
-    expect(bobNotes.map((x) => [x.kind, x.policy, x.encryption])).toEqual([
+    expect(bobNotes.map((x) => x.kind === 'policy_changed' ? [x.kind, x.policy, x.encryption] : [x.kind])).toEqual([
       ['policy_changed', 'server-side', 'e2ee'], ['policy_changed', 'default-e2ee', 'e2ee'],
     ])
   })

@@ -4,7 +4,7 @@
  * errors) that components render. Components subscribe and re-render on each change.
  */
 import {
-  createParleyClient, type Conversation, type ErrorPayload, type Message, type ParleyClient,
+  createParleyClient, noticeText, type Conversation, type ErrorPayload, type Message, type ParleyClient,
 } from '@parley/client'
 import {
   MessageBlockedError, ParleyError, POLICY_TABLE, type EncryptionMode, type Notice, type PolicyManifest, type ReceiptEvent,
@@ -29,6 +29,7 @@ export type DeliveryState = 'pending' | 'sent' | 'delivered' | 'read' | 'failed'
 /** One line of a conversation's timeline. */
 export type TimelineItem =
   | { kind: 'message'; key: string; message: Message; delivery: DeliveryState; failure?: string }
+  /** `text` is rendered by this app from the notice's code (`noticeText`), never sent by the server. */
   | { kind: 'notice'; key: string; ts: number; text: string; noticeKind: Notice['kind'] }
   | { kind: 'error'; key: string; ts: number; text: string }
 
@@ -98,7 +99,8 @@ export class ChatModel {
     client.on('disconnect', () => this.setConnected(false))
     client.on('notice', (n) => {
       if (!n.conversationId) {
-        this.globalNotices = [...this.globalNotices, { key: uid('gn'), text: n.text, ts: n.ts }]
+        // A code from the closed catalogue: the words are this app's, never the server's.
+        this.globalNotices = [...this.globalNotices, { key: uid('gn'), text: noticeText(n), ts: n.ts }]
         this.changed()
       }
     })
@@ -207,11 +209,12 @@ export class ChatModel {
       if (t.typing) e.typingTimer = setTimeout(() => this.update(e, { peerTyping: false }), TYPING_TTL_MS)
       this.update(e, { peerTyping: t.typing })
     })
-    // The badge follows the pinned mode; the server's notice (shown below) says who and why.
+    // The badge follows the pinned mode; the notice (shown below) says who and why, in this
+    // app's words: the server sends a code and ids (`noticeText`), the pin picks the mode sentence.
     convo.on('mode', () => this.update(e, { encryption: convo.encryption }))
     convo.on('notice', (n) => {
       this.update(e, { encryption: convo.encryption })
-      this.push(e, { kind: 'notice', key: uid('n'), ts: n.ts, text: n.text, noticeKind: n.kind })
+      this.push(e, { kind: 'notice', key: uid('n'), ts: n.ts, text: noticeText(n, { encryption: convo.encryption }), noticeKind: n.kind })
     })
     convo.on('error', (p: ErrorPayload) => this.push(e, { kind: 'error', key: uid('err'), ts: Date.now(), text: describeError(p.error) }))
     void this.loadHistory(e)

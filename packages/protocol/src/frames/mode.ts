@@ -4,9 +4,8 @@
  * history, and pinned by every client.
  */
 import * as v from 'valibot'
-import { MAX_NOTICE_LENGTH } from '../limits.js'
 import {
-  EncryptionModeSchema, IdSchema, list, PolicySchema, SeqSchema, SignatureSchema, text, TimestampSchema,
+  EncryptionModeSchema, IdSchema, list, PolicySchema, SeqSchema, SignatureSchema, TimestampSchema,
   UserIdSchema,
 } from './common.js'
 
@@ -61,15 +60,66 @@ export const ModeEventSchema = v.strictObject({
 })
 export type ModeEvent = v.InferOutput<typeof ModeEventSchema>
 
-/** System notices: every mode or policy change, shown to each participant. */
+/**
+ * System notices are codes from a closed catalogue, never prose: the server sends a `kind` and
+ * the structured fields that kind needs, and each client renders the words itself (see
+ * `noticeText` in `@parley/client`). There is no free-form text on the wire, so a hostile
+ * server cannot make clients show words of its choosing in the system-notice UI: a notice
+ * with any other key (a `text`, say) fails this strict schema and is refused at the edge.
+ * One schema per kind; every field a client interpolates is an id or an enumeration.
+ */
 export const NOTICE_KINDS = ['mode_changed', 'policy_changed', 'upgrade_required', 'device_added', 'identity_changed'] as const
-export const NoticeSchema = v.strictObject({
-  kind: v.picklist(NOTICE_KINDS),
-  conversationId: v.optional(IdSchema),
-  policy: v.optional(PolicySchema),
-  previousPolicy: v.optional(PolicySchema),
-  encryption: v.optional(EncryptionModeSchema),
-  text: text(MAX_NOTICE_LENGTH),
+export type NoticeKind = (typeof NOTICE_KINDS)[number]
+
+/** `by` turned on end-to-end encryption for the conversation (one-way). */
+export const ModeChangedNoticeSchema = v.strictObject({
+  kind: v.literal('mode_changed'),
+  conversationId: IdSchema,
+  encryption: v.literal('e2ee'),
+  /** The member who signed the upgrade. */
+  by: UserIdSchema,
   ts: TimestampSchema,
 })
+/** The server policy moved from `previousPolicy` to `policy`; `encryption` is the conversation's mode. */
+export const PolicyChangedNoticeSchema = v.strictObject({
+  kind: v.literal('policy_changed'),
+  conversationId: v.optional(IdSchema),
+  policy: PolicySchema,
+  previousPolicy: PolicySchema,
+  encryption: v.optional(EncryptionModeSchema),
+  ts: TimestampSchema,
+})
+/** The policy moved to one that upgrades this server-side conversation on its next send. */
+export const UpgradeRequiredNoticeSchema = v.strictObject({
+  kind: v.literal('upgrade_required'),
+  conversationId: IdSchema,
+  policy: PolicySchema,
+  previousPolicy: PolicySchema,
+  encryption: v.literal('server-side'),
+  ts: TimestampSchema,
+})
+/** `userId` added a device. */
+export const DeviceAddedNoticeSchema = v.strictObject({
+  kind: v.literal('device_added'),
+  conversationId: v.optional(IdSchema),
+  userId: UserIdSchema,
+  ts: TimestampSchema,
+})
+/** `userId`'s identity key changed (compare safety numbers). */
+export const IdentityChangedNoticeSchema = v.strictObject({
+  kind: v.literal('identity_changed'),
+  conversationId: v.optional(IdSchema),
+  userId: UserIdSchema,
+  ts: TimestampSchema,
+})
+
+/** A system notice (server → each participant device): one of {@link NOTICE_KINDS}, no prose. */
+export const NoticeSchema = v.variant('kind', [
+  ModeChangedNoticeSchema, PolicyChangedNoticeSchema, UpgradeRequiredNoticeSchema, DeviceAddedNoticeSchema, IdentityChangedNoticeSchema,
+])
 export type Notice = v.InferOutput<typeof NoticeSchema>
+
+// The schemas above cover exactly the catalogue: a kind added to one and not the other fails to compile.
+type _Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never
+const _noticeKindsCovered: _Exact<Notice['kind'], NoticeKind> = true
+void _noticeKindsCovered

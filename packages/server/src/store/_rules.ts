@@ -56,31 +56,35 @@ export function checkCoverage(envelopes: readonly Envelope[], expected: readonly
   }
 }
 
-/** The notice one member gets about one conversation when the policy changes. */
+/**
+ * The notice one member gets about one conversation when the policy changes: a code and the
+ * structured fields its client renders (`noticeText` in `@parley/client`), never prose.
+ */
 export function policyNotice(args: { policy: Policy; previous: Policy; conversationId: string; mode: EncryptionMode; now: number }): Notice {
   const { policy, previous, conversationId, mode, now } = args
-  if (mode === 'e2ee') {
-    return {
-      kind: 'policy_changed', conversationId, policy, previousPolicy: previous, encryption: 'e2ee', ts: now,
-      text: `The server policy changed from ${previous} to ${policy}. This conversation stays end-to-end encrypted.`,
-    }
+  if (mode === 'server-side' && POLICY_TABLE[policy].upgradeOnNextSend) {
+    return { kind: 'upgrade_required', conversationId, policy, previousPolicy: previous, encryption: 'server-side', ts: now }
   }
-  if (POLICY_TABLE[policy].upgradeOnNextSend) {
-    return {
-      kind: 'upgrade_required', conversationId, policy, previousPolicy: previous, encryption: 'server-side', ts: now,
-      text: `The server policy changed from ${previous} to ${policy}. This conversation will be upgraded to end-to-end encryption on its next message.`,
-    }
-  }
-  return {
-    kind: 'policy_changed', conversationId, policy, previousPolicy: previous, encryption: 'server-side', ts: now,
-    text: `The server policy changed from ${previous} to ${policy}. This conversation is readable by the server.`,
-  }
+  return { kind: 'policy_changed', conversationId, policy, previousPolicy: previous, encryption: mode, ts: now }
 }
 
-/** The notice every member gets when a conversation is upgraded to e2ee. */
-export function modeChangedNotice(conversationId: string, userId: string, now: number): Notice {
-  return {
-    kind: 'mode_changed', conversationId, encryption: 'e2ee', ts: now,
-    text: `${userId.slice(0, 128)} turned on end-to-end encryption for this conversation. It cannot be turned off.`,
+/** The notice every member gets when `by` upgrades a conversation to e2ee. */
+export function modeChangedNotice(conversationId: string, by: string, now: number): Notice {
+  return { kind: 'mode_changed', conversationId, encryption: 'e2ee', by, ts: now }
+}
+
+/**
+ * A notice as read back from storage. Rows written before protocol version 2 carry the old
+ * server-built `text`; it is dropped here (never sent), and a version-1 `mode_changed` row gets
+ * its structured `by` back from the first word of that text (the old server wrote
+ * `"<userId> turned on …"`, and user ids contain no spaces). Anything else passes unchanged;
+ * the sender still validates every notice before it leaves the server.
+ */
+export function storedNotice(raw: Record<string, unknown>): Notice {
+  const { text, ...rest } = raw
+  if (rest.kind === 'mode_changed' && rest.by === undefined && typeof text === 'string') {
+    const by = text.split(' ', 1)[0]
+    if (by) rest.by = by
   }
+  return rest as Notice
 }

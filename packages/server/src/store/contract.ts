@@ -264,7 +264,8 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
       const [d] = await s.inboxAfter(addr(b, 0), 0, 10, 300)
       expect(d!.message.kind).toBe('mode_change')
       expect(d!.message.modeChange).toEqual(mc)
-      expect((await s.pendingNotices(addr(b, 0))).map((n) => n.notice.kind)).toEqual(['mode_changed'])
+      // A code and structured fields, never prose: the client renders the words.
+      expect((await s.pendingNotices(addr(b, 0))).map((n) => n.notice)).toEqual([{ kind: 'mode_changed', conversationId: c.id, encryption: 'e2ee', by: a.userId, ts: 200 }])
       const [plainOut] = await s.appendMessages([plain(c.id, addr(b, 0))], bind, 400)
       expect(plainOut!.ok ? 'ok' : code(plainOut!.error)).toBe('downgrade_rejected')
       expect(await rejects(s.upgradeConversation({ conversationId: c.id, modeChange: { ...mc, userId: 'x' }, messageId: 'mc-3', now: 1 }))).toBe('forbidden')
@@ -278,7 +279,7 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
       expect(out).toEqual({ previous: 'default-e2ee', changed: true, notices: 4 })
       expect((await s.getConversation(e.id))?.encryption).toBe('e2ee')
       const notes = await s.pendingNotices(addr(a, 1))
-      expect(notes.map((n) => [n.notice.kind, n.notice.encryption, n.notice.conversationId])).toEqual([['policy_changed', 'e2ee', e.id]])
+      expect(notes.map((n) => n.notice)).toEqual([{ kind: 'policy_changed', conversationId: e.id, policy: 'server-side', previousPolicy: 'default-e2ee', encryption: 'e2ee', ts: 2 }])
       await s.ackNotices(addr(a, 1), notes[0]!.id)
       expect(await s.pendingNotices(addr(a, 1))).toEqual([])
       expect(await s.pendingNotices(addr(a, 0))).toHaveLength(1)
@@ -286,12 +287,25 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
       await s.applyPolicy('default-e2ee', 4)
       const up = await s.getConversation(p2.c.id)
       expect(up).toMatchObject({ encryption: 'server-side', upgradeRequired: true })
-      expect((await s.pendingNotices(addr(p2.b, 0))).at(-1)?.notice.kind).toBe('upgrade_required')
+      expect((await s.pendingNotices(addr(p2.b, 0))).at(-1)?.notice).toEqual({ kind: 'upgrade_required', conversationId: p2.c.id, policy: 'default-e2ee', previousPolicy: 'server-side', encryption: 'server-side', ts: 4 })
       const [o] = await s.appendMessages([plain(p2.c.id, addr(p2.a, 0))], bind, 5)
       expect(o!.ok ? 'ok' : code(o!.error)).toBe('policy_violation')
       const later = makeUser(1)
       await registerAll(s, later)
       expect(await s.pendingNotices(addr(later, 0))).toEqual([])
+    }))
+
+    it('notices stored by a version-1 server read back as codes: text dropped, mode_changed gets its by', () => withStore(async (s) => {
+      const { a, c } = await pair(s)
+      const legacy = [
+        { kind: 'mode_changed', conversationId: c.id, encryption: 'e2ee', ts: 1, text: `${a.userId} turned on end-to-end encryption for this conversation. It cannot be turned off.` },
+        { kind: 'policy_changed', conversationId: c.id, policy: 'server-side', previousPolicy: 'optional-e2ee', encryption: 'server-side', ts: 2, text: 'The server policy changed.' },
+      ]
+      await s.addNotices(legacy.map((notice) => ({ userId: a.userId, notice: notice as never })))
+      expect((await s.pendingNotices(addr(a, 0))).map((n) => n.notice)).toEqual([
+        { kind: 'mode_changed', conversationId: c.id, encryption: 'e2ee', by: a.userId, ts: 1 },
+        { kind: 'policy_changed', conversationId: c.id, policy: 'server-side', previousPolicy: 'optional-e2ee', encryption: 'server-side', ts: 2 },
+      ])
     }))
 
     it('reports are idempotent by reporter and id', () => withStore(async (s) => {

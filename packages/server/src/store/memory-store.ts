@@ -8,7 +8,7 @@ import {
   type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
   type VerifiedReport,
 } from '@parley/protocol'
-import { checkCoverage, checkMode, deviceKey, modeChangedNotice, pairKey, policyNotice } from './_rules.js'
+import { checkCoverage, checkMode, deviceKey, modeChangedNotice, pairKey, policyNotice, storedNotice } from './_rules.js'
 import type {
   AppendOutcome, ClaimedBundles, ConversationRecord, DeviceRecord, DeviceRegistration, FrankingBinder,
   LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, StoredDelivery,
@@ -325,7 +325,7 @@ export function memoryStore(): ParleyStore {
     },
     async pendingNotices(device): Promise<PendingNotice[]> {
       const d = mustDevice(device)
-      return notices.filter((n) => n.userId === device.userId && n.id > d.noticeCursor).map((n) => ({ id: n.id, notice: clone(n.notice) }))
+      return notices.filter((n) => n.userId === device.userId && n.id > d.noticeCursor).map((n) => ({ id: n.id, notice: storedNotice(clone(n.notice) as Record<string, unknown>) }))
     },
     async ackNotices(device, upTo) {
       const d = mustDevice(device)

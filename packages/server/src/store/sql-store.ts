@@ -10,7 +10,7 @@ import {
   type DeviceBundle, type Notice, type Policy, type SignedDeviceList, type VerifiedReport,
 } from '@parley/protocol'
 import { appendBatch } from './_sql-append.js'
-import { modeChangedNotice, pairKey, policyNotice } from './_rules.js'
+import { modeChangedNotice, pairKey, policyNotice, storedNotice } from './_rules.js'
 import { json, MESSAGE_COLUMNS, num, toConversation, toDelivery, toDevice, toMessage } from './_sql-rows.js'
 import { migrate, RETRYABLE_SQLSTATES, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
@@ -341,7 +341,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
           WHERE n.user_id = $1 AND n.id > d.notice_cursor ORDER BY n.id LIMIT 500`,
         [device.userId, device.deviceId],
       )
-      return rows.map((r) => ({ id: num(r.id), notice: json<Notice>(r.notice) }))
+      return rows.map((r) => ({ id: num(r.id), notice: storedNotice(json<Record<string, unknown>>(r.notice)) }))
     },
     async ackNotices(device, upTo) {
       await db.query('UPDATE devices SET notice_cursor = GREATEST(notice_cursor, $3) WHERE user_id = $1 AND device_id = $2', [device.userId, device.deviceId, upTo])
