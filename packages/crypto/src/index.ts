@@ -28,7 +28,7 @@ export {
   type PreKeySecrets, type PreKeyBatch, type SignedPublicPreKey, type GeneratePreKeysOptions,
 } from './prekeys.js'
 export { initiateSession, encryptMessage, decryptMessage, type UsedPreKeys } from './session.js'
-export { sessionPeerIdentity, type SessionState, type SessionStateV1, type ReceivingChain, type SendingChain } from './ratchet/state.js'
+export { sessionPeerIdentity, type SessionState, type SessionStateV2, type ReceivingChain, type SendingChain } from './ratchet/state.js'
 export type { MessageContext, MessageType } from './ratchet/message.js'
 export { PREKEY_HEADER_BYTES } from './pqxdh/initial-message.js'
 export {

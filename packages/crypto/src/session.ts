@@ -17,7 +17,7 @@ import { systemRandom, type RandomSource } from './random.js'
 import { ratchetDecrypt } from './ratchet/decrypt.js'
 import { ratchetEncrypt } from './ratchet/encrypt.js'
 import { checkContext, decodeMessage, type MessageContext, type MessageType } from './ratchet/message.js'
-import { asStateV1, type SessionState, type SessionStateV1 } from './ratchet/state.js'
+import { asState, type SessionState, type SessionStateV2 } from './ratchet/state.js'
 
 /** Which prekeys a decrypted initial message consumed (the caller deletes one-time keys). */
 export interface UsedPreKeys {
@@ -49,7 +49,7 @@ export async function initiateSession(args: {
 export async function encryptMessage(args: {
   state: SessionState; plaintext: Uint8Array; context: MessageContext; provider?: CryptoProvider
 }): Promise<{ state: SessionState; type: MessageType; ciphertext: string }> {
-  const s = asStateV1(args.state)
+  const s = asState(args.state)
   abytes(args.plaintext, 'plaintext')
   checkContext(args.context)
   const header = s.pendingPreKey === null ? null : fromBase64(s.pendingPreKey)
@@ -86,7 +86,7 @@ export async function decryptMessage(args: {
   checkContext(args.context)
   if (typeof args.ciphertext !== 'string') throw new TypeError('"ciphertext" expected string')
   const bytes = decodeCiphertext(args.ciphertext)
-  const existing = args.state == null ? null : asStateV1(args.state)
+  const existing = args.state == null ? null : asState(args.state)
 
   if (args.type === 'message') {
     if (!existing) throw new MissingSessionError('no session for this device')
@@ -104,7 +104,7 @@ export async function decryptMessage(args: {
   }
   const id = toBase64(initialMessageId(headerBytes))
   if (seen.includes(id)) throw new ReplayedMessageError('initial message replayed')
-  const fresh: SessionStateV1 = await pqxdhRespond(args.ours, args.preKeys, header, provider)
+  const fresh: SessionStateV2 = await pqxdhRespond(args.ours, args.preKeys, header, provider)
   const r = await ratchetDecrypt(fresh, message, args.context, 'prekey', headerBytes, provider, random)
   const nextSeen = seen.concat(id)
   return {
