@@ -46,7 +46,7 @@ async function measureInterleaved(ops: (() => unknown)[]): Promise<number[]> {
 }
 const measure = async (op: () => unknown) => (await measureInterleaved([op]))[0]!
 
-const ctxAB = { protocolVersion: 1, conversationId: 'c', sender: { userId: 'a', deviceId: 'a1' }, recipient: { userId: 'b', deviceId: 'b1' } }
+const ctxAB = { protocolVersion: 2, conversationId: 'c', sender: { userId: 'a', deviceId: 'a1' }, recipient: { userId: 'b', deviceId: 'b1' } }
 const ctxBA = { ...ctxAB, sender: ctxAB.recipient, recipient: ctxAB.sender }
 const small = new Uint8Array(100).fill(7)
 const large = new Uint8Array(64 * 1024).fill(7)

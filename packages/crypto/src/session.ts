@@ -58,6 +58,22 @@ export async function encryptMessage(args: {
   return { state: state as unknown as SessionState, type, ciphertext: toBase64(message) }
 }
 
+/**
+ * True when a `'prekey'` ciphertext continues `state` (same initiator base key and identity):
+ * `decryptMessage` then decrypts it in that session; otherwise it would run the PQXDH
+ * responder. Lets a caller holding several states run the responder at most once per message.
+ * False for anything unparsable.
+ */
+export function continuesSession(state: SessionState, ciphertext: string): boolean {
+  try {
+    const s = asState(state)
+    const { header } = decodePreKeyMessage(decodeCiphertext(ciphertext))
+    return s.baseKey === toBase64(header.baseKey) && s.remoteIdentityKey === toBase64(header.identityKey)
+  } catch {
+    return false
+  }
+}
+
 function decodeCiphertext(text: string): Uint8Array {
   try {
     return fromBase64(text)
