@@ -173,37 +173,57 @@ describe('row 6: a forged message with a huge PN/N is rejected after constant wo
 
   it('forged initial (prekey) message with a new base key and the largest N: typed error after PQXDH + one DH step, no chain step', async () => {
     const w = await setup()
-    const initial = w.seen.find((f) => f.envelope?.type === 'prekey')
-    expect(initial).toBeDefined()
-    // Names bob's (never consumed) last-resort KEM prekey and no one-time prekey, so bob runs
-    // the whole PQXDH responder (three DHs, a decapsulation) before the header MAC can fail.
-    const secrets = (await w.bobStore.get<{ kemPreKeys: Record<string, string> }>('prekeys'))!
-    const lastResort = Math.max(...Object.keys(secrets.kemPreKeys).map(Number))
-    w.forgeNext((frame) => ({
-      ...frame,
-      envelope: {
-        type: 'prekey',
-        ciphertext: rewrite(initial.envelope.ciphertext, (b) => {
-          b[BASE_KEY + 3]! ^= 0x10 // a different initiator base key: a fresh responder run
-          b.writeUInt32BE(lastResort, KEM_ID)
-          b[FLAGS] = 1
-          b.writeUInt32BE(0, OPK_ID)
-          b.writeUInt32BE(MAX_FORWARD_JUMPS, PREKEY_HEADER_BYTES + PN)
-          b.writeUInt32BE(MAX_FORWARD_JUMPS, PREKEY_HEADER_BYTES + N)
-        }),
-      },
-    }))
-    await w.ca.send({ text: 'forged in transit' })
-    await waitFor(() => w.errors.length === 1, 10_000, 'error event for the forged frame')
-    expect(w.errors[0]!.messageId).toBe(w.windows.at(-1))
-    expect(w.errors[0]!.error.code).toBe('bad_mac')
-    const used = w.snapshot()
-    expect(used.chainSteps).toBe(0)
-    // PQXDH: DH1..DH3 (one run, not one per kept state), then one DH and one KDF_RK.
-    expect(used.dh).toBeGreaterThanOrEqual(3) // the responder really ran
-    expect(used.dh).toBeLessThanOrEqual(4)
-    expect(used.kdfRoot).toBeLessThanOrEqual(1)
-    await w.ca.send({ text: 'honest' })
-    await waitFor(() => w.bobGot.some((m) => m.text === 'honest'), 10_000, 'honest message')
+    await forgedInitialRunsPqxdhOnce(w)
+  })
+
+  it('bob keeping several session states still runs PQXDH once for a forged initial message', async () => {
+    const w = await setup()
+    // A garbled frame starts the bounded reset (renewal); bob's next send starts a new session
+    // in front of the old one, so bob now keeps two states with alice's device.
+    w.forgeNext((frame) => ({ ...frame, envelope: { type: 'message', ciphertext: Buffer.alloc(200, 7).toString('base64') } }))
+    await w.ca.send({ text: 'garbled in transit' })
+    await waitFor(() => w.errors.length === 1, 10_000, 'error for the garbled frame')
+    await w.cb.send({ text: 'bob on a renewed session' })
+    const keys = await w.bobStore.keys('session/alice/')
+    expect(keys).toHaveLength(1)
+    expect(((await w.bobStore.get(keys[0]!)) as unknown as { states: unknown[] }).states).toHaveLength(2)
+    w.errors.length = 0
+    await forgedInitialRunsPqxdhOnce(w)
   })
 })
+
+/** A forged initial message (new base key, last-resort KEM id, N and PN at the maximum) costs one PQXDH run. */
+async function forgedInitialRunsPqxdhOnce(w: Awaited<ReturnType<typeof setup>>): Promise<void> {
+  const initial = w.seen.find((f) => f.envelope?.type === 'prekey')
+  expect(initial).toBeDefined()
+  // Names bob's (never consumed) last-resort KEM prekey and no one-time prekey, so bob runs
+  // the whole PQXDH responder (three DHs, a decapsulation) before the header MAC can fail.
+  const secrets = (await w.bobStore.get<{ kemPreKeys: Record<string, string> }>('prekeys'))!
+  const lastResort = Math.max(...Object.keys(secrets.kemPreKeys).map(Number))
+  w.forgeNext((frame) => ({
+    ...frame,
+    envelope: {
+      type: 'prekey',
+      ciphertext: rewrite(initial.envelope.ciphertext, (b) => {
+        b[BASE_KEY + 3]! ^= 0x10 // a different initiator base key: a fresh responder run
+        b.writeUInt32BE(lastResort, KEM_ID)
+        b[FLAGS] = 1
+        b.writeUInt32BE(0, OPK_ID)
+        b.writeUInt32BE(MAX_FORWARD_JUMPS, PREKEY_HEADER_BYTES + PN)
+        b.writeUInt32BE(MAX_FORWARD_JUMPS, PREKEY_HEADER_BYTES + N)
+      }),
+    },
+  }))
+  await w.ca.send({ text: 'forged in transit' })
+  await waitFor(() => w.errors.length === 1, 10_000, 'error event for the forged frame')
+  expect(w.errors[0]!.messageId).toBe(w.windows.at(-1))
+  expect(w.errors[0]!.error.code).toBe('bad_mac')
+  const used = w.snapshot()
+  expect(used.chainSteps).toBe(0)
+  // PQXDH: DH1..DH3 (one run, not one per kept state), then one DH and one KDF_RK.
+  expect(used.dh).toBeGreaterThanOrEqual(3) // the responder really ran
+  expect(used.dh).toBeLessThanOrEqual(4)
+  expect(used.kdfRoot).toBeLessThanOrEqual(1)
+  await w.ca.send({ text: 'honest' })
+  await waitFor(() => w.bobGot.some((m) => m.text === 'honest'), 10_000, 'honest message')
+}
