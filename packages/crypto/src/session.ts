@@ -87,8 +87,10 @@ function decodeCiphertext(text: string): Uint8Array {
  * responder; `usedPreKeys` names the one-time keys to delete and `seenInitialMessages` (pass
  * the list you keep, store the returned one) rejects replays. On throw nothing changed.
  * @throws {MissingSessionError} no session for a `'message'`, or an unknown signed prekey.
- * @throws {BadMacError} authentication failed (forged, altered, wrong context, substituted KEM ciphertext).
- * @throws {TooFarAheadError} more than MAX_FORWARD_JUMPS ahead in its chain.
+ * @throws {BadMacError} authentication failed (forged, altered, wrong context, substituted KEM
+ *   ciphertext). A forged header fails on its header MAC before any chain step: at most one
+ *   DH, one KDF_RK and one HMAC of work (plus the PQXDH responder for a new prekey message).
+ * @throws {TooFarAheadError} an authenticated header more than MAX_FORWARD_JUMPS ahead in its chain.
  * @throws {DuplicateMessageError} already decrypted (or its skipped key was evicted).
  * @throws {ReplayedMessageError} replayed initial message or consumed one-time prekey.
  */
