@@ -8,6 +8,8 @@ import {
   nobleProvider, nodeNativeProvider, openAtRest, sealAtRest, checkFranking, type CryptoProvider, type SessionState,
 } from '@parley/crypto'
 import type { DeviceBundle } from '@parley/protocol'
+import * as parleyCrypto from '@parley/crypto'
+import { forgedFigures, forgedTable } from './forged.js'
 import { libsignalEstablish, libsignalInitiate, libsignalRespond, libsignalSend, libsignalSetup } from './libsignal.js'
 
 const MIN_MS = Number(process.env.BENCH_MS ?? 700)
@@ -46,7 +48,7 @@ async function measureInterleaved(ops: (() => unknown)[]): Promise<number[]> {
 }
 const measure = async (op: () => unknown) => (await measureInterleaved([op]))[0]!
 
-const ctxAB = { protocolVersion: 1, conversationId: 'c', sender: { userId: 'a', deviceId: 'a1' }, recipient: { userId: 'b', deviceId: 'b1' } }
+const ctxAB = { protocolVersion: 2, conversationId: 'c', sender: { userId: 'a', deviceId: 'a1' }, recipient: { userId: 'b', deviceId: 'b1' } }
 const ctxBA = { ...ctxAB, sender: ctxAB.recipient, recipient: ctxAB.sender }
 const small = new Uint8Array(100).fill(7)
 const large = new Uint8Array(64 * 1024).fill(7)
@@ -143,6 +145,11 @@ export async function runCryptoBench(): Promise<void> {
   const seal = async () => { openAtRest(ring, sealAtRest(dk, 'd', row, aad), aad) }
   log(cells(['franking frank+bind+check (100 B)', fmt(await measure(frank)), '(same)', 'n/a', '', '']))
   log(cells(['sealing seal+open (1 KiB)', fmt(await measure(seal)), '(same)', 'n/a', '', '']))
+  // Issue 12 row 6: recipient CPU per forged message at the largest jump, beside honest decrypts.
+  log('')
+  for (const line of forgedTable([await forgedFigures(parleyCrypto, nobleProvider, MIN_MS), await forgedFigures(parleyCrypto, nodeNativeProvider(), MIN_MS)])) log(line)
+  log('Before wire v2 (no header MAC, same forgeries): known chain 226 / 294 ms, new ratchet key 634 / 638 ms, initial message 349 / 297 ms (noble / node).')
+  log('')
   log('native = node:crypto provider (X25519/Ed25519 native; ML-KEM, HMAC, HKDF, XChaCha20 on noble). ls = @signalapp/libsignal-client.')
   log(`Columns interleaved in ~${SLICE_MS} ms slices (shared machine: read the ratios). One-time KEM prekey decapsulated uncached; last-resort row uses the prepared key.`)
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true })

@@ -29,7 +29,7 @@ const bob = generateDeviceIdentity('b1')
 const batch = generatePreKeys(bob, { signedPreKeyId: 1, kemLastResortId: 2, oneTimeStartId: 10, oneTimeCount: 1, kemOneTimeStartId: 100, kemOneTimeCount: 1 })
 const bundle: DeviceBundle = { deviceId: 'b1', signingKey: bob.signing.publicKey, identityKey: bob.identity.publicKey, signedPreKey: batch.public.signedPreKey!,
   kemPreKey: batch.public.kemOneTimePreKeys[0]!, kemPreKeyIsLastResort: false, oneTimePreKey: batch.public.oneTimePreKeys[0]! }
-const ctx = { protocolVersion: 1, conversationId: 'c', sender: { userId: 'a', deviceId: 'a1' }, recipient: { userId: 'b', deviceId: 'b1' } }
+const ctx = { protocolVersion: 2, conversationId: 'c', sender: { userId: 'a', deviceId: 'a1' }, recipient: { userId: 'b', deviceId: 'b1' } }
 const small = new Uint8Array(100).fill(7)
 const large = new Uint8Array(64 * 1024).fill(7)
 

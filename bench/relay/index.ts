@@ -114,7 +114,7 @@ async function registered(url: string, userId: string) {
   const list = signDeviceList(user, { userId, version: 1, devices: [{ deviceId: 'd1', signingKey: device.signing.publicKey, identityKey: device.identity.publicKey }] })
   const keys = generatePreKeys(device, { signedPreKeyId: 1, kemLastResortId: 1, oneTimeStartId: 1, oneTimeCount: 0, kemOneTimeStartId: 1, kemOneTimeCount: 0 })
   const s = await connect(url, userId)
-  await call(s, 'hello', { versions: [1], deviceId: 'd1' })
+  await call(s, 'hello', { versions: [2], deviceId: 'd1' })
   await call(s, 'device.register', {
     deviceId: 'd1', userIdentityKey: user.publicKey, signingKey: device.signing.publicKey, identityKey: device.identity.publicKey, deviceList: list,
     signedPreKey: keys.public.signedPreKey, kemLastResortPreKey: keys.public.kemLastResortPreKey, oneTimePreKeys: [], kemOneTimePreKeys: [],

@@ -11,6 +11,7 @@ import {
   initiateSession, sessionPeerIdentity, verifyBundle, verifyBundleWith, verifyDeviceList, type CryptoProvider,
 } from '@parley/crypto'
 import type { ClientCore } from './core.js'
+import { MAX_PREVIOUS_SESSIONS } from './constants.js'
 import { K, json, type PeerRecord, type SessionRecord } from './store-layout.js'
 import type { JsonValue } from './key-store/key-store.js'
 
@@ -117,7 +118,9 @@ export class Directory {
     const self = this.core.self()
     for (const d of r.deviceList.devices) {
       if (r.userId === self.userId && d.deviceId === self.deviceId) continue
-      if (!(await this.core.store.get(K.session({ userId: r.userId, deviceId: d.deviceId })))) return true
+      const rec = (await this.core.store.get<JsonValue>(K.session({ userId: r.userId, deviceId: d.deviceId }))) as SessionRecord | null
+      // No session, one marked for renewal, or one this version cannot use (an older state format).
+      if (!rec || rec.renew || safePeerIdentity(rec.states[0]) === undefined) return true
     }
     return false
   }
@@ -196,16 +199,18 @@ export class Directory {
     const addr = { userId, deviceId: bundle.deviceId }
     const rec = await this.core.store.get<JsonValue>(K.session(addr)) as SessionRecord | null
     // Same device id with new keys (reinstall): the old session is useless.
-    if (rec && rec.states.length > 0 && safePeerIdentity(rec.states[0]!) === bundle.identityKey) return false
+    if (rec && !rec.renew && rec.states.length > 0 && safePeerIdentity(rec.states[0]!) === bundle.identityKey) return false
     const state = await initiateSession({ ours: this.core.self().device, theirs: bundle, ...(provider ? { provider } : {}) })
-    changes[K.session(addr)] = json({ states: [state] } satisfies SessionRecord)
+    // A renewal keeps the states of the same device keys: they still decrypt what is in flight.
+    const kept = rec?.renew ? rec.states.filter((s) => safePeerIdentity(s) === bundle.identityKey) : []
+    changes[K.session(addr)] = json({ states: [state, ...kept].slice(0, MAX_PREVIOUS_SESSIONS + 1) } satisfies SessionRecord)
     return true
   }
 }
 
-function safePeerIdentity(state: SessionRecord['states'][number]): string | undefined {
+function safePeerIdentity(state: SessionRecord['states'][number] | undefined): string | undefined {
   try {
-    return sessionPeerIdentity(state)
+    return state === undefined ? undefined : sessionPeerIdentity(state)
   } catch (e) {
     if (ParleyError.isInstance(e) || e instanceof TypeError) return undefined
     throw e

@@ -8,7 +8,7 @@
 import {
   InvalidDeviceListError, MissingSessionError, ParleyError, type DeviceAddress, type Envelope,
 } from '@parley/protocol'
-import { decryptMessage, encryptMessage, sessionPeerIdentity, type MessageContext, type PreKeySecrets } from '@parley/crypto'
+import { continuesSession, decryptMessage, encryptMessage, sessionPeerIdentity, type MessageContext, type PreKeySecrets } from '@parley/crypto'
 import {
   KEM_LAST_RESORT_ID_BASE, MAX_PREVIOUS_SESSIONS, MAX_SEEN_INITIAL_MESSAGES, MAX_SESSION_RESETS_PER_WINDOW, SESSION_RESET_WINDOW_MS,
 } from './constants.js'
@@ -82,9 +82,12 @@ export class Sessions {
     const seen = initial ? ((changes[K.seenInitial] as string[] | undefined) ?? (await this.core.store.get<string[]>(K.seenInitial)) ?? []) as string[] : []
     const context = { protocolVersion: this.core.version(), conversationId, sender, recipient: { userId: self.userId, deviceId: self.deviceId } }
     const provider = await this.core.provider()
-    // For a 'prekey' message the crypto layer itself either continues the session whose base
-    // key matches or starts a fresh responder session; for 'message' each state is tried.
-    const candidates: (number | null)[] = rec.states.length > 0 ? rec.states.map((_, i) => i) : envelope.type === 'prekey' ? [null] : []
+    // A 'prekey' message continues the state whose base key it names, else starts one fresh
+    // responder session (PQXDH runs at most once per message, however many states are kept);
+    // for 'message' each state is tried (each costs at most one header MAC or one DH before
+    // it authenticates).
+    const continued = initial ? rec.states.flatMap((s, i) => (continuesSession(s, envelope.ciphertext) ? [i] : [])) : []
+    const candidates: (number | null)[] = initial ? (continued.length > 0 ? continued : [null]) : rec.states.map((_, i) => i)
     // The fallback error is built only when nothing better was thrown (building one captures a stack).
     let best: ParleyError | null = null
     for (const index of candidates) {
@@ -135,15 +138,21 @@ export class Sessions {
   }
 
   /**
-   * The bounded reset: drops the session with `addr` (the next send fetches a fresh bundle)
-   * unless {@link MAX_SESSION_RESETS_PER_WINDOW} resets already happened in the window.
+   * The bounded reset: marks the session with `addr` for renewal — the next send fetches a
+   * fresh bundle and starts a new session in front — unless
+   * {@link MAX_SESSION_RESETS_PER_WINDOW} resets already happened in the window. Every
+   * existing state is kept and still decrypts: the failure that called this is
+   * unauthenticated (a forged or garbled ciphertext proves nothing), so it must not destroy a
+   * working session; only an authenticated new session from that device displaces one.
    * Returns whether a reset was made. Call inside the crypto lock.
    */
   async reset(addr: DeviceAddress): Promise<boolean> {
     const now = this.core.now()
     const recent = ((await this.core.store.get<number[]>(K.resets(addr))) ?? []).filter((t) => now - t < SESSION_RESET_WINDOW_MS)
     if (recent.length >= MAX_SESSION_RESETS_PER_WINDOW) return false
-    await this.core.store.saveChanges({ [K.session(addr)]: null, [K.resets(addr)]: [...recent, now] })
+    const rec = await this.record(addr, {})
+    const renewed = rec && rec.states.length > 0 ? json({ states: rec.states, renew: true } satisfies SessionRecord) : null
+    await this.core.store.saveChanges({ [K.session(addr)]: renewed, [K.resets(addr)]: [...recent, now] })
     return true
   }
 }

@@ -62,6 +62,8 @@ export interface PeerRecord {
 /** Session states with one peer device; index 0 is current. */
 export interface SessionRecord {
   states: SessionState[]
+  /** Set by the bounded reset: the next send starts a new session in front of these states. */
+  renew?: boolean
 }
 
 /** A conversation as this device pins it. */

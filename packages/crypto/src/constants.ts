@@ -25,7 +25,10 @@ export const MAX_SEEN_INITIAL_MESSAGES = 10_000
 export const MAX_PREKEY_BATCH = 1_000
 /** Most prepared (pre-expanded) last-resort ML-KEM keys a responder process keeps. */
 export const MAX_PREPARED_KEM_KEYS = 8
-/** Version byte of ratchet message encodings. */
-export const MESSAGE_VERSION = 1
+/**
+ * Version byte of ratchet and initial-message encodings. 2: every ratchet message carries a
+ * header MAC under its chain's header key, checked before any chain step (docs/crypto.md).
+ */
+export const MESSAGE_VERSION = 2
 /** Default encryption mode bound into message AD. */
 export const DEFAULT_MODE = 'e2ee'

@@ -27,8 +27,8 @@ export {
   generatePreKeys, verifyBundle, verifyBundleWith, preKeySigningBytes, kemPreKeySigningBytes,
   type PreKeySecrets, type PreKeyBatch, type SignedPublicPreKey, type GeneratePreKeysOptions,
 } from './prekeys.js'
-export { initiateSession, encryptMessage, decryptMessage, type UsedPreKeys } from './session.js'
-export { sessionPeerIdentity, type SessionState, type SessionStateV1, type ReceivingChain, type SendingChain } from './ratchet/state.js'
+export { initiateSession, encryptMessage, decryptMessage, continuesSession, type UsedPreKeys } from './session.js'
+export { sessionPeerIdentity, type SessionState, type SessionStateV2, type ReceivingChain, type SendingChain } from './ratchet/state.js'
 export type { MessageContext, MessageType } from './ratchet/message.js'
 export { PREKEY_HEADER_BYTES } from './pqxdh/initial-message.js'
 export {

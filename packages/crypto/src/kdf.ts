@@ -10,7 +10,8 @@ import { utf8 } from './_bytes.js'
 /** Every HKDF info label and MAC domain label Parley uses, one per purpose. */
 export const LABELS = {
   pqxdh: 'Parley_PQXDH_CURVE25519_SHA-256_ML-KEM-768',
-  rootKey: 'Parley_Ratchet_RootKey_v1',
+  rootKey: 'Parley_Ratchet_RootKey_v2',
+  headerMac: 'Parley_Ratchet_HeaderMAC_v2',
   messageKeys: 'Parley_Ratchet_MessageKeys_v1',
   aead: 'Parley_AEAD_XChaCha20_HMAC-SHA256_v1',
   attachment: 'Parley_Attachment_v1',

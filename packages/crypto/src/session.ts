@@ -17,7 +17,7 @@ import { systemRandom, type RandomSource } from './random.js'
 import { ratchetDecrypt } from './ratchet/decrypt.js'
 import { ratchetEncrypt } from './ratchet/encrypt.js'
 import { checkContext, decodeMessage, type MessageContext, type MessageType } from './ratchet/message.js'
-import { asStateV1, type SessionState, type SessionStateV1 } from './ratchet/state.js'
+import { asState, type SessionState, type SessionStateV2 } from './ratchet/state.js'
 
 /** Which prekeys a decrypted initial message consumed (the caller deletes one-time keys). */
 export interface UsedPreKeys {
@@ -49,13 +49,29 @@ export async function initiateSession(args: {
 export async function encryptMessage(args: {
   state: SessionState; plaintext: Uint8Array; context: MessageContext; provider?: CryptoProvider
 }): Promise<{ state: SessionState; type: MessageType; ciphertext: string }> {
-  const s = asStateV1(args.state)
+  const s = asState(args.state)
   abytes(args.plaintext, 'plaintext')
   checkContext(args.context)
   const header = s.pendingPreKey === null ? null : fromBase64(s.pendingPreKey)
   const type: MessageType = header ? 'prekey' : 'message'
   const { state, message } = ratchetEncrypt(s, args.plaintext, args.context, type, header)
   return { state: state as unknown as SessionState, type, ciphertext: toBase64(message) }
+}
+
+/**
+ * True when a `'prekey'` ciphertext continues `state` (same initiator base key and identity):
+ * `decryptMessage` then decrypts it in that session; otherwise it would run the PQXDH
+ * responder. Lets a caller holding several states run the responder at most once per message.
+ * False for anything unparsable.
+ */
+export function continuesSession(state: SessionState, ciphertext: string): boolean {
+  try {
+    const s = asState(state)
+    const { header } = decodePreKeyMessage(decodeCiphertext(ciphertext))
+    return s.baseKey === toBase64(header.baseKey) && s.remoteIdentityKey === toBase64(header.identityKey)
+  } catch {
+    return false
+  }
 }
 
 function decodeCiphertext(text: string): Uint8Array {
@@ -71,8 +87,10 @@ function decodeCiphertext(text: string): Uint8Array {
  * responder; `usedPreKeys` names the one-time keys to delete and `seenInitialMessages` (pass
  * the list you keep, store the returned one) rejects replays. On throw nothing changed.
  * @throws {MissingSessionError} no session for a `'message'`, or an unknown signed prekey.
- * @throws {BadMacError} authentication failed (forged, altered, wrong context, substituted KEM ciphertext).
- * @throws {TooFarAheadError} more than MAX_FORWARD_JUMPS ahead in its chain.
+ * @throws {BadMacError} authentication failed (forged, altered, wrong context, substituted KEM
+ *   ciphertext). A forged header fails on its header MAC before any chain step: at most one
+ *   DH, one KDF_RK and one HMAC of work (plus the PQXDH responder for a new prekey message).
+ * @throws {TooFarAheadError} an authenticated header more than MAX_FORWARD_JUMPS ahead in its chain.
  * @throws {DuplicateMessageError} already decrypted (or its skipped key was evicted).
  * @throws {ReplayedMessageError} replayed initial message or consumed one-time prekey.
  */
@@ -86,7 +104,7 @@ export async function decryptMessage(args: {
   checkContext(args.context)
   if (typeof args.ciphertext !== 'string') throw new TypeError('"ciphertext" expected string')
   const bytes = decodeCiphertext(args.ciphertext)
-  const existing = args.state == null ? null : asStateV1(args.state)
+  const existing = args.state == null ? null : asState(args.state)
 
   if (args.type === 'message') {
     if (!existing) throw new MissingSessionError('no session for this device')
@@ -104,7 +122,7 @@ export async function decryptMessage(args: {
   }
   const id = toBase64(initialMessageId(headerBytes))
   if (seen.includes(id)) throw new ReplayedMessageError('initial message replayed')
-  const fresh: SessionStateV1 = await pqxdhRespond(args.ours, args.preKeys, header, provider)
+  const fresh: SessionStateV2 = await pqxdhRespond(args.ours, args.preKeys, header, provider)
   const r = await ratchetDecrypt(fresh, message, args.context, 'prekey', headerBytes, provider, random)
   const nextSeen = seen.concat(id)
   return {

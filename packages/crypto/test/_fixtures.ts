@@ -10,7 +10,7 @@ export const dec = (b: Uint8Array) => new TextDecoder().decode(b)
 export const seed = (n: number) => new Uint8Array(32).fill(n)
 
 export const ctxAB: MessageContext = {
-  protocolVersion: 1, conversationId: 'conv-1', sender: { userId: 'alice', deviceId: 'a1' }, recipient: { userId: 'bob', deviceId: 'b1' },
+  protocolVersion: 2, conversationId: 'conv-1', sender: { userId: 'alice', deviceId: 'a1' }, recipient: { userId: 'bob', deviceId: 'b1' },
 }
 export const ctxBA: MessageContext = { ...ctxAB, sender: ctxAB.recipient, recipient: ctxAB.sender }
 export const noPreKeys = { signedPreKeys: {}, oneTimePreKeys: {}, kemPreKeys: {} }

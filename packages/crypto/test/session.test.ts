@@ -58,7 +58,7 @@ describe('PQXDH + Double Ratchet sessions', () => {
     const s = await establish()
     const m = await encryptMessage({ state: s.a, plaintext: enc('x'), context: ctxAB })
     for (const context of [
-      { ...ctxAB, conversationId: 'conv-2' }, { ...ctxAB, protocolVersion: 2 }, { ...ctxAB, mode: 'server-side' },
+      { ...ctxAB, conversationId: 'conv-2' }, { ...ctxAB, protocolVersion: 1 }, { ...ctxAB, mode: 'server-side' },
       { ...ctxAB, sender: { userId: 'alice', deviceId: 'a2' } }, { ...ctxAB, recipient: { userId: 'bob', deviceId: 'b2' } },
     ]) {
       await expect(decryptMessage({ state: s.b, ours: s.bob, preKeys: noPreKeys, type: 'message', ciphertext: m.ciphertext, context })).rejects.toBeInstanceOf(BadMacError)

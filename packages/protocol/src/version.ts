@@ -4,16 +4,19 @@
  */
 import { UnsupportedVersionError } from './errors/index.js'
 
-/** The protocol version this build speaks natively. */
-export const PROTOCOL_VERSION = 1
+/**
+ * The protocol version this build speaks natively. 2: ratchet messages carry a header MAC
+ * (docs/protocol.md "Version 2"); a version-1 peer's messages cannot be read, so 1 is not offered.
+ */
+export const PROTOCOL_VERSION = 2
 
 /** Every protocol version this build can speak, newest first. */
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1]
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [2]
 
 /**
  * Picks the highest version present in both lists.
  * @throws {UnsupportedVersionError} when the lists share no version.
- * @example negotiateVersion([1, 2], [1]) // → 1
+ * @example negotiateVersion([1, 2], [2]) // → 2
  */
 export function negotiateVersion(
   offered: readonly number[],

@@ -45,7 +45,7 @@ describe('arbitrary input never throws anything but InvalidFrameError', () => {
     )
   })
   it('a throwing getter is reported as InvalidFrameError', () => {
-    const evil = { get deviceId(): string { throw new Error('boom') }, versions: [1] }
+    const evil = { get deviceId(): string { throw new Error('boom') }, versions: [2] }
     expect(() => parseClientFrame('hello', evil)).toThrow(InvalidFrameError)
   })
 })

@@ -72,13 +72,17 @@ describe('version negotiation', () => {
     expect(negotiateVersion([1, 7], [1, 2, 7])).toBe(7)
     expect(negotiateVersion([PROTOCOL_VERSION])).toBe(PROTOCOL_VERSION)
   })
+  it('version 2 (ratchet header MAC) is the only one spoken: a version-1 client is refused', () => {
+    expect(PROTOCOL_VERSION).toBe(2)
+    expect(() => negotiateVersion([1])).toThrow(UnsupportedVersionError)
+  })
   it('fails with UnsupportedVersionError and names both sides', () => {
     try {
       negotiateVersion([9])
       expect.unreachable()
     } catch (e) {
       expect(UnsupportedVersionError.isInstance(e)).toBe(true)
-      expect((e as UnsupportedVersionError).details).toEqual({ offered: [9], supported: [1] })
+      expect((e as UnsupportedVersionError).details).toEqual({ offered: [9], supported: [2] })
     }
   })
 })

@@ -84,7 +84,7 @@ describe('abuse', () => {
     expect(await connect(server.url, undefined).catch((e: { data?: { code: string } }) => e.data?.code)).toBe('unauthorized')
     const s = await connect(server.url, 'someone')
     expect(await errorCode(s, 'conversation.list', {})).toBe('unauthorized')
-    await ok(s, 'hello', { versions: [1], deviceId: 'dx' })
+    await ok(s, 'hello', { versions: [2], deviceId: 'dx' })
     expect(await errorCode(s, 'message.send', plainSend(convo.id, 'hi'))).toBe('unauthorized')
     expect(await errorCode(s, 'hello', { versions: [99], deviceId: 'dx' })).toBe('unsupported_version')
     s.close()
@@ -93,10 +93,10 @@ describe('abuse', () => {
   it('a device acting as another → forbidden or rejected signatures; store unchanged', async () => {
     const before = await snapshot()
     // Same connection claiming a second device.
-    expect(await errorCode(a.socket, 'hello', { versions: [1], deviceId: 'd2' })).toBe('forbidden')
+    expect(await errorCode(a.socket, 'hello', { versions: [2], deviceId: 'd2' })).toBe('forbidden')
     // Registering someone else's device, or a list for another user.
     const s = await connect(server.url, alice.userId)
-    await ok(s, 'hello', { versions: [1], deviceId: 'd2' })
+    await ok(s, 'hello', { versions: [2], deviceId: 'd2' })
     expect(await errorCode(s, 'device.register', registerFrame(alice, 0))).toBe('forbidden')
     expect(await errorCode(s, 'device.register', { ...registerFrame(bob, 0), deviceId: 'd2' })).toBe('forbidden')
     // Bob's user key for Alice: the pinned key wins.

@@ -12,7 +12,7 @@ import { checkBundle } from '../prekeys.js'
 import type { CryptoProvider } from '../provider/provider.js'
 import type { RandomSource } from '../random.js'
 import { kdfRoot } from '../ratchet/chain-key.js'
-import type { SessionStateV1 } from '../ratchet/state.js'
+import type { SessionStateV2 } from '../ratchet/state.js'
 import { encodePreKeyHeader } from './initial-message.js'
 import { pqxdhAd, pqxdhSecret } from './kdf.js'
 
@@ -21,7 +21,7 @@ import { pqxdhAd, pqxdhSecret } from './kdf.js'
  * @throws {InvalidSignatureError} when a prekey signature fails (before any DH).
  * @throws {InvalidFrameError} when the bundle is malformed.
  */
-export async function pqxdhInitiate(ours: DeviceIdentity, theirs: DeviceBundle, provider: CryptoProvider, random: RandomSource): Promise<SessionStateV1> {
+export async function pqxdhInitiate(ours: DeviceIdentity, theirs: DeviceBundle, provider: CryptoProvider, random: RandomSource): Promise<SessionStateV2> {
   const { identityKey: ikB, signedPreKey: spkB, kemPreKey: pqpkB, oneTimePreKey: opkB } = await checkBundle(theirs, provider)
   const ikA = ab64(ours.identity.secretKey, 'ours.identity.secretKey', 32)
   const ikApub = ab64(ours.identity.publicKey, 'ours.identity.publicKey', 32)
@@ -42,13 +42,13 @@ export async function pqxdhInitiate(ours: DeviceIdentity, theirs: DeviceBundle, 
   const ratchetPub = await provider.x25519PublicKey(ratchetSecret)
   const root = kdfRoot(sk, await provider.x25519(ratchetSecret, spkB))
   return {
-    v: 1,
+    v: 2,
     localIdentityKey: toBase64(ikApub),
     remoteIdentityKey: toBase64(ikB),
     ad: toBase64(pqxdhAd(ikApub, ikB)),
     baseKey: toBase64(ekApub),
     rootKey: toBase64(root.rootKey),
-    sending: { ratchetKey: toBase64(ratchetPub), ratchetSecret: toBase64(ratchetSecret), chainKey: toBase64(root.chainKey), n: 0 },
+    sending: { ratchetKey: toBase64(ratchetPub), ratchetSecret: toBase64(ratchetSecret), chainKey: toBase64(root.chainKey), headerKey: toBase64(root.headerKey), n: 0 },
     previousCounter: 0,
     receiving: [],
     pendingPreKey: toBase64(header),

@@ -11,7 +11,7 @@ import { KEM_SECRET_KEY_BYTES } from '../constants.js'
 import type { DeviceIdentity } from '../identity.js'
 import type { PreKeySecrets } from '../prekeys.js'
 import type { CryptoProvider } from '../provider/provider.js'
-import type { SessionStateV1 } from '../ratchet/state.js'
+import type { SessionStateV2 } from '../ratchet/state.js'
 import type { PreKeyHeader } from './initial-message.js'
 import { kemDecapsulate } from './kem-cache.js'
 import { pqxdhAd, pqxdhSecret } from './kdf.js'
@@ -26,7 +26,7 @@ function secretOf(table: Record<number, string> | undefined, id: number): string
  * @throws {MissingSessionError} unknown signed or last-resort prekey.
  * @throws {BadMacError} invalid keys in the header.
  */
-export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets, h: PreKeyHeader, provider: CryptoProvider): Promise<SessionStateV1> {
+export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets, h: PreKeyHeader, provider: CryptoProvider): Promise<SessionStateV2> {
   const spk = secretOf(preKeys?.signedPreKeys, h.signedPreKeyId)
   if (spk === undefined) throw new MissingSessionError(`unknown signed prekey ${h.signedPreKeyId}`, { deviceId: ours.deviceId })
   let opk: string | undefined
@@ -55,7 +55,7 @@ export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets,
     throw new BadMacError('invalid key in initial message')
   }
   return {
-    v: 1,
+    v: 2,
     localIdentityKey: toBase64(ikBpub),
     remoteIdentityKey: toBase64(h.identityKey),
     ad: toBase64(pqxdhAd(h.identityKey, ikBpub)),
@@ -64,7 +64,7 @@ export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets,
     // RatchetInitBob sets DHs = the signed prekey pair, but the responder cannot send before
     // its first decrypt, whose DH ratchet step replaces the whole sending chain: only the
     // secret is ever read, so its public key (one scalar multiplication) is not derived.
-    sending: { ratchetKey: '', ratchetSecret: toBase64(spkB), chainKey: null, n: 0 },
+    sending: { ratchetKey: '', ratchetSecret: toBase64(spkB), chainKey: null, headerKey: null, n: 0 },
     previousCounter: 0,
     receiving: [],
     pendingPreKey: null,

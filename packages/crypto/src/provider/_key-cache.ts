@@ -1,9 +1,10 @@
 /**
- * A small bounded LRU map for imported platform key objects, so a key is imported once and
- * reused (importing per call measured as slow as pure noble).
+ * A small bounded LRU map for imported platform *public* key objects, so a peer key is
+ * imported once and reused. Never used for private keys: native providers import a secret
+ * per call, so no ephemeral or ratchet secret outlives the operation that used it.
  */
 
-/** Most imported keys a native provider keeps per kind. */
+/** Most imported public keys a native provider keeps per kind. */
 export const MAX_CACHED_KEYS = 512
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))

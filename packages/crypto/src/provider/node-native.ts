@@ -1,6 +1,9 @@
 /**
- * Node provider: `node:crypto` key objects for X25519 and Ed25519. Keys are imported once
- * through JWK (about 8 µs; a DER import measured about 380 µs) and cached by their bytes.
+ * Node provider: `node:crypto` key objects for X25519 and Ed25519. Public keys are imported
+ * once through JWK (about 8 µs; a DER import measured about 380 µs) and cached by their bytes.
+ * Private keys are imported per call and never cached: a cache would keep ephemeral and
+ * ratchet secrets alive in the process long after the ratchet deleted them (forward secrecy),
+ * and the import costs a few µs beside a DH of ~100 µs.
  * `node:crypto` is loaded lazily through `process.getBuiltinModule`, so browser bundles that
  * include this file never import a Node module.
  */
@@ -28,9 +31,7 @@ export function nodeNativeProvider(): CryptoProvider {
   if (cached) return cached
   const c = loadNodeCrypto()
   if (!c) throw new TypeError('nodeNativeProvider() needs Node.js 20.16+ (process.getBuiltinModule("node:crypto"))')
-  const xPriv = new KeyCache<KeyObject>()
   const xPub = new KeyCache<KeyObject>()
-  const ePriv = new KeyCache<KeyObject>()
   const ePub = new KeyCache<KeyObject>()
   // For an OKP private JWK Node derives the key from `d` alone; `x` must be present but is not
   // used, so a placeholder avoids computing the public key in JS. The self-test in
@@ -40,8 +41,8 @@ export function nodeNativeProvider(): CryptoProvider {
   const importPub = (crv: 'X25519' | 'Ed25519', pub: Uint8Array) =>
     c.createPublicKey({ key: { kty: 'OKP', crv, x: b64url(pub) }, format: 'jwk' })
   const publicOf = (k: KeyObject) => fromB64url(c.createPublicKey(k).export({ format: 'jwk' }).x as string)
-  const x = (s: Uint8Array) => xPriv.get(cacheId(abytes(s, 'secretKey', 32)), () => importPriv('X25519', s))
-  const e = (s: Uint8Array) => ePriv.get(cacheId(abytes(s, 'secretKey', 32)), () => importPriv('Ed25519', s))
+  const x = (s: Uint8Array) => importPriv('X25519', abytes(s, 'secretKey', 32))
+  const e = (s: Uint8Array) => importPriv('Ed25519', abytes(s, 'secretKey', 32))
 
   cached = Object.freeze({
     name: 'node',

@@ -1,7 +1,9 @@
 /**
  * WebCrypto provider: `crypto.subtle` X25519 and Ed25519 (browsers, Deno, Node's
- * `globalThis.crypto`). Keys are imported once and cached as `CryptoKey` promises. The X25519
- * public key of a secret is computed as X25519(secret, 9), since WebCrypto cannot derive it.
+ * `globalThis.crypto`). Public keys are imported once and cached as `CryptoKey` promises;
+ * private keys are imported per call and never cached (a cache would keep ephemeral and
+ * ratchet secrets alive after the ratchet deleted them). The X25519 public key of a secret is
+ * computed as X25519(secret, 9), since WebCrypto cannot derive it.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { abytes } from '../_assert.js'
@@ -35,17 +37,13 @@ let cached: CryptoProvider | undefined
 export function webCryptoProvider(): CryptoProvider {
   if (cached) return cached
   const subtle = subtleOrThrow()
-  const xPriv = new KeyCache<Promise<CryptoKey>>()
   const xPub = new KeyCache<Promise<CryptoKey>>()
-  const ePriv = new KeyCache<Promise<CryptoKey>>()
   const ePub = new KeyCache<Promise<CryptoKey>>()
   const x = (s: Uint8Array) =>
-    xPriv.get(cacheId(abytes(s, 'secretKey', 32)), () =>
-      subtle.importKey('pkcs8', buf(concat(PKCS8_X25519, s)), { name: 'X25519' }, false, ['deriveBits']))
+    subtle.importKey('pkcs8', buf(concat(PKCS8_X25519, abytes(s, 'secretKey', 32))), { name: 'X25519' }, false, ['deriveBits'])
   const xp = (p: Uint8Array) => xPub.get(cacheId(p), () => subtle.importKey('raw', buf(p), { name: 'X25519' }, true, []))
   const e = (s: Uint8Array) =>
-    ePriv.get(cacheId(abytes(s, 'secretKey', 32)), () =>
-      subtle.importKey('pkcs8', buf(concat(PKCS8_ED25519, s)), { name: 'Ed25519' }, false, ['sign']))
+    subtle.importKey('pkcs8', buf(concat(PKCS8_ED25519, abytes(s, 'secretKey', 32))), { name: 'Ed25519' }, false, ['sign'])
   const ep = (p: Uint8Array) => ePub.get(cacheId(p), () => subtle.importKey('raw', buf(p), { name: 'Ed25519' }, true, ['verify']))
 
   async function dh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {

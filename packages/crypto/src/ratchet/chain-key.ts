@@ -1,18 +1,23 @@
 /**
  * Double Ratchet KDFs (Signal Double Ratchet §5.2): KDF_RK is HKDF-SHA256 with the root key
- * as salt; KDF_CK is HMAC-SHA256 with constants 0x01 (message key) and 0x02 (next chain key);
- * a message key expands through HKDF into the AEAD's encryption key, MAC key and nonce.
+ * as salt and yields, besides the next root key and chain key, the chain's header key (as in
+ * the header-encryption variant, §4); KDF_CK is HMAC-SHA256 with constants 0x01 (message key)
+ * and 0x02 (next chain key); a message key expands through HKDF into the AEAD's encryption
+ * key, MAC key and nonce.
  */
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { type EtmKeys } from '../aead.js'
-import { hkdfSha256, hmacSha256, LABELS } from '../kdf.js'
+import { u64be } from '../_bytes.js'
+import { hkdfSha256, hmacSha256, label, LABELS } from '../kdf.js'
 
 const MESSAGE_KEY_SEED = new Uint8Array([0x01])
 const CHAIN_KEY_SEED = new Uint8Array([0x02])
 
-/** KDF_RK(rk, dh_out) → (new root key, chain key). */
-export function kdfRoot(rootKey: Uint8Array, dhOut: Uint8Array): { rootKey: Uint8Array; chainKey: Uint8Array } {
-  const okm = hkdfSha256(dhOut, rootKey, LABELS.rootKey, 64)
-  return { rootKey: okm.slice(0, 32), chainKey: okm.slice(32, 64) }
+/** KDF_RK(rk, dh_out) → (new root key, chain key, the chain's header key). */
+export function kdfRoot(rootKey: Uint8Array, dhOut: Uint8Array): { rootKey: Uint8Array; chainKey: Uint8Array; headerKey: Uint8Array } {
+  const okm = hkdfSha256(dhOut, rootKey, LABELS.rootKey, 96)
+  return { rootKey: okm.slice(0, 32), chainKey: okm.slice(32, 64), headerKey: okm.slice(64, 96) }
 }
 
 /** KDF_CK(ck) → (next chain key, message key). */
@@ -24,6 +29,17 @@ export function kdfChain(chainKey: Uint8Array): { chainKey: Uint8Array; messageK
 export function messageKeys(messageKey: Uint8Array): EtmKeys & { nonce: Uint8Array } {
   const okm = hkdfSha256(messageKey, undefined, LABELS.messageKeys, 88)
   return { encKey: okm.subarray(0, 32), macKey: okm.subarray(32, 64), nonce: okm.subarray(64, 88) }
+}
+
+/**
+ * The header MAC of a ratchet message: HMAC-SHA256 under the chain's header key over
+ * `label ‖ u64(len ad) ‖ ad ‖ body`, where `ad` is the message AD (which ends with the ratchet
+ * header, so PN and N are covered) and `body` is `ciphertext ‖ tag`. One HMAC, keyed by a key
+ * the recipient holds without stepping the chain: it authenticates the header, and the whole
+ * message, before any chain step. Streamed into the MAC (no copy of the body).
+ */
+export function headerMac(headerKey: Uint8Array, ad: Uint8Array, body: Uint8Array): Uint8Array {
+  return hmac.create(sha256, headerKey).update(label(LABELS.headerMac)).update(u64be(ad.length)).update(ad).update(body).digest()
 }
 
 /**

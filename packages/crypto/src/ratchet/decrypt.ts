@@ -1,30 +1,37 @@
 /**
- * RatchetDecrypt (Double Ratchet §3.5) with libsignal's bounds: a forward jump beyond
- * MAX_FORWARD_JUMPS fails before any work; skipped keys are bounded per chain, receiving
- * chains per session; a used or evicted key reports a duplicate. Pure: a failure throws and
- * the caller keeps its old state.
+ * RatchetDecrypt (Double Ratchet §3.5) with libsignal's bounds and a header MAC checked
+ * before any chain step: the work a forged message can cause is one HMAC (a known ratchet
+ * key) or one DH, one KDF_RK and one HMAC (a new ratchet key), whatever its PN and N say.
+ * Only an authenticated header is then held to MAX_FORWARD_JUMPS and stepped; skipped keys
+ * are bounded per chain, receiving chains per session; a used or evicted key reports a
+ * duplicate. Pure: a failure throws and the caller keeps its old state.
  */
 import { BadMacError, DuplicateMessageError, TooFarAheadError } from '@parley/protocol'
-import { fromBase64, toBase64 } from '../_bytes.js'
+import { equalBytes, fromBase64, toBase64 } from '../_bytes.js'
 import { etmOpen } from '../aead.js'
 import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS, MAX_RECEIVER_CHAINS } from '../constants.js'
 import type { CryptoProvider } from '../provider/provider.js'
 import type { RandomSource } from '../random.js'
-import { advanceChain, kdfChain, kdfRoot, messageKeys } from './chain-key.js'
+import { advanceChain, headerMac, kdfChain, kdfRoot, messageKeys } from './chain-key.js'
 import { messageAd, type MessageContext, type MessageType, type RatchetMessage } from './message.js'
 import { addSkipped, findSkipped, removeSkipped } from './skipped-keys.js'
-import type { ReceivingChain, SessionStateV1 } from './state.js'
+import type { ReceivingChain, SessionStateV2 } from './state.js'
 
 function open(messageKey: Uint8Array, body: Uint8Array, ad: Uint8Array): Uint8Array {
   const keys = messageKeys(messageKey)
   return etmOpen(keys, keys.nonce, body, ad)
 }
 
+/** One HMAC: the header (PN, N), AD and body were sent by a holder of this chain's header key. */
+function checkHeader(headerKey: Uint8Array, msg: RatchetMessage, ad: Uint8Array): void {
+  if (!equalBytes(headerMac(headerKey, ad, msg.body), msg.mac)) throw new BadMacError('ratchet header MAC mismatch')
+}
+
 function tooFar(jump: number): never {
   throw new TooFarAheadError(`message is ${jump} ahead in its chain (limit ${MAX_FORWARD_JUMPS})`, { jump, limit: MAX_FORWARD_JUMPS })
 }
 
-function withChain(s: SessionStateV1, index: number, chain: ReceivingChain): SessionStateV1 {
+function withChain(s: SessionStateV2, index: number, chain: ReceivingChain): SessionStateV2 {
   const receiving = s.receiving.slice()
   receiving[index] = chain
   return { ...s, receiving, pendingPreKey: null }
@@ -40,20 +47,22 @@ async function dh(provider: CryptoProvider, secret: Uint8Array, pub: Uint8Array)
 
 /**
  * Decrypts one parsed ratchet message against a session.
+ * @throws {BadMacError} the header MAC or the message failed authentication (a forged header
+ *   fails here before any chain step).
  * @throws {DuplicateMessageError} already decrypted, or its key was evicted.
- * @throws {TooFarAheadError} more than MAX_FORWARD_JUMPS ahead (checked before any work).
- * @throws {BadMacError} authentication failed.
+ * @throws {TooFarAheadError} an authenticated header more than MAX_FORWARD_JUMPS ahead (before any step).
  */
 export async function ratchetDecrypt(
-  s: SessionStateV1, msg: RatchetMessage, context: MessageContext, type: MessageType, preKeyHeader: Uint8Array | null,
+  s: SessionStateV2, msg: RatchetMessage, context: MessageContext, type: MessageType, preKeyHeader: Uint8Array | null,
   provider: CryptoProvider, random: RandomSource,
-): Promise<{ state: SessionStateV1; plaintext: Uint8Array }> {
+): Promise<{ state: SessionStateV2; plaintext: Uint8Array }> {
   const ad = messageAd(context, type, fromBase64(s.ad), preKeyHeader, msg.header)
   const ratchetKey = toBase64(msg.ratchetKey)
   const index = s.receiving.findIndex((c) => c.ratchetKey === ratchetKey)
 
   if (index >= 0) {
     const chain = s.receiving[index]!
+    checkHeader(fromBase64(chain.headerKey), msg, ad)
     if (msg.n < chain.n) {
       const pos = findSkipped(chain.skipped, msg.n)
       if (pos < 0) throw new DuplicateMessageError()
@@ -64,11 +73,14 @@ export async function ratchetDecrypt(
     const adv = advanceChain(fromBase64(chain.chainKey), chain.n, msg.n, MAX_MESSAGE_KEYS)
     const step = kdfChain(adv.chainKey)
     const plaintext = open(step.messageKey, msg.body, ad)
-    const next: ReceivingChain = { ratchetKey, chainKey: toBase64(step.chainKey), n: msg.n + 1, skipped: addSkipped(chain.skipped, adv.skipped) }
+    const next: ReceivingChain = { ...chain, chainKey: toBase64(step.chainKey), n: msg.n + 1, skipped: addSkipped(chain.skipped, adv.skipped) }
     return { state: withChain(s, index, next), plaintext }
   }
 
-  // A new ratchet key from the peer: a DH ratchet step. Bounds first, before any work.
+  // A new ratchet key from the peer: a DH ratchet step. One DH and one KDF_RK give the new
+  // chain's header key; its MAC covers PN and N, so no chain is stepped for a forgery.
+  const r1 = kdfRoot(fromBase64(s.rootKey), await dh(provider, fromBase64(s.sending.ratchetSecret), msg.ratchetKey))
+  checkHeader(r1.headerKey, msg, ad)
   const current = s.receiving[s.receiving.length - 1]
   if (current && msg.pn > current.n && msg.pn - current.n > MAX_FORWARD_JUMPS) tooFar(msg.pn - current.n)
   if (msg.n > MAX_FORWARD_JUMPS) tooFar(msg.n)
@@ -78,12 +90,13 @@ export async function ratchetDecrypt(
     const adv = advanceChain(fromBase64(current.chainKey), current.n, msg.pn, MAX_MESSAGE_KEYS)
     receiving = receiving.slice(0, -1).concat({ ...current, chainKey: toBase64(adv.chainKey), n: msg.pn, skipped: addSkipped(current.skipped, adv.skipped) })
   }
-  const r1 = kdfRoot(fromBase64(s.rootKey), await dh(provider, fromBase64(s.sending.ratchetSecret), msg.ratchetKey))
   const adv = advanceChain(r1.chainKey, 0, msg.n, MAX_MESSAGE_KEYS)
   const step = kdfChain(adv.chainKey)
-  // Authenticate before generating our next ratchet key pair: a forgery costs one DH, not three.
+  // Authenticate before generating our next ratchet key pair.
   const plaintext = open(step.messageKey, msg.body, ad)
-  const newChain: ReceivingChain = { ratchetKey, chainKey: toBase64(step.chainKey), n: msg.n + 1, skipped: addSkipped([], adv.skipped) }
+  const newChain: ReceivingChain = {
+    ratchetKey, chainKey: toBase64(step.chainKey), headerKey: toBase64(r1.headerKey), n: msg.n + 1, skipped: addSkipped([], adv.skipped),
+  }
   receiving = receiving.concat(newChain)
   if (receiving.length > MAX_RECEIVER_CHAINS) receiving = receiving.slice(receiving.length - MAX_RECEIVER_CHAINS)
 
@@ -95,7 +108,7 @@ export async function ratchetDecrypt(
     state: {
       ...s,
       rootKey: toBase64(r2.rootKey),
-      sending: { ratchetKey: toBase64(pub), ratchetSecret: toBase64(secret), chainKey: toBase64(r2.chainKey), n: 0 },
+      sending: { ratchetKey: toBase64(pub), ratchetSecret: toBase64(secret), chainKey: toBase64(r2.chainKey), headerKey: toBase64(r2.headerKey), n: 0 },
       previousCounter: s.sending.n,
       receiving,
       pendingPreKey: null,

@@ -1,6 +1,8 @@
 /**
- * Ratchet message encoding and associated data. Wire layout of a `message`:
- * `version(1) ‖ ratchetKey(32) ‖ PN(u32 BE) ‖ N(u32 BE) ‖ ciphertext ‖ tag(32)`.
+ * Ratchet message encoding and associated data. Wire layout of a `message` (version 2):
+ * `version(1) ‖ ratchetKey(32) ‖ PN(u32 BE) ‖ N(u32 BE) ‖ headerMac(32) ‖ ciphertext ‖ tag(32)`;
+ * the header MAC is keyed by the chain's header key and covers the AD and `ciphertext ‖ tag`
+ * (see `headerMac` in chain-key.ts).
  * The AD binds the protocol version, mode, message type, conversation id, sender and
  * recipient device, the PQXDH AD (both identity keys), the PQXDH header of a prekey message,
  * and the ratchet header.
@@ -26,8 +28,10 @@ export interface MessageContext {
 /** Message type on the wire. */
 export type MessageType = 'prekey' | 'message'
 
-/** Bytes of a ratchet header. */
+/** Bytes of a ratchet header (without its MAC). */
 export const HEADER_BYTES = 1 + KEY_BYTES + 4 + 4
+/** Bytes of the header MAC that follows the header (full HMAC-SHA256, never truncated). */
+export const HEADER_MAC_BYTES = 32
 
 /** A parsed ratchet message. */
 export interface RatchetMessage {
@@ -35,6 +39,9 @@ export interface RatchetMessage {
   ratchetKey: Uint8Array
   pn: number
   n: number
+  /** The header MAC (checked under the chain's header key before any chain step). */
+  mac: Uint8Array
+  /** `ciphertext ‖ tag`. */
   body: Uint8Array
 }
 
@@ -48,13 +55,14 @@ export function encodeHeader(ratchetKey: Uint8Array, pn: number, n: number): Uin
  * @throws {BadMacError} when it is truncated or has an unknown version.
  */
 export function decodeMessage(bytes: Uint8Array): RatchetMessage {
-  if (bytes.length < HEADER_BYTES + AEAD_TAG_BYTES || bytes[0] !== MESSAGE_VERSION) throw new BadMacError('malformed ratchet message')
+  if (bytes.length < HEADER_BYTES + HEADER_MAC_BYTES + AEAD_TAG_BYTES || bytes[0] !== MESSAGE_VERSION) throw new BadMacError('malformed ratchet message')
   return {
     header: bytes.subarray(0, HEADER_BYTES),
     ratchetKey: bytes.subarray(1, 1 + KEY_BYTES),
     pn: readU32(bytes, 1 + KEY_BYTES),
     n: readU32(bytes, 1 + KEY_BYTES + 4),
-    body: bytes.subarray(HEADER_BYTES),
+    mac: bytes.subarray(HEADER_BYTES, HEADER_BYTES + HEADER_MAC_BYTES),
+    body: bytes.subarray(HEADER_BYTES + HEADER_MAC_BYTES),
   }
 }
 

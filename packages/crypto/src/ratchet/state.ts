@@ -5,26 +5,34 @@
  */
 import { MissingSessionError } from '@parley/protocol'
 
-/** One receiving chain: the peer's ratchet key, its chain key and next index, skipped keys. */
+/**
+ * One receiving chain: the peer's ratchet key, its chain key and next index, its header key
+ * (checks each message's header MAC before the chain is stepped), skipped keys.
+ */
 export interface ReceivingChain {
   ratchetKey: string
   chainKey: string
+  headerKey: string
   n: number
   /** `[index, messageKey]`, oldest first, at most MAX_MESSAGE_KEYS. */
   skipped: [number, string][]
 }
 
-/** Our sending side: current ratchet key pair and chain (null chain until the first DH step). */
+/**
+ * Our sending side: current ratchet key pair, chain and the chain's header key (null chain and
+ * header key until the first DH step).
+ */
 export interface SendingChain {
   ratchetKey: string
   ratchetSecret: string
   chainKey: string | null
+  headerKey: string | null
   n: number
 }
 
-/** The full session state, version 1. */
-export interface SessionStateV1 {
-  v: 1
+/** The full session state, version 2 (version 1 had no header keys; it is not read). */
+export interface SessionStateV2 {
+  v: 2
   /** Our X25519 identity key and the peer's. */
   localIdentityKey: string
   remoteIdentityKey: string
@@ -42,24 +50,25 @@ export interface SessionStateV1 {
   pendingPreKey: string | null
 }
 
-/** Opaque to callers; {@link SessionStateV1} inside. */
-export type SessionState = { v: 1; [k: string]: unknown }
+/** Opaque to callers; {@link SessionStateV2} inside. */
+export type SessionState = { v: 2; [k: string]: unknown }
 
 /**
  * Checks the shape of a stored state.
- * @throws {MissingSessionError} when `state` is not a version-1 session.
+ * @throws {MissingSessionError} when `state` is not a version-2 session (a version-1 state,
+ *   from before the header MAC, cannot speak the current wire format: start a new session).
  */
-export function asStateV1(state: unknown): SessionStateV1 {
-  const s = state as Partial<SessionStateV1> | null | undefined
+export function asState(state: unknown): SessionStateV2 {
+  const s = state as Partial<SessionStateV2> | null | undefined
   if (
-    !s || typeof s !== 'object' || s.v !== 1 || typeof s.rootKey !== 'string' || typeof s.ad !== 'string' ||
+    !s || typeof s !== 'object' || s.v !== 2 || typeof s.rootKey !== 'string' || typeof s.ad !== 'string' ||
     !s.sending || typeof s.sending !== 'object' || !Array.isArray(s.receiving) || typeof s.remoteIdentityKey !== 'string'
   )
     throw new MissingSessionError('no usable session state')
-  return s as SessionStateV1
+  return s as SessionStateV2
 }
 
 /** Identity key (X25519, base64) of the peer device of a session. */
 export function sessionPeerIdentity(state: SessionState): string {
-  return asStateV1(state).remoteIdentityKey
+  return asState(state).remoteIdentityKey
 }

@@ -5,7 +5,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import {
-  bindFranking, decryptMessage, encryptMessage, frankMessage, initiateSession, safetyNumber, seededRandom, type CryptoProvider,
+  bindFranking, decryptMessage, encryptMessage, frankMessage, initiateSession, MAX_FORWARD_JUMPS, safetyNumber, seededRandom, type CryptoProvider,
 } from '../../src/index.js'
 import { ctxAB, ctxBA, enc, noPreKeys, parties, seed } from '../_fixtures.js'
 
@@ -34,6 +34,22 @@ export async function buildVectors(provider: CryptoProvider) {
     a = m.state
     transcript.push({ from: 'alice', type: m.type, plaintext: text, ciphertext: m.ciphertext })
   }
+  // Version 2: the header MAC. 'fourth' with N rewritten to the largest allowed jump is
+  // rejected on its header MAC (before any chain step); then Bob reads 'fourth' before 'third'.
+  const fourth = Buffer.from(transcript[3]!.ciphertext, 'base64')
+  fourth.writeUInt32BE(MAX_FORWARD_JUMPS, 1 + 32 + 4)
+  const forgedJump = { ciphertext: fourth.toString('base64'), error: '' }
+  try {
+    await decryptMessage({ state: b, ours: p.bob, preKeys: noPreKeys, type: 'message', ciphertext: forgedJump.ciphertext, context: ctxAB, provider, random: rB })
+  } catch (e) {
+    forgedJump.error = (e as { code?: string }).code ?? String(e)
+  }
+  const outOfOrder: string[] = []
+  for (const i of [3, 2]) {
+    const d = await decryptMessage({ state: b, ours: p.bob, preKeys: noPreKeys, type: 'message', ciphertext: transcript[i]!.ciphertext, context: ctxAB, provider, random: rB })
+    b = d.state
+    outOfOrder.push(new TextDecoder().decode(d.plaintext))
+  }
   const fr = seededRandom(seed(72))
   const msg = { text: 'report me', attachments: [] }
   const { nf, tf } = frankMessage(msg, fr)
@@ -42,7 +58,7 @@ export async function buildVectors(provider: CryptoProvider) {
   })
   return {
     pqxdh: { bundleSignedPreKey: p.bundle.signedPreKey.publicKey, kemPreKeySha256: digest(p.bundle.kemPreKey.publicKey), ...initial },
-    ratchet: { transcript, finalStateSha256: { alice: digest(JSON.stringify(a)), bob: digest(JSON.stringify(b)) } },
+    ratchet: { transcript, forgedJump, outOfOrder, finalStateSha256: { alice: digest(JSON.stringify(a)), bob: digest(JSON.stringify(b)) } },
     franking: { message: msg, nf, tf, rf, kid, frankingKeyHex: '09'.repeat(32), seq: 42, ts: 1_700_000_000_000 },
     safetyNumber: {
       a: { userId: 'alice', identityKey: p.alice.signing.publicKey },

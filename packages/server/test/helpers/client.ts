@@ -106,7 +106,7 @@ export async function connectDevice(url: string, user: TestUser, index = 0, opts
   const messages = new Collector(socket, 'message')
   const notices = new Collector(socket, 'notice')
   const modes = new Collector(socket, 'mode')
-  const hello = await ok(socket, 'hello', { versions: [1], deviceId: device.deviceId })
+  const hello = await ok(socket, 'hello', { versions: [2], deviceId: device.deviceId })
   if (!hello.registered && opts.register !== false) {
     await ok(socket, 'device.register', registerFrame(user, index, { oneTime: opts.oneTime, kemOneTime: opts.kemOneTime }))
   }
