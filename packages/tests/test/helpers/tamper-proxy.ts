@@ -14,6 +14,8 @@ export interface ProxyContext {
 export interface TamperHooks {
   /** Rewrites a server → client frame: return the frames to deliver instead (empty drops it). */
   serverFrame?(event: string, frame: any, ctx: ProxyContext): any[]
+  /** Rewrites a client → server request before it goes upstream (a tampering relay or reporter). */
+  clientFrame?(event: string, request: any, ctx: ProxyContext): any
   /** Rewrites the ack of a client → server request. */
   ack?(event: string, request: any, response: any, ctx: ProxyContext): any
 }
@@ -43,7 +45,7 @@ export async function startTamperProxy(targetUrl: string): Promise<TamperProxy> 
     })
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (r: unknown) => void) : undefined
-      const request = args[0]
+      const request = hooks.clientFrame ? hooks.clientFrame(event, args[0], ctx) : args[0]
       const send = () => upstream.emit(event, request, (response: unknown) => ack?.(hooks.ack ? hooks.ack(event, request, response, ctx) : response))
       if (upstream.connected) send()
       else upstream.once('connect', send)
