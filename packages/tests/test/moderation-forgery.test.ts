@@ -62,7 +62,7 @@ describe.each(MODES)('report forgery: $name', (mode) => {
     expect(fromBc.seq).toBeGreaterThan(genuine[3]!.seq + 1)
     expect(neverSeen.seq).toBeGreaterThan(genuine[3]!.seq + 1)
     expect((await logEntries(bob.keyStore, ac.id))).toEqual([])
-    asBob = await rawDevice(world.url, 'bob', bob.client.deviceId)
+    asBob = await rawDevice(world.url, 'bob', bob.keyStore)
   }, 60_000)
   afterAll(async () => {
     asBob?.close()
@@ -176,7 +176,7 @@ describe.each(MODES)('report forgery: $name', (mode) => {
     record('replay', moved.report, genuine)
 
     // Replayed by someone else: not a member of the conversation → refused; in their own → wrong_conversation.
-    const asCarol = await rawDevice(world.url, 'carol', world.users.carol!.client.deviceId)
+    const asCarol = await rawDevice(world.url, 'carol', world.users.carol!.keyStore)
     try {
       const refused = await asCarol.request('report.submit', { reportId: newReportId(), conversationId: ab.id, reason: 'stolen', entries: genuine })
       expect(refused).toMatchObject({ ok: false, error: { code: 'forbidden' } })

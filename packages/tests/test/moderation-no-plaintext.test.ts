@@ -96,7 +96,7 @@ describe('default-e2ee: no plaintext in the server store or logs', () => {
 
     // A modified client tries to push readable content into the E2EE conversation: refused.
     const probe = marker('downgrade-probe')
-    const raw = await rawDevice(w.url, 'alice', w.users.alice!.client.deviceId)
+    const raw = await rawDevice(w.url, 'alice', w.users.alice!.keyStore)
     try {
       const { nf, tf } = frankMessage({ text: probe, attachments: [] })
       const refused = await raw.request('message.send', {
