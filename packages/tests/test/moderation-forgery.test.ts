@@ -96,7 +96,7 @@ describe.each(MODES)('report forgery: $name', (mode) => {
   it('genuine entries sent as a raw frame verify (the baseline)', async () => {
     const { report } = await submit(genuine)
     expect(outcomes(report)).toEqual(['ok', 'ok', 'ok', 'ok'])
-    expect(report.transcript).toEqual({ verified: true, ordered: true, gaps: [] })
+    expect(report.transcript).toEqual({ verified: true, ordered: true, gaps: [], complete: true, laterDelivered: 0 })
     record('genuine', report, genuine)
   })
 
@@ -104,7 +104,7 @@ describe.each(MODES)('report forgery: $name', (mode) => {
     const entries = [genuine[0]!, genuine[2]!, genuine[3]!]
     const { report } = await submit(entries)
     expect(outcomes(report)).toEqual(['ok', 'ok', 'ok'])
-    expect(report.transcript).toEqual({ verified: false, ordered: true, gaps: [genuine[1]!.seq] })
+    expect(report.transcript).toEqual({ verified: false, ordered: true, gaps: [genuine[1]!.seq], complete: true, laterDelivered: 0 })
     record('omitted', report, entries)
   })
 

@@ -2,7 +2,9 @@
  * `report.submit`: the same verification in every mode. Franking openings and bindings are
  * checked with `verifyTranscript`; then each entry must be a message of that conversation
  * actually delivered to (or sent by) the reporter, with the stored seq and sender — else it is
- * `not_delivered_to_reporter`. Reports are idempotent by (reporter, reportId), rate-limited
+ * `not_delivered_to_reporter`. Coverage: the messages the reporting device received or sent
+ * after the last verified entry are counted (`transcript.laterDelivered`; `complete` when 0),
+ * so a report that stops early says so. Reports are idempotent by (reporter, reportId), rate-limited
  * across nodes, stored, and handed to `onReport` and the plugins' `onReport`.
  */
 import { RateLimitedError, type VerifiedReport, type VerifiedReportEntry } from '@parley/protocol'
@@ -62,12 +64,18 @@ export const reportSubmit: Handler<'report.submit'> = {
       const notMessages = new Set(rows.filter((r) => r.message.kind !== 'message').map((r) => r.message.seq))
       gaps = gaps.filter((s) => !notMessages.has(s))
     }
+    // Coverage: what this device received or sent after the last entry that verified (a
+    // forged far-away seq cannot claim completeness, it does not verify).
+    const reached = entries.reduce((max, e) => (e.verified && e.seq > max ? e.seq : max), 0)
+    const later = await ctx.store.deliveredAfter(reporter, conversation.id, reached, ctx.now())
     const report: VerifiedReport = {
       reportId: f.reportId, conversationId: conversation.id, reporter, reason: f.reason, receivedAt: ctx.now(), entries,
       transcript: {
         verified: entries.length > 0 && entries.every((e) => e.verified) && checked.transcript.ordered && gaps.length === 0,
         ordered: checked.transcript.ordered,
         gaps,
+        complete: later.count === 0,
+        laterDelivered: later.count,
       },
     }
     const saved = await ctx.store.saveReport(report)

@@ -297,7 +297,7 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
     it('reports are idempotent by reporter and id', () => withStore(async (s) => {
       const report: VerifiedReport = {
         reportId: 'r1', conversationId: 'c1', reporter: { userId: 'u1', deviceId: 'd1' }, reason: 'spam', receivedAt: 5,
-        entries: [], transcript: { verified: true, ordered: true, gaps: [] },
+        entries: [], transcript: { verified: true, ordered: true, gaps: [], complete: true, laterDelivered: 0 },
       }
       expect((await s.saveReport(report)).duplicate).toBe(false)
       const again = await s.saveReport({ ...report, reason: 'changed' })
@@ -317,6 +317,24 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
       const ids = [m1, m2, m3].map((o) => (o!.ok ? o!.message.id : ''))
       expect((await s.messagesSeenBy(b.userId, c.id, ids)).map((m) => m.id).sort()).toEqual([ids[0], ids[1]].sort())
       expect(await s.messagesSeenBy('stranger', c.id, ids)).toEqual([])
+    }))
+
+    // ---- report coverage ----
+    it('deliveredAfter: messages a device received or sent after a seq; not deleted, expired, other devices\' or conversations\'', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s) // a has d0 and d1, b has d0
+      const other = await pair(s)
+      await s.appendMessages([plain(c.id, addr(a, 0)), plain(c.id, addr(b, 0)), plain(c.id, addr(a, 1))], bind, 100)
+      await s.appendMessages([plain(other.c.id, addr(other.a, 0))], bind, 100)
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 0, 100)).toEqual({ count: 3, lastSeq: 3 }) // received 1, 3; sent 2
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 2, 100)).toEqual({ count: 1, lastSeq: 3 })
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 3, 100)).toEqual({ count: 0, lastSeq: 0 })
+      expect(await s.deliveredAfter(addr(a, 0), c.id, 0, 100)).toEqual({ count: 3, lastSeq: 3 }) // sent 1, received 2 and 3 (its other device's)
+      expect(await s.deliveredAfter(addr(other.b, 0), c.id, 0, 100)).toEqual({ count: 0, lastSeq: 0 })
+      const [m4] = await s.appendMessages([{ ...plain(c.id, addr(a, 0)), expiresAt: 500 }], bind, 100)
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 3, 400)).toEqual({ count: 1, lastSeq: 4 })
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 3, 600)).toEqual({ count: 0, lastSeq: 0 })
+      await s.deleteMessage({ conversationId: c.id, messageId: m4!.ok ? m4!.message.id : '', byUserId: a.userId })
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 3, 400)).toEqual({ count: 0, lastSeq: 0 })
     }))
 
     it('token buckets allow capacity, then refill over time', () => withStore(async (s) => {

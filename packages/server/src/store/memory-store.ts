@@ -347,6 +347,20 @@ export function memoryStore(): ParleyStore {
       return reports.size
     },
 
+    // ---- report coverage ----
+    async deliveredAfter(device, conversationId, afterSeq, now) {
+      const received = new Set((inboxes.get(deviceKey(device)) ?? []).map((r) => r.messageId))
+      let count = 0
+      let lastSeq = 0
+      for (const m of bySeq.get(conversationId) ?? []) {
+        if (m.seq <= afterSeq || m.kind !== 'message' || m.deleted || !live(m, now)) continue
+        if (!received.has(m.id) && deviceKey(m.sender) !== deviceKey(device)) continue
+        count++
+        lastSeq = Math.max(lastSeq, m.seq)
+      }
+      return { count, lastSeq }
+    },
+
     async putLinkRequest(req) {
       links.set(req.codeHash, { ...req })
     },

@@ -365,6 +365,19 @@ function createSqlStore(db: SqlDriver): ParleyStore {
       return num(r!.n)
     },
 
+    // ---- report coverage ----
+    async deliveredAfter(device, conversationId, afterSeq, now) {
+      const [r] = await db.query(
+        `SELECT count(*) AS n, COALESCE(max(m.seq), 0) AS last FROM messages m
+          WHERE m.conversation_id = $1 AND m.seq > $4 AND m.kind = 'message' AND NOT m.deleted
+            AND (m.expires_at IS NULL OR m.expires_at > $5)
+            AND ((m.sender_user = $2 AND m.sender_device = $3)
+              OR EXISTS (SELECT 1 FROM inbox i WHERE i.message_id = m.id AND i.user_id = $2 AND i.device_id = $3))`,
+        [conversationId, device.userId, device.deviceId, afterSeq, now],
+      )
+      return { count: num(r!.n), lastSeq: num(r!.last) }
+    },
+
     async putLinkRequest(req) {
       await db.query(
         `INSERT INTO link_requests (code_hash, user_id, device_id, ephemeral_key, expires_at) VALUES ($1, $2, $3, $4, $5)

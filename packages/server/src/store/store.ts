@@ -163,6 +163,13 @@ export interface PolicyChangeOutcome {
   notices: number
 }
 
+/** What `deliveredAfter` counts: messages a device received or sent after a seq. */
+export interface DeliveredAfter {
+  count: number
+  /** Highest seq among them; 0 when `count` is 0. */
+  lastSeq: number
+}
+
 /** A pending device-link request (new device waiting for its payload). */
 export interface LinkRequestRecord {
   codeHash: string
@@ -260,6 +267,15 @@ export interface ParleyStore {
   saveReport(report: VerifiedReport): Promise<{ duplicate: boolean; report: VerifiedReport }>
   getReport(reporterUserId: string, reportId: string): Promise<VerifiedReport | null>
   countReports(): Promise<number>
+
+  // ---- report coverage (what a report leaves out) ----
+  /**
+   * Messages (kind `message`, not deleted, not expired) of `conversationId` with seq >
+   * `afterSeq` that `device` received (an inbox row of that device) or sent itself: how many,
+   * and the highest seq (0 when none). A report whose last verified entry is `afterSeq`
+   * leaves these out.
+   */
+  deliveredAfter(device: DeviceAddress, conversationId: string, afterSeq: number, now: number): Promise<DeliveredAfter>
 
   // ---- device linking ----
   putLinkRequest(req: LinkRequestRecord): Promise<void>
