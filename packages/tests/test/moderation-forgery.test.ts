@@ -162,7 +162,7 @@ describe.each(MODES)('report forgery: $name', (mode) => {
     await new Promise((r) => setTimeout(r, 100))
     expect(world.reports.filter((r) => r.reportId === reportId)).toHaveLength(1)
     expect(await world.parley.store().countReports()).toBe(storedBefore)
-    expect(await world.parley.store().getReport('bob', reportId)).toEqual(first.report)
+    expect(await world.parley.getReport('bob', reportId)).toEqual(first.report)
 
     // A new id with the old entries is a new report of genuine messages: they verify again.
     const again = await submit(genuine)

@@ -6,12 +6,11 @@
 import {
   ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError,
   type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
-  type VerifiedReport,
 } from '@parley/protocol'
 import { checkCoverage, checkMode, deviceKey, modeChangedNotice, pairKey, policyNotice } from './_rules.js'
 import type {
   AppendOutcome, ClaimedBundles, ConversationRecord, DeviceRecord, DeviceRegistration, FrankingBinder,
-  LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, StoredDelivery,
+  LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, SealedReport, StoredDelivery,
   StoredMessage, UpgradeOutcome, UserRecord,
 } from './store.js'
 
@@ -40,7 +39,7 @@ export function memoryStore(): ParleyStore {
   const dedup = new Map<string, string>()
   const inboxes = new Map<string, InboxRow[]>()
   const notices: { id: number; userId: string; notice: Notice }[] = []
-  const reports = new Map<string, VerifiedReport>()
+  const reports = new Map<string, SealedReport>()
   const buckets = new Map<string, { tokens: number; at: number }>()
   const links = new Map<string, LinkRequestRecord>()
   let policy: Policy | null = null
@@ -333,7 +332,7 @@ export function memoryStore(): ParleyStore {
     },
 
     async saveReport(report) {
-      const key = `${report.reporter.userId}\n${report.reportId}`
+      const key = `${report.reporterUserId}\n${report.reportId}`
       const found = reports.get(key)
       if (found) return { duplicate: true, report: clone(found) }
       reports.set(key, clone(report))
@@ -345,6 +344,9 @@ export function memoryStore(): ParleyStore {
     },
     async countReports() {
       return reports.size
+    },
+    async sealLegacyReports() {
+      return 0
     },
 
     // ---- report coverage ----
