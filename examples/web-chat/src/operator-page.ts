@@ -1,7 +1,8 @@
 /**
  * `/operator`: what a trust-and-safety operator sees — each verified report with its
- * transcript status (verified, ordered, gaps, messages left out after the last entry) and each entry's verification result. Rendered
- * on the server as plain HTML; every user-supplied string is escaped.
+ * transcript status (verified, ordered, gaps, messages left out after the last entry) and each
+ * entry's verification result. Rendered on the server as plain HTML; every user-supplied
+ * string is escaped.
  */
 import type { Policy, VerifiedReport, VerifiedReportEntry } from '@parley/protocol'
 
