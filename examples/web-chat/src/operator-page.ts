@@ -1,7 +1,8 @@
 /**
  * `/operator`: what a trust-and-safety operator sees — each verified report with its
- * transcript status (verified, ordered, gaps) and each entry's verification result. Rendered
- * on the server as plain HTML; every user-supplied string is escaped.
+ * transcript status (verified, ordered, gaps, messages left out after the last entry) and each
+ * entry's verification result. Rendered on the server as plain HTML; every user-supplied
+ * string is escaped.
  */
 import type { Policy, VerifiedReport, VerifiedReportEntry } from '@parley/protocol'
 
@@ -42,6 +43,7 @@ function reportCard(r: VerifiedReport): string {
     : '<span class="pill pill-bad" data-testid="report-status">✗ Transcript not verified</span>'
   const gaps = t.gaps.length ? `<p class="muted">Missing messages (not in the report): ${t.gaps.map((g) => `#${g}`).join(', ')}</p>` : ''
   const order = t.ordered ? '' : '<p class="muted">Entries are out of order.</p>'
+  const later = t.complete ? '' : `<p class="muted" data-testid="report-incomplete">${t.laterDelivered} later message(s) the reporter received or sent are not in the report.</p>`
   return `<article class="card report" data-testid="report" data-report-id="${escapeHtml(r.reportId)}" data-verified="${t.verified}">
     <header class="report-head">
       <div>
@@ -50,7 +52,7 @@ function reportCard(r: VerifiedReport): string {
       </div>
       ${verdict}
     </header>
-    ${gaps}${order}
+    ${gaps}${later}${order}
     <table class="entries">
       <thead><tr><th>seq</th><th>sender</th><th>message</th><th>franking check</th></tr></thead>
       <tbody>${r.entries.map(entryRow).join('')}</tbody>

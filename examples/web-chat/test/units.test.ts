@@ -63,7 +63,7 @@ const report = (over: Partial<VerifiedReport> = {}): VerifiedReport => ({
     { messageId: 'm1', seq: 1, ts: 0, sender: { userId: 'alice', deviceId: 'd2' }, text: '<script>alert(1)</script>', attachments: [], verified: true },
     { messageId: 'm3', seq: 3, ts: 0, sender: { userId: 'alice', deviceId: 'd2' }, text: 'forged', attachments: [], verified: false, failure: 'bad_opening' },
   ],
-  transcript: { verified: false, ordered: true, gaps: [2] },
+  transcript: { verified: false, ordered: true, gaps: [2], complete: false, laterDelivered: 1 },
   ...over,
 })
 
@@ -77,6 +77,7 @@ describe('operator page', () => {
     expect(html).toContain('data-verified="false"')
     expect(html).toContain('content does not match what the sender committed to')
     expect(html).toContain('#2')
+    expect(html).toContain('1 later message(s) the reporter received or sent are not in the report')
   })
 
   it('says when there are no reports', () => {

@@ -28,6 +28,7 @@ import { K, json, type SelfRecord } from './store-layout.js'
 import type { ClientEvents, ErrorPayload, SendInput } from './types.js'
 import { Mutex, randomId } from './util.js'
 import { linkExistingDevice } from './device-link.js'
+import { sayHello } from './device-auth.js'
 import type { Conversations, ParleyClientOptions } from './options.js'
 
 export type { Conversations, ParleyClientOptions } from './options.js'
@@ -319,7 +320,7 @@ export class ParleyClient {
       deviceId = randomId('d-', 8)
       await store.set('device-id', deviceId)
     }
-    const hello = await this.conn.request('hello', { versions: [...SUPPORTED_PROTOCOL_VERSIONS], deviceId })
+    const hello = await sayHello(this.conn, deviceId, this.selfRecord)
     if (this.options.userId && hello.userId !== this.options.userId) throw new UnauthorizedError(`server says this token is "${hello.userId}", expected "${this.options.userId}"`)
     if (this.selfRecord && this.selfRecord.userId !== hello.userId) throw new UnauthorizedError(`this key store belongs to "${this.selfRecord.userId}", the server says "${hello.userId}"`)
     this.currentManifest = hello.manifest

@@ -21,6 +21,7 @@ export const LABELS = {
   link: 'Parley_DeviceLink_v1',
   linkCode: 'Parley_LinkCode_v1',
   deviceList: 'Parley_DeviceList_v1',
+  helloProof: 'Parley_HelloProof_v1',
   preKey: 'Parley_PreKey_v1',
   kemPreKey: 'Parley_KemPreKey_v1',
   initialMessage: 'Parley_InitialMessage_v1',

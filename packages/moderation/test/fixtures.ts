@@ -27,7 +27,7 @@ export function report(over: Partial<VerifiedReport> = {}): VerifiedReport {
       { messageId: 'm1', seq: 1, ts: 1_000, sender, text: 'secret words here', attachments: [], verified: true },
       { messageId: 'm2', seq: 3, ts: 1_100, sender, text: 'more secret words', attachments: [], verified: false, failure: 'bad_opening' },
     ],
-    transcript: { verified: false, ordered: true, gaps: [2] },
+    transcript: { verified: false, ordered: true, gaps: [2], complete: true, laterDelivered: 0 },
     ...over,
   }
 }

@@ -22,7 +22,7 @@ describe('logSink', () => {
     expect(line.msg).toBe('parley report')
     expect(line.level).toBe(30)
     expect(line.report.reportId).toBe('r1')
-    expect(line.report.transcript).toEqual({ verified: false, ordered: true, gaps: [2] })
+    expect(line.report.transcript).toEqual({ verified: false, ordered: true, gaps: [2], complete: true, laterDelivered: 0 })
     expect(line.report.entries[1]).toMatchObject({ verified: false, failure: 'bad_opening', textLength: 17 })
     expect(lines[0]).not.toContain('secret words')
     expect(lines[0]).not.toContain('private-name')

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import {
-  ACK_SCHEMAS, CLIENT_FRAME_SCHEMAS, ERROR_CLASSES, POLICY_TABLE, PROTOCOL_LIMITS, SERVER_FRAME_SCHEMAS,
+  ACK_SCHEMAS, CLIENT_FRAME_SCHEMAS, ERROR_CLASSES, NOT_WELL_FORMED, POLICY_TABLE, PROTOCOL_LIMITS, SERVER_FRAME_SCHEMAS,
 } from '../src/index.js'
 
 type Node = {
@@ -35,6 +35,7 @@ function constraints(node: Node): string {
       case 'max_value': if (r !== Number.MAX_SAFE_INTEGER) parts.push(`≤ ${String(r)}`); break
       case 'min_value': parts.push(`≥ ${String(r)}`); break
       case 'integer': parts.push('integer'); break
+      case 'check': if ((action as { message?: unknown }).message === NOT_WELL_FORMED) parts.push('well-formed Unicode'); break
       case 'regex': parts.push(String(r) === String(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/) ? 'base64' : `\`${String(r)}\``); break
     }
   }

@@ -24,6 +24,7 @@ type Ok = { ok: true }
 /** Frames a client sends. Names are `noun.verb`. */
 export interface ClientToServerEvents {
   hello: (frame: In<typeof S.HelloSchema>, ack: Ack<Out<typeof S.HelloResultSchema>>) => void
+  'hello.challenge': (frame: Record<string, never>, ack: Ack<Out<typeof S.HelloChallengeResultSchema>>) => void
   'device.register': (frame: In<typeof K.DeviceRegisterSchema>, ack: Ack<Ok>) => void
   'keys.publish': (frame: In<typeof K.KeysPublishSchema>, ack: Ack<{ oneTimePreKeys: number; kemOneTimePreKeys: number }>) => void
   'devicelist.publish': (frame: In<typeof K.DeviceListPublishSchema>, ack: Ack<Ok>) => void

@@ -96,6 +96,16 @@ export interface VerifiedReport {
     ordered: boolean
     /** Sequence numbers missing between the first and last entry (messages not in the report). */
     gaps: number[]
+    /**
+     * The report reaches the last message the server delivered to (or received from) the
+     * reporting device in this conversation: `laterDelivered` is 0. Independent of `verified`.
+     */
+    complete: boolean
+    /**
+     * Messages of this conversation the server delivered to the reporting device (or the
+     * device sent) after the last verified entry — left out of the report. Same in every mode.
+     */
+    laterDelivered: number
   }
 }
 

@@ -17,6 +17,7 @@ import { ERROR_CODES } from './errors/index.js'
 /** Inbound schemas on the server, one per client → server event. */
 export const CLIENT_FRAME_SCHEMAS = {
   hello: S.HelloSchema,
+  'hello.challenge': S.HelloChallengeSchema,
   'device.register': K.DeviceRegisterSchema,
   'keys.publish': K.KeysPublishSchema,
   'devicelist.publish': K.DeviceListPublishSchema,
@@ -63,6 +64,7 @@ export const SERVER_FRAME_SCHEMAS = {
 /** Schemas of the ack data the client receives, per client → server event. */
 export const ACK_SCHEMAS = {
   hello: S.HelloResultSchema,
+  'hello.challenge': S.HelloChallengeResultSchema,
   'device.register': v.strictObject({ ok: v.literal(true) }),
   'keys.publish': v.strictObject({ oneTimePreKeys: v.number(), kemOneTimePreKeys: v.number() }),
   'devicelist.publish': v.strictObject({ ok: v.literal(true) }),

@@ -6,6 +6,7 @@
 import * as v from 'valibot'
 import { InvalidFrameError, PayloadTooLargeError } from './errors/index.js'
 import { TOO_LARGE } from './frames/common.js'
+import { NOT_WELL_FORMED } from './unicode.js'
 import { ACK_SCHEMAS, CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from './schemas.js'
 import type { ClientEventName, ServerEventName } from './events.js'
 
@@ -15,7 +16,9 @@ function fail(event: string, issues: readonly v.BaseIssue<unknown>[]): never {
   const list = issues.slice(0, MAX_REPORTED_ISSUES).map((i) => ({
     path: (v.getDotPath(i) ?? '') || '(root)',
     // Issue messages are ours (schema text) or valibot's, never the offending value.
-    message: i.message === TOO_LARGE ? `exceeds limit ${String(i.requirement ?? '')}` : i.expected ? `expected ${i.expected}` : i.kind,
+    message: i.message === TOO_LARGE ? `exceeds limit ${String(i.requirement ?? '')}`
+      : i.message === NOT_WELL_FORMED ? NOT_WELL_FORMED
+      : i.expected ? `expected ${i.expected}` : i.kind,
   }))
   const tooLarge = issues.some((i) => i.message === TOO_LARGE)
   const Cls = tooLarge ? PayloadTooLargeError : InvalidFrameError

@@ -27,7 +27,8 @@ const conversation = {
 }
 
 export const CLIENT_EXAMPLES: Record<ClientEventName, unknown> = {
-  hello: { versions: [2], deviceId: 'd1' },
+  hello: { versions: [2], deviceId: 'd1', proof: { nonce: KEY, signature: SIG } },
+  'hello.challenge': {},
   'device.register': {
     deviceId: 'd1', userIdentityKey: KEY, signingKey: KEY, identityKey: KEY, deviceList,
     signedPreKey: { id: 1, publicKey: KEY, signature: SIG },

@@ -25,6 +25,8 @@ export interface Session {
   version?: number
   registered: boolean
   bucket: TokenBucket
+  /** The outstanding `hello.challenge` nonce of this connection (single use, short-lived). */
+  challenge?: { nonce: string; expiresAt: number }
 }
 
 /** The server-wide context handlers run with. */

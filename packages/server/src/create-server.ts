@@ -10,7 +10,7 @@ import pino from 'pino'
 import {
   buildManifest, CLIENT_FRAME_SCHEMAS, ConnectionError, errorToWire, InvalidFrameError, isPolicy, MAX_FRAME_BYTES,
   parseClientFrame, parseWith, ParleyError, RateLimitedError, UnauthorizedError, UserIdSchema,
-  type AckResponse, type ClientEventName, type Policy,
+  type AckResponse, type ClientEventName, type Policy, type VerifiedReport,
 } from '@parley/protocol'
 import { bindFranking, generateDataKey, generateFrankingKey } from '@parley/crypto'
 import { createPipeline } from '@parley/moderation'
@@ -23,6 +23,7 @@ import {
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
 import { attachRedisAdapter } from './redis.js'
+import { openReport, sealReportBody } from './report-seal.js'
 import type { ParleyStore } from './store/store.js'
 
 /** A running Parley server. */
@@ -41,6 +42,11 @@ export interface ParleyServer {
    * connection gets the new manifest. @throws {TypeError} on an unknown policy.
    */
   setPolicy(policy: Policy): Promise<void>
+  /**
+   * A stored report, opened with the data keys (reports are sealed at rest); null when unknown.
+   * @throws {StoreError} when its data key is no longer in `dataKeys`.
+   */
+  getReport(reporterUserId: string, reportId: string): Promise<VerifiedReport | null>
   /** Sizes of the group-commit batches so far (for benchmarks). */
   readonly batchSizes: readonly number[]
   /**
@@ -138,6 +144,8 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     )
     const change = await store.applyPolicy(options.policy, now())
     if (change.changed) log.info({ from: change.previous, to: options.policy, notices: change.notices }, 'policy changed since last start')
+    const resealed = await store.sealLegacyReports((r) => sealReportBody(dataKeys, r))
+    if (resealed) log.info({ reports: resealed }, 'sealed reports stored in plain JSON by an older version')
     if (options.redis) redisClose = await attachRedisAdapter(io, options.redis)
     const retention = options.retention
     if (retention && (retention['server-side'] || retention.e2ee)) {
@@ -217,6 +225,11 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     store: () => store,
     get policy() {
       return ctx.policy
+    },
+    async getReport(reporterUserId, reportId) {
+      await ready
+      const stored = await store.getReport(reporterUserId, reportId)
+      return stored ? openReport(dataKeys, stored) : null
     },
     get batchSizes() {
       return ctx.committer?.batchSizes ?? []

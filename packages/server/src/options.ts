@@ -130,6 +130,8 @@ export const DEFAULT_HISTORY_LIMIT = 50
 export const KEYS_LOW_THRESHOLD = 10
 /** A device-link request waits this long, ms. */
 export const LINK_TTL_MS = 10 * 60_000
+/** How long a `hello.challenge` nonce stays valid on its connection (single use). */
+export const HELLO_CHALLENGE_TTL_MS = 30_000
 /** How long `close()` waits for in-flight frames, ms. */
 export const DRAIN_TIMEOUT_MS = 10_000
 /** Default purge interval for retention, ms. */

@@ -97,7 +97,7 @@ describe('reports', () => {
     const res = await ok(b.socket, 'report.submit', { reportId: 'r-1', conversationId: c.id, reason: 'spam', entries })
     expect(res).toEqual({ reportId: 'r-1', duplicate: false, verifiedEntries: 3, totalEntries: 3 })
     await expect.poll(() => reports.length).toBe(1)
-    expect(reports[0]).toMatchObject({ reportId: 'r-1', conversationId: c.id, reporter: { userId: b.userId, deviceId: 'd1' }, transcript: { verified: true, ordered: true, gaps: [] } })
+    expect(reports[0]).toMatchObject({ reportId: 'r-1', conversationId: c.id, reporter: { userId: b.userId, deviceId: 'd1' }, transcript: { verified: true, ordered: true, gaps: [], complete: true, laterDelivered: 0 } })
     expect(reports[0]!.entries.map((e) => e.text)).toEqual(['one', 'two', 'three'])
     const again = await ok(b.socket, 'report.submit', { reportId: 'r-1', conversationId: c.id, reason: 'different', entries: [] })
     expect(again).toEqual({ ...res, duplicate: true })
@@ -118,7 +118,9 @@ describe('reports', () => {
     const gap = await ok(b.socket, 'report.submit', { reportId: 'r-3', conversationId: c.id, reason: 'abuse', entries: [entries[0]!, entries[2]!] })
     expect(gap.verifiedEntries).toBe(2)
     await expect.poll(() => reports.length).toBe(2)
-    expect(reports[1]!.transcript).toEqual({ verified: false, ordered: true, gaps: [2] })
+    expect(reports[1]!.transcript).toEqual({ verified: false, ordered: true, gaps: [2], complete: true, laterDelivered: 0 })
+    // Nothing verified reaches any of the three messages bob received: all three are left out.
+    expect(reports[0]!.transcript).toMatchObject({ complete: false, laterDelivered: 3 })
   })
 
   it('reports are rate-limited per user and need membership', async () => {

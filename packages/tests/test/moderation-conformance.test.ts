@@ -162,7 +162,7 @@ describe.each(MODES)('moderation conformance: $name', (mode) => {
         { sender: 'bob', text: 'report four', attachments: [], verified: true },
         { sender: 'alice', text: 'report five', attachments: [], verified: true },
       ],
-      transcript: { verified: true, ordered: true, gaps: [] },
+      transcript: { verified: true, ordered: true, gaps: [], complete: true, laterDelivered: 0 },
       keys: ['conversationId', 'entries', 'reason', 'receivedAt', 'reportId', 'reporter', 'transcript'],
       entryKeys: ['attachments', 'messageId', 'sender', 'seq', 'text', 'ts', 'verified'],
     })

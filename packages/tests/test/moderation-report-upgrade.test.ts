@@ -33,13 +33,13 @@ describe('optional-e2ee: a report across the upgrade', () => {
     expect(report.entries.map((e) => e.text)).toEqual(['readable one', 'readable two', 'secret three', 'secret four', 'secret five'])
     const seqs = report.entries.map((e) => e.seq)
     expect(seqs[2]! - seqs[1]!).toBe(2) // the mode change sits between them
-    expect(report.transcript).toEqual({ verified: true, ordered: true, gaps: [] })
+    expect(report.transcript).toEqual({ verified: true, ordered: true, gaps: [], complete: true, laterDelivered: 0 })
 
     // Leaving out a real message across the upgrade is still a gap.
     const history = (await cb.history()).messages
     const ids = history.filter((m) => m.text !== 'secret three' && /readable|secret/.test(m.text)).map((m) => m.id)
     await cb.report({ reason: 'omits one', messageIds: ids })
     await waitFor(() => w.reports.length === 2, 10_000, 'second onReport')
-    expect(w.reports[1]!.transcript).toEqual({ verified: false, ordered: true, gaps: [seqs[2]] })
+    expect(w.reports[1]!.transcript).toEqual({ verified: false, ordered: true, gaps: [seqs[2]], complete: true, laterDelivered: 0 })
   }, 30_000)
 })

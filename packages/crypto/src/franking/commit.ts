@@ -3,7 +3,7 @@
  * `tf = HMAC-SHA256(nf, canonical(message))` with a fresh 32-byte `nf` carried inside the
  * encrypted payload. An attachment is committed through its plaintext SHA-256.
  */
-import type { AttachmentMeta } from '@parley/protocol'
+import { firstLoneSurrogate, type AttachmentMeta } from '@parley/protocol'
 import { concat, equalBytes, fromBase64, lp, toBase64, u32be, u64be } from '../_bytes.js'
 import { hmacSha256, label, LABELS } from '../kdf.js'
 import { systemRandom, type RandomSource } from '../random.js'
@@ -14,11 +14,27 @@ export interface FrankableMessage {
   attachments: AttachmentMeta[]
 }
 
-/** The canonical, unambiguous encoding of a message for franking. */
+/**
+ * Asserts `text` is well-formed Unicode: UTF-8 turns every lone surrogate into U+FFFD, so an
+ * ill-formed text would share its encoding (and its commitment) with another text.
+ */
+function awellFormed(text: unknown, name: string): string {
+  if (typeof text !== 'string') throw new TypeError(`"${name}" expected string, got ${typeof text}`)
+  const at = firstLoneSurrogate(text)
+  if (at >= 0) throw new TypeError(`"${name}" expected well-formed Unicode, got a lone surrogate at index ${at}`)
+  return text
+}
+
+/**
+ * The canonical, unambiguous encoding of a message for franking.
+ * @throws {TypeError} when the text, an attachment name or mime is not well-formed Unicode.
+ */
 export function frankingBytes(msg: FrankableMessage): Uint8Array {
   if (!msg || typeof msg.text !== 'string' || !Array.isArray(msg.attachments)) throw new TypeError('"msg" expected { text: string, attachments: AttachmentMeta[] }')
-  const parts = [label(LABELS.franking), lp(msg.text), u32be(msg.attachments.length)]
-  for (const a of msg.attachments) {
+  const parts = [label(LABELS.franking), lp(awellFormed(msg.text, 'msg.text')), u32be(msg.attachments.length)]
+  for (const [i, a] of msg.attachments.entries()) {
+    awellFormed(a.name, `msg.attachments[${i}].name`)
+    awellFormed(a.mime, `msg.attachments[${i}].mime`)
     const sha = fromBase64(a.sha256)
     if (sha.length !== 32) throw new RangeError('"attachments[].sha256" expected base64 of 32 bytes')
     parts.push(lp(a.name), lp(a.mime), u64be(a.size), sha)
@@ -28,7 +44,7 @@ export function frankingBytes(msg: FrankableMessage): Uint8Array {
 
 /**
  * Franks a message: a fresh opening `nf` and commitment `tf` (base64, 32 bytes each).
- * @throws {TypeError|RangeError} malformed message.
+ * @throws {TypeError|RangeError} malformed message, or text that is not well-formed Unicode.
  */
 export function frankMessage(msg: FrankableMessage, random: RandomSource = systemRandom): { nf: string; tf: string } {
   const bytes = frankingBytes(msg)
@@ -36,7 +52,10 @@ export function frankMessage(msg: FrankableMessage, random: RandomSource = syste
   return { nf: toBase64(nf), tf: toBase64(hmacSha256(nf, bytes)) }
 }
 
-/** True when `tf` commits to `msg` under opening `nf` (constant-time; false when malformed). */
+/**
+ * True when `tf` commits to `msg` under opening `nf` (constant-time). False when malformed,
+ * including a text that is not well-formed Unicode (it never verifies).
+ */
 export function checkFranking(msg: FrankableMessage, nf: string, tf: string): boolean {
   try {
     const key = fromBase64(nf)

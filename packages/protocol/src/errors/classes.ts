@@ -22,9 +22,18 @@ export class UnsupportedVersionError extends ParleyError<{ offered?: number[]; s
   static override readonly defaultMessage: string = 'unsupported protocol version'
 }
 /** Authentication failed or the device has not said hello / registered yet. */
-export class UnauthorizedError extends ParleyError {
+export class UnauthorizedError<D extends Record<string, unknown> = Record<string, unknown>> extends ParleyError<D> {
   static override readonly code: string = 'unauthorized'
   static override readonly defaultMessage: string = 'not authenticated'
+}
+/**
+ * `hello` for a device the server already knows did not prove possession of that device's
+ * signing key: no proof, no or an expired or reused challenge, or a bad signature. A kind of
+ * {@link UnauthorizedError}; `details.reason` says which.
+ */
+export class DeviceProofError extends UnauthorizedError<{ deviceId?: string; reason?: 'missing' | 'no_challenge' | 'expired' | 'wrong_nonce' | 'bad_signature' }> {
+  static override readonly code: string = 'device_proof_failed'
+  static override readonly defaultMessage: string = 'device did not prove possession of its signing key'
 }
 /** The caller may not do this: acting as another device, or outside its conversations. */
 export class ForbiddenError extends ParleyError {

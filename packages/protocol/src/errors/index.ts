@@ -14,6 +14,7 @@ export const ERROR_CLASSES = [
   { cls: classes.PayloadTooLargeError, description: 'A field or frame exceeds its limit (an InvalidFrameError).', solve: 'Respect the limits in the manifest.' },
   { cls: classes.UnsupportedVersionError, description: 'No common protocol version.', solve: 'Upgrade client or server.' },
   { cls: classes.UnauthorizedError, description: 'Authentication failed, or hello/register not done.', solve: 'Check the token; call hello first.' },
+  { cls: classes.DeviceProofError, description: 'hello for a registered device without a valid proof of its signing key (an UnauthorizedError); details.reason says why.', solve: 'Request hello.challenge on this connection and sign it with the device signing key; a lost key store needs a new device id.' },
   { cls: classes.ForbiddenError, description: 'Acting as another device, or in a conversation the user is not in.', solve: 'Use your own device id; open the conversation first.' },
   { cls: classes.NotFoundError, description: 'Unknown conversation, message, user, device or report.', solve: 'Check the id.' },
   { cls: classes.RateLimitedError, description: 'Per-connection, per-user or plugin rate limit hit.', solve: 'Retry after details.retryAfterMs.' },

@@ -9,6 +9,7 @@ import {
   MAX_PREKEY_ID,
 } from '../limits.js'
 import { ENCRYPTION_MODES, POLICIES } from '../policy.js'
+import { isWellFormedText, NOT_WELL_FORMED } from '../unicode.js'
 
 /** Message used by size checks, so validation can tell "too large" from "malformed". */
 export const TOO_LARGE = 'too_large'
@@ -49,6 +50,15 @@ export function base64Max(maxBytes: number) {
 /** Bounded string. */
 export function text(max: number, min = 0) {
   return v.pipe(v.string(), v.maxLength(max, TOO_LARGE), v.minLength(min, `expected at least ${min} characters`))
+}
+/**
+ * Bounded, well-formed string (no lone surrogates): for every text franking commits to or a
+ * report carries, so two different strings can never share one UTF-8 encoding.
+ */
+export function wellFormedText(max: number, min = 0) {
+  return v.pipe(
+    v.string(), v.maxLength(max, TOO_LARGE), v.minLength(min, `expected at least ${min} characters`), v.check((s: string) => isWellFormedText(s), NOT_WELL_FORMED),
+  )
 }
 /** Bounded array. */
 export function list<T extends v.GenericSchema>(item: T, max: number, min = 0) {

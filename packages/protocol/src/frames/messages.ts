@@ -9,14 +9,14 @@ import {
 } from '../limits.js'
 import {
   base64Exact, base64Max, DeviceAddressSchema, EncryptionModeSchema, FrankingTagSchema, IdSchema, list,
-  SeqSchema, text, TimestampSchema, UserIdSchema,
+  SeqSchema, text, TimestampSchema, UserIdSchema, wellFormedText,
 } from './common.js'
 import { ModeChangeSchema } from './mode.js'
 
 /** Attachment metadata: what franking commits to (through `sha256` of the plaintext). */
 export const AttachmentMetaSchema = v.strictObject({
-  name: text(MAX_ATTACHMENT_NAME_LENGTH, 1),
-  mime: text(MAX_MIME_LENGTH, 1),
+  name: wellFormedText(MAX_ATTACHMENT_NAME_LENGTH, 1),
+  mime: wellFormedText(MAX_MIME_LENGTH, 1),
   size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ATTACHMENT_BYTES)),
   sha256: base64Exact(32),
 })
@@ -31,7 +31,7 @@ export type InlineAttachment = v.InferOutput<typeof InlineAttachmentSchema>
 
 /** A server-side message body. `nf` is the franking key (the opening of `tf`). */
 export const PlainBodySchema = v.strictObject({
-  text: text(MAX_TEXT_LENGTH),
+  text: wellFormedText(MAX_TEXT_LENGTH),
   attachments: list(InlineAttachmentSchema, MAX_ATTACHMENTS),
   nf: base64Exact(FRANKING_BYTES),
 })

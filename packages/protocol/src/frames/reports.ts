@@ -5,7 +5,7 @@
 import * as v from 'valibot'
 import { FRANKING_BYTES, MAX_ATTACHMENTS, MAX_REASON_LENGTH, MAX_REPORT_ENTRIES, MAX_TEXT_LENGTH } from '../limits.js'
 import {
-  base64Exact, DeviceAddressSchema, FrankingTagSchema, IdSchema, list, SeqSchema, text, TimestampSchema,
+  base64Exact, DeviceAddressSchema, FrankingTagSchema, IdSchema, list, SeqSchema, text, TimestampSchema, wellFormedText,
 } from './common.js'
 import { AttachmentMetaSchema } from './messages.js'
 
@@ -16,7 +16,8 @@ export const ReportEntrySchema = v.strictObject({
   seq: SeqSchema,
   ts: TimestampSchema,
   sender: DeviceAddressSchema,
-  text: text(MAX_TEXT_LENGTH),
+  /** Well-formed Unicode: a lone surrogate would share its UTF-8 encoding (U+FFFD) with another text. */
+  text: wellFormedText(MAX_TEXT_LENGTH),
   attachments: list(AttachmentMetaSchema, MAX_ATTACHMENTS),
   nf: base64Exact(FRANKING_BYTES),
   tf: FrankingTagSchema,
@@ -29,7 +30,7 @@ export type ReportEntry = v.InferOutput<typeof ReportEntrySchema>
 export const ReportSubmitSchema = v.strictObject({
   reportId: IdSchema,
   conversationId: IdSchema,
-  reason: text(MAX_REASON_LENGTH, 1),
+  reason: wellFormedText(MAX_REASON_LENGTH, 1),
   entries: list(ReportEntrySchema, MAX_REPORT_ENTRIES),
 })
 export type ReportSubmit = v.InferOutput<typeof ReportSubmitSchema>

@@ -1,15 +1,44 @@
 /**
- * Session frames: `hello` (version negotiation and device identification) and the policy
- * manifest the server sends at connect.
+ * Session frames: `hello.challenge` and `hello` (version negotiation, device identification
+ * and, for a device the server already knows, proof of its Ed25519 signing key) and the
+ * policy manifest the server sends at connect.
  */
 import * as v from 'valibot'
 import { MAX_PLUGIN_NAME_LENGTH, PROTOCOL_LIMITS } from '../limits.js'
-import { IdSchema, list, PolicySchema, SeqSchema, text, UserIdSchema } from './common.js'
+import { base64Exact, EmptySchema, IdSchema, list, PolicySchema, SeqSchema, SignatureSchema, text, UserIdSchema } from './common.js'
 
-/** First frame of every connection. */
+/** Bytes of a hello challenge nonce. */
+export const HELLO_NONCE_BYTES = 32
+
+/** `hello.challenge` takes nothing: the nonce is the server's, for this connection only. */
+export const HelloChallengeSchema = EmptySchema
+
+/** Ack of `hello.challenge`: a fresh single-use nonce, valid on this connection for `expiresInMs`. */
+export const HelloChallengeResultSchema = v.strictObject({
+  nonce: base64Exact(HELLO_NONCE_BYTES),
+  expiresInMs: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(600_000)),
+})
+export type HelloChallengeResult = v.InferOutput<typeof HelloChallengeResultSchema>
+
+/**
+ * Proof of possession of the device's signing key: the Ed25519 signature, by the key the
+ * server has registered for this device, over `helloProofBytes` (`@parley/crypto`) of the
+ * connection's challenge nonce, the user id and the device id.
+ */
+export const HelloProofSchema = v.strictObject({
+  nonce: base64Exact(HELLO_NONCE_BYTES),
+  signature: SignatureSchema,
+})
+export type HelloProof = v.InferOutput<typeof HelloProofSchema>
+
+/**
+ * First frame of every connection. `proof` is required when the server already has this
+ * device registered (else `device_proof_failed`); a new device registers without one.
+ */
 export const HelloSchema = v.strictObject({
   versions: list(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)), 8, 1),
   deviceId: IdSchema,
+  proof: v.optional(HelloProofSchema),
 })
 export type Hello = v.InferOutput<typeof HelloSchema>
 

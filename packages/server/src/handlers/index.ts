@@ -8,6 +8,7 @@ import type { HandlerTable } from './types.js'
 
 export const HANDLERS: HandlerTable = {
   hello: S.hello,
+  'hello.challenge': S.helloChallenge,
   'device.register': S.deviceRegister,
   'link.request': S.linkRequest,
   'link.lookup': S.linkLookup,

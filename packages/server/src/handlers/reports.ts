@@ -2,13 +2,17 @@
  * `report.submit`: the same verification in every mode. Franking openings and bindings are
  * checked with `verifyTranscript`; then each entry must be a message of that conversation
  * actually delivered to (or sent by) the reporter, with the stored seq and sender — else it is
- * `not_delivered_to_reporter`. Reports are idempotent by (reporter, reportId), rate-limited
- * across nodes, stored, and handed to `onReport` and the plugins' `onReport`.
+ * `not_delivered_to_reporter`. Coverage: the messages the reporting device received or sent
+ * after the last verified entry are counted (`transcript.laterDelivered`; `complete` when 0),
+ * so a report that stops early says so. Reports are idempotent by (reporter, reportId), rate-limited
+ * across nodes, stored sealed with the data key (`report-seal.ts`), and handed to `onReport`
+ * and the plugins' `onReport`.
  */
 import { RateLimitedError, type VerifiedReport, type VerifiedReportEntry } from '@parley/protocol'
 import { MAX_TRANSCRIPT_GAPS, verifyTranscript } from '@parley/crypto'
 import { DEFAULT_REPORT_LIMIT } from '../options.js'
 import { me, memberOf, type Ctx } from '../context.js'
+import { openReport, sealReport } from '../report-seal.js'
 import type { Handler } from './types.js'
 
 const counts = (r: VerifiedReport, duplicate: boolean) => ({
@@ -41,7 +45,7 @@ export const reportSubmit: Handler<'report.submit'> = {
   async run(ctx, s, f) {
     const reporter = me(s)
     const existing = await ctx.store.getReport(reporter.userId, f.reportId)
-    if (existing) return counts(existing, true)
+    if (existing) return counts(openReport(ctx.dataKeys, existing), true)
     const conversation = await memberOf(ctx, f.conversationId, reporter.userId)
     const limit = ctx.options.limits?.reports ?? DEFAULT_REPORT_LIMIT
     if (!(await ctx.store.buckets.take(`report:${reporter.userId}`, limit.capacity, limit.refillPerSecond, ctx.now()))) {
@@ -62,16 +66,22 @@ export const reportSubmit: Handler<'report.submit'> = {
       const notMessages = new Set(rows.filter((r) => r.message.kind !== 'message').map((r) => r.message.seq))
       gaps = gaps.filter((s) => !notMessages.has(s))
     }
+    // Coverage: what this device received or sent after the last entry that verified (a
+    // forged far-away seq cannot claim completeness, it does not verify).
+    const reached = entries.reduce((max, e) => (e.verified && e.seq > max ? e.seq : max), 0)
+    const later = await ctx.store.deliveredAfter(reporter, conversation.id, reached, ctx.now())
     const report: VerifiedReport = {
       reportId: f.reportId, conversationId: conversation.id, reporter, reason: f.reason, receivedAt: ctx.now(), entries,
       transcript: {
         verified: entries.length > 0 && entries.every((e) => e.verified) && checked.transcript.ordered && gaps.length === 0,
         ordered: checked.transcript.ordered,
         gaps,
+        complete: later.count === 0,
+        laterDelivered: later.count,
       },
     }
-    const saved = await ctx.store.saveReport(report)
-    if (saved.duplicate) return counts(saved.report, true)
+    const saved = await ctx.store.saveReport(sealReport(ctx.dataKeys, report))
+    if (saved.duplicate) return counts(openReport(ctx.dataKeys, saved.report), true)
     void ctx.track(notify(ctx, report))
     return counts(report, false)
   },

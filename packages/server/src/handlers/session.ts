@@ -1,14 +1,17 @@
 /**
- * `hello`, `device.register` and device linking. A device says hello, registers once (its
- * signed device list is verified against the user's pinned identity key), and only then may
- * do anything else. Catch-up from the durable inbox cursor starts right after the ack.
+ * `hello.challenge`, `hello`, `device.register` and device linking. A device says hello,
+ * registers once (its signed device list is verified against the user's pinned identity key),
+ * and only then may do anything else. A device the server already knows must prove, in its
+ * hello, possession of its registered signing key over this connection's challenge nonce —
+ * the user's token alone does not make a connection that device. Catch-up from the durable
+ * inbox cursor starts right after the ack.
  */
 import {
-  ForbiddenError, fromBase64, IdentityChangedError, InvalidDeviceListError, InvalidSignatureError, negotiateVersion, NotFoundError,
-  type DeviceAddress,
+  DeviceProofError, ForbiddenError, fromBase64, IdentityChangedError, InvalidDeviceListError, InvalidSignatureError, negotiateVersion, NotFoundError,
+  toBase64, type DeviceAddress, type Hello,
 } from '@parley/protocol'
-import { kemPreKeySigningBytes, verify, verifyBundle, verifyDeviceList } from '@parley/crypto'
-import { CATCH_UP_PAGE, LINK_TTL_MS } from '../options.js'
+import { HELLO_PROOF_NONCE_BYTES, kemPreKeySigningBytes, systemRandom, verify, verifyBundle, verifyDeviceList, verifyHelloProof } from '@parley/crypto'
+import { CATCH_UP_PAGE, HELLO_CHALLENGE_TTL_MS, LINK_TTL_MS } from '../options.js'
 import { deviceRoom, linkRoom, me, sendPendingNotices, toWire, userRoom, type Ctx, type Session } from '../context.js'
 import type { Handler } from './types.js'
 
@@ -46,16 +49,46 @@ function scheduleCatchUp(ctx: Ctx, s: Session): void {
   })
 }
 
+/** A fresh single-use nonce for this connection; replaces any earlier one. */
+export const helloChallenge: Handler<'hello.challenge'> = {
+  needs: 'none',
+  async run(ctx, s) {
+    const nonce = toBase64(systemRandom(HELLO_PROOF_NONCE_BYTES))
+    s.challenge = { nonce, expiresAt: ctx.now() + HELLO_CHALLENGE_TTL_MS }
+    return { nonce, expiresInMs: HELLO_CHALLENGE_TTL_MS }
+  },
+}
+
+/**
+ * Checks a hello proof against the connection's challenge and the registered signing key.
+ * The challenge is consumed whatever the outcome.
+ * @throws {DeviceProofError} with the reason.
+ */
+function checkProof(ctx: Ctx, s: Session, frame: Hello, signingKey: string): void {
+  const challenge = s.challenge
+  delete s.challenge
+  const fail = (reason: NonNullable<DeviceProofError['details']['reason']>, message: string) => new DeviceProofError(message, { deviceId: frame.deviceId, reason })
+  if (!frame.proof) throw fail('missing', 'this device is registered: hello must carry a proof of its signing key (hello.challenge first)')
+  if (!challenge) throw fail('no_challenge', 'no outstanding hello.challenge on this connection')
+  if (ctx.now() > challenge.expiresAt) throw fail('expired', 'the hello.challenge nonce expired')
+  if (frame.proof.nonce !== challenge.nonce) throw fail('wrong_nonce', 'the proof is not over this connection\'s challenge')
+  if (!verifyHelloProof(signingKey, { nonce: challenge.nonce, userId: s.userId, deviceId: frame.deviceId }, frame.proof.signature)) {
+    throw fail('bad_signature', 'the proof does not verify under the device\'s registered signing key')
+  }
+}
+
 export const hello: Handler<'hello'> = {
   needs: 'none',
   async run(ctx, s, frame) {
     if (s.deviceId && s.deviceId !== frame.deviceId) throw new ForbiddenError('a connection acts as one device only')
     const version = negotiateVersion(frame.versions)
+    const d = await ctx.store.getDevice(s.userId, frame.deviceId)
+    const registered = !!d && d.active
+    // A known device proves its key, unless this connection already did (a repeated hello).
+    if (registered && !(s.registered && s.deviceId === frame.deviceId)) checkProof(ctx, s, frame, d.signingKey)
     s.deviceId = frame.deviceId
     s.version = version
     s.socket.data.version = version
-    const d = await ctx.store.getDevice(s.userId, frame.deviceId)
-    const registered = !!d && d.active
     if (registered) {
       activate(s, { userId: s.userId, deviceId: frame.deviceId })
       scheduleCatchUp(ctx, s)
@@ -69,6 +102,12 @@ export const deviceRegister: Handler<'device.register'> = {
   async run(ctx, s, f) {
     if (f.deviceId !== s.deviceId) throw new ForbiddenError('a device may only register itself')
     if (f.deviceList.userId !== s.userId) throw new ForbiddenError('the device list is for another user')
+    // Its device list and bundle are public (keys.fetch): replaying them must not attach a
+    // connection to a device another connection registered meanwhile.
+    const existing = await ctx.store.getDevice(s.userId, f.deviceId)
+    if (existing?.active && !s.registered) {
+      throw new DeviceProofError('this device is registered: say hello again with a proof of its signing key', { deviceId: f.deviceId, reason: 'missing' })
+    }
     const user = await ctx.store.getUser(s.userId)
     if (user && user.identityKey !== f.userIdentityKey) throw new IdentityChangedError('a different user identity key is pinned for this user', { userId: s.userId })
     verifyDeviceList(f.deviceList, f.userIdentityKey, user?.deviceList)

@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { ParleyError, toBase64, type DeviceAddress, type Envelope, type SignedDeviceList, type VerifiedReport } from '@parley/protocol'
+import { ParleyError, StoreError, toBase64, type DeviceAddress, type Envelope, type SignedDeviceList, type VerifiedReport } from '@parley/protocol'
+import { generateDataKey } from '@parley/crypto'
+import { openReport, sealReport } from '../report-seal.js'
 import type { DeviceRegistration, FrankingBinder, NewMessage, ParleyStore } from './store.js'
 
 const b64 = (n: number) => toBase64(new Uint8Array(randomBytes(n)))
@@ -308,19 +310,32 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
       ])
     }))
 
-    it('reports are idempotent by reporter and id', () => withStore(async (s) => {
+    // ---- sealed reports ----
+    it('reports are sealed at rest and idempotent by reporter and id; a stored row holds no plaintext', () => withStore(async (s) => {
+      const secret = `reported words ${uid()}`
       const report: VerifiedReport = {
-        reportId: 'r1', conversationId: 'c1', reporter: { userId: 'u1', deviceId: 'd1' }, reason: 'spam', receivedAt: 5,
-        entries: [], transcript: { verified: true, ordered: true, gaps: [] },
+        reportId: 'r1', conversationId: 'c1', reporter: { userId: 'u1', deviceId: 'd1' }, reason: 'spam reason', receivedAt: 5,
+        entries: [{ messageId: 'm1', seq: 1, ts: 1, sender: { userId: 'u2', deviceId: 'd2' }, text: secret, attachments: [{ name: 'secret-name.png', mime: 'image/png', size: 1, sha256: b64(32) }], verified: true }],
+        transcript: { verified: true, ordered: true, gaps: [], complete: true, laterDelivered: 0 },
       }
-      expect((await s.saveReport(report)).duplicate).toBe(false)
-      const again = await s.saveReport({ ...report, reason: 'changed' })
+      const keys = { currentKid: 'dk1', keys: { dk1: generateDataKey() } }
+      const stored = sealReport(keys, report)
+      expect((await s.saveReport(stored)).duplicate).toBe(false)
+      const again = await s.saveReport(sealReport(keys, { ...report, reason: 'changed' }))
       expect(again.duplicate).toBe(true)
-      expect(again.report.reason).toBe('spam')
-      expect((await s.saveReport({ ...report, reporter: { userId: 'u2', deviceId: 'd' } })).duplicate).toBe(false)
+      expect(openReport(keys, again.report).reason).toBe('spam reason')
+      expect((await s.saveReport(sealReport(keys, { ...report, reporter: { userId: 'u2', deviceId: 'd' } }))).duplicate).toBe(false)
       expect(await s.countReports()).toBe(2)
-      expect(await s.getReport('u1', 'r1')).toEqual(report)
+      const row = await s.getReport('u1', 'r1')
+      expect(row).toEqual(stored)
+      // What the store holds: ids, time and a sealed blob — no text, name or reason.
+      expect(Object.keys(row!).sort()).toEqual(['conversationId', 'receivedAt', 'reportId', 'reporterUserId', 'sealed'])
+      for (const plain of [secret, 'secret-name', 'spam reason', 'verified']) expect(JSON.stringify(row)).not.toContain(plain)
+      expect(openReport(keys, row!)).toEqual(report)
+      // Bound to its row: the same blob under another report id does not open.
+      expect(() => openReport(keys, { ...row!, reportId: 'r2' })).toThrow(StoreError)
       expect(await s.getReport('u1', 'zz')).toBeNull()
+      expect(await s.sealLegacyReports(() => { throw new Error('nothing legacy to seal') })).toBe(0)
     }))
 
     it('messagesSeenBy: only messages of that conversation delivered to or sent by the user', () => withStore(async (s) => {
@@ -331,6 +346,24 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
       const ids = [m1, m2, m3].map((o) => (o!.ok ? o!.message.id : ''))
       expect((await s.messagesSeenBy(b.userId, c.id, ids)).map((m) => m.id).sort()).toEqual([ids[0], ids[1]].sort())
       expect(await s.messagesSeenBy('stranger', c.id, ids)).toEqual([])
+    }))
+
+    // ---- report coverage ----
+    it('deliveredAfter: messages a device received or sent after a seq; not deleted, expired, other devices\' or conversations\'', () => withStore(async (s) => {
+      const { a, b, c } = await pair(s) // a has d0 and d1, b has d0
+      const other = await pair(s)
+      await s.appendMessages([plain(c.id, addr(a, 0)), plain(c.id, addr(b, 0)), plain(c.id, addr(a, 1))], bind, 100)
+      await s.appendMessages([plain(other.c.id, addr(other.a, 0))], bind, 100)
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 0, 100)).toEqual({ count: 3, lastSeq: 3 }) // received 1, 3; sent 2
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 2, 100)).toEqual({ count: 1, lastSeq: 3 })
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 3, 100)).toEqual({ count: 0, lastSeq: 0 })
+      expect(await s.deliveredAfter(addr(a, 0), c.id, 0, 100)).toEqual({ count: 3, lastSeq: 3 }) // sent 1, received 2 and 3 (its other device's)
+      expect(await s.deliveredAfter(addr(other.b, 0), c.id, 0, 100)).toEqual({ count: 0, lastSeq: 0 })
+      const [m4] = await s.appendMessages([{ ...plain(c.id, addr(a, 0)), expiresAt: 500 }], bind, 100)
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 3, 400)).toEqual({ count: 1, lastSeq: 4 })
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 3, 600)).toEqual({ count: 0, lastSeq: 0 })
+      await s.deleteMessage({ conversationId: c.id, messageId: m4!.ok ? m4!.message.id : '', byUserId: a.userId })
+      expect(await s.deliveredAfter(addr(b, 0), c.id, 3, 400)).toEqual({ count: 0, lastSeq: 0 })
     }))
 
     it('token buckets allow capacity, then refill over time', () => withStore(async (s) => {

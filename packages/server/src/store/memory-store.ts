@@ -6,12 +6,11 @@
 import {
   ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError,
   type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
-  type VerifiedReport,
 } from '@parley/protocol'
 import { checkCoverage, checkMode, deviceKey, modeChangedNotice, pairKey, policyNotice, storedNotice } from './_rules.js'
 import type {
   AppendOutcome, ClaimedBundles, ConversationRecord, DeviceRecord, DeviceRegistration, FrankingBinder,
-  LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, StoredDelivery,
+  LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, SealedReport, StoredDelivery,
   StoredMessage, UpgradeOutcome, UserRecord,
 } from './store.js'
 
@@ -40,7 +39,7 @@ export function memoryStore(): ParleyStore {
   const dedup = new Map<string, string>()
   const inboxes = new Map<string, InboxRow[]>()
   const notices: { id: number; userId: string; notice: Notice }[] = []
-  const reports = new Map<string, VerifiedReport>()
+  const reports = new Map<string, SealedReport>()
   const buckets = new Map<string, { tokens: number; at: number }>()
   const links = new Map<string, LinkRequestRecord>()
   let policy: Policy | null = null
@@ -333,7 +332,7 @@ export function memoryStore(): ParleyStore {
     },
 
     async saveReport(report) {
-      const key = `${report.reporter.userId}\n${report.reportId}`
+      const key = `${report.reporterUserId}\n${report.reportId}`
       const found = reports.get(key)
       if (found) return { duplicate: true, report: clone(found) }
       reports.set(key, clone(report))
@@ -345,6 +344,23 @@ export function memoryStore(): ParleyStore {
     },
     async countReports() {
       return reports.size
+    },
+    async sealLegacyReports() {
+      return 0
+    },
+
+    // ---- report coverage ----
+    async deliveredAfter(device, conversationId, afterSeq, now) {
+      const received = new Set((inboxes.get(deviceKey(device)) ?? []).map((r) => r.messageId))
+      let count = 0
+      let lastSeq = 0
+      for (const m of bySeq.get(conversationId) ?? []) {
+        if (m.seq <= afterSeq || m.kind !== 'message' || m.deleted || !live(m, now)) continue
+        if (!received.has(m.id) && deviceKey(m.sender) !== deviceKey(device)) continue
+        count++
+        lastSeq = Math.max(lastSeq, m.seq)
+      }
+      return { count, lastSeq }
     },
 
     async putLinkRequest(req) {

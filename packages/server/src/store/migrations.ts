@@ -139,6 +139,16 @@ CREATE TABLE link_requests (
 );
 `,
   },
+  // ---- sealed reports (issue 12, row 14): reports sealed at rest with the data key ----
+  {
+    version: 2,
+    name: 'sealed-reports',
+    sql: `
+ALTER TABLE reports ADD COLUMN sealed_kid text;
+ALTER TABLE reports ADD COLUMN sealed text;
+ALTER TABLE reports ALTER COLUMN report DROP NOT NULL;
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

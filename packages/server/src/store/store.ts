@@ -163,6 +163,25 @@ export interface PolicyChangeOutcome {
   notices: number
 }
 
+/**
+ * A verified report as stored: the whole `VerifiedReport` sealed at rest with the server's data
+ * key (`sealAtRest`, AAD binding reporter and report id); only what it is looked up by is clear.
+ */
+export interface SealedReport {
+  reporterUserId: string
+  reportId: string
+  conversationId: string
+  receivedAt: number
+  sealed: SealedBody
+}
+
+/** What `deliveredAfter` counts: messages a device received or sent after a seq. */
+export interface DeliveredAfter {
+  count: number
+  /** Highest seq among them; 0 when `count` is 0. */
+  lastSeq: number
+}
+
 /** A pending device-link request (new device waiting for its payload). */
 export interface LinkRequestRecord {
   codeHash: string
@@ -255,11 +274,25 @@ export interface ParleyStore {
   pendingNotices(device: DeviceAddress): Promise<PendingNotice[]>
   ackNotices(device: DeviceAddress, upTo: number): Promise<void>
 
-  // ---- reports ----
-  /** Stores a report unless `(reporter.userId, reportId)` exists; then returns the stored one. */
-  saveReport(report: VerifiedReport): Promise<{ duplicate: boolean; report: VerifiedReport }>
-  getReport(reporterUserId: string, reportId: string): Promise<VerifiedReport | null>
+  // ---- reports (sealed at rest: the store never sees a report's content) ----
+  /** Stores a sealed report unless `(reporterUserId, reportId)` exists; then returns the stored one. */
+  saveReport(report: SealedReport): Promise<{ duplicate: boolean; report: SealedReport }>
+  getReport(reporterUserId: string, reportId: string): Promise<SealedReport | null>
   countReports(): Promise<number>
+  /**
+   * Seals reports stored in plain JSON by an older version (SQL schema before migration 2)
+   * with `seal`, in place, and drops their plaintext. Returns how many. Memory: always 0.
+   */
+  sealLegacyReports(seal: (report: VerifiedReport) => SealedBody): Promise<number>
+
+  // ---- report coverage (what a report leaves out) ----
+  /**
+   * Messages (kind `message`, not deleted, not expired) of `conversationId` with seq >
+   * `afterSeq` that `device` received (an inbox row of that device) or sent itself: how many,
+   * and the highest seq (0 when none). A report whose last verified entry is `afterSeq`
+   * leaves these out.
+   */
+  deliveredAfter(device: DeviceAddress, conversationId: string, afterSeq: number, now: number): Promise<DeliveredAfter>
 
   // ---- device linking ----
   putLinkRequest(req: LinkRequestRecord): Promise<void>

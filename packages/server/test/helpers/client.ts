@@ -7,6 +7,7 @@ import {
   errorFromWire, type AckResponse, type ClientAckData, type ClientEventName, type ClientFrame, type Delivery, type Notice,
   type ServerEventName, type ServerFrame, type WireError,
 } from '@parley/protocol'
+import { signHelloProof } from '@parley/crypto'
 import { registerFrame, type TestUser } from './device.js'
 
 /** How long a test waits for an ack or an event, ms. */
@@ -106,7 +107,10 @@ export async function connectDevice(url: string, user: TestUser, index = 0, opts
   const messages = new Collector(socket, 'message')
   const notices = new Collector(socket, 'notice')
   const modes = new Collector(socket, 'mode')
-  const hello = await ok(socket, 'hello', { versions: [2], deviceId: device.deviceId })
+  // A registered device proves its signing key over this connection's challenge (ignored for a new one).
+  const { nonce } = await ok(socket, 'hello.challenge', {})
+  const proof = { nonce, signature: signHelloProof(device, { nonce, userId: user.userId, deviceId: device.deviceId }) }
+  const hello = await ok(socket, 'hello', { versions: [2], deviceId: device.deviceId, proof })
   if (!hello.registered && opts.register !== false) {
     await ok(socket, 'device.register', registerFrame(user, index, { oneTime: opts.oneTime, kemOneTime: opts.kemOneTime }))
   }

@@ -15,6 +15,7 @@ import {
 } from '@parley/protocol'
 import { createParleyServer, memoryStore, type ErrorContext, type ParleyServer, type ParleyStore } from '@parley/server'
 import { memoryKeyStore, type Conversation, type KeyStore, type ParleyClient } from '@parley/client'
+import { signHelloProof, type DeviceIdentity } from '@parley/crypto'
 import { connect, waitFor } from './parley.js'
 
 /** One mode the suites run against: a policy, and whether the conversation is upgraded first. */
@@ -188,13 +189,19 @@ export async function logEntries(keyStore: KeyStore, conversationId: string): Pr
   return out
 }
 
-/** A raw socket.io connection acting as an already registered device of `userId`. */
+/**
+ * A raw socket.io connection acting as an already registered device of `userId`: it proves the
+ * device's signing key (read from the device's key store) over the connection's challenge.
+ */
 export interface RawDevice {
   request<T = unknown>(event: string, frame: unknown): Promise<AckResponse<T>>
   close(): void
 }
 
-export async function rawDevice(url: string, userId: string, deviceId: string): Promise<RawDevice> {
+export async function rawDevice(url: string, userId: string, keyStore: KeyStore): Promise<RawDevice> {
+  const self = (await keyStore.get('self')) as unknown as { deviceId: string; device: DeviceIdentity } | null
+  if (!self) throw new Error(`raw device ${userId}: the key store holds no device`)
+  const deviceId = self.deviceId
   const socket: Socket = ioClient(url, { auth: { token: userId }, transports: ['websocket'], reconnection: false, forceNew: true })
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve())
@@ -202,7 +209,11 @@ export async function rawDevice(url: string, userId: string, deviceId: string): 
   })
   const request = <T>(event: string, frame: unknown) =>
     socket.timeout(10_000).emitWithAck(event, frame) as Promise<AckResponse<T>>
-  const hello = await request<{ registered: boolean }>('hello', { versions: [...SUPPORTED_PROTOCOL_VERSIONS], deviceId })
+  const challenge = await request<{ nonce: string }>('hello.challenge', {})
+  if (!challenge.ok) throw new Error(`raw device ${userId}/${deviceId}: no challenge: ${JSON.stringify(challenge)}`)
+  const { nonce } = challenge.data
+  const proof = { nonce, signature: signHelloProof(self.device, { nonce, userId, deviceId }) }
+  const hello = await request<{ registered: boolean }>('hello', { versions: [...SUPPORTED_PROTOCOL_VERSIONS], deviceId, proof })
   if (!hello.ok || !hello.data.registered) throw new Error(`raw device ${userId}/${deviceId} did not attach: ${JSON.stringify(hello)}`)
   return { request, close: () => void socket.disconnect() }
 }
