@@ -139,6 +139,16 @@ CREATE TABLE link_requests (
 );
 `,
   },
+  {
+    // When each token bucket is full again: a full bucket is the same as no row, so rows past
+    // it are purged (per-requester→target `keys.fetch` buckets would otherwise pile up).
+    version: 2,
+    name: 'token-bucket-full-at',
+    sql: `
+ALTER TABLE token_buckets ADD COLUMN full_at bigint;
+CREATE INDEX token_buckets_full_at ON token_buckets (full_at) WHERE full_at IS NOT NULL;
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */
