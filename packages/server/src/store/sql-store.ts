@@ -108,17 +108,15 @@ function createSqlStore(db: SqlDriver): ParleyStore {
       const unique = [...new Map(takes.map((t) => [t.key, t])).values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       if (unique.length === 0) return 0
       return db.transaction(async (tx) => {
-        // Missing buckets are full: create them (in key order, so concurrent takes lock in one
-        // order), then lock every row and decide all-or-nothing.
-        await tx.query(
-          `INSERT INTO token_buckets (key, tokens, updated_at, full_at)
-           SELECT r.key, r.capacity, $2, $2 FROM jsonb_to_recordset($1::jsonb) AS r(key text, capacity float8) ORDER BY r.key
-           ON CONFLICT (key) DO NOTHING`,
-          [JSON.stringify(unique.map((t) => ({ key: t.key, capacity: t.capacity }))), now],
-        )
+        // One upsert creates missing buckets full and locks every row (new or existing, in key
+        // order, so concurrent takes lock in one order), returning its state; then decide
+        // all-or-nothing and write only when every bucket has a token.
         const rows = await tx.query(
-          'SELECT key, tokens, updated_at FROM token_buckets WHERE key IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY key FOR UPDATE',
-          [JSON.stringify(unique.map((t) => t.key))],
+          `INSERT INTO token_buckets AS b (key, tokens, updated_at, full_at)
+           SELECT r.key, r.capacity, $2, $2 FROM jsonb_to_recordset($1::jsonb) AS r(key text, capacity float8) ORDER BY r.key
+           ON CONFLICT (key) DO UPDATE SET key = b.key
+           RETURNING b.key, b.tokens, b.updated_at`,
+          [JSON.stringify(unique.map((t) => ({ key: t.key, capacity: t.capacity }))), now],
         )
         const byKey = new Map(rows.map((r) => [r.key as string, r]))
         const levels = unique.map((t) => {

@@ -6,14 +6,16 @@
  * is `RateLimitedError` (`rate_limited`, scope `keys.fetch`, `retryAfterMs`).
  * Raw socket.io clients against two real servers sharing one store (memory, then PGlite).
  */
+import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import pino from 'pino'
 import { io as ioClient, type Socket } from 'socket.io-client'
 import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
 import { generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList } from '@parley/crypto'
 import {
-  createParleyServer, DEFAULT_KEYS_FETCH_LIMIT, DEFAULT_KEYS_FETCH_PER_TARGET_LIMIT, memoryStore, pgliteStore,
+  createParleyServer, DEFAULT_KEYS_FETCH_LIMIT, DEFAULT_KEYS_FETCH_PER_TARGET_LIMIT, memoryStore, pgliteStore, postgresStore,
   type ParleyServer, type ParleyStore,
 } from '@parley/server'
 
@@ -93,13 +95,51 @@ async function session(url: string, user: User, counts = { oneTime: 0, kem: 0 })
   return socket
 }
 
-/** Two nodes on one store: node B gets a store view whose close() is a no-op (A closes it). */
-async function twoNodes(store: ParleyStore): Promise<[Node, Node]> {
+/**
+ * Two nodes on one store: node B gets a store view whose close() is a no-op (A closes it),
+ * or its own store on the same database (`storeB`: two PostgreSQL pools, as two processes).
+ */
+async function twoNodes(store: ParleyStore, storeB?: ParleyStore): Promise<[Node, Node]> {
   const a = await startNode(store)
   closers.push(() => a.close())
-  const b = await startNode({ ...store, close: async () => undefined })
+  const b = await startNode(storeB ?? { ...store, close: async () => undefined })
   closers.push(() => b.close())
   return [a, b]
+}
+
+/** PostgreSQL from DATABASE_URL (as the server tests): unreachable → skipped with a reason, except under CI=true. */
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+async function postgresUp(): Promise<boolean> {
+  if (process.env.CI === 'true') return true
+  const c = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 })
+  try {
+    await c.connect()
+    return true
+  } catch (e) {
+    console.warn(`PostgreSQL unreachable at ${DATABASE_URL} (${(e as Error).message}): skipping the PostgreSQL row-8 test`)
+    return false
+  } finally {
+    await c.end().catch(() => undefined)
+  }
+}
+const pgUp = await postgresUp()
+
+/** A fresh database on DATABASE_URL, dropped after the test. */
+async function freshDatabaseUrl(): Promise<string> {
+  const name = `parley_row8_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: DATABASE_URL })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  closers.unshift(async () => {
+    const c = new pg.Client({ connectionString: DATABASE_URL })
+    await c.connect()
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await c.end()
+  })
+  const url = new URL(DATABASE_URL)
+  url.pathname = `/${name}`
+  return url.toString()
 }
 
 /** Client batch sizes (`ONE_TIME_PREKEY_BATCH`, `KEM_ONE_TIME_PREKEY_BATCH`). */
@@ -121,8 +161,8 @@ async function drain(nodes: Node[], attacker: User, victim: string, attempts: nu
   return results
 }
 
-async function scenarioPerTarget(store: ParleyStore): Promise<void> {
-  const nodes = await twoNodes(store)
+async function scenarioPerTarget(store: ParleyStore, storeB?: ParleyStore): Promise<void> {
+  const nodes = await twoNodes(store, storeB)
   const victim = makeUser('victim')
   const attacker = makeUser('mallory')
   ;(await session(nodes[0].url, victim, VICTIM_KEYS)).close()
@@ -192,6 +232,11 @@ describe('row 8: draining one-time prekeys with keys.fetch, reconnecting between
 
   it('PGlite store shared by two nodes: per requester→target limit holds across reconnects and nodes', async () => {
     await scenarioPerTarget(await pgliteStore({ pglite: await PGlite.create() }))
+  }, 120_000)
+
+  it.skipIf(!pgUp)('PostgreSQL, two nodes each with its own pool on one database: per requester→target limit holds across reconnects and nodes', async () => {
+    const url = await freshDatabaseUrl()
+    await scenarioPerTarget(await postgresStore({ connectionString: url }), await postgresStore({ connectionString: url }))
   }, 120_000)
 
   it('memory store shared by two nodes: per requester limit across targets', async () => {
