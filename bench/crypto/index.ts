@@ -5,7 +5,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs'
 import {
   bindFranking, decryptMessage, encryptMessage, frankMessage, generateDataKey, generateDeviceIdentity, generatePreKeys, initiateSession,
-  nobleProvider, nodeNativeProvider, openAtRest, sealAtRest, checkFranking, type CryptoProvider, type SessionState,
+  KEM_LAST_RESORT_ID_BASE, nobleProvider, nodeNativeProvider, openAtRest, sealAtRest, checkFranking, type CryptoProvider, type SessionState,
 } from '@parley/crypto'
 import type { DeviceBundle } from '@parley/protocol'
 import * as parleyCrypto from '@parley/crypto'
@@ -56,7 +56,8 @@ const large = new Uint8Array(64 * 1024).fill(7)
 function parleyParties() {
   const alice = generateDeviceIdentity('a1')
   const bob = generateDeviceIdentity('b1')
-  const batch = generatePreKeys(bob, { signedPreKeyId: 1, kemLastResortId: 2, oneTimeStartId: 10, oneTimeCount: 1, kemOneTimeStartId: 100, kemOneTimeCount: 1 })
+  // Last-resort KEM ids are from KEM_LAST_RESORT_ID_BASE up (derived from the id, as the client does).
+  const batch = generatePreKeys(bob, { signedPreKeyId: 1, kemLastResortId: KEM_LAST_RESORT_ID_BASE + 2, oneTimeStartId: 10, oneTimeCount: 1, kemOneTimeStartId: 100, kemOneTimeCount: 1 })
   const bundle: DeviceBundle = { deviceId: 'b1', signingKey: bob.signing.publicKey, identityKey: bob.identity.publicKey, signedPreKey: batch.public.signedPreKey!,
     kemPreKey: batch.public.kemOneTimePreKeys[0]!, kemPreKeyIsLastResort: false, oneTimePreKey: batch.public.oneTimePreKeys[0]! }
   // The same device with its last-resort KEM prekey instead (used once one-time KEM keys run out).

@@ -35,8 +35,29 @@ export const MAX_SESSION_RESETS_PER_WINDOW = 5
 export const SESSION_RESET_WINDOW_MS = 60 * 60 * 1000
 /** Previous session states kept per peer device (to decrypt across a simultaneous-initiation race). */
 export const MAX_PREVIOUS_SESSIONS = 4
-/** Initial-message fingerprints kept to reject replayed PQXDH initial messages. */
-export const MAX_SEEN_INITIAL_MESSAGES = 2_000
+/**
+ * Default age at which the signed X25519 prekey and the last-resort ML-KEM prekey are
+ * replaced (option `preKeyRotation.intervalMs`): 7 days. Signal rotates its signed prekey
+ * every few days to weeks; a week bounds how long one signed prekey (and the replay-id list
+ * kept for it) lives while costing one upload a week.
+ */
+export const DEFAULT_PREKEY_ROTATION_MS = 7 * 24 * 60 * 60 * 1000
+/**
+ * Default time a replaced signed / last-resort prekey's secrets are kept before deletion
+ * (option `preKeyRotation.graceMs`): 14 days, for initial messages from peers that fetched
+ * the old bundle and for deliveries queued while this device was away (the grace starts when
+ * the replacement is made, after catch-up). After it, an initial message on that prekey —
+ * honest but late, or a replay — fails with `missing_session`: the secret is gone.
+ */
+export const DEFAULT_PREKEY_GRACE_MS = 14 * 24 * 60 * 60 * 1000
+/** How often a running client checks whether its prekeys are due for rotation or deletion, in ms. */
+export const PREKEY_ROTATION_CHECK_MS = 60 * 60 * 1000
+/**
+ * Initial messages accepted on one signed prekey before it is rotated early. Replay ids are
+ * kept for the whole life of their signed prekey (never trimmed), so this bounds that list
+ * (about 45 bytes an id) by rotation instead of letting a count evict ids.
+ */
+export const ROTATE_AFTER_INITIAL_MESSAGES = 5_000
 /** Deliveries asked for per `inbox.sync` page during catch-up. */
 export const SYNC_PAGE_SIZE = 200
 /** Messages in the optimistic in-flight window of the outbox (sends awaiting their ack). */
@@ -51,5 +72,8 @@ export const INBOX_ACK_DELAY_MS = 20
 export const PAYLOAD_VERSION = 1
 /** Default and largest page of `conversation.history()`. */
 export const DEFAULT_HISTORY_LIMIT = 50
-/** ML-KEM last-resort prekey ids start above this, so they never meet one-time ids (one id space). */
-export const KEM_LAST_RESORT_ID_BASE = 2_000_000_000
+/**
+ * ML-KEM last-resort prekey ids start above this, so they never meet one-time ids (one id
+ * space). Defined by `@parley/crypto`, which derives "last resort" from the id on both sides.
+ */
+export { KEM_LAST_RESORT_ID_BASE } from '@parley/crypto'

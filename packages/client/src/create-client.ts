@@ -10,7 +10,7 @@ import {
 import { pickProvider, verifyModeChange, type CryptoProvider } from '@parley/crypto'
 import { createPipeline, type Pipeline } from '@parley/moderation'
 import { Connection } from './connection.js'
-import { CONNECT_TIMEOUT_MS, PREKEY_REFILL_DELAY_MS } from './constants.js'
+import { CONNECT_TIMEOUT_MS, PREKEY_REFILL_DELAY_MS, PREKEY_ROTATION_CHECK_MS } from './constants.js'
 import type { Conversation, ConversationHost } from './conversation.js'
 import { history, markRead, report, safetyNumberFor } from './conversation-ops.js'
 import type { ClientCore } from './core.js'
@@ -20,6 +20,7 @@ import { Emitter } from './emitter.js'
 import { Inbox } from './inbox.js'
 import type { JsonValue, KeyStore } from './key-store/key-store.js'
 import { Outbox } from './outbox.js'
+import { maintainPreKeys, rotationOptions, type PreKeyRotationOptions } from './prekey-rotation.js'
 import { newSelf, refillPreKeys, register, type PreKeysLow } from './registration.js'
 import { ConversationRegistry } from './registry.js'
 import { Sessions } from './sessions.js'
@@ -54,6 +55,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
   }
   if (options.userId !== undefined && (typeof options.userId !== 'string' || options.userId.length === 0)) throw new TypeError('"userId" expected a non-empty string')
   if (options.deviceId !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(options.deviceId)) throw new TypeError('"deviceId" expected 1-64 characters of A-Z a-z 0-9 _ . : -')
+  rotationOptions(options.preKeyRotation) // throws RangeError on bad values
   const client = new ParleyClient(options)
   await client._start()
   return client
@@ -84,10 +86,14 @@ export class ParleyClient {
   private refillTimer: ReturnType<typeof setTimeout> | null = null
   private lowPreKeys: PreKeysLow | null = null
   private refilling: Promise<void> | null = null
+  private readonly rotation: Required<PreKeyRotationOptions>
+  private rotationTimer: ReturnType<typeof setInterval> | null = null
+  private maintaining: Promise<void> | null = null
 
   /** @internal use {@link createParleyClient} */
   constructor(private readonly options: ParleyClientOptions) {
     const now = options.now ?? (() => Date.now())
+    this.rotation = rotationOptions(options.preKeyRotation)
     this.emitter = new Emitter((e) => this.onListenerError(e))
     this.pipeline = createPipeline({ plugins: options.plugins ?? [], onError: (error) => this.reportError({ error }) })
     this.providerPromise = options.provider ? Promise.resolve(options.provider) : pickProvider().catch(() => undefined)
@@ -215,10 +221,12 @@ export class ParleyClient {
     this.ready = false
     this.inbox.stop()
     if (this.refillTimer) clearTimeout(this.refillTimer)
+    if (this.rotationTimer) clearInterval(this.rotationTimer)
     this.conn.close()
     this.firstRun?.reject(new ConnectionError('client closed'))
     await this.inbox.idle().catch(() => {})
     await this.refilling
+    await this.maintaining
     await this.lock.run(async () => {})
     await this.core.store.close()
   }
@@ -341,6 +349,10 @@ export class ParleyClient {
         if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) this.reportError({ error: e })
       })
     }
+    // Prekey rotation and deletion of replaced secrets, once caught up (what arrived while away
+    // was decrypted first); then hourly while running.
+    await this.maintainPreKeys()
+    this.rotationTimer ??= unrefInterval(() => void (this.ready && this.maintainPreKeys()), PREKEY_ROTATION_CHECK_MS)
     if (!this.conn.connected) return
     this.ready = true
     this.firstRun?.resolve()
@@ -366,6 +378,19 @@ export class ParleyClient {
           this.refilling = null
         })
     }, PREKEY_REFILL_DELAY_MS)
+  }
+
+  /** Runs {@link maintainPreKeys} once at a time; failures are reported, never thrown. */
+  private maintainPreKeys(): Promise<void> {
+    this.maintaining ??= maintainPreKeys(this.core, this.rotation)
+      .then(() => undefined)
+      .catch((e) => {
+        if (!this.closed && !(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) this.reportError({ error: e })
+      })
+      .finally(() => {
+        this.maintaining = null
+      })
+    return this.maintaining
   }
 
   // ---- errors ----
@@ -426,3 +451,9 @@ export class ParleyClient {
   }
 }
 
+/** A repeating timer that does not keep a Node process alive. */
+function unrefInterval(fn: () => void, ms: number): ReturnType<typeof setInterval> {
+  const t = setInterval(fn, ms)
+  ;(t as { unref?: () => void }).unref?.()
+  return t
+}

@@ -21,6 +21,7 @@ export type {
   ClientEvents, SafetyNumber,
 } from './types.js'
 export type { SocketClientOptions } from './connection.js'
+export type { PreKeyRotationOptions } from './prekey-rotation.js'
 export * from './constants.js'
 export * from './key-store/key-store.js'
 export { memoryKeyStore } from './key-store/memory.js'

@@ -4,6 +4,7 @@ import type { CryptoProvider } from '@parley/crypto'
 import type { SocketClientOptions } from './connection.js'
 import type { Conversation } from './conversation.js'
 import type { KeyStore } from './key-store/key-store.js'
+import type { PreKeyRotationOptions } from './prekey-rotation.js'
 
 /** Options of {@link createParleyClient}. */
 export interface ParleyClientOptions {
@@ -39,6 +40,12 @@ export interface ParleyClientOptions {
   minimumMode?: 'server-side' | 'e2ee'
   /** How long the first run waits for registration, in ms (default 15 s). */
   connectTimeoutMs?: number
+  /**
+   * Signed-prekey rotation: the signed X25519 and last-resort ML-KEM prekeys are replaced every
+   * `intervalMs` (default 7 days) and replaced secrets deleted `graceMs` later (default 14
+   * days). Replay ids of initial messages are kept for exactly that life.
+   */
+  preKeyRotation?: PreKeyRotationOptions
   /** @internal Injected clock for tests. */
   now?: () => number
 }

@@ -181,6 +181,8 @@ export class Outbox {
           continue
         }
         if (isTransient(r.error)) return // retried on reconnect
+        // A refused `keys.fetch` (the server's per-requester / per-target limit): kept, retried when it refills.
+        if (RateLimitedError.isInstance(r.error)) return this.retryAfter(r.error)
         await this.fail(round[i]!, r.error)
       }
     }
@@ -389,10 +391,7 @@ export class Outbox {
       if (this.core.isReady()) setTimeout(() => this.kick(), 1_000)
       return
     }
-    if (RateLimitedError.isInstance(e)) {
-      setTimeout(() => this.kick(), Math.min(Math.max(e.details.retryAfterMs ?? 1_000, 100), 60_000))
-      return
-    }
+    if (RateLimitedError.isInstance(e)) return this.retryAfter(e)
     if (DowngradeRejectedError.isInstance(e) && entry.frame?.mode === 'server-side') {
       // The conversation is E2EE on the server: never send it readable; rebuild encrypted.
       const c = await this.registry.ensure(entry.conversationId)
@@ -432,6 +431,11 @@ export class Outbox {
     await this.core.store.set(entry.key, json(rest))
     this.put(rest)
     return rest
+  }
+
+  /** Runs the queue again once a rate limit allows it (`retryAfterMs`, between 100 ms and 60 s). */
+  private retryAfter(e: RateLimitedError): void {
+    setTimeout(() => this.kick(), Math.min(Math.max(e.details.retryAfterMs ?? 1_000, 100), 60_000))
   }
 
   private async fail(entry: OutboxEntry, e: unknown): Promise<void> {

@@ -9,6 +9,7 @@ import {
 import type { DeviceRegister, SignedDeviceList } from '@parley/protocol'
 import { KEM_LAST_RESORT_ID_BASE, KEM_ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_BATCH, PREKEY_SLICE_KEM, PREKEY_SLICE_ONE_TIME } from './constants.js'
 import type { ClientCore } from './core.js'
+import { retireCurrent } from './prekey-rotation.js'
 import type { JsonValue } from './key-store/key-store.js'
 import { K, json, STORE_LAYOUT_VERSION, type SelfRecord } from './store-layout.js'
 
@@ -42,8 +43,10 @@ export async function register(core: ClientCore): Promise<void> {
   const head = generatePreKeys(self.device, { signedPreKeyId, kemLastResortId, oneTimeStartId: 0, oneTimeCount: 0, kemOneTimeStartId: 0, kemOneTimeCount: 0 })
   const sliced = await generateOneTime(self.device, self.nextOneTimeId, ONE_TIME_PREKEY_BATCH, self.nextKemOneTimeId, KEM_ONE_TIME_PREKEY_BATCH)
   const batch = { public: { ...head.public, ...sliced.public }, secrets: mergeSecrets(head.secrets, sliced.secrets) }
+  // A re-registration replaces the signed and last-resort prekeys: the old ones are retired
+  // (deleted after the rotation grace period, see prekey-rotation.ts), never kept forever.
   const next: SelfRecord = {
-    ...self, signedPreKeyId, kemLastResortId,
+    ...self, signedPreKeyId, kemLastResortId, signedPreKeyAt: core.now(), retiredPreKeys: retireCurrent(self, core.now()),
     nextOneTimeId: self.nextOneTimeId + ONE_TIME_PREKEY_BATCH, nextKemOneTimeId: self.nextKemOneTimeId + KEM_ONE_TIME_PREKEY_BATCH,
   }
   const secrets = mergeSecrets((await core.store.get<JsonValue>(K.preKeys)) as PreKeySecrets | null, batch.secrets)
@@ -61,7 +64,7 @@ export async function register(core: ClientCore): Promise<void> {
     kemOneTimePreKeys: batch.public.kemOneTimePreKeys,
   }
   await core.conn.request('device.register', frame)
-  const done = { ...core.self(), registered: true }
+  const done = { ...core.self(), registered: true, publishedSignedPreKeyId: signedPreKeyId }
   await core.store.set(K.self, json(done))
   core.setSelf(done)
 }

@@ -10,11 +10,12 @@ import {
 } from '@parley/protocol'
 import { continuesSession, decryptMessage, encryptMessage, sessionPeerIdentity, type MessageContext, type PreKeySecrets } from '@parley/crypto'
 import {
-  KEM_LAST_RESORT_ID_BASE, MAX_PREVIOUS_SESSIONS, MAX_SEEN_INITIAL_MESSAGES, MAX_SESSION_RESETS_PER_WINDOW, SESSION_RESET_WINDOW_MS,
+  KEM_LAST_RESORT_ID_BASE, MAX_PREVIOUS_SESSIONS, MAX_SESSION_RESETS_PER_WINDOW, SESSION_RESET_WINDOW_MS,
 } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { Directory } from './directory.js'
 import type { JsonValue } from './key-store/key-store.js'
+import { readSeen, seenIds, withSeen } from './prekey-rotation.js'
 import { K, json, type SessionRecord } from './store-layout.js'
 
 type Changes = Record<string, JsonValue | null>
@@ -79,7 +80,9 @@ export class Sessions {
     const preKeys = initial
       ? (changes[K.preKeys] as unknown as PreKeySecrets | undefined) ?? ((await this.core.store.get<JsonValue>(K.preKeys)) as unknown as PreKeySecrets)
       : NO_PREKEYS
-    const seen = initial ? ((changes[K.seenInitial] as string[] | undefined) ?? (await this.core.store.get<string[]>(K.seenInitial)) ?? []) as string[] : []
+    // Replay ids are kept per signed prekey for as long as its secret exists (prekey-rotation.ts).
+    const seenRecord = initial ? readSeen(K.seenInitial in changes ? changes[K.seenInitial] : await this.core.store.get<JsonValue>(K.seenInitial), self) : null
+    const seen = seenRecord ? seenIds(seenRecord) : []
     const context = { protocolVersion: this.core.version(), conversationId, sender, recipient: { userId: self.userId, deviceId: self.deviceId } }
     const provider = await this.core.provider()
     // A 'prekey' message continues the state whose base key it names, else starts one fresh
@@ -109,7 +112,7 @@ export class Sessions {
         }
         // A fresh responder session keeps every older state (a simultaneous-initiation race
         // may still deliver on them); a continued one is promoted to current.
-        const fresh = out.seenInitialMessages.length !== seen.length || out.usedPreKeys.oneTime !== undefined || out.usedPreKeys.kem !== undefined
+        const fresh = out.initialMessageId !== undefined || out.usedPreKeys.oneTime !== undefined || out.usedPreKeys.kem !== undefined
         const others = fresh ? rec.states : rec.states.filter((_, i) => i !== index)
         changes[K.session(sender)] = json({ states: [out.state, ...others].slice(0, MAX_PREVIOUS_SESSIONS + 1) } satisfies SessionRecord)
         const used = out.usedPreKeys
@@ -126,7 +129,9 @@ export class Sessions {
           if (kemIsOneTime) delete next.kemPreKeys[used.kem!]
           changes[K.preKeys] = json(next)
         }
-        if (out.seenInitialMessages.length !== seen.length) changes[K.seenInitial] = out.seenInitialMessages.slice(-MAX_SEEN_INITIAL_MESSAGES)
+        if (out.initialMessageId !== undefined && out.usedPreKeys.signedPreKey !== undefined) {
+          changes[K.seenInitial] = json(withSeen(seenRecord!, out.usedPreKeys.signedPreKey, out.initialMessageId))
+        }
         return out.plaintext
       } catch (e) {
         if (!ParleyError.isInstance(e)) throw e

@@ -47,6 +47,28 @@ export interface SelfRecord {
   nextKemOneTimeId: number
   signedPreKeyId: number
   kemLastResortId: number
+  /** When the current signed and last-resort KEM prekeys were made (absent: before rotation existed → due). */
+  signedPreKeyAt?: number
+  /** The signed prekey id the server last confirmed (a rotation whose upload failed is redone). */
+  publishedSignedPreKeyId?: number
+  /** Replaced signed / last-resort KEM prekeys by id → when replaced; secrets go after the grace period. */
+  retiredPreKeys?: RetiredPreKeys
+}
+
+/** Replaced prekeys waiting for deletion: id → when it was replaced (ms). */
+export interface RetiredPreKeys {
+  signed: Record<string, number>
+  kem: Record<string, number>
+}
+
+/**
+ * Ids of accepted PQXDH initial messages, by the signed prekey they used: kept for as long as
+ * that prekey's secret exists, so a replay is refused for as long as it could be decrypted.
+ * (Layout 1 kept a plain list of the last 2,000 ids; it is read as belonging to the current
+ * signed prekey.)
+ */
+export interface SeenInitialRecord {
+  bySignedPreKey: Record<string, string[]>
 }
 
 /** What this device knows about another user's keys. */

@@ -21,6 +21,12 @@ export const MAX_MESSAGE_KEYS = 2_000
 export const MAX_RECEIVER_CHAINS = 5
 /** Most initial-message ids `decryptMessage` keeps in `seenInitialMessages` (oldest dropped). */
 export const MAX_SEEN_INITIAL_MESSAGES = 10_000
+/**
+ * ML-KEM prekey ids at or above this are last-resort keys, ids below it one-time keys (one id
+ * space). Whether a KEM prekey is last-resort is derived from its id on both sides — never
+ * taken from the bundle's unsigned `kemPreKeyIsLastResort` or the initial message's flag.
+ */
+export const KEM_LAST_RESORT_ID_BASE = 2_000_000_000
 /** Most one-time prekeys of each kind generated in one call. */
 export const MAX_PREKEY_BATCH = 1_000
 /** Most prepared (pre-expanded) last-resort ML-KEM keys a responder process keeps. */

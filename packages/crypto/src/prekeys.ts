@@ -8,7 +8,7 @@ import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { InvalidSignatureError, parseWith, DeviceBundleSchema, type DeviceBundle } from '@parley/protocol'
 import { ab64, aint } from './_assert.js'
 import { concat, toBase64, u32be, utf8 } from './_bytes.js'
-import { KEM_PUBLIC_KEY_BYTES, MAX_PREKEY_BATCH } from './constants.js'
+import { KEM_LAST_RESORT_ID_BASE, KEM_PUBLIC_KEY_BYTES, MAX_PREKEY_BATCH } from './constants.js'
 import type { DeviceIdentity } from './identity.js'
 import { LABELS } from './kdf.js'
 import { nobleProvider, type CryptoProvider } from './provider/provider.js'
@@ -47,6 +47,14 @@ export interface GeneratePreKeysOptions {
   kemOneTimeCount: number
   /** Randomness seam (tests and vectors). */
   random?: RandomSource
+}
+
+/**
+ * Whether ML-KEM prekey `id` is a last-resort key: ids from {@link KEM_LAST_RESORT_ID_BASE}
+ * up. Derived from the (signed) id, so neither a server nor an initiator can claim it.
+ */
+export function isKemLastResortId(id: number): boolean {
+  return id >= KEM_LAST_RESORT_ID_BASE
 }
 
 /** Bytes signed for an X25519 signed prekey. */

@@ -11,7 +11,7 @@ import type { DeviceIdentity } from './identity.js'
 import { decodePreKeyMessage, initialMessageId } from './pqxdh/initial-message.js'
 import { pqxdhInitiate } from './pqxdh/initiate.js'
 import { pqxdhRespond } from './pqxdh/respond.js'
-import type { PreKeySecrets } from './prekeys.js'
+import { isKemLastResortId, type PreKeySecrets } from './prekeys.js'
 import { nobleProvider, type CryptoProvider } from './provider/provider.js'
 import { systemRandom, type RandomSource } from './random.js'
 import { ratchetDecrypt } from './ratchet/decrypt.js'
@@ -21,8 +21,11 @@ import { asState, type SessionState, type SessionStateV2 } from './ratchet/state
 
 /** Which prekeys a decrypted initial message consumed (the caller deletes one-time keys). */
 export interface UsedPreKeys {
+  /** The signed prekey a fresh responder session used (the caller files the replay id under it). */
+  signedPreKey?: number
   oneTime?: number
   kem?: number
+  /** Derived from the KEM prekey id ({@link isKemLastResortId}), never from the message. */
   kemIsLastResort?: boolean
 }
 
@@ -85,7 +88,11 @@ function decodeCiphertext(text: string): Uint8Array {
 /**
  * Decrypts one message. For a `'prekey'` message with no matching session, runs the PQXDH
  * responder; `usedPreKeys` names the one-time keys to delete and `seenInitialMessages` (pass
- * the list you keep, store the returned one) rejects replays. On throw nothing changed.
+ * the list you keep, store the returned one) rejects replays. A fresh responder session also
+ * returns its `initialMessageId` and `usedPreKeys.signedPreKey`, so a caller can keep replay
+ * ids per signed prekey for as long as that prekey's secret exists (the returned list is
+ * capped at MAX_SEEN_INITIAL_MESSAGES; a caller keeping ids by prekey ignores it). On throw
+ * nothing changed.
  * @throws {MissingSessionError} no session for a `'message'`, or an unknown signed prekey.
  * @throws {BadMacError} authentication failed (forged, altered, wrong context, substituted KEM
  *   ciphertext). A forged header fails on its header MAC before any chain step: at most one
@@ -97,7 +104,7 @@ function decodeCiphertext(text: string): Uint8Array {
 export async function decryptMessage(args: {
   state?: SessionState | null; ours: DeviceIdentity; preKeys: PreKeySecrets; type: MessageType; ciphertext: string
   context: MessageContext; provider?: CryptoProvider; seenInitialMessages?: string[]; random?: RandomSource
-}): Promise<{ state: SessionState; plaintext: Uint8Array; usedPreKeys: UsedPreKeys; seenInitialMessages: string[] }> {
+}): Promise<{ state: SessionState; plaintext: Uint8Array; usedPreKeys: UsedPreKeys; seenInitialMessages: string[]; initialMessageId?: string }> {
   const provider = args.provider ?? nobleProvider
   const random = args.random ?? systemRandom
   const seen = args.seenInitialMessages ?? []
@@ -128,7 +135,8 @@ export async function decryptMessage(args: {
   return {
     state: r.state as unknown as SessionState,
     plaintext: r.plaintext,
-    usedPreKeys: { oneTime: header.oneTimePreKeyId, kem: header.kemPreKeyId, kemIsLastResort: header.kemIsLastResort },
+    usedPreKeys: { signedPreKey: header.signedPreKeyId, oneTime: header.oneTimePreKeyId, kem: header.kemPreKeyId, kemIsLastResort: isKemLastResortId(header.kemPreKeyId) },
+    initialMessageId: id,
     seenInitialMessages: nextSeen.length > MAX_SEEN_INITIAL_MESSAGES ? nextSeen.slice(nextSeen.length - MAX_SEEN_INITIAL_MESSAGES) : nextSeen,
   }
 }

@@ -1,6 +1,6 @@
 /** Shared fixtures: two devices, a bundle, contexts, and a seeded session pair. */
 import {
-  decryptMessage, encryptMessage, generateDeviceIdentity, generatePreKeys, initiateSession, nobleProvider, seededRandom,
+  decryptMessage, encryptMessage, generateDeviceIdentity, generatePreKeys, initiateSession, KEM_LAST_RESORT_ID_BASE, nobleProvider, seededRandom,
   type CryptoProvider, type DeviceIdentity, type MessageContext, type PreKeyBatch, type SessionState,
 } from '../src/index.js'
 import type { DeviceBundle } from '@parley/protocol'
@@ -28,7 +28,7 @@ export function parties(s = 1, withOneTime = true): Parties {
   const alice = generateDeviceIdentity('a1', random)
   const bob = generateDeviceIdentity('b1', random)
   const batch = generatePreKeys(bob, {
-    signedPreKeyId: 1, kemLastResortId: 2, oneTimeStartId: 10, oneTimeCount: 2, kemOneTimeStartId: 100, kemOneTimeCount: 1, random,
+    signedPreKeyId: 1, kemLastResortId: KEM_LAST_RESORT_ID_BASE + 2, oneTimeStartId: 10, oneTimeCount: 2, kemOneTimeStartId: 100, kemOneTimeCount: 1, random,
   })
   const bundle: DeviceBundle = {
     deviceId: 'b1', signingKey: bob.signing.publicKey, identityKey: bob.identity.publicKey,

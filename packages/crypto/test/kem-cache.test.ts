@@ -2,7 +2,7 @@
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { describe, expect, it } from 'vitest'
 import { kemDecapsulate } from '../src/pqxdh/kem-cache.js'
-import { decryptMessage, encryptMessage, initiateSession, nodeNativeProvider } from '../src/index.js'
+import { decryptMessage, encryptMessage, initiateSession, KEM_LAST_RESORT_ID_BASE, nodeNativeProvider } from '../src/index.js'
 import { ctxAB, dec, enc, parties } from './_fixtures.js'
 
 const seeded = (n: number) => new Uint8Array(64).fill(n)
@@ -42,7 +42,7 @@ describe('kemDecapsulate', () => {
       const m = await encryptMessage({ state: a, plaintext: enc(text), context: ctxAB, provider })
       const r = await decryptMessage({ ours: p.bob, preKeys: p.batch.secrets, type: m.type, ciphertext: m.ciphertext, context: ctxAB, provider })
       expect(dec(r.plaintext)).toBe(text)
-      expect(r.usedPreKeys).toMatchObject({ kem: 2, kemIsLastResort: true })
+      expect(r.usedPreKeys).toMatchObject({ kem: KEM_LAST_RESORT_ID_BASE + 2, kemIsLastResort: true })
     }
   })
 })

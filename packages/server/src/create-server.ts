@@ -18,7 +18,7 @@ import { ConversationCache, flushNotices, type Ctx, type Session } from './conte
 import { GroupCommitter } from './group-commit.js'
 import { HANDLERS } from './handlers/index.js'
 import {
-  CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, MAX_GROUP_COMMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_USER_LIMIT, DRAIN_TIMEOUT_MS,
+  BUCKET_PURGE_INTERVAL_MS, CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, MAX_GROUP_COMMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_USER_LIMIT, DRAIN_TIMEOUT_MS,
   type ErrorContext, type ParleyIo, type ParleyServerOptions,
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
@@ -66,6 +66,8 @@ function validateOptions(o: ParleyServerOptions): void {
   if (l.connection) checkLimit('connection', l.connection)
   if (l.user) checkLimit('user', l.user)
   if (l.reports) checkLimit('reports', l.reports)
+  if (l.keysFetch) checkLimit('keysFetch', l.keysFetch)
+  if (l.keysFetchPerTarget) checkLimit('keysFetchPerTarget', l.keysFetchPerTarget)
   for (const kr of ['frankingKeys', 'dataKeys'] as const) {
     const ring = o[kr]
     if (ring && !(ring.keys?.[ring.currentKid] instanceof Uint8Array)) throw new TypeError(`"${kr}.keys" must contain currentKid "${ring.currentKid}"`)
@@ -123,6 +125,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   let closing = false
   let redisClose: (() => Promise<void>) | undefined
   let purgeTimer: ReturnType<typeof setInterval> | undefined
+  let bucketTimer: ReturnType<typeof setInterval> | undefined
   const userBuckets = new Map<string, { bucket: TokenBucket; sockets: number }>()
 
   const ctx = {
@@ -147,6 +150,10 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     const resealed = await store.sealLegacyReports((r) => sealReportBody(dataKeys, r))
     if (resealed) log.info({ reports: resealed }, 'sealed reports stored in plain JSON by an older version')
     if (options.redis) redisClose = await attachRedisAdapter(io, options.redis)
+    bucketTimer = setInterval(() => {
+      void track(store.purgeBuckets(now())).catch((e) => reportError(e, { where: 'store', event: 'purge-buckets' }))
+    }, BUCKET_PURGE_INTERVAL_MS)
+    bucketTimer.unref()
     const retention = options.retention
     if (retention && (retention['server-side'] || retention.e2ee)) {
       purgeTimer = setInterval(() => {
@@ -251,6 +258,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
       const deadline = Date.now() + DRAIN_TIMEOUT_MS
       while (inflight.size && Date.now() < deadline) await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 50))])
       if (purgeTimer) clearInterval(purgeTimer)
+      if (bucketTimer) clearInterval(bucketTimer)
       if (ownsIo) await new Promise<void>((resolve) => void io.close(() => resolve()))
       else io.disconnectSockets(true)
       await redisClose?.().catch(() => undefined)

@@ -31,6 +31,13 @@ export interface ParleyLimits {
   user?: BucketLimit
   /** Reports per user, shared across nodes through the store's token buckets. */
   reports?: BucketLimit
+  /**
+   * `keys.fetch` per requesting user, all targets together (each fetch claims one-time
+   * prekeys of every device of the target). Kept in the store: holds across nodes and reconnects.
+   */
+  keysFetch?: BucketLimit
+  /** `keys.fetch` per requesting user and target user. Kept in the store, like {@link keysFetch}. */
+  keysFetchPerTarget?: BucketLimit
   /** Concurrent connections per user on this node. */
   maxConnectionsPerUser?: number
 }
@@ -112,6 +119,21 @@ export const DEFAULT_CONNECTION_LIMIT: BucketLimit = { capacity: 200, refillPerS
 export const DEFAULT_USER_LIMIT: BucketLimit = { capacity: 400, refillPerSecond: 200 }
 /** Default report bucket (per user, all nodes). */
 export const DEFAULT_REPORT_LIMIT: BucketLimit = { capacity: 20, refillPerSecond: 20 / 3600 }
+/**
+ * Default `keys.fetch` bucket per requesting user (all targets, all nodes): a burst of 100
+ * (a fresh device meeting its contacts), then 100 an hour. Every fetch claims one one-time
+ * X25519 and one ML-KEM prekey of each device of the target.
+ */
+export const DEFAULT_KEYS_FETCH_LIMIT: BucketLimit = { capacity: 100, refillPerSecond: 100 / 3600 }
+/**
+ * Default `keys.fetch` bucket per requesting user and target user (all nodes): 10 at once,
+ * then 10 an hour. An honest client fetches a peer once per session set-up or device-list
+ * change; a draining requester gets at most this many of a device's one-time prekeys, which is
+ * below a client's batch (50 X25519, 25 ML-KEM) and its refill threshold.
+ */
+export const DEFAULT_KEYS_FETCH_PER_TARGET_LIMIT: BucketLimit = { capacity: 10, refillPerSecond: 10 / 3600 }
+/** How often token-bucket state that has refilled to capacity is purged from the store, ms. */
+export const BUCKET_PURGE_INTERVAL_MS = 10 * 60_000
 /** Default concurrent connections per user on one node. */
 export const DEFAULT_MAX_CONNECTIONS_PER_USER = 32
 /** Most sends committed in one store transaction. */

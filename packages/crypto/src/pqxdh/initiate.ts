@@ -8,7 +8,7 @@ import type { DeviceBundle } from '@parley/protocol'
 import { ab64 } from '../_assert.js'
 import { toBase64 } from '../_bytes.js'
 import type { DeviceIdentity } from '../identity.js'
-import { checkBundle } from '../prekeys.js'
+import { checkBundle, isKemLastResortId } from '../prekeys.js'
 import type { CryptoProvider } from '../provider/provider.js'
 import type { RandomSource } from '../random.js'
 import { kdfRoot } from '../ratchet/chain-key.js'
@@ -33,9 +33,10 @@ export async function pqxdhInitiate(ours: DeviceIdentity, theirs: DeviceBundle, 
   const { cipherText, sharedSecret } = ml_kem768.encapsulate(pqpkB, random(32))
   const sk = pqxdhSecret(dhs, sharedSecret)
 
+  // The flag follows the KEM prekey's signed id, not the server's `kemPreKeyIsLastResort`.
   const header = encodePreKeyHeader({
     identityKey: ikApub, baseKey: ekApub, signedPreKeyId: theirs.signedPreKey.id, kemPreKeyId: theirs.kemPreKey.id,
-    kemIsLastResort: theirs.kemPreKeyIsLastResort, oneTimePreKeyId: theirs.oneTimePreKey?.id, kemCiphertext: cipherText,
+    kemIsLastResort: isKemLastResortId(theirs.kemPreKey.id), oneTimePreKeyId: theirs.oneTimePreKey?.id, kemCiphertext: cipherText,
   })
   // RatchetInitAlice: DHs = new pair, DHr = SPK_B, (RK, CKs) = KDF_RK(SK, DH(DHs, DHr)).
   const ratchetSecret = random(32)

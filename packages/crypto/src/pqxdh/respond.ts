@@ -9,7 +9,7 @@ import { ab64 } from '../_assert.js'
 import { toBase64 } from '../_bytes.js'
 import { KEM_SECRET_KEY_BYTES } from '../constants.js'
 import type { DeviceIdentity } from '../identity.js'
-import type { PreKeySecrets } from '../prekeys.js'
+import { isKemLastResortId, type PreKeySecrets } from '../prekeys.js'
 import type { CryptoProvider } from '../provider/provider.js'
 import type { SessionStateV2 } from '../ratchet/state.js'
 import type { PreKeyHeader } from './initial-message.js'
@@ -22,11 +22,16 @@ function secretOf(table: Record<number, string> | undefined, id: number): string
 
 /**
  * Derives the responder's initial state from a parsed header. Does not decrypt.
+ * @throws {BadMacError} the header's last-resort flag disagrees with its KEM prekey id.
  * @throws {ReplayedMessageError} one-time prekey already consumed.
  * @throws {MissingSessionError} unknown signed or last-resort prekey.
  * @throws {BadMacError} invalid keys in the header.
  */
 export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets, h: PreKeyHeader, provider: CryptoProvider): Promise<SessionStateV2> {
+  // Last-resort or one-time is derived from the KEM prekey id (our own id space), never read
+  // from the header's flag; a flag that disagrees is a forgery, refused before any DH.
+  const lastResort = isKemLastResortId(h.kemPreKeyId)
+  if (h.kemIsLastResort !== lastResort) throw new BadMacError('KEM prekey flag does not match the prekey id')
   const spk = secretOf(preKeys?.signedPreKeys, h.signedPreKeyId)
   if (spk === undefined) throw new MissingSessionError(`unknown signed prekey ${h.signedPreKeyId}`, { deviceId: ours.deviceId })
   let opk: string | undefined
@@ -36,7 +41,7 @@ export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets,
   }
   const kem = secretOf(preKeys.kemPreKeys, h.kemPreKeyId)
   if (kem === undefined) {
-    if (h.kemIsLastResort) throw new MissingSessionError(`unknown KEM prekey ${h.kemPreKeyId}`, { deviceId: ours.deviceId })
+    if (lastResort) throw new MissingSessionError(`unknown KEM prekey ${h.kemPreKeyId}`, { deviceId: ours.deviceId })
     throw new ReplayedMessageError('one-time KEM prekey already used', { preKeyId: h.kemPreKeyId })
   }
   const ikB = ab64(ours.identity.secretKey, 'ours.identity.secretKey', 32)
@@ -48,7 +53,7 @@ export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets,
     if (opk !== undefined) dhs.push(await provider.x25519(ab64(opk, 'preKeys.oneTimePreKeys', 32), h.baseKey))
     // ML-KEM decapsulation never fails: a substituted ciphertext yields an unrelated secret
     // (implicit rejection), so the first message's MAC fails.
-    const ss = kemDecapsulate(h.kemCiphertext, ab64(kem, 'preKeys.kemPreKeys', KEM_SECRET_KEY_BYTES), h.kemIsLastResort)
+    const ss = kemDecapsulate(h.kemCiphertext, ab64(kem, 'preKeys.kemPreKeys', KEM_SECRET_KEY_BYTES), lastResort)
     sk = pqxdhSecret(dhs, ss)
   } catch (e) {
     if (e instanceof TypeError) throw e

@@ -1,11 +1,12 @@
 /**
  * Key directory: prekey uploads (signatures checked), device-list updates, and bundle
  * fetches that hand out each one-time prekey once (the store claims it in a transaction);
- * a device fetching its own user gets only its other devices' bundles.
+ * a device fetching its own user gets only its other devices' bundles. Fetches are limited in
+ * the store per requester and per requester→target (`limits.keysFetch`, `keysFetchPerTarget`).
  */
-import { fromBase64, InvalidSignatureError, NotFoundError } from '@parley/protocol'
+import { fromBase64, InvalidSignatureError, NotFoundError, RateLimitedError } from '@parley/protocol'
 import { kemPreKeySigningBytes, preKeySigningBytes, verify, verifyDeviceList } from '@parley/crypto'
-import { KEYS_LOW_THRESHOLD } from '../options.js'
+import { DEFAULT_KEYS_FETCH_LIMIT, DEFAULT_KEYS_FETCH_PER_TARGET_LIMIT, KEYS_LOW_THRESHOLD } from '../options.js'
 import { deviceRoom, me, userRoom, type Ctx } from '../context.js'
 import type { Handler } from './types.js'
 
@@ -54,6 +55,15 @@ export const keysFetch: Handler<'keys.fetch'> = {
     // Fetching one's own user (to reach one's other devices): the requesting device needs no
     // bundle of itself, so the store leaves it out and claims none of its one-time prekeys.
     const self = me(s)
+    // Rate-limited in the store (all nodes, across reconnects), per requester and per
+    // requester→target, before anything is claimed: one-time prekeys are a finite resource of
+    // the target, and every fetch takes one of each kind from each of its devices.
+    const limits = ctx.options.limits
+    const wait = await ctx.store.takeTokens([
+      { key: `keys.fetch\n${self.userId}`, ...(limits?.keysFetch ?? DEFAULT_KEYS_FETCH_LIMIT) },
+      { key: `keys.fetch\n${self.userId}\n${f.userId}`, ...(limits?.keysFetchPerTarget ?? DEFAULT_KEYS_FETCH_PER_TARGET_LIMIT) },
+    ], ctx.now())
+    if (wait > 0) throw new RateLimitedError('too many key fetches', { scope: 'keys.fetch', retryAfterMs: wait })
     const requester = f.userId === self.userId ? self.deviceId : undefined
     const got = await ctx.store.claimBundles(f.userId, requester)
     if (!got) throw new NotFoundError('unknown user', { resource: 'user', id: f.userId })

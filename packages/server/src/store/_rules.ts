@@ -88,3 +88,13 @@ export function storedNotice(raw: Record<string, unknown>): Notice {
   }
   return rest as Notice
 }
+
+/** Ms until a bucket holding `tokens` has one whole token (0 when it has one now). */
+export function tokenWaitMs(tokens: number, refillPerSecond: number): number {
+  return tokens >= 1 ? 0 : Math.max(1, Math.ceil(((1 - tokens) / refillPerSecond) * 1000))
+}
+
+/** When a bucket left at `tokens` is full again (its state can then be forgotten). */
+export function fullAt(capacity: number, tokens: number, refillPerSecond: number, now: number): number {
+  return now + Math.ceil((Math.max(0, capacity - tokens) / refillPerSecond) * 1000)
+}

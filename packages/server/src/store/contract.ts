@@ -374,6 +374,39 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
       expect(await s.buckets.take('other', 1, 1, 0)).toBe(true)
     }))
 
+    it('takeTokens: all or none across buckets, refill, retry-after, and purge of full buckets', () => withStore(async (s) => {
+      const wide = { key: `req-${uid()}`, capacity: 3, refillPerSecond: 1 }
+      const narrow = (target: string) => ({ key: `${wide.key}\n${target}`, capacity: 2, refillPerSecond: 0.5 })
+      expect(await s.takeTokens([wide, narrow('t1')], 1_000)).toBe(0)
+      expect(await s.takeTokens([wide, narrow('t1')], 1_000)).toBe(0)
+      // The narrow bucket is empty: refused with its wait (0.5/s → 2 s), and the wide one keeps its token.
+      expect(await s.takeTokens([wide, narrow('t1')], 1_000)).toBe(2_000)
+      expect(await s.takeTokens([wide, narrow('t2')], 1_000)).toBe(0)
+      // Now the wide bucket is empty too: refused for a target never seen.
+      expect(await s.takeTokens([wide, narrow('t3')], 1_000)).toBe(1_000)
+      expect(await s.takeTokens([narrow('t3')], 1_000)).toBe(0)
+      // Refills continuously; the longest wait of the refused buckets is returned.
+      expect(await s.takeTokens([wide, narrow('t1')], 2_000)).toBe(1_000)
+      expect(await s.takeTokens([wide, narrow('t1')], 3_000)).toBe(0)
+      // Nothing is purged while a bucket is below capacity; all of it once every one refilled.
+      expect(await s.purgeBuckets(2_500)).toBe(0)
+      expect(await s.purgeBuckets(10_000)).toBe(4)
+      // A purged bucket behaves as a full one.
+      for (let i = 0; i < 3; i++) expect(await s.takeTokens([wide], 10_000)).toBe(0)
+      expect(await s.takeTokens([wide], 10_000)).toBeGreaterThan(0)
+    }))
+
+    it('takeTokens under concurrency: never more than capacity granted', () => withStore(async (s) => {
+      const key = `c-${uid()}`
+      const pair = { key: `${key}\nt`, capacity: 5, refillPerSecond: 0.001 }
+      const all = { key, capacity: 7, refillPerSecond: 0.001 }
+      const got = await Promise.all(Array.from({ length: 20 }, () => s.takeTokens([all, pair], 1_000)))
+      expect(got.filter((w) => w === 0)).toHaveLength(5)
+      expect(got.filter((w) => w > 0).every((w) => w > 0)).toBe(true)
+      const others = await Promise.all(Array.from({ length: 5 }, (_, i) => s.takeTokens([all, { ...pair, key: `${key}\no${i}` }], 1_000)))
+      expect(others.filter((w) => w === 0)).toHaveLength(2)
+    }))
+
     it('retention: expired messages are hidden, then purged', () => withStore(async (s) => {
       const { a, b, c } = await pair(s)
       await s.appendMessages([{ ...plain(c.id, addr(a, 0)), expiresAt: 500 }, plain(c.id, addr(a, 0))], bind, 100)

@@ -7,7 +7,7 @@ import {
   ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError,
   type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
 } from '@parley/protocol'
-import { checkCoverage, checkMode, deviceKey, modeChangedNotice, pairKey, policyNotice, storedNotice } from './_rules.js'
+import { checkCoverage, checkMode, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import type {
   AppendOutcome, ClaimedBundles, ConversationRecord, DeviceRecord, DeviceRegistration, FrankingBinder,
   LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, SealedReport, StoredDelivery,
@@ -40,7 +40,7 @@ export function memoryStore(): ParleyStore {
   const inboxes = new Map<string, InboxRow[]>()
   const notices: { id: number; userId: string; notice: Notice }[] = []
   const reports = new Map<string, SealedReport>()
-  const buckets = new Map<string, { tokens: number; at: number }>()
+  const buckets = new Map<string, { tokens: number; at: number; fullAt: number }>()
   const links = new Map<string, LinkRequestRecord>()
   let policy: Policy | null = null
   let noticeSeq = 0
@@ -89,9 +89,29 @@ export function memoryStore(): ParleyStore {
         const b = buckets.get(key) ?? { tokens: capacity, at: now }
         const tokens = Math.min(capacity, b.tokens + (Math.max(0, now - b.at) / 1000) * refillPerSecond)
         if (tokens < 1) return false
-        buckets.set(key, { tokens: tokens - 1, at: now })
+        buckets.set(key, { tokens: tokens - 1, at: now, fullAt: fullAt(capacity, tokens - 1, refillPerSecond, now) })
         return true
       },
+    },
+    async takeTokens(takes, now) {
+      const unique = [...new Map(takes.map((t) => [t.key, t])).values()]
+      const levels = unique.map((t) => {
+        const b = buckets.get(t.key)
+        return b ? Math.min(t.capacity, b.tokens + (Math.max(0, now - b.at) / 1000) * t.refillPerSecond) : t.capacity
+      })
+      const wait = Math.max(0, ...unique.map((t, i) => tokenWaitMs(levels[i]!, t.refillPerSecond)))
+      if (wait > 0) return wait
+      unique.forEach((t, i) => buckets.set(t.key, { tokens: levels[i]! - 1, at: now, fullAt: fullAt(t.capacity, levels[i]! - 1, t.refillPerSecond, now) }))
+      return 0
+    },
+    async purgeBuckets(now) {
+      let n = 0
+      for (const [k, b] of buckets) {
+        if (b.fullAt > now) continue
+        buckets.delete(k)
+        n++
+      }
+      return n
     },
 
     async getUser(userId) {

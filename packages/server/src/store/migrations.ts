@@ -149,6 +149,16 @@ ALTER TABLE reports ADD COLUMN sealed text;
 ALTER TABLE reports ALTER COLUMN report DROP NOT NULL;
 `,
   },
+  {
+    // When each token bucket is full again: a full bucket is the same as no row, so rows past
+    // it are purged (per-requester→target `keys.fetch` buckets would otherwise pile up).
+    version: 3,
+    name: 'token-bucket-full-at',
+    sql: `
+ALTER TABLE token_buckets ADD COLUMN full_at bigint;
+CREATE INDEX token_buckets_full_at ON token_buckets (full_at) WHERE full_at IS NOT NULL;
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

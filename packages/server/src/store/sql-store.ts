@@ -10,7 +10,7 @@ import {
   type DeviceBundle, type Notice, type Policy, type SignedDeviceList, type VerifiedReport,
 } from '@parley/protocol'
 import { appendBatch } from './_sql-append.js'
-import { modeChangedNotice, pairKey, policyNotice, storedNotice } from './_rules.js'
+import { fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import { json, MESSAGE_COLUMNS, num, toConversation, toDelivery, toDevice, toMessage } from './_sql-rows.js'
 import { migrate, RETRYABLE_SQLSTATES, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
@@ -92,15 +92,50 @@ function createSqlStore(db: SqlDriver): ParleyStore {
     buckets: {
       async take(key, capacity, refillPerSecond, now) {
         const rows = await db.query(
-          `INSERT INTO token_buckets AS b (key, tokens, updated_at) VALUES ($1, $2::float8 - 1, $4)
+          `INSERT INTO token_buckets AS b (key, tokens, updated_at, full_at) VALUES ($1, $2::float8 - 1, $4, $4 + ceil(1000.0 / $3::float8)::bigint)
            ON CONFLICT (key) DO UPDATE
-             SET tokens = LEAST($2::float8, b.tokens + GREATEST(0, $4 - b.updated_at) / 1000.0 * $3::float8) - 1, updated_at = $4
+             SET tokens = LEAST($2::float8, b.tokens + GREATEST(0, $4 - b.updated_at) / 1000.0 * $3::float8) - 1, updated_at = $4,
+                 full_at = $4 + ceil(($2::float8 - (LEAST($2::float8, b.tokens + GREATEST(0, $4 - b.updated_at) / 1000.0 * $3::float8) - 1)) * 1000.0 / $3::float8)::bigint
              WHERE LEAST($2::float8, b.tokens + GREATEST(0, $4 - b.updated_at) / 1000.0 * $3::float8) >= 1
            RETURNING tokens`,
           [key, capacity, refillPerSecond, now],
         )
         return rows.length > 0
       },
+    },
+
+    async takeTokens(takes, now) {
+      const unique = [...new Map(takes.map((t) => [t.key, t])).values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      if (unique.length === 0) return 0
+      return db.transaction(async (tx) => {
+        // One upsert creates missing buckets full and locks every row (new or existing, in key
+        // order, so concurrent takes lock in one order), returning its state; then decide
+        // all-or-nothing and write only when every bucket has a token.
+        const rows = await tx.query(
+          `INSERT INTO token_buckets AS b (key, tokens, updated_at, full_at)
+           SELECT r.key, r.capacity, $2, $2 FROM jsonb_to_recordset($1::jsonb) AS r(key text, capacity float8) ORDER BY r.key
+           ON CONFLICT (key) DO UPDATE SET key = b.key
+           RETURNING b.key, b.tokens, b.updated_at`,
+          [JSON.stringify(unique.map((t) => ({ key: t.key, capacity: t.capacity }))), now],
+        )
+        const byKey = new Map(rows.map((r) => [r.key as string, r]))
+        const levels = unique.map((t) => {
+          const r = byKey.get(t.key)!
+          return Math.min(t.capacity, Number(r.tokens) + (Math.max(0, now - num(r.updated_at)) / 1000) * t.refillPerSecond)
+        })
+        const wait = Math.max(0, ...unique.map((t, i) => tokenWaitMs(levels[i]!, t.refillPerSecond)))
+        if (wait > 0) return wait
+        await tx.query(
+          `UPDATE token_buckets b SET tokens = r.tokens, updated_at = $2, full_at = r.full_at
+             FROM jsonb_to_recordset($1::jsonb) AS r(key text, tokens float8, full_at bigint) WHERE b.key = r.key`,
+          [JSON.stringify(unique.map((t, i) => ({ key: t.key, tokens: levels[i]! - 1, full_at: fullAt(t.capacity, levels[i]! - 1, t.refillPerSecond, now) }))), now],
+        )
+        return 0
+      })
+    },
+    async purgeBuckets(now) {
+      const [r] = await db.query('WITH d AS (DELETE FROM token_buckets WHERE full_at IS NOT NULL AND full_at <= $1 RETURNING 1) SELECT count(*) AS n FROM d', [now])
+      return num(r!.n)
     },
 
     async getUser(userId) {

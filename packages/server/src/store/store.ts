@@ -20,6 +20,13 @@ export interface UserRecord {
   deviceList: SignedDeviceList
 }
 
+/** One bucket of an all-or-nothing {@link ParleyStore.takeTokens}. */
+export interface BucketTake {
+  key: string
+  capacity: number
+  refillPerSecond: number
+}
+
 /** A registered device. `active` is false once a newer device list leaves it out. */
 export interface DeviceRecord {
   userId: string
@@ -201,6 +208,17 @@ export interface ParleyStore {
   readonly kind: 'memory' | 'pglite' | 'postgres'
   /** Shared token buckets (rate limits across nodes), also handed to plugins. */
   readonly buckets: TokenBucketStore
+  /**
+   * Takes one token from every bucket of `takes`, all or none, atomically across nodes (the
+   * state lives in the store, so it holds across reconnects and server nodes). Returns 0 when
+   * every token was taken; otherwise the ms until every bucket has one again, and takes none.
+   */
+  takeTokens(takes: BucketTake[], now: number): Promise<number>
+  /**
+   * Deletes bucket state that has refilled to capacity by `now` (a missing bucket is a full
+   * one, so nothing changes but the space used). Returns how many buckets went.
+   */
+  purgeBuckets(now: number): Promise<number>
 
   // ---- users, devices, prekeys ----
   getUser(userId: string): Promise<UserRecord | null>

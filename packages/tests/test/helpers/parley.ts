@@ -5,7 +5,7 @@
 import { createServer, type Server as HttpServer } from 'node:http'
 import pino from 'pino'
 import type { Policy, ModerationPlugin, VerifiedReport } from '@parley/protocol'
-import { createParleyServer, memoryStore, type ParleyServer, type ParleyStore } from '@parley/server'
+import { createParleyServer, memoryStore, type ParleyLimits, type ParleyServer, type ParleyStore } from '@parley/server'
 import { createParleyClient, memoryKeyStore, type KeyStore, type Message, type ParleyClient, type ParleyClientOptions } from '@parley/client'
 
 export interface TestServer {
@@ -17,7 +17,7 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startServer(opts: { policy: Policy; store?: ParleyStore; plugins?: ModerationPlugin[]; port?: number } ): Promise<TestServer> {
+export async function startServer(opts: { policy: Policy; store?: ParleyStore; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits } ): Promise<TestServer> {
   const http = createServer()
   const reports: VerifiedReport[] = []
   const errors: unknown[] = []
@@ -34,7 +34,7 @@ export async function startServer(opts: { policy: Policy; store?: ParleyStore; p
     onReport: (r) => void reports.push(r),
     onError: (e) => void errors.push(e),
     logger: pino({ level: 'silent' }),
-    limits: { connection: { capacity: 100_000, refillPerSecond: 100_000 }, user: { capacity: 100_000, refillPerSecond: 100_000 } },
+    limits: { connection: { capacity: 100_000, refillPerSecond: 100_000 }, user: { capacity: 100_000, refillPerSecond: 100_000 }, ...opts.limits },
   })
   await parley.ready
   await new Promise<void>((r) => http.listen(opts.port ?? 0, '127.0.0.1', r))
