@@ -58,6 +58,15 @@ export const PREKEY_ROTATION_CHECK_MS = 60 * 60 * 1000
  * (about 45 bytes an id) by rotation instead of letting a count evict ids.
  */
 export const ROTATE_AFTER_INITIAL_MESSAGES = 5_000
+
+/**
+ * Most replaced signed prekeys whose secrets (and replay ids) are kept in their grace period.
+ * A flood of initial messages rotates early; past this many, the oldest replaced prekey is
+ * deleted before its grace ends (its replays then fail as `missing_session`, as after grace).
+ * With the per-prekey cap of {@link ROTATE_AFTER_INITIAL_MESSAGES} this bounds the replay ids
+ * a device keeps at (1 + this) × that cap.
+ */
+export const MAX_RETIRED_SIGNED_PREKEYS = 4
 /** Deliveries asked for per `inbox.sync` page during catch-up. */
 export const SYNC_PAGE_SIZE = 200
 /** Messages in the optimistic in-flight window of the outbox (sends awaiting their ack). */

@@ -129,6 +129,8 @@ export class ParleyClient {
     }
     this.directory = new Directory(this.core)
     this.sessions = new Sessions(this.core, this.directory)
+    // Runs after the current inbox batch (which holds the crypto lock) is written.
+    this.sessions.onSignedPreKeyFull = () => void setTimeout(() => void (this.ready && this.maintainPreKeys()), 0)
     const directory = this.directory
     const registry = new ConversationRegistry(this.core, () => this.host, async (mc) => {
       const entry = await directory.deviceEntry({ userId: mc.userId, deviceId: mc.deviceId })

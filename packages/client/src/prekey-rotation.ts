@@ -7,7 +7,7 @@
  * with `missing_session` (the secret is gone) afterwards — no count-based window to outlast.
  */
 import { generatePreKeys, isKemLastResortId, type PreKeySecrets } from '@parley/crypto'
-import { DEFAULT_PREKEY_GRACE_MS, DEFAULT_PREKEY_ROTATION_MS, KEM_LAST_RESORT_ID_BASE, ROTATE_AFTER_INITIAL_MESSAGES } from './constants.js'
+import { DEFAULT_PREKEY_GRACE_MS, DEFAULT_PREKEY_ROTATION_MS, KEM_LAST_RESORT_ID_BASE, MAX_RETIRED_SIGNED_PREKEYS, ROTATE_AFTER_INITIAL_MESSAGES } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { JsonValue } from './key-store/key-store.js'
 import { K, json, type RetiredPreKeys, type SeenInitialRecord, type SelfRecord } from './store-layout.js'
@@ -103,6 +103,14 @@ export async function maintainPreKeys(core: ClientCore, options: Required<PreKey
     const retired = retiredOf(self)
     const expiredSigned = Object.keys(retired.signed).filter((id) => retired.signed[id]! + options.graceMs <= now)
     const expiredKem = Object.keys(retired.kem).filter((id) => retired.kem[id]! + options.graceMs <= now)
+    // A flood that rotates early may not pile up replaced prekeys (and their replay ids):
+    // beyond MAX_RETIRED_SIGNED_PREKEYS, the oldest ones end their grace now.
+    const byAge = (table: Record<string, number>, expired: string[]) =>
+      Object.keys(table).filter((id) => !expired.includes(id)).sort((a, b) => table[a]! - table[b]! || Number(a) - Number(b))
+    const liveSigned = byAge(retired.signed, expiredSigned)
+    expiredSigned.push(...liveSigned.slice(0, Math.max(0, liveSigned.length - MAX_RETIRED_SIGNED_PREKEYS)))
+    const liveKem = byAge(retired.kem, expiredKem)
+    expiredKem.push(...liveKem.slice(0, Math.max(0, liveKem.length - MAX_RETIRED_SIGNED_PREKEYS)))
     if (expiredSigned.length + expiredKem.length > 0) {
       const held = await loadPreKeys()
       const signedPreKeys = { ...held.signedPreKeys }

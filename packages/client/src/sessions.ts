@@ -10,7 +10,7 @@ import {
 } from '@parley/protocol'
 import { continuesSession, decryptMessage, encryptMessage, sessionPeerIdentity, type MessageContext, type PreKeySecrets } from '@parley/crypto'
 import {
-  KEM_LAST_RESORT_ID_BASE, MAX_PREVIOUS_SESSIONS, MAX_SESSION_RESETS_PER_WINDOW, SESSION_RESET_WINDOW_MS,
+  KEM_LAST_RESORT_ID_BASE, MAX_PREVIOUS_SESSIONS, MAX_SESSION_RESETS_PER_WINDOW, ROTATE_AFTER_INITIAL_MESSAGES, SESSION_RESET_WINDOW_MS,
 } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { Directory } from './directory.js'
@@ -29,6 +29,9 @@ const FAILURE_RANK: Record<string, number> = {
 }
 
 export class Sessions {
+  /** Called when a signed prekey reached its limit of initial messages (the client rotates early). */
+  onSignedPreKeyFull: () => void = () => {}
+
   constructor(private readonly core: ClientCore, private readonly directory: Directory) {}
 
   private context(conversationId: string, recipient: DeviceAddress): MessageContext {
@@ -130,6 +133,14 @@ export class Sessions {
           changes[K.preKeys] = json(next)
         }
         if (out.initialMessageId !== undefined && out.usedPreKeys.signedPreKey !== undefined) {
+          // Each signed prekey accepts a bounded number of initial messages (its replay ids are
+          // kept for its whole life): past that, refuse and rotate, so a peer starting session
+          // after session cannot grow the list without bound.
+          const held = seenRecord!.bySignedPreKey[out.usedPreKeys.signedPreKey]?.length ?? 0
+          if (held >= ROTATE_AFTER_INITIAL_MESSAGES) {
+            this.onSignedPreKeyFull()
+            throw new MissingSessionError(`signed prekey ${out.usedPreKeys.signedPreKey} accepted its limit of initial messages; a new one is published`, { deviceId: self.deviceId })
+          }
           changes[K.seenInitial] = json(withSeen(seenRecord!, out.usedPreKeys.signedPreKey, out.initialMessageId))
         }
         return out.plaintext

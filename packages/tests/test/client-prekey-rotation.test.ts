@@ -4,18 +4,14 @@
  * intervals apply.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { memoryKeyStore, type KeyStore, type ParleyClient } from '@parley/client'
-import { connect, startServer, type TestServer } from './helpers/parley.js'
+import { MAX_RETIRED_SIGNED_PREKEYS, memoryKeyStore, type KeyStore, type ParleyClient } from '@parley/client'
+import { connect, startServer, type TestServer, closeAll } from './helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from './helpers/tamper-proxy.js'
 
 let server: TestServer
 let proxy: TamperProxy
 const clients: ParleyClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close()
-  await proxy?.close()
-  await server?.close()
-})
+afterEach(() => closeAll({ clients, proxy, server }))
 
 interface Self { signedPreKeyId: number; publishedSignedPreKeyId?: number; signedPreKeyAt?: number }
 const HOUR = 60 * 60 * 1000
@@ -82,5 +78,25 @@ describe('client prekey rotation', () => {
     for (const preKeyRotation of [{ intervalMs: 0 }, { graceMs: -1 }, { intervalMs: Number.NaN }]) {
       await expect(connect('http://127.0.0.1:9', 'x', { preKeyRotation })).rejects.toBeInstanceOf(RangeError)
     }
+  })
+
+  it(`keeps at most MAX_RETIRED_SIGNED_PREKEYS replaced signed prekeys, however fast rotation runs`, async () => {
+    server = await startServer({ policy: 'default-e2ee' })
+    let clock = Date.now()
+    const inner = memoryKeyStore()
+    const keyStore: KeyStore = { ...inner, close: async () => undefined }
+    // A long grace and a short interval: only the cap can delete replaced prekeys here.
+    const preKeyRotation = { intervalMs: HOUR, graceMs: 1_000 * HOUR }
+    for (let i = 0; i < MAX_RETIRED_SIGNED_PREKEYS + 4; i++) {
+      const c = await connect(server.url, 'bob', { keyStore, now: () => clock, preKeyRotation })
+      await c.whenReady(20_000)
+      await c.close()
+      clock += 2 * HOUR
+    }
+    const me = (await inner.get('self')) as unknown as Self & { retiredPreKeys: { signed: Record<string, number> } }
+    const held = (await inner.get('prekeys')) as unknown as { signedPreKeys: Record<string, unknown> }
+    expect(me.signedPreKeyId).toBeGreaterThan(MAX_RETIRED_SIGNED_PREKEYS + 1) // control: it did rotate every time
+    expect(Object.keys(me.retiredPreKeys.signed).length).toBeLessThanOrEqual(MAX_RETIRED_SIGNED_PREKEYS)
+    expect(Object.keys(held.signedPreKeys).length).toBeLessThanOrEqual(MAX_RETIRED_SIGNED_PREKEYS + 1)
   })
 })

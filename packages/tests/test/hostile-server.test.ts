@@ -7,17 +7,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { generateUserIdentity, signDeviceList } from '@parley/crypto'
 import type { ErrorPayload, Message, ParleyClient } from '@parley/client'
-import { connect, startServer, waitFor, type TestServer } from './helpers/parley.js'
+import { connect, startServer, waitFor, type TestServer, closeAll } from './helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from './helpers/tamper-proxy.js'
 
 let server: TestServer
 let proxy: TamperProxy
 const clients: ParleyClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close()
-  await proxy?.close()
-  await server?.close()
-})
+afterEach(() => closeAll({ clients, proxy, server }))
 
 async function setup(policy: 'default-e2ee' | 'optional-e2ee') {
   server = await startServer({ policy })

@@ -86,3 +86,13 @@ export async function fullHistory(client: ParleyClient, conversationId: string):
   }
   return out
 }
+
+/**
+ * Closes what a test started, clients first (`clients` is emptied), then a proxy, then the
+ * server — the `afterEach` of every end-to-end file: `afterEach(() => closeAll({ clients, proxy, server }))`.
+ */
+export async function closeAll(r: { clients?: ParleyClient[]; proxy?: { close(): Promise<void> } | undefined; server?: { close(): Promise<void> } | undefined }): Promise<void> {
+  for (const c of r.clients?.splice(0) ?? []) await c.close().catch(() => {})
+  await r.proxy?.close()
+  await r.server?.close()
+}

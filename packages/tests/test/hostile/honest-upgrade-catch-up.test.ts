@@ -8,17 +8,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { memoryKeyStore, type KeyStore, type ErrorPayload, type ParleyClient } from '@parley/client'
-import { connect, fullHistory, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { connect, fullHistory, startServer, waitFor, type TestServer, closeAll } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 
 let server: TestServer
 let proxy: TamperProxy
 const clients: ParleyClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close().catch(() => {})
-  await proxy?.close()
-  await server?.close()
-})
+afterEach(() => closeAll({ clients, proxy, server }))
 
 describe('a readable message sent before an upgrade, received on reconnect', () => {
   it('bob gets the pre-upgrade message', async () => {

@@ -7,18 +7,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Message, ParleyClient } from '@parley/client'
-import { connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { connect, startServer, waitFor, type TestServer, closeAll } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 import { asReadable } from './_world.js'
 
 let server: TestServer
 let proxy: TamperProxy
 const clients: ParleyClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close().catch(() => {})
-  await proxy?.close()
-  await server?.close()
-})
+afterEach(() => closeAll({ clients, proxy, server }))
 
 describe('minimumMode: e2ee', () => {
   it('refuses a conversation under the server-side policy', async () => {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { memoryKeyStore, type ErrorPayload, type KeyStore, type Message, type ParleyClient } from '@parley/client'
 import { PREKEY_HEADER_BYTES } from '@parley/crypto'
-import { connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { connect, startServer, waitFor, type TestServer, closeAll } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 
 /** Offset of the flags byte in the PQXDH header: version ‖ IK_A ‖ EK_A ‖ spkId ‖ kemId ‖ flags. */
@@ -23,11 +23,7 @@ const recordOf = async (store: KeyStore, key: string) => (await store.get(key)) 
 let server: TestServer
 let proxy: TamperProxy
 const clients: ParleyClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close()
-  await proxy?.close()
-  await server?.close()
-})
+afterEach(() => closeAll({ clients, proxy, server }))
 
 async function setup() {
   server = await startServer({ policy: 'default-e2ee' })

@@ -12,8 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import pino from 'pino'
 import { io as ioClient, type Socket } from 'socket.io-client'
 import { PGlite } from '@electric-sql/pglite'
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@parley/protocol'
 import pg from 'pg'
-import { generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList } from '@parley/crypto'
+import { generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList, signHelloProof } from '@parley/crypto'
 import {
   createParleyServer, DEFAULT_KEYS_FETCH_LIMIT, DEFAULT_KEYS_FETCH_PER_TARGET_LIMIT, memoryStore, pgliteStore, postgresStore,
   type ParleyServer, type ParleyStore,
@@ -77,7 +78,12 @@ async function session(url: string, user: User, counts = { oneTime: 0, kem: 0 })
     socket.once('connect', () => resolve())
     socket.once('connect_error', reject)
   })
-  const hello = await call(socket, 'hello', { versions: [1], deviceId: 'd1' })
+  // A registered device proves its signing key over this connection's challenge.
+  const challenge = await call(socket, 'hello.challenge', {})
+  if (!challenge.ok) throw new Error(challenge.error.code)
+  const nonce = challenge.data.nonce as string
+  const proof = { nonce, signature: signHelloProof(user.device, { nonce, userId: user.userId, deviceId: 'd1' }) }
+  const hello = await call(socket, 'hello', { versions: [...SUPPORTED_PROTOCOL_VERSIONS], deviceId: 'd1', proof })
   if (!hello.ok) throw new Error(hello.error.code)
   if (!hello.data.registered) {
     const batch = generatePreKeys(user.device, {

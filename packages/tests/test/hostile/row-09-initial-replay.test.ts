@@ -16,7 +16,7 @@ import { fromBase64, PROTOCOL_VERSION } from '@parley/protocol'
 import {
   DEFAULT_PREKEY_GRACE_MS, DEFAULT_PREKEY_ROTATION_MS, memoryKeyStore, type ErrorPayload, type KeyStore, type Message, type ParleyClient,
 } from '@parley/client'
-import { connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { connect, startServer, waitFor, type TestServer, closeAll } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 
 const DAY = 24 * 60 * 60 * 1000
@@ -24,11 +24,7 @@ const DAY = 24 * 60 * 60 * 1000
 let server: TestServer
 let proxy: TamperProxy
 const clients: ParleyClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close()
-  await proxy?.close()
-  await server?.close()
-})
+afterEach(() => closeAll({ clients, proxy, server }))
 
 interface Self {
   deviceId: string

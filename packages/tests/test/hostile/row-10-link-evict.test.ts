@@ -9,17 +9,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { MAX_LINK_PINS } from '@parley/protocol'
 import { memoryKeyStore, requestDeviceLink, type ParleyClient } from '@parley/client'
-import { connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { connect, startServer, waitFor, type TestServer, closeAll } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 
 let server: TestServer
 let proxy: TamperProxy
 const clients: ParleyClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close().catch(() => {})
-  await proxy?.close()
-  await server?.close()
-})
+afterEach(() => closeAll({ clients, proxy, server }))
 
 describe('row 10: evicting a pin from the link payload', () => {
   it('the E2EE 1:1 survives a link after 1000 junk conversations', async () => {

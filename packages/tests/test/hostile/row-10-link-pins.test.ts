@@ -8,17 +8,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { memoryKeyStore, requestDeviceLink, type ParleyClient } from '@parley/client'
-import { connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { connect, startServer, waitFor, type TestServer, closeAll } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 
 let server: TestServer
 let proxy: TamperProxy
 const clients: ParleyClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close().catch(() => {})
-  await proxy?.close()
-  await server?.close()
-})
+afterEach(() => closeAll({ clients, proxy, server }))
 
 describe('row 10: a linked device inherits the pins', () => {
   it.each(['optional-e2ee', 'default-e2ee'] as const)('holds the E2EE conversation as E2EE against a downgraded listing (%s)', async (policy) => {

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { checkFranking, frankMessage } from '@parley/crypto'
 import { memoryKeyStore, type Conversation, type ParleyClient } from '@parley/client'
 import { isWellFormedText, type ReportEntry } from '@parley/protocol'
-import { connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { connect, startServer, waitFor, type TestServer, closeAll } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 import { logEntries, received } from '../helpers/moderation-world.js'
 
@@ -25,11 +25,7 @@ const utf8 = (s: string) => new TextEncoder().encode(s)
 let server: TestServer
 let proxy: TamperProxy
 const clients: ParleyClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close()
-  await proxy?.close()
-  await server?.close()
-})
+afterEach(() => closeAll({ clients, proxy, server }))
 
 async function setup(policy: 'server-side' | 'default-e2ee') {
   server = await startServer({ policy })

@@ -10,17 +10,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { KEY_BYTES } from '@parley/crypto'
 import { fromBase64, toBase64 } from '@parley/protocol'
 import type { ErrorPayload, Message, ParleyClient } from '@parley/client'
-import { connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { connect, startServer, waitFor, type TestServer, closeAll } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 
 let server: TestServer
 let proxy: TamperProxy
 const clients: ParleyClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close()
-  await proxy?.close()
-  await server?.close()
-})
+afterEach(() => closeAll({ clients, proxy, server }))
 
 /** Offset of the flags byte in a prekey message: version ‖ IK_A ‖ EK_A ‖ spkId ‖ kemId. */
 const FLAGS = 1 + 2 * KEY_BYTES + 8
