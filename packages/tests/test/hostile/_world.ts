@@ -72,3 +72,25 @@ export async function bobReceives(w: HostileWorld, n: number, what = `${n} messa
 
 /** The codes of bob's error events. */
 export const codes = (errors: ErrorPayload[]) => errors.map((e) => e.error.code)
+
+/**
+ * Opens alice's and bob's 1:1 and establishes the session both ways (alice's prekey message,
+ * bob's reply, then a message on a chain bob knows), collecting what bob's side shows.
+ */
+export async function establishBothWays(alice: ParleyClient, bob: ParleyClient, lastText = 'on the established session'): Promise<{ ca: Conversation; cb: Conversation; errors: ErrorPayload[]; bobGot: Message[] }> {
+  const ca = await alice.conversations.open('bob')
+  const cb = await bob.conversations.open('alice')
+  const errors: ErrorPayload[] = []
+  cb.on('error', (e) => errors.push(e))
+  const bobGot: Message[] = []
+  cb.on('message', (m) => m.status === 'received' && bobGot.push(m))
+  const aliceGot: Message[] = []
+  ca.on('message', (m) => m.status === 'received' && aliceGot.push(m))
+  await ca.send({ text: 'hello bob' })
+  await waitFor(() => bobGot.length === 1, 10_000, 'first message')
+  await cb.send({ text: 'hello alice' })
+  await waitFor(() => aliceGot.length === 1, 10_000, 'reply')
+  await ca.send({ text: lastText })
+  await waitFor(() => bobGot.length === 2, 10_000, 'second message')
+  return { ca, cb, errors, bobGot }
+}

@@ -27,8 +27,7 @@ vi.mock('../../../crypto/src/kdf.js', async (importOriginal) => {
 const { MAX_FORWARD_JUMPS, nobleProvider, PREKEY_HEADER_BYTES } = await import('@parley/crypto')
 const { connect, startServer, waitFor } = await import('../helpers/parley.js')
 const { startTamperProxy } = await import('../helpers/tamper-proxy.js')
-type ErrorPayload = import('@parley/client').ErrorPayload
-type Message = import('@parley/client').Message
+const { establishBothWays } = await import('./_world.js')
 type ParleyClient = import('@parley/client').ParleyClient
 const { memoryKeyStore } = await import('@parley/client')
 
@@ -89,20 +88,8 @@ async function setup() {
     plan = null
     return [frame]
   }
-  const ca = await alice.conversations.open('bob')
-  const cb = await bob.conversations.open('alice')
-  const errors: ErrorPayload[] = []
-  cb.on('error', (e) => errors.push(e))
-  const bobGot: Message[] = []
-  cb.on('message', (m) => m.status === 'received' && bobGot.push(m))
-  const aliceGot: Message[] = []
-  ca.on('message', (m) => m.status === 'received' && aliceGot.push(m))
-  await ca.send({ text: 'hello bob' })
-  await waitFor(() => bobGot.length === 1, 10_000, 'first message')
-  await cb.send({ text: 'hello alice' })
-  await waitFor(() => aliceGot.length === 1, 10_000, 'reply')
-  await ca.send({ text: 'on a chain bob knows' })
-  await waitFor(() => bobGot.length === 2, 10_000, 'second message')
+  // Both directions established: alice's first message is a prekey message, bob replies.
+  const { ca, cb, errors, bobGot } = await establishBothWays(alice, bob, 'on a chain bob knows')
   const snapshot = () => ({ chainSteps: work.chainSteps, kdfRoot: work.kdfRoot, dh: dh.count })
   return {
     ca, cb, errors, bobGot, seen, windows, snapshot, bobStore,

@@ -8,9 +8,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { memoryKeyStore, type ErrorPayload, type KeyStore, type Message, type ParleyClient } from '@parley/client'
+import { memoryKeyStore, type KeyStore, type ParleyClient } from '@parley/client'
 import { PREKEY_HEADER_BYTES } from '@parley/crypto'
 import { connect, startServer, waitFor, type TestServer, closeAll } from '../helpers/parley.js'
+import { establishBothWays } from './_world.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 
 /** Offset of the flags byte in the PQXDH header: version ‖ IK_A ‖ EK_A ‖ spkId ‖ kemId ‖ flags. */
@@ -45,21 +46,8 @@ async function setup() {
     tampered.push(forged.messageId)
     return [forged]
   }
-  const ca = await alice.conversations.open('bob')
-  const cb = await bob.conversations.open('alice')
-  const errors: ErrorPayload[] = []
-  cb.on('error', (e) => errors.push(e))
-  const bobGot: Message[] = []
-  cb.on('message', (m) => m.status === 'received' && bobGot.push(m))
-  const aliceGot: Message[] = []
-  ca.on('message', (m) => m.status === 'received' && aliceGot.push(m))
   // Both directions established: alice's first message is a prekey message, bob replies.
-  await ca.send({ text: 'hello bob' })
-  await waitFor(() => bobGot.length === 1, 10_000, 'first message')
-  await cb.send({ text: 'hello alice' })
-  await waitFor(() => aliceGot.length === 1, 10_000, 'reply')
-  await ca.send({ text: 'on the established session' })
-  await waitFor(() => bobGot.length === 2, 10_000, 'second message')
+  const { ca, cb, errors, bobGot } = await establishBothWays(alice, bob, 'on the established session')
   const sessionKey = `session/alice/${encodeURIComponent(alice.deviceId)}`
   return {
     alice, bob, ca, cb, errors, bobGot, seen, tampered, bobStore, sessionKey,
