@@ -146,6 +146,7 @@ export class ParleyClient {
     })
     this.inbox = new Inbox(this.core, this.directory, this.sessions, registry)
     registry.settle = () => this.inbox.idle()
+    registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
       open: (peer) => registry.open(peer),
       list: () => registry.list(),
@@ -315,9 +316,10 @@ export class ParleyClient {
         if (c.upgradeRequired && this.core.minimumMode() === 'e2ee' && this.currentManifest?.policy !== 'server-side') await this.registry.upgrade(c)
       }).catch((e) => this.reportError({ error: e, conversationId: info.id }))
     })
-    // A `mode` frame pins after the deliveries before it: readable messages the server sent
-    // ahead of the upgrade are processed (as history) before the pin refuses readable frames.
-    conn.handle('mode', (m) => void this.inbox.idle().then(() => this.registry.onModeEvent(m)).catch((e) => this.reportError({ error: e, conversationId: m.conversationId })))
+    // A `mode` frame pins after the deliveries committed before the upgrade: the inbox catches
+    // up first, so readable messages sent ahead of it are processed (as history) before the pin
+    // refuses readable frames.
+    conn.handle('mode', (m) => void this.registry.catchUp().catch(() => undefined).then(() => this.registry.onModeEvent(m)).catch((e) => this.reportError({ error: e, conversationId: m.conversationId })))
     conn.handle('keys.low', (low) => this.scheduleRefill(low))
     conn.handle('devicelist.changed', (c) => this.directory.markStale(c.userId))
     conn.handle('error', (w) => this.reportError({ error: errorFromWire(w) }))

@@ -100,6 +100,16 @@ export class Inbox {
   }
 
   /**
+   * Catches up with the server now (`inbox.sync` from the cursor), after any catch-up in
+   * progress. An upgrade is pinned after this: the server committed it after every message
+   * before it, so those are in this device's inbox and are processed first, in order — an
+   * honest readable message sent just before the upgrade is history, not a downgrade.
+   */
+  sync(): Promise<void> {
+    return (this.catching ?? Promise.resolve()).catch(() => undefined).then(() => this.catchUp())
+  }
+
+  /**
    * Waits for everything received so far: a catch-up in progress, the live deliveries buffered
    * behind it, and the queue. (A `mode` frame pins only after the deliveries sent before it.)
    */

@@ -37,6 +37,12 @@ export class ConversationRegistry {
   private refreshRun: Promise<void> | null = null
   /** Waits for deliveries already received (the inbox): an upgrade pins after them. */
   settle: () => Promise<void> = async () => {}
+  /**
+   * Catches the inbox up with the server (best effort: offline, the pin goes ahead). Called
+   * before an upgrade is pinned, so the readable messages committed before it are processed
+   * first — the pin itself never trusts a server seq.
+   */
+  catchUp: () => Promise<void> = async () => {}
   private refreshNext: Promise<void> | null = null
 
   /**
@@ -230,6 +236,7 @@ export class ConversationRegistry {
         } catch (e) {
           if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) throw e
         }
+        await this.catchUp().catch(() => undefined)
         await this.core.lock.run(() => this.pin(c, seq))
       })().finally(() => this.refusals.delete(c.id))
       this.refusals.set(c.id, p)
@@ -335,6 +342,7 @@ export class ConversationRegistry {
     const self = this.core.self()
     const modeChange = signModeChange(self.device, { conversationId: c.id, from: 'server-side', to: 'e2ee', userId: self.userId, deviceId: self.deviceId, ts: this.core.now() })
     const { conversation } = await this.core.conn.request('mode.upgrade', { modeChange })
+    await this.catchUp().catch(() => undefined)
     await this.core.lock.run(async () => {
       const changes: Record<string, JsonValue | null> = {}
       const emit = await this.pinChanges(c, modeChange, changes, conversation.lastSeq)
