@@ -34,6 +34,8 @@ export class Connection {
   readonly socket: Socket
   private readonly ackTimeoutMs: number
   private readonly handlers = new Map<string, (frame: never) => void>()
+  private closed = false
+  private comeBack: ReturnType<typeof setTimeout> | null = null
 
   constructor(private readonly options: ConnectionOptions) {
     if (typeof options.url !== 'string' || options.url.length === 0) throw new TypeError('"url" expected a non-empty string')
@@ -56,6 +58,19 @@ export class Connection {
           () => cb({ token: '' }),
         )
       },
+    })
+    // socket.io-client does not retry after a server-initiated disconnect ('io server
+    // disconnect'): a graceful shutdown, a deploy or a node drain would strand the client. It
+    // is not an auth refusal (those fail the handshake as `connect_error`), so come back: one
+    // `connect()` after a jittered delay hands over to the manager's own backoff while the
+    // server is still down.
+    this.socket.on('disconnect', (reason) => {
+      if (reason !== 'io server disconnect' || this.closed) return
+      const delay = RECONNECT_DELAY_MS * (1 + Math.random())
+      this.comeBack = setTimeout(() => {
+        this.comeBack = null
+        if (!this.closed && !this.socket.connected) this.socket.connect()
+      }, delay)
     })
     for (const event of SERVER_EVENTS) {
       this.socket.on(event as never, ((raw: unknown) => {
@@ -85,6 +100,9 @@ export class Connection {
 
   /** Closes the socket for good. */
   close(): void {
+    this.closed = true
+    if (this.comeBack) clearTimeout(this.comeBack)
+    this.comeBack = null
     this.socket.disconnect()
   }
 
