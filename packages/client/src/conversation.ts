@@ -55,13 +55,10 @@ export class Conversation {
   private readonly emitter: Emitter<ConversationEvents>
   /** @internal */ _info: ConversationInfo
   /** @internal */ _pinned: EncryptionMode
-  /** @internal Messages with a higher seq must be E2EE (readable ones before it are history). */
-  _e2eeSince: number | undefined
 
   /** @internal */
-  constructor(private readonly host: ConversationHost, info: ConversationInfo, pinned: EncryptionMode, e2eeSince?: number) {
+  constructor(private readonly host: ConversationHost, info: ConversationInfo, pinned: EncryptionMode) {
     this.id = info.id
-    this._e2eeSince = pinned === 'e2ee' ? e2eeSince ?? info.lastSeq : undefined
     this._info = info
     this._pinned = pinned
     this.emitter = new Emitter((e) => host.onListenerError(e))

@@ -145,7 +145,6 @@ export class ParleyClient {
       refresh: () => registry.refresh(),
     })
     this.inbox = new Inbox(this.core, this.directory, this.sessions, registry)
-    registry.settle = () => this.inbox.idle()
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
       open: (peer) => registry.open(peer),

@@ -74,7 +74,6 @@ function pinRecords(pins: LinkPin[]): Record<string, JsonValue> {
       members: p.members,
       pinned: p.encryption,
       ...(p.modeChange ? { modeChange: p.modeChange } : {}),
-      ...(p.encryption === 'e2ee' ? { e2eeSince: 0 } : {}),
     }
     out[K.conversation(p.id)] = json(rec)
   }

@@ -8,7 +8,7 @@
  */
 import {
   BadFrankingError, BadMacError, DowngradeRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError,
-  ParleyError, InternalError, fromBase64, toBase64, type Delivery, type DeviceAddress,
+  ParleyError, InternalError, toBase64, type Delivery, type DeviceAddress,
 } from '@parley/protocol'
 import { checkFranking, decryptAttachment, sha256Base64, verifyModeChange } from '@parley/crypto'
 import { flagEvents, verdictToError } from '@parley/moderation'
@@ -28,7 +28,7 @@ export interface InboxRegistry {
   ensure(conversationId: string): Promise<Conversation>
   record(conversationId: string): Promise<ConversationRecord | null>
   /** Pins e2ee (with the verified record) and emits `'mode'`; returns the store changes. */
-  pinChanges(c: Conversation, modeChange: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>, seq?: number): Promise<() => void>
+  pinChanges(c: Conversation, modeChange: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<() => void>
 }
 
 /** Failures that start the bounded session reset. */
@@ -219,7 +219,7 @@ export class Inbox {
       const mc = d.modeChange
       if (!mc || mc.conversationId !== d.conversationId) throw new InvalidFrameError('mode_change delivery without a matching ModeChange')
       await this.verifyModeChange(mc, c)
-      after.push(await this.registry.pinChanges(c, mc, changes, d.seq))
+      after.push(await this.registry.pinChanges(c, mc, changes))
       return
     }
     if (d.mode === 'server-side') {
@@ -253,7 +253,7 @@ export class Inbox {
       // E2EE content in a conversation we hold as server-side: the mode change was withheld.
       let mc = payload.mc
       if (mc && (mc.conversationId !== c.id || !(await this.verifyModeChange(mc, c).then(() => true, () => false)))) mc = undefined
-      after.push(await this.registry.pinChanges(c, mc, changes, d.seq))
+      after.push(await this.registry.pinChanges(c, mc, changes))
       after.push(() => {
         const payloadErr = {
           error: new DowngradeRejectedError('the server did not deliver this conversation\'s upgrade to end-to-end encryption; it is now pinned to E2EE', { conversationId: c.id }),

@@ -346,24 +346,19 @@ export class Outbox {
       const conflict = await this.core.lock.run(async () => {
         const held = await messageAt(this.core.store, entry.conversationId, ack.seq)
         if (held && held.id !== ack.messageId) {
-          await this.core.store.delete(entry.key)
           return new MessageConflictError('the server acknowledged this message at a sequence number this device already holds; the stored one is kept', { conversationId: entry.conversationId, seq: ack.seq })
         }
         await this.core.store.saveChanges({ [entry.key]: null, [K.message(entry.conversationId, ack.seq)]: json(stored) })
         return null
       })
-      this.entries.delete(entry.key)
       if (conflict) {
+        // Sent, but not stored here: the send fails with the conflict (dropped from the queue).
         if (this.inFlight.get(entry.clientMessageId) === id) this.inFlight.delete(entry.clientMessageId)
-        const waiter = this.waiters.get(entry.clientMessageId)
-        this.waiters.delete(entry.clientMessageId)
-        this.policyRetried.delete(entry.clientMessageId)
-        this.lateFlags.delete(entry.clientMessageId)
-        this.core.reportError({ error: conflict, conversationId: entry.conversationId })
-        waiter?.reject(conflict)
+        await this.fail(entry, conflict)
         this.kick()
         return
       }
+      this.entries.delete(entry.key)
     }
     if (this.inFlight.get(entry.clientMessageId) === id) this.inFlight.delete(entry.clientMessageId)
     const waiter = this.waiters.get(entry.clientMessageId)

@@ -5,7 +5,7 @@
  * performs the signed one-way upgrade to E2EE.
  */
 import {
-  ConnectionError, DowngradeRejectedError, MemberMismatchError, NotFoundError, PolicyViolationError, TimeoutError, highestMode,
+  DowngradeRejectedError, MemberMismatchError, NotFoundError, PolicyViolationError, highestMode,
   type ConversationInfo, type ModeChange,
 } from '@parley/protocol'
 import { signModeChange } from '@parley/crypto'
@@ -35,8 +35,6 @@ export class ConversationRegistry {
   /** This device's upgrades awaiting the server's ack, per conversation id. */
   private readonly upgrading = new Map<string, Promise<void>>()
   private refreshRun: Promise<void> | null = null
-  /** Waits for deliveries already received (the inbox): an upgrade pins after them. */
-  settle: () => Promise<void> = async () => {}
   /**
    * Catches the inbox up with the server (best effort: offline, the pin goes ahead). Called
    * before an upgrade is pinned, so the readable messages committed before it are processed
@@ -98,7 +96,7 @@ export class ConversationRegistry {
       const rec = (await store.get<JsonValue>(key)) as ConversationRecord | null
       if (!rec) continue
       const members = rec.members ?? rec.info.members
-      this.convos.set(rec.info.id, new Conversation(this.host(), { ...rec.info, members }, rec.pinned, rec.e2eeSince))
+      this.convos.set(rec.info.id, new Conversation(this.host(), { ...rec.info, members }, rec.pinned))
       this.byMembers.set(membersKey(members), rec.info.id)
     }
   }
@@ -130,7 +128,7 @@ export class ConversationRegistry {
     // Identity is pinned on first sight: the server may not move a 1:1 to other members, nor
     // announce one this user is not in. (Signed group rosters will move `members` later.)
     const pinnedMembers = rec?.members ?? rec?.info.members ?? existing?._info.members
-    if (pinnedMembers ? !sameMembers(pinnedMembers, info.members) : !info.members.includes(this.host().selfUserId())) {
+    if (pinnedMembers ? membersKey(pinnedMembers) !== membersKey(info.members) : !info.members.includes(this.host().selfUserId())) {
       throw new MemberMismatchError(
         pinnedMembers ? 'the server re-announced a conversation with different members; the pinned members stay' : 'the server announced a conversation this user is not a member of',
         { conversationId: info.id },
@@ -151,20 +149,17 @@ export class ConversationRegistry {
     }
     // The server's copy of the signed record is kept only when it verifies and its signer is a member.
     if (!rec?.modeChange && info.modeChange && (await this.trustedModeChange(info.modeChange, info.id, members))) next.modeChange = info.modeChange
-    // Informational only (not a security bound): where this device pinned E2EE.
-    if (pinned === 'e2ee') next.e2eeSince = rec?.e2eeSince ?? existing?._e2eeSince ?? (rec || existing ? info.lastSeq : 0)
     await this.core.store.set(K.conversation(info.id), json(next))
     this.byMembers.set(membersKey(members), info.id)
     let c = existing
     if (!c) {
-      c = new Conversation(this.host(), pinnedInfo, pinned, next.e2eeSince)
+      c = new Conversation(this.host(), pinnedInfo, pinned)
       this.convos.set(info.id, c)
       this.core.events.emit('conversation', c)
     } else {
       c._info = pinnedInfo
       const before = c._pinned
       c._pinned = pinned
-      if (pinned === 'e2ee') c._e2eeSince = next.e2eeSince
       if (before !== pinned) this.emitMode(c, { conversationId: c.id, encryption: pinned })
     }
     if (pinned === 'e2ee' && info.encryption === 'server-side' && this.core.minimumMode() !== 'e2ee' && !this.downgradeWarned.has(info.id)) {
@@ -209,53 +204,43 @@ export class ConversationRegistry {
     return c
   }
 
-  /** Pins e2ee now (used when the server refused a readable frame). */
-  async pin(c: Conversation, seq?: number): Promise<void> {
-    const changes: Record<string, JsonValue | null> = {}
-    const emit = await this.pinChanges(c, undefined, changes, seq)
-    await this.core.store.saveChanges(changes)
-    emit()
-  }
-
   /**
-   * Pins e2ee because the server refused a readable frame (the conversation is E2EE there).
-   * Readable messages up to the server's current `lastSeq` are pre-upgrade history, so that
-   * is where E2EE is taken to start until the mode change itself arrives (which lowers it to
-   * its own seq); our cached `lastSeq` may be far older and would make real history look
-   * like a downgrade. One refresh per conversation at a time.
+   * Pins e2ee because the server refused a readable frame (the conversation is E2EE there),
+   * after catching the inbox up so the readable messages committed before the upgrade are
+   * processed first. One at a time per conversation.
    */
   pinRefused(c: Conversation): Promise<void> {
     if (c.encryption === 'e2ee') return Promise.resolve()
     let p = this.refusals.get(c.id)
     if (!p) {
       p = (async () => {
-        let seq: number | undefined
-        try {
-          const { conversations } = await this.core.conn.request('conversation.list', {})
-          seq = conversations.find((i) => i.id === c.id)?.lastSeq
-        } catch (e) {
-          if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) throw e
-        }
         await this.catchUp().catch(() => undefined)
-        await this.core.lock.run(() => this.pin(c, seq))
+        await this.pinNow(c, undefined)
       })().finally(() => this.refusals.delete(c.id))
       this.refusals.set(c.id, p)
     }
     return p
   }
 
+  /** Pins `c` to e2ee now (with `mc` when a verified record is known), under the crypto lock. */
+  private pinNow(c: Conversation, mc: ConversationRecord['modeChange']): Promise<void> {
+    return this.core.lock.run(async () => {
+      const changes: Record<string, JsonValue | null> = {}
+      const emit = await this.pinChanges(c, mc, changes)
+      await this.core.store.saveChanges(changes)
+      emit()
+    })
+  }
+
   /** The store changes that pin `c` to e2ee; the returned function applies them in memory and emits `mode`. */
-  async pinChanges(c: Conversation, mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>, seq?: number): Promise<() => void> {
+  async pinChanges(c: Conversation, mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<() => void> {
     const rec = (await this.record(c.id)) ?? { info: c._info, pinned: c._pinned }
     const wasE2ee = rec.pinned === 'e2ee' || c._pinned === 'e2ee'
     const next: ConversationRecord = { ...rec, pinned: 'e2ee' }
     if (mc && !rec.modeChange) next.modeChange = mc
-    const since = Math.min(rec.e2eeSince ?? Number.MAX_SAFE_INTEGER, c._e2eeSince ?? Number.MAX_SAFE_INTEGER, seq ?? c._info.lastSeq)
-    next.e2eeSince = since
     changes[K.conversation(c.id)] = json(next)
     return () => {
       c._pinned = 'e2ee'
-      c._e2eeSince = since
       // One event per transition: a signed record learned later (the delivery after the
       // `mode` frame, or the other way round) is stored, not announced again.
       if (!wasE2ee) {
@@ -290,14 +275,9 @@ export class ConversationRegistry {
     await this.upgrading.get(c.id)?.catch(() => {})
     // Pinning upward needs no proof (it can only protect more); the record is only kept when
     // it verifies (the `mode_change` delivery is verified again when it arrives).
-    await this.core.lock.run(async () => {
-      const offered = m.modeChange && !(await this.record(c.id))?.modeChange ? m.modeChange : undefined
-      const mc = offered && (await this.trustedModeChange(offered, c.id, c.members)) ? offered : undefined
-      const changes: Record<string, JsonValue | null> = {}
-      const emit = await this.pinChanges(c, mc, changes, m.seq)
-      await this.core.store.saveChanges(changes)
-      emit()
-    })
+    const offered = m.modeChange && !(await this.record(c.id))?.modeChange ? m.modeChange : undefined
+    const mc = offered && (await this.trustedModeChange(offered, c.id, c.members)) ? offered : undefined
+    await this.pinNow(c, mc)
   }
 
   /** Opens (or finds) the 1:1 conversation with `peerUserId`. */
@@ -337,28 +317,13 @@ export class ConversationRegistry {
     await this.core.whenReady()
     const manifest = this.core.manifest()!
     if (manifest.policy === 'server-side') throw new PolicyViolationError('the server policy "server-side" does not allow end-to-end encryption', { policy: manifest.policy })
-    // Readable messages this device already received are history: process them before the pin.
-    await this.settle()
     const self = this.core.self()
     const modeChange = signModeChange(self.device, { conversationId: c.id, from: 'server-side', to: 'e2ee', userId: self.userId, deviceId: self.deviceId, ts: this.core.now() })
     const { conversation } = await this.core.conn.request('mode.upgrade', { modeChange })
     await this.catchUp().catch(() => undefined)
-    await this.core.lock.run(async () => {
-      const changes: Record<string, JsonValue | null> = {}
-      const emit = await this.pinChanges(c, modeChange, changes, conversation.lastSeq)
-      await this.core.store.saveChanges(changes)
-      emit()
-    })
+    await this.pinNow(c, modeChange)
     await this.applyInfo(conversation)
   }
-}
-
-/** Same members, order aside. */
-function sameMembers(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  const x = [...a].sort()
-  const y = [...b].sort()
-  return x.every((m, i) => m === y[i])
 }
 
 /** The member set as a map key (sorted). */

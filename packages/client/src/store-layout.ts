@@ -90,7 +90,7 @@ export interface SessionRecord {
 
 /** A conversation as this device pins it. */
 export interface ConversationRecord {
-  /** What the server last said (unsigned: only `upgradeRequired` and `lastSeq` are used, as hints). */
+  /** What the server last said (unsigned: only `upgradeRequired` is used, as a hint that can only lead to an upgrade). */
   info: ConversationInfo
   /**
    * The members, pinned on first sight (or from a device link) and never changed for a 1:1;
@@ -103,12 +103,6 @@ export interface ConversationRecord {
   /** The highest mode ever seen: never goes down. */
   pinned: EncryptionMode
   modeChange?: ModeChange
-  /**
-   * Informational: the seq at which this device pinned E2EE (0 when born E2EE). Not a security
-   * bound — once pinned, a readable frame is refused unless that exact message is already in
-   * the local log.
-   */
-  e2eeSince?: number
 }
 
 /** A message in the local log (what this device saw: the basis of reports and E2EE history). */
