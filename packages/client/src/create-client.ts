@@ -10,7 +10,7 @@ import {
 import { pickProvider, verifyModeChange, type CryptoProvider } from '@parley/crypto'
 import { createPipeline, type Pipeline } from '@parley/moderation'
 import { Connection } from './connection.js'
-import { CONNECT_TIMEOUT_MS, PREKEY_REFILL_DELAY_MS, PREKEY_ROTATION_CHECK_MS } from './constants.js'
+import { CONNECT_TIMEOUT_MS } from './constants.js'
 import type { Conversation, ConversationHost } from './conversation.js'
 import { history, markRead, report, safetyNumberFor } from './conversation-ops.js'
 import type { ClientCore } from './core.js'
@@ -20,8 +20,9 @@ import { Emitter } from './emitter.js'
 import { Inbox } from './inbox.js'
 import type { JsonValue, KeyStore } from './key-store/key-store.js'
 import { Outbox } from './outbox.js'
-import { maintainPreKeys, rotationOptions, type PreKeyRotationOptions } from './prekey-rotation.js'
-import { newSelf, refillPreKeys, register, type PreKeysLow } from './registration.js'
+import { rotationOptions } from './prekey-rotation.js'
+import { PreKeyUpkeep } from './prekey-upkeep.js'
+import { newSelf, register } from './registration.js'
 import { ConversationRegistry } from './registry.js'
 import { Sessions } from './sessions.js'
 import { cachedStore } from './record-cache.js'
@@ -83,17 +84,11 @@ export class ParleyClient {
   private readyWaiters: (() => void)[] = []
   private firstRun: { resolve(): void; reject(e: unknown): void } | null = null
   private providerPromise: Promise<CryptoProvider | undefined>
-  private refillTimer: ReturnType<typeof setTimeout> | null = null
-  private lowPreKeys: PreKeysLow | null = null
-  private refilling: Promise<void> | null = null
-  private readonly rotation: Required<PreKeyRotationOptions>
-  private rotationTimer: ReturnType<typeof setInterval> | null = null
-  private maintaining: Promise<void> | null = null
+  private readonly preKeys: PreKeyUpkeep
 
   /** @internal use {@link createParleyClient} */
   constructor(private readonly options: ParleyClientOptions) {
     const now = options.now ?? (() => Date.now())
-    this.rotation = rotationOptions(options.preKeyRotation)
     this.emitter = new Emitter((e) => this.onListenerError(e))
     this.pipeline = createPipeline({ plugins: options.plugins ?? [], onError: (error) => this.reportError({ error }) })
     this.providerPromise = options.provider ? Promise.resolve(options.provider) : pickProvider().catch(() => undefined)
@@ -130,7 +125,8 @@ export class ParleyClient {
     this.directory = new Directory(this.core)
     this.sessions = new Sessions(this.core, this.directory)
     // Runs after the current inbox batch (which holds the crypto lock) is written.
-    this.sessions.onSignedPreKeyFull = () => void setTimeout(() => void (this.ready && this.maintainPreKeys()), 0)
+    this.preKeys = new PreKeyUpkeep(this.core, rotationOptions(options.preKeyRotation), () => this.ready)
+    this.sessions.onSignedPreKeyFull = () => this.preKeys.rotateSoon()
     const directory = this.directory
     const registry = new ConversationRegistry(this.core, () => this.host, async (mc) => {
       const entry = await directory.deviceEntry({ userId: mc.userId, deviceId: mc.deviceId })
@@ -222,13 +218,11 @@ export class ParleyClient {
     this.closed = true
     this.ready = false
     this.inbox.stop()
-    if (this.refillTimer) clearTimeout(this.refillTimer)
-    if (this.rotationTimer) clearInterval(this.rotationTimer)
+    const preKeysStopped = this.preKeys.stop() // timers cleared now; waits for work in progress
     this.conn.close()
     this.firstRun?.reject(new ConnectionError('client closed'))
     await this.inbox.idle().catch(() => {})
-    await this.refilling
-    await this.maintaining
+    await preKeysStopped
     await this.lock.run(async () => {})
     await this.core.store.close()
   }
@@ -319,7 +313,7 @@ export class ParleyClient {
     // up first, so readable messages sent ahead of it are processed (as history) before the pin
     // refuses readable frames.
     conn.handle('mode', (m) => void this.registry.catchUp().catch(() => undefined).then(() => this.registry.onModeEvent(m)).catch((e) => this.reportError({ error: e, conversationId: m.conversationId })))
-    conn.handle('keys.low', (low) => this.scheduleRefill(low))
+    conn.handle('keys.low', (low) => this.preKeys.onLow(low))
     conn.handle('devicelist.changed', (c) => this.directory.markStale(c.userId))
     conn.handle('error', (w) => this.reportError({ error: errorFromWire(w) }))
   }
@@ -352,48 +346,13 @@ export class ParleyClient {
         if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) this.reportError({ error: e })
       })
     }
-    // Prekey rotation and deletion of replaced secrets, once caught up (what arrived while away
-    // was decrypted first); then hourly while running.
-    await this.maintainPreKeys()
-    this.rotationTimer ??= unrefInterval(() => void (this.ready && this.maintainPreKeys()), PREKEY_ROTATION_CHECK_MS)
+    await this.preKeys.afterCatchUp()
     if (!this.conn.connected) return
     this.ready = true
     this.firstRun?.resolve()
     for (const w of this.readyWaiters.splice(0)) w()
     this.emitter.emit('ready', { manifest: hello.manifest })
     this.outbox.kick()
-  }
-
-  /**
-   * Answers `keys.low` once per burst, {@link PREKEY_REFILL_DELAY_MS} later: the server still
-   * holds the remaining one-time keys and a last-resort key, so nothing waits for the refill.
-   */
-  private scheduleRefill(low: PreKeysLow): void {
-    this.lowPreKeys = low
-    if (this.refillTimer || this.closed) return
-    this.refillTimer = setTimeout(() => {
-      this.refilling = refillPreKeys(this.core, this.lowPreKeys!)
-        .catch((e) => {
-          if (!this.closed) this.reportError({ error: e })
-        })
-        .finally(() => {
-          this.refillTimer = null
-          this.refilling = null
-        })
-    }, PREKEY_REFILL_DELAY_MS)
-  }
-
-  /** Runs {@link maintainPreKeys} once at a time; failures are reported, never thrown. */
-  private maintainPreKeys(): Promise<void> {
-    this.maintaining ??= maintainPreKeys(this.core, this.rotation)
-      .then(() => undefined)
-      .catch((e) => {
-        if (!this.closed && !(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) this.reportError({ error: e })
-      })
-      .finally(() => {
-        this.maintaining = null
-      })
-    return this.maintaining
   }
 
   // ---- errors ----
@@ -452,11 +411,4 @@ export class ParleyClient {
     if (this.closed) return Promise.reject(new ConnectionError('client is closed'))
     return this.outbox.enqueue(c, input)
   }
-}
-
-/** A repeating timer that does not keep a Node process alive. */
-function unrefInterval(fn: () => void, ms: number): ReturnType<typeof setInterval> {
-  const t = setInterval(fn, ms)
-  ;(t as { unref?: () => void }).unref?.()
-  return t
 }
