@@ -151,12 +151,9 @@ async function main(): Promise<void> {
           })
         }
       } else {
-        for (const u of USERS) {
-          await clients[u].whenReady(RECONNECT_TIMEOUT_MS)
-          // Refresh each conversation's server state (e.g. "upgrade required" under a new
-          // default-e2ee policy). Workaround: the client does not yet refresh it on reconnect.
-          await clients[u].conversations.list()
-        }
+        // The client re-reads its conversations' server state (e.g. "upgrade required" under a
+        // new default-e2ee policy) by itself on reconnect, before it reports ready.
+        for (const u of USERS) await clients[u].whenReady(RECONNECT_TIMEOUT_MS)
       }
 
       // Each phase: talk in every known conversation, open one new conversation, and in

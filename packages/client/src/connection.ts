@@ -8,7 +8,7 @@ import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket
 import {
   ConnectionError, InvalidFrameError, TimeoutError, errorFromWire, parseAck, parseServerFrame, parseWith, ParleyError,
   WireErrorSchema,
-  type ClientAckData, type ClientEventName, type ClientFrame, type ServerEventName, type ServerFrame,
+  type ClientAckData, type Goodbye, type ClientEventName, type ClientFrame, type ServerEventName, type ServerFrame,
 } from '@parley/protocol'
 import { ACK_TIMEOUT_MS, RECONNECT_DELAY_MAX_MS, RECONNECT_DELAY_MS } from './constants.js'
 
@@ -26,7 +26,7 @@ export interface ConnectionOptions {
 
 const SERVER_EVENTS: ServerEventName[] = [
   'manifest', 'message', 'receipt', 'typing', 'mode', 'notice', 'conversation', 'message.deleted', 'keys.low',
-  'devicelist.changed', 'link.payload', 'error',
+  'devicelist.changed', 'link.payload', 'goodbye', 'error',
 ]
 
 /** A validated, typed socket.io connection. */
@@ -36,6 +36,8 @@ export class Connection {
   private readonly handlers = new Map<string, (frame: never) => void>()
   private closed = false
   private comeBack: ReturnType<typeof setTimeout> | null = null
+  /** The server's `goodbye` on this connection, if it said one before disconnecting. */
+  goodbye: Goodbye | null = null
 
   constructor(private readonly options: ConnectionOptions) {
     if (typeof options.url !== 'string' || options.url.length === 0) throw new TypeError('"url" expected a non-empty string')
@@ -62,11 +64,14 @@ export class Connection {
     // socket.io-client does not retry after a server-initiated disconnect ('io server
     // disconnect'): a graceful shutdown, a deploy or a node drain would strand the client. It
     // is not an auth refusal (those fail the handshake as `connect_error`), so come back: one
-    // `connect()` after a jittered delay hands over to the manager's own backoff while the
-    // server is still down.
+    // `connect()` after a jittered delay (at least the `goodbye`'s `retryAfterMs`) hands over
+    // to the manager's own backoff while the server is still down.
+    this.socket.on('connect', () => {
+      this.goodbye = null
+    })
     this.socket.on('disconnect', (reason) => {
       if (reason !== 'io server disconnect' || this.closed) return
-      const delay = RECONNECT_DELAY_MS * (1 + Math.random())
+      const delay = (this.goodbye?.retryAfterMs ?? 0) + RECONNECT_DELAY_MS * (1 + Math.random())
       this.comeBack = setTimeout(() => {
         this.comeBack = null
         if (!this.closed && !this.socket.connected) this.socket.connect()
@@ -75,7 +80,7 @@ export class Connection {
     for (const event of SERVER_EVENTS) {
       this.socket.on(event as never, ((raw: unknown) => {
         const handler = this.handlers.get(event)
-        if (!handler) return
+        if (!handler && event !== 'goodbye') return
         let frame: unknown
         try {
           frame = parseServerFrame(event, raw)
@@ -83,7 +88,8 @@ export class Connection {
           this.options.onInvalidFrame(ParleyError.isInstance(e) ? e : new InvalidFrameError(`invalid "${event}" frame`), event)
           return
         }
-        handler(frame as never)
+        if (event === 'goodbye') this.goodbye = frame as Goodbye
+        handler?.(frame as never)
       }) as never)
     }
   }

@@ -275,7 +275,8 @@ export class ParleyClient {
     conn.socket.on('disconnect', (reason) => {
       this.ready = false
       this.outbox.connectionLost()
-      this.emitter.emit('disconnect', { reason: String(reason) })
+      const goodbye = conn.goodbye
+      this.emitter.emit('disconnect', goodbye ? { reason: String(reason), code: goodbye.code } : { reason: String(reason) })
     })
     conn.socket.on('connect_error', (err) => {
       if (this.firstRun && /unauthori[sz]ed|forbidden/i.test(String(err?.message))) this.firstRun.reject(new UnauthorizedError(String(err.message)))

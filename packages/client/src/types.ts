@@ -3,8 +3,11 @@
  * client keeps in its {@link KeyStore} (JSON-safe, base64 for bytes).
  */
 import type {
-  AttachmentMeta, DeviceAddress, EncryptionMode, ModeChange, Notice, ParleyError, PolicyManifest, ReceiptEvent,
+  AttachmentMeta, DeviceAddress, EncryptionMode, Goodbye, ModeChange, Notice, ParleyError, PolicyManifest, ReceiptEvent,
 } from '@parley/protocol'
+
+/** Why the server closed the connection on purpose (see the `goodbye` frame). */
+export type GoodbyeCode = Goodbye['code']
 
 /** An attachment to send. */
 export interface OutgoingAttachment {
@@ -101,7 +104,11 @@ export interface ClientEvents {
   error: ErrorPayload
   /** Connected, registered and caught up. */
   ready: { manifest: PolicyManifest }
-  disconnect: { reason: string }
+  /**
+   * The socket dropped. `reason` is socket.io's; `code` is set when the server said why first
+   * (`'server_restarting'`: a graceful close or deploy — the client comes back by itself).
+   */
+  disconnect: { reason: string; code?: GoodbyeCode }
 }
 
 /** A safety number for out-of-band comparison. */

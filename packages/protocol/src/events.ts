@@ -58,6 +58,7 @@ export interface ServerToClientEvents {
   'keys.low': (frame: Out<typeof K.KeysLowSchema>) => void
   'devicelist.changed': (frame: Out<typeof K.DeviceListChangedSchema>) => void
   'link.payload': (frame: Out<typeof L.LinkPayloadSchema>) => void
+  goodbye: (frame: Out<typeof S.GoodbyeSchema>) => void
   error: (frame: WireError) => void
 }
 

@@ -58,6 +58,7 @@ export const SERVER_FRAME_SCHEMAS = {
   'keys.low': K.KeysLowSchema,
   'devicelist.changed': K.DeviceListChangedSchema,
   'link.payload': L.LinkPayloadSchema,
+  goodbye: S.GoodbyeSchema,
   error: WireErrorSchema,
 } as const satisfies Record<ServerEventName, v.GenericSchema>
 

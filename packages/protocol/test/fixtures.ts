@@ -80,5 +80,6 @@ export const SERVER_EXAMPLES: Record<ServerEventName, unknown> = {
   'keys.low': { oneTimePreKeys: 3, kemOneTimePreKeys: 1, threshold: 10 },
   'devicelist.changed': { userId: 'alice', version: 2, ts: 3 },
   'link.payload': { codeHash: KEY, ephemeralKey: KEY, ciphertext: b64(100) },
+  goodbye: { code: 'server_restarting', retryAfterMs: 500 },
   error: { code: 'rate_limited', message: 'slow down', details: { retryAfterMs: 100 } },
 }

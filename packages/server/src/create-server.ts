@@ -18,7 +18,7 @@ import { ConversationCache, flushNotices, type Ctx, type Session } from './conte
 import { GroupCommitter } from './group-commit.js'
 import { HANDLERS } from './handlers/index.js'
 import {
-  BUCKET_PURGE_INTERVAL_MS, CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, MAX_GROUP_COMMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_USER_LIMIT, DRAIN_TIMEOUT_MS,
+  BUCKET_PURGE_INTERVAL_MS, CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, MAX_GROUP_COMMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_USER_LIMIT, DRAIN_TIMEOUT_MS, GOODBYE_FLUSH_MS,
   type ErrorContext, type ParleyIo, type ParleyServerOptions,
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
@@ -259,10 +259,37 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
       while (inflight.size && Date.now() < deadline) await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 50))])
       if (purgeTimer) clearInterval(purgeTimer)
       if (bucketTimer) clearInterval(bucketTimer)
+      await sayGoodbye(io)
       if (ownsIo) await new Promise<void>((resolve) => void io.close(() => resolve()))
-      else io.disconnectSockets(true)
       await redisClose?.().catch(() => undefined)
       await store?.close()
     },
   }
+}
+
+/**
+ * Tells this node's clients the server is restarting, then disconnects them and waits (at most
+ * `GOODBYE_FLUSH_MS`) for them to hang up. Only this node's sockets: with an adapter,
+ * `io.emit`/`io.disconnectSockets` would reach every node. A namespace disconnect sends its
+ * DISCONNECT packet behind the goodbye; closing the engine at once (or the integrator's
+ * `io.close()` right after `close()`) could drop both, and the client would see a bare
+ * transport close.
+ */
+async function sayGoodbye(io: Server): Promise<void> {
+  const conns = [...io.of('/').sockets.values()].map((socket) => socket.conn)
+  io.local.emit('goodbye', { code: 'server_restarting' })
+  io.local.disconnectSockets(false)
+  await Promise.all(
+    conns.map((conn) =>
+      conn.readyState === 'closed'
+        ? undefined
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, GOODBYE_FLUSH_MS)
+            conn.once('close', () => {
+              clearTimeout(timer)
+              resolve()
+            })
+          }),
+    ),
+  )
 }

@@ -156,6 +156,8 @@ export const LINK_TTL_MS = 10 * 60_000
 export const HELLO_CHALLENGE_TTL_MS = 30_000
 /** How long `close()` waits for in-flight frames, ms. */
 export const DRAIN_TIMEOUT_MS = 10_000
+/** How long `close()` waits for clients to hang up after its `goodbye` (then it closes anyway). */
+export const GOODBYE_FLUSH_MS = 1_000
 /** Default purge interval for retention, ms. */
 export const DEFAULT_PURGE_INTERVAL_MS = 60_000
 /** Conversations cached per node (members and last known mode). */

@@ -1,10 +1,12 @@
 /**
  * A graceful server stop and restart (a deploy): `parley.close()` disconnects every client
- * with socket.io's 'io server disconnect', which socket.io-client never retries on its own.
+ * with socket.io's 'io server disconnect' (after a `goodbye` frame), which socket.io-client never
+ * retries on its own.
  * The client comes back by itself once the server is up again, with Parley mounted on its own
  * `httpServer` and on the integrator's socket.io server (`io`), and a message queued while the
- * server was down is delivered exactly once. Control: with `io` the client did see the
- * server-initiated disconnect (not a transport drop, which socket.io retries anyway).
+ * server was down is delivered exactly once. Control: in both mounts the client did see the
+ * server-initiated disconnect (not a transport drop, which socket.io retries anyway), and the
+ * server's `goodbye` frame named the reason (`server_restarting`) before the socket dropped.
  */
 import { createServer, type Server as HttpServer } from 'node:http'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -67,13 +69,19 @@ describe.each(['httpServer', 'io'] as const)('graceful restart (%s)', (mode) => 
     await waitFor(() => got.length === 1, 10_000, 'first message')
 
     const reasons: string[] = []
-    alice.on('disconnect', (d) => reasons.push(d.reason))
+    const codes: (string | undefined)[] = []
+    alice.on('disconnect', (d) => {
+      reasons.push(d.reason)
+      codes.push(d.code)
+    })
     await stop(running)
     running = undefined
     await waitFor(() => reasons.length > 0, 10_000, 'alice sees the disconnect')
-    // Control: with `io` the client is disconnected server-side ('io server disconnect', never
-    // retried by socket.io-client itself); with `httpServer` the engine closes under it.
-    expect(reasons[0]).toBe(mode === 'io' ? 'io server disconnect' : 'transport close')
+    // Control: the client is disconnected server-side ('io server disconnect', never retried by
+    // socket.io-client itself) in both mounts: `close()` disconnects the namespace behind its goodbye.
+    expect(reasons[0]).toBe('io server disconnect')
+    // The server said why first: a typed reason the app can show ("reconnecting after an update").
+    expect(codes[0]).toBe('server_restarting')
     const queued = ca.send({ text: 'queued during the deploy' })
 
     running = await start(mode, join(dir, 'db'), port)

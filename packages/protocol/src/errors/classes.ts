@@ -99,7 +99,11 @@ export class InvalidDeviceListError extends ParleyError<{ userId?: string }> {
   static override readonly code: string = 'invalid_device_list'
   static override readonly defaultMessage: string = 'device list rejected'
 }
-/** A peer's identity key changed; sending is blocked until the user accepts it. */
+/**
+ * A user's identity key differs from the pinned one. For a peer, sending is blocked until the
+ * user accepts it; for one's own user, this device started over without its keys (the server
+ * refuses to register it: link it from an existing device instead).
+ */
 export class IdentityChangedError extends ParleyError<{ userId?: string }> {
   static override readonly code: string = 'identity_changed'
   static override readonly defaultMessage: string = 'peer identity key changed'

@@ -27,7 +27,7 @@ export const ERROR_CLASSES = [
   { cls: classes.PolicyViolationError, description: 'The server policy forbids the action.', solve: 'Check the manifest policy.' },
   { cls: classes.InvalidSignatureError, description: 'A mode change, device list or prekey signature failed.', solve: 'Sign with the device or user identity key.' },
   { cls: classes.InvalidDeviceListError, description: 'A device list is unsigned by the pinned key, rolled back or malformed.', solve: 'Publish a newer list signed by the user identity key.' },
-  { cls: classes.IdentityChangedError, description: "A peer's identity key changed.", solve: 'Compare safety numbers, then acceptIdentity().' },
+  { cls: classes.IdentityChangedError, description: "A user's identity key differs from the pinned one: a peer's, or your own user's when this device started over without its keys.", solve: "A peer: compare safety numbers, then acceptIdentity(). Your own user: keep the key store across restarts, or link this device from one you already use." },
   { cls: classes.MissingSessionError, description: 'No session for the sender device.', solve: 'Automatic bounded session reset.' },
   { cls: classes.BadMacError, description: 'Authentication tag mismatch.', solve: 'Automatic bounded session reset; the message is shown as undecryptable.' },
   { cls: classes.TooFarAheadError, description: 'Message beyond the 25,000-message skip limit.', solve: 'Automatic bounded session reset.' },

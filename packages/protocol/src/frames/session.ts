@@ -78,3 +78,20 @@ export const HelloResultSchema = v.strictObject({
   manifest: PolicyManifestSchema,
 })
 export type HelloResult = v.InferOutput<typeof HelloResultSchema>
+
+/** Why the server is about to close a connection. A closed catalogue, like notice codes. */
+export const GOODBYE_CODES = ['server_restarting'] as const
+/** The longest wait a `goodbye` may ask for before the client reconnects. */
+export const MAX_GOODBYE_RETRY_AFTER_MS = 60_000
+
+/**
+ * `goodbye`: sent just before the server disconnects a socket on purpose. `server_restarting`
+ * (graceful `close()`, a deploy, a node drain) tells the client to come back, after
+ * `retryAfterMs` plus jitter. Unsigned and advisory: it only shapes the reconnect, never a
+ * security decision.
+ */
+export const GoodbyeSchema = v.strictObject({
+  code: v.picklist(GOODBYE_CODES),
+  retryAfterMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_GOODBYE_RETRY_AFTER_MS))),
+})
+export type Goodbye = v.InferOutput<typeof GoodbyeSchema>
