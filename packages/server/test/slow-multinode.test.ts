@@ -1,7 +1,9 @@
 /**
  * Two server processes on one PostgreSQL + Redis (streams adapter): a client on node A reaches
  * a client on node B live (messages, typing, receipts, mode), and 50 concurrent bundle fetches
- * split over both nodes hand out each one-time prekey once.
+ * split over both nodes hand out each one-time prekey once. A graceful `close()` of a node that
+ * Parley shares with the integrator (`io`) says goodbye to that node's clients only: behind the
+ * adapter, the other node's clients stay connected.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Collector, connectDevice, ok, type TestDevice } from './helpers/client.js'
@@ -63,4 +65,36 @@ describe.skipIf(!up)('two nodes on PostgreSQL + Redis', () => {
     devices.push(...fetchers)
     expectTenDistinct(await fiftyFetches(fetchers, owner.userId))
   }, 60_000)
+
+  it("a graceful close() of one node (mounted on the integrator's io) disconnects only its own clients", async () => {
+    const db2 = db
+    const config = { store: 'postgres' as const, databaseUrl: db2.url, redisUrl: REDIS_URL, streamName: randomStreamName(), policy: 'optional-e2ee' as const }
+    const nodeC = await spawnServer({ ...config, mount: 'io' })
+    const nodeD = await spawnServer(config)
+    const carol = makeTestUser(1)
+    const dave = makeTestUser(1)
+    const c = await connectDevice(nodeC.url, carol)
+    const d = await connectDevice(nodeD.url, dave)
+    devices.push(c, d)
+    const goodbyeC = new Collector(c.socket, 'goodbye')
+    const goodbyeD = new Collector(d.socket, 'goodbye')
+    const dropsD: string[] = []
+    d.socket.on('disconnect', (reason: string) => dropsD.push(reason))
+    // Both nodes share the adapter: carol on C reaches dave on D before the close.
+    const { conversation } = await ok(c.socket, 'conversation.open', { peerUserId: dave.userId })
+    await ok(c.socket, 'message.send', plainSend(conversation.id, 'before the drain'))
+    await d.messages.count(1)
+
+    await nodeC.kill('SIGTERM')
+    // Control: the close ran and reached node C's client.
+    expect((await goodbyeC.count(1))[0]).toEqual({ code: 'server_restarting' })
+    await new Promise((r) => setTimeout(r, 1_000))
+    expect(goodbyeD.items).toEqual([])
+    expect(dropsD).toEqual([])
+    expect(d.socket.connected).toBe(true)
+    // Dave still works on node D.
+    const { conversation: toCarol } = await ok(d.socket, 'conversation.open', { peerUserId: carol.userId })
+    await ok(d.socket, 'message.send', plainSend(toCarol.id, 'after the drain'))
+    await nodeD.kill()
+  }, 90_000)
 })

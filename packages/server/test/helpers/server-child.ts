@@ -6,6 +6,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pino from 'pino'
+import { Server } from 'socket.io'
 import type { Policy } from '@parley/protocol'
 import { createParleyServer } from '../../src/create-server.js'
 import { memoryStore } from '../../src/store/memory-store.js'
@@ -23,6 +24,8 @@ export interface ChildConfig {
   streamName?: string
   port?: number
   durability?: 'fsync' | 'os'
+  /** Mount Parley on its own `httpServer` (default) or on the integrator's socket.io server (`io`). */
+  mount?: 'httpServer' | 'io'
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig
@@ -31,8 +34,9 @@ const store =
   : config.store === 'postgres' ? postgresStore({ connectionString: config.databaseUrl! })
   : memoryStore()
 const httpServer = createServer()
+const io = config.mount === 'io' ? new Server(httpServer) : undefined
 const parley = createParleyServer({
-  httpServer, policy: config.policy ?? 'server-side', store, authenticate: testAuthenticate, ...testKeys(),
+  ...(io ? { io } : { httpServer }), policy: config.policy ?? 'server-side', store, authenticate: testAuthenticate, ...testKeys(),
   logger: pino({ level: process.env.PARLEY_TEST_LOG ?? 'silent' }),
   limits: { connection: { capacity: 100_000, refillPerSecond: 100_000 }, user: { capacity: 100_000, refillPerSecond: 100_000 } },
   ...(config.redisUrl ? { redis: { url: config.redisUrl, streamName: config.streamName } } : {}),
