@@ -159,6 +159,44 @@ ALTER TABLE token_buckets ADD COLUMN full_at bigint;
 CREATE INDEX token_buckets_full_at ON token_buckets (full_at) WHERE full_at IS NOT NULL;
 `,
   },
+  {
+    // Safety controls (issue 15, part A; docs/decisions/0004): blocks, mutes, message requests
+    // (one per 1:1 conversation, never deleted) and the messages withheld from a blocker
+    // (gone with the message when retention purges it).
+    version: 4,
+    name: 'safety-controls',
+    sql: `
+CREATE TABLE blocks (
+  blocker text NOT NULL,
+  blocked text NOT NULL,
+  since bigint NOT NULL,
+  PRIMARY KEY (blocker, blocked)
+);
+
+CREATE TABLE mutes (
+  user_id text NOT NULL,
+  conversation_id text NOT NULL,
+  since bigint NOT NULL,
+  PRIMARY KEY (user_id, conversation_id)
+);
+
+CREATE TABLE message_requests (
+  conversation_id text PRIMARY KEY,
+  recipient text NOT NULL,
+  requester text NOT NULL,
+  state text NOT NULL CHECK (state IN ('pending', 'declined', 'accepted')),
+  since bigint NOT NULL
+);
+CREATE INDEX message_requests_open ON message_requests (recipient, conversation_id) WHERE state <> 'accepted';
+
+CREATE TABLE withheld (
+  user_id text NOT NULL,
+  message_id text NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  PRIMARY KEY (user_id, message_id)
+);
+CREATE INDEX withheld_message ON withheld (message_id);
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

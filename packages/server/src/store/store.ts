@@ -8,6 +8,7 @@ import type {
   ConversationInfo, DeviceAddress, DeviceBundle, DeviceRegister, EncryptedAttachment, EncryptionMode, Envelope, Franking,
   ModeChange, Notice, Policy, SignedDeviceList, TokenBucketStore, VerifiedReport,
 } from '@parley/protocol'
+import type { SafetyStore } from './safety-store.js'
 
 type SignedPreKey = DeviceRegister['signedPreKey']
 type KemPreKey = DeviceRegister['kemLastResortPreKey']
@@ -128,6 +129,12 @@ export interface NewMessage {
   envelopes?: Envelope[]
   attachments?: EncryptedAttachment[]
   expiresAt?: number
+  /**
+   * Users whose devices get no inbox row (a blocked sender's message to the blocker). E2EE
+   * coverage is still checked against every member's devices first, so leaving a blocker's
+   * envelopes out is refused as when no block exists (docs/decisions/0004).
+   */
+  withheldFrom?: string[]
 }
 
 /** One recipient device of an appended message. */
@@ -208,6 +215,8 @@ export interface ParleyStore {
   readonly kind: 'memory' | 'pglite' | 'postgres'
   /** Shared token buckets (rate limits across nodes), also handed to plugins. */
   readonly buckets: TokenBucketStore
+  /** Blocks, mutes, message requests and withheld messages (`safety-store.ts`). */
+  readonly safety: SafetyStore
   /**
    * Takes one token from every bucket of `takes`, all or none, atomically across nodes (the
    * state lives in the store, so it holds across reconnects and server nodes). Returns 0 when
