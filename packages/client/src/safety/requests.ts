@@ -36,7 +36,8 @@ export interface MessageRequest {
 export interface Requests {
   /**
    * The open requests this user received, from the server: pending ones, and with
-   * `includeDeclined` the declined ones too.
+   * `includeDeclined` the declined ones too. Requests from users this user blocks are left out
+   * (they come back on unblock).
    * @example for (const r of await client.requests.list()) console.log(r.userId, r.conversation.id)
    */
   list(opts?: { includeDeclined?: boolean }): Promise<MessageRequest[]>
@@ -56,7 +57,7 @@ export function createRequests(core: ClientCore, state: SafetyState, users: User
       state.replaceRequests(open.map(({ conversationId, ...request }) => ({ conversationId, request })))
       const out: MessageRequest[] = []
       for (const r of open) {
-        if (r.state === 'declined' && !opts.includeDeclined) continue
+        if ((r.state === 'declined' && !opts.includeDeclined) || state.isBlocked(r.userId)) continue
         const conversation = await ensure(r.conversationId)
         out.push({
           conversationId: r.conversationId, userId: r.userId, state: r.state, since: r.since, conversation,

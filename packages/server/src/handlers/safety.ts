@@ -2,7 +2,8 @@
  * Safety-control frames (issue 15, part A): block / unblock / the blocked list, mute per
  * conversation, and the recipient's side of message requests. The store is the source of truth;
  * each change is pushed to the user's other devices (`socket.to(userRoom)` leaves out the
- * acting connection, which has the ack). Enforcement lives in `../safety/gate.ts`.
+ * acting connection, which has the ack). Enforcement lives in `../safety/gate.ts`. Lists hold
+ * everything (a blocked requester's request too); the client decides what to show.
  */
 import { ForbiddenError, NotFoundError, type RequestState } from '@parley/protocol'
 import { DEFAULT_SAFETY_PAGE } from '../options.js'

@@ -73,7 +73,7 @@ export function memorySafetyStore(): SafetyStore {
       return { request: { ...r }, changed }
     },
     async listRequests(recipient, after, limit) {
-      const open = [...requests.values()].filter((r) => r.recipient === recipient && r.state !== 'accepted' && !blocks.has(key(recipient, r.requester)))
+      const open = [...requests.values()].filter((r) => r.recipient === recipient && r.state !== 'accepted')
       return page(open, (r) => r.conversationId, after, limit).map((r) => ({ ...r }))
     },
 

@@ -109,7 +109,6 @@ export function sqlSafetyStore(db: SqlExecutor): SafetyStore {
       const rows = await db.query(
         `SELECT ${REQUEST_COLUMNS} FROM message_requests
           WHERE recipient = $1 AND state <> 'accepted' AND ($2::text IS NULL OR conversation_id COLLATE "C" > $2::text)
-            AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker = recipient AND b.blocked = requester)
           ORDER BY conversation_id COLLATE "C" LIMIT $3`,
         [recipient, after ?? null, limit],
       )

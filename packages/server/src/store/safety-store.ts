@@ -71,10 +71,7 @@ export interface SafetyStore {
    * the conversation has no such request.
    */
   moveRequest(args: { conversationId: string; recipient: string; from: readonly RequestState[]; to: RequestState; now: number }): Promise<{ request: RequestRecord; changed: boolean } | null>
-  /**
-   * A page of the open (pending or declined) requests `recipient` received, leaving out those
-   * from users `recipient` blocks (they come back on unblock).
-   */
+  /** A page of the open (pending or declined) requests `recipient` received. */
   listRequests(recipient: string, after: string | undefined, limit: number): Promise<RequestRecord[]>
 
   // ---- withheld messages (a blocked sender's, never delivered to the blocker) ----
