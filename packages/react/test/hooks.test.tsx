@@ -4,7 +4,7 @@
  * ticks and blocked sends, the real mode and the upgrade, notices and ticks across a reload,
  * typing, safety numbers and a verified report.
  */
-import type { ReactNode } from 'react'
+import { StrictMode, type ReactNode } from 'react'
 import { act, renderHook, waitFor } from '@testing-library/react'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ParleyClient, KeyStore } from '@parley/client'
@@ -16,8 +16,13 @@ import { BLOCKED_WORD, POLICIES, connect, reopenableStore, startServer, type Tes
 
 const WAIT = { timeout: 15_000 }
 
+/** Under StrictMode: effects run, are cleaned up and run again, as in development builds. */
 function provider(client: ParleyClient, store?: UiStore) {
-  return ({ children }: { children: ReactNode }) => <ParleyProvider client={client} store={store}>{children}</ParleyProvider>
+  return ({ children }: { children: ReactNode }) => (
+    <StrictMode>
+      <ParleyProvider client={client} store={store}>{children}</ParleyProvider>
+    </StrictMode>
+  )
 }
 
 describe.each(POLICIES)('hooks under %s', (policy) => {
