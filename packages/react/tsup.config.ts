@@ -1,4 +1,4 @@
 import { parleyTsupConfig } from '../../tsup.shared'
 
-// react and @parley/client are peer dependencies: tsup leaves them (and @parley/protocol) external.
+// react (a peer) and the @parley/* dependencies stay external.
 export default parleyTsupConfig()
