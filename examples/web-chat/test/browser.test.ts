@@ -261,6 +261,12 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
       alice2.setDefaultTimeout(UI_TIMEOUT)
       pages.push(alice2)
       await alice2.goto(server.url)
+      // Signing in there as alice is refused (alice's identity lives in the first browser), and
+      // the page says to link instead; the refused attempt leaves nothing that blocks the link.
+      await alice2.getByTestId('signin-alice').click()
+      const refused = alice2.getByTestId('signin-error')
+      await refused.waitFor()
+      expect(await refused.textContent()).toContain('Link this browser')
       await alice2.getByTestId('link-start').click()
       await alice2.getByTestId('link-name').fill('alice')
       await alice2.getByTestId('link-request').click()

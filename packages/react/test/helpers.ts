@@ -4,8 +4,9 @@
  * "reload" a device (a new client and provider over the same stores).
  */
 import { createServer } from 'node:http'
-import type { ModerationPlugin, Policy, VerifiedReport } from '@parley/protocol'
-import { createParleyServer, memoryStore } from '@parley/server'
+import { Server } from 'socket.io'
+import { MAX_FRAME_BYTES, type ModerationPlugin, type Policy, type VerifiedReport } from '@parley/protocol'
+import { createParleyServer, memoryStore, type ParleyIo } from '@parley/server'
 import { createParleyClient, memoryKeyStore, type KeyStore, type ParleyClient } from '@parley/client'
 import { keywordFilter } from '@parley/moderation'
 
@@ -20,6 +21,8 @@ export function plugins(): ModerationPlugin[] {
 
 export interface TestServer {
   url: string
+  /** The socket.io server Parley is mounted on (a test can send frames no honest server sends). */
+  io: ParleyIo
   reports: VerifiedReport[]
   close(): Promise<void>
 }
@@ -27,8 +30,9 @@ export interface TestServer {
 export async function startServer(policy: Policy): Promise<TestServer> {
   const http = createServer()
   const reports: VerifiedReport[] = []
+  const io: ParleyIo = new Server(http, { maxHttpBufferSize: MAX_FRAME_BYTES })
   const parley = createParleyServer({
-    httpServer: http,
+    io,
     policy,
     store: memoryStore(),
     authenticate: (handshake) => {
@@ -45,10 +49,11 @@ export async function startServer(policy: Policy): Promise<TestServer> {
   const url = `http://127.0.0.1:${(http.address() as { port: number }).port}`
   return {
     url,
+    io,
     reports,
     async close() {
       await parley.close()
-      await new Promise<void>((r) => http.close(() => r()))
+      await new Promise<void>((r) => io.close(() => r()))
     },
   }
 }

@@ -4,6 +4,7 @@
  * per tab (sessionStorage), so two tabs can be two users and a reload signs back in.
  */
 import { useEffect, useState } from 'react'
+import { ParleyError } from '@parley/protocol'
 import { ParleyProvider } from '@parley/react'
 import type { ServerInfo } from '../api.js'
 import { Chat } from './chat.js'
@@ -35,7 +36,9 @@ export function App() {
     try {
       enter(await signIn(userId, serverInfo))
     } catch (e) {
-      setError(describeError(e))
+      setError(ParleyError.is(e, 'identity_changed')
+        ? `${userId} is signed in on another browser. To use this one too, choose “Link this browser” below.`
+        : describeError(e))
     } finally {
       setBusy(false)
     }

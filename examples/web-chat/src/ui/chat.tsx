@@ -1,18 +1,20 @@
 /**
  * The signed-in screen: the top bar (policy, connection, user, link a device, sign out),
- * notices that concern no conversation, the conversation list and the open conversation.
+ * notices and errors that concern no conversation, the conversation list and the open
+ * conversation.
  */
 import { useState } from 'react'
 import { useParley } from '@parley/react'
 import { noticeText } from '@parley/client'
 import type { ServerInfo } from '../api.js'
 import { ConversationPane } from './conversation-pane.js'
+import { describeError } from './describe-error.js'
 import { LinkDeviceDialog } from './link-device-dialog.js'
 import { Sidebar } from './sidebar.js'
 import { useUnread } from './use-unread.js'
 
 export function Chat({ info, onSignOut }: { info: ServerInfo; onSignOut: () => void }) {
-  const { connected, manifest, userId, notices } = useParley()
+  const { connected, manifest, userId, notices, error, clearError } = useParley()
   const [selected, setSelected] = useState<string | null>(null)
   const [linking, setLinking] = useState(false)
   const { unread, clear } = useUnread(selected)
@@ -34,10 +36,15 @@ export function Chat({ info, onSignOut }: { info: ServerInfo; onSignOut: () => v
         <button className="button small" data-testid="link-device" onClick={() => setLinking(true)}>Link a device</button>
         <button className="button small" data-testid="sign-out" onClick={onSignOut}>Sign out</button>
       </header>
-      {notices.length ? (
+      {notices.length || error ? (
         <div className="global-notices">
           {/* A code from the closed catalogue: the words are this app's, never the server's. */}
           {notices.map((n, i) => <p key={`${n.ts}-${i}`} data-testid="global-notice">{noticeText(n)}</p>)}
+          {error ? (
+            <p className="error-text" data-testid="global-error" role="alert">
+              {describeError(error)} <button className="button small" onClick={clearError}>Dismiss</button>
+            </p>
+          ) : null}
         </div>
       ) : null}
       <div className="columns">

@@ -4,6 +4,7 @@
  * encrypted; the server sees only the code's hash).
  */
 import { useEffect, useRef, useState } from 'react'
+import { ParleyError } from '@parley/protocol'
 import type { ServerInfo } from '../api.js'
 import { describeError } from './describe-error.js'
 import { link, type PendingLink, type Session } from './session.js'
@@ -32,7 +33,7 @@ export function LinkThisBrowser(props: { info: ServerInfo; onLinked: (s: Session
       props.onLinked(session)
     } catch (e) {
       setPending(null)
-      setError(describeError(e))
+      setError(ParleyError.is(e, 'forbidden') ? `This browser already holds a device of ${userId}: sign in instead.` : describeError(e))
     } finally {
       setBusy(false)
     }

@@ -5,6 +5,7 @@
  * new device of a user who is signed in elsewhere.
  */
 import { createParleyClient, indexedDbKeyStore, requestDeviceLink, type KeyStore, type ParleyClient, type ParleyClientOptions } from '@parley/client'
+import { ParleyError } from '@parley/protocol'
 import type { ServerInfo } from '../api.js'
 import { demoPlugins } from '../moderation.js'
 
@@ -19,23 +20,48 @@ export interface Session {
 /** How long a shown link code waits for the other device, ms. */
 export const LINK_WAIT_MS = 10 * 60_000
 
+const keyStoreName = (userId: string, info: ServerInfo) => `parley:${info.instanceId}:${userId}`
+
 function clientOptions(userId: string, info: ServerInfo): ParleyClientOptions {
   return {
     url: location.origin,
     token: userId, // demo sign-in: the name is the token
     userId,
-    keyStore: indexedDbKeyStore({ name: `parley:${info.instanceId}:${userId}` }),
+    keyStore: indexedDbKeyStore({ name: keyStoreName(userId, info) }),
     plugins: demoPlugins(),
   }
+}
+
+function deleteDatabase(name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.deleteDatabase(name)
+    r.onsuccess = () => resolve()
+    r.onerror = () => reject(r.error)
+  })
 }
 
 function uiStore(userId: string, info: ServerInfo): KeyStore {
   return indexedDbKeyStore({ name: `parley-ui:${info.instanceId}:${userId}` })
 }
 
-/** Signs in as `userId` (a fresh browser registers a new device first: a second or two). */
+/**
+ * Signs in as `userId` (a fresh browser registers a new device first: a second or two).
+ * @throws {IdentityChangedError} when `userId` already has an identity elsewhere: this browser
+ *   made a new one the server refused. Nothing of it was registered, so its key store is
+ *   deleted again — the browser can then be linked as a device of that user instead.
+ */
 export async function signIn(userId: string, info: ServerInfo): Promise<Session> {
-  const client = await createParleyClient(clientOptions(userId, info))
+  const options = clientOptions(userId, info)
+  let client: ParleyClient
+  try {
+    client = await createParleyClient(options)
+  } catch (e) {
+    if (ParleyError.is(e, 'identity_changed')) {
+      await options.keyStore.close().catch(() => {})
+      await deleteDatabase(keyStoreName(userId, info)).catch(() => {})
+    }
+    throw e
+  }
   await client.whenReady()
   return { userId, client, ui: uiStore(userId, info) }
 }
