@@ -288,16 +288,16 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
       expect(await item.getAttribute('data-mode')).toBe('e2ee')
       await item.click()
 
+      // bob's next message reaches both of alice's browsers, end-to-end encrypted to each device.
+      await send(bob, 'to both of your browsers')
+      const got2 = await seeMessage(alice2, 'to both of your browsers')
+      expect(await got2.getAttribute('data-mode')).toBe('e2ee')
+      await seeMessage(alice, 'to both of your browsers')
       // What the new browser sends reaches bob, and shows as alice's own on her first browser.
       await send(alice2, 'from my second browser')
       await seeMessage(bob, 'from my second browser')
       const mine = await seeMessage(alice, 'from my second browser')
       expect(await mine.getAttribute('data-outgoing')).toBe('true')
-      // bob's answer reaches both of alice's browsers, end-to-end encrypted to each device.
-      await send(bob, 'to both of your browsers')
-      const got2 = await seeMessage(alice2, 'to both of your browsers')
-      expect(await got2.getAttribute('data-mode')).toBe('e2ee')
-      await seeMessage(alice, 'to both of your browsers')
       await shot(alice2, 'link-2-linked')
 
       // Safety numbers are the user's: the same on both of alice's browsers and bob's.
