@@ -11,6 +11,7 @@ import { deviceRoom, flushNotices, userRoom, type Ctx } from '../context.js'
 import type {
   AuditAction, AuditEntry, Closure, NewAuditEntry, ReportQueueEntry, ReportStatus, Suspension,
 } from '../store/moderation-store.js'
+import { Adapter } from 'socket.io-adapter'
 import { CLOSED_EVENT } from './closure-cache.js'
 
 /** The longest reason, resolution or note a moderator may record, in UTF-16 code units. */
@@ -123,7 +124,7 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
       if (!c) throw new NotFoundError('unknown conversation', { resource: 'conversation', id: conversationId })
       const { closure, created } = await store().closeConversation({ conversationId, reason: a.reason, by: a.by, at: a.at }, entry('close_conversation', conversationId, a))
       ctx.closures.closed(conversationId)
-      ctx.io.serverSideEmit(CLOSED_EVENT, conversationId)
+      if (clustered(ctx)) ctx.io.serverSideEmit(CLOSED_EVENT, conversationId)
       if (created) await notify(c.members, { kind: 'conversation_closed', conversationId, ts: closure.at })
       return closure
     },
@@ -160,6 +161,11 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
       return store().auditLog({ limit: limitOf(options.limit), ...(options.since !== undefined ? { since: options.since } : {}) })
     },
   }
+}
+
+/** True when an adapter links this node to others (the in-memory one cannot `serverSideEmit`). */
+function clustered(ctx: Ctx): boolean {
+  return ctx.io.of('/').adapter.serverSideEmit !== Adapter.prototype.serverSideEmit
 }
 
 /** The typed refusal of a suspended user's handshake (details: until, reason). */
