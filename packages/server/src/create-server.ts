@@ -18,6 +18,7 @@ import { ConversationCache, flushNotices, type Ctx, type Session } from './conte
 import { GroupCommitter } from './group-commit.js'
 import { createModerationApi, suspendedError, type ModerationApi } from './moderation/api.js'
 import { CLOSED_EVENT, ClosureCache } from './moderation/closure-cache.js'
+import { createDisclosureApi, type DisclosureApi } from './moderation/disclosure.js'
 import { HANDLERS } from './handlers/index.js'
 import {
   BUCKET_PURGE_INTERVAL_MS, CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, MAX_GROUP_COMMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_USER_LIMIT, DRAIN_TIMEOUT_MS, GOODBYE_FLUSH_MS,
@@ -51,6 +52,8 @@ export interface ParleyServer {
   getReport(reporterUserId: string, reportId: string): Promise<VerifiedReport | null>
   /** Moderator actions on users, devices, conversations, messages and reports; see docs/moderation.md. */
   readonly moderation: ModerationApi
+  /** What the server holds for a user or conversation, per mode (for lawful requests); see docs/choosing-a-mode.md. */
+  readonly disclosure: DisclosureApi
   /** Sizes of the group-commit batches so far (for benchmarks). */
   readonly batchSizes: readonly number[]
   /**
@@ -173,6 +176,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     if (typeof conversationId === 'string' && ctx.closures) ctx.closures.closed(conversationId)
   })
   const moderation = createModerationApi(ctx, ready)
+  const disclosure = createDisclosureApi(ctx, ready)
 
   io.use((socket, next) => {
     void (async () => {
@@ -242,6 +246,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     io,
     ready,
     moderation,
+    disclosure,
     store: () => store,
     get policy() {
       return ctx.policy

@@ -49,7 +49,8 @@ export interface ModerationApi {
   auditLog(options?: { since?: number; limit?: number }): Promise<AuditEntry[]>
 }
 
-function text(value: unknown, name: string): string {
+/** A moderator's free text: non-empty, bounded, well-formed. @throws {TypeError|RangeError} */
+export function checkText(value: unknown, name: string): string {
   if (typeof value !== 'string' || value.trim().length === 0) throw new TypeError(`"${name}" expected a non-empty string`)
   if (value.length > MAX_MODERATION_TEXT) throw new RangeError(`"${name}" expected at most ${MAX_MODERATION_TEXT} characters, got ${value.length}`)
   if (!isWellFormedText(value)) throw new TypeError(`"${name}" ${NOT_WELL_FORMED}`)
@@ -67,17 +68,11 @@ function limitOf(value: unknown): number {
 export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationApi {
   const store = () => ctx.store.moderation
 
-  /** The acting moderator; a suspended one (a Parley user under suspension) may not act. */
-  async function actor(by: unknown): Promise<string> {
-    const who = by === undefined ? DEFAULT_MODERATOR : text(by, 'by')
-    const s = await store().suspension(who, ctx.now())
-    if (s) throw new ForbiddenError(`moderator "${who}" is suspended`)
-    return who
-  }
+  const actor = (by: unknown) => actingModerator(ctx, by)
 
   async function begin(options: ModerationReason | undefined): Promise<{ by: string; reason: string; at: number }> {
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object with a "reason"')
-    const reason = text(options.reason, 'reason')
+    const reason = checkText(options.reason, 'reason')
     await ready
     return { by: await actor(options.by), reason, at: ctx.now() }
   }
@@ -143,10 +138,10 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
     },
     async resolveReport(reportId, options) {
       if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object')
-      const resolution = text(options.resolution, 'resolution')
-      const note = options.note === undefined ? undefined : text(options.note, 'note')
-      text(options.reporterUserId, 'reporterUserId')
-      text(reportId, 'reportId')
+      const resolution = checkText(options.resolution, 'resolution')
+      const note = options.note === undefined ? undefined : checkText(options.note, 'note')
+      checkText(options.reporterUserId, 'reporterUserId')
+      checkText(reportId, 'reportId')
       await ready
       const by = await actor(options.by)
       const at = ctx.now()
@@ -161,6 +156,20 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
       return store().auditLog({ limit: limitOf(options.limit), ...(options.since !== undefined ? { since: options.since } : {}) })
     },
   }
+}
+
+/** The acting moderator; a suspended one (a Parley user under suspension) may not act. */
+async function actingModerator(ctx: Ctx, by: unknown): Promise<string> {
+  const who = by === undefined ? DEFAULT_MODERATOR : checkText(by, 'by')
+  if (await ctx.store.moderation.suspension(who, ctx.now())) throw new ForbiddenError(`moderator "${who}" is suspended`)
+  return who
+}
+
+/** Records an action whose effect lives outside the moderation store (e.g. a disclosure export). */
+export async function auditAction(ctx: Ctx, action: AuditAction, target: string, options: ModerationReason, details: NewAuditEntry['details']): Promise<AuditEntry> {
+  const reason = checkText(options.reason, 'reason')
+  const actor = await actingModerator(ctx, options.by)
+  return ctx.store.moderation.audit({ at: ctx.now(), actor, action, target, reason, details })
 }
 
 /** True when an adapter links this node to others (the in-memory one cannot `serverSideEmit`). */

@@ -85,7 +85,11 @@ export function memoryStore(): ParleyStore {
 
   const store: ParleyStore = {
     kind: 'memory',
-    moderation: memoryModerationStore(() => reports.values()),
+    moderation: memoryModerationStore({
+      reports: () => reports.values(),
+      messages: () => messages.values(),
+      envelopes: (id) => [...inboxes.values()].flatMap((rows) => rows.filter((r) => r.messageId === id && r.envelope).map((r) => r.envelope!.ciphertext)),
+    }),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {
         const b = buckets.get(key) ?? { tokens: capacity, at: now }

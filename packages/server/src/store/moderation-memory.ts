@@ -6,10 +6,19 @@ import { NotFoundError, ReportResolvedError } from '@parley/protocol'
 import {
   openEntry, type AuditEntry, type Closure, type ModerationStore, type ReportQueueEntry, type Suspension,
 } from './moderation-store.js'
-import type { SealedReport } from './store.js'
+import type { SealedReport, StoredMessage } from './store.js'
+import { base64Bytes } from './_base64-size.js'
 
-/** `reports` reads the memory store's sealed reports (the queue lists them). */
-export function memoryModerationStore(reports: () => Iterable<SealedReport>): ModerationStore {
+/** What the memory store lends the moderation store to read (its reports, messages, envelopes). */
+export interface MemoryHoldings {
+  reports(): Iterable<SealedReport>
+  messages(): Iterable<StoredMessage>
+  /** The base64 ciphertexts of every envelope held for a message. */
+  envelopes(messageId: string): string[]
+}
+
+export function memoryModerationStore(held: MemoryHoldings): ModerationStore {
+  const reports = () => held.reports()
   const suspensions = new Map<string, Suspension>()
   const revoked = new Set<string>()
   const closures = new Map<string, Closure>()
@@ -76,6 +85,19 @@ export function memoryModerationStore(reports: () => Iterable<SealedReport>): Mo
           .sort((a, b) => b.receivedAt - a.receivedAt || (a.reportId < b.reportId ? 1 : -1))
           .slice(0, limit),
       )
+    },
+    async heldMessages(conversationId, from, to, limit) {
+      return [...held.messages()]
+        .filter((m) => m.conversationId === conversationId && m.ts >= from && m.ts < to)
+        .sort((a, b) => a.seq - b.seq)
+        .slice(0, limit)
+        .map((m) => {
+          const envelopes = held.envelopes(m.id)
+          return { message: structuredClone(m), envelopes: envelopes.length, envelopeBytes: envelopes.reduce((n, c) => n + base64Bytes(c), 0) }
+        })
+    },
+    async reportsIn(conversationId) {
+      return structuredClone([...reports()].filter((r) => r.conversationId === conversationId).sort((a, b) => a.receivedAt - b.receivedAt))
     },
     async audit(entry) {
       return append(entry)

@@ -5,6 +5,7 @@
 import { NotFoundError, ReportResolvedError } from '@parley/protocol'
 import type { AuditEntry, Closure, ModerationStore, NewAuditEntry, ReportQueueEntry, Suspension } from './moderation-store.js'
 import type { SqlDriver, SqlExecutor } from './sql-driver.js'
+import { MESSAGE_COLUMNS, toMessage } from './_sql-rows.js'
 
 type Row = Record<string, unknown>
 const num = (v: unknown): number => Number(v)
@@ -112,6 +113,27 @@ export function sqlModerationStore(db: SqlDriver): ModerationStore {
       const where = status === 'open' ? 'WHERE x.resolution IS NULL' : status === 'resolved' ? 'WHERE x.resolution IS NOT NULL' : ''
       const rows = await db.query(`${QUEUE_SELECT} ${where} ORDER BY r.received_at DESC, r.report_id DESC LIMIT $1`, [limit])
       return rows.map(queueEntryOf)
+    },
+    async heldMessages(conversationId, from, to, limit) {
+      const rows = await db.query(
+        `SELECT ${MESSAGE_COLUMNS},
+                (SELECT count(*) FROM inbox i WHERE i.message_id = m.id AND i.ciphertext IS NOT NULL) AS envelopes,
+                (SELECT coalesce(sum(length(i.ciphertext) / 4 * 3 - (length(i.ciphertext) - length(rtrim(i.ciphertext, '=')))), 0)
+                   FROM inbox i WHERE i.message_id = m.id AND i.ciphertext IS NOT NULL) AS envelope_bytes
+           FROM messages m WHERE m.conversation_id = $1 AND m.ts >= $2 AND m.ts < $3 ORDER BY m.seq LIMIT $4`,
+        [conversationId, from, to, limit],
+      )
+      return rows.map((r) => ({ message: toMessage(r), envelopes: num(r.envelopes), envelopeBytes: num(r.envelope_bytes) }))
+    },
+    async reportsIn(conversationId) {
+      const rows = await db.query(
+        'SELECT reporter_user, report_id, conversation_id, received_at, sealed_kid, sealed FROM reports WHERE conversation_id = $1 AND sealed IS NOT NULL ORDER BY received_at',
+        [conversationId],
+      )
+      return rows.map((r) => ({
+        reporterUserId: String(r.reporter_user), reportId: String(r.report_id), conversationId: String(r.conversation_id),
+        receivedAt: num(r.received_at), sealed: { kid: String(r.sealed_kid), data: String(r.sealed) },
+      }))
     },
     async audit(entry) {
       return db.transaction((tx) => insertAudit(tx, entry))

@@ -4,7 +4,7 @@
  * ONE transaction with its audit-log entry, so the log never misses an action and an action
  * never lands without its entry. Memory and SQL implement it and run one conformance suite.
  */
-import type { SealedReport } from './store.js'
+import type { SealedReport, StoredMessage } from './store.js'
 
 /** Who did what, when and why: one append-only row per moderator action. */
 export interface AuditEntry {
@@ -62,6 +62,14 @@ export interface ReportQueueEntry {
   resolvedAt?: number
 }
 
+/** A stored message as a disclosure export sees it: the row plus what its envelopes weigh. */
+export interface HeldMessage {
+  message: StoredMessage
+  /** E2EE: how many per-device envelopes the server holds for it, and their bytes. */
+  envelopes: number
+  envelopeBytes: number
+}
+
 /** How a report was resolved. */
 export interface ReportResolution {
   resolution: string
@@ -93,6 +101,10 @@ export interface ModerationStore {
   resolveReport(reporterUserId: string, reportId: string, r: ReportResolution, audit: NewAuditEntry): Promise<ReportQueueEntry>
   /** The report queue, newest first, optionally by status. */
   listReports(filter: { status?: ReportStatus; limit: number }): Promise<ReportQueueEntry[]>
+  /** Messages of a conversation with `from <= ts < to`, oldest first (what the server holds). */
+  heldMessages(conversationId: string, from: number, to: number, limit: number): Promise<HeldMessage[]>
+  /** Every report users submitted about a conversation, sealed as stored. */
+  reportsIn(conversationId: string): Promise<SealedReport[]>
   /** Appends an audit entry on its own (actions whose effect lives elsewhere). */
   audit(entry: NewAuditEntry): Promise<AuditEntry>
   /** Audit entries with `at >= since`, oldest first. */

@@ -228,3 +228,39 @@ describe.skipIf(!pg || !redis)('suspension across two nodes (PostgreSQL + Redis)
     }
   }, 60_000)
 })
+
+describe.each(POLICIES)('disclosure export under %s (PGlite)', (policy) => {
+  it('metadata always; bodies only for messages stored server-side; E2EE only sizes; the reports users filed', async () => {
+    server = await startServer({ policy, store: pgliteStore() })
+    try {
+      const w = await world()
+      await sendAndWait(w.ca, w.received, 'a readable line unless end-to-end encrypted')
+      const result = await w.cb.report({ reason: 'spam' })
+      const out = await w.parley.disclosure.export({ userId: w.bobId, reason: 'court order 2026-17', by: 'legal-team' })
+      expect(out.scope).toMatchObject({ userId: w.bobId, from: 0 })
+      expect(out.conversations).toHaveLength(1)
+      const c = out.conversations[0]!
+      expect(c).toMatchObject({ conversationId: w.ca.id, kind: 'direct', members: [w.aliceId, w.bobId].sort(), encryption: w.ca.encryption })
+      const m = c.messages.find((x) => x.kind === 'message')!
+      expect(m.sender.userId).toBe(w.aliceId)
+      if (w.ca.encryption === 'server-side') {
+        expect(m).toMatchObject({ mode: 'server-side', body: { text: 'a readable line unless end-to-end encrypted' } })
+        expect(m.ciphertextBytes).toBeUndefined()
+      } else {
+        expect(m.mode).toBe('e2ee')
+        expect(m.body).toBeUndefined()
+        expect(m.envelopes).toBeGreaterThan(0)
+        expect(m.ciphertextBytes).toBeGreaterThan(0)
+        expect(JSON.stringify(c.messages)).not.toContain('a readable line')
+      }
+      // The user's report carries what the reporter chose to share, verified, in every mode.
+      expect(c.reports.map((r) => [r.reportId, r.entries.some((e) => e.text === 'a readable line unless end-to-end encrypted')])).toEqual([[result.reportId, true]])
+      expect((await w.audit()).map((a) => [a.action, a.actor, a.reason])).toEqual([['disclosure_export', 'legal-team', 'court order 2026-17']])
+      await expect(w.parley.disclosure.export({ conversationId: 'c_unknown', reason: 'x' })).rejects.toThrow(NotFoundError)
+      await expect(w.parley.disclosure.export({ userId: w.bobId, reason: '' })).rejects.toThrow(TypeError)
+    } finally {
+      await closeAll({ clients, server })
+      server = undefined
+    }
+  }, 60_000)
+})
