@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import {
-  assertNoDowngrade, ParleyError, type EnvelopeMeta, type PlainMessage, type SendResult,
+  assertNoDowngrade, ConversationClosedError, ParleyError, type EnvelopeMeta, type PlainMessage, type SendResult,
 } from '@parley/protocol'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { DEFAULT_HISTORY_LIMIT } from '../options.js'
@@ -28,6 +28,7 @@ export const messageSend: Handler<'message.send'> = {
   async run(ctx, s, f) {
     const sender = me(s)
     const conversation = await memberOf(ctx, f.conversationId, sender.userId)
+    if (await ctx.closures.isClosed(f.conversationId)) throw new ConversationClosedError(undefined, { conversationId: f.conversationId })
     // e2ee never reverts, so a cached e2ee mode is authoritative for refusing a downgrade early.
     if (conversation.encryption === 'e2ee') assertNoDowngrade('e2ee', f.mode, f.conversationId)
     const now = ctx.now()

@@ -7,7 +7,7 @@
  * inbox cursor starts right after the ack.
  */
 import {
-  DeviceProofError, ForbiddenError, fromBase64, IdentityChangedError, InvalidDeviceListError, InvalidSignatureError, negotiateVersion, NotFoundError,
+  DeviceProofError, DeviceRevokedError, ForbiddenError, fromBase64, IdentityChangedError, InvalidDeviceListError, InvalidSignatureError, negotiateVersion, NotFoundError,
   toBase64, type DeviceAddress, type Hello,
 } from '@parley/protocol'
 import { HELLO_PROOF_NONCE_BYTES, kemPreKeySigningBytes, systemRandom, verify, verifyBundle, verifyDeviceList, verifyHelloProof } from '@parley/crypto'
@@ -83,6 +83,7 @@ export const hello: Handler<'hello'> = {
   async run(ctx, s, frame) {
     if (s.deviceId && s.deviceId !== frame.deviceId) throw new ForbiddenError('a connection acts as one device only')
     const version = negotiateVersion(frame.versions)
+    if (await ctx.store.moderation.isRevoked(s.userId, frame.deviceId)) throw new DeviceRevokedError(undefined, { deviceId: frame.deviceId })
     const d = await ctx.store.getDevice(s.userId, frame.deviceId)
     const registered = !!d && d.active
     // A known device proves its key, unless this connection already did (a repeated hello).

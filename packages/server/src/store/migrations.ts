@@ -159,6 +159,51 @@ ALTER TABLE token_buckets ADD COLUMN full_at bigint;
 CREATE INDEX token_buckets_full_at ON token_buckets (full_at) WHERE full_at IS NOT NULL;
 `,
   },
+  {
+    // Moderator actions (issue 15): each written with its audit entry in one transaction.
+    version: 5,
+    name: 'moderation',
+    sql: `
+CREATE TABLE moderation_suspensions (
+  user_id text PRIMARY KEY,
+  until bigint,
+  reason text NOT NULL,
+  by_actor text NOT NULL,
+  at bigint NOT NULL
+);
+CREATE TABLE moderation_revoked_devices (
+  user_id text NOT NULL,
+  device_id text NOT NULL,
+  PRIMARY KEY (user_id, device_id)
+);
+CREATE TABLE moderation_closures (
+  conversation_id text PRIMARY KEY,
+  reason text NOT NULL,
+  by_actor text NOT NULL,
+  at bigint NOT NULL
+);
+CREATE TABLE moderation_report_resolutions (
+  reporter_user text NOT NULL,
+  report_id text NOT NULL,
+  resolution text NOT NULL,
+  note text,
+  by_actor text NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (reporter_user, report_id)
+);
+CREATE TABLE moderation_audit (
+  id bigserial PRIMARY KEY,
+  at bigint NOT NULL,
+  actor text NOT NULL,
+  action text NOT NULL,
+  target text NOT NULL,
+  reason text NOT NULL,
+  details jsonb NOT NULL
+);
+CREATE INDEX moderation_audit_at ON moderation_audit (at, id);
+CREATE INDEX reports_received_at ON reports (received_at DESC)
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */
