@@ -1,6 +1,6 @@
 /**
  * The web chat server: one `node:http` server that serves the browser UI, the operator page
- * and a little JSON, with `@parley/server` mounted on the same port (socket.io under
+ * (behind the operator sign-in) and a little JSON, with `@parley/server` mounted on the same port (socket.io under
  * `/socket.io/`), storing everything in the embedded PGlite store.
  */
 import { mkdir } from 'node:fs/promises'
@@ -13,7 +13,8 @@ import type { ServerInfo } from './api.js'
 import { bundleUi, type UiBundle } from './bundle.js'
 import { demoAuthenticate, DEMO_USERS } from './demo-auth.js'
 import { DEMO_BLOCKED_WORD, demoPlugins } from './moderation.js'
-import { renderOperatorPage } from './operator-page.js'
+import { generateOperatorToken, OperatorSessions, sessionCookie } from './operator-auth.js'
+import { renderLoginPage, renderOperatorPage } from './operator-page.js'
 import type { WebChatOptions } from './options.js'
 import { openReportLog } from './report-log.js'
 import { loadServerKeys } from './server-keys.js'
@@ -23,13 +24,17 @@ export interface WebChat {
   /** `http://localhost:<port>` */
   url: string
   port: number
+  /** The operator page's token (the one given, or the one generated). */
+  operatorToken: string
+  /** True when the token was generated (so the caller prints it). */
+  operatorTokenGenerated: boolean
   /** Stops accepting connections, closes Parley (and its store). Idempotent. */
   close(): Promise<void>
 }
 
 const SECURITY_HEADERS = {
   'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self' ws: wss:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 }
@@ -44,9 +49,29 @@ function indexHtml(): string {
 </head><body><div id="app"></div><script type="module" src="/app.js"></script></body></html>`
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', ...SECURITY_HEADERS })
+/** Largest login form body read, bytes. */
+export const MAX_FORM_BYTES = 4_096
+
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', ...SECURITY_HEADERS, ...headers })
   res.end(body)
+}
+
+function redirect(res: ServerResponse, location: string, headers: Record<string, string> = {}): void {
+  res.writeHead(303, { location, 'cache-control': 'no-store', ...SECURITY_HEADERS, ...headers })
+  res.end()
+}
+
+/** Reads a small urlencoded form; `null` when it is too large. */
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
+  let size = 0
+  const chunks: Buffer[] = []
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_FORM_BYTES) return null
+    chunks.push(chunk as Buffer)
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
 }
 
 /**
@@ -68,10 +93,30 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     blockedWord: DEMO_BLOCKED_WORD,
   }
   const html = indexHtml()
+  const operatorToken = options.operatorToken ?? generateOperatorToken()
+  const operators = new OperatorSessions(operatorToken)
+
+  const operatorPost = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    if (path === '/operator/logout') {
+      operators.logout(req.headers.cookie)
+      return redirect(res, '/operator/login', { 'set-cookie': sessionCookie('', 0) })
+    }
+    const form = await readForm(req)
+    if (!form) return send(res, 413, 'text/plain', 'form too large')
+    const session = operators.login(form.get('token'))
+    if (session === 'throttled') return send(res, 429, 'text/html', renderLoginPage('Too many wrong tokens: wait a minute.'))
+    if (session === null) return send(res, 401, 'text/html', renderLoginPage('That is not the operator token.'))
+    return redirect(res, '/operator', { 'set-cookie': sessionCookie(session) })
+  }
 
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (req.method === 'POST' && (path === '/operator/login' || path === '/operator/logout')) {
+      operatorPost(req, res, path).catch(() => send(res, 400, 'text/plain', 'bad request'))
+      return
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed')
+    const operator = operators.valid(req.headers.cookie)
     switch (path) {
       case '/app.js':
         return send(res, 200, 'text/javascript', (ui as UiBundle).js)
@@ -80,9 +125,13 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
       case '/api/info':
         return send(res, 200, 'application/json', JSON.stringify(info))
       case '/api/reports':
+        if (!operator) return send(res, 401, 'application/json', JSON.stringify({ error: 'operator sign-in required' }))
         return send(res, 200, 'application/json', JSON.stringify(reports.list()))
       case '/operator':
+        if (!operator) return redirect(res, '/operator/login')
         return send(res, 200, 'text/html', renderOperatorPage(reports.list(), options.policy))
+      case '/operator/login':
+        return operator ? redirect(res, '/operator') : send(res, 200, 'text/html', renderLoginPage())
       case '/favicon.ico':
         res.writeHead(204)
         return res.end()
@@ -129,6 +178,8 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
   return {
     url: `http://localhost:${port}`,
     port,
+    operatorToken,
+    operatorTokenGenerated: options.operatorToken === undefined,
     close() {
       closing ??= (async () => {
         // Drains in-flight frames, disconnects every socket, closes the store.

@@ -1,5 +1,5 @@
 /**
- * Bundles the browser UI (`src/ui/main.tsx` and its CSS) with esbuild at start-up, into
+ * Bundles the React browser UI (`src/ui/main.tsx` and its CSS) with esbuild at start-up, into
  * memory: `npm start` needs no separate build step. Workspace packages resolve to their
  * TypeScript sources through the `@parley/source` condition, exactly as in tests.
  */
@@ -31,7 +31,7 @@ export async function bundleUi(): Promise<UiBundle> {
     minify: true,
     sourcemap: false,
     jsx: 'automatic',
-    jsxImportSource: 'preact',
+    jsxImportSource: 'react',
     conditions: ['@parley/source', 'browser', 'module', 'import'],
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'silent',

@@ -7,8 +7,9 @@
  * `npm_config_policy`) and forwards only the value, so both of those are accepted too.
  */
 import { fileURLToPath } from 'node:url'
-import { Command, InvalidArgumentError, Option } from 'commander'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { isPolicy, POLICIES, type Policy } from '@parley/protocol'
+import { MIN_OPERATOR_TOKEN_LENGTH } from './operator-auth.js'
 
 /** Port when neither `--port` nor `PORT` is given. */
 export const DEFAULT_PORT = 3000
@@ -24,6 +25,8 @@ export interface WebChatOptions {
   /** Host to bind; loopback by default (this is a demo with name-only sign-in). */
   host: string
   dataDir: string
+  /** The operator page's token from `PARLEY_OPERATOR_TOKEN`; generated at start when absent. */
+  operatorToken?: string
 }
 
 function parsePolicy(value: string): Policy {
@@ -64,10 +67,15 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): W
   const bare = program.processedArgs[0] as Policy | undefined
   const flagGiven = o.policy !== undefined && program.getOptionValueSource('policy') === 'cli'
   const npmConfig = isPolicy(env.npm_config_policy) ? env.npm_config_policy : undefined
+  const operatorToken = env.PARLEY_OPERATOR_TOKEN
+  if (operatorToken !== undefined && operatorToken.length < MIN_OPERATOR_TOKEN_LENGTH) {
+    throw new CommanderError(1, 'web-chat.operatorToken', `PARLEY_OPERATOR_TOKEN must be at least ${MIN_OPERATOR_TOKEN_LENGTH} characters`)
+  }
   return {
     policy: (flagGiven ? o.policy : bare ?? o.policy ?? npmConfig) ?? DEFAULT_POLICY,
     port: o.port ?? DEFAULT_PORT,
     host: o.host ?? '127.0.0.1',
     dataDir: o.dataDir ?? DEFAULT_DATA_DIR,
+    ...(operatorToken !== undefined ? { operatorToken } : {}),
   }
 }

@@ -4,6 +4,7 @@
  *   npm start                                  # optional-e2ee on http://localhost:3000
  *   npm start -- --policy default-e2ee         # or PARLEY_POLICY=default-e2ee npm start
  *   PORT=0 npm start                           # any free port
+ *   PARLEY_OPERATOR_TOKEN=… npm start           # choose the operator page's token
  *
  * Stops cleanly on SIGINT / SIGTERM (the PGlite store is closed, so no data is lost).
  */
@@ -15,7 +16,8 @@ let options: WebChatOptions
 try {
   options = parseOptions(process.argv, process.env)
 } catch (e) {
-  // commander has already printed the usage error or the help text.
+  // commander has already printed its own usage errors and the help text; ours it has not.
+  if (e instanceof CommanderError && e.code.startsWith('web-chat.')) console.error(`web-chat: ${e.message}`)
   process.exit(e instanceof CommanderError ? e.exitCode : 1)
 }
 const log = (line: string) => console.log(`[web-chat] ${line}`)
@@ -30,6 +32,9 @@ try {
 
 console.log(`Parley web chat (${options.policy}) listening on ${chat.url}`)
 console.log(`  open it in two tabs and sign in as two users (e.g. alice and bob); operator page: ${chat.url}/operator`)
+console.log(chat.operatorTokenGenerated
+  ? `  operator token (new each start; set PARLEY_OPERATOR_TOKEN to choose one): ${chat.operatorToken}`
+  : '  operator token: the one in PARLEY_OPERATOR_TOKEN')
 
 let stopping = false
 async function stop(signal: string): Promise<void> {

@@ -2,8 +2,10 @@
  * The `npm start` app end to end in Debian Chromium: for each policy, the real server process
  * (PGlite store), two pages signed in as two users, messages both ways with receipts and
  * typing, the mode badge, the upgrade in optional-e2ee, matching safety numbers on both
- * sides, the moderation block inline, and a report that shows up verified on `/operator`.
- * Screenshots go to `test-results/web-chat/`.
+ * sides, the moderation block inline (the same in every mode, never previewed), a reload that
+ * keeps the upgrade notice and read ticks, and a report that shows up verified on `/operator`
+ * behind the operator sign-in. Then a second browser (its own profile) linked as a device of
+ * the same user. Screenshots go to `test-results/web-chat/`.
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -22,17 +24,23 @@ if (!chromeAvailable) {
 
 const SHOTS = join(EXAMPLE_DIR, 'test-results', 'web-chat')
 const UI_TIMEOUT = 30_000
-const POLICY_TIMEOUT = 240_000
+const POLICY_TIMEOUT = 420_000
 
 let context: BrowserContext
 let profileDir: string
+const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+
+/** A browser with its own profile (its own IndexedDB): another device. */
+async function launchBrowser(dir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(dir, { executablePath: CHROME_PATH, headless: true, viewport: { width: 1100, height: 760 }, args: BROWSER_ARGS })
+}
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
 }
 
-async function signIn(url: string, user: string): Promise<Page> {
-  const page = await context.newPage()
+async function signIn(url: string, user: string, browser: BrowserContext = context): Promise<Page> {
+  const page = await browser.newPage()
   page.setDefaultTimeout(UI_TIMEOUT)
   page.on('pageerror', (e) => console.warn(`[${user}] page error: ${e.message}`))
   await page.goto(url)
@@ -66,12 +74,7 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
     profileDir = await mkdtemp(join(tmpdir(), 'parley-web-chat-chromium-'))
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROME_PATH,
-      headless: true,
-      viewport: { width: 1100, height: 760 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    })
+    context = await launchBrowser(profileDir)
   }, 60_000)
 
   afterAll(async () => {
@@ -144,16 +147,34 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
           await bob.getByTestId('safety-close').click()
         }
 
-        // Moderation: the blocked word is refused inline, in every mode, and never arrives.
+        // Moderation: the blocked word is refused inline — the same in every mode: no row, the
+        // reason, the draft kept — never previewed in the list, and never arrives.
         await send(alice, 'you are a badword')
         const error = alice.getByTestId('send-error')
         await error.waitFor()
         expect(await error.getAttribute('data-code')).toBe('message_blocked')
         expect(await error.textContent()).toContain('Not sent')
+        expect(await alice.getByTestId('composer-input').inputValue()).toBe('you are a badword')
+        expect(await alice.getByTestId('message').filter({ hasText: 'badword' }).count()).toBe(0)
+        expect(await alice.getByTestId('conversation-preview').first().textContent()).not.toContain('badword')
         await shot(alice, `${policy}-4-blocked`)
         await send(alice, 'sorry about that')
         await seeMessage(bob, 'sorry about that')
         expect(await bob.getByTestId('message').filter({ hasText: 'badword' }).count()).toBe(0)
+        await expect.poll(() => alice.getByTestId('conversation-preview').first().textContent()).toBe('You: sorry about that')
+
+        // A reload keeps the upgrade notice and alice's read ticks.
+        const readBefore = await alice.locator('[data-testid=message][data-outgoing=true][data-delivery=read]').count()
+        expect(readBefore).toBeGreaterThan(0)
+        const noticesBefore = await alice.getByTestId('notice').count()
+        if (policy === 'optional-e2ee') expect(noticesBefore).toBeGreaterThan(0)
+        await alice.reload()
+        await expect.poll(() => alice.getByTestId('me').textContent(), { timeout: UI_TIMEOUT }).toBe('alice')
+        await alice.getByTestId('conversation-item').filter({ hasText: 'bob' }).click()
+        await seeMessage(alice, 'sorry about that')
+        await expect.poll(() => alice.locator('[data-testid=message][data-outgoing=true][data-delivery=read]').count()).toBeGreaterThanOrEqual(readBefore)
+        expect(await alice.getByTestId('notice').count()).toBe(noticesBefore)
+        if (policy === 'optional-e2ee') expect(await alice.locator('[data-testid=notice][data-kind=mode_changed]').count()).toBe(1)
 
         // bob reports: the dialog shows what will be sent, then the server's verification.
         await bob.getByTestId('report-button').click()
@@ -161,6 +182,15 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
         await preview.first().waitFor()
         expect(await preview.count()).toBeGreaterThan(0)
         expect(await bob.getByTestId('report-preview').textContent()).toContain('sorry about that')
+        // What it says about the server follows each message's mode.
+        const visibility = (await bob.getByTestId('report-visibility').textContent()) ?? ''
+        const readable = await bob.locator('[data-testid=report-preview-item][data-mode=server-side]').count()
+        if (readable > 0) expect(visibility).not.toContain('the server has never seen these messages')
+        if (policy === 'optional-e2ee') {
+          expect(readable).toBeGreaterThan(0)
+          expect(visibility).toContain('sent before the upgrade')
+        }
+        if (policy === 'default-e2ee') expect(visibility).toContain('the server has never seen them')
         await bob.getByTestId('report-reason').selectOption('Harassment')
         await shot(bob, `${policy}-5-report-preview`)
         await bob.getByTestId('report-submit').click()
@@ -170,10 +200,18 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
         expect(total).toBeGreaterThan(0)
         expect(Number(await result.getAttribute('data-verified'))).toBe(total)
 
-        // The operator page lists it, verified, entry by entry.
+        // The operator page needs the operator's sign-in; then it lists the report, verified.
         const operator = await context.newPage()
         pages.push(operator)
         await operator.goto(`${server.url}/operator`)
+        await operator.getByTestId('operator-token').waitFor()
+        expect(new URL(operator.url()).pathname).toBe('/operator/login')
+        expect((await operator.request.get(`${server.url}/api/reports`)).status()).toBe(401)
+        await operator.getByTestId('operator-token').fill('not-the-token')
+        await operator.getByTestId('operator-login').click()
+        await operator.getByTestId('operator-login-error').waitFor()
+        await operator.getByTestId('operator-token').fill(server.operatorToken)
+        await operator.getByTestId('operator-login').click()
         const report = operator.getByTestId('report').first()
         await report.waitFor()
         await shot(operator, `${policy}-6-operator`)
@@ -182,6 +220,9 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
         const entries = operator.getByTestId('report-entry')
         expect(await entries.count()).toBe(total)
         expect(await operator.locator('[data-testid=report-entry][data-verified=false]').count()).toBe(0)
+        expect((await operator.request.get(`${server.url}/api/reports`)).status()).toBe(200)
+        await operator.getByTestId('operator-logout').click()
+        await operator.getByTestId('operator-token').waitFor()
 
         // Phone width: the same conversation, one column.
         await alice.setViewportSize({ width: 390, height: 800 })
@@ -201,4 +242,79 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
       }
     }, POLICY_TIMEOUT)
   }
+  it('default-e2ee: a second browser is linked as a device of the same user', async () => {
+    const server: RunningServer = await spawnServer({ policy: 'default-e2ee' })
+    const secondDir = await mkdtemp(join(tmpdir(), 'parley-web-chat-chromium-2-'))
+    const second = await launchBrowser(secondDir)
+    const pages: Page[] = []
+    try {
+      const alice = await signIn(server.url, 'alice')
+      const bob = await signIn(server.url, 'bob')
+      pages.push(alice, bob)
+      await alice.getByTestId('suggest-bob').click()
+      await send(alice, 'before the link')
+      await bob.getByTestId('conversation-item').filter({ hasText: 'alice' }).click()
+      await seeMessage(bob, 'before the link')
+
+      // The second browser asks to be linked and shows a one-time code.
+      const alice2 = await second.newPage()
+      alice2.setDefaultTimeout(UI_TIMEOUT)
+      pages.push(alice2)
+      await alice2.goto(server.url)
+      // Signing in there as alice is refused (alice's identity lives in the first browser), and
+      // the page says to link instead; the refused attempt leaves nothing that blocks the link.
+      await alice2.getByTestId('signin-alice').click()
+      const refused = alice2.getByTestId('signin-error')
+      await refused.waitFor()
+      expect(await refused.textContent()).toContain('Link this browser')
+      await alice2.getByTestId('link-start').click()
+      await alice2.getByTestId('link-name').fill('alice')
+      await alice2.getByTestId('link-request').click()
+      const code = (await alice2.getByTestId('link-code').textContent())?.trim() ?? ''
+      expect(code.length).toBeGreaterThan(0)
+      await shot(alice2, 'link-1-code')
+
+      // alice types it in the first browser.
+      await alice.getByTestId('link-device').click()
+      await alice.getByTestId('link-code-input').fill(code)
+      await alice.getByTestId('link-code-submit').click()
+      await alice.getByTestId('link-done').waitFor()
+      await alice.getByTestId('link-device-close').click()
+
+      // The second browser is now alice, with the conversation pinned E2EE.
+      await expect.poll(() => alice2.getByTestId('me').textContent(), { timeout: UI_TIMEOUT }).toBe('alice')
+      const item = alice2.getByTestId('conversation-item').filter({ hasText: 'bob' })
+      await item.waitFor()
+      expect(await item.getAttribute('data-mode')).toBe('e2ee')
+      await item.click()
+
+      // bob's next message reaches both of alice's browsers, end-to-end encrypted to each device.
+      await send(bob, 'to both of your browsers')
+      const got2 = await seeMessage(alice2, 'to both of your browsers')
+      expect(await got2.getAttribute('data-mode')).toBe('e2ee')
+      await seeMessage(alice, 'to both of your browsers')
+      // What the new browser sends reaches bob, and shows as alice's own on her first browser.
+      await send(alice2, 'from my second browser')
+      await seeMessage(bob, 'from my second browser')
+      const mine = await seeMessage(alice, 'from my second browser')
+      expect(await mine.getAttribute('data-outgoing')).toBe('true')
+      await shot(alice2, 'link-2-linked')
+
+      // Safety numbers are the user's: the same on both of alice's browsers and bob's.
+      const a1 = await safetyDigits(alice)
+      const a2 = await safetyDigits(alice2)
+      expect(a2).toBe(a1)
+      expect(await safetyDigits(bob)).toBe(a1)
+      expect(await server.stop()).toBe(0)
+    } catch (e) {
+      console.warn(`server output (link):\n${server.output()}`)
+      for (const [i, p] of pages.entries()) await shot(p, `link-failure-page${i + 1}`).catch(() => {})
+      throw e
+    } finally {
+      for (const p of pages) await p.close().catch(() => {})
+      await second.close().catch(() => {})
+      await rm(secondDir, { recursive: true, force: true })
+      await server.stop()
+    }
+  }, POLICY_TIMEOUT)
 })

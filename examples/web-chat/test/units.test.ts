@@ -1,7 +1,7 @@
 /**
  * The web chat's small pieces in-process: option parsing (flags, environment, the bare policy
- * npm forwards), demo auth, the operator page's escaping and the persisted report inbox and
- * server keys.
+ * npm forwards), demo auth, the operator sign-in, the operator page's escaping, the report
+ * dialog's words, the timeline merge, and the persisted report inbox and server keys.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -10,7 +10,14 @@ import { CommanderError } from 'commander'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UnauthorizedError, type VerifiedReport } from '@parley/protocol'
 import { demoAuthenticate, demoUserId } from '../src/demo-auth.js'
-import { escapeHtml, renderOperatorPage } from '../src/operator-page.js'
+import { escapeHtml, renderLoginPage, renderOperatorPage } from '../src/operator-page.js'
+import {
+  cookieValue, MAX_LOGIN_FAILURES_PER_MINUTE, OPERATOR_COOKIE, OPERATOR_SESSION_MS, OperatorSessions, operatorTokenMatches, sessionCookie,
+} from '../src/operator-auth.js'
+import { visibilityText } from '../src/ui/report-dialog.js'
+import { timeline } from '../src/ui/timeline.js'
+import type { Message } from '@parley/client'
+import type { MessageView } from '@parley/react'
 import { DEFAULT_POLICY, DEFAULT_PORT, parseOptions } from '../src/options.js'
 import { openReportLog, REPORT_LOG_FILE } from '../src/report-log.js'
 import { loadServerKeys, SERVER_KEYS_FILE } from '../src/server-keys.js'
@@ -40,6 +47,86 @@ describe('parseOptions', () => {
       expect(() => parseOptions(argv(...args), {}), args.join(' ')).toThrow(CommanderError)
     }
     expect(() => parseOptions(argv(), { PARLEY_POLICY: 'nope' })).toThrow(CommanderError)
+  })
+
+  it('takes the operator token from the environment only, and refuses a short one', () => {
+    expect(parseOptions(argv(), {}).operatorToken).toBeUndefined()
+    expect(parseOptions(argv(), { PARLEY_OPERATOR_TOKEN: 'x'.repeat(16) }).operatorToken).toBe('x'.repeat(16))
+    expect(() => parseOptions(argv(), { PARLEY_OPERATOR_TOKEN: 'short' })).toThrow(CommanderError)
+  })
+})
+
+describe('operator sign-in', () => {
+  const token = 'operator-token-for-tests'
+
+  it('compares tokens whatever their type or length', () => {
+    expect(operatorTokenMatches(token, token)).toBe(true)
+    for (const given of ['', 'operator-token-for-test', `${token}x`, 'x'.repeat(10_000), undefined, null, 42, [token]]) {
+      expect(operatorTokenMatches(token, given)).toBe(false)
+    }
+  })
+
+  it('opens a session for the right token only, and it ends on logout and after its lifetime', () => {
+    let now = 1_000
+    const sessions = new OperatorSessions(token, () => now)
+    expect(sessions.login('wrong')).toBeNull()
+    const id = sessions.login(token)
+    expect(typeof id).toBe('string')
+    const cookie = `other=1; ${OPERATOR_COOKIE}=${id as string}`
+    expect(sessions.valid(cookie)).toBe(true)
+    expect(sessions.valid(`${OPERATOR_COOKIE}=forged`)).toBe(false)
+    expect(sessions.valid(undefined)).toBe(false)
+    now += OPERATOR_SESSION_MS
+    expect(sessions.valid(cookie)).toBe(false)
+    const again = sessions.login(token) as string
+    sessions.logout(`${OPERATOR_COOKIE}=${again}`)
+    expect(sessions.valid(`${OPERATOR_COOKIE}=${again}`)).toBe(false)
+  })
+
+  it('throttles wrong tokens, even the right one after too many', () => {
+    let now = 0
+    const sessions = new OperatorSessions(token, () => now)
+    for (let i = 0; i < MAX_LOGIN_FAILURES_PER_MINUTE; i++) expect(sessions.login(`wrong-${i}`)).toBeNull()
+    expect(sessions.login(token)).toBe('throttled')
+    now += 60_000
+    expect(typeof sessions.login(token)).toBe('string')
+  })
+
+  it('sets an HttpOnly, SameSite=Strict cookie and reads it back', () => {
+    expect(sessionCookie('abc')).toMatch(/^parley_operator=abc; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+$/)
+    expect(sessionCookie('', 0)).toContain('Max-Age=0')
+    expect(cookieValue('a=1; parley_operator=xyz; b=2', OPERATOR_COOKIE)).toBe('xyz')
+    expect(cookieValue('a=1', OPERATOR_COOKIE)).toBeUndefined()
+  })
+
+  it('renders the login form with an escaped error', () => {
+    expect(renderLoginPage('<b>no</b>')).toContain('&#60;b&#62;no')
+    expect(renderLoginPage()).toContain('action="/operator/login"')
+  })
+})
+
+const msg = (over: Partial<Message>): Message => ({
+  id: 'm', conversationId: 'c', seq: 1, ts: 10, sender: { userId: 'alice', deviceId: 'd' }, outgoing: false, text: 't',
+  attachments: [], encryption: 'server-side', status: 'received', ...over,
+})
+
+describe('report dialog words', () => {
+  it('says the server never saw only what was end-to-end encrypted', () => {
+    expect(visibilityText([msg({ encryption: 'e2ee' }), msg({ encryption: 'e2ee' })])).toContain('the server has never seen them')
+    const mixed = visibilityText([msg({}), msg({ encryption: 'e2ee' })])
+    expect(mixed).toContain('1 of these messages was sent end-to-end encrypted')
+    expect(mixed).toContain('sent before the upgrade')
+    expect(mixed).not.toContain('never seen these messages')
+    expect(visibilityText([msg({})])).not.toContain('never')
+  })
+})
+
+describe('timeline', () => {
+  it('puts notices and errors between messages by time', () => {
+    const views: MessageView[] = [10, 30].map((ts) => ({ key: `k${ts}`, message: msg({ id: `m${ts}`, ts }), delivery: null }))
+    const items = timeline(views, [{ kind: 'mode_changed', conversationId: 'c', encryption: 'e2ee', by: 'bob', ts: 20 }], [], 'e2ee')
+    expect(items.map((i) => i.kind)).toEqual(['message', 'notice', 'message'])
+    expect(items[1]!.kind === 'notice' && items[1]!.text).toContain('bob turned on end-to-end encryption')
   })
 })
 

@@ -71,6 +71,9 @@ export class Connection {
     })
     this.socket.on('disconnect', (reason) => {
       if (reason !== 'io server disconnect' || this.closed) return
+      // A moderator's action (suspension, revoked device): the next handshake or hello would be
+      // refused with the same typed error, so stay away instead of knocking in a loop.
+      if (this.goodbye && this.goodbye.code !== 'server_restarting') return
       const delay = (this.goodbye?.retryAfterMs ?? 0) + RECONNECT_DELAY_MS * (1 + Math.random())
       this.comeBack = setTimeout(() => {
         this.comeBack = null

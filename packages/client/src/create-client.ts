@@ -4,7 +4,7 @@
  * to the inbox, the conversation registry and the app's listeners.
  */
 import {
-  ConnectionError, ParleyError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, UnauthorizedError, errorFromWire,
+  ConnectionError, DeviceRevokedError, ParleyError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, UnauthorizedError, WireErrorSchema, errorFromWire, parseWith,
   type FlagEvent, type PolicyManifest, type SendResult,
 } from '@parley/protocol'
 import { pickProvider, verifyModeChange, type CryptoProvider } from '@parley/crypto'
@@ -276,6 +276,8 @@ export class ParleyClient {
     conn.socket.on('connect', () => {
       this.onConnect().catch((e) => {
         const error = ParleyError.isInstance(e) ? e : new ConnectionError('connection setup failed')
+        // A revoked device is refused at hello: stop here rather than reconnect into it again.
+        if (DeviceRevokedError.isInstance(error)) conn.close()
         if (this.firstRun && !(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) {
           this.firstRun.reject(error)
           return
@@ -290,6 +292,14 @@ export class ParleyClient {
       this.emitter.emit('disconnect', goodbye ? { reason: String(reason), code: goodbye.code } : { reason: String(reason) })
     })
     conn.socket.on('connect_error', (err) => {
+      // A moderator suspended this user: the handshake carries the typed error (until, reason).
+      const data = (err as { data?: unknown } | undefined)?.data
+      const refused = refusal(data)
+      if (refused) {
+        if (this.firstRun) this.firstRun.reject(refused)
+        else this.reportError({ error: refused })
+        return
+      }
       if (this.firstRun && /unauthori[sz]ed|forbidden/i.test(String(err?.message))) this.firstRun.reject(new UnauthorizedError(String(err.message)))
     })
     conn.handle('message', (d) => this.inbox.onLive(d))
@@ -427,5 +437,15 @@ export class ParleyClient {
   private send(c: Conversation, input: SendInput): Promise<SendResult> {
     if (this.closed) return Promise.reject(new ConnectionError('client is closed'))
     return this.outbox.enqueue(c, input)
+  }
+}
+
+/** The typed moderator refusal a handshake error carries (`account_suspended`), if any. */
+function refusal(data: unknown): ParleyError | null {
+  if (typeof data !== 'object' || data === null || (data as { code?: unknown }).code !== 'account_suspended') return null
+  try {
+    return errorFromWire(parseWith(WireErrorSchema, data, 'connect_error'))
+  } catch {
+    return null
   }
 }

@@ -11,7 +11,7 @@ import { parseServerFrame, type EncryptionMode, type Notice } from '@parley/prot
  * The English catalogue. Keys are `kind`, or `kind.encryption` where the sentence depends on
  * the conversation's mode; `{name}` placeholders are filled from the notice's fields:
  * `{by}` (mode_changed), `{policy}` / `{previousPolicy}` (policy_changed, upgrade_required),
- * `{userId}` (device_added, identity_changed).
+ * `{userId}` (device_added, identity_changed); conversation_closed and message_removed take none.
  */
 export const NOTICE_MESSAGES = {
   mode_changed: '{by} turned on end-to-end encryption for this conversation. It cannot be turned off.',
@@ -21,6 +21,8 @@ export const NOTICE_MESSAGES = {
   upgrade_required: 'The server policy changed from {previousPolicy} to {policy}. This conversation will be upgraded to end-to-end encryption on its next message.',
   device_added: '{userId} added a new device.',
   identity_changed: '{userId} has a new identity key. Compare safety numbers before you trust new messages.',
+  conversation_closed: 'A moderator closed this conversation. No more messages can be sent in it.',
+  message_removed: 'A moderator removed a message from this conversation.',
 } as const
 
 /** A key of the notice catalogue. */
@@ -57,6 +59,9 @@ export function noticeMessage(notice: Notice, encryption?: EncryptionMode): { ke
     case 'device_added':
     case 'identity_changed':
       return { key: n.kind, params: { userId: n.userId } }
+    case 'conversation_closed':
+    case 'message_removed':
+      return { key: n.kind, params: {} }
   }
 }
 

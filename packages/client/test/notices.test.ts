@@ -10,6 +10,8 @@ const NOTICES = {
   upgrade_required: { kind: 'upgrade_required', conversationId: 'c_1', policy: 'default-e2ee', previousPolicy: 'optional-e2ee', encryption: 'server-side', ts: 3 },
   device_added: { kind: 'device_added', conversationId: 'c_1', userId: 'bob', ts: 4 },
   identity_changed: { kind: 'identity_changed', userId: 'bob', ts: 5 },
+  conversation_closed: { kind: 'conversation_closed', conversationId: 'c_1', ts: 6 },
+  message_removed: { kind: 'message_removed', conversationId: 'c_1', messageId: 'm_1', ts: 7 },
 } satisfies Record<(typeof NOTICE_KINDS)[number], Notice>
 
 const EXPECTED: Record<(typeof NOTICE_KINDS)[number], string> = {
@@ -18,6 +20,8 @@ const EXPECTED: Record<(typeof NOTICE_KINDS)[number], string> = {
   upgrade_required: 'The server policy changed from optional-e2ee to default-e2ee. This conversation will be upgraded to end-to-end encryption on its next message.',
   device_added: 'bob added a new device.',
   identity_changed: 'bob has a new identity key. Compare safety numbers before you trust new messages.',
+  conversation_closed: 'A moderator closed this conversation. No more messages can be sent in it.',
+  message_removed: 'A moderator removed a message from this conversation.',
 }
 
 describe('noticeText', () => {
@@ -58,6 +62,8 @@ describe('noticeText', () => {
       policy_changed: 'Politique : {previousPolicy} → {policy}.',
       upgrade_required: 'Politique : {previousPolicy} → {policy}. Chiffrement au prochain message.',
       device_added: '{userId} a ajouté un appareil.',
+      conversation_closed: 'Un modérateur a fermé cette conversation.',
+      message_removed: 'Un modérateur a retiré un message.',
       identity_changed: '{userId} a une nouvelle clé.',
     }
     expect(noticeText(NOTICES.mode_changed, { messages: fr })).toBe('alice a activé le chiffrement de bout en bout.')

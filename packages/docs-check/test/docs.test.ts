@@ -1,7 +1,8 @@
 /**
- * Every fenced block opened with ```ts runnable (or ```typescript runnable) in README.md and
- * docs/*.md is extracted into its own module and type-checked by tsc against the workspace
- * sources, so the docs cannot rot. Relative links must point at files that exist.
+ * Every fenced block opened with ```ts runnable (or ```typescript runnable, or ```tsx runnable
+ * for React components) in README.md and docs/*.md is extracted into its own module and
+ * type-checked by tsc against the workspace sources, so the docs cannot rot. Relative links
+ * must point at files that exist.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -18,17 +19,19 @@ const docFiles = [
     : []),
 ]
 
-interface Block { file: string; line: number; code: string }
+interface Block { file: string; line: number; code: string; ext: 'ts' | 'tsx' }
 
 export function runnableBlocks(file: string): Block[] {
   const lines = readFileSync(join(root, file), 'utf8').split('\n')
   const blocks: Block[] = []
   for (let i = 0; i < lines.length; i++) {
-    if (!/^```(ts|typescript)\s+runnable\b/.test(lines[i]!)) continue
+    const open = /^```(ts|typescript|tsx)\s+runnable\b/.exec(lines[i]!)
+    if (!open) continue
+    const ext = open[1] === 'tsx' ? 'tsx' : 'ts'
     const start = i + 1
     const body: string[] = []
     for (i = start; i < lines.length && !lines[i]!.startsWith('```'); i++) body.push(lines[i]!)
-    blocks.push({ file, line: start + 1, code: body.join('\n') })
+    blocks.push({ file, line: start + 1, code: body.join('\n'), ext })
   }
   return blocks
 }
@@ -36,8 +39,9 @@ export function runnableBlocks(file: string): Block[] {
 describe('docs', () => {
   const blocks = docFiles.flatMap(runnableBlocks)
 
-  it('has runnable examples', () => {
+  it('has runnable examples, React ones among them', () => {
     expect(blocks.length).toBeGreaterThan(0)
+    expect(blocks.filter((b) => b.ext === 'tsx').length).toBeGreaterThan(0)
   })
 
   it('every `ts runnable` block type-checks against the packages', () => {
@@ -45,15 +49,15 @@ describe('docs', () => {
     rmSync(out, { recursive: true, force: true })
     mkdirSync(out, { recursive: true })
     const names = blocks.map((b, n) => {
-      const name = `${b.file.replace(/[/.]/g, '_')}_L${b.line}_${n}.ts`
+      const name = `${b.file.replace(/[/.]/g, '_')}_L${b.line}_${n}.${b.ext}`
       // `export {}` makes each block its own module (top-level await, no global clashes).
       writeFileSync(join(out, name), `${b.code}\nexport {}\n`)
       return { name, b }
     })
     writeFileSync(join(out, 'tsconfig.json'), JSON.stringify({
       extends: '../../../tsconfig.base.json',
-      compilerOptions: { noEmit: true, noUnusedLocals: false },
-      include: ['*.ts'],
+      compilerOptions: { noEmit: true, noUnusedLocals: false, jsx: 'react-jsx' },
+      include: ['*.ts', '*.tsx'],
     }))
     try {
       execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(out, 'tsconfig.json')], {

@@ -77,6 +77,8 @@ export interface ServerToClientEvents {
 /** Events between server nodes (through the adapter). */
 export interface InterServerEvents {
   ping: () => void
+  /** A moderator closed this conversation on some node: every node refuses sends in it. */
+  'parley:conversation-closed': (conversationId: string) => void
 }
 
 /** Per-socket data the server keeps after hello. */

@@ -171,6 +171,8 @@ describe('notice: a closed catalogue of codes, no prose', () => {
     upgrade_required: { kind: 'upgrade_required', conversationId: 'c_1', policy: 'default-e2ee', previousPolicy: 'optional-e2ee', encryption: 'server-side', ts: 1 },
     device_added: { kind: 'device_added', userId: 'bob', ts: 1 },
     identity_changed: { kind: 'identity_changed', conversationId: 'c_1', userId: 'bob', ts: 1 },
+    conversation_closed: { kind: 'conversation_closed', conversationId: 'c_1', ts: 1 },
+    message_removed: { kind: 'message_removed', conversationId: 'c_1', messageId: 'm_1', ts: 1 },
   } satisfies Record<(typeof NOTICE_KINDS)[number], Json>
 
   it('has one valid example per kind', () => {

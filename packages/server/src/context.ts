@@ -13,6 +13,7 @@ import type { Pipeline } from '@parley/moderation'
 import type { Logger } from 'pino'
 import type { Socket } from 'socket.io'
 import type { GroupCommitter } from './group-commit.js'
+import type { ClosureCache } from './moderation/closure-cache.js'
 import { CONVERSATION_CACHE_SIZE, type ErrorContext, type ParleyIo, type ParleyServerOptions } from './options.js'
 import type { TokenBucket } from './rate-limit.js'
 import type { ConversationRecord, ParleyStore, Recipient, StoredDelivery, StoredMessage } from './store/store.js'
@@ -42,6 +43,8 @@ export interface Ctx {
   options: ParleyServerOptions
   committer: GroupCommitter
   conversations: ConversationCache
+  /** Which conversations a moderator closed (cached per node, evicted across nodes). */
+  closures: ClosureCache
   now: () => number
   reportError: (error: unknown, context: ErrorContext) => void
   /** Runs work the server must finish before `close()` resolves. */

@@ -16,6 +16,9 @@ import { bindFranking, generateDataKey, generateFrankingKey } from '@parley/cryp
 import { createPipeline } from '@parley/moderation'
 import { ConversationCache, flushNotices, type Ctx, type Session } from './context.js'
 import { GroupCommitter } from './group-commit.js'
+import { createModerationApi, suspendedError, type ModerationApi } from './moderation/api.js'
+import { CLOSED_EVENT, ClosureCache } from './moderation/closure-cache.js'
+import { createDisclosureApi, type DisclosureApi } from './moderation/disclosure.js'
 import { HANDLERS } from './handlers/index.js'
 import {
   BUCKET_PURGE_INTERVAL_MS, CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, MAX_GROUP_COMMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_USER_LIMIT, DRAIN_TIMEOUT_MS, GOODBYE_FLUSH_MS,
@@ -47,6 +50,10 @@ export interface ParleyServer {
    * @throws {StoreError} when its data key is no longer in `dataKeys`.
    */
   getReport(reporterUserId: string, reportId: string): Promise<VerifiedReport | null>
+  /** Moderator actions on users, devices, conversations, messages and reports; see docs/moderation.md. */
+  readonly moderation: ModerationApi
+  /** What the server holds for a user or conversation, per mode (for lawful requests); see docs/choosing-a-mode.md. */
+  readonly disclosure: DisclosureApi
   /** Sizes of the group-commit batches so far (for benchmarks). */
   readonly batchSizes: readonly number[]
   /**
@@ -138,6 +145,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     store = await options.store
     ctx.store = store
     ctx.conversations = new ConversationCache(store)
+    ctx.closures = new ClosureCache(store.moderation)
     ctx.committer = new GroupCommitter(
       store,
       (m, seq, ts) => ({ tf: m.tf, ...bindFranking(frankingKeys, { tf: m.tf, sender: m.sender, conversationId: m.conversationId, seq, ts }) }),
@@ -164,6 +172,12 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     }
   })()
   ready.catch((e) => reportError(e, { where: 'startup' }))
+  // A closure made on another node (through the adapter): refuse sends here too, at once.
+  io.on(CLOSED_EVENT, (conversationId: unknown) => {
+    if (typeof conversationId === 'string' && ctx.closures) ctx.closures.closed(conversationId)
+  })
+  const moderation = createModerationApi(ctx, ready)
+  const disclosure = createDisclosureApi(ctx, ready)
 
   io.use((socket, next) => {
     void (async () => {
@@ -172,6 +186,8 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
         if (closing) throw new ConnectionError('server is shutting down')
         const out = await options.authenticate(socket.handshake)
         const userId = parseWith(UserIdSchema, out?.userId, 'userId')
+        const suspension = await store.moderation.suspension(userId, now())
+        if (suspension) throw suspendedError(suspension)
         const entry = userBuckets.get(userId)
         if (entry && entry.sockets >= maxConnections) throw new RateLimitedError('too many connections for this user', { scope: 'connections' })
         socket.data.userId = userId
@@ -230,6 +246,8 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   return {
     io,
     ready,
+    moderation,
+    disclosure,
     store: () => store,
     get policy() {
       return ctx.policy

@@ -26,3 +26,10 @@ export { sqlStore } from './store/sql-store.js'
 export { migrate, MAX_TRANSACTION_ATTEMPTS, type SqlDriver, type SqlExecutor } from './store/sql-driver.js'
 export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './store/migrations.js'
 export type * from './store/store.js'
+export {
+  DEFAULT_MODERATOR, MAX_MODERATION_PAGE, MAX_MODERATION_TEXT, type ModerationApi, type ModerationReason,
+} from './moderation/api.js'
+export {
+  MAX_DISCLOSED_MESSAGES, type DisclosureApi, type DisclosureScope, type DisclosureExport, type DisclosedConversation, type DisclosedMessage,
+} from './moderation/disclosure.js'
+export type * from './store/moderation-store.js'

@@ -1,5 +1,5 @@
 /**
- * Safety controls on the wire (issue 15, part A; docs/decisions/0004), with raw sockets so
+ * Safety controls on the wire (issue 15, part A; docs/decisions/0005), with raw sockets so
  * every frame is exact: a silent block (a blocked user's raw sends are acked and never reach the
  * blocker's devices, live, on sync or in history — with the same sends reaching them as the
  * control when not blocked), typed errors for bad input with nothing written, `canMessage`

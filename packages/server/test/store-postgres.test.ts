@@ -19,7 +19,7 @@ describe.skipIf(!available)('postgres', () => {
     const pg = await import('pg')
     const c = new pg.default.Client({ connectionString: db.url })
     await c.connect()
-    await c.query(`TRUNCATE parley_meta, users, devices, one_time_prekeys, conversations, conversation_members, messages, inbox, notices, reports, token_buckets, link_requests RESTART IDENTITY CASCADE`)
+    await c.query(`TRUNCATE parley_meta, users, devices, one_time_prekeys, conversations, conversation_members, messages, inbox, notices, reports, token_buckets, link_requests, moderation_suspensions, moderation_revoked_devices, moderation_closures, moderation_report_resolutions, moderation_audit RESTART IDENTITY CASCADE`)
     await c.end()
     return store
   })

@@ -1,43 +1,44 @@
 /**
- * The app shell: loads `/api/info`, shows sign-in, then the two-column chat (list + pane;
- * one column at phone width). The signed-in name is kept per tab (sessionStorage), so two
- * tabs can be two users.
+ * The app shell: loads `/api/info`, shows sign-in (or linking), then the two-column chat
+ * (list + pane; one column at phone width) inside `ParleyProvider`. The signed-in name is kept
+ * per tab (sessionStorage), so two tabs can be two users and a reload signs back in.
  */
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useState } from 'react'
+import { ParleyError } from '@parley/protocol'
+import { ParleyProvider } from '@parley/react'
 import type { ServerInfo } from '../api.js'
-import { ChatModel, describeError } from './chat-model.js'
-import { ConversationPane } from './conversation-pane.js'
-import { Sidebar } from './sidebar.js'
+import { Chat } from './chat.js'
+import { describeError } from './describe-error.js'
+import { signIn, signOut, type Session } from './session.js'
 import { SignIn } from './sign-in.js'
 
 /** sessionStorage key of this tab's user. */
 export const SESSION_USER_KEY = 'parley.demo.user'
 const USER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
 
-function useModel(model: ChatModel | null): void {
-  const [, setVersion] = useState(0)
-  useEffect(() => model?.subscribe(() => setVersion(model.version)), [model])
-}
-
 export function App() {
   const [info, setInfo] = useState<ServerInfo | null>(null)
-  const [model, setModel] = useState<ChatModel | null>(null)
+  const [session, setSession] = useState<Session | null>(null)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
-  useModel(model)
 
-  const signIn = async (name: string, serverInfo = info) => {
+  const enter = (s: Session) => {
+    sessionStorage.setItem(SESSION_USER_KEY, s.userId)
+    setSession(s)
+  }
+
+  const start = async (name: string, serverInfo = info) => {
     const userId = name.trim().toLowerCase()
     if (!serverInfo) return
     if (!USER_PATTERN.test(userId)) return setError('Use 1–32 lowercase letters, digits, _ or -.')
     setBusy(true)
     setError(null)
     try {
-      const m = await ChatModel.signIn(userId, serverInfo)
-      sessionStorage.setItem(SESSION_USER_KEY, userId)
-      setModel(m)
+      enter(await signIn(userId, serverInfo))
     } catch (e) {
-      setError(describeError(e))
+      setError(ParleyError.is(e, 'identity_changed')
+        ? `${userId} is signed in on another browser. To use this one too, choose “Link this browser” below.`
+        : describeError(e))
     } finally {
       setBusy(false)
     }
@@ -49,45 +50,24 @@ export function App() {
       .then((i) => {
         setInfo(i)
         const saved = sessionStorage.getItem(SESSION_USER_KEY)
-        if (saved) void signIn(saved, i)
+        if (saved) void start(saved, i)
       })
       .catch((e) => setError(`Cannot reach the server: ${describeError(e)}`))
+    // Once, on load.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [])
 
-  if (!info) return <main class="signin"><p class="muted">{error ?? 'Loading…'}</p></main>
-  if (!model) return <SignIn info={info} busy={busy} error={error} onSignIn={(n) => void signIn(n)} />
+  if (!info) return <main className="signin"><p className="muted">{error ?? 'Loading…'}</p></main>
+  if (!session) return <SignIn info={info} busy={busy} error={error} onSignIn={(n) => void start(n)} onLinked={enter} />
 
-  const signOut = async () => {
+  const leave = async () => {
     sessionStorage.removeItem(SESSION_USER_KEY)
-    await model.signOut()
-    setModel(null)
+    await signOut(session)
+    setSession(null)
   }
-  const view = model.view(model.selectedId)
   return (
-    <div class={`shell${view ? ' has-selection' : ''}`}>
-      <header class="topbar">
-        <span class="brand">Parley</span>
-        <span class="policy-chip" data-testid="policy" data-policy={model.policy} title="Server encryption policy">policy: {model.policy}</span>
-        <span class={`conn ${model.connected ? 'online' : 'offline'}`} data-testid="connection" data-connected={String(model.connected)}>
-          {model.connected ? 'online' : 'reconnecting…'}
-        </span>
-        <span class="spacer" />
-        <span class="me">signed in as <strong data-testid="me">{model.userId}</strong></span>
-        <button class="button small" data-testid="sign-out" onClick={signOut}>Sign out</button>
-      </header>
-      {model.globalNotices.length ? (
-        <div class="global-notices">
-          {model.globalNotices.map((n) => <p key={n.key} data-testid="global-notice">{n.text}</p>)}
-        </div>
-      ) : null}
-      <div class="columns">
-        <Sidebar model={model} selected={model.selectedId} />
-        {view ? (
-          <ConversationPane model={model} view={view} onBack={() => model.select(null)} />
-        ) : (
-          <section class="pane empty-pane"><p class="muted">Pick a conversation, or start one with a demo user.</p></section>
-        )}
-      </div>
-    </div>
+    <ParleyProvider client={session.client} store={session.ui}>
+      <Chat info={info} onSignOut={() => void leave()} />
+    </ParleyProvider>
   )
 }

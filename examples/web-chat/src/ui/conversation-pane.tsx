@@ -1,22 +1,27 @@
 /**
  * The open conversation: a header with the peer, the real-mode badge and the actions
- * (upgrade, verify, report), the timeline (messages with receipts, notices, errors, typing)
- * and the composer with its inline send error.
+ * (upgrade, verify, report), the timeline (messages with delivery ticks, notices, errors,
+ * typing, older pages on demand) and the composer with its inline send error — the same for a
+ * message a local plugin blocks (E2EE) and one the server blocks: no row, the reason, the
+ * draft kept.
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
-import type { ChatModel, ConversationView, DeliveryState, TimelineItem } from './chat-model.js'
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
+import type { Delivery } from '@parley/react'
+import { useConversation, useMessages, useParley, useTyping } from '@parley/react'
+import { POLICY_TABLE, ParleyError } from '@parley/protocol'
+import { describeError } from './describe-error.js'
 import { AlertIcon, ClockIcon, LockIcon } from './icons.js'
 import { ModeBadge, modeExplanation } from './mode-badge.js'
 import { ReportDialog } from './report-dialog.js'
 import { SafetyDialog } from './safety-dialog.js'
+import { timeline, type TimelineItem } from './timeline.js'
 import { UpgradeDialog } from './upgrade-dialog.js'
 
-const DELIVERY_MARK: Record<DeliveryState, { mark: string | null; label: string }> = {
+const DELIVERY_MARK: Record<Delivery, { mark: string | null; label: string }> = {
   pending: { mark: null, label: 'Sending' },
   sent: { mark: '✓', label: 'Sent' },
   delivered: { mark: '✓✓', label: 'Delivered' },
   read: { mark: '✓✓', label: 'Read' },
-  failed: { mark: '!', label: 'Not sent' },
 }
 
 function clock(ts: number): string {
@@ -25,121 +30,126 @@ function clock(ts: number): string {
 
 function Row({ item }: { item: TimelineItem }) {
   if (item.kind === 'notice') {
-    return <li class={`notice notice-${item.noticeKind}`} data-testid="notice" data-kind={item.noticeKind}>{item.text}</li>
+    return <li className={`notice notice-${item.noticeKind}`} data-testid="notice" data-kind={item.noticeKind}>{item.text}</li>
   }
   if (item.kind === 'error') {
-    return <li class="notice notice-error" data-testid="timeline-error" role="alert"><AlertIcon /> {item.text}</li>
+    return <li className="notice notice-error" data-testid="timeline-error" role="alert"><AlertIcon /> {item.text}</li>
   }
-  const m = item.message
-  const d = DELIVERY_MARK[item.delivery]
+  const m = item.view.message
+  const delivery = item.view.delivery
   return (
-    <li
-      class={`message ${m.outgoing ? 'out' : 'in'}${item.delivery === 'failed' ? ' failed' : ''}`}
-      data-testid="message"
-      data-outgoing={String(m.outgoing)}
-      data-delivery={item.delivery}
-      data-mode={m.encryption}
-    >
-      <div class="bubble">
-        <span class="text" data-testid="message-text">{m.text}</span>
-        <span class="meta">
-          {m.encryption === 'e2ee' ? <span class="meta-lock" title="Sent end-to-end encrypted"><LockIcon size={11} /></span> : null}
+    <li className={`message ${m.outgoing ? 'out' : 'in'}`} data-testid="message" data-outgoing={String(m.outgoing)} data-delivery={delivery ?? 'received'} data-mode={m.encryption}>
+      <div className="bubble">
+        <span className="text" data-testid="message-text">{m.text}</span>
+        <span className="meta">
+          {m.encryption === 'e2ee' ? <span className="meta-lock" title="Sent end-to-end encrypted"><LockIcon size={11} /></span> : null}
           {clock(m.ts)}
-          {m.outgoing ? (
-            <span class={`receipt receipt-${item.delivery}`} data-testid="receipt" data-state={item.delivery} title={d.label} aria-label={d.label}>
-              {d.mark ?? <ClockIcon />}
+          {delivery ? (
+            <span className={`receipt receipt-${delivery}`} data-testid="receipt" data-state={delivery} title={DELIVERY_MARK[delivery].label} aria-label={DELIVERY_MARK[delivery].label}>
+              {DELIVERY_MARK[delivery].mark ?? <ClockIcon />}
             </span>
           ) : null}
         </span>
       </div>
-      {item.failure ? <div class="failure">{item.failure}</div> : null}
     </li>
   )
 }
 
-export function ConversationPane({ model, view, onBack }: { model: ChatModel; view: ConversationView; onBack: () => void }) {
+export function ConversationPane({ conversationId, onBack }: { conversationId: string; onBack: () => void }) {
+  const { manifest } = useParley()
+  const convo = useConversation(conversationId)
+  const msgs = useMessages(conversationId)
+  const { peerTyping, notifyTyping } = useTyping(conversationId)
   const [draft, setDraft] = useState('')
   const [dialog, setDialog] = useState<'upgrade' | 'safety' | 'report' | null>(null)
   const listRef = useRef<HTMLOListElement>(null)
-  const inputRef = useRef<HTMLInputElement>(null)
+  const peer = convo.peerUserId ?? '…'
+  const encryption = convo.encryption ?? 'server-side'
+  const items = useMemo(() => timeline(msgs.messages, convo.notices, convo.errors, encryption), [msgs.messages, convo.notices, convo.errors, encryption])
+  // The newest received message as an object: a row first shown from the server's history is
+  // replaced by the live delivery once the client has stored it, and only then can it be marked read.
+  const lastIncoming = msgs.messages.filter((m) => !m.message.outgoing).at(-1)?.message
+  const { markRead } = msgs
 
   useEffect(() => {
     const el = listRef.current
     if (el) el.scrollTop = el.scrollHeight
-  }, [view.items.length, view.peerTyping])
+  }, [items.length, peerTyping])
+  // Read receipts for what is on screen, now and whenever the tab comes back.
   useEffect(() => {
-    setDraft('')
-    setDialog(null)
-    inputRef.current?.focus()
-  }, [view.id])
+    const read = () => document.visibilityState === 'visible' && void markRead().catch(() => {})
+    read()
+    document.addEventListener('visibilitychange', read)
+    return () => document.removeEventListener('visibilitychange', read)
+  }, [lastIncoming, markRead])
 
-  const submit = async (e: Event) => {
+  const submit = async (e: FormEvent) => {
     e.preventDefault()
     const text = draft.trim()
     if (!text) return
     setDraft('')
-    const ok = await model.send(view.id, text)
-    if (!ok) setDraft(text)
+    // A failure is shown from `msgs.sendError`; the draft comes back so nothing typed is lost.
+    await msgs.send({ text }).catch(() => setDraft(text))
   }
 
-  const canUpgrade = view.encryption === 'server-side' && model.mayUpgrade
+  const canUpgrade = encryption === 'server-side' && manifest !== null && POLICY_TABLE[manifest.policy].userMayUpgrade
   return (
-    <section class="pane" data-testid="conversation" data-peer={view.peer} data-mode={view.encryption}>
-      <header class="pane-head">
-        <button class="icon-button back" aria-label="Back to conversations" onClick={onBack}>←</button>
-        <div class="avatar" aria-hidden="true">{view.peer.slice(0, 1).toUpperCase()}</div>
-        <div class="pane-title">
-          <strong data-testid="peer-name">{view.peer}</strong>
-          <ModeBadge mode={view.encryption} />
+    <section className="pane" data-testid="conversation" data-peer={peer} data-mode={encryption}>
+      <header className="pane-head">
+        <button className="icon-button back" aria-label="Back to conversations" onClick={onBack}>←</button>
+        <div className="avatar" aria-hidden="true">{peer.slice(0, 1).toUpperCase()}</div>
+        <div className="pane-title">
+          <strong data-testid="peer-name">{peer}</strong>
+          <ModeBadge mode={encryption} />
         </div>
-        <div class="pane-actions">
+        <div className="pane-actions">
           {canUpgrade ? (
-            <button class="button primary small" data-testid="upgrade-button" onClick={() => setDialog('upgrade')}>
+            <button className="button primary small" data-testid="upgrade-button" onClick={() => setDialog('upgrade')}>
               <LockIcon /> Upgrade to end-to-end encryption
             </button>
           ) : null}
-          {view.encryption === 'e2ee' ? (
-            <button class="button small" data-testid="safety-button" onClick={() => setDialog('safety')}>Verify safety number</button>
+          {encryption === 'e2ee' ? (
+            <button className="button small" data-testid="safety-button" onClick={() => setDialog('safety')}>Verify safety number</button>
           ) : null}
-          <button class="button small danger-outline" data-testid="report-button" onClick={() => setDialog('report')}>Report</button>
+          <button className="button small danger-outline" data-testid="report-button" onClick={() => setDialog('report')}>Report</button>
         </div>
       </header>
-      <p class={`mode-explainer mode-${view.encryption}`} data-testid="mode-explainer">{modeExplanation(view.encryption, view.peer)}</p>
-      <ol class="timeline" ref={listRef} data-testid="timeline" aria-live="polite">
-        {view.items.length === 0 ? <li class="notice">Say hello to {view.peer}</li> : null}
-        {view.items.map((item) => <Row key={item.key} item={item} />)}
+      <p className={`mode-explainer mode-${encryption}`} data-testid="mode-explainer">{modeExplanation(encryption, peer)}</p>
+      <ol className="timeline" ref={listRef} data-testid="timeline" aria-live="polite">
+        {msgs.hasMore ? (
+          <li className="notice">
+            <button className="button small" data-testid="load-older" disabled={msgs.loadingMore} onClick={() => void msgs.loadMore()}>
+              {msgs.loadingMore ? 'Loading…' : 'Show older messages'}
+            </button>
+          </li>
+        ) : null}
+        {msgs.error ? <li className="notice notice-error" role="alert"><AlertIcon /> Could not load history: {describeError(msgs.error)}</li> : null}
+        {items.length === 0 && !msgs.loading ? <li className="notice">Say hello to {peer}</li> : null}
+        {items.map((item) => <Row key={item.key} item={item} />)}
       </ol>
-      <div class="typing" data-testid="typing" hidden={!view.peerTyping}>{view.peer} is typing…</div>
-      {view.sendError ? (
-        <div class="send-error" data-testid="send-error" data-code={view.sendError.code} role="alert">{view.sendError.text}</div>
+      <div className="typing" data-testid="typing" hidden={!peerTyping}>{peer} is typing…</div>
+      {msgs.sendError ? (
+        <div className="send-error" data-testid="send-error" data-code={ParleyError.isInstance(msgs.sendError) ? msgs.sendError.code : 'error'} role="alert">
+          {describeError(msgs.sendError)}
+        </div>
       ) : null}
-      <form class="composer" onSubmit={submit}>
+      <form className="composer" onSubmit={submit}>
         <input
-          ref={inputRef}
+          autoFocus
           data-testid="composer-input"
           value={draft}
-          placeholder={view.encryption === 'e2ee' ? `Encrypted message to ${view.peer}` : `Message ${view.peer}`}
+          placeholder={encryption === 'e2ee' ? `Encrypted message to ${peer}` : `Message ${peer}`}
           maxLength={4000}
-          onInput={(e) => {
-            setDraft((e.target as HTMLInputElement).value)
-            model.typing(view.id)
+          onChange={(e) => {
+            setDraft(e.target.value)
+            if (e.target.value) notifyTyping()
           }}
         />
-        <button class="button primary" data-testid="composer-send" type="submit" disabled={!draft.trim()}>Send</button>
+        <button className="button primary" data-testid="composer-send" type="submit" disabled={!draft.trim()}>Send</button>
       </form>
-      {dialog === 'upgrade' ? (
-        <UpgradeDialog peer={view.peer} manifest={model.manifest} upgrade={() => model.upgrade(view.id)} onClose={() => setDialog(null)} />
-      ) : null}
-      {dialog === 'safety' ? <SafetyDialog peer={view.peer} load={() => model.safetyNumber(view.id)} onClose={() => setDialog(null)} /> : null}
-      {dialog === 'report' ? (
-        <ReportDialog
-          peer={view.peer}
-          encryption={view.encryption}
-          preview={model.reportPreview(view.id)}
-          send={(reason) => model.report(view.id, reason)}
-          onClose={() => setDialog(null)}
-        />
-      ) : null}
+      {dialog === 'upgrade' ? <UpgradeDialog conversationId={conversationId} onClose={() => setDialog(null)} /> : null}
+      {dialog === 'safety' ? <SafetyDialog conversationId={conversationId} peer={peer} onClose={() => setDialog(null)} /> : null}
+      {dialog === 'report' ? <ReportDialog conversationId={conversationId} peer={peer} onClose={() => setDialog(null)} /> : null}
     </section>
   )
 }

@@ -1,8 +1,8 @@
 /**
- * Browser entry of the web chat: mounts the Preact app. Bundled by `src/bundle.ts`.
+ * Browser entry of the web chat: mounts the React app. Bundled by `src/bundle.ts`.
  */
-import { render } from 'preact'
+import { createRoot } from 'react-dom/client'
 import { App } from './app.js'
 import './styles.css'
 
-render(<App />, document.getElementById('app')!)
+createRoot(document.getElementById('app')!).render(<App />)

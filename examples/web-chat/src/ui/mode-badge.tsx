@@ -19,12 +19,12 @@ export function modeExplanation(mode: EncryptionMode, peer: string): string {
 }
 
 export function ModeIcon({ mode }: { mode: EncryptionMode }) {
-  return <span class={`mode-icon mode-${mode}`}>{mode === 'e2ee' ? <LockIcon /> : <EyeIcon />}</span>
+  return <span className={`mode-icon mode-${mode}`}>{mode === 'e2ee' ? <LockIcon /> : <EyeIcon />}</span>
 }
 
 export function ModeBadge({ mode, compact = false }: { mode: EncryptionMode; compact?: boolean }) {
   return (
-    <span class={`badge badge-${mode}${compact ? ' badge-compact' : ''}`} data-testid="mode-badge" data-mode={mode} title={MODE_LABEL[mode]}>
+    <span className={`badge badge-${mode}${compact ? ' badge-compact' : ''}`} data-testid="mode-badge" data-mode={mode} title={MODE_LABEL[mode]}>
       <ModeIcon mode={mode} />
       {compact ? null : <span>{MODE_LABEL[mode]}</span>}
     </span>

@@ -4,9 +4,9 @@
  * the middle of this end-to-end encrypted conversation.
  */
 import QRCode from 'qrcode'
-import { useEffect, useState } from 'preact/hooks'
-import type { SafetyNumber } from '@parley/client'
-import { describeError } from './chat-model.js'
+import { useEffect, useState } from 'react'
+import { useSafetyNumber } from '@parley/react'
+import { describeError } from './describe-error.js'
 import { Modal } from './modal.js'
 
 /** Digits per group on screen. */
@@ -17,39 +17,33 @@ export function groupDigits(digits: string): string[] {
   return digits.match(new RegExp(`.{1,${SAFETY_GROUP}}`, 'g')) ?? []
 }
 
-export function SafetyDialog(props: { peer: string; load: () => Promise<SafetyNumber>; onClose: () => void }) {
-  const [number, setNumber] = useState<SafetyNumber | null>(null)
+export function SafetyDialog(props: { conversationId: string; peer: string; onClose: () => void }) {
+  const { safetyNumber, error } = useSafetyNumber(props.conversationId)
   const [qr, setQr] = useState<string | null>(null)
-  const [error, setError] = useState<string | null>(null)
   useEffect(() => {
+    if (!safetyNumber) return
     let live = true
-    props.load().then(
-      async (n) => {
-        if (!live) return
-        setNumber(n)
-        const svg = await QRCode.toString(n.qrPayload, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
-        if (live) setQr(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`)
-      },
-      (e) => live && setError(describeError(e)),
-    )
+    void QRCode.toString(safetyNumber.qrPayload, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }).then((svg) => {
+      if (live) setQr(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`)
+    })
     return () => {
       live = false
     }
-  }, [])
+  }, [safetyNumber])
   return (
     <Modal title={`Verify ${props.peer}`} onClose={props.onClose} testid="safety">
-      {error ? <p class="error-text">{error}</p> : null}
-      {!number && !error ? <p class="muted">Computing safety number…</p> : null}
-      {number ? (
-        <div class="safety">
-          <p class="muted">
+      {error ? <p className="error-text">{describeError(error)}</p> : null}
+      {!safetyNumber && !error ? <p className="muted">Computing safety number…</p> : null}
+      {safetyNumber ? (
+        <div className="safety">
+          <p className="muted">
             Compare these numbers with {props.peer}'s screen, in person or over a call — or scan the code. If they match, no one
             can read or change your end-to-end encrypted messages in between.
           </p>
-          <div class="digits" data-testid="safety-digits" data-digits={number.digits}>
-            {groupDigits(number.digits).map((g, i) => <span key={i}>{g}</span>)}
+          <div className="digits" data-testid="safety-digits" data-digits={safetyNumber.digits}>
+            {groupDigits(safetyNumber.digits).map((g, i) => <span key={i}>{g}</span>)}
           </div>
-          {qr ? <img class="qr" data-testid="safety-qr" src={qr} alt={`QR code of the safety number with ${props.peer}`} /> : null}
+          {qr ? <img className="qr" data-testid="safety-qr" src={qr} alt={`QR code of the safety number with ${props.peer}`} /> : null}
         </div>
       ) : null}
     </Modal>

@@ -1,72 +1,74 @@
 /**
- * The conversation list: each conversation with its mode icon, last message and unread count,
- * plus "new conversation with …" (demo users suggested).
+ * The conversation list: each conversation with its mode icon, the last message really sent
+ * or received (never a pending or refused one) and the unread count, plus "new conversation
+ * with …" (demo users suggested).
  */
-import { useState } from 'preact/hooks'
+import { useState } from 'react'
 import { NotFoundError } from '@parley/protocol'
-import type { ChatModel, ConversationView } from './chat-model.js'
-import { describeError } from './chat-model.js'
+import { useConversations, useParley, useTyping, type ConversationSummary } from '@parley/react'
+import type { ServerInfo } from '../api.js'
+import { describeError } from './describe-error.js'
 import { ModeBadge } from './mode-badge.js'
 
-function lastLine(v: ConversationView): string {
-  for (let i = v.items.length - 1; i >= 0; i--) {
-    const item = v.items[i]!
-    if (item.kind === 'message') return `${item.message.outgoing ? 'You: ' : ''}${item.message.text}`
-    if (item.kind === 'notice') return item.text
-  }
-  return 'No messages yet'
+function Preview({ summary }: { summary: ConversationSummary }) {
+  const { peerTyping } = useTyping(summary.conversation)
+  const m = summary.lastMessage
+  const text = peerTyping ? 'typing…' : m ? `${m.outgoing ? 'You: ' : ''}${m.text}` : 'No messages yet'
+  return <span className="convo-last" data-testid="conversation-preview">{text}</span>
 }
 
-export function Sidebar({ model, selected }: { model: ChatModel; selected: string | null }) {
+export function Sidebar(props: { info: ServerInfo; selected: string | null; unread: Readonly<Record<string, number>>; onSelect: (id: string) => void }) {
+  const { userId } = useParley()
+  const { conversations, open } = useConversations()
   const [peer, setPeer] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
-  const open = async (name: string) => {
+  const start = async (name: string) => {
     const id = name.trim().toLowerCase()
     if (!id) return
-    if (id === model.userId) return setError('Pick someone other than yourself.')
+    if (id === userId) return setError('Pick someone other than yourself.')
     setBusy(true)
     setError(null)
     try {
-      await model.open(id)
+      const convo = await open(id)
       setPeer('')
+      props.onSelect(convo.id)
     } catch (e) {
       setError(NotFoundError.isInstance(e) ? `${id} has not signed in yet: open another tab and sign in as ${id} first.` : describeError(e))
     } finally {
       setBusy(false)
     }
   }
-  const suggestions = model.info.demoUsers.filter((u) => u !== model.userId && !model.conversations().some((c) => c.peer === u))
-  const list = model.conversations()
+  const suggestions = props.info.demoUsers.filter((u) => u !== userId && !conversations.some((c) => c.peerUserId === u))
   return (
-    <aside class="sidebar">
-      <form class="new-convo" onSubmit={(e) => { e.preventDefault(); void open(peer) }}>
-        <input data-testid="new-peer" placeholder="New conversation with…" value={peer} onInput={(e) => setPeer((e.target as HTMLInputElement).value)} />
-        <button class="button primary small" data-testid="new-submit" disabled={busy || !peer.trim()} type="submit">Start</button>
+    <aside className="sidebar">
+      <form className="new-convo" onSubmit={(e) => { e.preventDefault(); void start(peer) }}>
+        <input data-testid="new-peer" placeholder="New conversation with…" value={peer} onChange={(e) => setPeer(e.target.value)} />
+        <button className="button primary small" data-testid="new-submit" disabled={busy || !peer.trim()} type="submit">Start</button>
       </form>
       {suggestions.length ? (
-        <div class="suggestions">
-          {suggestions.map((u) => <button key={u} class="chip" data-testid={`suggest-${u}`} onClick={() => open(u)}>+ {u}</button>)}
+        <div className="suggestions">
+          {suggestions.map((u) => <button key={u} className="chip" data-testid={`suggest-${u}`} onClick={() => void start(u)}>+ {u}</button>)}
         </div>
       ) : null}
-      {error ? <p class="error-text small" data-testid="new-error">{error}</p> : null}
-      <ul class="convo-list" data-testid="conversation-list">
-        {list.length === 0 ? <li class="empty muted">No conversations yet.</li> : null}
-        {list.map((v) => (
-          <li key={v.id}>
+      {error ? <p className="error-text small" data-testid="new-error">{error}</p> : null}
+      <ul className="convo-list" data-testid="conversation-list">
+        {conversations.length === 0 ? <li className="empty muted">No conversations yet.</li> : null}
+        {conversations.map((c) => (
+          <li key={c.id}>
             <button
-              class={`convo-item${v.id === selected ? ' selected' : ''}`}
+              className={`convo-item${c.id === props.selected ? ' selected' : ''}`}
               data-testid="conversation-item"
-              data-peer={v.peer}
-              data-mode={v.encryption}
-              onClick={() => model.select(v.id)}
+              data-peer={c.peerUserId}
+              data-mode={c.encryption}
+              onClick={() => props.onSelect(c.id)}
             >
-              <span class="avatar" aria-hidden="true">{v.peer.slice(0, 1).toUpperCase()}</span>
-              <span class="convo-text">
-                <span class="convo-top"><strong>{v.peer}</strong><ModeBadge mode={v.encryption} compact /></span>
-                <span class="convo-last">{v.peerTyping ? 'typing…' : lastLine(v)}</span>
+              <span className="avatar" aria-hidden="true">{c.peerUserId.slice(0, 1).toUpperCase()}</span>
+              <span className="convo-text">
+                <span className="convo-top"><strong>{c.peerUserId}</strong><ModeBadge mode={c.encryption} compact /></span>
+                <Preview summary={c} />
               </span>
-              {v.unread ? <span class="unread" data-testid="unread">{v.unread}</span> : null}
+              {props.unread[c.id] ? <span className="unread" data-testid="unread">{props.unread[c.id]}</span> : null}
             </button>
           </li>
         ))}

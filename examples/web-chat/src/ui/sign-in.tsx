@@ -1,10 +1,13 @@
 /**
- * Sign-in: pick a demo user name (any name works; a second tab signs in as the peer). The
- * policy the server runs is shown up front, in plain words.
+ * Sign-in: pick a demo user name (any name works; a second tab signs in as the peer), or link
+ * this browser as a new device of a user signed in on another browser. The policy the server
+ * runs is shown up front, in plain words.
  */
-import { useState } from 'preact/hooks'
+import { useState } from 'react'
 import type { Policy } from '@parley/protocol'
 import type { ServerInfo } from '../api.js'
+import { LinkThisBrowser } from './link-this-browser.js'
+import type { Session } from './session.js'
 
 /** What each policy means, for people. */
 export const POLICY_TEXT: Record<Policy, string> = {
@@ -13,35 +16,51 @@ export const POLICY_TEXT: Record<Policy, string> = {
   'default-e2ee': 'Every conversation is end-to-end encrypted: only the two devices can read it. Reports still reach moderators, verified.',
 }
 
-export function SignIn(props: { info: ServerInfo; busy: boolean; error: string | null; onSignIn: (name: string) => void }) {
+export function SignIn(props: {
+  info: ServerInfo
+  busy: boolean
+  error: string | null
+  onSignIn: (name: string) => void
+  onLinked: (session: Session) => void
+}) {
   const [name, setName] = useState('')
+  const [linking, setLinking] = useState(false)
   return (
-    <main class="signin">
-      <div class="card signin-card">
-        <div class="brand big">Parley</div>
-        <p class="muted">Direct messages with the encryption policy you choose.</p>
-        <div class="policy-box" data-testid="signin-policy" data-policy={props.info.policy}>
-          <span class="policy-chip">policy: {props.info.policy}</span>
+    <main className="signin">
+      <div className="card signin-card">
+        <div className="brand big">Parley</div>
+        <p className="muted">Direct messages with the encryption policy you choose.</p>
+        <div className="policy-box" data-testid="signin-policy" data-policy={props.info.policy}>
+          <span className="policy-chip">policy: {props.info.policy}</span>
           <p>{POLICY_TEXT[props.info.policy]}</p>
         </div>
-        <form onSubmit={(e) => { e.preventDefault(); props.onSignIn(name) }}>
-          <label class="field">
-            <span>Sign in as</span>
-            <input data-testid="signin-name" autoFocus placeholder="a demo user name, e.g. alice" value={name}
-              onInput={(e) => setName((e.target as HTMLInputElement).value)} disabled={props.busy} />
-          </label>
-          <button class="button primary wide" data-testid="signin-submit" type="submit" disabled={props.busy || !name.trim()}>
-            {props.busy ? 'Setting up keys…' : 'Sign in'}
-          </button>
-        </form>
-        <div class="suggestions">
-          {props.info.demoUsers.map((u) => (
-            <button key={u} class="chip" data-testid={`signin-${u}`} disabled={props.busy} onClick={() => props.onSignIn(u)}>{u}</button>
-          ))}
-        </div>
-        {props.error ? <p class="error-text" data-testid="signin-error">{props.error}</p> : null}
-        <p class="muted small">Demo sign-in: no password. Open a second tab and sign in as someone else to chat with yourself.
-          Try sending “{props.info.blockedWord}” to see moderation.</p>
+        {linking ? (
+          <LinkThisBrowser info={props.info} onLinked={props.onLinked} onCancel={() => setLinking(false)} />
+        ) : (
+          <>
+            <form onSubmit={(e) => { e.preventDefault(); props.onSignIn(name) }}>
+              <label className="field">
+                <span>Sign in as</span>
+                <input data-testid="signin-name" autoFocus placeholder="a demo user name, e.g. alice" value={name}
+                  onChange={(e) => setName(e.target.value)} disabled={props.busy} />
+              </label>
+              <button className="button primary wide" data-testid="signin-submit" type="submit" disabled={props.busy || !name.trim()}>
+                {props.busy ? 'Setting up keys…' : 'Sign in'}
+              </button>
+            </form>
+            <div className="suggestions">
+              {props.info.demoUsers.map((u) => (
+                <button key={u} className="chip" data-testid={`signin-${u}`} disabled={props.busy} onClick={() => props.onSignIn(u)}>{u}</button>
+              ))}
+            </div>
+            {props.error ? <p className="error-text" data-testid="signin-error">{props.error}</p> : null}
+            <button className="button wide" data-testid="link-start" disabled={props.busy} onClick={() => setLinking(true)}>
+              Link this browser to an account signed in elsewhere
+            </button>
+            <p className="muted small">Demo sign-in: no password. Open a second tab and sign in as someone else to chat with yourself.
+              Try sending “{props.info.blockedWord}” to see moderation.</p>
+          </>
+        )}
       </div>
     </main>
   )

@@ -2,9 +2,8 @@
  * Confirms the one-way upgrade to end-to-end encryption, showing what changes — the
  * capabilities of each mode come from the server's manifest, so the app never guesses.
  */
-import { useState } from 'preact/hooks'
-import type { PolicyManifest } from '@parley/protocol'
-import { describeError } from './chat-model.js'
+import { useConversation, useParley } from '@parley/react'
+import { describeError } from './describe-error.js'
 import { LockIcon } from './icons.js'
 import { Modal } from './modal.js'
 
@@ -17,43 +16,33 @@ const CAPABILITY_LABEL: Record<string, string> = {
   serverIntegrationsRead: 'Bots and integrations read messages',
 }
 
-export function UpgradeDialog(props: { peer: string; manifest: PolicyManifest | null; upgrade: () => Promise<void>; onClose: () => void }) {
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
-  const caps = props.manifest?.capabilities
-  const run = async () => {
-    setBusy(true)
-    setError(null)
-    try {
-      await props.upgrade()
-      props.onClose()
-    } catch (e) {
-      setError(describeError(e))
-      setBusy(false)
-    }
-  }
+export function UpgradeDialog(props: { conversationId: string; onClose: () => void }) {
+  const { manifest } = useParley()
+  const { peerUserId, upgrade, upgrading, upgradeError } = useConversation(props.conversationId)
+  const caps = manifest?.capabilities
+  const run = () => upgrade().then(props.onClose, () => {}) // a failure shows as upgradeError
   return (
     <Modal title="Upgrade to end-to-end encryption" onClose={props.onClose} testid="upgrade">
       <p>
-        From now on only you and {props.peer} can read this conversation. The change is signed by your device, shown to {props.peer},
+        From now on only you and {peerUserId} can read this conversation. The change is signed by your device, shown to {peerUserId},
         and <strong>cannot be undone</strong> — not by either of you, and not by the server.
       </p>
       {caps ? (
-        <table class="caps">
+        <table className="caps">
           <thead><tr><th></th><th>Now</th><th>After</th></tr></thead>
           <tbody>
             {Object.keys(caps['server-side']).map((k) => (
-              <tr key={k}><td>{CAPABILITY_LABEL[k] ?? k}</td><td>{caps['server-side'][k]}</td><td>{caps.e2ee[k]}</td></tr>
+              <tr key={k}><td>{CAPABILITY_LABEL[k] ?? k}</td><td>{String(caps['server-side'][k])}</td><td>{String(caps.e2ee[k])}</td></tr>
             ))}
           </tbody>
         </table>
       ) : null}
-      <p class="muted">Reports still work: a report carries the messages you choose to share, and the server can prove they are genuine.</p>
-      {error ? <p class="error-text" data-testid="upgrade-error">{error}</p> : null}
-      <div class="actions">
-        <button class="button" onClick={props.onClose}>Cancel</button>
-        <button class="button primary" data-testid="upgrade-confirm" disabled={busy} onClick={run}>
-          {busy ? 'Upgrading…' : <><LockIcon /> Upgrade</>}
+      <p className="muted">Reports still work: a report carries the messages you choose to share, and the server can prove they are genuine.</p>
+      {upgradeError ? <p className="error-text" data-testid="upgrade-error">{describeError(upgradeError)}</p> : null}
+      <div className="actions">
+        <button className="button" onClick={props.onClose}>Cancel</button>
+        <button className="button primary" data-testid="upgrade-confirm" disabled={upgrading} onClick={() => void run()}>
+          {upgrading ? 'Upgrading…' : <><LockIcon /> Upgrade</>}
         </button>
       </div>
     </Modal>

@@ -1,6 +1,6 @@
 /**
  * This device's copy of the user's safety state — who it blocks, which conversations it muted,
- * which conversations are open message requests for it (docs/decisions/0004). The server is
+ * which conversations are open message requests for it (docs/decisions/0005). The server is
  * the source of truth: the state is read in full at every connect (`sync`) and kept current by
  * the `block.changed`, `mute.changed` and `request.changed` frames and this device's own acks.
  * Every change emits `block` / `mute` / `request` (the conversation events too). Not persisted:

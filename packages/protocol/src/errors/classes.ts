@@ -94,7 +94,7 @@ export class MessagingDeniedError extends ParleyError<{ userId?: string }> {
 }
 /**
  * The caller blocked `details.userId`: unblock them before sending. Only the blocker is told;
- * a blocked user's sends look delivered and are withheld (docs/decisions/0004).
+ * a blocked user's sends look delivered and are withheld (docs/decisions/0005).
  */
 export class PeerBlockedError extends ParleyError<{ userId?: string }> {
   static override readonly code: string = 'peer_blocked'
@@ -173,4 +173,27 @@ export class ConnectionError extends ParleyError {
 export class InternalError extends ParleyError {
   static override readonly code: string = 'internal'
   static override readonly defaultMessage: string = 'internal error'
+}
+/**
+ * The user is suspended by a moderator (`parley.moderation.suspendUser`): new connections are
+ * refused and live ones closed. `details.until` is when it ends (absent: until lifted).
+ */
+export class AccountSuspendedError extends ParleyError<{ until?: number; reason?: string }> {
+  static override readonly code: string = 'account_suspended'
+  static override readonly defaultMessage: string = 'this account is suspended'
+}
+/** This device was revoked by a moderator: it can no longer connect. */
+export class DeviceRevokedError extends ParleyError<{ deviceId?: string }> {
+  static override readonly code: string = 'device_revoked'
+  static override readonly defaultMessage: string = 'this device was revoked'
+}
+/** A moderator closed the conversation: nothing more can be sent in it. */
+export class ConversationClosedError extends ParleyError<{ conversationId?: string }> {
+  static override readonly code: string = 'conversation_closed'
+  static override readonly defaultMessage: string = 'this conversation was closed by a moderator'
+}
+/** The report was already resolved; a resolution is final (the audit log keeps it). */
+export class ReportResolvedError extends ParleyError<{ reportId?: string }> {
+  static override readonly code: string = 'report_resolved'
+  static override readonly defaultMessage: string = 'this report is already resolved'
 }

@@ -68,7 +68,9 @@ export type ModeEvent = v.InferOutput<typeof ModeEventSchema>
  * with any other key (a `text`, say) fails this strict schema and is refused at the edge.
  * One schema per kind; every field a client interpolates is an id or an enumeration.
  */
-export const NOTICE_KINDS = ['mode_changed', 'policy_changed', 'upgrade_required', 'device_added', 'identity_changed'] as const
+export const NOTICE_KINDS = [
+  'mode_changed', 'policy_changed', 'upgrade_required', 'device_added', 'identity_changed', 'conversation_closed', 'message_removed',
+] as const
 export type NoticeKind = (typeof NOTICE_KINDS)[number]
 
 /** `by` turned on end-to-end encryption for the conversation (one-way). */
@@ -113,9 +115,27 @@ export const IdentityChangedNoticeSchema = v.strictObject({
   ts: TimestampSchema,
 })
 
+/** A moderator closed the conversation: nothing more can be sent in it (same in every mode). */
+export const ConversationClosedNoticeSchema = v.strictObject({
+  kind: v.literal('conversation_closed'),
+  conversationId: IdSchema,
+  ts: TimestampSchema,
+})
+/**
+ * A moderator removed a message: its body (server-side) or ciphertext (E2EE) is gone from the
+ * server; clients hide it and say a moderator removed it. The reason stays in the audit log.
+ */
+export const MessageRemovedNoticeSchema = v.strictObject({
+  kind: v.literal('message_removed'),
+  conversationId: IdSchema,
+  messageId: IdSchema,
+  ts: TimestampSchema,
+})
+
 /** A system notice (server → each participant device): one of {@link NOTICE_KINDS}, no prose. */
 export const NoticeSchema = v.variant('kind', [
   ModeChangedNoticeSchema, PolicyChangedNoticeSchema, UpgradeRequiredNoticeSchema, DeviceAddedNoticeSchema, IdentityChangedNoticeSchema,
+  ConversationClosedNoticeSchema, MessageRemovedNoticeSchema,
 ])
 export type Notice = v.InferOutput<typeof NoticeSchema>
 

@@ -1,6 +1,6 @@
 /**
  * Safety controls a user sets for themselves, enforced by the server in every mode (issue 15,
- * docs/decisions/0004): block / unblock / the blocked list, mute per conversation, and message
+ * docs/decisions/0005): block / unblock / the blocked list, mute per conversation, and message
  * requests (first contact from someone the recipient has not accepted). The server is the
  * source of truth; a change is pushed to the user's other devices (`*.changed`).
  */

@@ -80,15 +80,16 @@ export const HelloResultSchema = v.strictObject({
 export type HelloResult = v.InferOutput<typeof HelloResultSchema>
 
 /** Why the server is about to close a connection. A closed catalogue, like notice codes. */
-export const GOODBYE_CODES = ['server_restarting'] as const
+export const GOODBYE_CODES = ['server_restarting', 'account_suspended', 'device_revoked'] as const
 /** The longest wait a `goodbye` may ask for before the client reconnects. */
 export const MAX_GOODBYE_RETRY_AFTER_MS = 60_000
 
 /**
  * `goodbye`: sent just before the server disconnects a socket on purpose. `server_restarting`
  * (graceful `close()`, a deploy, a node drain) tells the client to come back, after
- * `retryAfterMs` plus jitter. Unsigned and advisory: it only shapes the reconnect, never a
- * security decision.
+ * `retryAfterMs` plus jitter. `account_suspended` / `device_revoked` (a moderator's action) tell
+ * it not to: the next handshake would be refused with the same typed error. Unsigned and
+ * advisory: it only shapes the reconnect, never a security decision.
  */
 export const GoodbyeSchema = v.strictObject({
   code: v.picklist(GOODBYE_CODES),

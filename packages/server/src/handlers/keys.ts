@@ -29,7 +29,7 @@ export const keysPublish: Handler<'keys.publish'> = {
 }
 
 /** Users who should hear that `userId`'s devices changed: the user and every conversation peer. */
-async function watchers(ctx: Ctx, userId: string): Promise<string[]> {
+export async function watchers(ctx: Ctx, userId: string): Promise<string[]> {
   const convs = await ctx.store.listConversations(userId)
   return [...new Set([userId, ...convs.flatMap((c) => c.members)])]
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import {
-  assertNoDowngrade, ParleyError, type EnvelopeMeta, type PlainMessage, type SendResult,
+  assertNoDowngrade, ConversationClosedError, ParleyError, type EnvelopeMeta, type PlainMessage, type SendResult,
 } from '@parley/protocol'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { DEFAULT_HISTORY_LIMIT } from '../options.js'
@@ -29,6 +29,7 @@ export const messageSend: Handler<'message.send'> = {
   async run(ctx, s, f) {
     const sender = me(s)
     const conversation = await memberOf(ctx, f.conversationId, sender.userId)
+    if (await ctx.closures.isClosed(f.conversationId)) throw new ConversationClosedError(undefined, { conversationId: f.conversationId })
     // Safety (issue 15): canMessage may deny, a sender who blocks the peer is refused, a blocked sender is withheld.
     const gate = await checkSend(ctx, sender.userId, conversation)
     // e2ee never reverts, so a cached e2ee mode is authoritative for refusing a downgrade early.

@@ -7,12 +7,13 @@
  * inbox cursor starts right after the ack.
  */
 import {
-  DeviceProofError, ForbiddenError, fromBase64, IdentityChangedError, InvalidDeviceListError, InvalidSignatureError, negotiateVersion, NotFoundError,
+  DeviceProofError, DeviceRevokedError, ForbiddenError, fromBase64, IdentityChangedError, InvalidDeviceListError, InvalidSignatureError, negotiateVersion, NotFoundError,
   toBase64, type DeviceAddress, type Hello,
 } from '@parley/protocol'
 import { HELLO_PROOF_NONCE_BYTES, kemPreKeySigningBytes, systemRandom, verify, verifyBundle, verifyDeviceList, verifyHelloProof } from '@parley/crypto'
 import { CATCH_UP_PAGE, HELLO_CHALLENGE_TTL_MS, LINK_TTL_MS } from '../options.js'
 import { deviceRoom, linkRoom, me, sendPendingNotices, toWire, userRoom, type Ctx, type Session } from '../context.js'
+import { watchers } from './keys.js'
 import type { Handler } from './types.js'
 
 /** Joins the device rooms and marks the session registered. */
@@ -82,6 +83,7 @@ export const hello: Handler<'hello'> = {
   async run(ctx, s, frame) {
     if (s.deviceId && s.deviceId !== frame.deviceId) throw new ForbiddenError('a connection acts as one device only')
     const version = negotiateVersion(frame.versions)
+    if (await ctx.store.moderation.isRevoked(s.userId, frame.deviceId)) throw new DeviceRevokedError(undefined, { deviceId: frame.deviceId })
     const d = await ctx.store.getDevice(s.userId, frame.deviceId)
     const registered = !!d && d.active
     // A known device proves its key, unless this connection already did (a repeated hello).
@@ -127,7 +129,9 @@ export const deviceRegister: Handler<'device.register'> = {
     await ctx.store.registerDevice({ ...f, userId: s.userId, now: ctx.now() })
     activate(s, { userId: s.userId, deviceId: f.deviceId })
     if (!user || user.deviceList.version !== f.deviceList.version) {
-      ctx.io.to(userRoom(s.userId)).emit('devicelist.changed', { userId: s.userId, version: f.deviceList.version, ts: ctx.now() })
+      // The user's other devices and every conversation peer: a peer that keeps the old list
+      // would encrypt to too few devices and have every send refused (a linked device).
+      ctx.io.to((await watchers(ctx, s.userId)).map(userRoom)).emit('devicelist.changed', { userId: s.userId, version: f.deviceList.version, ts: ctx.now() })
     }
     scheduleCatchUp(ctx, s)
     return { ok: true }

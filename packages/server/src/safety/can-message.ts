@@ -1,5 +1,5 @@
 /**
- * Runs the integrator's `canMessage(from, to)` (server option; docs/decisions/0004). Without
+ * Runs the integrator's `canMessage(from, to)` (server option; docs/decisions/0005). Without
  * the option everything is allowed. It fails closed: a throw or an unknown value becomes
  * `InternalError` (reported to `onError`), a call slower than `CAN_MESSAGE_TIMEOUT_MS` a
  * `TimeoutError`; neither lets the frame through.

@@ -1,5 +1,5 @@
 /**
- * Every enforcement decision of the safety controls (issue 15, part A; docs/decisions/0004),
+ * Every enforcement decision of the safety controls (issue 15, part A; docs/decisions/0005),
  * called from the existing handlers at marked points, the same in every mode:
  * - `conversation.open`: `canMessage` may deny; a first contact may open a message request;
  *   a peer who blocks the opener is not told about a conversation the opener created.

@@ -9,13 +9,14 @@ import { ParleyError, StoreError, toBase64, type DeviceAddress, type Envelope, t
 import { generateDataKey } from '@parley/crypto'
 import { openReport, sealReport } from '../report-seal.js'
 import type { DeviceRegistration, FrankingBinder, NewMessage, ParleyStore } from './store.js'
+import { moderationContract } from './moderation-contract.js'
 
 const b64 = (n: number) => toBase64(new Uint8Array(randomBytes(n)))
 const uid = () => randomBytes(6).toString('hex')
-const bind: FrankingBinder = (m, seq) => ({ tf: m.tf, rf: b64(32), kid: `k${seq % 3}` })
+export const bind: FrankingBinder = (m, seq) => ({ tf: m.tf, rf: b64(32), kid: `k${seq % 3}` })
 const code = (e: unknown) => (ParleyError.isInstance(e) ? e.code : String(e))
 
-async function rejects(p: Promise<unknown>): Promise<string> {
+export async function rejects(p: Promise<unknown>): Promise<string> {
   try {
     await p
   } catch (e) {
@@ -24,14 +25,14 @@ async function rejects(p: Promise<unknown>): Promise<string> {
   throw new Error('expected a rejection')
 }
 
-interface TestUser {
+export interface TestUser {
   userId: string
   key: string
   devices: { deviceId: string; signingKey: string; identityKey: string }[]
   list: SignedDeviceList
 }
 
-function makeUser(deviceCount = 1, version = 1): TestUser {
+export function makeUser(deviceCount = 1, version = 1): TestUser {
   const userId = `u-${uid()}`
   const devices = Array.from({ length: deviceCount }, (_, i) => ({ deviceId: `d${i}`, signingKey: b64(32), identityKey: b64(32) }))
   return { userId, key: b64(32), devices, list: { userId, version, devices, signature: b64(64) } }
@@ -49,13 +50,13 @@ function registration(u: TestUser, i: number, oneTime = 3, kem = 2): DeviceRegis
   }
 }
 
-async function registerAll(store: ParleyStore, u: TestUser, oneTime = 3): Promise<void> {
+export async function registerAll(store: ParleyStore, u: TestUser, oneTime = 3): Promise<void> {
   for (let i = 0; i < u.devices.length; i++) await store.registerDevice(registration(u, i, oneTime))
 }
 
-const addr = (u: TestUser, i = 0): DeviceAddress => ({ userId: u.userId, deviceId: u.devices[i]!.deviceId })
+export const addr = (u: TestUser, i = 0): DeviceAddress => ({ userId: u.userId, deviceId: u.devices[i]!.deviceId })
 
-function plain(conversationId: string, sender: DeviceAddress, clientMessageId = uid()): NewMessage {
+export function plain(conversationId: string, sender: DeviceAddress, clientMessageId = uid()): NewMessage {
   return { id: `m-${uid()}`, conversationId, sender, clientMessageId, mode: 'server-side', tf: b64(32), sealedBody: { kid: 'dk1', data: b64(40) } }
 }
 
@@ -425,5 +426,7 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
       await s.deleteLinkRequest(req.codeHash)
       expect(await s.getLinkRequest(req.codeHash, 0)).toBeNull()
     }))
+
+    moderationContract(withStore)
   })
 }

@@ -14,6 +14,7 @@ import type {
   StoredMessage, UpgradeOutcome, UserRecord,
 } from './store.js'
 import { memorySafetyStore } from './safety-memory.js'
+import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
   signedPreKey: DeviceRegistration['signedPreKey']
@@ -86,6 +87,11 @@ export function memoryStore(): ParleyStore {
   const store: ParleyStore = {
     kind: 'memory',
     safety: memorySafetyStore(),
+    moderation: memoryModerationStore({
+      reports: () => reports.values(),
+      messages: () => messages.values(),
+      envelopes: (id) => [...inboxes.values()].flatMap((rows) => rows.filter((r) => r.messageId === id && r.envelope).map((r) => r.envelope!.ciphertext)),
+    }),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {
         const b = buckets.get(key) ?? { tokens: capacity, at: now }
@@ -305,12 +311,13 @@ export function memoryStore(): ParleyStore {
         return { inboxId: r?.inboxId ?? 0, message: clone(m), ...(r?.envelope && !m.deleted ? { envelope: { ...r.envelope } } : {}) }
       })
     },
-    async deleteMessage({ conversationId, messageId, byUserId }) {
+    async deleteMessage({ conversationId, messageId, byUserId, audit }) {
       const m = messages.get(messageId)
       if (!m || m.conversationId !== conversationId || m.kind !== 'message') {
         throw new NotFoundError('unknown message', { resource: 'message', id: messageId })
       }
-      if (m.sender.userId !== byUserId) throw new ForbiddenError('only the sender may delete a message for everyone')
+      if (byUserId !== null && m.sender.userId !== byUserId) throw new ForbiddenError('only the sender may delete a message for everyone')
+      if (audit) await store.moderation.audit(audit)
       m.deleted = true
       delete m.sealedBody
       delete m.attachments

@@ -160,7 +160,7 @@ CREATE INDEX token_buckets_full_at ON token_buckets (full_at) WHERE full_at IS N
 `,
   },
   {
-    // Safety controls (issue 15, part A; docs/decisions/0004): blocks, mutes, message requests
+    // Safety controls (issue 15, part A; docs/decisions/0005): blocks, mutes, message requests
     // (one per 1:1 conversation, never deleted) and the messages withheld from a blocker
     // (gone with the message when retention purges it).
     version: 4,
@@ -195,6 +195,51 @@ CREATE TABLE withheld (
   PRIMARY KEY (user_id, message_id)
 );
 CREATE INDEX withheld_message ON withheld (message_id);
+`,
+  },
+  {
+    // Moderator actions (issue 15): each written with its audit entry in one transaction.
+    version: 5,
+    name: 'moderation',
+    sql: `
+CREATE TABLE moderation_suspensions (
+  user_id text PRIMARY KEY,
+  until bigint,
+  reason text NOT NULL,
+  by_actor text NOT NULL,
+  at bigint NOT NULL
+);
+CREATE TABLE moderation_revoked_devices (
+  user_id text NOT NULL,
+  device_id text NOT NULL,
+  PRIMARY KEY (user_id, device_id)
+);
+CREATE TABLE moderation_closures (
+  conversation_id text PRIMARY KEY,
+  reason text NOT NULL,
+  by_actor text NOT NULL,
+  at bigint NOT NULL
+);
+CREATE TABLE moderation_report_resolutions (
+  reporter_user text NOT NULL,
+  report_id text NOT NULL,
+  resolution text NOT NULL,
+  note text,
+  by_actor text NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (reporter_user, report_id)
+);
+CREATE TABLE moderation_audit (
+  id bigserial PRIMARY KEY,
+  at bigint NOT NULL,
+  actor text NOT NULL,
+  action text NOT NULL,
+  target text NOT NULL,
+  reason text NOT NULL,
+  details jsonb NOT NULL
+);
+CREATE INDEX moderation_audit_at ON moderation_audit (at, id);
+CREATE INDEX reports_received_at ON reports (received_at DESC)
 `,
   },
 ]

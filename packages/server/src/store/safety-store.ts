@@ -1,6 +1,6 @@
 /**
  * `SafetyStore`: what the server keeps for the safety controls a user sets (issue 15, part A;
- * docs/decisions/0004) — blocks, mutes, message requests, and the messages withheld from a
+ * docs/decisions/0005) — blocks, mutes, message requests, and the messages withheld from a
  * blocker. A sub-interface of the store (`store.safety`), so each backend implements it in its
  * own file (`safety-memory.ts`, `safety-sql.ts`) and one conformance suite
  * (`safety-contract.ts`) runs on all of them. Every method is one atomic step; user and

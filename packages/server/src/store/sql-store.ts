@@ -15,6 +15,7 @@ import { json, MESSAGE_COLUMNS, num, toConversation, toDelivery, toDevice, toMes
 import { migrate, RETRYABLE_SQLSTATES, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
+import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 
 /** Unique violations are retried for appends: a concurrent resend of one message on two nodes. */
 const APPEND_RETRY = [...RETRYABLE_SQLSTATES, '23505']
@@ -91,6 +92,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
   const store: ParleyStore = {
     kind: db.kind,
     safety: sqlSafetyStore(db),
+    moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {
         const rows = await db.query(
@@ -341,11 +343,12 @@ function createSqlStore(db: SqlDriver): ParleyStore {
       )
       return rows.map(toDelivery)
     },
-    async deleteMessage({ conversationId, messageId, byUserId }) {
+    async deleteMessage({ conversationId, messageId, byUserId, audit }) {
       return db.transaction(async (tx) => {
         const [r] = await tx.query(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1 AND m.conversation_id = $2 AND m.kind = 'message' FOR UPDATE`, [messageId, conversationId])
         if (!r) throw new NotFoundError('unknown message', { resource: 'message', id: messageId })
-        if (r.sender_user !== byUserId) throw new ForbiddenError('only the sender may delete a message for everyone')
+        if (byUserId !== null && r.sender_user !== byUserId) throw new ForbiddenError('only the sender may delete a message for everyone')
+        if (audit) await insertAudit(tx, audit)
         await tx.query('UPDATE messages SET deleted = true, body = NULL, body_kid = NULL, attachments = NULL WHERE id = $1', [messageId])
         await tx.query('UPDATE inbox SET envelope_type = NULL, ciphertext = NULL WHERE message_id = $1', [messageId])
         const m = toMessage(r)

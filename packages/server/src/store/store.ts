@@ -10,6 +10,8 @@ import type {
 } from '@parley/protocol'
 import type { SafetyStore } from './safety-store.js'
 
+import type { ModerationStore, NewAuditEntry } from './moderation-store.js'
+
 type SignedPreKey = DeviceRegister['signedPreKey']
 type KemPreKey = DeviceRegister['kemLastResortPreKey']
 type OneTimePreKey = DeviceRegister['oneTimePreKeys'][number]
@@ -132,7 +134,7 @@ export interface NewMessage {
   /**
    * Users whose devices get no inbox row (a blocked sender's message to the blocker). E2EE
    * coverage is still checked against every member's devices first, so leaving a blocker's
-   * envelopes out is refused as when no block exists (docs/decisions/0004).
+   * envelopes out is refused as when no block exists (docs/decisions/0005).
    */
   withheldFrom?: string[]
 }
@@ -217,6 +219,8 @@ export interface ParleyStore {
   readonly buckets: TokenBucketStore
   /** Blocks, mutes, message requests and withheld messages (`safety-store.ts`). */
   readonly safety: SafetyStore
+  /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
+  readonly moderation: ModerationStore
   /**
    * Takes one token from every bucket of `takes`, all or none, atomically across nodes (the
    * state lives in the store, so it holds across reconnects and server nodes). Returns 0 when
@@ -286,10 +290,11 @@ export interface ParleyStore {
   /** A page of history newest first, before `before` (exclusive), as `viewer` sees it. */
   history(conversationId: string, viewer: DeviceAddress, before: number | undefined, limit: number, now: number): Promise<StoredDelivery[]>
   /**
-   * Delete-for-everyone: drops body, attachments and every envelope. Only the sender's user.
+   * Delete-for-everyone: drops body, attachments and every envelope. Only the sender's user,
+   * or a moderator (`byUserId: null`), whose `audit` entry is written in the same transaction.
    * @throws {NotFoundError} @throws {ForbiddenError}
    */
-  deleteMessage(args: { conversationId: string; messageId: string; byUserId: string }): Promise<StoredMessage>
+  deleteMessage(args: { conversationId: string; messageId: string; byUserId: string | null; audit?: NewAuditEntry }): Promise<StoredMessage>
   /** Messages of the conversation delivered to, or sent by, `userId`, among `messageIds`. */
   messagesSeenBy(userId: string, conversationId: string, messageIds: string[]): Promise<StoredMessage[]>
   /** Deletes expired messages and their inbox rows. Returns how many messages went. */

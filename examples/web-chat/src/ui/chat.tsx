@@ -1,0 +1,61 @@
+/**
+ * The signed-in screen: the top bar (policy, connection, user, link a device, sign out),
+ * notices and errors that concern no conversation, the conversation list and the open
+ * conversation.
+ */
+import { useState } from 'react'
+import { useParley } from '@parley/react'
+import { noticeText } from '@parley/client'
+import type { ServerInfo } from '../api.js'
+import { ConversationPane } from './conversation-pane.js'
+import { describeError } from './describe-error.js'
+import { LinkDeviceDialog } from './link-device-dialog.js'
+import { Sidebar } from './sidebar.js'
+import { useUnread } from './use-unread.js'
+
+export function Chat({ info, onSignOut }: { info: ServerInfo; onSignOut: () => void }) {
+  const { connected, manifest, userId, notices, error, clearError } = useParley()
+  const [selected, setSelected] = useState<string | null>(null)
+  const [linking, setLinking] = useState(false)
+  const { unread, clear } = useUnread(selected)
+  const policy = manifest?.policy ?? info.policy
+  const select = (id: string | null) => {
+    setSelected(id)
+    if (id) clear(id)
+  }
+  return (
+    <div className={`shell${selected ? ' has-selection' : ''}`}>
+      <header className="topbar">
+        <span className="brand">Parley</span>
+        <span className="policy-chip" data-testid="policy" data-policy={policy} title="Server encryption policy">policy: {policy}</span>
+        <span className={`conn ${connected ? 'online' : 'offline'}`} data-testid="connection" data-connected={String(connected)}>
+          {connected ? 'online' : 'reconnecting…'}
+        </span>
+        <span className="spacer" />
+        <span className="me">signed in as <strong data-testid="me">{userId}</strong></span>
+        <button className="button small" data-testid="link-device" onClick={() => setLinking(true)}>Link a device</button>
+        <button className="button small" data-testid="sign-out" onClick={onSignOut}>Sign out</button>
+      </header>
+      {notices.length || error ? (
+        <div className="global-notices">
+          {/* A code from the closed catalogue: the words are this app's, never the server's. */}
+          {notices.map((n, i) => <p key={`${n.ts}-${i}`} data-testid="global-notice">{noticeText(n)}</p>)}
+          {error ? (
+            <p className="error-text" data-testid="global-error" role="alert">
+              {describeError(error)} <button className="button small" onClick={clearError}>Dismiss</button>
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+      <div className="columns">
+        <Sidebar info={info} selected={selected} unread={unread} onSelect={select} />
+        {selected ? (
+          <ConversationPane key={selected} conversationId={selected} onBack={() => select(null)} />
+        ) : (
+          <section className="pane empty-pane"><p className="muted">Pick a conversation, or start one with a demo user.</p></section>
+        )}
+      </div>
+      {linking ? <LinkDeviceDialog onClose={() => setLinking(false)} /> : null}
+    </div>
+  )
+}
