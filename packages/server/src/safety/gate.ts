@@ -15,6 +15,7 @@ import { userRoom, type Ctx } from '../context.js'
 import type { ConversationRecord, NewMessage, StoredDelivery } from '../store/store.js'
 import type { RequestRecord } from '../store/safety-store.js'
 import { canMessage } from './can-message.js'
+import { pairReader } from './pair-reader.js'
 
 /** The other member of a 1:1 conversation. */
 function peerOf(c: ConversationRecord, userId: string): string {
@@ -47,7 +48,7 @@ export async function checkOpen(ctx: Ctx, from: string, to: string): Promise<Can
  */
 export async function announceCreated(ctx: Ctx, opener: string, c: ConversationRecord, decision: CanMessageDecision): Promise<boolean> {
   const peer = peerOf(c, opener)
-  const pair = await ctx.store.safety.pair(opener, peer)
+  const pair = await pairReader(ctx.store.safety).read(opener, peer)
   if (pair.bBlocksA) return false
   if (decision === 'request') {
     const { created, request } = await ctx.store.safety.openRequest({ conversationId: c.id, recipient: peer, requester: opener, now: ctx.now() })
@@ -71,7 +72,7 @@ export interface SendGate {
 export async function checkSend(ctx: Ctx, sender: string, c: ConversationRecord): Promise<SendGate> {
   const peer = peerOf(c, sender)
   if ((await canMessage(ctx, sender, peer)) === 'deny') throw denied(peer)
-  const pair = await ctx.store.safety.pair(sender, peer, c.id)
+  const pair = await pairReader(ctx.store.safety).read(sender, peer, c.id)
   if (pair.aBlocksB) throw new PeerBlockedError('you blocked this user: unblock them to send', { userId: peer })
   const gate: SendGate = { peer, withheld: pair.bBlocksA }
   const r = pair.request
@@ -112,7 +113,7 @@ export async function afterSend(ctx: Ctx, gate: SendGate, messageId: string, sen
  */
 export async function relayRooms(ctx: Ctx, from: string, c: ConversationRecord): Promise<string[]> {
   const peer = peerOf(c, from)
-  const pair = await ctx.store.safety.pair(from, peer, c.id)
+  const pair = await pairReader(ctx.store.safety).read(from, peer, c.id)
   const openRequest = pair.request !== null && pair.request.state !== 'accepted'
   return pair.aBlocksB || pair.bBlocksA || openRequest ? [userRoom(from)] : [userRoom(from), userRoom(peer)]
 }
@@ -120,7 +121,7 @@ export async function relayRooms(ctx: Ctx, from: string, c: ConversationRecord):
 /** The rooms a delete-for-everyone by `from` is announced to: not a peer who blocks `from`. */
 export async function deleteRooms(ctx: Ctx, from: string, c: ConversationRecord): Promise<string[]> {
   const peer = peerOf(c, from)
-  return (await ctx.store.safety.pair(from, peer)).bBlocksA ? [userRoom(from)] : c.members.map(userRoom)
+  return (await pairReader(ctx.store.safety).read(from, peer)).bBlocksA ? [userRoom(from)] : c.members.map(userRoom)
 }
 
 /**

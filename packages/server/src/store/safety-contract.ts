@@ -8,10 +8,16 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { ParleyError, toBase64, type DeviceAddress, type Envelope } from '@parley/protocol'
 import type { FrankingBinder, NewMessage, ParleyStore } from './store.js'
+import type { SafetyStore } from './safety-store.js'
 
 const b64 = (n: number) => toBase64(new Uint8Array(randomBytes(n)))
 const uid = () => randomBytes(6).toString('hex')
 const bind: FrankingBinder = (m) => ({ tf: m.tf, rf: b64(32), kid: 'k1' })
+
+/** One `pairs` query. */
+async function pair(k: SafetyStore, a: string, b: string, conversationId?: string) {
+  return (await k.pairs([{ a, b, ...(conversationId !== undefined ? { conversationId } : {}) }]))[0]!
+}
 
 /** Registers a user with `devices` devices; returns its id and device addresses. */
 async function user(s: ParleyStore, devices = 1): Promise<{ userId: string; devices: DeviceAddress[] }> {
@@ -72,15 +78,35 @@ export function safetyContract(name: string, open: () => Promise<ParleyStore>): 
       expect(await k.listBlocked('ann', 'bob', 2)).toEqual([{ userId: 'bob-2', since: 140 }, { userId: 'dan', since: 130 }])
       expect(await k.listBlocked('ann', 'zed', 2)).toEqual([])
       expect(await k.listBlocked('nobody', undefined, 10)).toEqual([])
-      expect(await k.pair('ann', 'zed')).toEqual({ aBlocksB: true, bBlocksA: false, request: null })
-      expect(await k.pair('zed', 'ann')).toEqual({ aBlocksB: false, bBlocksA: true, request: null })
+      expect(await pair(k, 'ann', 'zed')).toEqual({ aBlocksB: true, bBlocksA: false, request: null })
+      expect(await pair(k, 'zed', 'ann')).toEqual({ aBlocksB: false, bBlocksA: true, request: null })
       await k.block('zed', 'ann', 300)
-      expect(await k.pair('ann', 'zed')).toEqual({ aBlocksB: true, bBlocksA: true, request: null })
+      expect(await pair(k, 'ann', 'zed')).toEqual({ aBlocksB: true, bBlocksA: true, request: null })
       expect(await k.unblock('ann', 'zed')).toEqual({ removed: true })
       expect(await k.unblock('ann', 'zed')).toEqual({ removed: false })
-      expect(await k.pair('ann', 'zed')).toEqual({ aBlocksB: false, bBlocksA: true, request: null })
+      expect(await pair(k, 'ann', 'zed')).toEqual({ aBlocksB: false, bBlocksA: true, request: null })
       // A new block after an unblock starts a new period.
       expect(await k.block('ann', 'zed', 400)).toEqual({ since: 400, created: true })
+    }))
+
+    it('pairs answers many queries in one call, each in its place', () => withStore(async (s) => {
+      const k = s.safety
+      await k.block('ann', 'bob', 1)
+      await k.block('cat', 'ann', 2)
+      await k.openRequest({ conversationId: 'c-1', recipient: 'ann', requester: 'dan', now: 3 })
+      const request = { conversationId: 'c-1', recipient: 'ann', requester: 'dan', state: 'pending', since: 3 }
+      expect(await k.pairs([])).toEqual([])
+      expect(await k.pairs([
+        { a: 'ann', b: 'bob' }, { a: 'bob', b: 'ann', conversationId: 'c-1' }, { a: 'ann', b: 'cat' }, { a: 'ann', b: 'dan', conversationId: 'c-1' },
+        { a: 'ann', b: 'bob' }, { a: 'eve', b: 'fay', conversationId: 'c-2' },
+      ])).toEqual([
+        { aBlocksB: true, bBlocksA: false, request: null },
+        { aBlocksB: false, bBlocksA: true, request },
+        { aBlocksB: false, bBlocksA: true, request: null },
+        { aBlocksB: false, bBlocksA: false, request },
+        { aBlocksB: true, bBlocksA: false, request: null },
+        { aBlocksB: false, bBlocksA: false, request: null },
+      ])
     }))
 
     it('mutes are per user and conversation, idempotent, and listed in pages', () => withStore(async (s) => {
@@ -106,13 +132,13 @@ export function safetyContract(name: string, open: () => Promise<ParleyStore>): 
       expect(first).toEqual({ created: true, request: { conversationId: 'c-1', recipient: 'ann', requester: 'eve', state: 'pending', since: 10 } })
       // A second open (either side) keeps the first request unchanged.
       expect(await k.openRequest({ conversationId: 'c-1', recipient: 'eve', requester: 'ann', now: 20 })).toEqual({ created: false, request: first.request })
-      expect((await k.pair('ann', 'eve', 'c-1')).request).toEqual(first.request)
-      expect((await k.pair('ann', 'eve', 'c-other')).request).toBeNull()
+      expect((await pair(k, 'ann', 'eve', 'c-1')).request).toEqual(first.request)
+      expect((await pair(k, 'ann', 'eve', 'c-other')).request).toBeNull()
       // Wrong recipient, a state not in `from`, an unknown conversation: null, nothing written.
       expect(await k.moveRequest({ conversationId: 'c-1', recipient: 'eve', from: ['pending'], to: 'accepted', now: 30 })).toBeNull()
       expect(await k.moveRequest({ conversationId: 'c-1', recipient: 'ann', from: ['declined'], to: 'accepted', now: 30 })).toBeNull()
       expect(await k.moveRequest({ conversationId: 'c-none', recipient: 'ann', from: ['pending'], to: 'accepted', now: 30 })).toBeNull()
-      expect((await k.pair('ann', 'eve', 'c-1')).request).toEqual(first.request)
+      expect((await pair(k, 'ann', 'eve', 'c-1')).request).toEqual(first.request)
       const declined = { conversationId: 'c-1', recipient: 'ann', requester: 'eve', state: 'declined', since: 40 }
       expect(await k.moveRequest({ conversationId: 'c-1', recipient: 'ann', from: ['pending', 'declined'], to: 'declined', now: 40 })).toEqual({ request: declined, changed: true })
       expect(await k.moveRequest({ conversationId: 'c-1', recipient: 'ann', from: ['pending', 'declined'], to: 'declined', now: 50 })).toEqual({ request: declined, changed: false })

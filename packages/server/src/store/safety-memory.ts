@@ -35,9 +35,11 @@ export function memorySafetyStore(): SafetyStore {
       const mine = [...blocks.values()].filter((b) => b.blocker === blocker)
       return page(mine, (b) => b.userId, after, limit).map((b) => ({ userId: b.userId, since: b.since }))
     },
-    async pair(a, b, conversationId) {
-      const request = conversationId === undefined ? undefined : requests.get(conversationId)
-      return { aBlocksB: blocks.has(key(a, b)), bBlocksA: blocks.has(key(b, a)), request: request ? { ...request } : null }
+    async pairs(queries) {
+      return queries.map(({ a, b, conversationId }) => {
+        const request = conversationId === undefined ? undefined : requests.get(conversationId)
+        return { aBlocksB: blocks.has(key(a, b)), bBlocksA: blocks.has(key(b, a)), request: request ? { ...request } : null }
+      })
     },
 
     async setMuted(userId, conversationId, muted, now) {

@@ -6,7 +6,7 @@
 import type { RequestState } from '@parley/protocol'
 import { num } from './_sql-rows.js'
 import type { SqlExecutor } from './sql-driver.js'
-import type { RequestRecord, SafetyStore } from './safety-store.js'
+import type { PairSafety, RequestRecord, SafetyStore } from './safety-store.js'
 
 const REQUEST_COLUMNS = 'conversation_id, recipient, requester, state, since'
 
@@ -45,21 +45,28 @@ export function sqlSafetyStore(db: SqlExecutor): SafetyStore {
       )
       return rows.map((r) => ({ userId: r.blocked as string, since: num(r.since) }))
     },
-    async pair(a, b, conversationId) {
+    async pairs(queries) {
+      if (!queries.length) return []
+      // One statement for the whole list: each query's blocks (a→b, b→a, each a primary-key
+      // lookup) and its conversation's request, tagged with the query's index.
       const rows = await db.query(
-        `SELECT 'block' AS kind, blocker AS x, blocked AS y, NULL::text AS requester, NULL::text AS state, since, NULL::text AS conversation_id
-           FROM blocks WHERE (blocker = $1 AND blocked = $2) OR (blocker = $2 AND blocked = $1)
+        `WITH q AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS q(i int, a text, b text, c text))
+         SELECT q.i, 'ab' AS kind, NULL::text AS recipient, NULL::text AS requester, NULL::text AS state, NULL::bigint AS since, NULL::text AS conversation_id
+           FROM q JOIN blocks bl ON bl.blocker = q.a AND bl.blocked = q.b
          UNION ALL
-         SELECT 'request', recipient, NULL, requester, state, since, conversation_id FROM message_requests WHERE conversation_id = $3::text`,
-        [a, b, conversationId ?? null],
+         SELECT q.i, 'ba', NULL, NULL, NULL, NULL, NULL FROM q JOIN blocks bl ON bl.blocker = q.b AND bl.blocked = q.a
+         UNION ALL
+         SELECT q.i, 'request', r.recipient, r.requester, r.state, r.since, r.conversation_id FROM q JOIN message_requests r ON r.conversation_id = q.c`,
+        [JSON.stringify(queries.map((x, i) => ({ i, a: x.a, b: x.b, c: x.conversationId ?? null })))],
       )
-      const blocked = (x: string, y: string) => rows.some((r) => r.kind === 'block' && r.x === x && r.y === y)
-      const req = rows.find((r) => r.kind === 'request')
-      return {
-        aBlocksB: blocked(a, b),
-        bBlocksA: blocked(b, a),
-        request: req ? toRequest({ ...req, recipient: req.x }) : null,
+      const out = queries.map((): PairSafety => ({ aBlocksB: false, bBlocksA: false, request: null }))
+      for (const r of rows) {
+        const o = out[Number(r.i)]!
+        if (r.kind === 'ab') o.aBlocksB = true
+        else if (r.kind === 'ba') o.bBlocksA = true
+        else o.request = toRequest(r)
       }
+      return out
     },
 
     async setMuted(userId, conversationId, muted, now) {

@@ -30,6 +30,13 @@ export interface RequestRecord {
   since: number
 }
 
+/** One question of {@link SafetyStore.pairs}: users `a` and `b`, and optionally their conversation. */
+export interface PairQuery {
+  a: string
+  b: string
+  conversationId?: string
+}
+
 /** Everything that decides a frame between two users, read in one round trip. */
 export interface PairSafety {
   /** `a` blocks `b`. */
@@ -49,8 +56,12 @@ export interface SafetyStore {
   unblock(blocker: string, blocked: string): Promise<{ removed: boolean }>
   /** A page of the users `blocker` blocks. */
   listBlocked(blocker: string, after: string | undefined, limit: number): Promise<BlockRecord[]>
-  /** The blocks between `a` and `b`, both ways, and the request of `conversationId` (when given). */
-  pair(a: string, b: string, conversationId?: string): Promise<PairSafety>
+  /**
+   * For each query, in order: the blocks between `a` and `b`, both ways, and the request of
+   * `conversationId` (when given). One round trip for the whole list (the server coalesces the
+   * reads of concurrent frames, `safety/pair-reader.ts`).
+   */
+  pairs(queries: readonly PairQuery[]): Promise<PairSafety[]>
 
   // ---- mutes ----
   /** Mutes or unmutes `conversationId` for `userId`. Idempotent; `changed` is false when it already was. */
