@@ -20,7 +20,6 @@ export interface PublishablePackage {
   name: string
   version: string
   dir: string
-  hasBuild: boolean
   entries: EntryPoint[]
 }
 
@@ -47,6 +46,6 @@ export function publishablePackages(): PublishablePackage[] {
         specifier: sub === '.' ? pkg.name : `${pkg.name}/${sub.replace(/^\.\//, '')}`,
         files: [...new Set(targets(t).map((f) => f.replace(/^\.\//, '')))],
       }))
-    return [{ name: pkg.name, version: pkg.version, dir: join(base, d), hasBuild: Boolean(pkg.scripts?.build), entries }]
+    return [{ name: pkg.name, version: pkg.version, dir: join(base, d), entries }]
   })
 }
