@@ -144,7 +144,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     store = await options.store
     ctx.store = store
     ctx.conversations = new ConversationCache(store)
-    ctx.closures = new ClosureCache(store.moderation)
+    ctx.closures = new ClosureCache(store.moderation, now)
     ctx.committer = new GroupCommitter(
       store,
       (m, seq, ts) => ({ tf: m.tf, ...bindFranking(frankingKeys, { tf: m.tf, sender: m.sender, conversationId: m.conversationId, seq, ts }) }),

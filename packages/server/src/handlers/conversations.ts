@@ -38,6 +38,7 @@ export const modeUpgrade: Handler<'mode.upgrade'> = {
     const mc = f.modeChange
     if (mc.userId !== self.userId || mc.deviceId !== self.deviceId) throw new ForbiddenError('a device may only sign mode changes as itself')
     const conversation = await memberOf(ctx, mc.conversationId, self.userId)
+    await ctx.closures.assertOpen(mc.conversationId)
     const device = await ctx.store.getDevice(self.userId, self.deviceId)
     if (!device || !verifyModeChange(mc, device.signingKey)) throw new InvalidSignatureError('mode change signature does not verify', { what: 'modeChange' })
     // Throws PolicyViolationError when the policy forbids upgrading.

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import {
-  assertNoDowngrade, ConversationClosedError, ParleyError, type EnvelopeMeta, type PlainMessage, type SendResult,
+  assertNoDowngrade, ParleyError, type EnvelopeMeta, type PlainMessage, type SendResult,
 } from '@parley/protocol'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { DEFAULT_HISTORY_LIMIT } from '../options.js'
@@ -28,7 +28,7 @@ export const messageSend: Handler<'message.send'> = {
   async run(ctx, s, f) {
     const sender = me(s)
     const conversation = await memberOf(ctx, f.conversationId, sender.userId)
-    if (await ctx.closures.isClosed(f.conversationId)) throw new ConversationClosedError(undefined, { conversationId: f.conversationId })
+    await ctx.closures.assertOpen(f.conversationId)
     // e2ee never reverts, so a cached e2ee mode is authoritative for refusing a downgrade early.
     if (conversation.encryption === 'e2ee') assertNoDowngrade('e2ee', f.mode, f.conversationId)
     const now = ctx.now()
@@ -122,6 +122,7 @@ export const receiptSend: Handler<'receipt.send'> = {
   async run(ctx, s, f) {
     const self = me(s)
     const c = await memberOf(ctx, f.conversationId, self.userId)
+    await ctx.closures.assertOpen(f.conversationId)
     s.socket.to(c.members.map(userRoom)).emit('receipt', { ...f, from: self, ts: ctx.now() })
     return { ok: true }
   },
@@ -132,6 +133,7 @@ export const typingSend: Handler<'typing.send'> = {
   async run(ctx, s, f) {
     const self = me(s)
     const c = await memberOf(ctx, f.conversationId, self.userId)
+    await ctx.closures.assertOpen(f.conversationId)
     s.socket.to(c.members.map(userRoom)).emit('typing', { conversationId: f.conversationId, from: self, typing: f.typing })
     return { ok: true }
   },
