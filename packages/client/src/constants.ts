@@ -3,6 +3,11 @@
  * protocol's wire limits live in `@parley/protocol`; these are the client's own.
  */
 
+/**
+ * Most pages of one safety list (`block.list`, `mute.list`, `request.list`, 500 entries each)
+ * read at a connect: a server that never ends a list cannot keep the client reading.
+ */
+export const MAX_SAFETY_SYNC_PAGES = 100
 /** How long a request waits for the server's ack before it fails with `TimeoutError`, in ms. */
 export const ACK_TIMEOUT_MS = 15_000
 /** How long `createParleyClient` waits for the first registration on a fresh device, in ms. */

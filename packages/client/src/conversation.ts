@@ -1,7 +1,8 @@
 /**
  * `Conversation`: one 1:1 conversation as the app sees it — its real encryption mode (pinned,
  * never lowered), send / history / receipts / typing, the one-way upgrade to E2EE, identity
- * verification and reports. Events: `message`, `receipt`, `typing`, `mode`, `notice`, `error`.
+ * verification, reports, mute and message-request state. Events: `message`, `receipt`,
+ * `typing`, `mode`, `notice`, `error`, `mute`, `request`.
  */
 import type { ConversationInfo, EncryptionMode, ReportResult, SendResult } from '@parley/protocol'
 import { Emitter } from './emitter.js'
@@ -21,6 +22,10 @@ export interface ConversationHost {
   acceptIdentity(c: Conversation): Promise<boolean>
   report(c: Conversation, opts: ReportOptions): Promise<ReportResult>
   onListenerError(e: unknown): void
+  /** Safety state (src/safety/): this user's mute and open request of `c`. */
+  muted(c: Conversation): boolean
+  request(c: Conversation): 'pending' | 'declined' | null
+  setMuted(c: Conversation, muted: boolean): Promise<void>
 }
 
 /** Options of `history()`. */
@@ -85,6 +90,33 @@ export class Conversation {
     if (this._pinned !== 'e2ee') return this._info.upgradeRequired
     // minimumMode 'e2ee' pinned it locally: the server still needs this device's signed upgrade.
     return this._info.encryption !== 'e2ee' && this.host.minimumMode() === 'e2ee'
+  }
+
+  /**
+   * True when this user muted the conversation (on any of its devices): the app should not
+   * notify for it. Synced from the server at connect and live afterwards.
+   */
+  get muted(): boolean {
+    return this.host.muted(this)
+  }
+
+  /**
+   * `'pending'` or `'declined'` while this conversation is an open message request for this
+   * user (a first contact it has not accepted: render no link previews or attachments by
+   * default; `client.requests` accepts or declines it); null otherwise.
+   */
+  get request(): 'pending' | 'declined' | null {
+    return this.host.request(this)
+  }
+
+  /** Mutes the conversation for this user, on every device. Idempotent. */
+  mute(): Promise<void> {
+    return this.host.setMuted(this, true)
+  }
+
+  /** Unmutes the conversation for this user, on every device. Idempotent. */
+  unmute(): Promise<void> {
+    return this.host.setMuted(this, false)
   }
 
   /** Adds a listener; returns a function that removes it. */

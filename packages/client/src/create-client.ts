@@ -30,6 +30,9 @@ import { K, json, type SelfRecord } from './store-layout.js'
 import type { ClientEvents, ErrorPayload, SendInput } from './types.js'
 import { Mutex, randomId } from './util.js'
 import { linkExistingDevice } from './device-link.js'
+import { SafetyControls } from './safety/controls.js'
+import type { Requests } from './safety/requests.js'
+import type { Users } from './safety/users.js'
 import { sayHello } from './device-auth.js'
 import type { Conversations, ParleyClientOptions } from './options.js'
 
@@ -66,6 +69,10 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
 export class ParleyClient {
   /** Conversations of this user. */
   readonly conversations: Conversations
+  /** Block, unblock and the blocked list (enforced by the server in every mode). */
+  readonly users: Users
+  /** Message requests this user received (first contacts it has not accepted). */
+  readonly requests: Requests
   private readonly emitter: Emitter<ClientEvents>
   private readonly core: ClientCore
   private readonly conn: Connection
@@ -85,6 +92,7 @@ export class ParleyClient {
   private firstRun: { resolve(): void; reject(e: unknown): void } | null = null
   private providerPromise: Promise<CryptoProvider | undefined>
   private readonly preKeys: PreKeyUpkeep
+  private readonly safety: SafetyControls
 
   /** @internal use {@link createParleyClient} */
   constructor(private readonly options: ParleyClientOptions) {
@@ -141,6 +149,9 @@ export class ParleyClient {
       refresh: () => registry.refresh(),
     })
     this.inbox = new Inbox(this.core, this.directory, this.sessions, registry)
+    this.safety = new SafetyControls(this.core, registry)
+    this.users = this.safety.users
+    this.requests = this.safety.requests
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
       open: (peer) => registry.open(peer),
@@ -327,6 +338,7 @@ export class ParleyClient {
     conn.handle('keys.low', (low) => this.preKeys.onLow(low))
     conn.handle('devicelist.changed', (c) => this.directory.markStale(c.userId))
     conn.handle('error', (w) => this.reportError({ error: errorFromWire(w) }))
+    this.safety.wire(conn)
   }
 
   private async onConnect(): Promise<void> {
@@ -349,6 +361,7 @@ export class ParleyClient {
       if (!hello.registered || !this.selfRecord.registered) await register(this.core)
     })
     this.inbox.resetAcked(hello.inboxCursor)
+    await this.safety.sync() // before catch-up: deliveries are marked with the current request state
     await this.inbox.catchUp()
     // What was cached may be stale after being away (the policy may have moved: a server-side
     // conversation may now need an upgrade on its next send): re-read it before the outbox goes.
@@ -415,6 +428,9 @@ export class ParleyClient {
       },
       report: (c, opts) => report(client.core, c, opts),
       onListenerError: (e) => client.onListenerError(e),
+      muted: (c) => client.safety.state.isMuted(c.id),
+      request: (c) => client.safety.state.request(c.id)?.state ?? null,
+      setMuted: (c, muted) => client.safety.setMuted(c, muted),
     }
   }
 

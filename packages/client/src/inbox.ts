@@ -292,6 +292,7 @@ export class Inbox {
     changes[K.message(d.conversationId, d.seq)] = json(stored)
     after.push(() => {
       const msg = toMessage(stored)
+      if (!msg.outgoing && c.request !== null) msg.request = true // safety: an open message request
       c._emit('message', msg)
       this.core.events.emit('message', msg)
     })

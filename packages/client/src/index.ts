@@ -15,10 +15,12 @@
 export { createParleyClient, ParleyClient, type ParleyClientOptions, type Conversations } from './create-client.js'
 export { Conversation, type HistoryOptions, type HistoryPage, type ReportOptions } from './conversation.js'
 export { requestDeviceLink, type DeviceLinkRequest } from './device-link.js'
+export type { Users, BlockedUser } from './safety/users.js'
+export type { Requests, MessageRequest } from './safety/requests.js'
 export { NOTICE_MESSAGES, noticeMessage, noticeText, type NoticeCatalogue, type NoticeMessageKey, type NoticeTextOptions } from './notices.js'
 export type {
   Attachment, OutgoingAttachment, SendInput, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
-  ClientEvents, SafetyNumber,
+  ClientEvents, SafetyNumber, BlockEventPayload, MuteEventPayload, RequestEventPayload,
 } from './types.js'
 export type { SocketClientOptions } from './connection.js'
 export type { PreKeyRotationOptions } from './prekey-rotation.js'

@@ -6,7 +6,7 @@
  * message once and no ratchet step is ever spent twice.
  */
 import {
-  ConnectionError, DowngradeRejectedError, MessageBlockedError, MessageConflictError, MissingPluginError, MissingSessionError, ParleyError, PolicyViolationError, RateLimitedError, TimeoutError, toBase64, fromBase64,
+  ConnectionError, DowngradeRejectedError, MessageBlockedError, MessageConflictError, MessagingDeniedError, MissingPluginError, MissingSessionError, ParleyError, PeerBlockedError, PolicyViolationError, RateLimitedError, TimeoutError, toBase64, fromBase64,
   type AttachmentMeta, type DeviceAddress, type MessageSend, type SendResult,
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage } from '@parley/crypto'
@@ -442,8 +442,10 @@ export class Outbox {
     const waiter = this.waiters.get(entry.clientMessageId)
     this.waiters.delete(entry.clientMessageId)
     // A block answers this send, as an E2EE local block does before queueing: it goes to the
-    // waiting caller only, so the sender sees the same thing in every mode.
-    if (!(waiter && MessageBlockedError.isInstance(error))) this.core.reportError({ error, conversationId: entry.conversationId })
+    // waiting caller only, so the sender sees the same thing in every mode. So do the safety
+    // refusals (canMessage denied, the peer is blocked by this user).
+    const answersSend = MessageBlockedError.isInstance(error) || MessagingDeniedError.isInstance(error) || PeerBlockedError.isInstance(error)
+    if (!(waiter && answersSend)) this.core.reportError({ error, conversationId: entry.conversationId })
     waiter?.reject(error)
   }
 }

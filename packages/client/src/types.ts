@@ -3,7 +3,7 @@
  * client keeps in its {@link KeyStore} (JSON-safe, base64 for bytes).
  */
 import type {
-  AttachmentMeta, DeviceAddress, EncryptionMode, Goodbye, ModeChange, Notice, ParleyError, PolicyManifest, ReceiptEvent,
+  AttachmentMeta, DeviceAddress, EncryptionMode, Goodbye, ModeChange, Notice, ParleyError, PolicyManifest, ReceiptEvent, RequestState,
 } from '@parley/protocol'
 
 /** Why the server closed the connection on purpose (see the `goodbye` frame). */
@@ -51,6 +51,11 @@ export interface Message {
   status: 'pending' | 'sent' | 'received'
   /** Set when a local moderation plugin flagged the incoming message. */
   flagged?: { plugin: string; reason: string }
+  /**
+   * Set on an incoming message that arrived while its conversation was an open message request
+   * for this user: render no link previews or attachments by default (docs/safety-controls.md).
+   */
+  request?: true
 }
 
 /** A mode change of a conversation, as emitted on `'mode'`. */
@@ -82,6 +87,29 @@ export interface ErrorPayload {
   sessionReset?: boolean
 }
 
+/** A user was blocked or unblocked (on this device or another of this user's). */
+export interface BlockEventPayload {
+  userId: string
+  blocked: boolean
+}
+
+/** A conversation was muted or unmuted (on this device or another of this user's). */
+export interface MuteEventPayload {
+  conversationId: string
+  muted: boolean
+}
+
+/**
+ * A message request this user received changed: `pending` (new, or the sender wrote again
+ * after a decline), `declined`, or `accepted` (closed: accepted, or this user replied).
+ */
+export interface RequestEventPayload {
+  conversationId: string
+  /** Who made first contact. */
+  userId: string
+  state: RequestState
+}
+
 /** Events of a {@link Conversation}. */
 export interface ConversationEvents {
   [key: string]: unknown
@@ -91,6 +119,8 @@ export interface ConversationEvents {
   mode: ModeEventPayload
   notice: Notice
   error: ErrorPayload
+  mute: MuteEventPayload
+  request: RequestEventPayload
 }
 
 /** Events of the client itself (every conversation's events also bubble here). */
@@ -109,6 +139,10 @@ export interface ClientEvents {
    * (`'server_restarting'`: a graceful close or deploy — the client comes back by itself).
    */
   disconnect: { reason: string; code?: GoodbyeCode }
+  /** Safety state synced from the server changed (see `client.users`, `conversation.mute()`, `client.requests`). */
+  block: BlockEventPayload
+  mute: MuteEventPayload
+  request: RequestEventPayload
 }
 
 /** A safety number for out-of-band comparison. */

@@ -11,6 +11,7 @@ import type * as C from './frames/mode.js'
 import type * as R from './frames/reports.js'
 import type * as L from './frames/link.js'
 import type * as S from './frames/session.js'
+import type * as Y from './frames/safety.js'
 
 /** Every ack: a result or a wire error, never both. */
 export type AckResponse<T> = { ok: true; data: T } | { ok: false; error: WireError }
@@ -43,6 +44,14 @@ export interface ClientToServerEvents {
   'link.request': (frame: In<typeof L.LinkRequestSchema>, ack: Ack<Ok>) => void
   'link.lookup': (frame: In<typeof L.LinkLookupSchema>, ack: Ack<Out<typeof L.LinkLookupResultSchema>>) => void
   'link.complete': (frame: In<typeof L.LinkCompleteSchema>, ack: Ack<Ok>) => void
+  'block.add': (frame: In<typeof Y.BlockUserSchema>, ack: Ack<Out<typeof Y.BlockResultSchema>>) => void
+  'block.remove': (frame: In<typeof Y.BlockUserSchema>, ack: Ack<Out<typeof Y.BlockResultSchema>>) => void
+  'block.list': (frame: In<typeof Y.BlockListSchema>, ack: Ack<Out<typeof Y.BlockListResultSchema>>) => void
+  'mute.set': (frame: In<typeof Y.MuteSetSchema>, ack: Ack<Out<typeof Y.MuteResultSchema>>) => void
+  'mute.list': (frame: In<typeof Y.MuteListSchema>, ack: Ack<Out<typeof Y.MuteListResultSchema>>) => void
+  'request.list': (frame: In<typeof Y.RequestListSchema>, ack: Ack<Out<typeof Y.RequestListResultSchema>>) => void
+  'request.accept': (frame: In<typeof Y.RequestActionSchema>, ack: Ack<Out<typeof Y.RequestResultSchema>>) => void
+  'request.decline': (frame: In<typeof Y.RequestActionSchema>, ack: Ack<Out<typeof Y.RequestResultSchema>>) => void
 }
 
 /** Frames the server sends. */
@@ -59,6 +68,9 @@ export interface ServerToClientEvents {
   'devicelist.changed': (frame: Out<typeof K.DeviceListChangedSchema>) => void
   'link.payload': (frame: Out<typeof L.LinkPayloadSchema>) => void
   goodbye: (frame: Out<typeof S.GoodbyeSchema>) => void
+  'block.changed': (frame: Out<typeof Y.BlockChangedSchema>) => void
+  'mute.changed': (frame: Out<typeof Y.MuteChangedSchema>) => void
+  'request.changed': (frame: Out<typeof Y.RequestChangedSchema>) => void
   error: (frame: WireError) => void
 }
 

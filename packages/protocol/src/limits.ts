@@ -59,6 +59,8 @@ export const MAX_LINK_PAYLOAD_BYTES = 512 * 1024
 export const MAX_LINK_PINS = 1_000
 /** Largest socket.io frame the server accepts (`maxHttpBufferSize`): four full attachments plus headroom. */
 export const MAX_FRAME_BYTES = 2 * 1024 * 1024
+/** Most entries one page of `block.list`, `mute.list` or `request.list` holds. */
+export const MAX_SAFETY_PAGE = 500
 /** Default number of most recent messages a report carries. */
 export const DEFAULT_REPORT_DEPTH = 5
 

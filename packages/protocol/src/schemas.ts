@@ -12,6 +12,7 @@ import * as C from './frames/mode.js'
 import * as R from './frames/reports.js'
 import * as L from './frames/link.js'
 import * as S from './frames/session.js'
+import * as Y from './frames/safety.js'
 import { ERROR_CODES } from './errors/index.js'
 
 /** Inbound schemas on the server, one per client → server event. */
@@ -36,6 +37,14 @@ export const CLIENT_FRAME_SCHEMAS = {
   'link.request': L.LinkRequestSchema,
   'link.lookup': L.LinkLookupSchema,
   'link.complete': L.LinkCompleteSchema,
+  'block.add': Y.BlockUserSchema,
+  'block.remove': Y.BlockUserSchema,
+  'block.list': Y.BlockListSchema,
+  'mute.set': Y.MuteSetSchema,
+  'mute.list': Y.MuteListSchema,
+  'request.list': Y.RequestListSchema,
+  'request.accept': Y.RequestActionSchema,
+  'request.decline': Y.RequestActionSchema,
 } as const satisfies Record<ClientEventName, v.GenericSchema>
 
 /** The wire error schema (server → client `error` event and every failed ack). */
@@ -59,6 +68,9 @@ export const SERVER_FRAME_SCHEMAS = {
   'devicelist.changed': K.DeviceListChangedSchema,
   'link.payload': L.LinkPayloadSchema,
   goodbye: S.GoodbyeSchema,
+  'block.changed': Y.BlockChangedSchema,
+  'mute.changed': Y.MuteChangedSchema,
+  'request.changed': Y.RequestChangedSchema,
   error: WireErrorSchema,
 } as const satisfies Record<ServerEventName, v.GenericSchema>
 
@@ -84,6 +96,14 @@ export const ACK_SCHEMAS = {
   'link.request': v.strictObject({ ok: v.literal(true) }),
   'link.lookup': L.LinkLookupResultSchema,
   'link.complete': v.strictObject({ ok: v.literal(true) }),
+  'block.add': Y.BlockResultSchema,
+  'block.remove': Y.BlockResultSchema,
+  'block.list': Y.BlockListResultSchema,
+  'mute.set': Y.MuteResultSchema,
+  'mute.list': Y.MuteListResultSchema,
+  'request.list': Y.RequestListResultSchema,
+  'request.accept': Y.RequestResultSchema,
+  'request.decline': Y.RequestResultSchema,
 } as const satisfies Record<ClientEventName, v.GenericSchema>
 
 /** Known error codes, for docs and tests. */

@@ -59,6 +59,14 @@ export const CLIENT_EXAMPLES: Record<ClientEventName, unknown> = {
   'link.request': { codeHash: KEY, deviceId: 'd2', ephemeralKey: KEY },
   'link.lookup': { codeHash: KEY },
   'link.complete': { codeHash: KEY, ephemeralKey: KEY, ciphertext: b64(100) },
+  'block.add': { userId: 'mallory' },
+  'block.remove': { userId: 'mallory' },
+  'block.list': { after: 'carol', limit: 100 },
+  'mute.set': { conversationId: 'c_1', muted: true },
+  'mute.list': { limit: 50 },
+  'request.list': { after: 'c_0' },
+  'request.accept': { conversationId: 'c_1' },
+  'request.decline': { conversationId: 'c_1' },
 }
 
 /** A second valid `message.send`, in e2ee form, so both variants are covered. */
@@ -81,5 +89,8 @@ export const SERVER_EXAMPLES: Record<ServerEventName, unknown> = {
   'devicelist.changed': { userId: 'alice', version: 2, ts: 3 },
   'link.payload': { codeHash: KEY, ephemeralKey: KEY, ciphertext: b64(100) },
   goodbye: { code: 'server_restarting', retryAfterMs: 500 },
+  'block.changed': { userId: 'mallory', blocked: true, ts: 11 },
+  'mute.changed': { conversationId: 'c_1', muted: false, ts: 12 },
+  'request.changed': { conversationId: 'c_1', userId: 'erin', state: 'pending', ts: 13 },
   error: { code: 'rate_limited', message: 'slow down', details: { retryAfterMs: 100 } },
 }

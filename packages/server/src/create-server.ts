@@ -69,6 +69,7 @@ function validateOptions(o: ParleyServerOptions): void {
   if (!isPolicy(o.policy)) throw new TypeError(`"policy" expected one of server-side, optional-e2ee, default-e2ee`)
   if (typeof o.authenticate !== 'function') throw new TypeError('"authenticate" expected a function')
   if (!o.store) throw new TypeError('"store" expected a ParleyStore or a promise of one')
+  if (o.canMessage !== undefined && typeof o.canMessage !== 'function') throw new TypeError('"canMessage" expected a function')
   const l = o.limits ?? {}
   if (l.connection) checkLimit('connection', l.connection)
   if (l.user) checkLimit('user', l.user)

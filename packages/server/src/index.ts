@@ -33,3 +33,5 @@ export {
   MAX_DISCLOSED_MESSAGES, type DisclosureApi, type DisclosureScope, type DisclosureExport, type DisclosedConversation, type DisclosedMessage,
 } from './moderation/disclosure.js'
 export type * from './store/moderation-store.js'
+export type * from './store/safety-store.js'
+export { MAX_PAIR_BATCH, CONCURRENT_PAIR_READS } from './safety/pair-reader.js'

@@ -5,7 +5,7 @@ import type { Server as HttpServer } from 'node:http'
 import type { Logger } from 'pino'
 import type { Server } from 'socket.io'
 import type {
-  ClientToServerEvents, EncryptionMode, FlagEvent, InterServerEvents, ModerationPlugin, Policy, RequiredPlugin,
+  CanMessageDecision, ClientToServerEvents, EncryptionMode, FlagEvent, InterServerEvents, ModerationPlugin, Policy, RequiredPlugin,
   ServerToClientEvents, SocketData, VerifiedReport,
 } from '@parley/protocol'
 import type { DataKeyring, FrankingKeyring } from '@parley/crypto'
@@ -59,7 +59,7 @@ export interface RedisOptions {
 
 /** What `onError` receives besides the error: where it happened. Never message content. */
 export interface ErrorContext {
-  where: 'handler' | 'plugin' | 'onReport' | 'onFlag' | 'delivery' | 'store' | 'startup'
+  where: 'handler' | 'plugin' | 'onReport' | 'onFlag' | 'delivery' | 'store' | 'startup' | 'canMessage'
   event?: string
   userId?: string
   deviceId?: string
@@ -95,6 +95,16 @@ export interface ParleyServerOptions {
   onFlag?: (event: FlagEvent) => void | Promise<void>
   /** Every failure that is not the client's fault (plugin, store, hook). Never message content. */
   onError?: (error: unknown, context: ErrorContext) => void
+  /**
+   * Who may message whom (issue 15): called with user ids at every `conversation.open` (from =
+   * the opener) and every `message.send` (from = the sender). `'deny'` refuses with
+   * `MessagingDeniedError` in every mode; `'request'` makes a first contact (the open that
+   * creates the conversation) a message request for `to`; `'allow'` lets it through. Default:
+   * every open and send is allowed. A throw or an unknown value fails closed (`InternalError`,
+   * reported to `onError` with `where: 'canMessage'`); after {@link CAN_MESSAGE_TIMEOUT_MS} the
+   * frame fails with `TimeoutError` (the client retries). docs/safety-controls.md
+   */
+  canMessage?: (from: string, to: string) => CanMessageDecision | Promise<CanMessageDecision>
   /** Rate limits. */
   limits?: ParleyLimits
   /** Server franking keys (kid → 32 bytes). Default: a random key per process (reports of older messages then fail). */
@@ -162,6 +172,10 @@ export const GOODBYE_FLUSH_MS = 1_000
 export const DEFAULT_PURGE_INTERVAL_MS = 60_000
 /** Conversations cached per node (members and last known mode). */
 export const CONVERSATION_CACHE_SIZE = 10_000
+/** How long a `canMessage` call may take before the frame fails with `TimeoutError`, ms. */
+export const CAN_MESSAGE_TIMEOUT_MS = 5_000
+/** Default page of `block.list`, `mute.list` and `request.list` (at most `MAX_SAFETY_PAGE`). */
+export const DEFAULT_SAFETY_PAGE = 100
 /** Default Redis stream name. */
 export const DEFAULT_REDIS_STREAM = 'parley'
 

@@ -84,6 +84,22 @@ export class MessageConflictError extends ParleyError<{ conversationId?: string;
   static override readonly code: string = 'message_conflict'
   static override readonly defaultMessage: string = 'a different message already holds this sequence number'
 }
+/**
+ * The server's `canMessage(from, to)` rule does not let the caller open a conversation with,
+ * or send to, `details.userId`. The same code, message and details in every mode.
+ */
+export class MessagingDeniedError extends ParleyError<{ userId?: string }> {
+  static override readonly code: string = 'messaging_denied'
+  static override readonly defaultMessage: string = 'this user cannot be messaged'
+}
+/**
+ * The caller blocked `details.userId`: unblock them before sending. Only the blocker is told;
+ * a blocked user's sends look delivered and are withheld (docs/decisions/0005).
+ */
+export class PeerBlockedError extends ParleyError<{ userId?: string }> {
+  static override readonly code: string = 'peer_blocked'
+  static override readonly defaultMessage: string = 'you blocked this user: unblock them to send'
+}
 /** The server's policy does not allow this (e.g. upgrading under `server-side`). */
 export class PolicyViolationError extends ParleyError<{ policy?: string }> {
   static override readonly code: string = 'policy_violation'

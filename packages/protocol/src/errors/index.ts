@@ -24,6 +24,8 @@ export const ERROR_CLASSES = [
   { cls: classes.DowngradeRejectedError, description: 'A readable (server-side) frame for an E2EE conversation.', solve: 'Never: E2EE is one-way. Investigate the server.' },
   { cls: classes.MemberMismatchError, description: "A conversation re-announced with other members, or a delivery, history row or mode change from a non-member.", solve: 'Never from an honest server: the pinned members stay. Investigate the server.' },
   { cls: classes.MessageConflictError, description: 'A different message at a sequence number the local log already holds.', solve: 'Never from an honest server: the stored message (report evidence) is kept.' },
+  { cls: classes.MessagingDeniedError, description: "The server's canMessage rule denies opening a conversation with, or sending to, details.userId (same in every mode).", solve: 'Tell the user this person cannot be messaged; nothing was stored.' },
+  { cls: classes.PeerBlockedError, description: 'The caller blocked details.userId and tried to send to them.', solve: 'Unblock the user first (client.users.unblock).' },
   { cls: classes.PolicyViolationError, description: 'The server policy forbids the action.', solve: 'Check the manifest policy.' },
   { cls: classes.InvalidSignatureError, description: 'A mode change, device list or prekey signature failed.', solve: 'Sign with the device or user identity key.' },
   { cls: classes.InvalidDeviceListError, description: 'A device list is unsigned by the pinned key, rolled back or malformed.', solve: 'Publish a newer list signed by the user identity key.' },

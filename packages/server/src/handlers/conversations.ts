@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { createModeState, ForbiddenError, InvalidSignatureError, nextModeState, NotFoundError } from '@parley/protocol'
 import { verifyModeChange } from '@parley/crypto'
 import { deliver, flushNotices, me, memberOf, userRoom } from '../context.js'
+import { announceCreated, checkOpen } from '../safety/gate.js'
 import type { Handler } from './types.js'
 
 export const conversationOpen: Handler<'conversation.open'> = {
@@ -14,12 +15,16 @@ export const conversationOpen: Handler<'conversation.open'> = {
     const self = me(s)
     if (f.peerUserId === self.userId) throw new ForbiddenError('a conversation needs another user')
     if (!(await ctx.store.getUser(f.peerUserId))) throw new NotFoundError('unknown user', { resource: 'user', id: f.peerUserId })
+    const decision = await checkOpen(ctx, self.userId, f.peerUserId) // safety: canMessage may deny (nothing written)
     const state = createModeState(ctx.policy)
     const { conversation, created } = await ctx.store.openDirectConversation({
       id: `c_${randomUUID()}`, userIds: [self.userId, f.peerUserId], mode: state.mode, upgradeRequired: state.upgradeRequired, now: ctx.now(),
     })
     ctx.conversations.put(conversation)
-    if (created) ctx.io.to(conversation.members.map(userRoom)).except(s.socket.id).emit('conversation', conversation)
+    // Safety: a first contact may become a message request; a peer who blocks the opener is not told.
+    if (created && (await announceCreated(ctx, self.userId, conversation, decision))) {
+      ctx.io.to(conversation.members.map(userRoom)).except(s.socket.id).emit('conversation', conversation)
+    }
     return { conversation }
   },
 }

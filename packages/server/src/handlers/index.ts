@@ -4,6 +4,7 @@ import * as K from './keys.js'
 import * as M from './messages.js'
 import * as R from './reports.js'
 import * as S from './session.js'
+import * as Y from './safety.js'
 import type { HandlerTable } from './types.js'
 
 export const HANDLERS: HandlerTable = {
@@ -27,4 +28,12 @@ export const HANDLERS: HandlerTable = {
   'typing.send': M.typingSend,
   'history.fetch': M.historyFetch,
   'report.submit': R.reportSubmit,
+  'block.add': Y.blockAdd,
+  'block.remove': Y.blockRemove,
+  'block.list': Y.blockList,
+  'mute.set': Y.muteSet,
+  'mute.list': Y.muteList,
+  'request.list': Y.requestList,
+  'request.accept': Y.requestAccept,
+  'request.decline': Y.requestDecline,
 }

@@ -9,8 +9,9 @@ import {
 } from '@parley/protocol'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { DEFAULT_HISTORY_LIMIT } from '../options.js'
-import { deliver, me, memberOf, sealBody, toWire, userRoom, type Ctx } from '../context.js'
+import { deliver, me, memberOf, sealBody, toWire, type Ctx } from '../context.js'
 import type { NewMessage } from '../store/store.js'
+import { afterSend, checkSend, deleteRooms, relayRooms, withheldIn, withholdIfBlocked } from '../safety/gate.js'
 import type { Handler } from './types.js'
 
 function emitFlags(ctx: Ctx, v: PipelineVerdict, hook: 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope', source: { conversationId: string; sender: { userId: string; deviceId: string }; messageId: string }): void {
@@ -29,6 +30,8 @@ export const messageSend: Handler<'message.send'> = {
     const sender = me(s)
     const conversation = await memberOf(ctx, f.conversationId, sender.userId)
     await ctx.closures.assertOpen(f.conversationId)
+    // Safety (issue 15): canMessage may deny, a sender who blocks the peer is refused, a blocked sender is withheld.
+    const gate = await checkSend(ctx, sender.userId, conversation)
     // e2ee never reverts, so a cached e2ee mode is authoritative for refusing a downgrade early.
     if (conversation.encryption === 'e2ee') assertNoDowngrade('e2ee', f.mode, f.conversationId)
     const now = ctx.now()
@@ -68,6 +71,7 @@ export const messageSend: Handler<'message.send'> = {
     } else {
       message = { ...base, mode: 'e2ee', envelopes: f.envelopes, attachments: f.attachments, ...expiry }
     }
+    withholdIfBlocked(message, gate) // safety: no inbox row for a peer who blocks the sender
     // Lock keys: the users whose devices get an inbox row (the sender's other devices too).
     const out = await ctx.committer.append(message, conversation.members)
     if (!out.ok) {
@@ -76,6 +80,7 @@ export const messageSend: Handler<'message.send'> = {
     }
     const m = out.message
     if (!out.duplicate) {
+      await afterSend(ctx, gate, m.id, sender.userId) // safety: withheld record, request accepted / re-opened
       deliver(ctx, m, out.recipients, f.mode === 'server-side' ? f.body : undefined)
       for (const [v, hook] of verdicts) emitFlags(ctx, v, hook, { conversationId: m.conversationId, sender, messageId: m.id })
     }
@@ -93,7 +98,8 @@ export const messageDelete: Handler<'message.delete'> = {
     const self = me(s)
     const c = await memberOf(ctx, f.conversationId, self.userId)
     await ctx.store.deleteMessage({ conversationId: f.conversationId, messageId: f.messageId, byUserId: self.userId })
-    ctx.io.to(c.members.map(userRoom)).emit('message.deleted', { conversationId: f.conversationId, messageId: f.messageId, by: self, ts: ctx.now() })
+    // Safety: a peer who blocks the deleter is not told (and keeps its copy).
+    ctx.io.to(await deleteRooms(ctx, self.userId, c)).emit('message.deleted', { conversationId: f.conversationId, messageId: f.messageId, by: self, ts: ctx.now() })
     return { ok: true }
   },
 }
@@ -123,7 +129,8 @@ export const receiptSend: Handler<'receipt.send'> = {
     const self = me(s)
     const c = await memberOf(ctx, f.conversationId, self.userId)
     await ctx.closures.assertOpen(f.conversationId)
-    s.socket.to(c.members.map(userRoom)).emit('receipt', { ...f, from: self, ts: ctx.now() })
+    // Safety: not across a block or an open message request.
+    s.socket.to(await relayRooms(ctx, self.userId, c)).emit('receipt', { ...f, from: self, ts: ctx.now() })
     return { ok: true }
   },
 }
@@ -134,7 +141,8 @@ export const typingSend: Handler<'typing.send'> = {
     const self = me(s)
     const c = await memberOf(ctx, f.conversationId, self.userId)
     await ctx.closures.assertOpen(f.conversationId)
-    s.socket.to(c.members.map(userRoom)).emit('typing', { conversationId: f.conversationId, from: self, typing: f.typing })
+    // Safety: not across a block or an open message request.
+    s.socket.to(await relayRooms(ctx, self.userId, c)).emit('typing', { conversationId: f.conversationId, from: self, typing: f.typing })
     return { ok: true }
   },
 }
@@ -147,6 +155,7 @@ export const historyFetch: Handler<'history.fetch'> = {
     const limit = f.limit ?? DEFAULT_HISTORY_LIMIT
     const rows = await ctx.store.history(f.conversationId, self, f.before, limit, ctx.now())
     const last = rows[rows.length - 1]
-    return { messages: rows.map((r) => toWire(ctx, r)), ...(rows.length === limit && last && last.message.seq > 1 ? { nextBefore: last.message.seq } : {}) }
+    const withheld = await withheldIn(ctx, self.userId, rows) // safety: a blocked sender's messages stay hidden
+    return { messages: rows.filter((r) => !withheld.has(r.message.id)).map((r) => toWire(ctx, r)), ...(rows.length === limit && last && last.message.seq > 1 ? { nextBefore: last.message.seq } : {}) }
   },
 }

@@ -13,6 +13,7 @@ import { MAX_TRANSCRIPT_GAPS, verifyTranscript } from '@parley/crypto'
 import { DEFAULT_REPORT_LIMIT } from '../options.js'
 import { me, memberOf, type Ctx } from '../context.js'
 import { openReport, sealReport } from '../report-seal.js'
+import { withheldIn } from '../safety/gate.js'
 import type { Handler } from './types.js'
 
 const counts = (r: VerifiedReport, duplicate: boolean) => ({
@@ -64,6 +65,9 @@ export const reportSubmit: Handler<'report.submit'> = {
       // A mode change takes a seq but is no message (it can never be reported): not a gap.
       const rows = await ctx.store.history(conversation.id, reporter, gaps[gaps.length - 1]! + 1, gaps[gaps.length - 1]! - gaps[0]! + 1, ctx.now())
       const notMessages = new Set(rows.filter((r) => r.message.kind !== 'message').map((r) => r.message.seq))
+      // Safety: a message withheld from the reporter (a blocked sender's) is not one they left out.
+      const withheld = await withheldIn(ctx, reporter.userId, rows)
+      for (const r of rows) if (withheld.has(r.message.id)) notMessages.add(r.message.seq)
       gaps = gaps.filter((s) => !notMessages.has(s))
     }
     // Coverage: what this device received or sent after the last entry that verified (a

@@ -57,6 +57,16 @@ export function checkCoverage(envelopes: readonly Envelope[], expected: readonly
 }
 
 /**
+ * The devices of `targets` that get an inbox row for `message`: all but those of the users it
+ * is withheld from (a blocked sender's message to the blocker). Applied after the coverage
+ * check, so coverage never tells a sender whether it is blocked.
+ */
+export function deliverable<T extends DeviceAddress>(targets: readonly T[], message: { withheldFrom?: readonly string[] }): T[] {
+  const withheld = message.withheldFrom
+  return withheld?.length ? targets.filter((t) => !withheld.includes(t.userId)) : [...targets]
+}
+
+/**
  * The notice one member gets about one conversation when the policy changes: a code and the
  * structured fields its client renders (`noticeText` in `@parley/client`), never prose.
  */

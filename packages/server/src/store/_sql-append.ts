@@ -6,7 +6,7 @@
  * locked rows, so they are gap-free per conversation and per device.
  */
 import { ForbiddenError, NotFoundError } from '@parley/protocol'
-import { checkCoverage, checkMode, deviceKey } from './_rules.js'
+import { checkCoverage, checkMode, deliverable, deviceKey } from './_rules.js'
 import { MESSAGE_COLUMNS, num, toMessage } from './_sql-rows.js'
 import type { SqlExecutor } from './sql-driver.js'
 import type { AppendOutcome, FrankingBinder, NewMessage, Recipient, StoredMessage } from './store.js'
@@ -93,7 +93,7 @@ export async function appendBatch(tx: SqlExecutor, batch: NewMessage[], bind: Fr
         a: nm.attachments?.length ? nm.attachments : null, f: franking, x: nm.expiresAt ?? null,
       })
       const envs = new Map((nm.envelopes ?? []).map((e) => [deviceKey(e), e]))
-      const recipients: Recipient[] = targets.map((t) => {
+      const recipients: Recipient[] = deliverable(targets, nm).map((t) => {
         const key = deviceKey(t)
         const id = (inboxSeq.get(key) ?? 0) + 1
         inboxSeq.set(key, id)

@@ -7,12 +7,13 @@ import {
   ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError,
   type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
 } from '@parley/protocol'
-import { checkCoverage, checkMode, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
+import { checkCoverage, checkMode, deliverable, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import type {
   AppendOutcome, ClaimedBundles, ConversationRecord, DeviceRecord, DeviceRegistration, FrankingBinder,
   LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, SealedReport, StoredDelivery,
   StoredMessage, UpgradeOutcome, UserRecord,
 } from './store.js'
+import { memorySafetyStore } from './safety-memory.js'
 import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
@@ -85,6 +86,7 @@ export function memoryStore(): ParleyStore {
 
   const store: ParleyStore = {
     kind: 'memory',
+    safety: memorySafetyStore(),
     moderation: memoryModerationStore({
       reports: () => reports.values(),
       messages: () => messages.values(),
@@ -276,7 +278,7 @@ export function memoryStore(): ParleyStore {
           addMessage(m)
           dedup.set(dk, m.id)
           const envs = new Map((nm.envelopes ?? []).map((e) => [deviceKey(e), { type: e.type, ciphertext: e.ciphertext }]))
-          const recipients = targets.map((d) => deliver(d, m.id, envs.get(deviceKey(d))))
+          const recipients = deliverable(targets, nm).map((d) => deliver(d, m.id, envs.get(deviceKey(d))))
           return { ok: true, duplicate: false, message: clone(m), recipients }
         } catch (error) {
           return { ok: false, error }

@@ -160,6 +160,44 @@ CREATE INDEX token_buckets_full_at ON token_buckets (full_at) WHERE full_at IS N
 `,
   },
   {
+    // Safety controls (issue 15, part A; docs/decisions/0005): blocks, mutes, message requests
+    // (one per 1:1 conversation, never deleted) and the messages withheld from a blocker
+    // (gone with the message when retention purges it).
+    version: 4,
+    name: 'safety-controls',
+    sql: `
+CREATE TABLE blocks (
+  blocker text NOT NULL,
+  blocked text NOT NULL,
+  since bigint NOT NULL,
+  PRIMARY KEY (blocker, blocked)
+);
+
+CREATE TABLE mutes (
+  user_id text NOT NULL,
+  conversation_id text NOT NULL,
+  since bigint NOT NULL,
+  PRIMARY KEY (user_id, conversation_id)
+);
+
+CREATE TABLE message_requests (
+  conversation_id text PRIMARY KEY,
+  recipient text NOT NULL,
+  requester text NOT NULL,
+  state text NOT NULL CHECK (state IN ('pending', 'declined', 'accepted')),
+  since bigint NOT NULL
+);
+CREATE INDEX message_requests_open ON message_requests (recipient, conversation_id) WHERE state <> 'accepted';
+
+CREATE TABLE withheld (
+  user_id text NOT NULL,
+  message_id text NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  PRIMARY KEY (user_id, message_id)
+);
+CREATE INDEX withheld_message ON withheld (message_id);
+`,
+  },
+  {
     // Moderator actions (issue 15): each written with its audit entry in one transaction.
     version: 5,
     name: 'moderation',

@@ -13,6 +13,7 @@ import { appendBatch } from './_sql-append.js'
 import { fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import { json, MESSAGE_COLUMNS, num, toConversation, toDelivery, toDevice, toMessage } from './_sql-rows.js'
 import { migrate, RETRYABLE_SQLSTATES, type SqlDriver, type SqlExecutor } from './sql-driver.js'
+import { sqlSafetyStore } from './safety-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 
@@ -90,6 +91,7 @@ async function addNoticeRows(q: SqlExecutor, items: { userId: string; notice: No
 function createSqlStore(db: SqlDriver): ParleyStore {
   const store: ParleyStore = {
     kind: db.kind,
+    safety: sqlSafetyStore(db),
     moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {

@@ -8,6 +8,7 @@ import type {
   ConversationInfo, DeviceAddress, DeviceBundle, DeviceRegister, EncryptedAttachment, EncryptionMode, Envelope, Franking,
   ModeChange, Notice, Policy, SignedDeviceList, TokenBucketStore, VerifiedReport,
 } from '@parley/protocol'
+import type { SafetyStore } from './safety-store.js'
 
 import type { ModerationStore, NewAuditEntry } from './moderation-store.js'
 
@@ -130,6 +131,12 @@ export interface NewMessage {
   envelopes?: Envelope[]
   attachments?: EncryptedAttachment[]
   expiresAt?: number
+  /**
+   * Users whose devices get no inbox row (a blocked sender's message to the blocker). E2EE
+   * coverage is still checked against every member's devices first, so leaving a blocker's
+   * envelopes out is refused as when no block exists (docs/decisions/0005).
+   */
+  withheldFrom?: string[]
 }
 
 /** One recipient device of an appended message. */
@@ -210,6 +217,8 @@ export interface ParleyStore {
   readonly kind: 'memory' | 'pglite' | 'postgres'
   /** Shared token buckets (rate limits across nodes), also handed to plugins. */
   readonly buckets: TokenBucketStore
+  /** Blocks, mutes, message requests and withheld messages (`safety-store.ts`). */
+  readonly safety: SafetyStore
   /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
   readonly moderation: ModerationStore
   /**
