@@ -13,7 +13,6 @@ import { isKemLastResortId, type PreKeySecrets } from '../prekeys.js'
 import type { CryptoProvider } from '../provider/provider.js'
 import type { SessionStateV2 } from '../ratchet/state.js'
 import type { PreKeyHeader } from './initial-message.js'
-import { kemDecapsulate } from './kem-cache.js'
 import { pqxdhAd, pqxdhSecret } from './kdf.js'
 
 function secretOf(table: Record<number, string> | undefined, id: number): string | undefined {
@@ -53,8 +52,8 @@ export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets,
     if (opk !== undefined) dhs.push(await provider.x25519(ab64(opk, 'preKeys.oneTimePreKeys', 32), h.baseKey))
     // ML-KEM decapsulation never fails: a substituted ciphertext yields an unrelated secret
     // (implicit rejection), so the first message's MAC fails.
-    const ss = kemDecapsulate(h.kemCiphertext, ab64(kem, 'preKeys.kemPreKeys', KEM_SECRET_KEY_BYTES), lastResort)
-    sk = pqxdhSecret(dhs, ss)
+    const ss = await provider.mlKem768Decapsulate(h.kemCiphertext, ab64(kem, 'preKeys.kemPreKeys', KEM_SECRET_KEY_BYTES), lastResort)
+    sk = pqxdhSecret(dhs, ss, provider)
   } catch (e) {
     if (e instanceof TypeError) throw e
     throw new BadMacError('invalid key in initial message')
