@@ -48,12 +48,11 @@ export interface NodeProviderNotes {
   failed: readonly string[]
 }
 
-let cached: CryptoProvider | undefined
-let notes: NodeProviderNotes = { unavailable: [], failed: [] }
+let cached: { provider: CryptoProvider; notes: NodeProviderNotes } | undefined
 
-/** Why primitives of the node provider stay on noble (filled when {@link nodeNativeProvider} first runs). */
+/** Why primitives of the node provider stay on noble (empty until {@link nodeNativeProvider} first runs). */
 export function nodeProviderNotes(): NodeProviderNotes {
-  return notes
+  return cached?.notes ?? { unavailable: [], failed: [] }
 }
 
 /**
@@ -63,11 +62,21 @@ export function nodeProviderNotes(): NodeProviderNotes {
  *   (the message names each attempt and why it failed).
  */
 export function nodeNativeProvider(): CryptoProvider {
-  if (cached) return cached
+  if (cached) return cached.provider
   const c = loadNodeCrypto()
   if (!c) throw new TypeError('nodeNativeProvider() needs Node.js 20.16+ (process.getBuiltinModule("node:crypto"))')
+  cached = buildNodeProvider(c)
+  return cached.provider
+}
+
+/**
+ * A provider on the given `node:crypto` module, and why any primitive stays on noble.
+ * Internal (tests build one on a module with faults injected).
+ * @throws {InternalError} when no X25519/Ed25519 key import works.
+ */
+export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvider; notes: NodeProviderNotes } {
   const okp = detectOkpImport(c)
-  if (!okp.found) throw new InternalError(`node provider: no X25519/Ed25519 key import works on Node ${process.version}: ${okp.failures.join('; ')}`)
+  if (!okp.found) throw new InternalError(`node provider: no X25519/Ed25519 key import works on this Node: ${okp.failures.join('; ')}`)
   const keys = okp.found
   const failed: string[] = []
   const unavailable: string[] = []
@@ -84,7 +93,7 @@ export function nodeNativeProvider(): CryptoProvider {
   const kem = detectNodeKem(c)
   if (kem.failure) failed.push(kem.failure)
   if (!kem.found && !kem.failure) unavailable.push('ML-KEM-768: no crypto.encapsulate on this Node (needs 24.7+)')
-  notes = Object.freeze({ unavailable: Object.freeze(unavailable), failed: Object.freeze(failed) })
+  const notes: NodeProviderNotes = Object.freeze({ unavailable: Object.freeze(unavailable), failed: Object.freeze(failed) })
 
   const xPub = new KeyCache<KeyObject>()
   const ePub = new KeyCache<KeyObject>()
@@ -102,7 +111,7 @@ export function nodeNativeProvider(): CryptoProvider {
   if (kem.found) accelerated.push('ml-kem-768')
   const nativeKem = kem.found
 
-  cached = Object.freeze({
+  const provider: CryptoProvider = Object.freeze({
     name: 'node',
     accelerated: Object.freeze(accelerated),
     x25519PublicKey: (secretKey: Uint8Array) => keys.publicBytes(importPrivate('X25519', secretKey)),
@@ -145,5 +154,5 @@ export function nodeNativeProvider(): CryptoProvider {
     hkdfSha256: sym.hkdfSha256,
     xchacha20: sym.xchacha20,
   })
-  return cached
+  return { provider, notes }
 }

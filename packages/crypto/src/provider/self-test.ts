@@ -17,12 +17,17 @@ const MSG = utf8('parley')
 const NONCE = Uint8Array.from({ length: 24 }, (_, i) => i * 3)
 const DATA = utf8('Parley provider self-test: one ChaCha20 block and a little more, 80 bytes long.')
 // A signature whose R is [r]B plus an 8-torsion point, with S computed honestly over that R
-// (test/ed25519-rule.test.ts rebuilds it): valid for a cofactored verifier, invalid under the rule.
+// (built as `torsionSignature` in test/ed25519-rule.test.ts): valid for a cofactored verifier,
+// invalid under the rule.
 const TORSION_R = {
   publicKey: hex('3f7708d5f5cc2bc633b59d2b3a2ed92e7479220c6f08ade208bebcd8580ab93b'),
   message: hex('7061726c6579206d697865642d6f726465722052'),
   signature: hex('4c261951fba9f4ba7ece40431f212269f58becc2473c54cecda0e8f1e6f9d2531fa05816285e21ac41a58a2082681fbfdaacfbcbc62151eaa9b5b9d15d38bd0f'),
 }
+// The identity as public key with R = B, S = 1: [S]B = R + [k]A holds for any message, so a
+// verifier without the small-order check (OpenSSL's own) accepts this universal forgery.
+const IDENTITY_KEY = hex('0100000000000000000000000000000000000000000000000000000000000000')
+const FORGERY_FOR_IDENTITY = hex('5866666666666666666666666666666666666666666666666666666666666666' + '01'.padEnd(64, '0'))
 /** The group order L, little-endian: S + L must be refused. */
 const L_LE = hex('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010')
 
@@ -66,7 +71,7 @@ export async function selfTestFailure(p: CryptoProvider): Promise<string | undef
     malleable.set(addLE(sig.subarray(32), L_LE), 32)
     if (await p.ed25519Verify(edPub, MSG, malleable)) return 'Ed25519 accepted S + L'
     if (await p.ed25519Verify(TORSION_R.publicKey, TORSION_R.message, TORSION_R.signature)) return 'Ed25519 accepted an R with a torsion component (cofactored verifier)'
-    if (await p.ed25519Verify(new Uint8Array(32), MSG, new Uint8Array(64))) return 'Ed25519 accepted a small-order public key'
+    if (await p.ed25519Verify(IDENTITY_KEY, MSG, FORGERY_FOR_IDENTITY)) return 'Ed25519 accepted a small-order public key'
     const kem = await checkKemAgainstNoble((pk) => p.mlKem768Encapsulate(pk), (ct, sk) => p.mlKem768Decapsulate(ct, sk))
     if (kem) return kem
     if (!equalBytes(p.hmacSha256(A, MSG, DATA), n.hmacSha256(A, MSG, DATA))) return 'HMAC-SHA256 differs from noble'
