@@ -13,7 +13,7 @@
 export * from './constants.js'
 export { systemRandom, seededRandom, type RandomSource } from './random.js'
 export { LABELS } from './kdf.js'
-export type { CryptoProvider, Awaitable, AcceleratedPrimitive, SymmetricPrimitives, KemEncapsulation } from './provider/provider.js'
+export type { CryptoProvider, Awaitable, AcceleratedPrimitive, SymmetricPrimitives, KemEncapsulation, X25519Exchange } from './provider/provider.js'
 export { nobleProvider } from './provider/noble.js'
 export { nodeNativeProvider, nodeProviderNotes, type NodeProviderNotes } from './provider/node-native.js'
 export { webCryptoProvider } from './provider/webcrypto.js'

@@ -27,6 +27,10 @@ function counting(p: CryptoProvider): CryptoProvider & { dh: number } {
     dh: 0,
     x25519: (s: Uint8Array, k: Uint8Array) => (c.dh++, p.x25519(s, k)),
     x25519PublicKey: (s: Uint8Array) => (c.dh++, p.x25519PublicKey(s)),
+    x25519Exchange: p.x25519Exchange && ((s: Uint8Array, keys: readonly Uint8Array[], withPub: boolean) => {
+      c.dh += keys.length + (withPub ? 1 : 0)
+      return p.x25519Exchange!(s, keys, withPub)
+    }),
     hmacSha256: (k: Uint8Array, ...parts: Uint8Array[]) => {
       if (parts.length === 1 && parts[0]!.length === 1) work.hmac++
       return p.hmacSha256(k, ...parts)

@@ -10,6 +10,7 @@ import { toBase64 } from '../_bytes.js'
 import { KEM_SECRET_KEY_BYTES } from '../constants.js'
 import type { DeviceIdentity } from '../identity.js'
 import { isKemLastResortId, type PreKeySecrets } from '../prekeys.js'
+import { x25519Exchange } from '../provider/_exchange.js'
 import type { CryptoProvider } from '../provider/provider.js'
 import type { SessionStateV2 } from '../ratchet/state.js'
 import type { PreKeyHeader } from './initial-message.js'
@@ -48,7 +49,9 @@ export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets,
   const spkB = ab64(spk, 'preKeys.signedPreKeys', 32)
   let sk: Uint8Array
   try {
-    const dhs = [await provider.x25519(spkB, h.identityKey), await provider.x25519(ikB, h.baseKey), await provider.x25519(spkB, h.baseKey)]
+    // DH1 = DH(SPK_B, IK_A), DH2 = DH(IK_B, EK_A), DH3 = DH(SPK_B, EK_A), DH4 = DH(OPK_B, EK_A).
+    const [dh1, dh3] = (await x25519Exchange(provider, spkB, [h.identityKey, h.baseKey])).shared
+    const dhs = [dh1!, await provider.x25519(ikB, h.baseKey), dh3!]
     if (opk !== undefined) dhs.push(await provider.x25519(ab64(opk, 'preKeys.oneTimePreKeys', 32), h.baseKey))
     // ML-KEM decapsulation never fails: a substituted ciphertext yields an unrelated secret
     // (implicit rejection), so the first message's MAC fails.

@@ -106,6 +106,25 @@ export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvi
     }
   }
 
+  const dh = (priv: KeyObject, publicKey: Uint8Array): Uint8Array => {
+    abytes(publicKey, 'publicKey', 32)
+    let pub: KeyObject
+    try {
+      pub = xPub.get(cacheId(publicKey), () => keys.publicKey('X25519', publicKey))
+    } catch (e) {
+      throw new RangeError(`"publicKey" could not be imported as an X25519 key: ${describeError(e)}`, { cause: e })
+    }
+    let out: Uint8Array
+    try {
+      out = new Uint8Array(c.diffieHellman({ privateKey: priv, publicKey: pub }))
+    } catch (e) {
+      // OpenSSL refuses an all-zero shared secret: the peer key is of small order.
+      throw new RangeError('"publicKey" is a small-order or invalid X25519 point', { cause: e })
+    }
+    if (isAllZero(out)) throw new RangeError('"publicKey" is a small-order or invalid X25519 point')
+    return out
+  }
+
   const accelerated: AcceleratedPrimitive[] = ['x25519', 'ed25519']
   if (sym !== nobleSymmetric) accelerated.push('hmac-sha256', 'hkdf-sha256', 'chacha20')
   if (kem.found) accelerated.push('ml-kem-768')
@@ -115,24 +134,10 @@ export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvi
     name: 'node',
     accelerated: Object.freeze(accelerated),
     x25519PublicKey: (secretKey: Uint8Array) => keys.publicBytes(importPrivate('X25519', secretKey)),
-    x25519: (secretKey: Uint8Array, publicKey: Uint8Array) => {
+    x25519: (secretKey: Uint8Array, publicKey: Uint8Array) => dh(importPrivate('X25519', secretKey), publicKey),
+    x25519Exchange: (secretKey: Uint8Array, publicKeys: readonly Uint8Array[], withPublicKey: boolean) => {
       const priv = importPrivate('X25519', secretKey)
-      abytes(publicKey, 'publicKey', 32)
-      let pub: KeyObject
-      try {
-        pub = xPub.get(cacheId(publicKey), () => keys.publicKey('X25519', publicKey))
-      } catch (e) {
-        throw new RangeError(`"publicKey" could not be imported as an X25519 key: ${describeError(e)}`, { cause: e })
-      }
-      let out: Uint8Array
-      try {
-        out = new Uint8Array(c.diffieHellman({ privateKey: priv, publicKey: pub }))
-      } catch (e) {
-        // OpenSSL refuses an all-zero shared secret: the peer key is of small order.
-        throw new RangeError('"publicKey" is a small-order or invalid X25519 point', { cause: e })
-      }
-      if (isAllZero(out)) throw new RangeError('"publicKey" is a small-order or invalid X25519 point')
-      return out
+      return { publicKey: withPublicKey ? keys.publicBytes(priv) : undefined, shared: publicKeys.map((pub) => dh(priv, pub)) }
     },
     ed25519PublicKey: (secretKey: Uint8Array) => keys.publicBytes(importPrivate('Ed25519', secretKey)),
     ed25519Sign: (secretKey: Uint8Array, message: Uint8Array) => new Uint8Array(c.sign(null, message, importPrivate('Ed25519', secretKey))),

@@ -34,6 +34,12 @@ export interface KemEncapsulation {
   sharedSecret: Uint8Array
 }
 
+/** One X25519 secret's shared secrets with several public keys, and its own public key if asked. */
+export interface X25519Exchange {
+  publicKey: Uint8Array | undefined
+  shared: Uint8Array[]
+}
+
 /** X25519 (RFC 7748), Ed25519 (RFC 8032), ML-KEM-768 (FIPS 203) and the symmetric primitives. */
 export interface CryptoProvider extends SymmetricPrimitives {
   /** Short name for logs and benchmarks: `noble`, `node`, `webcrypto`. */
@@ -44,6 +50,13 @@ export interface CryptoProvider extends SymmetricPrimitives {
   x25519PublicKey(secretKey: Uint8Array): Awaitable<Uint8Array>
   /** X25519 shared secret. Rejects an all-zero result (small-order peer key) with RangeError. */
   x25519(secretKey: Uint8Array, publicKey: Uint8Array): Awaitable<Uint8Array>
+  /**
+   * Optional: X25519 of one secret with each of `publicKeys` (and its public key when
+   * `withPublicKey`), as PQXDH and a DH ratchet step need, so a native provider imports the
+   * secret once. Must equal calling {@link x25519PublicKey} and {@link x25519}; a wrapper that
+   * overrides those two should override or omit this one. Without it, they are called.
+   */
+  x25519Exchange?(secretKey: Uint8Array, publicKeys: readonly Uint8Array[], withPublicKey: boolean): Awaitable<X25519Exchange>
   /** Ed25519 public key of a 32-byte secret seed. */
   ed25519PublicKey(secretKey: Uint8Array): Awaitable<Uint8Array>
   /** Ed25519 signature (64 bytes). */

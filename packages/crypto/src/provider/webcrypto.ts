@@ -57,8 +57,8 @@ export function webCryptoProvider(): CryptoProvider {
     subtle.importKey('pkcs8', buf(concat(PKCS8_ED25519, abytes(s, 'secretKey', 32))), { name: 'Ed25519' }, false, ['sign'])
   const ep = (p: Uint8Array) => ePub.get(cacheId(p), () => subtle.importKey('raw', buf(p), { name: 'Ed25519' }, true, ['verify']))
 
-  async function dh(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
-    const priv = await x(secretKey)
+  async function dh(secretKey: Uint8Array | CryptoKey, publicKey: Uint8Array): Promise<Uint8Array> {
+    const priv = secretKey instanceof Uint8Array ? await x(secretKey) : secretKey
     let pub: CryptoKey
     try {
       pub = await xp(publicKey)
@@ -105,6 +105,12 @@ export function webCryptoProvider(): CryptoProvider {
     },
     x25519PublicKey: (secretKey: Uint8Array) => dh(secretKey, BASE_POINT),
     x25519: (secretKey: Uint8Array, publicKey: Uint8Array) => dh(secretKey, abytes(publicKey, 'publicKey', 32)),
+    x25519Exchange: async (secretKey: Uint8Array, publicKeys: readonly Uint8Array[], withPublicKey: boolean) => {
+      const priv = await x(secretKey)
+      const shared: Uint8Array[] = []
+      for (const pub of publicKeys) shared.push(await dh(priv, abytes(pub, 'publicKey', 32)))
+      return { publicKey: withPublicKey ? await dh(priv, BASE_POINT) : undefined, shared }
+    },
     // Rare (key generation only) and not derivable through WebCrypto: noble.
     ed25519PublicKey: (secretKey: Uint8Array) => ed25519.getPublicKey(abytes(secretKey, 'secretKey', 32)),
     ed25519Sign: async (secretKey: Uint8Array, message: Uint8Array) =>

@@ -7,7 +7,7 @@
  */
 import { type EtmKeys } from '../aead.js'
 import { u64be } from '../_bytes.js'
-import { hkdfSha256, label, LABELS } from '../kdf.js'
+import { hkdfSha256, hmacSha256, label, LABELS } from '../kdf.js'
 import type { SymmetricPrimitives } from '../provider/provider.js'
 
 const MESSAGE_KEY_SEED = new Uint8Array([0x01])
@@ -21,7 +21,7 @@ export function kdfRoot(rootKey: Uint8Array, dhOut: Uint8Array, sym: SymmetricPr
 
 /** KDF_CK(ck) → (next chain key, message key). */
 export function kdfChain(chainKey: Uint8Array, sym: SymmetricPrimitives): { chainKey: Uint8Array; messageKey: Uint8Array } {
-  return { chainKey: sym.hmacSha256(chainKey, CHAIN_KEY_SEED), messageKey: sym.hmacSha256(chainKey, MESSAGE_KEY_SEED) }
+  return { chainKey: hmacSha256(chainKey, CHAIN_KEY_SEED, sym), messageKey: hmacSha256(chainKey, MESSAGE_KEY_SEED, sym) }
 }
 
 /** AEAD keys and nonce of one message key. */
@@ -51,8 +51,8 @@ export function advanceChain(
   const skipped: [number, Uint8Array][] = []
   let ck = chainKey
   for (let i = from; i < to; i++) {
-    if (i >= to - keep) skipped.push([i, sym.hmacSha256(ck, MESSAGE_KEY_SEED)])
-    ck = sym.hmacSha256(ck, CHAIN_KEY_SEED)
+    if (i >= to - keep) skipped.push([i, hmacSha256(ck, MESSAGE_KEY_SEED, sym)])
+    ck = hmacSha256(ck, CHAIN_KEY_SEED, sym)
   }
   return { chainKey: ck, skipped }
 }

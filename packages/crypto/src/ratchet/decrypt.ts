@@ -10,7 +10,8 @@ import { BadMacError, DuplicateMessageError, TooFarAheadError } from '@parley/pr
 import { equalBytes, fromBase64, toBase64 } from '../_bytes.js'
 import { etmOpen } from '../aead.js'
 import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS, MAX_RECEIVER_CHAINS } from '../constants.js'
-import type { CryptoProvider, SymmetricPrimitives } from '../provider/provider.js'
+import { x25519Exchange } from '../provider/_exchange.js'
+import type { CryptoProvider, SymmetricPrimitives, X25519Exchange } from '../provider/provider.js'
 import type { RandomSource } from '../random.js'
 import { advanceChain, headerMac, kdfChain, kdfRoot, messageKeys } from './chain-key.js'
 import { messageAd, type MessageContext, type MessageType, type RatchetMessage } from './message.js'
@@ -40,6 +41,15 @@ function withChain(s: SessionStateV2, index: number, chain: ReceivingChain): Ses
 async function dh(provider: CryptoProvider, secret: Uint8Array, pub: Uint8Array): Promise<Uint8Array> {
   try {
     return await provider.x25519(secret, pub)
+  } catch {
+    throw new BadMacError('invalid ratchet key')
+  }
+}
+
+/** Our next ratchet key pair's public key and its DH with the peer's ratchet key. */
+async function exchange(provider: CryptoProvider, secret: Uint8Array, pub: Uint8Array): Promise<X25519Exchange> {
+  try {
+    return await x25519Exchange(provider, secret, [pub], true)
   } catch {
     throw new BadMacError('invalid ratchet key')
   }
@@ -101,8 +111,9 @@ export async function ratchetDecrypt(
   if (receiving.length > MAX_RECEIVER_CHAINS) receiving = receiving.slice(receiving.length - MAX_RECEIVER_CHAINS)
 
   const secret = random(32)
-  const pub = await provider.x25519PublicKey(secret)
-  const r2 = kdfRoot(r1.rootKey, await dh(provider, secret, msg.ratchetKey), provider)
+  const next = await exchange(provider, secret, msg.ratchetKey)
+  const pub = next.publicKey!
+  const r2 = kdfRoot(r1.rootKey, next.shared[0]!, provider)
   return {
     plaintext,
     state: {
