@@ -9,7 +9,9 @@ import * as realCrypto from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
-import { MAX_HKDF_SHA256_BYTES, nobleProvider, nodeNativeProvider, webCryptoProvider, type CryptoProvider } from '../src/index.js'
+import {
+  bindFranking, MAX_HKDF_SHA256_BYTES, nobleProvider, nodeNativeProvider, openAtRest, sealAtRest, seededRandom, webCryptoProvider, type CryptoProvider,
+} from '../src/index.js'
 
 const node = nodeNativeProvider()
 const natives: CryptoProvider[] = [node, webCryptoProvider()]
@@ -51,6 +53,19 @@ describe('native symmetric primitives', () => {
       expect(() => p.hkdfSha256(new Uint8Array(1), undefined, new Uint8Array(0), MAX_HKDF_SHA256_BYTES + 1)).toThrow(RangeError)
       expect(() => p.hkdfSha256(new Uint8Array(1), undefined, new Uint8Array(0), -1)).toThrow(RangeError)
     }
+  })
+})
+
+describe('server sealing and franking on a provider', () => {
+  it('give the same bytes on the node provider as on noble, and open across them', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), bytes(2000), bytes(40), fc.uint8Array({ minLength: 32, maxLength: 32 }), (key, body, aad, seed) => {
+      const a = sealAtRest(key, 'k1', body, aad, seededRandom(seed))
+      expect(sealAtRest(key, 'k1', body, aad, seededRandom(seed), node)).toEqual(a)
+      expect(openAtRest({ currentKid: 'k1', keys: { k1: key } }, a, aad, node)).toEqual(body)
+      const ring = { currentKid: 'f', keys: { f: key } }
+      const args = { tf: Buffer.from(seed).toString('base64'), sender: { userId: 'u', deviceId: 'd' }, conversationId: 'c', seq: body.length, ts: 1 }
+      expect(bindFranking(ring, args, node)).toEqual(bindFranking(ring, args))
+    }), { numRuns: 100 })
   })
 })
 
