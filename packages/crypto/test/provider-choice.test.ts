@@ -93,6 +93,7 @@ describe('the self-test names what differs', () => {
     ['HMAC', { hmacSha256: (k, ...parts) => nobleProvider.hmacSha256(k, ...parts, new Uint8Array(1)) }, 'HMAC-SHA256 differs from noble'],
     ['HKDF', { hkdfSha256: (i, s, info, n) => nobleProvider.hkdfSha256(i, new Uint8Array(32).fill(1), info, n) }, 'HKDF-SHA256 differs from noble'],
     ['XChaCha20 counter', { xchacha20: (k, n, d) => nobleProvider.xchacha20(k, n, new Uint8Array([0, ...d])).subarray(1) }, 'XChaCha20 differs from noble'],
+    ['XChaCha20 wrong past 1 KiB only', { xchacha20: (k, n, d) => d.length > 1024 ? new Uint8Array(d.length) : nobleProvider.xchacha20(k, n, d) }, 'XChaCha20 differs from noble'],
     ['ML-KEM decapsulation', { mlKem768Decapsulate: () => new Uint8Array(32) }, 'ML-KEM-768 decapsulation differs from noble'],
     ['a throwing primitive', { x25519PublicKey: () => { throw Object.assign(new Error('Invalid JWK OKP key'), { code: 'ERR_CRYPTO_INVALID_JWK' }) } }, 'threw: Invalid JWK OKP key (ERR_CRYPTO_INVALID_JWK)'],
   ]

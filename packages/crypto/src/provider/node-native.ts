@@ -17,7 +17,7 @@ import { cacheId, isAllZero, KeyCache } from './_key-cache.js'
 import { detectNodeKem } from './_node-mlkem.js'
 import { describeError } from './_describe-error.js'
 import { detectOkpImport, type OkpCurve } from './_node-keys.js'
-import { nodeSymmetric } from './_node-symmetric.js'
+import { NATIVE_CHACHA_MIN_BYTES, nodeSymmetric } from './_node-symmetric.js'
 import { nobleSymmetric } from './_noble-symmetric.js'
 import { nobleKemDecapsulate, nobleKemEncapsulate } from './noble.js'
 import type { AcceleratedPrimitive, CryptoProvider, SymmetricPrimitives } from './provider.js'
@@ -36,9 +36,11 @@ function checkSymmetric(native: SymmetricPrimitives): string | undefined {
   const nonce = Uint8Array.from({ length: 24 }, (_, i) => 100 + i)
   const data = utf8('Parley native symmetric self-check, long enough to span two ChaCha20 blocks of 64 bytes.')
   const info = utf8('info')
+  // Long enough for the native ChaCha20 path (shorter inputs stay on noble).
+  const long = Uint8Array.from({ length: NATIVE_CHACHA_MIN_BYTES + 77 }, (_, i) => (i * 31) & 0xff)
   if (!equalBytes(native.hmacSha256(key, data, info), nobleSymmetric.hmacSha256(key, data, info))) return 'HMAC-SHA256 differs from noble'
   if (!equalBytes(native.hkdfSha256(data, undefined, info, 88), nobleSymmetric.hkdfSha256(data, undefined, info, 88))) return 'HKDF-SHA256 differs from noble'
-  if (!equalBytes(native.xchacha20(key, nonce, data), nobleSymmetric.xchacha20(key, nonce, data))) return 'XChaCha20 differs from noble'
+  if (!equalBytes(native.xchacha20(key, nonce, long), nobleSymmetric.xchacha20(key, nonce, long))) return 'XChaCha20 differs from noble'
   return undefined
 }
 

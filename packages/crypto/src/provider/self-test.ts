@@ -16,6 +16,8 @@ const B = Uint8Array.from({ length: 32 }, (_, i) => 200 - i)
 const MSG = utf8('parley')
 const NONCE = Uint8Array.from({ length: 24 }, (_, i) => i * 3)
 const DATA = utf8('Parley provider self-test: one ChaCha20 block and a little more, 80 bytes long.')
+// XChaCha20 over 1,100 bytes: past the size where native providers switch to platform ChaCha20.
+const LONG = Uint8Array.from({ length: 1100 }, (_, i) => (i * 7) & 0xff)
 // A signature whose R is [r]B plus an 8-torsion point, with S computed honestly over that R
 // (built as `torsionSignature` in test/ed25519-rule.test.ts): valid for a cofactored verifier,
 // invalid under the rule.
@@ -77,6 +79,7 @@ export async function selfTestFailure(p: CryptoProvider): Promise<string | undef
     if (!equalBytes(p.hmacSha256(A, MSG, DATA), n.hmacSha256(A, MSG, DATA))) return 'HMAC-SHA256 differs from noble'
     if (!equalBytes(p.hkdfSha256(DATA, undefined, MSG, 96), n.hkdfSha256(DATA, undefined, MSG, 96))) return 'HKDF-SHA256 differs from noble'
     if (!equalBytes(p.xchacha20(A, NONCE, DATA), n.xchacha20(A, NONCE, DATA))) return 'XChaCha20 differs from noble'
+    if (!equalBytes(p.xchacha20(A, NONCE, LONG), n.xchacha20(A, NONCE, LONG))) return 'XChaCha20 differs from noble'
     return undefined
   } catch (e) {
     return `threw: ${describeError(e)}`
