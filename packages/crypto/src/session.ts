@@ -130,8 +130,8 @@ export async function decryptMessage(args: {
   }
   const id = toBase64(initialMessageId(headerBytes))
   if (seen.includes(id)) throw new ReplayedMessageError('initial message replayed')
-  const fresh: SessionStateV2 = await pqxdhRespond(args.ours, args.preKeys, header, provider)
-  const r = await ratchetDecrypt(fresh, message, args.context, 'prekey', headerBytes, provider, random)
+  const { state: fresh, ratchetDh } = await pqxdhRespond(args.ours, args.preKeys, header, provider, message.ratchetKey)
+  const r = await ratchetDecrypt(fresh, message, args.context, 'prekey', headerBytes, provider, random, ratchetDh)
   const nextSeen = seen.concat(id)
   return {
     state: r.state as unknown as SessionState,

@@ -56,7 +56,9 @@ async function exchange(provider: CryptoProvider, secret: Uint8Array, pub: Uint8
 }
 
 /**
- * Decrypts one parsed ratchet message against a session.
+ * Decrypts one parsed ratchet message against a session. `knownDh`, when given, is
+ * DH(s.sending.ratchetSecret, msg.ratchetKey) already computed by the caller (the PQXDH
+ * responder computes it with the signed prekey's other DHs).
  * @throws {BadMacError} the header MAC or the message failed authentication (a forged header
  *   fails here before any chain step).
  * @throws {DuplicateMessageError} already decrypted, or its key was evicted.
@@ -64,7 +66,7 @@ async function exchange(provider: CryptoProvider, secret: Uint8Array, pub: Uint8
  */
 export async function ratchetDecrypt(
   s: SessionStateV2, msg: RatchetMessage, context: MessageContext, type: MessageType, preKeyHeader: Uint8Array | null,
-  provider: CryptoProvider, random: RandomSource,
+  provider: CryptoProvider, random: RandomSource, knownDh?: Uint8Array,
 ): Promise<{ state: SessionStateV2; plaintext: Uint8Array }> {
   const ad = messageAd(context, type, fromBase64(s.ad), preKeyHeader, msg.header)
   const ratchetKey = toBase64(msg.ratchetKey)
@@ -89,7 +91,7 @@ export async function ratchetDecrypt(
 
   // A new ratchet key from the peer: a DH ratchet step. One DH and one KDF_RK give the new
   // chain's header key; its MAC covers PN and N, so no chain is stepped for a forgery.
-  const r1 = kdfRoot(fromBase64(s.rootKey), await dh(provider, fromBase64(s.sending.ratchetSecret), msg.ratchetKey), provider)
+  const r1 = kdfRoot(fromBase64(s.rootKey), knownDh ?? (await dh(provider, fromBase64(s.sending.ratchetSecret), msg.ratchetKey)), provider)
   checkHeader(r1.headerKey, msg, ad, provider)
   const current = s.receiving[s.receiving.length - 1]
   if (current && msg.pn > current.n && msg.pn - current.n > MAX_FORWARD_JUMPS) tooFar(msg.pn - current.n)
