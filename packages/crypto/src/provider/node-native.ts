@@ -153,10 +153,11 @@ export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvi
       }
     },
     // With `m` the caller asked for a reproducible encapsulation, which only noble computes.
-    mlKem768Encapsulate: (publicKey: Uint8Array, m?: Uint8Array) =>
-      nativeKem && m === undefined ? nativeKem.encapsulate(publicKey) : nobleKemEncapsulate(publicKey, m),
-    mlKem768Decapsulate: (cipherText: Uint8Array, secretKey: Uint8Array, reused?: boolean) =>
-      nativeKem ? nativeKem.decapsulate(cipherText, secretKey) : nobleKemDecapsulate(cipherText, secretKey, reused),
+    // Without native ML-KEM these are noble's own functions (the self-test then skips them).
+    mlKem768Encapsulate: nativeKem
+      ? (publicKey: Uint8Array, m?: Uint8Array) => (m === undefined ? nativeKem.encapsulate(publicKey) : nobleKemEncapsulate(publicKey, m))
+      : nobleKemEncapsulate,
+    mlKem768Decapsulate: nativeKem ? (cipherText: Uint8Array, secretKey: Uint8Array) => nativeKem.decapsulate(cipherText, secretKey) : nobleKemDecapsulate,
     hmacSha256: sym.hmacSha256,
     hkdfSha256: sym.hkdfSha256,
     xchacha20: sym.xchacha20,
