@@ -9,7 +9,6 @@
  */
 import type * as NodeCrypto from 'node:crypto'
 import { describeError } from './_describe-error.js'
-import { b64url, fromB64url } from './_key-cache.js'
 import { PKCS8_ED25519, PKCS8_X25519, SPKI_ED25519, SPKI_X25519, wrapKey } from './_der.js'
 
 type KeyObject = NodeCrypto.KeyObject
@@ -47,6 +46,8 @@ function rawImport(c: typeof NodeCrypto): OkpKeyImport {
 function jwkImport(c: typeof NodeCrypto): OkpKeyImport {
   // Node 20/22 derive the key from `d` alone; `x` must be present but is not read, so a
   // placeholder avoids a scalar multiplication in JS. Node ≥ 24 rejects it (then `raw` wins).
+  const b64url = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+  const fromB64url = (text: string) => new Uint8Array(Buffer.from(text, 'base64url'))
   const placeholderX = b64url(new Uint8Array(32))
   return {
     name: 'jwk',
