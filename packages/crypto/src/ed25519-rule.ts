@@ -1,5 +1,5 @@
 /**
- * Parley's one Ed25519 verification rule (docs/decisions/0004-ed25519-verification-rule.md):
+ * Parley's one Ed25519 verification rule (docs/decisions/0006-ed25519-verification-rule.md):
  * strict RFC 8032 §5.1.7, as libsodium and ed25519-dalek's `verify_strict` apply it.
  *   1. S < L (§5.1.7 step 1; no malleable S + L).
  *   2. A and R are canonical encodings (y < p, §5.1.3) and neither is a small-order point.

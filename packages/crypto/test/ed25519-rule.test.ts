@@ -1,5 +1,5 @@
 /**
- * One Ed25519 rule (docs/decisions/0004-ed25519-verification-rule.md) on every provider and in
+ * One Ed25519 rule (docs/decisions/0006-ed25519-verification-rule.md) on every provider and in
  * `verify()`, the function the server checks prekeys, device lists, hello proofs and mode
  * changes with: signatures a lenient verifier accepts — an R with an 8-torsion component
  * (cofactored verifiers), a small-order public key (OpenSSL), S + L, a non-canonical R
