@@ -159,6 +159,17 @@ ALTER TABLE token_buckets ADD COLUMN full_at bigint;
 CREATE INDEX token_buckets_full_at ON token_buckets (full_at) WHERE full_at IS NOT NULL;
 `,
   },
+  {
+    // The group commit's single-statement append checks, inside that statement, that the
+    // counters and devices it decided against are still current; plain SQL cannot abort a
+    // statement on a condition, so this function raises APPEND_STALE_SQLSTATE when one is not.
+    // One line: statements are split at a semicolon that ends a line.
+    version: 4,
+    name: 'append-check',
+    sql: `
+CREATE OR REPLACE FUNCTION parley_append_check(fresh boolean) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN IF fresh IS NOT TRUE THEN RAISE EXCEPTION 'append decided on stale state' USING ERRCODE = 'PA409'; END IF; RETURN true; END $$;
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */
