@@ -15,7 +15,7 @@
  *   write statement.
  *
  * Either way seq and inbox ids are gap-free per conversation and per device, and the caller
- * acks only after the commit. Lists travel as PostgreSQL arrays (`unnest`), one per column.
+ * acks only after the commit.
  */
 import { MESSAGE_COLUMNS, num, toMessage } from './_sql-rows.js'
 import { AppendCache } from './_append-cache.js'
@@ -29,34 +29,43 @@ const FALL_BACK_ON = [APPEND_STALE_SQLSTATE, '23505', ...RETRYABLE_SQLSTATES]
 /** Unique violations are retried for locking appends: a concurrent resend of one message on two nodes. */
 const LOCKING_RETRY = [...RETRYABLE_SQLSTATES, '23505', APPEND_STALE_SQLSTATE]
 
-/** The one write statement: counters moved from the values decided on, rows inserted, all checked. */
+/**
+ * The one write statement: counters moved from the values decided on, rows inserted, all
+ * checked. Each list travels as one JSON array per column, zipped by `ROWS FROM`: measured
+ * cheaper on both sides than PostgreSQL array parameters (node-postgres builds those in JS)
+ * or one JSON array of row objects.
+ */
 const WRITE_SQL = `WITH seqs AS (
-  UPDATE conversations c SET last_seq = x.next
-    FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::boolean[]) AS x(id, prev, next, mode, up)
-   WHERE c.id = x.id AND c.last_seq = x.prev AND c.mode = x.mode AND c.upgrade_required = x.up
+  UPDATE conversations c SET last_seq = x.next::bigint
+    FROM ROWS FROM (${cols(1, 5)}) AS x(id, prev, next, mode, up)
+   WHERE c.id = x.id AND c.last_seq = x.prev::bigint AND c.mode = x.mode AND c.upgrade_required = x.up::boolean
   RETURNING 1
 ), cursors AS (
-  UPDATE devices d SET inbox_seq = x.next
-    FROM unnest($6::text[], $7::text[], $8::bigint[], $9::bigint[]) AS x(u, dv, prev, next)
-   WHERE d.user_id = x.u AND d.device_id = x.dv AND d.inbox_seq = x.prev AND d.active
+  UPDATE devices d SET inbox_seq = x.next::bigint
+    FROM ROWS FROM (${cols(6, 4)}) AS x(u, dv, prev, next)
+   WHERE d.user_id = x.u AND d.device_id = x.dv AND d.inbox_seq = x.prev::bigint AND d.active
   RETURNING 1
 ), msgs AS (
   INSERT INTO messages (id, conversation_id, seq, ts, kind, sender_user, sender_device, client_message_id, mode, body_kid, body, attachments, franking, expires_at)
-  SELECT x.id, x.c, x.seq, $10, 'message', x.u, x.d, x.k, x.mode, x.bk, x.b, x.a::jsonb, x.f::jsonb, x.x
-    FROM unnest($11::text[], $12::text[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::bigint[])
-      AS x(id, c, seq, u, d, k, mode, bk, b, a, f, x)
+  SELECT x.id, x.c, x.seq::bigint, $10, 'message', x.u, x.d, x.k, x.mode, x.bk, x.b, x.a::jsonb, x.f::jsonb, x.x::bigint
+    FROM ROWS FROM (${cols(11, 12)}) AS x(id, c, seq, u, d, k, mode, bk, b, a, f, x)
 ), inbox_rows AS (
   INSERT INTO inbox (user_id, device_id, inbox_id, message_id, envelope_type, ciphertext)
-  SELECT x.u, x.d, x.i, x.m, x.t, x.c FROM unnest($23::text[], $24::text[], $25::bigint[], $26::text[], $27::text[], $28::text[]) AS x(u, d, i, m, t, c)
+  SELECT x.u, x.d, x.i::bigint, x.m, x.t, x.c FROM ROWS FROM (${cols(23, 6)}) AS x(u, d, i, m, t, c)
 )
 SELECT parley_append_check(
-  (SELECT count(*) FROM seqs) = cardinality($1::text[])
-  AND (SELECT count(*) FROM cursors) = cardinality($6::text[])
-  AND (SELECT count(*) FROM devices WHERE active AND user_id = ANY($29::text[])) = cardinality($30::text[])
-  AND (SELECT count(*) FROM devices d JOIN unnest($30::text[], $31::text[]) AS a(u, dv) ON d.user_id = a.u AND d.device_id = a.dv WHERE d.active) = cardinality($30::text[])
+  (SELECT count(*) FROM seqs) = json_array_length($1::json)
+  AND (SELECT count(*) FROM cursors) = json_array_length($6::json)
+  AND (SELECT count(*) FROM devices WHERE active AND user_id IN (SELECT json_array_elements_text($29::json))) = json_array_length($30::json)
+  AND (SELECT count(*) FROM devices d JOIN ROWS FROM (${cols(30, 2)}) AS a(u, dv) ON d.user_id = a.u AND d.device_id = a.dv WHERE d.active) = json_array_length($30::json)
 ) AS ok`
 /** Prepared-statement name of {@link WRITE_SQL} (bump the suffix whenever its text changes). */
 const WRITE_NAME = 'parley_append_write_v1'
+
+/** `json_array_elements_text($first::json), …` for `count` parameters. */
+function cols(first: number, count: number): string {
+  return Array.from({ length: count }, (_, i) => `json_array_elements_text($${first + i}::json)`).join(', ')
+}
 
 function writeParams(d: Decided, state: AppendState, now: number): unknown[] {
   const users = [...new Set(d.seqs.flatMap((s) => state.conversations.get(s.id)!.members))]
@@ -68,7 +77,7 @@ function writeParams(d: Decided, state: AppendState, now: number): unknown[] {
       activeDevices.push(dv)
     }
   }
-  const col = <T, K extends keyof T>(rows: readonly T[], k: K) => rows.map((r) => r[k])
+  const col = <T, K extends keyof T>(rows: readonly T[], k: K) => JSON.stringify(rows.map((r) => r[k]))
   const { seqs, cursors, messages: m, inbox: i } = d
   return [
     col(seqs, 'id'), col(seqs, 'prev'), col(seqs, 'next'), col(seqs, 'mode'), col(seqs, 'upgradeRequired'),
@@ -77,7 +86,7 @@ function writeParams(d: Decided, state: AppendState, now: number): unknown[] {
     col(m, 'id'), col(m, 'conversationId'), col(m, 'seq'), col(m, 'userId'), col(m, 'deviceId'), col(m, 'clientMessageId'), col(m, 'mode'),
     col(m, 'bodyKid'), col(m, 'body'), col(m, 'attachments'), col(m, 'franking'), col(m, 'expiresAt'),
     col(i, 'userId'), col(i, 'deviceId'), col(i, 'inboxId'), col(i, 'messageId'), col(i, 'type'), col(i, 'ciphertext'),
-    users, activeUsers, activeDevices,
+    JSON.stringify(users), JSON.stringify(activeUsers), JSON.stringify(activeDevices),
   ]
 }
 
