@@ -13,6 +13,7 @@ import type { Pipeline } from '@parley/moderation'
 import type { Logger } from 'pino'
 import type { Socket } from 'socket.io'
 import type { GroupCommitter } from './group-commit.js'
+import { pooledRandom } from './nonce-pool.js'
 import { CONVERSATION_CACHE_SIZE, type ErrorContext, type ParleyIo, type ParleyServerOptions } from './options.js'
 import type { TokenBucket } from './rate-limit.js'
 import type { ConversationRecord, ParleyStore, Recipient, StoredDelivery, StoredMessage } from './store/store.js'
@@ -89,13 +90,16 @@ export async function memberOf(ctx: Ctx, conversationId: string, userId: string)
   return c
 }
 
-const bodyAad = (conversationId: string, messageId: string) => new TextEncoder().encode(`parley/body/v1\n${conversationId}\n${messageId}`)
+const utf8 = new TextEncoder()
+const bodyAad = (conversationId: string, messageId: string) => utf8.encode(`parley/body/v1\n${conversationId}\n${messageId}`)
+/** Nonces for sealing bodies (one per server-side message), read from the CSPRNG in chunks. */
+const nonces = pooledRandom()
 
 /** Seals a server-side body with the current data key (AAD binds conversation and message id). */
 export function sealBody(ctx: Ctx, conversationId: string, messageId: string, body: PlainBody): { kid: string; data: string } {
   const kid = ctx.dataKeys.currentKid
   const key = ctx.dataKeys.keys[kid]!
-  const sealed = sealAtRest(key, kid, new TextEncoder().encode(JSON.stringify(body)), bodyAad(conversationId, messageId))
+  const sealed = sealAtRest(key, kid, utf8.encode(JSON.stringify(body)), bodyAad(conversationId, messageId), nonces)
   return { kid, data: toBase64(sealed) }
 }
 

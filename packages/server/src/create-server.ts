@@ -23,6 +23,7 @@ import {
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
 import { attachRedisAdapter } from './redis.js'
+import { coalesceWrites } from './write-coalescing.js'
 import { openReport, sealReportBody } from './report-seal.js'
 import type { ParleyStore } from './store/store.js'
 
@@ -189,6 +190,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     entry.sockets++
     userBuckets.set(userId, entry)
     const session: Session = { socket, userId, registered: false, bucket: new TokenBucket(connectionLimit, now()) }
+    coalesceWrites(socket.conn)
     socket.emit('manifest', ctx.manifest)
     log.debug({ userId }, 'connected')
     socket.on('disconnect', () => {
