@@ -23,12 +23,13 @@ const DRAIN_TIMEOUT_MS = 60_000
 export interface ServerStats { rss: number; cpuMs: number; avgBatch: number; avgCommitMs: number }
 export interface Result extends ServerStats { name: string; msgs: number; seconds: number; p50: number; p99: number }
 
-interface RelayChild { url: string; child: ChildProcess; measure(): Promise<void>; stats(): Promise<ServerStats>; stop(): Promise<void> }
+export interface RelayChild { url: string; child: ChildProcess; measure(): Promise<void>; stats(): Promise<ServerStats>; stop(): Promise<void> }
 
 /** Node flags for the child: the same runtime as the bench, TypeScript sources through tsx. */
 const childArgs = (config: RelayServerConfig) => ['--conditions=@parley/source', '--import', 'tsx', SERVER, JSON.stringify(config)]
 
-async function startServer(config: RelayServerConfig): Promise<RelayChild> {
+/** Starts a relay server child; resolves once it listens. */
+export async function startServer(config: RelayServerConfig): Promise<RelayChild> {
   const child = spawn(process.execPath, childArgs(config), { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, RELAY_CPU_PROF: CPU_PROF && config.kind !== 'raw' ? CPU_PROF : '' } })
   const port = await new Promise<number>((resolve, reject) => {
     let out = ''

@@ -13,12 +13,12 @@ import pg from 'pg'
 import pino from 'pino'
 import { Server } from 'socket.io'
 import { MAX_FRAME_BYTES, type Policy } from '@parley/protocol'
-import { createParleyServer, pgliteStore, postgresStore } from '@parley/server'
+import { createParleyServer, memoryStore, pgliteStore, postgresStore } from '@parley/server'
 
 export interface RelayServerConfig {
   kind: 'raw' | 'naive' | 'parley'
   policy?: Policy
-  store?: 'pglite' | 'postgres'
+  store?: 'pglite' | 'postgres' | 'memory'
   dataDir?: string
   durability?: 'fsync' | 'os'
   databaseUrl?: string
@@ -69,7 +69,9 @@ if (config.kind === 'raw') {
 } else {
   const store = config.store === 'postgres'
     ? postgresStore({ connectionString: config.databaseUrl! })
-    : pgliteStore({ ...(config.dataDir ? { dataDir: config.dataDir } : {}), ...(config.durability ? { durability: config.durability } : {}) })
+    : config.store === 'memory'
+      ? Promise.resolve(memoryStore())
+      : pgliteStore({ ...(config.dataDir ? { dataDir: config.dataDir } : {}), ...(config.durability ? { durability: config.durability } : {}) })
   // Times each group commit (store.appendMessages) for the report.
   const timed = store.then((st) => {
     const append = st.appendMessages.bind(st)
