@@ -42,6 +42,8 @@ export interface Ctx {
   log: Logger
   options: ParleyServerOptions
   committer: GroupCommitter
+  /** Which content hooks some plugin defines (a hook none defines is not run). */
+  moderationHooks: Readonly<Record<'checkEnvelope' | 'checkOutgoing' | 'checkIncoming', boolean>>
   conversations: ConversationCache
   now: () => number
   reportError: (error: unknown, context: ErrorContext) => void

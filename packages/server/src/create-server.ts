@@ -129,8 +129,12 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   let bucketTimer: ReturnType<typeof setInterval> | undefined
   const userBuckets = new Map<string, { bucket: TokenBucket; sockets: number }>()
 
+  const plugins = options.plugins ?? []
+  const moderationHooks = {
+    checkEnvelope: plugins.some((p) => p.checkEnvelope), checkOutgoing: plugins.some((p) => p.checkOutgoing), checkIncoming: plugins.some((p) => p.checkIncoming),
+  }
   const ctx = {
-    io, log, options, now, pipeline, frankingKeys, dataKeys, reportError, track, policy: options.policy,
+    io, log, options, now, pipeline, frankingKeys, dataKeys, reportError, track, policy: options.policy, moderationHooks,
     manifest: buildManifest({ policy: options.policy, reportDepth: options.reportDepth, requiredPlugins: options.requiredPlugins ?? pipeline.requiredPlugins() }),
   } as Ctx
 
