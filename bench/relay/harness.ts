@@ -12,7 +12,7 @@ import type { RelayServerConfig } from './server.js'
 
 export const TEXT = 'x'.repeat(64)
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url))
-/** A directory: the Parley server child writes a CPU profile of the measured load there. */
+/** A directory: each server child writes a CPU profile of its measured load there. */
 const CPU_PROF = process.env.RELAY_CPU_PROF
 /** Pairs are connected this many at a time (1,000 at once would time out handshakes). */
 const CONNECT_CONCURRENCY = 50
@@ -30,7 +30,7 @@ const childArgs = (config: RelayServerConfig) => ['--conditions=@parley/source',
 
 /** Starts a relay server child; resolves once it listens. */
 export async function startServer(config: RelayServerConfig): Promise<RelayChild> {
-  const child = spawn(process.execPath, childArgs(config), { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, RELAY_CPU_PROF: CPU_PROF && config.kind !== 'raw' ? CPU_PROF : '' } })
+  const child = spawn(process.execPath, childArgs(config), { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, RELAY_CPU_PROF: CPU_PROF ?? '' } })
   const port = await new Promise<number>((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (b: Buffer) => {

@@ -114,7 +114,7 @@ process.on('message', (m: unknown) => {
     const rss = process.memoryUsage().rss
     if (inspector) {
       const { profile } = await inspector.post('Profiler.stop')
-      writeFileSync(`${profDir}/relay-${config.kind}-${config.store ?? 'raw'}-${process.pid}.cpuprofile`, JSON.stringify(profile))
+      writeFileSync(`${profDir}/relay-${config.kind}${config.store ? `-${config.store}` : ''}-${process.pid}.cpuprofile`, JSON.stringify(profile))
     }
     const cpu = process.cpuUsage(cpuAtStart)
     process.send?.({ rss, cpuMs: (cpu.user + cpu.system) / 1000, avgBatch: avg(parley?.batchSizes.slice(batchesAtStart) ?? []), avgCommitMs: avg(commitMs) })
