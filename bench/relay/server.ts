@@ -94,7 +94,8 @@ if (config.kind === 'raw') {
   await parley.ready
 }
 http.listen(0, '127.0.0.1', () => process.stdout.write(`READY ${(http.address() as AddressInfo).port}\n`))
-// RELAY_CPU_PROF=<dir>: profile only the measured load (IPC 'measure' … 'rss'), not the setup.
+// RELAY_CPU_PROF=<dir>: profile only the measured load (IPC 'measure' … 'rss'), not the setup; with
+// RELAY_HEAP_PROF=1 also a sampling heap profile of everything allocated meanwhile (collected or not).
 const profDir = process.env.RELAY_CPU_PROF
 const inspector = profDir ? new Session() : undefined
 inspector?.connect()
@@ -103,6 +104,7 @@ process.on('message', (m: unknown) => {
     if (m === 'measure' && inspector) {
       await inspector.post('Profiler.enable')
       await inspector.post('Profiler.start')
+      if (process.env.RELAY_HEAP_PROF) await inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never)
     }
     if (m === 'measure') {
       cpuAtStart = process.cpuUsage()
@@ -113,6 +115,10 @@ process.on('message', (m: unknown) => {
     if (m !== 'rss') return
     const rss = process.memoryUsage().rss
     if (inspector) {
+      if (process.env.RELAY_HEAP_PROF) {
+        const { profile: heap } = await inspector.post('HeapProfiler.stopSampling')
+        writeFileSync(`${profDir}/relay-${config.kind}${config.store ? `-${config.store}` : ''}-${process.pid}.heapprofile`, JSON.stringify(heap))
+      }
       const { profile } = await inspector.post('Profiler.stop')
       writeFileSync(`${profDir}/relay-${config.kind}${config.store ? `-${config.store}` : ''}-${process.pid}.cpuprofile`, JSON.stringify(profile))
     }

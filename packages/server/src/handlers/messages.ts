@@ -10,7 +10,7 @@ import {
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { DEFAULT_HISTORY_LIMIT } from '../options.js'
 import { deliver, me, memberOf, sealBody, toWire, userRoom, type Ctx } from '../context.js'
-import type { NewMessage } from '../store/store.js'
+import type { ConversationRecord, NewMessage } from '../store/store.js'
 import type { Handler } from './types.js'
 
 function emitFlags(ctx: Ctx, v: PipelineVerdict, hook: VerdictHook, source: { conversationId: string; sender: { userId: string; deviceId: string }; messageId: string }): void {
@@ -39,6 +39,35 @@ function envelopeMeta(f: MessageSendFrame, sender: EnvelopeMeta['sender'], membe
   }
 }
 
+/**
+ * Runs the moderation hooks some plugin defines (one no plugin defines could only allow):
+ * `checkEnvelope` always, `checkOutgoing` + `checkIncoming` on readable content only (e2ee
+ * content is checked by clients). Returns the verdicts, for flags once the message is stored.
+ * @throws {MessageBlockedError} when a plugin blocks.
+ */
+async function moderate(ctx: Ctx, f: MessageSendFrame, sender: EnvelopeMeta['sender'], conversation: ConversationRecord, now: number): Promise<[PipelineVerdict, VerdictHook][]> {
+  const hooks = ctx.moderationHooks
+  const verdicts: [PipelineVerdict, VerdictHook][] = []
+  const check = (v: PipelineVerdict, hook: VerdictHook) => {
+    const blocked = verdictToError(v)
+    if (blocked) throw blocked
+    verdicts.push([v, hook])
+  }
+  const hookCtx = { where: 'server' as const, policy: ctx.policy, mode: f.mode, now, buckets: ctx.store.buckets }
+  if (hooks.checkEnvelope) check(await ctx.pipeline.checkEnvelope(envelopeMeta(f, sender, conversation.members.length, now), hookCtx), 'checkEnvelope')
+  if (f.mode === 'server-side' && conversation.encryption === 'server-side' && (hooks.checkOutgoing || hooks.checkIncoming)) {
+    const plain: PlainMessage = {
+      conversationId: f.conversationId, sender, text: f.body.text,
+      attachments: f.body.attachments.map(({ name, mime, size, sha256 }) => ({ name, mime, size, sha256 })),
+    }
+    if (hooks.checkOutgoing) check(await ctx.pipeline.checkOutgoing(plain, hookCtx), 'checkOutgoing')
+    if (hooks.checkIncoming) check(await ctx.pipeline.checkIncoming(plain, hookCtx), 'checkIncoming')
+  }
+  return verdicts
+}
+
+const NO_VERDICTS: readonly [PipelineVerdict, VerdictHook][] = []
+
 export const messageSend: Handler<'message.send'> = {
   needs: 'registered',
   async run(ctx, s, f) {
@@ -47,35 +76,14 @@ export const messageSend: Handler<'message.send'> = {
     // e2ee never reverts, so a cached e2ee mode is authoritative for refusing a downgrade early.
     if (conversation.encryption === 'e2ee') assertNoDowngrade('e2ee', f.mode, f.conversationId)
     const now = ctx.now()
-    // Hooks no plugin defines are skipped: the pipeline would allow without flags.
     const hooks = ctx.moderationHooks
-    const verdicts: [PipelineVerdict, VerdictHook][] = []
-    const check = (v: PipelineVerdict, hook: VerdictHook) => {
-      const blocked = verdictToError(v)
-      if (blocked) throw blocked
-      verdicts.push([v, hook])
-    }
-    const hookCtx = { where: 'server' as const, policy: ctx.policy, mode: f.mode, now, buckets: ctx.store.buckets }
-    if (hooks.checkEnvelope) check(await ctx.pipeline.checkEnvelope(envelopeMeta(f, sender, conversation.members.length, now), hookCtx), 'checkEnvelope')
+    const verdicts = hooks.checkEnvelope || hooks.checkOutgoing || hooks.checkIncoming ? await moderate(ctx, f, sender, conversation, now) : NO_VERDICTS
     const id = `m_${randomUUID()}`
-    const base = { id, conversationId: f.conversationId, sender, clientMessageId: f.clientMessageId, tf: f.tf }
+    const message: NewMessage = f.mode === 'server-side'
+      ? { id, conversationId: f.conversationId, sender, clientMessageId: f.clientMessageId, tf: f.tf, mode: 'server-side', sealedBody: sealBody(ctx, f.conversationId, id, f.body) }
+      : { id, conversationId: f.conversationId, sender, clientMessageId: f.clientMessageId, tf: f.tf, mode: 'e2ee', envelopes: f.envelopes, attachments: f.attachments }
     const ttl = ctx.options.retention?.[f.mode]
-    const expiry = ttl ? { expiresAt: now + ttl } : {}
-    let message: NewMessage
-    if (f.mode === 'server-side') {
-      // Only readable content is moderated on the server; e2ee content is checked by clients.
-      if (conversation.encryption === 'server-side' && (hooks.checkOutgoing || hooks.checkIncoming)) {
-        const plain: PlainMessage = {
-          conversationId: f.conversationId, sender, text: f.body.text,
-          attachments: f.body.attachments.map(({ name, mime, size, sha256 }) => ({ name, mime, size, sha256 })),
-        }
-        if (hooks.checkOutgoing) check(await ctx.pipeline.checkOutgoing(plain, hookCtx), 'checkOutgoing')
-        if (hooks.checkIncoming) check(await ctx.pipeline.checkIncoming(plain, hookCtx), 'checkIncoming')
-      }
-      message = { ...base, mode: 'server-side', sealedBody: sealBody(ctx, f.conversationId, id, f.body), ...expiry }
-    } else {
-      message = { ...base, mode: 'e2ee', envelopes: f.envelopes, attachments: f.attachments, ...expiry }
-    }
+    if (ttl) message.expiresAt = now + ttl
     // Lock keys: the users whose devices get an inbox row (the sender's other devices too).
     const out = await ctx.committer.append(message, conversation.members)
     if (!out.ok) throw out.error

@@ -49,6 +49,9 @@ export interface Decided {
   anyNotNew: boolean
 }
 
+/** A device that gets an inbox row, with its {@link deviceKey}. */
+interface Target { userId: string; deviceId: string; key: string }
+
 /** The key that makes a resend a duplicate. */
 export const dedupKey = (m: { conversationId: string; sender: { userId: string; deviceId: string }; clientMessageId: string }) =>
   `${m.conversationId}\n${m.sender.userId}\n${m.sender.deviceId}\n${m.clientMessageId}`
@@ -62,6 +65,19 @@ export function decideBatch(batch: readonly NewMessage[], state: AppendState, bi
   const inbox: InboxRow[] = []
   const inBatch = new Map<string, number>()
   let anyNotNew = false
+  // Every device of a conversation's members, computed once per batch (senders differ only).
+  const devicesByConversation = new Map<string, Target[]>()
+  const devicesOfConversation = (id: string, c: AppendConversation): Target[] => {
+    let all = devicesByConversation.get(id)
+    if (!all) {
+      all = []
+      for (const userId of c.members) {
+        for (const deviceId of state.devicesOf.get(userId) ?? []) all.push({ userId, deviceId, key: deviceKey({ userId, deviceId }) })
+      }
+      devicesByConversation.set(id, all)
+    }
+    return all
+  }
   batch.forEach((nm, i) => {
     const dk = dedupKey(nm)
     const prior = state.stored.get(dk)
@@ -77,13 +93,7 @@ export function decideBatch(batch: readonly NewMessage[], state: AppendState, bi
       if (!c.members.includes(nm.sender.userId)) throw new ForbiddenError('not a member of this conversation')
       checkMode(nm.conversationId, c.mode, c.upgradeRequired, nm.mode)
       const senderKey = deviceKey(nm.sender)
-      const targets: { userId: string; deviceId: string; key: string }[] = []
-      for (const userId of c.members) {
-        for (const deviceId of state.devicesOf.get(userId) ?? []) {
-          const key = deviceKey({ userId, deviceId })
-          if (key !== senderKey) targets.push({ userId, deviceId, key })
-        }
-      }
+      const targets = devicesOfConversation(nm.conversationId, c).filter((t) => t.key !== senderKey)
       if (nm.mode === 'e2ee') checkCoverage(nm.envelopes ?? [], targets)
       const seq = (lastSeq.get(nm.conversationId) ?? c.lastSeq) + 1
       lastSeq.set(nm.conversationId, seq)
@@ -91,10 +101,10 @@ export function decideBatch(batch: readonly NewMessage[], state: AppendState, bi
       const message: StoredMessage = {
         id: nm.id, conversationId: nm.conversationId, seq, ts: now, kind: 'message', sender: { userId: nm.sender.userId, deviceId: nm.sender.deviceId },
         clientMessageId: nm.clientMessageId, mode: nm.mode, deleted: false, franking,
-        ...(nm.sealedBody ? { sealedBody: nm.sealedBody } : {}),
-        ...(nm.attachments?.length ? { attachments: nm.attachments } : {}),
-        ...(nm.expiresAt !== undefined ? { expiresAt: nm.expiresAt } : {}),
       }
+      if (nm.sealedBody) message.sealedBody = nm.sealedBody
+      if (nm.attachments?.length) message.attachments = nm.attachments
+      if (nm.expiresAt !== undefined) message.expiresAt = nm.expiresAt
       messages.push({
         id: nm.id, conversationId: nm.conversationId, seq, userId: nm.sender.userId, deviceId: nm.sender.deviceId, clientMessageId: nm.clientMessageId,
         mode: nm.mode, bodyKid: nm.sealedBody?.kid ?? null, body: nm.sealedBody?.data ?? null,
