@@ -8,12 +8,13 @@ import {
   fromBase64, parseServerFrame, toBase64, ForbiddenError, NotFoundError, type Delivery, type DeviceAddress, type Notice, type PlainBody, type Policy,
   type PolicyManifest,
 } from '@parley/protocol'
-import { openAtRest, sealAtRest, type DataKeyring, type FrankingKeyring } from '@parley/crypto'
+import type { CryptoProvider, DataKeyring, FrankingKeyring } from '@parley/crypto'
 import type { Pipeline } from '@parley/moderation'
 import type { Logger } from 'pino'
 import type { Socket } from 'socket.io'
 import type { GroupCommitter } from './group-commit.js'
 import { pooledRandom } from './nonce-pool.js'
+import { openWith, sealWith } from './provider-calls.js'
 import { CONVERSATION_CACHE_SIZE, type ErrorContext, type ParleyIo, type ParleyServerOptions } from './options.js'
 import type { TokenBucket } from './rate-limit.js'
 import type { ConversationRecord, ParleyStore, Recipient, StoredDelivery, StoredMessage } from './store/store.js'
@@ -39,6 +40,8 @@ export interface Ctx {
   pipeline: Pipeline
   frankingKeys: FrankingKeyring
   dataKeys: DataKeyring
+  /** Runs sealing, opening and franking binding (picked once `ready`; noble until then). */
+  crypto?: CryptoProvider
   log: Logger
   options: ParleyServerOptions
   committer: GroupCommitter
@@ -101,7 +104,7 @@ const nonces = pooledRandom()
 export function sealBody(ctx: Ctx, conversationId: string, messageId: string, body: PlainBody): { kid: string; data: string } {
   const kid = ctx.dataKeys.currentKid
   const key = ctx.dataKeys.keys[kid]!
-  const sealed = sealAtRest(key, kid, utf8.encode(JSON.stringify(body)), bodyAad(conversationId, messageId), nonces)
+  const sealed = sealWith(key, kid, utf8.encode(JSON.stringify(body)), bodyAad(conversationId, messageId), nonces, ctx.crypto)
   return { kid, data: toBase64(sealed) }
 }
 
@@ -109,7 +112,7 @@ export function sealBody(ctx: Ctx, conversationId: string, messageId: string, bo
 export function openBody(ctx: Ctx, m: StoredMessage): PlainBody | undefined {
   if (!m.sealedBody) return undefined
   try {
-    const plain = openAtRest(ctx.dataKeys, fromBase64(m.sealedBody.data), bodyAad(m.conversationId, m.id))
+    const plain = openWith(ctx.dataKeys, fromBase64(m.sealedBody.data), bodyAad(m.conversationId, m.id), ctx.crypto)
     return JSON.parse(new TextDecoder().decode(plain)) as PlainBody
   } catch (e) {
     ctx.reportError(e, { where: 'store', event: 'open-body' })

@@ -12,7 +12,7 @@ import {
   parseClientFrame, parseWith, ParleyError, RateLimitedError, UnauthorizedError, UserIdSchema,
   type AckResponse, type ClientEventName, type Policy, type VerifiedReport,
 } from '@parley/protocol'
-import { bindFranking, generateDataKey, generateFrankingKey } from '@parley/crypto'
+import { generateDataKey, generateFrankingKey, pickProvider } from '@parley/crypto'
 import { createPipeline } from '@parley/moderation'
 import { ConversationCache, flushNotices, type Ctx, type Session } from './context.js'
 import { GroupCommitter } from './group-commit.js'
@@ -24,6 +24,7 @@ import {
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
 import { attachRedisAdapter } from './redis.js'
 import { coalesceWrites } from './write-coalescing.js'
+import { bindWith } from './provider-calls.js'
 import { openReport, sealReportBody } from './report-seal.js'
 import type { ParleyStore } from './store/store.js'
 
@@ -139,12 +140,13 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   } as Ctx
 
   const ready = (async () => {
+    ctx.crypto = await pickProvider()
     store = await options.store
     ctx.store = store
     ctx.conversations = new ConversationCache(store)
     ctx.committer = new GroupCommitter(
       store,
-      (m, seq, ts) => ({ tf: m.tf, ...bindFranking(frankingKeys, { tf: m.tf, sender: m.sender, conversationId: m.conversationId, seq, ts }) }),
+      (m, seq, ts) => ({ tf: m.tf, ...bindWith(frankingKeys, { tf: m.tf, sender: m.sender, conversationId: m.conversationId, seq, ts }, ctx.crypto) }),
       now,
       (e) => reportError(e, { where: 'store', event: 'message.send' }),
       MAX_GROUP_COMMIT,
