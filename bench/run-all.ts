@@ -1,31 +1,72 @@
 /**
- * Runs every benchmark suite `bench/<name>/index.ts` that exists, in turn, printing progress.
- * A suite either exports a `run*` function or does its work on import.
+ * `npm run bench`: every suite `bench/<name>/index.ts`, each in its own process, first on the
+ * Node running this script, then again on the pinned Node 24 (see node-binary.ts). A suite
+ * that fails or crashes is reported as a failed section and the others still run; the exit
+ * code says whether any failed. The second pass's results go beside the first's as
+ * `results/<name>.node-v<version>.txt`.
+ *
+ * Arguments: suite names (run only those); `--this-node` skips the second Node.
  */
-import { existsSync, readdirSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
+import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { nodeBinary, pinnedNode24 } from './node-binary.js'
 
 const root = new URL('./', import.meta.url)
-const only = process.argv.slice(2)
+const args = process.argv.slice(2)
+const thisNodeOnly = args.includes('--this-node')
+const only = args.filter((a) => !a.startsWith('--'))
 const suites = readdirSync(root, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && !['node_modules', 'results'].includes(d.name) && existsSync(new URL(`${d.name}/index.ts`, root)))
+  .filter((d) => d.isDirectory() && !d.name.startsWith('.') && !['node_modules', 'results'].includes(d.name) && existsSync(new URL(`${d.name}/index.ts`, root)))
   .map((d) => d.name)
   .filter((name) => only.length === 0 || only.includes(name))
   .sort()
 
-if (suites.length === 0) console.log('no benchmark suites found')
-let failed = 0
-for (const [i, name] of suites.entries()) {
-  console.log(`\n[${i + 1}/${suites.length}] bench/${name}`)
-  const started = performance.now()
-  try {
-    const mod = (await import(pathToFileURL(new URL(`${name}/index.ts`, root).pathname).href)) as Record<string, unknown>
-    const run = Object.entries(mod).find(([k, v]) => k.startsWith('run') && typeof v === 'function')?.[1] as (() => Promise<void>) | undefined
-    if (run) await run()
-    console.log(`[${i + 1}/${suites.length}] bench/${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
-  } catch (e) {
-    failed++
-    console.error(`[${i + 1}/${suites.length}] bench/${name} failed:`, e)
+interface Outcome { pass: string; suite: string; ok: boolean; seconds: number; why?: string }
+const outcomes: Outcome[] = []
+
+/** Runs one suite file in a child process on `node`; resolves with its exit code (or signal). */
+function runSuite(node: string, name: string): Promise<string | null> {
+  const file = fileURLToPath(new URL(`${name}/index.ts`, root))
+  const child = spawn(node, ['--conditions=@parley/source', '--import', 'tsx', file], { cwd: fileURLToPath(root), stdio: 'inherit', env: process.env })
+  return new Promise((resolve) => {
+    child.once('error', (e) => resolve(`could not start: ${e.message}`))
+    child.once('exit', (code, signal) => resolve(code === 0 ? null : signal ? `killed by ${signal}` : `exit code ${code}`))
+  })
+}
+
+/** Runs every suite on `node`. `tag` set: each result file it writes is moved to `<name>.<tag>.txt`. */
+async function pass(label: string, node: string, tag?: string): Promise<void> {
+  for (const [i, name] of suites.entries()) {
+    const result = fileURLToPath(new URL(`results/${name}.txt`, root))
+    const before = existsSync(result) ? readFileSync(result) : undefined
+    console.log(`\n[${label} ${i + 1}/${suites.length}] bench/${name}`)
+    const started = performance.now()
+    const why = await runSuite(node, name)
+    const seconds = (performance.now() - started) / 1000
+    if (tag && existsSync(result)) {
+      const after = readFileSync(result)
+      if (!before || !after.equals(before)) writeFileSync(fileURLToPath(new URL(`results/${name}.${tag}.txt`, root)), after)
+      if (before) writeFileSync(result, before)
+      else rmSync(result)
+    }
+    outcomes.push({ pass: label, suite: name, ok: why === null, seconds, ...(why ? { why } : {}) })
+    console.log(`[${label} ${i + 1}/${suites.length}] bench/${name} ${why ? `FAILED (${why})` : 'done'} in ${seconds.toFixed(1)} s`)
   }
 }
-process.exitCode = failed ? 1 : 0
+
+if (suites.length === 0) console.log('no benchmark suites found')
+await pass(`node ${process.version}`, process.execPath)
+if (!thisNodeOnly && suites.length) {
+  const version = pinnedNode24()
+  let node: string | undefined
+  try {
+    node = nodeBinary(version)
+  } catch (e) {
+    outcomes.push({ pass: `node v${version}`, suite: '(all)', ok: false, seconds: 0, why: `no Node ${version} binary: ${(e as Error).message}` })
+  }
+  if (node) await pass(`node v${version}`, node, `node-v${version}`)
+}
+console.log('\nbench summary')
+for (const o of outcomes) console.log(`  ${o.pass.padEnd(16)} ${o.suite.padEnd(8)} ${o.ok ? 'ok    ' : 'FAILED'} ${o.seconds.toFixed(1).padStart(7)} s${o.why ? `  ${o.why}` : ''}`)
+process.exitCode = outcomes.some((o) => !o.ok) ? 1 : 0

@@ -3,7 +3,7 @@
  * be profiled: `npx tsx --cpu-prof --cpu-prof-dir=/tmp/prof --conditions=@parley/source client/profile-throughput.ts`.
  * Diagnostic only; not part of `npm run bench`.
  */
-import { client, parleyServer } from './index.js'
+import { client, parleyServer } from './harness.js'
 
 const COUNT = Number(process.argv[2] ?? 2000)
 const server = await parleyServer()

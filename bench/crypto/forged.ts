@@ -58,7 +58,7 @@ export async function forgedFigures(c: Mod, provider: Provider, minMs = 400): Pr
   const MAX = c.MAX_FORWARD_JUMPS
   const alice = c.generateDeviceIdentity('a1')
   const bob = c.generateDeviceIdentity('b1')
-  const batch = c.generatePreKeys(bob, { signedPreKeyId: 1, kemLastResortId: 2, oneTimeStartId: 10, oneTimeCount: 1, kemOneTimeStartId: 100, kemOneTimeCount: 1 })
+  const batch = c.generatePreKeys(bob, { signedPreKeyId: 1, kemLastResortId: c.KEM_LAST_RESORT_ID_BASE + 2, oneTimeStartId: 10, oneTimeCount: 1, kemOneTimeStartId: 100, kemOneTimeCount: 1 })
   const bundle: DeviceBundle = { deviceId: 'b1', signingKey: bob.signing.publicKey, identityKey: bob.identity.publicKey, signedPreKey: batch.public.signedPreKey!,
     kemPreKey: batch.public.kemLastResortPreKey!, kemPreKeyIsLastResort: true }
   const dec = (state: Crypto.SessionState | null, type: 'prekey' | 'message', ciphertext: string, context = ctxAB) =>

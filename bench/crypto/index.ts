@@ -1,11 +1,14 @@
 /**
  * Crypto benchmark: Parley (noble and native providers) beside libsignal-client in the same
- * process, as ops/s and ratios. Writes a snapshot to bench/results/crypto.txt.
+ * process, as ops/s and ratios, with the Node version, machine, load and provider printed
+ * first. Writes a snapshot to bench/results/crypto-node<major>.txt (one per Node line).
  */
 import { writeFileSync, mkdirSync } from 'node:fs'
+import { cpus, loadavg, platform, arch } from 'node:os'
 import {
   bindFranking, decryptMessage, encryptMessage, frankMessage, generateDataKey, generateDeviceIdentity, generatePreKeys, initiateSession,
-  KEM_LAST_RESORT_ID_BASE, nobleProvider, nodeNativeProvider, openAtRest, sealAtRest, checkFranking, type CryptoProvider, type SessionState,
+  KEM_LAST_RESORT_ID_BASE, nobleProvider, nodeNativeProvider, openAtRest, providerChoice, sealAtRest, checkFranking, type CryptoProvider,
+  type SessionState,
 } from '@parley/crypto'
 import type { DeviceBundle } from '@parley/protocol'
 import * as parleyCrypto from '@parley/crypto'
@@ -118,11 +121,18 @@ async function libsignalOps() {
 const fmt = (n: number) => n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1)
 const cells = (xs: string[]) => xs.map((x, i) => (i === 0 ? x.padEnd(36) : x.padStart(12))).join('')
 
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' / ')
+
 export async function runCryptoBench(): Promise<void> {
-  log(`# @parley/crypto bench (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${MIN_MS} ms per figure)`)
+  const cpu = cpus()
+  log(`# @parley/crypto bench (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, OpenSSL ${process.versions.openssl}, ${MIN_MS} ms per figure)`)
+  log(`machine: ${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} cores, ${platform()} ${arch()}; load average 1/5/15 min at start: ${load()}`)
+  const choice = await providerChoice()
+  const nativeProvider = nodeNativeProvider()
+  log(`native column: ${nativeProvider.name} provider, native ${nativeProvider.accelerated.join(', ')} (the rest on noble); pickProvider(): ${choice.reasons.join('; ')}`)
   log(cells(['operation', 'noble', 'native', 'libsignal', 'native/ls', 'noble/ls']))
   const noble = await parleyOps(nobleProvider)
-  const native = await parleyOps(nodeNativeProvider())
+  const native = await parleyOps(nativeProvider)
   const ls = await libsignalOps()
   const rows: [string, keyof typeof ls.ops][] = [
     ['PQXDH initiator (+1st encrypt)', 'initiate'], ['PQXDH responder (1st decrypt)', 'respond'], ['PQXDH full session setup', 'setup'],
@@ -151,10 +161,13 @@ export async function runCryptoBench(): Promise<void> {
   for (const line of forgedTable([await forgedFigures(parleyCrypto, nobleProvider, MIN_MS), await forgedFigures(parleyCrypto, nodeNativeProvider(), MIN_MS)])) log(line)
   log('Before wire v2 (no header MAC, same forgeries): known chain 226 / 294 ms, new ratchet key 634 / 638 ms, initial message 349 / 297 ms (noble / node).')
   log('')
-  log('native = node:crypto provider (X25519/Ed25519 native; ML-KEM, HMAC, HKDF, XChaCha20 on noble). ls = @signalapp/libsignal-client.')
-  log(`Columns interleaved in ~${SLICE_MS} ms slices (shared machine: read the ratios). One-time KEM prekey decapsulated uncached; last-resort row uses the prepared key.`)
+  log(`native = node:crypto provider (${nativeProvider.accelerated.join(', ')} native; the rest on noble). ls = @signalapp/libsignal-client.`)
+  log(`Columns interleaved in ~${SLICE_MS} ms slices (shared machine: read the ratios). One-time KEM prekey decapsulated uncached (noble) or imported per call (native);`)
+  log('native ML-KEM keys are never cached (the same bundle is reused, as libsignal\'s); last-resort row uses the prepared key on noble.')
+  log(`load average 1/5/15 min at end: ${load()}`)
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
-  writeFileSync(new URL('../results/crypto.txt', import.meta.url), lines.join('\n') + '\n')
+  const major = process.versions.node.split('.')[0]
+  writeFileSync(new URL(`../results/crypto-node${major}.txt`, import.meta.url), lines.join('\n') + '\n')
 }
 
 if (process.argv[1]?.endsWith('crypto/index.ts')) await runCryptoBench()

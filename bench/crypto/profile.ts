@@ -1,15 +1,13 @@
 /**
- * Per-step timings of PQXDH session setup and of a 64 KiB ratchet message (native provider),
- * to see where the time goes. Run: npx tsx --conditions=@parley/source crypto/profile.ts
+ * Per-step timings of PQXDH session setup and of a 64 KiB ratchet message (native provider,
+ * beside noble for each primitive), to see where the time goes.
+ * Run: npx tsx --conditions=@parley/source crypto/profile.ts (under any Node line).
  */
-import { createCipheriv, createHmac } from 'node:crypto'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
-import { xchacha20 } from '@noble/ciphers/chacha.js'
-import { hmac } from '@noble/hashes/hmac.js'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { fromBase64, toBase64 } from '@parley/protocol'
 import {
-  decryptMessage, encryptMessage, generateDeviceIdentity, generatePreKeys, initiateSession, nodeNativeProvider, verifyBundleWith,
+  decryptMessage, encryptMessage, generateDeviceIdentity, generatePreKeys, initiateSession, KEM_LAST_RESORT_ID_BASE, nobleProvider,
+  nodeNativeProvider, verifyBundleWith,
 } from '@parley/crypto'
 import type { DeviceBundle } from '@parley/protocol'
 
@@ -26,7 +24,7 @@ async function t(name: string, op: () => unknown): Promise<void> {
 const provider = nodeNativeProvider()
 const alice = generateDeviceIdentity('a1')
 const bob = generateDeviceIdentity('b1')
-const batch = generatePreKeys(bob, { signedPreKeyId: 1, kemLastResortId: 2, oneTimeStartId: 10, oneTimeCount: 1, kemOneTimeStartId: 100, kemOneTimeCount: 1 })
+const batch = generatePreKeys(bob, { signedPreKeyId: 1, kemLastResortId: KEM_LAST_RESORT_ID_BASE + 2, oneTimeStartId: 10, oneTimeCount: 1, kemOneTimeStartId: 100, kemOneTimeCount: 1 })
 const bundle: DeviceBundle = { deviceId: 'b1', signingKey: bob.signing.publicKey, identityKey: bob.identity.publicKey, signedPreKey: batch.public.signedPreKey!,
   kemPreKey: batch.public.kemOneTimePreKeys[0]!, kemPreKeyIsLastResort: false, oneTimePreKey: batch.public.oneTimePreKeys[0]! }
 const ctx = { protocolVersion: 2, conversationId: 'c', sender: { userId: 'a', deviceId: 'a1' }, recipient: { userId: 'b', deviceId: 'b1' } }
@@ -37,11 +35,13 @@ const kp = ml_kem768.keygen()
 const enc = ml_kem768.encapsulate(kp.publicKey)
 const sk = new Uint8Array(32).fill(1)
 const pk = provider.x25519PublicKey(new Uint8Array(32).fill(2)) as Uint8Array
-await t('ml_kem768.keygen', () => ml_kem768.keygen())
-await t('ml_kem768.encapsulate', () => ml_kem768.encapsulate(kp.publicKey))
-await t('ml_kem768.decapsulate', () => ml_kem768.decapsulate(enc.cipherText, kp.secretKey))
-const prepared = ml_kem768.prepare(kp.publicKey)
-await t('ml_kem768 prepared decapsulate (last resort)', () => prepared.decapsulate(enc.cipherText, kp.secretKey))
+console.log(`Node ${process.version}; native: ${provider.accelerated.join(', ')}`)
+await t('ml_kem768.keygen (noble)', () => ml_kem768.keygen())
+await t('ML-KEM encapsulate (noble)', () => nobleProvider.mlKem768Encapsulate(kp.publicKey))
+await t('ML-KEM encapsulate (native provider, key import included)', () => provider.mlKem768Encapsulate(kp.publicKey))
+await t('ML-KEM decapsulate (noble)', () => nobleProvider.mlKem768Decapsulate(enc.cipherText, kp.secretKey))
+await t('ML-KEM decapsulate (native provider, key import included)', () => provider.mlKem768Decapsulate(enc.cipherText, kp.secretKey))
+await t('ML-KEM prepared decapsulate (noble, last resort)', () => nobleProvider.mlKem768Decapsulate(enc.cipherText, kp.secretKey, true))
 await t('native x25519 DH (cached keys)', () => provider.x25519(sk, pk))
 await t('native x25519 DH (fresh secret)', () => provider.x25519(crypto.getRandomValues(new Uint8Array(32)), pk))
 await t('native x25519PublicKey (fresh secret)', () => provider.x25519PublicKey(crypto.getRandomValues(new Uint8Array(32))))
@@ -55,11 +55,13 @@ await t('JSON round trip of state', () => JSON.parse(JSON.stringify(st)))
 // 64 KiB pieces
 const key = new Uint8Array(32).fill(3)
 const nonce = new Uint8Array(24).fill(4)
-await t('xchacha20 64 KiB', () => xchacha20(key, nonce, large))
-await t('hmac-sha256 64 KiB', () => hmac(sha256, key, large))
-// What the same two primitives cost natively (reference only: Parley keeps them on noble).
-await t('node:crypto chacha20 64 KiB (reference)', () => createCipheriv('chacha20', key, new Uint8Array(16)).update(large))
-await t('node:crypto hmac-sha256 64 KiB (reference)', () => createHmac('sha256', key).update(large).digest())
+for (const p of [nobleProvider, provider]) {
+  await t(`xchacha20 64 KiB (${p.name})`, () => p.xchacha20(key, nonce, large))
+  await t(`hmac-sha256 64 KiB (${p.name})`, () => p.hmacSha256(key, large))
+  await t(`xchacha20 100 B (${p.name})`, () => p.xchacha20(key, nonce, small))
+  await t(`hmac-sha256 1 B (${p.name})`, () => p.hmacSha256(key, small.subarray(0, 1)))
+  await t(`hkdf-sha256 88 B (${p.name})`, () => p.hkdfSha256(key, undefined, nonce, 88))
+}
 const b64 = toBase64(large)
 await t('@parley/protocol toBase64 64 KiB', () => toBase64(large))
 await t('@parley/protocol fromBase64 64 KiB', () => fromBase64(b64))

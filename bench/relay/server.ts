@@ -1,21 +1,24 @@
 /**
- * The server side of the relay benchmark, in its own process so its RSS is measured alone:
- * either a raw socket.io relay (forward + ack) or Parley on PGlite/PostgreSQL.
+ * The server side of the relay benchmark, in its own process so its RSS and CPU are measured
+ * alone: a raw socket.io relay (forward + ack, stores nothing), the naive durable relay (what
+ * an integrator writes by hand: socket.io + a `pg` Pool of 10, one INSERT per message, ack
+ * after its commit, then forward) or Parley on PGlite/PostgreSQL.
  * argv[2] is JSON config; prints `READY <port>`; answers IPC `rss` with its RSS in bytes.
  */
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
+import pg from 'pg'
 import pino from 'pino'
 import { Server } from 'socket.io'
 import { MAX_FRAME_BYTES, type Policy } from '@parley/protocol'
-import { createParleyServer, pgliteStore, postgresStore } from '@parley/server'
+import { createParleyServer, memoryStore, pgliteStore, postgresStore } from '@parley/server'
 
 export interface RelayServerConfig {
-  kind: 'raw' | 'parley'
+  kind: 'raw' | 'naive' | 'parley'
   policy?: Policy
-  store?: 'pglite' | 'postgres'
+  store?: 'pglite' | 'postgres' | 'memory'
   dataDir?: string
   durability?: 'fsync' | 'os'
   databaseUrl?: string
@@ -23,6 +26,8 @@ export interface RelayServerConfig {
   initOnly?: boolean
 }
 
+/** The naive relay's pool: pg's default size, what an afternoon's code keeps. */
+const NAIVE_POOL_SIZE = 10
 const config = JSON.parse(process.argv[2] ?? '{}') as RelayServerConfig
 const http = createServer()
 const limits = { connection: { capacity: 1e9, refillPerSecond: 1e9 }, user: { capacity: 1e9, refillPerSecond: 1e9 }, maxConnectionsPerUser: 100 }
@@ -43,10 +48,30 @@ if (config.kind === 'raw') {
       ack({ ok: true, data: { ts: Date.now() } })
     })
   })
+} else if (config.kind === 'naive') {
+  const pool = new pg.Pool({ connectionString: config.databaseUrl!, max: NAIVE_POOL_SIZE })
+  await pool.query(`CREATE TABLE IF NOT EXISTS relay_messages (
+    id bigserial PRIMARY KEY, sender text NOT NULL, recipient text NOT NULL, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`)
+  const io = new Server(http, { maxHttpBufferSize: MAX_FRAME_BYTES })
+  io.on('connection', (socket) => {
+    const sender = String(socket.handshake.auth.token)
+    void socket.join(sender)
+    socket.on('send', (frame: { to: string; payload: unknown }, ack: (r: unknown) => void) => {
+      pool.query('INSERT INTO relay_messages (sender, recipient, payload) VALUES ($1, $2, $3) RETURNING id', [sender, frame.to, frame.payload]).then(
+        (r) => {
+          io.to(frame.to).emit('msg', frame.payload)
+          ack({ ok: true, data: { id: r.rows[0].id, ts: Date.now() } })
+        },
+        (e: unknown) => ack({ ok: false, error: { code: 'STORE', message: String(e) } }),
+      )
+    })
+  })
 } else {
   const store = config.store === 'postgres'
     ? postgresStore({ connectionString: config.databaseUrl! })
-    : pgliteStore({ ...(config.dataDir ? { dataDir: config.dataDir } : {}), ...(config.durability ? { durability: config.durability } : {}) })
+    : config.store === 'memory'
+      ? Promise.resolve(memoryStore())
+      : pgliteStore({ ...(config.dataDir ? { dataDir: config.dataDir } : {}), ...(config.durability ? { durability: config.durability } : {}) })
   // Times each group commit (store.appendMessages) for the report.
   const timed = store.then((st) => {
     const append = st.appendMessages.bind(st)
@@ -69,7 +94,8 @@ if (config.kind === 'raw') {
   await parley.ready
 }
 http.listen(0, '127.0.0.1', () => process.stdout.write(`READY ${(http.address() as AddressInfo).port}\n`))
-// RELAY_CPU_PROF=<dir>: profile only the measured load (IPC 'measure' … 'rss'), not the setup.
+// RELAY_CPU_PROF=<dir>: profile only the measured load (IPC 'measure' … 'rss'), not the setup; with
+// RELAY_HEAP_PROF=1 also a sampling heap profile of everything allocated meanwhile (collected or not).
 const profDir = process.env.RELAY_CPU_PROF
 const inspector = profDir ? new Session() : undefined
 inspector?.connect()
@@ -78,6 +104,7 @@ process.on('message', (m: unknown) => {
     if (m === 'measure' && inspector) {
       await inspector.post('Profiler.enable')
       await inspector.post('Profiler.start')
+      if (process.env.RELAY_HEAP_PROF) await inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never)
     }
     if (m === 'measure') {
       cpuAtStart = process.cpuUsage()
@@ -88,8 +115,12 @@ process.on('message', (m: unknown) => {
     if (m !== 'rss') return
     const rss = process.memoryUsage().rss
     if (inspector) {
+      if (process.env.RELAY_HEAP_PROF) {
+        const { profile: heap } = await inspector.post('HeapProfiler.stopSampling')
+        writeFileSync(`${profDir}/relay-${config.kind}${config.store ? `-${config.store}` : ''}-${process.pid}.heapprofile`, JSON.stringify(heap))
+      }
       const { profile } = await inspector.post('Profiler.stop')
-      writeFileSync(`${profDir}/relay-${config.kind}-${config.store ?? 'raw'}-${process.pid}.cpuprofile`, JSON.stringify(profile))
+      writeFileSync(`${profDir}/relay-${config.kind}${config.store ? `-${config.store}` : ''}-${process.pid}.cpuprofile`, JSON.stringify(profile))
     }
     const cpu = process.cpuUsage(cpuAtStart)
     process.send?.({ rss, cpuMs: (cpu.user + cpu.system) / 1000, avgBatch: avg(parley?.batchSizes.slice(batchesAtStart) ?? []), avgCommitMs: avg(commitMs) })

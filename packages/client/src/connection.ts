@@ -10,7 +10,7 @@ import {
   WireErrorSchema,
   type ClientAckData, type Goodbye, type ClientEventName, type ClientFrame, type ServerEventName, type ServerFrame,
 } from '@parley/protocol'
-import { ACK_TIMEOUT_MS, RECONNECT_DELAY_MAX_MS, RECONNECT_DELAY_MS } from './constants.js'
+import { ACK_TIMEOUT_MS, GOODBYE_VALID_MS, RECONNECT_DELAY_MAX_MS, RECONNECT_DELAY_MS } from './constants.js'
 
 /** socket.io-client options a caller may override (auth is always `{ token }`). */
 export type SocketClientOptions = Partial<ManagerOptions & SocketOptions>
@@ -36,8 +36,7 @@ export class Connection {
   private readonly handlers = new Map<string, (frame: never) => void>()
   private closed = false
   private comeBack: ReturnType<typeof setTimeout> | null = null
-  /** The server's `goodbye` on this connection, if it said one before disconnecting. */
-  goodbye: Goodbye | null = null
+  private lastGoodbye: { frame: Goodbye; at: number } | null = null
 
   constructor(private readonly options: ConnectionOptions) {
     if (typeof options.url !== 'string' || options.url.length === 0) throw new TypeError('"url" expected a non-empty string')
@@ -67,7 +66,7 @@ export class Connection {
     // `connect()` after a jittered delay (at least the `goodbye`'s `retryAfterMs`) hands over
     // to the manager's own backoff while the server is still down.
     this.socket.on('connect', () => {
-      this.goodbye = null
+      this.lastGoodbye = null
     })
     this.socket.on('disconnect', (reason) => {
       if (reason !== 'io server disconnect' || this.closed) return
@@ -91,10 +90,19 @@ export class Connection {
           this.options.onInvalidFrame(ParleyError.isInstance(e) ? e : new InvalidFrameError(`invalid "${event}" frame`), event)
           return
         }
-        if (event === 'goodbye') this.goodbye = frame as Goodbye
+        if (event === 'goodbye') this.lastGoodbye = { frame: frame as Goodbye, at: Date.now() }
         handler?.(frame as never)
       }) as never)
     }
+  }
+
+  /**
+   * The server's `goodbye`, if it said one just before disconnecting (within
+   * `GOODBYE_VALID_MS`): an old one a server sent without closing must not decide a later drop.
+   */
+  get goodbye(): Goodbye | null {
+    const g = this.lastGoodbye
+    return g && Date.now() - g.at <= GOODBYE_VALID_MS ? g.frame : null
   }
 
   /** True while the socket is connected (not necessarily said hello yet). */

@@ -91,3 +91,5 @@ export const DEFAULT_HISTORY_LIMIT = 50
  * space). Defined by `@parley/crypto`, which derives "last resort" from the id on both sides.
  */
 export { KEM_LAST_RESORT_ID_BASE } from '@parley/crypto'
+/** A server `goodbye` explains a disconnect only if it came this recently before it, ms. */
+export const GOODBYE_VALID_MS = 5_000

@@ -26,7 +26,7 @@ export interface ParleyClientOptions {
    * throws or times out is reported as a `PluginFailedError` on the `'error'` event.
    */
   onFlag?: (event: FlagEvent) => void | Promise<void>
-  /** X25519/Ed25519 provider; the fastest working one by default (`pickProvider()`). */
+  /** Crypto provider (X25519, Ed25519, ML-KEM-768, HMAC/HKDF, XChaCha20); the fastest that passes its self-test by default (`pickProvider()`, which warns once if one fails). */
   provider?: CryptoProvider
   /** Extra socket.io-client options (transports, path, …). */
   socketOptions?: SocketClientOptions

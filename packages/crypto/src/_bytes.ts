@@ -28,19 +28,15 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 /** 4-byte big-endian unsigned integer. */
 export function u32be(n: number): Uint8Array {
   if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new RangeError(`"n" expected u32, got ${n}`)
-  const out = new Uint8Array(4)
-  new DataView(out.buffer).setUint32(0, n, false)
-  return out
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff)
 }
 
 /** 8-byte big-endian unsigned integer from a safe integer. */
 export function u64be(n: number): Uint8Array {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`"n" expected a non-negative safe integer, got ${n}`)
-  const out = new Uint8Array(8)
-  const view = new DataView(out.buffer)
-  view.setUint32(0, Math.floor(n / 0x1_0000_0000), false)
-  view.setUint32(4, n >>> 0, false)
-  return out
+  const hi = Math.floor(n / 0x1_0000_0000)
+  const lo = n >>> 0
+  return Uint8Array.of(hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff)
 }
 
 /** Reads a 4-byte big-endian unsigned integer. */

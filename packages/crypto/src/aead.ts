@@ -5,13 +5,12 @@
  * the AEAD key, one ciphertext opens under one key only (no "Invisible Salamanders", unlike
  * Poly1305 or GCM tags). Sealed layout: `nonce(24) ‖ ciphertext ‖ tag(32)`.
  */
-import { xchacha20 } from '@noble/ciphers/chacha.js'
-import { hmac } from '@noble/hashes/hmac.js'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { BadMacError } from '@parley/protocol'
 import { abytes } from './_assert.js'
 import { equalBytes, u64be } from './_bytes.js'
 import { hkdfSha256, LABELS } from './kdf.js'
+import { nobleSymmetric } from './provider/_noble-symmetric.js'
+import type { SymmetricPrimitives } from './provider/provider.js'
 import { systemRandom, type RandomSource } from './random.js'
 
 /** Bytes of an AEAD key. */
@@ -32,34 +31,31 @@ export interface EtmKeys {
 }
 
 /** Derives the two subkeys of an AEAD key under a purpose label. */
-export function deriveEtmKeys(key: Uint8Array, info: string = LABELS.aead): EtmKeys {
-  const okm = hkdfSha256(key, undefined, info, 64)
+export function deriveEtmKeys(key: Uint8Array, info: string = LABELS.aead, sym: SymmetricPrimitives = nobleSymmetric): EtmKeys {
+  const okm = hkdfSha256(key, undefined, info, 64, sym)
   return { encKey: okm.subarray(0, 32), macKey: okm.subarray(32, 64) }
 }
 
-function tagOf(macKey: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ct: Uint8Array): Uint8Array {
+function tagOf(macKey: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ct: Uint8Array, sym: SymmetricPrimitives): Uint8Array {
   // The AD is length-prefixed and the nonce fixed-size, so the MAC input parses one way only.
   // Streamed into the MAC: the same bytes as HMAC(macKey, len ‖ ad ‖ nonce ‖ ct), no copy.
-  return hmac.create(sha256, macKey).update(u64be(ad.length)).update(ad).update(nonce).update(ct).digest()
-}
-
-/** XChaCha20 with its input on a 4-byte boundary: noble's unaligned path is ~40% slower. */
-function xor(encKey: Uint8Array, nonce: Uint8Array, data: Uint8Array): Uint8Array {
-  return xchacha20(encKey, nonce, data.byteOffset % 4 === 0 ? data : data.slice())
+  return sym.hmacSha256(macKey, u64be(ad.length), ad, nonce, ct)
 }
 
 /** Encrypt-then-MAC with explicit subkeys and nonce. Returns `ciphertext ‖ tag`. */
-export function etmSeal(keys: EtmKeys, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
-  return etmSealWithPrefix(keys, nonce, plaintext, ad, EMPTY)
+export function etmSeal(keys: EtmKeys, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, sym: SymmetricPrimitives = nobleSymmetric): Uint8Array {
+  return etmSealWithPrefix(keys, nonce, plaintext, ad, EMPTY, sym)
 }
 
 /**
  * {@link etmSeal} into one buffer `prefix ‖ ciphertext ‖ tag`, so a framed message costs one
  * copy of the ciphertext rather than one per layer of framing.
  */
-export function etmSealWithPrefix(keys: EtmKeys, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, prefix: Uint8Array): Uint8Array {
-  const ct = xor(keys.encKey, nonce, plaintext)
-  const tag = tagOf(keys.macKey, nonce, ad, ct)
+export function etmSealWithPrefix(
+  keys: EtmKeys, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, prefix: Uint8Array, sym: SymmetricPrimitives = nobleSymmetric,
+): Uint8Array {
+  const ct = sym.xchacha20(keys.encKey, nonce, plaintext)
+  const tag = tagOf(keys.macKey, nonce, ad, ct, sym)
   const out = new Uint8Array(prefix.length + ct.length + AEAD_TAG_BYTES)
   out.set(prefix, 0)
   out.set(ct, prefix.length)
@@ -71,12 +67,12 @@ export function etmSealWithPrefix(keys: EtmKeys, nonce: Uint8Array, plaintext: U
  * Opens `ciphertext ‖ tag`; the tag is checked (constant time) before anything is decrypted.
  * @throws {BadMacError} when the tag does not match.
  */
-export function etmOpen(keys: EtmKeys, nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array {
+export function etmOpen(keys: EtmKeys, nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array, sym: SymmetricPrimitives = nobleSymmetric): Uint8Array {
   if (sealed.length < AEAD_TAG_BYTES) throw new BadMacError('ciphertext shorter than its tag')
   const ct = sealed.subarray(0, sealed.length - AEAD_TAG_BYTES)
   const tag = sealed.subarray(sealed.length - AEAD_TAG_BYTES)
-  if (!equalBytes(tagOf(keys.macKey, nonce, ad, ct), tag)) throw new BadMacError()
-  return xor(keys.encKey, nonce, ct)
+  if (!equalBytes(tagOf(keys.macKey, nonce, ad, ct, sym), tag)) throw new BadMacError()
+  return sym.xchacha20(keys.encKey, nonce, ct)
 }
 
 /** {@link aeadEncrypt} with an explicit purpose label and randomness (internal seam). */

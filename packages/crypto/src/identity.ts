@@ -2,10 +2,13 @@
  * Identity keys: an Ed25519 user identity key (signs the device list), and per device an
  * Ed25519 signing key and an X25519 identity key (used in PQXDH). Keys are base64 so state
  * stays JSON-safe. These synchronous helpers use noble; sessions go through a provider.
+ * `verify` (device lists, hello proofs, mode changes, the server's prekey checks) applies the
+ * same Ed25519 rule as every provider.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { ab64, astring } from './_assert.js'
 import { toBase64 } from './_bytes.js'
+import { verifyEd25519Strict } from './ed25519-rule.js'
 import { systemRandom, type RandomSource } from './random.js'
 
 /** A base64 key pair. */
@@ -59,13 +62,17 @@ export function sign(secretKeyB64: string, message: Uint8Array): string {
   return toBase64(ed25519.sign(message, sk))
 }
 
-/** Verifies an Ed25519 signature; false for any malformed input (never throws). */
+/**
+ * Verifies an Ed25519 signature under Parley's rule (strict RFC 8032, cofactorless; see
+ * `ed25519-rule.ts`), the same on every provider and runtime; false for any malformed input
+ * (never throws).
+ */
 export function verify(publicKeyB64: string, message: Uint8Array, signatureB64: string): boolean {
   try {
     const pk = ab64(publicKeyB64, 'publicKeyB64', 32)
     const sig = ab64(signatureB64, 'signatureB64', 64)
     if (!(message instanceof Uint8Array)) return false
-    return ed25519.verify(sig, message, pk)
+    return verifyEd25519Strict(pk, message, sig)
   } catch {
     return false
   }

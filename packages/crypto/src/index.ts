@@ -1,7 +1,7 @@
 /**
  * `@parley/crypto`: PQXDH (X25519 + ML-KEM-768), the Double Ratchet, a key-committing AEAD,
  * message and transcript franking, safety numbers, at-rest sealing and device linking, built
- * on noble with an optional native provider for X25519/Ed25519.
+ * on noble with optional native providers (`node:crypto`, WebCrypto) behind one seam.
  *
  * @example
  * import { initiateSession, encryptMessage, decryptMessage, pickProvider } from '@parley/crypto'
@@ -13,10 +13,14 @@
 export * from './constants.js'
 export { systemRandom, seededRandom, type RandomSource } from './random.js'
 export { LABELS } from './kdf.js'
-export { nobleProvider, type CryptoProvider, type Awaitable } from './provider/provider.js'
-export { nodeNativeProvider } from './provider/node-native.js'
+export type { CryptoProvider, Awaitable, AcceleratedPrimitive, SymmetricPrimitives, KemEncapsulation, X25519Exchange } from './provider/provider.js'
+export { nobleProvider } from './provider/noble.js'
+export { nodeNativeProvider, nodeProviderNotes, type NodeProviderNotes } from './provider/node-native.js'
 export { webCryptoProvider } from './provider/webcrypto.js'
-export { pickProvider, selfTest as providerSelfTest } from './provider/pick.js'
+export { pickProvider, providerChoice, type ProviderChoice } from './provider/pick.js'
+export { selfTest as providerSelfTest, selfTestFailure as providerSelfTestFailure } from './provider/self-test.js'
+export { passesEd25519Precheck, verifyEd25519Strict } from './ed25519-rule.js'
+export { MAX_HKDF_SHA256_BYTES } from './provider/_noble-symmetric.js'
 export {
   generateUserIdentity, generateDeviceIdentity, generateEd25519KeyPair, generateX25519KeyPair, sign, verify,
   type KeyPair, type UserIdentity, type DeviceIdentity,

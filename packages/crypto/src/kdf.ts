@@ -1,11 +1,12 @@
 /**
  * HKDF-SHA256 (RFC 5869) and HMAC-SHA256 (RFC 2104) with Parley's info labels declared once
  * in {@link LABELS}: every HKDF use has its own label, so no derived key serves two purposes.
+ * Both run on the given provider's symmetric primitives (noble by default).
  */
-import { hkdf } from '@noble/hashes/hkdf.js'
-import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8 } from './_bytes.js'
+import { nobleSymmetric } from './provider/_noble-symmetric.js'
+import type { SymmetricPrimitives } from './provider/provider.js'
 
 /** Every HKDF info label and MAC domain label Parley uses, one per purpose. */
 export const LABELS = {
@@ -36,14 +37,16 @@ export function label(text: string): Uint8Array {
   return b
 }
 
-/** HKDF-SHA256. `salt` undefined means 32 zero bytes, as RFC 5869 says. */
-export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array | undefined, info: string, length: number): Uint8Array {
-  return hkdf(sha256, ikm, salt, label(info), length)
+/** HKDF-SHA256 under a label. `salt` undefined means 32 zero bytes, as RFC 5869 says. */
+export function hkdfSha256(
+  ikm: Uint8Array, salt: Uint8Array | undefined, info: string, length: number, sym: SymmetricPrimitives = nobleSymmetric,
+): Uint8Array {
+  return sym.hkdfSha256(ikm, salt, label(info), length)
 }
 
 /** HMAC-SHA256. */
-export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
-  return hmac(sha256, key, message)
+export function hmacSha256(key: Uint8Array, message: Uint8Array, sym: SymmetricPrimitives = nobleSymmetric): Uint8Array {
+  return sym.hmacSha256(key, message)
 }
 
 /** SHA-256. */

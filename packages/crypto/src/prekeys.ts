@@ -11,7 +11,9 @@ import { concat, toBase64, u32be, utf8 } from './_bytes.js'
 import { KEM_LAST_RESORT_ID_BASE, KEM_PUBLIC_KEY_BYTES, MAX_PREKEY_BATCH } from './constants.js'
 import type { DeviceIdentity } from './identity.js'
 import { LABELS } from './kdf.js'
-import { nobleProvider, type CryptoProvider } from './provider/provider.js'
+import { passesEd25519Precheck } from './ed25519-rule.js'
+import { nobleProvider } from './provider/noble.js'
+import type { CryptoProvider } from './provider/provider.js'
 import { systemRandom, type RandomSource } from './random.js'
 
 /** Secrets a device keeps for its published prekeys (JSON-safe, base64, by id). */
@@ -113,6 +115,14 @@ export async function verifyBundleWith(bundle: DeviceBundle, provider: CryptoPro
   await checkBundle(bundle, provider)
 }
 
+/**
+ * A provider's Ed25519 verification behind the rule's byte checks, so a caller-supplied
+ * provider cannot be more lenient than the built-in ones on encodings or small-order points.
+ */
+async function verifyUnderRule(provider: CryptoProvider, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  return passesEd25519Precheck(publicKey, signature) && (await provider.ed25519Verify(publicKey, message, signature))
+}
+
 /** The keys of a verified bundle, decoded once. */
 export interface VerifiedBundleKeys {
   identityKey: Uint8Array
@@ -130,9 +140,9 @@ export async function checkBundle(bundle: DeviceBundle, provider: CryptoProvider
   const signer = ab64(b.signingKey, 'bundle.signingKey', 32)
   const spk = ab64(b.signedPreKey.publicKey, 'bundle.signedPreKey.publicKey', 32)
   const kpk = ab64(b.kemPreKey.publicKey, 'bundle.kemPreKey.publicKey', KEM_PUBLIC_KEY_BYTES)
-  if (!(await provider.ed25519Verify(signer, preKeySigningBytes(b.signedPreKey.id, spk), ab64(b.signedPreKey.signature, 'signature', 64))))
+  if (!(await verifyUnderRule(provider, signer, preKeySigningBytes(b.signedPreKey.id, spk), ab64(b.signedPreKey.signature, 'signature', 64))))
     throw new InvalidSignatureError('signed prekey signature does not verify', { what: 'signedPreKey' })
-  if (!(await provider.ed25519Verify(signer, kemPreKeySigningBytes(b.kemPreKey.id, kpk), ab64(b.kemPreKey.signature, 'signature', 64))))
+  if (!(await verifyUnderRule(provider, signer, kemPreKeySigningBytes(b.kemPreKey.id, kpk), ab64(b.kemPreKey.signature, 'signature', 64))))
     throw new InvalidSignatureError('KEM prekey signature does not verify', { what: 'kemPreKey' })
   return {
     identityKey: ab64(b.identityKey, 'theirs.identityKey', 32),

@@ -8,6 +8,8 @@ import { abytes, astring } from './_assert.js'
 import { concat, lp, toBase64, utf8 } from './_bytes.js'
 import { AEAD_NONCE_BYTES, AEAD_OVERHEAD_BYTES, deriveEtmKeys, etmOpen, etmSealWithPrefix, type EtmKeys } from './aead.js'
 import { LABELS } from './kdf.js'
+import { nobleSymmetric } from './provider/_noble-symmetric.js'
+import type { SymmetricPrimitives } from './provider/provider.js'
 import { systemRandom, type RandomSource } from './random.js'
 
 /** The server's data keys by id; `currentKid` seals new rows. */
@@ -28,11 +30,11 @@ export const MAX_CACHED_DATA_KEYS = 16
 // Keyed by the key bytes, not the array object, so a caller reusing a buffer cannot get stale
 // subkeys. Subkeys are as secret as the key itself and live in the same process.
 const subkeyCache = new Map<string, EtmKeys>()
-function atRestKeys(dataKey: Uint8Array): EtmKeys {
+function atRestKeys(dataKey: Uint8Array, sym: SymmetricPrimitives): EtmKeys {
   const id = toBase64(dataKey)
   let keys = subkeyCache.get(id)
   if (!keys) {
-    keys = deriveEtmKeys(dataKey, LABELS.atRest)
+    keys = deriveEtmKeys(dataKey, LABELS.atRest, sym)
     if (subkeyCache.size >= MAX_CACHED_DATA_KEYS) subkeyCache.delete(subkeyCache.keys().next().value!)
     subkeyCache.set(id, keys)
   }
@@ -50,16 +52,21 @@ function adOf(kid: Uint8Array, aad: Uint8Array): Uint8Array {
 
 /**
  * Seals `plaintext` under `dataKey`, tagged with `keyId`; `aad` (e.g. the row id) is bound.
+ * `sym` (any provider, e.g. `nodeNativeProvider()`) runs HKDF, HMAC and XChaCha20; the bytes
+ * are the same on every provider.
  * @throws {TypeError|RangeError} bad key, key id or inputs.
  */
-export function sealAtRest(dataKey: Uint8Array, keyId: string, plaintext: Uint8Array, aad: Uint8Array, random: RandomSource = systemRandom): Uint8Array {
+export function sealAtRest(
+  dataKey: Uint8Array, keyId: string, plaintext: Uint8Array, aad: Uint8Array, random: RandomSource = systemRandom,
+  sym: SymmetricPrimitives = nobleSymmetric,
+): Uint8Array {
   abytes(dataKey, 'dataKey', DATA_KEY_BYTES)
   const kid = utf8(astring(keyId, 'keyId', true))
   if (kid.length > MAX_KEY_ID_BYTES) throw new RangeError(`"keyId" expected at most ${MAX_KEY_ID_BYTES} bytes`)
   abytes(plaintext, 'plaintext')
   abytes(aad, 'aad')
   const nonce = random(AEAD_NONCE_BYTES)
-  return etmSealWithPrefix(atRestKeys(dataKey), nonce, plaintext, adOf(kid, aad), concat(new Uint8Array([SEAL_VERSION, kid.length]), kid, nonce))
+  return etmSealWithPrefix(atRestKeys(dataKey, sym), nonce, plaintext, adOf(kid, aad), concat(new Uint8Array([SEAL_VERSION, kid.length]), kid, nonce), sym)
 }
 
 /** The key id a sealed value names (for re-sealing sweeps), or throws BadMacError if malformed. */
@@ -70,11 +77,11 @@ export function sealedKeyId(sealed: Uint8Array): string {
 }
 
 /**
- * Opens a sealed value with the key its id names.
+ * Opens a sealed value with the key its id names (`sym` as in {@link sealAtRest}).
  * @throws {NotFoundError} the key id is not in the keyring.
  * @throws {BadMacError} altered, truncated, wrong key or wrong `aad`.
  */
-export function openAtRest(keyring: DataKeyring, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+export function openAtRest(keyring: DataKeyring, sealed: Uint8Array, aad: Uint8Array, sym: SymmetricPrimitives = nobleSymmetric): Uint8Array {
   abytes(aad, 'aad')
   const kidText = sealedKeyId(sealed)
   const key = Object.prototype.hasOwnProperty.call(keyring.keys, kidText) ? keyring.keys[kidText] : undefined
@@ -83,5 +90,5 @@ export function openAtRest(keyring: DataKeyring, sealed: Uint8Array, aad: Uint8A
   const kid = sealed.subarray(2, 2 + sealed[1]!)
   const body = sealed.subarray(2 + kid.length)
   if (body.length < AEAD_OVERHEAD_BYTES) throw new BadMacError('ciphertext too short')
-  return etmOpen(atRestKeys(key), body.subarray(0, AEAD_NONCE_BYTES), body.subarray(AEAD_NONCE_BYTES), adOf(kid, aad))
+  return etmOpen(atRestKeys(key, sym), body.subarray(0, AEAD_NONCE_BYTES), body.subarray(AEAD_NONCE_BYTES), adOf(kid, aad), sym)
 }

@@ -12,7 +12,8 @@ import { decodePreKeyMessage, initialMessageId } from './pqxdh/initial-message.j
 import { pqxdhInitiate } from './pqxdh/initiate.js'
 import { pqxdhRespond } from './pqxdh/respond.js'
 import { isKemLastResortId, type PreKeySecrets } from './prekeys.js'
-import { nobleProvider, type CryptoProvider } from './provider/provider.js'
+import { nobleProvider } from './provider/noble.js'
+import type { CryptoProvider } from './provider/provider.js'
 import { systemRandom, type RandomSource } from './random.js'
 import { ratchetDecrypt } from './ratchet/decrypt.js'
 import { ratchetEncrypt } from './ratchet/encrypt.js'
@@ -57,7 +58,7 @@ export async function encryptMessage(args: {
   checkContext(args.context)
   const header = s.pendingPreKey === null ? null : fromBase64(s.pendingPreKey)
   const type: MessageType = header ? 'prekey' : 'message'
-  const { state, message } = ratchetEncrypt(s, args.plaintext, args.context, type, header)
+  const { state, message } = ratchetEncrypt(s, args.plaintext, args.context, type, header, args.provider ?? nobleProvider)
   return { state: state as unknown as SessionState, type, ciphertext: toBase64(message) }
 }
 
@@ -129,8 +130,8 @@ export async function decryptMessage(args: {
   }
   const id = toBase64(initialMessageId(headerBytes))
   if (seen.includes(id)) throw new ReplayedMessageError('initial message replayed')
-  const fresh: SessionStateV2 = await pqxdhRespond(args.ours, args.preKeys, header, provider)
-  const r = await ratchetDecrypt(fresh, message, args.context, 'prekey', headerBytes, provider, random)
+  const { state: fresh, ratchetDh } = await pqxdhRespond(args.ours, args.preKeys, header, provider, message.ratchetKey)
+  const r = await ratchetDecrypt(fresh, message, args.context, 'prekey', headerBytes, provider, random, ratchetDh)
   const nextSeen = seen.concat(id)
   return {
     state: r.state as unknown as SessionState,

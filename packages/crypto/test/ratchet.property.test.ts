@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { BadMacError, DuplicateMessageError, TooFarAheadError } from '@parley/protocol'
-import { decryptMessage, encryptMessage, MAX_FORWARD_JUMPS, nodeNativeProvider, seededRandom, type SessionState } from '../src/index.js'
+import { decryptMessage, encryptMessage, MAX_FORWARD_JUMPS, nobleProvider, nodeNativeProvider, seededRandom, type SessionState } from '../src/index.js'
 import { ctxAB, ctxBA, dec, enc, establish, noPreKeys, type Parties } from './_fixtures.js'
 
 const provider = nodeNativeProvider()
@@ -149,7 +149,7 @@ async function forgeCounter(p: Setup, n: number): Promise<{ state: SessionState 
   // Advance the real chain key n steps so the message is honest, just far ahead.
   const { advanceChain } = await import('../src/ratchet/chain-key.js')
   const { fromBase64, toBase64 } = await import('../src/_bytes.js')
-  a.sending.chainKey = toBase64(advanceChain(fromBase64(a.sending.chainKey), a.sending.n, a.sending.n + n, 0).chainKey)
+  a.sending.chainKey = toBase64(advanceChain(fromBase64(a.sending.chainKey), a.sending.n, a.sending.n + n, 0, nobleProvider).chainKey)
   a.sending.n += n
   return { state: a as unknown as SessionState }
 }

@@ -8,12 +8,14 @@ import {
   fromBase64, parseServerFrame, toBase64, ForbiddenError, NotFoundError, type Delivery, type DeviceAddress, type Notice, type PlainBody, type Policy,
   type PolicyManifest,
 } from '@parley/protocol'
-import { openAtRest, sealAtRest, type DataKeyring, type FrankingKeyring } from '@parley/crypto'
+import type { CryptoProvider, DataKeyring, FrankingKeyring } from '@parley/crypto'
 import type { Pipeline } from '@parley/moderation'
 import type { Logger } from 'pino'
 import type { Socket } from 'socket.io'
 import type { GroupCommitter } from './group-commit.js'
 import type { ClosureCache } from './moderation/closure-cache.js'
+import { pooledRandom } from './nonce-pool.js'
+import { openWith, sealWith } from './provider-calls.js'
 import { CONVERSATION_CACHE_SIZE, type ErrorContext, type ParleyIo, type ParleyServerOptions } from './options.js'
 import type { TokenBucket } from './rate-limit.js'
 import type { ConversationRecord, ParleyStore, Recipient, StoredDelivery, StoredMessage } from './store/store.js'
@@ -39,9 +41,13 @@ export interface Ctx {
   pipeline: Pipeline
   frankingKeys: FrankingKeyring
   dataKeys: DataKeyring
+  /** Runs sealing, opening and franking binding (picked once `ready`; noble until then). */
+  crypto?: CryptoProvider
   log: Logger
   options: ParleyServerOptions
   committer: GroupCommitter
+  /** Which content hooks some plugin defines (a hook none defines is not run). */
+  moderationHooks: Readonly<Record<'checkEnvelope' | 'checkOutgoing' | 'checkIncoming', boolean>>
   conversations: ConversationCache
   /** Which conversations a moderator closed (cached per node, evicted across nodes). */
   closures: ClosureCache
@@ -92,13 +98,16 @@ export async function memberOf(ctx: Ctx, conversationId: string, userId: string)
   return c
 }
 
-const bodyAad = (conversationId: string, messageId: string) => new TextEncoder().encode(`parley/body/v1\n${conversationId}\n${messageId}`)
+const utf8 = new TextEncoder()
+const bodyAad = (conversationId: string, messageId: string) => utf8.encode(`parley/body/v1\n${conversationId}\n${messageId}`)
+/** Nonces for sealing bodies (one per server-side message), read from the CSPRNG in chunks. */
+const nonces = pooledRandom()
 
 /** Seals a server-side body with the current data key (AAD binds conversation and message id). */
 export function sealBody(ctx: Ctx, conversationId: string, messageId: string, body: PlainBody): { kid: string; data: string } {
   const kid = ctx.dataKeys.currentKid
   const key = ctx.dataKeys.keys[kid]!
-  const sealed = sealAtRest(key, kid, new TextEncoder().encode(JSON.stringify(body)), bodyAad(conversationId, messageId))
+  const sealed = sealWith(key, kid, utf8.encode(JSON.stringify(body)), bodyAad(conversationId, messageId), nonces, ctx.crypto)
   return { kid, data: toBase64(sealed) }
 }
 
@@ -106,7 +115,7 @@ export function sealBody(ctx: Ctx, conversationId: string, messageId: string, bo
 export function openBody(ctx: Ctx, m: StoredMessage): PlainBody | undefined {
   if (!m.sealedBody) return undefined
   try {
-    const plain = openAtRest(ctx.dataKeys, fromBase64(m.sealedBody.data), bodyAad(m.conversationId, m.id))
+    const plain = openWith(ctx.dataKeys, fromBase64(m.sealedBody.data), bodyAad(m.conversationId, m.id), ctx.crypto)
     return JSON.parse(new TextDecoder().decode(plain)) as PlainBody
   } catch (e) {
     ctx.reportError(e, { where: 'store', event: 'open-body' })

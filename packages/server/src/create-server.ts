@@ -12,7 +12,7 @@ import {
   parseClientFrame, parseWith, ParleyError, RateLimitedError, UnauthorizedError, UserIdSchema,
   type AckResponse, type ClientEventName, type Policy, type VerifiedReport,
 } from '@parley/protocol'
-import { bindFranking, generateDataKey, generateFrankingKey } from '@parley/crypto'
+import { generateDataKey, generateFrankingKey, pickProvider } from '@parley/crypto'
 import { createPipeline } from '@parley/moderation'
 import { ConversationCache, flushNotices, type Ctx, type Session } from './context.js'
 import { GroupCommitter } from './group-commit.js'
@@ -26,6 +26,8 @@ import {
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
 import { attachRedisAdapter } from './redis.js'
+import { coalesceWrites } from './write-coalescing.js'
+import { bindWith } from './provider-calls.js'
 import { openReport, sealReportBody } from './report-seal.js'
 import type { ParleyStore } from './store/store.js'
 
@@ -136,19 +138,24 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   let bucketTimer: ReturnType<typeof setInterval> | undefined
   const userBuckets = new Map<string, { bucket: TokenBucket; sockets: number }>()
 
+  const plugins = options.plugins ?? []
+  const moderationHooks = {
+    checkEnvelope: plugins.some((p) => p.checkEnvelope), checkOutgoing: plugins.some((p) => p.checkOutgoing), checkIncoming: plugins.some((p) => p.checkIncoming),
+  }
   const ctx = {
-    io, log, options, now, pipeline, frankingKeys, dataKeys, reportError, track, policy: options.policy,
+    io, log, options, now, pipeline, frankingKeys, dataKeys, reportError, track, policy: options.policy, moderationHooks,
     manifest: buildManifest({ policy: options.policy, reportDepth: options.reportDepth, requiredPlugins: options.requiredPlugins ?? pipeline.requiredPlugins() }),
   } as Ctx
 
   const ready = (async () => {
+    ctx.crypto = await pickProvider()
     store = await options.store
     ctx.store = store
     ctx.conversations = new ConversationCache(store)
-    ctx.closures = new ClosureCache(store.moderation)
+    ctx.closures = new ClosureCache(store.moderation, now)
     ctx.committer = new GroupCommitter(
       store,
-      (m, seq, ts) => ({ tf: m.tf, ...bindFranking(frankingKeys, { tf: m.tf, sender: m.sender, conversationId: m.conversationId, seq, ts }) }),
+      (m, seq, ts) => ({ tf: m.tf, ...bindWith(frankingKeys, { tf: m.tf, sender: m.sender, conversationId: m.conversationId, seq, ts }, ctx.crypto) }),
       now,
       (e) => reportError(e, { where: 'store', event: 'message.send' }),
       MAX_GROUP_COMMIT,
@@ -206,6 +213,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     entry.sockets++
     userBuckets.set(userId, entry)
     const session: Session = { socket, userId, registered: false, bucket: new TokenBucket(connectionLimit, now()) }
+    coalesceWrites(socket.conn)
     socket.emit('manifest', ctx.manifest)
     log.debug({ userId }, 'connected')
     socket.on('disconnect', () => {

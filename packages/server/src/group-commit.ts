@@ -10,16 +10,17 @@
  * and pushed by one batch at a time, in inbox-id order (clients drop an inbox id at or below
  * their cursor, so a device must never see id 6 before 5), and a conversation's messages keep
  * their arrival order. A send without keys runs alone, as with `maxConcurrent` = 1.
+ *
+ * Other writers of inbox rows (a mode upgrade) run through `runAlone(keys, fn)`: in the same
+ * queue, alone, holding the same keys, so their rows are pushed in order with the sends'.
  */
 import { StoreError } from '@parley/protocol'
 import { MAX_GROUP_COMMIT } from './options.js'
 import type { AppendOutcome, FrankingBinder, NewMessage, ParleyStore } from './store/store.js'
 
-interface Pending {
-  message: NewMessage
-  keys: readonly string[] | undefined
-  resolve: (o: AppendOutcome) => void
-}
+type Pending =
+  | { message: NewMessage; task?: undefined; keys: readonly string[] | undefined; resolve: (o: AppendOutcome) => void }
+  | { task: () => Promise<void>; message?: undefined; keys: readonly string[]; resolve: (o: AppendOutcome) => void }
 
 /** Batches appends into as few transactions as the load allows. */
 export class GroupCommitter {
@@ -48,19 +49,33 @@ export class GroupCommitter {
    * for other users; without them it commits alone.
    */
   append(message: NewMessage, lockKeys?: readonly string[]): Promise<AppendOutcome> {
-    return new Promise((resolve) => {
-      this.queue.push({ message, keys: lockKeys, resolve })
-      // Idle: commit at once. Busy: let the frames read in this I/O turn join one batch
-      // rather than each starting a tiny concurrent one.
-      if (this.inflight === 0) this.pump()
-      else if (!this.scheduled) {
-        this.scheduled = true
-        setImmediate(() => {
-          this.scheduled = false
-          this.pump()
-        })
-      }
+    return new Promise((resolve) => this.enqueue({ message, keys: lockKeys, resolve }))
+  }
+
+  /**
+   * Runs `fn` alone, after every queued send and task that shares one of `lockKeys`, holding
+   * them until it settles; what is queued after it and shares a key waits for it. Resolves or
+   * rejects as `fn` does.
+   */
+  runAlone<T>(lockKeys: readonly string[], fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const task = () => fn().then(resolve, reject)
+      this.enqueue({ task, keys: lockKeys, resolve: () => undefined })
     })
+  }
+
+  private enqueue(p: Pending): void {
+    this.queue.push(p)
+    // Idle: commit at once. Busy: let the frames read in this I/O turn join one batch
+    // rather than each starting a tiny concurrent one.
+    if (this.inflight === 0) this.pump()
+    else if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => {
+        this.scheduled = false
+        this.pump()
+      })
+    }
   }
 
   private pump(): void {
@@ -72,9 +87,17 @@ export class GroupCommitter {
     }
   }
 
-  /** The next batch: queued sends, in order, whose keys no committing batch holds. */
+  /**
+   * The next batch: queued sends, in order, whose keys no committing batch holds; or a task
+   * alone, when nothing before it holds or waits for its keys.
+   */
   private take(): Pending[] {
-    if (this.inflight === 0) {
+    if (this.inflight === 0 && this.queue[0]?.task) {
+      const batch = this.queue.splice(0, 1)
+      this.hold(batch)
+      return batch
+    }
+    if (this.inflight === 0 && !this.queue.some((p) => p.task)) {
       const batch = this.queue.splice(0, this.maxBatch)
       this.hold(batch)
       return batch
@@ -87,7 +110,13 @@ export class GroupCommitter {
     for (; i < this.queue.length && batch.length < this.maxBatch; i++) {
       const p = this.queue[i]!
       if (!p.keys) break // runs alone, after everything before it
-      if (p.keys.some((k) => this.busy.has(k) || blocked.has(k))) {
+      const waits = p.keys.some((k) => this.busy.has(k) || blocked.has(k))
+      if (p.task && !waits && batch.length === 0) {
+        batch.push(p)
+        i++
+        break
+      }
+      if (waits || p.task) {
         for (const k of p.keys) blocked.add(k)
         rest.push(p)
       } else batch.push(p)
@@ -120,10 +149,20 @@ export class GroupCommitter {
   }
 
   private async commit(batch: Pending[]): Promise<void> {
+    const task = batch[0]?.task
+    if (task) {
+      // After the previous batches' senders have run their deliveries (microtasks of this turn).
+      await new Promise((r) => setImmediate(r))
+      await task()
+      this.release(batch)
+      this.inflight--
+      this.pump()
+      return
+    }
     if (this.batchSizes.length < 10_000) this.batchSizes.push(batch.length)
     let outcomes: AppendOutcome[]
     try {
-      outcomes = await this.store.appendMessages(batch.map((p) => p.message), this.bind, this.now())
+      outcomes = await this.store.appendMessages(batch.map((p) => p.message!), this.bind, this.now())
     } catch (e) {
       this.onStoreError(e)
       const error = new StoreError('the message could not be stored; nothing was written', {})

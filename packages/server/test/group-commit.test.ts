@@ -49,4 +49,45 @@ describe('GroupCommitter', () => {
     await tick()
     expect(done).toEqual(['c1', 'f1', 'a1', 'a2', 'e1', 'x1', 'g1'])
   })
+
+  it('runAlone: waits for committing batches that share a key, runs alone, and later sends sharing a key wait for it', async () => {
+    const { store, batches } = gatedStore()
+    const gc = new GroupCommitter(store, () => ({ tf: '', rf: '', kid: 'k' }), Date.now, () => undefined, 256, 4)
+    const done: string[] = []
+    const send = (id: string, keys: string[]) => void gc.append(msg(id), keys).then(() => done.push(id))
+    let finishTask!: () => void
+    send('a1', ['alice', 'bob'])
+    await tick()
+    const task = gc.runAlone(['alice', 'bob'], () => {
+      done.push('task started')
+      return new Promise<string>((r) => (finishTask = () => r('upgraded')))
+    })
+    send('a2', ['alice', 'bob']) // queued after the task: waits for it
+    send('c1', ['carol']) // disjoint: commits at once
+    await tick()
+    expect(batches.map((b) => b.ids)).toEqual([['a1'], ['c1']])
+    expect(done).not.toContain('task started')
+    batches[0]!.finish()
+    await tick()
+    expect(done).toContain('task started')
+    expect(batches).toHaveLength(2) // a2 waits for the task
+    finishTask()
+    expect(await task).toBe('upgraded')
+    await tick()
+    expect(batches[2]!.ids).toEqual(['a2'])
+    batches[2]!.finish()
+    batches[1]!.finish()
+    await tick()
+    expect(done.indexOf('a1')).toBeLessThan(done.indexOf('task started'))
+    expect(done.indexOf('task started')).toBeLessThan(done.indexOf('a2'))
+  })
+
+  it('runAlone rejects as its function does and releases its keys', async () => {
+    const { store, batches } = gatedStore()
+    const gc = new GroupCommitter(store, () => ({ tf: '', rf: '', kid: 'k' }), Date.now, () => undefined, 256, 4)
+    await expect(gc.runAlone(['alice'], () => Promise.reject(new Error('nope')))).rejects.toThrow('nope')
+    void gc.append(msg('a1'), ['alice'])
+    await tick()
+    expect(batches.map((b) => b.ids)).toEqual([['a1']])
+  })
 })

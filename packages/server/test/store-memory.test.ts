@@ -1,4 +1,6 @@
 import { storeContract } from '../src/store/contract.js'
+import { appendContract } from '../src/store/contract-append.js'
 import { memoryStore } from '../src/store/memory-store.js'
 
 storeContract('memory', async () => memoryStore())
+appendContract('memory', async () => memoryStore())

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from 'vitest'
 import { storeContract } from '../src/store/contract.js'
+import { appendContract } from '../src/store/contract-append.js'
 import { postgresStore } from '../src/store/postgres-store.js'
 import { freshDatabase, postgresAvailable } from './helpers/postgres.js'
 
@@ -14,7 +15,7 @@ describe.skipIf(!available)('postgres', () => {
     await db?.drop()
   })
   // Each test gets a fresh schema-clean state by truncating every table.
-  storeContract('postgres', async () => {
+  const open = async () => {
     const store = await postgresStore({ connectionString: db.url })
     const pg = await import('pg')
     const c = new pg.default.Client({ connectionString: db.url })
@@ -22,5 +23,7 @@ describe.skipIf(!available)('postgres', () => {
     await c.query(`TRUNCATE parley_meta, users, devices, one_time_prekeys, conversations, conversation_members, messages, inbox, notices, reports, token_buckets, link_requests, moderation_suspensions, moderation_revoked_devices, moderation_closures, moderation_report_resolutions, moderation_audit RESTART IDENTITY CASCADE`)
     await c.end()
     return store
-  })
+  }
+  storeContract('postgres', open)
+  appendContract('postgres', open)
 })

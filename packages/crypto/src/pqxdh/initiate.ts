@@ -3,14 +3,14 @@
  * DH1..DH4 and ML-KEM-768 encapsulation, derive SK, and start the Double Ratchet as Alice
  * (Double Ratchet §3.3, RatchetInitAlice) with the signed prekey as Bob's first ratchet key.
  */
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import type { DeviceBundle } from '@parley/protocol'
 import { ab64 } from '../_assert.js'
 import { toBase64 } from '../_bytes.js'
 import type { DeviceIdentity } from '../identity.js'
 import { checkBundle, isKemLastResortId } from '../prekeys.js'
+import { x25519Exchange } from '../provider/_exchange.js'
 import type { CryptoProvider } from '../provider/provider.js'
-import type { RandomSource } from '../random.js'
+import { systemRandom, type RandomSource } from '../random.js'
 import { kdfRoot } from '../ratchet/chain-key.js'
 import type { SessionStateV2 } from '../ratchet/state.js'
 import { encodePreKeyHeader } from './initial-message.js'
@@ -26,12 +26,16 @@ export async function pqxdhInitiate(ours: DeviceIdentity, theirs: DeviceBundle, 
   const ikA = ab64(ours.identity.secretKey, 'ours.identity.secretKey', 32)
   const ikApub = ab64(ours.identity.publicKey, 'ours.identity.publicKey', 32)
 
+  // DH1 = DH(IK_A, SPK_B); DH2..DH4 = DH(EK_A, IK_B | SPK_B | OPK_B), one exchange per secret.
   const ekA = random(32)
-  const ekApub = await provider.x25519PublicKey(ekA)
-  const dhs = [await provider.x25519(ikA, spkB), await provider.x25519(ekA, ikB), await provider.x25519(ekA, spkB)]
-  if (opkB) dhs.push(await provider.x25519(ekA, opkB))
-  const { cipherText, sharedSecret } = ml_kem768.encapsulate(pqpkB, random(32))
-  const sk = pqxdhSecret(dhs, sharedSecret)
+  const [dh1] = (await x25519Exchange(provider, ikA, [spkB])).shared
+  const ek = await x25519Exchange(provider, ekA, opkB ? [ikB, spkB, opkB] : [ikB, spkB], true)
+  const ekApub = ek.publicKey!
+  const dhs = [dh1!, ...ek.shared]
+  // A caller-supplied RandomSource (tests, vectors) must fix every byte, so it supplies ML-KEM's
+  // `m` and noble encapsulates; with the system CSPRNG the provider may draw `m` natively.
+  const { cipherText, sharedSecret } = await provider.mlKem768Encapsulate(pqpkB, random === systemRandom ? undefined : random(32))
+  const sk = pqxdhSecret(dhs, sharedSecret, provider)
 
   // The flag follows the KEM prekey's signed id, not the server's `kemPreKeyIsLastResort`.
   const header = encodePreKeyHeader({
@@ -40,8 +44,9 @@ export async function pqxdhInitiate(ours: DeviceIdentity, theirs: DeviceBundle, 
   })
   // RatchetInitAlice: DHs = new pair, DHr = SPK_B, (RK, CKs) = KDF_RK(SK, DH(DHs, DHr)).
   const ratchetSecret = random(32)
-  const ratchetPub = await provider.x25519PublicKey(ratchetSecret)
-  const root = kdfRoot(sk, await provider.x25519(ratchetSecret, spkB))
+  const ratchet = await x25519Exchange(provider, ratchetSecret, [spkB], true)
+  const ratchetPub = ratchet.publicKey!
+  const root = kdfRoot(sk, ratchet.shared[0]!, provider)
   return {
     v: 2,
     localIdentityKey: toBase64(ikApub),

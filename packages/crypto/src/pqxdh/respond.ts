@@ -10,10 +10,10 @@ import { toBase64 } from '../_bytes.js'
 import { KEM_SECRET_KEY_BYTES } from '../constants.js'
 import type { DeviceIdentity } from '../identity.js'
 import { isKemLastResortId, type PreKeySecrets } from '../prekeys.js'
+import { x25519Exchange } from '../provider/_exchange.js'
 import type { CryptoProvider } from '../provider/provider.js'
 import type { SessionStateV2 } from '../ratchet/state.js'
 import type { PreKeyHeader } from './initial-message.js'
-import { kemDecapsulate } from './kem-cache.js'
 import { pqxdhAd, pqxdhSecret } from './kdf.js'
 
 function secretOf(table: Record<number, string> | undefined, id: number): string | undefined {
@@ -21,13 +21,18 @@ function secretOf(table: Record<number, string> | undefined, id: number): string
 }
 
 /**
- * Derives the responder's initial state from a parsed header. Does not decrypt.
+ * Derives the responder's initial state from a parsed header. Does not decrypt. With
+ * `peerRatchetKey` (the ratchet key of the message that carries the header) it also returns
+ * `ratchetDh` = DH(SPK_B, peerRatchetKey), the first DH ratchet step's input, computed in the
+ * same exchange as DH1 and DH3 (one import of SPK_B on a native provider).
  * @throws {BadMacError} the header's last-resort flag disagrees with its KEM prekey id.
  * @throws {ReplayedMessageError} one-time prekey already consumed.
  * @throws {MissingSessionError} unknown signed or last-resort prekey.
  * @throws {BadMacError} invalid keys in the header.
  */
-export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets, h: PreKeyHeader, provider: CryptoProvider): Promise<SessionStateV2> {
+export async function pqxdhRespond(
+  ours: DeviceIdentity, preKeys: PreKeySecrets, h: PreKeyHeader, provider: CryptoProvider, peerRatchetKey?: Uint8Array,
+): Promise<{ state: SessionStateV2; ratchetDh: Uint8Array | undefined }> {
   // Last-resort or one-time is derived from the KEM prekey id (our own id space), never read
   // from the header's flag; a flag that disagrees is a forgery, refused before any DH.
   const lastResort = isKemLastResortId(h.kemPreKeyId)
@@ -48,18 +53,22 @@ export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets,
   const ikBpub = ab64(ours.identity.publicKey, 'ours.identity.publicKey', 32)
   const spkB = ab64(spk, 'preKeys.signedPreKeys', 32)
   let sk: Uint8Array
+  let ratchetDh: Uint8Array | undefined
   try {
-    const dhs = [await provider.x25519(spkB, h.identityKey), await provider.x25519(ikB, h.baseKey), await provider.x25519(spkB, h.baseKey)]
+    // DH1 = DH(SPK_B, IK_A), DH2 = DH(IK_B, EK_A), DH3 = DH(SPK_B, EK_A), DH4 = DH(OPK_B, EK_A).
+    const [dh1, dh3, forRatchet] = (await x25519Exchange(provider, spkB, peerRatchetKey ? [h.identityKey, h.baseKey, peerRatchetKey] : [h.identityKey, h.baseKey])).shared
+    ratchetDh = forRatchet
+    const dhs = [dh1!, await provider.x25519(ikB, h.baseKey), dh3!]
     if (opk !== undefined) dhs.push(await provider.x25519(ab64(opk, 'preKeys.oneTimePreKeys', 32), h.baseKey))
     // ML-KEM decapsulation never fails: a substituted ciphertext yields an unrelated secret
     // (implicit rejection), so the first message's MAC fails.
-    const ss = kemDecapsulate(h.kemCiphertext, ab64(kem, 'preKeys.kemPreKeys', KEM_SECRET_KEY_BYTES), lastResort)
-    sk = pqxdhSecret(dhs, ss)
+    const ss = await provider.mlKem768Decapsulate(h.kemCiphertext, ab64(kem, 'preKeys.kemPreKeys', KEM_SECRET_KEY_BYTES), lastResort)
+    sk = pqxdhSecret(dhs, ss, provider)
   } catch (e) {
     if (e instanceof TypeError) throw e
     throw new BadMacError('invalid key in initial message')
   }
-  return {
+  const state: SessionStateV2 = {
     v: 2,
     localIdentityKey: toBase64(ikBpub),
     remoteIdentityKey: toBase64(h.identityKey),
@@ -74,4 +83,5 @@ export async function pqxdhRespond(ours: DeviceIdentity, preKeys: PreKeySecrets,
     receiving: [],
     pendingPreKey: null,
   }
+  return { state, ratchetDh }
 }

@@ -33,19 +33,6 @@ export class KeyCache<V> {
   }
 }
 
-/** base64url without padding (JWK encoding). */
-export function b64url(bytes: Uint8Array): string {
-  let bin = ''
-  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!)
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-/** Decodes base64url. */
-export function fromB64url(text: string): Uint8Array {
-  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
-  const out = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
-  return out
-}
 /** True when every byte is zero (constant time over the length). */
 export function isAllZero(bytes: Uint8Array): boolean {
   let acc = 0

@@ -10,21 +10,22 @@ import { BadMacError, DuplicateMessageError, TooFarAheadError } from '@parley/pr
 import { equalBytes, fromBase64, toBase64 } from '../_bytes.js'
 import { etmOpen } from '../aead.js'
 import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS, MAX_RECEIVER_CHAINS } from '../constants.js'
-import type { CryptoProvider } from '../provider/provider.js'
+import { x25519Exchange } from '../provider/_exchange.js'
+import type { CryptoProvider, SymmetricPrimitives, X25519Exchange } from '../provider/provider.js'
 import type { RandomSource } from '../random.js'
 import { advanceChain, headerMac, kdfChain, kdfRoot, messageKeys } from './chain-key.js'
 import { messageAd, type MessageContext, type MessageType, type RatchetMessage } from './message.js'
 import { addSkipped, findSkipped, removeSkipped } from './skipped-keys.js'
 import type { ReceivingChain, SessionStateV2 } from './state.js'
 
-function open(messageKey: Uint8Array, body: Uint8Array, ad: Uint8Array): Uint8Array {
-  const keys = messageKeys(messageKey)
-  return etmOpen(keys, keys.nonce, body, ad)
+function open(messageKey: Uint8Array, body: Uint8Array, ad: Uint8Array, sym: SymmetricPrimitives): Uint8Array {
+  const keys = messageKeys(messageKey, sym)
+  return etmOpen(keys, keys.nonce, body, ad, sym)
 }
 
 /** One HMAC: the header (PN, N), AD and body were sent by a holder of this chain's header key. */
-function checkHeader(headerKey: Uint8Array, msg: RatchetMessage, ad: Uint8Array): void {
-  if (!equalBytes(headerMac(headerKey, ad, msg.body), msg.mac)) throw new BadMacError('ratchet header MAC mismatch')
+function checkHeader(headerKey: Uint8Array, msg: RatchetMessage, ad: Uint8Array, sym: SymmetricPrimitives): void {
+  if (!equalBytes(headerMac(headerKey, ad, msg.body, sym), msg.mac)) throw new BadMacError('ratchet header MAC mismatch')
 }
 
 function tooFar(jump: number): never {
@@ -45,8 +46,19 @@ async function dh(provider: CryptoProvider, secret: Uint8Array, pub: Uint8Array)
   }
 }
 
+/** Our next ratchet key pair's public key and its DH with the peer's ratchet key. */
+async function exchange(provider: CryptoProvider, secret: Uint8Array, pub: Uint8Array): Promise<X25519Exchange> {
+  try {
+    return await x25519Exchange(provider, secret, [pub], true)
+  } catch {
+    throw new BadMacError('invalid ratchet key')
+  }
+}
+
 /**
- * Decrypts one parsed ratchet message against a session.
+ * Decrypts one parsed ratchet message against a session. `knownDh`, when given, is
+ * DH(s.sending.ratchetSecret, msg.ratchetKey) already computed by the caller (the PQXDH
+ * responder computes it with the signed prekey's other DHs).
  * @throws {BadMacError} the header MAC or the message failed authentication (a forged header
  *   fails here before any chain step).
  * @throws {DuplicateMessageError} already decrypted, or its key was evicted.
@@ -54,7 +66,7 @@ async function dh(provider: CryptoProvider, secret: Uint8Array, pub: Uint8Array)
  */
 export async function ratchetDecrypt(
   s: SessionStateV2, msg: RatchetMessage, context: MessageContext, type: MessageType, preKeyHeader: Uint8Array | null,
-  provider: CryptoProvider, random: RandomSource,
+  provider: CryptoProvider, random: RandomSource, knownDh?: Uint8Array,
 ): Promise<{ state: SessionStateV2; plaintext: Uint8Array }> {
   const ad = messageAd(context, type, fromBase64(s.ad), preKeyHeader, msg.header)
   const ratchetKey = toBase64(msg.ratchetKey)
@@ -62,38 +74,38 @@ export async function ratchetDecrypt(
 
   if (index >= 0) {
     const chain = s.receiving[index]!
-    checkHeader(fromBase64(chain.headerKey), msg, ad)
+    checkHeader(fromBase64(chain.headerKey), msg, ad, provider)
     if (msg.n < chain.n) {
       const pos = findSkipped(chain.skipped, msg.n)
       if (pos < 0) throw new DuplicateMessageError()
-      const plaintext = open(fromBase64(chain.skipped[pos]![1]), msg.body, ad)
+      const plaintext = open(fromBase64(chain.skipped[pos]![1]), msg.body, ad, provider)
       return { state: withChain(s, index, { ...chain, skipped: removeSkipped(chain.skipped, pos) }), plaintext }
     }
     if (msg.n - chain.n > MAX_FORWARD_JUMPS) tooFar(msg.n - chain.n)
-    const adv = advanceChain(fromBase64(chain.chainKey), chain.n, msg.n, MAX_MESSAGE_KEYS)
-    const step = kdfChain(adv.chainKey)
-    const plaintext = open(step.messageKey, msg.body, ad)
+    const adv = advanceChain(fromBase64(chain.chainKey), chain.n, msg.n, MAX_MESSAGE_KEYS, provider)
+    const step = kdfChain(adv.chainKey, provider)
+    const plaintext = open(step.messageKey, msg.body, ad, provider)
     const next: ReceivingChain = { ...chain, chainKey: toBase64(step.chainKey), n: msg.n + 1, skipped: addSkipped(chain.skipped, adv.skipped) }
     return { state: withChain(s, index, next), plaintext }
   }
 
   // A new ratchet key from the peer: a DH ratchet step. One DH and one KDF_RK give the new
   // chain's header key; its MAC covers PN and N, so no chain is stepped for a forgery.
-  const r1 = kdfRoot(fromBase64(s.rootKey), await dh(provider, fromBase64(s.sending.ratchetSecret), msg.ratchetKey))
-  checkHeader(r1.headerKey, msg, ad)
+  const r1 = kdfRoot(fromBase64(s.rootKey), knownDh ?? (await dh(provider, fromBase64(s.sending.ratchetSecret), msg.ratchetKey)), provider)
+  checkHeader(r1.headerKey, msg, ad, provider)
   const current = s.receiving[s.receiving.length - 1]
   if (current && msg.pn > current.n && msg.pn - current.n > MAX_FORWARD_JUMPS) tooFar(msg.pn - current.n)
   if (msg.n > MAX_FORWARD_JUMPS) tooFar(msg.n)
 
   let receiving = s.receiving
   if (current && msg.pn > current.n) {
-    const adv = advanceChain(fromBase64(current.chainKey), current.n, msg.pn, MAX_MESSAGE_KEYS)
+    const adv = advanceChain(fromBase64(current.chainKey), current.n, msg.pn, MAX_MESSAGE_KEYS, provider)
     receiving = receiving.slice(0, -1).concat({ ...current, chainKey: toBase64(adv.chainKey), n: msg.pn, skipped: addSkipped(current.skipped, adv.skipped) })
   }
-  const adv = advanceChain(r1.chainKey, 0, msg.n, MAX_MESSAGE_KEYS)
-  const step = kdfChain(adv.chainKey)
+  const adv = advanceChain(r1.chainKey, 0, msg.n, MAX_MESSAGE_KEYS, provider)
+  const step = kdfChain(adv.chainKey, provider)
   // Authenticate before generating our next ratchet key pair.
-  const plaintext = open(step.messageKey, msg.body, ad)
+  const plaintext = open(step.messageKey, msg.body, ad, provider)
   const newChain: ReceivingChain = {
     ratchetKey, chainKey: toBase64(step.chainKey), headerKey: toBase64(r1.headerKey), n: msg.n + 1, skipped: addSkipped([], adv.skipped),
   }
@@ -101,8 +113,9 @@ export async function ratchetDecrypt(
   if (receiving.length > MAX_RECEIVER_CHAINS) receiving = receiving.slice(receiving.length - MAX_RECEIVER_CHAINS)
 
   const secret = random(32)
-  const pub = await provider.x25519PublicKey(secret)
-  const r2 = kdfRoot(r1.rootKey, await dh(provider, secret, msg.ratchetKey))
+  const next = await exchange(provider, secret, msg.ratchetKey)
+  const pub = next.publicKey!
+  const r2 = kdfRoot(r1.rootKey, next.shared[0]!, provider)
   return {
     plaintext,
     state: {

@@ -10,7 +10,7 @@
 import type { DeviceAddress } from '@parley/protocol'
 import { BadMacError } from '@parley/protocol'
 import { aint, astring } from '../_assert.js'
-import { concat, lp, readU32, u32be } from '../_bytes.js'
+import { concat, readU32, u32be, utf8 } from '../_bytes.js'
 import { AEAD_TAG_BYTES } from '../aead.js'
 import { DEFAULT_MODE, KEY_BYTES, MESSAGE_VERSION } from '../constants.js'
 import { label, LABELS } from '../kdf.js'
@@ -82,13 +82,35 @@ export function checkContext(c: MessageContext): MessageContext {
   return c
 }
 
-/** The AEAD associated data of one message. */
+const EMPTY = new Uint8Array(0)
+
+/**
+ * The AEAD associated data of one message: `label ‖ u32(version) ‖ lp(mode) ‖ lp(type) ‖
+ * lp(conversation) ‖ lp(sender user, device) ‖ lp(recipient user, device) ‖ lp(session AD) ‖
+ * lp(prekey header) ‖ header`, `lp` a u32 length prefix. Written into one buffer (it is built
+ * twice per message).
+ */
 export function messageAd(
   c: MessageContext, type: MessageType, sessionAd: Uint8Array, preKeyHeader: Uint8Array | null, header: Uint8Array,
 ): Uint8Array {
-  return concat(
-    label(LABELS.messageAd), u32be(c.protocolVersion), lp(c.mode ?? DEFAULT_MODE), lp(type), lp(c.conversationId),
-    lp(c.sender.userId), lp(c.sender.deviceId), lp(c.recipient.userId), lp(c.recipient.deviceId),
-    lp(sessionAd), lp(preKeyHeader ?? new Uint8Array(0)), header,
-  )
+  const prefix = label(LABELS.messageAd)
+  const fields = [
+    utf8(c.mode ?? DEFAULT_MODE), utf8(type), utf8(c.conversationId), utf8(c.sender.userId), utf8(c.sender.deviceId),
+    utf8(c.recipient.userId), utf8(c.recipient.deviceId), sessionAd, preKeyHeader ?? EMPTY,
+  ]
+  let length = prefix.length + 4 + header.length
+  for (const f of fields) length += 4 + f.length
+  const out = new Uint8Array(length)
+  const view = new DataView(out.buffer)
+  out.set(prefix, 0)
+  let o = prefix.length
+  view.setUint32(o, c.protocolVersion, false)
+  o += 4
+  for (const f of fields) {
+    view.setUint32(o, f.length, false)
+    out.set(f, o + 4)
+    o += 4 + f.length
+  }
+  out.set(header, o)
+  return out
 }

@@ -43,19 +43,25 @@ export const modeUpgrade: Handler<'mode.upgrade'> = {
     const mc = f.modeChange
     if (mc.userId !== self.userId || mc.deviceId !== self.deviceId) throw new ForbiddenError('a device may only sign mode changes as itself')
     const conversation = await memberOf(ctx, mc.conversationId, self.userId)
+    await ctx.closures.assertOpen(mc.conversationId)
     const device = await ctx.store.getDevice(self.userId, self.deviceId)
     if (!device || !verifyModeChange(mc, device.signingKey)) throw new InvalidSignatureError('mode change signature does not verify', { what: 'modeChange' })
     // Throws PolicyViolationError when the policy forbids upgrading.
     nextModeState({ mode: conversation.encryption, upgradeRequired: conversation.upgradeRequired }, { type: 'upgrade' }, ctx.policy, conversation.id)
-    const out = await ctx.store.upgradeConversation({ conversationId: conversation.id, modeChange: mc, messageId: `mc_${randomUUID()}`, now: ctx.now() })
-    ctx.conversations.put(out.conversation)
-    if (out.changed && out.message) {
-      deliver(ctx, out.message, out.recipients)
-      ctx.io.to(out.conversation.members.map(userRoom)).emit('mode', {
-        conversationId: out.conversation.id, encryption: 'e2ee', modeChange: mc, seq: out.message.seq,
-      })
-      await flushNotices(ctx, out.conversation.members)
-    }
+    // The mode-change message gets inbox rows too: written and pushed in the group committer's
+    // order for these members, so no device sees a later inbox id before it.
+    const out = await ctx.committer.runAlone(conversation.members, async () => {
+      const up = await ctx.store.upgradeConversation({ conversationId: conversation.id, modeChange: mc, messageId: `mc_${randomUUID()}`, now: ctx.now() })
+      ctx.conversations.put(up.conversation)
+      if (up.changed && up.message) {
+        deliver(ctx, up.message, up.recipients)
+        ctx.io.to(up.conversation.members.map(userRoom)).emit('mode', {
+          conversationId: up.conversation.id, encryption: 'e2ee', modeChange: mc, seq: up.message.seq,
+        })
+      }
+      return up
+    })
+    if (out.changed && out.message) await flushNotices(ctx, out.conversation.members)
     return { conversation: out.conversation }
   },
 }

@@ -5,16 +5,16 @@
  */
 import { randomUUID } from 'node:crypto'
 import {
-  assertNoDowngrade, ConversationClosedError, ParleyError, type EnvelopeMeta, type PlainMessage, type SendResult,
+  assertNoDowngrade, type EnvelopeMeta, type parseClientFrame, type PlainMessage, type SendResult,
 } from '@parley/protocol'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { DEFAULT_HISTORY_LIMIT } from '../options.js'
-import { deliver, me, memberOf, sealBody, toWire, userRoom, type Ctx } from '../context.js'
-import type { NewMessage } from '../store/store.js'
+import { deliver, me, memberOf, sealBody, toWire, type Ctx } from '../context.js'
+import type { ConversationRecord, NewMessage } from '../store/store.js'
 import { afterSend, checkSend, deleteRooms, relayRooms, withheldIn, withholdIfBlocked } from '../safety/gate.js'
 import type { Handler } from './types.js'
 
-function emitFlags(ctx: Ctx, v: PipelineVerdict, hook: 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope', source: { conversationId: string; sender: { userId: string; deviceId: string }; messageId: string }): void {
+function emitFlags(ctx: Ctx, v: PipelineVerdict, hook: VerdictHook, source: { conversationId: string; sender: { userId: string; deviceId: string }; messageId: string }): void {
   const onFlag = ctx.options.onFlag
   if (!onFlag) return
   for (const e of flagEvents(v, { hook, where: 'server', ...source })) {
@@ -24,60 +24,74 @@ function emitFlags(ctx: Ctx, v: PipelineVerdict, hook: 'checkOutgoing' | 'checkI
   }
 }
 
+type VerdictHook = 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope'
+type MessageSendFrame = ReturnType<typeof parseClientFrame<'message.send'>>
+
+/** What the moderation pipeline sees of a send: its size and shape, never its content. */
+function envelopeMeta(f: MessageSendFrame, sender: EnvelopeMeta['sender'], members: number, ts: number): EnvelopeMeta {
+  return {
+    conversationId: f.conversationId, sender, mode: f.mode,
+    recipientCount: f.mode === 'e2ee' ? f.envelopes.length : members,
+    size: f.mode === 'e2ee'
+      ? f.envelopes.reduce((n, e) => n + e.ciphertext.length, 0) + f.attachments.reduce((n, a) => n + a.ciphertext.length, 0)
+      : f.body.text.length + f.body.attachments.reduce((n, a) => n + a.data.length, 0),
+    attachmentCount: f.mode === 'e2ee' ? f.attachments.length : f.body.attachments.length,
+    ts,
+  }
+}
+
+/**
+ * Runs the moderation hooks some plugin defines (one no plugin defines could only allow):
+ * `checkEnvelope` always, `checkOutgoing` + `checkIncoming` on readable content only (e2ee
+ * content is checked by clients). Returns the verdicts, for flags once the message is stored.
+ * @throws {MessageBlockedError} when a plugin blocks.
+ */
+async function moderate(ctx: Ctx, f: MessageSendFrame, sender: EnvelopeMeta['sender'], conversation: ConversationRecord, now: number): Promise<[PipelineVerdict, VerdictHook][]> {
+  const hooks = ctx.moderationHooks
+  const verdicts: [PipelineVerdict, VerdictHook][] = []
+  const check = (v: PipelineVerdict, hook: VerdictHook) => {
+    const blocked = verdictToError(v)
+    if (blocked) throw blocked
+    verdicts.push([v, hook])
+  }
+  const hookCtx = { where: 'server' as const, policy: ctx.policy, mode: f.mode, now, buckets: ctx.store.buckets }
+  if (hooks.checkEnvelope) check(await ctx.pipeline.checkEnvelope(envelopeMeta(f, sender, conversation.members.length, now), hookCtx), 'checkEnvelope')
+  if (f.mode === 'server-side' && conversation.encryption === 'server-side' && (hooks.checkOutgoing || hooks.checkIncoming)) {
+    const plain: PlainMessage = {
+      conversationId: f.conversationId, sender, text: f.body.text,
+      attachments: f.body.attachments.map(({ name, mime, size, sha256 }) => ({ name, mime, size, sha256 })),
+    }
+    if (hooks.checkOutgoing) check(await ctx.pipeline.checkOutgoing(plain, hookCtx), 'checkOutgoing')
+    if (hooks.checkIncoming) check(await ctx.pipeline.checkIncoming(plain, hookCtx), 'checkIncoming')
+  }
+  return verdicts
+}
+
+const NO_VERDICTS: readonly [PipelineVerdict, VerdictHook][] = []
+
 export const messageSend: Handler<'message.send'> = {
   needs: 'registered',
   async run(ctx, s, f) {
     const sender = me(s)
     const conversation = await memberOf(ctx, f.conversationId, sender.userId)
-    if (await ctx.closures.isClosed(f.conversationId)) throw new ConversationClosedError(undefined, { conversationId: f.conversationId })
+    await ctx.closures.assertOpen(f.conversationId)
     // Safety (issue 15): canMessage may deny, a sender who blocks the peer is refused, a blocked sender is withheld.
     const gate = await checkSend(ctx, sender.userId, conversation)
     // e2ee never reverts, so a cached e2ee mode is authoritative for refusing a downgrade early.
     if (conversation.encryption === 'e2ee') assertNoDowngrade('e2ee', f.mode, f.conversationId)
     const now = ctx.now()
-    const hookCtx = { where: 'server' as const, policy: ctx.policy, mode: f.mode, now, buckets: ctx.store.buckets }
-    const env: EnvelopeMeta = {
-      conversationId: f.conversationId, sender, mode: f.mode,
-      recipientCount: f.mode === 'e2ee' ? f.envelopes.length : conversation.members.length,
-      size: f.mode === 'e2ee'
-        ? f.envelopes.reduce((n, e) => n + e.ciphertext.length, 0) + f.attachments.reduce((n, a) => n + a.ciphertext.length, 0)
-        : f.body.text.length + f.body.attachments.reduce((n, a) => n + a.data.length, 0),
-      attachmentCount: f.mode === 'e2ee' ? f.attachments.length : f.body.attachments.length,
-      ts: now,
-    }
-    const verdicts: [PipelineVerdict, 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope'][] = []
-    const check = (v: PipelineVerdict, hook: 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope') => {
-      const blocked = verdictToError(v)
-      if (blocked) throw blocked
-      verdicts.push([v, hook])
-    }
-    check(await ctx.pipeline.checkEnvelope(env, hookCtx), 'checkEnvelope')
+    const hooks = ctx.moderationHooks
+    const verdicts = hooks.checkEnvelope || hooks.checkOutgoing || hooks.checkIncoming ? await moderate(ctx, f, sender, conversation, now) : NO_VERDICTS
     const id = `m_${randomUUID()}`
-    const base = { id, conversationId: f.conversationId, sender, clientMessageId: f.clientMessageId, tf: f.tf }
+    const message: NewMessage = f.mode === 'server-side'
+      ? { id, conversationId: f.conversationId, sender, clientMessageId: f.clientMessageId, tf: f.tf, mode: 'server-side', sealedBody: sealBody(ctx, f.conversationId, id, f.body) }
+      : { id, conversationId: f.conversationId, sender, clientMessageId: f.clientMessageId, tf: f.tf, mode: 'e2ee', envelopes: f.envelopes, attachments: f.attachments }
     const ttl = ctx.options.retention?.[f.mode]
-    const expiry = ttl ? { expiresAt: now + ttl } : {}
-    let message: NewMessage
-    if (f.mode === 'server-side') {
-      // Only readable content is moderated on the server; e2ee content is checked by clients.
-      if (conversation.encryption === 'server-side') {
-        const plain: PlainMessage = {
-          conversationId: f.conversationId, sender, text: f.body.text,
-          attachments: f.body.attachments.map(({ name, mime, size, sha256 }) => ({ name, mime, size, sha256 })),
-        }
-        check(await ctx.pipeline.checkOutgoing(plain, hookCtx), 'checkOutgoing')
-        check(await ctx.pipeline.checkIncoming(plain, hookCtx), 'checkIncoming')
-      }
-      message = { ...base, mode: 'server-side', sealedBody: sealBody(ctx, f.conversationId, id, f.body), ...expiry }
-    } else {
-      message = { ...base, mode: 'e2ee', envelopes: f.envelopes, attachments: f.attachments, ...expiry }
-    }
+    if (ttl) message.expiresAt = now + ttl
     withholdIfBlocked(message, gate) // safety: no inbox row for a peer who blocks the sender
     // Lock keys: the users whose devices get an inbox row (the sender's other devices too).
     const out = await ctx.committer.append(message, conversation.members)
-    if (!out.ok) {
-      if (ParleyError.isInstance(out.error)) throw out.error
-      throw out.error
-    }
+    if (!out.ok) throw out.error
     const m = out.message
     if (!out.duplicate) {
       await afterSend(ctx, gate, m.id, sender.userId) // safety: withheld record, request accepted / re-opened
@@ -128,6 +142,7 @@ export const receiptSend: Handler<'receipt.send'> = {
   async run(ctx, s, f) {
     const self = me(s)
     const c = await memberOf(ctx, f.conversationId, self.userId)
+    await ctx.closures.assertOpen(f.conversationId)
     // Safety: not across a block or an open message request.
     s.socket.to(await relayRooms(ctx, self.userId, c)).emit('receipt', { ...f, from: self, ts: ctx.now() })
     return { ok: true }
@@ -139,6 +154,7 @@ export const typingSend: Handler<'typing.send'> = {
   async run(ctx, s, f) {
     const self = me(s)
     const c = await memberOf(ctx, f.conversationId, self.userId)
+    await ctx.closures.assertOpen(f.conversationId)
     // Safety: not across a block or an open message request.
     s.socket.to(await relayRooms(ctx, self.userId, c)).emit('typing', { conversationId: f.conversationId, from: self, typing: f.typing })
     return { ok: true }

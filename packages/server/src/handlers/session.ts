@@ -14,13 +14,26 @@ import { HELLO_PROOF_NONCE_BYTES, kemPreKeySigningBytes, systemRandom, verify, v
 import { CATCH_UP_PAGE, HELLO_CHALLENGE_TTL_MS, LINK_TTL_MS } from '../options.js'
 import { deviceRoom, linkRoom, me, sendPendingNotices, toWire, userRoom, type Ctx, type Session } from '../context.js'
 import { watchers } from './keys.js'
+import { suspendedError } from '../moderation/api.js'
 import type { Handler } from './types.js'
 
-/** Joins the device rooms and marks the session registered. */
-function activate(s: Session, device: DeviceAddress): void {
+/**
+ * Joins the device rooms and marks the session registered — unless the user is suspended. The
+ * check runs after joining: a suspension committed before it is seen here, and one committed
+ * after it finds this socket in the user's room (`suspendUser` disconnects the room). A socket
+ * opened before the suspension and saying hello after it is refused here.
+ * @throws {AccountSuspendedError}
+ */
+async function activate(ctx: Ctx, s: Session, device: DeviceAddress): Promise<void> {
+  const rooms = [userRoom(device.userId), deviceRoom(device)]
+  await s.socket.join(rooms)
+  const suspension = await ctx.store.moderation.suspension(device.userId, ctx.now())
+  if (suspension) {
+    for (const room of rooms) await s.socket.leave(room)
+    throw suspendedError(suspension)
+  }
   s.registered = true
   s.socket.data.deviceId = device.deviceId
-  void s.socket.join([userRoom(device.userId), deviceRoom(device)])
 }
 
 /** Pushes everything after the device's cursor, then pending notices (after the ack went out). */
@@ -92,7 +105,7 @@ export const hello: Handler<'hello'> = {
     s.version = version
     s.socket.data.version = version
     if (registered) {
-      activate(s, { userId: s.userId, deviceId: frame.deviceId })
+      await activate(ctx, s, { userId: s.userId, deviceId: frame.deviceId })
       scheduleCatchUp(ctx, s)
     }
     return { version, userId: s.userId, deviceId: frame.deviceId, registered, inboxCursor: d?.inboxCursor ?? 0, manifest: ctx.manifest }
@@ -127,7 +140,7 @@ export const deviceRegister: Handler<'device.register'> = {
       }
     }
     await ctx.store.registerDevice({ ...f, userId: s.userId, now: ctx.now() })
-    activate(s, { userId: s.userId, deviceId: f.deviceId })
+    await activate(ctx, s, { userId: s.userId, deviceId: f.deviceId })
     if (!user || user.deviceList.version !== f.deviceList.version) {
       // The user's other devices and every conversation peer: a peer that keeps the old list
       // would encrypt to too few devices and have every send refused (a linked device).

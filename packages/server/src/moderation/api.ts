@@ -21,7 +21,11 @@ export const MAX_MODERATION_PAGE = 1_000
 /** The actor recorded when a call names none. */
 export const DEFAULT_MODERATOR = 'operator'
 
-/** Who acts and why; `by` is the moderator's id in the audit log (default `'operator'`). */
+/**
+ * Who acts and why; `by` is the moderator's id in the audit log (default `'operator'`). A `by`
+ * that names a suspended Parley user is refused (`ForbiddenError`): moderators who are also
+ * users lose their powers with their account. It is the integrator's label, not authentication.
+ */
 export interface ModerationReason {
   reason: string
   by?: string
@@ -160,7 +164,10 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
 
 /** The acting moderator; a suspended one (a Parley user under suspension) may not act. */
 async function actingModerator(ctx: Ctx, by: unknown): Promise<string> {
-  const who = by === undefined ? DEFAULT_MODERATOR : checkText(by, 'by')
+  // The default actor is a label, not a Parley user: a user who registers as "operator" and
+  // gets suspended must not lock the platform's own calls out.
+  if (by === undefined) return DEFAULT_MODERATOR
+  const who = checkText(by, 'by')
   if (await ctx.store.moderation.suspension(who, ctx.now())) throw new ForbiddenError(`moderator "${who}" is suspended`)
   return who
 }

@@ -3,67 +3,13 @@
  * (`test/store-*.test.ts`); a new backend is done when it passes them. Not part of the public
  * entry point (it imports vitest).
  */
-import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { ParleyError, StoreError, toBase64, type DeviceAddress, type Envelope, type SignedDeviceList, type VerifiedReport } from '@parley/protocol'
+import { ParleyError, StoreError, type VerifiedReport } from '@parley/protocol'
 import { generateDataKey } from '@parley/crypto'
 import { openReport, sealReport } from '../report-seal.js'
-import type { DeviceRegistration, FrankingBinder, NewMessage, ParleyStore } from './store.js'
+import { addr, b64, bind, code, e2ee, makeUser, pairIn, plain, registerAll, registration, rejects, uid } from './_contract-fixtures.js'
+import type { ParleyStore } from './store.js'
 import { moderationContract } from './moderation-contract.js'
-
-const b64 = (n: number) => toBase64(new Uint8Array(randomBytes(n)))
-const uid = () => randomBytes(6).toString('hex')
-export const bind: FrankingBinder = (m, seq) => ({ tf: m.tf, rf: b64(32), kid: `k${seq % 3}` })
-const code = (e: unknown) => (ParleyError.isInstance(e) ? e.code : String(e))
-
-export async function rejects(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-  } catch (e) {
-    return code(e)
-  }
-  throw new Error('expected a rejection')
-}
-
-export interface TestUser {
-  userId: string
-  key: string
-  devices: { deviceId: string; signingKey: string; identityKey: string }[]
-  list: SignedDeviceList
-}
-
-export function makeUser(deviceCount = 1, version = 1): TestUser {
-  const userId = `u-${uid()}`
-  const devices = Array.from({ length: deviceCount }, (_, i) => ({ deviceId: `d${i}`, signingKey: b64(32), identityKey: b64(32) }))
-  return { userId, key: b64(32), devices, list: { userId, version, devices, signature: b64(64) } }
-}
-
-function registration(u: TestUser, i: number, oneTime = 3, kem = 2): DeviceRegistration {
-  const d = u.devices[i]!
-  return {
-    userId: u.userId, userIdentityKey: u.key, deviceList: u.list, ...d,
-    signedPreKey: { id: 1, publicKey: b64(32), signature: b64(64) },
-    kemLastResortPreKey: { id: 1000, publicKey: b64(1184), signature: b64(64) },
-    oneTimePreKeys: Array.from({ length: oneTime }, (_, k) => ({ id: k + 1, publicKey: b64(32) })),
-    kemOneTimePreKeys: Array.from({ length: kem }, (_, k) => ({ id: k + 1, publicKey: b64(1184), signature: b64(64) })),
-    now: 1_000,
-  }
-}
-
-export async function registerAll(store: ParleyStore, u: TestUser, oneTime = 3): Promise<void> {
-  for (let i = 0; i < u.devices.length; i++) await store.registerDevice(registration(u, i, oneTime))
-}
-
-export const addr = (u: TestUser, i = 0): DeviceAddress => ({ userId: u.userId, deviceId: u.devices[i]!.deviceId })
-
-export function plain(conversationId: string, sender: DeviceAddress, clientMessageId = uid()): NewMessage {
-  return { id: `m-${uid()}`, conversationId, sender, clientMessageId, mode: 'server-side', tf: b64(32), sealedBody: { kid: 'dk1', data: b64(40) } }
-}
-
-function e2ee(conversationId: string, sender: DeviceAddress, to: DeviceAddress[]): NewMessage {
-  const envelopes: Envelope[] = to.map((d) => ({ ...d, type: 'message', ciphertext: b64(48) }))
-  return { id: `m-${uid()}`, conversationId, sender, clientMessageId: uid(), mode: 'e2ee', tf: b64(32), envelopes, attachments: [] }
-}
 
 /**
  * Registers the conformance tests for one backend. `open` returns a fresh, empty store.
@@ -79,14 +25,7 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
         await s.close()
       }
     }
-    async function pair(s: ParleyStore, mode: 'server-side' | 'e2ee' = 'server-side', devicesA = 2, devicesB = 1) {
-      const a = makeUser(devicesA)
-      const b = makeUser(devicesB)
-      await registerAll(s, a)
-      await registerAll(s, b)
-      const { conversation } = await s.openDirectConversation({ id: `c-${uid()}`, userIds: [a.userId, b.userId], mode, upgradeRequired: false, now: 10 })
-      return { a, b, c: conversation }
-    }
+    const pair = pairIn
 
     it('registers devices, pins the user key, refuses a different key and an older list', () => withStore(async (s) => {
       const u = makeUser(2, 2)

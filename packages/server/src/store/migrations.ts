@@ -242,6 +242,17 @@ CREATE INDEX moderation_audit_at ON moderation_audit (at, id);
 CREATE INDEX reports_received_at ON reports (received_at DESC)
 `,
   },
+  {
+    // The group commit's single-statement append checks, inside that statement, that the
+    // counters and devices it decided against are still current; plain SQL cannot abort a
+    // statement on a condition, so this function raises APPEND_STALE_SQLSTATE when one is not.
+    // One line: statements are split at a semicolon that ends a line.
+    version: 6,
+    name: 'append-check',
+    sql: `
+CREATE OR REPLACE FUNCTION parley_append_check(fresh boolean) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN IF fresh IS NOT TRUE THEN RAISE EXCEPTION 'append decided on stale state' USING ERRCODE = 'PA409'; END IF; RETURN true; END $$;
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

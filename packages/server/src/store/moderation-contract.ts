@@ -7,7 +7,7 @@ import { expect, it } from 'vitest'
 import { generateDataKey } from '@parley/crypto'
 import type { VerifiedReport } from '@parley/protocol'
 import { sealReport } from '../report-seal.js'
-import { addr, bind, makeUser, plain, registerAll, rejects } from './contract.js'
+import { addr, bind, makeUser, plain, registerAll, rejects } from './_contract-fixtures.js'
 import type { NewAuditEntry } from './moderation-store.js'
 import type { ParleyStore } from './store.js'
 

@@ -12,7 +12,7 @@
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { RETRYABLE_SQLSTATES, MAX_TRANSACTION_ATTEMPTS, sqlState, type SqlDriver, type SqlExecutor } from './sql-driver.js'
+import { RETRYABLE_SQLSTATES, MAX_TRANSACTION_ATTEMPTS, sqlState, type QueryOptions, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlStore } from './sql-store.js'
 import type { ParleyStore } from './store.js'
 
@@ -76,9 +76,9 @@ export function pgliteDriver(db: PGlite, sync?: () => Promise<void>): SqlDriver 
   const run = async <R>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]) => (await q.query<R>(sql, params as never[])).rows
   return {
     kind: 'pglite',
-    async query<R>(sql: string, params?: unknown[]) {
+    async query<R>(sql: string, params?: unknown[], options?: QueryOptions) {
       const rows = await run<R>(db, sql, params)
-      if (sync && WRITE_STATEMENT.test(sql)) await sync()
+      if (sync && (options?.write ?? WRITE_STATEMENT.test(sql))) await sync()
       return rows
     },
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, retryOn: readonly string[] = RETRYABLE_SQLSTATES): Promise<T> {

@@ -4,7 +4,7 @@
  * retried on deadlock or serialization failure.
  */
 import pg from 'pg'
-import { MAX_TRANSACTION_ATTEMPTS, RETRYABLE_SQLSTATES, sqlState, type SqlDriver, type SqlExecutor } from './sql-driver.js'
+import { MAX_TRANSACTION_ATTEMPTS, RETRYABLE_SQLSTATES, sqlState, type QueryOptions, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlStore } from './sql-store.js'
 import type { ParleyStore } from './store.js'
 
@@ -20,15 +20,17 @@ export type PostgresStoreOptions =
 export function postgresDriver(pool: pg.Pool, ownsPool: boolean): SqlDriver {
   return {
     kind: 'postgres',
-    async query<R>(sql: string, params?: unknown[]) {
-      return (await pool.query(sql, params)).rows as R[]
+    async query<R>(sql: string, params?: unknown[], options?: QueryOptions) {
+      return (await (options?.name ? pool.query({ name: options.name, text: sql, values: params }) : pool.query(sql, params))).rows as R[]
     },
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, retryOn: readonly string[] = RETRYABLE_SQLSTATES): Promise<T> {
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect()
         try {
           await client.query('BEGIN')
-          const out = await fn({ query: async (sql, params) => (await client.query(sql, params)).rows })
+          const out = await fn({
+            query: async (sql, params, options) => (await (options?.name ? client.query({ name: options.name, text: sql, values: params }) : client.query(sql, params))).rows,
+          })
           await client.query('COMMIT')
           return out
         } catch (e) {

@@ -5,9 +5,20 @@
  */
 import { MIGRATIONS, MIGRATION_LOCK_KEY } from './migrations.js'
 
+/** How a statement runs. */
+export interface QueryOptions {
+  /**
+   * Prepare the statement once per connection under this name and reuse it (PostgreSQL; PGlite
+   * ignores it). Only for fixed statement text run on the hot path.
+   */
+  name?: string
+  /** The statement writes (PGlite then syncs its WAL before resolving, when durable). */
+  write?: boolean
+}
+
 /** Runs one statement. */
 export interface SqlExecutor {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<R[]>
 }
 
 /** A database connection (pool) the SQL store runs on. */
@@ -22,6 +33,9 @@ export interface SqlDriver extends SqlExecutor {
   exec(sql: string): Promise<void>
   close(): Promise<void>
 }
+
+/** Raised by `parley_append_check` (migration 6): an append decided on stale counters or devices. */
+export const APPEND_STALE_SQLSTATE = 'PA409'
 
 /** SQLSTATEs that mean "run the transaction again". */
 export const RETRYABLE_SQLSTATES: readonly string[] = ['40P01', '40001']

@@ -9,16 +9,13 @@ import {
   ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError, StoreError,
   type DeviceBundle, type Notice, type Policy, type SignedDeviceList, type VerifiedReport,
 } from '@parley/protocol'
-import { appendBatch } from './_sql-append.js'
+import { AppendCache, appendBatch } from './_sql-append.js'
 import { fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import { json, MESSAGE_COLUMNS, num, toConversation, toDelivery, toDevice, toMessage } from './_sql-rows.js'
-import { migrate, RETRYABLE_SQLSTATES, type SqlDriver, type SqlExecutor } from './sql-driver.js'
+import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
-
-/** Unique violations are retried for appends: a concurrent resend of one message on two nodes. */
-const APPEND_RETRY = [...RETRYABLE_SQLSTATES, '23505']
 
 /**
  * Builds a store on a driver and migrates the schema.
@@ -89,6 +86,7 @@ async function addNoticeRows(q: SqlExecutor, items: { userId: string; notice: No
 }
 
 function createSqlStore(db: SqlDriver): ParleyStore {
+  const appendCache = new AppendCache()
   const store: ParleyStore = {
     kind: db.kind,
     safety: sqlSafetyStore(db),
@@ -314,7 +312,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
 
     async appendMessages(batch, bind, now) {
       if (!batch.length) return []
-      return db.transaction((tx) => appendBatch(tx, batch, bind, now), APPEND_RETRY)
+      return appendBatch(db, appendCache, batch, bind, now)
     },
     async inboxAfter(device, after, limit, now) {
       const rows = await db.query(

@@ -14,7 +14,7 @@ export interface ProxyContext {
 export interface TamperHooks {
   /** Rewrites a server → client frame: return the frames to deliver instead (empty drops it). */
   serverFrame?(event: string, frame: any, ctx: ProxyContext): any[]
-  /** Rewrites a client → server request before it goes upstream. */
+  /** Rewrites a client → server request before it goes upstream (a Promise holds it back). */
   request?(event: string, request: any, ctx: ProxyContext): any
   /** Rewrites the ack of a client → server request (a Promise delays it). */
   ack?(event: string, request: any, response: any, ctx: ProxyContext): any | Promise<any>
@@ -45,10 +45,15 @@ export async function startTamperProxy(targetUrl: string): Promise<TamperProxy> 
     })
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (r: unknown) => void) : undefined
-      const request = hooks.request ? hooks.request(event, args[0], ctx) : args[0]
-      const send = () => upstream.emit(event, request, (response: unknown) => void Promise.resolve(hooks.ack ? hooks.ack(event, request, response, ctx) : response).then((r) => ack?.(r)))
-      if (upstream.connected) send()
-      else upstream.once('connect', send)
+      const rewritten = hooks.request ? hooks.request(event, args[0], ctx) : args[0]
+      const go = (request: unknown) => {
+        const send = () => upstream.emit(event, request, (response: unknown) => void Promise.resolve(hooks.ack ? hooks.ack(event, request, response, ctx) : response).then((r) => ack?.(r)))
+        if (upstream.connected) send()
+        else upstream.once('connect', send)
+      }
+      // Synchronous rewrites go out at once, in order; only a hook returning a Promise waits.
+      if (rewritten instanceof Promise) void rewritten.then(go)
+      else go(rewritten)
     })
     socket.on('disconnect', () => {
       sockets.delete(entry)

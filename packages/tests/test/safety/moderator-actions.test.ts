@@ -14,6 +14,7 @@ import {
 import { pgliteStore, postgresStore, type ParleyStore } from '@parley/server'
 import { memoryKeyStore, type Conversation, type KeyStore, type ParleyClient } from '@parley/client'
 import { closeAll, connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { startTamperProxy } from '../helpers/tamper-proxy.js'
 import { freshDatabase, postgresAvailable } from '../../../server/test/helpers/postgres.js'
 import { randomStreamName, REDIS_URL, redisAvailable } from '../../../server/test/helpers/redis.js'
 
@@ -121,6 +122,46 @@ describe.each(STORES)('moderator actions (%s)', (_store, open) => {
       ])
     }, 60_000)
 
+    it('suspend: a socket opened before the suspension is refused when it says hello after it (control: not suspended, it gets in)', async () => {
+      const w = await world()
+      await w.bob.close() // bob's keys stay (keepOpen); he comes back through a proxy that holds his hello
+      const proxy = await startTamperProxy(w.url)
+      try {
+        for (const suspend of [false, true]) {
+          let release!: () => void
+          const held = new Promise<void>((r) => (release = r))
+          let seen = false
+          proxy.hooks.request = (event, frame) => {
+            if (event !== 'hello') return frame
+            seen = true
+            return held.then(() => frame)
+          }
+          const errors: unknown[] = []
+          const bob = await connect(proxy.url, w.bobId, { keyStore: w.bobStore })
+          clients.push(bob)
+          bob.on('error', (p) => void errors.push(p.error))
+          await waitFor(() => seen, 10_000, 'the held hello')
+          if (suspend) await w.parley.moderation.suspendUser(w.bobId, { reason: 'raid' })
+          release()
+          if (!suspend) {
+            await bob.whenReady(15_000) // control: the same held hello gets in while bob is not suspended
+            await bob.close()
+            continue
+          }
+          await waitFor(() => errors.length > 0, 10_000, 'hello refused')
+          expect(AccountSuspendedError.isInstance(errors[0])).toBe(true)
+          // Refused, so not in bob's rooms: alice's messages never reach this socket.
+          const got: string[] = []
+          bob.on('message', (m) => void got.push(m.text))
+          await w.ca.send({ text: 'to a suspended user' })
+          await new Promise((r) => setTimeout(r, 500))
+          expect(got).toEqual([])
+        }
+      } finally {
+        await proxy.close()
+      }
+    }, 60_000)
+
     it('close a conversation: members told, every send refused with ConversationClosedError', async () => {
       const w = await world()
       await sendAndWait(w.ca, w.received, 'hello')
@@ -131,6 +172,8 @@ describe.each(STORES)('moderator actions (%s)', (_store, open) => {
       for (const c of [w.ca, w.cb]) {
         const e = await rejection(c.send({ text: 'after the close' }))
         expect(ConversationClosedError.isInstance(e)).toBe(true)
+        // Typing (and receipts, mode changes) are refused the same way: nothing crosses a closed conversation.
+        expect(ConversationClosedError.isInstance(await rejection(c.typing(true)))).toBe(true)
       }
       // Idempotent: closing again changes nothing and notifies nobody.
       expect(await w.parley.moderation.closeConversation(w.ca.id, { reason: 'again' })).toEqual(closure)

@@ -1,0 +1,59 @@
+/**
+ * HMAC-SHA256, HKDF-SHA256 and XChaCha20 on `node:crypto`. XChaCha20 is noble's HChaCha20
+ * (draft-irtf-cfrg-xchacha §2.2) for the subkey, then OpenSSL's ChaCha20 stream, whose 16-byte
+ * IV is the 32-bit little-endian block counter followed by the 96-bit nonce: counter 0 (as
+ * noble's `xchacha20`) ‖ 0x00000000 ‖ nonce[16..24] (§2.3). Same bytes as noble for every
+ * input; inputs Node bounds differently (HKDF info over 1,024 bytes) and XChaCha20 inputs too
+ * short to repay a cipher object go to noble.
+ */
+import type * as NodeCrypto from 'node:crypto'
+import { hchacha } from '@noble/ciphers/chacha.js'
+import { abytes } from '../_assert.js'
+import { utf8 } from '../_bytes.js'
+import { ahkdfLength, nobleHkdfSha256, nobleXChaCha20 } from './_noble-symmetric.js'
+import type { SymmetricPrimitives } from './provider.js'
+
+/** Longest HKDF info `crypto.hkdfSync` takes (Node's limit); longer goes to noble. */
+export const MAX_NODE_HKDF_INFO_BYTES = 1024
+/**
+ * Shortest input XChaCha20 runs on `node:crypto`: below it a cipher object costs more than
+ * noble's whole keystream (measured crossover about 1 KiB on Node 20–26; same bytes either way).
+ */
+export const NATIVE_CHACHA_MIN_BYTES = 1024
+
+const EMPTY = new Uint8Array(0)
+// "expand 32-byte k" as host-order words: what noble's hchacha expects (it swaps on big-endian hosts).
+const SIGMA = new Uint32Array(utf8('expand 32-byte k').buffer)
+
+const view = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+/** Host-order words of bytes, copied so the view is aligned. */
+const words = (b: Uint8Array) => new Uint32Array(b.slice().buffer)
+
+/** The symmetric primitives on `node:crypto`. */
+export function nodeSymmetric(c: typeof NodeCrypto): SymmetricPrimitives {
+  return {
+    hmacSha256(key, ...parts) {
+      const mac = c.createHmac('sha256', key)
+      for (const p of parts) mac.update(p)
+      return view(mac.digest())
+    },
+    hkdfSha256(ikm, salt, info, length) {
+      ahkdfLength(length)
+      if (length === 0 || info.length > MAX_NODE_HKDF_INFO_BYTES) return nobleHkdfSha256(ikm, salt, info, length)
+      return new Uint8Array(c.hkdfSync('sha256', ikm, salt ?? EMPTY, info, length))
+    },
+    xchacha20(key, nonce, data) {
+      if (data.length < NATIVE_CHACHA_MIN_BYTES) return nobleXChaCha20(key, nonce, data)
+      abytes(key, 'key', 32)
+      abytes(nonce, 'nonce', 24)
+      const subkey = new Uint32Array(8)
+      hchacha(SIGMA, words(key), words(nonce.subarray(0, 16)), subkey)
+      const iv = new Uint8Array(16)
+      iv.set(nonce.subarray(16, 24), 8)
+      const cipher = c.createCipheriv('chacha20', new Uint8Array(subkey.buffer), iv)
+      const out = view(cipher.update(data))
+      subkey.fill(0)
+      return out
+    },
+  }
+}

@@ -1,0 +1,60 @@
+// `npm test`: runs every workspace's tests through turbo (one package at a time: the machine has
+// 2 cores and several suites time network round trips), moves each package's vitest JSON report
+// into a per-run folder so a later run (another Node version) cannot overwrite it, and ends with
+// one line: `N passed, N failed, N skipped`. Exits 1 on a failure or when no test ran.
+//
+// Environment:
+//   PARLEY_TEST_REPORTS  folder for this run's reports (default .ci/reports/node-<version>)
+//   extra arguments go to turbo, e.g. `npm test -- --filter=@parley/crypto`
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { reportFileName, summarizeRun } from './test-summary.mjs'
+import { workspaces } from './workspaces.mjs'
+
+/** Where vitest.shared.ts has every package write its JSON report. */
+const PACKAGE_REPORT = '.vitest-report.json'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const label = `node-${process.versions.node}`
+const runDir = resolve(root, process.env.PARLEY_TEST_REPORTS ?? join('.ci/reports', label))
+const turboArgs = process.argv.slice(2)
+const filtered = turboArgs.some((a) => a.startsWith('--filter') || a === '-F')
+
+const withTests = workspaces(root).filter((w) => w.pkg.scripts?.test)
+for (const w of withTests) rmSync(join(w.dir, PACKAGE_REPORT), { force: true })
+rmSync(runDir, { recursive: true, force: true })
+mkdirSync(runDir, { recursive: true })
+
+console.log(`== tests on node ${process.version} (${process.execPath}), reports in ${runDir}`)
+const started = Date.now()
+const turbo = spawnSync(join(root, 'node_modules/.bin/turbo'), ['run', 'test', '--concurrency=1', '--continue', ...turboArgs], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', ...process.env },
+})
+const seconds = Math.round((Date.now() - started) / 1000)
+const turboExitCode = turbo.status ?? 1
+if (turbo.error) console.log(`turbo did not start: ${turbo.error.message}`)
+
+const ran = []
+for (const w of withTests) {
+  const report = join(w.dir, PACKAGE_REPORT)
+  if (!existsSync(report)) continue
+  renameSync(report, join(runDir, reportFileName(w.pkg.name)))
+  ran.push(w.pkg.name)
+}
+// Without a filter every package with a test script must leave a report.
+const expected = filtered ? ran : withTests.map((w) => w.pkg.name)
+writeFileSync(join(runDir, 'run.json'), JSON.stringify({ label, node: process.version, seconds, turboExitCode, expected }, null, 2) + '\n')
+
+console.log(`== test summary (node ${process.version}, ${seconds} s)`)
+const total = summarizeRun(runDir)
+if (total.passed + total.failed === 0) {
+  console.log('no test ran — counted as 1 failed')
+  total.failed++
+}
+console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`)
+process.exit(total.failed > 0 ? 1 : 0)
+

@@ -1,0 +1,112 @@
+// Adds up vitest JSON reports and CI checks into the one closing line CI reads:
+// `N passed, N failed, N skipped`. Used by `npm test` (one run) and by `.ci/run` (every run).
+//
+// Layout it reads (written by scripts/run-tests.mjs and .ci/run):
+//   <reports>/<run>/run.json            { label, node, seconds, turboExitCode, expected: [package name…] }
+//   <reports>/<run>/<pkg>.vitest.json    one vitest JSON report per workspace package
+//   <reports>/checks.jsonl               one {"name","ok","message"} line per CI check
+//
+// CLI: node scripts/test-summary.mjs <reports dir>   (exit 1 on any failure or when no test ran)
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+export const REPORT_SUFFIX = '.vitest.json'
+
+/** A workspace name as a file name: `@parley/crypto` → `parley__crypto`. */
+export function reportFileName(pkgName) {
+  return pkgName.replace(/^@/, '').replace(/\//g, '__') + REPORT_SUFFIX
+}
+
+const line = (t) => `${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`
+
+/** Counts of one vitest JSON report; a test file that failed to load counts as one failure. */
+export function countReport(json) {
+  const passed = json.numPassedTests ?? 0
+  const failedTests = json.numFailedTests ?? 0
+  const skipped = (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0)
+  const brokenFiles = (json.testResults ?? []).filter(
+    (r) => r.status === 'failed' && (r.assertionResults ?? []).every((a) => a.status !== 'failed'),
+  ).length
+  return { passed, failed: failedTests + brokenFiles, skipped, brokenFiles }
+}
+
+/** Sums one run directory; prints a line per package (when `log`) and returns the totals. */
+export function summarizeRun(dir, log = console.log) {
+  const total = { passed: 0, failed: 0, skipped: 0 }
+  const meta = existsSync(join(dir, 'run.json')) ? JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) : null
+  // Package names by report file, so lines read `@parley/crypto`, not the file name.
+  const expected = new Map((meta?.expected ?? []).map((name) => [reportFileName(name), name]))
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(REPORT_SUFFIX)).sort()) {
+    const pkg = expected.get(file) ?? file.slice(0, -REPORT_SUFFIX.length)
+    expected.delete(file)
+    let counts
+    try {
+      counts = countReport(JSON.parse(readFileSync(join(dir, file), 'utf8')))
+    } catch {
+      log(`  ${pkg}: unreadable report ${file}`)
+      total.failed++
+      continue
+    }
+    const broken = counts.brokenFiles ? ` (${counts.brokenFiles} test files failed to load)` : ''
+    log(`  ${pkg}: ${line(counts)}${broken}`)
+    total.passed += counts.passed; total.failed += counts.failed; total.skipped += counts.skipped
+  }
+  // A package with a test script that left no report crashed before vitest finished.
+  for (const pkg of expected.values()) {
+    log(`  ${pkg}: no vitest report (vitest did not finish) — counted as 1 failed`)
+    total.failed++
+  }
+  if (meta && meta.turboExitCode !== 0 && total.failed === 0) {
+    log(`  turbo exited ${meta.turboExitCode} with no failing test in the reports — counted as 1 failed`)
+    total.failed++
+  }
+  return { ...total, meta }
+}
+
+/** Reads `checks.jsonl`: each check is one passed or one failed. */
+export function summarizeChecks(file, log = console.log) {
+  const total = { passed: 0, failed: 0, skipped: 0 }
+  if (!existsSync(file)) return total
+  for (const text of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const check = JSON.parse(text)
+    if (check.ok) total.passed++
+    else { total.failed++; log(`  FAILED check: ${check.name}${check.message ? ` — ${check.message}` : ''}`) }
+  }
+  return total
+}
+
+/** The closing line over every run under `reportsDir`, one line per run above it. */
+export function summarizeAll(reportsDir, log = console.log) {
+  const total = { passed: 0, failed: 0, skipped: 0 }
+  const runs = existsSync(reportsDir)
+    ? readdirSync(reportsDir).filter((d) => statSync(join(reportsDir, d)).isDirectory()).sort()
+    : []
+  const runLines = []
+  for (const run of runs) {
+    log(`${run}:`)
+    const t = summarizeRun(join(reportsDir, run), log)
+    const where = t.meta ? `node ${t.meta.node}, ${t.meta.seconds} s` : 'no run.json'
+    runLines.push(`${run} (${where}): ${line(t)}`)
+    total.passed += t.passed; total.failed += t.failed; total.skipped += t.skipped
+  }
+  const checks = summarizeChecks(join(reportsDir, 'checks.jsonl'), log)
+  if (checks.passed + checks.failed > 0) runLines.push(`CI checks: ${checks.passed} passed, ${checks.failed} failed`)
+  total.passed += checks.passed; total.failed += checks.failed
+  for (const l of runLines) log(l)
+  if (runs.length === 0 || total.passed + total.failed - checks.passed - checks.failed === 0) {
+    log('no test ran — counted as 1 failed')
+    total.failed++
+  }
+  log(line(total))
+  return total
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const dir = process.argv[2]
+  if (!dir) {
+    console.error('usage: node scripts/test-summary.mjs <reports dir>')
+    process.exit(2)
+  }
+  process.exit(summarizeAll(dir).failed > 0 ? 1 : 0)
+}
