@@ -30,7 +30,7 @@ export {
   DEFAULT_MODERATOR, MAX_MODERATION_PAGE, MAX_MODERATION_TEXT, type ModerationApi, type ModerationReason,
 } from './moderation/api.js'
 export {
-  MAX_DISCLOSED_MESSAGES, type DisclosureApi, type DisclosureScope, type DisclosureExport, type DisclosedConversation, type DisclosedMessage,
+  MAX_DISCLOSED_MESSAGES, type DisclosureApi, type DisclosureScope, type DisclosureExport, type DisclosedConversation, type DisclosedMessage, type DisclosedSafety,
 } from './moderation/disclosure.js'
 export type * from './store/moderation-store.js'
 export type * from './store/safety-store.js'

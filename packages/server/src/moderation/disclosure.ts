@@ -11,6 +11,7 @@ import {
 } from '@parley/protocol'
 import { openBody, type Ctx } from '../context.js'
 import { openReport } from '../report-seal.js'
+import type { BlockRecord, MuteRecord, RequestRecord } from '../store/safety-store.js'
 import { auditAction, checkText } from './api.js'
 
 /** The most messages one conversation contributes to one export. */
@@ -43,6 +44,16 @@ export interface DisclosedMessage {
   /** E2EE messages only: per-device envelopes the server still holds, and their bytes. */
   envelopes?: number
   ciphertextBytes?: number
+  /** Members it was withheld from (a blocked sender's message to the blocker). */
+  withheldFrom?: string[]
+}
+
+/** The safety state the server holds for a user (user scope only). */
+export interface DisclosedSafety {
+  blocked: BlockRecord[]
+  muted: MuteRecord[]
+  /** Message requests this user received. */
+  requests: RequestRecord[]
 }
 
 export interface DisclosedConversation {
@@ -60,7 +71,21 @@ export interface DisclosureExport {
   scope: { userId?: string; conversationId?: string; from: number; to: number }
   generatedAt: number
   conversations: DisclosedConversation[]
+  /** User scope: the user's blocks, mutes and message requests as the server holds them. */
+  safety?: DisclosedSafety
 }
+
+/** Every page of a keyset-paged safety list. */
+async function all<T>(page: (after: string | undefined) => Promise<T[]>, key: (t: T) => string): Promise<T[]> {
+  const out: T[] = []
+  for (let after: string | undefined; ;) {
+    const rows = await page(after)
+    out.push(...rows)
+    if (rows.length < SAFETY_PAGE) return out
+    after = key(rows[rows.length - 1]!)
+  }
+}
+const SAFETY_PAGE = 500
 
 export interface DisclosureApi {
   /**
@@ -113,10 +138,22 @@ export function createDisclosureApi(ctx: Ctx, ready: Promise<void>): DisclosureA
           const attachmentBytes = (m.attachments ?? []).reduce((n, a) => n + Math.floor((a.ciphertext.length * 3) / 4), 0)
           return { ...base, envelopes, ciphertextBytes: envelopeBytes + attachmentBytes }
         })
+        const withheld = new Map<string, string[]>()
+        for (const member of c.members) {
+          for (const id of await store.safety.withheldAmong(member, messages.map((m) => m.messageId))) withheld.set(id, [...(withheld.get(id) ?? []), member])
+        }
+        for (const m of messages) if (withheld.has(m.messageId)) m.withheldFrom = withheld.get(m.messageId)!
         const reports = (await store.moderation.reportsIn(c.id)).map((r) => openReport(ctx.dataKeys, r)).filter((r) => r.receivedAt >= from && r.receivedAt < to)
         out.push({ conversationId: c.id, kind: c.kind, members: [...c.members], encryption: c.encryption, messages, reports })
       }
-      return { scope: { ...(byUser ? { userId: target } : { conversationId: target }), from, to }, generatedAt: now, conversations: out }
+      const scoped = { scope: { ...(byUser ? { userId: target } : { conversationId: target }), from, to }, generatedAt: now, conversations: out }
+      if (!byUser) return scoped
+      const safety: DisclosedSafety = {
+        blocked: await all((after) => store.safety.listBlocked(target, after, SAFETY_PAGE), (b) => b.userId),
+        muted: await all((after) => store.safety.listMuted(target, after, SAFETY_PAGE), (m) => m.conversationId),
+        requests: await all((after) => store.safety.listRequests(target, after, SAFETY_PAGE), (r) => r.conversationId),
+      }
+      return { ...scoped, safety }
     },
   }
 }

@@ -279,7 +279,10 @@ describe.each(POLICIES)('disclosure export under %s (PGlite)', (policy) => {
       const w = await world()
       await sendAndWait(w.ca, w.received, 'a readable line unless end-to-end encrypted')
       const result = await w.cb.report({ reason: 'spam' })
+      await w.bob.users.block(w.aliceId)
       const out = await w.parley.disclosure.export({ userId: w.bobId, reason: 'court order 2026-17', by: 'legal-team' })
+      // The safety state the server holds for the user is part of what it holds.
+      expect(out.safety?.blocked.map((b) => b.userId)).toEqual([w.aliceId])
       expect(out.scope).toMatchObject({ userId: w.bobId, from: 0 })
       expect(out.conversations).toHaveLength(1)
       const c = out.conversations[0]!
