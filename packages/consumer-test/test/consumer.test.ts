@@ -22,6 +22,8 @@ const SERVER_READY_MS = 60_000
 const CLIENTS_TIMEOUT_MS = 120_000
 /** The guide's SIGTERM handler closes Parley; the process must then end on its own. */
 const SHUTDOWN_GRACE_MS = 15_000
+/** Each step's own timeout fires first, so a slow step fails with the command's output. */
+const MARGIN_MS = 30_000
 
 const packages = publishablePackages()
 const work = mkdtempSync(join(tmpdir(), 'parley-consumer-'))
@@ -65,11 +67,11 @@ describe(`consumer of the packed packages (node ${process.version}, scratch ${tm
     // suite (another Node version), restores the identical dist/ from its cache.
     progress(`turbo run build for ${packages.length} packages`)
     const out = await run(join(repoRoot, 'node_modules/.bin/turbo'), [
-      'run', 'build', '--concurrency=2', '--output-logs=errors-only', ...packages.map((p) => `--filter=${p.name}`),
+      'run', 'build', '--concurrency=2', '--env-mode=loose', '--output-logs=errors-only', ...packages.map((p) => `--filter=${p.name}`),
     ], { cwd: repoRoot, timeoutMs: BUILD_TIMEOUT_MS })
     progress(`built (${out.stdout.match(/Cached:\s+(\d+ cached, \d+ total)/)?.[1] ?? 'turbo printed no cache line'})`)
     built = true
-  })
+  }, BUILD_TIMEOUT_MS + MARGIN_MS)
 
   for (const pkg of packages) {
     it(`packs ${pkg.name}; the tarball holds every file its exports name`, async () => {
@@ -82,7 +84,7 @@ describe(`consumer of the packed packages (node ${process.version}, scratch ${tm
       expect(promised.filter((f) => !files.includes(f)), 'files named by exports but missing from the tarball').toEqual([])
       tarballs[pkg.name] = join(tarballDir, packed!.filename)
       packedFiles[pkg.name] = files
-    })
+    }, BUILD_TIMEOUT_MS + MARGIN_MS)
   }
 
   for (const pkg of packages) {
@@ -97,7 +99,7 @@ describe(`consumer of the packed packages (node ${process.version}, scratch ${tm
       expect(result?.id).toBe(`${pkg.name}@${pkg.version}`)
       expect(result!.files.map((f) => f.path).sort()).toEqual([...packedFiles[pkg.name]!].sort())
       progress(`${pkg.name}: publish dry-run ok`)
-    })
+    }, BUILD_TIMEOUT_MS + MARGIN_MS)
   }
 
   it('installs the tarballs into a scratch project outside the workspace, no @parley package from a registry', async () => {
@@ -111,7 +113,7 @@ describe(`consumer of the packed packages (node ${process.version}, scratch ${tm
     expect(resolutions.filter((r) => !r.resolved?.startsWith('file:')), '@parley packages not from a tarball').toEqual([])
     expect(resolutions.map((r) => r.path).sort()).toEqual(packages.map((p) => `node_modules/${p.name}`).sort())
     installed = true
-  })
+  }, INSTALL_TIMEOUT_MS + MARGIN_MS)
 
   for (const kind of ['esm', 'cjs'] as const) {
     it(`type-checks and compiles as ${kind === 'esm' ? 'an ESM' : 'a CJS'} consumer (strict, skipLibCheck: false, NodeNext)`, async () => {
@@ -132,7 +134,7 @@ describe(`consumer of the packed packages (node ${process.version}, scratch ${tm
       }
       compiled[kind] = true
       portOf[kind] = port
-    })
+    }, TSC_TIMEOUT_MS + MARGIN_MS)
   }
 
   for (const kind of ['esm', 'cjs'] as const) {
@@ -142,7 +144,7 @@ describe(`consumer of the packed packages (node ${process.version}, scratch ${tm
       progress(out.stdout.trim().split('\n').join('; '))
       const specifiers = packages.flatMap((p) => p.entries.map((e) => e.specifier))
       for (const s of specifiers) expect(out.stdout).toContain(`${kind}: ${s} → `)
-    })
+    }, CLIENTS_TIMEOUT_MS + MARGIN_MS)
   }
 
   for (const kind of ['esm', 'cjs'] as const) {
@@ -168,6 +170,6 @@ describe(`consumer of the packed packages (node ${process.version}, scratch ${tm
       server = undefined
       expect(code, `after SIGTERM the server did not exit within ${SHUTDOWN_GRACE_MS} ms:\n${output}`).not.toBeNull()
       progress(`${kind}: server stopped on SIGTERM (exit ${code})`)
-    })
+    }, SERVER_READY_MS + CLIENTS_TIMEOUT_MS + SHUTDOWN_GRACE_MS + MARGIN_MS)
   }
 })

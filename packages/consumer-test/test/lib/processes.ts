@@ -11,19 +11,18 @@ export function progress(message: string): void {
   console.log(`[consumer +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`)
 }
 
+/** Variables `npm run` sets that describe the surrounding workspace run, not the machine. */
+const WORKSPACE_RUN_VARS = /^(npm_package_|npm_lifecycle_|npm_command$|npm_execpath$|npm_node_execpath$|npm_config_(local_prefix|workspaces?|include_workspace_root)$|init_cwd$|vitest)/i
+
 /**
- * The environment for commands run as a consumer would run them: without the `npm_*` variables
- * the surrounding `npm test` sets (package name, workspace prefix, lifecycle), which would make
- * npm in the scratch project act on this workspace. Registry and cache settings are kept.
+ * The environment for commands run as a consumer would run them: without the variables of the
+ * surrounding `npm test` (package, lifecycle, workspace prefix), which would make npm in the
+ * scratch project act on this workspace. The machine's npm settings (registry, cache, global
+ * npmrc with its CA file) are kept.
  */
 export function consumerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const keep = new Set(['npm_config_registry', 'npm_config_cache', 'npm_config_userconfig'])
   const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.toLowerCase().startsWith('npm_') && !keep.has(k.toLowerCase())) continue
-    if (k.startsWith('VITEST') || k === 'INIT_CWD') continue
-    env[k] = v
-  }
+  for (const [k, v] of Object.entries(process.env)) if (!WORKSPACE_RUN_VARS.test(k)) env[k] = v
   return { ...env, ...extra }
 }
 
