@@ -22,13 +22,27 @@ const log = (s: string) => { console.log(s); lines.push(s) }
 /** Length of one interleaved slice of one column. */
 const SLICE_MS = 20
 
+/** Per-column ops/s and paired ratios of one interleaved measurement. */
+interface Measured {
+  /** Median over rounds of each column's ops/s. */
+  rates: number[]
+  /** Median over rounds of column a's rate divided by column b's (same round, adjacent slices). */
+  ratio(a: number, b: number): number
+}
+
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((x, y) => x - y)
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
 /**
- * ops/s of each op, measured in interleaved slices of about SLICE_MS each (a, b, c, a, b, c, …)
- * until every column has run for MIN_MS, after a warm-up that sizes the slices. Several
- * engineers share this machine: load moves within a second, so only fine interleaving gives
- * every column the same conditions and keeps the ratios meaningful.
+ * Each op measured in interleaved slices of about SLICE_MS (a, b, c, a, b, c, …) until every
+ * column has run for MIN_MS, after a warm-up that sizes the slices; one round is one slice of
+ * each column. Several engineers share this machine and load moves within a second, so rates
+ * are medians over rounds and ratios are medians of per-round ratios: a burst of load inside
+ * a few rounds moves neither.
  */
-async function measureInterleaved(ops: (() => unknown)[]): Promise<number[]> {
+async function measureInterleaved(ops: (() => unknown)[]): Promise<Measured> {
   const reps: number[] = []
   for (const op of ops) {
     for (let i = 0; i < 3; i++) await op()
@@ -37,19 +51,25 @@ async function measureInterleaved(ops: (() => unknown)[]): Promise<number[]> {
     while (performance.now() - start < SLICE_MS) { await op(); n++ }
     reps.push(Math.max(1, n))
   }
-  const count = ops.map(() => 0)
   const time = ops.map(() => 0)
+  const rounds: number[][] = []
   while (time.some((t) => t < MIN_MS)) {
+    const round: number[] = []
     for (const [i, op] of ops.entries()) {
       const start = performance.now()
       for (let k = 0; k < reps[i]!; k++) await op()
-      time[i]! += performance.now() - start
-      count[i]! += reps[i]!
+      const ms = performance.now() - start
+      time[i]! += ms
+      round.push((reps[i]! * 1000) / ms)
     }
+    rounds.push(round)
   }
-  return count.map((n, i) => (n * 1000) / time[i]!)
+  return {
+    rates: ops.map((_, i) => median(rounds.map((r) => r[i]!))),
+    ratio: (a, b) => median(rounds.map((r) => r[a]! / r[b]!)),
+  }
 }
-const measure = async (op: () => unknown) => (await measureInterleaved([op]))[0]!
+const measure = async (op: () => unknown) => (await measureInterleaved([op])).rates[0]!
 
 const ctxAB = { protocolVersion: 2, conversationId: 'c', sender: { userId: 'a', deviceId: 'a1' }, recipient: { userId: 'b', deviceId: 'b1' } }
 const ctxBA = { ...ctxAB, sender: ctxAB.recipient, recipient: ctxAB.sender }
@@ -142,8 +162,9 @@ export async function runCryptoBench(): Promise<void> {
   ]
   for (const [name, key] of rows) {
     if (key === 'alt100') await ls.reestablish()
-    const [a, b, c] = await measureInterleaved([noble[key], native[key], ls.ops[key]]) as [number, number, number]
-    log(cells([name, fmt(a), fmt(b), fmt(c), `${(b / c).toFixed(2)}x`, `${(a / c).toFixed(2)}x`]))
+    const m = await measureInterleaved([noble[key], native[key], ls.ops[key]])
+    const [a, b, c] = m.rates as [number, number, number]
+    log(cells([name, fmt(a), fmt(b), fmt(c), `${m.ratio(1, 2).toFixed(2)}x`, `${m.ratio(0, 2).toFixed(2)}x`]))
   }
   // Operations libsignal has no counterpart for: Parley only.
   const keyring = { currentKid: 'k', keys: { k: new Uint8Array(32).fill(1) } }
@@ -162,7 +183,8 @@ export async function runCryptoBench(): Promise<void> {
   log('Before wire v2 (no header MAC, same forgeries): known chain 226 / 294 ms, new ratchet key 634 / 638 ms, initial message 349 / 297 ms (noble / node).')
   log('')
   log(`native = node:crypto provider (${nativeProvider.accelerated.join(', ')} native; the rest on noble). ls = @signalapp/libsignal-client.`)
-  log(`Columns interleaved in ~${SLICE_MS} ms slices (shared machine: read the ratios). One-time KEM prekey decapsulated uncached (noble) or imported per call (native);`)
+  log(`Columns interleaved in ~${SLICE_MS} ms slices; ops/s are medians over rounds, ratios medians of per-round ratios (shared machine: read the ratios).`)
+  log('One-time KEM prekey decapsulated uncached (noble) or imported per call (native);')
   log('native ML-KEM keys are never cached (the same bundle is reused, as libsignal\'s); last-resort row uses the prepared key on noble.')
   log(`load average 1/5/15 min at end: ${load()}`)
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
