@@ -1,5 +1,6 @@
 /**
- * Fixtures of the store conformance suites (`contract.ts`, `contract-append.ts`): users,
+ * Fixtures of the store conformance suites (`contract.ts`, `contract-append.ts`,
+ * `safety-contract.ts`, `moderation-contract.ts`): users,
  * registrations, messages and a franking binder with no crypto. Not part of the public entry point.
  */
 import { randomBytes } from 'node:crypto'
@@ -68,4 +69,16 @@ export async function pairIn(s: ParleyStore, mode: 'server-side' | 'e2ee' = 'ser
   await registerAll(s, b)
   const { conversation } = await s.openDirectConversation({ id: `c-${uid()}`, userIds: [a.userId, b.userId], mode, upgradeRequired: false, now: 10 })
   return { a, b, c: conversation }
+}
+
+/** `withStore(fn)`: runs `fn` on a fresh store from `open` and closes it after, pass or fail. */
+export function withFreshStore(open: () => Promise<ParleyStore>): (fn: (s: ParleyStore) => Promise<void>) => Promise<void> {
+  return async (fn) => {
+    const s = await open()
+    try {
+      await fn(s)
+    } finally {
+      await s.close()
+    }
+  }
 }

@@ -6,7 +6,7 @@
  * behind it, and appends again. Not part of the public entry point (it imports vitest).
  */
 import { describe, expect, it } from 'vitest'
-import { addr, bind, code, e2ee, makeUser, pairIn, plain, registerAll, registration } from './_contract-fixtures.js'
+import { addr, bind, code, e2ee, makeUser, pairIn, plain, registerAll, registration, withFreshStore } from './_contract-fixtures.js'
 import type { AppendOutcome, ParleyStore } from './store.js'
 
 const seqOf = (o: AppendOutcome | undefined) => (o?.ok ? o.message.seq : `error ${code(o?.error)}`)
@@ -18,14 +18,7 @@ const to = (o: AppendOutcome | undefined) => (o?.ok ? o.recipients.map((r) => `$
  */
 export function appendContract(name: string, open: () => Promise<ParleyStore>): void {
   describe(`ParleyStore append contract: ${name}`, () => {
-    async function withStore(fn: (s: ParleyStore) => Promise<void>): Promise<void> {
-      const s = await open()
-      try {
-        await fn(s)
-      } finally {
-        await s.close()
-      }
-    }
+    const withStore = withFreshStore(open)
 
     it('many batches into one conversation: seqs and each device’s inbox ids stay contiguous', () => withStore(async (s) => {
       const { a, b, c } = await pairIn(s)

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { ParleyError, StoreError, type VerifiedReport } from '@parley/protocol'
 import { generateDataKey } from '@parley/crypto'
 import { openReport, sealReport } from '../report-seal.js'
-import { addr, b64, bind, code, e2ee, makeUser, pairIn, plain, registerAll, registration, rejects, uid } from './_contract-fixtures.js'
+import { addr, b64, bind, code, e2ee, makeUser, pairIn, plain, registerAll, registration, rejects, uid, withFreshStore } from './_contract-fixtures.js'
 import type { ParleyStore } from './store.js'
 import { moderationContract } from './moderation-contract.js'
 
@@ -17,14 +17,7 @@ import { moderationContract } from './moderation-contract.js'
  */
 export function storeContract(name: string, open: () => Promise<ParleyStore>): void {
   describe(`ParleyStore contract: ${name}`, () => {
-    async function withStore(fn: (s: ParleyStore) => Promise<void>): Promise<void> {
-      const s = await open()
-      try {
-        await fn(s)
-      } finally {
-        await s.close()
-      }
-    }
+    const withStore = withFreshStore(open)
     const pair = pairIn
 
     it('registers devices, pins the user key, refuses a different key and an older list', () => withStore(async (s) => {

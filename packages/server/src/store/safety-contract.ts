@@ -4,15 +4,11 @@
  * (`test/store-safety.test.ts`: memory, PGlite, PostgreSQL). Not part of the public entry point
  * (it imports vitest).
  */
-import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { ParleyError, toBase64, type DeviceAddress, type Envelope } from '@parley/protocol'
-import type { FrankingBinder, NewMessage, ParleyStore } from './store.js'
+import { ParleyError, type DeviceAddress } from '@parley/protocol'
+import { b64, bind, e2ee, plain, uid, withFreshStore } from './_contract-fixtures.js'
+import type { ParleyStore } from './store.js'
 import type { SafetyStore } from './safety-store.js'
-
-const b64 = (n: number) => toBase64(new Uint8Array(randomBytes(n)))
-const uid = () => randomBytes(6).toString('hex')
-const bind: FrankingBinder = (m) => ({ tf: m.tf, rf: b64(32), kid: 'k1' })
 
 /** One `pairs` query. */
 async function pair(k: SafetyStore, a: string, b: string, conversationId?: string) {
@@ -36,29 +32,13 @@ async function user(s: ParleyStore, devices = 1): Promise<{ userId: string; devi
   return { userId, devices: list.map((d) => ({ userId, deviceId: d.deviceId })) }
 }
 
-function plain(conversationId: string, sender: DeviceAddress): NewMessage {
-  return { id: `m-${uid()}`, conversationId, sender, clientMessageId: uid(), mode: 'server-side', tf: b64(32), sealedBody: { kid: 'dk1', data: b64(40) } }
-}
-
-function e2ee(conversationId: string, sender: DeviceAddress, to: DeviceAddress[]): NewMessage {
-  const envelopes: Envelope[] = to.map((d) => ({ ...d, type: 'message', ciphertext: b64(48) }))
-  return { id: `m-${uid()}`, conversationId, sender, clientMessageId: uid(), mode: 'e2ee', tf: b64(32), envelopes, attachments: [] }
-}
-
 /**
  * Registers the safety conformance tests for one backend. `open` returns a fresh, empty store.
  * @example safetyContract('memory', async () => memoryStore())
  */
 export function safetyContract(name: string, open: () => Promise<ParleyStore>): void {
   describe(`SafetyStore contract: ${name}`, () => {
-    async function withStore(fn: (s: ParleyStore) => Promise<void>): Promise<void> {
-      const s = await open()
-      try {
-        await fn(s)
-      } finally {
-        await s.close()
-      }
-    }
+    const withStore = withFreshStore(open)
     async function conversation(s: ParleyStore, mode: 'server-side' | 'e2ee' = 'server-side', devicesA = 2, devicesB = 2) {
       const a = await user(s, devicesA)
       const b = await user(s, devicesB)
