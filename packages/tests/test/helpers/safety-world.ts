@@ -17,22 +17,16 @@ import { createParleyServer, migrate, pgliteDriver, pgliteStore, postgresStore, 
 import { memoryKeyStore, requestDeviceLink, type Conversation, type KeyStore, type ParleyClient } from '@parley/client'
 import { signHelloProof, type DeviceIdentity } from '@parley/crypto'
 import { connect, waitFor } from './parley.js'
+import { MODES, type ModeCase } from './moderation-world.js'
+import { freshDatabase } from '../../../server/test/helpers/postgres.js'
 
 /** One policy the suite runs in, and the mode its conversations then have. */
-export interface SafetyMode {
-  name: string
-  policy: Policy
-  /** Upgrade each conversation to E2EE right after the first contact opens it. */
-  upgrade: boolean
-  conversation: 'server-side' | 'e2ee'
-}
+export type SafetyMode = ModeCase
 
 /** The three policies; under optional-e2ee each conversation is upgraded, so E2EE is covered from both starts. */
-export const SAFETY_MODES: readonly SafetyMode[] = [
-  { name: 'server-side', policy: 'server-side', upgrade: false, conversation: 'server-side' },
-  { name: 'optional-e2ee (upgraded)', policy: 'optional-e2ee', upgrade: true, conversation: 'e2ee' },
-  { name: 'default-e2ee', policy: 'default-e2ee', upgrade: false, conversation: 'e2ee' },
-]
+export const SAFETY_MODES: readonly SafetyMode[] = MODES
+  .filter((m) => m.name !== 'optional-e2ee before upgrade')
+  .map((m) => (m.policy === 'optional-e2ee' ? { ...m, name: 'optional-e2ee (upgraded)' } : m))
 
 /** PostgreSQL from DATABASE_URL (as the server tests): unreachable → skipped with a printed reason, except under CI=true. */
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -81,22 +75,8 @@ export const PGLITE: StoreCase = {
 export const POSTGRES: StoreCase = {
   name: 'postgres',
   async open() {
-    const name = `parley_safety_${randomBytes(6).toString('hex')}`
-    const admin = new pg.Client({ connectionString: DATABASE_URL })
-    await admin.connect()
-    await admin.query(`CREATE DATABASE ${name}`)
-    await admin.end()
-    const url = new URL(DATABASE_URL)
-    url.pathname = `/${name}`
-    return {
-      store: await postgresStore({ connectionString: url.toString() }),
-      async dispose() {
-        const c = new pg.Client({ connectionString: DATABASE_URL })
-        await c.connect()
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-        await c.end()
-      },
-    }
+    const db = await freshDatabase()
+    return { store: await postgresStore({ connectionString: db.url }), dispose: db.drop }
   },
 }
 
