@@ -39,7 +39,9 @@ const turbo = spawnSync(join(root, 'node_modules/.bin/turbo'), ['run', 'test', '
 })
 const seconds = Math.round((Date.now() - started) / 1000)
 const turboExitCode = turbo.status ?? 1
+const turboSignal = turbo.signal ?? undefined
 if (turbo.error) console.log(`turbo did not start: ${turbo.error.message}`)
+if (turboSignal) console.log(`turbo was killed by ${turboSignal}: the packages it had not finished have no report`)
 
 const ran = []
 for (const w of withTests) {
@@ -50,7 +52,7 @@ for (const w of withTests) {
 }
 // Without a filter every package with a test script must leave a report.
 const expected = filtered ? ran : withTests.map((w) => w.pkg.name)
-writeFileSync(join(runDir, 'run.json'), JSON.stringify({ label, node: process.version, seconds, turboExitCode, expected }, null, 2) + '\n')
+writeFileSync(join(runDir, 'run.json'), JSON.stringify({ label, node: process.version, seconds, turboExitCode, turboSignal, expected }, null, 2) + '\n')
 
 console.log(`== test summary (node ${process.version}, ${seconds} s)`)
 const total = summarizeRun(runDir)

@@ -2,7 +2,7 @@
 // `N passed, N failed, N skipped`. Used by `npm test` (one run) and by `.ci/run` (every run).
 //
 // Layout it reads (written by scripts/run-tests.mjs and .ci/run):
-//   <reports>/<run>/run.json            { label, node, seconds, turboExitCode, expected: [package name…] }
+//   <reports>/<run>/run.json            { label, node, seconds, turboExitCode, turboSignal?, expected: [package name…] }
 //   <reports>/<run>/<pkg>.vitest.json    one vitest JSON report per workspace package
 //   <reports>/checks.jsonl               one {"name","ok","message"} line per CI check
 //
@@ -52,9 +52,10 @@ export function summarizeRun(dir, log = console.log) {
     log(`  ${pkg}: ${line(counts)}${broken}`)
     total.passed += counts.passed; total.failed += counts.failed; total.skipped += counts.skipped
   }
-  // A package with a test script that left no report crashed before vitest finished.
+  // A package with a test script that left no report crashed, or never ran because turbo died.
+  const why = meta?.turboSignal ? `turbo was killed by ${meta.turboSignal}` : 'vitest did not finish'
   for (const pkg of expected.values()) {
-    log(`  ${pkg}: no vitest report (vitest did not finish) — counted as 1 failed`)
+    log(`  ${pkg}: no vitest report (${why}) — counted as 1 failed`)
     total.failed++
   }
   if (meta && meta.turboExitCode !== 0 && total.failed === 0) {
