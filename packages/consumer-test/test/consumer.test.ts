@@ -1,6 +1,6 @@
 /**
  * The integrator's path, end to end, from packed tarballs: build and `npm pack` every publishable
- * package, dry-run its publish, install the tarballs into a scratch project in the OS temp folder,
+ * package, run its publint/attw check, dry-run its publish, install the tarballs into a scratch project in the OS temp folder,
  * type-check it as an ESM and as a CJS app (strict, skipLibCheck false), load every entry point
  * both ways, and run the getting-started server and two clients (ESM, then CJS): a message
  * must arrive. Steps share state and run in order; a step whose prerequisite failed fails too.
@@ -84,6 +84,18 @@ describe(`consumer of the packed packages (node ${process.version}, scratch ${tm
       expect(promised.filter((f) => !files.includes(f)), 'files named by exports but missing from the tarball').toEqual([])
       tarballs[pkg.name] = join(tarballDir, packed!.filename)
       packedFiles[pkg.name] = files
+    }, BUILD_TIMEOUT_MS + MARGIN_MS)
+  }
+
+  for (const pkg of packages) {
+    it(`${pkg.name} passes publint --strict and attw (node16, ESM and CJS) and loads both ways`, async () => {
+      expect(packedFiles[pkg.name], 'the pack step failed').toBeDefined()
+      expect(pkg.lintScript, `${pkg.name} has no lint:pkg script`).toBeDefined()
+      // The package's own lint:pkg: publint --strict, attw --pack, then scripts/check-dist.mjs.
+      // run() rejects with the command's output when it exits non-zero.
+      const out = await run('npm', ['run', '--silent', 'lint:pkg'], { cwd: pkg.dir, timeoutMs: BUILD_TIMEOUT_MS })
+      expect(out.stdout).toMatch(/ESM import and CJS require both load \d+ exports/)
+      progress(`${pkg.name}: publint + attw ok`)
     }, BUILD_TIMEOUT_MS + MARGIN_MS)
   }
 

@@ -21,6 +21,8 @@ export interface PublishablePackage {
   version: string
   dir: string
   entries: EntryPoint[]
+  /** The package's `lint:pkg` script (publint, attw, dist check), if it has one. */
+  lintScript?: string
 }
 
 type ExportTarget = string | { [condition: string]: ExportTarget } | null
@@ -46,6 +48,6 @@ export function publishablePackages(): PublishablePackage[] {
         specifier: sub === '.' ? pkg.name : `${pkg.name}/${sub.replace(/^\.\//, '')}`,
         files: [...new Set(targets(t).map((f) => f.replace(/^\.\//, '')))],
       }))
-    return [{ name: pkg.name, version: pkg.version, dir: join(base, d), entries }]
+    return [{ name: pkg.name, version: pkg.version, dir: join(base, d), entries, lintScript: pkg.scripts?.['lint:pkg'] }]
   })
 }
