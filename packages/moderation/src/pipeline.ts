@@ -14,6 +14,7 @@ import {
   type EnvelopeMeta,
   type FlagEvent,
   type HookContext,
+  type ModerationAction,
   type ModerationPlugin,
   type PlainMessage,
   type RequiredPlugin,
@@ -79,6 +80,8 @@ export interface Pipeline {
   checkEnvelope(env: EnvelopeMeta, ctx: PipelineContext): Promise<PipelineVerdict>
   /** Runs every `onReport` hook concurrently; failures go to `onError`. Never throws. */
   onReport(report: VerifiedReport, ctx: PipelineContext): Promise<void>
+  /** Runs every `onModerationAction` hook concurrently (report timeout); failures go to `onError`. Never throws. */
+  onModerationAction(action: ModerationAction, ctx: PipelineContext): Promise<void>
   /** The plugins with content hooks, as the manifest's `requiredPlugins`. */
   requiredPlugins(): RequiredPlugin[]
   /** The entries of `required` this pipeline does not run (matched by exact name and version). */
@@ -105,7 +108,7 @@ function checkOptions(options: PipelineOptions): void {
     const name = plugin.name as string
     if (seen.has(name)) throw new TypeError(`"plugins[${i}].name" duplicates "${name}"`)
     seen.add(name)
-    for (const hook of ['checkOutgoing', 'checkIncoming', 'checkEnvelope', 'onReport'] as const) {
+    for (const hook of ['checkOutgoing', 'checkIncoming', 'checkEnvelope', 'onReport', 'onModerationAction'] as const) {
       if (plugin[hook] !== undefined && typeof plugin[hook] !== 'function') throw new TypeError(`"plugins[${i}].${hook}" expected a function`)
     }
   })
@@ -214,6 +217,22 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return first === undefined ? { action: 'allow', flags } : { action: 'flag', reason: first.reason, plugin: first.plugin, flags }
   }
 
+  /** Runs a notification hook (no verdict) of every plugin concurrently; never rejects. */
+  async function notifyAll<T>(hook: 'onReport' | 'onModerationAction', input: T, ctx: PipelineContext): Promise<void> {
+    await Promise.all(
+      plugins.map(async (plugin) => {
+        const fn = plugin[hook] as ((input: T, ctx: HookContext) => unknown) | undefined
+        if (fn === undefined) return
+        try {
+          const outcome = await runHook((c) => fn.call(plugin, input, c), ctx, hook, reportTimeoutMs)
+          if (!outcome.ok) report(plugin.name, hook, outcome.why, outcome.cause)
+        } catch (cause) {
+          report(plugin.name, hook, 'threw', cause)
+        }
+      }),
+    )
+  }
+
   async function safeRun<T>(hook: VerdictHook, input: T, ctx: PipelineContext): Promise<PipelineVerdict> {
     try {
       return await run(hook, input, ctx)
@@ -229,20 +248,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     checkOutgoing: (msg, ctx) => safeRun('checkOutgoing', msg, ctx),
     checkIncoming: (msg, ctx) => safeRun('checkIncoming', msg, ctx),
     checkEnvelope: (env, ctx) => safeRun('checkEnvelope', env, ctx),
-    async onReport(verified, ctx) {
-      await Promise.all(
-        plugins.map(async (plugin) => {
-          const fn = plugin.onReport
-          if (fn === undefined) return
-          try {
-            const outcome = await runHook((c) => fn.call(plugin, verified, c), ctx, 'onReport', reportTimeoutMs)
-            if (!outcome.ok) report(plugin.name, 'onReport', outcome.why, outcome.cause)
-          } catch (cause) {
-            report(plugin.name, 'onReport', 'threw', cause)
-          }
-        }),
-      )
-    },
+    onReport: (verified, ctx) => notifyAll('onReport', verified, ctx),
+    onModerationAction: (action, ctx) => notifyAll('onModerationAction', action, ctx),
     requiredPlugins() {
       return plugins
         .filter((p) => p.checkOutgoing !== undefined || p.checkIncoming !== undefined)

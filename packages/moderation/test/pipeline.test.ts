@@ -191,6 +191,33 @@ describe('createPipeline: onReport', () => {
   })
 })
 
+describe('createPipeline: onModerationAction', () => {
+  const action = { at: 1, actor: 'mod-ann', action: 'suspend_user' as const, target: 'u1', reason: 'spam', details: { until: 5 } }
+  it('runs every hook with the report timeout, reports failures and never throws', async () => {
+    const got: string[] = []
+    const errors: PluginFailedError[] = []
+    const p = createPipeline({
+      plugins: [
+        { name: 'a', version: '1', onModerationAction: (x, c) => void got.push(`a:${x.action}:${x.target}:${c.hook}`) },
+        { name: 'b', version: '1', onModerationAction: () => { throw new Error('ticketing down') } },
+        { name: 'c', version: '1', onModerationAction: () => new Promise(() => {}) },
+        { name: 'd', version: '1', onReport: () => void got.push('d: must not run') },
+      ],
+      reportTimeoutMs: 30,
+      onError: (e) => errors.push(e),
+    })
+    await expect(p.onModerationAction(action, ctx())).resolves.toBeUndefined()
+    expect(got).toEqual(['a:suspend_user:u1:onModerationAction'])
+    expect(errors.map((e) => e.details).sort((x, y) => x.plugin.localeCompare(y.plugin))).toEqual([
+      { plugin: 'b', hook: 'onModerationAction' },
+      { plugin: 'c', hook: 'onModerationAction' },
+    ])
+  })
+  it('refuses a plugin whose onModerationAction is not a function', () => {
+    expect(() => createPipeline({ plugins: [{ name: 'x', version: '1', onModerationAction: 'yes' as never }] })).toThrow(/"plugins\[0\]\.onModerationAction" expected a function/)
+  })
+})
+
 describe('createPipeline: manifest helpers', () => {
   const p = createPipeline({
     plugins: [

@@ -51,7 +51,7 @@ export interface HookContext {
   /** Where this hook is running. */
   where: 'server' | 'client'
   /** Which hook is running. */
-  hook: 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope' | 'onReport'
+  hook: 'checkOutgoing' | 'checkIncoming' | 'checkEnvelope' | 'onReport' | 'onModerationAction'
   policy: Policy
   mode: EncryptionMode
   /** Current time (ms), injected so hooks are testable. */
@@ -109,6 +109,27 @@ export interface VerifiedReport {
   }
 }
 
+/** Every moderator action that lands in the audit log. */
+export type ModerationActionKind =
+  | 'suspend_user' | 'unsuspend_user' | 'revoke_device' | 'close_conversation' | 'remove_message' | 'resolve_report' | 'disclosure_export'
+
+/**
+ * A moderator action as the audit log records it, handed to `onModerationAction` after the
+ * action is committed. Identical in every mode; never carries message content.
+ */
+export interface ModerationAction {
+  /** When it was taken (ms since epoch). */
+  at: number
+  /** The moderator (an operator id of the integrator's choosing). */
+  actor: string
+  action: ModerationActionKind
+  /** What the action was on: a user, device, conversation, message or report id. */
+  target: string
+  reason: string
+  /** Structured extras (e.g. `until`, `deviceId`, `messageId`, `reporterUserId`). */
+  details: Record<string, string | number | boolean | null>
+}
+
 /**
  * A moderation plugin. Every hook is optional and may be async. A hook that throws or
  * exceeds its timeout fails closed (blocks) by default, and the failure reaches `onError`.
@@ -127,6 +148,11 @@ export interface ModerationPlugin {
   checkEnvelope?(env: EnvelopeMeta, ctx: HookContext): Verdict | Promise<Verdict>
   /** Verified user reports: always on the server, identical shape in every mode. */
   onReport?(report: VerifiedReport, ctx: HookContext): void | Promise<void>
+  /**
+   * A moderator action, after it is committed: always on the server, identical in every mode
+   * (e.g. to mirror the audit log into a ticketing system). Added in v1 as an optional hook.
+   */
+  onModerationAction?(action: ModerationAction, ctx: HookContext): void | Promise<void>
 }
 
 /** The payload `onFlag` receives, identical in every mode. */

@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import type { Server } from 'socket.io'
 import type {
   CanMessageDecision, ClientToServerEvents, EncryptionMode, FlagEvent, InterServerEvents, ModerationPlugin, Policy, RequiredPlugin,
-  ServerToClientEvents, SocketData, VerifiedReport,
+  ServerToClientEvents, SocketData, VerifiedReport, ModerationAction,
 } from '@parley/protocol'
 import type { DataKeyring, FrankingKeyring } from '@parley/crypto'
 import type { ParleyStore } from './store/store.js'
@@ -59,7 +59,7 @@ export interface RedisOptions {
 
 /** What `onError` receives besides the error: where it happened. Never message content. */
 export interface ErrorContext {
-  where: 'handler' | 'plugin' | 'onReport' | 'onFlag' | 'delivery' | 'store' | 'startup' | 'canMessage'
+  where: 'handler' | 'plugin' | 'onReport' | 'onModerationAction' | 'onFlag' | 'delivery' | 'store' | 'startup' | 'canMessage'
   event?: string
   userId?: string
   deviceId?: string
@@ -91,6 +91,11 @@ export interface ParleyServerOptions {
   requiredPlugins?: RequiredPlugin[]
   /** Verified user reports (same shape in every mode). */
   onReport?: (report: VerifiedReport) => void | Promise<void>
+  /**
+   * Every moderator action (`parley.moderation.*`, disclosure exports) once committed, as the
+   * audit log records it; awaited like `onReport`, its failures go to `onError`.
+   */
+  onModerationAction?: (action: ModerationAction) => void | Promise<void>
   /** Flags raised by plugins (same shape in every mode). */
   onFlag?: (event: FlagEvent) => void | Promise<void>
   /** Every failure that is not the client's fault (plugin, store, hook). Never message content. */

@@ -5,7 +5,8 @@
  * append-only audit log in the same store transaction as its effect.
  */
 import {
-  AccountSuspendedError, ForbiddenError, isWellFormedText, NOT_WELL_FORMED, NotFoundError, type DeviceAddress, type Notice,
+  AccountSuspendedError, ForbiddenError, isWellFormedText, NOT_WELL_FORMED, NotFoundError, type DeviceAddress,
+  type ModerationAction, type Notice,
 } from '@parley/protocol'
 import { deviceRoom, flushNotices, userRoom, type Ctx } from '../context.js'
 import type {
@@ -103,36 +104,49 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
       if (until !== undefined && (!Number.isSafeInteger(until) || until <= a.at)) throw new RangeError('"until" expected a time (ms) in the future')
       if (!(await ctx.store.getUser(userId))) throw new NotFoundError('unknown user', { resource: 'user', id: userId })
       const suspension: Suspension = { userId, reason: a.reason, by: a.by, at: a.at, ...(until !== undefined ? { until } : {}) }
-      await store().suspend(suspension, entry('suspend_user', userId, a, until !== undefined ? { until } : {}))
+      const audit = entry('suspend_user', userId, a, until !== undefined ? { until } : {})
+      await store().suspend(suspension, audit)
       sendAway(userRoom(userId), 'account_suspended')
+      await announceAction(ctx, audit)
       return suspension
     },
     async unsuspendUser(userId, options) {
       const a = await begin(options)
-      return store().unsuspend(userId, entry('unsuspend_user', userId, a))
+      const audit = entry('unsuspend_user', userId, a)
+      const lifted = await store().unsuspend(userId, audit)
+      if (lifted) await announceAction(ctx, audit)
+      return lifted
     },
     async revokeDevice(userId, deviceId, options) {
       const a = await begin(options)
       if (!(await ctx.store.getDevice(userId, deviceId))) throw new NotFoundError('unknown device', { resource: 'device', id: deviceId })
-      await store().revokeDevice(userId, deviceId, entry('revoke_device', userId, a, { deviceId }))
+      const audit = entry('revoke_device', userId, a, { deviceId })
+      await store().revokeDevice(userId, deviceId, audit)
       sendAway(deviceRoom({ userId, deviceId } satisfies DeviceAddress), 'device_revoked')
+      await announceAction(ctx, audit)
     },
     async closeConversation(conversationId, options) {
       const a = await begin(options)
       const c = await ctx.store.getConversation(conversationId)
       if (!c) throw new NotFoundError('unknown conversation', { resource: 'conversation', id: conversationId })
-      const { closure, created } = await store().closeConversation({ conversationId, reason: a.reason, by: a.by, at: a.at }, entry('close_conversation', conversationId, a))
+      const audit = entry('close_conversation', conversationId, a)
+      const { closure, created } = await store().closeConversation({ conversationId, reason: a.reason, by: a.by, at: a.at }, audit)
       ctx.closures.closed(conversationId)
       if (clustered(ctx)) ctx.io.serverSideEmit(CLOSED_EVENT, conversationId)
-      if (created) await notify(c.members, { kind: 'conversation_closed', conversationId, ts: closure.at })
+      if (created) {
+        await notify(c.members, { kind: 'conversation_closed', conversationId, ts: closure.at })
+        await announceAction(ctx, audit)
+      }
       return closure
     },
     async removeMessage(conversationId, messageId, options) {
       const a = await begin(options)
       const c = await ctx.store.getConversation(conversationId)
       if (!c) throw new NotFoundError('unknown conversation', { resource: 'conversation', id: conversationId })
-      await ctx.store.deleteMessage({ conversationId, messageId, byUserId: null, audit: entry('remove_message', conversationId, a, { messageId }) })
+      const audit = entry('remove_message', conversationId, a, { messageId })
+      await ctx.store.deleteMessage({ conversationId, messageId, byUserId: null, audit })
       await notify(c.members, { kind: 'message_removed', conversationId, messageId, ts: a.at })
+      await announceAction(ctx, audit)
     },
     async listReports(options = {}) {
       const status = options.status
@@ -149,10 +163,10 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
       await ready
       const by = await actor(options.by)
       const at = ctx.now()
-      return store().resolveReport(
-        options.reporterUserId, reportId, { resolution, by, at, ...(note !== undefined ? { note } : {}) },
-        { at, actor: by, action: 'resolve_report', target: reportId, reason: resolution, details: { reporterUserId: options.reporterUserId } },
-      )
+      const audit: NewAuditEntry = { at, actor: by, action: 'resolve_report', target: reportId, reason: resolution, details: { reporterUserId: options.reporterUserId } }
+      const resolved = await store().resolveReport(options.reporterUserId, reportId, { resolution, by, at, ...(note !== undefined ? { note } : {}) }, audit)
+      await announceAction(ctx, audit)
+      return resolved
     },
     async auditLog(options = {}) {
       if (options.since !== undefined && !Number.isSafeInteger(options.since)) throw new TypeError('"since" expected a time in ms')
@@ -176,7 +190,29 @@ async function actingModerator(ctx: Ctx, by: unknown): Promise<string> {
 export async function auditAction(ctx: Ctx, action: AuditAction, target: string, options: ModerationReason, details: NewAuditEntry['details']): Promise<AuditEntry> {
   const reason = checkText(options.reason, 'reason')
   const actor = await actingModerator(ctx, options.by)
-  return ctx.store.moderation.audit({ at: ctx.now(), actor, action, target, reason, details })
+  const recorded = await ctx.store.moderation.audit({ at: ctx.now(), actor, action, target, reason, details })
+  await announceAction(ctx, recorded)
+  return recorded
+}
+
+/**
+ * Hands a committed action to the integrator's `onModerationAction` and to every plugin's hook
+ * (a fresh copy each, so no hook can alter what another sees). Never throws: a failing hook goes
+ * to `onError` and does not undo or fail the action, which is already in the audit log.
+ */
+export async function announceAction(ctx: Ctx, entry: NewAuditEntry): Promise<void> {
+  const copy = (): ModerationAction => ({
+    at: entry.at, actor: entry.actor, action: entry.action, target: entry.target, reason: entry.reason, details: { ...entry.details },
+  })
+  const hook = ctx.options.onModerationAction
+  if (hook) {
+    try {
+      await hook(copy())
+    } catch (e) {
+      ctx.reportError(e, { where: 'onModerationAction' })
+    }
+  }
+  await ctx.pipeline.onModerationAction(copy(), { where: 'server', policy: ctx.policy, mode: 'server-side', now: ctx.now(), buckets: ctx.store.buckets })
 }
 
 /** True when an adapter links this node to others (the in-memory one cannot `serverSideEmit`). */

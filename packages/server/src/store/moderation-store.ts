@@ -4,6 +4,7 @@
  * ONE transaction with its audit-log entry, so the log never misses an action and an action
  * never lands without its entry. Memory and SQL implement it and run one conformance suite.
  */
+import type { ModerationActionKind } from '@parley/protocol'
 import type { SealedReport, StoredMessage } from './store.js'
 
 /** Who did what, when and why: one append-only row per moderator action. */
@@ -21,9 +22,8 @@ export interface AuditEntry {
   details: Record<string, string | number | boolean | null>
 }
 
-/** Every action that lands in the audit log. */
-export type AuditAction =
-  | 'suspend_user' | 'unsuspend_user' | 'revoke_device' | 'close_conversation' | 'remove_message' | 'resolve_report' | 'disclosure_export'
+/** Every action that lands in the audit log (the plugin contract's `ModerationActionKind`). */
+export type AuditAction = ModerationActionKind
 
 /** What a new audit entry says; the store assigns `id`. */
 export type NewAuditEntry = Omit<AuditEntry, 'id'>

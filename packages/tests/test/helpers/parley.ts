@@ -4,7 +4,7 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http'
 import pino from 'pino'
-import type { Policy, ModerationPlugin, VerifiedReport } from '@parley/protocol'
+import type { ModerationAction, ModerationPlugin, Policy, VerifiedReport } from '@parley/protocol'
 import { createParleyServer, memoryStore, type ParleyLimits, type ParleyServer, type ParleyStore } from '@parley/server'
 import { createParleyClient, memoryKeyStore, type KeyStore, type Message, type ParleyClient, type ParleyClientOptions } from '@parley/client'
 
@@ -13,6 +13,8 @@ export interface TestServer {
   parley: ParleyServer
   http: HttpServer
   reports: VerifiedReport[]
+  /** What the server's `onModerationAction` received, in order. */
+  actions: ModerationAction[]
   errors: unknown[]
   close(): Promise<void>
 }
@@ -20,6 +22,7 @@ export interface TestServer {
 export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string } } ): Promise<TestServer> {
   const http = createServer()
   const reports: VerifiedReport[] = []
+  const actions: ModerationAction[] = []
   const errors: unknown[] = []
   const parley = createParleyServer({
     httpServer: http,
@@ -32,6 +35,7 @@ export async function startServer(opts: { policy: Policy; store?: ParleyStore | 
     },
     plugins: opts.plugins ?? [],
     onReport: (r) => void reports.push(r),
+    onModerationAction: (a) => void actions.push(a),
     onError: (e) => void errors.push(e),
     logger: pino({ level: 'silent' }),
     limits: { connection: { capacity: 100_000, refillPerSecond: 100_000 }, user: { capacity: 100_000, refillPerSecond: 100_000 }, ...opts.limits },
@@ -45,6 +49,7 @@ export async function startServer(opts: { policy: Policy; store?: ParleyStore | 
     parley,
     http,
     reports,
+    actions,
     errors,
     async close() {
       await parley.close()

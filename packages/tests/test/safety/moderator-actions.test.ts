@@ -8,8 +8,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
-  AccountSuspendedError, ConversationClosedError, DeviceRevokedError, ForbiddenError, NotFoundError, ParleyError, ReportResolvedError,
-  type Notice, type Policy,
+  AccountSuspendedError, ConversationClosedError, DeviceRevokedError, ForbiddenError, NotFoundError, ParleyError, PluginFailedError,
+  ReportResolvedError, type ModerationAction, type ModerationPlugin, type Notice, type Policy,
 } from '@parley/protocol'
 import { pgliteStore, postgresStore, type ParleyStore } from '@parley/server'
 import { memoryKeyStore, type Conversation, type KeyStore, type ParleyClient } from '@parley/client'
@@ -83,10 +83,16 @@ async function sendAndWait(from: Conversation, received: string[], text: string)
   return ack.messageId
 }
 
+/** A plugin that records every moderator action it is told of (the contract's `onModerationAction`). */
+const watched: ModerationAction[] = []
+const watcher: ModerationPlugin = { name: 'action-watcher', version: '1.0.0', specificationVersion: 'v1', onModerationAction: (a) => void watched.push(a) }
+/** A plugin whose hook fails: the action must still land, and the failure reach `onError`. */
+const broken: ModerationPlugin = { name: 'broken-sink', version: '1.0.0', onModerationAction: () => { throw new Error('ticketing system down') } }
+
 describe.each(STORES)('moderator actions (%s)', (_store, open) => {
   describe.each(POLICIES)('under %s', (policy) => {
     beforeAll(async () => {
-      server = await startServer({ policy, store: open() })
+      server = await startServer({ policy, store: open(), plugins: [watcher, broken] })
     }, 60_000)
     afterAll(async () => {
       await closeAll({ clients, server })
@@ -236,6 +242,34 @@ describe.each(STORES)('moderator actions (%s)', (_store, open) => {
       await w.parley.moderation.suspendUser(w.aliceId, { reason: 'compromised moderator account' })
       expect(ForbiddenError.isInstance(await rejection(w.parley.moderation.closeConversation(w.ca.id, { reason: 'x', by: w.aliceId })))).toBe(true)
       expect((await w.audit()).map((a) => a.action)).toEqual(['suspend_user'])
+    }, 60_000)
+
+    it('onModerationAction: the server option and every plugin see each committed action as the audit log has it; a failing hook changes nothing', async () => {
+      const w = await world()
+      const since = server!.actions.length
+      const seenBefore = watched.length
+      const errorsBefore = server!.errors.length
+      const id = await sendAndWait(w.ca, w.received, 'reported line')
+      const { reportId } = await w.cb.report({ reason: 'spam' })
+      await w.parley.moderation.removeMessage(w.ca.id, id, { reason: 'spam', by: 'mod-bo' })
+      await w.parley.moderation.suspendUser(w.aliceId, { reason: 'spam wave', until: Date.now() + 60_000 })
+      await w.parley.moderation.unsuspendUser(w.aliceId, { reason: 'appeal' })
+      // Nothing to lift, nothing written: no event either.
+      expect(await w.parley.moderation.unsuspendUser(w.aliceId, { reason: 'again' })).toBe(false)
+      await w.parley.moderation.resolveReport(reportId, { reporterUserId: w.bobId, resolution: 'message removed' })
+      await w.parley.moderation.closeConversation(w.ca.id, { reason: 'spam' })
+      await w.parley.moderation.closeConversation(w.ca.id, { reason: 'already closed' })
+      // A refused action (typed error) is not announced.
+      await rejection(w.parley.moderation.resolveReport(reportId, { reporterUserId: w.bobId, resolution: 'twice' }))
+
+      const log = (await w.audit()).map(({ id: _id, ...rest }) => rest)
+      expect(log.map((a) => a.action)).toEqual(['remove_message', 'suspend_user', 'unsuspend_user', 'resolve_report', 'close_conversation'])
+      expect(server!.actions.slice(since)).toEqual(log)
+      expect(watched.slice(seenBefore)).toEqual(log)
+      // The broken plugin failed once per action, each failure typed and reported, none fatal.
+      const failures = server!.errors.slice(errorsBefore).filter((e) => PluginFailedError.isInstance(e))
+      expect(failures).toHaveLength(log.length)
+      expect((failures[0] as PluginFailedError).details).toEqual({ plugin: 'broken-sink', hook: 'onModerationAction' })
     }, 60_000)
   })
 })
