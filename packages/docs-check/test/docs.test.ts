@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const docFiles = [
   'README.md',
+  'SECURITY.md',
   ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
   ...(existsSync(join(root, 'docs/decisions'))
     ? readdirSync(join(root, 'docs/decisions')).filter((f) => f.endsWith('.md')).map((f) => `docs/decisions/${f}`)
@@ -83,4 +84,28 @@ describe('docs', () => {
     }
     expect(broken).toEqual([])
   })
+
+  it('every test SECURITY.md and the threat model name as proof exists', () => {
+    // A claim backed by a test that was renamed or deleted is a claim backed by nothing.
+    const missing: string[] = []
+    for (const file of ['SECURITY.md', 'docs/threat-model.md']) {
+      const text = readFileSync(join(root, file), 'utf8')
+      const named = [...text.matchAll(/`([\w./*-]+\.test\.ts)`/g)].map((m) => m[1]!)
+      expect(named.length, `${file} names no test`).toBeGreaterThan(0)
+      for (const path of named) if (!testExists(path)) missing.push(`${file} → ${path}`)
+    }
+    expect(missing).toEqual([])
+  })
 })
+
+/** A test path as the docs write it: full from the repo root, or under one of the test folders. */
+function testExists(path: string): boolean {
+  const bases = path.startsWith('packages/') ? [''] : ['packages/tests/test/', 'packages/tests/test/hostile/', 'packages/tests/test/safety/']
+  return bases.some((base) => {
+    const full = join(root, base + path)
+    if (!path.includes('*')) return existsSync(full)
+    const dir = dirname(full)
+    const pattern = new RegExp(`^${full.slice(dir.length + 1).replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`)
+    return existsSync(dir) && readdirSync(dir).some((f) => pattern.test(f))
+  })
+}
