@@ -35,6 +35,7 @@ import type { Requests } from './safety/requests.js'
 import type { Users } from './safety/users.js'
 import { sayHello } from './device-auth.js'
 import type { Conversations, ParleyClientOptions } from './options.js'
+import { LocalSearch, type SearchOptions, type SearchResult } from './search/local-search.js'
 
 export type { Conversations, ParleyClientOptions } from './options.js'
 
@@ -73,6 +74,7 @@ export class ParleyClient {
   readonly users: Users
   /** Message requests this user received (first contacts it has not accepted). */
   readonly requests: Requests
+  private readonly localSearch: LocalSearch
   private readonly emitter: Emitter<ClientEvents>
   private readonly core: ClientCore
   private readonly conn: Connection
@@ -152,6 +154,7 @@ export class ParleyClient {
     this.safety = new SafetyControls(this.core, registry)
     this.users = this.safety.users
     this.requests = this.safety.requests
+    this.localSearch = new LocalSearch(this.core.store, this.emitter)
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
       open: (peer) => registry.open(peer),
@@ -221,6 +224,15 @@ export class ParleyClient {
   async linkDevice(code: string): Promise<void> {
     await this.whenReady()
     await linkExistingDevice(this.core, code)
+  }
+
+  /**
+   * Full-text search over this device's local message log, the same in every mode: every word
+   * of `query` must match (by prefix, tolerating small typos), best first. The query never
+   * leaves the device. @throws {TypeError|RangeError} on a bad query or options.
+   */
+  search(query: string, options?: SearchOptions): Promise<SearchResult[]> {
+    return this.localSearch.search(query, options)
   }
 
   /** Disconnects and closes the key store. Queued messages stay in the store for next time. */

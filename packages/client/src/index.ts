@@ -17,6 +17,7 @@ export { Conversation, type HistoryOptions, type HistoryPage, type ReportOptions
 export { requestDeviceLink, type DeviceLinkRequest } from './device-link.js'
 export type { Users, BlockedUser } from './safety/users.js'
 export type { Requests, MessageRequest } from './safety/requests.js'
+export { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, type SearchOptions, type SearchResult } from './search/local-search.js'
 export { NOTICE_MESSAGES, noticeMessage, noticeText, type NoticeCatalogue, type NoticeMessageKey, type NoticeTextOptions } from './notices.js'
 export type {
   Attachment, OutgoingAttachment, SendInput, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
