@@ -41,6 +41,11 @@ export function machineLine(): string {
 }
 
 /** One line: the versions of the named dependencies. */
+/** The versions of `pkgs`, for the JSON results. */
+export function versionsOf(pkgs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(pkgs.map((p) => [p, versionOf(p)]))
+}
+
 export function versionsLine(pkgs: readonly string[]): string {
   return `versions: ${pkgs.map((p) => `${p} ${versionOf(p)}`).join(', ')}`
 }

@@ -5,12 +5,14 @@
  * code says whether any failed. The second pass's results go beside the first's as
  * `results/<name>.node-v<version>.txt`.
  *
- * Arguments: suite names (run only those); `--this-node` skips the second Node.
+ * Arguments: suite names (run only those); `--this-node` skips the second Node. At the end it
+ * writes the combined report (report/write.ts): results/latest.json, latest.md and plots/.
  */
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { nodeBinary, pinnedNode24 } from './node-binary.js'
+import { writeReport } from './report/write.js'
 
 const root = new URL('./', import.meta.url)
 const args = process.argv.slice(2)
@@ -69,4 +71,6 @@ if (!thisNodeOnly && suites.length) {
 }
 console.log('\nbench summary')
 for (const o of outcomes) console.log(`  ${o.pass.padEnd(16)} ${o.suite.padEnd(8)} ${o.ok ? 'ok    ' : 'FAILED'} ${o.seconds.toFixed(1).padStart(7)} s${o.why ? `  ${o.why}` : ''}`)
+// One report over every suite's JSON results, both Node versions (results/latest.*, plots).
+await writeReport()
 process.exitCode = outcomes.some((o) => !o.ok) ? 1 : 0

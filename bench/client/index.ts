@@ -11,7 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
-import { load, machineLine, versionsLine } from '../machine.js'
+import { load, machineLine, versionsLine, versionsOf } from '../machine.js'
+import { Recorder } from '../report/record.js'
 import { startServer } from '../relay/harness.js'
 import { libsignalDecrypt, parleyCatchUp, rawBurst } from './catch-up.js'
 import { client, drive, pct, rawSend, rawSocket, TEXT, type Result } from './harness.js'
@@ -97,6 +98,7 @@ export async function runClientBench(): Promise<void> {
   out(machineLine())
   out(versionsLine(['socket.io', 'socket.io-client', '@signalapp/libsignal-client', '@noble/curves', '@noble/ciphers', '@noble/hashes', '@noble/post-quantum']))
   out(`${MESSAGES} messages, ${IN_FLIGHT} in flight, ${TEXT.length}-byte text, ${ROUNDS} alternating raw/parley rounds; Parley server (default-e2ee, memoryStore) and raw relay each in a child process, clients in this one`)
+  const rec = new Recorder('client', versionsOf(['socket.io', 'socket.io-client', '@signalapp/libsignal-client', '@noble/curves', '@noble/post-quantum']))
   const raw = await startServer({ kind: 'raw' })
   const parley = await startServer({ kind: 'parley', policy: 'default-e2ee', store: 'memory' })
   try {
@@ -118,6 +120,12 @@ export async function runClientBench(): Promise<void> {
     out(`first message (fetch + PQXDH)  p50 ${fmt(firstP50)} ms, min ${fmt(first[0]!)} ms over ${FIRST_MESSAGE_RUNS} fresh pairs`)
     out(`  vs raw p50 at ${IN_FLIGHT} in flight   +${fmt(firstP50 - mid.raw.p50)} ms  target ≤ +${FIRST_MESSAGE_SLACK_MS} ms  ${verdict(firstP50 <= mid.raw.p50 + FIRST_MESSAGE_SLACK_MS)}`)
     out(`  vs raw p50 at 1 in flight    +${fmt(firstP50 - single.p50)} ms (raw p50 ${fmt(single.p50)} ms)  ${verdict(firstP50 <= single.p50 + FIRST_MESSAGE_SLACK_MS)}`)
+    rec.section(`end to end, ${MESSAGES} messages, ${IN_FLIGHT} in flight (median of ${ROUNDS} alternating rounds)`)
+    rec.row('raw socket.io relay', { 'msg/s': mid.raw.msgsPerSec, 'p50 ms': mid.raw.p50, 'p99 ms': mid.raw.p99 })
+    rec.row('parley default-e2ee (clients)', { 'msg/s': mid.e2ee.msgsPerSec, 'p50 ms': mid.e2ee.p50, 'p99 ms': mid.e2ee.p99 })
+    rec.row('first message of a fresh pair (fetch + PQXDH)', { 'p50 ms': firstP50, 'min ms': first[0]! })
+    rec.figure({ name: 'throughput vs raw', subject: 'parley default-e2ee (clients)', baseline: 'raw socket.io relay', metric: 'msg/s', value: ratio, unit: '×', target: { op: '>=', value: THROUGHPUT_TARGET } })
+    rec.figure({ name: 'first message minus raw p50', subject: 'first message of a fresh pair (fetch + PQXDH)', baseline: 'raw socket.io relay', metric: 'p50 ms', value: firstP50 - mid.raw.p50, unit: 'ms', target: { op: '<=', value: FIRST_MESSAGE_SLACK_MS } })
     out(`catch-up of ${CATCH_UP} (load ${load()})`)
     const catchUp = await parleyCatchUp(parley.url, CATCH_UP, 'r1')
     const signal = await libsignalDecrypt(CATCH_UP)
@@ -127,6 +135,11 @@ export async function runClientBench(): Promise<void> {
     out(`  libsignal-client: decrypt ${CATCH_UP} (in memory)                   ${fmt(signal).padStart(9)} ms`)
     out(`  raw relay: deliver ${CATCH_UP} plain, sent at once                  ${fmt(burst).padStart(9)} ms`)
     out(`  parley / (libsignal + raw)   ${fmt(catchUp / (signal + burst))}×  target ≤ ${CATCH_UP_FACTOR}×  ${verdict(catchUp <= budget)}`)
+    rec.section(`catch-up of ${CATCH_UP} E2EE messages after reconnecting`)
+    rec.row('parley: reconnect → all decrypted and emitted', { ms: catchUp })
+    rec.row('libsignal-client: decrypt (in memory)', { ms: signal })
+    rec.row('raw relay: deliver plain, sent at once', { ms: burst })
+    rec.figure({ name: 'catch-up vs libsignal decrypt + raw delivery', subject: 'parley: reconnect → all decrypted and emitted', baseline: 'libsignal decrypt + raw delivery', metric: 'ms', value: catchUp / (signal + burst), unit: '×', target: { op: '<=', value: CATCH_UP_FACTOR } })
   } finally {
     await raw.stop()
     await parley.stop()
@@ -136,6 +149,7 @@ export async function runClientBench(): Promise<void> {
   out(`load average at the end: ${load()}`)
   mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true })
   writeFileSync(RESULTS, `${lines.join('\n')}\n`)
+  out(`results: ${rec.write()}`)
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runClientBench()

@@ -14,6 +14,8 @@ import * as parleyCrypto from '@parley/crypto'
 import type { ColumnName, ColumnReply, ColumnRequest } from './column.js'
 import { forgedFigures, forgedTable } from './forged.js'
 import { ROWS, type OpName } from './ops.js'
+import { versionsOf } from '../machine.js'
+import { Recorder } from '../report/record.js'
 
 const MIN_MS = Number(process.env.BENCH_MS ?? 700)
 const lines: string[] = []
@@ -127,12 +129,20 @@ export async function runCryptoBench(): Promise<void> {
   log(`native column: ${nativeProvider.name} provider, native ${nativeProvider.accelerated.join(', ')} (the rest on noble); pickProvider(): ${choice.reasons.join('; ')}`)
   log(cells(['operation', 'noble', 'native', 'libsignal', 'native/ls (best)', 'noble/ls']))
   const columns = await Promise.all((['noble', 'native', 'libsignal'] as const).map(startColumn))
+  const rec = new Recorder('crypto', versionsOf(['@noble/curves', '@noble/hashes', '@noble/ciphers', '@noble/post-quantum', '@signalapp/libsignal-client']))
+  rec.section('Parley (noble and native providers) vs libsignal-client, ops/s')
   try {
     for (const [name, key] of ROWS) {
       if (key === 'alt100') await columns[2]!.call({ op: 'reestablish' })
       const m = await measureColumns(columns, key)
       const [a, b, c] = m.rates as [number, number, number]
       log(cells([name, fmt(a), fmt(b), fmt(c), `${m.ratio(1, 2).toFixed(2)}x (${m.bestRatio(1, 2).toFixed(2)}x)`, `${m.ratio(0, 2).toFixed(2)}x`]))
+      rec.row(name, { 'noble ops/s': a, 'native ops/s': b, 'libsignal ops/s': c })
+      const target = cryptoTarget(key)
+      const base = { subject: name, baseline: 'libsignal-client', metric: 'ops/s', unit: '×' }
+      rec.figure({ ...base, name: 'native provider vs libsignal', value: m.ratio(1, 2), ...(target ? { target } : {}) })
+      rec.figure({ ...base, name: 'native provider vs libsignal (best slices)', value: m.bestRatio(1, 2) })
+      rec.figure({ ...base, name: 'noble provider vs libsignal', value: m.ratio(0, 2) })
     }
   } finally {
     for (const c of columns) c.close()
@@ -162,6 +172,15 @@ export async function runCryptoBench(): Promise<void> {
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
   const major = process.versions.node.split('.')[0]
   writeFileSync(new URL(`../results/crypto-node${major}.txt`, import.meta.url), lines.join('\n') + '\n')
+  log(`results: ${rec.write()}`)
+}
+
+/** Issue 13's targets for the native provider against libsignal (setup: lower on Node 20, which has no native ML-KEM). */
+function cryptoTarget(op: string): { op: '>='; value: number } | undefined {
+  if (op === 'setup') return { op: '>=', value: Number(process.versions.node.split('.')[0]) >= 24 ? 1 : 0.75 }
+  if (op === 'alt64k') return { op: '>=', value: 1 }
+  if (op === 'alt100') return { op: '>=', value: 1.5 }
+  return undefined
 }
 
 if (process.argv[1]?.endsWith('crypto/index.ts')) await runCryptoBench()

@@ -13,10 +13,11 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import pg from 'pg'
 import type { Policy } from '@parley/protocol'
-import { load, machineLine, versionsLine } from '../machine.js'
+import { load, machineLine, versionsLine, versionsOf } from '../machine.js'
+import { Recorder } from '../report/record.js'
 import { scenario, TEXT, type Result } from './harness.js'
 import { benchPostgres, type BenchPostgres } from './postgres.js'
-import { fmt, meanRaw, ratioLine, targetLines } from './report.js'
+import { fmt, meanRaw, ratioLine, recordSection, targetLines } from './report.js'
 import type { RelayServerConfig } from './server.js'
 
 const ONE_PAIR_MESSAGES = Number(process.env.RELAY_MESSAGES ?? 5_000)
@@ -61,6 +62,7 @@ export async function runRelay(): Promise<void> {
     lines.push(s)
   }
   const postgres = await benchPostgres()
+  const rec = new Recorder('relay', versionsOf(VERSIONS))
   out(`# bench/relay — ${new Date().toISOString()}`)
   out(machineLine())
   out(versionsLine(VERSIONS))
@@ -94,6 +96,7 @@ export async function runRelay(): Promise<void> {
     const after = await scenario('raw socket.io relay (again)', { kind: 'raw' }, pairs, perPair, window)
     out(fmt(after))
     const raw = meanRaw(before, after)
+    recordSection(rec, [before, ...section, after], raw)
     out(`vs the mean raw relay (${(raw.msgs / raw.seconds).toFixed(0)} msg/s, p99 ${raw.p99.toFixed(2)} ms, ${((1000 * raw.cpuMs) / raw.msgs).toFixed(0)} µs CPU/msg):`)
     for (const r of section) out(ratioLine(r, raw, section.find((x) => x.name.startsWith('naive'))))
     for (const l of targetLines(section, raw)) out(l)
@@ -104,6 +107,7 @@ export async function runRelay(): Promise<void> {
   try {
     if (SECTION !== 'pairs') {
       out(`\n## one pair, ${ONE_PAIR_MESSAGES} messages, ${IN_FLIGHT} in flight (load average ${load()})`)
+      rec.section(`one pair, ${ONE_PAIR_MESSAGES} messages, ${IN_FLIGHT} in flight`)
       const raw1 = await scenario('raw socket.io relay', { kind: 'raw' }, 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
       out(fmt(raw1))
       await row('naive durable relay / PostgreSQL', 'naive', 1, ONE_PAIR_MESSAGES, IN_FLIGHT)
@@ -114,6 +118,7 @@ export async function runRelay(): Promise<void> {
     }
     if (SECTION !== 'one') {
       out(`\n## ${PAIRS} pairs, ${PER_PAIR} messages each, 1 in flight per pair (load average ${load()})`)
+      rec.section(`${PAIRS} pairs, ${PER_PAIR} messages each, 1 in flight per pair`)
       const rawN = await scenario('raw socket.io relay', { kind: 'raw' }, PAIRS, PER_PAIR, 1)
       out(fmt(rawN))
       await row('naive durable relay / PostgreSQL', 'naive', PAIRS, PER_PAIR, 1)
@@ -129,6 +134,7 @@ export async function runRelay(): Promise<void> {
   if (ONLY || SECTION) return // a partial run does not overwrite the results
   mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true })
   writeFileSync(RESULTS, `${lines.join('\n')}\n`)
+  out(`results: ${rec.write()}`)
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runRelay()

@@ -3,6 +3,7 @@
  * each verdict compares figures of one run.
  */
 import type { Result } from './harness.js'
+import type { Recorder } from '../report/record.js'
 
 /** Server-side on PostgreSQL: at least this many times the naive durable relay's msg/s. */
 const VS_NAIVE_TARGET = 2
@@ -52,4 +53,31 @@ export function targetLines(section: Result[], raw: Result): string[] {
     out.push(`  PGlite p99 vs raw                   ${(lite.p99 / raw.p99).toFixed(2)}×  (≤ ${P99_TARGET}×)  ${verdict(lite.p99 <= P99_TARGET * raw.p99)}`)
   }
   return out.length > 1 ? out : []
+}
+
+/** A row's metrics as the JSON results keep them. */
+const metricsOf = (r: Result) => ({ 'msg/s': rate(r), 'p50 ms': r.p50, 'p99 ms': r.p99, 'server CPU µs/msg': cpuUs(r), 'server RSS MB': r.rss / 2 ** 20 })
+
+/**
+ * Records a section for the JSON results: every row, then each Parley row's figures against the
+ * mean raw relay (and PostgreSQL rows against the naive durable relay) of this section, with
+ * the issue's targets where it set one.
+ */
+export function recordSection(rec: Recorder, rows: Result[], raw: Result): void {
+  for (const r of rows) rec.row(r.name, metricsOf(r))
+  rec.row(raw.name, metricsOf(raw))
+  const naive = rows.find((r) => r.name.startsWith('naive'))
+  for (const r of rows) {
+    if (r.name.startsWith('raw')) continue
+    const pg = r.name === 'parley server-side / PostgreSQL'
+    const lite = r.name === 'parley server-side / PGlite (fsync)'
+    const base = { subject: r.name, baseline: raw.name, unit: '×' }
+    rec.figure({ ...base, name: 'throughput vs raw', metric: 'msg/s', value: rate(r) / rate(raw), ...(pg || lite ? { target: { op: '>=' as const, value: pg ? PG_VS_RAW_TARGET : PGLITE_VS_RAW_TARGET } } : {}) })
+    rec.figure({ ...base, name: 'p99 vs raw', metric: 'p99 ms', value: r.p99 / raw.p99, ...(pg || lite ? { target: { op: '<=' as const, value: P99_TARGET } } : {}) })
+    rec.figure({ ...base, name: 'server CPU/msg vs raw', metric: 'server CPU µs/msg', value: cpuUs(r) / cpuUs(raw) })
+    if (naive && r !== naive && r.name.endsWith('/ PostgreSQL')) {
+      rec.figure({ ...base, baseline: naive.name, name: 'throughput vs naive durable relay', metric: 'msg/s', value: rate(r) / rate(naive), ...(pg ? { target: { op: '>=' as const, value: VS_NAIVE_TARGET } } : {}) })
+    }
+    if (pg) rec.figure({ subject: r.name, name: 'server CPU per message', metric: 'server CPU µs/msg', value: cpuUs(r), unit: 'µs/msg', target: { op: '<=', value: CPU_TARGET_US } })
+  }
 }
