@@ -1,6 +1,6 @@
 /**
  * The safety controls end to end in Debian Chromium, in each policy, on one server per policy
- * (the `npm start` app, PGlite): (a) bob blocks alice — what she sends meanwhile never reaches
+ * (the `npm start` app, PGlite): (a) bob mutes, then blocks alice — what she sends meanwhile never reaches
  * him, unblocking restores the conversation; (b) first contact from a stranger arrives as a
  * message request — accepted it becomes a conversation; declined it comes back with the next
  * message; blocked from the request it is gone; (c) the operator console — a report filed in
@@ -80,13 +80,22 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         if (code !== 0 && server) console.warn(`server output (${policy}):\n${server.output()}`)
       }, 30_000)
 
-      it('block: nothing alice sends while bob blocks her reaches him; unblock restores the conversation', async () => {
+      it('mute, block: nothing alice sends while bob blocks her reaches him; unblock restores the conversation', async () => {
         const alice = await as('alice')
         const bob = await as('bob')
         await alice.getByTestId('suggest-bob').click()
         await send(alice, `hello bob (${policy})`)
         await listItem(bob, 'alice').click()
         await seeMessage(bob, `hello bob (${policy})`)
+
+        // Mute holds nothing back; it only marks the conversation (no unread count).
+        await bob.getByTestId('mute-button').click()
+        await expect.poll(() => bob.getByTestId('mute-button').getAttribute('data-muted')).toBe('true')
+        await expect.poll(() => listItem(bob, 'alice').getAttribute('data-muted')).toBe('true')
+        await send(alice, 'while muted')
+        await seeMessage(bob, 'while muted')
+        await bob.getByTestId('mute-button').click()
+        await expect.poll(() => listItem(bob, 'alice').getAttribute('data-muted')).toBe('false')
 
         await bob.getByTestId('block-button').click()
         await bob.getByTestId('block-dialog').waitFor()
@@ -240,7 +249,7 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         expect(await operator.getByTestId('audit-reason').last().textContent()).toContain('Harassment')
 
         // The API behind the buttons: typed errors, and nothing without the operator session.
-        const bad = await operator.request.post(`${server!.url}/operator/api/actions/close-conversation`, { headers: { 'content-type': 'application/json' }, data: '{oops' })
+        const bad = await operator.request.post(`${server!.url}/operator/api/actions/close-conversation`, { headers: { 'content-type': 'application/json' }, data: Buffer.from('{oops') })
         expect([bad.status(), (await bad.json()).error.code]).toEqual([400, 'invalid_json'])
         const twice = await operator.request.post(`${server!.url}/operator/api/actions/resolve-report`, {
           data: { reportId: (await resolved.getAttribute('data-report-id'))!, reporterUserId: 'alice', resolution: 'again' },

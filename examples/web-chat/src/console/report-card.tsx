@@ -27,7 +27,7 @@ function Entry(props: { e: VerifiedReportEntry; reporter: string; removed: boole
       <td><span className={`pill ${badge.ok ? 'pill-ok' : 'pill-bad'}`} data-testid="entry-badge" title={badge.title}>{badge.label}</span></td>
       <td>
         {props.removed
-          ? <span className="pill" data-testid="entry-removed">removed</span>
+          ? <span className="pill pill-neutral" data-testid="entry-removed">removed</span>
           : <button className="button small danger-outline" data-testid="remove-message" disabled={props.busy} onClick={props.onRemove}>Remove</button>}
       </td>
     </tr>
@@ -62,10 +62,10 @@ export function ReportCard({ item, force, act }: { item: QueueItem; force: InFor
       <header className="report-head">
         <div>
           <strong>{item.reporterUserId}</strong> reported conversation <code>{item.conversationId}</code>
-          {closed ? <span className="pill" data-testid="conversation-closed"> closed</span> : null}
+          {closed ? <span className="pill pill-neutral" data-testid="conversation-closed">closed</span> : null}
           <div className="muted">{time(item.receivedAt)} · reason: <span data-testid="report-reason">{r?.reason ?? '—'}</span></div>
         </div>
-        <span className={`pill ${resolved ? '' : 'pill-open'}`} data-testid="report-state">{resolved ? 'resolved' : 'open'}</span>
+        <span className={`pill ${resolved ? 'pill-neutral' : 'pill-open'}`} data-testid="report-state">{resolved ? 'resolved' : 'open'}</span>
       </header>
       {r ? (
         <>

@@ -36,7 +36,7 @@ function ChatScreen({ info, onSignOut }: { info: ServerInfo; onSignOut: () => vo
         <span className="brand">Parley</span>
         <span className="policy-chip" data-testid="policy" data-policy={policy} title="Server encryption policy">policy: {policy}</span>
         <span className={`conn ${connected ? 'online' : 'offline'}`} data-testid="connection" data-connected={String(connected)}>
-          {connected ? 'online' : 'reconnecting…'}
+          {connected ? 'online' : goodbye ? 'disconnected' : 'reconnecting…'}
         </span>
         <span className="spacer" />
         <span className="me">signed in as <strong data-testid="me">{userId}</strong></span>

@@ -31,6 +31,6 @@ export function describeError(e: unknown): string {
 
 /** What the app says when the server sent this device away for good. */
 export const GOODBYE_TEXT = {
-  account_suspended: 'A moderator suspended your account. You have been signed out of the chat; signing in again is refused until the suspension ends.',
-  device_revoked: 'A moderator revoked this device. It can no longer connect; your other devices are not affected.',
+  account_suspended: 'A moderator suspended your account. This chat is disconnected and will not reconnect; signing in again is refused until the suspension ends.',
+  device_revoked: 'A moderator revoked this device. It is disconnected and can no longer connect; your other devices are not affected.',
 } as const
