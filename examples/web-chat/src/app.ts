@@ -191,7 +191,7 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     await parley.close().catch(() => {})
     throw e
   }
-  api = { moderation: parley.moderation, reports, publish: (e) => events.publish(e) }
+  api = { moderation: parley.moderation, getReport: (u, id) => parley.getReport(u, id), publish: (e) => events.publish(e) }
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject)
     httpServer.listen(options.port, options.host, () => {

@@ -8,7 +8,7 @@ import type { AuditEntry, ReportQueueEntry } from '@parley/server'
 
 /** `GET /operator/api/queue`: the report queue joined with each report's verified transcript. */
 export interface QueueItem extends ReportQueueEntry {
-  /** The verified report the server handed to `onReport`; null when this demo did not keep it. */
+  /** The verified report as the Parley store keeps it (`parley.getReport`); null if it is gone. */
   report: VerifiedReport | null
 }
 

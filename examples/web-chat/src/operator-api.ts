@@ -7,12 +7,11 @@
  * session cookie, the demo's CSRF defence).
  */
 import type { IncomingMessage } from 'node:http'
-import { ParleyError } from '@parley/protocol'
+import { ParleyError, type VerifiedReport } from '@parley/protocol'
 import type { ModerationApi } from '@parley/server'
 import type { ActionBodies, ActionName, ConsoleState, OperatorApiErrorBody, OperatorApiErrorCode, QueueItem } from './operator-api-types.js'
 import { ACTION_NAMES } from './operator-api-types.js'
 import type { OperatorEvent } from './operator-events.js'
-import type { ReportLog } from './report-log.js'
 
 /** Largest action body read, bytes. */
 export const MAX_ACTION_BODY_BYTES = 16_384
@@ -114,15 +113,15 @@ export function parseAction<A extends ActionName>(name: A, body: Record<string, 
 /** What the API works on. */
 export interface OperatorApiDeps {
   moderation: ModerationApi
-  reports: ReportLog
+  /** `parley.getReport`: the verified report as the store keeps it (sealed at rest). */
+  getReport(reporterUserId: string, reportId: string): Promise<VerifiedReport | null>
   publish(event: OperatorEvent): void
 }
 
-/** The report queue with each report's verified transcript, newest first. */
+/** The report queue with each report's verified transcript (from the store), newest first. */
 export async function readQueue(deps: OperatorApiDeps): Promise<QueueItem[]> {
   const queue = await deps.moderation.listReports()
-  const kept = new Map(deps.reports.list().map((r) => [`${r.reporter.userId}\n${r.reportId}`, r]))
-  return queue.map((q) => ({ ...q, report: kept.get(`${q.reporterUserId}\n${q.reportId}`) ?? null }))
+  return Promise.all(queue.map(async (q) => ({ ...q, report: await deps.getReport(q.reporterUserId, q.reportId) })))
 }
 
 async function runAction(deps: OperatorApiDeps, name: ActionName, body: Record<string, unknown>): Promise<unknown> {

@@ -61,12 +61,16 @@ function fakeDeps() {
     async listReports() { return [{ reporterUserId: 'bob', reportId: 'r1', conversationId: 'c1', receivedAt: 0, status: 'open' }, { reporterUserId: 'carol', reportId: 'r9', conversationId: 'c2', receivedAt: 0, status: 'open' }] },
     async auditLog() { return [] },
   } as unknown as ModerationApi
-  const deps: OperatorApiDeps = { moderation, reports: { list: () => [report()], add: async () => {} }, publish: (e) => void events.push(e) }
+  const deps: OperatorApiDeps = {
+    moderation,
+    getReport: async (reporter, id) => (reporter === 'bob' && id === 'r1' ? report() : null),
+    publish: (e) => void events.push(e),
+  }
   return { deps, calls, events }
 }
 
 describe('operator API', () => {
-  it('joins the queue with the kept transcripts', async () => {
+  it('joins the queue with the stored transcripts', async () => {
     const { deps } = fakeDeps()
     const [status, body] = await handleOperatorApi(deps, request('GET'), '/operator/api/state')
     expect(status).toBe(200)

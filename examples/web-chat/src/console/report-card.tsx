@@ -85,7 +85,7 @@ export function ReportCard({ item, force, act }: { item: QueueItem; force: InFor
             </tbody>
           </table>
         </>
-      ) : <p className="muted">This demo kept no transcript for this report (it arrived before the server's report log was kept).</p>}
+      ) : <p className="muted">The server no longer holds this report's transcript.</p>}
       <div className="actions-row">
         <label className="field inline"><span>Reason for actions</span>
           <input data-testid="action-reason" value={reason} maxLength={2000} onChange={(e) => setReason(e.target.value)} />
