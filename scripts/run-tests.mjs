@@ -5,9 +5,11 @@
 //
 // Environment:
 //   PARLEY_TEST_REPORTS  folder for this run's reports (default .ci/reports/node-<version>)
+//   PARLEY_TEST_ARTIFACTS is set for the tests to <that folder>/artifacts: files a failing test
+//   leaves for people to look at (the browser tests' screenshots), listed at the end
 //   extra arguments go to turbo, e.g. `npm test -- --filter=@parley/crypto`
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { reportFileName, summarizeRun } from './test-summary.mjs'
@@ -19,6 +21,7 @@ const PACKAGE_REPORT = '.vitest-report.json'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const label = `node-${process.versions.node}`
 const runDir = resolve(root, process.env.PARLEY_TEST_REPORTS ?? join('.ci/reports', label))
+const artifactsDir = join(runDir, 'artifacts')
 const turboArgs = process.argv.slice(2)
 const filtered = turboArgs.some((a) => a.startsWith('--filter') || a === '-F')
 
@@ -35,7 +38,7 @@ const started = Date.now()
 const turbo = spawnSync(join(root, 'node_modules/.bin/turbo'), ['run', 'test', '--concurrency=1', '--continue', '--env-mode=loose', ...turboArgs], {
   cwd: root,
   stdio: 'inherit',
-  env: { TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', ...process.env },
+  env: { TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', ...process.env, PARLEY_TEST_ARTIFACTS: artifactsDir },
 })
 const seconds = Math.round((Date.now() - started) / 1000)
 const turboExitCode = turbo.status ?? 1
@@ -54,6 +57,11 @@ for (const w of withTests) {
 const expected = filtered ? ran : withTests.map((w) => w.pkg.name)
 writeFileSync(join(runDir, 'run.json'), JSON.stringify({ label, node: process.version, seconds, turboExitCode, turboSignal, expected }, null, 2) + '\n')
 
+const artifacts = existsSync(artifactsDir) ? readdirSync(artifactsDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()) : []
+if (artifacts.length) {
+  console.log(`== ${artifacts.length} artifact(s) of failing tests (screenshots) in ${artifactsDir}:`)
+  for (const f of artifacts) console.log(`  ${join(f.parentPath, f.name)}`)
+}
 console.log(`== test summary (node ${process.version}, ${seconds} s)`)
 const total = summarizeRun(runDir)
 if (total.passed + total.failed === 0) {

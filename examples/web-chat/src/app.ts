@@ -1,6 +1,7 @@
 /**
- * The web chat server: one `node:http` server that serves the browser UI, the operator page
- * (behind the operator sign-in) and a little JSON, with `@parley/server` mounted on the same port (socket.io under
+ * The web chat server: one `node:http` server that serves the browser UI, the operator console
+ * (behind the operator sign-in: its page, its JSON API over `parley.moderation` and its event
+ * stream) and a little JSON, with `@parley/server` mounted on the same port (socket.io under
  * `/socket.io/`), storing everything in the embedded PGlite store.
  */
 import { mkdir } from 'node:fs/promises'
@@ -11,9 +12,12 @@ import { createParleyServer, pgliteStore, type ParleyIo } from '@parley/server'
 import { MAX_FRAME_BYTES, type VerifiedReport } from '@parley/protocol'
 import type { ServerInfo } from './api.js'
 import { bundleUi, type UiBundle } from './bundle.js'
+import { demoCanMessage } from './contacts.js'
 import { demoAuthenticate, DEMO_USERS } from './demo-auth.js'
 import { DEMO_BLOCKED_WORD, demoPlugins } from './moderation.js'
 import { generateOperatorToken, OperatorSessions, sessionCookie } from './operator-auth.js'
+import { handleOperatorApi, OPERATOR_API_PREFIX, type OperatorApiDeps } from './operator-api.js'
+import { OperatorEvents } from './operator-events.js'
 import { renderLoginPage, renderOperatorPage } from './operator-page.js'
 import type { WebChatOptions } from './options.js'
 import { openReportLog } from './report-log.js'
@@ -109,14 +113,24 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     return redirect(res, '/operator', { 'set-cookie': sessionCookie(session) })
   }
 
+  const events = new OperatorEvents()
+  // Set once Parley exists (below); the API is only reachable after `listen`.
+  let api: OperatorApiDeps | undefined
+  const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body))
+
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (req.method === 'POST' && (path === '/operator/login' || path === '/operator/logout')) {
       operatorPost(req, res, path).catch(() => send(res, 400, 'text/plain', 'bad request'))
       return
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed')
     const operator = operators.valid(req.headers.cookie)
+    if (path.startsWith(OPERATOR_API_PREFIX)) {
+      if (!operator || !api) return json(res, 401, { error: { code: 'operator_auth_required', message: 'operator sign-in required' } })
+      void handleOperatorApi(api, req, path).then(([status, body]) => json(res, status, body))
+      return
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed')
     switch (path) {
       case '/app.js':
         return send(res, 200, 'text/javascript', (ui as UiBundle).js)
@@ -129,7 +143,16 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
         return send(res, 200, 'application/json', JSON.stringify(reports.list()))
       case '/operator':
         if (!operator) return redirect(res, '/operator/login')
-        return send(res, 200, 'text/html', renderOperatorPage(reports.list(), options.policy))
+        return send(res, 200, 'text/html', renderOperatorPage(options.policy))
+      case '/operator/console.js':
+        if (!operator) return send(res, 401, 'text/plain', 'operator sign-in required')
+        return send(res, 200, 'text/javascript', ui.consoleJs)
+      case '/operator/console.css':
+        if (!operator) return send(res, 401, 'text/plain', 'operator sign-in required')
+        return send(res, 200, 'text/css', ui.consoleCss)
+      case '/operator/events':
+        if (!operator) return json(res, 401, { error: { code: 'operator_auth_required', message: 'operator sign-in required' } })
+        return events.subscribe(res, SECURITY_HEADERS)
       case '/operator/login':
         return operator ? redirect(res, '/operator') : send(res, 200, 'text/html', renderLoginPage())
       case '/favicon.ico':
@@ -149,10 +172,12 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     authenticate: (handshake) => demoAuthenticate(handshake),
     store: pgliteStore({ dataDir: options.dataDir + '/pglite' }),
     plugins: demoPlugins(),
+    canMessage: demoCanMessage,
     frankingKeys: keys.frankingKeys,
     dataKeys: keys.dataKeys,
     onReport: async (report: VerifiedReport) => {
       await reports.add(report)
+      events.publish({ kind: 'report', id: report.reportId })
       log(`report ${report.reportId} from ${report.reporter.userId}: ${report.transcript.verified ? 'verified' : 'NOT verified'}`)
     },
     onFlag: (flag) => log(`flag from ${flag.plugin}: ${flag.reason}`),
@@ -162,9 +187,11 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
   try {
     await parley.ready
   } catch (e) {
+    events.close()
     await parley.close().catch(() => {})
     throw e
   }
+  api = { moderation: parley.moderation, getReport: (u, id) => parley.getReport(u, id), publish: (e) => events.publish(e) }
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject)
     httpServer.listen(options.port, options.host, () => {
@@ -182,7 +209,9 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     operatorTokenGenerated: options.operatorToken === undefined,
     close() {
       closing ??= (async () => {
-        // Drains in-flight frames, disconnects every socket, closes the store.
+        // Console streams first (they would hold the HTTP server open), then Parley: drains
+        // in-flight frames, disconnects every socket, closes the store.
+        events.close()
         await parley.close()
         await new Promise<void>((resolve) => {
           io.close(() => resolve())

@@ -10,18 +10,23 @@ import { build } from 'esbuild'
 export interface UiBundle {
   js: string
   css: string
+  /** The operator console (`src/console/`), served only to a signed-in operator. */
+  consoleJs: string
+  consoleCss: string
 }
 
 /** Entry point of the browser UI. */
 export const UI_ENTRY = fileURLToPath(new URL('./ui/main.tsx', import.meta.url))
+/** Entry point of the operator console. */
+export const CONSOLE_ENTRY = fileURLToPath(new URL('./console/main.tsx', import.meta.url))
 
 /**
- * Builds the UI bundle (about a second).
+ * Builds the UI and console bundles (about a second).
  * @throws the esbuild `BuildFailure` (with file and line) when the UI does not compile.
  */
 export async function bundleUi(): Promise<UiBundle> {
   const result = await build({
-    entryPoints: [UI_ENTRY],
+    entryPoints: { app: UI_ENTRY, console: CONSOLE_ENTRY },
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -36,6 +41,6 @@ export async function bundleUi(): Promise<UiBundle> {
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'silent',
   })
-  const file = (ext: string) => result.outputFiles.find((f) => f.path.endsWith(ext))?.text ?? ''
-  return { js: file('.js'), css: file('.css') }
+  const file = (name: string) => result.outputFiles.find((f) => f.path.endsWith(`/${name}`))?.text ?? ''
+  return { js: file('app.js'), css: file('app.css'), consoleJs: file('console.js'), consoleCss: file('console.css') }
 }

@@ -5,61 +5,32 @@
  * sides, the moderation block inline (the same in every mode, never previewed), a reload that
  * keeps the upgrade notice and read ticks, and a report that shows up verified on `/operator`
  * behind the operator sign-in. Then a second browser (its own profile) linked as a device of
- * the same user. Screenshots go to `test-results/web-chat/`.
+ * the same user. Screenshots of each step go to `test-results/web-chat/`; on a failure, every
+ * open page is captured into the run's artifacts (`failure-screenshots.ts`).
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromeAvailable, launchBrowser, seeMessage, send, signIn as signInWith, UI_TIMEOUT } from './browser-helpers.js'
+import { screenshotPages } from './failure-screenshots.js'
 import { EXAMPLE_DIR, spawnServer, type RunningServer } from './spawn-server.js'
 
-const CHROME_PATH = process.env.CHROME_PATH ?? '/usr/bin/chromium'
-const chromeAvailable = existsSync(CHROME_PATH)
-if (!chromeAvailable) {
-  if (process.env.CI === 'true') throw new Error(`Chromium not found at ${CHROME_PATH} (CI=true: the browser test must run)`)
-  console.warn(`skipping the web-chat browser test: Chromium not found at ${CHROME_PATH} (set CHROME_PATH)`)
-}
+const hasChrome = chromeAvailable('the web-chat browser test')
 
 const SHOTS = join(EXAMPLE_DIR, 'test-results', 'web-chat')
-const UI_TIMEOUT = 30_000
 const POLICY_TIMEOUT = 420_000
 
 let context: BrowserContext
 let profileDir: string
-const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
-
-/** A browser with its own profile (its own IndexedDB): another device. */
-async function launchBrowser(dir: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(dir, { executablePath: CHROME_PATH, headless: true, viewport: { width: 1100, height: 760 }, args: BROWSER_ARGS })
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
 }
 
-async function signIn(url: string, user: string, browser: BrowserContext = context): Promise<Page> {
-  const page = await browser.newPage()
-  page.setDefaultTimeout(UI_TIMEOUT)
-  page.on('pageerror', (e) => console.warn(`[${user}] page error: ${e.message}`))
-  await page.goto(url)
-  await page.getByTestId(`signin-${user}`).click()
-  await expect.poll(() => page.getByTestId('me').textContent(), { timeout: UI_TIMEOUT }).toBe(user)
-  return page
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByTestId('composer-input').fill(text)
-  await page.getByTestId('composer-send').click()
-}
-
-/** Waits until `page` shows a message with `text` and returns that row. */
-async function seeMessage(page: Page, text: string) {
-  const row = page.getByTestId('message').filter({ hasText: text }).last()
-  await row.waitFor()
-  return row
-}
+const signIn = (url: string, user: string, browser: BrowserContext = context): Promise<Page> => signInWith(browser, url, user)
 
 async function safetyDigits(page: Page): Promise<string> {
   await page.getByTestId('safety-button').click()
@@ -70,7 +41,7 @@ async function safetyDigits(page: Page): Promise<string> {
   return value
 }
 
-describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
+describe.skipIf(!hasChrome)('web chat in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
     profileDir = await mkdtemp(join(tmpdir(), 'parley-web-chat-chromium-'))
@@ -234,7 +205,7 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
         expect(code).toBe(0)
       } catch (e) {
         console.warn(`server output (${policy}):\n${server.output()}`)
-        for (const [i, p] of pages.entries()) await shot(p, `${policy}-failure-page${i + 1}`).catch(() => {})
+        await screenshotPages(pages, `web chat in Chromium ${policy} failure`)
         throw e
       } finally {
         for (const p of pages) await p.close().catch(() => {})
@@ -308,7 +279,7 @@ describe.skipIf(!chromeAvailable)('web chat in Chromium', () => {
       expect(await server.stop()).toBe(0)
     } catch (e) {
       console.warn(`server output (link):\n${server.output()}`)
-      for (const [i, p] of pages.entries()) await shot(p, `link-failure-page${i + 1}`).catch(() => {})
+      await screenshotPages(pages, 'web chat in Chromium link failure')
       throw e
     } finally {
       for (const p of pages) await p.close().catch(() => {})

@@ -1,6 +1,7 @@
 /**
  * The signed-in screen: the top bar (policy, connection, user, link a device, sign out),
- * notices and errors that concern no conversation, the conversation list and the open
+ * notices and errors that concern no conversation — and, when a moderator suspended the
+ * account or revoked this device, why the chat stopped — the conversation list and the open
  * conversation.
  */
 import { useState } from 'react'
@@ -8,13 +9,19 @@ import { useParley } from '@parley/react'
 import { noticeText } from '@parley/client'
 import type { ServerInfo } from '../api.js'
 import { ConversationPane } from './conversation-pane.js'
-import { describeError } from './describe-error.js'
+import { describeError, GOODBYE_TEXT } from './describe-error.js'
 import { LinkDeviceDialog } from './link-device-dialog.js'
+import { SafetyProvider, useSafetyState } from './safety-context.js'
 import { Sidebar } from './sidebar.js'
 import { useUnread } from './use-unread.js'
 
-export function Chat({ info, onSignOut }: { info: ServerInfo; onSignOut: () => void }) {
+export function Chat(props: { info: ServerInfo; onSignOut: () => void }) {
+  return <SafetyProvider><ChatScreen {...props} /></SafetyProvider>
+}
+
+function ChatScreen({ info, onSignOut }: { info: ServerInfo; onSignOut: () => void }) {
   const { connected, manifest, userId, notices, error, clearError } = useParley()
+  const { goodbye } = useSafetyState()
   const [selected, setSelected] = useState<string | null>(null)
   const [linking, setLinking] = useState(false)
   const { unread, clear } = useUnread(selected)
@@ -29,13 +36,18 @@ export function Chat({ info, onSignOut }: { info: ServerInfo; onSignOut: () => v
         <span className="brand">Parley</span>
         <span className="policy-chip" data-testid="policy" data-policy={policy} title="Server encryption policy">policy: {policy}</span>
         <span className={`conn ${connected ? 'online' : 'offline'}`} data-testid="connection" data-connected={String(connected)}>
-          {connected ? 'online' : 'reconnecting…'}
+          {connected ? 'online' : goodbye ? 'disconnected' : 'reconnecting…'}
         </span>
         <span className="spacer" />
         <span className="me">signed in as <strong data-testid="me">{userId}</strong></span>
         <button className="button small" data-testid="link-device" onClick={() => setLinking(true)}>Link a device</button>
         <button className="button small" data-testid="sign-out" onClick={onSignOut}>Sign out</button>
       </header>
+      {goodbye ? (
+        <div className="account-banner" data-testid="account-banner" data-code={goodbye} role="alert">
+          {GOODBYE_TEXT[goodbye]} <button className="button small" onClick={onSignOut}>Sign out</button>
+        </div>
+      ) : null}
       {notices.length || error ? (
         <div className="global-notices">
           {/* A code from the closed catalogue: the words are this app's, never the server's. */}

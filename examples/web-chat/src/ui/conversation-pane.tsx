@@ -1,9 +1,10 @@
 /**
  * The open conversation: a header with the peer, the real-mode badge and the actions
- * (upgrade, verify, report), the timeline (messages with delivery ticks, notices, errors,
- * typing, older pages on demand) and the composer with its inline send error — the same for a
- * message a local plugin blocks (E2EE) and one the server blocks: no row, the reason, the
- * draft kept.
+ * (upgrade, verify, mute, block, report), the timeline (messages with delivery ticks, notices,
+ * errors, typing, older pages on demand) and the composer with its inline send error — the
+ * same for a message a local plugin blocks (E2EE) and one the server blocks: no row, the
+ * reason, the draft kept. A message request shows its answers on top; a conversation a
+ * moderator closed, or with a user this user blocks, says so in place of the composer.
  */
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import type { Delivery } from '@parley/react'
@@ -13,8 +14,11 @@ import { describeError } from './describe-error.js'
 import { AlertIcon, ClockIcon, LockIcon } from './icons.js'
 import { ModeBadge, modeExplanation } from './mode-badge.js'
 import { ReportDialog } from './report-dialog.js'
+import { RequestBanner } from './request-banner.js'
+import { BlockButton, MuteButton } from './safety-actions.js'
+import { useSafetyState } from './safety-context.js'
 import { SafetyDialog } from './safety-dialog.js'
-import { timeline, type TimelineItem } from './timeline.js'
+import { isClosed, timeline, type TimelineItem } from './timeline.js'
 import { UpgradeDialog } from './upgrade-dialog.js'
 
 const DELIVERY_MARK: Record<Delivery, { mark: string | null; label: string }> = {
@@ -56,8 +60,10 @@ function Row({ item }: { item: TimelineItem }) {
 }
 
 export function ConversationPane({ conversationId, onBack }: { conversationId: string; onBack: () => void }) {
-  const { manifest } = useParley()
+  const { manifest, client } = useParley()
   const convo = useConversation(conversationId)
+  const safety = useSafetyState()
+  const request = safety.requests.find((r) => r.conversationId === conversationId)
   const msgs = useMessages(conversationId)
   const { peerTyping, notifyTyping } = useTyping(conversationId)
   const [draft, setDraft] = useState('')
@@ -93,8 +99,10 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   }
 
   const canUpgrade = encryption === 'server-side' && manifest !== null && POLICY_TABLE[manifest.policy].userMayUpgrade
+  const closed = isClosed(convo.notices)
+  const blocked = convo.peerUserId !== null && (client?.users.isBlocked(convo.peerUserId) ?? false)
   return (
-    <section className="pane" data-testid="conversation" data-peer={peer} data-mode={encryption}>
+    <section className="pane" data-testid="conversation" data-peer={peer} data-mode={encryption} data-closed={String(closed)} data-blocked={String(blocked)} data-request={request?.state ?? 'none'}>
       <header className="pane-head">
         <button className="icon-button back" aria-label="Back to conversations" onClick={onBack}>←</button>
         <div className="avatar" aria-hidden="true">{peer.slice(0, 1).toUpperCase()}</div>
@@ -111,9 +119,12 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
           {encryption === 'e2ee' ? (
             <button className="button small" data-testid="safety-button" onClick={() => setDialog('safety')}>Verify safety number</button>
           ) : null}
+          {convo.conversation ? <MuteButton conversation={convo.conversation} /> : null}
+          {convo.peerUserId ? <BlockButton peer={convo.peerUserId} /> : null}
           <button className="button small danger-outline" data-testid="report-button" onClick={() => setDialog('report')}>Report</button>
         </div>
       </header>
+      {request ? <RequestBanner request={request} onReport={() => setDialog('report')} /> : null}
       <p className={`mode-explainer mode-${encryption}`} data-testid="mode-explainer">{modeExplanation(encryption, peer)}</p>
       <ol className="timeline" ref={listRef} data-testid="timeline" aria-live="polite">
         {msgs.hasMore ? (
@@ -133,6 +144,11 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
           {describeError(msgs.sendError)}
         </div>
       ) : null}
+      {closed ? (
+        <div className="composer-closed" data-testid="closed-banner" role="status">A moderator closed this conversation. No more messages can be sent in it.</div>
+      ) : blocked ? (
+        <div className="composer-closed" data-testid="blocked-banner" role="status">You block {peer}: they are not told, and nothing they send reaches you. Unblock them to write to them.</div>
+      ) : (
       <form className="composer" onSubmit={submit}>
         <input
           autoFocus
@@ -147,6 +163,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
         />
         <button className="button primary" data-testid="composer-send" type="submit" disabled={!draft.trim()}>Send</button>
       </form>
+      )}
       {dialog === 'upgrade' ? <UpgradeDialog conversationId={conversationId} onClose={() => setDialog(null)} /> : null}
       {dialog === 'safety' ? <SafetyDialog conversationId={conversationId} peer={peer} onClose={() => setDialog(null)} /> : null}
       {dialog === 'report' ? <ReportDialog conversationId={conversationId} peer={peer} onClose={() => setDialog(null)} /> : null}

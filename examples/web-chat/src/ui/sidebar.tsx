@@ -1,25 +1,35 @@
 /**
  * The conversation list: each conversation with its mode icon, the last message really sent
- * or received (never a pending or refused one) and the unread count, plus "new conversation
- * with …" (demo users suggested).
+ * or received (never a pending or refused one, never one a moderator removed), the unread
+ * count (none while muted), plus "new conversation with …" (demo users suggested), the open
+ * message requests above the list and the blocked users below it.
  */
 import { useState } from 'react'
 import { NotFoundError } from '@parley/protocol'
-import { useConversations, useParley, useTyping, type ConversationSummary } from '@parley/react'
+import { useConversation, useConversations, useParley, useTyping, type ConversationSummary } from '@parley/react'
 import type { ServerInfo } from '../api.js'
+import { BlockedList } from './blocked-list.js'
 import { describeError } from './describe-error.js'
 import { ModeBadge } from './mode-badge.js'
+import { RequestsSection } from './requests-section.js'
+import { useSafetyState } from './safety-context.js'
+import { removedMessageIds } from './timeline.js'
 
 function Preview({ summary }: { summary: ConversationSummary }) {
   const { peerTyping } = useTyping(summary.conversation)
+  const { notices } = useConversation(summary.conversation)
   const m = summary.lastMessage
-  const text = peerTyping ? 'typing…' : m ? `${m.outgoing ? 'You: ' : ''}${m.text}` : 'No messages yet'
+  const removed = m !== null && removedMessageIds(notices).has(m.id)
+  const text = peerTyping ? 'typing…' : removed ? 'Message removed by a moderator' : m ? `${m.outgoing ? 'You: ' : ''}${m.text}` : 'No messages yet'
   return <span className="convo-last" data-testid="conversation-preview">{text}</span>
 }
 
 export function Sidebar(props: { info: ServerInfo; selected: string | null; unread: Readonly<Record<string, number>>; onSelect: (id: string) => void }) {
-  const { userId } = useParley()
-  const { conversations, open } = useConversations()
+  const { userId, client } = useParley()
+  const { conversations: all, open } = useConversations()
+  useSafetyState() // re-render on block, mute and request changes
+  // Open requests (pending or declined) are listed under Requests, not here.
+  const conversations = all.filter((c) => c.conversation.request === null)
   const [peer, setPeer] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -39,7 +49,7 @@ export function Sidebar(props: { info: ServerInfo; selected: string | null; unre
       setBusy(false)
     }
   }
-  const suggestions = props.info.demoUsers.filter((u) => u !== userId && !conversations.some((c) => c.peerUserId === u))
+  const suggestions = props.info.demoUsers.filter((u) => u !== userId && !all.some((c) => c.peerUserId === u))
   return (
     <aside className="sidebar">
       <form className="new-convo" onSubmit={(e) => { e.preventDefault(); void start(peer) }}>
@@ -52,6 +62,7 @@ export function Sidebar(props: { info: ServerInfo; selected: string | null; unre
         </div>
       ) : null}
       {error ? <p className="error-text small" data-testid="new-error">{error}</p> : null}
+      <RequestsSection summaries={all} selected={props.selected} onSelect={props.onSelect} />
       <ul className="convo-list" data-testid="conversation-list">
         {conversations.length === 0 ? <li className="empty muted">No conversations yet.</li> : null}
         {conversations.map((c) => (
@@ -61,18 +72,25 @@ export function Sidebar(props: { info: ServerInfo; selected: string | null; unre
               data-testid="conversation-item"
               data-peer={c.peerUserId}
               data-mode={c.encryption}
+              data-muted={String(c.conversation.muted)}
+              data-blocked={String(client?.users.isBlocked(c.peerUserId) ?? false)}
               onClick={() => props.onSelect(c.id)}
             >
               <span className="avatar" aria-hidden="true">{c.peerUserId.slice(0, 1).toUpperCase()}</span>
               <span className="convo-text">
-                <span className="convo-top"><strong>{c.peerUserId}</strong><ModeBadge mode={c.encryption} compact /></span>
+                <span className="convo-top">
+                  <strong>{c.peerUserId}</strong><ModeBadge mode={c.encryption} compact />
+                  {client?.users.isBlocked(c.peerUserId) ? <span className="tag" data-testid="blocked-tag">blocked</span> : null}
+                  {c.conversation.muted ? <span className="tag" data-testid="muted-tag" title="Muted: no unread count">muted</span> : null}
+                </span>
                 <Preview summary={c} />
               </span>
-              {props.unread[c.id] ? <span className="unread" data-testid="unread">{props.unread[c.id]}</span> : null}
+              {props.unread[c.id] && !c.conversation.muted ? <span className="unread" data-testid="unread">{props.unread[c.id]}</span> : null}
             </button>
           </li>
         ))}
       </ul>
+      <BlockedList />
     </aside>
   )
 }

@@ -1,0 +1,62 @@
+/**
+ * The console's data, kept live: read once, then again whenever the server's event stream
+ * (`/operator/events`) says a report arrived or a moderator acted — from this console or any
+ * other. EventSource reconnects by itself; `live` says whether the stream is open.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react'
+import type { ConsoleState } from '../operator-api-types.js'
+import { fetchState } from './api.js'
+
+export interface UseConsoleState {
+  state: ConsoleState | null
+  error: string | null
+  live: boolean
+  refresh(): Promise<void>
+}
+
+export function useConsoleState(): UseConsoleState {
+  const [state, setState] = useState<ConsoleState | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [live, setLive] = useState(false)
+  // Reads never overlap: a change during a read queues exactly one more.
+  const reading = useRef<Promise<void> | null>(null)
+  const again = useRef(false)
+
+  const refresh = useCallback(async (): Promise<void> => {
+    if (reading.current) {
+      again.current = true
+      return reading.current
+    }
+    reading.current = (async () => {
+      do {
+        again.current = false
+        try {
+          setState(await fetchState())
+          setError(null)
+        } catch (e) {
+          setError(e instanceof Error ? e.message : String(e))
+        }
+      } while (again.current)
+    })()
+    try {
+      await reading.current
+    } finally {
+      reading.current = null
+    }
+  }, [])
+
+  useEffect(() => {
+    void refresh()
+    const stream = new EventSource('/operator/events')
+    stream.onopen = () => {
+      setLive(true)
+      // Whatever happened while the stream was down.
+      void refresh()
+    }
+    stream.onerror = () => setLive(false)
+    stream.addEventListener('changed', () => void refresh())
+    return () => stream.close()
+  }, [refresh])
+
+  return { state, error, live, refresh }
+}
