@@ -143,7 +143,7 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         // At bob: under Requests, not in the list; opening it shows the answers on top.
         const fromDave = requestItem(bob, 'dave')
         await fromDave.waitFor()
-        expect(await fromDave.getByTestId('request-preview').textContent()).toBe('hi bob, dave here')
+        await expect.poll(() => fromDave.getByTestId('request-preview').textContent()).toBe('hi bob, dave here')
         expect(await listItem(bob, 'dave').count()).toBe(0)
         await fromDave.getByTestId('request-open').click()
         await bob.locator('[data-testid=request-banner][data-peer=dave]').waitFor()
@@ -179,7 +179,7 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         expect(await listItem(bob, 'erin').count()).toBe(0)
         await send(erin, 'please answer')
         await requestItem(bob, 'erin').waitFor()
-        expect(await requestItem(bob, 'erin').getByTestId('request-preview').textContent()).toBe('please answer')
+        await expect.poll(() => requestItem(bob, 'erin').getByTestId('request-preview').textContent()).toBe('please answer')
         await requestItem(bob, 'erin').getByTestId('request-block').click()
         await expect.poll(() => requestItem(bob, 'erin').count()).toBe(0)
         await bob.locator('[data-testid=blocked-user][data-user=erin]').waitFor()
