@@ -283,8 +283,11 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
           data: { reportId: (await resolved.getAttribute('data-report-id'))!, reporterUserId: 'alice', resolution: 'again' },
         })
         expect([twice.status(), (await twice.json()).error.code]).toEqual([409, 'report_resolved'])
-        const anonymous = await fetch(`${server!.url}/operator/api/state`)
-        expect([anonymous.status, ((await anonymous.json()) as { error: { code: string } }).error.code]).toEqual([401, 'operator_auth_required'])
+        for (const path of ['/operator/api/state', '/operator/events', '/operator/api/actions/suspend-user']) {
+          const anonymous = await fetch(`${server!.url}${path}`, path.includes('actions') ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"alice","reason":"x"}' } : {})
+          expect([anonymous.status, ((await anonymous.json()) as { error: { code: string } }).error.code], path).toEqual([401, 'operator_auth_required'])
+        }
+        expect((await fetch(`${server!.url}/operator/console.js`)).status).toBe(401)
       }, FLOW_TIMEOUT)
     })
   }
