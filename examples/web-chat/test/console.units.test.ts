@@ -160,7 +160,8 @@ describe('transcript words', () => {
 
   it('says so when all is verified and complete', () => {
     const r = report({ entries: [report().entries[0]!], transcript: { verified: true, ordered: true, gaps: [], complete: true, laterDelivered: 0 } })
-    expect(verdictText(r)).toBe('Transcript verified: all 1 message proven genuine, in order, with no gaps.')
+    expect(verdictText(r)).toBe('Transcript verified: its one message is proven genuine.')
+    expect(verdictText({ ...r, entries: [r.entries[0]!, { ...r.entries[0]!, seq: 2 }] })).toBe('Transcript verified: all 2 messages proven genuine, in order, with no gaps.')
     expect(coverageTexts(r)).toEqual({ gaps: null, order: null, coverage: expect.stringContaining('reaches the last message') })
   })
 })

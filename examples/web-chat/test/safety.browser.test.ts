@@ -3,12 +3,13 @@
  * (the `npm start` app, PGlite): (a) bob mutes, then blocks alice — what she sends meanwhile never reaches
  * him, unblocking restores the conversation; (b) first contact from a stranger arrives as a
  * message request — accepted it becomes a conversation; declined it comes back with the next
- * message; blocked from the request it is gone; (c) the operator console — a report filed in
+ * message; reported and blocked from the request it is gone; (c) the operator console — a report filed in
  * the chat appears live with verified badges, the operator removes a message, closes the
  * conversation and suspends the sender (the chat shows each), resolves the report, and the
  * audit log lists every action. On a failure every open page is screenshotted into the run's
  * artifacts (`failure-screenshots.ts`).
  */
+import { mkdirSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,10 +17,16 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromeAvailable, launchBrowser, seeMessage, send, signIn, UI_TIMEOUT } from './browser-helpers.js'
 import { screenshotOnFailure } from './failure-screenshots.js'
-import { spawnServer, START_TIMEOUT_MS, type RunningServer } from './spawn-server.js'
+import { EXAMPLE_DIR, spawnServer, START_TIMEOUT_MS, type RunningServer } from './spawn-server.js'
 
 const hasChrome = chromeAvailable('the web-chat safety browser test')
 const FLOW_TIMEOUT = 240_000
+/** Screenshots of the steps, for people (failures go to the run's artifacts). */
+const SHOTS = join(EXAMPLE_DIR, 'test-results', 'web-chat')
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `safety-${name}.png`), fullPage: true })
+}
 
 let context: BrowserContext | undefined
 let profileDir: string | undefined
@@ -45,6 +52,7 @@ async function startWith(page: Page, peer: string): Promise<void> {
 
 describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
   beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true })
     profileDir = await mkdtemp(join(tmpdir(), 'parley-web-chat-safety-'))
     context = await launchBrowser(profileDir)
   }, 60_000)
@@ -99,6 +107,7 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
 
         await bob.getByTestId('block-button').click()
         await bob.getByTestId('block-dialog').waitFor()
+        await shot(bob, `${policy}-1-block-dialog`)
         await bob.getByTestId('block-confirm').click()
         await expect.poll(() => bob.getByTestId('conversation').getAttribute('data-blocked')).toBe('true')
         await bob.locator('[data-testid=blocked-user][data-user=alice]').waitFor()
@@ -134,11 +143,12 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         // At bob: under Requests, not in the list; opening it shows the answers on top.
         const fromDave = requestItem(bob, 'dave')
         await fromDave.waitFor()
-        expect(await fromDave.getByTestId('request-preview').textContent()).toBe('hi bob, dave here')
+        await expect.poll(() => fromDave.getByTestId('request-preview').textContent()).toBe('hi bob, dave here')
         expect(await listItem(bob, 'dave').count()).toBe(0)
         await fromDave.getByTestId('request-open').click()
         await bob.locator('[data-testid=request-banner][data-peer=dave]').waitFor()
         await seeMessage(bob, 'hi bob, dave here')
+        await shot(bob, `${policy}-2-request`)
         await bob.getByTestId('request-banner').getByTestId('request-accept').click()
 
         // Accepted: a conversation like any other.
@@ -153,12 +163,23 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         await startWith(erin, 'bob')
         await send(erin, 'erin here')
         await requestItem(bob, 'erin').waitFor()
+        // A report from a request is any report: verified the same way.
+        await requestItem(bob, 'erin').getByTestId('request-report').click()
+        await bob.getByTestId('report-preview-item').first().waitFor()
+        expect(await bob.getByTestId('report-preview').textContent()).toContain('erin here')
+        await bob.getByTestId('report-reason').selectOption('Spam')
+        await bob.getByTestId('report-submit').click()
+        const reported = bob.getByTestId('report-result')
+        await reported.waitFor()
+        expect(Number(await reported.getAttribute('data-total'))).toBeGreaterThan(0)
+        expect(await reported.getAttribute('data-verified')).toBe(await reported.getAttribute('data-total'))
+        await bob.getByTestId('report-close').click()
         await requestItem(bob, 'erin').getByTestId('request-decline').click()
         await expect.poll(() => requestItem(bob, 'erin').count()).toBe(0)
         expect(await listItem(bob, 'erin').count()).toBe(0)
         await send(erin, 'please answer')
         await requestItem(bob, 'erin').waitFor()
-        expect(await requestItem(bob, 'erin').getByTestId('request-preview').textContent()).toBe('please answer')
+        await expect.poll(() => requestItem(bob, 'erin').getByTestId('request-preview').textContent()).toBe('please answer')
         await requestItem(bob, 'erin').getByTestId('request-block').click()
         await expect.poll(() => requestItem(bob, 'erin').count()).toBe(0)
         await bob.locator('[data-testid=blocked-user][data-user=erin]').waitFor()
@@ -182,7 +203,11 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         await operator.getByTestId('operator-token').fill(server!.operatorToken)
         await operator.getByTestId('operator-login').click()
         await expect.poll(() => operator.getByTestId('console-live').getAttribute('data-live'), { timeout: UI_TIMEOUT }).toBe('true')
-        await operator.getByTestId('no-reports').waitFor()
+        // bob's report of erin's request (the test before) is queued like any other, verified.
+        const before = operator.locator('[data-testid=report][data-status=open]')
+        await expect.poll(() => before.count()).toBe(1)
+        expect([await before.getAttribute('data-reporter'), await before.getAttribute('data-verified'), await before.getByTestId('report-reason').textContent()])
+          .toEqual(['bob', 'true', 'Spam'])
 
         const alice = await as('alice')
         const carol = await as('carol')
@@ -202,8 +227,9 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         const total = Number(await result.getAttribute('data-total'))
         await alice.getByTestId('report-close').click()
 
-        const card = operator.locator('[data-testid=report][data-status=open]')
+        const card = operator.locator('[data-testid=report][data-reporter=alice][data-status=open]')
         await card.waitFor()
+        await shot(operator, `${policy}-3-console-report`)
         expect(await card.getAttribute('data-verified')).toBe('true')
         expect(await card.getByTestId('report-reason').textContent()).toBe('Harassment')
         expect(await card.getByTestId('report-status').textContent()).toContain('Transcript verified')
@@ -233,14 +259,16 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         await card.locator('[data-testid=suspend-user][data-user=carol]').click()
         await card.locator('[data-testid=unsuspend-user][data-user=carol]').waitFor()
         await carol.locator('[data-testid=account-banner][data-code=account_suspended]').waitFor()
+        await shot(carol, `${policy}-4-suspended`)
 
         // Resolve with a resolution and a note; it leaves the open queue.
         await card.getByTestId('resolution').selectOption('action taken')
         await card.getByTestId('resolve-note').fill('removed the insult, closed, suspended')
         await card.getByTestId('resolve-report').click()
-        await operator.getByTestId('no-reports').waitFor()
+        await expect.poll(() => card.count()).toBe(0)
+        expect(await operator.getByTestId('open-count').getAttribute('data-count')).toBe('1')
         await operator.getByTestId('show-all').click()
-        const resolved = operator.locator('[data-testid=report][data-status=resolved]')
+        const resolved = operator.locator('[data-testid=report][data-reporter=alice][data-status=resolved]')
         expect(await resolved.getByTestId('report-resolution').textContent()).toContain('action taken — removed the insult, closed, suspended')
 
         // The audit log, newest first, holds every action with its reason.
@@ -255,8 +283,11 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
           data: { reportId: (await resolved.getAttribute('data-report-id'))!, reporterUserId: 'alice', resolution: 'again' },
         })
         expect([twice.status(), (await twice.json()).error.code]).toEqual([409, 'report_resolved'])
-        const anonymous = await fetch(`${server!.url}/operator/api/state`)
-        expect([anonymous.status, ((await anonymous.json()) as { error: { code: string } }).error.code]).toEqual([401, 'operator_auth_required'])
+        for (const path of ['/operator/api/state', '/operator/events', '/operator/api/actions/suspend-user']) {
+          const anonymous = await fetch(`${server!.url}${path}`, path.includes('actions') ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"alice","reason":"x"}' } : {})
+          expect([anonymous.status, ((await anonymous.json()) as { error: { code: string } }).error.code], path).toEqual([401, 'operator_auth_required'])
+        }
+        expect((await fetch(`${server!.url}/operator/console.js`)).status).toBe(401)
       }, FLOW_TIMEOUT)
     })
   }

@@ -58,7 +58,7 @@ export function ReportCard({ item, force, act }: { item: QueueItem; force: InFor
   const senders = [...new Set((r?.entries ?? []).map((e) => e.sender.userId).filter((u) => u !== item.reporterUserId))]
   const words = r ? coverageTexts(r) : null
   return (
-    <article className="card report" data-testid="report" data-report-id={item.reportId} data-status={item.status} data-verified={String(r?.transcript.verified ?? false)}>
+    <article className="card report" data-testid="report" data-report-id={item.reportId} data-reporter={item.reporterUserId} data-status={item.status} data-verified={String(r?.transcript.verified ?? false)}>
       <header className="report-head">
         <div>
           <strong>{item.reporterUserId}</strong> reported conversation <code>{item.conversationId}</code>

@@ -29,7 +29,11 @@ function list(nums: readonly number[]): string {
 /** The headline: can the operator rely on this transcript as a whole? */
 export function verdictText(r: VerifiedReport): string {
   const failed = r.entries.filter((e) => !e.verified).length
-  if (r.transcript.verified) return `Transcript verified: all ${r.entries.length} message${r.entries.length === 1 ? '' : 's'} proven genuine, in order, with no gaps.`
+  if (r.transcript.verified) {
+    return r.entries.length === 1
+      ? 'Transcript verified: its one message is proven genuine.'
+      : `Transcript verified: all ${r.entries.length} messages proven genuine, in order, with no gaps.`
+  }
   const parts: string[] = []
   if (failed) parts.push(`${failed} of ${r.entries.length} messages failed the franking check`)
   if (!r.transcript.ordered) parts.push('the entries are out of order')

@@ -1,11 +1,12 @@
 /**
  * The console's data, kept live: read once, then again whenever the server's event stream
  * (`/operator/events`) says a report arrived or a moderator acted — from this console or any
- * other. EventSource reconnects by itself; `live` says whether the stream is open.
+ * other. EventSource reconnects by itself (and each reconnect reads again); `live` says whether
+ * the stream is open. A read refused for want of a session goes back to the sign-in page.
  */
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ConsoleState } from '../operator-api-types.js'
-import { fetchState } from './api.js'
+import { ConsoleApiError, fetchState } from './api.js'
 
 export interface UseConsoleState {
   state: ConsoleState | null
@@ -34,6 +35,8 @@ export function useConsoleState(): UseConsoleState {
           setState(await fetchState())
           setError(null)
         } catch (e) {
+          // The session ended (expired, signed out elsewhere, server restarted): sign in again.
+          if (e instanceof ConsoleApiError && e.code === 'operator_auth_required') location.assign('/operator/login')
           setError(e instanceof Error ? e.message : String(e))
         }
       } while (again.current)
