@@ -69,8 +69,11 @@ function initDataDir(dataDir: string): Promise<void> {
   return new Promise((resolve, reject) => child.once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`PGlite init exited ${c}`)))))
 }
 
+/** 1,000 pairs connect at once; on a loaded 2-core machine socket.io's 20 s default was seen to expire. */
+const CONNECT_TIMEOUT_MS = 120_000
+
 function connect(url: string, token: string): Promise<Socket> {
-  const s = ioClient(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token } })
+  const s = ioClient(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token }, timeout: CONNECT_TIMEOUT_MS })
   return new Promise((resolve, reject) => {
     s.once('connect', () => resolve(s))
     s.once('connect_error', reject)
