@@ -100,6 +100,7 @@ export function parseAction<A extends ActionName>(name: A, body: Record<string, 
       return { userId: id(body, 'userId'), reason: text(body, 'reason'), ...(typeof until === 'number' ? { until } : {}) }
     },
     'unsuspend-user': () => ({ userId: id(body, 'userId'), reason: text(body, 'reason') }),
+    'revoke-device': () => ({ userId: id(body, 'userId'), deviceId: id(body, 'deviceId'), reason: text(body, 'reason') }),
     'remove-message': () => ({ conversationId: id(body, 'conversationId'), messageId: id(body, 'messageId'), reason: text(body, 'reason') }),
     'close-conversation': () => ({ conversationId: id(body, 'conversationId'), reason: text(body, 'reason') }),
     'resolve-report': () => {
@@ -134,6 +135,11 @@ async function runAction(deps: OperatorApiDeps, name: ActionName, body: Record<s
     case 'unsuspend-user': {
       const a = parseAction(name, body)
       return { unsuspended: await m.unsuspendUser(a.userId, { reason: a.reason }) }
+    }
+    case 'revoke-device': {
+      const a = parseAction(name, body)
+      await m.revokeDevice(a.userId, a.deviceId, { reason: a.reason })
+      return { revoked: a.deviceId }
     }
     case 'remove-message': {
       const a = parseAction(name, body)

@@ -51,6 +51,7 @@ function fakeDeps() {
       return { userId, reason: 'x', by: 'operator', at: 1 }
     },
     async unsuspendUser(userId: string, o: object) { calls.push(['unsuspendUser', userId, o]); return true },
+    async revokeDevice(userId: string, deviceId: string, o: object) { calls.push(['revokeDevice', userId, deviceId, o]) },
     async removeMessage(c: string, m: string, o: object) { calls.push(['removeMessage', c, m, o]) },
     async closeConversation(c: string, o: object) { calls.push(['closeConversation', c, o]); return { conversationId: c, reason: 'x', by: 'operator', at: 1 } },
     async resolveReport(id: string, o: object) {
@@ -86,14 +87,16 @@ describe('operator API', () => {
     expect((await post('close-conversation', { conversationId: 'c1', reason: 'spam' }))[0]).toBe(200)
     expect((await post('resolve-report', { reportId: 'r1', reporterUserId: 'bob', resolution: 'action taken', note: '' }))[0]).toBe(200)
     expect((await post('unsuspend-user', { userId: 'alice', reason: 'appeal' }))[0]).toBe(200)
+    expect((await post('revoke-device', { userId: 'alice', deviceId: 'd2', reason: 'stolen' }))[0]).toBe(200)
     expect(calls).toEqual([
       ['suspendUser', 'alice', { reason: 'spam', until: 5 }],
       ['removeMessage', 'c1', 'm1', { reason: 'spam' }],
       ['closeConversation', 'c1', { reason: 'spam' }],
       ['resolveReport', 'r1', { reporterUserId: 'bob', resolution: 'action taken' }],
       ['unsuspendUser', 'alice', { reason: 'appeal' }],
+      ['revokeDevice', 'alice', 'd2', { reason: 'stolen' }],
     ])
-    expect(events.map((e) => e.id)).toEqual(['suspend-user', 'remove-message', 'close-conversation', 'resolve-report', 'unsuspend-user'])
+    expect(events.map((e) => e.id)).toEqual(['suspend-user', 'remove-message', 'close-conversation', 'resolve-report', 'unsuspend-user', 'revoke-device'])
   })
 
   it('answers bad input with typed JSON errors and acts on nothing', async () => {
@@ -107,6 +110,7 @@ describe('operator API', () => {
       [request('POST', JSON.stringify({ conversationId: 'c', messageId: 7, reason: 'x' })), 'actions/remove-message', 400, 'invalid_input'],
       [request('POST', JSON.stringify({ conversationId: 'c'.repeat(201), reason: 'x' })), 'actions/close-conversation', 400, 'invalid_input'],
       [request('POST', JSON.stringify({ reportId: 'r', reporterUserId: 'b' })), 'actions/resolve-report', 400, 'invalid_input'],
+      [request('POST', JSON.stringify({ userId: 'a', reason: 'x' })), 'actions/revoke-device', 400, 'invalid_input'],
       [request('POST', JSON.stringify({ x: 'y'.repeat(MAX_ACTION_BODY_BYTES) })), 'actions/suspend-user', 413, 'payload_too_large'],
       [request('GET'), 'actions/suspend-user', 405, 'method_not_allowed'],
       [request('POST', '{}'), 'queue', 405, 'method_not_allowed'],
@@ -171,8 +175,9 @@ describe('in force, from the audit log', () => {
   it('follows suspensions, closures and removals', () => {
     const f = inForce([
       a('suspend_user', 'alice'), a('suspend_user', 'carol', { until: 50 }), a('suspend_user', 'dave'), a('unsuspend_user', 'dave'),
-      a('close_conversation', 'c1'), a('remove_message', 'c1', { messageId: 'm1' }),
+      a('close_conversation', 'c1'), a('remove_message', 'c1', { messageId: 'm1' }), a('revoke_device', 'erin', { deviceId: 'd9' }),
     ], 100)
+    expect([...f.revoked]).toEqual(['erin/d9'])
     expect([...f.suspended]).toEqual(['alice'])
     expect([...f.closed]).toEqual(['c1'])
     expect([...f.removed]).toEqual(['m1'])

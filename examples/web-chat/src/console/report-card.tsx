@@ -1,7 +1,7 @@
 /**
  * One report in the queue: who reported what and why, the verified transcript (a badge per
  * entry, gaps and coverage in words), and the one-click actions — remove a message, suspend a
- * sender, close the conversation, resolve the report with a resolution and a note. Every
+ * sender or revoke the device they sent from, close the conversation, resolve the report with a resolution and a note. Every
  * action takes the reason in the card's reason field (pre-filled from the report).
  */
 import { useState } from 'react'
@@ -54,8 +54,10 @@ export function ReportCard({ item, force, act }: { item: QueueItem; force: InFor
   }
   const closed = force.closed.has(item.conversationId)
   const resolved = item.status === 'resolved'
-  // The people the report is about: every sender in it but the reporter.
-  const senders = [...new Set((r?.entries ?? []).map((e) => e.sender.userId).filter((u) => u !== item.reporterUserId))]
+  // The people the report is about: every sender in it but the reporter, and the devices they sent from.
+  const others = (r?.entries ?? []).filter((e) => e.sender.userId !== item.reporterUserId)
+  const senders = [...new Set(others.map((e) => e.sender.userId))]
+  const devices = [...new Map(others.map((e) => [`${e.sender.userId}/${e.sender.deviceId}`, e.sender])).entries()]
   const words = r ? coverageTexts(r) : null
   return (
     <article className="card report" data-testid="report" data-report-id={item.reportId} data-reporter={item.reporterUserId} data-status={item.status} data-verified={String(r?.transcript.verified ?? false)}>
@@ -93,6 +95,11 @@ export function ReportCard({ item, force, act }: { item: QueueItem; force: InFor
         {senders.map((u) => force.suspended.has(u)
           ? <button key={u} className="button small" data-testid="unsuspend-user" data-user={u} disabled={busy} onClick={() => void run(() => act('unsuspend-user', { userId: u, reason }))}>Lift suspension of {u}</button>
           : <button key={u} className="button small danger" data-testid="suspend-user" data-user={u} disabled={busy} onClick={() => void run(() => act('suspend-user', { userId: u, reason }))}>Suspend {u}</button>)}
+        {devices.map(([key, d]) => force.revoked.has(key)
+          ? <span key={key} className="pill pill-neutral" data-testid="device-revoked" data-user={d.userId}>{d.userId}’s device revoked</span>
+          : <button key={key} className="button small danger-outline" data-testid="revoke-device" data-user={d.userId} data-device={d.deviceId} disabled={busy}
+            title={`Device ${d.deviceId}: disconnected and refused from now on; ${d.userId}'s other devices keep working`}
+            onClick={() => void run(() => act('revoke-device', { userId: d.userId, deviceId: d.deviceId, reason }))}>Revoke {d.userId}’s device</button>)}
         <button className="button small danger-outline" data-testid="close-conversation" disabled={busy || closed} onClick={() => void run(() => act('close-conversation', { conversationId: item.conversationId, reason }))}>
           {closed ? 'Conversation closed' : 'Close conversation'}
         </button>
