@@ -66,6 +66,32 @@ function redirect(res: ServerResponse, location: string, headers: Record<string,
   res.end()
 }
 
+/**
+ * The path of a request target, or `null` when it does not parse (`//[`, which `new URL`
+ * rejects): such a request gets a 400, never an exception.
+ */
+export function requestPath(target: string | undefined): string | null {
+  try {
+    return new URL(target ?? '/', 'http://localhost').pathname
+  } catch {
+    return null
+  }
+}
+
+/** The last resort of the request handler: a 500 if nothing was sent yet, else drop the connection. */
+function answerFailure(res: ServerResponse, error: unknown, log: (line: string) => void): void {
+  log(`request failed: ${error instanceof Error ? error.name : typeof error}`)
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  try {
+    send(res, 500, 'text/plain', 'internal error')
+  } catch {
+    res.destroy()
+  }
+}
+
 /** Reads a small urlencoded form; `null` when it is too large. */
 async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
   let size = 0
@@ -118,17 +144,17 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
   let api: OperatorApiDeps | undefined
   const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body))
 
-  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = requestPath(req.url)
+    if (path === null) return send(res, 400, 'text/plain', 'bad request')
     if (req.method === 'POST' && (path === '/operator/login' || path === '/operator/logout')) {
-      operatorPost(req, res, path).catch(() => send(res, 400, 'text/plain', 'bad request'))
-      return
+      return operatorPost(req, res, path)
     }
     const operator = operators.valid(req.headers.cookie)
     if (path.startsWith(OPERATOR_API_PREFIX)) {
       if (!operator || !api) return json(res, 401, { error: { code: 'operator_auth_required', message: 'operator sign-in required' } })
-      void handleOperatorApi(api, req, path).then(([status, body]) => json(res, status, body))
-      return
+      const [status, body] = await handleOperatorApi(api, req, path)
+      return json(res, status, body)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed')
     switch (path) {
@@ -161,6 +187,10 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
       default:
         return send(res, 200, 'text/html', html)
     }
+  }
+  // One guard around every route: whatever a request does, it gets an answer and the server lives on.
+  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch((e: unknown) => answerFailure(res, e, log))
   })
 
   // We create socket.io ourselves (rather than passing `httpServer`) so shutdown can end the
