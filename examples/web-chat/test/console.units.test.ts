@@ -6,7 +6,7 @@
  */
 import { PassThrough } from 'node:stream'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { NotFoundError, ReportResolvedError, type Notice, type VerifiedReport } from '@parley/protocol'
 import type { AuditEntry, ModerationApi } from '@parley/server'
 import type { Message } from '@parley/client'
@@ -14,7 +14,8 @@ import type { MessageView } from '@parley/react'
 import { demoCanMessage } from '../src/contacts.js'
 import { handleOperatorApi, MAX_ACTION_BODY_BYTES, type OperatorApiDeps } from '../src/operator-api.js'
 import type { OperatorEvent } from '../src/operator-events.js'
-import { OperatorEvents } from '../src/operator-events.js'
+import { OperatorEvents, OPERATOR_STREAM_HEARTBEAT_MS } from '../src/operator-events.js'
+import { OPERATOR_SESSION_MS } from '../src/operator-auth.js'
 import { inForce } from '../src/console/moderation-state.js'
 import { coverageTexts, entryBadge, verdictText } from '../src/console/transcript-words.js'
 import { isClosed, removedMessageIds, timeline } from '../src/ui/timeline.js'
@@ -131,18 +132,55 @@ describe('operator API', () => {
 })
 
 describe('operator event stream', () => {
-  it('pushes a change to every open stream and ends them on close', () => {
-    const hub = new OperatorEvents()
+  function fakeResponse() {
     const written: string[] = []
     let ended = 0
-    const res = { writeHead: () => res, write: (c: string) => void written.push(c), end: () => void ended++, on: () => res } as unknown as ServerResponse
-    hub.subscribe(res, {})
+    const res = {
+      writeHead: () => res, write: (c: string) => void written.push(c), end: (c?: string) => { if (c) written.push(c); ended++ }, on: () => res,
+    } as unknown as ServerResponse
+    return { res, written, ended: () => ended }
+  }
+
+  it('pushes a change to every open stream and ends them on close', () => {
+    const hub = new OperatorEvents()
+    const { res, written, ended } = fakeResponse()
+    hub.subscribe(res, {}, { id: 's1', expiresAt: Date.now() + 60_000 })
     hub.publish({ kind: 'report', id: 'r1' })
     expect(written.join('')).toContain('event: changed\ndata: {"kind":"report","id":"r1"}\n\n')
     expect(hub.size).toBe(1)
     hub.close()
-    expect(ended).toBe(1)
+    expect(ended()).toBe(1)
     expect(hub.size).toBe(0)
+  })
+
+  it('ends a stream with its session: at sign-out, at expiry, and once the session is gone', () => {
+    vi.useFakeTimers({ now: 0 })
+    try {
+      const live = new Set(['a', 'b', 'c'])
+      const hub = new OperatorEvents((id) => live.has(id))
+      const a = fakeResponse()
+      const b = fakeResponse()
+      const c = fakeResponse()
+      hub.subscribe(a.res, {}, { id: 'a', expiresAt: OPERATOR_SESSION_MS })
+      hub.subscribe(b.res, {}, { id: 'b', expiresAt: 60_000 })
+      hub.subscribe(c.res, {}, { id: 'c', expiresAt: OPERATOR_SESSION_MS })
+      hub.endSession('a')
+      expect([a.ended(), b.ended(), c.ended()]).toEqual([1, 0, 0])
+      expect(a.written.join('')).toContain('event: ended')
+      vi.advanceTimersByTime(60_000)
+      expect([a.ended(), b.ended(), c.ended()]).toEqual([1, 1, 0])
+      // Session c dropped (too many sessions): the next heartbeat ends its stream.
+      live.delete('c')
+      vi.advanceTimersByTime(OPERATOR_STREAM_HEARTBEAT_MS)
+      expect([a.ended(), b.ended(), c.ended()]).toEqual([1, 1, 1])
+      // Ended streams get nothing more.
+      hub.publish({ kind: 'report', id: 'r2' })
+      expect([a, b, c].some((x) => x.written.join('').includes('r2'))).toBe(false)
+      expect(hub.size).toBe(0)
+      hub.close()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 
