@@ -19,6 +19,10 @@ import { OPERATOR_SESSION_MS } from '../src/operator-auth.js'
 import { inForce } from '../src/console/moderation-state.js'
 import { coverageTexts, entryBadge, verdictText } from '../src/console/transcript-words.js'
 import { isClosed, removedMessageIds, timeline } from '../src/ui/timeline.js'
+import { createElement } from 'react'
+import { renderToStaticMarkup } from 'react-dom/server'
+import { ReportCard } from '../src/console/report-card.js'
+import type { QueueItem } from '../src/operator-api-types.js'
 
 const report = (over: Partial<VerifiedReport> = {}): VerifiedReport => ({
   reportId: 'r1',
@@ -237,3 +241,30 @@ describe('chat: what a moderator did', () => {
     expect(demoCanMessage('bob', 'dave')).toBe('request')
   })
 })
+
+describe('report card actions', () => {
+  const force = { suspended: new Set<string>(), closed: new Set<string>(), removed: new Set<string>() }
+  const card = (r: VerifiedReport) => {
+    const item: QueueItem = { reporterUserId: 'bob', reportId: r.reportId, conversationId: 'c1', receivedAt: 0, status: 'open', report: r }
+    return renderToStaticMarkup(createElement(ReportCard, { item, force, act: async () => {} }))
+  }
+  const forged = { messageId: 'victim-msg', seq: 4, ts: 0, sender: { userId: 'innocent', deviceId: 'd9' }, text: 'made up', attachments: [], verified: false, failure: 'bad_binding' as const }
+
+  it('offers no action on a user or message named only by a forged entry', () => {
+    const html = card(report({ entries: [forged] }))
+    expect(html).toContain('data-message-id="victim-msg"')
+    expect(html).not.toContain('data-testid="suspend-user"')
+    expect(html).not.toContain('data-testid="remove-message"')
+    expect(html).toContain('data-testid="entry-not-actionable"')
+    expect(html).toMatch(/data-testid="unverified-senders">No suspension offered for innocent: named only in entries that failed verification/)
+  })
+
+  it('acts on verified entries only, beside a forged one (control)', () => {
+    const html = card(report({ entries: [report().entries[0]!, forged] }))
+    expect([...html.matchAll(/data-testid="suspend-user" data-user="([^"]+)"/g)].map((m) => m[1])).toEqual(['alice'])
+    expect(html.match(/data-testid="remove-message"/g)).toHaveLength(1)
+    expect(html).toMatch(/data-message-id="m1"[^]*data-testid="remove-message"[^]*data-message-id="victim-msg"[^]*entry-not-actionable/)
+    expect(html).not.toContain('data-user="innocent"')
+  })
+})
+
