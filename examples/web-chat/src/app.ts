@@ -11,6 +11,7 @@ import { Server } from 'socket.io'
 import { createParleyServer, pgliteStore, type ParleyIo } from '@parley/server'
 import { MAX_FRAME_BYTES, type VerifiedReport } from '@parley/protocol'
 import type { ServerInfo } from './api.js'
+import { AuditTail } from './audit-tail.js'
 import { bundleUi, type UiBundle } from './bundle.js'
 import { demoCanMessage } from './contacts.js'
 import { demoAuthenticate, DEMO_USERS } from './demo-auth.js'
@@ -67,12 +68,12 @@ function redirect(res: ServerResponse, location: string, headers: Record<string,
 }
 
 /**
- * The path of a request target, or `null` when it does not parse (`//[`, which `new URL`
+ * A request target as a URL, or `null` when it does not parse (`//[`, which `new URL`
  * rejects): such a request gets a 400, never an exception.
  */
-export function requestPath(target: string | undefined): string | null {
+export function requestTarget(target: string | undefined): URL | null {
   try {
-    return new URL(target ?? '/', 'http://localhost').pathname
+    return new URL(target ?? '/', 'http://localhost')
   } catch {
     return null
   }
@@ -146,8 +147,9 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
   const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body))
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = requestPath(req.url)
-    if (path === null) return send(res, 400, 'text/plain', 'bad request')
+    const target = requestTarget(req.url)
+    if (target === null) return send(res, 400, 'text/plain', 'bad request')
+    const path = target.pathname
     const isOperator = path === '/operator' || path.startsWith('/operator/')
     // Every operator request that changes state must come from the console's own pages (CSRF).
     if (isOperator && req.method !== 'GET' && req.method !== 'HEAD' && !sameOrigin(req.headers)) {
@@ -162,7 +164,7 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     const operator = session !== null
     if (path.startsWith(OPERATOR_API_PREFIX)) {
       if (!operator || !api) return json(res, 401, authRequired)
-      const [status, body] = await handleOperatorApi(api, req, path)
+      const [status, body] = await handleOperatorApi(api, req, path, target.searchParams)
       return json(res, status, body)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed')
@@ -226,7 +228,12 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     await parley.close().catch(() => {})
     throw e
   }
-  api = { moderation: parley.moderation, getReport: (u, id) => parley.getReport(u, id), publish: (e) => events.publish(e) }
+  api = {
+    moderation: parley.moderation,
+    getReport: (u, id) => parley.getReport(u, id),
+    publish: (e) => events.publish(e),
+    audit: new AuditTail(parley.moderation),
+  }
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject)
     httpServer.listen(options.port, options.host, () => {

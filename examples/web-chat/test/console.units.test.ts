@@ -17,6 +17,7 @@ import type { OperatorEvent } from '../src/operator-events.js'
 import { OperatorEvents, OPERATOR_STREAM_HEARTBEAT_MS } from '../src/operator-events.js'
 import { OPERATOR_SESSION_MS } from '../src/operator-auth.js'
 import { inForce } from '../src/console/moderation-state.js'
+import { AuditTail } from '../src/audit-tail.js'
 import { coverageTexts, entryBadge, verdictText } from '../src/console/transcript-words.js'
 import { isClosed, removedMessageIds, timeline } from '../src/ui/timeline.js'
 import { createElement } from 'react'
@@ -70,6 +71,7 @@ function fakeDeps() {
     moderation,
     getReport: async (reporter, id) => (reporter === 'bob' && id === 'r1' ? report() : null),
     publish: (e) => void events.push(e),
+    audit: new AuditTail(moderation),
   }
   return { deps, calls, events }
 }
@@ -114,7 +116,7 @@ describe('operator API', () => {
       [request('POST', JSON.stringify({ reportId: 'r', reporterUserId: 'b' })), 'actions/resolve-report', 400, 'invalid_input'],
       [request('POST', JSON.stringify({ x: 'y'.repeat(MAX_ACTION_BODY_BYTES) })), 'actions/suspend-user', 413, 'payload_too_large'],
       [request('GET'), 'actions/suspend-user', 405, 'method_not_allowed'],
-      [request('POST', '{}'), 'queue', 405, 'method_not_allowed'],
+      [request('POST', '{}'), 'state', 405, 'method_not_allowed'],
       [request('POST', '{}'), 'actions/delete-everything', 404, 'route_not_found'],
     ]
     for (const [req, route, status, code] of cases) {
@@ -210,11 +212,15 @@ describe('transcript words', () => {
 
 describe('in force, from the audit log', () => {
   const a = (action: AuditEntry['action'], target: string, details: AuditEntry['details'] = {}): AuditEntry => ({ id: 0, at: 0, actor: 'operator', action, target, reason: 'x', details })
-  it('follows suspensions, closures and removals', () => {
-    const f = inForce([
-      a('suspend_user', 'alice'), a('suspend_user', 'carol', { until: 50 }), a('suspend_user', 'dave'), a('unsuspend_user', 'dave'),
-      a('close_conversation', 'c1'), a('remove_message', 'c1', { messageId: 'm1' }),
-    ], 100)
+  it('follows suspensions, closures and removals', async () => {
+    const tail = new AuditTail({
+      auditLog: async () => [
+        a('suspend_user', 'alice'), a('suspend_user', 'carol', { until: 50 }), a('suspend_user', 'dave'), a('unsuspend_user', 'dave'),
+        a('close_conversation', 'c1'), a('remove_message', 'c1', { messageId: 'm1' }),
+      ].map((e, id) => ({ ...e, id })),
+    })
+    await tail.sync()
+    const f = inForce(tail.force(new Set(['c1']), new Set(['m1', 'm2'])), 100)
     expect([...f.suspended]).toEqual(['alice'])
     expect([...f.closed]).toEqual(['c1'])
     expect([...f.removed]).toEqual(['m1'])
