@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { VerifiedReport } from '@parley/protocol'
 import { MAX_MODERATION_PAGE, type AuditEntry, type ModerationApi, type ReportQueueEntry } from '@parley/server'
-import { AUDIT_SHOWN, AuditTail } from '../src/audit-tail.js'
+import { AUDIT_RESCAN_MS, AUDIT_SHOWN, AuditTail } from '../src/audit-tail.js'
 import { coalesce, CONSOLE_REFRESH_WINDOW_MS } from '../src/console/coalesce.js'
 import { inForce } from '../src/console/moderation-state.js'
 import { handleOperatorApi, MAX_QUEUE_PAGE, type OperatorApiDeps } from '../src/operator-api.js'
@@ -101,32 +101,49 @@ describe('audit log at volume', () => {
   it('shows the newest actions first and keeps what is in force current past the first page', async () => {
     const store = fakeStore()
     // 2500 actions, many sharing a millisecond; alice suspended early, lifted late; carol suspended last.
-    store.act(0, 'suspend_user', 'alice')
-    for (let i = 1; i < 2497; i++) store.act(Math.floor(i / 7), 'close_conversation', `c${i}`)
-    store.act(400, 'unsuspend_user', 'alice')
-    store.act(400, 'remove_message', 'c1', { messageId: 'm-real' })
-    store.act(401, 'suspend_user', 'carol')
+    const t0 = 1_750_000_000_000
+    store.act(t0, 'suspend_user', 'alice')
+    for (let i = 1; i < 2497; i++) store.act(t0 + Math.floor(i / 7) * 700, 'close_conversation', `c${i}`)
+    const end = t0 + 400 * 700
+    store.act(end, 'unsuspend_user', 'alice')
+    store.act(end, 'remove_message', 'c1', { messageId: 'm-real' })
+    store.act(end + 1, 'suspend_user', 'carol')
     const { deps, state } = depsOf(store)
     store.reports.push({ reporterUserId: 'bob', reportId: 'real', conversationId: 'c2496', receivedAt: 1, status: 'open' })
     const s = await state()
     expect(s.auditTotal).toBe(2500)
     expect(s.audit).toHaveLength(AUDIT_SHOWN)
     expect(s.audit.slice(0, 3).map((e) => [e.action, e.target])).toEqual([['suspend_user', 'carol'], ['remove_message', 'c1'], ['unsuspend_user', 'alice']])
-    const force = inForce(s.force, 0)
+    const force = inForce(s.force, end)
     expect([...force.suspended]).toEqual(['carol'])
     expect([...force.closed]).toEqual(['c2496'])
     expect([...force.removed]).toEqual(['m-real'])
 
     // The next read fetches only what is new (one page), and sees it.
     const before = store.reads.audit
-    store.act(401, 'unsuspend_user', 'carol')
+    store.act(end + 1, 'unsuspend_user', 'carol')
     const again = await state()
     expect(store.reads.audit - before).toBe(1)
     expect(again.auditTotal).toBe(2501)
     expect(again.audit[0]!.action).toBe('unsuspend_user')
-    expect(inForce(again.force, 0).suspended.size).toBe(0)
+    expect(inForce(again.force, end).suspended.size).toBe(0)
     await deps.audit.sync()
     expect(deps.audit.total).toBe(2501)
+  })
+
+  it('folds an action stamped before the newest one seen but committed after it (two operators at once)', async () => {
+    const store = fakeStore()
+    store.act(AUDIT_RESCAN_MS * 3, 'close_conversation', 'c1')
+    const tail = new AuditTail(store.moderation)
+    await tail.sync()
+    store.act(AUDIT_RESCAN_MS * 3 - 5, 'suspend_user', 'mallory')
+    store.act(AUDIT_RESCAN_MS * 3 + 1, 'remove_message', 'c1', { messageId: 'm1' })
+    await tail.sync()
+    expect(tail.total).toBe(3)
+    expect(tail.newest().map((e) => e.action)).toEqual(['remove_message', 'close_conversation', 'suspend_user'])
+    expect(tail.force(new Set(), new Set()).suspended).toEqual([{ userId: 'mallory', until: null }])
+    await tail.sync()
+    expect(tail.total).toBe(3)
   })
 })
 
