@@ -11,16 +11,17 @@ import { Server } from 'socket.io'
 import { createParleyServer, pgliteStore, type ParleyIo } from '@parley/server'
 import { MAX_FRAME_BYTES, type VerifiedReport } from '@parley/protocol'
 import type { ServerInfo } from './api.js'
+import { AuditTail } from './audit-tail.js'
 import { bundleUi, type UiBundle } from './bundle.js'
 import { demoCanMessage } from './contacts.js'
 import { demoAuthenticate, DEMO_USERS } from './demo-auth.js'
 import { DEMO_BLOCKED_WORD, demoPlugins } from './moderation.js'
 import { generateOperatorToken, OperatorSessions, sessionCookie } from './operator-auth.js'
+import { sameOrigin } from './operator-origin.js'
 import { handleOperatorApi, OPERATOR_API_PREFIX, type OperatorApiDeps } from './operator-api.js'
 import { OperatorEvents } from './operator-events.js'
 import { renderLoginPage, renderOperatorPage } from './operator-page.js'
 import type { WebChatOptions } from './options.js'
-import { openReportLog } from './report-log.js'
 import { loadServerKeys } from './server-keys.js'
 
 /** A running web chat. */
@@ -38,7 +39,7 @@ export interface WebChat {
 
 const SECURITY_HEADERS = {
   'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self' ws: wss:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 }
@@ -66,6 +67,32 @@ function redirect(res: ServerResponse, location: string, headers: Record<string,
   res.end()
 }
 
+/**
+ * A request target as a URL, or `null` when it does not parse (`//[`, which `new URL`
+ * rejects): such a request gets a 400, never an exception.
+ */
+export function requestTarget(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? '/', 'http://localhost')
+  } catch {
+    return null
+  }
+}
+
+/** The last resort of the request handler: a 500 if nothing was sent yet, else drop the connection. */
+function answerFailure(res: ServerResponse, error: unknown, log: (line: string) => void): void {
+  log(`request failed: ${error instanceof Error ? error.name : typeof error}`)
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  try {
+    send(res, 500, 'text/plain', 'internal error')
+  } catch {
+    res.destroy()
+  }
+}
+
 /** Reads a small urlencoded form; `null` when it is too large. */
 async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
   let size = 0
@@ -85,11 +112,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
  */
 export async function startWebChat(options: WebChatOptions, log: (line: string) => void = () => {}): Promise<WebChat> {
   await mkdir(options.dataDir, { recursive: true })
-  const [keys, reports, ui] = await Promise.all([
-    loadServerKeys(options.dataDir),
-    openReportLog(options.dataDir),
-    bundleUi(),
-  ])
+  const [keys, ui] = await Promise.all([loadServerKeys(options.dataDir), bundleUi()])
   const info: ServerInfo = {
     policy: options.policy,
     instanceId: keys.instanceId,
@@ -100,35 +123,49 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
   const operatorToken = options.operatorToken ?? generateOperatorToken()
   const operators = new OperatorSessions(operatorToken)
 
+  const events = new OperatorEvents((id) => operators.live(id))
+  const authRequired = { error: { code: 'operator_auth_required', message: 'operator sign-in required' } }
+
   const operatorPost = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     if (path === '/operator/logout') {
-      operators.logout(req.headers.cookie)
+      // Only a live session signs out (another site cannot clear the cookie: it fails the origin check first).
+      const ended = operators.logout(req.headers.cookie)
+      if (ended === null) return redirect(res, '/operator/login')
+      events.endSession(ended)
       return redirect(res, '/operator/login', { 'set-cookie': sessionCookie('', 0) })
     }
     const form = await readForm(req)
     if (!form) return send(res, 413, 'text/plain', 'form too large')
-    const session = operators.login(form.get('token'))
-    if (session === 'throttled') return send(res, 429, 'text/html', renderLoginPage('Too many wrong tokens: wait a minute.'))
+    const session = operators.login(form.get('token'), req.socket.remoteAddress ?? 'unknown')
+    if (session === 'throttled') return send(res, 429, 'text/html', renderLoginPage('Too many wrong tokens from this address: wait a little.'))
     if (session === null) return send(res, 401, 'text/html', renderLoginPage('That is not the operator token.'))
     return redirect(res, '/operator', { 'set-cookie': sessionCookie(session) })
   }
 
-  const events = new OperatorEvents()
   // Set once Parley exists (below); the API is only reachable after `listen`.
   let api: OperatorApiDeps | undefined
   const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body))
 
-  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname
-    if (req.method === 'POST' && (path === '/operator/login' || path === '/operator/logout')) {
-      operatorPost(req, res, path).catch(() => send(res, 400, 'text/plain', 'bad request'))
-      return
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const target = requestTarget(req.url)
+    if (target === null) return send(res, 400, 'text/plain', 'bad request')
+    const path = target.pathname
+    const isOperator = path === '/operator' || path.startsWith('/operator/')
+    // Every operator request that changes state must come from the console's own pages (CSRF).
+    if (isOperator && req.method !== 'GET' && req.method !== 'HEAD' && !sameOrigin(req.headers)) {
+      return path.startsWith(OPERATOR_API_PREFIX)
+        ? json(res, 403, { error: { code: 'cross_origin_refused', message: 'operator requests must come from the console itself' } })
+        : send(res, 403, 'text/plain', 'cross-origin request refused')
     }
-    const operator = operators.valid(req.headers.cookie)
+    if (req.method === 'POST' && (path === '/operator/login' || path === '/operator/logout')) {
+      return operatorPost(req, res, path)
+    }
+    const session = isOperator ? operators.session(req.headers.cookie) : null
+    const operator = session !== null
     if (path.startsWith(OPERATOR_API_PREFIX)) {
-      if (!operator || !api) return json(res, 401, { error: { code: 'operator_auth_required', message: 'operator sign-in required' } })
-      void handleOperatorApi(api, req, path).then(([status, body]) => json(res, status, body))
-      return
+      if (!operator || !api) return json(res, 401, authRequired)
+      const [status, body] = await handleOperatorApi(api, req, path, target.searchParams)
+      return json(res, status, body)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed')
     switch (path) {
@@ -138,9 +175,6 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
         return send(res, 200, 'text/css', ui.css)
       case '/api/info':
         return send(res, 200, 'application/json', JSON.stringify(info))
-      case '/api/reports':
-        if (!operator) return send(res, 401, 'application/json', JSON.stringify({ error: 'operator sign-in required' }))
-        return send(res, 200, 'application/json', JSON.stringify(reports.list()))
       case '/operator':
         if (!operator) return redirect(res, '/operator/login')
         return send(res, 200, 'text/html', renderOperatorPage(options.policy))
@@ -151,16 +185,20 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
         if (!operator) return send(res, 401, 'text/plain', 'operator sign-in required')
         return send(res, 200, 'text/css', ui.consoleCss)
       case '/operator/events':
-        if (!operator) return json(res, 401, { error: { code: 'operator_auth_required', message: 'operator sign-in required' } })
-        return events.subscribe(res, SECURITY_HEADERS)
+        if (!operator) return json(res, 401, authRequired)
+        return events.subscribe(res, SECURITY_HEADERS, { id: session, expiresAt: operators.expiresAt(session)! })
       case '/operator/login':
         return operator ? redirect(res, '/operator') : send(res, 200, 'text/html', renderLoginPage())
       case '/favicon.ico':
-        res.writeHead(204)
-        return res.end()
+        res.writeHead(204, SECURITY_HEADERS).end()
+        return
       default:
         return send(res, 200, 'text/html', html)
     }
+  }
+  // One guard around every route: whatever a request does, it gets an answer and the server lives on.
+  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch((e: unknown) => answerFailure(res, e, log))
   })
 
   // We create socket.io ourselves (rather than passing `httpServer`) so shutdown can end the
@@ -176,7 +214,6 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     frankingKeys: keys.frankingKeys,
     dataKeys: keys.dataKeys,
     onReport: async (report: VerifiedReport) => {
-      await reports.add(report)
       events.publish({ kind: 'report', id: report.reportId })
       log(`report ${report.reportId} from ${report.reporter.userId}: ${report.transcript.verified ? 'verified' : 'NOT verified'}`)
     },
@@ -191,7 +228,12 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     await parley.close().catch(() => {})
     throw e
   }
-  api = { moderation: parley.moderation, getReport: (u, id) => parley.getReport(u, id), publish: (e) => events.publish(e) }
+  api = {
+    moderation: parley.moderation,
+    getReport: (u, id) => parley.getReport(u, id),
+    publish: (e) => events.publish(e),
+    audit: new AuditTail(parley.moderation),
+  }
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject)
     httpServer.listen(options.port, options.host, () => {

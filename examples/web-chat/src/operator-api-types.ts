@@ -5,6 +5,7 @@
  */
 import type { VerifiedReport } from '@parley/protocol'
 import type { AuditEntry, ReportQueueEntry } from '@parley/server'
+import type { ForceState } from './console/moderation-state.js'
 
 /** `GET /operator/api/queue`: the report queue joined with each report's verified transcript. */
 export interface QueueItem extends ReportQueueEntry {
@@ -12,11 +13,32 @@ export interface QueueItem extends ReportQueueEntry {
   report: VerifiedReport | null
 }
 
-/** `GET /operator/api/queue` and `GET /operator/api/audit`. */
+/** Which reports the console lists. */
+export type QueueShow = 'open' | 'resolved' | 'all'
+export const QUEUE_SHOWS: readonly QueueShow[] = ['open', 'resolved', 'all']
+
+/** Reports per page of the queue (each one's transcript is read and unsealed). */
+export const QUEUE_PAGE_SIZE = 20
+
+/** `GET /operator/api/state?show=open|resolved|all&page=N`: one page of the queue, the newest audit entries, totals. */
 export interface ConsoleState {
+  show: QueueShow
+  /** 0-based. */
+  page: number
+  pageSize: number
+  /** This page, newest first. */
   queue: QueueItem[]
-  /** Oldest first. */
+  /** Reports in `show` (at most `MAX_MODERATION_PAGE`: `totalCapped` says there are more than the API lists). */
+  total: number
+  totalCapped: boolean
+  openTotal: number
+  openTotalCapped: boolean
+  /** The newest audit entries, newest first. */
   audit: AuditEntry[]
+  /** Entries in the audit log. */
+  auditTotal: number
+  /** What is in force, for this page's conversations and messages (all suspensions). */
+  force: ForceState
 }
 
 /** The actions, by route: `POST /operator/api/actions/<name>` with a JSON body. */
@@ -39,6 +61,7 @@ export const ACTION_NAMES: readonly ActionName[] = ['suspend-user', 'unsuspend-u
  */
 export type OperatorApiErrorCode =
   | 'operator_auth_required' // 401: no live operator session
+  | 'cross_origin_refused' // 403: a state-changing request not from the console's own origin
   | 'route_not_found' // 404
   | 'method_not_allowed' // 405
   | 'unsupported_media_type' // 415: an action body must be application/json

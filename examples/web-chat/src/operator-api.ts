@@ -1,16 +1,21 @@
 /**
- * The operator console's JSON API: `GET /operator/api/queue`, `GET /operator/api/audit` and
- * `POST /operator/api/actions/<name>`, each a thin call into `parley.moderation`. The caller
- * (`app.ts`) has already checked the operator session. Bad input gets a typed JSON error
- * (`{ error: { code, message } }`, codes in `operator-api-types.ts`), never a crash; an action
- * body must be `application/json`, which a cross-site form cannot send (with the SameSite=Strict
- * session cookie, the demo's CSRF defence).
+ * The operator console's JSON API: `GET /operator/api/state` (one page of the report queue,
+ * the newest audit entries, totals) and `POST /operator/api/actions/<name>`, each a thin call
+ * into `parley.moderation`. The caller (`app.ts`) has already checked the operator session and,
+ * for actions, that the request comes from the console's own origin. Bad input gets a typed
+ * JSON error (`{ error: { code, message } }`, codes in `operator-api-types.ts`), never a crash;
+ * an action body must be `application/json`.
+ *
+ * Reads are bounded: the queue is listed by status (so resolved reports never crowd out open
+ * ones) and only the page shown is unsealed (`getReport`); the audit log is read incrementally
+ * (`audit-tail.ts`).
  */
 import type { IncomingMessage } from 'node:http'
 import { ParleyError, type VerifiedReport } from '@parley/protocol'
-import type { ModerationApi } from '@parley/server'
-import type { ActionBodies, ActionName, ConsoleState, OperatorApiErrorBody, OperatorApiErrorCode, QueueItem } from './operator-api-types.js'
-import { ACTION_NAMES } from './operator-api-types.js'
+import { MAX_MODERATION_PAGE, type ModerationApi } from '@parley/server'
+import type { AuditTail } from './audit-tail.js'
+import type { ActionBodies, ActionName, ConsoleState, OperatorApiErrorBody, OperatorApiErrorCode, QueueItem, QueueShow } from './operator-api-types.js'
+import { ACTION_NAMES, QUEUE_PAGE_SIZE, QUEUE_SHOWS } from './operator-api-types.js'
 import type { OperatorEvent } from './operator-events.js'
 
 /** Largest action body read, bytes. */
@@ -117,12 +122,52 @@ export interface OperatorApiDeps {
   /** `parley.getReport`: the verified report as the store keeps it (sealed at rest). */
   getReport(reporterUserId: string, reportId: string): Promise<VerifiedReport | null>
   publish(event: OperatorEvent): void
+  /** The audit log, read incrementally. */
+  audit: AuditTail
 }
 
-/** The report queue with each report's verified transcript (from the store), newest first. */
-export async function readQueue(deps: OperatorApiDeps): Promise<QueueItem[]> {
-  const queue = await deps.moderation.listReports()
-  return Promise.all(queue.map(async (q) => ({ ...q, report: await deps.getReport(q.reporterUserId, q.reportId) })))
+/** Highest page number accepted (the API lists at most `MAX_MODERATION_PAGE` reports). */
+export const MAX_QUEUE_PAGE = Math.ceil(MAX_MODERATION_PAGE / QUEUE_PAGE_SIZE) - 1
+
+/** Parses `?show=&page=` of a state read. @throws {OperatorApiError} */
+export function parseView(query: URLSearchParams): { show: QueueShow; page: number } {
+  const show = query.get('show') ?? 'open'
+  if (!(QUEUE_SHOWS as readonly string[]).includes(show)) throw new OperatorApiError(400, 'invalid_input', `"show" expected one of ${QUEUE_SHOWS.join(', ')}`)
+  const raw = query.get('page') ?? '0'
+  const page = /^\d{1,4}$/.test(raw) ? Number(raw) : -1
+  if (page < 0 || page > MAX_QUEUE_PAGE) throw new OperatorApiError(400, 'invalid_input', `"page" expected an integer in 0..${MAX_QUEUE_PAGE}`)
+  return { show: show as QueueShow, page }
+}
+
+/**
+ * One page of the console: the reports in `show` (newest first; only this page's transcripts
+ * are read), the totals, the newest audit entries and what is in force for this page.
+ */
+export async function readState(deps: OperatorApiDeps, view: { show: QueueShow; page: number }): Promise<ConsoleState> {
+  const m = deps.moderation
+  const [open, listed] = await Promise.all([
+    m.listReports({ status: 'open', limit: MAX_MODERATION_PAGE }),
+    view.show === 'open' ? null : m.listReports({ ...(view.show === 'resolved' ? { status: 'resolved' as const } : {}), limit: MAX_MODERATION_PAGE }),
+    deps.audit.sync(),
+  ])
+  const list = listed ?? open
+  const slice = list.slice(view.page * QUEUE_PAGE_SIZE, (view.page + 1) * QUEUE_PAGE_SIZE)
+  const queue: QueueItem[] = await Promise.all(slice.map(async (q) => ({ ...q, report: await deps.getReport(q.reporterUserId, q.reportId) })))
+  const conversations = new Set(queue.map((q) => q.conversationId))
+  const messages = new Set(queue.flatMap((q) => q.report?.entries.map((e) => e.messageId) ?? []))
+  return {
+    show: view.show,
+    page: view.page,
+    pageSize: QUEUE_PAGE_SIZE,
+    queue,
+    total: list.length,
+    totalCapped: list.length >= MAX_MODERATION_PAGE,
+    openTotal: open.length,
+    openTotalCapped: open.length >= MAX_MODERATION_PAGE,
+    audit: deps.audit.newest(),
+    auditTotal: deps.audit.total,
+    force: deps.audit.force(conversations, messages),
+  }
 }
 
 async function runAction(deps: OperatorApiDeps, name: ActionName, body: Record<string, unknown>): Promise<unknown> {
@@ -161,15 +206,12 @@ async function runAction(deps: OperatorApiDeps, name: ActionName, body: Record<s
  * Answers one API request (the session is already checked): `[status, JSON body]`, an error
  * as `{ error: { code, message } }`. Never throws.
  */
-export async function handleOperatorApi(deps: OperatorApiDeps, req: IncomingMessage, path: string): Promise<[number, unknown]> {
+export async function handleOperatorApi(deps: OperatorApiDeps, req: IncomingMessage, path: string, query = new URLSearchParams()): Promise<[number, unknown]> {
   try {
     const route = path.slice(OPERATOR_API_PREFIX.length)
-    if (route === 'queue' || route === 'audit' || route === 'state') {
+    if (route === 'state') {
       if (req.method !== 'GET') throw new OperatorApiError(405, 'method_not_allowed', `${route} is read with GET`)
-      if (route === 'queue') return [200, await readQueue(deps)]
-      if (route === 'audit') return [200, await deps.moderation.auditLog()]
-      const [queue, audit] = await Promise.all([readQueue(deps), deps.moderation.auditLog()])
-      return [200, { queue, audit } satisfies ConsoleState]
+      return [200, await readState(deps, parseView(query))]
     }
     const name = route.startsWith('actions/') ? route.slice('actions/'.length) : ''
     if (!(ACTION_NAMES as readonly string[]).includes(name)) throw new OperatorApiError(404, 'route_not_found', `no such operator API route: ${route}`)

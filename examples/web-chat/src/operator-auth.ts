@@ -1,9 +1,12 @@
 /**
  * The operator's sign-in: one operator token (from `PARLEY_OPERATOR_TOKEN`, or generated and
  * printed at start), compared in constant time; a correct token opens a session held in
- * memory and named by an HttpOnly, SameSite=Strict cookie. A restart signs the operator out.
+ * memory and named by an HttpOnly, SameSite=Strict cookie scoped to `/operator`. A restart
+ * signs the operator out. Wrong tokens are throttled per client address (`login-throttle.ts`);
+ * the right one always gets in.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { LoginThrottle } from './login-throttle.js'
 
 /** Name of the session cookie. */
 export const OPERATOR_COOKIE = 'parley_operator'
@@ -13,8 +16,8 @@ export const OPERATOR_SESSION_MS = 8 * 60 * 60 * 1000
 export const MAX_OPERATOR_SESSIONS = 50
 /** Shortest operator token accepted from the environment, characters. */
 export const MIN_OPERATOR_TOKEN_LENGTH = 16
-/** Wrong tokens accepted per minute, across all clients; more are refused until it passes. */
-export const MAX_LOGIN_FAILURES_PER_MINUTE = 10
+/** Path the session cookie is sent on: the console's pages, API and event stream, nothing else. */
+export const OPERATOR_COOKIE_PATH = '/operator'
 
 /** A random operator token (32 bytes, base64url). */
 export function generateOperatorToken(): string {
@@ -44,38 +47,49 @@ export function cookieValue(header: string | undefined, name: string): string | 
 /** The `Set-Cookie` value for a session id (an empty id with Max-Age=0 clears it). */
 export function sessionCookie(id: string, maxAgeMs = OPERATOR_SESSION_MS): string {
   // No `Secure`: the demo serves plain http on localhost. Behind TLS, add it.
-  return `${OPERATOR_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(maxAgeMs / 1000)}`
+  return `${OPERATOR_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=${OPERATOR_COOKIE_PATH}; Max-Age=${Math.floor(maxAgeMs / 1000)}`
 }
 
 /** Operator sessions and the login throttle. */
 export class OperatorSessions {
   private readonly sessions = new Map<string, number>()
-  private failures: number[] = []
+  private readonly throttle: LoginThrottle
 
-  constructor(private readonly token: string, private readonly now: () => number = Date.now) {}
+  constructor(private readonly token: string, private readonly now: () => number = Date.now) {
+    this.throttle = new LoginThrottle(now)
+  }
 
   /**
-   * Checks a login attempt: a new session id when `given` is the token, `null` when not,
-   * `'throttled'` after too many wrong tokens in the last minute.
+   * Checks a login attempt from `address` (the client's IP): a new session id when `given` is
+   * the token — always, however many wrong tokens anyone sent — `null` when not, `'throttled'`
+   * when it is wrong and this address sent too many wrong ones lately (it waits longer each time).
    */
-  login(given: unknown): string | null | 'throttled' {
-    const t = this.now()
-    this.failures = this.failures.filter((f) => t - f < 60_000)
-    if (this.failures.length >= MAX_LOGIN_FAILURES_PER_MINUTE) return 'throttled'
+  login(given: unknown, address: string): string | null | 'throttled' {
     if (!operatorTokenMatches(this.token, given)) {
-      this.failures.push(t)
+      if (this.throttle.blocked(address)) return 'throttled'
+      this.throttle.fail(address)
       return null
     }
     const id = randomBytes(32).toString('base64url')
-    this.sessions.set(id, t + OPERATOR_SESSION_MS)
+    this.sessions.set(id, this.now() + OPERATOR_SESSION_MS)
     while (this.sessions.size > MAX_OPERATOR_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!)
     return id
   }
 
+  /** The live session the request's cookie names, or `null`. */
+  session(cookieHeader: string | undefined): string | null {
+    const id = cookieValue(cookieHeader, OPERATOR_COOKIE)
+    if (!id) return null
+    return this.live(id) ? id : null
+  }
+
   /** True when the request's cookie names a live session. */
   valid(cookieHeader: string | undefined): boolean {
-    const id = cookieValue(cookieHeader, OPERATOR_COOKIE)
-    if (!id) return false
+    return this.session(cookieHeader) !== null
+  }
+
+  /** True while session `id` exists and has not expired (an expired one is dropped). */
+  live(id: string): boolean {
     const expires = this.sessions.get(id)
     if (expires === undefined) return false
     if (expires <= this.now()) {
@@ -85,8 +99,15 @@ export class OperatorSessions {
     return true
   }
 
-  logout(cookieHeader: string | undefined): void {
-    const id = cookieValue(cookieHeader, OPERATOR_COOKIE)
+  /** When session `id` expires (ms since the epoch), or `null` when it is not live. */
+  expiresAt(id: string): number | null {
+    return this.live(id) ? this.sessions.get(id)! : null
+  }
+
+  /** Ends the session the cookie names; returns its id, or `null` when it names no live session. */
+  logout(cookieHeader: string | undefined): string | null {
+    const id = this.session(cookieHeader)
     if (id) this.sessions.delete(id)
+    return id
   }
 }

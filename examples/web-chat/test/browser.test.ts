@@ -177,7 +177,7 @@ describe.skipIf(!hasChrome)('web chat in Chromium', () => {
         await operator.goto(`${server.url}/operator`)
         await operator.getByTestId('operator-token').waitFor()
         expect(new URL(operator.url()).pathname).toBe('/operator/login')
-        expect((await operator.request.get(`${server.url}/api/reports`)).status()).toBe(401)
+        expect((await operator.request.get(`${server.url}/operator/api/state`)).status()).toBe(401)
         await operator.getByTestId('operator-token').fill('not-the-token')
         await operator.getByTestId('operator-login').click()
         await operator.getByTestId('operator-login-error').waitFor()
@@ -191,7 +191,7 @@ describe.skipIf(!hasChrome)('web chat in Chromium', () => {
         const entries = operator.getByTestId('report-entry')
         expect(await entries.count()).toBe(total)
         expect(await operator.locator('[data-testid=report-entry][data-verified=false]').count()).toBe(0)
-        expect((await operator.request.get(`${server.url}/api/reports`)).status()).toBe(200)
+        expect((await operator.request.get(`${server.url}/operator/api/state`)).status()).toBe(200)
         await operator.getByTestId('operator-logout').click()
         await operator.getByTestId('operator-token').waitFor()
 

@@ -6,7 +6,7 @@
  */
 import { PassThrough } from 'node:stream'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { NotFoundError, ReportResolvedError, type Notice, type VerifiedReport } from '@parley/protocol'
 import type { AuditEntry, ModerationApi } from '@parley/server'
 import type { Message } from '@parley/client'
@@ -14,10 +14,16 @@ import type { MessageView } from '@parley/react'
 import { demoCanMessage } from '../src/contacts.js'
 import { handleOperatorApi, MAX_ACTION_BODY_BYTES, type OperatorApiDeps } from '../src/operator-api.js'
 import type { OperatorEvent } from '../src/operator-events.js'
-import { OperatorEvents } from '../src/operator-events.js'
+import { OperatorEvents, OPERATOR_STREAM_HEARTBEAT_MS } from '../src/operator-events.js'
+import { OPERATOR_SESSION_MS } from '../src/operator-auth.js'
 import { inForce } from '../src/console/moderation-state.js'
+import { AuditTail } from '../src/audit-tail.js'
 import { coverageTexts, entryBadge, verdictText } from '../src/console/transcript-words.js'
 import { isClosed, removedMessageIds, timeline } from '../src/ui/timeline.js'
+import { createElement } from 'react'
+import { renderToStaticMarkup } from 'react-dom/server'
+import { ReportCard } from '../src/console/report-card.js'
+import type { QueueItem } from '../src/operator-api-types.js'
 
 const report = (over: Partial<VerifiedReport> = {}): VerifiedReport => ({
   reportId: 'r1',
@@ -66,6 +72,7 @@ function fakeDeps() {
     moderation,
     getReport: async (reporter, id) => (reporter === 'bob' && id === 'r1' ? report() : null),
     publish: (e) => void events.push(e),
+    audit: new AuditTail(moderation),
   }
   return { deps, calls, events }
 }
@@ -113,7 +120,7 @@ describe('operator API', () => {
       [request('POST', JSON.stringify({ userId: 'a', reason: 'x' })), 'actions/revoke-device', 400, 'invalid_input'],
       [request('POST', JSON.stringify({ x: 'y'.repeat(MAX_ACTION_BODY_BYTES) })), 'actions/suspend-user', 413, 'payload_too_large'],
       [request('GET'), 'actions/suspend-user', 405, 'method_not_allowed'],
-      [request('POST', '{}'), 'queue', 405, 'method_not_allowed'],
+      [request('POST', '{}'), 'state', 405, 'method_not_allowed'],
       [request('POST', '{}'), 'actions/delete-everything', 404, 'route_not_found'],
     ]
     for (const [req, route, status, code] of cases) {
@@ -135,18 +142,55 @@ describe('operator API', () => {
 })
 
 describe('operator event stream', () => {
-  it('pushes a change to every open stream and ends them on close', () => {
-    const hub = new OperatorEvents()
+  function fakeResponse() {
     const written: string[] = []
     let ended = 0
-    const res = { writeHead: () => res, write: (c: string) => void written.push(c), end: () => void ended++, on: () => res } as unknown as ServerResponse
-    hub.subscribe(res, {})
+    const res = {
+      writeHead: () => res, write: (c: string) => void written.push(c), end: (c?: string) => { if (c) written.push(c); ended++ }, on: () => res,
+    } as unknown as ServerResponse
+    return { res, written, ended: () => ended }
+  }
+
+  it('pushes a change to every open stream and ends them on close', () => {
+    const hub = new OperatorEvents()
+    const { res, written, ended } = fakeResponse()
+    hub.subscribe(res, {}, { id: 's1', expiresAt: Date.now() + 60_000 })
     hub.publish({ kind: 'report', id: 'r1' })
     expect(written.join('')).toContain('event: changed\ndata: {"kind":"report","id":"r1"}\n\n')
     expect(hub.size).toBe(1)
     hub.close()
-    expect(ended).toBe(1)
+    expect(ended()).toBe(1)
     expect(hub.size).toBe(0)
+  })
+
+  it('ends a stream with its session: at sign-out, at expiry, and once the session is gone', () => {
+    vi.useFakeTimers({ now: 0 })
+    try {
+      const live = new Set(['a', 'b', 'c'])
+      const hub = new OperatorEvents((id) => live.has(id))
+      const a = fakeResponse()
+      const b = fakeResponse()
+      const c = fakeResponse()
+      hub.subscribe(a.res, {}, { id: 'a', expiresAt: OPERATOR_SESSION_MS })
+      hub.subscribe(b.res, {}, { id: 'b', expiresAt: 60_000 })
+      hub.subscribe(c.res, {}, { id: 'c', expiresAt: OPERATOR_SESSION_MS })
+      hub.endSession('a')
+      expect([a.ended(), b.ended(), c.ended()]).toEqual([1, 0, 0])
+      expect(a.written.join('')).toContain('event: ended')
+      vi.advanceTimersByTime(60_000)
+      expect([a.ended(), b.ended(), c.ended()]).toEqual([1, 1, 0])
+      // Session c dropped (too many sessions): the next heartbeat ends its stream.
+      live.delete('c')
+      vi.advanceTimersByTime(OPERATOR_STREAM_HEARTBEAT_MS)
+      expect([a.ended(), b.ended(), c.ended()]).toEqual([1, 1, 1])
+      // Ended streams get nothing more.
+      hub.publish({ kind: 'report', id: 'r2' })
+      expect([a, b, c].some((x) => x.written.join('').includes('r2'))).toBe(false)
+      expect(hub.size).toBe(0)
+      hub.close()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 
@@ -172,11 +216,15 @@ describe('transcript words', () => {
 
 describe('in force, from the audit log', () => {
   const a = (action: AuditEntry['action'], target: string, details: AuditEntry['details'] = {}): AuditEntry => ({ id: 0, at: 0, actor: 'operator', action, target, reason: 'x', details })
-  it('follows suspensions, closures and removals', () => {
-    const f = inForce([
-      a('suspend_user', 'alice'), a('suspend_user', 'carol', { until: 50 }), a('suspend_user', 'dave'), a('unsuspend_user', 'dave'),
-      a('close_conversation', 'c1'), a('remove_message', 'c1', { messageId: 'm1' }), a('revoke_device', 'erin', { deviceId: 'd9' }),
-    ], 100)
+  it('follows suspensions, closures and removals', async () => {
+    const tail = new AuditTail({
+      auditLog: async () => [
+        a('suspend_user', 'alice'), a('suspend_user', 'carol', { until: 50 }), a('suspend_user', 'dave'), a('unsuspend_user', 'dave'),
+        a('close_conversation', 'c1'), a('remove_message', 'c1', { messageId: 'm1' }), a('revoke_device', 'erin', { deviceId: 'd9' }),
+      ].map((e, id) => ({ ...e, id })),
+    })
+    await tail.sync()
+    const f = inForce(tail.force(new Set(['c1']), new Set(['m1', 'm2'])), 100)
     expect([...f.revoked]).toEqual(['erin/d9'])
     expect([...f.suspended]).toEqual(['alice'])
     expect([...f.closed]).toEqual(['c1'])
@@ -204,3 +252,32 @@ describe('chat: what a moderator did', () => {
     expect(demoCanMessage('bob', 'dave')).toBe('request')
   })
 })
+
+describe('report card actions', () => {
+  const force = { suspended: new Set<string>(), revoked: new Set<string>(), closed: new Set<string>(), removed: new Set<string>() }
+  const card = (r: VerifiedReport) => {
+    const item: QueueItem = { reporterUserId: 'bob', reportId: r.reportId, conversationId: 'c1', receivedAt: 0, status: 'open', report: r }
+    return renderToStaticMarkup(createElement(ReportCard, { item, force, act: async () => {} }))
+  }
+  const forged = { messageId: 'victim-msg', seq: 4, ts: 0, sender: { userId: 'innocent', deviceId: 'd9' }, text: 'made up', attachments: [], verified: false, failure: 'bad_binding' as const }
+
+  it('offers no action on a user or message named only by a forged entry', () => {
+    const html = card(report({ entries: [forged] }))
+    expect(html).toContain('data-message-id="victim-msg"')
+    expect(html).not.toContain('data-testid="suspend-user"')
+    expect(html).not.toContain('data-testid="revoke-device"')
+    expect(html).not.toContain('data-testid="remove-message"')
+    expect(html).toContain('data-testid="entry-not-actionable"')
+    expect(html).toMatch(/data-testid="unverified-senders">No suspension offered for innocent: named only in entries that failed verification/)
+  })
+
+  it('acts on verified entries only, beside a forged one (control)', () => {
+    const html = card(report({ entries: [report().entries[0]!, forged] }))
+    expect([...html.matchAll(/data-testid="suspend-user" data-user="([^"]+)"/g)].map((m) => m[1])).toEqual(['alice'])
+    expect([...html.matchAll(/data-testid="revoke-device" data-user="([^"]+)"/g)].map((m) => m[1])).toEqual(['alice'])
+    expect(html.match(/data-testid="remove-message"/g)).toHaveLength(1)
+    expect(html).toMatch(/data-message-id="m1"[^]*data-testid="remove-message"[^]*data-message-id="victim-msg"[^]*entry-not-actionable/)
+    expect(html).not.toContain('data-user="innocent"')
+  })
+})
+

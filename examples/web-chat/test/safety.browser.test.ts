@@ -285,14 +285,16 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         expect(await operator.locator('[data-testid=audit-entry][data-action=revoke_device]').getByTestId('audit-reason').textContent()).toContain('Spam')
 
         // The API behind the buttons: typed errors, and nothing without the operator session.
-        const bad = await operator.request.post(`${server!.url}/operator/api/actions/close-conversation`, { headers: { 'content-type': 'application/json' }, data: Buffer.from('{oops') })
+        // (Playwright's request API is not a page: it says where it comes from as the console's page would.)
+        const origin = { origin: server!.url }
+        const bad = await operator.request.post(`${server!.url}/operator/api/actions/close-conversation`, { headers: { ...origin, 'content-type': 'application/json' }, data: Buffer.from('{oops') })
         expect([bad.status(), (await bad.json()).error.code]).toEqual([400, 'invalid_json'])
         const twice = await operator.request.post(`${server!.url}/operator/api/actions/resolve-report`, {
-          data: { reportId: (await resolved.getAttribute('data-report-id'))!, reporterUserId: 'alice', resolution: 'again' },
+          headers: origin, data: { reportId: (await resolved.getAttribute('data-report-id'))!, reporterUserId: 'alice', resolution: 'again' },
         })
         expect([twice.status(), (await twice.json()).error.code]).toEqual([409, 'report_resolved'])
         for (const path of ['/operator/api/state', '/operator/events', '/operator/api/actions/suspend-user']) {
-          const anonymous = await fetch(`${server!.url}${path}`, path.includes('actions') ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"alice","reason":"x"}' } : {})
+          const anonymous = await fetch(`${server!.url}${path}`, path.includes('actions') ? { method: 'POST', headers: { ...origin, 'content-type': 'application/json' }, body: '{"userId":"alice","reason":"x"}' } : {})
           expect([anonymous.status, ((await anonymous.json()) as { error: { code: string } }).error.code], path).toEqual([401, 'operator_auth_required'])
         }
         expect((await fetch(`${server!.url}/operator/console.js`)).status).toBe(401)

@@ -1,25 +1,27 @@
 /**
  * The web chat's small pieces in-process: option parsing (flags, environment, the bare policy
- * npm forwards), demo auth, the operator sign-in, the operator page's escaping, the report
- * dialog's words, the timeline merge, and the persisted report inbox and server keys.
+ * npm forwards), demo auth, the operator sign-in (per-address throttle, origin check), the
+ * operator page's escaping, the report dialog's words, the timeline merge, and the persisted
+ * server keys.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CommanderError } from 'commander'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { UnauthorizedError, type VerifiedReport } from '@parley/protocol'
+import { UnauthorizedError } from '@parley/protocol'
 import { demoAuthenticate, demoUserId } from '../src/demo-auth.js'
 import { escapeHtml, renderLoginPage, renderOperatorPage } from '../src/operator-page.js'
 import {
-  cookieValue, MAX_LOGIN_FAILURES_PER_MINUTE, OPERATOR_COOKIE, OPERATOR_SESSION_MS, OperatorSessions, operatorTokenMatches, sessionCookie,
+  cookieValue, OPERATOR_COOKIE, OPERATOR_SESSION_MS, OperatorSessions, operatorTokenMatches, sessionCookie,
 } from '../src/operator-auth.js'
 import { visibilityText } from '../src/ui/report-dialog.js'
 import { timeline } from '../src/ui/timeline.js'
 import type { Message } from '@parley/client'
 import type { MessageView } from '@parley/react'
 import { DEFAULT_POLICY, DEFAULT_PORT, parseOptions } from '../src/options.js'
-import { openReportLog, REPORT_LOG_FILE } from '../src/report-log.js'
+import { LOGIN_BACKOFF_BASE_MS, LOGIN_BACKOFF_MAX_MS, LOGIN_FREE_FAILURES } from '../src/login-throttle.js'
+import { sameOrigin } from '../src/operator-origin.js'
 import { loadServerKeys, SERVER_KEYS_FILE } from '../src/server-keys.js'
 
 const argv = (...args: string[]) => ['node', 'server.ts', ...args]
@@ -58,6 +60,7 @@ describe('parseOptions', () => {
 
 describe('operator sign-in', () => {
   const token = 'operator-token-for-tests'
+  const ip = '127.0.0.1'
 
   it('compares tokens whatever their type or length', () => {
     expect(operatorTokenMatches(token, token)).toBe(true)
@@ -69,8 +72,8 @@ describe('operator sign-in', () => {
   it('opens a session for the right token only, and it ends on logout and after its lifetime', () => {
     let now = 1_000
     const sessions = new OperatorSessions(token, () => now)
-    expect(sessions.login('wrong')).toBeNull()
-    const id = sessions.login(token)
+    expect(sessions.login('wrong', ip)).toBeNull()
+    const id = sessions.login(token, ip)
     expect(typeof id).toBe('string')
     const cookie = `other=1; ${OPERATOR_COOKIE}=${id as string}`
     expect(sessions.valid(cookie)).toBe(true)
@@ -78,22 +81,66 @@ describe('operator sign-in', () => {
     expect(sessions.valid(undefined)).toBe(false)
     now += OPERATOR_SESSION_MS
     expect(sessions.valid(cookie)).toBe(false)
-    const again = sessions.login(token) as string
-    sessions.logout(`${OPERATOR_COOKIE}=${again}`)
+    const again = sessions.login(token, ip) as string
+    expect(sessions.logout(`${OPERATOR_COOKIE}=forged`)).toBeNull()
+    expect(sessions.valid(`${OPERATOR_COOKIE}=${again}`)).toBe(true)
+    expect(sessions.logout(`${OPERATOR_COOKIE}=${again}`)).toBe(again)
     expect(sessions.valid(`${OPERATOR_COOKIE}=${again}`)).toBe(false)
+    expect(sessions.logout(`${OPERATOR_COOKIE}=${again}`)).toBeNull()
   })
 
-  it('throttles wrong tokens, even the right one after too many', () => {
+  it('never locks the operator out: wrong tokens from anyone never refuse the right one', () => {
     let now = 0
     const sessions = new OperatorSessions(token, () => now)
-    for (let i = 0; i < MAX_LOGIN_FAILURES_PER_MINUTE; i++) expect(sessions.login(`wrong-${i}`)).toBeNull()
-    expect(sessions.login(token)).toBe('throttled')
-    now += 60_000
-    expect(typeof sessions.login(token)).toBe('string')
+    // An attacker floods wrong tokens, from one address and from many.
+    for (let i = 0; i < 200; i++) sessions.login(`wrong-${i}`, 'attacker')
+    for (let i = 0; i < 200; i++) sessions.login(`wrong-${i}`, `10.0.${i}.1`)
+    expect(sessions.login('wrong', 'attacker')).toBe('throttled')
+    // The right token gets in, from the attacker's address too (it is 256 bits; guessing is hopeless).
+    expect(typeof sessions.login(token, ip)).toBe('string')
+    expect(typeof sessions.login(token, 'attacker')).toBe('string')
+  })
+
+  it('throttles wrong tokens per address, each wait twice the last', () => {
+    let now = 0
+    const sessions = new OperatorSessions(token, () => now)
+    for (let i = 0; i < LOGIN_FREE_FAILURES; i++) expect(sessions.login(`wrong-${i}`, 'a')).toBeNull()
+    expect(sessions.login('wrong', 'a')).toBe('throttled')
+    // Another address is not held up by this one.
+    expect(sessions.login('wrong', 'b')).toBeNull()
+    now += LOGIN_BACKOFF_BASE_MS
+    expect(sessions.login('wrong', 'a')).toBeNull()
+    now += LOGIN_BACKOFF_BASE_MS
+    expect(sessions.login('wrong', 'a')).toBe('throttled')
+    now += LOGIN_BACKOFF_BASE_MS
+    expect(sessions.login('wrong', 'a')).toBeNull()
+    // The wait grows to the cap and no further.
+    for (let i = 0; i < 40; i++) {
+      now += LOGIN_BACKOFF_MAX_MS
+      expect(sessions.login('wrong', 'a')).toBeNull()
+    }
+    now += LOGIN_BACKOFF_MAX_MS - 1
+    expect(sessions.login('wrong', 'a')).toBe('throttled')
+  })
+
+  it('accepts state-changing operator requests from its own origin only', () => {
+    const host = 'localhost:3000'
+    expect(sameOrigin({ host, origin: 'http://localhost:3000' })).toBe(true)
+    expect(sameOrigin({ host, origin: 'https://localhost:3000' })).toBe(true)
+    // Referrer-Policy: no-referrer makes a browser send `Origin: null` on same-origin POSTs.
+    expect(sameOrigin({ host, origin: 'null', 'sec-fetch-site': 'same-origin' })).toBe(true)
+    expect(sameOrigin({ host, 'sec-fetch-site': 'same-origin' })).toBe(true)
+    expect(sameOrigin({ host, origin: 'http://evil.example' })).toBe(false)
+    expect(sameOrigin({ host, origin: 'http://localhost:3001' })).toBe(false)
+    expect(sameOrigin({ host, origin: 'http://localhost:3000', 'sec-fetch-site': 'cross-site' })).toBe(false)
+    expect(sameOrigin({ host, origin: 'null' })).toBe(false)
+    expect(sameOrigin({ host, 'sec-fetch-site': 'same-site' })).toBe(false)
+    expect(sameOrigin({ host })).toBe(false)
+    expect(sameOrigin({ origin: 'http://localhost:3000' })).toBe(false)
   })
 
   it('sets an HttpOnly, SameSite=Strict cookie and reads it back', () => {
-    expect(sessionCookie('abc')).toMatch(/^parley_operator=abc; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+$/)
+    expect(sessionCookie('abc')).toMatch(/^parley_operator=abc; HttpOnly; SameSite=Strict; Path=\/operator; Max-Age=\d+$/)
     expect(sessionCookie('', 0)).toContain('Max-Age=0')
     expect(cookieValue('a=1; parley_operator=xyz; b=2', OPERATOR_COOKIE)).toBe('xyz')
     expect(cookieValue('a=1', OPERATOR_COOKIE)).toBeUndefined()
@@ -140,20 +187,6 @@ describe('demo auth', () => {
   })
 })
 
-const report = (over: Partial<VerifiedReport> = {}): VerifiedReport => ({
-  reportId: 'r1',
-  conversationId: 'c1',
-  reporter: { userId: 'bob', deviceId: 'd1' },
-  reason: 'spam',
-  receivedAt: 0,
-  entries: [
-    { messageId: 'm1', seq: 1, ts: 0, sender: { userId: 'alice', deviceId: 'd2' }, text: '<script>alert(1)</script>', attachments: [], verified: true },
-    { messageId: 'm3', seq: 3, ts: 0, sender: { userId: 'alice', deviceId: 'd2' }, text: 'forged', attachments: [], verified: false, failure: 'bad_opening' },
-  ],
-  transcript: { verified: false, ordered: true, gaps: [2], complete: false, laterDelivered: 1 },
-  ...over,
-})
-
 describe('operator page', () => {
   it('is a shell for the console, with the policy escaped', () => {
     expect(escapeHtml(`<a href="x">'&`)).toBe('&#60;a href=&#34;x&#34;&#62;&#39;&#38;')
@@ -172,17 +205,6 @@ describe('persisted state', () => {
   })
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true })
-  })
-
-  it('keeps reports across restarts, once per report id, newest first', async () => {
-    const log = await openReportLog(dir)
-    await log.add(report({ reportId: 'a' }))
-    await log.add(report({ reportId: 'a' }))
-    await log.add(report({ reportId: 'b' }))
-    expect(log.list().map((r) => r.reportId)).toEqual(['b', 'a'])
-    const again = await openReportLog(dir)
-    expect(again.list().map((r) => r.reportId)).toEqual(['b', 'a'])
-    expect(((await stat(join(dir, REPORT_LOG_FILE))).mode & 0o777).toString(8)).toBe('600')
   })
 
   it('creates the server keys once (0600) and loads the same ones after', async () => {

@@ -3,7 +3,7 @@
  * session cookie goes along). A refusal comes back as {@link ConsoleApiError} with the API's
  * stable code.
  */
-import type { ActionBodies, ActionName, ConsoleState, OperatorApiErrorBody } from '../operator-api-types.js'
+import type { ActionBodies, ActionName, ConsoleState, OperatorApiErrorBody, QueueShow } from '../operator-api-types.js'
 
 /** A refusal of the operator API. */
 export class ConsoleApiError extends Error {
@@ -20,9 +20,16 @@ async function parse<T>(res: Response): Promise<T> {
   throw new ConsoleApiError(err?.code ?? 'internal', err?.message ?? `HTTP ${res.status}`, res.status)
 }
 
-/** The queue with transcripts, and the audit log. */
-export async function fetchState(): Promise<ConsoleState> {
-  return parse<ConsoleState>(await fetch('/operator/api/state', { credentials: 'same-origin' }))
+/** Which page of which reports the console shows. */
+export interface QueueView {
+  show: QueueShow
+  page: number
+}
+
+/** One page of the queue with transcripts, the newest audit entries and the totals. */
+export async function fetchState(view: QueueView): Promise<ConsoleState> {
+  const query = new URLSearchParams({ show: view.show, page: String(view.page) })
+  return parse<ConsoleState>(await fetch(`/operator/api/state?${query}`, { credentials: 'same-origin' }))
 }
 
 /** Runs one moderator action. */

@@ -1,9 +1,41 @@
 /**
- * What is in force now, read from the append-only audit log (oldest first): which users are
- * suspended, which conversations closed, which messages removed. The console marks these on
- * the reports so an operator does not act twice.
+ * What is in force now, folded from the append-only audit log: which users are suspended (and
+ * until when), which conversations closed, which messages removed. The server folds every
+ * entry once as it reads the log (`audit-tail.ts`) and sends the console the part it shows;
+ * the console marks these on the reports so an operator does not act twice.
  */
 import type { AuditEntry } from '@parley/server'
+
+/** The folded state, as the operator API sends it (plain JSON). */
+export interface ForceState {
+  /** Suspended users; `until` null when indefinite (a past `until` has lapsed). */
+  suspended: { userId: string; until: number | null }[]
+  /** `userId/deviceId` of each revoked device. */
+  revoked: string[]
+  closed: string[]
+  removed: string[]
+}
+
+/** The folded state as it is built up, entry by entry. */
+export interface ForceFold {
+  suspended: Map<string, number | null>
+  revoked: Set<string>
+  closed: Set<string>
+  removed: Set<string>
+}
+
+export function emptyFold(): ForceFold {
+  return { suspended: new Map(), revoked: new Set(), closed: new Set(), removed: new Set() }
+}
+
+/** Folds one audit entry (in log order) into `fold`. */
+export function foldAudit(fold: ForceFold, a: AuditEntry): void {
+  if (a.action === 'suspend_user') fold.suspended.set(a.target, typeof a.details.until === 'number' ? a.details.until : null)
+  else if (a.action === 'unsuspend_user') fold.suspended.delete(a.target)
+  else if (a.action === 'revoke_device' && typeof a.details.deviceId === 'string') fold.revoked.add(`${a.target}/${a.details.deviceId}`)
+  else if (a.action === 'close_conversation') fold.closed.add(a.target)
+  else if (a.action === 'remove_message' && typeof a.details.messageId === 'string') fold.removed.add(a.details.messageId)
+}
 
 export interface InForce {
   suspended: ReadonlySet<string>
@@ -13,20 +45,12 @@ export interface InForce {
   removed: ReadonlySet<string>
 }
 
-export function inForce(audit: readonly AuditEntry[], now: number): InForce {
-  const suspended = new Set<string>()
-  const closed = new Set<string>()
-  const removed = new Set<string>()
-  const revoked = new Set<string>()
-  for (const a of audit) {
-    if (a.action === 'suspend_user') {
-      const until = a.details.until
-      if (typeof until === 'number' && until <= now) suspended.delete(a.target)
-      else suspended.add(a.target)
-    } else if (a.action === 'unsuspend_user') suspended.delete(a.target)
-    else if (a.action === 'revoke_device' && typeof a.details.deviceId === 'string') revoked.add(`${a.target}/${a.details.deviceId}`)
-    else if (a.action === 'close_conversation') closed.add(a.target)
-    else if (a.action === 'remove_message' && typeof a.details.messageId === 'string') removed.add(a.details.messageId)
+/** What is in force at `now`: a suspension whose `until` has passed is over. */
+export function inForce(force: ForceState, now: number): InForce {
+  return {
+    suspended: new Set(force.suspended.filter((s) => s.until === null || s.until > now).map((s) => s.userId)),
+    revoked: new Set(force.revoked),
+    closed: new Set(force.closed),
+    removed: new Set(force.removed),
   }
-  return { suspended, revoked, closed, removed }
 }

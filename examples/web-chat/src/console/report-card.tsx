@@ -3,6 +3,11 @@
  * entry, gaps and coverage in words), and the one-click actions — remove a message, suspend a
  * sender or revoke the device they sent from, close the conversation, resolve the report with a resolution and a note. Every
  * action takes the reason in the card's reason field (pre-filled from the report).
+ *
+ * Only verified entries lead to an action on a user, a device or a message. An entry that failed the
+ * franking check is the reporter's word alone — its sender, message id and text may all be
+ * made up — so a forged entry must not put a one-click "Suspend <innocent>" or "Remove" in
+ * front of the operator; its row says why it offers nothing.
  */
 import { useState } from 'react'
 import type { VerifiedReportEntry } from '@parley/protocol'
@@ -13,6 +18,15 @@ import { coverageTexts, entryBadge, verdictText } from './transcript-words.js'
 
 /** Resolutions the console offers. */
 export const RESOLUTIONS = ['action taken', 'no violation', 'duplicate'] as const
+
+/** Why an unverified entry offers no action. */
+export const NOT_ACTIONABLE = 'Not verified: its sender, message and text are only what the reporter claims, so the console offers no action on them.'
+
+/** The users a report lets the operator act on: senders of verified entries, other than the reporter. */
+export function actionableSenders(item: QueueItem): string[] {
+  const verified = (item.report?.entries ?? []).filter((e) => e.verified)
+  return [...new Set(verified.map((e) => e.sender.userId).filter((u) => u !== item.reporterUserId))]
+}
 
 export type Act = <A extends ActionName>(name: A, body: ActionBodies[A]) => Promise<void>
 
@@ -28,7 +42,9 @@ function Entry(props: { e: VerifiedReportEntry; reporter: string; removed: boole
       <td>
         {props.removed
           ? <span className="pill pill-neutral" data-testid="entry-removed">removed</span>
-          : <button className="button small danger-outline" data-testid="remove-message" disabled={props.busy} onClick={props.onRemove}>Remove</button>}
+          : e.verified
+            ? <button className="button small danger-outline" data-testid="remove-message" disabled={props.busy} onClick={props.onRemove}>Remove</button>
+            : <span className="muted small" data-testid="entry-not-actionable" title={NOT_ACTIONABLE}>no action: unverified</span>}
       </td>
     </tr>
   )
@@ -54,10 +70,11 @@ export function ReportCard({ item, force, act }: { item: QueueItem; force: InFor
   }
   const closed = force.closed.has(item.conversationId)
   const resolved = item.status === 'resolved'
-  // The people the report is about: every sender in it but the reporter, and the devices they sent from.
-  const others = (r?.entries ?? []).filter((e) => e.sender.userId !== item.reporterUserId)
-  const senders = [...new Set(others.map((e) => e.sender.userId))]
-  const devices = [...new Map(others.map((e) => [`${e.sender.userId}/${e.sender.deviceId}`, e.sender])).entries()]
+  // The people the report is about, as far as it proves anything: senders of verified entries.
+  const senders = actionableSenders(item)
+  const unverifiedOnly = (r?.entries ?? []).filter((e) => !e.verified && e.sender.userId !== item.reporterUserId && !senders.includes(e.sender.userId))
+  // Devices to revoke: only those verified entries were sent from.
+  const devices = [...new Map((r?.entries ?? []).filter((e) => e.verified && e.sender.userId !== item.reporterUserId).map((e) => [`${e.sender.userId}/${e.sender.deviceId}`, e.sender])).entries()]
   const words = r ? coverageTexts(r) : null
   return (
     <article className="card report" data-testid="report" data-report-id={item.reportId} data-reporter={item.reporterUserId} data-status={item.status} data-verified={String(r?.transcript.verified ?? false)}>
@@ -100,6 +117,9 @@ export function ReportCard({ item, force, act }: { item: QueueItem; force: InFor
           : <button key={key} className="button small danger-outline" data-testid="revoke-device" data-user={d.userId} data-device={d.deviceId} disabled={busy}
             title={`Device ${d.deviceId}: disconnected and refused from now on; ${d.userId}'s other devices keep working`}
             onClick={() => void run(() => act('revoke-device', { userId: d.userId, deviceId: d.deviceId, reason }))}>Revoke {d.userId}’s device</button>)}
+        {unverifiedOnly.length
+          ? <span className="muted small" data-testid="unverified-senders">No suspension offered for {[...new Set(unverifiedOnly.map((e) => e.sender.userId))].join(', ')}: named only in entries that failed verification.</span>
+          : null}
         <button className="button small danger-outline" data-testid="close-conversation" disabled={busy || closed} onClick={() => void run(() => act('close-conversation', { conversationId: item.conversationId, reason }))}>
           {closed ? 'Conversation closed' : 'Close conversation'}
         </button>

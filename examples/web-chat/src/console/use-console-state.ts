@@ -1,12 +1,15 @@
 /**
  * The console's data, kept live: read once, then again whenever the server's event stream
  * (`/operator/events`) says a report arrived or a moderator acted — from this console or any
- * other. EventSource reconnects by itself (and each reconnect reads again); `live` says whether
- * the stream is open. A read refused for want of a session goes back to the sign-in page.
+ * other — at most once per {@link CONSOLE_REFRESH_WINDOW_MS} however many events come. Each
+ * read is one page of the queue (`view`). EventSource reconnects by itself (and each reconnect
+ * reads again); `live` says whether the stream is open. The stream ends with the session; a read
+ * refused for want of a session goes back to the sign-in page.
  */
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ConsoleState } from '../operator-api-types.js'
-import { ConsoleApiError, fetchState } from './api.js'
+import { ConsoleApiError, fetchState, type QueueView } from './api.js'
+import { coalesce, CONSOLE_REFRESH_WINDOW_MS } from './coalesce.js'
 
 export interface UseConsoleState {
   state: ConsoleState | null
@@ -15,10 +18,12 @@ export interface UseConsoleState {
   refresh(): Promise<void>
 }
 
-export function useConsoleState(): UseConsoleState {
+export function useConsoleState(view: QueueView): UseConsoleState {
   const [state, setState] = useState<ConsoleState | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [live, setLive] = useState(false)
+  const viewRef = useRef(view)
+  viewRef.current = view
   // Reads never overlap: a change during a read queues exactly one more.
   const reading = useRef<Promise<void> | null>(null)
   const again = useRef(false)
@@ -32,7 +37,7 @@ export function useConsoleState(): UseConsoleState {
       do {
         again.current = false
         try {
-          setState(await fetchState())
+          setState(await fetchState(viewRef.current))
           setError(null)
         } catch (e) {
           // The session ended (expired, signed out elsewhere, server restarted): sign in again.
@@ -48,17 +53,33 @@ export function useConsoleState(): UseConsoleState {
     }
   }, [])
 
+  // Another page or filter: read it now.
   useEffect(() => {
     void refresh()
+  }, [view.show, view.page, refresh])
+
+  useEffect(() => {
+    const soon = coalesce(() => void refresh(), CONSOLE_REFRESH_WINDOW_MS)
     const stream = new EventSource('/operator/events')
     stream.onopen = () => {
       setLive(true)
       // Whatever happened while the stream was down.
-      void refresh()
+      soon()
     }
-    stream.onerror = () => setLive(false)
-    stream.addEventListener('changed', () => void refresh())
-    return () => stream.close()
+    // A drop, or the stream refused (the session is gone): a read tells which, and signs in again if need be.
+    stream.onerror = () => {
+      setLive(false)
+      soon()
+    }
+    stream.addEventListener('changed', () => soon())
+    stream.addEventListener('ended', () => {
+      setLive(false)
+      void refresh()
+    })
+    return () => {
+      soon.cancel()
+      stream.close()
+    }
   }, [refresh])
 
   return { state, error, live, refresh }
