@@ -1,0 +1,46 @@
+/**
+ * One Parley server node in its own process, for the fault scenarios: PostgreSQL store,
+ * optional Redis streams adapter, fixed key rings (every node must share them), token = user
+ * id. Config is JSON in argv[2]; prints `PARLEY_READY <port>` once listening.
+ * Run with: node --conditions=@parley/source --import tsx _node-child.ts '<json>'
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import pino from 'pino'
+import type { Policy } from '@parley/protocol'
+import { createParleyServer, postgresStore } from '@parley/server'
+
+export interface NodeConfig {
+  policy: Policy
+  databaseUrl: string
+  redisUrl?: string
+  streamName?: string
+}
+
+/** Fixed test key rings (32 bytes each), the same on every node. */
+export const nodeKeys = () => ({
+  frankingKeys: { currentKid: 'fk1', keys: { fk1: new Uint8Array(32).fill(0x11) } },
+  dataKeys: { currentKid: 'dk1', keys: { dk1: new Uint8Array(32).fill(0x22) } },
+})
+
+const config = JSON.parse(process.argv[2] ?? '{}') as NodeConfig
+const httpServer = createServer()
+const parley = createParleyServer({
+  httpServer,
+  policy: config.policy,
+  store: postgresStore({ connectionString: config.databaseUrl }),
+  authenticate: (h) => {
+    const token = (h.auth as { token?: unknown }).token
+    if (typeof token !== 'string' || token.length === 0) throw new Error('no token')
+    return { userId: token }
+  },
+  ...nodeKeys(),
+  logger: pino({ level: process.env.PARLEY_TEST_LOG ?? 'silent' }),
+  limits: { connection: { capacity: 100_000, refillPerSecond: 100_000 }, user: { capacity: 100_000, refillPerSecond: 100_000 } },
+  ...(config.redisUrl ? { redis: { url: config.redisUrl, streamName: config.streamName } } : {}),
+})
+await parley.ready
+httpServer.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`PARLEY_READY ${(httpServer.address() as AddressInfo).port}\n`)
+})
+process.on('SIGTERM', () => void parley.close().then(() => process.exit(0)))
