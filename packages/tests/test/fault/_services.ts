@@ -88,7 +88,11 @@ function run(cmd: [string, string[]], what: string): void {
   if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${r.stderr || r.stdout}`)
 }
 
-/** initdb + pg_ctl start on a free port, sockets in the data dir, fsync off (tests only). */
+/**
+ * initdb + pg_ctl start on a free port, sockets in the data dir. `fsync=off` (the host does
+ * not crash here, only the postmaster), but `synchronous_commit` stays on: with it off, an
+ * immediate stop loses commits PostgreSQL already acknowledged, and so would Parley's acks.
+ */
 export async function startPostgres(): Promise<ThrowawayPostgres> {
   const bin = findPgBin()
   if (!bin) throw new Error('PostgreSQL binaries not found')
@@ -100,7 +104,7 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
   }
   run(pgArgv(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync']), 'initdb')
   const port = await freePort()
-  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`
+  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200 -c fsync=off -c full_page_writes=off`
   const start = async () => {
     run(pgArgv(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', opts, 'start']), 'pg_ctl start')
   }

@@ -32,7 +32,7 @@ export interface Ledger {
   received: Message[]
   /** Every client `'error'` event. */
   errors: ErrorPayload[]
-  /** `ready` events per client after the first (reconnects, no reload). */
+  /** `ready` events per client after it first connected (reconnects, no reload). */
   reconnects: Map<ParleyClient, number>
 }
 

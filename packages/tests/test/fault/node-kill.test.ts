@@ -54,7 +54,7 @@ describe.skipIf(!up)('fault: a node SIGKILLed mid-stream (two nodes, PostgreSQL 
       expect(figures.refused).toBe(0) // a crash is transient: every queued send ends acked
       const store = await checkStore(databaseUrl, traffic.ledger)
       // Control: clients that were on node A really dropped and came back (no reload).
-      const reconnected = [...traffic.ledger.reconnects.values()].filter((n) => n > 1).length
+      const reconnected = [...traffic.ledger.reconnects.values()].filter((n) => n > 0).length
       expect(reconnected).toBeGreaterThan(0)
       for (const p of traffic.pairs) expect(p.sender.connected && p.receiver.connected).toBe(true)
       expect(nodeA.process.signalCode).toBe('SIGKILL')
