@@ -201,7 +201,11 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
         socket.data.userId = userId
         next()
       } catch (e) {
-        const wire = ParleyError.isInstance(e) && !(e instanceof InvalidFrameError) ? e.toWire() : new UnauthorizedError().toWire()
+        // A database outage is no reason to call the user unauthorized: say so, and the client retries.
+        const unavailable = storeUnavailable(e)
+        if (unavailable) reportError(e, { where: 'store', event: 'handshake' })
+        const wire = unavailable ? new StoreError('the database is unavailable; try again').toWire()
+          : ParleyError.isInstance(e) && !(e instanceof InvalidFrameError) ? e.toWire() : new UnauthorizedError().toWire()
         const err = Object.assign(new Error(wire.message), { data: wire })
         next(err)
       }

@@ -6,6 +6,7 @@
  * reported as sent.
  */
 import { randomBytes } from 'node:crypto'
+import { appendFileSync } from 'node:fs'
 import type { ErrorPayload, Message, ParleyClient } from '@parley/client'
 import { connect, waitFor } from '../helpers/parley.js'
 
@@ -64,7 +65,7 @@ export async function openPairs(url: string, count: number, receiverUrl = url): 
     clients.push(c)
     ledger.reconnects.set(c, 0)
     c.on('ready', () => ledger.reconnects.set(c, (ledger.reconnects.get(c) ?? 0) + 1))
-    c.on('error', (e) => ledger.errors.push(e))
+    c.on('error', (e) => { if (process.env.DEBUG_FAIL) appendFileSync('/tmp/errors.log', JSON.stringify({ code: e.error.code, msg: e.error.message, conv: e.conversationId, mid: e.messageId, stack: e.error.stack }) + '\n'); ledger.errors.push(e) })
   }
   const pairs: Pair[] = []
   for (let i = 0; i < count; i++) {
@@ -108,7 +109,10 @@ export async function openPairs(url: string, count: number, receiverUrl = url): 
       clearInterval(timer)
     },
     async settle(timeoutMs) {
-      await waitFor(() => pending.size === 0, timeoutMs, `every send settled (${pending.size} left)`)
+      await waitFor(() => pending.size === 0, timeoutMs, 'every send settled').catch((e: Error) => {
+        const state = clients.map((c) => `${c.userId}:${c.connected ? 'ready' : 'down'}/${ledger.reconnects.get(c)}`).join(' ')
+        throw new Error(`${e.message}: ${pending.size} unsettled; clients ${state}`)
+      })
       await waitFor(() => [...ledger.acked.keys()].every(receivedOnce), timeoutMs, 'every acked message received')
     },
     async probe(timeoutMs) {
