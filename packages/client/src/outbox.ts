@@ -444,7 +444,6 @@ export class Outbox {
     this.entries.delete(entry.key)
     this.policyRetried.delete(entry.clientMessageId)
     this.lateFlags.delete(entry.clientMessageId)
-    if (process.env.DEBUG_FAIL) console.error('OUTBOX FAIL', e)
     const error = ParleyError.isInstance(e) ? e : new ConnectionError('send failed')
     const waiter = this.waiters.get(entry.clientMessageId)
     this.waiters.delete(entry.clientMessageId)
