@@ -8,13 +8,17 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pino from 'pino'
 import type { Policy } from '@parley/protocol'
-import { createParleyServer, postgresStore } from '@parley/server'
+import pg from 'pg'
+import { createParleyServer, postgresDriver, postgresStore, sqlStore } from '@parley/server'
+import { diskFullDriver } from './_disk-full.js'
 
 export interface NodeConfig {
   policy: Policy
   databaseUrl: string
   redisUrl?: string
   streamName?: string
+  /** Wrap the driver so writes fail like a full disk while the parent says so (IPC `disk-full` / `disk-freed`). */
+  diskFull?: boolean
 }
 
 /** Fixed test key rings (32 bytes each), the same on every node. */
@@ -24,11 +28,24 @@ export const nodeKeys = () => ({
 })
 
 const config = JSON.parse(process.argv[2] ?? '{}') as NodeConfig
+let full = false
+const store = config.diskFull
+  ? (() => {
+      const pool = new pg.Pool({ connectionString: config.databaseUrl })
+      pool.on('error', () => undefined)
+      const driver = diskFullDriver(postgresDriver(pool, true), () => full)
+      process.on('message', (m) => {
+        if (m === 'disk-full' || m === 'disk-freed') full = m === 'disk-full'
+        process.send?.({ full, failures: driver.failures() })
+      })
+      return sqlStore(driver)
+    })()
+  : postgresStore({ connectionString: config.databaseUrl })
 const httpServer = createServer()
 const parley = createParleyServer({
   httpServer,
   policy: config.policy,
-  store: postgresStore({ connectionString: config.databaseUrl }),
+  store,
   authenticate: (h) => {
     const token = (h.auth as { token?: unknown }).token
     if (typeof token !== 'string' || token.length === 0) throw new Error('no token')

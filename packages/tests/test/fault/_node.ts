@@ -19,11 +19,13 @@ export interface ParleyNode {
   /** The tail of the node's stderr (for failure messages). */
   stderr(): string
   kill(signal?: NodeJS.Signals): Promise<void>
+  /** Sends a control message (`disk-full`, `disk-freed`) and resolves with the node's answer. */
+  control(message: string): Promise<{ full: boolean; failures: number }>
 }
 
 export function spawnNode(config: NodeConfig): Promise<ParleyNode> {
   const child = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', CHILD, JSON.stringify(config)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env },
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
@@ -46,6 +48,12 @@ export function spawnNode(config: NodeConfig): Promise<ParleyNode> {
       const port = Number(m[1])
       resolve({
         url: `http://127.0.0.1:${port}`, port, process: child, exited, alive, stderr: () => stderr,
+        control(message) {
+          return new Promise((res) => {
+            child.once('message', (m) => res(m as { full: boolean; failures: number }))
+            child.send(message)
+          })
+        },
         async kill(signal = 'SIGTERM') {
           if (alive()) child.kill(signal)
           await exited
