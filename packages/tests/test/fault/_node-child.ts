@@ -35,7 +35,8 @@ const store = config.diskFull
       pool.on('error', () => undefined)
       const driver = diskFullDriver(postgresDriver(pool, true), () => full)
       process.on('message', (m) => {
-        if (m === 'disk-full' || m === 'disk-freed') full = m === 'disk-full'
+        if (m !== 'disk-full' && m !== 'disk-freed') return
+        full = m === 'disk-full'
         process.send?.({ full, failures: driver.failures() })
       })
       return sqlStore(driver)
@@ -59,5 +60,12 @@ const parley = createParleyServer({
 await parley.ready
 httpServer.listen(0, '127.0.0.1', () => {
   process.stdout.write(`PARLEY_READY ${(httpServer.address() as AddressInfo).port}\n`)
+})
+// The soak asks for memory figures after a forced GC (the parent spawns with --expose-gc).
+process.on('message', (m) => {
+  if (m !== 'mem') return
+  ;(globalThis as { gc?: () => void }).gc?.()
+  const { rss, heapUsed } = process.memoryUsage()
+  process.send?.({ rss, heapUsed })
 })
 process.on('SIGTERM', () => void parley.close().then(() => process.exit(0)))

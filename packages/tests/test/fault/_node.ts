@@ -20,11 +20,13 @@ export interface ParleyNode {
   stderr(): string
   kill(signal?: NodeJS.Signals): Promise<void>
   /** Sends a control message (`disk-full`, `disk-freed`) and resolves with the node's answer. */
-  control(message: string): Promise<{ full: boolean; failures: number }>
+  control(message: 'disk-full' | 'disk-freed'): Promise<{ full: boolean; failures: number }>
+  /** RSS and heap used (bytes) after a forced GC in the node. */
+  memory(): Promise<{ rss: number; heapUsed: number }>
 }
 
 export function spawnNode(config: NodeConfig): Promise<ParleyNode> {
-  const child = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', CHILD, JSON.stringify(config)], {
+  const child = spawn(process.execPath, ['--expose-gc', '--conditions=@parley/source', '--import', 'tsx', CHILD, JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env },
   })
@@ -52,6 +54,12 @@ export function spawnNode(config: NodeConfig): Promise<ParleyNode> {
           return new Promise((res) => {
             child.once('message', (m) => res(m as { full: boolean; failures: number }))
             child.send(message)
+          })
+        },
+        memory() {
+          return new Promise((res) => {
+            child.once('message', (m) => res(m as { rss: number; heapUsed: number }))
+            child.send('mem')
           })
         },
         async kill(signal = 'SIGTERM') {
