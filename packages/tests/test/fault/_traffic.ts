@@ -121,7 +121,7 @@ export async function openPairs(url: string, count: number, receiverUrl = url): 
     },
     sentCount: () => n,
     async close() {
-      this.stop()
+      clearInterval(timer)
       for (const c of clients) await c.close().catch(() => undefined)
     },
   }
