@@ -20,7 +20,7 @@ import { spawnNode, type ParleyNode } from './_node.js'
 import { postgresUnavailable, servicesUp, startPostgres, type ThrowawayPostgres } from './_services.js'
 
 const FULL = process.env.SOAK === 'full'
-/** Simulated clients in all (a multiple of 6: pairs split over three policies). */
+/** Simulated clients in all (pairs split evenly over three policies, so rounded down to a multiple of 6). */
 export const SOAK_CLIENTS = Number(process.env.SOAK_CLIENTS ?? (FULL ? 500 : 96))
 /** How long they send. */
 export const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? (FULL ? 60 : 20))
@@ -70,6 +70,7 @@ describe.skipIf(!up)('soak: simulated clients over three policies', () => {
         sides.push({ device: a, peer: b, conversationId: conversation.id, policy, inFlight: 0 }, { device: b, peer: a, conversationId: conversation.id, policy, inFlight: 0 })
       }
     }
+    console.log(`[soak] ${sides.length} clients connected and registered (${perPolicy} pairs per policy)`)
     const before = new Map<Policy, { rss: number; heapUsed: number }>()
     for (const [policy, n] of nodes) before.set(policy, await n.memory())
 
