@@ -103,15 +103,24 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
     chmodSync(dir, 0o700)
   }
   run(pgArgv(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync']), 'initdb')
-  const port = await freePort()
-  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200 -c fsync=off -c full_page_writes=off`
+  let port = 0
+  const opts = () => `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200 -c fsync=off -c full_page_writes=off`
   const start = async () => {
-    run(pgArgv(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', opts, 'start']), 'pg_ctl start')
+    run(pgArgv(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', opts(), 'start']), 'pg_ctl start')
   }
   const stop = async () => {
     run(pgArgv(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']), 'pg_ctl stop')
   }
-  await start()
+  // Another file may take the free port between the probe and the start: try a few.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort()
+    try {
+      await start()
+      break
+    } catch (e) {
+      if (attempt >= 3) throw e
+    }
+  }
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
   let n = 0
   return {
@@ -157,15 +166,16 @@ export interface ThrowawayRedis {
 
 /** `redis-server --save '' --appendonly no` on a free port. */
 export async function startRedis(): Promise<ThrowawayRedis> {
-  const port = await freePort()
-  const url = `redis://127.0.0.1:${port}`
+  let port = await freePort()
+  let url = `redis://127.0.0.1:${port}`
   let proc: ChildProcess | undefined
+  // Alive means: the redis-server this helper started answers on the port (not another one).
   const alive = async () => {
     const c = createClient({ url, socket: { connectTimeout: 1_000, reconnectStrategy: false } })
     c.on('error', () => undefined)
     try {
       await c.connect()
-      return (await c.ping()) === 'PONG'
+      return (await c.info('server')).includes(`process_id:${proc?.pid}\r\n`)
     } catch {
       return false
     } finally {
@@ -176,6 +186,7 @@ export async function startRedis(): Promise<ThrowawayRedis> {
     proc = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', tmpdir()], { stdio: 'ignore' })
     const t0 = Date.now()
     while (!(await alive())) {
+      if (proc.exitCode !== null) throw new Error(`redis-server exited (${proc.exitCode}): port ${port} taken?`)
       if (Date.now() - t0 > SERVICE_START_MS) throw new Error('redis-server did not start')
       await new Promise((r) => setTimeout(r, 50))
     }
@@ -187,6 +198,17 @@ export async function startRedis(): Promise<ThrowawayRedis> {
     p.kill('SIGKILL')
     await exited
   }
-  await start()
+  // Another file may take the free port between the probe and the start: try a few.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start()
+      break
+    } catch (e) {
+      await stop()
+      if (attempt >= 3) throw e
+      port = await freePort()
+      url = `redis://127.0.0.1:${port}`
+    }
+  }
   return { url, port, start, stop, alive, destroy: stop }
 }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Policy } from '@parley/protocol'
 import { waitFor } from '../helpers/parley.js'
 import { checkLedger, checkStore } from './_checks.js'
-import { spawnNode, type ParleyNode } from './_node.js'
+import { spawnNode } from './_node.js'
 import { FAULT_POLICIES, PAIRS, SEND_INTERVAL_MS, SETTLE_MS, summary } from './_scenario.js'
 import { postgresUnavailable, redisUnavailable, servicesUp, startPostgres, startRedis, type ThrowawayPostgres, type ThrowawayRedis } from './_services.js'
 import { startTcpProxy } from './_tcp-proxy.js'
@@ -34,8 +34,8 @@ describe.skipIf(!up)('fault: a node SIGKILLed mid-stream (two nodes, PostgreSQL 
   it.each(FAULT_POLICIES)('%s', async (policy: Policy) => {
     const databaseUrl = await pgsrv.createDatabase()
     const config = { policy, databaseUrl, redisUrl: redis.url, streamName: `fault-${randomBytes(4).toString('hex')}` }
-    const nodeA: ParleyNode = await spawnNode(config)
-    const nodeB: ParleyNode = await spawnNode(config)
+    // Both migrate at once: the advisory lock makes that safe.
+    const [nodeA, nodeB] = await Promise.all([spawnNode(config), spawnNode(config)])
     const balancer = await startTcpProxy(() => [nodeA, nodeB].filter((n) => n.alive()).map((n) => n.port))
     const traffic = await openPairs(balancer.url, PAIRS)
     try {

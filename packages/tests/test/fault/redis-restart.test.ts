@@ -36,8 +36,8 @@ describe.skipIf(!up)('fault: Redis stopped and restarted while two nodes serve',
   it.each(FAULT_POLICIES)('%s', async (policy: Policy) => {
     const databaseUrl = await pgsrv.createDatabase()
     const config = { policy, databaseUrl, redisUrl: redis.url, streamName: `fault-${randomBytes(4).toString('hex')}` }
-    const nodeA = await spawnNode(config)
-    const nodeB = await spawnNode(config)
+    // Both migrate at once: the advisory lock makes that safe.
+    const [nodeA, nodeB] = await Promise.all([spawnNode(config), spawnNode(config)])
     const traffic = await openPairs(nodeA.url, PAIRS, nodeB.url)
     try {
       traffic.start(SEND_INTERVAL_MS)

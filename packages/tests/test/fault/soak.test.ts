@@ -50,7 +50,10 @@ describe.skipIf(!up)('soak: simulated clients over three policies', () => {
   const nodes = new Map<Policy, ParleyNode>()
   beforeAll(async () => {
     pgsrv = await startPostgres()
-    for (const policy of POLICIES) nodes.set(policy, await spawnNode({ policy, databaseUrl: await pgsrv.createDatabase() }))
+    const urls: string[] = []
+    for (const _ of POLICIES) urls.push(await pgsrv.createDatabase()) // CREATE DATABASE copies template1: one at a time
+    const started = await Promise.all(POLICIES.map((policy, i) => spawnNode({ policy, databaseUrl: urls[i]! })))
+    POLICIES.forEach((policy, i) => nodes.set(policy, started[i]!))
   }, 120_000)
   afterAll(async () => {
     for (const n of nodes.values()) await n.kill('SIGKILL')
