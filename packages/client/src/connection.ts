@@ -115,6 +115,20 @@ export class Connection {
     this.socket.connect()
   }
 
+  /**
+   * Drops this connection and opens a new one after `delayMs` (then the manager's backoff):
+   * for a connection the server could not set up (its database down, an ack timed out).
+   */
+  restart(delayMs: number): void {
+    if (this.closed) return
+    this.socket.disconnect()
+    if (this.comeBack) clearTimeout(this.comeBack)
+    this.comeBack = setTimeout(() => {
+      this.comeBack = null
+      if (!this.closed && !this.socket.connected) this.socket.connect()
+    }, delayMs)
+  }
+
   /** Closes the socket for good. */
   close(): void {
     this.closed = true

@@ -10,6 +10,10 @@
 export const MAX_SAFETY_SYNC_PAGES = 100
 /** How long a request waits for the server's ack before it fails with `TimeoutError`, in ms. */
 export const ACK_TIMEOUT_MS = 15_000
+/** A send the server refused with `store_failure` (its database is down or full) is resent after this long. */
+export const STORE_RETRY_MS = 1_000
+/** A connection the server could not set up (`store_failure`, a timeout) is reopened after this long (jittered up to 2×). */
+export const SETUP_RETRY_MS = 1_000
 /** How long `createParleyClient` waits for the first registration on a fresh device, in ms. */
 export const CONNECT_TIMEOUT_MS = 15_000
 /** First reconnect delay, in ms (socket.io doubles it, with jitter, up to the maximum). */

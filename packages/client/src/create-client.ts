@@ -4,13 +4,13 @@
  * to the inbox, the conversation registry and the app's listeners.
  */
 import {
-  ConnectionError, DeviceRevokedError, ParleyError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, UnauthorizedError, WireErrorSchema, errorFromWire, parseWith,
+  ConnectionError, DeviceRevokedError, ParleyError, StoreError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, UnauthorizedError, WireErrorSchema, errorFromWire, parseWith,
   type FlagEvent, type PolicyManifest, type SendResult,
 } from '@parley/protocol'
 import { pickProvider, verifyModeChange, type CryptoProvider } from '@parley/crypto'
 import { createPipeline, type Pipeline } from '@parley/moderation'
 import { Connection } from './connection.js'
-import { CONNECT_TIMEOUT_MS } from './constants.js'
+import { CONNECT_TIMEOUT_MS, SETUP_RETRY_MS } from './constants.js'
 import type { Conversation, ConversationHost } from './conversation.js'
 import { history, markRead, report, safetyNumberFor } from './conversation-ops.js'
 import type { ClientCore } from './core.js'
@@ -290,11 +290,17 @@ export class ParleyClient {
         const error = ParleyError.isInstance(e) ? e : new ConnectionError('connection setup failed')
         // A revoked device is refused at hello: stop here rather than reconnect into it again.
         if (DeviceRevokedError.isInstance(error)) conn.close()
-        if (this.firstRun && !(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) {
+        const transient = ConnectionError.isInstance(e) || TimeoutError.isInstance(e)
+        // Dropped mid-setup: 'disconnect' already said so, and the reconnect sets up again.
+        if (transient && !conn.connected) return
+        if (this.firstRun && !transient) {
           this.firstRun.reject(error)
           return
         }
         this.reportError({ error })
+        // Connected but not set up (the server's database is down, an ack timed out): nothing
+        // would ever be sent on this connection, so start over on a new one.
+        if ((transient || StoreError.isInstance(e)) && conn.connected) conn.restart(SETUP_RETRY_MS * (1 + Math.random()))
       })
     })
     conn.socket.on('disconnect', (reason) => {
@@ -313,6 +319,14 @@ export class ParleyClient {
         return
       }
       if (this.firstRun && /unauthori[sz]ed|forbidden/i.test(String(err?.message))) this.firstRun.reject(new UnauthorizedError(String(err.message)))
+      // The server refused the handshake for a passing reason (its database is down, it is
+      // shutting down, too many connections): socket.io-client never retries a refusal by the
+      // server's middleware, so come back later rather than stay offline for good.
+      const code = (data as { code?: unknown } | undefined)?.code
+      if (typeof code === 'string' && RETRYABLE_HANDSHAKE_CODES.has(code)) {
+        const after = (data as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs
+        conn.restart(Math.max(typeof after === 'number' ? after : 0, SETUP_RETRY_MS) * (1 + Math.random()))
+      }
     })
     conn.handle('message', (d) => this.inbox.onLive(d))
     conn.handle('receipt', (r) => this.registry.get(r.conversationId)?._emit('receipt', r))
@@ -451,6 +465,9 @@ export class ParleyClient {
     return this.outbox.enqueue(c, input)
   }
 }
+
+/** Handshake refusals that pass: the client tries again after {@link SETUP_RETRY_MS} (or the `retryAfterMs` given). */
+const RETRYABLE_HANDSHAKE_CODES = new Set(['store_failure', 'disconnected', 'rate_limited', 'timeout'])
 
 /** The typed moderator refusal a handshake error carries (`account_suspended`), if any. */
 function refusal(data: unknown): ParleyError | null {

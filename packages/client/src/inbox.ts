@@ -36,6 +36,8 @@ const RESET_CODES = new Set(['missing_session', 'bad_mac', 'too_far_ahead'])
 
 export class Inbox {
   private cursor = 0
+  /** The highest inbox id queued for processing (live or caught up). */
+  private seen = 0
   private syncing = false
   private catching: Promise<void> | null = null
   private buffered: Delivery[] = []
@@ -63,10 +65,24 @@ export class Inbox {
     return this.cursor
   }
 
-  /** A live delivery from the socket. */
+  /**
+   * A live delivery from the socket. Inbox ids are consecutive per device, so a live delivery
+   * past the next id means the ones between were lost on the way (socket.io's fan-out is
+   * at-most-once: a node killed between commit and fan-out, a Redis outage): catch up from the
+   * cursor first, so the cursor never moves over a message this device has not processed.
+   */
   onLive(d: Delivery): void {
-    if (this.syncing) this.buffered.push(d)
-    else void this.enqueue(d)
+    if (this.syncing) {
+      this.buffered.push(d)
+      return
+    }
+    if (d.inboxId > Math.max(this.cursor, this.seen) + 1) {
+      this.buffered.push(d)
+      this.syncing = true // buffer what follows until the catch-up below has run
+      void this.sync().catch(() => undefined)
+      return
+    }
+    void this.enqueue(d)
   }
 
   /** Catch-up from the cursor (`inbox.sync` pages) before live deliveries are processed. */
@@ -82,6 +98,7 @@ export class Inbox {
 
   private async catchUpNow(): Promise<void> {
     this.syncing = true
+    let caughtUp = false
     try {
       for (;;) {
         await this.chain
@@ -90,11 +107,17 @@ export class Inbox {
         await this.chain
         if (!page.more || page.deliveries.length === 0) break
       }
+      caughtUp = true
     } finally {
       this.syncing = false
       const live = this.buffered
       this.buffered = []
-      for (const d of live) void this.enqueue(d)
+      for (const d of live) {
+        // A failed catch-up keeps the gap open: a buffered delivery past it is not processed
+        // (it is in the store, and the next catch-up or the next gap brings it back).
+        if (!caughtUp && d.inboxId > Math.max(this.cursor, this.seen) + 1) break
+        void this.enqueue(d)
+      }
     }
     await this.chain
   }
@@ -123,6 +146,7 @@ export class Inbox {
   }
 
   private enqueue(d: Delivery): Promise<void> {
+    this.seen = Math.max(this.seen, d.inboxId)
     this.queue.push(d)
     if (!this.draining) {
       this.draining = true

@@ -6,12 +6,12 @@
  * message once and no ratchet step is ever spent twice.
  */
 import {
-  ConnectionError, DowngradeRejectedError, MessageBlockedError, MessageConflictError, MessagingDeniedError, MissingPluginError, MissingSessionError, ParleyError, PeerBlockedError, PolicyViolationError, RateLimitedError, TimeoutError, toBase64, fromBase64,
+  ConnectionError, DowngradeRejectedError, MessageBlockedError, MessageConflictError, MessagingDeniedError, MissingPluginError, MissingSessionError, ParleyError, PeerBlockedError, PolicyViolationError, RateLimitedError, StoreError, TimeoutError, toBase64, fromBase64,
   type AttachmentMeta, type DeviceAddress, type MessageSend, type SendResult,
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage } from '@parley/crypto'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
-import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH } from './constants.js'
+import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH, STORE_RETRY_MS } from './constants.js'
 import type { ClientCore } from './core.js'
 import type { Conversation } from './conversation.js'
 import type { Directory } from './directory.js'
@@ -387,6 +387,12 @@ export class Outbox {
       return
     }
     if (RateLimitedError.isInstance(e)) return this.retryAfter(e)
+    // The server's database is down or full (a restart, a failover): it stored nothing it did
+    // not ack, and a resend with the same client message id is stored once — keep it queued.
+    if (StoreError.isInstance(e)) {
+      setTimeout(() => this.kick(), STORE_RETRY_MS)
+      return
+    }
     if (DowngradeRejectedError.isInstance(e) && entry.frame?.mode === 'server-side') {
       // The conversation is E2EE on the server: never send it readable; rebuild encrypted.
       const c = await this.registry.ensure(entry.conversationId)

@@ -9,7 +9,7 @@ import { Server } from 'socket.io'
 import pino from 'pino'
 import {
   buildManifest, CLIENT_FRAME_SCHEMAS, ConnectionError, errorToWire, InvalidFrameError, isPolicy, MAX_FRAME_BYTES,
-  parseClientFrame, parseWith, ParleyError, RateLimitedError, UnauthorizedError, UserIdSchema,
+  parseClientFrame, parseWith, ParleyError, RateLimitedError, StoreError, UnauthorizedError, UserIdSchema,
   type AckResponse, type ClientEventName, type Policy, type VerifiedReport,
 } from '@parley/protocol'
 import { generateDataKey, generateFrankingKey, pickProvider } from '@parley/crypto'
@@ -30,6 +30,7 @@ import { coalesceWrites } from './write-coalescing.js'
 import { bindWith } from './provider-calls.js'
 import { openReport, sealReportBody } from './report-seal.js'
 import type { ParleyStore } from './store/store.js'
+import { storeUnavailable } from './store/sql-driver.js'
 
 /** A running Parley server. */
 export interface ParleyServer {
@@ -200,7 +201,11 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
         socket.data.userId = userId
         next()
       } catch (e) {
-        const wire = ParleyError.isInstance(e) && !(e instanceof InvalidFrameError) ? e.toWire() : new UnauthorizedError().toWire()
+        // A database outage is no reason to call the user unauthorized: say so, and the client retries.
+        const unavailable = storeUnavailable(e)
+        if (unavailable) reportError(e, { where: 'store', event: 'handshake' })
+        const wire = unavailable ? new StoreError('the database is unavailable; try again').toWire()
+          : ParleyError.isInstance(e) && !(e instanceof InvalidFrameError) ? e.toWire() : new UnauthorizedError().toWire()
         const err = Object.assign(new Error(wire.message), { data: wire })
         next(err)
       }
@@ -241,7 +246,8 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
         const data = await (handler.run as (c: Ctx, s: Session, f: unknown) => Promise<unknown>)(ctx, session, frame)
         response = { ok: true, data }
       } catch (e) {
-        const wire = errorToWire(e)
+        // A database outage is the server's trouble, reported as such, but the client may retry it.
+        const wire = errorToWire(storeUnavailable(e) ? new StoreError('the database is unavailable; try again') : e)
         if (!ParleyError.isInstance(e)) reportError(e, { where: 'handler', event, userId, ...(session.deviceId ? { deviceId: session.deviceId } : {}) })
         else log.info({ event, userId, deviceId: session.deviceId, code: wire.code }, 'frame refused')
         response = { ok: false, error: wire }

@@ -120,6 +120,9 @@ describe('hostile server', () => {
       if (event === 'message' && frame.kind === 'mode_change') return []
       return [frame]
     }
+    // Withheld from catch-up too (bob's client syncs when a live delivery shows an inbox gap).
+    proxy.hooks.ack = (event, _req, res) =>
+      event === 'inbox.sync' && res?.ok ? { ...res, data: { ...res.data, deliveries: res.data.deliveries.filter((d: any) => d.kind !== 'mode_change') } } : res
     await ca.upgradeToE2EE()
     expect(cb.encryption).toBe('server-side') // bob has not been told
     await ca.send({ text: 'now encrypted' })

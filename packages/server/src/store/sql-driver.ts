@@ -37,6 +37,28 @@ export interface SqlDriver extends SqlExecutor {
 /** Raised by `parley_append_check` (migration 6): an append decided on stale counters or devices. */
 export const APPEND_STALE_SQLSTATE = 'PA409'
 
+/**
+ * SQLSTATE classes that mean the database cannot serve right now, whatever the request:
+ * 08 connection exception, 53 insufficient resources (53100 disk full), 57 operator
+ * intervention (57P01 shutdown, 57P03 cannot connect now).
+ */
+export const UNAVAILABLE_SQLSTATE_CLASSES: readonly string[] = ['08', '53', '57']
+
+/**
+ * Whether `error` says the database is unreachable or out of resources (a restart, a dropped
+ * connection, a full disk) rather than anything about the request: such a failure is answered
+ * `store_failure` (retryable), not `internal`.
+ */
+export function storeUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  // Socket errors (ECONNREFUSED, ECONNRESET, EPIPE…): no SQLSTATE class starts with E.
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true
+  const state = sqlState(error)
+  if (state) return UNAVAILABLE_SQLSTATE_CLASSES.includes(state.slice(0, 2))
+  // node-postgres' own connection failures carry no code.
+  return error instanceof Error && /connection terminated|not queryable|timeout exceeded when trying to connect|connection refused/i.test(error.message)
+}
+
 /** SQLSTATEs that mean "run the transaction again". */
 export const RETRYABLE_SQLSTATES: readonly string[] = ['40P01', '40001']
 /** How many times a transaction is retried before its error surfaces. */

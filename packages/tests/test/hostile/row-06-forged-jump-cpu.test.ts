@@ -70,10 +70,18 @@ async function setup() {
   const seen: any[] = []
   let plan: { kind: 'forge'; f: (frame: any) => any } | { kind: 'drop'; left: number } | null = null
   const windows: string[] = []
+  // Lost for good: the hostile server withholds dropped messages from catch-up too (bob's
+  // client syncs when a live delivery shows an inbox gap).
+  const dropped = new Set<string>()
+  proxy.hooks.ack = (event, _request, response) =>
+    event === 'inbox.sync' && response?.ok ? { ...response, data: { ...response.data, deliveries: response.data.deliveries.filter((d: any) => !dropped.has(d.messageId)) } } : response
   proxy.hooks.serverFrame = (event, frame, ctx) => {
     if (event !== 'message' || ctx.userId !== 'bob' || frame.mode !== 'e2ee' || frame.sender?.userId !== 'alice') return [frame]
     seen.push(frame)
-    if (plan?.kind === 'drop' && plan.left-- > 0) return []
+    if (plan?.kind === 'drop' && plan.left-- > 0) {
+      dropped.add(frame.messageId)
+      return []
+    }
     // Counting starts when this frame leaves the hostile server: alice's and the server's
     // work for it is done; what follows until bob's event is bob's.
     work.chainSteps = 0
