@@ -14,7 +14,8 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pino from 'pino'
 import { PGlite } from '@electric-sql/pglite'
-import { ParleyError, type Policy } from '@parley/protocol'
+import { Server } from 'socket.io'
+import { MAX_FRAME_BYTES, ParleyError, type Policy } from '@parley/protocol'
 import { createParleyServer, pgliteStore, PGLITE_SHARED_BUFFERS_MB, type ParleyStore } from '@parley/server'
 import { pgliteTemplate } from '../../../server/test/helpers/pglite.js'
 
@@ -24,6 +25,11 @@ export type EdgeFault = 'none' | 'internal' | 'crash' | 'unhandled'
 export interface EdgeServerConfig {
   policy: Policy
   fault?: EdgeFault
+  /**
+   * Data directory (as in production): stored rows live on disk, so RSS measures the server's
+   * working set, not the data an in-memory database would hold.
+   */
+  dataDir: string
 }
 
 /** Every table a client frame can write. `token_buckets` is left out: a refused frame may spend tokens. */
@@ -31,6 +37,16 @@ export const DIGEST_TABLES = [
   'users', 'devices', 'one_time_prekeys', 'conversations', 'conversation_members', 'messages', 'inbox', 'notices', 'reports',
   'link_requests', 'blocks', 'mutes', 'message_requests', 'withheld',
 ] as const
+
+/**
+ * What is hashed of a row. A message's body and attachments (megabytes after a burst) count by
+ * their stored size (`pg_column_size` reads no data): rows are never edited in place, only
+ * deleted (body dropped, `deleted` set), which the sizes and the flag show.
+ */
+const ROW_TEXT: Partial<Record<(typeof DIGEST_TABLES)[number], string>> = {
+  messages: `concat_ws('|', t.id, t.conversation_id, t.seq, t.ts, t.kind, t.sender_user, t.sender_device, t.client_message_id, t.mode,
+    t.body_kid, pg_column_size(t.body), pg_column_size(t.attachments), t.franking::text, t.mode_change::text, t.deleted, t.expires_at)`,
+}
 
 function withFault(store: ParleyStore, fault: EdgeFault): ParleyStore {
   if (fault === 'none') return store
@@ -57,16 +73,24 @@ function withFault(store: ParleyStore, fault: EdgeFault): ParleyStore {
   })
 }
 
+/** engine.io's pong timeout here, ms (default 20 s). */
+const HEARTBEAT_TIMEOUT_MS = 120_000
+
 const config = JSON.parse(process.argv[2] ?? '{}') as EdgeServerConfig
 const db = await PGlite.create({
+  dataDir: config.dataDir,
   loadDataDir: await pgliteTemplate(),
   startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS_MB}MB`],
 })
-const store = withFault(await pgliteStore({ pglite: db }), config.fault ?? 'none')
+// No fsync per commit: this measures the edge, not the disk (the store's default is 'fsync').
+const store = withFault(await pgliteStore({ pglite: db, durability: 'os' }), config.fault ?? 'none')
 const httpServer = createServer()
+// A heartbeat the loaded CI machine cannot miss while the burst of large sends is written: a
+// dropped connection there would be the machine's doing, not the edge's.
+const io = new Server(httpServer, { maxHttpBufferSize: MAX_FRAME_BYTES, pingTimeout: HEARTBEAT_TIMEOUT_MS })
 const send = (m: unknown) => void process.send?.(m)
 const parley = createParleyServer({
-  httpServer, policy: config.policy, store,
+  io, policy: config.policy, store,
   authenticate: (hs) => {
     const token = (hs.auth as { token?: unknown }).token
     if (typeof token !== 'string' || !token) throw new Error('no token')
@@ -83,7 +107,7 @@ async function digest(): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
   for (const table of DIGEST_TABLES) {
     const rows = await db.query<{ n: number; h: string | null }>(
-      `SELECT count(*)::int AS n, md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))) AS h FROM ${table} t`,
+      `SELECT count(*)::int AS n, md5(string_agg(r, '' ORDER BY r)) AS h FROM (SELECT md5(${ROW_TEXT[table] ?? 't::text'}) AS r FROM ${table} t) x`,
     )
     out[table] = `${rows.rows[0]!.n}:${rows.rows[0]!.h ?? ''}`
   }
@@ -108,7 +132,7 @@ process.on('message', (m: { type: string; id: number }) => {
   })().catch((e: unknown) => send({ type: m.type, id: m.id, error: String(e) }))
 })
 process.on('SIGTERM', () => {
-  void parley.close().then(() => process.exit(0))
+  void parley.close().then(() => io.close()).then(() => process.exit(0))
 })
 httpServer.listen(0, '127.0.0.1', () => {
   process.stdout.write(`PARLEY_READY ${(httpServer.address() as AddressInfo).port}\n`)
