@@ -5,7 +5,8 @@
  */
 import { InvalidDeviceListError, parseWith, SignedDeviceListSchema, type SignedDeviceList } from '@parley/protocol'
 import { concat, lp, u32be, u64be } from './_bytes.js'
-import { sign, verify, type UserIdentity } from './identity.js'
+import { sign, verify, verifyWith, type UserIdentity } from './identity.js'
+import type { CryptoProvider } from './provider/provider.js'
 import { label, LABELS } from './kdf.js'
 
 /** One device entry before signing. */
@@ -66,6 +67,22 @@ export function verifyDeviceList(list: SignedDeviceList, pinnedUserKey: string, 
   const parsed = parseList(list)
   if (!verify(pinnedUserKey, deviceListSigningBytes(parsed), parsed.signature))
     throw new InvalidDeviceListError('device list signature does not verify under the pinned user key', { userId: parsed.userId })
+  checkSuccession(parsed, previous)
+}
+
+/**
+ * {@link verifyDeviceList} with the signature checked on `provider` (same rule, same errors).
+ * @throws {InvalidDeviceListError} as {@link verifyDeviceList}.
+ */
+export async function verifyDeviceListWith(list: SignedDeviceList, pinnedUserKey: string, previous: SignedDeviceList | undefined, provider: CryptoProvider): Promise<void> {
+  const parsed = parseList(list)
+  if (!(await verifyWith(provider, pinnedUserKey, deviceListSigningBytes(parsed), parsed.signature)))
+    throw new InvalidDeviceListError('device list signature does not verify under the pinned user key', { userId: parsed.userId })
+  checkSuccession(parsed, previous)
+}
+
+/** Refuses another user's list, a lower version, or the same version with other devices. */
+function checkSuccession(parsed: SignedDeviceList, previous: SignedDeviceList | undefined): void {
   if (previous === undefined) return
   if (previous.userId !== parsed.userId) throw new InvalidDeviceListError('device list is for another user', { userId: parsed.userId })
   if (parsed.version < previous.version)

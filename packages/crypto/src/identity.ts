@@ -8,7 +8,8 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { ab64, astring } from './_assert.js'
 import { toBase64 } from './_bytes.js'
-import { verifyEd25519Strict } from './ed25519-rule.js'
+import { passesEd25519Precheck, verifyEd25519Strict } from './ed25519-rule.js'
+import type { CryptoProvider } from './provider/provider.js'
 import { systemRandom, type RandomSource } from './random.js'
 
 /** A base64 key pair. */
@@ -73,6 +74,23 @@ export function verify(publicKeyB64: string, message: Uint8Array, signatureB64: 
     const sig = ab64(signatureB64, 'signatureB64', 64)
     if (!(message instanceof Uint8Array)) return false
     return verifyEd25519Strict(pk, message, sig)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * {@link verify} on `provider` (e.g. the native one `pickProvider()` chose): the same rule,
+ * with the byte checks of the rule run here first, so a caller-supplied provider cannot be
+ * more lenient. False for any malformed input (never rejects).
+ * @example await verifyWith(await pickProvider(), device.signing.publicKey, bytes, signature)
+ */
+export async function verifyWith(provider: CryptoProvider, publicKeyB64: string, message: Uint8Array, signatureB64: string): Promise<boolean> {
+  try {
+    const pk = ab64(publicKeyB64, 'publicKeyB64', 32)
+    const sig = ab64(signatureB64, 'signatureB64', 64)
+    if (!(message instanceof Uint8Array) || !passesEd25519Precheck(pk, sig)) return false
+    return (await provider.ed25519Verify(pk, message, sig)) === true
   } catch {
     return false
   }

@@ -22,11 +22,11 @@ export { selfTest as providerSelfTest, selfTestFailure as providerSelfTestFailur
 export { passesEd25519Precheck, verifyEd25519Strict } from './ed25519-rule.js'
 export { MAX_HKDF_SHA256_BYTES } from './provider/_noble-symmetric.js'
 export {
-  generateUserIdentity, generateDeviceIdentity, generateEd25519KeyPair, generateX25519KeyPair, sign, verify,
+  generateUserIdentity, generateDeviceIdentity, generateEd25519KeyPair, generateX25519KeyPair, sign, verify, verifyWith,
   type KeyPair, type UserIdentity, type DeviceIdentity,
 } from './identity.js'
 export { checkIdentity, assertSameIdentity, type IdentityCheck } from './identity-pin.js'
-export { signDeviceList, verifyDeviceList, deviceListSigningBytes, type DeviceListEntry, type DeviceListInput } from './device-list.js'
+export { signDeviceList, verifyDeviceList, verifyDeviceListWith, deviceListSigningBytes, type DeviceListEntry, type DeviceListInput } from './device-list.js'
 export {
   generatePreKeys, verifyBundle, verifyBundleWith, preKeySigningBytes, kemPreKeySigningBytes, isKemLastResortId,
   type PreKeySecrets, type PreKeyBatch, type SignedPublicPreKey, type GeneratePreKeysOptions,

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import {
-  ACK_SCHEMAS, CLIENT_FRAME_SCHEMAS, ERROR_CLASSES, NOT_WELL_FORMED, POLICY_TABLE, PROTOCOL_LIMITS, SERVER_FRAME_SCHEMAS,
+  ACK_SCHEMAS, BASE64_PATTERN, CLIENT_FRAME_SCHEMAS, ERROR_CLASSES, HAS_NUL, NOT_WELL_FORMED, UNIQUE_IDS, POLICY_TABLE, PROTOCOL_LIMITS, SERVER_FRAME_SCHEMAS,
 } from '../src/index.js'
 
 type Node = {
@@ -35,8 +35,14 @@ function constraints(node: Node): string {
       case 'max_value': if (r !== Number.MAX_SAFE_INTEGER) parts.push(`≤ ${String(r)}`); break
       case 'min_value': parts.push(`≥ ${String(r)}`); break
       case 'integer': parts.push('integer'); break
-      case 'check': if ((action as { message?: unknown }).message === NOT_WELL_FORMED) parts.push('well-formed Unicode'); break
-      case 'regex': parts.push(String(r) === String(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/) ? 'base64' : `\`${String(r)}\``); break
+      case 'check': {
+        const message = (action as { message?: unknown }).message
+        if (message === NOT_WELL_FORMED) parts.push('well-formed Unicode')
+        else if (message === HAS_NUL) parts.push('no NUL')
+        else if (message === UNIQUE_IDS) parts.push('unique ids')
+        break
+      }
+      case 'regex': parts.push(String(r) === String(BASE64_PATTERN) ? 'canonical base64' : `\`${String(r)}\``); break
     }
   }
   return parts.join(', ')

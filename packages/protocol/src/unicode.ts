@@ -31,3 +31,17 @@ export function isWellFormedText(text: unknown): text is string {
 
 /** The validation message of a text that is not well-formed (also matched by the docs generator). */
 export const NOT_WELL_FORMED = 'expected well-formed Unicode (no lone surrogates)'
+
+/**
+ * The validation message of a text holding U+0000. PostgreSQL's `text` and `jsonb` cannot
+ * store NUL, so such a text would fail in the store (an `internal` error) instead of at the edge.
+ */
+export const HAS_NUL = 'expected no NUL character (U+0000)'
+
+/**
+ * True when `text` is a string without U+0000.
+ * @example hasNoNul('a\u0000b') // false
+ */
+export function hasNoNul(text: unknown): text is string {
+  return typeof text === 'string' && !text.includes('\u0000')
+}

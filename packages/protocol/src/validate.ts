@@ -4,9 +4,10 @@
  * is ever thrown.
  */
 import * as v from 'valibot'
+import { checkBounds } from './bounds.js'
 import { InvalidFrameError, PayloadTooLargeError } from './errors/index.js'
-import { TOO_LARGE } from './frames/common.js'
-import { NOT_WELL_FORMED } from './unicode.js'
+import { TOO_LARGE, UNIQUE_IDS } from './frames/common.js'
+import { HAS_NUL, NOT_WELL_FORMED } from './unicode.js'
 import { ACK_SCHEMAS, CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from './schemas.js'
 import type { ClientEventName, ServerEventName } from './events.js'
 
@@ -17,7 +18,7 @@ function fail(event: string, issues: readonly v.BaseIssue<unknown>[]): never {
     path: (v.getDotPath(i) ?? '') || '(root)',
     // Issue messages are ours (schema text) or valibot's, never the offending value.
     message: i.message === TOO_LARGE ? `exceeds limit ${String(i.requirement ?? '')}`
-      : i.message === NOT_WELL_FORMED ? NOT_WELL_FORMED
+      : i.message === NOT_WELL_FORMED || i.message === HAS_NUL || i.message === UNIQUE_IDS ? i.message
       : i.expected ? `expected ${i.expected}` : i.kind,
   }))
   const tooLarge = issues.some((i) => i.message === TOO_LARGE)
@@ -51,7 +52,20 @@ export function parseWith<S extends v.GenericSchema>(schema: S, input: unknown, 
 function parseEvent(schemas: Record<string, v.GenericSchema>, event: string, input: unknown): unknown {
   const schema = Object.prototype.hasOwnProperty.call(schemas, event) ? schemas[event] : undefined
   if (!schema) throw new InvalidFrameError(`unknown event "${String(event).slice(0, 64)}"`, { event: String(event).slice(0, 64) })
+  // Lengths first, so an oversized array is refused before any of its items is validated.
+  checkBounds(schema, input, event)
   return parseWith(schema, input, event)
+}
+
+/**
+ * Refuses a client → server frame whose strings or arrays exceed their limits, in time bounded
+ * by the schema (not the input); the server runs it before anything else costs. Unknown
+ * events pass (the full parse refuses them).
+ * @throws {PayloadTooLargeError} naming the first field over its limit.
+ */
+export function checkClientFrameBounds(event: string, input: unknown): void {
+  if (!Object.prototype.hasOwnProperty.call(CLIENT_FRAME_SCHEMAS, event)) return
+  checkBounds(CLIENT_FRAME_SCHEMAS[event as ClientEventName], input, event)
 }
 
 /** Validates a client → server frame (server side of the edge). */

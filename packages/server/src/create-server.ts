@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { Server } from 'socket.io'
 import pino from 'pino'
 import {
-  buildManifest, CLIENT_FRAME_SCHEMAS, ConnectionError, errorToWire, InvalidFrameError, isPolicy, MAX_FRAME_BYTES,
+  buildManifest, checkClientFrameBounds, CLIENT_FRAME_SCHEMAS, ConnectionError, errorToWire, InvalidFrameError, isPolicy, MAX_FRAME_BYTES,
   parseClientFrame, parseWith, ParleyError, RateLimitedError, StoreError, UnauthorizedError, UserIdSchema,
   type AckResponse, type ClientEventName, type Policy, type VerifiedReport,
 } from '@parley/protocol'
@@ -21,10 +21,11 @@ import { CLOSED_EVENT, ClosureCache } from './moderation/closure-cache.js'
 import { createDisclosureApi, type DisclosureApi } from './moderation/disclosure.js'
 import { HANDLERS } from './handlers/index.js'
 import {
-  BUCKET_PURGE_INTERVAL_MS, CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, MAX_GROUP_COMMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_USER_LIMIT, DRAIN_TIMEOUT_MS, GOODBYE_FLUSH_MS,
+  BUCKET_PURGE_INTERVAL_MS, CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, MAX_GROUP_COMMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_SIGNATURE_LIMIT, DEFAULT_USER_LIMIT, DEFAULT_USER_SIGNATURE_LIMIT, DRAIN_TIMEOUT_MS, GOODBYE_FLUSH_MS,
   type ErrorContext, type ParleyIo, type ParleyServerOptions,
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
+import { MAX_FRAME_SIGNATURES, signatureCost } from './frame-cost.js'
 import { attachRedisAdapter } from './redis.js'
 import { coalesceWrites } from './write-coalescing.js'
 import { bindWith } from './provider-calls.js'
@@ -79,6 +80,8 @@ function validateOptions(o: ParleyServerOptions): void {
   if (l.reports) checkLimit('reports', l.reports)
   if (l.keysFetch) checkLimit('keysFetch', l.keysFetch)
   if (l.keysFetchPerTarget) checkLimit('keysFetchPerTarget', l.keysFetchPerTarget)
+  if (l.signatures) checkLimit('signatures', l.signatures, MAX_FRAME_SIGNATURES)
+  if (l.userSignatures) checkLimit('userSignatures', l.userSignatures, MAX_FRAME_SIGNATURES)
   for (const kr of ['frankingKeys', 'dataKeys'] as const) {
     const ring = o[kr]
     if (ring && !(ring.keys?.[ring.currentKid] instanceof Uint8Array)) throw new TypeError(`"${kr}.keys" must contain currentKid "${ring.currentKid}"`)
@@ -111,6 +114,8 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   const connectionLimit = options.limits?.connection ?? DEFAULT_CONNECTION_LIMIT
   const userLimit = options.limits?.user ?? DEFAULT_USER_LIMIT
   const maxConnections = options.limits?.maxConnectionsPerUser ?? DEFAULT_MAX_CONNECTIONS_PER_USER
+  const signatureLimit = options.limits?.signatures ?? DEFAULT_SIGNATURE_LIMIT
+  const userSignatureLimit = options.limits?.userSignatures ?? DEFAULT_USER_SIGNATURE_LIMIT
 
   const reportError = (error: unknown, context: ErrorContext) => {
     log.error({ err: ParleyError.isInstance(error) ? { code: error.code, message: error.message } : error, ...context }, 'parley error')
@@ -137,7 +142,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   let redisClose: (() => Promise<void>) | undefined
   let purgeTimer: ReturnType<typeof setInterval> | undefined
   let bucketTimer: ReturnType<typeof setInterval> | undefined
-  const userBuckets = new Map<string, { bucket: TokenBucket; sockets: number }>()
+  const userBuckets = new Map<string, { bucket: TokenBucket; signatures: TokenBucket; sockets: number }>()
 
   const plugins = options.plugins ?? []
   const moderationHooks = {
@@ -214,10 +219,11 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
 
   io.on('connection', (socket) => {
     const userId = socket.data.userId
-    const entry = userBuckets.get(userId) ?? { bucket: new TokenBucket(userLimit, now()), sockets: 0 }
+    const entry = userBuckets.get(userId) ?? { bucket: new TokenBucket(userLimit, now()), signatures: new TokenBucket(userSignatureLimit, now()), sockets: 0 }
     entry.sockets++
     userBuckets.set(userId, entry)
     const session: Session = { socket, userId, registered: false, bucket: new TokenBucket(connectionLimit, now()) }
+    const signatureBucket = new TokenBucket(signatureLimit, now())
     coalesceWrites(socket.conn)
     socket.emit('manifest', ctx.manifest)
     log.debug({ userId }, 'connected')
@@ -240,9 +246,14 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
         const handler = HANDLERS[name]
         // valibot's strictObject lets an array through when every field is optional.
         if (Array.isArray(args[0])) throw new InvalidFrameError(`invalid "${event}" frame: expected an object`, { event })
-        const frame = parseClientFrame(name, args[0])
+        // Cheap checks first, dearest last (issue 19): lengths in time bounded by the schema,
+        // then who may send this, then the signature budget, and only then the full parse.
+        checkClientFrameBounds(name, args[0])
         if (handler.needs !== 'none' && !session.deviceId) throw new UnauthorizedError('send hello first')
         if (handler.needs === 'registered' && !session.registered) throw new UnauthorizedError('register this device first (device.register)')
+        const signatures = signatureCost(name, args[0])
+        if (signatures > 0) takeOrThrow([['signatures', signatureBucket], ['user-signatures', entry.signatures]], now(), signatures)
+        const frame = parseClientFrame(name, args[0])
         const data = await (handler.run as (c: Ctx, s: Session, f: unknown) => Promise<unknown>)(ctx, session, frame)
         response = { ok: true, data }
       } catch (e) {

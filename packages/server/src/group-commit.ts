@@ -13,14 +13,27 @@
  *
  * Other writers of inbox rows (a mode upgrade) run through `runAlone(keys, fn)`: in the same
  * queue, alone, holding the same keys, so their rows are pushed in order with the sends'.
+ *
+ * A batch is bounded by bytes too (`maxBatchBytes`, at least one send): PGlite's WASM heap
+ * grows to hold a transaction's whole statement data and never shrinks, so 60 sends of four
+ * 256 KiB attachments in one batch left the process ~335 MB larger for good.
  */
 import { StoreError } from '@parley/protocol'
-import { MAX_GROUP_COMMIT } from './options.js'
+import { MAX_GROUP_COMMIT, MAX_GROUP_COMMIT_BYTES } from './options.js'
 import type { AppendOutcome, FrankingBinder, NewMessage, ParleyStore } from './store/store.js'
 
 type Pending =
   | { message: NewMessage; task?: undefined; keys: readonly string[] | undefined; resolve: (o: AppendOutcome) => void }
   | { task: () => Promise<void>; message?: undefined; keys: readonly string[]; resolve: (o: AppendOutcome) => void }
+
+/** What a queued send adds to its batch's statement data, in characters of base64 (≈ bytes). */
+export function pendingBytes(message: NewMessage | undefined): number {
+  if (!message) return 0
+  let n = message.sealedBody?.data.length ?? 0
+  for (const e of message.envelopes ?? []) n += e.ciphertext.length
+  for (const a of message.attachments ?? []) n += a.ciphertext.length
+  return n
+}
 
 /** Batches appends into as few transactions as the load allows. */
 export class GroupCommitter {
@@ -41,7 +54,19 @@ export class GroupCommitter {
     private readonly onStoreError: (e: unknown) => void,
     private readonly maxBatch = MAX_GROUP_COMMIT,
     private readonly maxConcurrent = 1,
+    private readonly maxBatchBytes = MAX_GROUP_COMMIT_BYTES,
   ) {}
+
+  /** How many of the queue's first `limit` sends fit the byte budget (always at least one). */
+  private fitting(limit: number): number {
+    let bytes = 0
+    let n = 0
+    for (; n < Math.min(limit, this.queue.length); n++) {
+      bytes += pendingBytes(this.queue[n]!.message)
+      if (n > 0 && bytes > this.maxBatchBytes) break
+    }
+    return n
+  }
 
   /**
    * Appends one message; resolves once its batch has committed (or failed). Never rejects.
@@ -98,7 +123,7 @@ export class GroupCommitter {
       return batch
     }
     if (this.inflight === 0 && !this.queue.some((p) => p.task)) {
-      const batch = this.queue.splice(0, this.maxBatch)
+      const batch = this.queue.splice(0, this.fitting(this.maxBatch))
       this.hold(batch)
       return batch
     }
@@ -106,10 +131,13 @@ export class GroupCommitter {
     const rest: Pending[] = []
     // Keys of sends left waiting: a later send sharing one must wait too (order).
     const blocked = new Set<string>()
+    let bytes = 0
     let i = 0
     for (; i < this.queue.length && batch.length < this.maxBatch; i++) {
       const p = this.queue[i]!
       if (!p.keys) break // runs alone, after everything before it
+      // Over the byte budget: the batch ends here (this send and the rest wait their turn).
+      if (batch.length > 0 && bytes + pendingBytes(p.message) > this.maxBatchBytes) break
       const waits = p.keys.some((k) => this.busy.has(k) || blocked.has(k))
       if (p.task && !waits && batch.length === 0) {
         batch.push(p)
@@ -119,7 +147,10 @@ export class GroupCommitter {
       if (waits || p.task) {
         for (const k of p.keys) blocked.add(k)
         rest.push(p)
-      } else batch.push(p)
+      } else {
+        batch.push(p)
+        bytes += pendingBytes(p.message)
+      }
     }
     if (batch.length) {
       this.queue = i < this.queue.length ? rest.concat(this.queue.slice(i)) : rest

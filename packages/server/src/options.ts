@@ -40,6 +40,14 @@ export interface ParleyLimits {
   keysFetchPerTarget?: BucketLimit
   /** Concurrent connections per user on this node. */
   maxConnectionsPerUser?: number
+  /**
+   * Ed25519 verifications per connection: a frame takes as many tokens as signatures it can
+   * make the server check ({@link signatureCost}), so a flood of `keys.publish` with 100
+   * signed prekeys each is refused before it costs CPU. Capacity ≥ {@link MAX_FRAME_SIGNATURES}.
+   */
+  signatures?: BucketLimit
+  /** Ed25519 verifications per user on this node (all connections together), as {@link signatures}. */
+  userSignatures?: BucketLimit
 }
 
 /** Retention: messages older than this (ms, by conversation mode) are hidden, then purged. */
@@ -132,6 +140,14 @@ export interface ParleyServerOptions {
 export const DEFAULT_CONNECTION_LIMIT: BucketLimit = { capacity: 200, refillPerSecond: 100 }
 /** Default per-user bucket (per node). */
 export const DEFAULT_USER_LIMIT: BucketLimit = { capacity: 400, refillPerSecond: 200 }
+/**
+ * Default signature bucket per connection: a registration (≤ 103 signatures) and a full
+ * prekey refill at once, then 16 a second (an honest client uploads 25 signed ML-KEM prekeys
+ * per batch). ~60 µs each natively, so at most ~15 ms of CPU per connection at once.
+ */
+export const DEFAULT_SIGNATURE_LIMIT: BucketLimit = { capacity: 256, refillPerSecond: 16 }
+/** Default signature bucket per user (per node): room for every device of a user registering at once. */
+export const DEFAULT_USER_SIGNATURE_LIMIT: BucketLimit = { capacity: 2_048, refillPerSecond: 64 }
 /** Default report bucket (per user, all nodes). */
 export const DEFAULT_REPORT_LIMIT: BucketLimit = { capacity: 20, refillPerSecond: 20 / 3600 }
 /**
@@ -153,6 +169,13 @@ export const BUCKET_PURGE_INTERVAL_MS = 10 * 60_000
 export const DEFAULT_MAX_CONNECTIONS_PER_USER = 32
 /** Most sends committed in one store transaction. */
 export const MAX_GROUP_COMMIT = 256
+/**
+ * Most message data (sealed bodies and ciphertexts, base64 characters) in one group-commit
+ * batch; a larger send commits alone. PGlite keeps its heap at its high-water mark, so this
+ * (times `CONCURRENT_COMMITS`) bounds what a burst of large sends leaves behind; ~3 sends of
+ * four full attachments, far above a batch of 256 ordinary messages.
+ */
+export const MAX_GROUP_COMMIT_BYTES = 4 * 1024 * 1024
 /**
  * Group-commit batches committing at once, by store (batches for disjoint users only). On
  * PostgreSQL they run on separate pool connections; on PGlite (one connection) the next batch

@@ -13,25 +13,28 @@ export class TokenBucket {
     this.tokens = limit.capacity
     this.at = now
   }
-  /** Takes a token, or returns the ms until one is available. */
-  take(now: number): number {
+  /**
+   * Takes `cost` tokens (1 by default; a costly frame weighs more), or returns the ms until
+   * that many are available. A cost above the capacity is never available.
+   */
+  take(now: number, cost = 1): number {
     this.tokens = Math.min(this.limit.capacity, this.tokens + (Math.max(0, now - this.at) / 1000) * this.limit.refillPerSecond)
     this.at = now
-    if (this.tokens >= 1) {
-      this.tokens -= 1
+    if (this.tokens >= cost) {
+      this.tokens -= cost
       return 0
     }
-    return Math.ceil(((1 - this.tokens) / this.limit.refillPerSecond) * 1000)
+    return cost > this.limit.capacity ? Number.MAX_SAFE_INTEGER : Math.ceil(((cost - this.tokens) / this.limit.refillPerSecond) * 1000)
   }
 }
 
 /**
- * Takes one token from each bucket in turn.
+ * Takes `cost` tokens (default 1) from each bucket in turn.
  * @throws {RateLimitedError} naming the scope and `retryAfterMs`.
  */
-export function takeOrThrow(buckets: [scope: string, bucket: TokenBucket][], now: number): void {
+export function takeOrThrow(buckets: [scope: string, bucket: TokenBucket][], now: number, cost = 1): void {
   for (const [scope, bucket] of buckets) {
-    const wait = bucket.take(now)
+    const wait = bucket.take(now, cost)
     if (wait > 0) throw new RateLimitedError(`rate limit exceeded (${scope})`, { scope, retryAfterMs: wait })
   }
 }
@@ -40,9 +43,9 @@ export function takeOrThrow(buckets: [scope: string, bucket: TokenBucket][], now
  * Checks a limit's shape.
  * @throws {RangeError} when capacity or refill is not a positive finite number.
  */
-export function checkLimit(name: string, limit: BucketLimit): BucketLimit {
-  if (!(limit && Number.isFinite(limit.capacity) && limit.capacity >= 1 && Number.isFinite(limit.refillPerSecond) && limit.refillPerSecond > 0)) {
-    throw new RangeError(`"limits.${name}" expected { capacity >= 1, refillPerSecond > 0 }`)
+export function checkLimit(name: string, limit: BucketLimit, minCapacity = 1): BucketLimit {
+  if (!(limit && Number.isFinite(limit.capacity) && limit.capacity >= minCapacity && Number.isFinite(limit.refillPerSecond) && limit.refillPerSecond > 0)) {
+    throw new RangeError(`"limits.${name}" expected { capacity >= ${minCapacity}, refillPerSecond > 0 }`)
   }
   return limit
 }

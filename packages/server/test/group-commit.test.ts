@@ -90,4 +90,45 @@ describe('GroupCommitter', () => {
     await tick()
     expect(batches.map((b) => b.ids)).toEqual([['a1']])
   })
+
+  it('bounds a batch by bytes as well as by count: large sends commit a few at a time, a lone oversize send alone', async () => {
+    const { store, batches } = gatedStore()
+    const budget = 1_000
+    const gc = new GroupCommitter(store, () => ({ tf: '', rf: '', kid: 'k' }), Date.now, () => undefined, 256, 1, budget)
+    const big = (id: string, chars: number): NewMessage => ({ ...msg(id), sealedBody: { kid: 'dk', data: 'A'.repeat(chars) } })
+    void gc.append(big('first', 10))
+    await tick() // 'first' commits alone; everything below queues behind it
+    for (let i = 0; i < 6; i++) void gc.append(big(`b${i}`, 400))
+    void gc.append(big('huge', 5_000))
+    for (let i = 0; i < 3; i++) void gc.append(msg(`s${i}`))
+    await tick()
+    const sizes = () => batches.map((b) => b.ids)
+    for (let n = 0; n < 6; n++) {
+      batches[n]!.finish()
+      await tick()
+    }
+    expect(sizes()).toEqual([['first'], ['b0', 'b1'], ['b2', 'b3'], ['b4', 'b5'], ['huge'], ['s0', 's1', 's2']])
+    // Control: with the default budget the same queue is one batch after 'first'.
+    const loose = gatedStore()
+    const gc2 = new GroupCommitter(loose.store, () => ({ tf: '', rf: '', kid: 'k' }), Date.now, () => undefined, 256, 1)
+    void gc2.append(big('first', 10))
+    await tick()
+    for (let i = 0; i < 6; i++) void gc2.append(big(`b${i}`, 400))
+    await tick()
+    loose.batches[0]!.finish()
+    await tick()
+    expect(loose.batches.map((b) => b.ids)).toEqual([['first'], ['b0', 'b1', 'b2', 'b3', 'b4', 'b5']])
+  })
+
+  it('the byte budget applies to batches beside committing ones (disjoint users) too', async () => {
+    const { store, batches } = gatedStore()
+    const gc = new GroupCommitter(store, () => ({ tf: '', rf: '', kid: 'k' }), Date.now, () => undefined, 256, 2, 1_000)
+    const big = (id: string): NewMessage => ({ ...msg(id), envelopes: [{ userId: 'u', deviceId: 'd', type: 'message', ciphertext: 'A'.repeat(600) }] })
+    void gc.append(big('a1'), ['alice'])
+    await tick()
+    void gc.append(big('c1'), ['carol'])
+    void gc.append(big('d1'), ['dave'])
+    await tick()
+    expect(batches.map((b) => b.ids)).toEqual([['a1'], ['c1']])
+  })
 })

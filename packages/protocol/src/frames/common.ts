@@ -9,7 +9,7 @@ import {
   MAX_PREKEY_ID,
 } from '../limits.js'
 import { ENCRYPTION_MODES, POLICIES } from '../policy.js'
-import { isWellFormedText, NOT_WELL_FORMED } from '../unicode.js'
+import { HAS_NUL, hasNoNul, isWellFormedText, NOT_WELL_FORMED } from '../unicode.js'
 
 /** Message used by size checks, so validation can tell "too large" from "malformed". */
 export const TOO_LARGE = 'too_large'
@@ -52,17 +52,33 @@ export function text(max: number, min = 0) {
   return v.pipe(v.string(), v.maxLength(max, TOO_LARGE), v.minLength(min, `expected at least ${min} characters`))
 }
 /**
- * Bounded, well-formed string (no lone surrogates): for every text franking commits to or a
- * report carries, so two different strings can never share one UTF-8 encoding.
+ * Bounded, well-formed string (no lone surrogates) without NUL: for every text franking commits
+ * to or a report carries, so two different strings can never share one UTF-8 encoding, and
+ * every such text can be stored (PostgreSQL refuses U+0000 in `text` and `jsonb`).
  */
 export function wellFormedText(max: number, min = 0) {
   return v.pipe(
-    v.string(), v.maxLength(max, TOO_LARGE), v.minLength(min, `expected at least ${min} characters`), v.check((s: string) => isWellFormedText(s), NOT_WELL_FORMED),
+    v.string(), v.maxLength(max, TOO_LARGE), v.minLength(min, `expected at least ${min} characters`),
+    v.check((s: string) => isWellFormedText(s), NOT_WELL_FORMED), v.check((s: string) => hasNoNul(s), HAS_NUL),
   )
 }
-/** Bounded array. */
+/** Bounded array. (`checkBounds` refuses an over-long one before its items are validated.) */
 export function list<T extends v.GenericSchema>(item: T, max: number, min = 0) {
   return v.pipe(v.array(item), v.maxLength(max, TOO_LARGE), v.minLength(min, `expected at least ${min} items`))
+}
+
+/** The validation message of a list that repeats an `id` (also matched by the docs generator). */
+export const UNIQUE_IDS = 'expected unique ids'
+
+/**
+ * Bounded array of items with an `id`, no id twice: one upload of prekeys names each key once
+ * (a repeated id would otherwise reach the store as two writes of one row).
+ */
+export function uniqueIdList<T extends v.GenericSchema<unknown, { id: unknown }>>(item: T, max: number, min = 0) {
+  return v.pipe(
+    v.array(item), v.maxLength(max, TOO_LARGE), v.minLength(min, `expected at least ${min} items`),
+    v.check((items: v.InferOutput<T>[]) => new Set(items.map((i) => (i as { id: unknown }).id)).size === items.length, UNIQUE_IDS),
+  )
 }
 
 export const PublicKeySchema = base64Exact(PUBLIC_KEY_BYTES)

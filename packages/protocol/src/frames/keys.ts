@@ -6,7 +6,7 @@ import * as v from 'valibot'
 import { KEM_PUBLIC_KEY_BYTES, MAX_DEVICES_PER_USER, MAX_PREKEYS_PER_UPLOAD } from '../limits.js'
 import {
   base64Exact, IdSchema, list, PreKeyIdSchema, PublicKeySchema, SeqSchema, SignatureSchema, TimestampSchema,
-  UserIdSchema,
+  uniqueIdList, UserIdSchema,
 } from './common.js'
 
 export const KemPublicKeySchema = base64Exact(KEM_PUBLIC_KEY_BYTES)
@@ -42,8 +42,8 @@ export const DeviceRegisterSchema = v.strictObject({
   deviceList: SignedDeviceListSchema,
   signedPreKey: SignedPreKeySchema,
   kemLastResortPreKey: KemPreKeySchema,
-  oneTimePreKeys: list(OneTimePreKeySchema, MAX_PREKEYS_PER_UPLOAD),
-  kemOneTimePreKeys: list(KemPreKeySchema, MAX_PREKEYS_PER_UPLOAD),
+  oneTimePreKeys: uniqueIdList(OneTimePreKeySchema, MAX_PREKEYS_PER_UPLOAD),
+  kemOneTimePreKeys: uniqueIdList(KemPreKeySchema, MAX_PREKEYS_PER_UPLOAD),
 })
 export type DeviceRegister = v.InferOutput<typeof DeviceRegisterSchema>
 
@@ -51,8 +51,8 @@ export type DeviceRegister = v.InferOutput<typeof DeviceRegisterSchema>
 export const KeysPublishSchema = v.strictObject({
   signedPreKey: v.optional(SignedPreKeySchema),
   kemLastResortPreKey: v.optional(KemPreKeySchema),
-  oneTimePreKeys: v.optional(list(OneTimePreKeySchema, MAX_PREKEYS_PER_UPLOAD)),
-  kemOneTimePreKeys: v.optional(list(KemPreKeySchema, MAX_PREKEYS_PER_UPLOAD)),
+  oneTimePreKeys: v.optional(uniqueIdList(OneTimePreKeySchema, MAX_PREKEYS_PER_UPLOAD)),
+  kemOneTimePreKeys: v.optional(uniqueIdList(KemPreKeySchema, MAX_PREKEYS_PER_UPLOAD)),
 })
 export type KeysPublish = v.InferOutput<typeof KeysPublishSchema>
 

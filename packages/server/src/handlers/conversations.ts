@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createModeState, ForbiddenError, InvalidSignatureError, nextModeState, NotFoundError } from '@parley/protocol'
-import { verifyModeChange } from '@parley/crypto'
+import { checkModeChange } from '../signatures.js'
 import { deliver, flushNotices, me, memberOf, userRoom } from '../context.js'
 import { announceCreated, checkOpen } from '../safety/gate.js'
 import type { Handler } from './types.js'
@@ -45,7 +45,7 @@ export const modeUpgrade: Handler<'mode.upgrade'> = {
     const conversation = await memberOf(ctx, mc.conversationId, self.userId)
     await ctx.closures.assertOpen(mc.conversationId)
     const device = await ctx.store.getDevice(self.userId, self.deviceId)
-    if (!device || !verifyModeChange(mc, device.signingKey)) throw new InvalidSignatureError('mode change signature does not verify', { what: 'modeChange' })
+    if (!device || !(await checkModeChange(ctx, mc, device.signingKey))) throw new InvalidSignatureError('mode change signature does not verify', { what: 'modeChange' })
     // Throws PolicyViolationError when the policy forbids upgrading.
     nextModeState({ mode: conversation.encryption, upgradeRequired: conversation.upgradeRequired }, { type: 'upgrade' }, ctx.policy, conversation.id)
     // The mode-change message gets inbox rows too: written and pushed in the group committer's

@@ -4,15 +4,11 @@
  * a device fetching its own user gets only its other devices' bundles. Fetches are limited in
  * the store per requester and per requester→target (`limits.keysFetch`, `keysFetchPerTarget`).
  */
-import { fromBase64, InvalidSignatureError, NotFoundError, RateLimitedError } from '@parley/protocol'
-import { kemPreKeySigningBytes, preKeySigningBytes, verify, verifyDeviceList } from '@parley/crypto'
+import { InvalidSignatureError, NotFoundError, RateLimitedError } from '@parley/protocol'
 import { DEFAULT_KEYS_FETCH_LIMIT, DEFAULT_KEYS_FETCH_PER_TARGET_LIMIT, KEYS_LOW_THRESHOLD } from '../options.js'
 import { deviceRoom, me, userRoom, type Ctx } from '../context.js'
+import { checkDeviceList, checkPreKeySignatures } from '../signatures.js'
 import type { Handler } from './types.js'
-
-function checkSig(ok: boolean, what: string): void {
-  if (!ok) throw new InvalidSignatureError(`${what} signature does not verify`, { what })
-}
 
 export const keysPublish: Handler<'keys.publish'> = {
   needs: 'registered',
@@ -20,10 +16,10 @@ export const keysPublish: Handler<'keys.publish'> = {
     const self = me(s)
     const d = await ctx.store.getDevice(self.userId, self.deviceId)
     if (!d) throw new NotFoundError('device not registered', { resource: 'device' })
-    if (f.signedPreKey) checkSig(verify(d.signingKey, preKeySigningBytes(f.signedPreKey.id, fromBase64(f.signedPreKey.publicKey)), f.signedPreKey.signature), 'signedPreKey')
-    for (const k of [...(f.kemLastResortPreKey ? [f.kemLastResortPreKey] : []), ...(f.kemOneTimePreKeys ?? [])]) {
-      checkSig(verify(d.signingKey, kemPreKeySigningBytes(k.id, fromBase64(k.publicKey)), k.signature), `kemPreKey ${k.id}`)
-    }
+    await checkPreKeySignatures(ctx, d.signingKey, {
+      ...(f.signedPreKey ? { signedPreKey: f.signedPreKey } : {}),
+      kem: [...(f.kemLastResortPreKey ? [f.kemLastResortPreKey] : []), ...(f.kemOneTimePreKeys ?? [])],
+    })
     return ctx.store.publishPreKeys(self.userId, self.deviceId, f)
   },
 }
@@ -41,7 +37,7 @@ export const deviceListPublish: Handler<'devicelist.publish'> = {
     const user = await ctx.store.getUser(self.userId)
     if (!user) throw new NotFoundError('unknown user', { resource: 'user' })
     if (f.deviceList.userId !== self.userId) throw new InvalidSignatureError('device list is for another user', { what: 'deviceList' })
-    verifyDeviceList(f.deviceList, user.identityKey, user.deviceList)
+    await checkDeviceList(ctx, f.deviceList, user.identityKey, user.deviceList)
     await ctx.store.setDeviceList(self.userId, f.deviceList)
     const event = { userId: self.userId, version: f.deviceList.version, ts: ctx.now() }
     ctx.io.to((await watchers(ctx, self.userId)).map(userRoom)).emit('devicelist.changed', event)

@@ -7,14 +7,15 @@
  * inbox cursor starts right after the ack.
  */
 import {
-  DeviceProofError, DeviceRevokedError, ForbiddenError, fromBase64, IdentityChangedError, InvalidDeviceListError, InvalidSignatureError, negotiateVersion, NotFoundError,
+  DeviceProofError, DeviceRevokedError, ForbiddenError, IdentityChangedError, InvalidDeviceListError, negotiateVersion, NotFoundError,
   toBase64, type DeviceAddress, type Hello,
 } from '@parley/protocol'
-import { HELLO_PROOF_NONCE_BYTES, kemPreKeySigningBytes, systemRandom, verify, verifyBundle, verifyDeviceList, verifyHelloProof } from '@parley/crypto'
+import { HELLO_PROOF_NONCE_BYTES, systemRandom } from '@parley/crypto'
 import { CATCH_UP_PAGE, HELLO_CHALLENGE_TTL_MS, LINK_TTL_MS } from '../options.js'
 import { deviceRoom, linkRoom, me, sendPendingNotices, toWire, userRoom, type Ctx, type Session } from '../context.js'
 import { watchers } from './keys.js'
 import { suspendedError } from '../moderation/api.js'
+import { checkBundle, checkDeviceList, checkHelloProof, checkPreKeySignatures } from '../signatures.js'
 import type { Handler } from './types.js'
 
 /**
@@ -78,7 +79,7 @@ export const helloChallenge: Handler<'hello.challenge'> = {
  * The challenge is consumed whatever the outcome.
  * @throws {DeviceProofError} with the reason.
  */
-function checkProof(ctx: Ctx, s: Session, frame: Hello, signingKey: string): void {
+async function checkProof(ctx: Ctx, s: Session, frame: Hello, signingKey: string): Promise<void> {
   const challenge = s.challenge
   delete s.challenge
   const fail = (reason: NonNullable<DeviceProofError['details']['reason']>, message: string) => new DeviceProofError(message, { deviceId: frame.deviceId, reason })
@@ -86,7 +87,7 @@ function checkProof(ctx: Ctx, s: Session, frame: Hello, signingKey: string): voi
   if (!challenge) throw fail('no_challenge', 'no outstanding hello.challenge on this connection')
   if (ctx.now() > challenge.expiresAt) throw fail('expired', 'the hello.challenge nonce expired')
   if (frame.proof.nonce !== challenge.nonce) throw fail('wrong_nonce', 'the proof is not over this connection\'s challenge')
-  if (!verifyHelloProof(signingKey, { nonce: challenge.nonce, userId: s.userId, deviceId: frame.deviceId }, frame.proof.signature)) {
+  if (!(await checkHelloProof(ctx, signingKey, { nonce: challenge.nonce, userId: s.userId, deviceId: frame.deviceId }, frame.proof.signature))) {
     throw fail('bad_signature', 'the proof does not verify under the device\'s registered signing key')
   }
 }
@@ -100,7 +101,7 @@ export const hello: Handler<'hello'> = {
     const d = await ctx.store.getDevice(s.userId, frame.deviceId)
     const registered = !!d && d.active
     // A known device proves its key, unless this connection already did (a repeated hello).
-    if (registered && !(s.registered && s.deviceId === frame.deviceId)) checkProof(ctx, s, frame, d.signingKey)
+    if (registered && !(s.registered && s.deviceId === frame.deviceId)) await checkProof(ctx, s, frame, d.signingKey)
     s.deviceId = frame.deviceId
     s.version = version
     s.socket.data.version = version
@@ -125,20 +126,16 @@ export const deviceRegister: Handler<'device.register'> = {
     }
     const user = await ctx.store.getUser(s.userId)
     if (user && user.identityKey !== f.userIdentityKey) throw new IdentityChangedError('a different user identity key is pinned for this user', { userId: s.userId })
-    verifyDeviceList(f.deviceList, f.userIdentityKey, user?.deviceList)
+    await checkDeviceList(ctx, f.deviceList, f.userIdentityKey, user?.deviceList)
     const entry = f.deviceList.devices.find((d) => d.deviceId === f.deviceId)
     if (!entry || entry.signingKey !== f.signingKey || entry.identityKey !== f.identityKey) {
       throw new InvalidDeviceListError('this device (with these keys) is not in the signed device list', { userId: s.userId })
     }
-    verifyBundle({
+    await checkBundle(ctx, {
       deviceId: f.deviceId, signingKey: f.signingKey, identityKey: f.identityKey, signedPreKey: f.signedPreKey,
       kemPreKey: f.kemLastResortPreKey, kemPreKeyIsLastResort: true,
     })
-    for (const k of f.kemOneTimePreKeys) {
-      if (!verify(f.signingKey, kemPreKeySigningBytes(k.id, fromBase64(k.publicKey)), k.signature)) {
-        throw new InvalidSignatureError('KEM one-time prekey signature does not verify', { what: `kemOneTimePreKeys[${k.id}]` })
-      }
-    }
+    await checkPreKeySignatures(ctx, f.signingKey, { kem: f.kemOneTimePreKeys, kemLabel: (k) => `kemOneTimePreKeys[${k.id}]` })
     await ctx.store.registerDevice({ ...f, userId: s.userId, now: ctx.now() })
     await activate(ctx, s, { userId: s.userId, deviceId: f.deviceId })
     if (!user || user.deviceList.version !== f.deviceList.version) {

@@ -5,7 +5,7 @@
  * append-only audit log in the same store transaction as its effect.
  */
 import {
-  AccountSuspendedError, ForbiddenError, isWellFormedText, NOT_WELL_FORMED, NotFoundError, type DeviceAddress,
+  AccountSuspendedError, ForbiddenError, HAS_NUL, hasNoNul, isWellFormedText, NOT_WELL_FORMED, NotFoundError, type DeviceAddress,
   type ModerationAction, type Notice,
 } from '@parley/protocol'
 import { deviceRoom, flushNotices, userRoom, type Ctx } from '../context.js'
@@ -59,6 +59,8 @@ export function checkText(value: unknown, name: string): string {
   if (typeof value !== 'string' || value.trim().length === 0) throw new TypeError(`"${name}" expected a non-empty string`)
   if (value.length > MAX_MODERATION_TEXT) throw new RangeError(`"${name}" expected at most ${MAX_MODERATION_TEXT} characters, got ${value.length}`)
   if (!isWellFormedText(value)) throw new TypeError(`"${name}" ${NOT_WELL_FORMED}`)
+  // PostgreSQL's text refuses U+0000: an operator's typo must not become a store error.
+  if (!hasNoNul(value)) throw new TypeError(`"${name}" ${HAS_NUL}`)
   return value
 }
 
