@@ -60,7 +60,7 @@ const CURRENT_SEGMENT_SQL = 'SELECT pg_walfile_name(pg_current_wal_insert_lsn())
  * synced when the written segment changes (a new or renamed entry). Concurrent calls are safe:
  * each syncs from the last segment a finished call synced through the current one.
  */
-export function walSyncer(db: Pick<PGlite, 'query'>, dataDir: string): { sync(): Promise<void>; close(): Promise<void> } {
+export function walSyncer(db: Pick<PGlite, 'exec'>, dataDir: string): { sync(): Promise<void>; close(): Promise<void> } {
   const walDir = path.join(dataDir, 'pg_wal')
   const open = new Map<string, Promise<fsp.FileHandle>>()
   /** The segment the last finished sync covered (and the name the directory was last synced for). */
@@ -89,7 +89,8 @@ export function walSyncer(db: Pick<PGlite, 'query'>, dataDir: string): { sync():
     async sync() {
       running++
       try {
-        const current = (await db.query<{ f: string }>(CURRENT_SEGMENT_SQL)).rows[0]!.f
+        // `exec` (simple protocol, no parameters) costs about half of `query` in PGlite.
+        const current = (await db.exec(CURRENT_SEGMENT_SQL))[0]!.rows[0]!.f as string
         // From the last synced segment (it may hold later commits) through the current one;
         // on the first sync also the segment before it (a commit may span two).
         let names = [current]
