@@ -20,7 +20,7 @@ const ACK_TIMEOUT_MS = 60_000
 /** How long to wait for deliveries still in flight after the last ack. */
 const DRAIN_TIMEOUT_MS = 60_000
 
-export interface ServerStats { rss: number; cpuMs: number; avgBatch: number; avgCommitMs: number }
+export interface ServerStats { rss: number; cpuMs: number; /** Of which in the kernel (system calls). */ sysMs: number; avgBatch: number; avgCommitMs: number }
 export interface Result extends ServerStats { name: string; msgs: number; seconds: number; p50: number; p99: number }
 
 export interface RelayChild { url: string; child: ChildProcess; measure(): Promise<void>; stats(): Promise<ServerStats>; stop(): Promise<void> }

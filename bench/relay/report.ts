@@ -20,12 +20,12 @@ const rate = (r: Result) => r.msgs / r.seconds
 const cpuUs = (r: Result) => (1000 * r.cpuMs) / r.msgs
 
 export const fmt = (r: Result) =>
-  `${r.name.padEnd(44)} ${rate(r).toFixed(0).padStart(7)} msg/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  server CPU ${cpuUs(r).toFixed(0).padStart(4)} µs/msg  RSS ${(r.rss / 2 ** 20).toFixed(0).padStart(4)} MB${r.avgBatch ? `  commit: avg batch ${r.avgBatch.toFixed(1)}, avg ${r.avgCommitMs.toFixed(1)} ms` : ''}`
+  `${r.name.padEnd(44)} ${rate(r).toFixed(0).padStart(7)} msg/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  server CPU ${cpuUs(r).toFixed(0).padStart(4)} µs/msg (sys ${((1000 * r.sysMs) / r.msgs).toFixed(0).padStart(3)})  RSS ${(r.rss / 2 ** 20).toFixed(0).padStart(4)} MB${r.avgBatch ? `  commit: avg batch ${r.avgBatch.toFixed(1)}, avg ${r.avgCommitMs.toFixed(1)} ms` : ''}`
 
 /** The mean of the raw relay measured before and after the other rows of a section. */
 export function meanRaw(a: Result, b: Result): Result {
   const r = (rate(a) + rate(b)) / 2
-  return { ...a, name: 'raw socket.io relay (mean)', seconds: a.msgs / r, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, rss: (a.rss + b.rss) / 2, cpuMs: (a.cpuMs + b.cpuMs) / 2 }
+  return { ...a, name: 'raw socket.io relay (mean)', seconds: a.msgs / r, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, rss: (a.rss + b.rss) / 2, cpuMs: (a.cpuMs + b.cpuMs) / 2, sysMs: (a.sysMs + b.sysMs) / 2 }
 }
 
 /** One row against the raw relay (and the naive relay, for PostgreSQL rows). */

@@ -123,7 +123,7 @@ process.on('message', (m: unknown) => {
       writeFileSync(`${profDir}/relay-${config.kind}${config.store ? `-${config.store}` : ''}-${process.pid}.cpuprofile`, JSON.stringify(profile))
     }
     const cpu = process.cpuUsage(cpuAtStart)
-    process.send?.({ rss, cpuMs: (cpu.user + cpu.system) / 1000, avgBatch: avg(parley?.batchSizes.slice(batchesAtStart) ?? []), avgCommitMs: avg(commitMs) })
+    process.send?.({ rss, cpuMs: (cpu.user + cpu.system) / 1000, sysMs: cpu.system / 1000, avgBatch: avg(parley?.batchSizes.slice(batchesAtStart) ?? []), avgCommitMs: avg(commitMs) })
   })()
 })
 process.on('SIGTERM', () => void (parley ? parley.close() : Promise.resolve()).then(() => process.exit(0)))

@@ -5,7 +5,7 @@
  */
 import { BadMacError, NotFoundError } from '@parley/protocol'
 import { abytes, astring } from './_assert.js'
-import { concat, lp, toBase64, utf8 } from './_bytes.js'
+import { concat, equalBytes, lp, toBase64, utf8 } from './_bytes.js'
 import { AEAD_NONCE_BYTES, AEAD_OVERHEAD_BYTES, deriveEtmKeys, etmOpen, etmSealWithPrefix, type EtmKeys } from './aead.js'
 import { LABELS } from './kdf.js'
 import { nobleSymmetric } from './provider/_noble-symmetric.js'
@@ -30,7 +30,14 @@ export const MAX_CACHED_DATA_KEYS = 16
 // Keyed by the key bytes, not the array object, so a caller reusing a buffer cannot get stale
 // subkeys. Subkeys are as secret as the key itself and live in the same process.
 const subkeyCache = new Map<string, EtmKeys>()
+/**
+ * The last key array seen, with a copy of its bytes: the server passes the same keyring array
+ * for every message, so the common lookup is one 32-byte comparison instead of a base64
+ * encoding; the copy keeps a caller that rewrites the array in place from getting stale subkeys.
+ */
+let last: { key: Uint8Array; bytes: Uint8Array; keys: EtmKeys } | undefined
 function atRestKeys(dataKey: Uint8Array, sym: SymmetricPrimitives): EtmKeys {
+  if (last && last.key === dataKey && equalBytes(last.bytes, dataKey)) return last.keys
   const id = toBase64(dataKey)
   let keys = subkeyCache.get(id)
   if (!keys) {
@@ -38,6 +45,7 @@ function atRestKeys(dataKey: Uint8Array, sym: SymmetricPrimitives): EtmKeys {
     if (subkeyCache.size >= MAX_CACHED_DATA_KEYS) subkeyCache.delete(subkeyCache.keys().next().value!)
     subkeyCache.set(id, keys)
   }
+  last = { key: dataKey, bytes: dataKey.slice(), keys }
   return keys
 }
 

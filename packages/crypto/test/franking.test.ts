@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 import type { ReportEntry } from '@parley/protocol'
 import {
   bindFranking, checkFranking, frankMessage, generateFrankingKey, seededRandom, sha256Base64, verifyReportedMessage, verifyTranscript,
@@ -101,6 +103,57 @@ describe('franking', () => {
       }
       const r = verifyTranscript(keyring, entries, 'conv-1')
       if (r.transcript.verified) throw new RangeError(`mutation ${i} of ${field} in entry ${idx} was accepted`)
+    }
+  })
+})
+
+/** The binding HMAC computed independently, from the documented layout. */
+const reference = (key: Uint8Array, tf: string, s: { userId: string; deviceId: string }, conversationId: string, seq: number, ts: number) => {
+  const enc = new TextEncoder()
+  const lpOf = (t: string) => {
+    const b = enc.encode(t)
+    const out = new Uint8Array(4 + b.length)
+    new DataView(out.buffer).setUint32(0, b.length)
+    out.set(b, 4)
+    return out
+  }
+  const u64 = (n: number) => {
+    const out = new Uint8Array(8)
+    new DataView(out.buffer).setBigUint64(0, BigInt(n))
+    return out
+  }
+  const mac = hmac.create(sha256, key)
+  for (const p of [enc.encode('Parley_Franking_Bind_v1'), Uint8Array.from(Buffer.from(tf, 'base64')), lpOf(s.userId), lpOf(s.deviceId), lpOf(conversationId), u64(seq), u64(ts)]) mac.update(p)
+  return Buffer.from(mac.digest()).toString('base64')
+}
+
+describe('franking binding input', () => {
+  // bindFranking writes its HMAC input into a reused buffer, falling back to concatenation for
+  // ids too long for it; both must give the bytes of the documented layout.
+  it.each([
+    ['short ASCII ids', 'alice', 'a1', 'conv-1'],
+    ['non-ASCII ids', 'zoë-😀', 'gerät', 'c_ünï'],
+    ['ids too long for the buffer', 'u'.repeat(700), 'd'.repeat(300), 'c'.repeat(400)],
+  ])('%s: the same bytes as the documented layout', (_, userId, deviceId, conversationId) => {
+    const { tf } = frankMessage({ text: 'hi', attachments: [] }, random)
+    const seq = 2 ** 40 + 7
+    const ts = 1_700_000_000_123
+    const { rf } = bindFranking(keyring, { tf, sender: { userId, deviceId }, conversationId, seq, ts })
+    expect(rf).toBe(reference(keyring.keys.k2!, tf, { userId, deviceId }, conversationId, seq, ts))
+  })
+})
+
+describe('franking tag decoding', () => {
+  it('binds exactly what the general decoder reads, and refuses what it refuses', () => {
+    // Random tags (every final symbol the pattern allows), and malformed ones.
+    for (let i = 0; i < 300; i++) {
+      const tf = Buffer.from(Uint8Array.from({ length: 32 }, (_, j) => (i * 31 + j * 17 + (i >> 3)) & 0xff)).toString('base64')
+      const args = { tf, sender, conversationId: 'conv-1', seq: 1, ts: 2 }
+      expect(bindFranking(keyring, args).rf).toBe(reference(keyring.keys.k2!, tf, sender, 'conv-1', 1, 2))
+    }
+    const good = Buffer.alloc(32, 7).toString('base64')
+    for (const bad of [good.slice(0, -2) + 'B=', good.slice(0, -1), `${good}=`, good.replace(/=$/, ''), Buffer.alloc(31).toString('base64'), `${good.slice(0, 10)}*${good.slice(11)}`]) {
+      expect(() => bindFranking(keyring, { tf: bad, sender, conversationId: 'c', seq: 1, ts: 1 })).toThrow()
     }
   })
 })

@@ -1,7 +1,7 @@
 /**
- * The pair reader (src/safety/pair-reader.ts) batches concurrent safety reads: the first reads
- * go out at once, reads made while CONCURRENT_PAIR_READS are in flight leave together in one
- * store call (at most MAX_PAIR_BATCH), every caller gets its own answer, and a failed call
+ * The pair reader (src/safety/pair-reader.ts) batches concurrent safety reads: a read made
+ * while none is in flight goes out at once, the others of its I/O turn (and reads made while
+ * CONCURRENT_PAIR_READS are in flight) leave together in one store call (at most MAX_PAIR_BATCH), every caller gets its own answer, and a failed call
  * fails only the reads in it.
  */
 import { describe, expect, it } from 'vitest'
@@ -38,18 +38,29 @@ async function drain(release: () => void, reads: Promise<unknown>[]): Promise<vo
 }
 
 describe('PairReader', () => {
-  it('sends the first reads at once and the rest in one batch each, answering every caller', async () => {
+  it('sends a lone read at once, the rest of the turn in one batch, and later reads once a slot frees, answering every caller', async () => {
+    expect(CONCURRENT_PAIR_READS).toBeGreaterThanOrEqual(2)
     const { store, calls, release } = gatedStore()
     await store.block('ann', 'bob', 1)
     const reader = new PairReader(store)
-    const first = Array.from({ length: CONCURRENT_PAIR_READS }, (_, i) => reader.read('ann', `u${i}`))
+    const sizes = () => calls.map((c) => c.length)
+    const first = reader.read('ann', 'u0')
+    expect(sizes()).toEqual([1])
     const waiting = [reader.read('ann', 'bob'), reader.read('bob', 'ann'), reader.read('cat', 'dan')]
-    expect(calls.map((c) => c.length)).toEqual(Array(CONCURRENT_PAIR_READS).fill(1))
+    expect(sizes()).toEqual([1]) // the reader is busy: the turn's reads gather first
+    await new Promise((r) => setImmediate(r))
+    expect(sizes()).toEqual([1, 3])
+    // Fill every slot, then one more read waits for a slot to free.
+    const fillers = Array.from({ length: CONCURRENT_PAIR_READS - 2 }, (_, i) => reader.read('eve', `f${i}`))
+    await new Promise((r) => setImmediate(r))
+    const late = reader.read('fay', 'gus')
+    await new Promise((r) => setImmediate(r))
+    expect(calls.length).toBe(CONCURRENT_PAIR_READS)
     release()
     await tick()
-    expect(calls.map((c) => c.length)).toEqual([...Array(CONCURRENT_PAIR_READS).fill(1), 3])
-    await drain(release, [...first, ...waiting])
-    expect((await Promise.all(first)).every((p) => !p.aBlocksB)).toBe(true)
+    expect(sizes()[CONCURRENT_PAIR_READS]).toBe(1)
+    await drain(release, [first, ...waiting, ...fillers, late])
+    expect((await first).aBlocksB).toBe(false)
     expect((await Promise.all(waiting)).map((p) => [p.aBlocksB, p.bBlocksA])).toEqual([[true, false], [false, true], [false, false]])
   })
 

@@ -4,7 +4,9 @@
  * when the provider is created; one that is missing or differs stays on noble and the reason is
  * kept in {@link nodeProviderNotes}. Public X25519/Ed25519 keys are imported once and cached
  * by their bytes; private keys are imported per call and never cached: a cache would keep
- * ephemeral and ratchet secrets alive after the ratchet deleted them (forward secrecy).
+ * ephemeral and ratchet secrets alive after the ratchet deleted them (forward secrecy). One
+ * bounded exception (docs/decisions/0011): the key of a fresh ratchet key pair is kept for its
+ * one remaining DH, and dropped at it ({@link PendingRatchetKeys}).
  * `node:crypto` is loaded lazily through `process.getBuiltinModule`, so browser bundles that
  * include this file never import a Node module.
  */
@@ -14,6 +16,7 @@ import { abytes } from '../_assert.js'
 import { equalBytes, utf8 } from '../_bytes.js'
 import { passesEd25519Precheck } from '../ed25519-rule.js'
 import { cacheId, isAllZero, KeyCache } from './_key-cache.js'
+import { PendingRatchetKeys } from './_pending-ratchet-keys.js'
 import { detectNodeKem } from './_node-mlkem.js'
 import { describeError } from './_describe-error.js'
 import { detectOkpImport, type OkpCurve } from './_node-keys.js'
@@ -98,6 +101,7 @@ export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvi
   const notes: NodeProviderNotes = Object.freeze({ unavailable: Object.freeze(unavailable), failed: Object.freeze(failed) })
 
   const xPub = new KeyCache<KeyObject>()
+  const pending = new PendingRatchetKeys<KeyObject>()
   const ePub = new KeyCache<KeyObject>()
   const importPrivate = (curve: OkpCurve, secret: Uint8Array): KeyObject => {
     abytes(secret, 'secretKey', 32)
@@ -136,10 +140,12 @@ export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvi
     name: 'node',
     accelerated: Object.freeze(accelerated),
     x25519PublicKey: (secretKey: Uint8Array) => keys.publicBytes(importPrivate('X25519', secretKey)),
-    x25519: (secretKey: Uint8Array, publicKey: Uint8Array) => dh(importPrivate('X25519', secretKey), publicKey),
-    x25519Exchange: (secretKey: Uint8Array, publicKeys: readonly Uint8Array[], withPublicKey: boolean) => {
+    x25519: (secretKey: Uint8Array, publicKey: Uint8Array) => dh(pending.take(abytes(secretKey, 'secretKey', 32)) ?? importPrivate('X25519', secretKey), publicKey),
+    x25519Exchange: (secretKey: Uint8Array, publicKeys: readonly Uint8Array[], withPublicKey: boolean, keepForNextUse?: boolean) => {
       const priv = importPrivate('X25519', secretKey)
-      return { publicKey: withPublicKey ? keys.publicBytes(priv) : undefined, shared: publicKeys.map((pub) => dh(priv, pub)) }
+      const out = { publicKey: withPublicKey ? keys.publicBytes(priv) : undefined, shared: publicKeys.map((pub) => dh(priv, pub)) }
+      if (keepForNextUse) pending.keep(secretKey, priv)
+      return out
     },
     ed25519PublicKey: (secretKey: Uint8Array) => keys.publicBytes(importPrivate('Ed25519', secretKey)),
     ed25519Sign: (secretKey: Uint8Array, message: Uint8Array) => new Uint8Array(c.sign(null, message, importPrivate('Ed25519', secretKey))),
@@ -162,5 +168,12 @@ export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvi
     hkdfSha256: sym.hkdfSha256,
     xchacha20: sym.xchacha20,
   })
+  pendingOf.set(provider, pending)
   return { provider, notes }
+}
+
+const pendingOf = new WeakMap<CryptoProvider, PendingRatchetKeys<unknown>>()
+/** @internal The fresh ratchet keys a node provider holds (tests check what it keeps). */
+export function _pendingRatchetKeysOf(provider: CryptoProvider): PendingRatchetKeys<unknown> | undefined {
+  return pendingOf.get(provider)
 }

@@ -55,8 +55,10 @@ export interface CryptoProvider extends SymmetricPrimitives {
    * `withPublicKey`), as PQXDH and a DH ratchet step need, so a native provider imports the
    * secret once. Must equal calling {@link x25519PublicKey} and {@link x25519}; a wrapper that
    * overrides those two should override or omit this one. Without it, they are called.
+   * `keepForNextUse` (a fresh ratchet key pair) lets a native provider keep the imported key for
+   * the one later {@link x25519} with the same secret (see docs/decisions/0011); others ignore it.
    */
-  x25519Exchange?(secretKey: Uint8Array, publicKeys: readonly Uint8Array[], withPublicKey: boolean): Awaitable<X25519Exchange>
+  x25519Exchange?(secretKey: Uint8Array, publicKeys: readonly Uint8Array[], withPublicKey: boolean, keepForNextUse?: boolean): Awaitable<X25519Exchange>
   /** Ed25519 public key of a 32-byte secret seed. */
   ed25519PublicKey(secretKey: Uint8Array): Awaitable<Uint8Array>
   /** Ed25519 signature (64 bytes). */

@@ -49,7 +49,8 @@ async function dh(provider: CryptoProvider, secret: Uint8Array, pub: Uint8Array)
 /** Our next ratchet key pair's public key and its DH with the peer's ratchet key. */
 async function exchange(provider: CryptoProvider, secret: Uint8Array, pub: Uint8Array): Promise<X25519Exchange> {
   try {
-    return await x25519Exchange(provider, secret, [pub], true)
+    // Our new ratchet secret is DH'd once more, with the peer's next ratchet key: keep its import.
+    return await x25519Exchange(provider, secret, [pub], true, true)
   } catch {
     throw new BadMacError('invalid ratchet key')
   }

@@ -74,7 +74,7 @@ export const messageSend: Handler<'message.send'> = {
   async run(ctx, s, f) {
     const sender = me(s)
     const conversation = await memberOf(ctx, f.conversationId, sender.userId)
-    await ctx.closures.assertOpen(f.conversationId)
+    if (!ctx.closures.openNow(f.conversationId)) await ctx.closures.assertOpen(f.conversationId)
     // Safety (issue 15): canMessage may deny, a sender who blocks the peer is refused, a blocked sender is withheld.
     const gate = await checkSend(ctx, sender.userId, conversation)
     // e2ee never reverts, so a cached e2ee mode is authoritative for refusing a downgrade early.
@@ -94,7 +94,7 @@ export const messageSend: Handler<'message.send'> = {
     if (!out.ok) throw out.error
     const m = out.message
     if (!out.duplicate) {
-      await afterSend(ctx, gate, m.id, sender.userId) // safety: withheld record, request accepted / re-opened
+      if (gate.withheld || gate.move) await afterSend(ctx, gate, m.id, sender.userId) // safety: withheld record, request accepted / re-opened
       deliver(ctx, m, out.recipients, f.mode === 'server-side' ? f.body : undefined)
       for (const [v, hook] of verdicts) emitFlags(ctx, v, hook, { conversationId: m.conversationId, sender, messageId: m.id })
     }

@@ -32,6 +32,12 @@ export class ClosureCache {
     return closed
   }
 
+  /** True when this node knows, fresh enough, that the conversation is open (no store read, no promise). */
+  openNow(conversationId: string): boolean {
+    const hit = this.known.get(conversationId)
+    return typeof hit === 'number' && this.now() - hit < CLOSURE_OPEN_TTL_MS
+  }
+
   /** @throws {ConversationClosedError} when a moderator closed the conversation. */
   async assertOpen(conversationId: string): Promise<void> {
     if (await this.isClosed(conversationId)) throw new ConversationClosedError(undefined, { conversationId })

@@ -1,8 +1,9 @@
 /**
  * Coalesces the safety reads of concurrent frames (every send, typing indicator and receipt
  * asks "does either block the other, is this an open request?") into one store query, as the
- * group commit does for writes: a read goes out at once when fewer than
- * {@link CONCURRENT_PAIR_READS} are in flight, else it waits and leaves with the next batch.
+ * group commit does for writes: a read goes out at once when none is in flight; otherwise it
+ * waits for the end of the I/O turn (the other frames read in the same turn join it) and leaves
+ * in the next batch once fewer than {@link CONCURRENT_PAIR_READS} are in flight.
  * One query per send halved PostgreSQL throughput in bench/relay; batched, the reads cost a
  * fraction of a query each under load and nothing extra when idle. Reads only: a batch sees the
  * store as of its query, as a lone read would.
@@ -24,6 +25,7 @@ interface Waiting {
 export class PairReader {
   private readonly queue: Waiting[] = []
   private running = 0
+  private scheduled = false
 
   constructor(private readonly store: SafetyStore) {}
 
@@ -31,7 +33,16 @@ export class PairReader {
   read(a: string, b: string, conversationId?: string): Promise<PairSafety> {
     return new Promise((resolve, reject) => {
       this.queue.push({ query: { a, b, ...(conversationId !== undefined ? { conversationId } : {}) }, resolve, reject })
-      this.pump()
+      // Idle: at once. Busy: let this turn's frames gather, as the group committer does (a burst
+      // of sends then costs one query, not one per free slot and a batch for the rest).
+      if (this.running === 0) this.pump()
+      else if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(() => {
+          this.scheduled = false
+          this.pump()
+        })
+      }
     })
   }
 

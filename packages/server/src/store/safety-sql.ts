@@ -58,6 +58,8 @@ export function sqlSafetyStore(db: SqlExecutor): SafetyStore {
          UNION ALL
          SELECT q.i, 'request', r.recipient, r.requester, r.state, r.since, r.conversation_id FROM q JOIN message_requests r ON r.conversation_id = q.c`,
         [JSON.stringify(queries.map((x, i) => ({ i, a: x.a, b: x.b, c: x.conversationId ?? null })))],
+        // Every send runs it (batched): prepared once per connection, not parsed and planned each time.
+        { name: 'parley_safety_pairs_v1' },
       )
       const out = queries.map((): PairSafety => ({ aBlocksB: false, bBlocksA: false, request: null }))
       for (const r of rows) {
