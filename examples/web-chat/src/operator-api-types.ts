@@ -45,6 +45,7 @@ export interface ConsoleState {
 export interface ActionBodies {
   'suspend-user': { userId: string; reason: string; until?: number }
   'unsuspend-user': { userId: string; reason: string }
+  'revoke-device': { userId: string; deviceId: string; reason: string }
   'remove-message': { conversationId: string; messageId: string; reason: string }
   'close-conversation': { conversationId: string; reason: string }
   'resolve-report': { reportId: string; reporterUserId: string; resolution: string; note?: string }
@@ -52,7 +53,7 @@ export interface ActionBodies {
 export type ActionName = keyof ActionBodies
 
 /** Every action route. */
-export const ACTION_NAMES: readonly ActionName[] = ['suspend-user', 'unsuspend-user', 'remove-message', 'close-conversation', 'resolve-report']
+export const ACTION_NAMES: readonly ActionName[] = ['suspend-user', 'unsuspend-user', 'revoke-device', 'remove-message', 'close-conversation', 'resolve-report']
 
 /**
  * Stable codes of the API's errors (the body is `{ error: { code, message } }`). A refusal by

@@ -57,6 +57,7 @@ function fakeDeps() {
       return { userId, reason: 'x', by: 'operator', at: 1 }
     },
     async unsuspendUser(userId: string, o: object) { calls.push(['unsuspendUser', userId, o]); return true },
+    async revokeDevice(userId: string, deviceId: string, o: object) { calls.push(['revokeDevice', userId, deviceId, o]) },
     async removeMessage(c: string, m: string, o: object) { calls.push(['removeMessage', c, m, o]) },
     async closeConversation(c: string, o: object) { calls.push(['closeConversation', c, o]); return { conversationId: c, reason: 'x', by: 'operator', at: 1 } },
     async resolveReport(id: string, o: object) {
@@ -93,14 +94,16 @@ describe('operator API', () => {
     expect((await post('close-conversation', { conversationId: 'c1', reason: 'spam' }))[0]).toBe(200)
     expect((await post('resolve-report', { reportId: 'r1', reporterUserId: 'bob', resolution: 'action taken', note: '' }))[0]).toBe(200)
     expect((await post('unsuspend-user', { userId: 'alice', reason: 'appeal' }))[0]).toBe(200)
+    expect((await post('revoke-device', { userId: 'alice', deviceId: 'd2', reason: 'stolen' }))[0]).toBe(200)
     expect(calls).toEqual([
       ['suspendUser', 'alice', { reason: 'spam', until: 5 }],
       ['removeMessage', 'c1', 'm1', { reason: 'spam' }],
       ['closeConversation', 'c1', { reason: 'spam' }],
       ['resolveReport', 'r1', { reporterUserId: 'bob', resolution: 'action taken' }],
       ['unsuspendUser', 'alice', { reason: 'appeal' }],
+      ['revokeDevice', 'alice', 'd2', { reason: 'stolen' }],
     ])
-    expect(events.map((e) => e.id)).toEqual(['suspend-user', 'remove-message', 'close-conversation', 'resolve-report', 'unsuspend-user'])
+    expect(events.map((e) => e.id)).toEqual(['suspend-user', 'remove-message', 'close-conversation', 'resolve-report', 'unsuspend-user', 'revoke-device'])
   })
 
   it('answers bad input with typed JSON errors and acts on nothing', async () => {
@@ -114,6 +117,7 @@ describe('operator API', () => {
       [request('POST', JSON.stringify({ conversationId: 'c', messageId: 7, reason: 'x' })), 'actions/remove-message', 400, 'invalid_input'],
       [request('POST', JSON.stringify({ conversationId: 'c'.repeat(201), reason: 'x' })), 'actions/close-conversation', 400, 'invalid_input'],
       [request('POST', JSON.stringify({ reportId: 'r', reporterUserId: 'b' })), 'actions/resolve-report', 400, 'invalid_input'],
+      [request('POST', JSON.stringify({ userId: 'a', reason: 'x' })), 'actions/revoke-device', 400, 'invalid_input'],
       [request('POST', JSON.stringify({ x: 'y'.repeat(MAX_ACTION_BODY_BYTES) })), 'actions/suspend-user', 413, 'payload_too_large'],
       [request('GET'), 'actions/suspend-user', 405, 'method_not_allowed'],
       [request('POST', '{}'), 'state', 405, 'method_not_allowed'],
@@ -212,15 +216,17 @@ describe('transcript words', () => {
 
 describe('in force, from the audit log', () => {
   const a = (action: AuditEntry['action'], target: string, details: AuditEntry['details'] = {}): AuditEntry => ({ id: 0, at: 0, actor: 'operator', action, target, reason: 'x', details })
-  it('follows suspensions, closures and removals', async () => {
+  it('follows suspensions, revocations, closures and removals', async () => {
     const tail = new AuditTail({
       auditLog: async () => [
         a('suspend_user', 'alice'), a('suspend_user', 'carol', { until: 50 }), a('suspend_user', 'dave'), a('unsuspend_user', 'dave'),
-        a('close_conversation', 'c1'), a('remove_message', 'c1', { messageId: 'm1' }),
+        a('close_conversation', 'c1'), a('remove_message', 'c1', { messageId: 'm1' }), a('revoke_device', 'erin', { deviceId: 'd9' }),
+        a('revoke_device', 'frank', { deviceId: 'd1' }),
       ].map((e, id) => ({ ...e, id })),
     })
     await tail.sync()
-    const f = inForce(tail.force(new Set(['c1']), new Set(['m1', 'm2'])), 100)
+    const f = inForce(tail.force(new Set(['c1']), new Set(['m1', 'm2']), new Set(['erin/d9'])), 100)
+    expect([...f.revoked]).toEqual(['erin/d9'])
     expect([...f.suspended]).toEqual(['alice'])
     expect([...f.closed]).toEqual(['c1'])
     expect([...f.removed]).toEqual(['m1'])
@@ -249,7 +255,7 @@ describe('chat: what a moderator did', () => {
 })
 
 describe('report card actions', () => {
-  const force = { suspended: new Set<string>(), closed: new Set<string>(), removed: new Set<string>() }
+  const force = { suspended: new Set<string>(), revoked: new Set<string>(), closed: new Set<string>(), removed: new Set<string>() }
   const card = (r: VerifiedReport) => {
     const item: QueueItem = { reporterUserId: 'bob', reportId: r.reportId, conversationId: 'c1', receivedAt: 0, status: 'open', report: r }
     return renderToStaticMarkup(createElement(ReportCard, { item, force, act: async () => {} }))
@@ -261,6 +267,7 @@ describe('report card actions', () => {
     expect(html).toContain('data-message-id="victim-msg"')
     expect(html).not.toContain('data-testid="suspend-user"')
     expect(html).not.toContain('data-testid="remove-message"')
+    expect(html).not.toContain('data-testid="revoke-device"')
     expect(html).toContain('data-testid="entry-not-actionable"')
     expect(html).toMatch(/data-testid="unverified-senders">No suspension offered for innocent: named only in entries that failed verification/)
   })
@@ -269,6 +276,7 @@ describe('report card actions', () => {
     const html = card(report({ entries: [report().entries[0]!, forged] }))
     expect([...html.matchAll(/data-testid="suspend-user" data-user="([^"]+)"/g)].map((m) => m[1])).toEqual(['alice'])
     expect(html.match(/data-testid="remove-message"/g)).toHaveLength(1)
+    expect([...html.matchAll(/data-testid="revoke-device" data-user="([^"]+)" data-device="([^"]+)"/g)].map((m) => `${m[1]}/${m[2]}`)).toEqual(['alice/d2'])
     expect(html).toMatch(/data-message-id="m1"[^]*data-testid="remove-message"[^]*data-message-id="victim-msg"[^]*entry-not-actionable/)
     expect(html).not.toContain('data-user="innocent"')
   })

@@ -4,8 +4,8 @@
  * him, unblocking restores the conversation; (b) first contact from a stranger arrives as a
  * message request — accepted it becomes a conversation; declined it comes back with the next
  * message; reported and blocked from the request it is gone; (c) the operator console — a report filed in
- * the chat appears live with verified badges, the operator removes a message, closes the
- * conversation and suspends the sender (the chat shows each), resolves the report, and the
+ * the chat appears live with verified badges, the operator revokes a device, removes a message,
+ * closes the conversation and suspends the sender (the chat shows each), resolves the report, and the
  * audit log lists every action. On a failure every open page is screenshotted into the run's
  * artifacts (`failure-screenshots.ts`).
  */
@@ -84,8 +84,11 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
 
       afterAll(async () => {
         for (const p of pages.values()) await p.close().catch(() => {})
-        const code = await server?.stop()
-        if (code !== 0 && server) console.warn(`server output (${policy}):\n${server.output()}`)
+        if (!server) return
+        // A graceful SIGTERM with the console's event stream and every chat still connected.
+        const code = await server.stop()
+        if (code !== 0) console.warn(`server output (${policy}):\n${server.output()}`)
+        expect(code).toBe(0)
       }, 30_000)
 
       it('mute, block: nothing alice sends while bob blocks her reaches him; unblock restores the conversation', async () => {
@@ -195,7 +198,7 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         expect(await bob.getByTestId('message').filter({ hasText: 'third try' }).count()).toBe(0)
       }, FLOW_TIMEOUT)
 
-      it('operator console: a report appears live, verified; remove, close, suspend show in the chat; resolved and audited', async () => {
+      it('operator console: a report appears live, verified; revoke, remove, close, suspend show in the chat; resolved and audited', async () => {
         const operator = await context!.newPage()
         operator.setDefaultTimeout(UI_TIMEOUT)
         pages.set('operator', operator)
@@ -208,6 +211,10 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
         await expect.poll(() => before.count()).toBe(1)
         expect([await before.getAttribute('data-reporter'), await before.getAttribute('data-verified'), await before.getByTestId('report-reason').textContent()])
           .toEqual(['bob', 'true', 'Spam'])
+        // Revoke the device erin sent it from: that browser says so and stops.
+        await before.locator('[data-testid=revoke-device][data-user=erin]').click()
+        await before.locator('[data-testid=device-revoked][data-user=erin]').waitFor()
+        await (await as('erin')).locator('[data-testid=account-banner][data-code=device_revoked]').waitFor()
 
         const alice = await as('alice')
         const carol = await as('carol')
@@ -273,8 +280,9 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
 
         // The audit log, newest first, holds every action with its reason.
         await expect.poll(async () => operator.getByTestId('audit-entry').evaluateAll((els) => els.map((e) => e.getAttribute('data-action'))))
-          .toEqual(['resolve_report', 'suspend_user', 'close_conversation', 'remove_message'])
-        expect(await operator.getByTestId('audit-reason').last().textContent()).toContain('Harassment')
+          .toEqual(['resolve_report', 'suspend_user', 'close_conversation', 'remove_message', 'revoke_device'])
+        expect(await operator.locator('[data-testid=audit-entry][data-action=remove_message]').getByTestId('audit-reason').textContent()).toContain('Harassment')
+        expect(await operator.locator('[data-testid=audit-entry][data-action=revoke_device]').getByTestId('audit-reason').textContent()).toContain('Spam')
 
         // The API behind the buttons: typed errors, and nothing without the operator session.
         // (Playwright's request API is not a page: it says where it comes from as the console's page would.)
