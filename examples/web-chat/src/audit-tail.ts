@@ -50,11 +50,11 @@ export class AuditTail {
     return [...this.recent].sort((a, b) => b.at - a.at || b.id - a.id)
   }
 
-  /** What is in force, limited to the conversations and messages the caller shows (suspensions: all). */
-  force(conversations: ReadonlySet<string>, messages: ReadonlySet<string>): ForceState {
+  /** What is in force, limited to the conversations, messages and devices (`userId/deviceId`) the caller shows (suspensions: all). */
+  force(conversations: ReadonlySet<string>, messages: ReadonlySet<string>, devices: ReadonlySet<string> = new Set()): ForceState {
     return {
       suspended: [...this.fold.suspended].map(([userId, until]) => ({ userId, until })),
-      revoked: [...this.fold.revoked],
+      revoked: [...this.fold.revoked].filter((d) => devices.has(d)),
       closed: [...this.fold.closed].filter((c) => conversations.has(c)),
       removed: [...this.fold.removed].filter((m) => messages.has(m)),
     }

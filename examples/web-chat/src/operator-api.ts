@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http'
 import { ParleyError, type VerifiedReport } from '@parley/protocol'
 import { MAX_MODERATION_PAGE, type ModerationApi } from '@parley/server'
 import type { AuditTail } from './audit-tail.js'
+import { deviceKey } from './console/moderation-state.js'
 import type { ActionBodies, ActionName, ConsoleState, OperatorApiErrorBody, OperatorApiErrorCode, QueueItem, QueueShow } from './operator-api-types.js'
 import { ACTION_NAMES, QUEUE_PAGE_SIZE, QUEUE_SHOWS } from './operator-api-types.js'
 import type { OperatorEvent } from './operator-events.js'
@@ -154,7 +155,9 @@ export async function readState(deps: OperatorApiDeps, view: { show: QueueShow; 
   const slice = list.slice(view.page * QUEUE_PAGE_SIZE, (view.page + 1) * QUEUE_PAGE_SIZE)
   const queue: QueueItem[] = await Promise.all(slice.map(async (q) => ({ ...q, report: await deps.getReport(q.reporterUserId, q.reportId) })))
   const conversations = new Set(queue.map((q) => q.conversationId))
-  const messages = new Set(queue.flatMap((q) => q.report?.entries.map((e) => e.messageId) ?? []))
+  const entries = queue.flatMap((q) => q.report?.entries ?? [])
+  const messages = new Set(entries.map((e) => e.messageId))
+  const devices = new Set(entries.map((e) => deviceKey(e.sender.userId, e.sender.deviceId)))
   return {
     show: view.show,
     page: view.page,
@@ -166,7 +169,7 @@ export async function readState(deps: OperatorApiDeps, view: { show: QueueShow; 
     openTotalCapped: open.length >= MAX_MODERATION_PAGE,
     audit: deps.audit.newest(),
     auditTotal: deps.audit.total,
-    force: deps.audit.force(conversations, messages),
+    force: deps.audit.force(conversations, messages, devices),
   }
 }
 

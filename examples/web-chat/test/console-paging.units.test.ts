@@ -43,7 +43,7 @@ function depsOf(store: ReturnType<typeof fakeStore>) {
     moderation: store.moderation,
     getReport: async (_u, id) => {
       unsealed.push(id)
-      return { reportId: id, entries: [{ messageId: `m-${id}` }] } as unknown as VerifiedReport
+      return { reportId: id, entries: [{ messageId: `m-${id}`, sender: { userId: 'alice', deviceId: 'd1' } }] } as unknown as VerifiedReport
     },
     publish: () => {},
     audit: new AuditTail(store.moderation),

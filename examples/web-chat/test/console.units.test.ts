@@ -216,15 +216,16 @@ describe('transcript words', () => {
 
 describe('in force, from the audit log', () => {
   const a = (action: AuditEntry['action'], target: string, details: AuditEntry['details'] = {}): AuditEntry => ({ id: 0, at: 0, actor: 'operator', action, target, reason: 'x', details })
-  it('follows suspensions, closures and removals', async () => {
+  it('follows suspensions, revocations, closures and removals', async () => {
     const tail = new AuditTail({
       auditLog: async () => [
         a('suspend_user', 'alice'), a('suspend_user', 'carol', { until: 50 }), a('suspend_user', 'dave'), a('unsuspend_user', 'dave'),
         a('close_conversation', 'c1'), a('remove_message', 'c1', { messageId: 'm1' }), a('revoke_device', 'erin', { deviceId: 'd9' }),
+        a('revoke_device', 'frank', { deviceId: 'd1' }),
       ].map((e, id) => ({ ...e, id })),
     })
     await tail.sync()
-    const f = inForce(tail.force(new Set(['c1']), new Set(['m1', 'm2'])), 100)
+    const f = inForce(tail.force(new Set(['c1']), new Set(['m1', 'm2']), new Set(['erin/d9'])), 100)
     expect([...f.revoked]).toEqual(['erin/d9'])
     expect([...f.suspended]).toEqual(['alice'])
     expect([...f.closed]).toEqual(['c1'])
@@ -265,8 +266,8 @@ describe('report card actions', () => {
     const html = card(report({ entries: [forged] }))
     expect(html).toContain('data-message-id="victim-msg"')
     expect(html).not.toContain('data-testid="suspend-user"')
-    expect(html).not.toContain('data-testid="revoke-device"')
     expect(html).not.toContain('data-testid="remove-message"')
+    expect(html).not.toContain('data-testid="revoke-device"')
     expect(html).toContain('data-testid="entry-not-actionable"')
     expect(html).toMatch(/data-testid="unverified-senders">No suspension offered for innocent: named only in entries that failed verification/)
   })
@@ -274,8 +275,8 @@ describe('report card actions', () => {
   it('acts on verified entries only, beside a forged one (control)', () => {
     const html = card(report({ entries: [report().entries[0]!, forged] }))
     expect([...html.matchAll(/data-testid="suspend-user" data-user="([^"]+)"/g)].map((m) => m[1])).toEqual(['alice'])
-    expect([...html.matchAll(/data-testid="revoke-device" data-user="([^"]+)"/g)].map((m) => m[1])).toEqual(['alice'])
     expect(html.match(/data-testid="remove-message"/g)).toHaveLength(1)
+    expect([...html.matchAll(/data-testid="revoke-device" data-user="([^"]+)" data-device="([^"]+)"/g)].map((m) => `${m[1]}/${m[2]}`)).toEqual(['alice/d2'])
     expect(html).toMatch(/data-message-id="m1"[^]*data-testid="remove-message"[^]*data-message-id="victim-msg"[^]*entry-not-actionable/)
     expect(html).not.toContain('data-user="innocent"')
   })

@@ -1,8 +1,8 @@
 /**
  * What is in force now, folded from the append-only audit log: which users are suspended (and
- * until when), which conversations closed, which messages removed. The server folds every
- * entry once as it reads the log (`audit-tail.ts`) and sends the console the part it shows;
- * the console marks these on the reports so an operator does not act twice.
+ * until when), which devices revoked, which conversations closed, which messages removed. The
+ * server folds every entry once as it reads the log (`audit-tail.ts`) and sends the console the
+ * part it shows; the console marks these on the reports so an operator does not act twice.
  */
 import type { AuditEntry } from '@parley/server'
 
@@ -28,11 +28,16 @@ export function emptyFold(): ForceFold {
   return { suspended: new Map(), revoked: new Set(), closed: new Set(), removed: new Set() }
 }
 
+/** The key of a device in {@link ForceState.revoked}. */
+export function deviceKey(userId: string, deviceId: string): string {
+  return `${userId}/${deviceId}`
+}
+
 /** Folds one audit entry (in log order) into `fold`. */
 export function foldAudit(fold: ForceFold, a: AuditEntry): void {
   if (a.action === 'suspend_user') fold.suspended.set(a.target, typeof a.details.until === 'number' ? a.details.until : null)
   else if (a.action === 'unsuspend_user') fold.suspended.delete(a.target)
-  else if (a.action === 'revoke_device' && typeof a.details.deviceId === 'string') fold.revoked.add(`${a.target}/${a.details.deviceId}`)
+  else if (a.action === 'revoke_device' && typeof a.details.deviceId === 'string') fold.revoked.add(deviceKey(a.target, a.details.deviceId))
   else if (a.action === 'close_conversation') fold.closed.add(a.target)
   else if (a.action === 'remove_message' && typeof a.details.messageId === 'string') fold.removed.add(a.details.messageId)
 }

@@ -1,19 +1,20 @@
 /**
  * One report in the queue: who reported what and why, the verified transcript (a badge per
  * entry, gaps and coverage in words), and the one-click actions — remove a message, suspend a
- * sender or revoke the device they sent from, close the conversation, resolve the report with a resolution and a note. Every
- * action takes the reason in the card's reason field (pre-filled from the report).
+ * sender or revoke the device they sent from, close the conversation, resolve the report with
+ * a resolution and a note. Every action takes the reason in the card's reason field
+ * (pre-filled from the report).
  *
- * Only verified entries lead to an action on a user, a device or a message. An entry that failed the
- * franking check is the reporter's word alone — its sender, message id and text may all be
- * made up — so a forged entry must not put a one-click "Suspend <innocent>" or "Remove" in
- * front of the operator; its row says why it offers nothing.
+ * Only verified entries lead to an action on a user, a device or a message. An entry that
+ * failed the franking check is the reporter's word alone — its sender, device, message id and
+ * text may all be made up — so a forged entry must not put a one-click "Suspend <innocent>",
+ * "Revoke" or "Remove" in front of the operator; its row says why it offers nothing.
  */
 import { useState } from 'react'
 import type { VerifiedReportEntry } from '@parley/protocol'
 import type { ActionBodies, ActionName, QueueItem } from '../operator-api-types.js'
 import { time } from './audit-log.js'
-import type { InForce } from './moderation-state.js'
+import { deviceKey, type InForce } from './moderation-state.js'
 import { coverageTexts, entryBadge, verdictText } from './transcript-words.js'
 
 /** Resolutions the console offers. */
@@ -26,6 +27,12 @@ export const NOT_ACTIONABLE = 'Not verified: its sender, message and text are on
 export function actionableSenders(item: QueueItem): string[] {
   const verified = (item.report?.entries ?? []).filter((e) => e.verified)
   return [...new Set(verified.map((e) => e.sender.userId).filter((u) => u !== item.reporterUserId))]
+}
+
+/** The devices a report lets the operator revoke: those verified entries were sent from, other than the reporter's. */
+export function actionableDevices(item: QueueItem): [string, VerifiedReportEntry['sender']][] {
+  const verified = (item.report?.entries ?? []).filter((e) => e.verified && e.sender.userId !== item.reporterUserId)
+  return [...new Map(verified.map((e) => [deviceKey(e.sender.userId, e.sender.deviceId), e.sender] as const)).entries()]
 }
 
 export type Act = <A extends ActionName>(name: A, body: ActionBodies[A]) => Promise<void>
@@ -70,11 +77,11 @@ export function ReportCard({ item, force, act }: { item: QueueItem; force: InFor
   }
   const closed = force.closed.has(item.conversationId)
   const resolved = item.status === 'resolved'
-  // The people the report is about, as far as it proves anything: senders of verified entries.
+  // The people the report is about, as far as it proves anything: senders of verified entries,
+  // and the devices those entries were sent from.
   const senders = actionableSenders(item)
+  const devices = actionableDevices(item)
   const unverifiedOnly = (r?.entries ?? []).filter((e) => !e.verified && e.sender.userId !== item.reporterUserId && !senders.includes(e.sender.userId))
-  // Devices to revoke: only those verified entries were sent from.
-  const devices = [...new Map((r?.entries ?? []).filter((e) => e.verified && e.sender.userId !== item.reporterUserId).map((e) => [`${e.sender.userId}/${e.sender.deviceId}`, e.sender])).entries()]
   const words = r ? coverageTexts(r) : null
   return (
     <article className="card report" data-testid="report" data-report-id={item.reportId} data-reporter={item.reporterUserId} data-status={item.status} data-verified={String(r?.transcript.verified ?? false)}>
