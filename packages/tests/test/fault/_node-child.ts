@@ -2,7 +2,7 @@
  * One Parley server node in its own process, for the fault scenarios: PostgreSQL store,
  * optional Redis streams adapter, fixed key rings (every node must share them), token = user
  * id. Config is JSON in argv[2]; prints `PARLEY_READY <port>` once listening.
- * Run with: node --conditions=@parley/source --import tsx _node-child.ts '<json>'
+ * Spawned through `_node.ts` (bundled with esbuild first).
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'

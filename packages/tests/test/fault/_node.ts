@@ -3,12 +3,41 @@
  * `kill('SIGKILL')` is a crash; `alive()` says whether the process is still running.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
 import type { NodeConfig } from './_node-child.js'
 
-/** How long a node may take to start (tsx compiles first). */
+/** How long a node may take to start. */
 export const NODE_START_MS = 60_000
 const CHILD = fileURLToPath(new URL('./_node-child.ts', import.meta.url))
+/**
+ * The child bundled once per test process (workspace packages from source, everything else
+ * left to node_modules): compiling the server with tsx in every spawned node cost ~8 s per node
+ * on a loaded 2-core machine, and the scenarios spawn a dozen.
+ */
+const BUNDLE_DIR = fileURLToPath(new URL('../../node_modules/.cache/parley-fault/', import.meta.url))
+let bundled: Promise<string> | undefined
+
+function childEntry(): Promise<string> {
+  bundled ??= (async () => {
+    mkdirSync(BUNDLE_DIR, { recursive: true })
+    const outfile = `${BUNDLE_DIR}node-child-${process.pid}.mjs`
+    await build({
+      entryPoints: [CHILD], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'silent',
+      conditions: ['@parley/source'],
+      plugins: [{
+        name: 'third-party-external',
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@parley/') ? undefined : { path: a.path, external: true }))
+        },
+      }],
+    })
+    process.once('exit', () => rmSync(outfile, { force: true }))
+    return outfile
+  })()
+  return bundled
+}
 
 export interface ParleyNode {
   url: string
@@ -25,8 +54,9 @@ export interface ParleyNode {
   memory(): Promise<{ rss: number; heapUsed: number }>
 }
 
-export function spawnNode(config: NodeConfig): Promise<ParleyNode> {
-  const child = spawn(process.execPath, ['--expose-gc', '--conditions=@parley/source', '--import', 'tsx', CHILD, JSON.stringify(config)], {
+export async function spawnNode(config: NodeConfig): Promise<ParleyNode> {
+  const entry = await childEntry()
+  const child = spawn(process.execPath, ['--expose-gc', entry, JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env },
   })

@@ -66,10 +66,11 @@ export async function openPairs(url: string, count: number, receiverUrl = url): 
     c.on('ready', () => ledger.reconnects.set(c, (ledger.reconnects.get(c) ?? 0) + 1))
     c.on('error', (e) => ledger.errors.push(e))
   }
+  // Registration (keys, prekeys) dominates setup: connect every client at once.
+  const connected = await Promise.all(Array.from({ length: count }, (_, i) => Promise.all([connect(url, `s-${run}-${i}`), connect(receiverUrl, `r-${run}-${i}`)])))
   const pairs: Pair[] = []
   for (let i = 0; i < count; i++) {
-    const sender = await connect(url, `s-${run}-${i}`)
-    const receiver = await connect(receiverUrl, `r-${run}-${i}`)
+    const [sender, receiver] = connected[i]!
     watch(sender)
     watch(receiver)
     const convo = await sender.conversations.open(receiver.userId)

@@ -45,7 +45,7 @@ describe.skipIf(!up)('fault: PostgreSQL restarted under load', () => {
       // Every client also loses its connection during the outage, so it must set up again
       // (hello, catch-up) while the database is down.
       await new Promise((r) => setTimeout(r, OUTAGE_MS / 3))
-      expect(link.cutAll()).toBe(PAIRS * 2)
+      expect(link.cutAll()).toBeGreaterThanOrEqual(PAIRS * 2)
       await new Promise((r) => setTimeout(r, (OUTAGE_MS * 2) / 3))
       // Control: the outage was real and sends were outstanding across it.
       expect(await pgsrv.alive()).toBe(false)
