@@ -17,7 +17,7 @@ export function json<T>(x: unknown): T {
 /** The message columns every message query selects (alias `m`). */
 export const MESSAGE_COLUMNS =
   'm.id, m.conversation_id, m.seq, m.ts, m.kind, m.sender_user, m.sender_device, m.client_message_id, m.mode, ' +
-  'm.body_kid, m.body, m.attachments, m.franking, m.mode_change, m.deleted, m.expires_at'
+  'm.body_kid, m.body, m.attachments, m.franking, m.mode_change, m.deleted, m.expires_at, m.roster'
 
 export function toMessage(r: Record<string, unknown>): StoredMessage {
   const m: StoredMessage = {
@@ -35,6 +35,7 @@ export function toMessage(r: Record<string, unknown>): StoredMessage {
   if (r.attachments != null) m.attachments = json(r.attachments)
   if (r.franking != null) m.franking = json(r.franking)
   if (r.mode_change != null) m.modeChange = json(r.mode_change)
+  if (r.roster != null) m.roster = json(r.roster)
   if (r.expires_at != null) m.expiresAt = num(r.expires_at)
   return m
 }
@@ -48,7 +49,7 @@ export function toDelivery(r: Record<string, unknown>): StoredDelivery {
 export function toConversation(r: Record<string, unknown>, members: string[]): ConversationRecord {
   const c: ConversationRecord = {
     id: r.id as string,
-    kind: 'direct',
+    kind: r.kind === 'group' ? 'group' : 'direct',
     members: [...members].sort(),
     encryption: r.mode as ConversationRecord['encryption'],
     upgradeRequired: r.upgrade_required === true,
@@ -56,6 +57,7 @@ export function toConversation(r: Record<string, unknown>, members: string[]): C
     lastSeq: num(r.last_seq),
   }
   if (r.mode_change != null) c.modeChange = json(r.mode_change)
+  if (r.roster_version != null) c.rosterVersion = num(r.roster_version)
   return c
 }
 

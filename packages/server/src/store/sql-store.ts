@@ -16,6 +16,7 @@ import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
+import { sqlGroupMethods } from './_sql-groups.js'
 
 /**
  * Builds a store on a driver and migrates the schema.
@@ -30,8 +31,8 @@ export async function sqlStore(driver: SqlDriver): Promise<ParleyStore> {
   return createSqlStore(driver)
 }
 
-async function conversationsById(q: SqlExecutor, where: string, params: unknown[]): Promise<ConversationRecord[]> {
-  const rows = await q.query(`SELECT c.id, c.mode, c.upgrade_required, c.created_at, c.last_seq, c.mode_change FROM conversations c WHERE ${where} ORDER BY c.created_at, c.id`, params)
+export async function conversationsById(q: SqlExecutor, where: string, params: unknown[]): Promise<ConversationRecord[]> {
+  const rows = await q.query(`SELECT c.id, c.kind, c.mode, c.upgrade_required, c.created_at, c.last_seq, c.mode_change, (c.roster_state ->> 'version')::bigint AS roster_version FROM conversations c WHERE ${where} ORDER BY c.created_at, c.id`, params)
   if (!rows.length) return []
   const mem = await q.query<{ conversation_id: string; user_id: string }>(
     'SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id IN (SELECT jsonb_array_elements_text($1::jsonb))',
@@ -248,6 +249,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
         return { conversation: c!, created: inserted.length > 0 }
       })
     },
+    ...sqlGroupMethods(db),
     async getConversation(id) {
       return (await conversationsById(db, 'c.id = $1', [id]))[0] ?? null
     },
