@@ -1,5 +1,6 @@
 /** The handler table: every client → server event, exactly once (the type enforces it). */
 import * as C from './conversations.js'
+import * as G from './groups.js'
 import * as K from './keys.js'
 import * as M from './messages.js'
 import * as R from './reports.js'
@@ -19,6 +20,9 @@ export const HANDLERS: HandlerTable = {
   'keys.fetch': K.keysFetch,
   'conversation.open': C.conversationOpen,
   'conversation.list': C.conversationList,
+  'conversation.create': G.conversationCreate,
+  'roster.append': G.rosterAppend,
+  'roster.fetch': G.rosterFetch,
   'mode.upgrade': C.modeUpgrade,
   'message.send': M.messageSend,
   'message.delete': M.messageDelete,
