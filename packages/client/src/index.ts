@@ -20,9 +20,11 @@ export type { Requests, MessageRequest } from './safety/requests.js'
 export { NOTICE_MESSAGES, noticeMessage, noticeText, type NoticeCatalogue, type NoticeMessageKey, type NoticeTextOptions } from './notices.js'
 export type {
   Attachment, OutgoingAttachment, SendInput, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
-  ClientEvents, SafetyNumber, BlockEventPayload, MuteEventPayload, RequestEventPayload,
+  ClientEvents, SafetyNumber, BlockEventPayload, MuteEventPayload, RequestEventPayload, MembersEventPayload,
 } from './types.js'
 export type { SocketClientOptions } from './connection.js'
+export type { CreateGroupInput } from './groups/group-ops.js'
+export { ROSTER_FETCH_PAGE } from './groups/rosters.js'
 export type { PreKeyRotationOptions } from './prekey-rotation.js'
 export * from './constants.js'
 export * from './key-store/key-store.js'

@@ -35,6 +35,9 @@ export interface OutboxRegistry {
   refresh(): Promise<void>
 }
 
+/** A group's verified roster head, carried in each message for fork detection (docs/groups.md). */
+const rosterHead = (c: Conversation) => (c.kind === 'group' && c._roster ? { version: c._roster.version, head: c._roster.head } : undefined)
+
 const isTransient = (e: unknown) => ConnectionError.isInstance(e) || TimeoutError.isInstance(e)
 
 /** One entry's build outcome inside a batch. */
@@ -70,7 +73,7 @@ export class Outbox {
         throw new MissingPluginError(`the server requires moderation plugins this client does not run: ${missing.map((p) => `${p.name}@${p.version}`).join(', ')}`, { plugins: missing.map((p) => p.name) })
       }
     }
-    await this.directory.assertNoPendingIdentity(c.peerUserId)
+    for (const u of c.kind === 'group' ? c.members : [c.peerUserId]) await this.directory.assertNoPendingIdentity(u)
     const self = this.core.self()
     const verdict = await this.core.pipeline.checkOutgoing(
       { conversationId: c.id, sender: { userId: self.userId, deviceId: self.deviceId }, text: input.text, attachments: input.attachments },
@@ -253,7 +256,7 @@ export class Outbox {
     const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
     const frame: MessageSend = {
       conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side',
-      body: { text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })) },
+      body: { text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })), ...(rosterHead(c) ? { roster: rosterHead(c)! } : {}) },
     }
     const built = { ...entry, frame, nf }
     await this.core.store.set(entry.key, json(built))
@@ -277,7 +280,8 @@ export class Outbox {
         try {
           let known = perConversation.get(c.id)
           if (!known) {
-            const users = c.peerUserId === self.userId ? [self.userId] : [c.peerUserId, self.userId]
+            // A group goes to every member of the verified roster (pairwise fan-out; docs/groups.md).
+            const users = c.kind === 'group' ? [...c.members] : c.peerUserId === self.userId ? [self.userId] : [c.peerUserId, self.userId]
             const targets = await this.directory.targets(users)
             known = { targets, mc: (await this.registry.record(c.id))?.modeChange }
             perConversation.set(c.id, known)
@@ -304,12 +308,13 @@ export class Outbox {
     const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
     const encrypted = entry.attachments.map((a) => ({ id: randomId('a-'), ...encryptAttachment(fromBase64(a.data)) }))
     const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
-    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}) })
+    const head = rosterHead(c)
+    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}) })
     const { envelopes, missing } = await this.sessions.encryptFor(targets, payload, c.id, changes)
     for (const device of missing) {
       this.core.reportError({ error: new MissingSessionError(`no session with device "${device.deviceId}": it will not get this message`, { deviceId: device.deviceId }), conversationId: c.id, device })
     }
-    if (!envelopes.some((e) => e.userId === c.peerUserId) && c.peerUserId !== self.userId) {
+    if (c.kind !== 'group' && !envelopes.some((e) => e.userId === c.peerUserId) && c.peerUserId !== self.userId) {
       throw new MissingSessionError(`no device of "${c.peerUserId}" can receive end-to-end encrypted messages`, {})
     }
     const frame: MessageSend = {
