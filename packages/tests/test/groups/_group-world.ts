@@ -32,9 +32,9 @@ export interface GroupWorld {
   close(): Promise<void>
 }
 
-export async function groupWorld(policy: Policy, opts: { maxGroupMembers?: number } = {}): Promise<GroupWorld> {
-  const store = memoryStore()
-  const server = await startServer({ policy, store, ...opts })
+export async function groupWorld(policy: Policy, opts: { maxGroupMembers?: number; store?: ParleyStore } = {}): Promise<GroupWorld> {
+  const store = opts.store ?? memoryStore()
+  const server = await startServer({ policy, store, ...(opts.maxGroupMembers ? { maxGroupMembers: opts.maxGroupMembers } : {}) })
   const proxy = await startTamperProxy(server.url)
   const users: Record<string, Member> = {}
   const w: GroupWorld = {
