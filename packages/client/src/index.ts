@@ -24,6 +24,7 @@ export type {
 } from './types.js'
 export type { SocketClientOptions } from './connection.js'
 export type { CreateGroupInput } from './groups/group-ops.js'
+export type { GroupProtocol } from './groups/group-protocol.js'
 export { ROSTER_FETCH_PAGE } from './groups/rosters.js'
 export type { PreKeyRotationOptions } from './prekey-rotation.js'
 export * from './constants.js'

@@ -23,6 +23,7 @@ import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage 
 import type { Message, SendInput } from './types.js'
 import { randomId } from './util.js'
 import { attachmentMetas, checkSendInput } from './send-input.js'
+import { pairwiseFanout, type GroupProtocol } from './groups/group-protocol.js'
 
 /** What the outbox needs from the client's conversation registry. */
 export interface OutboxRegistry {
@@ -56,13 +57,17 @@ export class Outbox {
   private readonly policyRetried = new Set<string>()
   /** Flags of local checks that ran at build time (raised with the server's message id on ack). */
   private readonly lateFlags = new Map<string, PipelineVerdict>()
+  /** How E2EE group messages are encrypted (docs/groups.md). */
+  private readonly groups: GroupProtocol
 
   constructor(
     private readonly core: ClientCore,
     private readonly directory: Directory,
     private readonly sessions: Sessions,
     private readonly registry: OutboxRegistry,
-  ) {}
+  ) {
+    this.groups = pairwiseFanout(sessions)
+  }
 
   /** Checks an E2EE send before anything is stored; returns the (non-blocking) verdict. */
   async preflightE2ee(c: Conversation, input: { text: string; attachments: AttachmentMeta[] }): Promise<PipelineVerdict> {
@@ -310,7 +315,9 @@ export class Outbox {
     const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
     const head = rosterHead(c)
     const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}) })
-    const { envelopes, missing } = await this.sessions.encryptFor(targets, payload, c.id, changes)
+    const { envelopes, missing } = c.kind === 'group'
+      ? await this.groups.encrypt({ conversationId: c.id, targets, plaintext: payload, changes })
+      : await this.sessions.encryptFor(targets, payload, c.id, changes)
     for (const device of missing) {
       this.core.reportError({ error: new MissingSessionError(`no session with device "${device.deviceId}": it will not get this message`, { deviceId: device.deviceId }), conversationId: c.id, device })
     }
