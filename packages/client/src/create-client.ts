@@ -145,7 +145,7 @@ export class ParleyClient {
       return entry !== undefined && verifyModeChange(mc, entry.signingKey)
     })
     this.registry = registry
-    this.rosters = new Rosters(this.core, async (d) => (await directory.deviceEntry(d))?.signingKey)
+    this.rosters = new Rosters(this.core, async (d) => (await directory.listedDevice(d))?.signingKey)
     registry.rosters = this.rosters
     this.groupRegistry = { applyInfo: (info) => registry.applyInfo(info), catchUp: () => registry.catchUp() }
     this.outbox = new Outbox(this.core, this.directory, this.sessions, {

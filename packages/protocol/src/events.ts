@@ -30,6 +30,7 @@ export interface ClientToServerEvents {
   'device.register': (frame: In<typeof K.DeviceRegisterSchema>, ack: Ack<Ok>) => void
   'keys.publish': (frame: In<typeof K.KeysPublishSchema>, ack: Ack<{ oneTimePreKeys: number; kemOneTimePreKeys: number }>) => void
   'devicelist.publish': (frame: In<typeof K.DeviceListPublishSchema>, ack: Ack<Ok>) => void
+  'devicelist.fetch': (frame: In<typeof K.DeviceListFetchSchema>, ack: Ack<Out<typeof K.DeviceListFetchResultSchema>>) => void
   'keys.fetch': (frame: In<typeof K.KeysFetchSchema>, ack: Ack<Out<typeof K.KeyBundleSetSchema>>) => void
   'conversation.open': (frame: In<typeof C.ConversationOpenSchema>, ack: Ack<Out<typeof C.ConversationResultSchema>>) => void
   'conversation.list': (frame: Record<string, never>, ack: Ack<Out<typeof C.ConversationListResultSchema>>) => void

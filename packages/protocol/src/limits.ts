@@ -41,6 +41,8 @@ export const MAX_GROUP_ENVELOPES = 1_024
 export const MAX_GROUP_MEMBERS = 1_000
 /** Default member limit of a group (server option `maxGroupMembers`). */
 export const DEFAULT_MAX_GROUP_MEMBERS = 100
+/** Most users one `devicelist.fetch` asks for. */
+export const MAX_DEVICE_LIST_FETCH = 100
 /** Most users one roster record adds or removes. */
 export const MAX_ROSTER_CHANGE = 100
 /** Most roster records one `roster.fetch` returns. */

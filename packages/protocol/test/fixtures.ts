@@ -45,6 +45,7 @@ export const CLIENT_EXAMPLES: Record<ClientEventName, unknown> = {
   'keys.fetch': { userId: 'bob' },
   'conversation.open': { peerUserId: 'bob' },
   'conversation.list': {},
+  'devicelist.fetch': { userIds: ['alice', 'bob'] },
   'conversation.create': { record: rosterRecord },
   'roster.append': { record: { ...rosterRecord, version: 2, change: { action: 'add', userIds: ['carol'] } } },
   'roster.fetch': { conversationId: 'c_1', after: 1 },
