@@ -41,7 +41,8 @@ export const ModeUpgradeSchema = v.strictObject({ modeChange: ModeChangeSchema }
 export const ConversationInfoSchema = v.strictObject({
   id: IdSchema,
   kind: v.picklist(['direct', 'group']),
-  members: list(UserIdSchema, MAX_GROUP_MEMBERS, 1),
+  /** Empty only for a group everyone left. */
+  members: list(UserIdSchema, MAX_GROUP_MEMBERS),
   rosterVersion: v.optional(SeqSchema),
   encryption: EncryptionModeSchema,
   /** Set when the server policy requires an upgrade before the next send. */

@@ -56,7 +56,7 @@ describe.each(POLICIES)('groups (%s)', (policy) => {
 
   it('a removed member gets nothing sent after its removal (no inbox row, no envelope) and cannot send', async () => {
     w = await groupWorld(policy)
-    const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((u) => w.join(u)))
+    const [alice, bob, carol] = await Promise.all([w.join('alice'), w.join('bob'), w.join('carol', true)])
     const ga = await alice!.client.conversations.create({ members: ['bob', 'carol'], title: '' })
     const gc = await w.side('carol', ga.id)
     await w.side('bob', ga.id)
@@ -71,6 +71,18 @@ describe.each(POLICIES)('groups (%s)', (policy) => {
     const rows = await w.store.inboxAfter({ userId: 'carol', deviceId: carol!.client.deviceId }, 0, 100, Date.now())
     expect(rows.some((r) => r.message.id === ack.messageId)).toBe(false)
     expect(textsIn(carol!, ga.id)).toEqual(['before'])
+    if (ga.encryption === 'e2ee') {
+      // A hostile server hands carol bob's stored envelope of the message sent after her
+      // removal: it is under bob's session, so carol cannot decrypt it (and shows nothing).
+      const [row] = (await w.store.inboxAfter({ userId: 'bob', deviceId: bob!.client.deviceId }, 0, 100, Date.now())).filter((r) => r.message.id === ack.messageId)
+      expect(row?.envelope).toBeDefined()
+      w.proxy.inject('carol', 'message', {
+        inboxId: 1_000_000, kind: 'message', messageId: ack.messageId, conversationId: ga.id, seq: ack.seq, ts: ack.ts,
+        sender: row!.message.sender, mode: 'e2ee', envelope: row!.envelope, attachments: [], franking: ack.franking,
+      })
+      await waitFor(() => carol!.errors.some((e) => e.messageId === ack.messageId), 10_000, 'carol\'s client tried the forwarded envelope')
+      expect(textsIn(carol!, ga.id)).toEqual(['before'])
+    }
     // carol's client refuses to send into a group it is not in; the server refuses too.
     expect(await code(carol!.client.conversations.get(ga.id)!.send({ text: 'still here?' }))).toMatch(/forbidden|member_mismatch/)
   })
