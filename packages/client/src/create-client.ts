@@ -331,8 +331,10 @@ export class ParleyClient {
       }
     })
     conn.handle('conversation', (info) => {
-      // A peer opened it: their first message will need their device list; fetch it now.
-      for (const member of info.members) this.directory.prefetch(member)
+      // A peer opened it: their first message will need their device list; fetch it now. Not
+      // for a group: a prefetch claims one-time prekeys, and every member device prefetching
+      // every member would spend members × devices of them (and their refills) at once.
+      if (info.kind !== 'group') for (const member of info.members) this.directory.prefetch(member)
       void this.registry.applyInfo(info).then(async (c) => {
         // minimumMode 'e2ee': upgrade a peer-opened server-side conversation at once, so the
         // peer's next messages are encrypted rather than refused here.

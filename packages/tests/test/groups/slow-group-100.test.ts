@@ -30,7 +30,7 @@ describe(`a ${MEMBERS}-member group, 2 devices each (${POLICY})`, () => {
     const track = (c: ParleyClient) => {
       got.set(c, [])
       c.on('message', (m) => m.status !== 'pending' && m.sender.deviceId !== c.deviceId && got.get(c)!.push(m.text))
-      c.on('error', (e) => errors.push(e.error.code))
+      c.on('error', (e) => errors.push(`${e.error.code}:${e.error.message.slice(0, 80)}`))
       clients.push(c)
       return c
     }
@@ -49,6 +49,14 @@ describe(`a ${MEMBERS}-member group, 2 devices each (${POLICY})`, () => {
         seconds.push(b)
       }
     }
+    // Let the 200 fresh devices finish their background work (prekey upkeep, link follow-ups)
+    // first: the process is single-threaded, and the group's first delivery should not queue
+    // behind it. Waits for 2 s in which a 200 ms timer is never held up by more than 60 ms.
+    for (let quiet = 0; quiet < 10;) {
+      const at = Date.now()
+      await new Promise((r) => setTimeout(r, 200))
+      quiet = Date.now() - at < 260 ? quiet + 1 : 0
+    }
     const t0 = Date.now()
     const log = (what: string) => process.env.PARLEY_GROUP_100_LOG && console.log(`${Date.now() - t0} ms: ${what}`)
     log('200 clients')
@@ -61,21 +69,25 @@ describe(`a ${MEMBERS}-member group, 2 devices each (${POLICY})`, () => {
     log('sent')
     const others = all.filter((c) => c !== admin)
     await waitFor(() => others.every((c) => got.get(c)!.includes('hello everyone')), 120_000, 'every other device has the first message').catch((e) => {
-      log(`missing: ${others.filter((c) => !got.get(c)!.includes('hello everyone')).length}; errors: ${errors.join(',')}`)
+      log(`missing: ${others.filter((c) => !got.get(c)!.includes('hello everyone')).length}; errors: ${[...new Set(errors)].join(' | ')}`)
       throw e
     })
     for (const c of others) expect(c.conversations.get(group.id)?.members).toHaveLength(MEMBERS)
 
     log('all have the first')
-    expect(errors).toEqual([])
-    const replier = firsts[50]!
-    await replier.conversations.get(group.id)!.send({ text: 'reply from u050' })
-    await waitFor(() => all.filter((c) => c.userId !== 'u050').every((c) => got.get(c)!.includes('reply from u050')), 60_000, 'everyone has the reply')
+    expect([...new Set(errors)]).toEqual([])
+    const replier = firsts[MEMBERS >> 1]!
+    await replier.conversations.get(group.id)!.send({ text: 'a reply' })
+    await waitFor(() => all.filter((c) => c.userId !== replier.userId).every((c) => got.get(c)!.includes('a reply')), 60_000, 'everyone has the reply')
+    log('all have the reply')
 
-    await group.remove(['u099'])
+    const leaving = ids[MEMBERS - 1]!
+    await group.remove([leaving])
     await waitFor(() => others.every((c) => c.conversations.get(group.id)?.members.length === MEMBERS - 1), 60_000, 'every device verifies the removal')
-    await group.send({ text: 'after u099 left' })
-    await waitFor(() => others.filter((c) => c.userId !== 'u099').every((c) => got.get(c)!.includes('after u099 left')), 60_000, 'the rest have it')
-    for (const c of [firsts[99]!, seconds[99]!]) expect(got.get(c)).not.toContain('after u099 left')
+    await group.send({ text: 'after the removal' })
+    await waitFor(() => others.filter((c) => c.userId !== leaving).every((c) => got.get(c)!.includes('after the removal')), 60_000, 'the rest have it')
+    log('done')
+    for (const c of [firsts[MEMBERS - 1]!, seconds[MEMBERS - 1]!]) expect(got.get(c)).not.toContain('after the removal')
+    expect([...new Set(errors)]).toEqual([])
   }, 400_000)
 })
