@@ -7,9 +7,8 @@
  */
 import { NotFoundError, RosterRejectedError } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
-import { json, num, toMessage, MESSAGE_COLUMNS } from './_sql-rows.js'
+import { conversationsById, json, num, toMessage, MESSAGE_COLUMNS } from './_sql-rows.js'
 import type { SqlDriver, SqlExecutor } from './sql-driver.js'
-import { conversationsById } from './sql-store.js'
 import type { ParleyStore, Recipient, RosterOutcome, RosterWrite } from './store.js'
 
 type GroupMethods = Pick<ParleyStore, 'createGroup' | 'appendRoster' | 'rosterState' | 'rosterRecords'>

@@ -3,6 +3,7 @@
  * node-postgres and as numbers (or bigints) from PGlite; `json` may arrive as text.
  */
 import type { ConversationRecord, DeviceRecord, StoredDelivery, StoredMessage } from './store.js'
+import type { SqlExecutor } from './sql-driver.js'
 
 /** A bigint/int column as a JS number. */
 export function num(x: unknown): number {
@@ -71,4 +72,17 @@ export function toDevice(r: Record<string, unknown>): DeviceRecord {
     inboxSeq: num(r.inbox_seq),
     inboxCursor: num(r.inbox_cursor),
   }
+}
+
+/** Conversations matching `where` (alias `c`), with their members, oldest first. */
+export async function conversationsById(q: SqlExecutor, where: string, params: unknown[]): Promise<ConversationRecord[]> {
+  const rows = await q.query(`SELECT c.id, c.kind, c.mode, c.upgrade_required, c.created_at, c.last_seq, c.mode_change, (c.roster_state ->> 'version')::bigint AS roster_version FROM conversations c WHERE ${where} ORDER BY c.created_at, c.id`, params)
+  if (!rows.length) return []
+  const mem = await q.query<{ conversation_id: string; user_id: string }>(
+    'SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id IN (SELECT jsonb_array_elements_text($1::jsonb))',
+    [JSON.stringify(rows.map((r) => r.id))],
+  )
+  const by = new Map<string, string[]>()
+  for (const r of mem) by.set(r.conversation_id, [...(by.get(r.conversation_id) ?? []), r.user_id])
+  return rows.map((r) => toConversation(r, by.get(r.id as string) ?? []))
 }
