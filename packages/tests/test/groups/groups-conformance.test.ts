@@ -29,6 +29,18 @@ describe.each(POLICIES)('groups (%s)', (policy) => {
 
     await ga.send({ text: 'hello team' })
     await waitFor(() => textsIn(bob!, ga.id).length === 1 && textsIn(carol!, ga.id).length === 1, 10_000, 'first group message')
+    // Typing and receipts reach every member.
+    const typing: string[] = []
+    gb.on('typing', (t) => typing.push(`bob<-${t.from.userId}`))
+    gc.on('typing', (t) => typing.push(`carol<-${t.from.userId}`))
+    const receipts: string[] = []
+    ga.on('receipt', (r) => receipts.push(r.from.userId))
+    await ga.typing(true)
+    await waitFor(() => typing.length === 2, 10_000, 'typing to both members')
+    expect(typing.sort()).toEqual(['bob<-alice', 'carol<-alice'])
+    await gb.markRead()
+    await gc.markRead()
+    await waitFor(() => receipts.includes('bob') && receipts.includes('carol'), 10_000, 'receipts from both members')
 
     await ga.add(['dave'])
     const gd = await w.side('dave', ga.id)
