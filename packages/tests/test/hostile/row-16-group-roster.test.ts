@@ -12,10 +12,13 @@
  * - a fork (bob is shown another genuinely admin-signed record at the version carol holds;
  *   carol's next message carries her roster head, and bob sees the fork);
  * - a message from a non-member (carol, removed, writes in her 1:1 with bob; the server
- *   relabels it into the group).
+ *   relabels it into the group);
+ * - (optional-e2ee) a `ModeChange` signed by a member who is not an admin (carol's genuine
+ *   device), delivered to bob as the group's upgrade: refused; the control delivers alice's
+ *   (the admin's) record the same way and bob pins E2EE.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { signRosterRecord, type DeviceIdentity } from '@parley/crypto'
+import { signModeChange, signRosterRecord, type DeviceIdentity } from '@parley/crypto'
 import type { Conversation } from '@parley/client'
 import { waitFor } from '../helpers/parley.js'
 import { POLICIES, codesOf, groupWorld, textsIn, type GroupWorld, type Member } from '../groups/_group-world.js'
@@ -144,5 +147,40 @@ describe.each(POLICIES)('row 16: hostile server vs group rosters (%s)', (policy)
     const err = w.users.bob!.errors.find((e) => e.error.code === 'member_mismatch')!
     expect(err.error.details).toMatchObject({ conversationId: ga.id, userId: 'carol' })
     expect(textsIn(w.users.bob!, ga.id)).toEqual([])
+  })
+})
+
+describe('row 16: a group upgrade signed by a non-admin (optional-e2ee)', () => {
+  /** Rewrites alice's next group message to bob into a mode_change delivery carrying `mc`. */
+  function forge(groupId: string, mc: unknown): () => number {
+    let done = 0
+    w.proxy.hooks.serverFrame = (event, frame, ctx) => {
+      if (done || event !== 'message' || ctx.userId !== 'bob' || frame.kind !== 'message' || frame.conversationId !== groupId) return [frame]
+      done++
+      const { body: _b, envelope: _e, attachments: _a, franking: _f, clientMessageId: _c, ...rest } = frame
+      return [{ ...rest, kind: 'mode_change', mode: 'e2ee', modeChange: mc }]
+    }
+    return () => done
+  }
+
+  it('refuses a ModeChange signed by a member who is not an admin', async () => {
+    const { carol, ga, gb } = await world('optional-e2ee')
+    const mc = signModeChange(await deviceOf(carol), { conversationId: ga.id, from: 'server-side', to: 'e2ee', userId: 'carol', deviceId: carol.client.deviceId, ts: Date.now() })
+    const swapped = forge(ga.id, mc)
+    await ga.send({ text: 'becomes the forged upgrade' })
+    await waitFor(() => codesOf(w.users.bob!).includes('member_mismatch'), 10_000, 'member_mismatch')
+    expect(swapped()).toBe(1)
+    expect(w.users.bob!.errors.find((e) => e.error.code === 'member_mismatch')!.error.details).toMatchObject({ userId: 'carol' })
+    expect(gb.encryption).toBe('server-side')
+  })
+
+  it('control: the admin\'s record delivered the same way pins E2EE', async () => {
+    const { alice, ga, gb } = await world('optional-e2ee')
+    const mc = signModeChange(await deviceOf(alice), { conversationId: ga.id, from: 'server-side', to: 'e2ee', userId: 'alice', deviceId: alice.client.deviceId, ts: Date.now() })
+    const swapped = forge(ga.id, mc)
+    await ga.send({ text: 'becomes a genuine upgrade' })
+    await waitFor(() => gb.encryption === 'e2ee', 10_000, 'bob pins e2ee')
+    expect(swapped()).toBe(1)
+    expect(codesOf(w.users.bob!)).not.toContain('member_mismatch')
   })
 })
