@@ -147,7 +147,7 @@ export class ParleyClient {
     this.registry = registry
     this.rosters = new Rosters(this.core, async (d) => (await directory.listedDevice(d))?.signingKey)
     registry.rosters = this.rosters
-    this.groupRegistry = { applyInfo: (info) => registry.applyInfo(info), catchUp: () => registry.catchUp() }
+    this.groupRegistry = { applyInfo: (info) => registry.applyInfo(info), catchUp: () => registry.catchUp(), upgrade: (c) => registry.upgrade(c) }
     this.outbox = new Outbox(this.core, this.directory, this.sessions, {
       ensure: (id) => registry.ensure(id),
       record: (id) => registry.record(id),

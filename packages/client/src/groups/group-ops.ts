@@ -27,6 +27,8 @@ export interface CreateGroupInput {
 export interface GroupRegistry {
   applyInfo(info: import('@parley/protocol').ConversationInfo): Promise<Conversation>
   catchUp(): Promise<void>
+  /** The signed one-way upgrade to E2EE (the creator is an admin, so it may). */
+  upgrade(c: Conversation): Promise<void>
 }
 
 function checkUserIds(ids: unknown, name: string, max: number): string[] {
@@ -80,7 +82,10 @@ export async function createGroup(core: ClientCore, rosters: Rosters, registry: 
   await rosters.run(async () => {
     if (!(await rosters.pin(conversationId))) await rosters.save({ state, heads: { '1': state.head } })
   })
-  return registry.applyInfo(conversation)
+  const c = await registry.applyInfo(conversation)
+  // minimumMode 'e2ee': a group the server created server-side is upgraded by its creator now.
+  if (core.minimumMode() === 'e2ee' && c._info.encryption !== 'e2ee') await registry.upgrade(c)
+  return c
 }
 
 /**

@@ -26,7 +26,7 @@ export interface GroupWorld {
   proxy: TamperProxy
   users: Record<string, Member>
   /** Connects a user (through the proxy when `viaProxy`). */
-  join(userId: string, viaProxy?: boolean): Promise<Member>
+  join(userId: string, viaProxy?: boolean, extra?: { minimumMode?: 'server-side' | 'e2ee' }): Promise<Member>
   /** The user's side of a group, once its client knows it. */
   side(userId: string, id: string): Promise<Conversation>
   close(): Promise<void>
@@ -39,9 +39,9 @@ export async function groupWorld(policy: Policy, opts: { maxGroupMembers?: numbe
   const users: Record<string, Member> = {}
   const w: GroupWorld = {
     server, store, proxy, users,
-    async join(userId, viaProxy = false) {
+    async join(userId, viaProxy = false, extra = {}) {
       const keyStore = memoryKeyStore()
-      const client = await connect(viaProxy ? proxy.url : server.url, userId, { keyStore })
+      const client = await connect(viaProxy ? proxy.url : server.url, userId, { keyStore, ...extra })
       const m: Member = { userId, client, keyStore, errors: [], got: [], members: [] }
       client.on('error', (e) => m.errors.push(e))
       client.on('message', (msg) => msg.status === 'received' && !msg.outgoing && m.got.push(msg))

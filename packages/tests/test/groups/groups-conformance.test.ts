@@ -108,6 +108,16 @@ describe.each(POLICIES)('groups (%s)', (policy) => {
     expect(g.members).toEqual(['alice', 'bob', 'carol'])
   })
 
+  it.runIf(policy === 'optional-e2ee')('a creator with minimumMode e2ee gets a group E2EE from creation', async () => {
+    w = await groupWorld(policy)
+    const alice = await w.join('alice', false, { minimumMode: 'e2ee' })
+    await w.join('bob')
+    const ga = await alice.client.conversations.create({ members: ['bob'] })
+    expect(ga.encryption).toBe('e2ee')
+    const gb = await w.side('bob', ga.id)
+    await waitFor(() => gb.encryption === 'e2ee', 10_000, 'bob pins e2ee')
+  })
+
   it.runIf(policy === 'optional-e2ee')('only an admin may upgrade a group to E2EE (signed ModeChange, one-way)', async () => {
     w = await groupWorld(policy)
     const [alice] = await Promise.all(['alice', 'bob'].map((u) => w.join(u)))
