@@ -27,7 +27,9 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
   // Readable server history is merged only while the conversation is not pinned E2EE, and each
   // row passes the checks a live delivery passes (members, franking); a pinned conversation's
   // history is this device's log alone.
-  if (core.isReady() && c.encryption !== 'e2ee') {
+  // Groups: this device's log only (server history of a group may hold messages from before
+  // this user joined, or from members since removed; docs/groups.md).
+  if (core.isReady() && c.encryption !== 'e2ee' && c.kind !== 'group') {
     try {
       const page = await core.conn.request('history.fetch', { conversationId: c.id, limit, ...(opts.before !== undefined ? { before: opts.before } : {}) })
       const me = core.self().userId

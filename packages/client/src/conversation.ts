@@ -1,10 +1,13 @@
 /**
- * `Conversation`: one 1:1 conversation as the app sees it — its real encryption mode (pinned,
- * never lowered), send / history / receipts / typing, the one-way upgrade to E2EE, identity
- * verification, reports, mute and message-request state. Events: `message`, `receipt`,
- * `typing`, `mode`, `notice`, `error`, `mute`, `request`.
+ * `Conversation`: one conversation as the app sees it — a 1:1 (`kind: 'direct'`) or a group
+ * (`kind: 'group'`, its members from the verified signed roster) — its real encryption mode
+ * (pinned, never lowered), send / history / receipts / typing, the one-way upgrade to E2EE,
+ * identity verification, reports, mute and message-request state, and for groups the roster
+ * changes (add, remove, leave, setTitle, setRole). Events: `message`, `receipt`, `typing`,
+ * `mode`, `notice`, `error`, `mute`, `request`, `members`.
  */
-import type { ConversationInfo, EncryptionMode, ReportResult, SendResult } from '@parley/protocol'
+import type { ConversationInfo, EncryptionMode, GroupRole, ReportResult, RosterChange, SendResult } from '@parley/protocol'
+import type { RosterState } from '@parley/crypto'
 import { Emitter } from './emitter.js'
 import type { ConversationEvents, Message, SafetyNumber, SendInput } from './types.js'
 
@@ -26,6 +29,8 @@ export interface ConversationHost {
   muted(c: Conversation): boolean
   request(c: Conversation): 'pending' | 'declined' | null
   setMuted(c: Conversation, muted: boolean): Promise<void>
+  /** Signs and sends a roster change of a group, and applies it once the server stored it. */
+  changeRoster(c: Conversation, change: RosterChange): Promise<void>
 }
 
 /** Options of `history()`. */
@@ -53,13 +58,18 @@ export interface ReportOptions {
   reportId?: string
 }
 
-/** A 1:1 conversation. Get one from `client.conversations.open(userId)` or `list()`. */
+/**
+ * A conversation. Get a 1:1 from `client.conversations.open(userId)`, a group from
+ * `client.conversations.create({ members, title })`, any from `list()`.
+ */
 export class Conversation {
-  /** Server-assigned id, the same on both sides. */
+  /** The conversation id, the same for every member. */
   readonly id: string
   private readonly emitter: Emitter<ConversationEvents>
   /** @internal */ _info: ConversationInfo
   /** @internal */ _pinned: EncryptionMode
+  /** @internal the verified roster of a group (null for a 1:1, or before it verified). */
+  _roster: RosterState | null = null
 
   /** @internal */
   constructor(private readonly host: ConversationHost, info: ConversationInfo, pinned: EncryptionMode) {
@@ -74,9 +84,70 @@ export class Conversation {
     return this._pinned
   }
 
-  /** Both members' user ids, sorted. */
+  /** `'direct'` (a 1:1) or `'group'`. */
+  get kind(): 'direct' | 'group' {
+    return this._info.kind
+  }
+
+  /**
+   * Members' user ids, sorted: both users of a 1:1 (pinned on first sight); for a group, the
+   * members of the signed roster this device verified (empty until it verified), never the
+   * server's unsigned list.
+   */
   get members(): readonly string[] {
-    return this._info.members
+    if (this._info.kind !== 'group') return this._info.members
+    return this._roster ? Object.keys(this._roster.members).sort() : []
+  }
+
+  /** A group's title from its verified roster; `''` for a 1:1. */
+  get title(): string {
+    return this._roster?.title ?? ''
+  }
+
+  /** The verified roster version of a group (0 for a 1:1 or before it verified). */
+  get rosterVersion(): number {
+    return this._roster?.version ?? 0
+  }
+
+  /** The role of `userId` in a group by the verified roster, or null (not a member, or a 1:1). */
+  roleOf(userId: string): GroupRole | null {
+    return this._roster?.members[userId] ?? null
+  }
+
+  /** Admins of a group by the verified roster, sorted. */
+  get admins(): readonly string[] {
+    const m = this._roster?.members ?? {}
+    return Object.keys(m).filter((u) => m[u] === 'admin').sort()
+  }
+
+  /**
+   * Adds users to a group (an admin only): a signed roster record every member verifies.
+   * Resolves once the server stored it and this device applied it (`'members'` fires).
+   * @throws {RosterRejectedError} `not_admin` / `invalid_change` locally; `stale` when another change got there first (retry).
+   * @throws {GroupFullError} past the server's member limit. @throws {MessagingDeniedError} an invitee may not be messaged.
+   */
+  add(userIds: readonly string[]): Promise<void> {
+    return this.host.changeRoster(this, { action: 'add', userIds: [...userIds] })
+  }
+
+  /** Removes members from a group (an admin only); they read nothing sent after. @throws as {@link add}. */
+  remove(userIds: readonly string[]): Promise<void> {
+    return this.host.changeRoster(this, { action: 'remove', userIds: [...userIds] })
+  }
+
+  /** Leaves a group (the last admin must promote another member first). @throws as {@link add}. */
+  leave(): Promise<void> {
+    return this.host.changeRoster(this, { action: 'leave' })
+  }
+
+  /** Sets a group's title (an admin only). @throws as {@link add}. */
+  setTitle(title: string): Promise<void> {
+    return this.host.changeRoster(this, { action: 'title', title })
+  }
+
+  /** Makes a member an admin or a member (an admin only). @throws as {@link add}. */
+  setRole(userId: string, role: GroupRole): Promise<void> {
+    return this.host.changeRoster(this, { action: 'role', userId, role })
   }
 
   /** The other member's user id. */

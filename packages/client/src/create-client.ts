@@ -30,6 +30,8 @@ import { K, json, type SelfRecord } from './store-layout.js'
 import type { ClientEvents, ErrorPayload, SendInput } from './types.js'
 import { Mutex, randomId } from './util.js'
 import { linkExistingDevice } from './device-link.js'
+import { Rosters } from './groups/rosters.js'
+import { changeRoster, createGroup, type GroupRegistry } from './groups/group-ops.js'
 import { SafetyControls } from './safety/controls.js'
 import type { Requests } from './safety/requests.js'
 import type { Users } from './safety/users.js'
@@ -83,6 +85,8 @@ export class ParleyClient {
   private readonly outbox: Outbox
   private readonly inbox: Inbox
   private readonly registry: ConversationRegistry
+  private readonly rosters: Rosters
+  private readonly groupRegistry: GroupRegistry
   private readonly lock = new Mutex()
   private readonly pipeline: Pipeline
   private selfRecord: SelfRecord | null = null
@@ -143,6 +147,9 @@ export class ParleyClient {
       return entry !== undefined && verifyModeChange(mc, entry.signingKey)
     })
     this.registry = registry
+    this.rosters = new Rosters(this.core, async (d) => (await directory.listedDevice(d))?.signingKey)
+    registry.rosters = this.rosters
+    this.groupRegistry = { applyInfo: (info) => registry.applyInfo(info), catchUp: () => registry.catchUp(), upgrade: (c) => registry.upgrade(c) }
     this.outbox = new Outbox(this.core, this.directory, this.sessions, {
       ensure: (id) => registry.ensure(id),
       record: (id) => registry.record(id),
@@ -150,7 +157,7 @@ export class ParleyClient {
       upgrade: (c) => registry.upgrade(c),
       refresh: () => registry.refresh(),
     })
-    this.inbox = new Inbox(this.core, this.directory, this.sessions, registry)
+    this.inbox = new Inbox(this.core, this.directory, this.sessions, registry, this.rosters)
     this.safety = new SafetyControls(this.core, registry)
     this.users = this.safety.users
     this.requests = this.safety.requests
@@ -158,6 +165,7 @@ export class ParleyClient {
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
       open: (peer) => registry.open(peer),
+      create: (input) => createGroup(this.core, this.rosters, this.groupRegistry, input),
       list: () => registry.list(),
       get: (id) => registry.get(id),
       on: (_event, listener) => this.emitter.on('conversation', listener),
@@ -349,8 +357,10 @@ export class ParleyClient {
       }
     })
     conn.handle('conversation', (info) => {
-      // A peer opened it: their first message will need their device list; fetch it now.
-      for (const member of info.members) this.directory.prefetch(member)
+      // A peer opened it: their first message will need their device list; fetch it now. Not
+      // for a group: a prefetch claims one-time prekeys, and every member device prefetching
+      // every member would spend members × devices of them (and their refills) at once.
+      if (info.kind !== 'group') for (const member of info.members) this.directory.prefetch(member)
       void this.registry.applyInfo(info).then(async (c) => {
         // minimumMode 'e2ee': upgrade a peer-opened server-side conversation at once, so the
         // peer's next messages are encrypted rather than refused here.
@@ -453,6 +463,7 @@ export class ParleyClient {
         return changed
       },
       report: (c, opts) => report(client.core, c, opts),
+      changeRoster: (c, change) => changeRoster(client.core, client.rosters, client.groupRegistry, c, change),
       onListenerError: (e) => client.onListenerError(e),
       muted: (c) => client.safety.state.isMuted(c.id),
       request: (c) => client.safety.state.request(c.id)?.state ?? null,

@@ -25,6 +25,8 @@ export class Directory {
   private readonly staleMarks = new Map<string, number>()
   /** Device-list lookups (no session set-up) in flight, by user. */
   private readonly lookups = new Map<string, Promise<void>>()
+  /** `devicelist.fetch` lookups in flight, by user. */
+  private readonly listLookups = new Map<string, Promise<void>>()
 
   constructor(private readonly core: ClientCore) {}
 
@@ -133,6 +135,52 @@ export class Directory {
   prefetch(userId: string): void {
     if (userId === this.core.self().userId) return
     void this.peer(userId).then((rec) => (rec ? undefined : this.lookup(userId))).catch(() => {})
+  }
+
+  /**
+   * The verified device entry of `addr` from its user's signed device list, fetched with
+   * `devicelist.fetch` when unknown or stale: no prekey is claimed (checking a roster signer
+   * must not spend the signer's one-time prekeys, one per checking device).
+   */
+  async listedDevice(addr: DeviceAddress): Promise<DeviceEntry | undefined> {
+    const find = (list?: SignedDeviceList) => list?.devices.find((d) => d.deviceId === addr.deviceId)
+    const self = this.core.self()
+    const known = addr.userId === self.userId ? find(self.deviceList) ?? find((await this.peer(addr.userId))?.deviceList) : find((await this.peer(addr.userId))?.deviceList)
+    if (known && !this.stale.has(addr.userId)) return known
+    let p = this.listLookups.get(addr.userId)
+    if (!p) {
+      p = this.fetchList(addr.userId).finally(() => this.listLookups.delete(addr.userId))
+      this.listLookups.set(addr.userId, p)
+    }
+    await p
+    return find((await this.peer(addr.userId))?.deviceList)
+  }
+
+  /** Fetches and verifies a user's signed device list only (pinning as `fetch` does). */
+  private async fetchList(userId: string): Promise<void> {
+    const core = this.core
+    const marks = this.staleMarks.get(userId)
+    const { lists } = await core.conn.request('devicelist.fetch', { userIds: [userId] })
+    const got = lists.find((l) => l.userId === userId)
+    if (!got) return
+    if (got.deviceList.userId !== userId) throw new InvalidDeviceListError(`devicelist.fetch for "${userId}" answered for another user`, { userId })
+    const self = core.self()
+    const isSelf = userId === self.userId
+    const existing = await this.peer(userId)
+    const pinned = isSelf ? self.user.publicKey : existing?.identityKey
+    if (pinned !== undefined && got.userIdentityKey !== pinned) {
+      if (isSelf) throw new InvalidDeviceListError('the server presented a different identity key for our own user', { userId })
+      verifyDeviceList(got.deviceList, got.userIdentityKey)
+      if (existing && existing.pending?.identityKey !== got.userIdentityKey) {
+        await core.store.set(K.peer(userId), json({ ...existing, pending: { identityKey: got.userIdentityKey, deviceList: got.deviceList, seenAt: core.now() } } satisfies PeerRecord))
+      }
+      throw new IdentityChangedError(`the identity key of "${userId}" changed; compare safety numbers, then acceptIdentity()`, { userId })
+    }
+    const identityKey = pinned ?? got.userIdentityKey // trust on first use
+    const previous = isSelf ? newer(existing?.deviceList, self.deviceList) : existing?.deviceList
+    if (!(previous && sameList(got.deviceList, previous))) verifyDeviceList(got.deviceList, identityKey, previous)
+    await core.store.set(K.peer(userId), json({ userId, identityKey, deviceList: got.deviceList } satisfies PeerRecord))
+    if (this.staleMarks.get(userId) === marks) this.stale.delete(userId)
   }
 
   /** `fetch(userId, { initiate: false })`, shared by concurrent callers. */

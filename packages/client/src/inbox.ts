@@ -22,6 +22,8 @@ import { checkReadable } from './readable.js'
 import { decodePayload } from './payload.js'
 import type { Sessions } from './sessions.js'
 import { K, json, type ConversationRecord, type StoredMessage } from './store-layout.js'
+import type { Rosters } from './groups/rosters.js'
+import { emitMembers, membersEvent } from './groups/group-ops.js'
 
 /** What the inbox needs from the client's conversation registry. */
 export interface InboxRegistry {
@@ -52,6 +54,7 @@ export class Inbox {
     private readonly directory: Directory,
     private readonly sessions: Sessions,
     private readonly registry: InboxRegistry,
+    private readonly rosters?: Rosters,
   ) {}
 
   /** Loads the durable cursor. */
@@ -195,7 +198,7 @@ export class Inbox {
     for (const d of batch) {
       if (d.inboxId <= upTo) continue
       let conversation: Conversation | undefined
-      let alone = d.kind === 'mode_change'
+      let alone = d.kind === 'mode_change' || d.kind === 'roster'
       const layer = Object.create(changes) as Record<string, JsonValue | null>
       const own: (() => void)[] = []
       try {
@@ -236,6 +239,8 @@ export class Inbox {
     if (existing && existing.id === d.messageId) return // duplicate delivery: at-least-once
     // The log is append-only per seq: a stored message (a report's evidence) is never replaced.
     if (existing) throw new MessageConflictError('a different message arrived at a sequence number this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
+    // A roster record proves its own authority (signature, admin); the member check is for content.
+    if (d.kind === 'roster') return this.applyRoster(c, d, after)
     if (!c.members.includes(d.sender.userId)) {
       throw new MemberMismatchError('a delivery from a user who is not a member of this conversation was refused', { conversationId: c.id, userId: d.sender.userId })
     }
@@ -251,6 +256,7 @@ export class Inbox {
       // frame is accepted, whatever seq the server gives it. Readable history from before the
       // pin is what the local log already holds (returned above as a duplicate).
       const { body } = checkReadable(c, d)
+      await this.checkRosterHead(c, body.roster)
       this.store(c, d, changes, after, {
         text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId,
       })
@@ -263,6 +269,7 @@ export class Inbox {
     if (!d.envelope || !d.franking) throw new InvalidFrameError('e2ee delivery without envelope or franking')
     const plaintext = await this.sessions.decrypt(d.sender, d.conversationId, d.envelope, changes)
     const payload = decodePayload(plaintext)
+    await this.checkRosterHead(c, payload.roster)
     const metas = payload.attachments.map(({ id: _i, key: _k, ...m }) => m)
     if (!checkFranking({ text: payload.text, attachments: metas }, payload.nf, d.franking.tf)) throw new BadFrankingError()
     const attachments = payload.attachments.map((a, index) => {
@@ -323,12 +330,38 @@ export class Inbox {
   }
 
   /**
+   * A `roster` delivery: verified against this device's pin and stored at once (missing earlier
+   * records fetched and verified first); a duplicate of a held record is nothing new.
+   * @throws {RosterRejectedError} the record or the chain fails, or forks what this device holds.
+   */
+  private async applyRoster(c: Conversation, d: Delivery, after: (() => void)[]): Promise<void> {
+    const record = d.roster
+    if (c.kind !== 'group' || !record || !this.rosters) throw new InvalidFrameError('roster delivery without a record, or for a 1:1')
+    const rosters = this.rosters
+    const next = await rosters.run(async () => {
+      const pin = await rosters.onRecord(c.id, record, {})
+      if (pin) await rosters.save(pin)
+      return pin
+    })
+    if (!next) return
+    c._roster = next.state
+    after.push(() => emitMembers(this.core, c, membersEvent(next, record)))
+  }
+
+  /** A group message's roster head against the pin. @throws {RosterRejectedError} `fork`. */
+  private async checkRosterHead(c: Conversation, head: import('@parley/protocol').RosterHead | undefined): Promise<void> {
+    if (c.kind !== 'group' || !this.rosters) return
+    const pin = await this.rosters.pin(c.id)
+    if (pin) this.rosters.checkHead(pin, head, c.id)
+  }
+
+  /**
    * @throws {MemberMismatchError} when the signer is not a member of `c`.
    * @throws {InvalidSignatureError} when the record is not signed by a listed device of its user.
    */
   private async verifyModeChange(mc: NonNullable<Delivery['modeChange']>, c: Conversation): Promise<void> {
-    if (!c.members.includes(mc.userId)) {
-      throw new MemberMismatchError('the mode change is signed by a user who is not a member of this conversation', { conversationId: c.id, userId: mc.userId })
+    if (!c.members.includes(mc.userId) || (c.kind === 'group' && c.roleOf(mc.userId) !== 'admin')) {
+      throw new MemberMismatchError('the mode change is signed by a user who is not a member (of a group: an admin) of this conversation', { conversationId: c.id, userId: mc.userId })
     }
     const signer: DeviceAddress = { userId: mc.userId, deviceId: mc.deviceId }
     const entry = await this.directory.deviceEntry(signer)

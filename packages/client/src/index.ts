@@ -21,9 +21,12 @@ export { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, type S
 export { NOTICE_MESSAGES, noticeMessage, noticeText, type NoticeCatalogue, type NoticeMessageKey, type NoticeTextOptions } from './notices.js'
 export type {
   Attachment, OutgoingAttachment, SendInput, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
-  ClientEvents, SafetyNumber, BlockEventPayload, MuteEventPayload, RequestEventPayload,
+  ClientEvents, SafetyNumber, BlockEventPayload, MuteEventPayload, RequestEventPayload, MembersEventPayload,
 } from './types.js'
 export type { SocketClientOptions } from './connection.js'
+export type { CreateGroupInput } from './groups/group-ops.js'
+export type { GroupProtocol } from './groups/group-protocol.js'
+export { ROSTER_FETCH_PAGE } from './groups/rosters.js'
 export type { PreKeyRotationOptions } from './prekey-rotation.js'
 export * from './constants.js'
 export * from './key-store/key-store.js'

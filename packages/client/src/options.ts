@@ -54,6 +54,15 @@ export interface ParleyClientOptions {
 export interface Conversations {
   /** Opens (or finds) the 1:1 conversation with `peerUserId`; both sides get the same id. */
   open(peerUserId: string): Promise<Conversation>
+  /**
+   * Creates a group with this user as admin and `members` as members (docs/groups.md): a signed
+   * roster record every member verifies. E2EE from creation under `default-e2ee`; an admin may
+   * upgrade it under `optional-e2ee`.
+   * @throws {GroupFullError} past the server's `maxGroupMembers`. @throws {NotFoundError} an unknown user.
+   * @throws {MessagingDeniedError} / {PeerBlockedError} an invitee may not be messaged. @throws {TypeError} / {RangeError} on bad input.
+   * @example const team = await client.conversations.create({ members: ['bob', 'carol'], title: 'team' })
+   */
+  create(input: import('./groups/group-ops.js').CreateGroupInput): Promise<Conversation>
   /** Every conversation of this user (from the server, merged with what this device pinned). */
   list(): Promise<Conversation[]>
   /** A conversation this device already knows, by id. */

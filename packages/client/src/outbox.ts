@@ -23,6 +23,7 @@ import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage 
 import type { Message, SendInput } from './types.js'
 import { randomId } from './util.js'
 import { attachmentMetas, checkSendInput } from './send-input.js'
+import { pairwiseFanout, type GroupProtocol } from './groups/group-protocol.js'
 
 /** What the outbox needs from the client's conversation registry. */
 export interface OutboxRegistry {
@@ -34,6 +35,9 @@ export interface OutboxRegistry {
   /** Re-reads every conversation from the server (`upgradeRequired` may have changed). */
   refresh(): Promise<void>
 }
+
+/** A group's verified roster head, carried in each message for fork detection (docs/groups.md). */
+const rosterHead = (c: Conversation) => (c.kind === 'group' && c._roster ? { version: c._roster.version, head: c._roster.head } : undefined)
 
 const isTransient = (e: unknown) => ConnectionError.isInstance(e) || TimeoutError.isInstance(e)
 
@@ -53,13 +57,17 @@ export class Outbox {
   private readonly policyRetried = new Set<string>()
   /** Flags of local checks that ran at build time (raised with the server's message id on ack). */
   private readonly lateFlags = new Map<string, PipelineVerdict>()
+  /** How E2EE group messages are encrypted (docs/groups.md). */
+  private readonly groups: GroupProtocol
 
   constructor(
     private readonly core: ClientCore,
     private readonly directory: Directory,
     private readonly sessions: Sessions,
     private readonly registry: OutboxRegistry,
-  ) {}
+  ) {
+    this.groups = pairwiseFanout(sessions)
+  }
 
   /** Checks an E2EE send before anything is stored; returns the (non-blocking) verdict. */
   async preflightE2ee(c: Conversation, input: { text: string; attachments: AttachmentMeta[] }): Promise<PipelineVerdict> {
@@ -70,7 +78,7 @@ export class Outbox {
         throw new MissingPluginError(`the server requires moderation plugins this client does not run: ${missing.map((p) => `${p.name}@${p.version}`).join(', ')}`, { plugins: missing.map((p) => p.name) })
       }
     }
-    await this.directory.assertNoPendingIdentity(c.peerUserId)
+    for (const u of c.kind === 'group' ? c.members : [c.peerUserId]) await this.directory.assertNoPendingIdentity(u)
     const self = this.core.self()
     const verdict = await this.core.pipeline.checkOutgoing(
       { conversationId: c.id, sender: { userId: self.userId, deviceId: self.deviceId }, text: input.text, attachments: input.attachments },
@@ -253,7 +261,7 @@ export class Outbox {
     const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
     const frame: MessageSend = {
       conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side',
-      body: { text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })) },
+      body: { text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })), ...(rosterHead(c) ? { roster: rosterHead(c)! } : {}) },
     }
     const built = { ...entry, frame, nf }
     await this.core.store.set(entry.key, json(built))
@@ -277,7 +285,8 @@ export class Outbox {
         try {
           let known = perConversation.get(c.id)
           if (!known) {
-            const users = c.peerUserId === self.userId ? [self.userId] : [c.peerUserId, self.userId]
+            // A group goes to every member of the verified roster (pairwise fan-out; docs/groups.md).
+            const users = c.kind === 'group' ? [...c.members] : c.peerUserId === self.userId ? [self.userId] : [c.peerUserId, self.userId]
             const targets = await this.directory.targets(users)
             known = { targets, mc: (await this.registry.record(c.id))?.modeChange }
             perConversation.set(c.id, known)
@@ -304,12 +313,15 @@ export class Outbox {
     const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
     const encrypted = entry.attachments.map((a) => ({ id: randomId('a-'), ...encryptAttachment(fromBase64(a.data)) }))
     const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
-    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}) })
-    const { envelopes, missing } = await this.sessions.encryptFor(targets, payload, c.id, changes)
+    const head = rosterHead(c)
+    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}) })
+    const { envelopes, missing } = c.kind === 'group'
+      ? await this.groups.encrypt({ conversationId: c.id, targets, plaintext: payload, changes })
+      : await this.sessions.encryptFor(targets, payload, c.id, changes)
     for (const device of missing) {
       this.core.reportError({ error: new MissingSessionError(`no session with device "${device.deviceId}": it will not get this message`, { deviceId: device.deviceId }), conversationId: c.id, device })
     }
-    if (!envelopes.some((e) => e.userId === c.peerUserId) && c.peerUserId !== self.userId) {
+    if (c.kind !== 'group' && !envelopes.some((e) => e.userId === c.peerUserId) && c.peerUserId !== self.userId) {
       throw new MissingSessionError(`no device of "${c.peerUserId}" can receive end-to-end encrypted messages`, {})
     }
     const frame: MessageSend = {

@@ -6,7 +6,7 @@
 import * as v from 'valibot'
 import {
   AttachmentMetaSchema, BadMacError, FRANKING_BYTES, IdSchema, MAX_ATTACHMENTS, MAX_TEXT_LENGTH, ModeChangeSchema, base64Exact,
-  list, parseWith, text, type AttachmentMeta, type ModeChange,
+  list, parseWith, RosterHeadSchema, text, type AttachmentMeta, type ModeChange, type RosterHead,
 } from '@parley/protocol'
 import { PAYLOAD_VERSION } from './constants.js'
 import { fromUtf8, utf8 } from './util.js'
@@ -18,6 +18,8 @@ const PayloadSchema = v.strictObject({
   nf: base64Exact(FRANKING_BYTES),
   cmid: IdSchema,
   mc: v.optional(ModeChangeSchema),
+  /** Group messages: the sender's verified roster head (a receiver holding another at that version sees a fork). */
+  roster: v.optional(RosterHeadSchema),
 })
 
 /** The decrypted content of one E2EE message. */
@@ -26,9 +28,10 @@ export type E2eePayload = v.InferOutput<typeof PayloadSchema>
 export type PayloadAttachment = AttachmentMeta & { id: string; key: string }
 
 /** Serializes a payload. */
-export function encodePayload(p: { text: string; attachments: PayloadAttachment[]; nf: string; cmid: string; mc?: ModeChange }): Uint8Array {
+export function encodePayload(p: { text: string; attachments: PayloadAttachment[]; nf: string; cmid: string; mc?: ModeChange; roster?: RosterHead }): Uint8Array {
   const out: E2eePayload = { v: PAYLOAD_VERSION, text: p.text, attachments: p.attachments, nf: p.nf, cmid: p.cmid }
   if (p.mc) out.mc = p.mc
+  if (p.roster) out.roster = p.roster
   return utf8(JSON.stringify(out))
 }
 

@@ -5,9 +5,11 @@
  * performs the signed one-way upgrade to E2EE.
  */
 import {
-  DowngradeRejectedError, MemberMismatchError, NotFoundError, PolicyViolationError, highestMode,
+  DowngradeRejectedError, MemberMismatchError, NotFoundError, PolicyViolationError, RosterRejectedError, highestMode,
   type ConversationInfo, type ModeChange,
 } from '@parley/protocol'
+import { rosterMembers } from '@parley/crypto'
+import type { Rosters } from './groups/rosters.js'
 import { signModeChange } from '@parley/crypto'
 import { Conversation, type ConversationHost } from './conversation.js'
 import type { ClientCore } from './core.js'
@@ -42,6 +44,8 @@ export class ConversationRegistry {
    */
   catchUp: () => Promise<void> = async () => {}
   private refreshNext: Promise<void> | null = null
+  /** Group roster pins (set by the client before use). */
+  rosters: Rosters | null = null
 
   /**
    * @param verifyModeChange true when a signed mode change is signed by a listed device of
@@ -96,8 +100,10 @@ export class ConversationRegistry {
       const rec = (await store.get<JsonValue>(key)) as ConversationRecord | null
       if (!rec) continue
       const members = rec.members ?? rec.info.members
-      this.convos.set(rec.info.id, new Conversation(this.host(), { ...rec.info, members }, rec.pinned))
-      this.byMembers.set(membersKey(members), rec.info.id)
+      const c = new Conversation(this.host(), { ...rec.info, members }, rec.pinned)
+      this.convos.set(rec.info.id, c)
+      if (rec.info.kind === 'group') c._roster = (await this.rosters?.pin(rec.info.id))?.state ?? null
+      else this.byMembers.set(membersKey(members), rec.info.id)
     }
   }
 
@@ -125,6 +131,11 @@ export class ConversationRegistry {
   private async merge(info: ConversationInfo): Promise<Conversation> {
     const existing = this.convos.get(info.id)
     const rec = await this.record(info.id)
+    const pinnedKind = rec?.info.kind ?? existing?._info.kind
+    if (pinnedKind !== undefined && pinnedKind !== info.kind) {
+      throw new MemberMismatchError('the server re-announced a conversation as another kind; the pinned one stays', { conversationId: info.id })
+    }
+    if (info.kind === 'group') return this.mergeGroup(info, existing, rec)
     // Identity is pinned on first sight: the server may not move a 1:1 to other members, nor
     // announce one this user is not in. (Signed group rosters will move `members` later.)
     const pinnedMembers = rec?.members ?? rec?.info.members ?? existing?._info.members
@@ -169,8 +180,69 @@ export class ConversationRegistry {
     return c
   }
 
-  /** True when `mc` is about conversation `id`, signed by a listed device of its user, and that user is a member. */
+  /**
+   * A group as the server describes it, merged with this device's verified roster (docs/groups.md):
+   * on first sight the whole signed chain is fetched and verified; afterwards the server's
+   * description is only compared with the pin (`rollback`, `mismatch` reported as `'error'`),
+   * which moves only with verified records. Mode pinning is as for a 1:1.
+   */
+  private async mergeGroup(info: ConversationInfo, existing: Conversation | undefined, rec: ConversationRecord | null): Promise<Conversation> {
+    const rosters = this.rosters!
+    let rosterError: unknown
+    let pin = await rosters.pin(info.id)
+    if (!pin) {
+      pin = await rosters.run(async () => {
+        const held = await rosters.pin(info.id)
+        if (held) return held
+        const fetched = await rosters.catchUp(info.id, null)
+        await rosters.save(fetched)
+        return fetched
+      })
+    } else {
+      try {
+        rosters.checkInfo(pin, info)
+      } catch (e) {
+        rosterError = e
+      }
+    }
+    const members = rosterMembers(pin.state)
+    const self = this.host().selfUserId()
+    if (!existing && !rec && !members.includes(self)) {
+      throw new MemberMismatchError('the server announced a group whose signed roster does not include this user', { conversationId: info.id })
+    }
+    const seen = existing ? highestMode(existing.encryption, info.encryption) : info.encryption
+    const pinned = highestMode(highestMode(rec?.pinned ?? 'server-side', seen), this.core.minimumMode())
+    const pinnedInfo: ConversationInfo = { ...info, members: members.length ? members : info.members, rosterVersion: pin.state.version }
+    const next: ConversationRecord = {
+      info: pinnedInfo, members: pinnedInfo.members, pinned, firstSeenAt: rec?.firstSeenAt ?? this.core.now(), ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}),
+    }
+    const admins = members.filter((u) => pin!.state.members[u] === 'admin')
+    if (!rec?.modeChange && info.modeChange && (await this.trustedModeChange(info.modeChange, info.id, admins))) next.modeChange = info.modeChange
+    await this.core.store.set(K.conversation(info.id), json(next))
+    let c = existing
+    if (!c) {
+      c = new Conversation(this.host(), pinnedInfo, pinned)
+      c._roster = pin.state
+      this.convos.set(info.id, c)
+      this.core.events.emit('conversation', c)
+    } else {
+      c._info = pinnedInfo
+      if (!c._roster || c._roster.version < pin.state.version) c._roster = pin.state
+      const before = c._pinned
+      c._pinned = pinned
+      if (before !== pinned) this.emitMode(c, { conversationId: c.id, encryption: pinned })
+    }
+    if (rosterError) this.core.reportError({ error: rosterError as RosterRejectedError, conversationId: info.id })
+    return c
+  }
+
+  /**
+   * True when `mc` is about conversation `id`, signed by a listed device of its user, and that
+   * user is a member (of a group: an admin, by the verified roster).
+   */
   async trustedModeChange(mc: ModeChange, id: string, members: readonly string[]): Promise<boolean> {
+    const c = this.convos.get(id)
+    if (c?.kind === 'group') members = c.admins
     if (mc.conversationId !== id || mc.to !== 'e2ee' || !members.includes(mc.userId)) return false
     return this.verifyModeChange(mc).catch(() => false)
   }
@@ -186,7 +258,7 @@ export class ConversationRegistry {
       try {
         out.push(await this.applyInfo(info))
       } catch (e) {
-        if (!MemberMismatchError.isInstance(e)) throw e
+        if (!MemberMismatchError.isInstance(e) && !RosterRejectedError.isInstance(e)) throw e
         this.core.reportError({ error: e, conversationId: info.id })
       }
     }

@@ -110,6 +110,22 @@ export interface RequestEventPayload {
   state: RequestState
 }
 
+/** A group's verified roster moved (a signed record was applied). */
+export interface MembersEventPayload {
+  conversationId: string
+  /** The roster version after the change. */
+  version: number
+  /** Members after the change, sorted. */
+  members: string[]
+  /** userId → role after the change. */
+  roles: Record<string, import('@parley/protocol').GroupRole>
+  title: string
+  /** What the record changed. */
+  change: import('@parley/protocol').RosterChange
+  /** The admin (or leaving member) device that signed it. */
+  by: DeviceAddress
+}
+
 /** Events of a {@link Conversation}. */
 export interface ConversationEvents {
   [key: string]: unknown
@@ -121,6 +137,7 @@ export interface ConversationEvents {
   error: ErrorPayload
   mute: MuteEventPayload
   request: RequestEventPayload
+  members: MembersEventPayload
 }
 
 /** Events of the client itself (every conversation's events also bubble here). */
@@ -143,6 +160,8 @@ export interface ClientEvents {
   block: BlockEventPayload
   mute: MuteEventPayload
   request: RequestEventPayload
+  /** A group's verified roster moved. */
+  members: MembersEventPayload
 }
 
 /** A safety number for out-of-band comparison. */

@@ -12,6 +12,7 @@ import type * as R from './frames/reports.js'
 import type * as L from './frames/link.js'
 import type * as S from './frames/session.js'
 import type * as Y from './frames/safety.js'
+import type * as G from './frames/roster.js'
 
 /** Every ack: a result or a wire error, never both. */
 export type AckResponse<T> = { ok: true; data: T } | { ok: false; error: WireError }
@@ -29,9 +30,13 @@ export interface ClientToServerEvents {
   'device.register': (frame: In<typeof K.DeviceRegisterSchema>, ack: Ack<Ok>) => void
   'keys.publish': (frame: In<typeof K.KeysPublishSchema>, ack: Ack<{ oneTimePreKeys: number; kemOneTimePreKeys: number }>) => void
   'devicelist.publish': (frame: In<typeof K.DeviceListPublishSchema>, ack: Ack<Ok>) => void
+  'devicelist.fetch': (frame: In<typeof K.DeviceListFetchSchema>, ack: Ack<Out<typeof K.DeviceListFetchResultSchema>>) => void
   'keys.fetch': (frame: In<typeof K.KeysFetchSchema>, ack: Ack<Out<typeof K.KeyBundleSetSchema>>) => void
   'conversation.open': (frame: In<typeof C.ConversationOpenSchema>, ack: Ack<Out<typeof C.ConversationResultSchema>>) => void
   'conversation.list': (frame: Record<string, never>, ack: Ack<Out<typeof C.ConversationListResultSchema>>) => void
+  'conversation.create': (frame: In<typeof G.ConversationCreateSchema>, ack: Ack<Out<typeof C.ConversationResultSchema>>) => void
+  'roster.append': (frame: In<typeof G.RosterAppendSchema>, ack: Ack<Out<typeof C.ConversationResultSchema>>) => void
+  'roster.fetch': (frame: In<typeof G.RosterFetchSchema>, ack: Ack<Out<typeof G.RosterFetchResultSchema>>) => void
   'mode.upgrade': (frame: In<typeof C.ModeUpgradeSchema>, ack: Ack<Out<typeof C.ConversationResultSchema>>) => void
   'message.send': (frame: In<typeof M.MessageSendSchema>, ack: Ack<Out<typeof M.SendResultSchema>>) => void
   'message.delete': (frame: In<typeof M.MessageDeleteSchema>, ack: Ack<Ok>) => void

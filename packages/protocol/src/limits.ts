@@ -32,6 +32,23 @@ export const MAX_MIME_LENGTH = 127
 export const MAX_CIPHERTEXT_BYTES = 64 * 1024
 /** Most recipient-device envelopes on one E2EE message (both users' devices). */
 export const MAX_ENVELOPES = 32
+/**
+ * Most recipient-device envelopes on one E2EE message of a group (pairwise fan-out: every
+ * device of every member but the sender's). The server's member limit bounds it further.
+ */
+export const MAX_GROUP_ENVELOPES = 1_024
+/** Largest group the protocol can describe (the server's `maxGroupMembers` option is at most this). */
+export const MAX_GROUP_MEMBERS = 1_000
+/** Default member limit of a group (server option `maxGroupMembers`). */
+export const DEFAULT_MAX_GROUP_MEMBERS = 100
+/** Most users one `devicelist.fetch` asks for. */
+export const MAX_DEVICE_LIST_FETCH = 100
+/** Most users one roster record adds or removes. */
+export const MAX_ROSTER_CHANGE = 100
+/** Most roster records one `roster.fetch` returns. */
+export const MAX_ROSTER_FETCH = 500
+/** Longest group title, in UTF-16 code units. */
+export const MAX_TITLE_LENGTH = 200
 /** Most devices one user may list. */
 export const MAX_DEVICES_PER_USER = 16
 /** Most one-time prekeys (of each kind) in one upload. */

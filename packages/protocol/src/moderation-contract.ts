@@ -79,6 +79,8 @@ export interface VerifiedReportEntry {
     | 'wrong_conversation'
     | 'not_delivered_to_reporter'
     | 'duplicate_entry'
+    /** Group: the signed roster says the sender was not a member at the entry's seq. */
+    | 'sender_not_member'
 }
 
 /** A report after server verification: handed to `onReport` and stored. */

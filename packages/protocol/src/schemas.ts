@@ -13,6 +13,7 @@ import * as R from './frames/reports.js'
 import * as L from './frames/link.js'
 import * as S from './frames/session.js'
 import * as Y from './frames/safety.js'
+import * as G from './frames/roster.js'
 import { ERROR_CODES } from './errors/index.js'
 
 /** Inbound schemas on the server, one per client → server event. */
@@ -22,9 +23,13 @@ export const CLIENT_FRAME_SCHEMAS = {
   'device.register': K.DeviceRegisterSchema,
   'keys.publish': K.KeysPublishSchema,
   'devicelist.publish': K.DeviceListPublishSchema,
+  'devicelist.fetch': K.DeviceListFetchSchema,
   'keys.fetch': K.KeysFetchSchema,
   'conversation.open': C.ConversationOpenSchema,
   'conversation.list': EmptySchema,
+  'conversation.create': G.ConversationCreateSchema,
+  'roster.append': G.RosterAppendSchema,
+  'roster.fetch': G.RosterFetchSchema,
   'mode.upgrade': C.ModeUpgradeSchema,
   'message.send': M.MessageSendSchema,
   'message.delete': M.MessageDeleteSchema,
@@ -81,9 +86,13 @@ export const ACK_SCHEMAS = {
   'device.register': v.strictObject({ ok: v.literal(true) }),
   'keys.publish': v.strictObject({ oneTimePreKeys: v.number(), kemOneTimePreKeys: v.number() }),
   'devicelist.publish': v.strictObject({ ok: v.literal(true) }),
+  'devicelist.fetch': K.DeviceListFetchResultSchema,
   'keys.fetch': K.KeyBundleSetSchema,
   'conversation.open': C.ConversationResultSchema,
   'conversation.list': C.ConversationListResultSchema,
+  'conversation.create': C.ConversationResultSchema,
+  'roster.append': C.ConversationResultSchema,
+  'roster.fetch': G.RosterFetchResultSchema,
   'mode.upgrade': C.ConversationResultSchema,
   'message.send': M.SendResultSchema,
   'message.delete': v.strictObject({ ok: v.literal(true) }),

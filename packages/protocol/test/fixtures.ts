@@ -22,6 +22,10 @@ const delivery = {
   inboxId: 3, kind: 'message', messageId: 'm_1', conversationId: 'c_1', seq: 1, ts: 1_700_000_000_000,
   sender: { userId: 'alice', deviceId: 'd1' }, mode: 'server-side', body, franking,
 }
+const rosterRecord = {
+  conversationId: 'c_1', version: 1, prev: 'A'.repeat(43) + '=', userId: 'alice', deviceId: 'd1', ts: 1_700_000_000_000, signature: SIG,
+  change: { action: 'create', title: 'team', members: [{ userId: 'alice', role: 'admin' }, { userId: 'bob', role: 'member' }] },
+}
 const conversation = {
   id: 'c_1', kind: 'direct', members: ['alice', 'bob'], encryption: 'server-side', upgradeRequired: false, createdAt: 1, lastSeq: 0,
 }
@@ -41,6 +45,10 @@ export const CLIENT_EXAMPLES: Record<ClientEventName, unknown> = {
   'keys.fetch': { userId: 'bob' },
   'conversation.open': { peerUserId: 'bob' },
   'conversation.list': {},
+  'devicelist.fetch': { userIds: ['alice', 'bob'] },
+  'conversation.create': { record: rosterRecord },
+  'roster.append': { record: { ...rosterRecord, version: 2, change: { action: 'add', userIds: ['carol'] } } },
+  'roster.fetch': { conversationId: 'c_1', after: 1 },
   'mode.upgrade': { modeChange },
   'message.send': { conversationId: 'c_1', clientMessageId: 'cm_1', tf: KEY, mode: 'server-side', body },
   'message.delete': { conversationId: 'c_1', messageId: 'm_1' },

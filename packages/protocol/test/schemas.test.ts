@@ -43,7 +43,7 @@ function expectInvalid(fn: () => unknown, cls: typeof InvalidFrameError = Invali
   expect(cls.isInstance(thrown), `expected ${cls.name}, got ${String(thrown)}`).toBe(true)
 }
 
-const ENUM_KEYS = new Set(['mode', 'kind', 'status', 'type', 'from', 'to', 'encryption', 'policy', 'previousPolicy', 'state'])
+const ENUM_KEYS = new Set(['mode', 'kind', 'status', 'type', 'from', 'to', 'encryption', 'policy', 'previousPolicy', 'state', 'action', 'role'])
 
 /** Five or more malformed variants of a valid frame, all of which must be refused. */
 function malformed(valid: Json): { name: string; frame: unknown; tooLarge?: boolean }[] {

@@ -67,7 +67,12 @@ export function me(s: Session): DeviceAddress {
   return { userId: s.userId, deviceId: s.deviceId }
 }
 
-/** Conversations cached per node: members never change for 1:1; the mode is re-checked by the store. */
+/**
+ * Conversations cached per node: members never change for 1:1; the mode is re-checked by the
+ * store. A group's members change with its roster: the node that stores a roster record puts
+ * the new record here; the store checks membership again on every append, so a stale entry on
+ * another node can only let through frames that are not stored (typing, receipts).
+ */
 export class ConversationCache {
   private map = new Map<string, ConversationRecord>()
   constructor(private readonly store: ParleyStore) {}
@@ -133,6 +138,7 @@ export function toWire(ctx: Ctx, d: StoredDelivery, body?: PlainBody): Delivery 
   if (m.clientMessageId) out.clientMessageId = m.clientMessageId
   if (m.franking) out.franking = { ...m.franking }
   if (m.modeChange) out.modeChange = { ...m.modeChange }
+  if (m.roster) out.roster = structuredClone(m.roster)
   if (m.deleted) {
     out.deleted = true
     return out

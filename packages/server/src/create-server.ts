@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { Server } from 'socket.io'
 import pino from 'pino'
 import {
+  MAX_GROUP_MEMBERS,
   buildManifest, checkClientFrameBounds, CLIENT_FRAME_SCHEMAS, ConnectionError, errorToWire, InvalidFrameError, isPolicy, MAX_FRAME_BYTES,
   parseClientFrame, parseWith, ParleyError, RateLimitedError, StoreError, UnauthorizedError, UserIdSchema,
   type AckResponse, type ClientEventName, type Policy, type VerifiedReport,
@@ -74,6 +75,9 @@ function validateOptions(o: ParleyServerOptions): void {
   if (typeof o.authenticate !== 'function') throw new TypeError('"authenticate" expected a function')
   if (!o.store) throw new TypeError('"store" expected a ParleyStore or a promise of one')
   if (o.canMessage !== undefined && typeof o.canMessage !== 'function') throw new TypeError('"canMessage" expected a function')
+  if (o.maxGroupMembers !== undefined && (!Number.isInteger(o.maxGroupMembers) || o.maxGroupMembers < 2 || o.maxGroupMembers > MAX_GROUP_MEMBERS)) {
+    throw new RangeError(`"maxGroupMembers" expected an integer 2..${MAX_GROUP_MEMBERS}, got ${String(o.maxGroupMembers)}`)
+  }
   const l = o.limits ?? {}
   if (l.connection) checkLimit('connection', l.connection)
   if (l.user) checkLimit('user', l.user)

@@ -118,6 +118,11 @@ export interface ParleyServerOptions {
    * frame fails with `TimeoutError` (the client retries). docs/safety-controls.md
    */
   canMessage?: (from: string, to: string) => CanMessageDecision | Promise<CanMessageDecision>
+  /**
+   * Most members a group may have (docs/groups.md); creating or adding past it fails with
+   * `GroupFullError`. Default `DEFAULT_MAX_GROUP_MEMBERS` (100); at most `MAX_GROUP_MEMBERS`.
+   */
+  maxGroupMembers?: number
   /** Rate limits. */
   limits?: ParleyLimits
   /** Server franking keys (kid → 32 bytes). Default: a random key per process (reports of older messages then fail). */

@@ -13,6 +13,7 @@ export const FAILURE_TEXT: Record<NonNullable<VerifiedReportEntry['failure']>, s
   wrong_conversation: 'belongs to another conversation',
   not_delivered_to_reporter: 'the reporter never received this message',
   duplicate_entry: 'listed twice in the report',
+  sender_not_member: 'the sender was not a member of the group at that point (by its signed roster)',
 }
 
 /** The badge of one entry. */

@@ -197,3 +197,24 @@ export class ReportResolvedError extends ParleyError<{ reportId?: string }> {
   static override readonly code: string = 'report_resolved'
   static override readonly defaultMessage: string = 'this report is already resolved'
 }
+/**
+ * A group roster record, or the server's account of a roster, fails verification: a bad
+ * signature, a signer who is not an admin, a broken hash chain or version gap, a roll-back to
+ * an older version, a fork (two records at one version), or members the server claims that
+ * the signed roster does not say. The verified roster stays as it was. `details.reason` says
+ * which; `details.version` names the record.
+ */
+export class RosterRejectedError extends ParleyError<{
+  conversationId?: string
+  version?: number
+  userId?: string
+  reason?: 'bad_signature' | 'not_admin' | 'bad_chain' | 'gap' | 'rollback' | 'fork' | 'mismatch' | 'invalid_change' | 'stale'
+}> {
+  static override readonly code: string = 'roster_rejected'
+  static override readonly defaultMessage: string = 'the group roster failed verification'
+}
+/** The group would exceed the server's member limit (`maxGroupMembers`, default 100). */
+export class GroupFullError extends ParleyError<{ limit?: number }> {
+  static override readonly code: string = 'group_full'
+  static override readonly defaultMessage: string = 'the group is at its member limit'
+}

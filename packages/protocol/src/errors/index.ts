@@ -40,6 +40,8 @@ export const ERROR_CLASSES = [
   { cls: classes.DeviceRevokedError, description: 'A moderator revoked this device: it can no longer connect.', solve: 'Sign in on another device; the client does not reconnect.' },
   { cls: classes.ConversationClosedError, description: 'A moderator closed the conversation: no more sends (same in every mode).', solve: 'Show the conversation as closed.' },
   { cls: classes.ReportResolvedError, description: 'resolveReport on a report already resolved.', solve: 'Read the resolution from listReports() or the audit log.' },
+  { cls: classes.RosterRejectedError, description: 'A group roster record or the server\'s account of a roster fails verification (details.reason: bad_signature, not_admin, bad_chain, gap, rollback, fork, mismatch, invalid_change, stale).', solve: 'stale: fetch the roster and retry the change. Anything else: never from an honest server; the verified roster stays. Investigate the server.' },
+  { cls: classes.GroupFullError, description: 'Creating or adding to a group would exceed the server\'s maxGroupMembers (details.limit).', solve: 'Remove members first, or raise the server option.' },
   { cls: classes.StoreError, description: 'Storage failed; the transaction rolled back.', solve: 'Retry; check the database.' },
   { cls: classes.TimeoutError, description: 'An ack, hook or connection timed out.', solve: 'Retry; queued messages resend automatically.' },
   { cls: classes.ConnectionError, description: 'Not connected.', solve: 'Messages stay queued until reconnect.' },

@@ -3,7 +3,7 @@
  * bundles handed out for PQXDH. Signatures are checked by the server with `@parley/crypto`.
  */
 import * as v from 'valibot'
-import { KEM_PUBLIC_KEY_BYTES, MAX_DEVICES_PER_USER, MAX_PREKEYS_PER_UPLOAD } from '../limits.js'
+import { KEM_PUBLIC_KEY_BYTES, MAX_DEVICE_LIST_FETCH, MAX_DEVICES_PER_USER, MAX_PREKEYS_PER_UPLOAD } from '../limits.js'
 import {
   base64Exact, IdSchema, list, PreKeyIdSchema, PublicKeySchema, SeqSchema, SignatureSchema, TimestampSchema,
   uniqueIdList, UserIdSchema,
@@ -61,6 +61,16 @@ export const DeviceListPublishSchema = v.strictObject({ deviceList: SignedDevice
 
 /** Ask for the bundles of every device of a user. */
 export const KeysFetchSchema = v.strictObject({ userId: UserIdSchema })
+
+/**
+ * Signed device lists of users, without claiming any prekey: what a client needs to check a
+ * signature by one of their devices (a group roster record). Unknown users are left out.
+ */
+export const DeviceListFetchSchema = v.strictObject({ userIds: list(UserIdSchema, MAX_DEVICE_LIST_FETCH, 1) })
+export const DeviceListFetchResultSchema = v.strictObject({
+  lists: list(v.strictObject({ userId: UserIdSchema, userIdentityKey: PublicKeySchema, deviceList: SignedDeviceListSchema }), MAX_DEVICE_LIST_FETCH),
+})
+export type DeviceListFetchResult = v.InferOutput<typeof DeviceListFetchResultSchema>
 
 /** What a peer needs to start PQXDH with one device. One-time keys are each handed out once. */
 export const DeviceBundleSchema = v.strictObject({

@@ -5,13 +5,14 @@
 import * as v from 'valibot'
 import {
   FRANKING_BYTES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_NAME_LENGTH, MAX_ATTACHMENTS, MAX_CIPHERTEXT_BYTES,
-  MAX_ENVELOPES, MAX_HISTORY_LIMIT, MAX_MIME_LENGTH, MAX_RECEIPT_IDS, MAX_SYNC_LIMIT, MAX_TEXT_LENGTH,
+  MAX_ENVELOPES, MAX_GROUP_ENVELOPES, MAX_HISTORY_LIMIT, MAX_MIME_LENGTH, MAX_RECEIPT_IDS, MAX_SYNC_LIMIT, MAX_TEXT_LENGTH,
 } from '../limits.js'
 import {
   base64Exact, base64Max, DeviceAddressSchema, EncryptionModeSchema, FrankingTagSchema, IdSchema, list,
   SeqSchema, text, TimestampSchema, UserIdSchema, wellFormedText,
 } from './common.js'
 import { ModeChangeSchema } from './mode.js'
+import { RosterHeadSchema, RosterRecordSchema } from './roster.js'
 
 /** Attachment metadata: what franking commits to (through `sha256` of the plaintext). */
 export const AttachmentMetaSchema = v.strictObject({
@@ -34,6 +35,8 @@ export const PlainBodySchema = v.strictObject({
   text: wellFormedText(MAX_TEXT_LENGTH),
   attachments: list(InlineAttachmentSchema, MAX_ATTACHMENTS),
   nf: base64Exact(FRANKING_BYTES),
+  /** Group messages: the sender's roster head (fork detection; not franked). */
+  roster: v.optional(RosterHeadSchema),
 })
 export type PlainBody = v.InferOutput<typeof PlainBodySchema>
 
@@ -62,11 +65,15 @@ const SendBase = {
 }
 /** Send into a server-side conversation: the server reads, moderates and seals the body. */
 export const SendPlainSchema = v.strictObject({ ...SendBase, mode: v.literal('server-side'), body: PlainBodySchema })
-/** Send into an E2EE conversation: one envelope per recipient device (including the sender's others). */
+/**
+ * Send into an E2EE conversation: one envelope per recipient device (including the sender's
+ * others). A 1:1 has at most {@link MAX_ENVELOPES}; a group's fan-out is bounded by
+ * {@link MAX_GROUP_ENVELOPES} here and by the server's member limit.
+ */
 export const SendE2eeSchema = v.strictObject({
   ...SendBase,
   mode: v.literal('e2ee'),
-  envelopes: list(EnvelopeSchema, MAX_ENVELOPES, 1),
+  envelopes: list(EnvelopeSchema, Math.max(MAX_ENVELOPES, MAX_GROUP_ENVELOPES), 1),
   attachments: list(EncryptedAttachmentSchema, MAX_ATTACHMENTS),
 })
 export const MessageSendSchema = v.variant('mode', [SendPlainSchema, SendE2eeSchema])
@@ -90,7 +97,7 @@ export type SendResult = v.InferOutput<typeof SendResultSchema>
 /** What a device receives, live or on catch-up. `inboxId` is this device's durable cursor. */
 export const DeliverySchema = v.strictObject({
   inboxId: SeqSchema,
-  kind: v.picklist(['message', 'mode_change']),
+  kind: v.picklist(['message', 'mode_change', 'roster']),
   messageId: IdSchema,
   clientMessageId: v.optional(IdSchema),
   conversationId: IdSchema,
@@ -103,6 +110,8 @@ export const DeliverySchema = v.strictObject({
   attachments: v.optional(list(EncryptedAttachmentSchema, MAX_ATTACHMENTS)),
   franking: v.optional(FrankingSchema),
   modeChange: v.optional(ModeChangeSchema),
+  /** `kind: 'roster'`: the signed roster record stored at this seq. */
+  roster: v.optional(RosterRecordSchema),
   deleted: v.optional(v.boolean()),
 })
 export type Delivery = v.InferOutput<typeof DeliverySchema>

@@ -8,6 +8,7 @@ import {
   EncryptionModeSchema, IdSchema, list, PolicySchema, SeqSchema, SignatureSchema, TimestampSchema,
   UserIdSchema,
 } from './common.js'
+import { MAX_GROUP_MEMBERS } from '../limits.js'
 
 /** A signed, one-way upgrade record. */
 export const ModeChangeSchema = v.strictObject({
@@ -32,11 +33,17 @@ export function modeChangeSigningText(mc: Omit<ModeChange, 'signature'>): string
 /** Upgrade a conversation to E2EE (optional-e2ee, or default-e2ee for older conversations). */
 export const ModeUpgradeSchema = v.strictObject({ modeChange: ModeChangeSchema })
 
-/** A conversation as both sides see it. `members` is sorted; 1:1 first, groups later. */
+/**
+ * A conversation as the server describes it. `members` is sorted: exactly two for `direct`;
+ * for a `group`, the server's view of its roster (clients believe only the signed roster and
+ * report a difference), with `rosterVersion` the newest record the server holds.
+ */
 export const ConversationInfoSchema = v.strictObject({
   id: IdSchema,
-  kind: v.picklist(['direct']),
-  members: list(UserIdSchema, 2, 2),
+  kind: v.picklist(['direct', 'group']),
+  /** Empty only for a group everyone left. */
+  members: list(UserIdSchema, MAX_GROUP_MEMBERS),
+  rosterVersion: v.optional(SeqSchema),
   encryption: EncryptionModeSchema,
   /** Set when the server policy requires an upgrade before the next send. */
   upgradeRequired: v.boolean(),

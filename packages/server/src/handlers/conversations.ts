@@ -46,6 +46,10 @@ export const modeUpgrade: Handler<'mode.upgrade'> = {
     await ctx.closures.assertOpen(mc.conversationId)
     const device = await ctx.store.getDevice(self.userId, self.deviceId)
     if (!device || !(await checkModeChange(ctx, mc, device.signingKey))) throw new InvalidSignatureError('mode change signature does not verify', { what: 'modeChange' })
+    // A group is upgraded by an admin only (the signed roster says who; clients check it too).
+    if (conversation.kind === 'group' && (await ctx.store.rosterState(conversation.id))?.members[self.userId] !== 'admin') {
+      throw new ForbiddenError('only an admin may upgrade a group to end-to-end encryption')
+    }
     // Throws PolicyViolationError when the policy forbids upgrading.
     nextModeState({ mode: conversation.encryption, upgradeRequired: conversation.upgradeRequired }, { type: 'upgrade' }, ctx.policy, conversation.id)
     // The mode-change message gets inbox rows too: written and pushed in the group committer's

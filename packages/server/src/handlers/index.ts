@@ -1,5 +1,7 @@
 /** The handler table: every client → server event, exactly once (the type enforces it). */
 import * as C from './conversations.js'
+import * as G from './groups.js'
+import * as D from './device-lists.js'
 import * as K from './keys.js'
 import * as M from './messages.js'
 import * as R from './reports.js'
@@ -16,9 +18,13 @@ export const HANDLERS: HandlerTable = {
   'link.complete': S.linkComplete,
   'keys.publish': K.keysPublish,
   'devicelist.publish': K.deviceListPublish,
+  'devicelist.fetch': D.deviceListFetch,
   'keys.fetch': K.keysFetch,
   'conversation.open': C.conversationOpen,
   'conversation.list': C.conversationList,
+  'conversation.create': G.conversationCreate,
+  'roster.append': G.rosterAppend,
+  'roster.fetch': G.rosterFetch,
   'mode.upgrade': C.modeUpgrade,
   'message.send': M.messageSend,
   'message.delete': M.messageDelete,

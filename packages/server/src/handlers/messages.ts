@@ -9,9 +9,10 @@ import {
 } from '@parley/protocol'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { DEFAULT_HISTORY_LIMIT } from '../options.js'
-import { deliver, me, memberOf, sealBody, toWire, type Ctx } from '../context.js'
+import { deliver, me, memberOf, sealBody, toWire, userRoom, type Ctx } from '../context.js'
 import type { ConversationRecord, NewMessage } from '../store/store.js'
-import { afterSend, checkSend, deleteRooms, relayRooms, withheldIn, withholdIfBlocked } from '../safety/gate.js'
+import { afterSend, checkSend, deleteRooms, relayRooms, withheldIn, withholdIfBlocked, type SendGate } from '../safety/gate.js'
+import { groupBlockers, groupRelayRooms } from '../safety/group-gate.js'
 import type { Handler } from './types.js'
 
 function emitFlags(ctx: Ctx, v: PipelineVerdict, hook: VerdictHook, source: { conversationId: string; sender: { userId: string; deviceId: string }; messageId: string }): void {
@@ -76,7 +77,9 @@ export const messageSend: Handler<'message.send'> = {
     const conversation = await memberOf(ctx, f.conversationId, sender.userId)
     if (!ctx.closures.openNow(f.conversationId)) await ctx.closures.assertOpen(f.conversationId)
     // Safety (issue 15): canMessage may deny, a sender who blocks the peer is refused, a blocked sender is withheld.
-    const gate = await checkSend(ctx, sender.userId, conversation)
+    // Groups: canMessage ran at the invite; a member who blocks the sender gets no inbox row.
+    const blockers = conversation.kind === 'group' ? await groupBlockers(ctx, sender.userId, conversation) : []
+    const gate: SendGate = conversation.kind === 'group' ? { peer: sender.userId, withheld: false } : await checkSend(ctx, sender.userId, conversation)
     // e2ee never reverts, so a cached e2ee mode is authoritative for refusing a downgrade early.
     if (conversation.encryption === 'e2ee') assertNoDowngrade('e2ee', f.mode, f.conversationId)
     const now = ctx.now()
@@ -89,12 +92,14 @@ export const messageSend: Handler<'message.send'> = {
     const ttl = ctx.options.retention?.[f.mode]
     if (ttl) message.expiresAt = now + ttl
     withholdIfBlocked(message, gate) // safety: no inbox row for a peer who blocks the sender
+    if (blockers.length) message.withheldFrom = blockers
     // Lock keys: the users whose devices get an inbox row (the sender's other devices too).
     const out = await ctx.committer.append(message, conversation.members)
     if (!out.ok) throw out.error
     const m = out.message
     if (!out.duplicate) {
       if (gate.withheld || gate.move) await afterSend(ctx, gate, m.id, sender.userId) // safety: withheld record, request accepted / re-opened
+      if (blockers.length) await ctx.store.safety.withhold(m.id, blockers).catch((e) => ctx.reportError(e, { where: 'store', event: 'message.send', userId: sender.userId }))
       deliver(ctx, m, out.recipients, f.mode === 'server-side' ? f.body : undefined)
       for (const [v, hook] of verdicts) emitFlags(ctx, v, hook, { conversationId: m.conversationId, sender, messageId: m.id })
     }
@@ -113,7 +118,7 @@ export const messageDelete: Handler<'message.delete'> = {
     const c = await memberOf(ctx, f.conversationId, self.userId)
     await ctx.store.deleteMessage({ conversationId: f.conversationId, messageId: f.messageId, byUserId: self.userId })
     // Safety: a peer who blocks the deleter is not told (and keeps its copy).
-    ctx.io.to(await deleteRooms(ctx, self.userId, c)).emit('message.deleted', { conversationId: f.conversationId, messageId: f.messageId, by: self, ts: ctx.now() })
+    ctx.io.to(c.kind === 'group' ? c.members.map(userRoom) : await deleteRooms(ctx, self.userId, c)).emit('message.deleted', { conversationId: f.conversationId, messageId: f.messageId, by: self, ts: ctx.now() })
     return { ok: true }
   },
 }
@@ -144,7 +149,7 @@ export const receiptSend: Handler<'receipt.send'> = {
     const c = await memberOf(ctx, f.conversationId, self.userId)
     await ctx.closures.assertOpen(f.conversationId)
     // Safety: not across a block or an open message request.
-    s.socket.to(await relayRooms(ctx, self.userId, c)).emit('receipt', { ...f, from: self, ts: ctx.now() })
+    s.socket.to(c.kind === 'group' ? await groupRelayRooms(ctx, self.userId, c) : await relayRooms(ctx, self.userId, c)).emit('receipt', { ...f, from: self, ts: ctx.now() })
     return { ok: true }
   },
 }
@@ -156,7 +161,7 @@ export const typingSend: Handler<'typing.send'> = {
     const c = await memberOf(ctx, f.conversationId, self.userId)
     await ctx.closures.assertOpen(f.conversationId)
     // Safety: not across a block or an open message request.
-    s.socket.to(await relayRooms(ctx, self.userId, c)).emit('typing', { conversationId: f.conversationId, from: self, typing: f.typing })
+    s.socket.to(c.kind === 'group' ? await groupRelayRooms(ctx, self.userId, c) : await relayRooms(ctx, self.userId, c)).emit('typing', { conversationId: f.conversationId, from: self, typing: f.typing })
     return { ok: true }
   },
 }

@@ -14,6 +14,7 @@ import { DEFAULT_REPORT_LIMIT } from '../options.js'
 import { me, memberOf, type Ctx } from '../context.js'
 import { openReport, sealReport } from '../report-seal.js'
 import { withheldIn } from '../safety/gate.js'
+import { membershipAt } from '../groups/membership-at.js'
 import type { Handler } from './types.js'
 
 const counts = (r: VerifiedReport, duplicate: boolean) => ({
@@ -54,11 +55,14 @@ export const reportSubmit: Handler<'report.submit'> = {
     }
     const checked = verifyTranscript(ctx.frankingKeys, f.entries, conversation.id)
     const seen = new Map((await ctx.store.messagesSeenBy(reporter.userId, conversation.id, f.entries.map((e) => e.messageId))).map((m) => [m.id, m]))
+    // Groups: the sender must have been a member at the entry's seq, by the stored roster records.
+    const wasMember = conversation.kind === 'group' ? membershipAt(await ctx.store.rosterRecords(conversation.id, 0, Number.MAX_SAFE_INTEGER)) : () => true
     const entries = checked.entries.map((e): VerifiedReportEntry => {
       if (!e.verified) return e
       const m = seen.get(e.messageId)
       const matches = m && m.kind === 'message' && m.seq === e.seq && m.sender.userId === e.sender.userId && m.sender.deviceId === e.sender.deviceId
-      return matches ? e : { ...e, verified: false, failure: 'not_delivered_to_reporter' }
+      if (!matches) return { ...e, verified: false, failure: 'not_delivered_to_reporter' }
+      return wasMember(e.sender.userId, e.seq) ? e : { ...e, verified: false, failure: 'sender_not_member' }
     })
     let gaps = gapsOf(entries)
     if (gaps.length > 0) {

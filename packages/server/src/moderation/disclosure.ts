@@ -35,7 +35,7 @@ export interface DisclosedMessage {
   seq: number
   ts: number
   sender: DeviceAddress
-  kind: 'message' | 'mode_change'
+  kind: 'message' | 'mode_change' | 'roster'
   /** How it was stored: `server-side` (readable) or `e2ee` (ciphertext only). */
   mode: EncryptionMode
   deleted: boolean

@@ -3,6 +3,7 @@
  * node-postgres and as numbers (or bigints) from PGlite; `json` may arrive as text.
  */
 import type { ConversationRecord, DeviceRecord, StoredDelivery, StoredMessage } from './store.js'
+import type { SqlExecutor } from './sql-driver.js'
 
 /** A bigint/int column as a JS number. */
 export function num(x: unknown): number {
@@ -17,7 +18,7 @@ export function json<T>(x: unknown): T {
 /** The message columns every message query selects (alias `m`). */
 export const MESSAGE_COLUMNS =
   'm.id, m.conversation_id, m.seq, m.ts, m.kind, m.sender_user, m.sender_device, m.client_message_id, m.mode, ' +
-  'm.body_kid, m.body, m.attachments, m.franking, m.mode_change, m.deleted, m.expires_at'
+  'm.body_kid, m.body, m.attachments, m.franking, m.mode_change, m.deleted, m.expires_at, m.roster'
 
 export function toMessage(r: Record<string, unknown>): StoredMessage {
   const m: StoredMessage = {
@@ -35,6 +36,7 @@ export function toMessage(r: Record<string, unknown>): StoredMessage {
   if (r.attachments != null) m.attachments = json(r.attachments)
   if (r.franking != null) m.franking = json(r.franking)
   if (r.mode_change != null) m.modeChange = json(r.mode_change)
+  if (r.roster != null) m.roster = json(r.roster)
   if (r.expires_at != null) m.expiresAt = num(r.expires_at)
   return m
 }
@@ -48,7 +50,7 @@ export function toDelivery(r: Record<string, unknown>): StoredDelivery {
 export function toConversation(r: Record<string, unknown>, members: string[]): ConversationRecord {
   const c: ConversationRecord = {
     id: r.id as string,
-    kind: 'direct',
+    kind: r.kind === 'group' ? 'group' : 'direct',
     members: [...members].sort(),
     encryption: r.mode as ConversationRecord['encryption'],
     upgradeRequired: r.upgrade_required === true,
@@ -56,6 +58,7 @@ export function toConversation(r: Record<string, unknown>, members: string[]): C
     lastSeq: num(r.last_seq),
   }
   if (r.mode_change != null) c.modeChange = json(r.mode_change)
+  if (r.roster_version != null) c.rosterVersion = num(r.roster_version)
   return c
 }
 
@@ -69,4 +72,17 @@ export function toDevice(r: Record<string, unknown>): DeviceRecord {
     inboxSeq: num(r.inbox_seq),
     inboxCursor: num(r.inbox_cursor),
   }
+}
+
+/** Conversations matching `where` (alias `c`), with their members, oldest first. */
+export async function conversationsById(q: SqlExecutor, where: string, params: unknown[]): Promise<ConversationRecord[]> {
+  const rows = await q.query(`SELECT c.id, c.kind, c.mode, c.upgrade_required, c.created_at, c.last_seq, c.mode_change, (c.roster_state ->> 'version')::bigint AS roster_version FROM conversations c WHERE ${where} ORDER BY c.created_at, c.id`, params)
+  if (!rows.length) return []
+  const mem = await q.query<{ conversation_id: string; user_id: string }>(
+    'SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id IN (SELECT jsonb_array_elements_text($1::jsonb))',
+    [JSON.stringify(rows.map((r) => r.id))],
+  )
+  const by = new Map<string, string[]>()
+  for (const r of mem) by.set(r.conversation_id, [...(by.get(r.conversation_id) ?? []), r.user_id])
+  return rows.map((r) => toConversation(r, by.get(r.id as string) ?? []))
 }

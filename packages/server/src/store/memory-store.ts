@@ -3,14 +3,15 @@
  * completion inside one microtask, which makes each one atomic; it validates everything before
  * writing, so a failed call changes nothing. For tests and single-process demos.
  */
+import type { RosterState } from '@parley/crypto'
 import {
-  ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError,
+  ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError, RosterRejectedError,
   type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
 } from '@parley/protocol'
 import { checkCoverage, checkMode, deliverable, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import type {
   AppendOutcome, ClaimedBundles, ConversationRecord, DeviceRecord, DeviceRegistration, FrankingBinder,
-  LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, SealedReport, StoredDelivery,
+  LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, RosterOutcome, RosterWrite, SealedReport, StoredDelivery,
   StoredMessage, UpgradeOutcome, UserRecord,
 } from './store.js'
 import { memorySafetyStore } from './safety-memory.js'
@@ -44,6 +45,7 @@ export function memoryStore(): ParleyStore {
   const reports = new Map<string, SealedReport>()
   const buckets = new Map<string, { tokens: number; at: number; fullAt: number }>()
   const links = new Map<string, LinkRequestRecord>()
+  const rosters = new Map<string, RosterState>()
   let policy: Policy | null = null
   let noticeSeq = 0
 
@@ -209,6 +211,32 @@ export function memoryStore(): ParleyStore {
       conversations.set(id, c)
       pairs.set(key, id)
       return { conversation: clone(c), created: true }
+    },
+    async createGroup(args) {
+      const { record, state } = args
+      if (conversations.has(record.conversationId)) throw new RosterRejectedError('the group exists already', { conversationId: record.conversationId, version: 1, reason: 'stale' })
+      const c: ConversationRecord = {
+        id: record.conversationId, kind: 'group', members: [], encryption: args.mode, upgradeRequired: args.upgradeRequired, createdAt: args.now, lastSeq: 0,
+      }
+      conversations.set(c.id, c)
+      return writeRoster(c, [], args)
+    },
+    async appendRoster(args) {
+      const { record } = args
+      const c = conversations.get(record.conversationId)
+      const held = rosters.get(record.conversationId)
+      if (!c || !held) throw new NotFoundError('unknown group', { resource: 'conversation', id: record.conversationId })
+      if (held.version !== record.version - 1 || held.head !== record.prev) {
+        throw new RosterRejectedError('the roster changed since this record was signed: fetch it and try again', { conversationId: c.id, version: record.version, reason: 'stale' })
+      }
+      return writeRoster(c, c.members, args)
+    },
+    async rosterState(id) {
+      const r = rosters.get(id)
+      return r ? clone(r) : null
+    },
+    async rosterRecords(id, after, limit) {
+      return (bySeq.get(id) ?? []).filter((m) => m.kind === 'roster' && m.roster!.version > after).slice(0, limit).map((m) => ({ record: clone(m.roster!), seq: m.seq }))
     },
     async getConversation(id) {
       const c = conversations.get(id)
@@ -403,6 +431,25 @@ export function memoryStore(): ParleyStore {
       links.delete(codeHash)
     },
     async close() {},
+  }
+
+  /** Writes a roster record as the next message of `c`, the state, and the inbox rows. */
+  function writeRoster(c: ConversationRecord, before: readonly string[], { record, state, messageId, now }: RosterWrite): RosterOutcome {
+    c.lastSeq += 1
+    c.members = Object.keys(state.members).sort()
+    c.rosterVersion = state.version
+    rosters.set(c.id, clone(state))
+    const m: StoredMessage = {
+      id: messageId, conversationId: c.id, seq: c.lastSeq, ts: now, kind: 'roster',
+      sender: { userId: record.userId, deviceId: record.deviceId }, mode: c.encryption, roster: clone(record), deleted: false,
+    }
+    addMessage(m)
+    const recipients: Recipient[] = []
+    for (const u of [...new Set([...before, ...c.members])].sort()) for (const d of activeDevices(u)) {
+      if (u === record.userId && d.deviceId === record.deviceId) continue
+      recipients.push(deliver(d, m.id))
+    }
+    return { conversation: clone(c), message: clone(m), recipients }
   }
 
   function addNoticeRow(userId: string, notice: Notice) {

@@ -253,6 +253,19 @@ CREATE INDEX reports_received_at ON reports (received_at DESC)
 CREATE OR REPLACE FUNCTION parley_append_check(fresh boolean) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN IF fresh IS NOT TRUE THEN RAISE EXCEPTION 'append decided on stale state' USING ERRCODE = 'PA409'; END IF; RETURN true; END $$;
 `,
   },
+  {
+    // Groups (issue 16, docs/groups.md): a group's verified roster state on its conversation,
+    // roster records stored as `roster` messages (one seq each, fanned out like mode changes).
+    version: 7,
+    name: 'group-rosters',
+    sql: `
+ALTER TABLE conversations ADD COLUMN roster_state jsonb;
+ALTER TABLE messages ADD COLUMN roster jsonb;
+ALTER TABLE messages DROP CONSTRAINT messages_kind_check;
+ALTER TABLE messages ADD CONSTRAINT messages_kind_check CHECK (kind IN ('message', 'mode_change', 'roster'));
+CREATE INDEX messages_roster ON messages (conversation_id, seq) WHERE kind = 'roster'
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

@@ -11,11 +11,12 @@ import {
 } from '@parley/protocol'
 import { AppendCache, appendBatch } from './_sql-append.js'
 import { fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
-import { json, MESSAGE_COLUMNS, num, toConversation, toDelivery, toDevice, toMessage } from './_sql-rows.js'
+import { conversationsById, json, MESSAGE_COLUMNS, num, toDelivery, toDevice, toMessage } from './_sql-rows.js'
 import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
+import { sqlGroupMethods } from './_sql-groups.js'
 
 /**
  * Builds a store on a driver and migrates the schema.
@@ -30,17 +31,6 @@ export async function sqlStore(driver: SqlDriver): Promise<ParleyStore> {
   return createSqlStore(driver)
 }
 
-async function conversationsById(q: SqlExecutor, where: string, params: unknown[]): Promise<ConversationRecord[]> {
-  const rows = await q.query(`SELECT c.id, c.mode, c.upgrade_required, c.created_at, c.last_seq, c.mode_change FROM conversations c WHERE ${where} ORDER BY c.created_at, c.id`, params)
-  if (!rows.length) return []
-  const mem = await q.query<{ conversation_id: string; user_id: string }>(
-    'SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id IN (SELECT jsonb_array_elements_text($1::jsonb))',
-    [JSON.stringify(rows.map((r) => r.id))],
-  )
-  const by = new Map<string, string[]>()
-  for (const r of mem) by.set(r.conversation_id, [...(by.get(r.conversation_id) ?? []), r.user_id])
-  return rows.map((r) => toConversation(r, by.get(r.id as string) ?? []))
-}
 
 async function counts(q: SqlExecutor, userId: string, deviceId: string): Promise<PreKeyCounts> {
   const rows = await q.query<{ kind: string; n: unknown }>(
@@ -248,6 +238,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
         return { conversation: c!, created: inserted.length > 0 }
       })
     },
+    ...sqlGroupMethods(db),
     async getConversation(id) {
       return (await conversationsById(db, 'c.id = $1', [id]))[0] ?? null
     },

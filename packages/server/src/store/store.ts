@@ -6,8 +6,9 @@
  */
 import type {
   ConversationInfo, DeviceAddress, DeviceBundle, DeviceRegister, EncryptedAttachment, EncryptionMode, Envelope, Franking,
-  ModeChange, Notice, Policy, SignedDeviceList, TokenBucketStore, VerifiedReport,
+  ModeChange, Notice, Policy, RosterRecord, SignedDeviceList, TokenBucketStore, VerifiedReport,
 } from '@parley/protocol'
+import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
 
 import type { ModerationStore, NewAuditEntry } from './moderation-store.js'
@@ -91,13 +92,13 @@ export interface SealedBody {
   data: string
 }
 
-/** A stored message or mode-change record. Bodies and ciphertext are gone once deleted. */
+/** A stored message, mode-change or roster record. Bodies and ciphertext are gone once deleted. */
 export interface StoredMessage {
   id: string
   conversationId: string
   seq: number
   ts: number
-  kind: 'message' | 'mode_change'
+  kind: 'message' | 'mode_change' | 'roster'
   sender: DeviceAddress
   clientMessageId?: string
   mode: EncryptionMode
@@ -105,6 +106,8 @@ export interface StoredMessage {
   attachments?: EncryptedAttachment[]
   franking?: Franking
   modeChange?: ModeChange
+  /** `kind: 'roster'`: the signed record. */
+  roster?: RosterRecord
   deleted: boolean
   expiresAt?: number
 }
@@ -162,6 +165,33 @@ export interface UpgradeOutcome {
   /** False when the conversation was already e2ee (idempotent). */
   changed: boolean
   message?: StoredMessage
+  recipients: Recipient[]
+}
+
+/** A roster record as stored, with the conversation seq it took. */
+export interface RosterEntry {
+  record: RosterRecord
+  seq: number
+}
+
+/**
+ * A roster change to write: the signed record and the state it leads to (checked by the
+ * server with `applyRosterRecord` first). The store writes the record as a `roster` message
+ * at the next seq, the new state and members, and an inbox row for every active device of
+ * every member before or after the change (a removed member learns of its removal) but the
+ * signing device, all in one transaction.
+ */
+export interface RosterWrite {
+  record: RosterRecord
+  state: RosterState
+  messageId: string
+  now: number
+}
+
+/** Outcome of a roster write. */
+export interface RosterOutcome {
+  conversation: ConversationRecord
+  message: StoredMessage
   recipients: Recipient[]
 }
 
@@ -262,6 +292,24 @@ export interface ParleyStore {
   /** Finds or creates the 1:1 conversation of two users (idempotent for the pair). */
   openDirectConversation(args: { id: string; userIds: [string, string]; mode: EncryptionMode; upgradeRequired: boolean; now: number }): Promise<{ conversation: ConversationRecord; created: boolean }>
   getConversation(conversationId: string): Promise<ConversationRecord | null>
+
+  // ---- groups (docs/groups.md) ----
+  /**
+   * Creates a group from its first roster record (`state.version` 1): kind `group`, members
+   * from the state, the record at seq 1 delivered to every member device but the creator's.
+   */
+  createGroup(args: RosterWrite & { mode: EncryptionMode; upgradeRequired: boolean }): Promise<RosterOutcome>
+  /**
+   * Appends the next roster record of a group: only when the stored roster is at
+   * `record.version - 1` with head `record.prev` (compare-and-set across nodes).
+   * @throws {RosterRejectedError} `stale` when another change got there first.
+   * @throws {NotFoundError} unknown group.
+   */
+  appendRoster(args: RosterWrite): Promise<RosterOutcome>
+  /** The verified roster state the server holds for a group, or null (unknown, or a 1:1). */
+  rosterState(conversationId: string): Promise<RosterState | null>
+  /** Roster records with version > `afterVersion`, oldest first, at most `limit`. */
+  rosterRecords(conversationId: string, afterVersion: number, limit: number): Promise<RosterEntry[]>
   listConversations(userId: string): Promise<ConversationRecord[]>
   /**
    * Records a signed upgrade to e2ee: one-way, appended to history as a `mode_change` delivery

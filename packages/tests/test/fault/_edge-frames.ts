@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check'
 import { CLIENT_FRAME_SCHEMAS, MAX_FRAME_BYTES, type ClientEventName } from '@parley/protocol'
-import { frankMessage, signModeChange, type DeviceIdentity } from '@parley/crypto'
+import { frankMessage, signModeChange, signRosterRecord, type DeviceIdentity } from '@parley/crypto'
 import type { TestUser } from '../../../server/test/helpers/device.js'
 
 /** What the hostile client knows of the world it attacks. */
@@ -98,6 +98,20 @@ function validFrame(w: EdgeWorld, event: ClientEventName): fc.Arbitrary<unknown>
     case 'request.list': return fc.constant({})
     case 'request.accept':
     case 'request.decline': return fc.constant({ conversationId: c })
+    case 'devicelist.fetch': return fc.constantFrom({ userIds: [w.honestUserId] }, { userIds: [w.mallory.userId, w.honestUserId] })
+    case 'conversation.create': return fc.tuple(idArb, fc.stringMatching(/^[a-z ]{0,20}$/)).map(([g, title]) => ({
+      record: signRosterRecord(w.device, {
+        conversationId: `g-${g}`, version: 1, prev: KEY, userId: w.mallory.userId, deviceId: w.device.deviceId, ts: 1_700_000_000_000,
+        change: { action: 'create', members: [{ userId: w.mallory.userId, role: 'admin' }, { userId: w.honestUserId, role: 'member' }], title },
+      }),
+    }))
+    case 'roster.append': return fc.nat(5).map((n) => ({
+      record: signRosterRecord(w.device, {
+        conversationId: c, version: n + 2, prev: KEY, userId: w.mallory.userId, deviceId: w.device.deviceId, ts: 1_700_000_000_000,
+        change: { action: 'title', title: 'renamed' },
+      }),
+    }))
+    case 'roster.fetch': return fc.nat(5).map((after) => ({ conversationId: c, after, limit: 10 }))
   }
 }
 

@@ -19,7 +19,7 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string } } ): Promise<TestServer> {
+export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string }; maxGroupMembers?: number; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny' } ): Promise<TestServer> {
   const http = createServer()
   const reports: VerifiedReport[] = []
   const actions: ModerationAction[] = []
@@ -40,6 +40,8 @@ export async function startServer(opts: { policy: Policy; store?: ParleyStore | 
     logger: pino({ level: 'silent' }),
     limits: { connection: { capacity: 100_000, refillPerSecond: 100_000 }, user: { capacity: 100_000, refillPerSecond: 100_000 }, ...opts.limits },
     ...(opts.redis ? { redis: opts.redis } : {}),
+    ...(opts.maxGroupMembers ? { maxGroupMembers: opts.maxGroupMembers } : {}),
+    ...(opts.canMessage ? { canMessage: opts.canMessage } : {}),
   })
   await parley.ready
   await new Promise<void>((r) => http.listen(opts.port ?? 0, '127.0.0.1', r))

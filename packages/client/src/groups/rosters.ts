@@ -1,0 +1,144 @@
+/**
+ * Roster pins (docs/groups.md): the verified roster of every group this device is in. The
+ * client believes only records that verify (`applyRosterRecord` from `@parley/crypto`: the
+ * chain, the version, the signer's device key from its user's verified device list, the
+ * signer's authority) and what the server says is only compared with them:
+ * - a record at a version this device holds must have the held hash, else `fork`;
+ * - a record ahead of the next version makes this device fetch the missing ones and verify
+ *   them; none given: `gap`;
+ * - a conversation described at a lower roster version than pinned: `rollback`; at the same
+ *   version with other members: `mismatch`;
+ * - a group message carries its sender's roster head; another hash at a held version: `fork`.
+ * Every refusal is a `RosterRejectedError` and leaves the pinned roster as it was.
+ */
+import {
+  ROSTER_GENESIS, RosterRejectedError, type ConversationInfo, type DeviceAddress, type RosterHead, type RosterRecord,
+} from '@parley/protocol'
+import { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, type RosterState } from '@parley/crypto'
+import type { ClientCore } from '../core.js'
+import type { JsonValue } from '../key-store/key-store.js'
+import { json } from '../store-layout.js'
+import { Mutex } from '../util.js'
+
+/** Most records one fetch asks for. */
+export const ROSTER_FETCH_PAGE = 100
+
+/** What a device keeps per group: the verified state and the hash of every version it applied. */
+export interface RosterPin {
+  state: RosterState
+  heads: Record<string, string>
+}
+
+/** Store key of a group's roster pin. */
+export const rosterKey = (conversationId: string) => `roster/${conversationId}`
+
+/** The signing key of a device, from its user's verified device list (undefined when not listed). */
+export type SigningKeyOf = (device: DeviceAddress) => Promise<string | undefined>
+
+const reject = (conversationId: string, reason: NonNullable<RosterRejectedError['details']['reason']>, message: string, version?: number) =>
+  new RosterRejectedError(message, { conversationId, reason, ...(version !== undefined ? { version } : {}) })
+
+export class Rosters {
+  private readonly pins = new Map<string, RosterPin>()
+  /**
+   * Serializes every advance of a pin (inbox deliveries, this device's own changes, first
+   * sight). Never held while waiting for the crypto lock, so the inbox may take it inside that lock.
+   */
+  private readonly mutex = new Mutex()
+
+  constructor(private readonly core: ClientCore, private readonly signingKeyOf: SigningKeyOf) {}
+
+  /** The pinned roster of a group, from memory or the store. */
+  async pin(conversationId: string, changes?: Record<string, JsonValue | null>): Promise<RosterPin | null> {
+    const key = rosterKey(conversationId)
+    if (changes && key in changes) return (changes[key] as unknown as RosterPin | null) ?? null
+    const hit = this.pins.get(conversationId)
+    if (hit) return hit
+    const stored = (await this.core.store.get<JsonValue>(key)) as RosterPin | null
+    if (stored) this.pins.set(conversationId, stored)
+    return stored
+  }
+
+  /** The pinned state held in memory (after `pin()` loaded it), or null. */
+  cached(conversationId: string): RosterState | null {
+    return this.pins.get(conversationId)?.state ?? null
+  }
+
+  /** Applies a verified record to a pin (no I/O but the signer's device list). @throws {RosterRejectedError} */
+  async verify(pin: RosterPin, record: RosterRecord): Promise<RosterPin> {
+    const key = (await this.signingKeyOf({ userId: record.userId, deviceId: record.deviceId }).catch(() => undefined)) ?? null
+    const state = applyRosterRecord(pin.state, record, key)
+    return { state, heads: { ...pin.heads, [String(state.version)]: state.head } }
+  }
+
+  /** Runs `fn` alone among pin advances. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(fn)
+  }
+
+  /** Stores a pin and makes it current (call inside {@link run}). */
+  async save(pin: RosterPin): Promise<void> {
+    await this.core.store.set(rosterKey(pin.state.conversationId), json(pin))
+    this.pins.set(pin.state.conversationId, pin)
+  }
+
+  /**
+   * Fetches and verifies the records after what this device holds, up to `upTo` (all when
+   * absent). Returns the new pin (not yet stored).
+   * @throws {RosterRejectedError} a record fails, or the server withholds records it announced (`gap`).
+   */
+  async catchUp(conversationId: string, from: RosterPin | null, upTo?: number): Promise<RosterPin> {
+    let pin: RosterPin = from ?? { state: emptyRoster(conversationId), heads: {} }
+    for (;;) {
+      if (upTo !== undefined && pin.state.version >= upTo) return pin
+      const page = await this.core.conn.request('roster.fetch', { conversationId, after: pin.state.version, limit: ROSTER_FETCH_PAGE })
+      for (const { record } of page.records) {
+        if (upTo !== undefined && record.version > upTo) return pin
+        pin = await this.verify(pin, record)
+      }
+      if (!page.more || page.records.length === 0) break
+    }
+    if (pin.state.version === 0) throw reject(conversationId, 'gap', 'the server gave no roster for this group')
+    if (upTo !== undefined && pin.state.version < upTo) throw reject(conversationId, 'gap', `the server withholds roster records up to version ${upTo}`, upTo)
+    return pin
+  }
+
+  /**
+   * A `roster` delivery: the pin it leads to, or null when this device holds that record
+   * already (a duplicate). Records missing before it are fetched and verified first.
+   * @throws {RosterRejectedError} `fork` for another record at a held version, or any failure.
+   */
+  async onRecord(conversationId: string, record: RosterRecord, changes: Record<string, JsonValue | null>): Promise<RosterPin | null> {
+    if (record.conversationId !== conversationId) throw reject(conversationId, 'invalid_change', 'the roster record names another conversation', record.version)
+    let pin = await this.pin(conversationId, changes)
+    const held = pin?.heads[String(record.version)]
+    if (held !== undefined) {
+      if (held === rosterHash(record)) return null
+      throw reject(conversationId, 'fork', `the server delivered a different roster record at version ${record.version} than this device holds`, record.version)
+    }
+    if (!pin || record.version > pin.state.version + 1) pin = await this.catchUp(conversationId, pin, record.version - 1)
+    return this.verify(pin, record)
+  }
+
+  /**
+   * Compares the server's description of a group with the pin.
+   * @throws {RosterRejectedError} `rollback` or `mismatch`.
+   */
+  checkInfo(pin: RosterPin, info: ConversationInfo): void {
+    const id = info.id
+    const v = info.rosterVersion ?? 0
+    if (v < pin.state.version) throw reject(id, 'rollback', `the server describes roster version ${v}; this device verified version ${pin.state.version}`, v)
+    if (v === pin.state.version && JSON.stringify([...info.members].sort()) !== JSON.stringify(rosterMembers(pin.state))) {
+      throw reject(id, 'mismatch', 'the server names other members than the signed roster; the verified members stay', v)
+    }
+  }
+
+  /** A group message's roster head against the pin. @throws {RosterRejectedError} `fork`. */
+  checkHead(pin: RosterPin, head: RosterHead | undefined, conversationId: string): void {
+    if (!head) return
+    const held = head.version === 0 ? ROSTER_GENESIS : pin.heads[String(head.version)]
+    if (held !== undefined && held !== head.head) {
+      throw reject(conversationId, 'fork', `the sender holds a different roster at version ${head.version}: the server showed members different rosters`, head.version)
+    }
+  }
+}

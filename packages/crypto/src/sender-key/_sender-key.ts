@@ -1,0 +1,123 @@
+/**
+ * Sender keys (as Signal's SenderKey; docs/decisions/0007): one chain per member device of a
+ * group. The owner derives one message key per message from its chain key (KDF_CK of the Double
+ * Ratchet, HMAC-SHA256 with 0x01/0x02), encrypts once (encrypt-then-MAC, key-committing) and
+ * signs the whole message with the chain's Ed25519 key; every other member holds the chain key
+ * and the public signature key, received over a pairwise session. A receiver checks the
+ * signature before any chain step (a forged iteration costs one signature check), refuses a
+ * jump of more than `MAX_FORWARD_JUMPS`, keeps at most `MAX_MESSAGE_KEYS` skipped keys (oldest
+ * evicted), and refuses a replay (`DuplicateMessageError`); a failed decrypt leaves the state as
+ * it was. Rotation is a new chain (`createSenderKey`) distributed to the remaining members.
+ *
+ * Groundwork, not yet used: the client's `GroupProtocol` ships pairwise fan-out today, and this
+ * chain is not exported from the package until the sender-keys implementation uses it.
+ */
+import { BadMacError, DuplicateMessageError, InvalidSignatureError, MissingSessionError, TooFarAheadError, fromBase64, toBase64 } from '@parley/protocol'
+import { concat, u32be, utf8 } from '../_bytes.js'
+import { etmOpen, etmSealWithPrefix, AEAD_TAG_BYTES } from '../aead.js'
+import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../constants.js'
+import { generateEd25519KeyPair, sign, verify } from '../identity.js'
+import { nobleSymmetric } from '../provider/_noble-symmetric.js'
+import { systemRandom, type RandomSource } from '../random.js'
+import { kdfChain, messageKeys } from '../ratchet/chain-key.js'
+
+/** Wire version of a sender-key message (first byte). */
+export const SENDER_KEY_MESSAGE_VERSION = 1
+const HEADER_BYTES = 9
+const SIGNATURE_BYTES = 64
+const DOMAIN = utf8('parley/sender-key/v1\n')
+
+/** One sender chain, as its owner (with `signingSecret`) or a receiver holds it. */
+export interface SenderKeyState {
+  keyId: number
+  /** Index of the next message key of the chain. */
+  iteration: number
+  chainKey: string
+  signingKey: string
+  signingSecret?: string
+  /** Message keys skipped over, `[iteration, key]`, oldest first. */
+  skipped: [number, string][]
+}
+
+/** What the owner sends each member over a pairwise session: everything but the signing secret. */
+export type SenderKeyDistribution = Pick<SenderKeyState, 'keyId' | 'iteration' | 'chainKey' | 'signingKey'>
+
+/** A new chain for this device (on joining, and on every rotation). */
+export function createSenderKey(random: RandomSource = systemRandom): SenderKeyState {
+  const id = random(4)
+  const signing = generateEd25519KeyPair(random)
+  return {
+    keyId: ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0, iteration: 0, chainKey: toBase64(random(32)),
+    signingKey: signing.publicKey, signingSecret: signing.secretKey, skipped: [],
+  }
+}
+
+/** The distribution message of a chain (its current position). */
+export function senderKeyDistribution(s: SenderKeyState): SenderKeyDistribution {
+  return { keyId: s.keyId, iteration: s.iteration, chainKey: s.chainKey, signingKey: s.signingKey }
+}
+
+/** A receiver's state from a distribution message. */
+export function senderKeyFromDistribution(d: SenderKeyDistribution): SenderKeyState {
+  return { keyId: d.keyId, iteration: d.iteration, chainKey: d.chainKey, signingKey: d.signingKey, skipped: [] }
+}
+
+const header = (keyId: number, iteration: number) => concat(Uint8Array.of(SENDER_KEY_MESSAGE_VERSION), u32be(keyId), u32be(iteration))
+
+/**
+ * Encrypts and signs one message on the owner's chain; `ad` binds the context (group, sender
+ * device). Returns the advanced state and the message.
+ * @throws {TypeError} when the state is not an owner's (no signing secret).
+ */
+export function senderKeyEncrypt(s: SenderKeyState, plaintext: Uint8Array, ad: Uint8Array): { state: SenderKeyState; message: Uint8Array } {
+  if (!s.signingSecret) throw new TypeError('"state" expected an owner\'s sender key (with signingSecret)')
+  const step = kdfChain(fromBase64(s.chainKey), nobleSymmetric)
+  const h = header(s.keyId, s.iteration)
+  const keys = messageKeys(step.messageKey, nobleSymmetric)
+  const body = etmSealWithPrefix(keys, keys.nonce, plaintext, concat(DOMAIN, ad, h), h)
+  const signature = fromBase64(sign(s.signingSecret, concat(DOMAIN, ad, body)))
+  return { state: { ...s, iteration: s.iteration + 1, chainKey: toBase64(step.chainKey) }, message: concat(body, signature) }
+}
+
+/**
+ * Verifies and decrypts one message of a chain this device holds.
+ * @throws {MissingSessionError} another chain (`keyId`). @throws {InvalidSignatureError} the signature fails.
+ * @throws {DuplicateMessageError} an iteration already used. @throws {TooFarAheadError} beyond `MAX_FORWARD_JUMPS`.
+ * @throws {BadMacError} malformed, or the ciphertext does not open. On any throw the state is unchanged.
+ */
+export function senderKeyDecrypt(s: SenderKeyState, message: Uint8Array, ad: Uint8Array): { state: SenderKeyState; plaintext: Uint8Array } {
+  if (message.length < HEADER_BYTES + AEAD_TAG_BYTES + SIGNATURE_BYTES || message[0] !== SENDER_KEY_MESSAGE_VERSION) throw new BadMacError('malformed sender-key message')
+  const view = new DataView(message.buffer, message.byteOffset, message.length)
+  const keyId = view.getUint32(1)
+  const iteration = view.getUint32(5)
+  if (keyId !== s.keyId) throw new MissingSessionError('no sender key with this id', {})
+  const body = message.subarray(0, message.length - SIGNATURE_BYTES)
+  if (!verify(s.signingKey, concat(DOMAIN, ad, body), toBase64(message.subarray(message.length - SIGNATURE_BYTES)))) {
+    throw new InvalidSignatureError('sender-key message signature does not verify', { what: 'sender_key' })
+  }
+  const sealed = body.subarray(HEADER_BYTES)
+  const aad = concat(DOMAIN, ad, body.subarray(0, HEADER_BYTES))
+  if (iteration < s.iteration) {
+    const at = s.skipped.findIndex(([i]) => i === iteration)
+    if (at < 0) throw new DuplicateMessageError()
+    const keys = messageKeys(fromBase64(s.skipped[at]![1]), nobleSymmetric)
+    const plaintext = etmOpen(keys, keys.nonce, sealed, aad, nobleSymmetric)
+    return { state: { ...s, skipped: s.skipped.filter((_, i) => i !== at) }, plaintext }
+  }
+  const jump = iteration - s.iteration
+  if (jump > MAX_FORWARD_JUMPS) throw new TooFarAheadError(`sender-key message ${jump} ahead of its chain`, { jump, limit: MAX_FORWARD_JUMPS })
+  let chainKey = fromBase64(s.chainKey)
+  const skipped = [...s.skipped]
+  for (let i = s.iteration; i < iteration; i++) {
+    const step = kdfChain(chainKey, nobleSymmetric)
+    skipped.push([i, toBase64(step.messageKey)])
+    chainKey = step.chainKey
+  }
+  const step = kdfChain(chainKey, nobleSymmetric)
+  const keys = messageKeys(step.messageKey, nobleSymmetric)
+  const plaintext = etmOpen(keys, keys.nonce, sealed, aad, nobleSymmetric)
+  return {
+    state: { ...s, iteration: iteration + 1, chainKey: toBase64(step.chainKey), skipped: skipped.slice(Math.max(0, skipped.length - MAX_MESSAGE_KEYS)) },
+    plaintext,
+  }
+}

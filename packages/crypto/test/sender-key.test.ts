@@ -1,0 +1,85 @@
+/**
+ * The sender-key chain (groundwork for the next GroupProtocol implementation, decision 0007):
+ * round trip, out-of-order delivery within the skipped-key bound, replay, the forward-jump
+ * bound, signature-first checking, tampering, a chain a receiver does not hold (rotation: a
+ * removed member keeps only the old chain), and state untouched by every failure.
+ */
+import { describe, expect, it } from 'vitest'
+import { ParleyError } from '@parley/protocol'
+import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../src/constants.js'
+import {
+  createSenderKey, senderKeyDecrypt, senderKeyDistribution, senderKeyEncrypt, senderKeyFromDistribution, type SenderKeyState,
+} from '../src/sender-key/_sender-key.js'
+
+const ad = new TextEncoder().encode('group g1 / alice d1')
+const text = (s: string) => new TextEncoder().encode(s)
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn()
+  } catch (e) {
+    return ParleyError.isInstance(e) ? e.code : String(e)
+  }
+  return 'ok'
+}
+
+function send(owner: SenderKeyState, n: number): { owner: SenderKeyState; messages: Uint8Array[] } {
+  const messages: Uint8Array[] = []
+  for (let i = 0; i < n; i++) {
+    const out = senderKeyEncrypt(owner, text(`m${i}`), ad)
+    owner = out.state
+    messages.push(out.message)
+  }
+  return { owner, messages }
+}
+
+describe('sender-key chain', () => {
+  it('round-trips, in order and out of order, and refuses a replay', () => {
+    const owner0 = createSenderKey()
+    let bob = senderKeyFromDistribution(senderKeyDistribution(owner0))
+    expect(senderKeyDistribution(owner0)).not.toHaveProperty('signingSecret')
+    const { messages } = send(owner0, 4)
+    for (const i of [0, 3, 1, 2]) {
+      const out = senderKeyDecrypt(bob, messages[i]!, ad)
+      expect(new TextDecoder().decode(out.plaintext)).toBe(`m${i}`)
+      bob = out.state
+    }
+    expect(bob.skipped).toEqual([])
+    expect(codeOf(() => senderKeyDecrypt(bob, messages[2]!, ad))).toBe('duplicate')
+  })
+
+  it('checks the signature first; tampering, another key or other context fail and change nothing', () => {
+    const owner = createSenderKey()
+    const bob = senderKeyFromDistribution(senderKeyDistribution(owner))
+    const [m] = send(owner, 1).messages
+    const tampered = m!.slice()
+    tampered[12]! ^= 1
+    expect(codeOf(() => senderKeyDecrypt(bob, tampered, ad))).toBe('invalid_signature')
+    const forger = createSenderKey()
+    const forged = senderKeyEncrypt({ ...forger, keyId: owner.keyId, chainKey: owner.chainKey }, text('forged'), ad).message
+    expect(codeOf(() => senderKeyDecrypt(bob, forged, ad))).toBe('invalid_signature') // right chain key, wrong signature key
+    expect(codeOf(() => senderKeyDecrypt(bob, m!, text('other group')))).toBe('invalid_signature')
+    expect(codeOf(() => senderKeyDecrypt(bob, m!.subarray(0, 40), ad))).toBe('bad_mac')
+    expect(senderKeyDecrypt(bob, m!, ad).plaintext).toEqual(text('m0')) // bob's state was untouched
+  })
+
+  it('bounds the forward jump and the skipped keys kept (oldest evicted)', () => {
+    const owner = createSenderKey()
+    const bob = senderKeyFromDistribution(senderKeyDistribution(owner))
+    const far = senderKeyEncrypt({ ...owner, iteration: MAX_FORWARD_JUMPS + 1 }, text('far'), ad).message
+    expect(codeOf(() => senderKeyDecrypt(bob, far, ad))).toBe('too_far_ahead')
+    const { messages } = send(owner, MAX_MESSAGE_KEYS + 2)
+    const after = senderKeyDecrypt(bob, messages[MAX_MESSAGE_KEYS + 1]!, ad).state
+    expect(after.skipped).toHaveLength(MAX_MESSAGE_KEYS)
+    expect(codeOf(() => senderKeyDecrypt(after, messages[0]!, ad))).toBe('duplicate') // evicted
+    expect(senderKeyDecrypt(after, messages[1]!, ad).plaintext).toEqual(text('m1'))
+  })
+
+  it('rotation: a member holding only the old chain cannot read the new one', () => {
+    const old = createSenderKey()
+    const removed = senderKeyFromDistribution(senderKeyDistribution(old))
+    const rotated = createSenderKey()
+    const [m] = send(rotated, 1).messages
+    expect(codeOf(() => senderKeyDecrypt(removed, m!, ad))).toBe('missing_session')
+    expect(codeOf(() => senderKeyDecrypt({ ...removed, keyId: rotated.keyId }, m!, ad))).toBe('invalid_signature')
+  })
+})
