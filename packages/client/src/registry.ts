@@ -100,9 +100,12 @@ export class ConversationRegistry {
       const rec = (await store.get<JsonValue>(key)) as ConversationRecord | null
       if (!rec) continue
       const members = rec.members ?? rec.info.members
+      // A group linked from another device but not yet verified here waits for first sight (mergeGroup).
+      const roster = rec.info.kind === 'group' ? ((await this.rosters?.pin(rec.info.id))?.state ?? null) : null
+      if (rec.info.kind === 'group' && !roster) continue
       const c = new Conversation(this.host(), { ...rec.info, members }, rec.pinned)
       this.convos.set(rec.info.id, c)
-      if (rec.info.kind === 'group') c._roster = (await this.rosters?.pin(rec.info.id))?.state ?? null
+      if (rec.info.kind === 'group') c._roster = roster
       else this.byMembers.set(membersKey(members), rec.info.id)
     }
   }
@@ -195,6 +198,7 @@ export class ConversationRegistry {
         const held = await rosters.pin(info.id)
         if (held) return held
         const fetched = await rosters.catchUp(info.id, null)
+        if (rec?.rosterAnchor) rosters.checkAnchor(fetched, rec.rosterAnchor, info.id)
         await rosters.save(fetched)
         return fetched
       })
@@ -212,9 +216,10 @@ export class ConversationRegistry {
     }
     const seen = existing ? highestMode(existing.encryption, info.encryption) : info.encryption
     const pinned = highestMode(highestMode(rec?.pinned ?? 'server-side', seen), this.core.minimumMode())
-    const pinnedInfo: ConversationInfo = { ...info, members: members.length ? members : info.members, rosterVersion: pin.state.version }
+    // An emptied group has no members: never the server's list.
+    const pinnedInfo: ConversationInfo = { ...info, members, rosterVersion: pin.state.version }
     const next: ConversationRecord = {
-      info: pinnedInfo, members: pinnedInfo.members, pinned, firstSeenAt: rec?.firstSeenAt ?? this.core.now(), ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}),
+      info: pinnedInfo, members, pinned, firstSeenAt: rec?.firstSeenAt ?? this.core.now(), ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}),
     }
     const admins = members.filter((u) => pin!.state.members[u] === 'admin')
     if (!rec?.modeChange && info.modeChange && (await this.trustedModeChange(info.modeChange, info.id, admins))) next.modeChange = info.modeChange

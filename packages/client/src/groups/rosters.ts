@@ -121,6 +121,16 @@ export class Rosters {
   }
 
   /**
+   * A chain fetched on first sight against the head a linking device verified.
+   * @throws {RosterRejectedError} `rollback` when the chain stops before that version, `fork` when it holds another record there.
+   */
+  checkAnchor(pin: RosterPin, anchor: { version: number; head: string }, conversationId: string): void {
+    const held = pin.heads[String(anchor.version)]
+    if (held === undefined) throw reject(conversationId, 'rollback', `the server's roster stops at version ${pin.state.version}; the linking device verified version ${anchor.version}`, pin.state.version)
+    if (held !== anchor.head) throw reject(conversationId, 'fork', `the server's roster holds another signed record at version ${anchor.version} than the linking device verified`, anchor.version)
+  }
+
+  /**
    * Compares the server's description of a group with the pin.
    * @throws {RosterRejectedError} `rollback` or `mismatch`.
    */
