@@ -216,7 +216,7 @@ export class Inbox {
     // The log is append-only per seq: a stored message (a report's evidence) is never replaced.
     if (existing) throw new MessageConflictError('a different message arrived at a sequence number this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
     // A roster record proves its own authority (signature, admin); the member check is for content.
-    if (d.kind === 'roster') return this.applyRoster(c, d, after)
+    if (d.kind === 'roster') return this.applyRoster(c, d, changes, after)
     if (!c.members.includes(d.sender.userId)) {
       throw new MemberMismatchError('a delivery from a user who is not a member of this conversation was refused', { conversationId: c.id, userId: d.sender.userId })
     }
@@ -310,7 +310,7 @@ export class Inbox {
    * records fetched and verified first); a duplicate of a held record is nothing new.
    * @throws {RosterRejectedError} the record or the chain fails, or forks what this device holds.
    */
-  private async applyRoster(c: Conversation, d: Delivery, after: (() => void)[]): Promise<void> {
+  private async applyRoster(c: Conversation, d: Delivery, changes: Record<string, JsonValue | null>, after: (() => void)[]): Promise<void> {
     const record = d.roster
     if (c.kind !== 'group' || !record || !this.rosters) throw new InvalidFrameError('roster delivery without a record, or for a 1:1')
     const rosters = this.rosters
@@ -321,6 +321,8 @@ export class Inbox {
     })
     if (!next) return
     c._roster = next.state
+    // A signed record stating E2EE (a create or an add) pins it, whatever the server says.
+    if (next.state.mode === 'e2ee' && c.encryption !== 'e2ee') after.push(await this.registry.pinChanges(c, undefined, changes))
     after.push(() => emitMembers(this.core, c, membersEvent(next, record)))
   }
 

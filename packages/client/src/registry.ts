@@ -215,7 +215,9 @@ export class ConversationRegistry {
       throw new MemberMismatchError('the server announced a group whose signed roster does not include this user', { conversationId: info.id })
     }
     const seen = existing ? highestMode(existing.encryption, info.encryption) : info.encryption
-    const pinned = highestMode(highestMode(rec?.pinned ?? 'server-side', seen), this.core.minimumMode())
+    // The signed chain's mode is a floor the server's unsigned `encryption` cannot lower (docs/groups.md).
+    const signedMode = pin.state.mode ?? 'server-side'
+    const pinned = highestMode(highestMode(highestMode(rec?.pinned ?? 'server-side', seen), this.core.minimumMode()), signedMode)
     // An emptied group has no members: never the server's list.
     const pinnedInfo: ConversationInfo = { ...info, members, rosterVersion: pin.state.version }
     const next: ConversationRecord = {
@@ -238,6 +240,10 @@ export class ConversationRegistry {
       if (before !== pinned) this.emitMode(c, { conversationId: c.id, encryption: pinned })
     }
     if (rosterError) this.core.reportError({ error: rosterError as RosterRejectedError, conversationId: info.id })
+    if (pinned === 'e2ee' && info.encryption === 'server-side' && this.core.minimumMode() !== 'e2ee' && !this.downgradeWarned.has(info.id)) {
+      this.downgradeWarned.add(info.id)
+      this.core.reportError({ error: new DowngradeRejectedError('the server describes an end-to-end encrypted group as server-side; it stays E2EE', { conversationId: info.id }), conversationId: info.id })
+    }
     return c
   }
 
