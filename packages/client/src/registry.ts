@@ -6,10 +6,11 @@
  */
 import {
   DowngradeRejectedError, MemberMismatchError, NotFoundError, PolicyViolationError, RosterRejectedError, highestMode,
-  type ConversationInfo, type ModeChange,
+  type ConversationInfo, type ModeChange, type RosterRecord,
 } from '@parley/protocol'
 import { rosterMembers } from '@parley/crypto'
-import type { Rosters } from './groups/rosters.js'
+import type { RosterPin, Rosters } from './groups/rosters.js'
+import { emitMembers, membersEvent } from './groups/group-ops.js'
 import { signModeChange } from '@parley/crypto'
 import { Conversation, type ConversationHost } from './conversation.js'
 import type { ClientCore } from './core.js'
@@ -192,6 +193,7 @@ export class ConversationRegistry {
   private async mergeGroup(info: ConversationInfo, existing: Conversation | undefined, rec: ConversationRecord | null): Promise<Conversation> {
     const rosters = this.rosters!
     let rosterError: unknown
+    let applied: { record: RosterRecord; pin: RosterPin }[] = []
     let pin = await rosters.pin(info.id)
     if (!pin) {
       pin = await rosters.run(async () => {
@@ -204,6 +206,13 @@ export class ConversationRegistry {
       })
     } else {
       try {
+        // Described ahead of the pin: this device missed records (a server may be freezing its
+        // roster); fetch and verify them, then compare at that version.
+        const described = info.rosterVersion ?? 0
+        if (described > pin.state.version) {
+          const advanced = await rosters.advanceTo(info.id, described)
+          if (advanced) ({ pin, applied } = { pin: advanced.pin, applied: advanced.applied })
+        }
         rosters.checkInfo(pin, info)
       } catch (e) {
         rosterError = e
@@ -239,6 +248,7 @@ export class ConversationRegistry {
       c._pinned = pinned
       if (before !== pinned) this.emitMode(c, { conversationId: c.id, encryption: pinned })
     }
+    for (const step of applied) emitMembers(this.core, c, membersEvent(step.pin, step.record))
     if (rosterError) this.core.reportError({ error: rosterError as RosterRejectedError, conversationId: info.id })
     if (pinned === 'e2ee' && info.encryption === 'server-side' && this.core.minimumMode() !== 'e2ee' && !this.downgradeWarned.has(info.id)) {
       this.downgradeWarned.add(info.id)
