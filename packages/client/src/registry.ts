@@ -5,7 +5,7 @@
  * performs the signed one-way upgrade to E2EE.
  */
 import {
-  DowngradeRejectedError, MemberMismatchError, NotFoundError, PolicyViolationError, RosterRejectedError, highestMode,
+  DowngradeRejectedError, ForbiddenError, MemberMismatchError, NotFoundError, PolicyViolationError, RosterRejectedError, highestMode,
   type ConversationInfo, type ModeChange, type RosterRecord,
 } from '@parley/protocol'
 import { rosterMembers } from '@parley/crypto'
@@ -215,7 +215,9 @@ export class ConversationRegistry {
         }
         rosters.checkInfo(pin, info)
       } catch (e) {
-        rosterError = e
+        // Refused a fetch: this user was just removed, and the removal record is on its way
+        // (a server withholding it gains nothing it could not by sending no description).
+        if (!ForbiddenError.isInstance(e)) rosterError = e
       }
     }
     const members = rosterMembers(pin.state)
