@@ -14,7 +14,8 @@
  *   no proof yet, her client could lie — and shows her message; the record carol holds,
  *   delivered to bob, is the proof: `fork`);
  * - a message from a non-member (carol, removed, writes in her 1:1 with bob; the server
- *   relabels it into the group).
+ *   relabels it into the group);
+ * - an emptied group described with members (its member list stays empty, never the server's).
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { signRosterRecord, type DeviceIdentity } from '@parley/crypto'
@@ -162,5 +163,23 @@ describe.each(POLICIES)('row 16: hostile server vs group rosters (%s)', (policy)
     const err = w.users.bob!.errors.find((e) => e.error.code === 'member_mismatch')!
     expect(err.error.details).toMatchObject({ conversationId: ga.id, userId: 'carol' })
     expect(textsIn(w.users.bob!, ga.id)).toEqual([])
+  })
+
+  it('an emptied group described with members keeps none (the server\'s list is never a fallback)', async () => {
+    w = await groupWorld(policy)
+    const bob = await w.join('bob', true)
+    await w.join('alice')
+    const gb = await bob.client.conversations.create({ members: ['alice'], title: 't' })
+    const ga = await w.side('alice', gb.id)
+    await ga.leave()
+    await waitFor(() => gb.members.length === 1, 10_000, 'alice left')
+    await gb.leave()
+    expect(gb.members).toEqual([])
+    const info = { ...(gb as unknown as { _info: Record<string, unknown> })._info, members: ['mallory'], rosterVersion: gb.rosterVersion }
+    w.proxy.inject('bob', 'conversation', info)
+    // Control: the ghost list reached bob's client and was compared with the signed roster.
+    await waitFor(() => rosterErrors(bob).includes('mismatch'), 10_000, 'mismatch')
+    expect(gb.members).toEqual([])
+    expect((gb as unknown as { _info: { members: string[] } })._info.members).toEqual([])
   })
 })
