@@ -77,8 +77,12 @@ export const rosterAppend: Handler<'roster.append'> = {
     if (!state) throw new NotFoundError('unknown group', { resource: 'conversation', id: conversation.id })
     const next = await verifiedNext(ctx, self, state, record)
     // An add states the group's mode: the current one (a signer that has not seen an upgrade yet retries).
-    if (record.change.action === 'add' && (record.change.mode ?? 'server-side') !== conversation.encryption) {
-      throw new RosterRejectedError(`the group is ${conversation.encryption}; the add record states ${record.change.mode ?? 'server-side'}`, { conversationId: conversation.id, version: record.version, reason: 'stale' })
+    if (record.change.action === 'add') {
+      // From the store, not the node's cache: an upgrade stored through another node counts.
+      const encryption = (await ctx.store.getConversation(conversation.id))?.encryption ?? conversation.encryption
+      if ((record.change.mode ?? 'server-side') !== encryption) {
+        throw new RosterRejectedError(`the group is ${encryption}; the add record states ${record.change.mode ?? 'server-side'}`, { conversationId: conversation.id, version: record.version, reason: 'stale' })
+      }
     }
     const before = rosterMembers(state)
     const added = rosterMembers(next).filter((u) => !(u in state.members))
