@@ -4,12 +4,14 @@
  * current signed device list) encrypted under a key derived from the code and an ephemeral
  * X25519 exchange. The payload also carries the existing device's conversation pins (members,
  * mode, signed mode change), so the new device never takes an E2EE conversation's mode or
- * members from the server. The server only ever sees the code's hash. History from before the
+ * members from the server. A group travels as its mode and the roster head the existing device
+ * verified (version + hash): the new device fetches and verifies the whole signed chain itself
+ * and refuses a server whose chain does not hold that hash at that version. The server only ever sees the code's hash. History from before the
  * link is not readable on the new device in E2EE conversations (it is in server-side ones).
  */
 import {
   EncryptionModeSchema, ForbiddenError, IdSchema, InvalidFrameError, MAX_LINK_PAYLOAD_BYTES, MAX_LINK_PINS, PayloadTooLargeError, ModeChangeSchema, SUPPORTED_PROTOCOL_VERSIONS, parseWith,
-  SignedDeviceListSchema, TimestampSchema, UserIdSchema, PublicKeySchema, base64Exact,
+  SignedDeviceListSchema, TimestampSchema, UserIdSchema, PublicKeySchema, base64Exact, RosterHeadSchema,
 } from '@parley/protocol'
 import { generateEphemeralKeyPair, generateLinkCode, linkCodeHash, linkDecrypt, linkEncrypt } from '@parley/crypto'
 import * as v from 'valibot'
@@ -20,6 +22,7 @@ import { createParleyClient, type ParleyClient, type ParleyClientOptions } from 
 import { newSelf } from './registration.js'
 import type { JsonValue } from './key-store/key-store.js'
 import { K, json, type ConversationRecord } from './store-layout.js'
+import { rosterKey, type RosterPin } from './groups/rosters.js'
 import { fromUtf8, randomId, utf8 } from './util.js'
 
 /** One conversation as the existing device pins it: the new device starts from these, not from the server's word. */
@@ -32,13 +35,32 @@ const LinkPinSchema = v.strictObject({
 })
 type LinkPin = v.InferOutput<typeof LinkPinSchema>
 
+/**
+ * One group as the existing device pins it: its mode (never lowered on the new device) and the
+ * head of the roster it verified. The records themselves are not carried (a 100-member roster
+ * would not fit {@link MAX_LINK_PINS} times): the new device fetches and verifies the chain and
+ * checks it against this head.
+ */
+const LinkGroupPinSchema = v.strictObject({
+  id: IdSchema,
+  encryption: EncryptionModeSchema,
+  createdAt: TimestampSchema,
+  modeChange: v.optional(ModeChangeSchema),
+  roster: RosterHeadSchema,
+})
+type LinkGroupPin = v.InferOutput<typeof LinkGroupPinSchema>
+
 const LinkPayloadSchema = v.strictObject({
   userId: UserIdSchema,
   user: v.strictObject({ publicKey: PublicKeySchema, secretKey: base64Exact(32) }),
   deviceList: SignedDeviceListSchema,
   /** Optional: a device on an SDK from before pins sends none (the new device then starts empty). */
   pins: v.optional(v.pipe(v.array(LinkPinSchema), v.maxLength(MAX_LINK_PINS))),
+  /** Groups (optional: an SDK from before groups sends none). With `pins`, at most {@link MAX_LINK_PINS} in all. */
+  groups: v.optional(v.pipe(v.array(LinkGroupPinSchema), v.maxLength(MAX_LINK_PINS))),
 })
+
+type AnyPin = { kind: 'direct'; pin: LinkPin } | { kind: 'group'; pin: LinkGroupPin }
 
 /**
  * The existing device's conversation pins: every E2EE one (a server must not be able to push
@@ -47,14 +69,23 @@ const LinkPayloadSchema = v.strictObject({
  * @throws {PayloadTooLargeError} when the E2EE pins alone exceed the cap: the link fails loudly
  *   rather than leave an E2EE conversation to the server's word on the new device.
  */
-async function pinsOf(core: ClientCore): Promise<LinkPin[]> {
-  const e2ee: LinkPin[] = []
-  const readable: { pin: LinkPin; seen: number }[] = []
+async function pinsOf(core: ClientCore): Promise<{ pins: LinkPin[]; groups: LinkGroupPin[] }> {
+  const e2ee: AnyPin[] = []
+  const readable: { pin: AnyPin; seen: number }[] = []
   for (const key of await core.store.keys(K.conversationPrefix)) {
     const rec = (await core.store.get<JsonValue>(key)) as ConversationRecord | null
     if (!rec) continue
-    const pin: LinkPin = { id: rec.info.id, members: [...(rec.members ?? rec.info.members)], encryption: rec.pinned, createdAt: rec.info.createdAt }
-    if (rec.modeChange) pin.modeChange = rec.modeChange
+    let pin: AnyPin
+    if (rec.info.kind === 'group') {
+      const roster = (await core.store.get<JsonValue>(rosterKey(rec.info.id))) as RosterPin | null
+      // A group this device never verified (or linked but not yet verified) passes its anchor on.
+      const head = roster && roster.state.version > 0 ? { version: roster.state.version, head: roster.state.head } : rec.rosterAnchor
+      if (!head) continue
+      pin = { kind: 'group', pin: { id: rec.info.id, encryption: rec.pinned, createdAt: rec.info.createdAt, roster: head } }
+    } else {
+      pin = { kind: 'direct', pin: { id: rec.info.id, members: [...(rec.members ?? rec.info.members)], encryption: rec.pinned, createdAt: rec.info.createdAt } }
+    }
+    if (rec.modeChange) pin.pin.modeChange = rec.modeChange
     if (rec.pinned === 'e2ee') e2ee.push(pin)
     else readable.push({ pin, seen: rec.firstSeenAt ?? 0 })
   }
@@ -62,11 +93,15 @@ async function pinsOf(core: ClientCore): Promise<LinkPin[]> {
     throw new PayloadTooLargeError(`this device holds ${e2ee.length} end-to-end encrypted conversations; a link carries at most ${MAX_LINK_PINS}`)
   }
   readable.sort((a, b) => b.seen - a.seen)
-  return [...e2ee, ...readable.slice(0, MAX_LINK_PINS - e2ee.length).map((r) => r.pin)]
+  const all = [...e2ee, ...readable.slice(0, MAX_LINK_PINS - e2ee.length).map((r) => r.pin)]
+  return {
+    pins: all.flatMap((p) => (p.kind === 'direct' ? [p.pin] : [])),
+    groups: all.flatMap((p) => (p.kind === 'group' ? [p.pin] : [])),
+  }
 }
 
 /** The store records of the pins: E2EE ones accept no readable frame on the new device (its log is empty). */
-function pinRecords(pins: LinkPin[]): Record<string, JsonValue> {
+function pinRecords(pins: LinkPin[], groups: LinkGroupPin[]): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {}
   for (const p of pins) {
     const rec: ConversationRecord = {
@@ -77,6 +112,17 @@ function pinRecords(pins: LinkPin[]): Record<string, JsonValue> {
     }
     out[K.conversation(p.id)] = json(rec)
   }
+  for (const g of groups) {
+    // No members yet: the registry loads no group without a verified roster, and verifies this one on first sight.
+    const rec: ConversationRecord = {
+      info: { id: g.id, kind: 'group', members: [], rosterVersion: 0, encryption: g.encryption, upgradeRequired: false, createdAt: g.createdAt, lastSeq: 0 },
+      members: [],
+      pinned: g.encryption,
+      rosterAnchor: { version: g.roster.version, head: g.roster.head },
+      ...(g.modeChange ? { modeChange: g.modeChange } : {}),
+    }
+    out[K.conversation(g.id)] = json(rec)
+  }
   return out
 }
 
@@ -86,7 +132,7 @@ export async function linkExistingDevice(core: ClientCore, code: string): Promis
   const codeHash = linkCodeHash(code)
   const waiting = await core.conn.request('link.lookup', { codeHash })
   const self = core.self()
-  const payload = utf8(JSON.stringify({ userId: self.userId, user: self.user, deviceList: self.deviceList, pins: await pinsOf(core) }))
+  const payload = utf8(JSON.stringify({ userId: self.userId, user: self.user, deviceList: self.deviceList, ...(await pinsOf(core)) }))
   if (payload.length > MAX_LINK_PAYLOAD_BYTES - 64) {
     throw new PayloadTooLargeError(`the link payload is ${payload.length} bytes; at most ${MAX_LINK_PAYLOAD_BYTES - 64} fit`)
   }
@@ -163,7 +209,8 @@ export async function requestDeviceLink(options: ParleyClientOptions & { timeout
     if (parsed.userId !== userId) throw new ForbiddenError('the link payload is for another user')
     const self = newSelf(userId, deviceId, { user: parsed.user, deviceList: parsed.deviceList })
     // The pins first, then the identity: a store with `self` but without the pins never exists.
-    await store.saveChanges({ ...pinRecords((parsed.pins ?? []).filter((p) => p.members.includes(userId))), [K.self]: json(self) })
+    if ((parsed.pins?.length ?? 0) + (parsed.groups?.length ?? 0) > MAX_LINK_PINS) throw new InvalidFrameError(`the link payload carries more than ${MAX_LINK_PINS} pins`)
+    await store.saveChanges({ ...pinRecords((parsed.pins ?? []).filter((p) => p.members.includes(userId)), parsed.groups ?? []), [K.self]: json(self) })
     return createParleyClient(options)
   }, (e) => {
     conn.close()

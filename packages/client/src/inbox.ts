@@ -7,7 +7,7 @@
  * failures) start a bounded session reset — a delivery is never dropped silently.
  */
 import {
-  BadFrankingError, BadMacError, DowngradeRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError,
+  BadFrankingError, BadMacError, DowngradeRejectedError, RosterRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError,
   ParleyError, InternalError, toBase64, type Delivery, type DeviceAddress,
 } from '@parley/protocol'
 import { checkFranking, decryptAttachment, sha256Base64, verifyModeChange } from '@parley/crypto'
@@ -240,7 +240,7 @@ export class Inbox {
     // The log is append-only per seq: a stored message (a report's evidence) is never replaced.
     if (existing) throw new MessageConflictError('a different message arrived at a sequence number this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
     // A roster record proves its own authority (signature, admin); the member check is for content.
-    if (d.kind === 'roster') return this.applyRoster(c, d, after)
+    if (d.kind === 'roster') return this.applyRoster(c, d, changes, after)
     if (!c.members.includes(d.sender.userId)) {
       throw new MemberMismatchError('a delivery from a user who is not a member of this conversation was refused', { conversationId: c.id, userId: d.sender.userId })
     }
@@ -256,7 +256,7 @@ export class Inbox {
       // frame is accepted, whatever seq the server gives it. Readable history from before the
       // pin is what the local log already holds (returned above as a duplicate).
       const { body } = checkReadable(c, d)
-      await this.checkRosterHead(c, body.roster)
+      await this.checkRosterHead(c, d, body.roster, changes, after)
       this.store(c, d, changes, after, {
         text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId,
       })
@@ -269,7 +269,7 @@ export class Inbox {
     if (!d.envelope || !d.franking) throw new InvalidFrameError('e2ee delivery without envelope or franking')
     const plaintext = await this.sessions.decrypt(d.sender, d.conversationId, d.envelope, changes)
     const payload = decodePayload(plaintext)
-    await this.checkRosterHead(c, payload.roster)
+    await this.checkRosterHead(c, d, payload.roster, changes, after)
     const metas = payload.attachments.map(({ id: _i, key: _k, ...m }) => m)
     if (!checkFranking({ text: payload.text, attachments: metas }, payload.nf, d.franking.tf)) throw new BadFrankingError()
     const attachments = payload.attachments.map((a, index) => {
@@ -334,7 +334,7 @@ export class Inbox {
    * records fetched and verified first); a duplicate of a held record is nothing new.
    * @throws {RosterRejectedError} the record or the chain fails, or forks what this device holds.
    */
-  private async applyRoster(c: Conversation, d: Delivery, after: (() => void)[]): Promise<void> {
+  private async applyRoster(c: Conversation, d: Delivery, changes: Record<string, JsonValue | null>, after: (() => void)[]): Promise<void> {
     const record = d.roster
     if (c.kind !== 'group' || !record || !this.rosters) throw new InvalidFrameError('roster delivery without a record, or for a 1:1')
     const rosters = this.rosters
@@ -345,14 +345,49 @@ export class Inbox {
     })
     if (!next) return
     c._roster = next.state
+    // A signed record stating E2EE (a create or an add) pins it, whatever the server says.
+    if (next.state.mode === 'e2ee' && c.encryption !== 'e2ee') after.push(await this.registry.pinChanges(c, undefined, changes))
     after.push(() => emitMembers(this.core, c, membersEvent(next, record)))
   }
 
-  /** A group message's roster head against the pin. @throws {RosterRejectedError} `fork`. */
-  private async checkRosterHead(c: Conversation, head: import('@parley/protocol').RosterHead | undefined): Promise<void> {
-    if (c.kind !== 'group' || !this.rosters) return
-    const pin = await this.rosters.pin(c.id)
-    if (pin) this.rosters.checkHead(pin, head, c.id)
+  /**
+   * A group message's roster head against the pin (docs/groups.md). A head ahead of the pin
+   * means this device missed records (a server freezing its roster): they are fetched and
+   * verified first, and the sender checked again against the caught-up roster. A head this
+   * device cannot reconcile is reported (`head_mismatch`, naming the sender) and the message
+   * still shown: the sender is a verified member and the content theirs.
+   * @throws {RosterRejectedError} `gap` when the server withholds the records the head names.
+   * @throws {MemberMismatchError} the caught-up roster no longer has the sender.
+   */
+  private async checkRosterHead(
+    c: Conversation, d: Delivery, head: import('@parley/protocol').RosterHead | undefined,
+    changes: Record<string, JsonValue | null>, after: (() => void)[],
+  ): Promise<void> {
+    if (c.kind !== 'group' || !this.rosters || !head) return
+    let pin = await this.rosters.pin(c.id)
+    if (!pin) return
+    if (head.version > pin.state.version) {
+      const advanced = await this.rosters.advanceTo(c.id, head.version)
+      if (advanced && advanced.applied.length > 0) {
+        pin = advanced.pin
+        c._roster = pin.state
+        if (pin.state.mode === 'e2ee' && c.encryption !== 'e2ee') after.push(await this.registry.pinChanges(c, undefined, changes))
+        for (const step of advanced.applied) after.push(() => emitMembers(this.core, c, membersEvent(step.pin, step.record)))
+      }
+      if (!c.members.includes(d.sender.userId)) {
+        throw new MemberMismatchError('a delivery from a user who is not a member of this conversation was refused', { conversationId: c.id, userId: d.sender.userId })
+      }
+    }
+    try {
+      this.rosters.checkHead(pin, head, c.id, d.sender)
+    } catch (e) {
+      if (!RosterRejectedError.isInstance(e) || e.details.reason !== 'head_mismatch') throw e
+      after.push(() => {
+        const payload = { error: e, conversationId: c.id, messageId: d.messageId, device: { ...d.sender }, sessionReset: false }
+        c._emit('error', payload)
+        this.core.events.emit('error', payload)
+      })
+    }
   }
 
   /**

@@ -5,11 +5,12 @@
  * performs the signed one-way upgrade to E2EE.
  */
 import {
-  DowngradeRejectedError, MemberMismatchError, NotFoundError, PolicyViolationError, RosterRejectedError, highestMode,
-  type ConversationInfo, type ModeChange,
+  DowngradeRejectedError, ForbiddenError, MemberMismatchError, NotFoundError, PolicyViolationError, RosterRejectedError, highestMode,
+  type ConversationInfo, type ModeChange, type RosterRecord,
 } from '@parley/protocol'
 import { rosterMembers } from '@parley/crypto'
-import type { Rosters } from './groups/rosters.js'
+import type { RosterPin, Rosters } from './groups/rosters.js'
+import { emitMembers, membersEvent } from './groups/group-ops.js'
 import { signModeChange } from '@parley/crypto'
 import { Conversation, type ConversationHost } from './conversation.js'
 import type { ClientCore } from './core.js'
@@ -100,9 +101,12 @@ export class ConversationRegistry {
       const rec = (await store.get<JsonValue>(key)) as ConversationRecord | null
       if (!rec) continue
       const members = rec.members ?? rec.info.members
+      // A group linked from another device but not yet verified here waits for first sight (mergeGroup).
+      const roster = rec.info.kind === 'group' ? ((await this.rosters?.pin(rec.info.id))?.state ?? null) : null
+      if (rec.info.kind === 'group' && !roster) continue
       const c = new Conversation(this.host(), { ...rec.info, members }, rec.pinned)
       this.convos.set(rec.info.id, c)
-      if (rec.info.kind === 'group') c._roster = (await this.rosters?.pin(rec.info.id))?.state ?? null
+      if (rec.info.kind === 'group') c._roster = roster
       else this.byMembers.set(membersKey(members), rec.info.id)
     }
   }
@@ -189,20 +193,31 @@ export class ConversationRegistry {
   private async mergeGroup(info: ConversationInfo, existing: Conversation | undefined, rec: ConversationRecord | null): Promise<Conversation> {
     const rosters = this.rosters!
     let rosterError: unknown
+    let applied: { record: RosterRecord; pin: RosterPin }[] = []
     let pin = await rosters.pin(info.id)
     if (!pin) {
       pin = await rosters.run(async () => {
         const held = await rosters.pin(info.id)
         if (held) return held
         const fetched = await rosters.catchUp(info.id, null)
+        if (rec?.rosterAnchor) rosters.checkAnchor(fetched, rec.rosterAnchor, info.id)
         await rosters.save(fetched)
         return fetched
       })
     } else {
       try {
+        // Described ahead of the pin: this device missed records (a server may be freezing its
+        // roster); fetch and verify them, then compare at that version.
+        const described = info.rosterVersion ?? 0
+        if (described > pin.state.version) {
+          const advanced = await rosters.advanceTo(info.id, described)
+          if (advanced) ({ pin, applied } = { pin: advanced.pin, applied: advanced.applied })
+        }
         rosters.checkInfo(pin, info)
       } catch (e) {
-        rosterError = e
+        // Refused a fetch: this user was just removed, and the removal record is on its way
+        // (a server withholding it gains nothing it could not by sending no description).
+        if (!ForbiddenError.isInstance(e)) rosterError = e
       }
     }
     const members = rosterMembers(pin.state)
@@ -211,10 +226,13 @@ export class ConversationRegistry {
       throw new MemberMismatchError('the server announced a group whose signed roster does not include this user', { conversationId: info.id })
     }
     const seen = existing ? highestMode(existing.encryption, info.encryption) : info.encryption
-    const pinned = highestMode(highestMode(rec?.pinned ?? 'server-side', seen), this.core.minimumMode())
-    const pinnedInfo: ConversationInfo = { ...info, members: members.length ? members : info.members, rosterVersion: pin.state.version }
+    // The signed chain's mode is a floor the server's unsigned `encryption` cannot lower (docs/groups.md).
+    const signedMode = pin.state.mode ?? 'server-side'
+    const pinned = highestMode(highestMode(highestMode(rec?.pinned ?? 'server-side', seen), this.core.minimumMode()), signedMode)
+    // An emptied group has no members: never the server's list.
+    const pinnedInfo: ConversationInfo = { ...info, members, rosterVersion: pin.state.version }
     const next: ConversationRecord = {
-      info: pinnedInfo, members: pinnedInfo.members, pinned, firstSeenAt: rec?.firstSeenAt ?? this.core.now(), ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}),
+      info: pinnedInfo, members, pinned, firstSeenAt: rec?.firstSeenAt ?? this.core.now(), ...(rec?.modeChange ? { modeChange: rec.modeChange } : {}),
     }
     const admins = members.filter((u) => pin!.state.members[u] === 'admin')
     if (!rec?.modeChange && info.modeChange && (await this.trustedModeChange(info.modeChange, info.id, admins))) next.modeChange = info.modeChange
@@ -232,7 +250,12 @@ export class ConversationRegistry {
       c._pinned = pinned
       if (before !== pinned) this.emitMode(c, { conversationId: c.id, encryption: pinned })
     }
+    for (const step of applied) emitMembers(this.core, c, membersEvent(step.pin, step.record))
     if (rosterError) this.core.reportError({ error: rosterError as RosterRejectedError, conversationId: info.id })
+    if (pinned === 'e2ee' && info.encryption === 'server-side' && this.core.minimumMode() !== 'e2ee' && !this.downgradeWarned.has(info.id)) {
+      this.downgradeWarned.add(info.id)
+      this.core.reportError({ error: new DowngradeRejectedError('the server describes an end-to-end encrypted group as server-side; it stays E2EE', { conversationId: info.id }), conversationId: info.id })
+    }
     return c
   }
 

@@ -103,6 +103,12 @@ export interface ConversationRecord {
   /** The highest mode ever seen: never goes down. */
   pinned: EncryptionMode
   modeChange?: ModeChange
+  /**
+   * A group pinned by a device link before this device verified its roster: the version and
+   * hash the linking device held. On first sight the whole chain is fetched, verified, and must
+   * hold this hash at this version (else `rollback` / `fork`).
+   */
+  rosterAnchor?: { version: number; head: string }
 }
 
 /** A message in the local log (what this device saw: the basis of reports and E2EE history). */

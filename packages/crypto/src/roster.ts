@@ -4,7 +4,7 @@
  * refuse bad records early, clients to believe only what verifies. Pure: no I/O, no clock.
  */
 import {
-  RosterRejectedError, ROSTER_GENESIS, rosterSigningText, type GroupRole, type RosterRecord,
+  MAX_GROUP_MEMBERS, RosterRejectedError, ROSTER_GENESIS, highestMode, rosterSigningText, type EncryptionMode, type GroupRole, type RosterRecord,
 } from '@parley/protocol'
 import { utf8 } from './_bytes.js'
 import { sha256Base64 } from './attachment.js'
@@ -20,11 +20,16 @@ export interface RosterState {
   /** userId → role. */
   members: Record<string, GroupRole>
   title: string
+  /**
+   * The highest encryption mode a `create` or `add` record stated (`server-side` when none did;
+   * absent in pins stored before this field: read it as `server-side`). Never goes down.
+   */
+  mode?: EncryptionMode
 }
 
 /** The state before a group's first record. */
 export function emptyRoster(conversationId: string): RosterState {
-  return { conversationId, version: 0, head: ROSTER_GENESIS, members: {}, title: '' }
+  return { conversationId, version: 0, head: ROSTER_GENESIS, members: {}, title: '', mode: 'server-side' }
 }
 
 /** Signs a roster record with the device signing key. */
@@ -63,11 +68,12 @@ const reject = (s: RosterState, r: RosterRecord, reason: NonNullable<RosterRejec
  * signature (`signingKey` is the signer device's key from its user's verified device list;
  * null when that device is not listed), and the signer's authority: an admin for every change
  * but `leave` (a member leaving), and `create` only as version 1 naming its signer admin. The
- * last admin cannot leave or be demoted or removed while other members remain. Returns a new
- * state; `s` is never changed.
+ * last admin cannot leave or be demoted or removed while other members remain, and a group
+ * never holds more than `maxMembers` (`invalid_change`). The state's `mode` is the highest a
+ * `create` or `add` record stated. Returns a new state; `s` is never changed.
  * @throws {RosterRejectedError} with `details.reason`.
  */
-export function applyRosterRecord(s: RosterState, r: RosterRecord, signingKey: string | null): RosterState {
+export function applyRosterRecord(s: RosterState, r: RosterRecord, signingKey: string | null, maxMembers: number = MAX_GROUP_MEMBERS): RosterState {
   if (r.conversationId !== s.conversationId) throw reject(s, r, 'invalid_change', 'the roster record names another conversation')
   if (r.version > s.version + 1) throw reject(s, r, 'gap', `roster version ${r.version} follows ${s.version}: records are missing`)
   if (r.version <= s.version) throw reject(s, r, 'stale', `roster version ${r.version} is not after ${s.version}`)
@@ -75,7 +81,9 @@ export function applyRosterRecord(s: RosterState, r: RosterRecord, signingKey: s
   if (!signingKey || !verifyRosterSignature(r, signingKey)) throw reject(s, r, 'bad_signature', 'the roster record is not signed by a listed device of its signer')
   const members = { ...s.members }
   let title = s.title
+  let mode: EncryptionMode = s.mode ?? 'server-side'
   const c = r.change
+  if (c.action === 'create' || c.action === 'add') mode = highestMode(mode, c.mode ?? 'server-side')
   const isAdmin = s.members[r.userId] === 'admin'
   if (c.action === 'create') {
     if (r.version !== 1) throw reject(s, r, 'invalid_change', 'only the first roster record creates the group')
@@ -105,5 +113,7 @@ export function applyRosterRecord(s: RosterState, r: RosterRecord, signingKey: s
     const left = Object.keys(members)
     if (left.length > 0 && !left.some((u) => members[u] === 'admin')) throw reject(s, r, 'invalid_change', 'a group with members needs an admin: promote another member first')
   }
-  return { conversationId: s.conversationId, version: r.version, head: rosterHash(r), members, title }
+  // What the protocol can describe (a server's own lower limit is its GroupFullError, checked before this).
+  if (Object.keys(members).length > maxMembers) throw reject(s, r, 'invalid_change', `a group may have at most ${maxMembers} members`)
+  return { conversationId: s.conversationId, version: r.version, head: rosterHash(r), members, title, mode }
 }

@@ -37,6 +37,25 @@ describe('roster rules', () => {
     expect(s4.title).toBe('new')
   })
 
+  it('takes the mode from create and add records, never lowering it', () => {
+    expect(s1.mode).toBe('server-side')
+    const s2 = apply(s1, rec(s1, 'alice', { action: 'add', userIds: ['carol'], mode: 'e2ee' }))
+    expect(s2.mode).toBe('e2ee')
+    const s3 = apply(s2, rec(s2, 'alice', { action: 'add', userIds: ['dave'] }))
+    expect(s3.mode).toBe('e2ee')
+    const e = apply(s0, rec(s0, 'alice', { action: 'create', title: '', mode: 'e2ee', members: [{ userId: 'alice', role: 'admin' }] }))
+    expect(e.mode).toBe('e2ee')
+    // The mode is signed: changing it breaks the signature.
+    const r = rec(s1, 'alice', { action: 'add', userIds: ['carol'], mode: 'e2ee' })
+    expect(reason(() => apply(s1, { ...r, change: { action: 'add', userIds: ['carol'], mode: 'server-side' } }))).toBe('bad_signature')
+  })
+
+  it('refuses a record past the member limit (invalid_change)', () => {
+    const r = rec(s1, 'alice', { action: 'add', userIds: ['carol', 'dave'] })
+    expect(reason(() => applyRosterRecord(s1, r, keys.alice!, 3))).toBe('invalid_change')
+    expect(rosterMembers(applyRosterRecord(s1, r, keys.alice!, 4))).toHaveLength(4)
+  })
+
   it('refuses each way a record can be wrong', () => {
     expect(reason(() => apply(s1, rec(s1, 'bob', { action: 'add', userIds: ['mallory'] })))).toBe('not_admin')
     expect(reason(() => apply(s1, rec(s1, 'alice', { action: 'add', userIds: ['x'] }, { version: 3 })))).toBe('gap')

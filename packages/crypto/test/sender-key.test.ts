@@ -1,5 +1,5 @@
 /**
- * The sender-key chain (groundwork for the next GroupProtocol implementation, decision 0007):
+ * The sender-key chain (groundwork for the next GroupProtocol implementation, decision 0013):
  * round trip, out-of-order delivery within the skipped-key bound, replay, the forward-jump
  * bound, signature-first checking, tampering, a chain a receiver does not hold (rotation: a
  * removed member keeps only the old chain), and state untouched by every failure.

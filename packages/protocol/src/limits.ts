@@ -32,11 +32,6 @@ export const MAX_MIME_LENGTH = 127
 export const MAX_CIPHERTEXT_BYTES = 64 * 1024
 /** Most recipient-device envelopes on one E2EE message (both users' devices). */
 export const MAX_ENVELOPES = 32
-/**
- * Most recipient-device envelopes on one E2EE message of a group (pairwise fan-out: every
- * device of every member but the sender's). The server's member limit bounds it further.
- */
-export const MAX_GROUP_ENVELOPES = 1_024
 /** Largest group the protocol can describe (the server's `maxGroupMembers` option is at most this). */
 export const MAX_GROUP_MEMBERS = 1_000
 /** Default member limit of a group (server option `maxGroupMembers`). */
@@ -51,6 +46,13 @@ export const MAX_ROSTER_FETCH = 500
 export const MAX_TITLE_LENGTH = 200
 /** Most devices one user may list. */
 export const MAX_DEVICES_PER_USER = 16
+/**
+ * Most recipient-device envelopes on one E2EE message of a group (pairwise fan-out: every
+ * device of every member but the sending device), derived so a full group of full device lists
+ * always fits the schema: {@link MAX_GROUP_MEMBERS} × {@link MAX_DEVICES_PER_USER} − 1. The
+ * frame size ({@link MAX_FRAME_BYTES}) and the server's member limit bound a real send further.
+ */
+export const MAX_GROUP_ENVELOPES = MAX_GROUP_MEMBERS * MAX_DEVICES_PER_USER - 1
 /** Most one-time prekeys (of each kind) in one upload. */
 export const MAX_PREKEYS_PER_UPLOAD = 100
 /** Largest numeric id for a prekey (fits a u32). */

@@ -73,9 +73,11 @@ export async function createGroup(core: ClientCore, rosters: Rosters, registry: 
   const self = core.self()
   const ids = [...new Set(others.filter((u) => u !== self.userId))]
   const conversationId = randomId('g_')
+  // The mode the server creates groups in under its policy, signed into the chain (E2EE from the create record under default-e2ee).
+  const mode = core.manifest()?.policy === 'default-e2ee' ? 'e2ee' as const : 'server-side' as const
   const record = signRosterRecord(self.device, {
     conversationId, version: 1, prev: ROSTER_GENESIS, userId: self.userId, deviceId: self.deviceId, ts: core.now(),
-    change: { action: 'create', title, members: [{ userId: self.userId, role: 'admin' }, ...ids.map((userId) => ({ userId, role: 'member' as const }))] },
+    change: { action: 'create', title, mode, members: [{ userId: self.userId, role: 'admin' }, ...ids.map((userId) => ({ userId, role: 'member' as const }))] },
   })
   const state = applyRosterRecord(emptyRoster(conversationId), record, self.device.signing.publicKey)
   const { conversation } = await core.conn.request('conversation.create', { record })
@@ -95,6 +97,8 @@ export async function createGroup(core: ClientCore, rosters: Rosters, registry: 
 export async function changeRoster(core: ClientCore, rosters: Rosters, registry: GroupRegistry, c: Conversation, change: RosterChange): Promise<void> {
   if (c.kind !== 'group') throw new ForbiddenError('only a group has members to change')
   if (change.action === 'add' || change.action === 'remove') change = { action: change.action, userIds: checkUserIds(change.userIds, 'userIds', MAX_GROUP_MEMBERS) }
+  // An add states the mode this device holds, so the new member takes it from the signed chain.
+  if (change.action === 'add') change = { ...change, mode: c.encryption }
   if (change.action === 'title') change = { action: 'title', title: checkTitle(change.title) }
   if (change.action === 'role') {
     if (change.role !== 'admin' && change.role !== 'member') throw new TypeError('"role" expected \'admin\' or \'member\'')

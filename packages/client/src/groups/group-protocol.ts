@@ -1,5 +1,5 @@
 /**
- * The `GroupProtocol` seam (docs/groups.md, docs/decisions/0007): how an E2EE group message is
+ * The `GroupProtocol` seam (docs/groups.md, docs/decisions/0013): how an E2EE group message is
  * encrypted for the members of the verified roster. This build ships one implementation,
  * `pairwiseFanout` — one ratchet ciphertext per member device over the existing PQXDH/Double
  * Ratchet sessions — which is what a removed member's exclusion rests on: it is simply never

@@ -3,18 +3,22 @@
  * client believes only records that verify (`applyRosterRecord` from `@parley/crypto`: the
  * chain, the version, the signer's device key from its user's verified device list, the
  * signer's authority) and what the server says is only compared with them:
- * - a record at a version this device holds must have the held hash, else `fork`;
+ * - a record at a version this device holds must have the held hash, else `fork` when it is
+ *   validly signed and chains to the held record before it (proof), `bad_signature` /
+ *   `bad_chain` otherwise;
  * - a record ahead of the next version makes this device fetch the missing ones and verify
  *   them; none given: `gap`;
  * - a conversation described at a lower roster version than pinned: `rollback`; at the same
- *   version with other members: `mismatch`;
- * - a group message carries its sender's roster head; another hash at a held version: `fork`.
+ *   version with other members: `mismatch`; at a higher one: the missing records are fetched
+ *   and verified first (`gap` when withheld);
+ * - a group message carries its sender's roster head; ahead of the pin: caught up as above;
+ *   another hash at a held version: `head_mismatch` naming the sender (no proof of a fork).
  * Every refusal is a `RosterRejectedError` and leaves the pinned roster as it was.
  */
 import {
   ROSTER_GENESIS, RosterRejectedError, type ConversationInfo, type DeviceAddress, type RosterHead, type RosterRecord,
 } from '@parley/protocol'
-import { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, type RosterState } from '@parley/crypto'
+import { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, verifyRosterSignature, type RosterState } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
 import type { JsonValue } from '../key-store/key-store.js'
 import { json } from '../store-layout.js'
@@ -87,7 +91,7 @@ export class Rosters {
    * absent). Returns the new pin (not yet stored).
    * @throws {RosterRejectedError} a record fails, or the server withholds records it announced (`gap`).
    */
-  async catchUp(conversationId: string, from: RosterPin | null, upTo?: number): Promise<RosterPin> {
+  async catchUp(conversationId: string, from: RosterPin | null, upTo?: number, applied?: { record: RosterRecord; pin: RosterPin }[]): Promise<RosterPin> {
     let pin: RosterPin = from ?? { state: emptyRoster(conversationId), heads: {} }
     for (;;) {
       if (upTo !== undefined && pin.state.version >= upTo) return pin
@@ -95,6 +99,7 @@ export class Rosters {
       for (const { record } of page.records) {
         if (upTo !== undefined && record.version > upTo) return pin
         pin = await this.verify(pin, record)
+        applied?.push({ record, pin })
       }
       if (!page.more || page.records.length === 0) break
     }
@@ -114,14 +119,50 @@ export class Rosters {
     const held = pin?.heads[String(record.version)]
     if (held !== undefined) {
       if (held === rosterHash(record)) return null
-      throw reject(conversationId, 'fork', `the server delivered a different roster record at version ${record.version} than this device holds`, record.version)
+      // A fork only with proof: the other record chains to the one this device holds before it
+      // and is signed by a listed device of its signer (junk is just a bad record).
+      const prev = record.version === 1 ? ROSTER_GENESIS : pin!.heads[String(record.version - 1)]
+      if (prev !== undefined && record.prev !== prev) throw reject(conversationId, 'bad_chain', 'the roster record does not chain to the record this device holds before it', record.version)
+      const key = await this.signingKeyOf({ userId: record.userId, deviceId: record.deviceId }).catch(() => undefined)
+      if (!key || !verifyRosterSignature(record, key)) throw reject(conversationId, 'bad_signature', 'the roster record is not signed by a listed device of its signer', record.version)
+      throw reject(conversationId, 'fork', `the server delivered another validly signed roster record at version ${record.version} than this device holds: the server shows members different rosters`, record.version)
     }
     if (!pin || record.version > pin.state.version + 1) pin = await this.catchUp(conversationId, pin, record.version - 1)
     return this.verify(pin, record)
   }
 
   /**
-   * Compares the server's description of a group with the pin.
+   * A chain fetched on first sight against the head a linking device verified.
+   * @throws {RosterRejectedError} `rollback` when the chain stops before that version, `fork` when it holds another record there.
+   */
+  checkAnchor(pin: RosterPin, anchor: { version: number; head: string }, conversationId: string): void {
+    const held = pin.heads[String(anchor.version)]
+    if (held === undefined) throw reject(conversationId, 'rollback', `the server's roster stops at version ${pin.state.version}; the linking device verified version ${anchor.version}`, pin.state.version)
+    if (held !== anchor.head) throw reject(conversationId, 'fork', `the server's roster holds another signed record at version ${anchor.version} than the linking device verified`, anchor.version)
+  }
+
+  /**
+   * Brings the pin up to `version` when something (a member's roster head, the server's
+   * `rosterVersion`) says the chain is ahead of it: fetches the missing records and verifies
+   * each, stores the pin, and returns it with the records applied (none when not behind). A
+   * server that cannot produce the records leaves the pin as it was.
+   * @throws {RosterRejectedError} `gap` when the records are withheld, or any failure of a record.
+   */
+  async advanceTo(conversationId: string, version: number): Promise<{ pin: RosterPin; applied: { record: RosterRecord; pin: RosterPin }[] } | null> {
+    return this.run(async () => {
+      const pin = await this.pin(conversationId)
+      if (!pin) return null
+      const applied: { record: RosterRecord; pin: RosterPin }[] = []
+      if (pin.state.version >= version) return { pin, applied }
+      const next = await this.catchUp(conversationId, pin, version, applied)
+      await this.save(next)
+      return { pin: next, applied }
+    })
+  }
+
+  /**
+   * Compares the server's description of a group with the pin (brought up to the described
+   * version first: see {@link advanceTo}).
    * @throws {RosterRejectedError} `rollback` or `mismatch`.
    */
   checkInfo(pin: RosterPin, info: ConversationInfo): void {
@@ -133,12 +174,24 @@ export class Rosters {
     }
   }
 
-  /** A group message's roster head against the pin. @throws {RosterRejectedError} `fork`. */
-  checkHead(pin: RosterPin, head: RosterHead | undefined, conversationId: string): void {
+  /**
+   * A group message's roster head (its sender's, brought up to first: see {@link advanceTo})
+   * against the pin. A hash other than the one held at that version is not proof of a server
+   * fork — the sender's client may be faulty or lying — so it is reported as `head_mismatch`
+   * naming the sender; `fork` is kept for two validly signed records at one version.
+   * @throws {RosterRejectedError} `head_mismatch`, or `gap` when the head is still ahead.
+   */
+  checkHead(pin: RosterPin, head: RosterHead | undefined, conversationId: string, sender: DeviceAddress): void {
     if (!head) return
+    if (head.version > pin.state.version) {
+      throw reject(conversationId, 'gap', `${sender.userId}'s message names roster version ${head.version}; the server gives this device only up to ${pin.state.version}`, head.version)
+    }
     const held = head.version === 0 ? ROSTER_GENESIS : pin.heads[String(head.version)]
     if (held !== undefined && held !== head.head) {
-      throw reject(conversationId, 'fork', `the sender holds a different roster at version ${head.version}: the server showed members different rosters`, head.version)
+      throw new RosterRejectedError(
+        `${sender.userId} (device ${sender.deviceId}) names another roster record at version ${head.version} than this device verified: either the server showed them another chain or their client is faulty`,
+        { conversationId, version: head.version, userId: sender.userId, reason: 'head_mismatch' },
+      )
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Sender keys (as Signal's SenderKey; docs/decisions/0007): one chain per member device of a
+ * Sender keys (as Signal's SenderKey; docs/decisions/0013): one chain per member device of a
  * group. The owner derives one message key per message from its chain key (KDF_CK of the Double
  * Ratchet, HMAC-SHA256 with 0x01/0x02), encrypts once (encrypt-then-MAC, key-committing) and
  * signs the whole message with the chain's Ed25519 key; every other member holds the chain key

@@ -200,15 +200,17 @@ export class ReportResolvedError extends ParleyError<{ reportId?: string }> {
 /**
  * A group roster record, or the server's account of a roster, fails verification: a bad
  * signature, a signer who is not an admin, a broken hash chain or version gap, a roll-back to
- * an older version, a fork (two records at one version), or members the server claims that
- * the signed roster does not say. The verified roster stays as it was. `details.reason` says
- * which; `details.version` names the record.
+ * an older version, a fork (two validly signed records at one version), a member's message
+ * naming another roster head than this device verified (`head_mismatch`: the sender's client
+ * or the server, unproven which), or members the server claims that the signed roster does not
+ * say. The verified roster stays as it was. `details.reason` says which; `details.version`
+ * names the record.
  */
 export class RosterRejectedError extends ParleyError<{
   conversationId?: string
   version?: number
   userId?: string
-  reason?: 'bad_signature' | 'not_admin' | 'bad_chain' | 'gap' | 'rollback' | 'fork' | 'mismatch' | 'invalid_change' | 'stale'
+  reason?: 'bad_signature' | 'not_admin' | 'bad_chain' | 'gap' | 'rollback' | 'fork' | 'head_mismatch' | 'mismatch' | 'invalid_change' | 'stale'
 }> {
   static override readonly code: string = 'roster_rejected'
   static override readonly defaultMessage: string = 'the group roster failed verification'

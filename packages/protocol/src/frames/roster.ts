@@ -8,7 +8,7 @@
  */
 import * as v from 'valibot'
 import { MAX_GROUP_MEMBERS, MAX_ROSTER_CHANGE, MAX_ROSTER_FETCH, MAX_TITLE_LENGTH } from '../limits.js'
-import { base64Exact, IdSchema, list, SeqSchema, SignatureSchema, TimestampSchema, UserIdSchema, wellFormedText } from './common.js'
+import { base64Exact, EncryptionModeSchema, IdSchema, list, SeqSchema, SignatureSchema, TimestampSchema, UserIdSchema, wellFormedText } from './common.js'
 
 /** The roles of a group member: admins sign roster changes, members read and send. */
 export const GROUP_ROLES = ['admin', 'member'] as const
@@ -24,10 +24,15 @@ export const RosterHashSchema = base64Exact(ROSTER_HASH_BYTES)
 export const RosterMemberSchema = v.strictObject({ userId: UserIdSchema, role: GroupRoleSchema })
 export type RosterMember = v.InferOutput<typeof RosterMemberSchema>
 
-/** What one record changes. `create` is always version 1 and only version 1. */
+/**
+ * What one record changes. `create` is always version 1 and only version 1. `create` and `add`
+ * state the group's encryption mode as their signer holds it (absent: `server-side`), so a
+ * member added after an upgrade to E2EE learns the mode from the signed chain, never from the
+ * server's unsigned `encryption`; a verified roster's mode is the highest any record stated.
+ */
 export const RosterChangeSchema = v.variant('action', [
-  v.strictObject({ action: v.literal('create'), members: list(RosterMemberSchema, MAX_GROUP_MEMBERS, 1), title: wellFormedText(MAX_TITLE_LENGTH) }),
-  v.strictObject({ action: v.literal('add'), userIds: list(UserIdSchema, MAX_ROSTER_CHANGE, 1) }),
+  v.strictObject({ action: v.literal('create'), members: list(RosterMemberSchema, MAX_GROUP_MEMBERS, 1), title: wellFormedText(MAX_TITLE_LENGTH), mode: v.optional(EncryptionModeSchema) }),
+  v.strictObject({ action: v.literal('add'), userIds: list(UserIdSchema, MAX_ROSTER_CHANGE, 1), mode: v.optional(EncryptionModeSchema) }),
   v.strictObject({ action: v.literal('remove'), userIds: list(UserIdSchema, MAX_ROSTER_CHANGE, 1) }),
   v.strictObject({ action: v.literal('leave') }),
   v.strictObject({ action: v.literal('role'), userId: UserIdSchema, role: GroupRoleSchema }),
@@ -51,8 +56,8 @@ export type RosterRecord = v.InferOutput<typeof RosterRecordSchema>
 /** The canonical change (fixed key order, member lists as given) a signature covers. */
 function canonicalChange(c: RosterChange): unknown {
   switch (c.action) {
-    case 'create': return { action: c.action, members: c.members.map((m) => ({ userId: m.userId, role: m.role })), title: c.title }
-    case 'add':
+    case 'create': return { action: c.action, members: c.members.map((m) => ({ userId: m.userId, role: m.role })), title: c.title, ...(c.mode ? { mode: c.mode } : {}) }
+    case 'add': return { action: c.action, userIds: [...c.userIds], ...(c.mode ? { mode: c.mode } : {}) }
     case 'remove': return { action: c.action, userIds: [...c.userIds] }
     case 'leave': return { action: c.action }
     case 'role': return { action: c.action, userId: c.userId, role: c.role }

@@ -8,7 +8,7 @@
  * device of the members before and after it, in the group committer's order for those users.
  */
 import {
-  createModeState, DEFAULT_MAX_GROUP_MEMBERS, ForbiddenError, GroupFullError, NotFoundError, type RosterRecord,
+  createModeState, DEFAULT_MAX_GROUP_MEMBERS, ForbiddenError, GroupFullError, NotFoundError, RosterRejectedError, type RosterRecord,
 } from '@parley/protocol'
 import { applyRosterRecord, emptyRoster, rosterMembers, type RosterState } from '@parley/crypto'
 import { randomUUID } from 'node:crypto'
@@ -50,6 +50,10 @@ export const conversationCreate: Handler<'conversation.create'> = {
     await checkMembers(ctx, next, invitees)
     const requests = await checkInvite(ctx, self.userId, invitees) // safety: canMessage, blocks
     const mode = createModeState(ctx.policy)
+    // The signed mode is what members believe (docs/groups.md): it must be the mode the group is created in.
+    if ((record.change.mode ?? 'server-side') !== mode.mode) {
+      throw new RosterRejectedError(`a group is created ${mode.mode} under this policy; the create record states ${record.change.mode ?? 'server-side'}`, { conversationId: record.conversationId, version: 1, reason: 'invalid_change' })
+    }
     const members = rosterMembers(next)
     const out = await ctx.committer.runAlone(members, async () => {
       const o = await ctx.store.createGroup({ record, state: next, messageId: `r_${randomUUID()}`, now: ctx.now(), mode: mode.mode, upgradeRequired: mode.upgradeRequired })
@@ -72,6 +76,14 @@ export const rosterAppend: Handler<'roster.append'> = {
     const state = await ctx.store.rosterState(conversation.id)
     if (!state) throw new NotFoundError('unknown group', { resource: 'conversation', id: conversation.id })
     const next = await verifiedNext(ctx, self, state, record)
+    // An add states the group's mode: the current one (a signer that has not seen an upgrade yet retries).
+    if (record.change.action === 'add') {
+      // From the store, not the node's cache: an upgrade stored through another node counts.
+      const encryption = (await ctx.store.getConversation(conversation.id))?.encryption ?? conversation.encryption
+      if ((record.change.mode ?? 'server-side') !== encryption) {
+        throw new RosterRejectedError(`the group is ${encryption}; the add record states ${record.change.mode ?? 'server-side'}`, { conversationId: conversation.id, version: record.version, reason: 'stale' })
+      }
+    }
     const before = rosterMembers(state)
     const added = rosterMembers(next).filter((u) => !(u in state.members))
     await checkMembers(ctx, next, added)

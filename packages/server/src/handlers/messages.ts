@@ -14,6 +14,15 @@ import type { ConversationRecord, NewMessage } from '../store/store.js'
 import { afterSend, checkSend, deleteRooms, relayRooms, withheldIn, withholdIfBlocked, type SendGate } from '../safety/gate.js'
 import { groupBlockers, groupRelayRooms } from '../safety/group-gate.js'
 import type { Handler } from './types.js'
+import { membershipAt } from '../groups/membership-at.js'
+
+/** When `userId` could read a group: seqs where they were a member just before or just after (their own add and removal records). */
+async function groupViewer(ctx: Ctx, conversationId: string, userId: string): Promise<{ at(seq: number): boolean; firstSeq: number }> {
+  const records = await ctx.store.rosterRecords(conversationId, 0, Number.MAX_SAFE_INTEGER)
+  const wasMember = membershipAt(records)
+  const joins = records.filter((e) => wasMember(userId, e.seq + 1)).map((e) => e.seq)
+  return { at: (seq) => wasMember(userId, seq) || wasMember(userId, seq + 1), firstSeq: joins.length ? Math.min(...joins) : Number.MAX_SAFE_INTEGER }
+}
 
 function emitFlags(ctx: Ctx, v: PipelineVerdict, hook: VerdictHook, source: { conversationId: string; sender: { userId: string; deviceId: string }; messageId: string }): void {
   const onFlag = ctx.options.onFlag
@@ -170,11 +179,17 @@ export const historyFetch: Handler<'history.fetch'> = {
   needs: 'registered',
   async run(ctx, s, f) {
     const self = me(s)
-    await memberOf(ctx, f.conversationId, self.userId)
+    const c = await memberOf(ctx, f.conversationId, self.userId)
     const limit = f.limit ?? DEFAULT_HISTORY_LIMIT
     const rows = await ctx.store.history(f.conversationId, self, f.before, limit, ctx.now())
     const last = rows[rows.length - 1]
     const withheld = await withheldIn(ctx, self.userId, rows) // safety: a blocked sender's messages stay hidden
-    return { messages: rows.filter((r) => !withheld.has(r.message.id)).map((r) => toWire(ctx, r)), ...(rows.length === limit && last && last.message.seq > 1 ? { nextBefore: last.message.seq } : {}) }
+    // A group member reads only what was sent while they were a member (not before they joined,
+    // nor while removed): the stored roster records say when (the record adding or removing
+    // them included). Attachments travel inside the rows, so they follow.
+    const seen = c.kind === 'group' ? await groupViewer(ctx, f.conversationId, self.userId) : null
+    const visible = rows.filter((r) => !withheld.has(r.message.id) && (!seen || seen.at(r.message.seq)))
+    const more = rows.length === limit && last !== undefined && last.message.seq > 1 && (!seen || last.message.seq > seen.firstSeq)
+    return { messages: visible.map((r) => toWire(ctx, r)), ...(more ? { nextBefore: last.message.seq } : {}) }
   },
 }

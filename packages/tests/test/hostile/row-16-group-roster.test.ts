@@ -10,12 +10,15 @@
  *   encrypt to carol's devices, from the signed roster);
  * - the roster rolled back (the group described at an older version with its old members);
  * - a fork (bob is shown another genuinely admin-signed record at the version carol holds;
- *   carol's next message carries her roster head, and bob sees the fork);
+ *   carol's next message carries her roster head: bob reports a `head_mismatch` naming her —
+ *   no proof yet, her client could lie — and shows her message; the record carol holds,
+ *   delivered to bob, is the proof: `fork`);
  * - a message from a non-member (carol, removed, writes in her 1:1 with bob; the server
  *   relabels it into the group);
  * - (optional-e2ee) a `ModeChange` signed by a member who is not an admin (carol's genuine
  *   device), delivered to bob as the group's upgrade: refused; the control delivers alice's
  *   (the admin's) record the same way and bob pins E2EE.
+ * - an emptied group described with members (its member list stays empty, never the server's).
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { signModeChange, signRosterRecord, type DeviceIdentity } from '@parley/crypto'
@@ -105,26 +108,42 @@ describe.each(POLICIES)('row 16: hostile server vs group rosters (%s)', (policy)
     expect(gb.rosterVersion).toBe(v)
   })
 
-  it('a fork: bob is shown another admin-signed record at a version carol holds; carol\'s next message reveals it (fork)', async () => {
+  it('a fork: bob is shown another admin-signed record at a version carol holds; carol\'s next message reveals a head mismatch, the other record is proof (fork)', async () => {
     const { alice, carol, ga, gb, gc } = await world(policy)
     const v = ga.rosterVersion
     const forked = signRosterRecord(await deviceOf(alice), {
       conversationId: ga.id, version: v + 1, prev: ga._roster!.head, change: { action: 'title', title: 'forked' }, userId: 'alice', deviceId: alice.client.deviceId, ts: Date.now(),
     })
     let swapped = 0
+    let real: any
     w.proxy.hooks.serverFrame = (event, frame, ctx) => {
       if (event === 'message' && ctx.userId === 'bob' && frame.kind === 'roster' && frame.conversationId === ga.id && frame.roster.version === v + 1) {
         swapped++
+        real = frame
         return [{ ...frame, roster: forked }]
       }
       return [frame]
+    }
+    // A consistent fork: bob's `roster.fetch` shows him the forked chain too.
+    w.proxy.hooks.ack = (event, req, res, ctx) => {
+      if (event !== 'roster.fetch' || ctx.userId !== 'bob' || !res?.ok || req.conversationId !== ga.id) return res
+      return { ok: true, data: { ...res.data, records: res.data.records.map((r: any) => (r.record.version === v + 1 ? { ...r, record: forked } : r)) } }
     }
     await ga.add(['dave']) // carol and alice hold this record at v + 1; bob is shown `forked`
     await waitFor(() => gc.members.includes('dave') && gb.title === 'forked', 10_000, 'both views applied')
     expect(swapped).toBe(1) // control: bob verified and applied the forked record (valid admin signature, valid chain)
     await gc.send({ text: 'from carol at the real head' })
+    // Carol's head alone proves nothing (her client could lie): reported naming her, her message shown.
+    await waitFor(() => rosterErrors(w.users.bob!).includes('head_mismatch'), 10_000, 'head_mismatch')
+    const mismatch = w.users.bob!.errors.find((e) => (e.error.details as { reason?: string }).reason === 'head_mismatch')!
+    expect(mismatch.error.details).toMatchObject({ conversationId: ga.id, userId: 'carol', version: v + 1 })
+    expect(rosterErrors(w.users.bob!)).not.toContain('fork')
+    await waitFor(() => textsIn(w.users.bob!, ga.id).includes('from carol at the real head'), 10_000, 'bob shows carol\'s message')
+    // The record carol holds, validly signed at the same version, is the proof: a fork.
+    const { inboxId: _i, ...delivery } = real
+    injectDelivery({ ...delivery, seq: 60, messageId: 'r_real' })
     await waitFor(() => rosterErrors(w.users.bob!).includes('fork'), 10_000, 'fork')
-    expect(textsIn(w.users.bob!, ga.id)).not.toContain('from carol at the real head')
+    expect(gb.title).toBe('forked') // the verified roster stays as it was
     expect(textsIn(carol, ga.id)).toEqual([])
   })
 
@@ -147,6 +166,24 @@ describe.each(POLICIES)('row 16: hostile server vs group rosters (%s)', (policy)
     const err = w.users.bob!.errors.find((e) => e.error.code === 'member_mismatch')!
     expect(err.error.details).toMatchObject({ conversationId: ga.id, userId: 'carol' })
     expect(textsIn(w.users.bob!, ga.id)).toEqual([])
+  })
+
+  it('an emptied group described with members keeps none (the server\'s list is never a fallback)', async () => {
+    w = await groupWorld(policy)
+    const bob = await w.join('bob', true)
+    await w.join('alice')
+    const gb = await bob.client.conversations.create({ members: ['alice'], title: 't' })
+    const ga = await w.side('alice', gb.id)
+    await ga.leave()
+    await waitFor(() => gb.members.length === 1, 10_000, 'alice left')
+    await gb.leave()
+    expect(gb.members).toEqual([])
+    const info = { ...(gb as unknown as { _info: Record<string, unknown> })._info, members: ['mallory'], rosterVersion: gb.rosterVersion }
+    w.proxy.inject('bob', 'conversation', info)
+    // Control: the ghost list reached bob's client and was compared with the signed roster.
+    await waitFor(() => rosterErrors(bob).includes('mismatch'), 10_000, 'mismatch')
+    expect(gb.members).toEqual([])
+    expect((gb as unknown as { _info: { members: string[] } })._info.members).toEqual([])
   })
 })
 
