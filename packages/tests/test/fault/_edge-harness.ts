@@ -80,7 +80,7 @@ interface Child {
   process: ChildProcess
   url: string
   exited: Promise<string>
-  request<T>(type: 'rss' | 'digest' | 'cpu'): Promise<T>
+  request<T>(type: 'rss' | 'digest' | 'cpu' | 'checkpoint'): Promise<T>
   stop(): Promise<void>
   onError: string[]
 }
@@ -117,11 +117,11 @@ function startChild(config: Omit<EdgeServerConfig, 'dataDir'>): Promise<Child> {
       clearTimeout(timer)
       resolve({
         process: child, url: `http://127.0.0.1:${m[1]}`, exited, onError,
-        request<T>(type: 'rss' | 'digest' | 'cpu') {
+        request<T>(type: 'rss' | 'digest' | 'cpu' | 'checkpoint') {
           const id = ++nextId
           child.send({ type, id })
           return Promise.race([
-            new Promise<T>((res, rej) => pending.set(id, (r) => (r.error ? rej(new Error(String(r.error))) : res((r.rss ?? r.digest ?? r.cpu) as T)))),
+            new Promise<T>((res, rej) => pending.set(id, (r) => (r.error ? rej(new Error(String(r.error))) : res((r.rss ?? r.digest ?? r.cpu ?? r.done) as T)))),
             exited.then((why) => Promise.reject(new Error(why))),
           ])
         },
@@ -282,7 +282,8 @@ export async function runEdgeFuzzer(o: RunOptions): Promise<EdgeReport> {
       }
       report.rssAfterBurst = await child.request<number>('rss')
       report.burstMs = Date.now() - burstStart
-      // The burst's aftermath (its deliveries, PGlite's checkpoint) is not a hostile frame: let it pass.
+      // The burst's aftermath (its deliveries, PGlite writing its WAL out) is not a hostile frame: let it pass.
+      await child.request<boolean>('checkpoint')
       await new Promise((r) => setTimeout(r, BURST_SETTLE_MS))
     }
     // Hostile frames' send and ack times (epoch ms), to charge each honest request's wait to
