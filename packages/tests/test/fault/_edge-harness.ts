@@ -193,7 +193,14 @@ export function judgeAck(ack: AckResponse<unknown> | string): string | undefined
   return TYPED.has(code) ? undefined : `unknown code ${code}`
 }
 
-async function buildWorld(url: string): Promise<{ world: EdgeWorld; honest: TestDevice; hostile: TestDevice; mallory: TestUser }> {
+/** Where the burst of large sends goes: a conversation of mallory's with a third user. */
+interface BurstTarget {
+  conversationId: string
+  recipient: string
+  e2ee: boolean
+}
+
+async function buildWorld(url: string): Promise<{ world: EdgeWorld; honest: TestDevice; hostile: TestDevice; mallory: TestUser; burst: BurstTarget }> {
   const honestUser = makeTestUser(1)
   const mallory = makeTestUser(1)
   const honest = await connectDevice(url, honestUser)
@@ -207,7 +214,14 @@ async function buildWorld(url: string): Promise<{ world: EdgeWorld; honest: Test
     messageIds.push(sent.messageId)
   }
   const batch = generatePreKeys(mallory.devices[0]!, { oneTimeStartId: 10_000, oneTimeCount: 3, kemOneTimeStartId: 10_000, kemOneTimeCount: 3 })
+  // The burst goes to another conversation: it measures memory, and its megabytes of history
+  // are not what the fuzzed `history.fetch` frames should read (see decision 0007).
+  const sinkUser = makeTestUser(1)
+  const sink = await connectDevice(url, sinkUser)
+  sink.close()
+  const sinkConvo = (await ok(hostile.socket, 'conversation.open', { peerUserId: sinkUser.userId })).conversation
   return {
+    burst: { conversationId: sinkConvo.id, recipient: sinkUser.userId, e2ee: sinkConvo.encryption === 'e2ee' },
     world: {
       mallory, device: mallory.devices[0]!, honestUserId: honestUser.userId, conversationId: convo.id, messageIds, e2ee,
       publish: { oneTimePreKeys: batch.public.oneTimePreKeys, kemOneTimePreKeys: batch.public.kemOneTimePreKeys },
@@ -218,13 +232,13 @@ async function buildWorld(url: string): Promise<{ world: EdgeWorld; honest: Test
 }
 
 /** A valid send of `MAX_ATTACHMENTS` full attachments (server-side body, or e2ee ciphertexts). */
-function largeSend(w: EdgeWorld, i: number): unknown {
+function largeSend(w: BurstTarget, i: number): unknown {
   const data = Buffer.alloc(MAX_ATTACHMENT_BYTES, i % 251).toString('base64')
   if (w.e2ee) {
     const { tf } = frankMessage({ text: '', attachments: [] })
     return {
       conversationId: w.conversationId, clientMessageId: `burst-${i}`, tf, mode: 'e2ee',
-      envelopes: [{ userId: w.honestUserId, deviceId: 'd1', type: 'message', ciphertext: Buffer.alloc(64, i).toString('base64') }],
+      envelopes: [{ userId: w.recipient, deviceId: 'd1', type: 'message', ciphertext: Buffer.alloc(64, i).toString('base64') }],
       attachments: Array.from({ length: MAX_ATTACHMENTS }, (_, k) => ({ id: `a${k}`, ciphertext: data })),
     }
   }
@@ -265,7 +279,7 @@ export async function runEdgeFuzzer(o: RunOptions): Promise<EdgeReport> {
   let killPinger: (() => void) | undefined
   try {
     if (process.env.PARLEY_FUZZ_DEBUG) console.log('child up')
-    const { world, honest, hostile, mallory } = await buildWorld(child.url)
+    const { world, honest, hostile, mallory, burst } = await buildWorld(child.url)
     if (process.env.PARLEY_FUZZ_DEBUG) console.log('world built')
     sockets.push(honest.socket, hostile.socket)
     let fresh = await connect(child.url, mallory.userId)
@@ -274,7 +288,7 @@ export async function runEdgeFuzzer(o: RunOptions): Promise<EdgeReport> {
     if (process.env.PARLEY_FUZZ_DEBUG) console.log('rss', report.rssBaseline)
     if (o.burst) {
       const burstStart = Date.now()
-      const acks = await Promise.all(Array.from({ length: o.burst }, (_, i) => emit(hostile.socket, 'message.send', largeSend(world, i), BURST_ACK_TIMEOUT_MS)))
+      const acks = await Promise.all(Array.from({ length: o.burst }, (_, i) => emit(hostile.socket, 'message.send', largeSend(burst, i), BURST_ACK_TIMEOUT_MS)))
       for (const a of acks) {
         const why = judgeAck(a)
         if (why) report.failures.push(`burst: ${why}`)
