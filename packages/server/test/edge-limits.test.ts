@@ -87,7 +87,7 @@ describe('edge limits on PGlite', () => {
       ['report.submit', { reportId: 'r-surrogate', conversationId: convo.id, reason: 'x\uD800', entries: [] }],
     ]
     for (const [event, frame] of frames) expect([event, await errorCode(a.socket, event, frame)]).toEqual([event, 'invalid_frame'])
-    const sent = plainSend(convo.id, 'x')
+    const sent = plainSend(convo.id, 'x') as ReturnType<typeof plainSend> & { body: { nf: string } }
     expect(await errorCode(a.socket, 'message.send', { ...sent, body: { ...sent.body, nf: paddingBitsSet(sent.body.nf) } })).toBe('invalid_frame')
     expect(await snapshot()).toEqual(before)
     // Control: the same keys without the repeat are stored.

@@ -2,7 +2,7 @@
  * The edge fuzzer's server: Parley on PGlite in its own process (run with `--expose-gc`), so
  * a crash, an unhandled rejection or memory growth is the server's alone and visible from the
  * outside. Config is JSON in argv[2]; prints `PARLEY_READY <port>`. Over IPC it answers
- * `{ type: 'rss' }` (RSS after two forced GCs) and `{ type: 'digest' }` (a hash of every row
+ * `{ type: 'rss' }` (RSS after two forced GCs), `{ type: 'checkpoint' }` and `{ type: 'digest' }` (a hash of every row
  * of every table a frame may write, rate-limit buckets excepted), and forwards each `onError`.
  *
  * `fault` seeds a known bug so a test can prove the harness catches it: `internal` makes
@@ -126,6 +126,10 @@ process.on('message', (m: { type: string; id: number }) => {
     } else if (m.type === 'cpu') {
       const u = process.cpuUsage()
       send({ type: 'cpu', id: m.id, cpu: (u.user + u.system) / 1000 })
+    } else if (m.type === 'checkpoint') {
+      // Writes the burst's WAL to the data files now, not in the middle of the measured frames.
+      await db.query('CHECKPOINT')
+      send({ type: 'checkpoint', id: m.id, done: true })
     } else if (m.type === 'digest') {
       send({ type: 'digest', id: m.id, digest: await digest() })
     }
