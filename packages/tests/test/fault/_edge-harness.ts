@@ -215,7 +215,7 @@ async function buildWorld(url: string): Promise<{ world: EdgeWorld; honest: Test
   }
   const batch = generatePreKeys(mallory.devices[0]!, { oneTimeStartId: 10_000, oneTimeCount: 3, kemOneTimeStartId: 10_000, kemOneTimeCount: 3 })
   // The burst goes to another conversation: it measures memory, and its megabytes of history
-  // are not what the fuzzed `history.fetch` frames should read (see decision 0007).
+  // are not what the fuzzed `history.fetch` frames should read (see decision 0010).
   const sinkUser = makeTestUser(1)
   const sink = await connectDevice(url, sinkUser)
   sink.close()
