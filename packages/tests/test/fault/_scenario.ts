@@ -4,10 +4,21 @@
  */
 import type { Policy } from '@parley/protocol'
 
-/** Policies each scenario runs under (FAULT_POLICIES=all adds optional-e2ee). */
-export const FAULT_POLICIES: Policy[] = process.env.FAULT_POLICIES === 'all'
-  ? ['server-side', 'optional-e2ee', 'default-e2ee']
-  : ['server-side', 'default-e2ee']
+/**
+ * Policies each scenario runs under: server-side and default-e2ee; FAULT_POLICIES=all adds
+ * optional-e2ee, or a comma list names them (`.ci/run`'s later Node passes run one).
+ */
+export const FAULT_POLICIES: Policy[] = faultPolicies(process.env.FAULT_POLICIES)
+
+function faultPolicies(value: string | undefined): Policy[] {
+  if (value === 'all') return ['server-side', 'optional-e2ee', 'default-e2ee']
+  if (!value) return ['server-side', 'default-e2ee']
+  const named = value.split(',').map((p) => p.trim())
+  const known: Policy[] = ['server-side', 'optional-e2ee', 'default-e2ee']
+  const bad = named.filter((p) => !known.includes(p as Policy))
+  if (bad.length || named.length === 0) throw new TypeError(`FAULT_POLICIES: unknown policy ${bad.join(', ')}`)
+  return named as Policy[]
+}
 /** Sender/receiver pairs sending at once. */
 export const PAIRS = 4
 /** Each sender sends one message per interval. */
