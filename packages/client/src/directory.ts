@@ -158,29 +158,43 @@ export class Directory {
 
   /** Fetches and verifies a user's signed device list only (pinning as `fetch` does). */
   private async fetchList(userId: string): Promise<void> {
-    const core = this.core
     const marks = this.staleMarks.get(userId)
-    const { lists } = await core.conn.request('devicelist.fetch', { userIds: [userId] })
+    const { lists } = await this.core.conn.request('devicelist.fetch', { userIds: [userId] })
     const got = lists.find((l) => l.userId === userId)
     if (!got) return
     if (got.deviceList.userId !== userId) throw new InvalidDeviceListError(`devicelist.fetch for "${userId}" answered for another user`, { userId })
+    const identityKey = await this.checkPresented(userId, got.userIdentityKey, got.deviceList)
+    await this.core.store.set(K.peer(userId), json({ userId, identityKey, deviceList: got.deviceList } satisfies PeerRecord))
+    if (this.staleMarks.get(userId) === marks) this.stale.delete(userId)
+  }
+
+  /**
+   * Checks the identity key and signed device list the server presented for `userId` against
+   * what is pinned (trust on first use). A changed key is recorded as pending (only when the
+   * new list is self-consistent) and refused with `IdentityChangedError`; a changed key for our
+   * own user is `InvalidDeviceListError`. Returns the identity key the list verified under.
+   */
+  private async checkPresented(userId: string, userIdentityKey: string, deviceList: SignedDeviceList): Promise<string> {
+    const core = this.core
     const self = core.self()
     const isSelf = userId === self.userId
     const existing = await this.peer(userId)
     const pinned = isSelf ? self.user.publicKey : existing?.identityKey
-    if (pinned !== undefined && got.userIdentityKey !== pinned) {
+    if (pinned !== undefined && userIdentityKey !== pinned) {
       if (isSelf) throw new InvalidDeviceListError('the server presented a different identity key for our own user', { userId })
-      verifyDeviceList(got.deviceList, got.userIdentityKey)
-      if (existing && existing.pending?.identityKey !== got.userIdentityKey) {
-        await core.store.set(K.peer(userId), json({ ...existing, pending: { identityKey: got.userIdentityKey, deviceList: got.deviceList, seenAt: core.now() } } satisfies PeerRecord))
+      // Only a self-consistent new identity is worth asking the user about.
+      verifyDeviceList(deviceList, userIdentityKey)
+      if (existing && existing.pending?.identityKey !== userIdentityKey) {
+        await core.store.set(K.peer(userId), json({ ...existing, pending: { identityKey: userIdentityKey, deviceList, seenAt: core.now() } } satisfies PeerRecord))
       }
       throw new IdentityChangedError(`the identity key of "${userId}" changed; compare safety numbers, then acceptIdentity()`, { userId })
     }
-    const identityKey = pinned ?? got.userIdentityKey // trust on first use
+    const identityKey = pinned ?? userIdentityKey // trust on first use
     const previous = isSelf ? newer(existing?.deviceList, self.deviceList) : existing?.deviceList
-    if (!(previous && sameList(got.deviceList, previous))) verifyDeviceList(got.deviceList, identityKey, previous)
-    await core.store.set(K.peer(userId), json({ userId, identityKey, deviceList: got.deviceList } satisfies PeerRecord))
-    if (this.staleMarks.get(userId) === marks) this.stale.delete(userId)
+    // The list we already verified under this same pinned key (or signed ourselves) needs no
+    // second (pure-JS, ~2 ms) signature check; anything else is verified in full.
+    if (!(previous && sameList(deviceList, previous))) verifyDeviceList(deviceList, identityKey, previous)
+    return identityKey
   }
 
   /** `fetch(userId, { initiate: false })`, shared by concurrent callers. */
@@ -206,22 +220,7 @@ export class Directory {
     if (set.userId !== userId || set.deviceList.userId !== userId) {
       throw new InvalidDeviceListError(`keys.fetch for "${userId}" answered for another user`, { userId })
     }
-    const existing = await this.peer(userId)
-    const pinned = isSelf ? self.user.publicKey : existing?.identityKey
-    if (pinned !== undefined && set.userIdentityKey !== pinned) {
-      if (isSelf) throw new InvalidDeviceListError('the server presented a different identity key for our own user', { userId })
-      // Only a self-consistent new identity is worth asking the user about.
-      verifyDeviceList(set.deviceList, set.userIdentityKey)
-      if (existing && existing.pending?.identityKey !== set.userIdentityKey) {
-        await core.store.set(K.peer(userId), json({ ...existing, pending: { identityKey: set.userIdentityKey, deviceList: set.deviceList, seenAt: core.now() } } satisfies PeerRecord))
-      }
-      throw new IdentityChangedError(`the identity key of "${userId}" changed; compare safety numbers, then acceptIdentity()`, { userId })
-    }
-    const identityKey = pinned ?? set.userIdentityKey // trust on first use
-    const previous = isSelf ? newer(existing?.deviceList, self.deviceList) : existing?.deviceList
-    // The list we already verified under this same pinned key (or signed ourselves) needs no
-    // second (pure-JS, ~2 ms) signature check; anything else is verified in full.
-    if (!(previous && sameList(set.deviceList, previous))) verifyDeviceList(set.deviceList, identityKey, previous)
+    const identityKey = await this.checkPresented(userId, set.userIdentityKey, set.deviceList)
     const changes: Record<string, JsonValue | null> = {}
     const provider = await core.provider()
     for (const bundle of set.bundles) {

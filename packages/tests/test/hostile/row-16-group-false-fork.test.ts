@@ -25,7 +25,7 @@ describe.each(POLICIES)('row 16: a member\'s junk roster head is not a fork (%s)
     const gb = await w.side('bob', ga.id)
     await w.side('carol', ga.id)
     // bob's client is patched: it claims another head at the version it holds.
-    gb._roster = { ...gb._roster!, head: 'B'.repeat(43) + '=' }
+    gb._roster = { ...gb._roster!, head: 'B'.repeat(42) + 'A=' }
     await gb.send({ text: 'hi from bob' })
     await waitFor(() => rosterErrors(alice).length > 0, 10_000, 'alice reports')
     expect(rosterErrors(alice)).toEqual([{ conversationId: ga.id, reason: 'head_mismatch', userId: 'bob', version: 1 }])

@@ -38,12 +38,16 @@ async function frozen(policy: (typeof POLICIES)[number], withholdFetch: boolean)
     return [frame]
   }
   let fetchesWithheld = 0
-  if (withholdFetch) {
-    w.proxy.hooks.ack = (event, req, res, ctx) => {
-      if (ctx.userId !== 'bob' || event !== 'roster.fetch' || !res?.ok || req.conversationId !== ga.id) return res
-      fetchesWithheld++
-      return { ok: true, data: { records: [], more: false } }
+  w.proxy.hooks.ack = (event, req, res, ctx) => {
+    if (ctx.userId !== 'bob' || !res?.ok) return res
+    // The frozen server hides the record from bob's inbox catch-up too (the client catches up
+    // from its cursor when a live delivery skips an id), so only `roster.fetch` could reveal it.
+    if (event === 'inbox.sync') {
+      return { ...res, data: { ...res.data, deliveries: res.data.deliveries.filter((d: any) => !(d.kind === 'roster' && d.conversationId === ga.id)) } }
     }
+    if (!withholdFetch || event !== 'roster.fetch' || req.conversationId !== ga.id) return res
+    fetchesWithheld++
+    return { ok: true, data: { records: [], more: false } }
   }
   const sends: any[] = []
   w.proxy.hooks.request = (event, req, ctx) => {
