@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  checkClientFrameBounds, CLIENT_FRAME_SCHEMAS, HAS_NUL, InvalidFrameError, MAX_ENVELOPES, MAX_PREKEYS_PER_UPLOAD, MAX_RECEIPT_IDS,
+  checkClientFrameBounds, CLIENT_FRAME_SCHEMAS, HAS_NUL, InvalidFrameError, MAX_ENVELOPES, MAX_GROUP_ENVELOPES, MAX_PREKEYS_PER_UPLOAD, MAX_RECEIPT_IDS,
   parseClientFrame, PayloadTooLargeError, UNIQUE_IDS, type ClientEventName,
 } from '../src/index.js'
 import { CLIENT_EXAMPLES, E2EE_SEND, KEM, KEY, SIG } from './fixtures.js'
@@ -36,7 +36,7 @@ function refusal(event: ClientEventName, frame: unknown): InvalidFrameError {
 describe('oversized arrays are refused before any item is validated', () => {
   const cases: [ClientEventName, (a: unknown[]) => unknown, number, unknown][] = [
     ['message.send', (a) => ({ ...E2EE_SEND, envelopes: a }), 330_000, {}],
-    ['message.send', (a) => ({ ...E2EE_SEND, envelopes: a }), MAX_ENVELOPES + 1, {}],
+    ['message.send', (a) => ({ ...E2EE_SEND, envelopes: a }), Math.max(MAX_ENVELOPES, MAX_GROUP_ENVELOPES) + 1, {}],
     ['keys.publish', (a) => ({ kemOneTimePreKeys: a }), 340_000, {}],
     ['keys.publish', (a) => ({ oneTimePreKeys: a }), MAX_PREKEYS_PER_UPLOAD + 1, { id: 1, publicKey: KEY }],
     ['device.register', (a) => ({ ...(CLIENT_EXAMPLES['device.register'] as object), kemOneTimePreKeys: a }), 100_000, {}],
