@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { createClient } from 'redis'
+import { afterAll, beforeAll } from 'vitest'
 
 const IN_CI = process.env.CI === 'true'
 /** How long a throwaway service may take to start. */
@@ -211,4 +212,28 @@ export async function startRedis(): Promise<ThrowawayRedis> {
     }
   }
   return { url, port, start, stop, alive, destroy: stop }
+}
+
+/** A test file's own services, filled in before its tests run. */
+export interface FileServices {
+  postgres: ThrowawayPostgres
+  /** Only when asked for (`{ redis: true }`). */
+  redis: ThrowawayRedis
+}
+
+/**
+ * Starts this test file's throwaway PostgreSQL (and Redis when asked) before its tests and
+ * destroys them after: registers the vitest hooks, so call it inside the `describe`.
+ */
+export function throwawayServices(opts: { redis?: boolean } = {}): FileServices {
+  const services = {} as FileServices
+  beforeAll(async () => {
+    services.postgres = await startPostgres()
+    if (opts.redis) services.redis = await startRedis()
+  }, 60_000)
+  afterAll(async () => {
+    await services.postgres?.destroy()
+    await services.redis?.destroy()
+  })
+  return services
 }

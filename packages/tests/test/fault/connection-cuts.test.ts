@@ -6,13 +6,13 @@
  * delivered exactly once, nothing unacked is reported as sent, no half-written rows, and the
  * node is still up.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Policy } from '@parley/protocol'
 import { waitFor } from '../helpers/parley.js'
 import { checkLedger, checkStore } from './_checks.js'
 import { spawnNode } from './_node.js'
 import { FAULT_POLICIES, PAIRS, SEND_INTERVAL_MS, SETTLE_MS, summary } from './_scenario.js'
-import { postgresUnavailable, servicesUp, startPostgres, type ThrowawayPostgres } from './_services.js'
+import { postgresUnavailable, servicesUp, throwawayServices } from './_services.js'
 import { startTcpProxy } from './_tcp-proxy.js'
 import { openPairs } from './_traffic.js'
 
@@ -23,16 +23,10 @@ const CUTTING_MS = 5_000
 const up = servicesUp('connection cuts', postgresUnavailable())
 
 describe.skipIf(!up)('fault: client connections cut every few hundred ms', () => {
-  let pgsrv: ThrowawayPostgres
-  beforeAll(async () => {
-    pgsrv = await startPostgres()
-  }, 60_000)
-  afterAll(async () => {
-    await pgsrv?.destroy()
-  })
+  const services = throwawayServices()
 
   it.each(FAULT_POLICIES)('%s', async (policy: Policy) => {
-    const databaseUrl = await pgsrv.createDatabase()
+    const databaseUrl = await services.postgres.createDatabase()
     const node = await spawnNode({ policy, databaseUrl })
     const link = await startTcpProxy(() => [node.port])
     const traffic = await openPairs(link.url, PAIRS)

@@ -7,13 +7,13 @@
  * those sends queued and resend them; every acked message is delivered exactly once; nothing
  * unacked is reported as sent; the store holds no half-written rows.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Policy } from '@parley/protocol'
 import { waitFor } from '../helpers/parley.js'
 import { checkLedger, checkStore } from './_checks.js'
 import { spawnNode } from './_node.js'
 import { FAULT_POLICIES, PAIRS, SEND_INTERVAL_MS, SETTLE_MS, summary } from './_scenario.js'
-import { postgresUnavailable, servicesUp, startPostgres, type ThrowawayPostgres } from './_services.js'
+import { postgresUnavailable, servicesUp, throwawayServices } from './_services.js'
 import { openPairs } from './_traffic.js'
 
 /** How long the disk stays full. */
@@ -21,16 +21,10 @@ const FULL_MS = 2_000
 const up = servicesUp('disk full', postgresUnavailable())
 
 describe.skipIf(!up)('fault: the store failing writes (disk full at the driver)', () => {
-  let pgsrv: ThrowawayPostgres
-  beforeAll(async () => {
-    pgsrv = await startPostgres()
-  }, 60_000)
-  afterAll(async () => {
-    await pgsrv?.destroy()
-  })
+  const services = throwawayServices()
 
   it.each(FAULT_POLICIES)('%s', async (policy: Policy) => {
-    const databaseUrl = await pgsrv.createDatabase()
+    const databaseUrl = await services.postgres.createDatabase()
     const node = await spawnNode({ policy, databaseUrl, diskFull: true })
     const traffic = await openPairs(node.url, PAIRS)
     try {
@@ -53,7 +47,7 @@ describe.skipIf(!up)('fault: the store failing writes (disk full at the driver)'
       const store = await checkStore(databaseUrl, traffic.ledger)
       for (const p of traffic.pairs) expect(p.sender.connected && p.receiver.connected).toBe(true)
       expect(node.alive()).toBe(true)
-      expect(await pgsrv.alive()).toBe(true)
+      expect(await services.postgres.alive()).toBe(true)
       summary('disk full', policy, { ...figures, ...store, fullMs: FULL_MS, writesRefused: freed.failures, queuedWhileFull: during.queued, ackedWhileFull: during.acked })
     } finally {
       await traffic.close()

@@ -7,33 +7,24 @@
  * client objects work afterwards.
  */
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Policy } from '@parley/protocol'
 import { waitFor } from '../helpers/parley.js'
 import { checkLedger, checkStore } from './_checks.js'
 import { spawnNode } from './_node.js'
 import { FAULT_POLICIES, PAIRS, SEND_INTERVAL_MS, SETTLE_MS, summary } from './_scenario.js'
-import { postgresUnavailable, redisUnavailable, servicesUp, startPostgres, startRedis, type ThrowawayPostgres, type ThrowawayRedis } from './_services.js'
+import { postgresUnavailable, redisUnavailable, servicesUp, throwawayServices } from './_services.js'
 import { startTcpProxy } from './_tcp-proxy.js'
 import { openPairs } from './_traffic.js'
 
 const up = servicesUp('node SIGKILL', postgresUnavailable(), redisUnavailable())
 
 describe.skipIf(!up)('fault: a node SIGKILLed mid-stream (two nodes, PostgreSQL + Redis)', () => {
-  let pgsrv: ThrowawayPostgres
-  let redis: ThrowawayRedis
-  beforeAll(async () => {
-    pgsrv = await startPostgres()
-    redis = await startRedis()
-  }, 60_000)
-  afterAll(async () => {
-    await pgsrv?.destroy()
-    await redis?.destroy()
-  })
+  const services = throwawayServices({ redis: true })
 
   it.each(FAULT_POLICIES)('%s', async (policy: Policy) => {
-    const databaseUrl = await pgsrv.createDatabase()
-    const config = { policy, databaseUrl, redisUrl: redis.url, streamName: `fault-${randomBytes(4).toString('hex')}` }
+    const databaseUrl = await services.postgres.createDatabase()
+    const config = { policy, databaseUrl, redisUrl: services.redis.url, streamName: `fault-${randomBytes(4).toString('hex')}` }
     // Both migrate at once: the advisory lock makes that safe.
     const [nodeA, nodeB] = await Promise.all([spawnNode(config), spawnNode(config)])
     const balancer = await startTcpProxy(() => [nodeA, nodeB].filter((n) => n.alive()).map((n) => n.port))
@@ -59,8 +50,8 @@ describe.skipIf(!up)('fault: a node SIGKILLed mid-stream (two nodes, PostgreSQL 
       for (const p of traffic.pairs) expect(p.sender.connected && p.receiver.connected).toBe(true)
       expect(nodeA.process.signalCode).toBe('SIGKILL')
       expect(nodeB.alive()).toBe(true)
-      expect(await pgsrv.alive()).toBe(true)
-      expect(await redis.alive()).toBe(true)
+      expect(await services.postgres.alive()).toBe(true)
+      expect(await services.redis.alive()).toBe(true)
       expect(traffic.ledger.errors.map((e) => e.error.code)).toEqual([])
       summary('node SIGKILL', policy, { ...figures, ...store, reconnectedClients: reconnected, ackedAtKill: atKill.acked })
     } finally {

@@ -9,13 +9,13 @@
  * acked message is delivered exactly once; the store holds no half-written rows; the same
  * client objects work afterwards.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Policy } from '@parley/protocol'
 import { waitFor } from '../helpers/parley.js'
 import { checkLedger, checkStore } from './_checks.js'
 import { spawnNode } from './_node.js'
 import { FAULT_POLICIES, PAIRS, SEND_INTERVAL_MS, SETTLE_MS, summary } from './_scenario.js'
-import { postgresUnavailable, servicesUp, startPostgres, type ThrowawayPostgres } from './_services.js'
+import { postgresUnavailable, servicesUp, throwawayServices } from './_services.js'
 import { startTcpProxy } from './_tcp-proxy.js'
 import { openPairs } from './_traffic.js'
 
@@ -24,23 +24,17 @@ const OUTAGE_MS = 1_500
 const up = servicesUp('PostgreSQL restart', postgresUnavailable())
 
 describe.skipIf(!up)('fault: PostgreSQL restarted under load', () => {
-  let pgsrv: ThrowawayPostgres
-  beforeAll(async () => {
-    pgsrv = await startPostgres()
-  }, 60_000)
-  afterAll(async () => {
-    await pgsrv?.destroy()
-  })
+  const services = throwawayServices()
 
   it.each(FAULT_POLICIES)('%s', async (policy: Policy) => {
-    const databaseUrl = await pgsrv.createDatabase()
+    const databaseUrl = await services.postgres.createDatabase()
     const node = await spawnNode({ policy, databaseUrl })
     const link = await startTcpProxy(() => [node.port])
     const traffic = await openPairs(link.url, PAIRS)
     try {
       traffic.start(SEND_INTERVAL_MS)
       await waitFor(() => traffic.ledger.acked.size >= 40, 20_000, '40 acks before the outage')
-      await pgsrv.stop()
+      await services.postgres.stop()
       const atStop = { queued: traffic.ledger.queued.size, acked: traffic.ledger.acked.size }
       // Every client also loses its connection during the outage, so it must set up again
       // (hello, catch-up) while the database is down.
@@ -48,9 +42,9 @@ describe.skipIf(!up)('fault: PostgreSQL restarted under load', () => {
       expect(link.cutAll()).toBeGreaterThanOrEqual(PAIRS * 2)
       await new Promise((r) => setTimeout(r, (OUTAGE_MS * 2) / 3))
       // Control: the outage was real and sends were outstanding across it.
-      expect(await pgsrv.alive()).toBe(false)
+      expect(await services.postgres.alive()).toBe(false)
       expect(traffic.ledger.queued.size).toBeGreaterThan(atStop.queued)
-      await pgsrv.start()
+      await services.postgres.start()
       await new Promise((r) => setTimeout(r, 1_000))
       traffic.stop()
       await traffic.settle(SETTLE_MS)

@@ -8,13 +8,13 @@
  * half-written rows; every process that should survive is up.
  */
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Policy } from '@parley/protocol'
 import { waitFor } from '../helpers/parley.js'
 import { checkLedger, checkStore } from './_checks.js'
 import { spawnNode } from './_node.js'
 import { FAULT_POLICIES, PAIRS, SEND_INTERVAL_MS, SETTLE_MS, summary } from './_scenario.js'
-import { postgresUnavailable, redisUnavailable, servicesUp, startPostgres, startRedis, type ThrowawayPostgres, type ThrowawayRedis } from './_services.js'
+import { postgresUnavailable, redisUnavailable, servicesUp, throwawayServices } from './_services.js'
 import { openPairs } from './_traffic.js'
 
 /** How long Redis stays down. */
@@ -22,36 +22,27 @@ const OUTAGE_MS = 2_000
 const up = servicesUp('Redis restart', postgresUnavailable(), redisUnavailable())
 
 describe.skipIf(!up)('fault: Redis stopped and restarted while two nodes serve', () => {
-  let pgsrv: ThrowawayPostgres
-  let redis: ThrowawayRedis
-  beforeAll(async () => {
-    pgsrv = await startPostgres()
-    redis = await startRedis()
-  }, 60_000)
-  afterAll(async () => {
-    await pgsrv?.destroy()
-    await redis?.destroy()
-  })
+  const services = throwawayServices({ redis: true })
 
   it.each(FAULT_POLICIES)('%s', async (policy: Policy) => {
-    const databaseUrl = await pgsrv.createDatabase()
-    const config = { policy, databaseUrl, redisUrl: redis.url, streamName: `fault-${randomBytes(4).toString('hex')}` }
+    const databaseUrl = await services.postgres.createDatabase()
+    const config = { policy, databaseUrl, redisUrl: services.redis.url, streamName: `fault-${randomBytes(4).toString('hex')}` }
     // Both migrate at once: the advisory lock makes that safe.
     const [nodeA, nodeB] = await Promise.all([spawnNode(config), spawnNode(config)])
     const traffic = await openPairs(nodeA.url, PAIRS, nodeB.url)
     try {
       traffic.start(SEND_INTERVAL_MS)
       await waitFor(() => traffic.ledger.received.length >= 40, 20_000, '40 cross-node deliveries before the outage')
-      await redis.stop()
+      await services.redis.stop()
       const atStop = { acked: traffic.ledger.acked.size, received: traffic.ledger.received.length }
       await new Promise((r) => setTimeout(r, OUTAGE_MS))
       // Control: the outage was real — sends were acked across it, and live fan-out stopped.
-      expect(await redis.alive()).toBe(false)
+      expect(await services.redis.alive()).toBe(false)
       expect(traffic.ledger.acked.size).toBeGreaterThan(atStop.acked + 10)
       const ackedDuring = traffic.ledger.acked.size - atStop.acked
       const receivedDuring = traffic.ledger.received.length - atStop.received
       expect(receivedDuring).toBeLessThan(ackedDuring)
-      await redis.start()
+      await services.redis.start()
       await new Promise((r) => setTimeout(r, 1_000))
       traffic.stop()
       await traffic.settle(SETTLE_MS)
@@ -61,8 +52,8 @@ describe.skipIf(!up)('fault: Redis stopped and restarted while two nodes serve',
       const store = await checkStore(databaseUrl, traffic.ledger)
       for (const p of traffic.pairs) expect(p.sender.connected && p.receiver.connected).toBe(true)
       expect(nodeA.alive() && nodeB.alive()).toBe(true)
-      expect(await redis.alive()).toBe(true)
-      expect(await pgsrv.alive()).toBe(true)
+      expect(await services.redis.alive()).toBe(true)
+      expect(await services.postgres.alive()).toBe(true)
       const reconnects = [...traffic.ledger.reconnects.values()].reduce((a, b) => a + b, 0)
       summary('Redis restart', policy, { ...figures, ...store, outageMs: OUTAGE_MS, ackedDuringOutage: ackedDuring, receivedDuringOutage: receivedDuring, reconnects })
     } finally {
