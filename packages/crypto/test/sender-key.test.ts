@@ -1,5 +1,5 @@
 /**
- * The sender-key chain (groundwork for the next GroupProtocol implementation, decision 0013):
+ * The sender-key chain (the client's sender-keys GroupProtocol, decisions 0013/0014):
  * round trip, out-of-order delivery within the skipped-key bound, replay, the forward-jump
  * bound, signature-first checking, tampering, a chain a receiver does not hold (rotation: a
  * removed member keeps only the old chain), and state untouched by every failure.
@@ -9,7 +9,7 @@ import { ParleyError } from '@parley/protocol'
 import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../src/constants.js'
 import {
   createSenderKey, senderKeyDecrypt, senderKeyDistribution, senderKeyEncrypt, senderKeyFromDistribution, type SenderKeyState,
-} from '../src/sender-key/_sender-key.js'
+} from '../src/sender-key/sender-key.js'
 
 const ad = new TextEncoder().encode('group g1 / alice d1')
 const text = (s: string) => new TextEncoder().encode(s)
