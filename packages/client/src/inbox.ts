@@ -25,7 +25,6 @@ import { K, json, type ConversationRecord, type StoredMessage } from './store-la
 import type { Rosters } from './groups/rosters.js'
 import { emitMembers, membersEvent } from './groups/group-ops.js'
 import { isSenderKeyChainFailure, openSenderKeyMessage } from './groups/sender-key-open.js'
-import { dropSenderKeysOf } from './groups/sender-key-store.js'
 
 /** What the inbox needs from the client's conversation registry. */
 export interface InboxRegistry {
@@ -349,9 +348,6 @@ export class Inbox {
     })
     if (!next) return
     c._roster = next.state
-    // Members who left or were removed: their chains are dropped (their sends are refused anyway).
-    const gone = record.change.action === 'remove' ? record.change.userIds : record.change.action === 'leave' ? [record.userId] : []
-    if (gone.length) await dropSenderKeysOf(this.core.store, c.id, gone, changes)
     // A signed record stating E2EE (a create or an add) pins it, whatever the server says.
     if (next.state.mode === 'e2ee' && c.encryption !== 'e2ee') after.push(await this.registry.pinChanges(c, undefined, changes))
     after.push(() => emitMembers(this.core, c, membersEvent(next, record)))
