@@ -270,7 +270,7 @@ export class Inbox {
     if ((!d.envelope && !d.senderKey) || !d.franking) throw new InvalidFrameError('e2ee delivery without envelope or franking')
     if (d.senderKey && c.kind !== 'group') throw new InvalidFrameError('a sender-key delivery outside a group')
     // The sender was checked against the verified roster above; only then is its chain used.
-    const plaintext = d.senderKey ? await openSenderKeyMessage(this.core, this.sessions, d, changes) : await this.sessions.decrypt(d.sender, d.conversationId, d.envelope!, changes)
+    const plaintext = d.senderKey ? await openSenderKeyMessage(this.core, this.sessions, this.directory, d, changes) : await this.sessions.decrypt(d.sender, d.conversationId, d.envelope!, changes)
     const payload = decodePayload(plaintext)
     await this.checkRosterHead(c, d, payload.roster, changes, after)
     const metas = payload.attachments.map(({ id: _i, key: _k, ...m }) => m)

@@ -9,10 +9,11 @@
  */
 import * as v from 'valibot'
 import {
-  BadMacError, InvalidFrameError, MissingSessionError, SenderKeyDistributionSchema, fromBase64, type Delivery,
+  BadMacError, InvalidDeviceListError, InvalidFrameError, MissingSessionError, SenderKeyDistributionSchema, fromBase64, type Delivery,
 } from '@parley/protocol'
 import { senderKeyAd, senderKeyDecrypt, senderKeyFromDistribution, senderKeyMessageId } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
+import type { Directory } from '../directory.js'
 import type { Sessions } from '../sessions.js'
 import { json } from '../store-layout.js'
 import { MAX_SENDER_KEY_CHAINS_PER_DEVICE, SK, readStaged, type Changes, type PeerSenderKeyRecord } from './sender-key-store.js'
@@ -58,11 +59,16 @@ async function install(core: ClientCore, sessions: Sessions, d: Delivery, change
  * @throws {MissingSessionError} no chain with that id from this device. @throws {InvalidSignatureError}
  * the signature fails (tampered, another chain's key, relabelled sender or group).
  * @throws {DuplicateMessageError} a replay. @throws {TooFarAheadError} beyond `SENDER_KEY_MAX_SKIP`.
- * @throws {BadMacError} malformed. The pairwise errors of the distribution envelope as `Sessions.decrypt`.
+ * @throws {BadMacError} malformed. @throws {InvalidDeviceListError} the device is not in its user's signed
+ * device list. The pairwise errors of the distribution envelope as `Sessions.decrypt`.
  */
-export async function openSenderKeyMessage(core: ClientCore, sessions: Sessions, d: Delivery, changes: Changes): Promise<Uint8Array> {
+export async function openSenderKeyMessage(core: ClientCore, sessions: Sessions, directory: Directory, d: Delivery, changes: Changes): Promise<Uint8Array> {
   if (!d.senderKey) throw new InvalidFrameError('not a sender-key delivery')
   if (d.envelope) await install(core, sessions, d, changes)
+  // The member's device must still be in its signed device list (a revoked device's chain is not used).
+  else if (!(await directory.deviceEntry(d.sender))) {
+    throw new InvalidDeviceListError(`device "${d.sender.deviceId}" is not in the signed device list of "${d.sender.userId}"`, { userId: d.sender.userId })
+  }
   const message = fromBase64(d.senderKey.ciphertext)
   if (senderKeyMessageId(message) !== d.senderKey.keyId) throw mark(new BadMacError('sender-key message names another chain than its frame'))
   const key = SK.peer(d.conversationId, d.sender)
