@@ -45,7 +45,7 @@ export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './
 export { signModeChange, verifyModeChange } from './mode-change.js'
 export { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, signRosterRecord, verifyRosterSignature, type RosterState } from './roster.js'
 export {
-  createSenderKey, senderKeyDistribution, senderKeyFromDistribution, senderKeyEncrypt, senderKeyDecrypt, senderKeyAd, senderKeyMessageId,
+  createSenderKey, senderKeyDistribution, senderKeyFromDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyDecrypt, senderKeyAd, senderKeyMessageId,
   SENDER_KEY_MESSAGE_VERSION, SENDER_KEY_MAX_SKIP, SENDER_KEY_MAX_STORED_KEYS, type SenderKeyState, type SenderKeyDistribution,
 } from './sender-key/sender-key.js'
 export { helloProofBytes, signHelloProof, verifyHelloProof, HELLO_PROOF_NONCE_BYTES, type HelloProofInput } from './hello-proof.js'

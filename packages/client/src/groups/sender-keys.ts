@@ -9,7 +9,7 @@
  * revoked): a removed member holds only chains nobody sends on again.
  */
 import { toBase64, type DeviceAddress, type SenderKeyDistributionPayload } from '@parley/protocol'
-import { createSenderKey, senderKeyAd, senderKeyDistribution, senderKeyEncrypt } from '@parley/crypto'
+import { createSenderKey, nobleProvider, senderKeyAd, senderKeyDistribution, senderKeyEncryptWith } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
 import type { Sessions } from '../sessions.js'
 import { json } from '../store-layout.js'
@@ -37,7 +37,8 @@ export function senderKeys(core: ClientCore, sessions: Sessions): GroupProtocol 
       const { envelopes, missing } = lacking.length
         ? await sessions.encryptFor(lacking, distributionBytes(conversationId, own), conversationId, changes)
         : { envelopes: [], missing: [] as DeviceAddress[] }
-      const out = senderKeyEncrypt(own.state, plaintext, senderKeyAd(conversationId, self))
+      // The provider signs (native Ed25519 where the runtime has it: the signature is most of a send's cost).
+      const out = await senderKeyEncryptWith((await core.provider()) ?? nobleProvider, own.state, plaintext, senderKeyAd(conversationId, self))
       const next: OwnSenderKeyRecord = { state: out.state, distributedTo: [...own.distributedTo, ...envelopes.map(deviceKey)] }
       changes[SK.own(conversationId)] = json(next)
       return { envelopes, missing, senderKey: { keyId: out.state.keyId, ciphertext: toBase64(out.message) } }

@@ -20,6 +20,7 @@ import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../constants.js'
 import { generateEd25519KeyPair, sign, verify } from '../identity.js'
 import { nobleSymmetric } from '../provider/_noble-symmetric.js'
 import { systemRandom, type RandomSource } from '../random.js'
+import type { CryptoProvider } from '../provider/provider.js'
 import { kdfChain, messageKeys } from '../ratchet/chain-key.js'
 
 /** Largest forward jump in one sender chain (as the pairwise ratchet's `MAX_FORWARD_JUMPS`). */
@@ -92,13 +93,31 @@ const header = (keyId: number, iteration: number) => concat(Uint8Array.of(SENDER
  * @throws {TypeError} when the state is not an owner's (no signing secret).
  */
 export function senderKeyEncrypt(s: SenderKeyState, plaintext: Uint8Array, ad: Uint8Array): { state: SenderKeyState; message: Uint8Array } {
+  const step = sealStep(s, plaintext, ad)
+  const signature = fromBase64(sign(s.signingSecret!, step.signed))
+  return { state: step.state, message: concat(step.body, signature) }
+}
+
+/**
+ * {@link senderKeyEncrypt} with the signature made by `provider` (a native Ed25519 where the
+ * runtime has one: the signature dominates a sender-key send's cost). Same bytes: Ed25519 is
+ * deterministic.
+ * @throws {TypeError} when the state is not an owner's (no signing secret).
+ */
+export async function senderKeyEncryptWith(provider: Pick<CryptoProvider, 'ed25519Sign'>, s: SenderKeyState, plaintext: Uint8Array, ad: Uint8Array): Promise<{ state: SenderKeyState; message: Uint8Array }> {
+  const step = sealStep(s, plaintext, ad)
+  const signature = await provider.ed25519Sign(fromBase64(s.signingSecret!), step.signed)
+  return { state: step.state, message: concat(step.body, signature) }
+}
+
+/** One chain step: the sealed body (header + ciphertext), what gets signed, and the advanced state. */
+function sealStep(s: SenderKeyState, plaintext: Uint8Array, ad: Uint8Array): { state: SenderKeyState; body: Uint8Array; signed: Uint8Array } {
   if (!s.signingSecret) throw new TypeError('"state" expected an owner\'s sender key (with signingSecret)')
   const step = kdfChain(fromBase64(s.chainKey), nobleSymmetric)
   const h = header(s.keyId, s.iteration)
   const keys = messageKeys(step.messageKey, nobleSymmetric)
   const body = etmSealWithPrefix(keys, keys.nonce, plaintext, concat(DOMAIN, ad, h), h)
-  const signature = fromBase64(sign(s.signingSecret, concat(DOMAIN, ad, body)))
-  return { state: { ...s, iteration: s.iteration + 1, chainKey: toBase64(step.chainKey) }, message: concat(body, signature) }
+  return { state: { ...s, iteration: s.iteration + 1, chainKey: toBase64(step.chainKey) }, body, signed: concat(DOMAIN, ad, body) }
 }
 
 /**
