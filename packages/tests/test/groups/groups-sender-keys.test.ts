@@ -9,7 +9,9 @@
  *   it the post-removal ciphertext and its client has no chain for it (control: the same client
  *   read the messages sent before, on the old chain, and the injected frame reached it);
  * - the chains survive a restart of the sender and of a receiver (no new distribution, the
- *   next message reads).
+ *   next message reads);
+ * - a coverage refusal (the server lost its record of who holds the chain) makes the sender
+ *   rotate and rebuild the send once, and it is read.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { senderKeyDecrypt, senderKeyAd, type SenderKeyState } from '@parley/crypto'
@@ -99,5 +101,26 @@ describe.each(E2EE_GROUP_POLICIES)('sender keys (%s)', (policy) => {
     expect(frames[3].envelopes.map((e: any) => e.userId)).toEqual(['dave'])
     expect(new Set(frames.map((f) => f.senderKey.keyId)).size).toBe(1) // one chain throughout: restart and add rotate nothing
     for (const m of [bob, w.users.carol!, w.users.dave!]) expect(codesOf(m)).toEqual([])
+  })
+
+  it('a coverage refusal (the server lost who holds the chain) rotates the chain and the send goes through once rebuilt', async () => {
+    const world = await senderKeyWorld(policy, ['alice', 'bob', 'carol'], ['alice'])
+    w = world.w
+    const { alice, bob, carol } = world.m as Record<'alice' | 'bob' | 'carol', NonNullable<(typeof world.m)[string]>>
+    const ga = await e2eeGroup(w, policy, alice, ['bob', 'carol'])
+    await ga.send({ text: 'one' })
+    await waitFor(() => textsIn(bob, ga.id).length === 1, 10_000, 'bob reads one')
+    // The server forgets the holders once (a lost write): alice's next send, with no distributions, is refused.
+    const holders = w.store.senderKeys.holders.bind(w.store.senderKeys)
+    let forgotten = 0
+    w.store.senderKeys.holders = async (chain) => (forgotten++ === 0 ? [] : holders(chain))
+    await ga.send({ text: 'two' })
+    await waitFor(() => textsIn(bob, ga.id).includes('two') && textsIn(carol, ga.id).includes('two'), 10_000, 'two read after the rebuild')
+    const frames = world.sent.of('alice')
+    expect(frames.map((f) => f.envelopes.length)).toEqual([2, 0, 2])
+    expect(frames[1].senderKey.keyId).toBe(frames[0].senderKey.keyId)
+    expect(frames[2].senderKey.keyId).not.toBe(frames[0].senderKey.keyId) // rotated, distributed afresh
+    expect(forgotten).toBeGreaterThanOrEqual(2)
+    for (const m of [alice, bob, carol]) expect(codesOf(m)).toEqual([])
   })
 })
