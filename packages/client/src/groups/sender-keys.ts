@@ -31,7 +31,12 @@ export function senderKeys(core: ClientCore, sessions: Sessions): GroupProtocol 
       const current = new Set(targets.map(deviceKey))
       let own = await readStaged<OwnSenderKeyRecord>(core.store, SK.own(conversationId), changes)
       // Rotate when a device that holds the chain is no longer a member device (remove, leave, revoke).
-      if (!own || own.distributedTo.some((d) => !current.has(d))) own = { state: createSenderKey(), distributedTo: [] }
+      if (!own || own.distributedTo.some((d) => !current.has(d))) {
+        // A new chain id, never the previous one (receivers keep a chain they hold by its id).
+        let state = createSenderKey()
+        while (own && state.keyId === own.state.keyId) state = createSenderKey()
+        own = { state, distributedTo: [] }
+      }
       const given = new Set(own.distributedTo)
       const lacking = targets.filter((t) => !given.has(deviceKey(t)))
       const { envelopes, missing } = lacking.length
