@@ -11,7 +11,9 @@
  * - the chains survive a restart of the sender and of a receiver (no new distribution, the
  *   next message reads);
  * - a coverage refusal (the server lost its record of who holds the chain) makes the sender
- *   rotate and rebuild the send once, and it is read.
+ *   rotate and rebuild the send once, and it is read;
+ * - a member removed and re-added writes on a new chain (every member dropped the old one at
+ *   the removal, the member too), and it is read.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { senderKeyDecrypt, senderKeyAd, type SenderKeyState } from '@parley/crypto'
@@ -122,5 +124,25 @@ describe.each(E2EE_GROUP_POLICIES)('sender keys (%s)', (policy) => {
     expect(frames[2].senderKey.keyId).not.toBe(frames[0].senderKey.keyId) // rotated, distributed afresh
     expect(forgotten).toBeGreaterThanOrEqual(2)
     for (const m of [alice, bob, carol]) expect(codesOf(m)).toEqual([])
+  })
+
+  it('a member removed and re-added writes on a new chain that every member reads', async () => {
+    const world = await senderKeyWorld(policy, ['alice', 'bob', 'carol'], ['carol'])
+    w = world.w
+    const { alice, bob, carol } = world.m as Record<'alice' | 'bob' | 'carol', NonNullable<(typeof world.m)[string]>>
+    const ga = await e2eeGroup(w, policy, alice, ['bob', 'carol'])
+    const gc = await w.side('carol', ga.id)
+    await gc.send({ text: 'carol before' })
+    await waitFor(() => textsIn(bob, ga.id).includes('carol before'), 10_000, 'bob reads carol')
+    await ga.remove(['carol'])
+    await waitFor(() => !gc.members.includes('carol'), 10_000, 'carol verifies her removal')
+    await ga.add(['carol'])
+    await waitFor(() => gc.members.includes('carol'), 10_000, 'carol verifies she is back')
+    await gc.send({ text: 'carol back' })
+    await waitFor(() => textsIn(bob, ga.id).includes('carol back') && textsIn(alice, ga.id).includes('carol back'), 10_000, 'both read carol again')
+    const frames = world.sent.of('carol')
+    expect(frames[1].senderKey.keyId).not.toBe(frames[0].senderKey.keyId) // her old chain was dropped by everyone, and by her
+    expect(frames[1].envelopes.map((e: any) => e.userId).sort()).toEqual(['alice', 'bob'])
+    for (const m of [alice, bob]) expect(codesOf(m)).toEqual([])
   })
 })
