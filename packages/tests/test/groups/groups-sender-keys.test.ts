@@ -145,4 +145,29 @@ describe.each(E2EE_GROUP_POLICIES)('sender keys (%s)', (policy) => {
     expect(frames[1].envelopes.map((e: any) => e.userId).sort()).toEqual(['alice', 'bob'])
     for (const m of [alice, bob]) expect(codesOf(m)).toEqual([])
   })
+
+  it('a burst of sends right after a rotation: one frame distributes, the rest wait for its ack and are accepted', async () => {
+    const world = await senderKeyWorld(policy, ['alice', 'bob', 'carol'], ['alice'])
+    w = world.w
+    const { alice, bob, carol } = world.m as Record<'alice' | 'bob' | 'carol', NonNullable<(typeof world.m)[string]>>
+    const ga = await e2eeGroup(w, policy, alice, ['bob', 'carol'])
+    // The network holds the distributing frame back a little: without waiting for its ack, the
+    // frames after it would reach the server first, before anyone holds the chain, and be refused.
+    const record = w.proxy.hooks.request!
+    let held = 0
+    w.proxy.hooks.request = (event, req, ctx) => {
+      const out = record(event, req, ctx)
+      if (event === 'message.send' && req.senderKey && req.envelopes.length > 0 && held++ === 0) return new Promise((resolve) => setTimeout(() => resolve(out), 500))
+      return out
+    }
+    const texts = Array.from({ length: 8 }, (_, i) => `burst ${i}`)
+    await Promise.all(texts.map((text) => ga.send({ text })))
+    await waitFor(() => textsIn(bob, ga.id).length === 8 && textsIn(carol, ga.id).length === 8, 10_000, 'the burst read')
+    expect(textsIn(bob, ga.id)).toEqual(texts)
+    const frames = world.sent.of('alice')
+    expect(frames.map((f) => f.envelopes.length)).toEqual([2, 0, 0, 0, 0, 0, 0, 0]) // no refusal, no re-distribution
+    expect(new Set(frames.map((f) => f.senderKey.keyId)).size).toBe(1)
+    expect(held).toBe(1)
+    for (const m of [alice, bob, carol]) expect(codesOf(m)).toEqual([])
+  })
 })
