@@ -25,6 +25,7 @@ import { K, json, type ConversationRecord, type StoredMessage } from './store-la
 import type { Rosters } from './groups/rosters.js'
 import { emitMembers, membersEvent } from './groups/group-ops.js'
 import { isSenderKeyChainFailure, openSenderKeyMessage } from './groups/sender-key-open.js'
+import { unstageNonMembers } from './groups/sender-key-store.js'
 
 /** What the inbox needs from the client's conversation registry. */
 export interface InboxRegistry {
@@ -189,7 +190,15 @@ export class Inbox {
     const flush = async () => {
       if (upTo <= this.cursor) return
       changes[K.cursor] = upTo
-      await this.core.store.saveChanges(changes)
+      const batch = changes
+      const rosters = this.rosters
+      if (rosters) {
+        // Only chains of current members are written (a removal applied while this batch ran dropped the others).
+        await rosters.run(async () => {
+          await unstageNonMembers(batch, async (id) => (await rosters.pin(id))?.state.members ?? null)
+          await this.core.store.saveChanges(batch)
+        })
+      } else await this.core.store.saveChanges(batch)
       this.cursor = upTo
       const emit = after
       changes = {}

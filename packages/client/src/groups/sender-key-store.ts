@@ -19,6 +19,29 @@ export const SK = {
   peer: (conversationId: string, a: DeviceAddress) => `skey/${conversationId}/${enc(a.userId)}/${enc(a.deviceId)}`,
 } as const
 
+/** The group and member of a received-chain key (`SK.peer`), or null for any other key. */
+export function peerKeyOwner(key: string): { conversationId: string; userId: string } | null {
+  if (!key.startsWith('skey/')) return null
+  const parts = key.slice('skey/'.length).split('/')
+  if (parts.length < 3) return null
+  return { conversationId: parts.slice(0, -2).join('/'), userId: decodeURIComponent(parts[parts.length - 2]!) }
+}
+
+/**
+ * Unstages every received chain of a user the current pin no longer lists (call inside
+ * `Rosters.run`, just before writing): a batch that staged a chain step before the removal
+ * was applied (a roster caught up mid-delivery, or by another path) must not write back the
+ * chain the removal dropped (docs/groups.md, decision 0014).
+ */
+export async function unstageNonMembers(changes: Changes, membersOf: (conversationId: string) => Promise<Record<string, unknown> | null>): Promise<void> {
+  for (const key of Object.keys(changes)) {
+    const owner = changes[key] === null ? null : peerKeyOwner(key)
+    if (!owner) continue
+    const members = await membersOf(owner.conversationId)
+    if (members && !(owner.userId in members)) changes[key] = null
+  }
+}
+
 /** This device's chain in one group and the devices it was distributed to (`userId\ndeviceId`). */
 export interface OwnSenderKeyRecord {
   state: SenderKeyState
