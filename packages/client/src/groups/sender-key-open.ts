@@ -1,7 +1,9 @@
 /**
  * Sender keys, the receiving half (docs/groups.md, decision 0014). A sender-key delivery is
  * read only after the inbox has checked its sender against the verified roster at that point
- * of the inbox (never the server's word). Its distribution envelope, when present, is opened
+ * of the inbox (never the server's word). Nothing unauthenticated costs a network round trip:
+ * the chain is looked up by id and the signature verified before the sender's device list is
+ * checked (and then with `devicelist.fetch`, which claims no prekey). Its distribution envelope, when present, is opened
  * with the pairwise session of the sending device (so the chain is that device's) and installed
  * unless this device already holds that chain; the one ciphertext is then verified (signature
  * first) and decrypted on the chain named by its `keyId`. Failures are typed; the chain is
@@ -65,10 +67,6 @@ async function install(core: ClientCore, sessions: Sessions, d: Delivery, change
 export async function openSenderKeyMessage(core: ClientCore, sessions: Sessions, directory: Directory, d: Delivery, changes: Changes): Promise<Uint8Array> {
   if (!d.senderKey) throw new InvalidFrameError('not a sender-key delivery')
   if (d.envelope) await install(core, sessions, d, changes)
-  // The member's device must still be in its signed device list (a revoked device's chain is not used).
-  else if (!(await directory.deviceEntry(d.sender))) {
-    throw new InvalidDeviceListError(`device "${d.sender.deviceId}" is not in the signed device list of "${d.sender.userId}"`, { userId: d.sender.userId })
-  }
   const message = fromBase64(d.senderKey.ciphertext)
   if (senderKeyMessageId(message) !== d.senderKey.keyId) throw mark(new BadMacError('sender-key message names another chain than its frame'))
   const key = SK.peer(d.conversationId, d.sender)
@@ -76,6 +74,12 @@ export async function openSenderKeyMessage(core: ClientCore, sessions: Sessions,
   const at = chains.findIndex((c) => c.keyId === d.senderKey!.keyId)
   if (at < 0) throw mark(new MissingSessionError(`no sender key of device "${d.sender.deviceId}" with this id`, { deviceId: d.sender.deviceId }))
   const out = chainFailure(() => senderKeyDecrypt(chains[at]!, message, senderKeyAd(d.conversationId, d.sender)))
+  // Only now (a held chain, a valid signature) may the frame cost a network round trip: the member's
+  // device must still be in its signed device list (a revoked device's chain is not used). The list
+  // alone is fetched (`devicelist.fetch`): no prekey is claimed for a message.
+  if (!d.envelope && !(await directory.listedDevice(d.sender))) {
+    throw new InvalidDeviceListError(`device "${d.sender.deviceId}" is not in the signed device list of "${d.sender.userId}"`, { userId: d.sender.userId })
+  }
   changes[key] = json({ chains: chains.map((c, i) => (i === at ? out.state : c)) } satisfies PeerSenderKeyRecord)
   return out.plaintext
 }
