@@ -13,7 +13,7 @@ import type { Conversation } from '../conversation.js'
 import type { ClientCore } from '../core.js'
 import type { MembersEventPayload } from '../types.js'
 import { randomId } from '../util.js'
-import type { RosterPin, Rosters } from './rosters.js'
+import { removalsAfter, type RosterPin, type Rosters } from './rosters.js'
 
 /** Input of `client.conversations.create`. */
 export interface CreateGroupInput {
@@ -115,7 +115,8 @@ export async function changeRoster(core: ClientCore, rosters: Rosters, registry:
     })
     const state = applyRosterRecord(pin.state, record, self.device.signing.publicKey) // the rules every member runs, before sending
     const { conversation } = await core.conn.request('roster.append', { record })
-    const next: RosterPin = { state, heads: { ...pin.heads, [String(state.version)]: state.head } }
+    const removedAt = removalsAfter(pin, state)
+    const next: RosterPin = { state, heads: { ...pin.heads, [String(state.version)]: state.head }, ...(removedAt ? { removedAt } : {}) }
     await rosters.save(next)
     c._roster = state
     return { next, record, conversation }

@@ -32,6 +32,15 @@ export const ROSTER_FETCH_PAGE = 100
 export interface RosterPin {
   state: RosterState
   heads: Record<string, string>
+  /** Per user, the last version whose record removed it (or where it left): a removal and re-add applied in one catch-up still drops its chains. */
+  removedAt?: Record<string, number>
+}
+
+/** `pin.removedAt` with the users `state` no longer lists (compared with `pin`) marked at its version. */
+export function removalsAfter(pin: RosterPin, state: RosterState): Record<string, number> | undefined {
+  const removed = Object.keys(pin.state.members).filter((u) => !(u in state.members))
+  if (removed.length === 0) return pin.removedAt
+  return { ...pin.removedAt, ...Object.fromEntries(removed.map((u) => [u, state.version])) }
 }
 
 /** Store key of a group's roster pin. */
@@ -73,7 +82,8 @@ export class Rosters {
   async verify(pin: RosterPin, record: RosterRecord): Promise<RosterPin> {
     const key = (await this.signingKeyOf({ userId: record.userId, deviceId: record.deviceId }).catch(() => undefined)) ?? null
     const state = applyRosterRecord(pin.state, record, key)
-    return { state, heads: { ...pin.heads, [String(state.version)]: state.head } }
+    const removedAt = removalsAfter(pin, state)
+    return { state, heads: { ...pin.heads, [String(state.version)]: state.head }, ...(removedAt ? { removedAt } : {}) }
   }
 
   /** Runs `fn` alone among pin advances. */
@@ -87,9 +97,12 @@ export class Rosters {
    */
   async save(pin: RosterPin): Promise<void> {
     const id = pin.state.conversationId
-    const before = (await this.pin(id))?.state.members ?? {}
+    const prior = (await this.pin(id))?.state
+    const before = prior?.members ?? {}
     const changes: Record<string, JsonValue | null> = { [rosterKey(id)]: json(pin) }
-    const gone = Object.keys(before).filter((u) => !(u in pin.state.members))
+    // Gone: not listed any more, or removed by a record this save applies (and re-added since: its old chains are dropped all the same).
+    const removedSince = Object.entries(pin.removedAt ?? {}).filter(([, v]) => v > (prior?.version ?? 0)).map(([u]) => u)
+    const gone = [...new Set([...Object.keys(before).filter((u) => !(u in pin.state.members)), ...removedSince])]
     await dropSenderKeysOf(this.core.store, id, gone, changes)
     // This user removed (or left): its own chain goes too, since the others dropped it; if re-added it starts a new one.
     if (gone.includes(this.core.self().userId)) changes[SK.own(id)] = null
