@@ -90,6 +90,9 @@ export const rosterAppend: Handler<'roster.append'> = {
     const requests = added.length ? await checkInvite(ctx, self.userId, added) : []
     const out = await ctx.committer.runAlone([...new Set([...before, ...added])], async () => {
       const o = await ctx.store.appendRoster({ record, state: next, messageId: `r_${randomUUID()}`, now: ctx.now() })
+      // Sender keys: a removed (or leaving) user's devices dropped every chain, and the others dropped its own.
+      const gone = before.filter((u) => !(u in next.members))
+      if (gone.length) await ctx.store.senderKeys.dropUsers(conversation.id, gone)
       if (requests.length) await openInviteRequests(ctx, o.conversation, self.userId, requests)
       announce(ctx, o, before, s.socket.id)
       return o

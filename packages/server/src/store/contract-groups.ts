@@ -133,6 +133,15 @@ export function groupContract(name: string, open: () => Promise<ParleyStore>): v
       const held = await s.senderKeys.holders(chain)
       expect(held.map((d) => `${d.userId}/${d.deviceId}`).sort()).toEqual(others.map((d) => `${d.userId}/${d.deviceId}`).sort())
       expect(await s.senderKeys.holders({ ...chain, keyId: 8 })).toEqual([])
+      // A removed user is forgotten as holder and as sender (in that group only).
+      const bChain = { conversationId: r.id, sender: addr(b, 0), keyId: 9 }
+      await s.senderKeys.addHolders(bChain, [addr(a, 0)])
+      await s.senderKeys.addHolders({ ...chain, keyId: 10 }, others)
+      await s.senderKeys.dropUsers(r.id, [b.userId])
+      expect(await s.senderKeys.holders(bChain)).toEqual([])
+      expect((await s.senderKeys.holders({ ...chain, keyId: 10 })).map((d) => `${d.userId}/${d.deviceId}`)).toEqual([`${a.userId}/${addr(a, 1).deviceId}`])
+      await s.senderKeys.dropUsers(r.id, [])
+      await s.senderKeys.addHolders(chain, [addr(b, 0)])
       const second = sk([], held)
       const [ok2] = await s.appendMessages([second], bind, 61)
       expect(ok2?.ok).toBe(true)

@@ -17,5 +17,17 @@ export function memorySenderKeyStore(): SenderKeyStore {
       for (const d of devices) set.set(`${d.userId}\n${d.deviceId}`, { userId: d.userId, deviceId: d.deviceId })
       holders.set(k, set)
     },
+    async dropUsers(conversationId, userIds) {
+      const gone = new Set(userIds)
+      for (const [k, set] of holders) {
+        const [c, senderUser] = k.split('\n')
+        if (c !== conversationId) continue
+        if (gone.has(senderUser!)) {
+          holders.delete(k)
+          continue
+        }
+        for (const [dk, d] of set) if (gone.has(d.userId)) set.delete(dk)
+      }
+    },
   }
 }

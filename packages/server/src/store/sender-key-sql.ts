@@ -20,5 +20,13 @@ export function sqlSenderKeyStore(db: SqlDriver): SenderKeyStore {
         [conversationId, sender.userId, sender.deviceId, keyId, JSON.stringify(devices.map((d) => ({ u: d.userId, d: d.deviceId })))],
       )
     },
+    async dropUsers(conversationId, userIds) {
+      if (!userIds.length) return
+      await db.query(
+        `DELETE FROM sender_key_holders WHERE conversation_id = $1
+         AND (sender_user IN (SELECT jsonb_array_elements_text($2::jsonb)) OR user_id IN (SELECT jsonb_array_elements_text($2::jsonb)))`,
+        [conversationId, JSON.stringify(userIds)],
+      )
+    },
   }
 }

@@ -5,7 +5,7 @@
  * that chain already — it was sent a distribution envelope for it in an earlier stored send —
  * or gets one in this send. The server learns chain ids and device addresses, never a key.
  *
- * Holders only ever grow per chain, and they are read before the append decides: a stale read
+ * Holders only ever grow per chain (but for a removed user's, dropped at the removal), and they are read before the append decides: a stale read
  * can only refuse a send (the client distributes again), never let one reach fewer devices.
  */
 import type { DeviceAddress } from '@parley/protocol'
@@ -22,4 +22,9 @@ export interface SenderKeyStore {
   holders(chain: SenderKeyChainRef): Promise<DeviceAddress[]>
   /** Records that `devices` were sent a distribution of this chain (idempotent). */
   addHolders(chain: SenderKeyChainRef, devices: readonly DeviceAddress[]): Promise<void>
+  /**
+   * Forgets the users removed from (or leaving) a group, as holders and as senders: a re-added
+   * user holds nothing until a chain is distributed to it again (its devices dropped every chain).
+   */
+  dropUsers(conversationId: string, userIds: readonly string[]): Promise<void>
 }
