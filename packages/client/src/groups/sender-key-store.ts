@@ -46,6 +46,8 @@ export async function unstageNonMembers(changes: Changes, membersOf: (conversati
 export interface OwnSenderKeyRecord {
   state: SenderKeyState
   distributedTo: string[]
+  /** Set by `rotate()`: the next send starts a new chain (kept until then so the new id differs from this one). */
+  retired?: boolean
 }
 
 /** The chains received from one member device of one group, newest first. */

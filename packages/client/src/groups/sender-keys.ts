@@ -31,7 +31,7 @@ export function senderKeys(core: ClientCore, sessions: Sessions): GroupProtocol 
       const current = new Set(targets.map(deviceKey))
       let own = await readStaged<OwnSenderKeyRecord>(core.store, SK.own(conversationId), changes)
       // Rotate when a device that holds the chain is no longer a member device (remove, leave, revoke).
-      if (!own || own.distributedTo.some((d) => !current.has(d))) {
+      if (!own || own.retired || own.distributedTo.some((d) => !current.has(d))) {
         // A new chain id, never the previous one (receivers keep a chain they hold by its id).
         let state = createSenderKey()
         while (own && state.keyId === own.state.keyId) state = createSenderKey()
@@ -49,7 +49,9 @@ export function senderKeys(core: ClientCore, sessions: Sessions): GroupProtocol 
       return { envelopes, missing, senderKey: { keyId: out.state.keyId, ciphertext: toBase64(out.message) } }
     },
     async rotate({ conversationId, changes }) {
-      changes[SK.own(conversationId)] = null
+      // Retired, not deleted: the next chain must not reuse this id (receivers keep a chain they hold by its id).
+      const own = await readStaged<OwnSenderKeyRecord>(core.store, SK.own(conversationId), changes)
+      changes[SK.own(conversationId)] = own ? json({ ...own, retired: true } satisfies OwnSenderKeyRecord) : null
     },
   }
 }
