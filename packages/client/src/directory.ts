@@ -14,6 +14,7 @@ import type { ClientCore } from './core.js'
 import { MAX_PREVIOUS_SESSIONS } from './constants.js'
 import { K, json, type PeerRecord, type SessionRecord } from './store-layout.js'
 import type { JsonValue } from './key-store/key-store.js'
+import { forgetChainsOfIdentity } from './groups/sender-key-store.js'
 
 type DeviceEntry = SignedDeviceList['devices'][number]
 
@@ -59,7 +60,7 @@ export class Directory {
     }
   }
 
-  /** Accepts a pending identity key: it becomes the pinned key; old sessions are dropped. */
+  /** Accepts a pending identity key: it becomes the pinned key; old sessions and group sender-key chains are dropped. */
   async acceptIdentity(userId: string): Promise<boolean> {
     return this.core.lock.run(async () => {
       const rec = await this.peer(userId)
@@ -68,6 +69,8 @@ export class Directory {
         [K.peer(userId)]: json({ userId, identityKey: rec.pending.identityKey, deviceList: rec.pending.deviceList } satisfies PeerRecord),
       }
       for (const key of await this.core.store.keys(K.sessionPrefix(userId))) changes[key] = null
+      // Group sender keys go with the sessions: the old install's chains are not read, ours are redistributed.
+      await forgetChainsOfIdentity(this.core.store, userId, changes)
       await this.core.store.saveChanges(changes)
       this.markStale(userId)
       return true

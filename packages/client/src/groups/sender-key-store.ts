@@ -7,6 +7,7 @@
 import type { DeviceAddress } from '@parley/protocol'
 import type { SenderKeyState } from '@parley/crypto'
 import type { JsonValue, KeyStore } from '../key-store/key-store.js'
+import { json } from '../store-layout.js'
 
 /** Chains kept per sending member device: the current one and the one before a rotation (messages sent on it may still be in flight). */
 export const MAX_SENDER_KEY_CHAINS_PER_DEVICE = 2
@@ -69,4 +70,18 @@ export async function readStaged<T>(store: KeyStore, key: string, changes: Chang
 /** Stages the removal of every chain received from `userIds` in a group (they left or were removed). */
 export async function dropSenderKeysOf(store: KeyStore, conversationId: string, userIds: readonly string[], changes: Changes): Promise<void> {
   for (const u of userIds) for (const key of await store.keys(SK.peerPrefix(conversationId, u))) changes[key] = null
+}
+
+/**
+ * Stages forgetting `userId`'s sender-key state in every group after its identity key changed
+ * (`acceptIdentity`): the chains received from its devices (they were the old install's) and,
+ * retired, this device's own chains given to its devices (the new install never received them,
+ * and the next send distributes a new chain to it).
+ */
+export async function forgetChainsOfIdentity(store: KeyStore, userId: string, changes: Changes): Promise<void> {
+  for (const key of await store.keys('skey/')) if (peerKeyOwner(key)?.userId === userId) changes[key] = null
+  for (const key of await store.keys('skey-own/')) {
+    const own = (await store.get<JsonValue>(key)) as OwnSenderKeyRecord | null
+    if (own && own.distributedTo.some((d) => d.startsWith(`${userId}\n`))) changes[key] = json({ ...own, retired: true } satisfies OwnSenderKeyRecord)
+  }
 }
