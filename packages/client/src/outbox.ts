@@ -421,6 +421,9 @@ export class Outbox {
         await this.groups.rotate?.({ conversationId: entry.conversationId, changes })
         await this.core.store.saveChanges(changes)
       })
+      // The roster may be behind (a removal withheld from this device): catch it up (a described
+      // rosterVersion ahead of the pin is fetched and verified), else the rebuild is refused again.
+      await this.registry.refresh().catch(() => undefined)
       // Queued frames built on the refused chain would be refused too: build them again on the new one.
       const keyId = entry.frame.senderKey.keyId
       for (const e of [...this.entries.values()]) {
