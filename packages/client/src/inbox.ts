@@ -24,6 +24,7 @@ import type { Sessions } from './sessions.js'
 import { K, json, type ConversationRecord, type StoredMessage } from './store-layout.js'
 import type { Rosters } from './groups/rosters.js'
 import { emitMembers, membersEvent } from './groups/group-ops.js'
+import { isSenderKeyChainFailure, openSenderKeyMessage } from './groups/sender-key-open.js'
 
 /** What the inbox needs from the client's conversation registry. */
 export interface InboxRegistry {
@@ -212,7 +213,7 @@ export class Inbox {
       } catch (e) {
         const error = ParleyError.isInstance(e) ? e : new InternalError('delivery processing failed')
         let sessionReset = false
-        if (RESET_CODES.has(error.code)) {
+        if (RESET_CODES.has(error.code) && !isSenderKeyChainFailure(e)) {
           await flush()
           Object.setPrototypeOf(layer, changes)
           sessionReset = await this.sessions.reset(d.sender)
@@ -266,8 +267,10 @@ export class Inbox {
     if (d.sender.userId === self.userId && d.sender.deviceId === self.deviceId) {
       throw new InvalidFrameError('an end-to-end encrypted delivery claims to come from this device')
     }
-    if (!d.envelope || !d.franking) throw new InvalidFrameError('e2ee delivery without envelope or franking')
-    const plaintext = await this.sessions.decrypt(d.sender, d.conversationId, d.envelope, changes)
+    if ((!d.envelope && !d.senderKey) || !d.franking) throw new InvalidFrameError('e2ee delivery without envelope or franking')
+    if (d.senderKey && c.kind !== 'group') throw new InvalidFrameError('a sender-key delivery outside a group')
+    // The sender was checked against the verified roster above; only then is its chain used.
+    const plaintext = d.senderKey ? await openSenderKeyMessage(this.core, this.sessions, this.directory, d, changes) : await this.sessions.decrypt(d.sender, d.conversationId, d.envelope!, changes)
     const payload = decodePayload(plaintext)
     await this.checkRosterHead(c, d, payload.roster, changes, after)
     const metas = payload.attachments.map(({ id: _i, key: _k, ...m }) => m)

@@ -6,7 +6,7 @@
  * message once and no ratchet step is ever spent twice.
  */
 import {
-  ConnectionError, DowngradeRejectedError, MessageBlockedError, MessageConflictError, MessagingDeniedError, MissingPluginError, MissingSessionError, ParleyError, PeerBlockedError, PolicyViolationError, RateLimitedError, StoreError, TimeoutError, toBase64, fromBase64,
+  ConnectionError, DowngradeRejectedError, InvalidDeviceListError, MessageBlockedError, MessageConflictError, MessagingDeniedError, MissingPluginError, MissingSessionError, ParleyError, PeerBlockedError, PolicyViolationError, RateLimitedError, StoreError, TimeoutError, toBase64, fromBase64,
   type AttachmentMeta, type DeviceAddress, type MessageSend, type SendResult,
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage } from '@parley/crypto'
@@ -23,7 +23,8 @@ import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage 
 import type { Message, SendInput } from './types.js'
 import { randomId } from './util.js'
 import { attachmentMetas, checkSendInput } from './send-input.js'
-import { pairwiseFanout, type GroupProtocol } from './groups/group-protocol.js'
+import type { GroupProtocol } from './groups/group-protocol.js'
+import { senderKeys } from './groups/sender-keys.js'
 
 /** What the outbox needs from the client's conversation registry. */
 export interface OutboxRegistry {
@@ -66,7 +67,7 @@ export class Outbox {
     private readonly sessions: Sessions,
     private readonly registry: OutboxRegistry,
   ) {
-    this.groups = pairwiseFanout(sessions)
+    this.groups = senderKeys(core, sessions)
   }
 
   /** Checks an E2EE send before anything is stored; returns the (non-blocking) verdict. */
@@ -315,7 +316,7 @@ export class Outbox {
     const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
     const head = rosterHead(c)
     const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}) })
-    const { envelopes, missing } = c.kind === 'group'
+    const { envelopes, missing, senderKey }: Awaited<ReturnType<GroupProtocol['encrypt']>> = c.kind === 'group'
       ? await this.groups.encrypt({ conversationId: c.id, targets, plaintext: payload, changes })
       : await this.sessions.encryptFor(targets, payload, c.id, changes)
     for (const device of missing) {
@@ -326,7 +327,7 @@ export class Outbox {
     }
     const frame: MessageSend = {
       conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'e2ee', envelopes,
-      attachments: encrypted.map((e) => ({ id: e.id, ciphertext: e.ciphertext })),
+      attachments: encrypted.map((e) => ({ id: e.id, ciphertext: e.ciphertext })), ...(senderKey ? { senderKey } : {}),
     }
     const built = { ...entry, frame, nf }
     changes[entry.key] = json(built)
@@ -403,6 +404,20 @@ export class Outbox {
     // not ack, and a resend with the same client message id is stored once — keep it queued.
     if (StoreError.isInstance(e)) {
       setTimeout(() => this.kick(), STORE_RETRY_MS)
+      return
+    }
+    if (InvalidDeviceListError.isInstance(e) && entry.frame?.mode === 'e2ee' && entry.frame.senderKey && !this.policyRetried.has(entry.clientMessageId)) {
+      // Sender keys: the server's coverage rule refused this chain (a device it does not know
+      // holds it, or one that should hold it does not): rotate, re-read device lists, rebuild — once.
+      this.policyRetried.add(entry.clientMessageId)
+      const details = e.details as { missing?: { userId: string }[]; extra?: { userId: string }[] }
+      for (const d of [...(details.missing ?? []), ...(details.extra ?? [])]) this.directory.markStale(d.userId)
+      await this.core.lock.run(async () => {
+        const changes: Record<string, JsonValue | null> = {}
+        await this.groups.rotate?.({ conversationId: entry.conversationId, changes })
+        await this.core.store.saveChanges(changes)
+      })
+      await this.rebuild(entry)
       return
     }
     if (DowngradeRejectedError.isInstance(e) && entry.frame?.mode === 'server-side') {

@@ -44,6 +44,10 @@ export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKey
 export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'
 export { signModeChange, verifyModeChange } from './mode-change.js'
 export { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, signRosterRecord, verifyRosterSignature, type RosterState } from './roster.js'
+export {
+  createSenderKey, senderKeyDistribution, senderKeyFromDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyDecrypt, senderKeyAd, senderKeyMessageId,
+  SENDER_KEY_MESSAGE_VERSION, SENDER_KEY_MAX_SKIP, SENDER_KEY_MAX_STORED_KEYS, type SenderKeyState, type SenderKeyDistribution,
+} from './sender-key/sender-key.js'
 export { helloProofBytes, signHelloProof, verifyHelloProof, HELLO_PROOF_NONCE_BYTES, type HelloProofInput } from './hello-proof.js'
 export { safetyNumber, fingerprintHash, SAFETY_NUMBER_ITERATIONS, SAFETY_NUMBER_DIGITS } from './safety-number.js'
 export { sealAtRest, openAtRest, sealedKeyId, generateDataKey, DATA_KEY_BYTES, MAX_KEY_ID_BYTES, MAX_CACHED_DATA_KEYS, type DataKeyring } from './seal.js'

@@ -1,5 +1,5 @@
 /**
- * The sender-key chain (groundwork for the next GroupProtocol implementation, decision 0013):
+ * The sender-key chain (the client's sender-keys GroupProtocol, decisions 0013/0014):
  * round trip, out-of-order delivery within the skipped-key bound, replay, the forward-jump
  * bound, signature-first checking, tampering, a chain a receiver does not hold (rotation: a
  * removed member keeps only the old chain), and state untouched by every failure.
@@ -8,8 +8,10 @@ import { describe, expect, it } from 'vitest'
 import { ParleyError } from '@parley/protocol'
 import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../src/constants.js'
 import {
-  createSenderKey, senderKeyDecrypt, senderKeyDistribution, senderKeyEncrypt, senderKeyFromDistribution, type SenderKeyState,
-} from '../src/sender-key/_sender-key.js'
+  createSenderKey, senderKeyDecrypt, senderKeyDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyFromDistribution, type SenderKeyState,
+} from '../src/sender-key/sender-key.js'
+import { nobleProvider } from '../src/provider/noble.js'
+import { nodeNativeProvider } from '../src/provider/node-native.js'
 
 const ad = new TextEncoder().encode('group g1 / alice d1')
 const text = (s: string) => new TextEncoder().encode(s)
@@ -81,5 +83,18 @@ describe('sender-key chain', () => {
     const [m] = send(rotated, 1).messages
     expect(codeOf(() => senderKeyDecrypt(removed, m!, ad))).toBe('missing_session')
     expect(codeOf(() => senderKeyDecrypt({ ...removed, keyId: rotated.keyId }, m!, ad))).toBe('invalid_signature')
+  })
+
+  it('a provider-signed message is byte-for-byte the same (Ed25519 is deterministic) and reads', async () => {
+    const owner = createSenderKey()
+    const bob = senderKeyFromDistribution(senderKeyDistribution(owner))
+    const plain = senderKeyEncrypt(owner, text('same'), ad)
+    for (const provider of [nobleProvider, nodeNativeProvider()]) {
+      const out = await senderKeyEncryptWith(provider, owner, text('same'), ad)
+      expect(out.message).toEqual(plain.message)
+      expect(out.state).toEqual(plain.state)
+    }
+    expect(senderKeyDecrypt(bob, plain.message, ad).plaintext).toEqual(text('same'))
+    await expect(senderKeyEncryptWith(nobleProvider, senderKeyFromDistribution(senderKeyDistribution(owner)), text('x'), ad)).rejects.toThrow(TypeError)
   })
 })

@@ -108,6 +108,14 @@ describe('client → server frames', () => {
     expectInvalid(() => parseClientFrame('message.send', { ...E2EE_SEND, body: (CLIENT_EXAMPLES['message.send'] as { body: unknown }).body }))
     expectInvalid(() => parseClientFrame('message.send', { ...E2EE_SEND, envelopes: [] }))
   })
+  it('accepts a sender-key group send with only distribution envelopes, or none; bounds its chain id', () => {
+    const senderKey = { keyId: 7, ciphertext: 'AAAA' }
+    expect(parseClientFrame('message.send', { ...E2EE_SEND, envelopes: [], senderKey })).toMatchObject({ senderKey, envelopes: [] })
+    expect(parseClientFrame('message.send', { ...E2EE_SEND, senderKey })).toMatchObject({ senderKey })
+    expectInvalid(() => parseClientFrame('message.send', { ...E2EE_SEND, envelopes: [], senderKey: { ...senderKey, keyId: 2 ** 32 } }))
+    expectInvalid(() => parseClientFrame('message.send', { ...E2EE_SEND, envelopes: [], senderKey: { ...senderKey, keyId: -1 } }))
+    expectInvalid(() => parseClientFrame('message.send', { ...E2EE_SEND, envelopes: [], senderKey: { ...senderKey, extra: 1 } }))
+  })
   it('refuses an unknown event name', () => {
     expectInvalid(() => parseClientFrame('nope' as ClientEventName, {}))
     expectInvalid(() => parseClientFrame('toString' as ClientEventName, {}))

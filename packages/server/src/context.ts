@@ -148,6 +148,7 @@ export function toWire(ctx: Ctx, d: StoredDelivery, body?: PlainBody): Delivery 
     if (b) out.body = b
   }
   if (d.envelope) out.envelope = { ...d.envelope }
+  if (m.senderKey) out.senderKey = { ...m.senderKey }
   if (m.attachments?.length) out.attachments = m.attachments.map((a) => ({ ...a }))
   return out
 }

@@ -32,6 +32,7 @@ export function pendingBytes(message: NewMessage | undefined): number {
   let n = message.sealedBody?.data.length ?? 0
   for (const e of message.envelopes ?? []) n += e.ciphertext.length
   for (const a of message.attachments ?? []) n += a.ciphertext.length
+  n += message.senderKey?.ciphertext.length ?? 0
   return n
 }
 

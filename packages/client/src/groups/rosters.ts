@@ -23,6 +23,7 @@ import type { ClientCore } from '../core.js'
 import type { JsonValue } from '../key-store/key-store.js'
 import { json } from '../store-layout.js'
 import { Mutex } from '../util.js'
+import { dropSenderKeysOf } from './sender-key-store.js'
 
 /** Most records one fetch asks for. */
 export const ROSTER_FETCH_PAGE = 100
@@ -80,10 +81,17 @@ export class Rosters {
     return this.mutex.run(fn)
   }
 
-  /** Stores a pin and makes it current (call inside {@link run}). */
+  /**
+   * Stores a pin and makes it current (call inside {@link run}). The sender-key chains of
+   * members it no longer lists (removed, left) are dropped with it: nothing they send is read.
+   */
   async save(pin: RosterPin): Promise<void> {
-    await this.core.store.set(rosterKey(pin.state.conversationId), json(pin))
-    this.pins.set(pin.state.conversationId, pin)
+    const id = pin.state.conversationId
+    const before = (await this.pin(id))?.state.members ?? {}
+    const changes: Record<string, JsonValue | null> = { [rosterKey(id)]: json(pin) }
+    await dropSenderKeysOf(this.core.store, id, Object.keys(before).filter((u) => !(u in pin.state.members)), changes)
+    await this.core.store.saveChanges(changes)
+    this.pins.set(id, pin)
   }
 
   /**

@@ -13,6 +13,7 @@ import {
 } from './common.js'
 import { ModeChangeSchema } from './mode.js'
 import { RosterHeadSchema, RosterRecordSchema } from './roster.js'
+import { SenderKeyMessageSchema } from './sender-key.js'
 
 /** Attachment metadata: what franking commits to (through `sha256` of the plaintext). */
 export const AttachmentMetaSchema = v.strictObject({
@@ -69,13 +70,22 @@ export const SendPlainSchema = v.strictObject({ ...SendBase, mode: v.literal('se
  * Send into an E2EE conversation: one envelope per recipient device (including the sender's
  * others). A 1:1 has at most {@link MAX_ENVELOPES}; a group's fan-out is bounded by
  * {@link MAX_GROUP_ENVELOPES} here and by the server's member limit.
+ *
+ * A group send with sender keys (docs/groups.md) carries the message once, in `senderKey`, and
+ * `envelopes` holds only the chain distributions, one to each member device that was not yet
+ * given this chain (none at all once every device holds it). Without `senderKey` at least one
+ * envelope is required.
  */
-export const SendE2eeSchema = v.strictObject({
-  ...SendBase,
-  mode: v.literal('e2ee'),
-  envelopes: list(EnvelopeSchema, Math.max(MAX_ENVELOPES, MAX_GROUP_ENVELOPES), 1),
-  attachments: list(EncryptedAttachmentSchema, MAX_ATTACHMENTS),
-})
+export const SendE2eeSchema = v.pipe(
+  v.strictObject({
+    ...SendBase,
+    mode: v.literal('e2ee'),
+    envelopes: list(EnvelopeSchema, Math.max(MAX_ENVELOPES, MAX_GROUP_ENVELOPES)),
+    attachments: list(EncryptedAttachmentSchema, MAX_ATTACHMENTS),
+    senderKey: v.optional(SenderKeyMessageSchema),
+  }),
+  v.check((f) => f.envelopes.length > 0 || f.senderKey !== undefined, 'expected at least 1 items'),
+)
 export const MessageSendSchema = v.variant('mode', [SendPlainSchema, SendE2eeSchema])
 export type MessageSend = v.InferOutput<typeof MessageSendSchema>
 
@@ -107,6 +117,8 @@ export const DeliverySchema = v.strictObject({
   mode: EncryptionModeSchema,
   body: v.optional(PlainBodySchema),
   envelope: v.optional(v.strictObject({ type: v.picklist(['prekey', 'message']), ciphertext: base64Max(MAX_CIPHERTEXT_BYTES) })),
+  /** A sender-key group message: the one ciphertext (`envelope`, when present, is this device's chain distribution). */
+  senderKey: v.optional(SenderKeyMessageSchema),
   attachments: v.optional(list(EncryptedAttachmentSchema, MAX_ATTACHMENTS)),
   franking: v.optional(FrankingSchema),
   modeChange: v.optional(ModeChangeSchema),

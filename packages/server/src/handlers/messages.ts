@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import {
-  assertNoDowngrade, type EnvelopeMeta, type parseClientFrame, type PlainMessage, type SendResult,
+  assertNoDowngrade, InvalidFrameError, type EnvelopeMeta, type parseClientFrame, type PlainMessage, type SendResult,
 } from '@parley/protocol'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { DEFAULT_HISTORY_LIMIT } from '../options.js'
@@ -41,9 +41,10 @@ type MessageSendFrame = ReturnType<typeof parseClientFrame<'message.send'>>
 function envelopeMeta(f: MessageSendFrame, sender: EnvelopeMeta['sender'], members: number, ts: number): EnvelopeMeta {
   return {
     conversationId: f.conversationId, sender, mode: f.mode,
-    recipientCount: f.mode === 'e2ee' ? f.envelopes.length : members,
+    // A sender-key send reaches every member device, whatever number of distributions it carries.
+    recipientCount: f.mode === 'e2ee' ? (f.senderKey ? Math.max(f.envelopes.length, members) : f.envelopes.length) : members,
     size: f.mode === 'e2ee'
-      ? f.envelopes.reduce((n, e) => n + e.ciphertext.length, 0) + f.attachments.reduce((n, a) => n + a.ciphertext.length, 0)
+      ? f.envelopes.reduce((n, e) => n + e.ciphertext.length, 0) + f.attachments.reduce((n, a) => n + a.ciphertext.length, 0) + (f.senderKey?.ciphertext.length ?? 0)
       : f.body.text.length + f.body.attachments.reduce((n, a) => n + a.data.length, 0),
     attachmentCount: f.mode === 'e2ee' ? f.attachments.length : f.body.attachments.length,
     ts,
@@ -98,6 +99,13 @@ export const messageSend: Handler<'message.send'> = {
     const message: NewMessage = f.mode === 'server-side'
       ? { id, conversationId: f.conversationId, sender, clientMessageId: f.clientMessageId, tf: f.tf, mode: 'server-side', sealedBody: sealBody(ctx, f.conversationId, id, f.body) }
       : { id, conversationId: f.conversationId, sender, clientMessageId: f.clientMessageId, tf: f.tf, mode: 'e2ee', envelopes: f.envelopes, attachments: f.attachments }
+    // Sender keys (docs/groups.md): who holds this chain already, for the coverage rule.
+    const chain = f.mode === 'e2ee' && f.senderKey ? { conversationId: f.conversationId, sender, keyId: f.senderKey.keyId } : null
+    if (chain && f.mode === 'e2ee' && f.senderKey) {
+      if (conversation.kind !== 'group') throw new InvalidFrameError('sender keys are for group conversations')
+      message.senderKey = f.senderKey
+      message.senderKeyHolders = await ctx.store.senderKeys.holders(chain)
+    }
     const ttl = ctx.options.retention?.[f.mode]
     if (ttl) message.expiresAt = now + ttl
     withholdIfBlocked(message, gate) // safety: no inbox row for a peer who blocks the sender
@@ -107,6 +115,9 @@ export const messageSend: Handler<'message.send'> = {
     if (!out.ok) throw out.error
     const m = out.message
     if (!out.duplicate) {
+      // Every device sent a distribution now holds the chain (also a withheld blocker's: coverage never tells a sender it is blocked).
+      // Not in the append's transaction: a lost write only makes the next send without these distributions be refused (the client distributes again).
+      if (chain && f.mode === 'e2ee' && f.envelopes.length) await ctx.store.senderKeys.addHolders(chain, f.envelopes).catch((e) => ctx.reportError(e, { where: 'store', event: 'message.send', userId: sender.userId }))
       if (gate.withheld || gate.move) await afterSend(ctx, gate, m.id, sender.userId) // safety: withheld record, request accepted / re-opened
       if (blockers.length) await ctx.store.safety.withhold(m.id, blockers).catch((e) => ctx.reportError(e, { where: 'store', event: 'message.send', userId: sender.userId }))
       deliver(ctx, m, out.recipients, f.mode === 'server-side' ? f.body : undefined)

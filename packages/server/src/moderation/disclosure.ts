@@ -136,7 +136,9 @@ export function createDisclosureApi(ctx: Ctx, ready: Promise<void>): DisclosureA
             return body ? { ...base, body } : base
           }
           const attachmentBytes = (m.attachments ?? []).reduce((n, a) => n + Math.floor((a.ciphertext.length * 3) / 4), 0)
-          return { ...base, envelopes, ciphertextBytes: envelopeBytes + attachmentBytes }
+          // A sender-key group message: its one ciphertext is held once, on the message.
+          const senderKeyBytes = m.senderKey ? Math.floor((m.senderKey.ciphertext.length * 3) / 4) : 0
+          return { ...base, envelopes, ciphertextBytes: envelopeBytes + attachmentBytes + senderKeyBytes }
         })
         const withheld = new Map<string, string[]>()
         for (const member of c.members) {

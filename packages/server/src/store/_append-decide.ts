@@ -5,7 +5,7 @@
  * single-statement one) decide through this function, so they cannot disagree.
  */
 import { ForbiddenError, NotFoundError, type EncryptionMode } from '@parley/protocol'
-import { checkCoverage, checkMode, deliverable, deviceKey } from './_rules.js'
+import { checkMode, checkSendCoverage, deliverable, deviceKey } from './_rules.js'
 import type { AppendOutcome, FrankingBinder, NewMessage, Recipient, StoredMessage } from './store.js'
 
 /** A conversation as an append sees it. */
@@ -31,6 +31,8 @@ export interface AppendState {
 export interface MessageRow {
   id: string; conversationId: string; seq: number; userId: string; deviceId: string; clientMessageId: string; mode: EncryptionMode
   bodyKid: string | null; body: string | null; attachments: string | null; franking: string; expiresAt: number | null
+  /** JSON of the sender-key message, or null. */
+  senderKey: string | null
 }
 /** One inbox row to insert. */
 export interface InboxRow { userId: string; deviceId: string; inboxId: number; messageId: string; type: string | null; ciphertext: string | null }
@@ -94,7 +96,7 @@ export function decideBatch(batch: readonly NewMessage[], state: AppendState, bi
       checkMode(nm.conversationId, c.mode, c.upgradeRequired, nm.mode)
       const senderKey = deviceKey(nm.sender)
       const targets = devicesOfConversation(nm.conversationId, c).filter((t) => t.key !== senderKey)
-      if (nm.mode === 'e2ee') checkCoverage(nm.envelopes ?? [], targets)
+      if (nm.mode === 'e2ee') checkSendCoverage(nm, targets)
       const seq = (lastSeq.get(nm.conversationId) ?? c.lastSeq) + 1
       lastSeq.set(nm.conversationId, seq)
       const franking = bind(nm, seq, now)
@@ -104,11 +106,13 @@ export function decideBatch(batch: readonly NewMessage[], state: AppendState, bi
       }
       if (nm.sealedBody) message.sealedBody = nm.sealedBody
       if (nm.attachments?.length) message.attachments = nm.attachments
+      if (nm.senderKey) message.senderKey = { ...nm.senderKey }
       if (nm.expiresAt !== undefined) message.expiresAt = nm.expiresAt
       messages.push({
         id: nm.id, conversationId: nm.conversationId, seq, userId: nm.sender.userId, deviceId: nm.sender.deviceId, clientMessageId: nm.clientMessageId,
         mode: nm.mode, bodyKid: nm.sealedBody?.kid ?? null, body: nm.sealedBody?.data ?? null,
         attachments: nm.attachments?.length ? JSON.stringify(nm.attachments) : null, franking: JSON.stringify(franking), expiresAt: nm.expiresAt ?? null,
+        senderKey: nm.senderKey ? JSON.stringify(nm.senderKey) : null,
       })
       const envs = nm.envelopes?.length ? new Map(nm.envelopes.map((e) => [deviceKey(e), e])) : undefined
       // A blocked sender's message to the blocker: coverage checked first, then no inbox row for them.

@@ -57,6 +57,28 @@ export function checkCoverage(envelopes: readonly Envelope[], expected: readonly
 }
 
 /**
+ * The coverage rule of an E2EE send, both variants: without `senderKey`, {@link checkCoverage};
+ * with it (sender keys, docs/groups.md), every expected device holds the sender's chain already
+ * or gets a distribution envelope now, envelopes go only to expected devices, each once, and
+ * none to a device that holds the chain (distribution happens once per chain per device).
+ * A chain held by a device that is no longer expected (a removed member, a revoked device) is
+ * stale: the sender must rotate before sending on it again (`reason: 'sender_key_stale'`).
+ * @throws {InvalidDeviceListError} `device_mismatch` with `missing` / `extra`, or `sender_key_stale` with `extra`.
+ */
+export function checkSendCoverage(message: { envelopes?: readonly Envelope[]; senderKey?: unknown; senderKeyHolders?: readonly DeviceAddress[] }, expected: readonly DeviceAddress[]): void {
+  if (!message.senderKey) return checkCoverage(message.envelopes ?? [], expected)
+  const want = new Set(expected.map(deviceKey))
+  const holders = message.senderKeyHolders ?? []
+  const stale = holders.filter((h) => !want.has(deviceKey(h))).map((d) => ({ userId: d.userId, deviceId: d.deviceId }))
+  if (stale.length) {
+    const details = { reason: 'sender_key_stale', missing: [], extra: stale }
+    throw new InvalidDeviceListError('the sender key was given to a device that is no longer a member device: rotate it', details as never)
+  }
+  const held = new Set(holders.map(deviceKey))
+  checkCoverage(message.envelopes ?? [], expected.filter((d) => !held.has(deviceKey(d))))
+}
+
+/**
  * The devices of `targets` that get an inbox row for `message`: all but those of the users it
  * is withheld from (a blocked sender's message to the blocker). Applied after the coverage
  * check, so coverage never tells a sender whether it is blocked.

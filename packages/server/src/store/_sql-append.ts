@@ -46,9 +46,9 @@ const WRITE_SQL = `WITH seqs AS (
    WHERE d.user_id = x.u AND d.device_id = x.dv AND d.inbox_seq = x.prev::bigint AND d.active
   RETURNING 1
 ), msgs AS (
-  INSERT INTO messages (id, conversation_id, seq, ts, kind, sender_user, sender_device, client_message_id, mode, body_kid, body, attachments, franking, expires_at)
-  SELECT x.id, x.c, x.seq::bigint, $10, 'message', x.u, x.d, x.k, x.mode, x.bk, x.b, x.a::jsonb, x.f::jsonb, x.x::bigint
-    FROM ROWS FROM (${cols(11, 12)}) AS x(id, c, seq, u, d, k, mode, bk, b, a, f, x)
+  INSERT INTO messages (id, conversation_id, seq, ts, kind, sender_user, sender_device, client_message_id, mode, body_kid, body, attachments, franking, expires_at, sender_key)
+  SELECT x.id, x.c, x.seq::bigint, $10, 'message', x.u, x.d, x.k, x.mode, x.bk, x.b, x.a::jsonb, x.f::jsonb, x.x::bigint, x.sk::jsonb
+    FROM ROWS FROM (${cols(11, 12)}, ${cols(32, 1)}) AS x(id, c, seq, u, d, k, mode, bk, b, a, f, x, sk)
 ), inbox_rows AS (
   INSERT INTO inbox (user_id, device_id, inbox_id, message_id, envelope_type, ciphertext)
   SELECT x.u, x.d, x.i::bigint, x.m, x.t, x.c FROM ROWS FROM (${cols(23, 6)}) AS x(u, d, i, m, t, c)
@@ -60,7 +60,7 @@ SELECT parley_append_check(
   AND (SELECT count(*) FROM devices d JOIN ROWS FROM (${cols(30, 2)}) AS a(u, dv) ON d.user_id = a.u AND d.device_id = a.dv WHERE d.active) = json_array_length($30::json)
 ) AS ok`
 /** Prepared-statement name of {@link WRITE_SQL} (bump the suffix whenever its text changes). */
-const WRITE_NAME = 'parley_append_write_v1'
+const WRITE_NAME = 'parley_append_write_v2'
 
 /** `json_array_elements_text($first::json), …` for `count` parameters. */
 function cols(first: number, count: number): string {
@@ -87,6 +87,7 @@ function writeParams(d: Decided, state: AppendState, now: number): unknown[] {
     col(m, 'bodyKid'), col(m, 'body'), col(m, 'attachments'), col(m, 'franking'), col(m, 'expiresAt'),
     col(i, 'userId'), col(i, 'deviceId'), col(i, 'inboxId'), col(i, 'messageId'), col(i, 'type'), col(i, 'ciphertext'),
     JSON.stringify(users), JSON.stringify(activeUsers), JSON.stringify(activeDevices),
+    col(m, 'senderKey'),
   ]
 }
 
@@ -101,7 +102,7 @@ async function readLocked(tx: SqlExecutor, batch: readonly NewMessage[]): Promis
     `SELECT ${MESSAGE_COLUMNS} FROM messages m JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(c, u, d, k)
        ON m.conversation_id = k.c AND m.sender_user = k.u AND m.sender_device = k.d AND m.client_message_id = k.k`,
     [batch.map((m) => m.conversationId), batch.map((m) => m.sender.userId), batch.map((m) => m.sender.deviceId), batch.map((m) => m.clientMessageId)],
-    { name: 'parley_append_resends_v1' },
+    { name: 'parley_append_resends_v2' },
   )
   const stored = new Map<string, StoredMessage>()
   for (const r of existing) {

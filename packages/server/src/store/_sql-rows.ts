@@ -18,7 +18,7 @@ export function json<T>(x: unknown): T {
 /** The message columns every message query selects (alias `m`). */
 export const MESSAGE_COLUMNS =
   'm.id, m.conversation_id, m.seq, m.ts, m.kind, m.sender_user, m.sender_device, m.client_message_id, m.mode, ' +
-  'm.body_kid, m.body, m.attachments, m.franking, m.mode_change, m.deleted, m.expires_at, m.roster'
+  'm.body_kid, m.body, m.attachments, m.franking, m.mode_change, m.deleted, m.expires_at, m.roster, m.sender_key'
 
 export function toMessage(r: Record<string, unknown>): StoredMessage {
   const m: StoredMessage = {
@@ -37,6 +37,7 @@ export function toMessage(r: Record<string, unknown>): StoredMessage {
   if (r.franking != null) m.franking = json(r.franking)
   if (r.mode_change != null) m.modeChange = json(r.mode_change)
   if (r.roster != null) m.roster = json(r.roster)
+  if (r.sender_key != null) m.senderKey = json(r.sender_key)
   if (r.expires_at != null) m.expiresAt = num(r.expires_at)
   return m
 }

@@ -116,5 +116,38 @@ export function groupContract(name: string, open: () => Promise<ParleyStore>): v
       expect((await s.rosterState(r.id))?.title).toBe('renamed')
       expect(await s.rosterState('unknown')).toBeNull()
     }))
+
+    it('sender keys: one ciphertext stored once; coverage by holders or a distribution now; holders recorded; a stale chain refused', () => withStore(async (s) => {
+      const { a, b, c, r } = await groupOf(s, 'e2ee')
+      const sender = addr(a, 0)
+      const others = [addr(a, 1), addr(b, 0)]
+      const chain = { conversationId: r.id, sender, keyId: 7 }
+      const sk = (to: typeof others, holders: typeof others) => ({ ...e2ee(r.id, sender, to), senderKey: { keyId: 7, ciphertext: b64(120) }, senderKeyHolders: holders })
+      const first = sk(others, await s.senderKeys.holders(chain))
+      const [out] = await s.appendMessages([first], bind, 60)
+      expect(out).toMatchObject({ ok: true, message: { senderKey: first.senderKey } })
+      const [row] = (await s.inboxAfter(addr(b, 0), 1, 10, 100))
+      expect(row).toMatchObject({ message: { senderKey: first.senderKey }, envelope: { ciphertext: first.envelopes![1]!.ciphertext } })
+      await s.senderKeys.addHolders(chain, others)
+      await s.senderKeys.addHolders(chain, [addr(b, 0)]) // idempotent
+      const held = await s.senderKeys.holders(chain)
+      expect(held.map((d) => `${d.userId}/${d.deviceId}`).sort()).toEqual(others.map((d) => `${d.userId}/${d.deviceId}`).sort())
+      expect(await s.senderKeys.holders({ ...chain, keyId: 8 })).toEqual([])
+      const second = sk([], held)
+      const [ok2] = await s.appendMessages([second], bind, 61)
+      expect(ok2?.ok).toBe(true)
+      const rows = await s.inboxAfter(addr(b, 0), 2, 10, 100)
+      expect(rows[0]).toMatchObject({ message: { id: second.id, senderKey: second.senderKey } })
+      expect(rows[0]?.envelope).toBeUndefined()
+      const [missing] = await s.appendMessages([sk([], [addr(b, 0)])], bind, 62)
+      expect(!missing!.ok && code(missing!.error)).toBe('invalid_device_list')
+      const [twice] = await s.appendMessages([sk([addr(b, 0)], held)], bind, 62)
+      expect(!twice!.ok && code(twice!.error)).toBe('invalid_device_list')
+      const [stale] = await s.appendMessages([sk([], [...held, addr(c, 0)])], bind, 62)
+      expect(!stale!.ok && (stale!.error as { details?: { reason?: string } }).details?.reason).toBe('sender_key_stale')
+      const deleted = await s.deleteMessage({ conversationId: r.id, messageId: second.id, byUserId: a.userId })
+      expect(deleted.senderKey).toBeUndefined()
+      expect((await s.inboxAfter(addr(b, 0), 2, 10, 100))[0]?.message.senderKey).toBeUndefined()
+    }))
   })
 }

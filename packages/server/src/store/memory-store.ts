@@ -8,13 +8,14 @@ import {
   ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError, RosterRejectedError,
   type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
 } from '@parley/protocol'
-import { checkCoverage, checkMode, deliverable, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
+import { checkMode, checkSendCoverage, deliverable, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import type {
   AppendOutcome, ClaimedBundles, ConversationRecord, DeviceRecord, DeviceRegistration, FrankingBinder,
   LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, RosterOutcome, RosterWrite, SealedReport, StoredDelivery,
   StoredMessage, UpgradeOutcome, UserRecord,
 } from './store.js'
 import { memorySafetyStore } from './safety-memory.js'
+import { memorySenderKeyStore } from './sender-key-memory.js'
 import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
@@ -89,6 +90,7 @@ export function memoryStore(): ParleyStore {
   const store: ParleyStore = {
     kind: 'memory',
     safety: memorySafetyStore(),
+    senderKeys: memorySenderKeyStore(),
     moderation: memoryModerationStore({
       reports: () => reports.values(),
       messages: () => messages.values(),
@@ -293,7 +295,7 @@ export function memoryStore(): ParleyStore {
           if (!c.members.includes(nm.sender.userId)) throw new ForbiddenError('not a member of this conversation')
           checkMode(c.id, c.encryption, c.upgradeRequired, nm.mode)
           const targets = c.members.flatMap((u) => activeDevices(u)).filter((d) => deviceKey(d) !== deviceKey(nm.sender))
-          if (nm.mode === 'e2ee') checkCoverage(nm.envelopes ?? [], targets)
+          if (nm.mode === 'e2ee') checkSendCoverage(nm, targets)
           c.lastSeq += 1
           const seq = c.lastSeq
           const m: StoredMessage = {
@@ -301,6 +303,7 @@ export function memoryStore(): ParleyStore {
             clientMessageId: nm.clientMessageId, mode: nm.mode, deleted: false, franking: bind(nm, seq, now),
             ...(nm.sealedBody ? { sealedBody: { ...nm.sealedBody } } : {}),
             ...(nm.attachments?.length ? { attachments: clone(nm.attachments) } : {}),
+            ...(nm.senderKey ? { senderKey: { ...nm.senderKey } } : {}),
             ...(nm.expiresAt !== undefined ? { expiresAt: nm.expiresAt } : {}),
           }
           addMessage(m)
@@ -349,6 +352,7 @@ export function memoryStore(): ParleyStore {
       m.deleted = true
       delete m.sealedBody
       delete m.attachments
+      delete m.senderKey
       for (const rows of inboxes.values()) for (const r of rows) if (r.messageId === messageId) delete r.envelope
       return clone(m)
     },

@@ -266,6 +266,25 @@ ALTER TABLE messages ADD CONSTRAINT messages_kind_check CHECK (kind IN ('message
 CREATE INDEX messages_roster ON messages (conversation_id, seq) WHERE kind = 'roster'
 `,
   },
+  {
+    // Sender keys (docs/groups.md, decision 0014): a group message's one sender-key ciphertext
+    // on its message row, and which devices were sent a distribution of which chain (the
+    // server's coverage rule for a sender-key send). Number 11 was assigned to this change.
+    version: 11,
+    name: 'sender-keys',
+    sql: `
+ALTER TABLE messages ADD COLUMN sender_key jsonb;
+CREATE TABLE sender_key_holders (
+  conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  sender_user text NOT NULL,
+  sender_device text NOT NULL,
+  key_id bigint NOT NULL,
+  user_id text NOT NULL,
+  device_id text NOT NULL,
+  PRIMARY KEY (conversation_id, sender_user, sender_device, key_id, user_id, device_id)
+)
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

@@ -14,6 +14,7 @@ import { fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWa
 import { conversationsById, json, MESSAGE_COLUMNS, num, toDelivery, toDevice, toMessage } from './_sql-rows.js'
 import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
+import { sqlSenderKeyStore } from './sender-key-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
@@ -80,6 +81,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
   const store: ParleyStore = {
     kind: db.kind,
     safety: sqlSafetyStore(db),
+    senderKeys: sqlSenderKeyStore(db),
     moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {
@@ -338,12 +340,13 @@ function createSqlStore(db: SqlDriver): ParleyStore {
         if (!r) throw new NotFoundError('unknown message', { resource: 'message', id: messageId })
         if (byUserId !== null && r.sender_user !== byUserId) throw new ForbiddenError('only the sender may delete a message for everyone')
         if (audit) await insertAudit(tx, audit)
-        await tx.query('UPDATE messages SET deleted = true, body = NULL, body_kid = NULL, attachments = NULL WHERE id = $1', [messageId])
+        await tx.query('UPDATE messages SET deleted = true, body = NULL, body_kid = NULL, attachments = NULL, sender_key = NULL WHERE id = $1', [messageId])
         await tx.query('UPDATE inbox SET envelope_type = NULL, ciphertext = NULL WHERE message_id = $1', [messageId])
         const m = toMessage(r)
         m.deleted = true
         delete m.sealedBody
         delete m.attachments
+        delete m.senderKey
         return m
       })
     },

@@ -6,10 +6,11 @@
  */
 import type {
   ConversationInfo, DeviceAddress, DeviceBundle, DeviceRegister, EncryptedAttachment, EncryptionMode, Envelope, Franking,
-  ModeChange, Notice, Policy, RosterRecord, SignedDeviceList, TokenBucketStore, VerifiedReport,
+  ModeChange, Notice, Policy, RosterRecord, SenderKeyMessage, SignedDeviceList, TokenBucketStore, VerifiedReport,
 } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
+import type { SenderKeyStore } from './sender-key-store.js'
 
 import type { ModerationStore, NewAuditEntry } from './moderation-store.js'
 
@@ -108,6 +109,8 @@ export interface StoredMessage {
   modeChange?: ModeChange
   /** `kind: 'roster'`: the signed record. */
   roster?: RosterRecord
+  /** A sender-key group message: its one ciphertext (the same for every recipient device). */
+  senderKey?: SenderKeyMessage
   deleted: boolean
   expiresAt?: number
 }
@@ -130,8 +133,15 @@ export interface NewMessage {
   tf: string
   /** Server-side: the sealed body. */
   sealedBody?: SealedBody
-  /** E2EE: exactly one envelope per current device of every member but the sender's. */
+  /**
+   * E2EE: exactly one envelope per current device of every member but the sender's; with
+   * `senderKey`, the chain distributions, one per device not in `senderKeyHolders`.
+   */
   envelopes?: Envelope[]
+  /** A sender-key group message (docs/groups.md): the one ciphertext every member device reads. */
+  senderKey?: SenderKeyMessage
+  /** With `senderKey`: the devices already given that chain (read from `senderKeys` before the append). */
+  senderKeyHolders?: DeviceAddress[]
   attachments?: EncryptedAttachment[]
   expiresAt?: number
   /**
@@ -249,6 +259,8 @@ export interface ParleyStore {
   readonly buckets: TokenBucketStore
   /** Blocks, mutes, message requests and withheld messages (`safety-store.ts`). */
   readonly safety: SafetyStore
+  /** Which devices were given which sender-key chain (`sender-key-store.ts`). */
+  readonly senderKeys: SenderKeyStore
   /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
   readonly moderation: ModerationStore
   /**

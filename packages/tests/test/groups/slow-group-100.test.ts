@@ -1,7 +1,8 @@
 /**
  * A group at the default member limit (100 members, 2 devices each: 200 clients in this
  * process) in each policy: created in one signed record, every one of the 199 other devices
- * verifies the roster and receives the first message (E2EE: 199 envelopes, sessions started on
+ * verifies the roster and receives the first message (E2EE: one sender-key ciphertext and 199
+ * distribution envelopes, sessions started on
  * the way), a reply from another member reaches everyone, and after a removal the removed
  * member's two devices get nothing more. Slow by nature (`slow-*`); no timing is asserted.
  */

@@ -9,8 +9,9 @@
  * evicted), and refuses a replay (`DuplicateMessageError`); a failed decrypt leaves the state as
  * it was. Rotation is a new chain (`createSenderKey`) distributed to the remaining members.
  *
- * Groundwork, not yet used: the client's `GroupProtocol` ships pairwise fan-out today, and this
- * chain is not exported from the package until the sender-keys implementation uses it.
+ * Used by the client's `senderKeys` GroupProtocol (docs/groups.md, decision 0014): the client
+ * keeps the chains, distributes them over pairwise sessions and decides when to rotate; this
+ * file is only the chain (bytes in, bytes out, no I/O).
  */
 import { BadMacError, DuplicateMessageError, InvalidSignatureError, MissingSessionError, TooFarAheadError, fromBase64, toBase64 } from '@parley/protocol'
 import { concat, u32be, utf8 } from '../_bytes.js'
@@ -19,7 +20,13 @@ import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../constants.js'
 import { generateEd25519KeyPair, sign, verify } from '../identity.js'
 import { nobleSymmetric } from '../provider/_noble-symmetric.js'
 import { systemRandom, type RandomSource } from '../random.js'
+import type { CryptoProvider } from '../provider/provider.js'
 import { kdfChain, messageKeys } from '../ratchet/chain-key.js'
+
+/** Largest forward jump in one sender chain (as the pairwise ratchet's `MAX_FORWARD_JUMPS`). */
+export const SENDER_KEY_MAX_SKIP = MAX_FORWARD_JUMPS
+/** Most skipped message keys a receiver keeps per sender chain, oldest evicted (as `MAX_MESSAGE_KEYS`). */
+export const SENDER_KEY_MAX_STORED_KEYS = MAX_MESSAGE_KEYS
 
 /** Wire version of a sender-key message (first byte). */
 export const SENDER_KEY_MESSAGE_VERSION = 1
@@ -62,6 +69,22 @@ export function senderKeyFromDistribution(d: SenderKeyDistribution): SenderKeySt
   return { keyId: d.keyId, iteration: d.iteration, chainKey: d.chainKey, signingKey: d.signingKey, skipped: [] }
 }
 
+/**
+ * The context every sender-key message is bound to (its signature and MAC): the group and the
+ * sending device, so a hostile server can neither move a message to another group nor relabel
+ * its sender.
+ * @example senderKeyAd('g_1', { userId: 'alice', deviceId: 'd1' })
+ */
+export function senderKeyAd(conversationId: string, sender: { userId: string; deviceId: string }): Uint8Array {
+  return utf8(`${conversationId}\n${sender.userId}\n${sender.deviceId}`)
+}
+
+/** The chain id (`keyId`) a sender-key message names, without verifying it; null when malformed. */
+export function senderKeyMessageId(message: Uint8Array): number | null {
+  if (message.length < HEADER_BYTES || message[0] !== SENDER_KEY_MESSAGE_VERSION) return null
+  return new DataView(message.buffer, message.byteOffset, message.length).getUint32(1)
+}
+
 const header = (keyId: number, iteration: number) => concat(Uint8Array.of(SENDER_KEY_MESSAGE_VERSION), u32be(keyId), u32be(iteration))
 
 /**
@@ -70,13 +93,31 @@ const header = (keyId: number, iteration: number) => concat(Uint8Array.of(SENDER
  * @throws {TypeError} when the state is not an owner's (no signing secret).
  */
 export function senderKeyEncrypt(s: SenderKeyState, plaintext: Uint8Array, ad: Uint8Array): { state: SenderKeyState; message: Uint8Array } {
+  const step = sealStep(s, plaintext, ad)
+  const signature = fromBase64(sign(s.signingSecret!, step.signed))
+  return { state: step.state, message: concat(step.body, signature) }
+}
+
+/**
+ * {@link senderKeyEncrypt} with the signature made by `provider` (a native Ed25519 where the
+ * runtime has one: the signature dominates a sender-key send's cost). Same bytes: Ed25519 is
+ * deterministic.
+ * @throws {TypeError} when the state is not an owner's (no signing secret).
+ */
+export async function senderKeyEncryptWith(provider: Pick<CryptoProvider, 'ed25519Sign'>, s: SenderKeyState, plaintext: Uint8Array, ad: Uint8Array): Promise<{ state: SenderKeyState; message: Uint8Array }> {
+  const step = sealStep(s, plaintext, ad)
+  const signature = await provider.ed25519Sign(fromBase64(s.signingSecret!), step.signed)
+  return { state: step.state, message: concat(step.body, signature) }
+}
+
+/** One chain step: the sealed body (header + ciphertext), what gets signed, and the advanced state. */
+function sealStep(s: SenderKeyState, plaintext: Uint8Array, ad: Uint8Array): { state: SenderKeyState; body: Uint8Array; signed: Uint8Array } {
   if (!s.signingSecret) throw new TypeError('"state" expected an owner\'s sender key (with signingSecret)')
   const step = kdfChain(fromBase64(s.chainKey), nobleSymmetric)
   const h = header(s.keyId, s.iteration)
   const keys = messageKeys(step.messageKey, nobleSymmetric)
   const body = etmSealWithPrefix(keys, keys.nonce, plaintext, concat(DOMAIN, ad, h), h)
-  const signature = fromBase64(sign(s.signingSecret, concat(DOMAIN, ad, body)))
-  return { state: { ...s, iteration: s.iteration + 1, chainKey: toBase64(step.chainKey) }, message: concat(body, signature) }
+  return { state: { ...s, iteration: s.iteration + 1, chainKey: toBase64(step.chainKey) }, body, signed: concat(DOMAIN, ad, body) }
 }
 
 /**
@@ -105,7 +146,7 @@ export function senderKeyDecrypt(s: SenderKeyState, message: Uint8Array, ad: Uin
     return { state: { ...s, skipped: s.skipped.filter((_, i) => i !== at) }, plaintext }
   }
   const jump = iteration - s.iteration
-  if (jump > MAX_FORWARD_JUMPS) throw new TooFarAheadError(`sender-key message ${jump} ahead of its chain`, { jump, limit: MAX_FORWARD_JUMPS })
+  if (jump > SENDER_KEY_MAX_SKIP) throw new TooFarAheadError(`sender-key message ${jump} ahead of its chain`, { jump, limit: SENDER_KEY_MAX_SKIP })
   let chainKey = fromBase64(s.chainKey)
   const skipped = [...s.skipped]
   for (let i = s.iteration; i < iteration; i++) {
@@ -117,7 +158,7 @@ export function senderKeyDecrypt(s: SenderKeyState, message: Uint8Array, ad: Uin
   const keys = messageKeys(step.messageKey, nobleSymmetric)
   const plaintext = etmOpen(keys, keys.nonce, sealed, aad, nobleSymmetric)
   return {
-    state: { ...s, iteration: iteration + 1, chainKey: toBase64(step.chainKey), skipped: skipped.slice(Math.max(0, skipped.length - MAX_MESSAGE_KEYS)) },
+    state: { ...s, iteration: iteration + 1, chainKey: toBase64(step.chainKey), skipped: skipped.slice(Math.max(0, skipped.length - SENDER_KEY_MAX_STORED_KEYS)) },
     plaintext,
   }
 }

@@ -1,0 +1,81 @@
+/**
+ * Sender keys, the receiving half (docs/groups.md, decision 0014). A sender-key delivery is
+ * read only after the inbox has checked its sender against the verified roster at that point
+ * of the inbox (never the server's word). Its distribution envelope, when present, is opened
+ * with the pairwise session of the sending device (so the chain is that device's) and installed
+ * unless this device already holds that chain; the one ciphertext is then verified (signature
+ * first) and decrypted on the chain named by its `keyId`. Failures are typed; the chain is
+ * written only on success (a distribution that opened is kept: its pairwise message is spent).
+ */
+import * as v from 'valibot'
+import {
+  BadMacError, InvalidDeviceListError, InvalidFrameError, MissingSessionError, SenderKeyDistributionSchema, fromBase64, type Delivery,
+} from '@parley/protocol'
+import { senderKeyAd, senderKeyDecrypt, senderKeyFromDistribution, senderKeyMessageId } from '@parley/crypto'
+import type { ClientCore } from '../core.js'
+import type { Directory } from '../directory.js'
+import type { Sessions } from '../sessions.js'
+import { json } from '../store-layout.js'
+import { MAX_SENDER_KEY_CHAINS_PER_DEVICE, SK, readStaged, type Changes, type PeerSenderKeyRecord } from './sender-key-store.js'
+
+/** Failures of the sender-key chain itself: they say nothing about the pairwise session, so they start no session reset. */
+const chainFailures = new WeakSet<object>()
+/** True when `e` came from a sender-key chain (not from the pairwise session). */
+export const isSenderKeyChainFailure = (e: unknown) => typeof e === 'object' && e !== null && chainFailures.has(e)
+
+function chainFailure<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    throw mark(e)
+  }
+}
+function mark<E>(e: E): E {
+  if (typeof e === 'object' && e !== null) chainFailures.add(e)
+  return e
+}
+
+/** Opens a distribution envelope and installs its chain (unless held). */
+async function install(core: ClientCore, sessions: Sessions, d: Delivery, changes: Changes): Promise<void> {
+  const bytes = await sessions.decrypt(d.sender, d.conversationId, d.envelope!, changes)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  } catch {
+    throw new InvalidFrameError('a sender-key distribution that is not JSON')
+  }
+  const r = v.safeParse(SenderKeyDistributionSchema, parsed)
+  if (!r.success || r.output.conversationId !== d.conversationId) throw new InvalidFrameError('a sender-key distribution for another group, or malformed')
+  const key = SK.peer(d.conversationId, d.sender)
+  const held = (await readStaged<PeerSenderKeyRecord>(core.store, key, changes))?.chains ?? []
+  // A chain already held keeps its position: a distribution never moves a chain back (replay protection).
+  if (held.some((c) => c.keyId === r.output.keyId)) return
+  const { type: _t, conversationId: _c, ...dist } = r.output
+  changes[key] = json({ chains: [senderKeyFromDistribution(dist), ...held].slice(0, MAX_SENDER_KEY_CHAINS_PER_DEVICE) } satisfies PeerSenderKeyRecord)
+}
+
+/**
+ * The plaintext of a sender-key delivery; stages the advanced chain in `changes`.
+ * @throws {MissingSessionError} no chain with that id from this device. @throws {InvalidSignatureError}
+ * the signature fails (tampered, another chain's key, relabelled sender or group).
+ * @throws {DuplicateMessageError} a replay. @throws {TooFarAheadError} beyond `SENDER_KEY_MAX_SKIP`.
+ * @throws {BadMacError} malformed. @throws {InvalidDeviceListError} the device is not in its user's signed
+ * device list. The pairwise errors of the distribution envelope as `Sessions.decrypt`.
+ */
+export async function openSenderKeyMessage(core: ClientCore, sessions: Sessions, directory: Directory, d: Delivery, changes: Changes): Promise<Uint8Array> {
+  if (!d.senderKey) throw new InvalidFrameError('not a sender-key delivery')
+  if (d.envelope) await install(core, sessions, d, changes)
+  // The member's device must still be in its signed device list (a revoked device's chain is not used).
+  else if (!(await directory.deviceEntry(d.sender))) {
+    throw new InvalidDeviceListError(`device "${d.sender.deviceId}" is not in the signed device list of "${d.sender.userId}"`, { userId: d.sender.userId })
+  }
+  const message = fromBase64(d.senderKey.ciphertext)
+  if (senderKeyMessageId(message) !== d.senderKey.keyId) throw mark(new BadMacError('sender-key message names another chain than its frame'))
+  const key = SK.peer(d.conversationId, d.sender)
+  const chains = (await readStaged<PeerSenderKeyRecord>(core.store, key, changes))?.chains ?? []
+  const at = chains.findIndex((c) => c.keyId === d.senderKey!.keyId)
+  if (at < 0) throw mark(new MissingSessionError(`no sender key of device "${d.sender.deviceId}" with this id`, { deviceId: d.sender.deviceId }))
+  const out = chainFailure(() => senderKeyDecrypt(chains[at]!, message, senderKeyAd(d.conversationId, d.sender)))
+  changes[key] = json({ chains: chains.map((c, i) => (i === at ? out.state : c)) } satisfies PeerSenderKeyRecord)
+  return out.plaintext
+}
