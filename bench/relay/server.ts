@@ -30,7 +30,8 @@ export interface RelayServerConfig {
 const NAIVE_POOL_SIZE = 10
 const config = JSON.parse(process.argv[2] ?? '{}') as RelayServerConfig
 const http = createServer()
-const limits = { connection: { capacity: 1e9, refillPerSecond: 1e9 }, user: { capacity: 1e9, refillPerSecond: 1e9 }, maxConnectionsPerUser: 100 }
+// keys.fetch out of the way too: the group bench's sender fetches the bundles of 49 users at once.
+const limits = { connection: { capacity: 1e9, refillPerSecond: 1e9 }, user: { capacity: 1e9, refillPerSecond: 1e9 }, keysFetch: { capacity: 1e9, refillPerSecond: 1e9 }, keysFetchPerTarget: { capacity: 1e9, refillPerSecond: 1e9 }, maxConnectionsPerUser: 100 }
 let parley: ReturnType<typeof createParleyServer> | undefined
 if (config.initOnly) {
   await (await pgliteStore({ dataDir: config.dataDir! })).close()
