@@ -36,8 +36,8 @@ const QUICK = process.argv.includes('--quick') || process.env.CLIENT_GROUP_QUICK
 /** The issue's group size: 50 members, 2 devices each. */
 export const GROUP_MEMBERS = 50
 /** Messages each sender-CPU block sends (1:1 and group blocks alternate `CPU_ROUNDS` times). */
-const CPU_MESSAGES = QUICK ? 60 : 300
-const CPU_ROUNDS = 3
+const CPU_MESSAGES = QUICK ? 200 : 600
+const CPU_ROUNDS = 5
 /** Messages per delivery run, and runs per conversation (alternating 1:1 and group). */
 const DELIVERY_MESSAGES = QUICK ? 30 : 150
 const DELIVERY_ROUNDS = QUICK ? 1 : 3
