@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { BadMacError, MemberMismatchError, RosterRejectedError } from '@parley/protocol'
 import { HEAD_SHOWN, rosterErrorText, rosterStatus } from '../src/ui/roster-status.js'
 import { parseUserIds } from '../src/ui/roster-panel.js'
+import { describeError } from '../src/ui/describe-error.js'
 
 const HEAD = 'q1w2e3r4t5y6u7i8o9p0AaSsDdFfGgHhJjKkLlZzXx='
 
@@ -43,6 +44,14 @@ describe('rosterStatus', () => {
     }
     expect(rosterErrorText(new RosterRejectedError('m', { reason: 'novel' as never }))).toContain(': novel.')
     expect(rosterErrorText(new RosterRejectedError('m'))).toBe('Roster not accepted: verification failed. [roster_rejected]')
+  })
+})
+
+describe('describeError', () => {
+  it('uses the roster words wherever a roster error is shown (timeline, top bar)', () => {
+    const e = new RosterRejectedError('m', { reason: 'mismatch' })
+    expect(describeError(e)).toBe(rosterErrorText(e))
+    expect(describeError(new MemberMismatchError('m'))).toBe('A message or member list does not match the signed roster. [member_mismatch]')
   })
 })
 
