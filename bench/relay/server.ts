@@ -37,7 +37,8 @@ const HEARTBEAT_TIMEOUT_MS = 120_000
 const ioOptions = { maxHttpBufferSize: MAX_FRAME_BYTES, pingTimeout: HEARTBEAT_TIMEOUT_MS }
 const config = JSON.parse(process.argv[2] ?? '{}') as RelayServerConfig
 const http = createServer()
-const limits = { connection: { capacity: 1e9, refillPerSecond: 1e9 }, user: { capacity: 1e9, refillPerSecond: 1e9 }, maxConnectionsPerUser: 100 }
+// keys.fetch out of the way too: the group bench's sender fetches the bundles of 49 users at once.
+const limits = { connection: { capacity: 1e9, refillPerSecond: 1e9 }, user: { capacity: 1e9, refillPerSecond: 1e9 }, keysFetch: { capacity: 1e9, refillPerSecond: 1e9 }, keysFetchPerTarget: { capacity: 1e9, refillPerSecond: 1e9 }, maxConnectionsPerUser: 100 }
 let parley: ReturnType<typeof createParleyServer> | undefined
 if (config.initOnly) {
   await (await pgliteStore({ dataDir: config.dataDir! })).close()

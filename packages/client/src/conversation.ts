@@ -109,6 +109,15 @@ export class Conversation {
     return this._roster?.version ?? 0
   }
 
+  /**
+   * The hash of the newest roster record this device verified (base64 SHA-256, the chain head
+   * at {@link rosterVersion}), or null for a 1:1 or before it verified. Every member's device
+   * that verified the same version shows the same head: apps can show it for comparison.
+   */
+  get rosterHead(): string | null {
+    return this._roster && this._roster.version > 0 ? this._roster.head : null
+  }
+
   /** The role of `userId` in a group by the verified roster, or null (not a member, or a 1:1). */
   roleOf(userId: string): GroupRole | null {
     return this._roster?.members[userId] ?? null

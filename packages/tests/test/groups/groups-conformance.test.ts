@@ -63,6 +63,10 @@ describe.each(POLICIES)('groups (%s)', (policy) => {
     await waitFor(() => !ga.members.includes('dave') && !gd.members.includes('dave'), 10_000, 'dave removed, and dave knows')
     expect(ga.members).toEqual(['alice', 'bob'])
     expect(gd.rosterVersion).toBe(ga.rosterVersion)
+    // The verified head is the same hash on every device at that version (apps show it to compare).
+    expect(ga.rosterHead).toMatch(/^[A-Za-z0-9+/]{43}=$/)
+    expect(gd.rosterHead).toBe(ga.rosterHead)
+    expect(gb.rosterHead).toBe(ga.rosterHead)
     for (const m of [alice, bob, carol, dave]) expect(codesOf(m!)).toEqual([])
   })
 
