@@ -15,6 +15,7 @@ import type {
   StoredMessage, UpgradeOutcome, UserRecord,
 } from './store.js'
 import { memorySafetyStore } from './safety-memory.js'
+import { memoryBlobStore } from './blob-memory.js'
 import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
@@ -89,6 +90,7 @@ export function memoryStore(): ParleyStore {
   const store: ParleyStore = {
     kind: 'memory',
     safety: memorySafetyStore(),
+    blobs: memoryBlobStore(),
     moderation: memoryModerationStore({
       reports: () => reports.values(),
       messages: () => messages.values(),

@@ -14,6 +14,7 @@ import { fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWa
 import { conversationsById, json, MESSAGE_COLUMNS, num, toDelivery, toDevice, toMessage } from './_sql-rows.js'
 import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
+import { sqlBlobStore } from './blob-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
@@ -80,6 +81,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
   const store: ParleyStore = {
     kind: db.kind,
     safety: sqlSafetyStore(db),
+    blobs: sqlBlobStore(db),
     moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {

@@ -10,6 +10,7 @@ import type {
 } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
+import type { BlobStore } from './blob-store.js'
 
 import type { ModerationStore, NewAuditEntry } from './moderation-store.js'
 
@@ -249,6 +250,8 @@ export interface ParleyStore {
   readonly buckets: TokenBucketStore
   /** Blocks, mutes, message requests and withheld messages (`safety-store.ts`). */
   readonly safety: SafetyStore
+  /** Opaque encrypted blobs: backups and history transfers (`blob-store.ts`). */
+  readonly blobs: BlobStore
   /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
   readonly moderation: ModerationStore
   /**
