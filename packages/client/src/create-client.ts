@@ -38,6 +38,7 @@ import type { Users } from './safety/users.js'
 import { sayHello } from './device-auth.js'
 import type { Conversations, ParleyClientOptions } from './options.js'
 import { LocalSearch, type SearchOptions, type SearchResult } from './search/local-search.js'
+import { Backup } from './backup/backup.js'
 
 export type { Conversations, ParleyClientOptions } from './options.js'
 
@@ -76,6 +77,8 @@ export class ParleyClient {
   readonly users: Users
   /** Message requests this user received (first contacts it has not accepted). */
   readonly requests: Requests
+  /** The encrypted backup of this user's history, pins and identity (docs/recovery.md). */
+  readonly backup: Backup
   private readonly localSearch: LocalSearch
   private readonly emitter: Emitter<ClientEvents>
   private readonly core: ClientCore
@@ -162,6 +165,7 @@ export class ParleyClient {
     this.users = this.safety.users
     this.requests = this.safety.requests
     this.localSearch = new LocalSearch(this.core.store, this.emitter)
+    this.backup = new Backup(this.core)
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
       open: (peer) => registry.open(peer),
