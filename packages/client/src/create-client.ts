@@ -29,7 +29,7 @@ import { cachedStore } from './record-cache.js'
 import { K, json, type SelfRecord } from './store-layout.js'
 import type { ClientEvents, ErrorPayload, SendInput } from './types.js'
 import { Mutex, randomId } from './util.js'
-import { linkExistingDevice } from './device-link.js'
+import { linkExistingDevice, type LinkDeviceOptions } from './device-link.js'
 import { Rosters } from './groups/rosters.js'
 import { changeRoster, createGroup, type GroupRegistry } from './groups/group-ops.js'
 import { SafetyControls } from './safety/controls.js'
@@ -231,11 +231,11 @@ export class ParleyClient {
 
   /**
    * Links a new device of this user: pass the one-time code the new device shows
-   * (see {@link requestDeviceLink}). The user identity key is sent encrypted to the new device.
+   * (see {@link requestDeviceLink}). The user identity key and this device's history are sent encrypted to the new device.
    */
-  async linkDevice(code: string): Promise<void> {
+  async linkDevice(code: string, options?: LinkDeviceOptions): Promise<void> {
     await this.whenReady()
-    await linkExistingDevice(this.core, code)
+    await linkExistingDevice(this.core, code, options)
   }
 
   /**
