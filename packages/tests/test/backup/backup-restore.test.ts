@@ -108,3 +108,31 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
     }, 90_000)
   })
 }
+
+// The passphrase path runs in one policy only: it is the same client code in every mode, and each
+// scrypt derivation (N = 2^17) costs seconds; the per-mode behaviour is covered above.
+describe('backup and restore with a passphrase: default-e2ee', () => {
+  let server: TestServer | undefined
+  const clients: ParleyClient[] = []
+  afterEach(() => closeAll({ clients, server }))
+
+  it('either the recovery key or the passphrase opens it; a wrong passphrase writes nothing', async () => {
+    server = await startServer({ policy: 'default-e2ee' })
+    const alice = await connect(server.url, 'alice')
+    await connect(server.url, 'bob').then((b) => clients.push(b))
+    clients.push(alice)
+    const convo = await alice.conversations.open('bob')
+    await convo.send({ text: 'kept by passphrase' })
+    await expect(alice.backup.enable({ passphrase: '' })).rejects.toBeInstanceOf(TypeError)
+    await alice.backup.enable({ passphrase: 'correct horse battery staple' })
+    expect(await alice.backup.status()).toMatchObject({ enabled: true, passphrase: true })
+    await alice.close()
+    const ks = memoryKeyStore()
+    await expect(restoreFromBackup({ url: server.url, token: 'alice', keyStore: ks, socketOptions, passphrase: 'wrong horse' })).rejects.toBeInstanceOf(BackupKeyError)
+    expect(await ks.keys()).toEqual([])
+    await expect(restoreFromBackup({ url: server.url, token: 'alice', keyStore: ks, socketOptions, passphrase: 'x', recoveryKey: 'y' } as never)).rejects.toBeInstanceOf(TypeError)
+    const restored = await restoreFromBackup({ url: server.url, token: 'alice', keyStore: ks, socketOptions, passphrase: 'correct horse battery staple' })
+    clients.push(restored)
+    expect((await fullHistory(restored, convo.id)).map((m) => m.text)).toEqual(['kept by passphrase'])
+  }, 120_000)
+})
