@@ -7,7 +7,7 @@
  * the new device registers).
  */
 import {
-  ForbiddenError, IdentityChangedError, InvalidFrameError, SUPPORTED_PROTOCOL_VERSIONS, toBase64, type SignedDeviceList,
+  ConnectionError, ForbiddenError, IdentityChangedError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, toBase64, type SignedDeviceList,
 } from '@parley/protocol'
 import { openBackup, parseRecoveryKey, readBackup, unwrapBackupKey, verifyDeviceList } from '@parley/crypto'
 import { Connection } from '../connection.js'
@@ -38,6 +38,7 @@ export type RestoreOptions = ParleyClientOptions & ({ recoveryKey: string; passp
  * @throws {BackupCorruptError} when the backup is damaged or another user's (nothing written).
  * @throws {NotFoundError} when the server holds no backup for this user.
  * @throws {IdentityChangedError} when the user's identity was reset after the backup was made.
+ * @throws {ConnectionError|TimeoutError} when the server cannot be reached (nothing written).
  * @example
  * const client = await restoreFromBackup({ url, token, keyStore: indexedDbKeyStore(), recoveryKey })
  */
@@ -83,12 +84,12 @@ async function helloOn(conn: Connection, deviceId: string, timeoutMs: number): P
     conn.socket.once('connect', () => {
       conn.request('hello', { versions: [...SUPPORTED_PROTOCOL_VERSIONS], deviceId }).then((h) => resolve(h.userId), reject)
     })
-    conn.socket.once('connect_error', (e) => reject(new InvalidFrameError(`could not connect: ${String(e?.message ?? e)}`)))
+    conn.socket.once('connect_error', (e) => reject(new ConnectionError(`could not connect: ${String(e?.message ?? e)}`)))
   })
   conn.open()
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
-    return await Promise.race([said, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new InvalidFrameError('restore: no hello within the timeout')), timeoutMs)))])
+    return await Promise.race([said, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`restore: not connected within ${timeoutMs} ms`, { operation: 'restore', ms: timeoutMs })), timeoutMs)))])
   } finally {
     clearTimeout(timer)
   }
