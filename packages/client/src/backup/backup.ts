@@ -13,7 +13,7 @@ import { fromBase64, toBase64 } from '@parley/protocol'
 import type { ClientCore } from '../core.js'
 import type { JsonValue } from '../key-store/key-store.js'
 import { json } from '../store-layout.js'
-import { utf8 } from '../util.js'
+import { Mutex, utf8 } from '../util.js'
 import { uploadBlob, type TransferProgress } from './blob-transfer.js'
 import { BACKUP_CONFIG_KEY, takeSnapshot } from './snapshot.js'
 
@@ -55,6 +55,8 @@ export const backupAd = (userId: string) => utf8(`parley/backup/v1\n${userId}`)
 /** The encrypted backup of this device's user. */
 export class Backup {
   private running: Promise<BackupStatus> | null = null
+  /** One upload at a time: two interleaved uploads of one slot would abort each other on the server. */
+  private readonly writing = new Mutex()
 
   constructor(private readonly core: ClientCore) {}
 
@@ -72,7 +74,6 @@ export class Backup {
     if (options.passphrase !== undefined && (typeof options.passphrase !== 'string' || options.passphrase.length === 0)) {
       throw new TypeError('"passphrase" expected a non-empty string')
     }
-    await this.running?.catch(() => undefined)
     await this.core.whenReady()
     const recoveryKey = generateRecoveryKey()
     const contentKey = systemRandom(BACKUP_KEY_BYTES)
@@ -82,7 +83,7 @@ export class Backup {
     })
     const config: BackupConfig = { contentKey: toBase64(contentKey), header, enabledAt: this.core.now() }
     // Upload first: the settings move to the new key only once the server holds a backup under it.
-    await this.write(config, options.onProgress)
+    await this.writing.run(() => this.writeNow(config, options.onProgress))
     return { recoveryKey }
   }
 
@@ -94,10 +95,10 @@ export class Backup {
   run(options: { onProgress?: (p: TransferProgress) => void } = {}): Promise<BackupStatus> {
     if (this.running) return this.running
     const go = async () => {
-      const config = await this.config()
-      if (!config) throw new ForbiddenError('backups are not enabled on this device: call client.backup.enable() first')
+      if (!(await this.config())) throw new ForbiddenError('backups are not enabled on this device: call client.backup.enable() first')
       await this.core.whenReady()
-      await this.write(config, options.onProgress)
+      // The settings are read again inside the lock: an enable() that ran meanwhile set a new key.
+      await this.writing.run(async () => this.writeNow((await this.config())!, options.onProgress))
       return this.status()
     }
     this.running = go().finally(() => (this.running = null))
@@ -120,7 +121,7 @@ export class Backup {
     return (await this.core.store.get<JsonValue>(BACKUP_CONFIG_KEY)) as BackupConfig | null
   }
 
-  private async write(config: BackupConfig, onProgress?: (p: TransferProgress) => void): Promise<void> {
+  private async writeNow(config: BackupConfig, onProgress?: (p: TransferProgress) => void): Promise<void> {
     const self = this.core.self()
     const plaintext = await this.core.lock.run(() => takeSnapshot(this.core.store, {
       kind: 'backup', userId: self.userId, now: this.core.now(), identity: { user: self.user, deviceList: self.deviceList },
