@@ -29,7 +29,7 @@ import { cachedStore } from './record-cache.js'
 import { K, json, type SelfRecord } from './store-layout.js'
 import type { ClientEvents, ErrorPayload, SendInput } from './types.js'
 import { Mutex, randomId } from './util.js'
-import { linkExistingDevice } from './device-link.js'
+import { linkExistingDevice, type LinkDeviceOptions } from './device-link.js'
 import { Rosters } from './groups/rosters.js'
 import { changeRoster, createGroup, type GroupRegistry } from './groups/group-ops.js'
 import { SafetyControls } from './safety/controls.js'
@@ -38,6 +38,7 @@ import type { Users } from './safety/users.js'
 import { sayHello } from './device-auth.js'
 import type { Conversations, ParleyClientOptions } from './options.js'
 import { LocalSearch, type SearchOptions, type SearchResult } from './search/local-search.js'
+import { Backup } from './backup/backup.js'
 
 export type { Conversations, ParleyClientOptions } from './options.js'
 
@@ -76,6 +77,8 @@ export class ParleyClient {
   readonly users: Users
   /** Message requests this user received (first contacts it has not accepted). */
   readonly requests: Requests
+  /** The encrypted backup of this user's history, pins and identity (docs/recovery.md). */
+  readonly backup: Backup
   private readonly localSearch: LocalSearch
   private readonly emitter: Emitter<ClientEvents>
   private readonly core: ClientCore
@@ -162,6 +165,7 @@ export class ParleyClient {
     this.users = this.safety.users
     this.requests = this.safety.requests
     this.localSearch = new LocalSearch(this.core.store, this.emitter)
+    this.backup = new Backup(this.core)
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
       open: (peer) => registry.open(peer),
@@ -227,11 +231,11 @@ export class ParleyClient {
 
   /**
    * Links a new device of this user: pass the one-time code the new device shows
-   * (see {@link requestDeviceLink}). The user identity key is sent encrypted to the new device.
+   * (see {@link requestDeviceLink}). The user identity key and this device's history are sent encrypted to the new device.
    */
-  async linkDevice(code: string): Promise<void> {
+  async linkDevice(code: string, options?: LinkDeviceOptions): Promise<void> {
     await this.whenReady()
-    await linkExistingDevice(this.core, code)
+    await linkExistingDevice(this.core, code, options)
   }
 
   /**

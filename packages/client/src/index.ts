@@ -14,7 +14,11 @@
  */
 export { createParleyClient, ParleyClient, type ParleyClientOptions, type Conversations } from './create-client.js'
 export { Conversation, type HistoryOptions, type HistoryPage, type ReportOptions } from './conversation.js'
-export { requestDeviceLink, type DeviceLinkRequest } from './device-link.js'
+export { requestDeviceLink, type DeviceLinkRequest, type LinkDeviceOptions } from './device-link.js'
+export { Backup, BACKUP_SLOT, type BackupStatus, type BackupEnableOptions } from './backup/backup.js'
+export { restoreFromBackup, type RestoreOptions } from './backup/restore.js'
+export { CHUNK_ATTEMPTS, type TransferProgress } from './backup/blob-transfer.js'
+export { SNAPSHOT_PREFIXES, MAX_SNAPSHOT_RECORDS } from './backup/snapshot.js'
 export type { Users, BlockedUser } from './safety/users.js'
 export type { Requests, MessageRequest } from './safety/requests.js'
 export { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, type SearchOptions, type SearchResult } from './search/local-search.js'

@@ -162,6 +162,8 @@ export interface ClientEvents {
   request: RequestEventPayload
   /** A group's verified roster moved. */
   members: MembersEventPayload
+  /** A backup being written, or history sent to a device being linked (docs/recovery.md). */
+  progress: import('./backup/blob-transfer.js').TransferProgress & { operation: 'backup' | 'link' }
 }
 
 /** A safety number for out-of-band comparison. */

@@ -54,3 +54,8 @@ export { sealAtRest, openAtRest, sealedKeyId, generateDataKey, DATA_KEY_BYTES, M
 export {
   generateLinkCode, normalizeLinkCode, linkCodeHash, generateEphemeralKeyPair, linkEncrypt, linkDecrypt, LINK_CODE_BYTES,
 } from './link.js'
+export {
+  generateRecoveryKey, parseRecoveryKey, backupHeader, sealBackup, readBackup, unwrapBackupKey, openBackup,
+  RECOVERY_KEY_BYTES, BACKUP_KEY_BYTES, BACKUP_SALT_BYTES, BACKUP_SCRYPT, MAX_BACKUP_SCRYPT_N, MAX_BACKUP_HEADER_BYTES,
+  type BackupHeader, type PassphraseWrap, type OpenedContainer,
+} from './backup.js'

@@ -13,6 +13,7 @@ import type * as L from './frames/link.js'
 import type * as S from './frames/session.js'
 import type * as Y from './frames/safety.js'
 import type * as G from './frames/roster.js'
+import type * as B from './frames/blob.js'
 
 /** Every ack: a result or a wire error, never both. */
 export type AckResponse<T> = { ok: true; data: T } | { ok: false; error: WireError }
@@ -57,6 +58,9 @@ export interface ClientToServerEvents {
   'request.list': (frame: In<typeof Y.RequestListSchema>, ack: Ack<Out<typeof Y.RequestListResultSchema>>) => void
   'request.accept': (frame: In<typeof Y.RequestActionSchema>, ack: Ack<Out<typeof Y.RequestResultSchema>>) => void
   'request.decline': (frame: In<typeof Y.RequestActionSchema>, ack: Ack<Out<typeof Y.RequestResultSchema>>) => void
+  'blob.put': (frame: In<typeof B.BlobPutSchema>, ack: Ack<Out<typeof B.BlobPutResultSchema>>) => void
+  'blob.get': (frame: In<typeof B.BlobGetSchema>, ack: Ack<Out<typeof B.BlobGetResultSchema>>) => void
+  'blob.delete': (frame: In<typeof B.BlobDeleteSchema>, ack: Ack<Out<typeof B.BlobDeleteResultSchema>>) => void
 }
 
 /** Frames the server sends. */

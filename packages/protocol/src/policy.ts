@@ -44,8 +44,8 @@ export const MODE_CAPABILITIES = {
   },
   e2ee: {
     serverModeration: 'no: client hooks and verified reports',
-    historyOnNewDevice: 'no: only what arrives after linking',
-    recoveryKeepsHistory: 'no',
+    historyOnNewDevice: 'yes: transferred end to end from an existing device while linking (needs that device online)',
+    recoveryKeepsHistory: 'yes with an encrypted backup: needs the recovery key (or passphrase) shown once; lost key = no history',
     serverSearch: 'no: local only',
     localSearch: 'yes: client.search over the device log, query never sent',
     retention: 'server deletes ciphertext',

@@ -14,6 +14,7 @@ import * as L from './frames/link.js'
 import * as S from './frames/session.js'
 import * as Y from './frames/safety.js'
 import * as G from './frames/roster.js'
+import * as B from './frames/blob.js'
 import { ERROR_CODES } from './errors/index.js'
 
 /** Inbound schemas on the server, one per client → server event. */
@@ -50,6 +51,9 @@ export const CLIENT_FRAME_SCHEMAS = {
   'request.list': Y.RequestListSchema,
   'request.accept': Y.RequestActionSchema,
   'request.decline': Y.RequestActionSchema,
+  'blob.put': B.BlobPutSchema,
+  'blob.get': B.BlobGetSchema,
+  'blob.delete': B.BlobDeleteSchema,
 } as const satisfies Record<ClientEventName, v.GenericSchema>
 
 /** The wire error schema (server → client `error` event and every failed ack). */
@@ -113,6 +117,9 @@ export const ACK_SCHEMAS = {
   'request.list': Y.RequestListResultSchema,
   'request.accept': Y.RequestResultSchema,
   'request.decline': Y.RequestResultSchema,
+  'blob.put': B.BlobPutResultSchema,
+  'blob.get': B.BlobGetResultSchema,
+  'blob.delete': B.BlobDeleteResultSchema,
 } as const satisfies Record<ClientEventName, v.GenericSchema>
 
 /** Known error codes, for docs and tests. */

@@ -75,6 +75,9 @@ export const CLIENT_EXAMPLES: Record<ClientEventName, unknown> = {
   'request.list': { after: 'c_0' },
   'request.accept': { conversationId: 'c_1' },
   'request.decline': { conversationId: 'c_1' },
+  'blob.put': { slot: 'backup', upload: 'u_1', index: 0, count: 2, data: b64(64) },
+  'blob.get': { slot: 'transfer.abcdefghijklmnopqrstuv', index: 1 },
+  'blob.delete': { slot: 'backup' },
 }
 
 /** A second valid `message.send`, in e2ee form, so both variants are covered. */

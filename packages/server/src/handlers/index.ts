@@ -7,6 +7,7 @@ import * as M from './messages.js'
 import * as R from './reports.js'
 import * as S from './session.js'
 import * as Y from './safety.js'
+import * as B from './blobs.js'
 import type { HandlerTable } from './types.js'
 
 export const HANDLERS: HandlerTable = {
@@ -42,4 +43,7 @@ export const HANDLERS: HandlerTable = {
   'request.list': Y.requestList,
   'request.accept': Y.requestAccept,
   'request.decline': Y.requestDecline,
+  'blob.put': B.blobPut,
+  'blob.get': B.blobGet,
+  'blob.delete': B.blobDelete,
 }

@@ -16,6 +16,7 @@ import type {
 } from './store.js'
 import { memorySafetyStore } from './safety-memory.js'
 import { memorySenderKeyStore } from './sender-key-memory.js'
+import { memoryBlobStore } from './blob-memory.js'
 import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
@@ -91,6 +92,7 @@ export function memoryStore(): ParleyStore {
     kind: 'memory',
     safety: memorySafetyStore(),
     senderKeys: memorySenderKeyStore(),
+    blobs: memoryBlobStore(),
     moderation: memoryModerationStore({
       reports: () => reports.values(),
       messages: () => messages.values(),

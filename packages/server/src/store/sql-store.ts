@@ -15,6 +15,7 @@ import { conversationsById, json, MESSAGE_COLUMNS, num, toDelivery, toDevice, to
 import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
 import { sqlSenderKeyStore } from './sender-key-sql.js'
+import { sqlBlobStore } from './blob-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
@@ -82,6 +83,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
     kind: db.kind,
     safety: sqlSafetyStore(db),
     senderKeys: sqlSenderKeyStore(db),
+    blobs: sqlBlobStore(db),
     moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {

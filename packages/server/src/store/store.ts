@@ -11,6 +11,7 @@ import type {
 import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
 import type { SenderKeyStore } from './sender-key-store.js'
+import type { BlobStore } from './blob-store.js'
 
 import type { ModerationStore, NewAuditEntry } from './moderation-store.js'
 
@@ -261,6 +262,8 @@ export interface ParleyStore {
   readonly safety: SafetyStore
   /** Which devices were given which sender-key chain (`sender-key-store.ts`). */
   readonly senderKeys: SenderKeyStore
+  /** Opaque encrypted blobs: backups and history transfers (`blob-store.ts`). */
+  readonly blobs: BlobStore
   /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
   readonly moderation: ModerationStore
   /**

@@ -112,6 +112,10 @@ function validFrame(w: EdgeWorld, event: ClientEventName): fc.Arbitrary<unknown>
       }),
     }))
     case 'roster.fetch': return fc.nat(5).map((after) => ({ conversationId: c, after, limit: 10 }))
+    // Uploads that never finish (chunk 0 of 2): the backup is never replaced by the fuzzer.
+    case 'blob.put': return fc.tuple(idArb, fc.constantFrom('backup', 'transfer.fuzzfuzzfuzzfuzzfuzzfu')).map(([u, slot]) => ({ slot, upload: `u-${u}`, index: 0, count: 2, data: KEY }))
+    case 'blob.get': return fc.nat(3).map((index) => ({ slot: 'backup', index }))
+    case 'blob.delete': return fc.constant({ slot: 'transfer.fuzzfuzzfuzzfuzzfuzzfu' })
   }
 }
 

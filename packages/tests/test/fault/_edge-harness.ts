@@ -183,7 +183,7 @@ function emit(socket: RawSocket, event: string, frame: unknown, timeoutMs = ACK_
  */
 export const READ_ONLY_EVENTS: ReadonlySet<string> = new Set([
   'hello', 'hello.challenge', 'conversation.list', 'inbox.sync', 'history.fetch', 'typing.send', 'receipt.send', 'block.list', 'mute.list',
-  'request.list', 'link.lookup',
+  'request.list', 'link.lookup', 'blob.get',
 ])
 
 const TYPED = new Set(ERROR_CODES.filter((c) => c !== 'internal'))
