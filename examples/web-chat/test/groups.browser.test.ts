@@ -2,7 +2,7 @@
  * Groups end to end in Debian Chromium, in each policy, on one server per policy (the
  * `npm start` app, PGlite): alice creates a group with bob from the "New group" dialog; both
  * panels show the same verified roster (version and head hash), members, roles and title;
- * messages reach the members; alice adds carol (who sees the group and the same head), makes
+ * messages reach the members (under optional-e2ee after alice upgraded the group); alice adds carol (who sees the group and the same head), makes
  * bob an admin, bob renames the group, alice removes carol (carol's page says she is no longer
  * a member, and what is sent next never reaches her), then bob leaves. On a failure every open
  * page is screenshotted into the run's artifacts (`failure-screenshots.ts`).
@@ -107,6 +107,17 @@ describe.skipIf(!hasChrome)('groups in Chromium', () => {
         await send(alice, `hello team (${policy})`)
         expect(await (await seeMessage(bob, `hello team (${policy})`)).getByTestId('message-sender').textContent()).toBe('alice')
         await shot(bob, `${policy}-1-created`)
+        if (policy === 'optional-e2ee') {
+          // An admin upgrades the group (a signed, one-way ModeChange every member's device checks).
+          await alice.getByTestId('upgrade-button').click()
+          await alice.getByTestId('upgrade-confirm').click()
+          for (const p of [alice, bob]) await expect.poll(() => p.getByTestId('conversation').getAttribute('data-mode'), { timeout: UI_TIMEOUT }).toBe('e2ee')
+          await send(alice, `encrypted now (${policy})`)
+          await seeMessage(bob, `encrypted now (${policy})`)
+        } else {
+          // No upgrade to offer: server-side cannot, default-e2ee already is.
+          expect(await alice.getByTestId('upgrade-button').count()).toBe(0)
+        }
 
         // alice adds carol: version 2 everywhere, carol's page finds the group with the same head.
         await alice.getByTestId('roster-add-input').fill('carol')
@@ -140,6 +151,8 @@ describe.skipIf(!hasChrome)('groups in Chromium', () => {
         expect(await verifiedAt(carol, 5)).toBe(v5)
         await carol.getByTestId('roster-not-member').waitFor()
         expect(await carol.getByTestId('roster').getAttribute('data-member')).toBe('false')
+        await carol.getByTestId('left-banner').waitFor()
+        expect(await carol.getByTestId('composer-input').count()).toBe(0)
         expect(await roster(carol)).toEqual(['alice:admin', 'bob:admin'])
         await send(alice, `after carol left (${policy})`)
         await seeMessage(bob, `after carol left (${policy})`)
@@ -151,6 +164,7 @@ describe.skipIf(!hasChrome)('groups in Chromium', () => {
         await verifiedAt(alice, 6)
         expect(await roster(alice)).toEqual(['alice:admin'])
         await bob.getByTestId('roster-not-member').waitFor()
+        await bob.getByTestId('left-banner').waitFor()
         expect(await bob.getByTestId('roster-leave').count()).toBe(0)
         for (const p of [alice, bob, carol]) expect(await p.getByTestId('roster-action-error').count()).toBe(0)
         await shot(alice, `${policy}-4-left`)

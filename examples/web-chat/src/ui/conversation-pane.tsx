@@ -64,7 +64,7 @@ function Row({ item, group }: { item: TimelineItem; group: boolean }) {
 }
 
 export function ConversationPane({ conversationId, onBack }: { conversationId: string; onBack: () => void }) {
-  const { manifest, client } = useParley()
+  const { manifest, client, userId } = useParley()
   const convo = useConversation(conversationId)
   const safety = useSafetyState()
   const request = safety.requests.find((r) => r.conversationId === conversationId)
@@ -106,6 +106,8 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
 
   const canUpgrade = encryption === 'server-side' && manifest !== null && POLICY_TABLE[manifest.policy].userMayUpgrade
   const closed = isClosed(convo.notices)
+  // Removed or left: the verified roster no longer lists this user, so there is nothing to send to.
+  const left = roster !== null && roster.version > 0 && !roster.members.some((m) => m.userId === userId)
   const blocked = !group && convo.peerUserId !== null && (client?.users.isBlocked(convo.peerUserId) ?? false)
   return (
     <section className="pane" data-testid="conversation" data-kind={group ? 'group' : 'direct'} data-peer={peer} data-mode={encryption} data-closed={String(closed)} data-blocked={String(blocked)} data-request={request?.state ?? 'none'}>
@@ -153,6 +155,8 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
       ) : null}
       {closed ? (
         <div className="composer-closed" data-testid="closed-banner" role="status">A moderator closed this conversation. No more messages can be sent in it.</div>
+      ) : left ? (
+        <div className="composer-closed" data-testid="left-banner" role="status">You are no longer a member of this group. What you received stays here; nothing sent after reaches you.</div>
       ) : blocked ? (
         <div className="composer-closed" data-testid="blocked-banner" role="status">You block {peer}: they are not told, and nothing they send reaches you. Unblock them to write to them.</div>
       ) : (

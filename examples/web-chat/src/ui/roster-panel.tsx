@@ -64,7 +64,7 @@ export function RosterPanel({ conversation }: { conversation: Conversation }) {
         ) : <strong>Verifying the roster…</strong>}
       </div>
       <h3 className="section-title" data-testid="roster-title">{roster.title || 'Untitled group'}</h3>
-      {me ? null : <p className="muted small" data-testid="roster-not-member">You are no longer a member of this group: nothing sent after that reaches you.</p>}
+      {me || roster.version === 0 ? null : <p className="muted small" data-testid="roster-not-member">You are no longer a member of this group: nothing sent after that reaches you.</p>}
       <ul className="roster-members" data-testid="roster-members">
         {roster.members.map((m) => (
           <li key={m.userId} data-testid="roster-member" data-user={m.userId} data-role={m.role}>
