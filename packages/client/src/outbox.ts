@@ -186,6 +186,10 @@ export class Outbox {
       for (const [i, r] of built.entries()) {
         if (!this.core.isReady()) return
         if ('entry' in r) {
+          // Sender keys: a group's frames wait for its frame carrying chain distributions to be
+          // acked (the server counts those devices as holders only then); the round stops here
+          // so nothing overtakes, and the ack's kick resumes it.
+          if (this.distributionInFlight(r.entry.conversationId)) return
           this.emitFrame(r.entry)
           continue
         }
@@ -417,6 +421,11 @@ export class Outbox {
         await this.groups.rotate?.({ conversationId: entry.conversationId, changes })
         await this.core.store.saveChanges(changes)
       })
+      // Queued frames built on the refused chain would be refused too: build them again on the new one.
+      const keyId = entry.frame.senderKey.keyId
+      for (const e of [...this.entries.values()]) {
+        if (e !== entry && e.conversationId === entry.conversationId && !this.inFlight.has(e.clientMessageId) && e.frame?.mode === 'e2ee' && e.frame.senderKey?.keyId === keyId) await this.unbuild(e)
+      }
       await this.rebuild(entry)
       return
     }
@@ -445,6 +454,15 @@ export class Outbox {
       return
     }
     await this.fail(entry, e)
+  }
+
+  /** True while a sender-key frame of `conversationId` carrying distribution envelopes awaits its ack. */
+  private distributionInFlight(conversationId: string): boolean {
+    for (const e of this.entries.values()) {
+      const f = e.frame
+      if (e.conversationId === conversationId && this.inFlight.has(e.clientMessageId) && f?.mode === 'e2ee' && f.senderKey && f.envelopes.length > 0) return true
+    }
+    return false
   }
 
   /** Drops the built frame of `entry` (it is built again, in the conversation's current mode). */

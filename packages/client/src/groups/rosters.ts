@@ -23,7 +23,7 @@ import type { ClientCore } from '../core.js'
 import type { JsonValue } from '../key-store/key-store.js'
 import { json } from '../store-layout.js'
 import { Mutex } from '../util.js'
-import { dropSenderKeysOf } from './sender-key-store.js'
+import { SK, dropSenderKeysOf } from './sender-key-store.js'
 
 /** Most records one fetch asks for. */
 export const ROSTER_FETCH_PAGE = 100
@@ -89,7 +89,10 @@ export class Rosters {
     const id = pin.state.conversationId
     const before = (await this.pin(id))?.state.members ?? {}
     const changes: Record<string, JsonValue | null> = { [rosterKey(id)]: json(pin) }
-    await dropSenderKeysOf(this.core.store, id, Object.keys(before).filter((u) => !(u in pin.state.members)), changes)
+    const gone = Object.keys(before).filter((u) => !(u in pin.state.members))
+    await dropSenderKeysOf(this.core.store, id, gone, changes)
+    // This user removed (or left): its own chain goes too, since the others dropped it; if re-added it starts a new one.
+    if (gone.includes(this.core.self().userId)) changes[SK.own(id)] = null
     await this.core.store.saveChanges(changes)
     this.pins.set(id, pin)
   }

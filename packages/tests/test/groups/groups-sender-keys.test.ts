@@ -11,7 +11,9 @@
  * - the chains survive a restart of the sender and of a receiver (no new distribution, the
  *   next message reads);
  * - a coverage refusal (the server lost its record of who holds the chain) makes the sender
- *   rotate and rebuild the send once, and it is read.
+ *   rotate and rebuild the send once, and it is read;
+ * - a member removed and re-added writes on a new chain (every member dropped the old one at
+ *   the removal, the member too), and it is read.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { senderKeyDecrypt, senderKeyAd, type SenderKeyState } from '@parley/crypto'
@@ -121,6 +123,51 @@ describe.each(E2EE_GROUP_POLICIES)('sender keys (%s)', (policy) => {
     expect(frames[1].senderKey.keyId).toBe(frames[0].senderKey.keyId)
     expect(frames[2].senderKey.keyId).not.toBe(frames[0].senderKey.keyId) // rotated, distributed afresh
     expect(forgotten).toBeGreaterThanOrEqual(2)
+    for (const m of [alice, bob, carol]) expect(codesOf(m)).toEqual([])
+  })
+
+  it('a member removed and re-added writes on a new chain that every member reads', async () => {
+    const world = await senderKeyWorld(policy, ['alice', 'bob', 'carol'], ['carol'])
+    w = world.w
+    const { alice, bob, carol } = world.m as Record<'alice' | 'bob' | 'carol', NonNullable<(typeof world.m)[string]>>
+    const ga = await e2eeGroup(w, policy, alice, ['bob', 'carol'])
+    const gc = await w.side('carol', ga.id)
+    await gc.send({ text: 'carol before' })
+    await waitFor(() => textsIn(bob, ga.id).includes('carol before'), 10_000, 'bob reads carol')
+    await ga.remove(['carol'])
+    await waitFor(() => !gc.members.includes('carol'), 10_000, 'carol verifies her removal')
+    await ga.add(['carol'])
+    await waitFor(() => gc.members.includes('carol'), 10_000, 'carol verifies she is back')
+    await gc.send({ text: 'carol back' })
+    await waitFor(() => textsIn(bob, ga.id).includes('carol back') && textsIn(alice, ga.id).includes('carol back'), 10_000, 'both read carol again')
+    const frames = world.sent.of('carol')
+    expect(frames[1].senderKey.keyId).not.toBe(frames[0].senderKey.keyId) // her old chain was dropped by everyone, and by her
+    expect(frames[1].envelopes.map((e: any) => e.userId).sort()).toEqual(['alice', 'bob'])
+    for (const m of [alice, bob]) expect(codesOf(m)).toEqual([])
+  })
+
+  it('a burst of sends right after a rotation: one frame distributes, the rest wait for its ack and are accepted', async () => {
+    const world = await senderKeyWorld(policy, ['alice', 'bob', 'carol'], ['alice'])
+    w = world.w
+    const { alice, bob, carol } = world.m as Record<'alice' | 'bob' | 'carol', NonNullable<(typeof world.m)[string]>>
+    const ga = await e2eeGroup(w, policy, alice, ['bob', 'carol'])
+    // The network holds the distributing frame back a little: without waiting for its ack, the
+    // frames after it would reach the server first, before anyone holds the chain, and be refused.
+    const record = w.proxy.hooks.request!
+    let held = 0
+    w.proxy.hooks.request = (event, req, ctx) => {
+      const out = record(event, req, ctx)
+      if (event === 'message.send' && req.senderKey && req.envelopes.length > 0 && held++ === 0) return new Promise((resolve) => setTimeout(() => resolve(out), 500))
+      return out
+    }
+    const texts = Array.from({ length: 8 }, (_, i) => `burst ${i}`)
+    await Promise.all(texts.map((text) => ga.send({ text })))
+    await waitFor(() => textsIn(bob, ga.id).length === 8 && textsIn(carol, ga.id).length === 8, 10_000, 'the burst read')
+    expect(textsIn(bob, ga.id)).toEqual(texts)
+    const frames = world.sent.of('alice')
+    expect(frames.map((f) => f.envelopes.length)).toEqual([2, 0, 0, 0, 0, 0, 0, 0]) // no refusal, no re-distribution
+    expect(new Set(frames.map((f) => f.senderKey.keyId)).size).toBe(1)
+    expect(held).toBe(1)
     for (const m of [alice, bob, carol]) expect(codesOf(m)).toEqual([])
   })
 })

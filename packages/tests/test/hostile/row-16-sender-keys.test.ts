@@ -62,11 +62,13 @@ describe.each(E2EE_GROUP_POLICIES)('row 16: hostile server vs sender-key message
     const carolDevice = { userId: 'carol', deviceId: carol.client.deviceId }
     const heldBefore = (await bob.keyStore.get(peerChainKey(ga.id, carolDevice))) as unknown as { chains: SenderKeyState[] }
     expect(heldBefore.chains).toHaveLength(1)
+    // carol's device keeps a copy of its chain (its client drops it at the removal; a hostile one would not).
+    const own = (await carol.keyStore.get(ownChainKey(ga.id))) as unknown as { state: SenderKeyState }
     await ga.remove(['carol'])
     const gb = await w.side('bob', ga.id)
     await waitFor(() => !gb.members.includes('carol'), 10_000, 'bob verifies the removal')
+    await waitFor(async () => (await carol.keyStore.get(ownChainKey(ga.id))) === null, 10_000, 'carol\'s client drops its own chain at the removal')
     // carol (removed) signs a fresh message on her old chain; the hostile server delivers it to bob.
-    const own = (await carol.keyStore.get(ownChainKey(ga.id))) as unknown as { state: SenderKeyState }
     const forged = senderKeyEncrypt(own.state, new TextEncoder().encode('carol, removed'), senderKeyAd(ga.id, carolDevice)).message
     inject(w, 'bob', {
       kind: 'message', messageId: 'm_removed_old_chain', conversationId: ga.id, seq: 800, sender: carolDevice, mode: 'e2ee',
