@@ -7,6 +7,7 @@ import * as M from './messages.js'
 import * as R from './reports.js'
 import * as S from './session.js'
 import * as Y from './safety.js'
+import * as X from './disappearing.js'
 import type { HandlerTable } from './types.js'
 
 export const HANDLERS: HandlerTable = {
@@ -26,6 +27,7 @@ export const HANDLERS: HandlerTable = {
   'roster.append': G.rosterAppend,
   'roster.fetch': G.rosterFetch,
   'mode.upgrade': C.modeUpgrade,
+  'conversation.disappearing': X.conversationDisappearing,
   'message.send': M.messageSend,
   'message.delete': M.messageDelete,
   'inbox.ack': M.inboxAck,

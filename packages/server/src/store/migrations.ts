@@ -266,6 +266,15 @@ ALTER TABLE messages ADD CONSTRAINT messages_kind_check CHECK (kind IN ('message
 CREATE INDEX messages_roster ON messages (conversation_id, seq) WHERE kind = 'roster'
 `,
   },
+  {
+    // Disappearing messages (issue 17, docs/recovery.md): a conversation's signed timer
+    // setting. Messages keep using `expires_at` (set per message at append time).
+    version: 8,
+    name: 'disappearing-messages',
+    sql: `
+ALTER TABLE conversations ADD COLUMN disappearing jsonb
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */
