@@ -138,6 +138,10 @@ export interface ConversationEvents {
   mute: MuteEventPayload
   request: RequestEventPayload
   members: MembersEventPayload
+  /** A member changed the disappearing-messages timer (verified). */
+  disappearing: import('./disappearing/types.js').DisappearingEventPayload
+  /** Messages whose timer ran out were deleted from this device. */
+  expired: import('./disappearing/types.js').ExpiredEventPayload
 }
 
 /** Events of the client itself (every conversation's events also bubble here). */
@@ -162,6 +166,10 @@ export interface ClientEvents {
   request: RequestEventPayload
   /** A group's verified roster moved. */
   members: MembersEventPayload
+  /** A member changed a conversation's disappearing-messages timer (verified). */
+  disappearing: import('./disappearing/types.js').DisappearingEventPayload
+  /** Messages whose timer ran out were deleted from this device. */
+  expired: import('./disappearing/types.js').ExpiredEventPayload
 }
 
 /** A safety number for out-of-band comparison. */

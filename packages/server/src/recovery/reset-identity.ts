@@ -11,8 +11,7 @@
  */
 import { NotFoundError } from '@parley/protocol'
 import type { ModerationApi } from '../moderation/api.js'
-import { userRoom, type Ctx } from '../context.js'
-import { watchers } from '../handlers/keys.js'
+import { flushNotices, userRoom, type Ctx } from '../context.js'
 
 /** The longest `reason` accepted (as moderator reasons). */
 export const MAX_RESET_REASON_LENGTH = 1_000
@@ -52,7 +51,16 @@ export async function resetIdentity(ctx: Ctx, moderation: ModerationApi, ready: 
   for (const deviceId of devices) {
     await moderation.revokeDevice(userId, deviceId, { reason: options.reason, ...(options.by !== undefined ? { by: options.by } : {}) })
   }
-  // Peers refetch the user's keys and meet the new identity (IdentityChangedError) on their next send.
-  ctx.io.to((await watchers(ctx, userId)).filter((u) => u !== userId).map(userRoom)).emit('devicelist.changed', { userId, version: 0, ts: ctx.now() })
+  // Peers refetch the user's keys and meet the new identity (IdentityChangedError) on their next
+  // E2EE send; in every mode each member of each conversation also gets an `identity_changed`
+  // notice (from the closed catalogue, stored for devices that are offline).
+  const conversations = await ctx.store.listConversations(userId)
+  const peers = [...new Set(conversations.flatMap((c) => c.members))].filter((u) => u !== userId)
+  const ts = ctx.now()
+  await ctx.store.addNotices(conversations.flatMap((c) => c.members.filter((u) => u !== userId).map((member) => ({
+    userId: member, notice: { kind: 'identity_changed' as const, conversationId: c.id, userId, ts },
+  }))))
+  await flushNotices(ctx, peers)
+  ctx.io.to(peers.map(userRoom)).emit('devicelist.changed', { userId, version: 0, ts })
   return { userId, revokedDevices: devices }
 }
