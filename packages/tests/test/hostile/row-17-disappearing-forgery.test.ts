@@ -7,7 +7,9 @@
  * (`bad_signature` / `not_member`) on bob's client, and the pin stays as it was; (c) the pin
  * stays at the newer setting. Controls: the untouched setting crosses the same proxy and is
  * pinned (the path reaches bob), and the injection path is the one that produced (b)'s errors.
- * The same in every mode: the setting is signed in every mode.
+ * (d) A client's request altered on its way (a setting that no longer verifies, or signed as
+ * another user) is refused by the server itself (`disappearing_rejected` / `forbidden`) and
+ * nothing is stored. The same in every mode: the setting is signed in every mode.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { signDisappearing, type DeviceIdentity } from '@parley/crypto'
@@ -71,6 +73,26 @@ describe.each(POLICIES)('row 17: disappearing settings under %s', (policy) => {
     world.proxy.inject('bob', 'disappearing', { setting: genuine })
     await waitFor(() => world.cb.disappearingMs === 5_000, 10_000, 'the genuine injected setting pinned')
     expect(codes(world.bobErrors).filter((c) => c === 'disappearing_rejected')).toHaveLength(2)
+  })
+
+  it('(d) the server itself refuses a setting that does not verify or signs as another user, and stores nothing', async () => {
+    w = await hostileWorld(policy)
+    const world = w
+    let rewrites = 0
+    let as: 'alice' | 'ms' = 'ms'
+    world.proxy.hooks.request = (event, request) => {
+      if (event !== 'conversation.disappearing') return request
+      rewrites++
+      return { setting: as === 'ms' ? { ...request.setting, ms: 1_000 } : { ...request.setting, userId: 'alice' } }
+    }
+    const refused = await world.cb.setDisappearing(60_000).then(() => null, (e: { code?: string; details?: unknown }) => e)
+    expect(refused).toMatchObject({ code: 'disappearing_rejected', details: { reason: 'bad_signature' } })
+    as = 'alice'
+    const forbidden = await world.cb.setDisappearing(60_000).then(() => null, (e: { code?: string }) => e)
+    expect(forbidden).toMatchObject({ code: 'forbidden' })
+    expect(rewrites).toBe(2) // both rewritten frames reached the server
+    expect((await world.server.parley.store().getConversation(world.cb.id))!.disappearing).toBeUndefined()
+    expect(world.cb.disappearingMs).toBeNull()
   })
 
   it('(c) a replayed older setting does not roll the timer back', async () => {
