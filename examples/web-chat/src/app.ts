@@ -23,6 +23,7 @@ import { OperatorEvents } from './operator-events.js'
 import { renderLoginPage, renderOperatorPage } from './operator-page.js'
 import type { WebChatOptions } from './options.js'
 import { loadServerKeys } from './server-keys.js'
+import { resetIdentityRoute } from './reset-identity-route.js'
 
 /** A running web chat. */
 export interface WebChat {
@@ -165,6 +166,10 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     if (path.startsWith(OPERATOR_API_PREFIX)) {
       if (!operator || !api) return json(res, 401, authRequired)
       const [status, body] = await handleOperatorApi(api, req, path, target.searchParams)
+      return json(res, status, body)
+    }
+    if (req.method === 'POST' && path === '/api/reset-identity') {
+      const [status, body] = await resetIdentityRoute(parley, req, target.searchParams)
       return json(res, status, body)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed')

@@ -82,6 +82,8 @@ export async function markRead(core: ClientCore, c: Conversation): Promise<numbe
 export async function safetyNumberFor(core: ClientCore, directory: Directory, c: Conversation): Promise<SafetyNumber> {
   const self = core.self()
   const peer = c.peerUserId
+  // A changed device list (an account reset) is re-read, so a new identity shows up here in every mode.
+  if (peer !== self.userId) await directory.refreshIfStale(peer)
   let rec = await directory.peer(peer)
   if (!rec && peer !== self.userId) {
     await core.whenReady()

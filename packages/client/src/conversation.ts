@@ -4,7 +4,7 @@
  * (pinned, never lowered), send / history / receipts / typing, the one-way upgrade to E2EE,
  * identity verification, reports, mute and message-request state, and for groups the roster
  * changes (add, remove, leave, setTitle, setRole). Events: `message`, `receipt`, `typing`,
- * `mode`, `notice`, `error`, `mute`, `request`, `members`.
+ * `mode`, `notice`, `error`, `mute`, `request`, `members`, `disappearing`, `expired`.
  */
 import type { ConversationInfo, EncryptionMode, GroupRole, ReportResult, RosterChange, SendResult } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
@@ -29,6 +29,10 @@ export interface ConversationHost {
   muted(c: Conversation): boolean
   request(c: Conversation): 'pending' | 'declined' | null
   setMuted(c: Conversation, muted: boolean): Promise<void>
+  /** Signs and stores a disappearing-messages setting (src/disappearing/). */
+  setDisappearing(c: Conversation, ms: number | null): Promise<void>
+  /** The verified timer this device pinned, or null. */
+  disappearingMs(c: Conversation): number | null
   /** Signs and sends a roster change of a group, and applies it once the server stored it. */
   changeRoster(c: Conversation, change: RosterChange): Promise<void>
 }
@@ -187,6 +191,27 @@ export class Conversation {
    */
   get request(): 'pending' | 'declined' | null {
     return this.host.request(this)
+  }
+
+  /**
+   * The disappearing-messages timer in ms this device verified and pinned (a member's signed
+   * setting), or null when off. Messages logged while it is on are deleted from this device
+   * (log and search index) `ms` after their server timestamp, and from the server.
+   */
+  get disappearingMs(): number | null {
+    return this.host.disappearingMs(this)
+  }
+
+  /**
+   * Sets (or, with null, turns off) the disappearing-messages timer; any member may, in every
+   * mode. The setting is signed by this device; every member's device verifies it and emits
+   * `'disappearing'`. Applies to messages sent after it; reported messages stay in reports.
+   * @throws {TypeError} `ms` is not a number or null. @throws {RangeError} `ms` is not an integer in
+   *   `MIN_DISAPPEARING_MS`..`MAX_DISAPPEARING_MS`. @throws {DisappearingRejectedError} refused by the server.
+   * @example await convo.setDisappearing(24 * 60 * 60 * 1000) // one day
+   */
+  setDisappearing(ms: number | null): Promise<void> {
+    return this.host.setDisappearing(this, ms)
   }
 
   /** Mutes the conversation for this user, on every device. Idempotent. */

@@ -39,6 +39,7 @@ import { sayHello } from './device-auth.js'
 import type { Conversations, ParleyClientOptions } from './options.js'
 import { LocalSearch, type SearchOptions, type SearchResult } from './search/local-search.js'
 import { Backup } from './backup/backup.js'
+import { wireDisappearing, type DisappearingTimers } from './disappearing/timers.js'
 
 export type { Conversations, ParleyClientOptions } from './options.js'
 
@@ -80,6 +81,7 @@ export class ParleyClient {
   /** The encrypted backup of this user's history, pins and identity (docs/recovery.md). */
   readonly backup: Backup
   private readonly localSearch: LocalSearch
+  private readonly disappearing: DisappearingTimers
   private readonly emitter: Emitter<ClientEvents>
   private readonly core: ClientCore
   private readonly conn: Connection
@@ -166,6 +168,7 @@ export class ParleyClient {
     this.requests = this.safety.requests
     this.localSearch = new LocalSearch(this.core.store, this.emitter)
     this.backup = new Backup(this.core)
+    this.disappearing = wireDisappearing(this.core, { conversation: (id) => registry.get(id), applyInfo: (i) => registry.applyInfo(i), listedDevice: (a) => directory.listedDevice(a), forgetSearch: (k) => this.localSearch.forget(k) })
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
       open: (peer) => registry.open(peer),
@@ -253,6 +256,7 @@ export class ParleyClient {
     this.closed = true
     this.ready = false
     this.inbox.stop()
+    this.disappearing.stop()
     const preKeysStopped = this.preKeys.stop() // timers cleared now; waits for work in progress
     this.conn.close()
     this.firstRun?.reject(new ConnectionError('client closed'))
@@ -273,6 +277,7 @@ export class ParleyClient {
     await this.inbox.load()
     await this.outbox.load()
     await this.registry.load()
+    await this.disappearing.load()
     const fresh = !this.selfRecord?.registered
     const first = fresh ? new Promise<void>((resolve, reject) => (this.firstRun = { resolve, reject })) : null
     this.conn.open()
@@ -402,6 +407,7 @@ export class ParleyClient {
     })
     this.inbox.resetAcked(hello.inboxCursor)
     await this.safety.sync() // before catch-up: deliveries are marked with the current request state
+    await this.disappearing.sync() // before catch-up: messages caught up get the current timer
     await this.inbox.catchUp()
     // What was cached may be stale after being away (the policy may have moved: a server-side
     // conversation may now need an upgrade on its next send): re-read it before the outbox goes.
@@ -472,6 +478,8 @@ export class ParleyClient {
       muted: (c) => client.safety.state.isMuted(c.id),
       request: (c) => client.safety.state.request(c.id)?.state ?? null,
       setMuted: (c, muted) => client.safety.setMuted(c, muted),
+      setDisappearing: (c, ms) => client.disappearing.set(c, ms),
+      disappearingMs: (c) => client.disappearing.timerOf(c.id),
     }
   }
 

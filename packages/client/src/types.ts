@@ -138,6 +138,10 @@ export interface ConversationEvents {
   mute: MuteEventPayload
   request: RequestEventPayload
   members: MembersEventPayload
+  /** A member changed the disappearing-messages timer (verified). */
+  disappearing: import('./disappearing/types.js').DisappearingEventPayload
+  /** Messages whose timer ran out were deleted from this device. */
+  expired: import('./disappearing/types.js').ExpiredEventPayload
 }
 
 /** Events of the client itself (every conversation's events also bubble here). */
@@ -164,6 +168,10 @@ export interface ClientEvents {
   members: MembersEventPayload
   /** A backup being written, or history sent to a device being linked (docs/recovery.md). */
   progress: import('./backup/blob-transfer.js').TransferProgress & { operation: 'backup' | 'link' }
+  /** A member changed a conversation's disappearing-messages timer (verified). */
+  disappearing: import('./disappearing/types.js').DisappearingEventPayload
+  /** Messages whose timer ran out were deleted from this device. */
+  expired: import('./disappearing/types.js').ExpiredEventPayload
 }
 
 /** A safety number for out-of-band comparison. */

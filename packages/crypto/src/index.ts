@@ -43,6 +43,7 @@ export { frankMessage, checkFranking, frankingBytes, type FrankableMessage } fro
 export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKeyring } from './franking/bind.js'
 export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'
 export { signModeChange, verifyModeChange } from './mode-change.js'
+export { signDisappearing, verifyDisappearing } from './disappearing.js'
 export { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, signRosterRecord, verifyRosterSignature, type RosterState } from './roster.js'
 export {
   createSenderKey, senderKeyDistribution, senderKeyFromDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyDecrypt, senderKeyAd, senderKeyMessageId,

@@ -41,6 +41,8 @@ export const MODE_CAPABILITIES = {
     localSearch: 'yes: client.search over the device log',
     retention: 'server deletes bodies',
     serverIntegrationsRead: 'yes',
+    disappearingMessages: 'yes: a signed per-conversation timer; server deletes rows, each device its copies',
+    accountReset: 'yes: resetIdentity after your re-authentication; readable history stays',
   },
   e2ee: {
     serverModeration: 'no: client hooks and verified reports',
@@ -50,6 +52,8 @@ export const MODE_CAPABILITIES = {
     localSearch: 'yes: client.search over the device log, query never sent',
     retention: 'server deletes ciphertext',
     serverIntegrationsRead: 'no',
+    disappearingMessages: 'yes: a signed per-conversation timer; server deletes ciphertext, each device its copies',
+    accountReset: 'yes: resetIdentity after your re-authentication; peers accept the new key; old history is gone',
   },
 } as const satisfies Record<EncryptionMode, Record<string, string>>
 export type ModeCapabilities = typeof MODE_CAPABILITIES

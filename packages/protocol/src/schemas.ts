@@ -15,6 +15,7 @@ import * as S from './frames/session.js'
 import * as Y from './frames/safety.js'
 import * as G from './frames/roster.js'
 import * as B from './frames/blob.js'
+import * as X from './frames/disappearing.js'
 import { ERROR_CODES } from './errors/index.js'
 
 /** Inbound schemas on the server, one per client → server event. */
@@ -32,6 +33,7 @@ export const CLIENT_FRAME_SCHEMAS = {
   'roster.append': G.RosterAppendSchema,
   'roster.fetch': G.RosterFetchSchema,
   'mode.upgrade': C.ModeUpgradeSchema,
+  'conversation.disappearing': X.DisappearingSetSchema,
   'message.send': M.MessageSendSchema,
   'message.delete': M.MessageDeleteSchema,
   'inbox.ack': M.InboxAckSchema,
@@ -70,6 +72,7 @@ export const SERVER_FRAME_SCHEMAS = {
   receipt: M.ReceiptEventSchema,
   typing: M.TypingEventSchema,
   mode: C.ModeEventSchema,
+  disappearing: X.DisappearingEventSchema,
   notice: C.NoticeSchema,
   conversation: C.ConversationInfoSchema,
   'message.deleted': M.MessageDeletedSchema,
@@ -98,6 +101,7 @@ export const ACK_SCHEMAS = {
   'roster.append': C.ConversationResultSchema,
   'roster.fetch': G.RosterFetchResultSchema,
   'mode.upgrade': C.ConversationResultSchema,
+  'conversation.disappearing': C.ConversationResultSchema,
   'message.send': M.SendResultSchema,
   'message.delete': v.strictObject({ ok: v.literal(true) }),
   'inbox.ack': v.strictObject({ ok: v.literal(true) }),

@@ -89,6 +89,7 @@ export class ConversationEntry {
       c.on('mode', () => this.syncMode()),
       c.on('notice', (n) => this.onNotice(n)),
       c.on('error', (p) => this.onError(p)),
+      c.on('expired', (e) => this.onExpired(e.messageIds)),
     ]
     this.restored ??= this.restore()
   }
@@ -216,6 +217,14 @@ export class ConversationEntry {
     if (!changed) return
     this.messages.set((s) => ({ ...s, messages: applyReceipts(s.messages, this.receipts) as MessageView[] }))
     saveReceipts(this.ui, this.conversation.id, this.receipts).catch((e) => this.onError({ error: e }))
+  }
+
+  /** Disappearing messages whose timer ran out leave the list (the client deleted them). */
+  private onExpired(messageIds: readonly string[]): void {
+    const gone = new Set(messageIds)
+    const s = this.messages.get()
+    const rows = s.messages.filter((r) => !gone.has(r.message.id))
+    if (rows.length !== s.messages.length) this.messages.patch({ messages: rows })
   }
 
   private onNotice(n: Notice): void {

@@ -27,6 +27,8 @@ import {
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
 import { MAX_FRAME_SIGNATURES, signatureCost } from './frame-cost.js'
+import { DISAPPEARING_EVENT, onDisappearingBroadcast } from './disappearing/events.js'
+import { resetIdentity, type IdentityResetOptions, type IdentityResetResult } from './recovery/reset-identity.js'
 import { attachRedisAdapter } from './redis.js'
 import { coalesceWrites } from './write-coalescing.js'
 import { bindWith } from './provider-calls.js'
@@ -55,6 +57,13 @@ export interface ParleyServer {
    * @throws {StoreError} when its data key is no longer in `dataKeys`.
    */
   getReport(reporterUserId: string, reportId: string): Promise<VerifiedReport | null>
+  /**
+   * Account reset without a backup (docs/recovery.md): call after your own re-authentication of
+   * the user. Revokes every device, forgets the pinned identity; the next device registers a
+   * new one and peers must accept it. @throws {TypeError|RangeError} bad input. @throws {NotFoundError} unknown user.
+   * @example await parley.resetIdentity('alice', { reason: 'lost every device; re-verified by e-mail' })
+   */
+  resetIdentity(userId: string, options: IdentityResetOptions): Promise<IdentityResetResult>
   /** Moderator actions on users, devices, conversations, messages and reports; see docs/moderation.md. */
   readonly moderation: ModerationApi
   /** What the server holds for a user or conversation, per mode (for lawful requests); see docs/choosing-a-mode.md. */
@@ -180,19 +189,18 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
       void track(store.purgeBuckets(now())).catch((e) => reportError(e, { where: 'store', event: 'purge-buckets' }))
     }, BUCKET_PURGE_INTERVAL_MS)
     bucketTimer.unref()
-    const retention = options.retention
-    if (retention && (retention['server-side'] || retention.e2ee)) {
-      purgeTimer = setInterval(() => {
-        void track(store.purgeExpired(now())).catch((e) => reportError(e, { where: 'store', event: 'purge' }))
-      }, retention.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS)
-      purgeTimer.unref()
-    }
+    // Always: any member may turn on a disappearing timer (issue 17), not only retention.
+    purgeTimer = setInterval(() => {
+      void track(store.purgeExpired(now())).catch((e) => reportError(e, { where: 'store', event: 'purge' }))
+    }, options.retention?.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS)
+    purgeTimer.unref()
   })()
   ready.catch((e) => reportError(e, { where: 'startup' }))
   // A closure made on another node (through the adapter): refuse sends here too, at once.
   io.on(CLOSED_EVENT, (conversationId: unknown) => {
     if (typeof conversationId === 'string' && ctx.closures) ctx.closures.closed(conversationId)
   })
+  io.on(DISAPPEARING_EVENT, onDisappearingBroadcast(ctx)) // another node stored a new timer
   const moderation = createModerationApi(ctx, ready)
   const disclosure = createDisclosureApi(ctx, ready)
 
@@ -281,6 +289,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     get policy() {
       return ctx.policy
     },
+    resetIdentity: (userId, opts) => resetIdentity(ctx, moderation, ready, userId, opts),
     async getReport(reporterUserId, reportId) {
       await ready
       const stored = await store.getReport(reporterUserId, reportId)

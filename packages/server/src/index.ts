@@ -35,3 +35,4 @@ export {
 export type * from './store/moderation-store.js'
 export type * from './store/safety-store.js'
 export { MAX_PAIR_BATCH, CONCURRENT_PAIR_READS } from './safety/pair-reader.js'
+export { MAX_RESET_REASON_LENGTH, type IdentityResetOptions, type IdentityResetResult } from './recovery/reset-identity.js'

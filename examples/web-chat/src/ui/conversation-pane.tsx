@@ -10,6 +10,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import type { Delivery } from '@parley/react'
 import { useConversation, useMessages, useParley, useTyping } from '@parley/react'
+import { DisappearingSelect } from './disappearing-select.js'
 import { POLICY_TABLE, ParleyError } from '@parley/protocol'
 import { describeError } from './describe-error.js'
 import { AlertIcon, ClockIcon, LockIcon } from './icons.js'
@@ -127,6 +128,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
           {encryption === 'e2ee' && !group ? (
             <button className="button small" data-testid="safety-button" onClick={() => setDialog('safety')}>Verify safety number</button>
           ) : null}
+          {convo.conversation ? <DisappearingSelect conversation={convo.conversation} /> : null}
           {convo.conversation ? <MuteButton conversation={convo.conversation} /> : null}
           {convo.peerUserId && !group ? <BlockButton peer={convo.peerUserId} /> : null}
           <button className="button small danger-outline" data-testid="report-button" onClick={() => setDialog('report')}>Report</button>

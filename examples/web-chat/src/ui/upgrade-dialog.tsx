@@ -14,6 +14,8 @@ const CAPABILITY_LABEL: Record<string, string> = {
   serverSearch: 'Server-side search',
   retention: 'Retention',
   serverIntegrationsRead: 'Bots and integrations read messages',
+  disappearingMessages: 'Disappearing messages',
+  accountReset: 'Account reset without a backup',
 }
 
 export function UpgradeDialog(props: { conversationId: string; onClose: () => void }) {

@@ -88,6 +88,13 @@ export class LocalSearch {
     return out
   }
 
+  /** Drops deleted log keys (expired messages) from the index, so their words are gone from memory too. */
+  forget(keys: readonly string[]): void {
+    const index = this.index
+    if (!index) return
+    for (const key of keys) if (index.has(key)) index.discard(key)
+  }
+
   private ready(): Promise<MiniSearch<IndexedMessage>> {
     if (this.index && !this.building) return Promise.resolve(this.index)
     if (!this.building) {

@@ -267,6 +267,15 @@ CREATE INDEX messages_roster ON messages (conversation_id, seq) WHERE kind = 'ro
 `,
   },
   {
+    // Disappearing messages (issue 17, docs/recovery.md): a conversation's signed timer
+    // setting. Messages keep using `expires_at` (set per message at append time).
+    version: 8,
+    name: 'disappearing-messages',
+    sql: `
+ALTER TABLE conversations ADD COLUMN disappearing jsonb
+`,
+  },
+  {
     // Encrypted backups and history transfers (issue 17, docs/recovery.md): opaque chunked blobs
     // per user and slot. A slot has at most one committed blob and one upload in progress.
     version: 9,

@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check'
 import { CLIENT_FRAME_SCHEMAS, MAX_FRAME_BYTES, type ClientEventName } from '@parley/protocol'
-import { frankMessage, signModeChange, signRosterRecord, type DeviceIdentity } from '@parley/crypto'
+import { frankMessage, signModeChange, signDisappearing, signRosterRecord, type DeviceIdentity } from '@parley/crypto'
 import type { TestUser } from '../../../server/test/helpers/device.js'
 
 /** What the hostile client knows of the world it attacks. */
@@ -71,6 +71,9 @@ function validFrame(w: EdgeWorld, event: ClientEventName): fc.Arbitrary<unknown>
     case 'conversation.open': return fc.constant({ peerUserId: w.honestUserId })
     case 'conversation.list': return fc.constant({})
     case 'mode.upgrade': return fc.constant({ modeChange: signModeChange(w.device, { conversationId: c, from: 'server-side', to: 'e2ee', userId: w.mallory.userId, deviceId: w.device.deviceId, ts: 1_700_000_000_000 }) })
+    case 'conversation.disappearing': return fc.tuple(fc.integer({ min: 1_000, max: 86_400_000 }), fc.integer({ min: 1, max: 3 })).map(([ms, version]) => ({
+      setting: signDisappearing(w.device, { conversationId: c, ms, version, userId: w.mallory.userId, deviceId: w.device.deviceId, ts: 1_700_000_000_000 }),
+    }))
     case 'message.send': return fc.tuple(idArb, fc.string({ maxLength: 40 })).map(([cm, text]) => {
       const { tf, nf } = frankMessage({ text, attachments: [] })
       return w.e2ee
