@@ -43,6 +43,7 @@ export { frankMessage, checkFranking, frankingBytes, type FrankableMessage } fro
 export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKeyring } from './franking/bind.js'
 export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'
 export { signModeChange, verifyModeChange } from './mode-change.js'
+export { signMessageRef, verifyMessageRef } from './message-ref.js'
 export { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, signRosterRecord, verifyRosterSignature, type RosterState } from './roster.js'
 export { helloProofBytes, signHelloProof, verifyHelloProof, HELLO_PROOF_NONCE_BYTES, type HelloProofInput } from './hello-proof.js'
 export { safetyNumber, fingerprintHash, SAFETY_NUMBER_ITERATIONS, SAFETY_NUMBER_DIGITS } from './safety-number.js'
