@@ -21,6 +21,7 @@ describe.each(CASES)('messages: edit, delete, react, reply ($policy, $kind)', ({
     const others = carol ? [bob, carol] : [bob]
     const m1 = await alice.c.send({ text: 'hello' })
     await waitFor(() => others.every((s) => s.got.some((m) => m.id === m1.messageId)), 10_000, 'm1 everywhere')
+    expect((await bob.client.search('hello')).map((r) => r.message.id)).toEqual([m1.messageId]) // builds bob's search index
 
     // Edit: its own franked message; every device shows the latest text and keeps the chain.
     const e1 = await alice.c.edit(m1.messageId, { text: 'hello, edited' })
@@ -88,6 +89,9 @@ describe.each(CASES)('messages: edit, delete, react, reply ($policy, $kind)', ({
       [false, '', undefined, 'delete', true],
     ])
     expect(after.transcript.verified).toBe(true)
+    // Local search follows what messages show: the latest text, nothing of a deleted one.
+    expect((await bob.client.search('edited')).map((r) => r.message.id)).toEqual([m1.messageId])
+    expect(await bob.client.search('regrettable')).toEqual([])
     expect(others.flatMap((s) => s.errors)).toEqual([])
   })
 
