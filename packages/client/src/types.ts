@@ -66,8 +66,8 @@ export interface Message {
   versions?: { text: string; ts: number }[]
   /** Deleted for everyone by its author (verified tombstone): `text` and `attachments` are empty. */
   deleted?: { by: DeviceAddress; at: number }
-  /** Reactions: emoji → user ids (sorted), one entry per user and emoji. */
-  reactions: Record<string, string[]>
+  /** Reactions: emoji → user ids (sorted), one entry per user and emoji (`{}` on every message from the log). */
+  reactions?: Record<string, string[]>
 }
 
 /** A mode change of a conversation, as emitted on `'mode'`. */

@@ -64,7 +64,8 @@ describe.each(CASES)('row 18: forged edits and re-pointed replies ($policy, $kin
     await waitFor(() => bob.got.some((m) => m.id === m1.messageId), 10_000, 'both reached bob')
     const e2ee = alice.c.encryption === 'e2ee'
     const rewritten: string[] = []
-    let mode: 'in-place' | 're-franked' = 'in-place'
+    type Mode = 'in-place' | 're-franked'
+    let mode = 'in-place' as Mode
     w.proxy.hooks.serverFrame = (event, frame) => {
       if (event !== 'message' || frame.kind !== 'message' || frame.sender.userId !== 'alice' || frame.seq <= m1.seq) return [frame]
       rewritten.push(frame.messageId)
@@ -72,7 +73,7 @@ describe.each(CASES)('row 18: forged edits and re-pointed replies ($policy, $kin
       // Re-franked by the server with the reference of its choice, alice's real signature (of the real commitment) kept.
       return [forged(frame, frame.body?.text ?? 'a reply', { kind: 'reply', messageId: m0.messageId }, frame.body?.sig ?? junkSig)]
     }
-    const cases: { mode: typeof mode; code: string }[] = e2ee
+    const cases: { mode: Mode; code: string }[] = e2ee
       ? [{ mode: 're-franked', code: 'downgrade_rejected' }]
       : [{ mode: 'in-place', code: 'bad_franking' }, { mode: 're-franked', code: 'invalid_signature' }]
     for (const c of cases) {

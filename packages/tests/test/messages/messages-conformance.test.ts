@@ -44,10 +44,10 @@ describe.each(CASES)('messages: edit, delete, react, reply ($policy, $kind)', ({
     await bob.c.react(m1.messageId, '👍')
     if (carol) await carol.c.react(m1.messageId, '👍')
     await bob.c.react(m1.messageId, '🎉')
-    const reacted = await updated(alice, m1.messageId, (m) => (m.reactions['🎉']?.length ?? 0) === 1 && (m.reactions['👍']?.length ?? 0) === others.length, 'reactions')
+    const reacted = await updated(alice, m1.messageId, (m) => (m.reactions?.['🎉']?.length ?? 0) === 1 && (m.reactions?.['👍']?.length ?? 0) === others.length, 'reactions')
     expect(reacted.reactions).toEqual({ '👍': others.map((s) => s.userId).sort(), '🎉': ['bob'] })
     await bob.c.unreact(m1.messageId, '🎉')
-    await updated(alice, m1.messageId, (m) => m.reactions['🎉'] === undefined, 'unreact')
+    await updated(alice, m1.messageId, (m) => m.reactions?.['🎉'] === undefined, 'unreact')
     expect(lastReactionsOf(bob, m1.messageId)).toEqual({ '👍': others.map((s) => s.userId).sort() })
 
     // A report over the edited message carries and verifies the whole chain (original + edit).
@@ -122,6 +122,6 @@ describe.each(CASES)('messages: edit, delete, react, reply ($policy, $kind)', ({
   })
 })
 
-function lastReactionsOf(s: { updates: { id: string; reactions: Record<string, string[]> }[] }, id: string) {
+function lastReactionsOf(s: { updates: { id: string; reactions?: Record<string, string[]> }[] }, id: string) {
   return [...s.updates].reverse().find((m) => m.id === id)?.reactions
 }
