@@ -74,7 +74,7 @@ export async function markRead(core: ClientCore, c: Conversation): Promise<numbe
   const unread: StoredMessage[] = []
   for (const key of await core.store.keys(K.messagePrefix(c.id))) {
     const m = (await core.store.get<JsonValue>(key)) as StoredMessage | null
-    if (m && m.seq > upTo && !m.outgoing) unread.push(m)
+    if (m && m.seq > upTo && !m.outgoing && !isAction(m)) unread.push(m) // an action is no message to read
   }
   for (let i = 0; i < unread.length; i += 100) {
     await core.conn.request('receipt.send', { conversationId: c.id, messageIds: unread.slice(i, i + 100).map((m) => m.id), status: 'read' })
