@@ -3,13 +3,16 @@
  * (`kind: 'group'`, its members from the verified signed roster) — its real encryption mode
  * (pinned, never lowered), send / history / receipts / typing, the one-way upgrade to E2EE,
  * identity verification, reports, mute and message-request state, and for groups the roster
- * changes (add, remove, leave, setTitle, setRole). Events: `message`, `receipt`, `typing`,
- * `mode`, `notice`, `error`, `mute`, `request`, `members`, `disappearing`, `expired`.
+ * changes (add, remove, leave, setTitle, setRole), and the message actions (edit,
+ * deleteForEveryone, react, unreact; replies through `send({ replyTo })`). Events: `message`,
+ * `update`, `receipt`, `typing`, `mode`, `notice`, `error`, `mute`, `request`, `members`,
+ * `disappearing`, `expired`.
  */
 import type { ConversationInfo, EncryptionMode, GroupRole, ReportResult, RosterChange, SendResult } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
 import { Emitter } from './emitter.js'
 import type { ConversationEvents, Message, SafetyNumber, SendInput } from './types.js'
+import type { MessageAction } from './messages/actions.js'
 
 /** What a conversation needs from its client (implemented by `ParleyClient`). */
 export interface ConversationHost {
@@ -35,6 +38,8 @@ export interface ConversationHost {
   disappearingMs(c: Conversation): number | null
   /** Signs and sends a roster change of a group, and applies it once the server stored it. */
   changeRoster(c: Conversation, change: RosterChange): Promise<void>
+  /** Edit, delete for everyone, react, unreact (messages/actions.ts). */
+  act(c: Conversation, action: MessageAction): Promise<SendResult | void>
 }
 
 /** Options of `history()`. */
@@ -254,6 +259,45 @@ export class Conversation {
    */
   send(input: SendInput): Promise<SendResult> {
     return this.host.send(this, input)
+  }
+
+  /**
+   * Edits a message this user sent, within the edit window (`editWindowMs`, default 15
+   * minutes): a new franked message, signed by this device, that refers to it. Every member's
+   * device shows the latest text (`'update'`, `editedAt`, `versions`); moderation hooks run
+   * on the new text as on a send. Resolves with the edit's own ack.
+   * @throws {UnknownMessageError} not in this device's log (or deleted). @throws {NotYourMessageError}
+   * @throws {EditWindowClosedError} @throws {MessageBlockedError} as `send()`. @throws {TypeError} / {RangeError} on bad text.
+   * @example await convo.edit(message.id, { text: 'fixed typo' })
+   */
+  edit(messageId: string, input: { text: string }): Promise<SendResult> {
+    return this.host.act(this, { kind: 'edit', messageId, text: input?.text }) as Promise<SendResult>
+  }
+
+  /**
+   * Deletes a message this user sent, for everyone: a signed tombstone every member's device
+   * verifies (it hides the message and says who deleted it: `deleted.by`), then the server
+   * drops the body or ciphertext. A report made before keeps the message.
+   * @throws {UnknownMessageError} @throws {NotYourMessageError}
+   * @example await convo.deleteForEveryone(message.id)
+   */
+  async deleteForEveryone(messageId: string): Promise<void> {
+    await this.host.act(this, { kind: 'delete', messageId })
+  }
+
+  /**
+   * Reacts to a message with one emoji (aggregated on `Message.reactions`, one per user and
+   * emoji); franked, signed and moderated as content.
+   * @throws {BadEmojiError} @throws {UnknownMessageError}
+   * @example await convo.react(message.id, '👍')
+   */
+  react(messageId: string, emoji: string): Promise<SendResult> {
+    return this.host.act(this, { kind: 'react', messageId, emoji }) as Promise<SendResult>
+  }
+
+  /** Removes this user's reaction `emoji` from a message. @throws as {@link react}. */
+  unreact(messageId: string, emoji: string): Promise<SendResult> {
+    return this.host.act(this, { kind: 'unreact', messageId, emoji }) as Promise<SendResult>
   }
 
   /**

@@ -44,6 +44,7 @@ export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKey
 export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'
 export { signModeChange, verifyModeChange } from './mode-change.js'
 export { signDisappearing, verifyDisappearing } from './disappearing.js'
+export { signMessageRef, verifyMessageRef } from './message-ref.js'
 export { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, signRosterRecord, verifyRosterSignature, type RosterState } from './roster.js'
 export {
   createSenderKey, senderKeyDistribution, senderKeyFromDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyDecrypt, senderKeyAd, senderKeyMessageId,

@@ -84,6 +84,8 @@ export class ConversationEntry {
     const c = this.conversation
     this.offs = [
       c.on('message', (m) => this.onMessage(m)),
+      // Edited, deleted for everyone, reactions (docs/messages.md): the row shows the new state.
+      c.on('update', (m) => this.messages.set((s) => ({ ...s, messages: upsertMessages(s.messages, [m], this.receipts) }))),
       c.on('receipt', (r) => this.onReceipt(r)),
       c.on('typing', (t) => this.typing.onEvent(t)),
       c.on('mode', () => this.syncMode()),

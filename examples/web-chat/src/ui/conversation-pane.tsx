@@ -24,6 +24,12 @@ import { SafetyDialog } from './safety-dialog.js'
 import { isClosed, timeline, type TimelineItem } from './timeline.js'
 import { UpgradeDialog } from './upgrade-dialog.js'
 import { useRoster } from './use-roster.js'
+import { MessageDecorations, MessageMenu } from './message-actions.js'
+import type { Conversation, Message } from '@parley/client'
+import type { MessageView } from '@parley/react'
+
+/** What a message row needs for edit, delete, reactions and replies (message-actions.tsx). */
+interface RowActions { conversation: Conversation | null; selfUserId: string; rows: readonly MessageView[]; onReply: (m: Message) => void }
 
 const DELIVERY_MARK: Record<Delivery, { mark: string | null; label: string }> = {
   pending: { mark: null, label: 'Sending' },
@@ -36,7 +42,7 @@ function clock(ts: number): string {
   return new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
 }
 
-function Row({ item, group }: { item: TimelineItem; group: boolean }) {
+function Row({ item, group, actions }: { item: TimelineItem; group: boolean; actions: RowActions }) {
   if (item.kind === 'notice') {
     return <li className={`notice notice-${item.noticeKind}`} data-testid="notice" data-kind={item.noticeKind}>{item.text}</li>
   }
@@ -49,6 +55,7 @@ function Row({ item, group }: { item: TimelineItem; group: boolean }) {
     <li className={`message ${m.outgoing ? 'out' : 'in'}`} data-testid="message" data-outgoing={String(m.outgoing)} data-delivery={delivery ?? 'received'} data-mode={m.encryption}>
       <div className="bubble">
         {group && !m.outgoing ? <span className="sender" data-testid="message-sender">{m.sender.userId}</span> : null}
+        <MessageDecorations m={m} rows={actions.rows} />
         <span className="text" data-testid="message-text">{m.text}</span>
         <span className="meta">
           {m.encryption === 'e2ee' ? <span className="meta-lock" title="Sent end-to-end encrypted"><LockIcon size={11} /></span> : null}
@@ -60,6 +67,7 @@ function Row({ item, group }: { item: TimelineItem; group: boolean }) {
           ) : null}
         </span>
       </div>
+      {actions.conversation ? <MessageMenu m={m} conversation={actions.conversation} selfUserId={actions.selfUserId} onReply={actions.onReply} /> : null}
     </li>
   )
 }
@@ -73,6 +81,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   const { peerTyping, notifyTyping } = useTyping(conversationId)
   const [draft, setDraft] = useState('')
   const [dialog, setDialog] = useState<'upgrade' | 'safety' | 'report' | null>(null)
+  const [replyTo, setReplyTo] = useState<Message | null>(null)
   const listRef = useRef<HTMLOListElement>(null)
   const roster = useRoster(convo.conversation) // a group: its verified title; re-rendered on changes
   const group = roster !== null
@@ -102,7 +111,9 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
     if (!text) return
     setDraft('')
     // A failure is shown from `msgs.sendError`; the draft comes back so nothing typed is lost.
-    await msgs.send({ text }).catch(() => setDraft(text))
+    const reply = replyTo
+    setReplyTo(null)
+    await msgs.send({ text, ...(reply ? { replyTo: reply.id } : {}) }).catch(() => setDraft(text))
   }
 
   const canUpgrade = encryption === 'server-side' && manifest !== null && POLICY_TABLE[manifest.policy].userMayUpgrade
@@ -147,7 +158,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
         ) : null}
         {msgs.error ? <li className="notice notice-error" role="alert"><AlertIcon /> Could not load history: {describeError(msgs.error)}</li> : null}
         {items.length === 0 && !msgs.loading ? <li className="notice">Say hello to {peer}</li> : null}
-        {items.map((item) => <Row key={item.key} item={item} group={group} />)}
+        {items.map((item) => <Row key={item.key} item={item} group={group} actions={{ conversation: convo.conversation, selfUserId: client?.userId ?? '', rows: msgs.messages, onReply: setReplyTo }} />)}
       </ol>
       <div className="typing" data-testid="typing" hidden={!peerTyping}>{peer} is typing…</div>
       {msgs.sendError ? (
@@ -163,6 +174,11 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
         <div className="composer-closed" data-testid="blocked-banner" role="status">You block {peer}: they are not told, and nothing they send reaches you. Unblock them to write to them.</div>
       ) : (
       <form className="composer" onSubmit={submit}>
+        {replyTo ? (
+          <div className="replying" data-testid="replying-to">
+            Replying to “{replyTo.text}” <button type="button" className="link-button" data-testid="cancel-reply" onClick={() => setReplyTo(null)}>Cancel</button>
+          </div>
+        ) : null}
         <input
           autoFocus
           data-testid="composer-input"
