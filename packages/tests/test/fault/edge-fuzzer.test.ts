@@ -12,7 +12,8 @@
  * items) is gone: the server's `parleyParser` refuses a packet over its event's node budget
  * unparsed (decision 0010). What remains is the machine: on this shared 2-core machine at load
  * 26–30 the slowest honest request waited 444–968 ms behind frames costing a few ms of server
- * CPU, so a 200 ms assert would fail on the run queue, not on Parley.
+ * CPU, so a 200 ms assert would fail on the run queue, not on Parley; at load ~4 the slowest
+ * were 39–78 ms. `PARLEY_FUZZ_ASSERT_TARGET=1` asserts the 200 ms target on a quiet machine.
  *
  * Memory (decision 0010): RSS after forced GC, baseline to end, is not a leak detector on its
  * own. A burst of 60 sends of four full attachments and the first frames leave glibc's malloc
@@ -40,8 +41,11 @@ const SEED = Number(process.env.PARLEY_FUZZ_SEED ?? (Date.now() % 2 ** 31))
 const FRAMES = Number(process.env.PARLEY_FUZZ_FRAMES ?? 7_000)
 /** Issue 19's target for an honest request during a hostile frame: printed, not asserted (see above). */
 const HONEST_LATENCY_TARGET_MS = 200
-/** What this test asserts: no stall like the issue's findings (0.75–2.8 s). */
-const HONEST_STALL_BOUND_MS = 1_500
+/**
+ * What this test asserts: no stall like the issue's findings (0.75–2.8 s); with
+ * `PARLEY_FUZZ_ASSERT_TARGET=1` (a quiet machine) the issue's 200 ms target instead.
+ */
+const HONEST_STALL_BOUND_MS = process.env.PARLEY_FUZZ_ASSERT_TARGET === '1' ? HONEST_LATENCY_TARGET_MS : 1_500
 /** Concurrent valid sends of four full attachments (the burst that grew RSS by 335 MB). */
 const BURST = 60
 
