@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
-import { createParleyServer, pgliteStore, type ParleyIo } from '@parley/server'
+import { createParleyServer, parleyParser, pgliteStore, type ParleyIo } from '@parley/server'
 import { MAX_FRAME_BYTES, type VerifiedReport } from '@parley/protocol'
 import type { ServerInfo } from './api.js'
 import { AuditTail } from './audit-tail.js'
@@ -208,7 +208,7 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
 
   // We create socket.io ourselves (rather than passing `httpServer`) so shutdown can end the
   // HTTP connections browsers keep open, which would otherwise hold `httpServer.close()`.
-  const io: ParleyIo = new Server(httpServer, { maxHttpBufferSize: MAX_FRAME_BYTES })
+  const io: ParleyIo = new Server(httpServer, { maxHttpBufferSize: MAX_FRAME_BYTES, parser: parleyParser })
   const parley = createParleyServer({
     io,
     policy: options.policy,

@@ -29,6 +29,7 @@ import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
 import { MAX_FRAME_SIGNATURES, signatureCost } from './frame-cost.js'
 import { DISAPPEARING_EVENT, onDisappearingBroadcast } from './disappearing/events.js'
 import { resetIdentity, type IdentityResetOptions, type IdentityResetResult } from './recovery/reset-identity.js'
+import { parleyParser, RefusedFrame, refusedFrameError } from './transport/frame-decoder.js'
 import { attachRedisAdapter } from './redis.js'
 import { coalesceWrites } from './write-coalescing.js'
 import { bindWith } from './provider-calls.js'
@@ -116,8 +117,10 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   const log = options.logger ?? pino({ level: 'info', name: 'parley' })
   const ownsIo = !options.io
   const io: ParleyIo = options.io ?? new Server(options.httpServer, {
-    maxHttpBufferSize: MAX_FRAME_BYTES, path: options.path ?? '/socket.io', ...(options.cors ? { cors: options.cors } : {}),
+    maxHttpBufferSize: MAX_FRAME_BYTES, parser: parleyParser, path: options.path ?? '/socket.io', ...(options.cors ? { cors: options.cors } : {}),
   })
+  // An integrator's own socket.io server without Parley's parser parses every packet whole before any check (decision 0010).
+  if (!ownsIo && (io as unknown as { _parser?: unknown })._parser !== parleyParser) log.warn('the socket.io server given as `io` lacks `parser: parleyParser`: oversized packets are parsed before they are refused')
   const now = options.now ?? Date.now
   if (!options.frankingKeys || !options.dataKeys) log.warn('no frankingKeys/dataKeys given: using random per-process keys (not for production)')
   const frankingKeys = options.frankingKeys ?? { currentKid: `fk-${randomBytes(4).toString('hex')}`, keys: {} }
@@ -254,6 +257,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
         takeOrThrow([['connection', session.bucket], ['user', entry.bucket]], now())
         if (!Object.prototype.hasOwnProperty.call(CLIENT_FRAME_SCHEMAS, event)) throw new InvalidFrameError(`unknown event "${event}"`, { event })
         if (args.length > 1) throw new InvalidFrameError(`"${event}" takes one payload`, { event })
+        if (args[0] instanceof RefusedFrame) throw refusedFrameError(event, args[0])
         const name = event as ClientEventName
         const handler = HANDLERS[name]
         // valibot's strictObject lets an array through when every field is optional.

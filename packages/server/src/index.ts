@@ -18,6 +18,8 @@
 export { createParleyServer, type ParleyServer } from './create-server.js'
 export * from './options.js'
 export { attachRedisAdapter } from './redis.js'
+export { parleyParser, OTHER_PACKET_NODE_BUDGET } from './transport/frame-decoder.js'
+export { CLIENT_FRAME_NODE_BUDGETS, UNKNOWN_EVENT_NODE_BUDGET } from './transport/node-budget.js'
 export { GroupCommitter } from './group-commit.js'
 export { memoryStore } from './store/memory-store.js'
 export { pgliteStore, pgliteDriver, PGLITE_SHARED_BUFFERS_MB, WAL_SEGMENTS_SYNCED, type PgliteStoreOptions } from './store/pglite-store.js'

@@ -18,7 +18,7 @@ import pino from 'pino'
 import { PGlite } from '@electric-sql/pglite'
 import { Server } from 'socket.io'
 import { MAX_FRAME_BYTES, ParleyError, type Policy } from '@parley/protocol'
-import { createParleyServer, pgliteStore, PGLITE_SHARED_BUFFERS_MB, type ParleyStore } from '@parley/server'
+import { createParleyServer, parleyParser, pgliteStore, PGLITE_SHARED_BUFFERS_MB, type ParleyStore } from '@parley/server'
 import { residentParts, type ResidentParts } from './_proc-memory.js'
 import { pgliteTemplate } from '../../../server/test/helpers/pglite.js'
 
@@ -109,7 +109,7 @@ const store = withFault(await pgliteStore({ pglite: db, durability: 'os' }), con
 const httpServer = createServer()
 // A heartbeat the loaded CI machine cannot miss while the burst of large sends is written: a
 // dropped connection there would be the machine's doing, not the edge's.
-const io = new Server(httpServer, { maxHttpBufferSize: MAX_FRAME_BYTES, pingTimeout: HEARTBEAT_TIMEOUT_MS })
+const io = new Server(httpServer, { maxHttpBufferSize: MAX_FRAME_BYTES, parser: parleyParser, pingTimeout: HEARTBEAT_TIMEOUT_MS })
 const send = (m: unknown) => void process.send?.(m)
 const parley = createParleyServer({
   io, policy: config.policy, store,

@@ -12,7 +12,11 @@ export interface ResidentParts {
   brk: number
   /** Anonymous mappings aligned to glibc's 64 MiB arena size: the other malloc arenas (one per thread that allocated). */
   arenas: number
-  /** Anonymous mappings of 1 GiB or more: WASM memory reservations (PGlite's linear memory and guard pages). */
+  /**
+   * Anonymous mappings of 1 GiB or more: WASM memory reserved with guard pages. Measured 0 with
+   * PGlite 0.5 on Node 20 and 26 (its 128 MB linear memory is in `otherAnon`); kept so a runtime
+   * that reserves it shows apart.
+   */
   wasmReserved: number
   /** Every other anonymous mapping: V8's heap pages, large mmap'd malloc blocks, thread stacks. */
   otherAnon: number

@@ -7,12 +7,13 @@
  * not die (crash or unhandled rejection), windows of refused frames must leave every table
  * unchanged, memory must stay bounded (below), and no honest request stalls behind a hostile frame for more than
  * HONEST_STALL_BOUND_MS (1.5 s: the issue's findings stalled it 0.75–2.8 s). The issue's target —
- * every honest request answered within 200 ms — is measured and printed on every run but NOT
- * yet met: the slowest requests wait behind socket.io's own `JSON.parse` of a ~1 MB packet of
- * tiny items (110–335 ms on a loaded machine), before any Parley code runs; the fix is a
- * transport-level item count before parsing (decision 0010). Until then this test holds the
- * bound CI can keep on a shared 2-core machine and reports the figure against the target.
- *
+ * every honest request answered within 200 ms — is measured and printed on every run, not
+ * asserted. The stall it was missed by (socket.io's own `JSON.parse` of a ~1 MB packet of tiny
+ * items) is gone: the server's `parleyParser` refuses a packet over its event's node budget
+ * unparsed (decision 0010). What remains is the machine: on this shared 2-core machine at load
+ * 26–30 the slowest honest request waited 444–968 ms behind frames costing a few ms of server
+ * CPU, so a 200 ms assert would fail on the run queue, not on Parley; at load ~4 the slowest
+ * were 39–78 ms. `PARLEY_FUZZ_ASSERT_TARGET=1` asserts the 200 ms target on a quiet machine.
  *
  * Memory (decision 0010): RSS after forced GC, baseline to end, is not a leak detector on its
  * own. A burst of 60 sends of four full attachments and the first frames leave glibc's malloc
@@ -38,10 +39,13 @@ import { judgeMemory } from './_edge-memory.js'
 const SEED = Number(process.env.PARLEY_FUZZ_SEED ?? (Date.now() % 2 ** 31))
 /** Frames per policy; three policies make ≥ 20,000 a run. */
 const FRAMES = Number(process.env.PARLEY_FUZZ_FRAMES ?? 7_000)
-/** Issue 19's target for an honest request during a hostile frame: printed, not yet met (see above). */
+/** Issue 19's target for an honest request during a hostile frame: printed, not asserted (see above). */
 const HONEST_LATENCY_TARGET_MS = 200
-/** What this test asserts: no stall like the issue's findings (0.75–2.8 s). */
-const HONEST_STALL_BOUND_MS = 1_500
+/**
+ * What this test asserts: no stall like the issue's findings (0.75–2.8 s); with
+ * `PARLEY_FUZZ_ASSERT_TARGET=1` (a quiet machine) the issue's 200 ms target instead.
+ */
+const HONEST_STALL_BOUND_MS = process.env.PARLEY_FUZZ_ASSERT_TARGET === '1' ? HONEST_LATENCY_TARGET_MS : 1_500
 /** Concurrent valid sends of four full attachments (the burst that grew RSS by 335 MB). */
 const BURST = 60
 
