@@ -40,17 +40,21 @@ function runSuite(node: string, name: string): Promise<string | null> {
 /** Runs every suite on `node`. `tag` set: each result file it writes is moved to `<name>.<tag>.txt`. */
 async function pass(label: string, node: string, tag?: string): Promise<void> {
   for (const [i, name] of suites.entries()) {
-    const result = fileURLToPath(new URL(`results/${name}.txt`, root))
-    const before = existsSync(result) ? readFileSync(result) : undefined
+    // A suite writes results/<name>.txt and may write parts beside it (client: client-group.txt).
+    const parts = [name, ...(name === 'client' ? ['client-group'] : [])]
+    const files = parts.map((part) => ({ part, file: fileURLToPath(new URL(`results/${part}.txt`, root)) }))
+    const before = files.map(({ file }) => (existsSync(file) ? readFileSync(file) : undefined))
     console.log(`\n[${label} ${i + 1}/${suites.length}] bench/${name}`)
     const started = performance.now()
     const why = await runSuite(node, name)
     const seconds = (performance.now() - started) / 1000
-    if (tag && existsSync(result)) {
-      const after = readFileSync(result)
-      if (!before || !after.equals(before)) writeFileSync(fileURLToPath(new URL(`results/${name}.${tag}.txt`, root)), after)
-      if (before) writeFileSync(result, before)
-      else rmSync(result)
+    for (const [k, { part, file }] of files.entries()) {
+      if (!tag || !existsSync(file)) continue
+      const after = readFileSync(file)
+      const prior = before[k]
+      if (!prior || !after.equals(prior)) writeFileSync(fileURLToPath(new URL(`results/${part}.${tag}.txt`, root)), after)
+      if (prior) writeFileSync(file, prior)
+      else rmSync(file)
     }
     outcomes.push({ pass: label, suite: name, ok: why === null, seconds, ...(why ? { why } : {}) })
     console.log(`[${label} ${i + 1}/${suites.length}] bench/${name} ${why ? `FAILED (${why})` : 'done'} in ${seconds.toFixed(1)} s`)

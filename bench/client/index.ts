@@ -5,7 +5,8 @@
  * process: messages/s and p50/p99 with 100 in flight (rounds alternate, the machine is
  * shared), the first message of a fresh pair (bundle fetch + PQXDH), the catch-up of a device
  * that was offline for 5,000 messages beside libsignal decrypting as many and the raw relay
- * delivering as many, and the browser bundle size. Results: bench/results/client.txt.
+ * delivering as many, and the browser bundle size. Results: bench/results/client.txt. Then the
+ * group part (group.ts: a 50-member group beside a 1:1), results/client-group.txt.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
@@ -15,6 +16,7 @@ import { load, machineLine, versionsLine, versionsOf } from '../machine.js'
 import { Recorder } from '../report/record.js'
 import { startServer } from '../relay/harness.js'
 import { libsignalDecrypt, parleyCatchUp, rawBurst } from './catch-up.js'
+import { runGroupBench } from './group.js'
 import { client, drive, pct, rawSend, rawSocket, TEXT, type Result } from './harness.js'
 
 const MESSAGES = 2_000
@@ -150,6 +152,7 @@ export async function runClientBench(): Promise<void> {
   mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true })
   writeFileSync(RESULTS, `${lines.join('\n')}\n`)
   out(`results: ${rec.write()}`)
+  await runGroupBench()
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runClientBench()

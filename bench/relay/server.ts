@@ -28,9 +28,17 @@ export interface RelayServerConfig {
 
 /** The naive relay's pool: pg's default size, what an afternoon's code keeps. */
 const NAIVE_POOL_SIZE = 10
+/**
+ * engine.io's pong timeout here, ms (default 20 s), the same for every relay: with 1,000 pairs on a
+ * loaded 2-core machine the bench's own client process can miss a 20 s heartbeat, and a dropped
+ * connection there would be the machine's doing, not the relay's.
+ */
+const HEARTBEAT_TIMEOUT_MS = 120_000
+const ioOptions = { maxHttpBufferSize: MAX_FRAME_BYTES, pingTimeout: HEARTBEAT_TIMEOUT_MS }
 const config = JSON.parse(process.argv[2] ?? '{}') as RelayServerConfig
 const http = createServer()
-const limits = { connection: { capacity: 1e9, refillPerSecond: 1e9 }, user: { capacity: 1e9, refillPerSecond: 1e9 }, maxConnectionsPerUser: 100 }
+// keys.fetch out of the way too: the group bench's sender fetches the bundles of 49 users at once.
+const limits = { connection: { capacity: 1e9, refillPerSecond: 1e9 }, user: { capacity: 1e9, refillPerSecond: 1e9 }, keysFetch: { capacity: 1e9, refillPerSecond: 1e9 }, keysFetchPerTarget: { capacity: 1e9, refillPerSecond: 1e9 }, maxConnectionsPerUser: 100 }
 let parley: ReturnType<typeof createParleyServer> | undefined
 if (config.initOnly) {
   await (await pgliteStore({ dataDir: config.dataDir! })).close()
@@ -40,7 +48,7 @@ const commitMs: number[] = []
 let cpuAtStart = process.cpuUsage()
 let batchesAtStart = 0
 if (config.kind === 'raw') {
-  const io = new Server(http, { maxHttpBufferSize: MAX_FRAME_BYTES })
+  const io = new Server(http, ioOptions)
   io.on('connection', (socket) => {
     void socket.join(String(socket.handshake.auth.token))
     socket.on('send', (frame: { to: string; payload: unknown }, ack: (r: unknown) => void) => {
@@ -52,7 +60,7 @@ if (config.kind === 'raw') {
   const pool = new pg.Pool({ connectionString: config.databaseUrl!, max: NAIVE_POOL_SIZE })
   await pool.query(`CREATE TABLE IF NOT EXISTS relay_messages (
     id bigserial PRIMARY KEY, sender text NOT NULL, recipient text NOT NULL, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`)
-  const io = new Server(http, { maxHttpBufferSize: MAX_FRAME_BYTES })
+  const io = new Server(http, ioOptions)
   io.on('connection', (socket) => {
     const sender = String(socket.handshake.auth.token)
     void socket.join(sender)
@@ -86,7 +94,7 @@ if (config.kind === 'raw') {
     return st
   })
   parley = createParleyServer({
-    httpServer: http, policy: config.policy ?? 'server-side', store: timed, limits, logger: pino({ level: 'silent' }),
+    io: new Server(http, ioOptions), policy: config.policy ?? 'server-side', store: timed, limits, logger: pino({ level: 'silent' }),
     authenticate: (hs) => ({ userId: String(hs.auth.token) }),
     frankingKeys: { currentKid: 'f1', keys: { f1: new Uint8Array(32).fill(1) } },
     dataKeys: { currentKid: 'd1', keys: { d1: new Uint8Array(32).fill(2) } },

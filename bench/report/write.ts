@@ -86,6 +86,7 @@ async function plots(runs: SuiteRun[]): Promise<string[]> {
     ['relay-p99.svg', 'Relay p99 ack latency, × the raw relay (lower is better)', '× raw p99', bars(runs, 'relay', 'p99 vs raw'), 1],
     ['crypto-vs-libsignal.svg', 'Crypto: native provider ops/s vs libsignal-client (same run)', '× libsignal', bars(runs, 'crypto', 'native provider vs libsignal'), 1],
     ['client.svg', 'Client: default-e2ee end to end, × the raw relay (same run)', '× raw', bars(runs, 'client', 'throughput vs raw'), 1],
+    ['client-group.svg', 'Group send CPU on the sender, × a 1:1 send (same run; lower is better)', '× 1:1', bars(runs, 'client-group', 'group send CPU vs 1:1'), 1],
   ]
   const written: string[] = []
   for (const [file, title, x, data, ref] of charts) {

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
-import { createParleyServer, pgliteStore, type ParleyIo } from '@parley/server'
+import { createParleyServer, parleyParser, pgliteStore, type ParleyIo } from '@parley/server'
 import { MAX_FRAME_BYTES, type VerifiedReport } from '@parley/protocol'
 import type { ServerInfo } from './api.js'
 import { AuditTail } from './audit-tail.js'
@@ -23,6 +23,7 @@ import { OperatorEvents } from './operator-events.js'
 import { renderLoginPage, renderOperatorPage } from './operator-page.js'
 import type { WebChatOptions } from './options.js'
 import { loadServerKeys } from './server-keys.js'
+import { resetIdentityRoute } from './reset-identity-route.js'
 
 /** A running web chat. */
 export interface WebChat {
@@ -167,6 +168,10 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
       const [status, body] = await handleOperatorApi(api, req, path, target.searchParams)
       return json(res, status, body)
     }
+    if (req.method === 'POST' && path === '/api/reset-identity') {
+      const [status, body] = await resetIdentityRoute(parley, req, target.searchParams)
+      return json(res, status, body)
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed')
     switch (path) {
       case '/app.js':
@@ -203,7 +208,7 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
 
   // We create socket.io ourselves (rather than passing `httpServer`) so shutdown can end the
   // HTTP connections browsers keep open, which would otherwise hold `httpServer.close()`.
-  const io: ParleyIo = new Server(httpServer, { maxHttpBufferSize: MAX_FRAME_BYTES })
+  const io: ParleyIo = new Server(httpServer, { maxHttpBufferSize: MAX_FRAME_BYTES, parser: parleyParser })
   const parley = createParleyServer({
     io,
     policy: options.policy,

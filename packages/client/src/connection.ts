@@ -26,7 +26,7 @@ export interface ConnectionOptions {
 
 const SERVER_EVENTS: ServerEventName[] = [
   'manifest', 'message', 'receipt', 'typing', 'mode', 'notice', 'conversation', 'message.deleted', 'keys.low',
-  'devicelist.changed', 'link.payload', 'goodbye', 'block.changed', 'mute.changed', 'request.changed', 'error',
+  'devicelist.changed', 'link.payload', 'goodbye', 'block.changed', 'mute.changed', 'request.changed', 'error', 'disappearing',
 ]
 
 /** A validated, typed socket.io connection. */

@@ -16,6 +16,8 @@ import { checkReadable, type CheckedReadable } from './readable.js'
 import { K, type StoredMessage } from './store-layout.js'
 import type { Message, SafetyNumber } from './types.js'
 import { randomId } from './util.js'
+import { isAction } from './messages/apply-action.js'
+import { withEditChains } from './messages/report-chain.js'
 
 /** A page of history: this device's log, plus server-side messages from before it existed. */
 export async function history(core: ClientCore, c: Conversation, opts: HistoryOptions): Promise<HistoryPage> {
@@ -23,7 +25,9 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new RangeError(`"limit" expected an integer 1..100, got ${limit}`)
   if (opts.before !== undefined && (!Number.isInteger(opts.before) || opts.before < 0)) throw new RangeError('"before" expected a non-negative integer')
   const local = await readPage(core.store, c.id, opts.before, limit)
-  const bySeq = new Map<number, Message>(local.map((m) => [m.seq, toMessage(m)]))
+  // Edits, tombstones and reactions show on their targets (docs/messages.md), not as messages.
+  const actionSeqs = new Set(local.filter(isAction).map((m) => m.seq))
+  const bySeq = new Map<number, Message>(local.filter((m) => !isAction(m)).map((m) => [m.seq, toMessage(m)]))
   // Readable server history is merged only while the conversation is not pinned E2EE, and each
   // row passes the checks a live delivery passes (members, franking); a pinned conversation's
   // history is this device's log alone.
@@ -34,7 +38,8 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
       const page = await core.conn.request('history.fetch', { conversationId: c.id, limit, ...(opts.before !== undefined ? { before: opts.before } : {}) })
       const me = core.self().userId
       for (const d of page.messages) {
-        if (bySeq.has(d.seq) || d.kind !== 'message' || d.mode !== 'server-side' || d.deleted) continue
+        // A row with a reference is shown only from this device's log, where its signature was checked.
+        if (bySeq.has(d.seq) || actionSeqs.has(d.seq) || d.kind !== 'message' || d.mode !== 'server-side' || d.deleted || d.body?.ref) continue
         let row: CheckedReadable
         try {
           row = checkReadable(c, d)
@@ -69,7 +74,7 @@ export async function markRead(core: ClientCore, c: Conversation): Promise<numbe
   const unread: StoredMessage[] = []
   for (const key of await core.store.keys(K.messagePrefix(c.id))) {
     const m = (await core.store.get<JsonValue>(key)) as StoredMessage | null
-    if (m && m.seq > upTo && !m.outgoing) unread.push(m)
+    if (m && m.seq > upTo && !m.outgoing && !isAction(m)) unread.push(m) // an action is no message to read
   }
   for (let i = 0; i < unread.length; i += 100) {
     await core.conn.request('receipt.send', { conversationId: c.id, messageIds: unread.slice(i, i + 100).map((m) => m.id), status: 'read' })
@@ -82,6 +87,8 @@ export async function markRead(core: ClientCore, c: Conversation): Promise<numbe
 export async function safetyNumberFor(core: ClientCore, directory: Directory, c: Conversation): Promise<SafetyNumber> {
   const self = core.self()
   const peer = c.peerUserId
+  // A changed device list (an account reset) is re-read, so a new identity shows up here in every mode.
+  if (peer !== self.userId) await directory.refreshIfStale(peer)
   let rec = await directory.peer(peer)
   if (!rec && peer !== self.userId) {
     await core.whenReady()
@@ -111,6 +118,8 @@ export async function report(core: ClientCore, c: Conversation, opts: ReportOpti
   } else {
     entries = await readPage(core.store, c.id, undefined, depth)
   }
+  // An edited message carries its whole edit chain (and an edit its original) in the report.
+  entries = await withEditChains(core.store, c.id, entries)
   return core.conn.request('report.submit', {
     reportId: opts.reportId ?? randomId('r-'),
     conversationId: c.id,

@@ -3,13 +3,16 @@
  * (`kind: 'group'`, its members from the verified signed roster) — its real encryption mode
  * (pinned, never lowered), send / history / receipts / typing, the one-way upgrade to E2EE,
  * identity verification, reports, mute and message-request state, and for groups the roster
- * changes (add, remove, leave, setTitle, setRole). Events: `message`, `receipt`, `typing`,
- * `mode`, `notice`, `error`, `mute`, `request`, `members`.
+ * changes (add, remove, leave, setTitle, setRole), and the message actions (edit,
+ * deleteForEveryone, react, unreact; replies through `send({ replyTo })`). Events: `message`,
+ * `update`, `receipt`, `typing`, `mode`, `notice`, `error`, `mute`, `request`, `members`,
+ * `disappearing`, `expired`.
  */
 import type { ConversationInfo, EncryptionMode, GroupRole, ReportResult, RosterChange, SendResult } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
 import { Emitter } from './emitter.js'
 import type { ConversationEvents, Message, SafetyNumber, SendInput } from './types.js'
+import type { MessageAction } from './messages/actions.js'
 
 /** What a conversation needs from its client (implemented by `ParleyClient`). */
 export interface ConversationHost {
@@ -29,8 +32,14 @@ export interface ConversationHost {
   muted(c: Conversation): boolean
   request(c: Conversation): 'pending' | 'declined' | null
   setMuted(c: Conversation, muted: boolean): Promise<void>
+  /** Signs and stores a disappearing-messages setting (src/disappearing/). */
+  setDisappearing(c: Conversation, ms: number | null): Promise<void>
+  /** The verified timer this device pinned, or null. */
+  disappearingMs(c: Conversation): number | null
   /** Signs and sends a roster change of a group, and applies it once the server stored it. */
   changeRoster(c: Conversation, change: RosterChange): Promise<void>
+  /** Edit, delete for everyone, react, unreact (messages/actions.ts). */
+  act(c: Conversation, action: MessageAction): Promise<SendResult | void>
 }
 
 /** Options of `history()`. */
@@ -109,6 +118,15 @@ export class Conversation {
     return this._roster?.version ?? 0
   }
 
+  /**
+   * The hash of the newest roster record this device verified (base64 SHA-256, the chain head
+   * at {@link rosterVersion}), or null for a 1:1 or before it verified. Every member's device
+   * that verified the same version shows the same head: apps can show it for comparison.
+   */
+  get rosterHead(): string | null {
+    return this._roster && this._roster.version > 0 ? this._roster.head : null
+  }
+
   /** The role of `userId` in a group by the verified roster, or null (not a member, or a 1:1). */
   roleOf(userId: string): GroupRole | null {
     return this._roster?.members[userId] ?? null
@@ -180,6 +198,27 @@ export class Conversation {
     return this.host.request(this)
   }
 
+  /**
+   * The disappearing-messages timer in ms this device verified and pinned (a member's signed
+   * setting), or null when off. Messages logged while it is on are deleted from this device
+   * (log and search index) `ms` after their server timestamp, and from the server.
+   */
+  get disappearingMs(): number | null {
+    return this.host.disappearingMs(this)
+  }
+
+  /**
+   * Sets (or, with null, turns off) the disappearing-messages timer; any member may, in every
+   * mode. The setting is signed by this device; every member's device verifies it and emits
+   * `'disappearing'`. Applies to messages sent after it; reported messages stay in reports.
+   * @throws {TypeError} `ms` is not a number or null. @throws {RangeError} `ms` is not an integer in
+   *   `MIN_DISAPPEARING_MS`..`MAX_DISAPPEARING_MS`. @throws {DisappearingRejectedError} refused by the server.
+   * @example await convo.setDisappearing(24 * 60 * 60 * 1000) // one day
+   */
+  setDisappearing(ms: number | null): Promise<void> {
+    return this.host.setDisappearing(this, ms)
+  }
+
   /** Mutes the conversation for this user, on every device. Idempotent. */
   mute(): Promise<void> {
     return this.host.setMuted(this, true)
@@ -220,6 +259,45 @@ export class Conversation {
    */
   send(input: SendInput): Promise<SendResult> {
     return this.host.send(this, input)
+  }
+
+  /**
+   * Edits a message this user sent, within the edit window (`editWindowMs`, default 15
+   * minutes): a new franked message, signed by this device, that refers to it. Every member's
+   * device shows the latest text (`'update'`, `editedAt`, `versions`); moderation hooks run
+   * on the new text as on a send. Resolves with the edit's own ack.
+   * @throws {UnknownMessageError} not in this device's log (or deleted). @throws {NotYourMessageError}
+   * @throws {EditWindowClosedError} @throws {MessageBlockedError} as `send()`. @throws {TypeError} / {RangeError} on bad text.
+   * @example await convo.edit(message.id, { text: 'fixed typo' })
+   */
+  edit(messageId: string, input: { text: string }): Promise<SendResult> {
+    return this.host.act(this, { kind: 'edit', messageId, text: input?.text }) as Promise<SendResult>
+  }
+
+  /**
+   * Deletes a message this user sent, for everyone: a signed tombstone every member's device
+   * verifies (it hides the message and says who deleted it: `deleted.by`), then the server
+   * drops the body or ciphertext. A report made before keeps the message.
+   * @throws {UnknownMessageError} @throws {NotYourMessageError}
+   * @example await convo.deleteForEveryone(message.id)
+   */
+  async deleteForEveryone(messageId: string): Promise<void> {
+    await this.host.act(this, { kind: 'delete', messageId })
+  }
+
+  /**
+   * Reacts to a message with one emoji (aggregated on `Message.reactions`, one per user and
+   * emoji); franked, signed and moderated as content.
+   * @throws {BadEmojiError} @throws {UnknownMessageError}
+   * @example await convo.react(message.id, '👍')
+   */
+  react(messageId: string, emoji: string): Promise<SendResult> {
+    return this.host.act(this, { kind: 'react', messageId, emoji }) as Promise<SendResult>
+  }
+
+  /** Removes this user's reaction `emoji` from a message. @throws as {@link react}. */
+  unreact(messageId: string, emoji: string): Promise<SendResult> {
+    return this.host.act(this, { kind: 'unreact', messageId, emoji }) as Promise<SendResult>
   }
 
   /**

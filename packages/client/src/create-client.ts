@@ -29,15 +29,18 @@ import { cachedStore } from './record-cache.js'
 import { K, json, type SelfRecord } from './store-layout.js'
 import type { ClientEvents, ErrorPayload, SendInput } from './types.js'
 import { Mutex, randomId } from './util.js'
-import { linkExistingDevice } from './device-link.js'
+import { linkExistingDevice, type LinkDeviceOptions } from './device-link.js'
 import { Rosters } from './groups/rosters.js'
 import { changeRoster, createGroup, type GroupRegistry } from './groups/group-ops.js'
+import { editWindowOption, runAction } from './messages/actions.js'
 import { SafetyControls } from './safety/controls.js'
 import type { Requests } from './safety/requests.js'
 import type { Users } from './safety/users.js'
 import { sayHello } from './device-auth.js'
 import type { Conversations, ParleyClientOptions } from './options.js'
 import { LocalSearch, type SearchOptions, type SearchResult } from './search/local-search.js'
+import { Backup } from './backup/backup.js'
+import { wireDisappearing, type DisappearingTimers } from './disappearing/timers.js'
 
 export type { Conversations, ParleyClientOptions } from './options.js'
 
@@ -63,6 +66,7 @@ export async function createParleyClient(options: ParleyClientOptions): Promise<
   if (options.userId !== undefined && (typeof options.userId !== 'string' || options.userId.length === 0)) throw new TypeError('"userId" expected a non-empty string')
   if (options.deviceId !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(options.deviceId)) throw new TypeError('"deviceId" expected 1-64 characters of A-Z a-z 0-9 _ . : -')
   rotationOptions(options.preKeyRotation) // throws RangeError on bad values
+  editWindowOption(options.editWindowMs)
   const client = new ParleyClient(options)
   await client._start()
   return client
@@ -76,7 +80,10 @@ export class ParleyClient {
   readonly users: Users
   /** Message requests this user received (first contacts it has not accepted). */
   readonly requests: Requests
+  /** The encrypted backup of this user's history, pins and identity (docs/recovery.md). */
+  readonly backup: Backup
   private readonly localSearch: LocalSearch
+  private readonly disappearing: DisappearingTimers
   private readonly emitter: Emitter<ClientEvents>
   private readonly core: ClientCore
   private readonly conn: Connection
@@ -162,6 +169,8 @@ export class ParleyClient {
     this.users = this.safety.users
     this.requests = this.safety.requests
     this.localSearch = new LocalSearch(this.core.store, this.emitter)
+    this.backup = new Backup(this.core)
+    this.disappearing = wireDisappearing(this.core, { conversation: (id) => registry.get(id), applyInfo: (i) => registry.applyInfo(i), listedDevice: (a) => directory.listedDevice(a), forgetSearch: (k) => this.localSearch.forget(k) })
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
       open: (peer) => registry.open(peer),
@@ -227,11 +236,11 @@ export class ParleyClient {
 
   /**
    * Links a new device of this user: pass the one-time code the new device shows
-   * (see {@link requestDeviceLink}). The user identity key is sent encrypted to the new device.
+   * (see {@link requestDeviceLink}). The user identity key and this device's history are sent encrypted to the new device.
    */
-  async linkDevice(code: string): Promise<void> {
+  async linkDevice(code: string, options?: LinkDeviceOptions): Promise<void> {
     await this.whenReady()
-    await linkExistingDevice(this.core, code)
+    await linkExistingDevice(this.core, code, options)
   }
 
   /**
@@ -249,6 +258,7 @@ export class ParleyClient {
     this.closed = true
     this.ready = false
     this.inbox.stop()
+    this.disappearing.stop()
     const preKeysStopped = this.preKeys.stop() // timers cleared now; waits for work in progress
     this.conn.close()
     this.firstRun?.reject(new ConnectionError('client closed'))
@@ -269,6 +279,7 @@ export class ParleyClient {
     await this.inbox.load()
     await this.outbox.load()
     await this.registry.load()
+    await this.disappearing.load()
     const fresh = !this.selfRecord?.registered
     const first = fresh ? new Promise<void>((resolve, reject) => (this.firstRun = { resolve, reject })) : null
     this.conn.open()
@@ -337,6 +348,8 @@ export class ParleyClient {
       }
     })
     conn.handle('message', (d) => this.inbox.onLive(d))
+    // Only a hint: the message is hidden on its author's signed tombstone, which catch-up brings (docs/messages.md).
+    conn.handle('message.deleted', () => void this.inbox.sync().catch(() => {}))
     conn.handle('receipt', (r) => this.registry.get(r.conversationId)?._emit('receipt', r))
     conn.handle('typing', (t) => this.registry.get(t.conversationId)?._emit('typing', t))
     conn.handle('notice', (n) => {
@@ -398,6 +411,7 @@ export class ParleyClient {
     })
     this.inbox.resetAcked(hello.inboxCursor)
     await this.safety.sync() // before catch-up: deliveries are marked with the current request state
+    await this.disappearing.sync() // before catch-up: messages caught up get the current timer
     await this.inbox.catchUp()
     // What was cached may be stale after being away (the policy may have moved: a server-side
     // conversation may now need an upgrade on its next send): re-read it before the outbox goes.
@@ -464,10 +478,13 @@ export class ParleyClient {
       },
       report: (c, opts) => report(client.core, c, opts),
       changeRoster: (c, change) => changeRoster(client.core, client.rosters, client.groupRegistry, c, change),
+      act: (c, a) => runAction({ core: client.core, enqueue: (cc, i, r) => client.outbox.enqueue(cc, i, r), editWindowMs: editWindowOption(client.options.editWindowMs) }, c, a),
       onListenerError: (e) => client.onListenerError(e),
       muted: (c) => client.safety.state.isMuted(c.id),
       request: (c) => client.safety.state.request(c.id)?.state ?? null,
       setMuted: (c, muted) => client.safety.setMuted(c, muted),
+      setDisappearing: (c, ms) => client.disappearing.set(c, ms),
+      disappearingMs: (c) => client.disappearing.timerOf(c.id),
     }
   }
 

@@ -6,8 +6,11 @@
  * mode, signed mode change), so the new device never takes an E2EE conversation's mode or
  * members from the server. A group travels as its mode and the roster head the existing device
  * verified (version + hash): the new device fetches and verifies the whole signed chain itself
- * and refuses a server whose chain does not hold that hash at that version. The server only ever sees the code's hash. History from before the
- * link is not readable on the new device in E2EE conversations (it is in server-side ones).
+ * and refuses a server whose chain does not hold that hash at that version. The server only ever sees the code's hash.
+ * History (issue 17): the existing device also sends its message log, pins, rosters and peer pins
+ * as an encrypted blob through the server, under a one-time key inside this payload
+ * (`backup/history-transfer.ts`), so the new device reads everything from before the link in
+ * every mode, and reports of those messages verify.
  */
 import {
   EncryptionModeSchema, ForbiddenError, IdSchema, InvalidFrameError, MAX_LINK_PAYLOAD_BYTES, MAX_LINK_PINS, PayloadTooLargeError, ModeChangeSchema, SUPPORTED_PROTOCOL_VERSIONS, parseWith,
@@ -24,6 +27,8 @@ import type { JsonValue } from './key-store/key-store.js'
 import { K, json, type ConversationRecord } from './store-layout.js'
 import { rosterKey, type RosterPin } from './groups/rosters.js'
 import { fromUtf8, randomId, utf8 } from './util.js'
+import { LinkHistorySchema, receiveHistory, sendHistory } from './backup/history-transfer.js'
+import type { TransferProgress } from './backup/blob-transfer.js'
 
 /** One conversation as the existing device pins it: the new device starts from these, not from the server's word. */
 const LinkPinSchema = v.strictObject({
@@ -58,6 +63,8 @@ const LinkPayloadSchema = v.strictObject({
   pins: v.optional(v.pipe(v.array(LinkPinSchema), v.maxLength(MAX_LINK_PINS))),
   /** Groups (optional: an SDK from before groups sends none). With `pins`, at most {@link MAX_LINK_PINS} in all. */
   groups: v.optional(v.pipe(v.array(LinkGroupPinSchema), v.maxLength(MAX_LINK_PINS))),
+  /** Where the encrypted history waits and its one-time key (optional: absent with `history: false` or from an SDK from before). */
+  history: v.optional(LinkHistorySchema),
 })
 
 type AnyPin = { kind: 'direct'; pin: LinkPin } | { kind: 'group'; pin: LinkGroupPin }
@@ -126,13 +133,23 @@ function pinRecords(pins: LinkPin[], groups: LinkGroupPin[]): Record<string, Jso
   return out
 }
 
-/** Existing device: sends the user identity to the new device that shows `code`. */
-export async function linkExistingDevice(core: ClientCore, code: string): Promise<void> {
+/** Options of `client.linkDevice()`. */
+export interface LinkDeviceOptions {
+  /** Send this device's history to the new device (default true). */
+  history?: boolean
+  /** Progress of the history upload. */
+  onProgress?: (p: TransferProgress) => void
+}
+
+/** Existing device: sends the user identity (and, by default, its history) to the new device that shows `code`. */
+export async function linkExistingDevice(core: ClientCore, code: string, options: LinkDeviceOptions = {}): Promise<void> {
   if (typeof code !== 'string' || code.length === 0) throw new TypeError('"code" expected the code shown on the new device')
+  if (options === null || typeof options !== 'object') throw new TypeError('"options" expected an object')
   const codeHash = linkCodeHash(code)
   const waiting = await core.conn.request('link.lookup', { codeHash })
   const self = core.self()
-  const payload = utf8(JSON.stringify({ userId: self.userId, user: self.user, deviceList: self.deviceList, ...(await pinsOf(core)) }))
+  const history = options.history === false ? {} : { history: await sendHistory(core, options.onProgress) }
+  const payload = utf8(JSON.stringify({ userId: self.userId, user: self.user, deviceList: self.deviceList, ...(await pinsOf(core)), ...history }))
   if (payload.length > MAX_LINK_PAYLOAD_BYTES - 64) {
     throw new PayloadTooLargeError(`the link payload is ${payload.length} bytes; at most ${MAX_LINK_PAYLOAD_BYTES - 64} fit`)
   }
@@ -158,7 +175,7 @@ export interface DeviceLinkRequest {
  * showToUser(link.code)
  * const client = await link.client
  */
-export async function requestDeviceLink(options: ParleyClientOptions & { timeoutMs?: number }): Promise<DeviceLinkRequest> {
+export async function requestDeviceLink(options: ParleyClientOptions & { timeoutMs?: number; onProgress?: (p: TransferProgress) => void }): Promise<DeviceLinkRequest> {
   const store = options.keyStore
   if (await store.get(K.self)) throw new ForbiddenError('this key store already holds a device; linking needs an empty one')
   const deviceId = options.deviceId ?? randomId('d-', 8)
@@ -199,7 +216,6 @@ export async function requestDeviceLink(options: ParleyClientOptions & { timeout
   let timer: ReturnType<typeof setTimeout> | undefined
   await Promise.race([requested, new Promise((_, reject) => (timer = setTimeout(() => reject(new InvalidFrameError('link request timed out')), timeoutMs)))]).finally(() => clearTimeout(timer))
   const client = arrived.then(async (bytes) => {
-    conn.close()
     let parsed: v.InferOutput<typeof LinkPayloadSchema>
     try {
       parsed = parseWith(LinkPayloadSchema, JSON.parse(fromUtf8(bytes)), 'link payload')
@@ -207,12 +223,15 @@ export async function requestDeviceLink(options: ParleyClientOptions & { timeout
       throw new InvalidFrameError('the link payload is malformed')
     }
     if (parsed.userId !== userId) throw new ForbiddenError('the link payload is for another user')
+    // The history is fetched and checked before anything is written (over this connection, which said hello).
+    const history = parsed.history ? await receiveHistory(conn, userId, parsed.history, options.onProgress) : {}
+    conn.close()
     const self = newSelf(userId, deviceId, { user: parsed.user, deviceList: parsed.deviceList })
     // The pins first, then the identity: a store with `self` but without the pins never exists.
     if ((parsed.pins?.length ?? 0) + (parsed.groups?.length ?? 0) > MAX_LINK_PINS) throw new InvalidFrameError(`the link payload carries more than ${MAX_LINK_PINS} pins`)
-    await store.saveChanges({ ...pinRecords((parsed.pins ?? []).filter((p) => p.members.includes(userId)), parsed.groups ?? []), [K.self]: json(self) })
+    await store.saveChanges({ ...pinRecords((parsed.pins ?? []).filter((p) => p.members.includes(userId)), parsed.groups ?? []), ...history, [K.self]: json(self) })
     return createParleyClient(options)
-  }, (e) => {
+  }).catch((e) => {
     conn.close()
     throw e
   })

@@ -37,6 +37,17 @@ export class Directory {
     this.staleMarks.set(userId, (this.staleMarks.get(userId) ?? 0) + 1)
   }
 
+  /**
+   * Re-reads a user's signed device list when it changed since (`devicelist.changed`), without
+   * claiming prekeys: a new identity key (an account reset, docs/recovery.md) becomes pending.
+   */
+  async refreshIfStale(userId: string): Promise<void> {
+    if (!this.stale.has(userId)) return
+    await this.listedDevice({ userId, deviceId: '' }).catch((e: unknown) => {
+      if (!ParleyError.is(e, 'identity_changed')) throw e
+    })
+  }
+
   /** The stored record of a user, or null. */
   async peer(userId: string): Promise<PeerRecord | null> {
     return this.core.store.get<JsonValue>(K.peer(userId)) as Promise<PeerRecord | null>
@@ -62,6 +73,7 @@ export class Directory {
 
   /** Accepts a pending identity key: it becomes the pinned key; old sessions and group sender-key chains are dropped. */
   async acceptIdentity(userId: string): Promise<boolean> {
+    await this.refreshIfStale(userId) // a reset identity the server announced is read (and verified) first
     return this.core.lock.run(async () => {
       const rec = await this.peer(userId)
       if (!rec?.pending) return false

@@ -26,6 +26,8 @@ import type { Rosters } from './groups/rosters.js'
 import { emitMembers, membersEvent } from './groups/group-ops.js'
 import { isSenderKeyChainFailure, openSenderKeyMessage } from './groups/sender-key-open.js'
 import { unstageNonMembers } from './groups/sender-key-store.js'
+import { applyAction, isAction, verifyRef } from './messages/apply-action.js'
+import { putMessage } from './messages/find-message.js'
 
 /** What the inbox needs from the client's conversation registry. */
 export interface InboxRegistry {
@@ -261,14 +263,17 @@ export class Inbox {
       after.push(await this.registry.pinChanges(c, mc, changes))
       return
     }
+    // Deleted for everyone before it reached this device: nothing left to show or verify; its
+    // author's signed tombstone follows at a later seq (docs/messages.md).
+    if (d.deleted && !d.body && !d.envelope) return
     if (d.mode === 'server-side') {
       // Pinned E2EE (by this device, a verified signed ModeChange, or first sight): no readable
       // frame is accepted, whatever seq the server gives it. Readable history from before the
       // pin is what the local log already holds (returned above as a duplicate).
       const { body } = checkReadable(c, d)
       await this.checkRosterHead(c, d, body.roster, changes, after)
-      this.store(c, d, changes, after, {
-        text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId,
+      await this.store(c, d, changes, after, {
+        text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId, ref: body.ref, sig: body.sig,
       })
       return
     }
@@ -283,7 +288,7 @@ export class Inbox {
     const payload = decodePayload(plaintext)
     await this.checkRosterHead(c, d, payload.roster, changes, after)
     const metas = payload.attachments.map(({ id: _i, key: _k, ...m }) => m)
-    if (!checkFranking({ text: payload.text, attachments: metas }, payload.nf, d.franking.tf)) throw new BadFrankingError()
+    if (!checkFranking({ text: payload.text, attachments: metas, ref: payload.ref }, payload.nf, d.franking.tf)) throw new BadFrankingError()
     const attachments = payload.attachments.map((a, index) => {
       const blob = d.attachments?.find((x) => x.id === a.id)
       // Messages name the attachment by position, never by its (end-to-end encrypted) name.
@@ -314,17 +319,26 @@ export class Inbox {
     const blocked = verdictToError(verdict)
     if (blocked) throw new MessageBlockedError(blocked.message, blocked.details)
     const flagged = verdict.action === 'flag' ? { plugin: verdict.plugin, reason: verdict.reason } : undefined
-    this.store(c, d, changes, after, { text: payload.text, attachments, nf: payload.nf, outgoing: d.sender.userId === self.userId, cmid: payload.cmid, flagged })
+    await this.store(c, d, changes, after, { text: payload.text, attachments, nf: payload.nf, outgoing: d.sender.userId === self.userId, cmid: payload.cmid, flagged, ref: payload.ref, sig: payload.sig })
     if (verdict.flags.length) {
       const events = flagEvents(verdict, { hook: 'checkIncoming', where: 'client', conversationId: c.id, sender: d.sender, messageId: d.messageId })
       after.push(() => this.core.flag(events))
     }
   }
 
-  private store(
+  /**
+   * Writes a checked message into `changes`. A message carrying a reference must be signed by
+   * its sending device (else it is refused, not stored); an action (edit, delete, reaction) is
+   * stored and applied to its target, shown as an `'update'` of the target (docs/messages.md).
+   */
+  private async store(
     c: Conversation, d: Delivery, changes: Record<string, JsonValue | null>, after: (() => void)[],
-    m: { text: string; attachments: StoredMessage['attachments']; nf: string; outgoing: boolean; cmid?: string; flagged?: { plugin: string; reason: string } | undefined },
-  ): void {
+    m: {
+      text: string; attachments: StoredMessage['attachments']; nf: string; outgoing: boolean; cmid?: string; flagged?: { plugin: string; reason: string } | undefined
+      ref?: StoredMessage['ref']; sig?: string | undefined
+    },
+  ): Promise<void> {
+    if (m.ref) await verifyRef(async (a) => (await this.directory.deviceEntry(a))?.signingKey, c.id, d.sender, m.sig, d.franking!.tf)
     const stored: StoredMessage = {
       id: d.messageId, conversationId: d.conversationId, seq: d.seq, ts: d.ts, sender: { ...d.sender }, outgoing: m.outgoing,
       text: m.text, attachments: m.attachments, encryption: d.mode, nf: m.nf, tf: d.franking!.tf, rf: d.franking!.rf, kid: d.franking!.kid,
@@ -332,7 +346,24 @@ export class Inbox {
     const cmid = m.cmid ?? d.clientMessageId
     if (cmid !== undefined) stored.clientMessageId = cmid
     if (m.flagged) stored.flagged = m.flagged
-    changes[K.message(d.conversationId, d.seq)] = json(stored)
+    if (m.ref) stored.ref = m.ref
+    if (m.sig) stored.sig = m.sig
+    putMessage(changes, stored)
+    if (isAction(stored)) {
+      const applied = await applyAction(this.core.store, stored, changes)
+      after.push(() => {
+        if ('target' in applied) {
+          const msg = toMessage(applied.target)
+          c._emit('update', msg)
+          this.core.events.emit('update', msg)
+        } else if ('error' in applied) {
+          const payload = { error: applied.error, conversationId: c.id, messageId: d.messageId, device: { ...d.sender }, sessionReset: false }
+          c._emit('error', payload)
+          this.core.events.emit('error', payload)
+        }
+      })
+      return
+    }
     after.push(() => {
       const msg = toMessage(stored)
       if (!msg.outgoing && c.request !== null) msg.request = true // safety: an open message request

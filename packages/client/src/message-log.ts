@@ -21,9 +21,25 @@ export function toMessage(m: StoredMessage): Message {
     attachments: m.attachments.map((a): Attachment => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: fromBase64(a.data) })),
     encryption: m.encryption,
     status: m.outgoing ? 'sent' : 'received',
+    reactions: {},
   }
   if (m.clientMessageId !== undefined) out.clientMessageId = m.clientMessageId
   if (m.flagged) out.flagged = { ...m.flagged }
+  // Derived by messages/ (docs/messages.md): latest version, tombstone, reactions, reply.
+  if (m.ref?.kind === 'reply') out.replyTo = m.ref.messageId
+  const edits = m.edits ?? []
+  if (edits.length > 0) {
+    const versions = [{ text: m.text, ts: m.ts }, ...edits]
+    const latest = versions.pop()!
+    out.text = latest.text
+    out.editedAt = latest.ts
+    out.versions = versions
+  }
+  if (m.deleted) out.deleted = { by: { ...m.deleted.by }, at: m.deleted.at }
+  const byEmoji: Record<string, string[]> = {}
+  for (const [userId, emojis] of Object.entries(m.reactions ?? {})) for (const e of emojis) (byEmoji[e] ??= []).push(userId)
+  for (const users of Object.values(byEmoji)) users.sort()
+  out.reactions = byEmoji
   return out
 }
 
@@ -58,7 +74,12 @@ export async function readPage(store: KeyStore, conversationId: string, before: 
 
 /** A report entry for a stored message (what the server verifies). */
 export function toReportEntry(m: StoredMessage): ReportEntry {
+  if (m.deleted) {
+    // Deleted for everyone: no content left on this device; the server checks the binding only.
+    return { messageId: m.id, conversationId: m.conversationId, seq: m.seq, ts: m.ts, sender: { ...m.sender }, text: '', attachments: [], nf: m.nf, tf: m.tf, rf: m.rf, kid: m.kid, deleted: true }
+  }
   return {
+    ...(m.ref ? { ref: { ...m.ref } } : {}),
     messageId: m.id,
     conversationId: m.conversationId,
     seq: m.seq,

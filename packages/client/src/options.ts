@@ -38,6 +38,11 @@ export interface ParleyClientOptions {
    * fail with `PolicyViolationError`. Default `'server-side'` (follow the server's policy).
    */
   minimumMode?: 'server-side' | 'e2ee'
+  /**
+   * How long after sending a message its author may `edit()` it, in ms (default
+   * `DEFAULT_EDIT_WINDOW_MS`, 15 minutes; at most one year). Checked by the editing client.
+   */
+  editWindowMs?: number
   /** How long the first run waits for registration, in ms (default 15 s). */
   connectTimeoutMs?: number
   /**

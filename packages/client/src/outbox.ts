@@ -7,9 +7,9 @@
  */
 import {
   ConnectionError, DowngradeRejectedError, InvalidDeviceListError, MessageBlockedError, MessageConflictError, MessagingDeniedError, MissingPluginError, MissingSessionError, ParleyError, PeerBlockedError, PolicyViolationError, RateLimitedError, StoreError, TimeoutError, toBase64, fromBase64,
-  type AttachmentMeta, type DeviceAddress, type MessageSend, type SendResult,
+  type AttachmentMeta, type DeviceAddress, type MessageRef, type MessageSend, type SendResult,
 } from '@parley/protocol'
-import { encryptAttachment, frankMessage } from '@parley/crypto'
+import { encryptAttachment, frankMessage, signMessageRef } from '@parley/crypto'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH, STORE_RETRY_MS } from './constants.js'
 import type { ClientCore } from './core.js'
@@ -25,6 +25,9 @@ import { randomId } from './util.js'
 import { attachmentMetas, checkSendInput } from './send-input.js'
 import type { GroupProtocol } from './groups/group-protocol.js'
 import { senderKeys } from './groups/sender-keys.js'
+import { applyAction, isAction } from './messages/apply-action.js'
+import { putMessage } from './messages/find-message.js'
+import { replyRef } from './messages/actions.js'
 
 /** What the outbox needs from the client's conversation registry. */
 export interface OutboxRegistry {
@@ -90,9 +93,13 @@ export class Outbox {
     return verdict
   }
 
-  /** Queues a message; resolves with the server's ack. */
-  async enqueue(c: Conversation, input: SendInput): Promise<SendResult> {
-    checkSendInput(input)
+  /**
+   * Queues a message; resolves with the server's ack. `ref` (from messages/actions.ts, which
+   * checked it) makes it an edit, tombstone or reaction; a reply comes as `input.replyTo`.
+   */
+  async enqueue(c: Conversation, input: SendInput, action?: MessageRef): Promise<SendResult> {
+    if (!action) checkSendInput(input)
+    const ref = action ?? (input.replyTo !== undefined ? await replyRef(this.core.store, c, input.replyTo) : undefined)
     const attachments = (input.attachments ?? []).map((a) => ({ name: a.name, mime: a.mime, data: toBase64(a.data) }))
     const metas = attachmentMetas(attachments)
     let verdict: PipelineVerdict | undefined
@@ -104,6 +111,7 @@ export class Outbox {
     const clientMessageId = randomId('m-')
     const entry: OutboxEntry = { key: K.outbox(createdAt, clientMessageId), clientMessageId, conversationId: c.id, createdAt, text: input.text, attachments }
     if (!verdict) entry.unchecked = true
+    if (ref) entry.ref = ref
     await this.core.store.set(entry.key, json(entry))
     this.put(entry)
     const result = new Promise<SendResult>((resolve, reject) => this.waiters.set(clientMessageId, { resolve, reject }))
@@ -119,9 +127,14 @@ export class Outbox {
       id: clientMessageId, clientMessageId, conversationId: c.id, ts: createdAt, sender: { userId: self.userId, deviceId: self.deviceId },
       outgoing: true, text: input.text, encryption: c.encryption, status: 'pending',
       attachments: (input.attachments ?? []).map((a, i) => ({ name: a.name, mime: a.mime, size: a.data.length, sha256: metas[i]!.sha256, data: a.data })),
+      reactions: {},
     }
-    c._emit('message', optimistic)
-    this.core.events.emit('message', optimistic)
+    if (ref?.kind === 'reply') optimistic.replyTo = ref.messageId
+    // An action shows as a change of its target once acked ('update'), never as a message.
+    if (!ref || !isAction({ ref })) {
+      c._emit('message', optimistic)
+      this.core.events.emit('message', optimistic)
+    }
     this.kick()
     return result
   }
@@ -263,10 +276,13 @@ export class Outbox {
   private async buildReadable(entry: OutboxEntry, c: Conversation): Promise<OutboxEntry> {
     const atts = entry.attachments
     const attMetas = attachmentMetas(atts)
-    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
+    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref })
     const frame: MessageSend = {
       conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side',
-      body: { text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })), ...(rosterHead(c) ? { roster: rosterHead(c)! } : {}) },
+      body: {
+        text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })), ...(rosterHead(c) ? { roster: rosterHead(c)! } : {}),
+        ...this.signedRef(c, entry, tf),
+      },
     }
     const built = { ...entry, frame, nf }
     await this.core.store.set(entry.key, json(built))
@@ -315,11 +331,11 @@ export class Outbox {
   private async encryptEntry(entry: OutboxEntry, c: Conversation, targets: DeviceAddress[], mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<OutboxEntry> {
     const self = this.core.self()
     const attMetas = attachmentMetas(entry.attachments)
-    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas })
+    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref })
     const encrypted = entry.attachments.map((a) => ({ id: randomId('a-'), ...encryptAttachment(fromBase64(a.data)) }))
     const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
     const head = rosterHead(c)
-    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}) })
+    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}), ...this.signedRef(c, entry, tf) })
     const { envelopes, missing, senderKey }: Awaited<ReturnType<GroupProtocol['encrypt']>> = c.kind === 'group'
       ? await this.groups.encrypt({ conversationId: c.id, targets, plaintext: payload, changes })
       : await this.sessions.encryptFor(targets, payload, c.id, changes)
@@ -336,6 +352,12 @@ export class Outbox {
     const built = { ...entry, frame, nf }
     changes[entry.key] = json(built)
     return built
+  }
+
+  /** The reference of `entry` and this device's signature over its commitment (docs/messages.md). */
+  private signedRef(c: Conversation, entry: OutboxEntry, tf: string): { ref?: MessageRef; sig?: string } {
+    if (!entry.ref) return {}
+    return { ref: entry.ref, sig: signMessageRef(this.core.self().device, { conversationId: c.id, tf }) }
   }
 
   private emitFrame(entry: OutboxEntry): void {
@@ -356,6 +378,12 @@ export class Outbox {
       attachments: storeAttachments(attachmentMetas(entry.attachments).map((meta, i) => ({ ...meta, data: fromBase64(entry.attachments[i]!.data) }))),
       encryption: frame.mode, nf: entry.nf!, tf: ack.franking.tf, rf: ack.franking.rf, kid: ack.franking.kid,
     }
+    if (entry.ref) {
+      stored.ref = entry.ref
+      const sig = frame.mode === 'server-side' ? frame.body.sig : undefined
+      if (sig) stored.sig = sig
+    }
+    let applied: Awaited<ReturnType<typeof applyAction>> | null = null
     const already = this.entries.has(entry.key)
     if (already) {
       // The ack's seq is the server's word: it may not replace a message this device holds
@@ -365,7 +393,11 @@ export class Outbox {
         if (held && held.id !== ack.messageId) {
           return new MessageConflictError('the server acknowledged this message at a sequence number this device already holds; the stored one is kept', { conversationId: entry.conversationId, seq: ack.seq })
         }
-        await this.core.store.saveChanges({ [entry.key]: null, [K.message(entry.conversationId, ack.seq)]: json(stored) })
+        const changes: Record<string, JsonValue | null> = { [entry.key]: null }
+        putMessage(changes, stored)
+        // An edit, tombstone or reaction of this device changes its target in the same write.
+        if (isAction(stored)) applied = await applyAction(this.core.store, stored, changes)
+        await this.core.store.saveChanges(changes)
         return null
       })
       if (conflict) {
@@ -388,9 +420,18 @@ export class Outbox {
     }
     if (already) {
       const c = await this.registry.ensure(entry.conversationId)
-      const m = toMessage(stored)
-      c._emit('message', m)
-      this.core.events.emit('message', m)
+      const done = applied as Awaited<ReturnType<typeof applyAction>> | null
+      if (!isAction(stored)) {
+        const m = toMessage(stored)
+        c._emit('message', m)
+        this.core.events.emit('message', m)
+      } else if (done && 'target' in done) {
+        const m = toMessage(done.target)
+        c._emit('update', m)
+        this.core.events.emit('update', m)
+      } else if (done && 'error' in done) {
+        this.core.reportError({ error: done.error, conversationId: c.id, messageId: ack.messageId })
+      }
     }
     waiter?.resolve(ack)
     this.kick()

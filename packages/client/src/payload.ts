@@ -6,7 +6,7 @@
 import * as v from 'valibot'
 import {
   AttachmentMetaSchema, BadMacError, FRANKING_BYTES, IdSchema, MAX_ATTACHMENTS, MAX_TEXT_LENGTH, ModeChangeSchema, base64Exact,
-  list, parseWith, RosterHeadSchema, text, type AttachmentMeta, type ModeChange, type RosterHead,
+  list, MessageRefSchema, parseWith, RosterHeadSchema, SignatureSchema, text, type AttachmentMeta, type MessageRef, type ModeChange, type RosterHead,
 } from '@parley/protocol'
 import { PAYLOAD_VERSION } from './constants.js'
 import { fromUtf8, utf8 } from './util.js'
@@ -20,6 +20,9 @@ const PayloadSchema = v.strictObject({
   mc: v.optional(ModeChangeSchema),
   /** Group messages: the sender's verified roster head (a receiver holding another at that version sees a fork). */
   roster: v.optional(RosterHeadSchema),
+  /** An edit, tombstone, reaction or reply: the message it refers to (franked), and the sending device's signature. */
+  ref: v.optional(MessageRefSchema),
+  sig: v.optional(SignatureSchema),
 })
 
 /** The decrypted content of one E2EE message. */
@@ -28,10 +31,12 @@ export type E2eePayload = v.InferOutput<typeof PayloadSchema>
 export type PayloadAttachment = AttachmentMeta & { id: string; key: string }
 
 /** Serializes a payload. */
-export function encodePayload(p: { text: string; attachments: PayloadAttachment[]; nf: string; cmid: string; mc?: ModeChange; roster?: RosterHead }): Uint8Array {
+export function encodePayload(p: { text: string; attachments: PayloadAttachment[]; nf: string; cmid: string; mc?: ModeChange; roster?: RosterHead; ref?: MessageRef; sig?: string }): Uint8Array {
   const out: E2eePayload = { v: PAYLOAD_VERSION, text: p.text, attachments: p.attachments, nf: p.nf, cmid: p.cmid }
   if (p.mc) out.mc = p.mc
   if (p.roster) out.roster = p.roster
+  if (p.ref) out.ref = p.ref
+  if (p.sig) out.sig = p.sig
   return utf8(JSON.stringify(out))
 }
 

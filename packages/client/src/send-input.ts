@@ -11,17 +11,21 @@ import type { SendInput } from './types.js'
 
 /**
  * Franked text must be well-formed Unicode: UTF-8 maps every lone surrogate to U+FFFD, so an
- * ill-formed text would share its franking commitment with a different text.
- * @throws {TypeError} naming the field and the index of the first lone surrogate.
+ * ill-formed text would share its franking commitment with a different text. NUL is refused
+ * too, in every mode: a server-side store cannot hold it (the server refuses it at the edge),
+ * so an E2EE send must not accept what the same call refuses in `server-side`.
+ * @throws {TypeError} naming the field and the index of the first lone surrogate or NUL.
  */
 function checkWellFormed(value: string, name: string): void {
   const at = firstLoneSurrogate(value)
   if (at >= 0) throw new TypeError(`"${name}" expected well-formed Unicode, got a lone surrogate at index ${at}`)
+  const nul = value.indexOf('\u0000')
+  if (nul >= 0) throw new TypeError(`"${name}" expected no NUL character (U+0000), got one at index ${nul}`)
 }
 
 /**
  * Validates `send()` input. @throws {TypeError} / {RangeError} naming the field; TypeError
- * for a text, attachment name or mime that is not well-formed Unicode.
+ * for a text, attachment name or mime that is not well-formed Unicode or holds a NUL.
  */
 export function checkSendInput(input: SendInput): void {
   if (input === null || typeof input !== 'object') throw new TypeError('"input" expected { text, attachments? }')

@@ -3,7 +3,7 @@
  * are built here so the layout is in one place (and versioned by {@link STORE_LAYOUT_VERSION}).
  */
 import type {
-  ConversationInfo, DeviceAddress, EncryptionMode, MessageSend, ModeChange, SignedDeviceList,
+  ConversationInfo, DeviceAddress, EncryptionMode, MessageSend, ModeChange, MessageRef, SignedDeviceList,
 } from '@parley/protocol'
 import type { DeviceIdentity, PreKeySecrets, SessionState, UserIdentity } from '@parley/crypto'
 import type { JsonValue } from './key-store/key-store.js'
@@ -29,6 +29,8 @@ export const K = {
   conversation: (id: string) => `conv/${id}`,
   messagePrefix: (conversationId: string) => `msg/${conversationId}/`,
   message: (conversationId: string, seq: number) => `msg/${conversationId}/${pad(seq)}`,
+  /** A message's seq by its server id (messages/: actions find their target by id). */
+  messageId: (conversationId: string, messageId: string) => `msgid/${conversationId}/${enc(messageId)}`,
   outboxPrefix: 'outbox/',
   outbox: (createdAt: number, clientMessageId: string) => `outbox/${pad(createdAt)}-${clientMessageId}`,
 } as const
@@ -129,6 +131,21 @@ export interface StoredMessage {
   rf: string
   kid: string
   flagged?: { plugin: string; reason: string }
+  /** An edit, tombstone, reaction or reply: what it refers to, and the sender's signature (messages/). */
+  ref?: MessageRef
+  sig?: string
+  /**
+   * Derived by messages/ on a target: the texts of its edits, oldest first, and their seqs.
+   * `text` stays the original (what franking committed to, which a report must carry).
+   */
+  edits?: { text: string; ts: number }[]
+  editSeqs?: number[]
+  /** Derived: deleted for everyone by its author's verified tombstone (content wiped). */
+  deleted?: { by: DeviceAddress; at: number; seq: number }
+  /** Derived: reactions by user id. */
+  reactions?: Record<string, string[]>
+  /** Derived: commitments (`tf`) of the actions applied to this message (a replayed one is applied once). */
+  applied?: string[]
 }
 
 /** A queued send. `frame` is built (and the ratchet advanced) once; resends reuse it. */
@@ -143,6 +160,8 @@ export interface OutboxEntry {
   nf?: string
   /** Queued as a readable send (no local moderation ran): checked locally if it goes E2EE. */
   unchecked?: true
+  /** An edit, tombstone, reaction or reply (messages/). */
+  ref?: MessageRef
 }
 
 /** A JSON cast for records (they are JSON-safe by construction). */

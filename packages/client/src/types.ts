@@ -25,6 +25,8 @@ export interface Attachment extends AttachmentMeta {
 export interface SendInput {
   text: string
   attachments?: OutgoingAttachment[]
+  /** Reply to this message (its server id, in this device's log): bound in the franked, signed content. */
+  replyTo?: string
 }
 
 /**
@@ -56,6 +58,16 @@ export interface Message {
    * for this user: render no link previews or attachments by default (docs/safety-controls.md).
    */
   request?: true
+  /** The message this one replies to (server id), from the sender's signed, franked content. */
+  replyTo?: string
+  /** Server time of the latest edit; `text` is the latest version. */
+  editedAt?: number
+  /** Earlier versions, oldest first (the original first), when edited. */
+  versions?: { text: string; ts: number }[]
+  /** Deleted for everyone by its author (verified tombstone): `text` and `attachments` are empty. */
+  deleted?: { by: DeviceAddress; at: number }
+  /** Reactions: emoji → user ids (sorted), one entry per user and emoji (`{}` on every message from the log). */
+  reactions?: Record<string, string[]>
 }
 
 /** A mode change of a conversation, as emitted on `'mode'`. */
@@ -138,6 +150,12 @@ export interface ConversationEvents {
   mute: MuteEventPayload
   request: RequestEventPayload
   members: MembersEventPayload
+  /** A member changed the disappearing-messages timer (verified). */
+  disappearing: import('./disappearing/types.js').DisappearingEventPayload
+  /** Messages whose timer ran out were deleted from this device. */
+  expired: import('./disappearing/types.js').ExpiredEventPayload
+  /** A message changed: edited, deleted for everyone, or its reactions (docs/messages.md). */
+  update: Message
 }
 
 /** Events of the client itself (every conversation's events also bubble here). */
@@ -162,6 +180,14 @@ export interface ClientEvents {
   request: RequestEventPayload
   /** A group's verified roster moved. */
   members: MembersEventPayload
+  /** A backup being written, or history sent to a device being linked (docs/recovery.md). */
+  progress: import('./backup/blob-transfer.js').TransferProgress & { operation: 'backup' | 'link' }
+  /** A member changed a conversation's disappearing-messages timer (verified). */
+  disappearing: import('./disappearing/types.js').DisappearingEventPayload
+  /** Messages whose timer ran out were deleted from this device. */
+  expired: import('./disappearing/types.js').ExpiredEventPayload
+  /** A message changed: edited, deleted for everyone, or its reactions. */
+  update: Message
 }
 
 /** A safety number for out-of-band comparison. */

@@ -43,6 +43,8 @@ export { frankMessage, checkFranking, frankingBytes, type FrankableMessage } fro
 export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKeyring } from './franking/bind.js'
 export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'
 export { signModeChange, verifyModeChange } from './mode-change.js'
+export { signDisappearing, verifyDisappearing } from './disappearing.js'
+export { signMessageRef, verifyMessageRef } from './message-ref.js'
 export { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, signRosterRecord, verifyRosterSignature, type RosterState } from './roster.js'
 export {
   createSenderKey, senderKeyDistribution, senderKeyFromDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyDecrypt, senderKeyAd, senderKeyMessageId,
@@ -54,3 +56,8 @@ export { sealAtRest, openAtRest, sealedKeyId, generateDataKey, DATA_KEY_BYTES, M
 export {
   generateLinkCode, normalizeLinkCode, linkCodeHash, generateEphemeralKeyPair, linkEncrypt, linkDecrypt, LINK_CODE_BYTES,
 } from './link.js'
+export {
+  generateRecoveryKey, parseRecoveryKey, backupHeader, sealBackup, readBackup, unwrapBackupKey, openBackup,
+  RECOVERY_KEY_BYTES, BACKUP_KEY_BYTES, BACKUP_SALT_BYTES, BACKUP_SCRYPT, MAX_BACKUP_SCRYPT_N, MAX_BACKUP_HEADER_BYTES,
+  type BackupHeader, type PassphraseWrap, type OpenedContainer,
+} from './backup.js'

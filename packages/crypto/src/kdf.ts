@@ -27,6 +27,10 @@ export const LABELS = {
   kemPreKey: 'Parley_KemPreKey_v1',
   initialMessage: 'Parley_InitialMessage_v1',
   messageAd: 'Parley_Message_AD_v1',
+  backupRecovery: 'Parley_Backup_RecoveryKey_v1',
+  backupPassphrase: 'Parley_Backup_Passphrase_v1',
+  backupWrap: 'Parley_Backup_KeyWrap_v1',
+  backupBody: 'Parley_Backup_Body_v1',
 } as const
 
 const labelBytes = new Map<string, Uint8Array>()

@@ -13,6 +13,8 @@ import type * as L from './frames/link.js'
 import type * as S from './frames/session.js'
 import type * as Y from './frames/safety.js'
 import type * as G from './frames/roster.js'
+import type * as B from './frames/blob.js'
+import type * as X from './frames/disappearing.js'
 
 /** Every ack: a result or a wire error, never both. */
 export type AckResponse<T> = { ok: true; data: T } | { ok: false; error: WireError }
@@ -38,6 +40,7 @@ export interface ClientToServerEvents {
   'roster.append': (frame: In<typeof G.RosterAppendSchema>, ack: Ack<Out<typeof C.ConversationResultSchema>>) => void
   'roster.fetch': (frame: In<typeof G.RosterFetchSchema>, ack: Ack<Out<typeof G.RosterFetchResultSchema>>) => void
   'mode.upgrade': (frame: In<typeof C.ModeUpgradeSchema>, ack: Ack<Out<typeof C.ConversationResultSchema>>) => void
+  'conversation.disappearing': (frame: In<typeof X.DisappearingSetSchema>, ack: Ack<Out<typeof C.ConversationResultSchema>>) => void
   'message.send': (frame: In<typeof M.MessageSendSchema>, ack: Ack<Out<typeof M.SendResultSchema>>) => void
   'message.delete': (frame: In<typeof M.MessageDeleteSchema>, ack: Ack<Ok>) => void
   'inbox.ack': (frame: In<typeof M.InboxAckSchema>, ack: Ack<Ok>) => void
@@ -57,6 +60,9 @@ export interface ClientToServerEvents {
   'request.list': (frame: In<typeof Y.RequestListSchema>, ack: Ack<Out<typeof Y.RequestListResultSchema>>) => void
   'request.accept': (frame: In<typeof Y.RequestActionSchema>, ack: Ack<Out<typeof Y.RequestResultSchema>>) => void
   'request.decline': (frame: In<typeof Y.RequestActionSchema>, ack: Ack<Out<typeof Y.RequestResultSchema>>) => void
+  'blob.put': (frame: In<typeof B.BlobPutSchema>, ack: Ack<Out<typeof B.BlobPutResultSchema>>) => void
+  'blob.get': (frame: In<typeof B.BlobGetSchema>, ack: Ack<Out<typeof B.BlobGetResultSchema>>) => void
+  'blob.delete': (frame: In<typeof B.BlobDeleteSchema>, ack: Ack<Out<typeof B.BlobDeleteResultSchema>>) => void
 }
 
 /** Frames the server sends. */
@@ -66,6 +72,7 @@ export interface ServerToClientEvents {
   receipt: (frame: Out<typeof M.ReceiptEventSchema>) => void
   typing: (frame: Out<typeof M.TypingEventSchema>) => void
   mode: (frame: Out<typeof C.ModeEventSchema>) => void
+  disappearing: (frame: Out<typeof X.DisappearingEventSchema>) => void
   notice: (frame: Out<typeof C.NoticeSchema>) => void
   conversation: (frame: Out<typeof C.ConversationInfoSchema>) => void
   'message.deleted': (frame: Out<typeof M.MessageDeletedSchema>) => void
@@ -84,6 +91,8 @@ export interface InterServerEvents {
   ping: () => void
   /** A moderator closed this conversation on some node: every node refuses sends in it. */
   'parley:conversation-closed': (conversationId: string) => void
+  /** A member changed a conversation's disappearing setting on some node: every node's cache takes it. */
+  'parley:disappearing': (setting: unknown) => void
 }
 
 /** Per-socket data the server keeps after hello. */

@@ -5,6 +5,7 @@
  */
 import type { EncryptionMode, Policy } from './policy.js'
 import type { AttachmentMeta } from './frames/messages.js'
+import type { MessageRef } from './frames/message-ref.js'
 import type { DeviceAddress } from './frames/common.js'
 
 /** The contract version plugins declare. */
@@ -70,6 +71,10 @@ export interface VerifiedReportEntry {
   sender: DeviceAddress
   text: string
   attachments: AttachmentMeta[]
+  /** An edit, tombstone, reaction or reply: the message it refers to (franked; docs/messages.md). */
+  ref?: MessageRef
+  /** Deleted for everyone before the report: no content, only the binding was verified. */
+  deleted?: true
   verified: boolean
   /** Why verification failed; absent when verified. */
   failure?:
@@ -81,6 +86,8 @@ export interface VerifiedReportEntry {
     | 'duplicate_entry'
     /** Group: the signed roster says the sender was not a member at the entry's seq. */
     | 'sender_not_member'
+    /** An edit or tombstone whose target, in the same report, was sent by another user. */
+    | 'bad_reference'
 }
 
 /** A report after server verification: handed to `onReport` and stored. */

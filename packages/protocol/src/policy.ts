@@ -41,15 +41,19 @@ export const MODE_CAPABILITIES = {
     localSearch: 'yes: client.search over the device log',
     retention: 'server deletes bodies',
     serverIntegrationsRead: 'yes',
+    disappearingMessages: 'yes: a signed per-conversation timer; server deletes rows, each device its copies',
+    accountReset: 'yes: resetIdentity after your re-authentication; readable history stays',
   },
   e2ee: {
     serverModeration: 'no: client hooks and verified reports',
-    historyOnNewDevice: 'no: only what arrives after linking',
-    recoveryKeepsHistory: 'no',
+    historyOnNewDevice: 'yes: transferred end to end from an existing device while linking (needs that device online)',
+    recoveryKeepsHistory: 'yes with an encrypted backup: needs the recovery key (or passphrase) shown once; lost key = no history',
     serverSearch: 'no: local only',
     localSearch: 'yes: client.search over the device log, query never sent',
     retention: 'server deletes ciphertext',
     serverIntegrationsRead: 'no',
+    disappearingMessages: 'yes: a signed per-conversation timer; server deletes ciphertext, each device its copies',
+    accountReset: 'yes: resetIdentity after your re-authentication; peers accept the new key; old history is gone',
   },
 } as const satisfies Record<EncryptionMode, Record<string, string>>
 export type ModeCapabilities = typeof MODE_CAPABILITIES

@@ -14,6 +14,8 @@ import * as L from './frames/link.js'
 import * as S from './frames/session.js'
 import * as Y from './frames/safety.js'
 import * as G from './frames/roster.js'
+import * as B from './frames/blob.js'
+import * as X from './frames/disappearing.js'
 import { ERROR_CODES } from './errors/index.js'
 
 /** Inbound schemas on the server, one per client → server event. */
@@ -31,6 +33,7 @@ export const CLIENT_FRAME_SCHEMAS = {
   'roster.append': G.RosterAppendSchema,
   'roster.fetch': G.RosterFetchSchema,
   'mode.upgrade': C.ModeUpgradeSchema,
+  'conversation.disappearing': X.DisappearingSetSchema,
   'message.send': M.MessageSendSchema,
   'message.delete': M.MessageDeleteSchema,
   'inbox.ack': M.InboxAckSchema,
@@ -50,6 +53,9 @@ export const CLIENT_FRAME_SCHEMAS = {
   'request.list': Y.RequestListSchema,
   'request.accept': Y.RequestActionSchema,
   'request.decline': Y.RequestActionSchema,
+  'blob.put': B.BlobPutSchema,
+  'blob.get': B.BlobGetSchema,
+  'blob.delete': B.BlobDeleteSchema,
 } as const satisfies Record<ClientEventName, v.GenericSchema>
 
 /** The wire error schema (server → client `error` event and every failed ack). */
@@ -66,6 +72,7 @@ export const SERVER_FRAME_SCHEMAS = {
   receipt: M.ReceiptEventSchema,
   typing: M.TypingEventSchema,
   mode: C.ModeEventSchema,
+  disappearing: X.DisappearingEventSchema,
   notice: C.NoticeSchema,
   conversation: C.ConversationInfoSchema,
   'message.deleted': M.MessageDeletedSchema,
@@ -94,6 +101,7 @@ export const ACK_SCHEMAS = {
   'roster.append': C.ConversationResultSchema,
   'roster.fetch': G.RosterFetchResultSchema,
   'mode.upgrade': C.ConversationResultSchema,
+  'conversation.disappearing': C.ConversationResultSchema,
   'message.send': M.SendResultSchema,
   'message.delete': v.strictObject({ ok: v.literal(true) }),
   'inbox.ack': v.strictObject({ ok: v.literal(true) }),
@@ -113,6 +121,9 @@ export const ACK_SCHEMAS = {
   'request.list': Y.RequestListResultSchema,
   'request.accept': Y.RequestResultSchema,
   'request.decline': Y.RequestResultSchema,
+  'blob.put': B.BlobPutResultSchema,
+  'blob.get': B.BlobGetResultSchema,
+  'blob.delete': B.BlobDeleteResultSchema,
 } as const satisfies Record<ClientEventName, v.GenericSchema>
 
 /** Known error codes, for docs and tests. */

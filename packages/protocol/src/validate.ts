@@ -40,7 +40,9 @@ export function parseWith<S extends v.GenericSchema>(schema: S, input: unknown, 
   }
   let result: v.SafeParseResult<S>
   try {
-    result = v.safeParse(schema, input, { abortPipeEarly: true })
+    // The first issue ends validation: collecting one issue per bad item cost 1.4 s for a
+    // `message.send` of 15,999 bad envelopes (decision 0010); one named issue is enough to answer.
+    result = v.safeParse(schema, input, { abortEarly: true, abortPipeEarly: true })
   } catch {
     // Hostile getters or proxies can throw inside property access; treat as malformed.
     throw new InvalidFrameError(`invalid "${label}" frame: unreadable input`, { event: label, issues: [] })

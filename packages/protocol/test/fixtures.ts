@@ -16,6 +16,7 @@ const modeChange = {
   conversationId: 'c_1', from: 'server-side', to: 'e2ee', userId: 'alice', deviceId: 'd1', ts: 1_700_000_000_000, signature: SIG,
 }
 const deviceList = { userId: 'alice', version: 1, devices: [{ deviceId: 'd1', signingKey: KEY, identityKey: KEY }], signature: SIG }
+const disappearingSetting = { conversationId: 'c_1', ms: 60_000, version: 1, userId: 'alice', deviceId: 'd1', ts: 5, signature: SIG }
 const franking = { tf: KEY, rf: KEY, kid: 'k1' }
 const body = { text: 'hello', attachments: [{ name: 'a.txt', mime: 'text/plain', size: 3, sha256: KEY, data: b64(3) }], nf: KEY }
 const delivery = {
@@ -50,6 +51,7 @@ export const CLIENT_EXAMPLES: Record<ClientEventName, unknown> = {
   'roster.append': { record: { ...rosterRecord, version: 2, change: { action: 'add', userIds: ['carol'] } } },
   'roster.fetch': { conversationId: 'c_1', after: 1 },
   'mode.upgrade': { modeChange },
+  'conversation.disappearing': { setting: disappearingSetting },
   'message.send': { conversationId: 'c_1', clientMessageId: 'cm_1', tf: KEY, mode: 'server-side', body },
   'message.delete': { conversationId: 'c_1', messageId: 'm_1' },
   'inbox.ack': { upTo: 12 },
@@ -75,6 +77,9 @@ export const CLIENT_EXAMPLES: Record<ClientEventName, unknown> = {
   'request.list': { after: 'c_0' },
   'request.accept': { conversationId: 'c_1' },
   'request.decline': { conversationId: 'c_1' },
+  'blob.put': { slot: 'backup', upload: 'u_1', index: 0, count: 2, data: b64(64) },
+  'blob.get': { slot: 'transfer.abcdefghijklmnopqrstuv', index: 1 },
+  'blob.delete': { slot: 'backup' },
 }
 
 /** A second valid `message.send`, in e2ee form, so both variants are covered. */
@@ -90,6 +95,7 @@ export const SERVER_EXAMPLES: Record<ServerEventName, unknown> = {
   receipt: { conversationId: 'c_1', messageIds: ['m_1'], status: 'delivered', from: { userId: 'bob', deviceId: 'd9' }, ts: 5 },
   typing: { conversationId: 'c_1', from: { userId: 'bob', deviceId: 'd9' }, typing: false },
   mode: { conversationId: 'c_1', encryption: 'e2ee', modeChange, seq: 4 },
+  disappearing: { setting: disappearingSetting },
   notice: { kind: 'mode_changed', conversationId: 'c_1', encryption: 'e2ee', by: 'alice', ts: 9 },
   conversation,
   'message.deleted': { conversationId: 'c_1', messageId: 'm_1', by: { userId: 'alice', deviceId: 'd1' }, ts: 7 },

@@ -84,11 +84,14 @@ export class ConversationEntry {
     const c = this.conversation
     this.offs = [
       c.on('message', (m) => this.onMessage(m)),
+      // Edited, deleted for everyone, reactions (docs/messages.md): the row shows the new state.
+      c.on('update', (m) => this.messages.set((s) => ({ ...s, messages: upsertMessages(s.messages, [m], this.receipts) }))),
       c.on('receipt', (r) => this.onReceipt(r)),
       c.on('typing', (t) => this.typing.onEvent(t)),
       c.on('mode', () => this.syncMode()),
       c.on('notice', (n) => this.onNotice(n)),
       c.on('error', (p) => this.onError(p)),
+      c.on('expired', (e) => this.onExpired(e.messageIds)),
     ]
     this.restored ??= this.restore()
   }
@@ -216,6 +219,14 @@ export class ConversationEntry {
     if (!changed) return
     this.messages.set((s) => ({ ...s, messages: applyReceipts(s.messages, this.receipts) as MessageView[] }))
     saveReceipts(this.ui, this.conversation.id, this.receipts).catch((e) => this.onError({ error: e }))
+  }
+
+  /** Disappearing messages whose timer ran out leave the list (the client deleted them). */
+  private onExpired(messageIds: readonly string[]): void {
+    const gone = new Set(messageIds)
+    const s = this.messages.get()
+    const rows = s.messages.filter((r) => !gone.has(r.message.id))
+    if (rows.length !== s.messages.length) this.messages.patch({ messages: rows })
   }
 
   private onNotice(n: Notice): void {

@@ -87,6 +87,10 @@ export class ConversationCache {
     if (this.map.size >= CONVERSATION_CACHE_SIZE) this.map.delete(this.map.keys().next().value!)
     this.map.set(c.id, c)
   }
+  /** Drops one entry (another node changed it); the next `get` reads the store. */
+  evict(id: string): void {
+    this.map.delete(id)
+  }
   clear(): void {
     this.map.clear()
   }

@@ -27,6 +27,9 @@ import {
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
 import { MAX_FRAME_SIGNATURES, signatureCost } from './frame-cost.js'
+import { DISAPPEARING_EVENT, onDisappearingBroadcast } from './disappearing/events.js'
+import { resetIdentity, type IdentityResetOptions, type IdentityResetResult } from './recovery/reset-identity.js'
+import { parleyParser, RefusedFrame, refusedFrameError } from './transport/frame-decoder.js'
 import { attachRedisAdapter } from './redis.js'
 import { coalesceWrites } from './write-coalescing.js'
 import { bindWith } from './provider-calls.js'
@@ -55,6 +58,13 @@ export interface ParleyServer {
    * @throws {StoreError} when its data key is no longer in `dataKeys`.
    */
   getReport(reporterUserId: string, reportId: string): Promise<VerifiedReport | null>
+  /**
+   * Account reset without a backup (docs/recovery.md): call after your own re-authentication of
+   * the user. Revokes every device, forgets the pinned identity; the next device registers a
+   * new one and peers must accept it. @throws {TypeError|RangeError} bad input. @throws {NotFoundError} unknown user.
+   * @example await parley.resetIdentity('alice', { reason: 'lost every device; re-verified by e-mail' })
+   */
+  resetIdentity(userId: string, options: IdentityResetOptions): Promise<IdentityResetResult>
   /** Moderator actions on users, devices, conversations, messages and reports; see docs/moderation.md. */
   readonly moderation: ModerationApi
   /** What the server holds for a user or conversation, per mode (for lawful requests); see docs/choosing-a-mode.md. */
@@ -107,8 +117,10 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   const log = options.logger ?? pino({ level: 'info', name: 'parley' })
   const ownsIo = !options.io
   const io: ParleyIo = options.io ?? new Server(options.httpServer, {
-    maxHttpBufferSize: MAX_FRAME_BYTES, path: options.path ?? '/socket.io', ...(options.cors ? { cors: options.cors } : {}),
+    maxHttpBufferSize: MAX_FRAME_BYTES, parser: parleyParser, path: options.path ?? '/socket.io', ...(options.cors ? { cors: options.cors } : {}),
   })
+  // An integrator's own socket.io server without Parley's parser parses every packet whole before any check (decision 0010).
+  if (!ownsIo && (io as unknown as { _parser?: unknown })._parser !== parleyParser) log.warn('the socket.io server given as `io` lacks `parser: parleyParser`: oversized packets are parsed before they are refused')
   const now = options.now ?? Date.now
   if (!options.frankingKeys || !options.dataKeys) log.warn('no frankingKeys/dataKeys given: using random per-process keys (not for production)')
   const frankingKeys = options.frankingKeys ?? { currentKid: `fk-${randomBytes(4).toString('hex')}`, keys: {} }
@@ -180,19 +192,18 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
       void track(store.purgeBuckets(now())).catch((e) => reportError(e, { where: 'store', event: 'purge-buckets' }))
     }, BUCKET_PURGE_INTERVAL_MS)
     bucketTimer.unref()
-    const retention = options.retention
-    if (retention && (retention['server-side'] || retention.e2ee)) {
-      purgeTimer = setInterval(() => {
-        void track(store.purgeExpired(now())).catch((e) => reportError(e, { where: 'store', event: 'purge' }))
-      }, retention.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS)
-      purgeTimer.unref()
-    }
+    // Always: any member may turn on a disappearing timer (issue 17), not only retention.
+    purgeTimer = setInterval(() => {
+      void track(store.purgeExpired(now())).catch((e) => reportError(e, { where: 'store', event: 'purge' }))
+    }, options.retention?.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS)
+    purgeTimer.unref()
   })()
   ready.catch((e) => reportError(e, { where: 'startup' }))
   // A closure made on another node (through the adapter): refuse sends here too, at once.
   io.on(CLOSED_EVENT, (conversationId: unknown) => {
     if (typeof conversationId === 'string' && ctx.closures) ctx.closures.closed(conversationId)
   })
+  io.on(DISAPPEARING_EVENT, onDisappearingBroadcast(ctx)) // another node stored a new timer
   const moderation = createModerationApi(ctx, ready)
   const disclosure = createDisclosureApi(ctx, ready)
 
@@ -246,6 +257,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
         takeOrThrow([['connection', session.bucket], ['user', entry.bucket]], now())
         if (!Object.prototype.hasOwnProperty.call(CLIENT_FRAME_SCHEMAS, event)) throw new InvalidFrameError(`unknown event "${event}"`, { event })
         if (args.length > 1) throw new InvalidFrameError(`"${event}" takes one payload`, { event })
+        if (args[0] instanceof RefusedFrame) throw refusedFrameError(event, args[0])
         const name = event as ClientEventName
         const handler = HANDLERS[name]
         // valibot's strictObject lets an array through when every field is optional.
@@ -281,6 +293,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     get policy() {
       return ctx.policy
     },
+    resetIdentity: (userId, opts) => resetIdentity(ctx, moderation, ready, userId, opts),
     async getReport(reporterUserId, reportId) {
       await ready
       const stored = await store.getReport(reporterUserId, reportId)

@@ -31,7 +31,8 @@ export function signatureCost(event: ClientEventName, frame: unknown): number {
     // The device list, the signed prekey and the last-resort KEM prekey, then each KEM one-time prekey.
     case 'device.register': return 3 + length(f, 'kemOneTimePreKeys')
     case 'devicelist.publish':
-    case 'mode.upgrade': return 1
+    case 'mode.upgrade':
+    case 'conversation.disappearing': return 1
     case 'hello': return has(f, 'proof') ? 1 : 0
     default: return 0
   }

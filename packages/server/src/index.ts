@@ -18,6 +18,8 @@
 export { createParleyServer, type ParleyServer } from './create-server.js'
 export * from './options.js'
 export { attachRedisAdapter } from './redis.js'
+export { parleyParser, OTHER_PACKET_NODE_BUDGET } from './transport/frame-decoder.js'
+export { CLIENT_FRAME_NODE_BUDGETS, UNKNOWN_EVENT_NODE_BUDGET } from './transport/node-budget.js'
 export { GroupCommitter } from './group-commit.js'
 export { memoryStore } from './store/memory-store.js'
 export { pgliteStore, pgliteDriver, PGLITE_SHARED_BUFFERS_MB, WAL_SEGMENTS_SYNCED, type PgliteStoreOptions } from './store/pglite-store.js'
@@ -35,3 +37,4 @@ export {
 export type * from './store/moderation-store.js'
 export type * from './store/safety-store.js'
 export { MAX_PAIR_BATCH, CONCURRENT_PAIR_READS } from './safety/pair-reader.js'
+export { MAX_RESET_REASON_LENGTH, type IdentityResetOptions, type IdentityResetResult } from './recovery/reset-identity.js'

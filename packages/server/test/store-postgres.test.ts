@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe } from 'vitest'
 import { storeContract } from '../src/store/contract.js'
 import { appendContract } from '../src/store/contract-append.js'
 import { groupContract } from '../src/store/contract-groups.js'
+import { recoveryContract } from '../src/store/contract-recovery.js'
 import { postgresStore } from '../src/store/postgres-store.js'
 import { freshDatabase, postgresAvailable } from './helpers/postgres.js'
 
@@ -28,4 +29,5 @@ describe.skipIf(!available)('postgres', () => {
   storeContract('postgres', open)
   appendContract('postgres', open)
   groupContract('postgres', open)
+  recoveryContract('postgres', open)
 })

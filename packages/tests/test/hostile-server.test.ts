@@ -58,10 +58,17 @@ describe('hostile server', () => {
     await waitFor(() => bobGot.length === 1, 10_000, 'reply')
     const before = await cb.safetyNumber()
     const attacker = generateUserIdentity()
+    // The hostile server answers both ways the client reads a key (keys.fetch, and devicelist.fetch,
+    // which a client re-reads after devicelist.changed) with the attacker's key.
+    const swap = (entry: { userIdentityKey: string; deviceList: Parameters<typeof signDeviceList>[1] & { signature: string } }) => {
+      const { signature: _s, ...list } = entry.deviceList
+      return { ...entry, userIdentityKey: attacker.publicKey, deviceList: signDeviceList(attacker, list) }
+    }
     proxy.hooks.ack = (event, _req, res) => {
-      if (event !== 'keys.fetch' || !res.ok || res.data.userId !== 'alice') return res
-      const { signature: _s, ...list } = res.data.deviceList
-      return { ok: true, data: { ...res.data, userIdentityKey: attacker.publicKey, deviceList: signDeviceList(attacker, list) } }
+      if (!res.ok) return res
+      if (event === 'keys.fetch' && res.data.userId === 'alice') return { ok: true, data: swap(res.data) }
+      if (event === 'devicelist.fetch') return { ok: true, data: { lists: res.data.lists.map((l: { userId: string }) => (l.userId === 'alice' ? swap(l as never) : l)) } }
+      return res
     }
     proxy.inject('bob', 'devicelist.changed', { userId: 'alice', version: 99, ts: Date.now() })
     await new Promise((r) => setTimeout(r, 50))

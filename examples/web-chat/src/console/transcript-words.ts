@@ -14,6 +14,7 @@ export const FAILURE_TEXT: Record<NonNullable<VerifiedReportEntry['failure']>, s
   not_delivered_to_reporter: 'the reporter never received this message',
   duplicate_entry: 'listed twice in the report',
   sender_not_member: 'the sender was not a member of the group at that point (by its signed roster)',
+  bad_reference: 'an edit or deletion of a message another user sent',
 }
 
 /** The badge of one entry. */

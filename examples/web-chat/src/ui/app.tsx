@@ -9,7 +9,7 @@ import { ParleyProvider } from '@parley/react'
 import type { ServerInfo } from '../api.js'
 import { Chat } from './chat.js'
 import { describeError } from './describe-error.js'
-import { signIn, signOut, type Session } from './session.js'
+import { resetAndSignIn, signIn, signOut, type Session } from './session.js'
 import { SignIn } from './sign-in.js'
 
 /** sessionStorage key of this tab's user. */
@@ -21,6 +21,8 @@ export function App() {
   const [session, setSession] = useState<Session | null>(null)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
+  /** The user a sign-in was refused for because their identity lives on other devices (reset offered). */
+  const [elsewhere, setElsewhere] = useState<string | null>(null)
 
   const enter = (s: Session) => {
     sessionStorage.setItem(SESSION_USER_KEY, s.userId)
@@ -33,9 +35,11 @@ export function App() {
     if (!USER_PATTERN.test(userId)) return setError('Use 1–32 lowercase letters, digits, _ or -.')
     setBusy(true)
     setError(null)
+    setElsewhere(null)
     try {
       enter(await signIn(userId, serverInfo))
     } catch (e) {
+      if (ParleyError.is(e, 'identity_changed')) setElsewhere(userId)
       setError(ParleyError.is(e, 'identity_changed')
         ? `${userId} is signed in on another browser. To use this one too, choose “Link this browser” below.`
         : describeError(e))
@@ -58,7 +62,19 @@ export function App() {
   }, [])
 
   if (!info) return <main className="signin"><p className="muted">{error ?? 'Loading…'}</p></main>
-  if (!session) return <SignIn info={info} busy={busy} error={error} onSignIn={(n) => void start(n)} onLinked={enter} />
+  const reset = async (userId: string) => {
+    setBusy(true)
+    setError(null)
+    try {
+      enter(await resetAndSignIn(userId, info))
+      setElsewhere(null)
+    } catch (e) {
+      setError(describeError(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+  if (!session) return <SignIn info={info} busy={busy} error={error} onSignIn={(n) => void start(n)} onLinked={enter} elsewhere={elsewhere} onReset={(u) => void reset(u)} />
 
   const leave = async () => {
     sessionStorage.removeItem(SESSION_USER_KEY)

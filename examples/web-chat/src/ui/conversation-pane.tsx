@@ -4,22 +4,32 @@
  * errors, typing, older pages on demand) and the composer with its inline send error — the
  * same for a message a local plugin blocks (E2EE) and one the server blocks: no row, the
  * reason, the draft kept. A message request shows its answers on top; a conversation a
- * moderator closed, or with a user this user blocks, says so in place of the composer.
+ * moderator closed, or with a user this user blocks, says so in place of the composer. A group
+ * shows its verified title and, above the timeline, its roster (roster-panel.tsx).
  */
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
 import type { Delivery } from '@parley/react'
 import { useConversation, useMessages, useParley, useTyping } from '@parley/react'
+import { DisappearingSelect } from './disappearing-select.js'
 import { POLICY_TABLE, ParleyError } from '@parley/protocol'
 import { describeError } from './describe-error.js'
 import { AlertIcon, ClockIcon, LockIcon } from './icons.js'
 import { ModeBadge, modeExplanation } from './mode-badge.js'
 import { ReportDialog } from './report-dialog.js'
+import { RosterPanel } from './roster-panel.js'
 import { RequestBanner } from './request-banner.js'
 import { BlockButton, MuteButton } from './safety-actions.js'
 import { useSafetyState } from './safety-context.js'
 import { SafetyDialog } from './safety-dialog.js'
 import { isClosed, timeline, type TimelineItem } from './timeline.js'
 import { UpgradeDialog } from './upgrade-dialog.js'
+import { useRoster } from './use-roster.js'
+import { MessageDecorations, MessageMenu } from './message-actions.js'
+import type { Conversation, Message } from '@parley/client'
+import type { MessageView } from '@parley/react'
+
+/** What a message row needs for edit, delete, reactions and replies (message-actions.tsx). */
+interface RowActions { conversation: Conversation | null; selfUserId: string; rows: readonly MessageView[]; onReply: (m: Message) => void }
 
 const DELIVERY_MARK: Record<Delivery, { mark: string | null; label: string }> = {
   pending: { mark: null, label: 'Sending' },
@@ -32,7 +42,7 @@ function clock(ts: number): string {
   return new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
 }
 
-function Row({ item }: { item: TimelineItem }) {
+function Row({ item, group, actions }: { item: TimelineItem; group: boolean; actions: RowActions }) {
   if (item.kind === 'notice') {
     return <li className={`notice notice-${item.noticeKind}`} data-testid="notice" data-kind={item.noticeKind}>{item.text}</li>
   }
@@ -44,6 +54,8 @@ function Row({ item }: { item: TimelineItem }) {
   return (
     <li className={`message ${m.outgoing ? 'out' : 'in'}`} data-testid="message" data-outgoing={String(m.outgoing)} data-delivery={delivery ?? 'received'} data-mode={m.encryption}>
       <div className="bubble">
+        {group && !m.outgoing ? <span className="sender" data-testid="message-sender">{m.sender.userId}</span> : null}
+        <MessageDecorations m={m} rows={actions.rows} />
         <span className="text" data-testid="message-text">{m.text}</span>
         <span className="meta">
           {m.encryption === 'e2ee' ? <span className="meta-lock" title="Sent end-to-end encrypted"><LockIcon size={11} /></span> : null}
@@ -55,12 +67,13 @@ function Row({ item }: { item: TimelineItem }) {
           ) : null}
         </span>
       </div>
+      {actions.conversation ? <MessageMenu m={m} conversation={actions.conversation} selfUserId={actions.selfUserId} onReply={actions.onReply} /> : null}
     </li>
   )
 }
 
 export function ConversationPane({ conversationId, onBack }: { conversationId: string; onBack: () => void }) {
-  const { manifest, client } = useParley()
+  const { manifest, client, userId } = useParley()
   const convo = useConversation(conversationId)
   const safety = useSafetyState()
   const request = safety.requests.find((r) => r.conversationId === conversationId)
@@ -68,8 +81,11 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   const { peerTyping, notifyTyping } = useTyping(conversationId)
   const [draft, setDraft] = useState('')
   const [dialog, setDialog] = useState<'upgrade' | 'safety' | 'report' | null>(null)
+  const [replyTo, setReplyTo] = useState<Message | null>(null)
   const listRef = useRef<HTMLOListElement>(null)
-  const peer = convo.peerUserId ?? '…'
+  const roster = useRoster(convo.conversation) // a group: its verified title; re-rendered on changes
+  const group = roster !== null
+  const peer = roster ? roster.title || 'this group' : convo.peerUserId ?? '…'
   const encryption = convo.encryption ?? 'server-side'
   const items = useMemo(() => timeline(msgs.messages, convo.notices, convo.errors, encryption), [msgs.messages, convo.notices, convo.errors, encryption])
   // The newest received message as an object: a row first shown from the server's history is
@@ -95,14 +111,18 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
     if (!text) return
     setDraft('')
     // A failure is shown from `msgs.sendError`; the draft comes back so nothing typed is lost.
-    await msgs.send({ text }).catch(() => setDraft(text))
+    const reply = replyTo
+    setReplyTo(null)
+    await msgs.send({ text, ...(reply ? { replyTo: reply.id } : {}) }).catch(() => setDraft(text))
   }
 
   const canUpgrade = encryption === 'server-side' && manifest !== null && POLICY_TABLE[manifest.policy].userMayUpgrade
   const closed = isClosed(convo.notices)
-  const blocked = convo.peerUserId !== null && (client?.users.isBlocked(convo.peerUserId) ?? false)
+  // Removed or left: the verified roster no longer lists this user, so there is nothing to send to.
+  const left = roster !== null && roster.version > 0 && !roster.members.some((m) => m.userId === userId)
+  const blocked = !group && convo.peerUserId !== null && (client?.users.isBlocked(convo.peerUserId) ?? false)
   return (
-    <section className="pane" data-testid="conversation" data-peer={peer} data-mode={encryption} data-closed={String(closed)} data-blocked={String(blocked)} data-request={request?.state ?? 'none'}>
+    <section className="pane" data-testid="conversation" data-kind={group ? 'group' : 'direct'} data-peer={peer} data-mode={encryption} data-closed={String(closed)} data-blocked={String(blocked)} data-request={request?.state ?? 'none'}>
       <header className="pane-head">
         <button className="icon-button back" aria-label="Back to conversations" onClick={onBack}>←</button>
         <div className="avatar" aria-hidden="true">{peer.slice(0, 1).toUpperCase()}</div>
@@ -116,16 +136,18 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
               <LockIcon /> Upgrade to end-to-end encryption
             </button>
           ) : null}
-          {encryption === 'e2ee' ? (
+          {encryption === 'e2ee' && !group ? (
             <button className="button small" data-testid="safety-button" onClick={() => setDialog('safety')}>Verify safety number</button>
           ) : null}
+          {convo.conversation ? <DisappearingSelect conversation={convo.conversation} /> : null}
           {convo.conversation ? <MuteButton conversation={convo.conversation} /> : null}
-          {convo.peerUserId ? <BlockButton peer={convo.peerUserId} /> : null}
+          {convo.peerUserId && !group ? <BlockButton peer={convo.peerUserId} /> : null}
           <button className="button small danger-outline" data-testid="report-button" onClick={() => setDialog('report')}>Report</button>
         </div>
       </header>
       {request ? <RequestBanner request={request} onReport={() => setDialog('report')} /> : null}
-      <p className={`mode-explainer mode-${encryption}`} data-testid="mode-explainer">{modeExplanation(encryption, peer)}</p>
+      <p className={`mode-explainer mode-${encryption}`} data-testid="mode-explainer">{modeExplanation(encryption, group ? 'the members of this group' : peer)}</p>
+      {group && convo.conversation ? <RosterPanel conversation={convo.conversation} /> : null}
       <ol className="timeline" ref={listRef} data-testid="timeline" aria-live="polite">
         {msgs.hasMore ? (
           <li className="notice">
@@ -136,7 +158,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
         ) : null}
         {msgs.error ? <li className="notice notice-error" role="alert"><AlertIcon /> Could not load history: {describeError(msgs.error)}</li> : null}
         {items.length === 0 && !msgs.loading ? <li className="notice">Say hello to {peer}</li> : null}
-        {items.map((item) => <Row key={item.key} item={item} />)}
+        {items.map((item) => <Row key={item.key} item={item} group={group} actions={{ conversation: convo.conversation, selfUserId: client?.userId ?? '', rows: msgs.messages, onReply: setReplyTo }} />)}
       </ol>
       <div className="typing" data-testid="typing" hidden={!peerTyping}>{peer} is typing…</div>
       {msgs.sendError ? (
@@ -146,10 +168,17 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
       ) : null}
       {closed ? (
         <div className="composer-closed" data-testid="closed-banner" role="status">A moderator closed this conversation. No more messages can be sent in it.</div>
+      ) : left ? (
+        <div className="composer-closed" data-testid="left-banner" role="status">You are no longer a member of this group. What you received stays here; nothing sent after reaches you.</div>
       ) : blocked ? (
         <div className="composer-closed" data-testid="blocked-banner" role="status">You block {peer}: they are not told, and nothing they send reaches you. Unblock them to write to them.</div>
       ) : (
       <form className="composer" onSubmit={submit}>
+        {replyTo ? (
+          <div className="replying" data-testid="replying-to">
+            Replying to “{replyTo.text}” <button type="button" className="link-button" data-testid="cancel-reply" onClick={() => setReplyTo(null)}>Cancel</button>
+          </div>
+        ) : null}
         <input
           autoFocus
           data-testid="composer-input"

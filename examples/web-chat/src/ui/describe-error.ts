@@ -1,11 +1,13 @@
 /**
  * Human text for an error the UI shows: the reason of a block, the words for each safety
- * refusal, else the message and code. The words are this app's; the server sends only codes
+ * refusal and roster error, else the message and code. The words are this app's; the server sends only codes
  * and structured details.
  */
 import {
-  AccountSuspendedError, ConversationClosedError, DeviceRevokedError, MessageBlockedError, MessagingDeniedError, ParleyError, PeerBlockedError,
+  AccountSuspendedError, ConversationClosedError, DeviceRevokedError, MemberMismatchError, MessageBlockedError, MessagingDeniedError, ParleyError, PeerBlockedError,
+  RosterRejectedError,
 } from '@parley/protocol'
+import { rosterErrorText } from './roster-status.js'
 
 /** "until <date>" for a suspension with an end, else "". */
 function untilText(until: unknown): string {
@@ -25,6 +27,8 @@ export function describeError(e: unknown): string {
   if (ConversationClosedError.isInstance(e)) return 'Not sent: a moderator closed this conversation. [conversation_closed]'
   if (PeerBlockedError.isInstance(e)) return 'Not sent: you block this user. Unblock them to write to them. [peer_blocked]'
   if (MessagingDeniedError.isInstance(e)) return 'Not sent: this user does not accept messages from you. [messaging_denied]'
+  // A group's roster refused (before the group is shown these reach the top bar, not the panel).
+  if (RosterRejectedError.isInstance(e) || MemberMismatchError.isInstance(e)) return rosterErrorText(e)
   if (ParleyError.isInstance(e)) return `${e.message} [${e.code}]`
   return e instanceof Error ? e.message : String(e)
 }

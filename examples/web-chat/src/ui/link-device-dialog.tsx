@@ -31,14 +31,14 @@ export function LinkDeviceDialog(props: { onClose: () => void }) {
       {done ? (
         <div data-testid="link-done">
           <p className="big">Device linked</p>
-          <p>The other browser is now signed in as you. Messages from now on reach both.</p>
+          <p>The other browser is now signed in as you, with your history. Messages from now on reach both.</p>
           <div className="actions"><button className="button primary" onClick={props.onClose}>Done</button></div>
         </div>
       ) : (
         <form onSubmit={(e) => { e.preventDefault(); void submit() }}>
           <p>On the new browser, choose <em>Link this browser</em>, enter your user name, and type the code it shows here.
-            Your identity key travels to it encrypted under that code; in end-to-end encrypted conversations it reads only
-            what arrives after linking.</p>
+            Your identity key and your message history travel to it end to end encrypted (the server stores the history
+            only as ciphertext it cannot read, and deletes it once fetched).</p>
           <label className="field">
             <span>Code shown on the new browser</span>
             <input data-testid="link-code-input" autoFocus value={code} onChange={(e) => setCode(e.target.value)} disabled={busy} />

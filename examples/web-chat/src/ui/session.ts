@@ -4,7 +4,7 @@
  * and named per server data directory (`instanceId`) and user. `link()` makes this browser a
  * new device of a user who is signed in elsewhere.
  */
-import { createParleyClient, indexedDbKeyStore, requestDeviceLink, type KeyStore, type ParleyClient, type ParleyClientOptions } from '@parley/client'
+import { createParleyClient, indexedDbKeyStore, requestDeviceLink, resetIdentity, type KeyStore, type ParleyClient, type ParleyClientOptions } from '@parley/client'
 import { ParleyError } from '@parley/protocol'
 import type { ServerInfo } from '../api.js'
 import { demoPlugins } from '../moderation.js'
@@ -62,6 +62,21 @@ export async function signIn(userId: string, info: ServerInfo): Promise<Session>
     }
     throw e
   }
+  await client.whenReady()
+  return { userId, client, ui: uiStore(userId, info) }
+}
+
+/**
+ * "I lost every device" (docs/recovery.md): asks the demo server to reset `userId`'s identity
+ * (a real app re-authenticates the user first), then starts this browser as the user's first
+ * device with a brand-new identity. Old end-to-end encrypted history is gone; contacts see
+ * that the identity changed and must accept it.
+ * @throws {Error} when the server refuses the reset. @throws {IdentityChangedError} when it did not happen.
+ */
+export async function resetAndSignIn(userId: string, info: ServerInfo): Promise<Session> {
+  const r = await fetch(`/api/reset-identity?user=${encodeURIComponent(userId)}`, { method: 'POST' })
+  if (!r.ok) throw new Error(`the server refused the reset (${r.status})`)
+  const client = await resetIdentity(clientOptions(userId, info))
   await client.whenReady()
   return { userId, client, ui: uiStore(userId, info) }
 }

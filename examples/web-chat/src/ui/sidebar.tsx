@@ -2,7 +2,8 @@
  * The conversation list: each conversation with its mode icon, the last message really sent
  * or received (never a pending or refused one, never one a moderator removed), the unread
  * count (none while muted), plus "new conversation with …" (demo users suggested), the open
- * message requests above the list and the blocked users below it.
+ * message requests above the list and the blocked users below it. A group shows its verified
+ * title and member count; "New group" creates one (new-group-dialog.tsx).
  */
 import { useState } from 'react'
 import { NotFoundError } from '@parley/protocol'
@@ -10,18 +11,38 @@ import { useConversation, useConversations, useParley, useTyping, type Conversat
 import type { ServerInfo } from '../api.js'
 import { BlockedList } from './blocked-list.js'
 import { describeError } from './describe-error.js'
+import { NewGroupDialog } from './new-group-dialog.js'
 import { ModeBadge } from './mode-badge.js'
 import { RequestsSection } from './requests-section.js'
 import { useSafetyState } from './safety-context.js'
 import { removedMessageIds } from './timeline.js'
+import { useRoster } from './use-roster.js'
 
 function Preview({ summary }: { summary: ConversationSummary }) {
   const { peerTyping } = useTyping(summary.conversation)
   const { notices } = useConversation(summary.conversation)
   const m = summary.lastMessage
   const removed = m !== null && removedMessageIds(notices).has(m.id)
-  const text = peerTyping ? 'typing…' : removed ? 'Message removed by a moderator' : m ? `${m.outgoing ? 'You: ' : ''}${m.text}` : 'No messages yet'
+  const who = m?.outgoing ? 'You: ' : m && summary.conversation.kind === 'group' ? `${m.sender.userId}: ` : ''
+  const text = peerTyping ? 'typing…' : removed ? 'Message removed by a moderator' : m ? `${who}${m.text}` : 'No messages yet'
   return <span className="convo-last" data-testid="conversation-preview">{text}</span>
+}
+
+/** A group's row: its verified title (the server's word is never shown) and member count. */
+function GroupItem({ summary: c, selected, unread, onSelect }: { summary: ConversationSummary; selected: boolean; unread: number | undefined; onSelect: (id: string) => void }) {
+  useRoster(c.conversation) // re-render on verified roster changes
+  const title = c.conversation.title || 'Untitled group'
+  return (
+    <button className={`convo-item${selected ? ' selected' : ''}`} data-testid="conversation-item" data-kind="group" data-title={title} data-mode={c.encryption}
+      data-members={c.conversation.members.length} data-muted={String(c.conversation.muted)} onClick={() => onSelect(c.id)}>
+      <span className="avatar group" aria-hidden="true">#</span>
+      <span className="convo-text">
+        <span className="convo-top"><strong>{title}</strong><ModeBadge mode={c.encryption} compact /><span className="tag" data-testid="member-count">{c.conversation.members.length} members</span></span>
+        <Preview summary={c} />
+      </span>
+      {unread && !c.conversation.muted ? <span className="unread" data-testid="unread">{unread}</span> : null}
+    </button>
+  )
 }
 
 export function Sidebar(props: { info: ServerInfo; selected: string | null; unread: Readonly<Record<string, number>>; onSelect: (id: string) => void }) {
@@ -33,6 +54,7 @@ export function Sidebar(props: { info: ServerInfo; selected: string | null; unre
   const [peer, setPeer] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const [grouping, setGrouping] = useState(false)
   const start = async (name: string) => {
     const id = name.trim().toLowerCase()
     if (!id) return
@@ -49,13 +71,17 @@ export function Sidebar(props: { info: ServerInfo; selected: string | null; unre
       setBusy(false)
     }
   }
-  const suggestions = props.info.demoUsers.filter((u) => u !== userId && !all.some((c) => c.peerUserId === u))
+  const suggestions = props.info.demoUsers.filter((u) => u !== userId && !all.some((c) => c.conversation.kind === 'direct' && c.peerUserId === u))
   return (
     <aside className="sidebar">
       <form className="new-convo" onSubmit={(e) => { e.preventDefault(); void start(peer) }}>
         <input data-testid="new-peer" placeholder="New conversation with…" value={peer} onChange={(e) => setPeer(e.target.value)} />
         <button className="button primary small" data-testid="new-submit" disabled={busy || !peer.trim()} type="submit">Start</button>
       </form>
+      <div className="suggestions">
+        <button className="button small" data-testid="new-group" type="button" onClick={() => setGrouping(true)}># New group</button>
+      </div>
+      {grouping ? <NewGroupDialog demoUsers={props.info.demoUsers} onClose={() => setGrouping(false)} onCreated={(id) => { setGrouping(false); props.onSelect(id) }} /> : null}
       {suggestions.length ? (
         <div className="suggestions">
           {suggestions.map((u) => <button key={u} className="chip" data-testid={`suggest-${u}`} onClick={() => void start(u)}>+ {u}</button>)}
@@ -65,7 +91,9 @@ export function Sidebar(props: { info: ServerInfo; selected: string | null; unre
       <RequestsSection summaries={all} selected={props.selected} onSelect={props.onSelect} />
       <ul className="convo-list" data-testid="conversation-list">
         {conversations.length === 0 ? <li className="empty muted">No conversations yet.</li> : null}
-        {conversations.map((c) => (
+        {conversations.map((c) => c.conversation.kind === 'group' ? (
+          <li key={c.id}><GroupItem summary={c} selected={c.id === props.selected} unread={props.unread[c.id]} onSelect={props.onSelect} /></li>
+        ) : (
           <li key={c.id}>
             <button
               className={`convo-item${c.id === props.selected ? ' selected' : ''}`}

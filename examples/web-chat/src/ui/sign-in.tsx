@@ -22,6 +22,10 @@ export function SignIn(props: {
   error: string | null
   onSignIn: (name: string) => void
   onLinked: (session: Session) => void
+  /** Set when sign-in was refused because the user's identity lives on other devices. */
+  elsewhere?: string | null
+  /** Resets that user's identity (every old device revoked) and signs in with a new one. */
+  onReset?: (userId: string) => void
 }) {
   const [name, setName] = useState('')
   const [linking, setLinking] = useState(false)
@@ -54,6 +58,15 @@ export function SignIn(props: {
               ))}
             </div>
             {props.error ? <p className="error-text" data-testid="signin-error">{props.error}</p> : null}
+            {props.elsewhere && props.onReset ? (
+              <div className="reset-box" data-testid="reset-box">
+                <p className="small">Lost every device, with no backup? You can start over with a new identity. Your old devices are signed
+                  out for good, your contacts are told your key changed, and <strong>old end-to-end encrypted messages cannot be recovered</strong>.</p>
+                <button className="button danger wide" data-testid="reset-identity" disabled={props.busy} onClick={() => props.onReset!(props.elsewhere!)}>
+                  Reset {props.elsewhere}’s identity and sign in here
+                </button>
+              </div>
+            ) : null}
             <button className="button wide" data-testid="link-start" disabled={props.busy} onClick={() => setLinking(true)}>
               Link this browser to an account signed in elsewhere
             </button>

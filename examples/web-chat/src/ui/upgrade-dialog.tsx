@@ -14,18 +14,22 @@ const CAPABILITY_LABEL: Record<string, string> = {
   serverSearch: 'Server-side search',
   retention: 'Retention',
   serverIntegrationsRead: 'Bots and integrations read messages',
+  disappearingMessages: 'Disappearing messages',
+  accountReset: 'Account reset without a backup',
 }
 
 export function UpgradeDialog(props: { conversationId: string; onClose: () => void }) {
   const { manifest } = useParley()
-  const { peerUserId, upgrade, upgrading, upgradeError } = useConversation(props.conversationId)
+  const { conversation, peerUserId, upgrade, upgrading, upgradeError } = useConversation(props.conversationId)
+  // A group: its members (an admin signs the upgrade; every member's device checks it).
+  const who = conversation?.kind === 'group' ? 'the members of this group' : peerUserId
   const caps = manifest?.capabilities
   const run = () => upgrade().then(props.onClose, () => {}) // a failure shows as upgradeError
   return (
     <Modal title="Upgrade to end-to-end encryption" onClose={props.onClose} testid="upgrade">
       <p>
-        From now on only you and {peerUserId} can read this conversation. The change is signed by your device, shown to {peerUserId},
-        and <strong>cannot be undone</strong> — not by either of you, and not by the server.
+        From now on only you and {who} can read this conversation. The change is signed by your device, shown to {who},
+        and <strong>cannot be undone</strong> — not by any of you, and not by the server.
       </p>
       {caps ? (
         <table className="caps">

@@ -11,6 +11,7 @@ import type { Emitter } from '../emitter.js'
 import type { JsonValue, KeyStore } from '../key-store/key-store.js'
 import { toMessage } from '../message-log.js'
 import { K, type StoredMessage } from '../store-layout.js'
+import { isAction } from '../messages/apply-action.js'
 import type { ClientEvents, Message } from '../types.js'
 
 /** The longest query accepted, in UTF-16 code units. */
@@ -67,6 +68,13 @@ export class LocalSearch {
     events.on('message', (m) => {
       if (this.index && m.seq !== undefined && m.status !== 'pending') this.add(this.index, m, K.message(m.conversationId, m.seq))
     })
+    // Edited or deleted for everyone (messages/): the index follows what the message shows now.
+    events.on('update', (m) => {
+      if (!this.index || m.seq === undefined) return
+      const key = K.message(m.conversationId, m.seq)
+      if (this.index.has(key)) this.index.discard(key)
+      this.add(this.index, m, key)
+    })
   }
 
   /** Messages of the local log matching `query` (every word, by prefix, tolerating typos). */
@@ -88,6 +96,13 @@ export class LocalSearch {
     return out
   }
 
+  /** Drops deleted log keys (expired messages) from the index, so their words are gone from memory too. */
+  forget(keys: readonly string[]): void {
+    const index = this.index
+    if (!index) return
+    for (const key of keys) if (index.has(key)) index.discard(key)
+  }
+
   private ready(): Promise<MiniSearch<IndexedMessage>> {
     if (this.index && !this.building) return Promise.resolve(this.index)
     if (!this.building) {
@@ -106,7 +121,8 @@ export class LocalSearch {
     for (const key of await this.store.keys(ALL_MESSAGES_PREFIX)) {
       if (index.has(key)) continue
       const m = (await this.store.get<JsonValue>(key)) as StoredMessage | null
-      if (m) this.add(index, m, key)
+      // Edits, tombstones and reactions are found through their targets, by what those show.
+      if (m && !isAction(m)) this.add(index, toMessage(m), key)
     }
   }
 

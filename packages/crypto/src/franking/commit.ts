@@ -3,7 +3,7 @@
  * `tf = HMAC-SHA256(nf, canonical(message))` with a fresh 32-byte `nf` carried inside the
  * encrypted payload. An attachment is committed through its plaintext SHA-256.
  */
-import { firstLoneSurrogate, type AttachmentMeta } from '@parley/protocol'
+import { firstLoneSurrogate, type AttachmentMeta, type MessageRef } from '@parley/protocol'
 import { concat, equalBytes, fromBase64, lp, toBase64, u32be, u64be } from '../_bytes.js'
 import { hmacSha256, label, LABELS } from '../kdf.js'
 import { systemRandom, type RandomSource } from '../random.js'
@@ -12,6 +12,8 @@ import { systemRandom, type RandomSource } from '../random.js'
 export interface FrankableMessage {
   text: string
   attachments: AttachmentMeta[]
+  /** An edit, tombstone, reaction or reply: the message it refers to (docs/messages.md). */
+  ref?: MessageRef | undefined
 }
 
 /**
@@ -39,6 +41,9 @@ export function frankingBytes(msg: FrankableMessage): Uint8Array {
     if (sha.length !== 32) throw new RangeError('"attachments[].sha256" expected base64 of 32 bytes')
     parts.push(lp(a.name), lp(a.mime), u64be(a.size), sha)
   }
+  // A reference is appended after the (self-delimiting) attachments, so a message without one
+  // encodes exactly as before and no message with one encodes like a message without.
+  if (msg.ref !== undefined) parts.push(lp('ref'), lp(awellFormed(msg.ref.kind, 'msg.ref.kind')), lp(awellFormed(msg.ref.messageId, 'msg.ref.messageId')))
   return concat(...parts)
 }
 

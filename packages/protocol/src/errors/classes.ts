@@ -220,3 +220,19 @@ export class GroupFullError extends ParleyError<{ limit?: number }> {
   static override readonly code: string = 'group_full'
   static override readonly defaultMessage: string = 'the group is at its member limit'
 }
+/**
+ * A disappearing-messages setting was refused: its signature does not verify under a listed
+ * device of its signer (`bad_signature`), its signer is not a member (`not_member`), it is for
+ * another conversation (`mismatch`), or it is not the next version (`stale`: another member
+ * changed the setting first; the server's answer — clients read the current setting and retry).
+ * The setting in force stays as it was.
+ */
+export class DisappearingRejectedError extends ParleyError<{
+  conversationId?: string
+  version?: number
+  userId?: string
+  reason?: 'bad_signature' | 'not_member' | 'mismatch' | 'stale'
+}> {
+  static override readonly code: string = 'disappearing_rejected'
+  static override readonly defaultMessage: string = 'the disappearing-messages setting was refused'
+}

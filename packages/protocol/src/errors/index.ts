@@ -3,9 +3,13 @@
  */
 import { ParleyError, type WireError } from './parley-error.js'
 import * as classes from './classes.js'
+import * as backupErrors from './backup-errors.js'
+import * as messageErrors from './messages.js'
 
 export { ParleyError, type WireError } from './parley-error.js'
 export * from './classes.js'
+export * from './backup-errors.js'
+export * from './messages.js'
 
 /** Every error class, base first, with its code and when it is raised (for docs and tests). */
 export const ERROR_CLASSES = [
@@ -42,6 +46,13 @@ export const ERROR_CLASSES = [
   { cls: classes.ReportResolvedError, description: 'resolveReport on a report already resolved.', solve: 'Read the resolution from listReports() or the audit log.' },
   { cls: classes.RosterRejectedError, description: 'A group roster record or the server\'s account of a roster fails verification (details.reason: bad_signature, not_admin, bad_chain, gap, rollback, fork, head_mismatch, mismatch, invalid_change, stale).', solve: 'stale: fetch the roster and retry the change. head_mismatch: a member\'s message names a roster head this device does not hold (their client or the server; the message is still shown). Anything else: never from an honest server; the verified roster stays. Investigate the server.' },
   { cls: classes.GroupFullError, description: 'Creating or adding to a group would exceed the server\'s maxGroupMembers (details.limit).', solve: 'Remove members first, or raise the server option.' },
+  { cls: backupErrors.BackupKeyError, description: 'The recovery key or passphrase does not open the backup (or its key wrap was altered). Nothing was written, locally or on the server.', solve: 'Ask for the recovery key again (spaces and dashes are ignored). A lost recovery key and passphrase cannot be recovered: the backup cannot be opened.' },
+  { cls: backupErrors.BackupCorruptError, description: 'A backup or history transfer opened with the right key fails authentication or is malformed (details.reason). Nothing was written.', solve: 'Run client.backup.run() again from a working device, or link the device again.' },
+  { cls: classes.DisappearingRejectedError, description: 'A disappearing-messages setting was refused (details.reason: bad_signature, not_member, mismatch, stale); the setting in force stays.', solve: 'stale: another member changed it first; setDisappearing reads the current setting and retries once, so seeing it means a second race: retry. Anything else: never from an honest server. Investigate the server.' },
+  { cls: messageErrors.NotYourMessageError, description: 'edit() or deleteForEveryone() of a message this user did not send; as an error event, an incoming edit or tombstone from someone other than the author (not applied).', solve: 'Only offer edit and delete on outgoing messages. As an event: never from an honest member; the message stays as it was.' },
+  { cls: messageErrors.EditWindowClosedError, description: 'edit() after the edit window (client option editWindowMs, default DEFAULT_EDIT_WINDOW_MS) closed; details.windowMs.', solve: 'Hide the edit action once the window closed.' },
+  { cls: messageErrors.UnknownMessageError, description: 'An action or reply names a message this device does not hold, a deleted one, or an action message.', solve: 'Act on messages from this device\'s history; wait for a pending send to be acked.' },
+  { cls: messageErrors.BadEmojiError, description: 'A reaction that is not a single emoji of at most MAX_REACTION_LENGTH code units.', solve: 'Offer reactions from an emoji picker.' },
   { cls: classes.StoreError, description: 'Storage failed; the transaction rolled back.', solve: 'Retry; check the database.' },
   { cls: classes.TimeoutError, description: 'An ack, hook or connection timed out.', solve: 'Retry; queued messages resend automatically.' },
   { cls: classes.ConnectionError, description: 'Not connected.', solve: 'Messages stay queued until reconnect.' },

@@ -9,11 +9,12 @@ import {
 } from '../limits.js'
 import {
   base64Exact, base64Max, DeviceAddressSchema, EncryptionModeSchema, FrankingTagSchema, IdSchema, list,
-  SeqSchema, text, TimestampSchema, UserIdSchema, wellFormedText,
+  SeqSchema, SignatureSchema, text, TimestampSchema, UserIdSchema, wellFormedText,
 } from './common.js'
 import { ModeChangeSchema } from './mode.js'
 import { RosterHeadSchema, RosterRecordSchema } from './roster.js'
 import { SenderKeyMessageSchema } from './sender-key.js'
+import { MessageRefSchema } from './message-ref.js'
 
 /** Attachment metadata: what franking commits to (through `sha256` of the plaintext). */
 export const AttachmentMetaSchema = v.strictObject({
@@ -38,6 +39,10 @@ export const PlainBodySchema = v.strictObject({
   nf: base64Exact(FRANKING_BYTES),
   /** Group messages: the sender's roster head (fork detection; not franked). */
   roster: v.optional(RosterHeadSchema),
+  /** An edit, tombstone, reaction or reply: the message it refers to (franked; docs/messages.md). */
+  ref: v.optional(MessageRefSchema),
+  /** With `ref`: the sending device's Ed25519 signature over `messageRefSigningText`. */
+  sig: v.optional(SignatureSchema),
 })
 export type PlainBody = v.InferOutput<typeof PlainBodySchema>
 
@@ -171,7 +176,11 @@ export const HistoryResultSchema = v.strictObject({
 })
 export type HistoryResult = v.InferOutput<typeof HistoryResultSchema>
 
-/** Delete-for-everyone: the server drops the body/ciphertext and tells every device. */
+/**
+ * Delete-for-everyone: the server drops the body/ciphertext and tells every device. A client
+ * first sends its signed tombstone (a message with `ref.kind: 'delete'`); `message.deleted` is
+ * only a hint to catch up: clients hide a message on the verified tombstone, never on this event.
+ */
 export const MessageDeleteSchema = v.strictObject({ conversationId: IdSchema, messageId: IdSchema })
 export const MessageDeletedSchema = v.strictObject({ conversationId: IdSchema, messageId: IdSchema, by: DeviceAddressSchema, ts: TimestampSchema })
 export type MessageDeleted = v.InferOutput<typeof MessageDeletedSchema>

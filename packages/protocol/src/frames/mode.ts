@@ -9,6 +9,7 @@ import {
   UserIdSchema,
 } from './common.js'
 import { MAX_GROUP_MEMBERS } from '../limits.js'
+import { DisappearingSettingSchema } from './disappearing.js'
 
 /** A signed, one-way upgrade record. */
 export const ModeChangeSchema = v.strictObject({
@@ -50,6 +51,8 @@ export const ConversationInfoSchema = v.strictObject({
   createdAt: TimestampSchema,
   lastSeq: SeqSchema,
   modeChange: v.optional(ModeChangeSchema),
+  /** The newest signed disappearing-messages setting (clients verify it; absent: never set). */
+  disappearing: v.optional(DisappearingSettingSchema),
 })
 export type ConversationInfo = v.InferOutput<typeof ConversationInfoSchema>
 

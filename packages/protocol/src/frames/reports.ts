@@ -8,6 +8,7 @@ import {
   base64Exact, DeviceAddressSchema, FrankingTagSchema, IdSchema, list, SeqSchema, text, TimestampSchema, wellFormedText,
 } from './common.js'
 import { AttachmentMetaSchema } from './messages.js'
+import { MessageRefSchema } from './message-ref.js'
 
 /** One reported message: what the reporter decrypted, plus the opening `nf` and the binding. */
 export const ReportEntrySchema = v.strictObject({
@@ -23,6 +24,14 @@ export const ReportEntrySchema = v.strictObject({
   tf: FrankingTagSchema,
   rf: FrankingTagSchema,
   kid: IdSchema,
+  /** An edit, tombstone, reaction or reply: its reference (franked with the text). */
+  ref: v.optional(MessageRefSchema),
+  /**
+   * A message deleted for everyone before this report: the reporter's device no longer holds
+   * its content, so `text` is empty, `attachments` empty, and only the binding (`tf`, `rf`:
+   * sender, seq, time) is verified. Its signed tombstone is a separate entry.
+   */
+  deleted: v.optional(v.literal(true)),
 })
 export type ReportEntry = v.InferOutput<typeof ReportEntrySchema>
 

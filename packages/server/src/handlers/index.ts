@@ -7,6 +7,8 @@ import * as M from './messages.js'
 import * as R from './reports.js'
 import * as S from './session.js'
 import * as Y from './safety.js'
+import * as B from './blobs.js'
+import * as X from './disappearing.js'
 import type { HandlerTable } from './types.js'
 
 export const HANDLERS: HandlerTable = {
@@ -26,6 +28,7 @@ export const HANDLERS: HandlerTable = {
   'roster.append': G.rosterAppend,
   'roster.fetch': G.rosterFetch,
   'mode.upgrade': C.modeUpgrade,
+  'conversation.disappearing': X.conversationDisappearing,
   'message.send': M.messageSend,
   'message.delete': M.messageDelete,
   'inbox.ack': M.inboxAck,
@@ -42,4 +45,7 @@ export const HANDLERS: HandlerTable = {
   'request.list': Y.requestList,
   'request.accept': Y.requestAccept,
   'request.decline': Y.requestDecline,
+  'blob.put': B.blobPut,
+  'blob.get': B.blobGet,
+  'blob.delete': B.blobDelete,
 }

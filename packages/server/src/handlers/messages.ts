@@ -15,6 +15,7 @@ import { afterSend, checkSend, deleteRooms, relayRooms, withheldIn, withholdIfBl
 import { groupBlockers, groupRelayRooms } from '../safety/group-gate.js'
 import type { Handler } from './types.js'
 import { membershipAt } from '../groups/membership-at.js'
+import { expiresAtFor } from '../disappearing/expiry.js'
 
 /** When `userId` could read a group: seqs where they were a member just before or just after (their own add and removal records). */
 async function groupViewer(ctx: Ctx, conversationId: string, userId: string): Promise<{ at(seq: number): boolean; firstSeq: number }> {
@@ -106,8 +107,8 @@ export const messageSend: Handler<'message.send'> = {
       message.senderKey = f.senderKey
       message.senderKeyHolders = await ctx.store.senderKeys.holders(chain)
     }
-    const ttl = ctx.options.retention?.[f.mode]
-    if (ttl) message.expiresAt = now + ttl
+    const expiresAt = expiresAtFor(ctx, f.mode, conversation, now) // retention and the disappearing timer
+    if (expiresAt !== undefined) message.expiresAt = expiresAt
     withholdIfBlocked(message, gate) // safety: no inbox row for a peer who blocks the sender
     if (blockers.length) message.withheldFrom = blockers
     // Lock keys: the users whose devices get an inbox row (the sender's other devices too).

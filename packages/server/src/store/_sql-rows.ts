@@ -60,6 +60,7 @@ export function toConversation(r: Record<string, unknown>, members: string[]): C
   }
   if (r.mode_change != null) c.modeChange = json(r.mode_change)
   if (r.roster_version != null) c.rosterVersion = num(r.roster_version)
+  if (r.disappearing != null) c.disappearing = json(r.disappearing)
   return c
 }
 
@@ -77,7 +78,7 @@ export function toDevice(r: Record<string, unknown>): DeviceRecord {
 
 /** Conversations matching `where` (alias `c`), with their members, oldest first. */
 export async function conversationsById(q: SqlExecutor, where: string, params: unknown[]): Promise<ConversationRecord[]> {
-  const rows = await q.query(`SELECT c.id, c.kind, c.mode, c.upgrade_required, c.created_at, c.last_seq, c.mode_change, (c.roster_state ->> 'version')::bigint AS roster_version FROM conversations c WHERE ${where} ORDER BY c.created_at, c.id`, params)
+  const rows = await q.query(`SELECT c.id, c.kind, c.mode, c.upgrade_required, c.created_at, c.last_seq, c.mode_change, c.disappearing, (c.roster_state ->> 'version')::bigint AS roster_version FROM conversations c WHERE ${where} ORDER BY c.created_at, c.id`, params)
   if (!rows.length) return []
   const mem = await q.query<{ conversation_id: string; user_id: string }>(
     'SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id IN (SELECT jsonb_array_elements_text($1::jsonb))',

@@ -5,7 +5,7 @@
  */
 import type { RosterState } from '@parley/crypto'
 import {
-  ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError, RosterRejectedError,
+  DisappearingRejectedError, ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError, RosterRejectedError,
   type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
 } from '@parley/protocol'
 import { checkMode, checkSendCoverage, deliverable, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
@@ -16,6 +16,7 @@ import type {
 } from './store.js'
 import { memorySafetyStore } from './safety-memory.js'
 import { memorySenderKeyStore } from './sender-key-memory.js'
+import { memoryBlobStore } from './blob-memory.js'
 import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
@@ -91,6 +92,7 @@ export function memoryStore(): ParleyStore {
     kind: 'memory',
     safety: memorySafetyStore(),
     senderKeys: memorySenderKeyStore(),
+    blobs: memoryBlobStore(),
     moderation: memoryModerationStore({
       reports: () => reports.values(),
       messages: () => messages.values(),
@@ -246,6 +248,26 @@ export function memoryStore(): ParleyStore {
     },
     async listConversations(userId) {
       return [...conversations.values()].filter((c) => c.members.includes(userId)).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)).map(clone)
+    },
+    async setDisappearing(setting) {
+      const c = conversations.get(setting.conversationId)
+      if (!c) throw new NotFoundError('unknown conversation', { resource: 'conversation', id: setting.conversationId })
+      if ((c.disappearing?.version ?? 0) !== setting.version - 1) {
+        throw new DisappearingRejectedError('another member changed the setting first', { conversationId: c.id, version: setting.version, reason: 'stale' })
+      }
+      c.disappearing = clone(setting)
+      return clone(c)
+    },
+    async resetIdentity(userId) {
+      const was = activeDevices(userId).map((d) => d.deviceId)
+      users.delete(userId)
+      for (const d of devices.values()) {
+        if (d.userId !== userId) continue
+        d.active = false
+        d.oneTime.clear()
+        d.kemOneTime.clear()
+      }
+      return { devices: was }
     },
     async upgradeConversation({ conversationId, modeChange, messageId, now }): Promise<UpgradeOutcome> {
       const c = conversations.get(conversationId)

@@ -267,6 +267,43 @@ CREATE INDEX messages_roster ON messages (conversation_id, seq) WHERE kind = 'ro
 `,
   },
   {
+    // Disappearing messages (issue 17, docs/recovery.md): a conversation's signed timer
+    // setting. Messages keep using `expires_at` (set per message at append time).
+    version: 8,
+    name: 'disappearing-messages',
+    sql: `
+ALTER TABLE conversations ADD COLUMN disappearing jsonb
+`,
+  },
+  {
+    // Encrypted backups and history transfers (issue 17, docs/recovery.md): opaque chunked blobs
+    // per user and slot. A slot has at most one committed blob and one upload in progress.
+    version: 9,
+    name: 'backup-blobs',
+    sql: `
+CREATE TABLE blobs (
+  user_id text NOT NULL,
+  slot text NOT NULL,
+  state text NOT NULL CHECK (state IN ('pending', 'committed')),
+  upload text NOT NULL,
+  chunks integer NOT NULL,
+  bytes bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  expires_at bigint,
+  PRIMARY KEY (user_id, slot, state)
+);
+CREATE TABLE blob_chunks (
+  user_id text NOT NULL,
+  slot text NOT NULL,
+  upload text NOT NULL,
+  idx integer NOT NULL,
+  bytes integer NOT NULL,
+  data text NOT NULL,
+  PRIMARY KEY (user_id, slot, upload, idx)
+)
+`,
+  },
+  {
     // Sender keys (docs/groups.md, decision 0014): a group message's one sender-key ciphertext
     // on its message row, and which devices were sent a distribution of which chain (the
     // server's coverage rule for a sender-key send). Number 11 was assigned to this change.

@@ -15,9 +15,11 @@ import { conversationsById, json, MESSAGE_COLUMNS, num, toDelivery, toDevice, to
 import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
 import { sqlSenderKeyStore } from './sender-key-sql.js'
+import { sqlBlobStore } from './blob-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
+import { RESET_IDENTITY, sqlRecoveryMethods } from './_sql-recovery.js'
 
 /**
  * Builds a store on a driver and migrates the schema.
@@ -82,6 +84,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
     kind: db.kind,
     safety: sqlSafetyStore(db),
     senderKeys: sqlSenderKeyStore(db),
+    blobs: sqlBlobStore(db),
     moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {
@@ -134,7 +137,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
 
     async getUser(userId) {
       const [r] = await db.query('SELECT user_id, identity_key, device_list FROM users WHERE user_id = $1', [userId])
-      return r ? { userId: r.user_id as string, identityKey: r.identity_key as string, deviceList: json<SignedDeviceList>(r.device_list) } : null
+      return r && r.identity_key !== RESET_IDENTITY ? { userId: r.user_id as string, identityKey: r.identity_key as string, deviceList: json<SignedDeviceList>(r.device_list) } : null
     },
     async registerDevice(reg) {
       await db.transaction(async (tx) => {
@@ -143,6 +146,12 @@ function createSqlStore(db: SqlDriver): ParleyStore {
           [reg.userId, reg.userIdentityKey, JSON.stringify(reg.deviceList), reg.deviceList.version, reg.now],
         )
         const [u] = await tx.query('SELECT identity_key, device_list_version FROM users WHERE user_id = $1 FOR UPDATE', [reg.userId])
+        if (u!.identity_key === RESET_IDENTITY) {
+          // The identity was reset (docs/recovery.md): the first registration after it pins the new one.
+          await tx.query('UPDATE users SET identity_key = $2, device_list = $3::jsonb, device_list_version = $4 WHERE user_id = $1', [reg.userId, reg.userIdentityKey, JSON.stringify(reg.deviceList), reg.deviceList.version])
+          u!.identity_key = reg.userIdentityKey
+          u!.device_list_version = reg.deviceList.version
+        }
         if (u!.identity_key !== reg.userIdentityKey) throw new IdentityChangedError('a different user identity key is pinned for this user', { userId: reg.userId })
         const stored = num(u!.device_list_version)
         if (reg.deviceList.version < stored) throw new InvalidDeviceListError('device list version is older than the stored one', { userId: reg.userId })
@@ -194,7 +203,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
     async claimBundles(userId, excludeDeviceId): Promise<ClaimedBundles | null> {
       return db.transaction(async (tx) => {
         const [u] = await tx.query('SELECT identity_key, device_list FROM users WHERE user_id = $1', [userId])
-        if (!u) return null
+        if (!u || u.identity_key === RESET_IDENTITY) return null
         const devs = await tx.query('SELECT * FROM devices WHERE user_id = $1 AND active ORDER BY device_id', [userId])
         const bundles: DeviceBundle[] = []
         const remaining: ClaimedBundles['remaining'] = []
@@ -241,6 +250,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
       })
     },
     ...sqlGroupMethods(db),
+    ...sqlRecoveryMethods(db),
     async getConversation(id) {
       return (await conversationsById(db, 'c.id = $1', [id]))[0] ?? null
     },

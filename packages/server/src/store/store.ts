@@ -5,12 +5,13 @@
  * conformance suite (`contract.ts`): `memoryStore`, `pgliteStore`, `postgresStore`.
  */
 import type {
-  ConversationInfo, DeviceAddress, DeviceBundle, DeviceRegister, EncryptedAttachment, EncryptionMode, Envelope, Franking,
+  ConversationInfo, DeviceAddress, DisappearingSetting, DeviceBundle, DeviceRegister, EncryptedAttachment, EncryptionMode, Envelope, Franking,
   ModeChange, Notice, Policy, RosterRecord, SenderKeyMessage, SignedDeviceList, TokenBucketStore, VerifiedReport,
 } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
 import type { SenderKeyStore } from './sender-key-store.js'
+import type { BlobStore } from './blob-store.js'
 
 import type { ModerationStore, NewAuditEntry } from './moderation-store.js'
 
@@ -261,6 +262,8 @@ export interface ParleyStore {
   readonly safety: SafetyStore
   /** Which devices were given which sender-key chain (`sender-key-store.ts`). */
   readonly senderKeys: SenderKeyStore
+  /** Opaque encrypted blobs: backups and history transfers (`blob-store.ts`). */
+  readonly blobs: BlobStore
   /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
   readonly moderation: ModerationStore
   /**
@@ -328,6 +331,22 @@ export interface ParleyStore {
    * for every active device of every member except the upgrading one.
    */
   upgradeConversation(args: { conversationId: string; modeChange: ModeChange; messageId: string; now: number }): Promise<UpgradeOutcome>
+  /**
+   * Stores a conversation's signed disappearing-messages setting (checked by the server first)
+   * when the stored one is at `setting.version - 1` (none: 0): compare-and-set across nodes.
+   * Messages appended afterwards get `expiresAt` from it (the handler sets it).
+   * @throws {DisappearingRejectedError} `stale` when another change got there first.
+   * @throws {NotFoundError} unknown conversation.
+   */
+  setDisappearing(setting: DisappearingSetting): Promise<ConversationRecord>
+  /**
+   * Account reset without a backup (docs/recovery.md): forgets `userId`'s pinned identity key
+   * and device list, deactivates every device and deletes their prekeys, so the next
+   * `device.register` may bring a new identity. Messages, conversations and inbox rows stay
+   * (readable history of server-side conversations survives; E2EE envelopes were for the old
+   * devices). Returns the device ids that were active. Unknown user: `{ devices: [] }`.
+   */
+  resetIdentity(userId: string): Promise<{ devices: string[] }>
   /**
    * Records the server policy. When it differs from the stored one, server-side conversations
    * get `upgradeRequired` per the new policy (e2ee ones stay e2ee) and every member of every

@@ -8,11 +8,14 @@
  *   lone surrogates, huge numbers, wrong types, prototype keys, repeated items), deleted or
  *   joined by an extra key;
  * - `oversized`: a valid frame with one array or string blown past its limit (up to the
- *   330,000 items of issue 19), every frame below the wire limit `MAX_FRAME_BYTES`.
+ *   330,000 items of issue 19) or an array filled to a schema maximum with bad items, every
+ *   frame below the wire limit `MAX_FRAME_BYTES`.
  */
 import fc from 'fast-check'
-import { CLIENT_FRAME_SCHEMAS, MAX_FRAME_BYTES, type ClientEventName } from '@parley/protocol'
-import { frankMessage, signModeChange, signRosterRecord, type DeviceIdentity } from '@parley/crypto'
+import {
+  CLIENT_FRAME_SCHEMAS, MAX_FRAME_BYTES, MAX_GROUP_ENVELOPES, MAX_GROUP_MEMBERS, MAX_PREKEYS_PER_UPLOAD, MAX_SYNC_LIMIT, type ClientEventName,
+} from '@parley/protocol'
+import { frankMessage, signModeChange, signDisappearing, signRosterRecord, type DeviceIdentity } from '@parley/crypto'
 import type { TestUser } from '../../../server/test/helpers/device.js'
 
 /** What the hostile client knows of the world it attacks. */
@@ -71,6 +74,9 @@ function validFrame(w: EdgeWorld, event: ClientEventName): fc.Arbitrary<unknown>
     case 'conversation.open': return fc.constant({ peerUserId: w.honestUserId })
     case 'conversation.list': return fc.constant({})
     case 'mode.upgrade': return fc.constant({ modeChange: signModeChange(w.device, { conversationId: c, from: 'server-side', to: 'e2ee', userId: w.mallory.userId, deviceId: w.device.deviceId, ts: 1_700_000_000_000 }) })
+    case 'conversation.disappearing': return fc.tuple(fc.integer({ min: 1_000, max: 86_400_000 }), fc.integer({ min: 1, max: 3 })).map(([ms, version]) => ({
+      setting: signDisappearing(w.device, { conversationId: c, ms, version, userId: w.mallory.userId, deviceId: w.device.deviceId, ts: 1_700_000_000_000 }),
+    }))
     case 'message.send': return fc.tuple(idArb, fc.string({ maxLength: 40 })).map(([cm, text]) => {
       const { tf, nf } = frankMessage({ text, attachments: [] })
       return w.e2ee
@@ -112,6 +118,10 @@ function validFrame(w: EdgeWorld, event: ClientEventName): fc.Arbitrary<unknown>
       }),
     }))
     case 'roster.fetch': return fc.nat(5).map((after) => ({ conversationId: c, after, limit: 10 }))
+    // Uploads that never finish (chunk 0 of 2): the backup is never replaced by the fuzzer.
+    case 'blob.put': return fc.tuple(idArb, fc.constantFrom('backup', 'transfer.fuzzfuzzfuzzfuzzfuzzfu')).map(([u, slot]) => ({ slot, upload: `u-${u}`, index: 0, count: 2, data: KEY }))
+    case 'blob.get': return fc.nat(3).map((index) => ({ slot: 'backup', index }))
+    case 'blob.delete': return fc.constant({ slot: 'transfer.fuzzfuzzfuzzfuzzfuzzfu' })
   }
 }
 
@@ -164,8 +174,13 @@ function mutant(w: EdgeWorld, event: ClientEventName): fc.Arbitrary<unknown> {
 const bigItem = fc.constantFrom<unknown>({}, 0, 'm', null)
 
 function oversized(w: EdgeWorld, event: ClientEventName): fc.Arbitrary<unknown> {
-  // Mostly just past a limit; one in five as large as issue 19's (up to 330,000 items).
-  const size = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 2_000 }) }, { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 330_000 }) })
+  // Mostly just past a limit; one in six as large as issue 19's (up to 330,000 items); one in
+  // six exactly an array maximum of bad items (past the bounds check, so every item is validated).
+  const size = fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 1, max: 2_000 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 330_000 }) },
+    { weight: 1, arbitrary: fc.constantFrom(MAX_PREKEYS_PER_UPLOAD, MAX_SYNC_LIMIT, MAX_GROUP_MEMBERS, MAX_GROUP_ENVELOPES) },
+  )
   return fc.tuple(validFrame(w, event), fc.nat(), size, bigItem).map(([base, pick, n, item]) => {
     const grow = paths(base).filter((p) => {
       let v: unknown = base

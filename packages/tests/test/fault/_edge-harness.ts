@@ -17,7 +17,8 @@ import { frankMessage, generatePreKeys, sha256Base64, signHelloProof } from '@pa
 import { connect, connectDevice, ok, type RawSocket, type TestDevice } from '../../../server/test/helpers/client.js'
 import { e2eeSend, makeTestUser, plainSend, registerFrame, type TestUser } from '../../../server/test/helpers/device.js'
 import { edgeFrames, type EdgeFrame, type EdgeWorld, type FrameKind } from './_edge-frames.js'
-import type { EdgeFault, EdgeServerConfig } from './_edge-server.js'
+import type { EdgeFault, EdgeServerConfig, ServerMemory } from './_edge-server.js'
+import { describeMemory, jsRetainedGrowth, warmupFrames } from './_edge-memory.js'
 import type { Ping } from './_edge-pinger.js'
 
 const CHILD = fileURLToPath(new URL('./_edge-server.ts', import.meta.url))
@@ -38,6 +39,8 @@ export const DIGEST_WINDOW = 25
  * slowest honest request measured here was 239 ms, p99 97 ms, over 20,000 frames).
  */
 export const HOSTILE_CONCURRENCY = 1
+/** Frames between memory samples (after forced GC) during the run, for diagnosis; 0 for none. */
+export const MEMORY_SAMPLE_EVERY = Number(process.env.PARLEY_FUZZ_MEMORY_EVERY ?? 0)
 /** Pause between the honest user's requests, ms (so they measure, not compete). */
 export const PING_INTERVAL_MS = 10
 
@@ -73,6 +76,8 @@ export interface EdgeReport {
   rssAfterBurst: number
   burstMs: number
   rssFinal: number
+  /** The server's full memory figures at the three points (RSS above is their `rss`). */
+  memory: { baseline?: ServerMemory; afterBurst?: ServerMemory; warm?: ServerMemory; final?: ServerMemory; samples: { frame: number; memory: ServerMemory }[] }
   durationMs: number
 }
 
@@ -178,7 +183,7 @@ function emit(socket: RawSocket, event: string, frame: unknown, timeoutMs = ACK_
  */
 export const READ_ONLY_EVENTS: ReadonlySet<string> = new Set([
   'hello', 'hello.challenge', 'conversation.list', 'inbox.sync', 'history.fetch', 'typing.send', 'receipt.send', 'block.list', 'mute.list',
-  'request.list', 'link.lookup',
+  'request.list', 'link.lookup', 'blob.get',
 ])
 
 const TYPED = new Set(ERROR_CODES.filter((c) => c !== 'internal'))
@@ -273,7 +278,7 @@ export async function runEdgeFuzzer(o: RunOptions): Promise<EdgeReport> {
   const report: EdgeReport = {
     policy: o.policy, seed: o.seed, frames: 0, byKind: { valid: 0, random: 0, mutant: 0, oversized: 0 }, accepted: 0, codes: {},
     failures: [], onError: child.onError, digestWindows: 0, digestChanged: [], honestMaxMs: 0, honestP99Ms: 0, honestRequests: 0,
-    serverCpuMs: 0, fuzzMs: 0, rssBaseline: 0, rssAfterBurst: 0, burstMs: 0, rssFinal: 0, durationMs: 0,
+    serverCpuMs: 0, fuzzMs: 0, rssBaseline: 0, rssAfterBurst: 0, burstMs: 0, rssFinal: 0, memory: { samples: [] }, durationMs: 0,
   }
   const sockets: RawSocket[] = []
   let killPinger: (() => void) | undefined
@@ -284,8 +289,8 @@ export async function runEdgeFuzzer(o: RunOptions): Promise<EdgeReport> {
     sockets.push(honest.socket, hostile.socket)
     let fresh = await connect(child.url, mallory.userId)
     sockets.push(fresh)
-    report.rssBaseline = await child.request<number>('rss')
-    if (process.env.PARLEY_FUZZ_DEBUG) console.log('rss', report.rssBaseline)
+    report.memory.baseline = await child.request<ServerMemory>('rss')
+    report.rssBaseline = report.memory.baseline.rss
     if (o.burst) {
       const burstStart = Date.now()
       const acks = await Promise.all(Array.from({ length: o.burst }, (_, i) => emit(hostile.socket, 'message.send', largeSend(burst, i), BURST_ACK_TIMEOUT_MS)))
@@ -294,7 +299,8 @@ export async function runEdgeFuzzer(o: RunOptions): Promise<EdgeReport> {
         if (why) report.failures.push(`burst: ${why}`)
         else if (typeof a !== 'string' && !a.ok) report.failures.push(`burst send refused: ${a.error.code}`)
       }
-      report.rssAfterBurst = await child.request<number>('rss')
+      report.memory.afterBurst = await child.request<ServerMemory>('rss')
+      report.rssAfterBurst = report.memory.afterBurst.rss
       report.burstMs = Date.now() - burstStart
       // The burst's aftermath (its deliveries, PGlite writing its WAL out) is not a hostile frame: let it pass.
       await child.request<boolean>('checkpoint')
@@ -355,6 +361,8 @@ export async function runEdgeFuzzer(o: RunOptions): Promise<EdgeReport> {
       if (window.length === DIGEST_WINDOW) {
         await flush(i)
         i += DIGEST_WINDOW
+        if (!report.memory.warm && i >= warmupFrames(o.frames, DIGEST_WINDOW) && !died) report.memory.warm = await child.request<ServerMemory>('rss')
+        if (MEMORY_SAMPLE_EVERY && i % MEMORY_SAMPLE_EVERY === 0 && !died) report.memory.samples.push({ frame: i, memory: await child.request<ServerMemory>('rss') })
       }
       if (died || (o.stopOnFailure && (report.failures.length || child.onError.length))) break
     }
@@ -377,7 +385,10 @@ export async function runEdgeFuzzer(o: RunOptions): Promise<EdgeReport> {
     const sorted = [...latencies].sort((x, y) => x - y)
     report.honestMaxMs = sorted[sorted.length - 1] ?? 0
     report.honestP99Ms = percentile(sorted, 99)
-    if (!died) report.rssFinal = await child.request<number>('rss')
+    if (!died) {
+      report.memory.final = await child.request<ServerMemory>('rss')
+      report.rssFinal = report.memory.final.rss
+    }
   } catch (e) {
     if (!died) report.failures.push(`harness: ${String(e)}`)
   } finally {
@@ -408,7 +419,9 @@ export function describeReport(r: EdgeReport): string {
     `  frames took ${(r.fuzzMs / 1000).toFixed(1)} s wall, ${(r.serverCpuMs / 1000).toFixed(1)} s server CPU (${(r.serverCpuMs / Math.max(1, r.frames)).toFixed(2)} ms a frame)`,
     `  codes: ${Object.entries(r.codes).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}=${n}`).join(' ')}`,
     `  honest conversation.list (${r.honestRequests} made during hostile frames, from another process): max ${r.honestMaxMs} ms, p99 ${r.honestP99Ms} ms (slowest behind ${r.slowest?.kind} ${r.slowest?.event})`,
-    `  RSS after forced GC: baseline ${mb(r.rssBaseline)} MB, after the burst (acked in ${(r.burstMs / 1000).toFixed(1)} s) ${mb(r.rssAfterBurst)} MB, final ${mb(r.rssFinal)} MB (growth ${mb(r.rssFinal - r.rssBaseline)} MB)`,
+    `  RSS after forced GC: baseline ${mb(r.rssBaseline)} MB, after the burst (acked in ${(r.burstMs / 1000).toFixed(1)} s) ${mb(r.rssAfterBurst)} MB, final ${mb(r.rssFinal)} MB (growth ${mb(r.rssFinal - r.rssBaseline)} MB; after warm-up ${r.memory.warm ? mb(r.rssFinal - r.memory.warm.rss) : '?'} MB; JS-retained ${r.memory.final && r.memory.baseline ? mb(jsRetainedGrowth(r.memory.baseline, r.memory.final)) : '?'} MB; PGlite WASM ${r.memory.final && r.memory.baseline ? mb(r.memory.final.wasm - r.memory.baseline.wasm) : '?'} MB)`,
+    ...(['baseline', 'afterBurst', 'warm', 'final'] as const).map((k) => `  memory ${k}: ${describeMemory(r.memory[k])}`),
+    ...r.memory.samples.map((s) => `  memory at frame ${s.frame}: ${describeMemory(s.memory)}`),
     `  store digest compared over ${r.digestWindows} windows of refused frames; changed: ${r.digestChanged.length}; failures: ${r.failures.length}; onError: ${r.onError.length}${r.died ? `; DIED: ${r.died.slice(0, 200)}` : ''}`,
   ].join('\n')
 }

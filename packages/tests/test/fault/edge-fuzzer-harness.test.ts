@@ -1,11 +1,12 @@
 /**
  * The edge fuzzer's harness must be able to fail: a server with a seeded bug — a store method
  * that throws a plain error (an `internal` ack), one that throws outside any promise (a crash),
- * one that leaves a rejection unobserved — is caught by the same run the fuzzer makes, and the
+ * one that leaves a rejection unobserved, one that keeps every frame (a leak) — is caught by the same run the fuzzer makes, and the
  * ack judge refuses untyped, unknown, `internal` and missing acks.
  */
 import { describe, expect, it } from 'vitest'
 import { describeReport, judgeAck, runEdgeFuzzer } from './_edge-harness.js'
+import { judgeMemory } from './_edge-memory.js'
 
 const SEED = Number(process.env.PARLEY_FUZZ_SEED ?? 19)
 
@@ -35,4 +36,12 @@ describe('edge fuzzer harness catches a known-bad server', () => {
       expect(r.frames).toBeLessThan(3_000)
     }, 300_000)
   }
+
+  it('a server that keeps every frame it receives: the memory check fails', async () => {
+    const r = await runEdgeFuzzer({ policy: 'server-side', seed: SEED, frames: 1_000, fault: 'leak' })
+    console.log(describeReport(r))
+    expect(r.died).toBeUndefined()
+    expect(r.frames).toBe(1_000)
+    expect(judgeMemory(r).join('; ')).toMatch(/JS-retained memory grew/)
+  }, 300_000)
 })

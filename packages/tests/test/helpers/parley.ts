@@ -19,7 +19,7 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string }; maxGroupMembers?: number; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny' } ): Promise<TestServer> {
+export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string }; maxGroupMembers?: number; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny'; purgeIntervalMs?: number } ): Promise<TestServer> {
   const http = createServer()
   const reports: VerifiedReport[] = []
   const actions: ModerationAction[] = []
@@ -42,6 +42,7 @@ export async function startServer(opts: { policy: Policy; store?: ParleyStore | 
     ...(opts.redis ? { redis: opts.redis } : {}),
     ...(opts.maxGroupMembers ? { maxGroupMembers: opts.maxGroupMembers } : {}),
     ...(opts.canMessage ? { canMessage: opts.canMessage } : {}),
+    ...(opts.purgeIntervalMs ? { retention: { purgeIntervalMs: opts.purgeIntervalMs } } : {}),
   })
   await parley.ready
   await new Promise<void>((r) => http.listen(opts.port ?? 0, '127.0.0.1', r))

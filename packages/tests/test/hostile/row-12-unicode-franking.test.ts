@@ -8,7 +8,8 @@
  *
  * Each case drives real clients; the reporter sits behind the tamper proxy, which edits the
  * `report.submit` frame on its way to the real server. Controls: the same relayed report
- * unedited verifies, and the edit really collides under UTF-8.
+ * unedited verifies, and the edit really collides under UTF-8. NUL (U+0000), which a server-side
+ * store cannot hold, is refused at `send()` with the same TypeError in every mode.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { checkFranking, frankMessage } from '@parley/crypto'
@@ -27,7 +28,7 @@ let proxy: TamperProxy
 const clients: ParleyClient[] = []
 afterEach(() => closeAll({ clients, proxy, server }))
 
-async function setup(policy: 'server-side' | 'default-e2ee') {
+async function setup(policy: 'server-side' | 'optional-e2ee' | 'default-e2ee') {
   server = await startServer({ policy })
   proxy = await startTamperProxy(server.url)
   const bobStore = memoryKeyStore()
@@ -108,5 +109,20 @@ describe.each(['server-side', 'default-e2ee'] as const)('row 12, unicode frankin
     const history = await ca.history({ limit: 10 })
     expect(history.messages.map((m) => m.text)).toEqual([ORIGINAL, 'pair \uD83D\uDE00'])
     expect(alice.deviceId).toBeTruthy()
+  })
+})
+
+describe.each(['server-side', 'optional-e2ee', 'default-e2ee'] as const)('send() input: NUL, %s', (policy) => {
+  it('send() of a NUL (U+0000) → the same TypeError in every mode; nothing queued, the peer gets nothing', async () => {
+    const { ca, cb } = await setup(policy)
+    const got: string[] = []
+    cb.on('message', (m) => void (m.status === 'received' && got.push(m.text)))
+    await expect(ca.send({ text: 'a\u0000b' })).rejects.toThrow('"text" expected no NUL character (U+0000), got one at index 1')
+    await expect(ca.send({ text: 'x', attachments: [{ name: 'n', mime: 'text/\u0000', data: new Uint8Array(1) }] })).rejects.toThrow('"attachments[0].mime" expected no NUL character')
+    // Control: the same call without the NUL arrives.
+    await ca.send({ text: 'a b' })
+    await received(cb, 'a b')
+    expect(got).toEqual(['a b'])
+    expect((await ca.history({ limit: 10 })).messages.map((m) => m.text)).toEqual([ORIGINAL, 'a b'])
   })
 })

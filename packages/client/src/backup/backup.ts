@@ -1,0 +1,136 @@
+/**
+ * `client.backup` (issue 17, docs/recovery.md, decision 0016): a client-side encrypted backup
+ * of this user's history, pins and identity, stored on the server as one opaque blob (slot
+ * `backup`). `enable()` makes a random content key, wraps it under a fresh recovery key (shown
+ * once, never stored) and optionally a passphrase, keeps the content key and the wraps on this
+ * device, and uploads the first backup; `run()` rewrites the backup under the same key.
+ */
+import { ForbiddenError } from '@parley/protocol'
+import {
+  BACKUP_KEY_BYTES, backupHeader, generateRecoveryKey, parseRecoveryKey, sealBackup, systemRandom, type BackupHeader,
+} from '@parley/crypto'
+import { fromBase64, toBase64 } from '@parley/protocol'
+import type { ClientCore } from '../core.js'
+import type { JsonValue } from '../key-store/key-store.js'
+import { json } from '../store-layout.js'
+import { Mutex, utf8 } from '../util.js'
+import { uploadBlob, type TransferProgress } from './blob-transfer.js'
+import { BACKUP_CONFIG_KEY, takeSnapshot } from './snapshot.js'
+
+/** The backup slot on the server. */
+export const BACKUP_SLOT = 'backup'
+
+/** Backup settings on this device. */
+export interface BackupConfig {
+  /** Base64 content key (as secret as the identity key beside it in this store). */
+  contentKey: string
+  header: BackupHeader
+  enabledAt: number
+  lastRunAt?: number
+  lastBytes?: number
+}
+
+/** What `client.backup.status()` says. */
+export interface BackupStatus {
+  enabled: boolean
+  /** The backup can also be opened with a passphrase. */
+  passphrase: boolean
+  /** When this device last completed a backup (its clock), or null. */
+  lastRunAt: number | null
+  /** Size of that backup on the server, in bytes, or null. */
+  lastBytes: number | null
+  /** A backup is being written now. */
+  running: boolean
+}
+
+export interface BackupEnableOptions {
+  /** Also wrap the backup key under this passphrase (scrypt, decision 0016): a restore then needs either. */
+  passphrase?: string
+  onProgress?: (p: TransferProgress) => void
+}
+
+/** The AD every backup of `userId` is bound to (a backup of one user never opens as another's). */
+export const backupAd = (userId: string) => utf8(`parley/backup/v1\n${userId}`)
+
+/** The encrypted backup of this device's user. */
+export class Backup {
+  private running: Promise<BackupStatus> | null = null
+  /** One upload at a time: two interleaved uploads of one slot would abort each other on the server. */
+  private readonly writing = new Mutex()
+
+  constructor(private readonly core: ClientCore) {}
+
+  /**
+   * Turns backups on (or starts over with a new recovery key: the old one stops working once
+   * this resolves) and writes the first backup. Show `recoveryKey` to the user once: it is not
+   * kept anywhere, and without it (or the passphrase) the backup cannot be opened.
+   * @throws {TypeError} on an empty passphrase. @throws {PayloadTooLargeError} when the history exceeds the blob limit.
+   * @example
+   * const { recoveryKey } = await client.backup.enable()
+   * showOnce(recoveryKey) // 'a1b2-c3d4-…'
+   */
+  async enable(options: BackupEnableOptions = {}): Promise<{ recoveryKey: string }> {
+    if (options === null || typeof options !== 'object') throw new TypeError('"options" expected an object')
+    if (options.passphrase !== undefined && (typeof options.passphrase !== 'string' || options.passphrase.length === 0)) {
+      throw new TypeError('"passphrase" expected a non-empty string')
+    }
+    await this.core.whenReady()
+    const recoveryKey = generateRecoveryKey()
+    const contentKey = systemRandom(BACKUP_KEY_BYTES)
+    const header = await backupHeader({
+      contentKey, recoveryKey: parseRecoveryKey(recoveryKey), ad: backupAd(this.core.self().userId),
+      ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+    })
+    const config: BackupConfig = { contentKey: toBase64(contentKey), header, enabledAt: this.core.now() }
+    // Upload first: the settings move to the new key only once the server holds a backup under it.
+    await this.writing.run(() => this.writeNow(config, options.onProgress))
+    return { recoveryKey }
+  }
+
+  /**
+   * Writes a fresh backup under the current key (the whole history again; the server swaps the
+   * old blob for the new one only when every chunk arrived). Concurrent calls share one run.
+   * @throws {ForbiddenError} when backups are not enabled on this device.
+   */
+  run(options: { onProgress?: (p: TransferProgress) => void } = {}): Promise<BackupStatus> {
+    if (this.running) return this.running
+    const go = async () => {
+      if (!(await this.config())) throw new ForbiddenError('backups are not enabled on this device: call client.backup.enable() first')
+      await this.core.whenReady()
+      // The settings are read again inside the lock: an enable() that ran meanwhile set a new key.
+      await this.writing.run(async () => this.writeNow((await this.config())!, options.onProgress))
+      return this.status()
+    }
+    this.running = go().finally(() => (this.running = null))
+    return this.running
+  }
+
+  /** Whether backups are on, and when this device last wrote one. Local: asks the server nothing. */
+  async status(): Promise<BackupStatus> {
+    const config = await this.config()
+    return {
+      enabled: !!config,
+      passphrase: !!config?.header.passphrase,
+      lastRunAt: config?.lastRunAt ?? null,
+      lastBytes: config?.lastBytes ?? null,
+      running: this.running !== null,
+    }
+  }
+
+  private async config(): Promise<BackupConfig | null> {
+    return (await this.core.store.get<JsonValue>(BACKUP_CONFIG_KEY)) as BackupConfig | null
+  }
+
+  private async writeNow(config: BackupConfig, onProgress?: (p: TransferProgress) => void): Promise<void> {
+    const self = this.core.self()
+    const plaintext = await this.core.lock.run(() => takeSnapshot(this.core.store, {
+      kind: 'backup', userId: self.userId, now: this.core.now(), identity: { user: self.user, deviceList: self.deviceList },
+    }))
+    const sealed = sealBackup({ contentKey: fromBase64(config.contentKey), header: config.header, plaintext, ad: backupAd(self.userId) })
+    await uploadBlob(this.core.conn, BACKUP_SLOT, sealed, (p) => {
+      onProgress?.(p)
+      this.core.events.emit('progress', { operation: 'backup', ...p })
+    })
+    await this.core.store.set(BACKUP_CONFIG_KEY, json({ ...config, lastRunAt: this.core.now(), lastBytes: sealed.length }))
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Disappearing messages on this device (issue 17, docs/recovery.md). Each conversation's timer
+ * is a signed setting this device pins only after checking it: the signer is a member (as
+ * this device pinned them), the signature verifies under that member's listed device, and the
+ * version is above the pinned one (an older or replayed setting is not believed). The server
+ * cannot forge or change one; it can only withhold it.
+ *
+ * A message logged while a timer is pinned expires at `min(ts, now) + ms` (the server's ts,
+ * never later than this device's clock, so a server cannot stretch it). Each expiry is a key
+ * `exp/<at>/<conversation>/<seq>` in the key store, so the sweep reads only what is due; the
+ * sweep deletes the message from the log and the search index and emits `'expired'`.
+ */
+import { DisappearingRejectedError, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
+import { signDisappearing, verifyDisappearing } from '@parley/crypto'
+import type { ClientCore } from '../core.js'
+import type { Conversation } from '../conversation.js'
+import type { JsonValue } from '../key-store/key-store.js'
+import { K, json } from '../store-layout.js'
+import type { Message } from '../types.js'
+import { checkTimer, type DisappearingEventPayload } from './types.js'
+
+/** The longest a sweep timer waits before looking again (a setTimeout must fit 32 bits). */
+export const MAX_SWEEP_WAIT_MS = 24 * 60 * 60 * 1_000
+
+const pad = (n: number) => String(n).padStart(16, '0')
+const PIN_PREFIX = 'disappearing/'
+const pinKey = (conversationId: string) => `${PIN_PREFIX}${encodeURIComponent(conversationId)}`
+const EXPIRY_PREFIX = 'exp/'
+const expiryKey = (at: number, conversationId: string, seq: number) => `${EXPIRY_PREFIX}${pad(at)}/${encodeURIComponent(conversationId)}/${pad(seq)}`
+
+/** What the timers need from the rest of the client. */
+export interface TimerDeps {
+  conversation(id: string): Conversation | undefined
+  applyInfo(info: ConversationInfo): Promise<Conversation>
+  /** The verified listed device entry of a member (fetching the list when unknown). */
+  listedDevice(addr: { userId: string; deviceId: string }): Promise<{ signingKey: string } | undefined>
+  /** Drops deleted log keys from the search index. */
+  forgetSearch(keys: string[]): void
+}
+
+export class DisappearingTimers {
+  private readonly pins = new Map<string, DisappearingSetting>()
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private nextAt = Infinity
+  private sweeping: Promise<void> | null = null
+  private stopped = false
+  private accepting: Promise<void> = Promise.resolve()
+
+  constructor(private readonly core: ClientCore, private readonly deps: TimerDeps) {
+    core.events.on('message', (m) => {
+      if (m.seq !== undefined && m.status !== 'pending') void this.track(m).catch((e) => this.core.reportError({ error: e, conversationId: m.conversationId }))
+    })
+  }
+
+  /** The pinned timer of a conversation in ms, or null (off or never set). */
+  timerOf(conversationId: string): number | null {
+    return this.pins.get(conversationId)?.ms ?? null
+  }
+
+  /** Loads the pins and schedules the sweep (start-up). */
+  async load(): Promise<void> {
+    for (const key of await this.core.store.keys(PIN_PREFIX)) {
+      const s = (await this.core.store.get<JsonValue>(key)) as DisappearingSetting | null
+      if (s) this.pins.set(s.conversationId, s)
+    }
+    await this.sweep()
+  }
+
+  /**
+   * Signs and stores a new setting for `c` (any member may), then pins it. A `stale` refusal
+   * (another member changed it first) reads the current setting and retries once.
+   * @throws {TypeError|RangeError} a bad `ms`. @throws {DisappearingRejectedError} refused.
+   */
+  async set(c: Conversation, ms: number | null): Promise<void> {
+    const timer = checkTimer(ms)
+    await this.core.whenReady()
+    for (let attempt = 0; ; attempt++) {
+      const self = this.core.self()
+      const setting = signDisappearing(self.device, {
+        conversationId: c.id, ms: timer, version: (this.pins.get(c.id)?.version ?? 0) + 1, userId: self.userId, deviceId: self.deviceId, ts: this.core.now(),
+      })
+      try {
+        await this.core.conn.request('conversation.disappearing', { setting })
+        await this.accept(setting)
+        return
+      } catch (e) {
+        if (attempt > 0 || !DisappearingRejectedError.isInstance(e) || e.details.reason !== 'stale') throw e
+        await this.sync()
+      }
+    }
+  }
+
+  /** Reads every conversation's setting from the server and pins what verifies (each connect, before catch-up). */
+  async sync(): Promise<void> {
+    const { conversations } = await this.core.conn.request('conversation.list', {})
+    for (const info of conversations) {
+      if (!info.disappearing || (this.pins.get(info.id)?.version ?? 0) >= info.disappearing.version) continue
+      try {
+        if (!this.deps.conversation(info.id)) await this.deps.applyInfo(info)
+        await this.accept(info.disappearing)
+      } catch (e) {
+        this.core.reportError({ error: e as ParleyError, conversationId: info.id })
+      }
+    }
+  }
+
+  /** A `disappearing` frame: pinned when it verifies, else an `'error'` event. */
+  onEvent(setting: DisappearingSetting): void {
+    void this.accept(setting).catch((e) => this.core.reportError({ error: e, conversationId: setting.conversationId }))
+  }
+
+  /**
+   * Pins `setting` when it is newer than the pin and verifies.
+   * @throws {DisappearingRejectedError} not a member's, or a bad signature.
+   */
+  accept(setting: DisappearingSetting): Promise<void> {
+    // One at a time: this device's own ack and the server's echo of it race otherwise.
+    const run = this.accepting.catch(() => undefined).then(() => this.acceptNow(setting))
+    this.accepting = run
+    return run
+  }
+
+  private async acceptNow(setting: DisappearingSetting): Promise<void> {
+    const c = this.deps.conversation(setting.conversationId)
+    if (!c) return // not known here yet: `sync` on the next connect pins it with the conversation
+    if ((this.pins.get(c.id)?.version ?? 0) >= setting.version) return // older or replayed: not believed
+    const refuse = (reason: 'not_member' | 'bad_signature') => new DisappearingRejectedError(
+      reason === 'not_member' ? 'a disappearing setting signed by a non-member was refused' : 'a disappearing setting that does not verify was refused',
+      { conversationId: c.id, version: setting.version, userId: setting.userId, reason },
+    )
+    if (!c.members.includes(setting.userId)) throw refuse('not_member')
+    const self = this.core.self()
+    const key = setting.userId === self.userId && setting.deviceId === self.deviceId
+      ? self.device.signing.publicKey
+      : (await this.deps.listedDevice({ userId: setting.userId, deviceId: setting.deviceId }))?.signingKey
+    if (!key || !verifyDisappearing(setting, key)) throw refuse('bad_signature')
+    await this.core.store.set(pinKey(c.id), json(setting))
+    this.pins.set(c.id, setting)
+    const payload: DisappearingEventPayload = {
+      conversationId: c.id, ms: setting.ms, by: { userId: setting.userId, deviceId: setting.deviceId }, version: setting.version, ts: setting.ts,
+    }
+    c._emit('disappearing', payload)
+    this.core.events.emit('disappearing', payload)
+  }
+
+  /** Records when a logged message expires, if its conversation has a timer. */
+  private async track(m: Message): Promise<void> {
+    const ms = this.timerOf(m.conversationId)
+    if (ms === null || m.seq === undefined) return
+    const at = Math.min(m.ts, this.core.now()) + ms
+    await this.core.store.set(expiryKey(at, m.conversationId, m.seq), json({ conversationId: m.conversationId, seq: m.seq, id: m.id }))
+    this.schedule(at)
+  }
+
+  private schedule(at: number): void {
+    if (this.stopped || at >= this.nextAt) return
+    if (this.timer) clearTimeout(this.timer)
+    this.nextAt = at
+    const wait = Math.min(Math.max(at - this.core.now(), 0), MAX_SWEEP_WAIT_MS)
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.nextAt = Infinity
+      void this.sweep().catch((e) => this.core.reportError({ error: e }))
+    }, wait)
+    ;(this.timer as { unref?: () => void }).unref?.() // never keeps a Node process alive
+  }
+
+  /** Deletes every message whose time is up (log, expiry key, search index), then schedules the next sweep. */
+  sweep(): Promise<void> {
+    if (!this.sweeping) this.sweeping = this.sweepNow().finally(() => (this.sweeping = null))
+    return this.sweeping
+  }
+
+  private async sweepNow(): Promise<void> {
+    if (this.stopped) return
+    const now = this.core.now()
+    const due: string[] = []
+    let next: number | undefined
+    for (const key of await this.core.store.keys(EXPIRY_PREFIX)) {
+      const at = Number(key.slice(EXPIRY_PREFIX.length, EXPIRY_PREFIX.length + 16))
+      if (at <= now) due.push(key)
+      else {
+        next = at
+        break
+      }
+    }
+    if (due.length) {
+      const changes: Record<string, JsonValue | null> = {}
+      const gone = new Map<string, string[]>()
+      const logKeys: string[] = []
+      for (const key of due) {
+        const e = (await this.core.store.get<JsonValue>(key)) as { conversationId: string; seq: number; id: string } | null
+        changes[key] = null
+        if (!e) continue
+        const logKey = K.message(e.conversationId, e.seq)
+        changes[logKey] = null
+        logKeys.push(logKey)
+        gone.set(e.conversationId, [...(gone.get(e.conversationId) ?? []), e.id])
+      }
+      await this.core.lock.run(() => this.core.store.saveChanges(changes))
+      this.deps.forgetSearch(logKeys)
+      for (const [conversationId, messageIds] of gone) {
+        const payload = { conversationId, messageIds }
+        this.deps.conversation(conversationId)?._emit('expired', payload)
+        this.core.events.emit('expired', payload)
+      }
+    }
+    if (next !== undefined) this.schedule(next)
+  }
+
+  /** Stops the sweep timer (client close). */
+  stop(): void {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+  }
+}
+
+/**
+ * Builds the timers and routes the `disappearing` frame to them: the client's only wiring
+ * (`create-client.ts` calls this once, `load()` at start, `sync()` before each catch-up).
+ */
+export function wireDisappearing(core: ClientCore, deps: TimerDeps): DisappearingTimers {
+  const timers = new DisappearingTimers(core, deps)
+  core.conn.handle('disappearing', (e) => timers.onEvent(e.setting))
+  return timers
+}

@@ -1,0 +1,98 @@
+/**
+ * The message actions of `Conversation` (docs/messages.md): `edit`, `deleteForEveryone`,
+ * `react` / `unreact`, and the reply reference of `send({ replyTo })`. Each is checked against
+ * this device's log before anything is queued (typed errors, nothing stored on a refusal),
+ * then sent through the outbox as its own franked, signed message — so content hooks,
+ * franking, the E2EE fan-out of groups and the offline queue are the ones every send uses.
+ */
+import {
+  EditWindowClosedError, NotYourMessageError, UnknownMessageError, type MessageRef, type SendResult,
+} from '@parley/protocol'
+import type { ClientCore } from '../core.js'
+import type { Conversation } from '../conversation.js'
+import type { KeyStore } from '../key-store/key-store.js'
+import { checkSendInput } from '../send-input.js'
+import type { StoredMessage } from '../store-layout.js'
+import type { SendInput } from '../types.js'
+import { isAction } from './apply-action.js'
+import { checkEmoji } from './emoji.js'
+import { findMessage } from './find-message.js'
+
+/** How long after sending a message its author may edit it, by default (15 minutes), in ms. */
+export const DEFAULT_EDIT_WINDOW_MS = 15 * 60_000
+/** Longest edit window a client accepts as an option (one year), in ms. */
+export const MAX_EDIT_WINDOW_MS = 365 * 24 * 3_600_000
+
+/** An action on a message, as `Conversation` asks for it. */
+export type MessageAction =
+  | { kind: 'edit'; messageId: string; text: string }
+  | { kind: 'delete'; messageId: string }
+  | { kind: 'react' | 'unreact'; messageId: string; emoji: string }
+
+/** What the actions need from the client. */
+export interface ActionHost {
+  core: ClientCore
+  enqueue(c: Conversation, input: SendInput, ref: MessageRef): Promise<SendResult>
+  /** The `editWindowMs` option (validated with {@link editWindowOption}). */
+  editWindowMs: number
+}
+
+/**
+ * Validates the `editWindowMs` option. @throws {RangeError} not an integer in 0..MAX_EDIT_WINDOW_MS.
+ */
+export function editWindowOption(value: unknown): number {
+  if (value === undefined) return DEFAULT_EDIT_WINDOW_MS
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_EDIT_WINDOW_MS) {
+    throw new RangeError(`"editWindowMs" expected an integer 0..${MAX_EDIT_WINDOW_MS}, got ${String(value)}`)
+  }
+  return value
+}
+
+/**
+ * The target of an action or reply: a message (not an action) in this device's log.
+ * @throws {TypeError} a message id that is not a non-empty string.
+ * @throws {UnknownMessageError} not in the log, an action, or (`live`) deleted for everyone.
+ */
+async function target(store: KeyStore, c: Conversation, messageId: unknown, live: boolean): Promise<StoredMessage> {
+  if (typeof messageId !== 'string' || messageId.length === 0) throw new TypeError('"messageId" expected a non-empty string')
+  const m = await findMessage(store, c.id, messageId)
+  if (!m || isAction(m)) throw new UnknownMessageError(`message "${messageId}" is not in this device's log of the conversation`, { messageId })
+  if (live && m.deleted) throw new UnknownMessageError(`message "${messageId}" was deleted for everyone`, { messageId })
+  return m
+}
+
+/** The reference of a reply to `messageId`. @throws as {@link target}. */
+export async function replyRef(store: KeyStore, c: Conversation, messageId: unknown): Promise<MessageRef> {
+  const m = await target(store, c, messageId, true)
+  return { kind: 'reply', messageId: m.id }
+}
+
+/**
+ * Runs one action. Resolves with the ack of the action's own message; a delete resolves once
+ * the server also dropped the original's body (or ciphertext).
+ * @throws {UnknownMessageError} @throws {NotYourMessageError} @throws {EditWindowClosedError}
+ * @throws {BadEmojiError} @throws {TypeError} / {RangeError} on bad input; and what `send()` throws.
+ */
+export async function runAction(host: ActionHost, c: Conversation, a: MessageAction): Promise<SendResult | void> {
+  if (a === null || typeof a !== 'object') throw new TypeError('"action" expected an object')
+  const self = host.core.self()
+  if (a.kind === 'react' || a.kind === 'unreact') {
+    const emoji = checkEmoji(a.emoji)
+    const m = await target(host.core.store, c, a.messageId, true)
+    return host.enqueue(c, { text: emoji }, { kind: a.kind, messageId: m.id })
+  }
+  const m = await target(host.core.store, c, a.messageId, a.kind === 'edit')
+  if (m.sender.userId !== self.userId) throw new NotYourMessageError(`message "${m.id}" was sent by another user`, { messageId: m.id, userId: m.sender.userId })
+  if (a.kind === 'edit') {
+    checkSendInput({ text: a.text })
+    if (host.core.now() - m.ts > host.editWindowMs) {
+      throw new EditWindowClosedError(`message "${m.id}" can no longer be edited (window ${host.editWindowMs} ms)`, { messageId: m.id, windowMs: host.editWindowMs })
+    }
+    return host.enqueue(c, { text: a.text }, { kind: 'edit', messageId: m.id })
+  }
+  // Delete: the signed tombstone first (every member's device hides the message on it), then
+  // the server drops the body or ciphertext. A second call after a failed drop only retries it.
+  if (!m.deleted) await host.enqueue(c, { text: '' }, { kind: 'delete', messageId: m.id })
+  await host.core.whenReady()
+  await host.core.conn.request('message.delete', { conversationId: c.id, messageId: m.id })
+}

@@ -1,0 +1,66 @@
+/**
+ * Account reset without a backup (issue 17, docs/recovery.md): "I lost every device". The
+ * integrator's server re-authenticates the user its own way (password and e-mail, support
+ * desk, …) and then calls `parley.resetIdentity(userId, { reason })`. Parley forgets the
+ * user's pinned identity key and device list, revokes every old device (an audit entry each,
+ * `device_revoked` to any still connected: a lost device that turns up again cannot come back
+ * or re-pin the old identity), deletes their prekeys, and tells every peer's devices the
+ * user's device list changed. The user's next device registers a brand-new identity; peers see
+ * `IdentityChangedError` and must accept it. Old E2EE history was for the old devices' keys
+ * and is gone; server-side conversations keep their readable history.
+ */
+import { NotFoundError } from '@parley/protocol'
+import type { ModerationApi } from '../moderation/api.js'
+import { flushNotices, userRoom, type Ctx } from '../context.js'
+
+/** The longest `reason` accepted (as moderator reasons). */
+export const MAX_RESET_REASON_LENGTH = 1_000
+
+/** What a reset did. */
+export interface IdentityResetResult {
+  userId: string
+  /** The devices that were active and are now revoked. */
+  revokedDevices: string[]
+}
+
+/** Options of `parley.resetIdentity`. */
+export interface IdentityResetOptions {
+  /** Why (kept in the audit log of each revoked device), e.g. `'account recovery: re-verified by e-mail'`. */
+  reason: string
+  /** Who did it (audit log); the moderation `actor` default otherwise. */
+  by?: string
+}
+
+/**
+ * @throws {TypeError} `userId` is not a non-empty string or `options.reason` is missing.
+ * @throws {RangeError} `options.reason` is longer than {@link MAX_RESET_REASON_LENGTH}.
+ * @throws {NotFoundError} no such user.
+ */
+export async function resetIdentity(ctx: Ctx, moderation: ModerationApi, ready: Promise<void>, userId: string, options: IdentityResetOptions): Promise<IdentityResetResult> {
+  if (typeof userId !== 'string' || userId.length === 0) throw new TypeError('"userId" expected a non-empty string')
+  if (typeof options !== 'object' || options === null || typeof options.reason !== 'string' || options.reason.length === 0) {
+    throw new TypeError('"options.reason" expected a non-empty string')
+  }
+  if (options.reason.length > MAX_RESET_REASON_LENGTH) throw new RangeError(`"options.reason" expected at most ${MAX_RESET_REASON_LENGTH} characters, got ${options.reason.length}`)
+  await ready
+  const user = await ctx.store.getUser(userId)
+  if (!user) {
+    throw new NotFoundError('unknown user', { resource: 'user', id: userId })
+  }
+  const { devices } = await ctx.store.resetIdentity(userId)
+  for (const deviceId of devices) {
+    await moderation.revokeDevice(userId, deviceId, { reason: options.reason, ...(options.by !== undefined ? { by: options.by } : {}) })
+  }
+  // Peers refetch the user's keys and meet the new identity (IdentityChangedError) on their next
+  // E2EE send; in every mode each member of each conversation also gets an `identity_changed`
+  // notice (from the closed catalogue, stored for devices that are offline).
+  const conversations = await ctx.store.listConversations(userId)
+  const peers = [...new Set(conversations.flatMap((c) => c.members))].filter((u) => u !== userId)
+  const ts = ctx.now()
+  await ctx.store.addNotices(conversations.flatMap((c) => c.members.filter((u) => u !== userId).map((member) => ({
+    userId: member, notice: { kind: 'identity_changed' as const, conversationId: c.id, userId, ts },
+  }))))
+  await flushNotices(ctx, peers)
+  ctx.io.to(peers.map(userRoom)).emit('devicelist.changed', { userId, version: 0, ts })
+  return { userId, revokedDevices: devices }
+}

@@ -1,0 +1,63 @@
+/**
+ * Conformance tests for issue 17 (docs/recovery.md): every backend stores a conversation's
+ * disappearing-messages setting only at the next version (compare-and-set across nodes) and
+ * returns it with the conversation; and resets a user's identity (pin and device list
+ * forgotten, devices inactive, prekeys gone, conversations and messages kept) so a new
+ * identity can register. The store does not verify signatures (the server does, first), so
+ * settings here carry placeholder signatures. Not part of the public entry point (it imports vitest).
+ */
+import { describe, expect, it } from 'vitest'
+import type { DisappearingSetting } from '@parley/protocol'
+import { addr, b64, bind, makeUser, pairIn, plain, registration, rejects, withFreshStore } from './_contract-fixtures.js'
+import type { ParleyStore } from './store.js'
+
+const setting = (conversationId: string, userId: string, version: number, ms: number | null): DisappearingSetting => ({
+  conversationId, ms, version, userId, deviceId: 'd0', ts: 5, signature: b64(64),
+})
+
+/**
+ * Registers the recovery tests for one backend. `open` returns a fresh, empty store.
+ * @example recoveryContract('memory', async () => memoryStore())
+ */
+export function recoveryContract(name: string, open: () => Promise<ParleyStore>): void {
+  describe(`ParleyStore recovery contract: ${name}`, () => {
+    const withStore = withFreshStore(open)
+
+    it('stores a disappearing setting only at the next version and returns it with the conversation', () => withStore(async (s) => {
+      const { a, b, c } = await pairIn(s)
+      expect(c.disappearing).toBeUndefined()
+      expect(await rejects(s.setDisappearing(setting(c.id, a.userId, 2, 60_000)))).toBe('disappearing_rejected')
+      const v1 = setting(c.id, a.userId, 1, 60_000)
+      expect((await s.setDisappearing(v1)).disappearing).toEqual(v1)
+      expect(await rejects(s.setDisappearing(setting(c.id, b.userId, 1, 5_000)))).toBe('disappearing_rejected')
+      const v2 = setting(c.id, b.userId, 2, null)
+      await s.setDisappearing(v2)
+      expect((await s.getConversation(c.id))!.disappearing).toEqual(v2)
+      expect((await s.listConversations(a.userId))[0]!.disappearing).toEqual(v2)
+      expect(await rejects(s.setDisappearing(setting('missing', a.userId, 1, 60_000)))).toBe('not_found')
+    }))
+
+    it('resets an identity: pin and devices forgotten, prekeys gone, conversation and messages kept; a new identity registers', () => withStore(async (s) => {
+      const { a, b, c } = await pairIn(s, 'server-side', 2, 1)
+      await s.appendMessages([plain(c.id, addr(a, 0))], bind, 100)
+      expect((await s.resetIdentity(a.userId)).devices).toEqual(['d0', 'd1'])
+      expect(await s.getUser(a.userId)).toBeNull()
+      expect(await s.claimBundles(a.userId)).toBeNull()
+      expect(await s.listDevices(a.userId)).toEqual([])
+      expect((await s.getDevice(a.userId, 'd0'))?.active).toBe(false)
+      // The new identity (a new key, a new device, list version 1) registers.
+      const fresh = makeUser(1)
+      const again = { ...fresh, userId: a.userId, devices: [{ ...fresh.devices[0]!, deviceId: 'n0' }] }
+      again.list = { userId: a.userId, version: 1, devices: again.devices, signature: b64(64) }
+      await s.registerDevice(registration(again, 0))
+      expect((await s.getUser(a.userId))!.identityKey).toBe(again.key)
+      expect((await s.listDevices(a.userId)).map((d) => d.deviceId)).toEqual(['n0'])
+      // The old identity may not come back now that a new one is pinned.
+      expect(await rejects(s.registerDevice(registration(a, 0)))).toBe('identity_changed')
+      // Conversations and history stay (server-side history survives a reset).
+      expect((await s.listConversations(a.userId)).map((x) => x.id)).toEqual([c.id])
+      expect(await s.history(c.id, addr(b, 0), undefined, 10, 200)).toHaveLength(1)
+      expect((await s.resetIdentity('nobody')).devices).toEqual([])
+    }))
+  })
+}
