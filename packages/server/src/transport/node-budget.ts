@@ -45,6 +45,9 @@ export const NODE_BUDGET_FLOOR = 256
  */
 export const UNKNOWN_EVENT_NODE_BUDGET = NODE_BUDGET_FLOOR
 
+/** Schema types that wrap another and add at most a scalar (`null`). */
+const WRAPPERS = new Set(['optional', 'exact_optional', 'nullable', 'nullish', 'undefinedable'])
+
 /**
  * The most structural characters a JSON value valid under `schema` can hold (Infinity when
  * the schema has an array without a maximum or a type the walk does not know).
@@ -52,7 +55,8 @@ export const UNKNOWN_EVENT_NODE_BUDGET = NODE_BUDGET_FLOOR
  */
 export function maxJsonNodes(schema: unknown): number {
   const node = schema as SchemaNode
-  if (node.type === 'optional') return maxJsonNodes(node.wrapped)
+  // A wrapper adds no structure: `null` is a scalar.
+  if (WRAPPERS.has(node.type)) return maxJsonNodes(node.wrapped)
   if (SCALARS.has(node.type)) return 0
   if (node.type === 'strict_object' || node.type === 'object') {
     // `{`, then a `,` before each entry but the first (counted for all: an upper bound).
