@@ -19,6 +19,19 @@ export function chromeAvailable(what: string): boolean {
   return false
 }
 
+const ALL_POLICIES = ['server-side', 'optional-e2ee', 'default-e2ee'] as const
+/**
+ * The policies the per-policy Chromium tests run in: all three, or the comma-separated subset
+ * in `WEB_CHAT_POLICIES` (CI's later Node passes run one, as they shrink the long load tests:
+ * the browser side does not change with the server's Node). An unknown name is an error.
+ */
+export function browserPolicies(): readonly (typeof ALL_POLICIES)[number][] {
+  const wanted = process.env.WEB_CHAT_POLICIES?.split(',').map((p) => p.trim()).filter(Boolean)
+  if (!wanted?.length) return ALL_POLICIES
+  for (const p of wanted) if (!(ALL_POLICIES as readonly string[]).includes(p)) throw new Error(`WEB_CHAT_POLICIES: unknown policy "${p}"`)
+  return ALL_POLICIES.filter((p) => wanted.includes(p))
+}
+
 /** How long one UI step may take, ms (a loaded 2-core machine). */
 export const UI_TIMEOUT = 30_000
 const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromeAvailable, launchBrowser, seeMessage, send, signIn as signInWith, UI_TIMEOUT } from './browser-helpers.js'
+import { chromeAvailable, launchBrowser, seeMessage, send, signIn as signInWith, UI_TIMEOUT, browserPolicies } from './browser-helpers.js'
 import { screenshotPages } from './failure-screenshots.js'
 import { EXAMPLE_DIR, spawnServer, type RunningServer } from './spawn-server.js'
 
@@ -53,7 +53,7 @@ describe.skipIf(!hasChrome)('web chat in Chromium', () => {
     if (profileDir) await rm(profileDir, { recursive: true, force: true })
   })
 
-  for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) {
+  for (const policy of browserPolicies()) {
     it(`${policy}: chat, receipts, typing, mode, ${policy === 'server-side' ? 'no upgrade' : 'safety numbers'}, block, verified report`, async () => {
       const server: RunningServer = await spawnServer({ policy })
       const pages: Page[] = []

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromeAvailable, launchBrowser, seeMessage, send, signIn, UI_TIMEOUT } from './browser-helpers.js'
+import { chromeAvailable, launchBrowser, seeMessage, send, signIn, UI_TIMEOUT, browserPolicies } from './browser-helpers.js'
 import { screenshotOnFailure } from './failure-screenshots.js'
 import { EXAMPLE_DIR, spawnServer, START_TIMEOUT_MS, type RunningServer } from './spawn-server.js'
 
@@ -64,7 +64,7 @@ describe.skipIf(!hasChrome)('safety controls in Chromium', () => {
 
   screenshotOnFailure(() => [context])
 
-  for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) {
+  for (const policy of browserPolicies()) {
     describe(policy, () => {
       let server: RunningServer | undefined
       const pages = new Map<string, Page>()
