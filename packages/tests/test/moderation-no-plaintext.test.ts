@@ -16,45 +16,10 @@ import { keywordFilter, logSink } from '@parley/moderation'
 import { pgliteStore } from '@parley/server'
 import { waitFor } from './helpers/parley.js'
 import { MODES, received, rawDevice, startWorld, type World } from './helpers/moderation-world.js'
+import { holds } from './helpers/plaintext-scan.js'
 
 const tag = randomBytes(4).toString('hex')
 const marker = (what: string) => `PLAIN-${what}-${tag}`
-
-/** Every way a secret could sit in a row or a log line: as is, base64 (either alphabet) or hex. */
-function encodings(secret: string): string[] {
-  const bytes = Buffer.from(secret, 'utf8')
-  const forms = new Set<string>([secret, bytes.toString('hex')])
-  // base64 of the secret at each of the three alignments it can take inside a longer buffer.
-  for (let pad = 0; pad < 3; pad++) {
-    const b64 = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64')
-    const inner = b64.slice(Math.ceil((pad * 4) / 3) + 1, -4)
-    forms.add(inner)
-    forms.add(inner.replace(/\+/g, '-').replace(/\//g, '_'))
-  }
-  return [...forms]
-}
-
-/** Flattens a row (or anything) to every string and byte value in it. */
-function* leaves(value: unknown): Generator<string> {
-  if (typeof value === 'string') {
-    yield value
-    // A JSON or base64 string may hide a nested copy: decode base64-looking strings too.
-    if (value.length >= 16 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) yield Buffer.from(value, 'base64').toString('latin1')
-  } else if (value instanceof Uint8Array) {
-    yield Buffer.from(value).toString('latin1')
-    yield Buffer.from(value).toString('base64')
-  } else if (Array.isArray(value)) {
-    for (const v of value) yield* leaves(v)
-  } else if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) yield* leaves(v)
-  }
-}
-
-const holds = (value: unknown, secret: string): boolean => {
-  const forms = encodings(secret)
-  for (const leaf of leaves(value)) if (forms.some((f) => leaf.includes(f))) return true
-  return false
-}
 
 const e2ee = MODES.find((m) => m.name === 'default-e2ee')!
 

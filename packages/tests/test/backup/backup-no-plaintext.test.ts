@@ -19,42 +19,10 @@ import { pgliteStore } from '@parley/server'
 import { pgliteTemplate } from '../../../server/test/helpers/pglite.js'
 import { fullHistory } from '../helpers/parley.js'
 import { MODES, received, startWorld, type World } from '../helpers/moderation-world.js'
+import { encodings, holds } from '../helpers/plaintext-scan.js'
 
 const tag = randomBytes(4).toString('hex')
 const marker = (what: string) => `PLAIN-${what}-${tag}`
-
-/** Every way a secret could sit in a row, file or log line: as is, base64 (either alphabet) or hex. */
-function encodings(secret: string): string[] {
-  const bytes = Buffer.from(secret, 'utf8')
-  const forms = new Set<string>([secret, bytes.toString('hex')])
-  for (let pad = 0; pad < 3; pad++) {
-    const b64 = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64')
-    const inner = b64.slice(Math.ceil((pad * 4) / 3) + 1, -4)
-    forms.add(inner)
-    forms.add(inner.replace(/\+/g, '-').replace(/\//g, '_'))
-  }
-  return [...forms]
-}
-
-/** Every string in a value; base64-looking strings are decoded too (a nested copy). */
-function* leaves(value: unknown): Generator<string> {
-  if (typeof value === 'string') {
-    yield value
-    if (value.length >= 16 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) yield Buffer.from(value, 'base64').toString('latin1')
-  } else if (value instanceof Uint8Array) {
-    yield Buffer.from(value).toString('latin1')
-  } else if (Array.isArray(value)) {
-    for (const v of value) yield* leaves(v)
-  } else if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) yield* leaves(v)
-  }
-}
-
-const holds = (value: unknown, secret: string) => {
-  const forms = encodings(secret)
-  for (const leaf of leaves(value)) if (forms.some((f) => leaf.includes(f))) return true
-  return false
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
