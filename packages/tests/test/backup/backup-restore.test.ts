@@ -12,6 +12,7 @@ import { generateRecoveryKey } from '@parley/crypto'
 import { memoryKeyStore, restoreFromBackup, type ParleyClient } from '@parley/client'
 import { memoryStore } from '@parley/server'
 import { closeAll, connect, fullHistory, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { aliceAndBobTalk } from './_conversation.js'
 
 const socketOptions = { transports: ['websocket'] as string[], reconnectionDelay: 50, reconnectionDelayMax: 500 }
 
@@ -25,19 +26,7 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
       const store = memoryStore()
       server = await startServer({ policy, store })
       const s = server
-      const alice = await connect(s.url, 'alice')
-      const bob = await connect(s.url, 'bob')
-      clients.push(alice, bob)
-      const toBob = await alice.conversations.open('bob')
-      if (policy === 'optional-e2ee') await toBob.upgradeToE2EE()
-      const toAlice = await bob.conversations.open('alice')
-      const texts: string[] = []
-      for (let i = 0; i < 3; i++) {
-        texts.push(`alice says ${i}`, `bob says ${i}`)
-        await toBob.send({ text: `alice says ${i}` })
-        await toAlice.send({ text: `bob says ${i}` })
-      }
-      await waitFor(async () => (await fullHistory(alice, toBob.id)).length === 6, 10_000, 'alice holds all six')
+      const { alice, bob, toBob, toAlice, texts } = await aliceAndBobTalk(s.url, policy, 3, (from, i) => `${from} says ${i}`, clients)
       const bobSafety = await toAlice.safetyNumber()
 
       expect((await alice.backup.status()).enabled).toBe(false)

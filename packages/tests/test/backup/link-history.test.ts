@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { memoryKeyStore, requestDeviceLink, type ParleyClient, type TransferProgress } from '@parley/client'
 import { memoryStore } from '@parley/server'
 import { closeAll, connect, fullHistory, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { aliceAndBobTalk } from './_conversation.js'
 
 for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) {
   describe(`history on a linked device: ${policy}`, () => {
@@ -26,19 +27,7 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
       }
       server = await startServer({ policy, store })
       const s = server
-      const alice = await connect(s.url, 'alice')
-      const bob = await connect(s.url, 'bob')
-      clients.push(alice, bob)
-      const toBob = await alice.conversations.open('bob')
-      if (policy === 'optional-e2ee') await toBob.upgradeToE2EE()
-      const toAlice = await bob.conversations.open('alice')
-      const texts: string[] = []
-      for (let i = 0; i < 4; i++) {
-        texts.push(`from alice ${i}`, `from bob ${i}`)
-        await toBob.send({ text: `from alice ${i}` })
-        await toAlice.send({ text: `from bob ${i}` })
-      }
-      await waitFor(async () => (await fullHistory(alice, toBob.id)).length === 8, 10_000, 'alice holds all eight')
+      const { alice, bob, toBob, texts } = await aliceAndBobTalk(s.url, policy, 4, (from, i) => `from ${from} ${i}`, clients)
 
       const received: TransferProgress[] = []
       const sent: TransferProgress[] = []
