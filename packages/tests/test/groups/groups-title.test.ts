@@ -1,0 +1,105 @@
+/**
+ * Issue 16, decision 0022: an E2EE group's title is encrypted to the members. In every policy
+ * (optional-e2ee after its upgrade) a group is created, renamed, joined and left; each member
+ * shows the current title; a member added later reads the current title; a removed member's
+ * device cannot open a title set after its removal, even handed the record (hostile server),
+ * while a remaining member's device can (control). Every row of every table of the server's
+ * PGlite store and every line it logged (pino, trace) is then searched for the titles — raw,
+ * base64, hex: an E2EE group's sealed titles are nowhere; a server-side group's readable title
+ * is found (the control that the scan sees titles at all).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import { PGlite } from '@electric-sql/pglite'
+import { openGroupTitle, type DeviceIdentity } from '@parley/crypto'
+import type { RosterRecord } from '@parley/protocol'
+import { pgliteStore } from '@parley/server'
+import { waitFor } from '../helpers/parley.js'
+import { memoryLogger } from '../helpers/moderation-world.js'
+import { holds } from '../helpers/plaintext-scan.js'
+import { POLICIES, groupWorld, type GroupWorld, type Member } from './_group-world.js'
+
+const tag = randomBytes(4).toString('hex')
+const sentinel = (what: string) => `TITLE-${what}-${tag}`
+
+let base: PGlite
+beforeAll(async () => {
+  base = await PGlite.create()
+}, 60_000)
+afterAll(async () => base?.close())
+
+const deviceOf = async (m: Member) => ((await m.keyStore.get('self')) as unknown as { device: DeviceIdentity }).device
+const me = async (m: Member) => ({ userId: m.userId, deviceId: m.client.deviceId, identity: (await deviceOf(m)).identity })
+
+describe.each(POLICIES)('group titles (%s)', (policy) => {
+  let w: GroupWorld | undefined
+  afterAll(async () => w?.close())
+
+  it('members read the title; a later member reads it; a removed member cannot; the server holds none of an E2EE title', async () => {
+    const db = (await base.clone()) as PGlite // a fresh database per policy (~1 s instead of a cold create)
+    const logs: string[] = []
+    w = await groupWorld(policy, { store: await pgliteStore({ pglite: db }), logger: memoryLogger(logs) })
+    const [alice, bob, carol, dave] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((u) => w!.join(u)))
+    const e2ee = policy !== 'server-side'
+    // optional-e2ee: a title set before the upgrade is readable (the group was server-side); only later ones are sealed.
+    const first = policy === 'optional-e2ee' ? 'before-upgrade' : sentinel('created')
+    const ga = await alice!.client.conversations.create({ members: ['bob', 'carol'], title: first })
+    if (policy === 'optional-e2ee') await ga.upgradeToE2EE()
+    const gb = await w.side('bob', ga.id)
+    const gc = await w.side('carol', ga.id)
+    await waitFor(() => gb.encryption === ga.encryption && gc.encryption === ga.encryption, 10_000, 'members pin the mode')
+    expect([ga.title, gb.title, gc.title]).toEqual([first, first, first])
+
+    const renamed = sentinel('renamed')
+    await ga.setTitle(renamed)
+    await waitFor(() => gb.title === renamed && gc.title === renamed, 10_000, 'the rename reaches every member')
+
+    // A member added later reads the current title (sealed to its devices in the add record).
+    await ga.add(['dave'])
+    const gd = await w.side('dave', ga.id)
+    await waitFor(() => gd.members.includes('dave') && gd.title === renamed, 10_000, 'dave reads the current title')
+
+    // carol is removed; the next title is sealed to the remaining members only.
+    await ga.remove(['carol'])
+    await waitFor(() => !gc.members.includes('carol') && !gb.members.includes('carol'), 10_000, 'carol removed everywhere')
+    const after = sentinel('after-removal')
+    await ga.setTitle(after)
+    await waitFor(() => gb.title === after && gd.title === after, 10_000, 'the new title reaches the remaining members')
+    expect(gc.title).toBe(renamed)
+
+    // A hostile server hands carol the record anyway: her device cannot open it; bob's can (control).
+    const rows = await w.store.rosterRecords(ga.id, 0, 100)
+    const last = rows[rows.length - 1]!.record as RosterRecord
+    expect(last.change.action).toBe('title')
+    const ctx = { conversationId: ga.id, version: last.version }
+    if (e2ee) {
+      const sealed = (last.change as Extract<RosterRecord['change'], { action: 'title' }>).sealedTitle!
+      expect(sealed.keys.map((k) => k.userId).sort()).toEqual(['alice', 'bob', 'dave'])
+      expect(openGroupTitle(sealed, ctx, await me(carol!))).toBeNull()
+      // Even relabelling bob's copy of the key as carol's gives her nothing.
+      const relabelled = { ...sealed, keys: sealed.keys.map((k) => (k.userId === 'bob' ? { ...k, userId: 'carol', deviceId: carol!.client.deviceId } : k)) }
+      expect(openGroupTitle(relabelled, ctx, await me(carol!))).toBeNull()
+      expect(openGroupTitle(sealed, ctx, await me(bob!))).toBe(after)
+    } else {
+      expect(last.change).toMatchObject({ title: after })
+    }
+
+    // The scan: every row of every table, every log line.
+    const tables = (await db.query<{ schema: string; name: string }>(
+      `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+       WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE' ORDER BY 1, 2`,
+    )).rows
+    const dump: Record<string, unknown[]> = {}
+    for (const t of tables) dump[`${t.schema}.${t.name}`] = (await db.query(`SELECT * FROM "${t.schema}"."${t.name}"`)).rows
+    expect(logs.length).toBeGreaterThan(0) // the capture works
+    const titles = [renamed, after, ...(policy === 'default-e2ee' ? [first] : [])]
+    for (const secret of titles) {
+      const where = Object.entries(dump).filter(([, r]) => holds(r, secret)).map(([table]) => table)
+      const inLogs = logs.filter((l) => holds(l, secret)).length
+      if (e2ee) expect({ secret, where, inLogs }).toEqual({ secret, where: [], inLogs: 0 })
+      else expect(where).toContain('public.messages') // control: a readable title is found where roster records are stored
+    }
+    if (policy === 'optional-e2ee') expect(holds(dump, first)).toBe(true) // the pre-upgrade title was readable, and the scan finds it
+    expect([alice, bob, dave].flatMap((m) => m!.errors.map((e) => e.error.code))).toEqual([])
+  }, 60_000)
+})
