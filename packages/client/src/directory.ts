@@ -136,10 +136,26 @@ export class Directory {
     for (const d of r.deviceList.devices) {
       if (r.userId === self.userId && d.deviceId === self.deviceId) continue
       const rec = (await this.core.store.get<JsonValue>(K.session({ userId: r.userId, deviceId: d.deviceId }))) as SessionRecord | null
-      // No session, one marked for renewal, or one this version cannot use (an older state format).
-      if (!rec || rec.renew || safePeerIdentity(rec.states[0]) === undefined) return true
+      // No session, one marked for renewal, one this version cannot use (an older state format),
+      // or one with keys the list no longer names (the device id came back with new keys).
+      if (!rec || rec.renew || safePeerIdentity(rec.states[0]) !== d.identityKey) return true
     }
     return false
+  }
+
+  /**
+   * The identity key each listed device of `userIds` has in the verified list this device
+   * holds (ours for our own user), by `userId\ndeviceId`; reads the store only (no request).
+   */
+  async listedKeys(userIds: Iterable<string>): Promise<Map<string, string>> {
+    const self = this.core.self()
+    const out = new Map<string, string>()
+    for (const u of new Set(userIds)) {
+      const stored = (await this.peer(u))?.deviceList
+      const list = u === self.userId ? newer(stored, self.deviceList) : stored
+      for (const d of list?.devices ?? []) out.set(`${u}\n${d.deviceId}`, d.identityKey)
+    }
+    return out
   }
 
   /**
