@@ -77,10 +77,12 @@ export async function createGroup(core: ClientCore, rosters: Rosters, registry: 
   const conversationId = randomId('g_')
   // The mode the server creates groups in under its policy, signed into the chain (E2EE from the create record under default-e2ee).
   const mode = core.manifest()?.policy === 'default-e2ee' ? 'e2ee' as const : 'server-side' as const
-  // An E2EE group's title is sealed to the members' devices (decision 0022).
+  // An E2EE group's title is sealed to the members' devices (decision 0022). With minimumMode 'e2ee' a group the
+  // server creates server-side is upgraded at once: its title is set after the upgrade, sealed, never readable.
+  const deferTitle = mode !== 'e2ee' && core.minimumMode() === 'e2ee' && title !== ''
   const recipients = mode === 'e2ee' && title !== '' ? await titleRecipients(directory, [self.userId, ...ids]) : []
   const change = sealChange(
-    { action: 'create', title, mode, members: [{ userId: self.userId, role: 'admin' }, ...ids.map((userId) => ({ userId, role: 'member' as const }))] },
+    { action: 'create', title: deferTitle ? '' : title, mode, members: [{ userId: self.userId, role: 'admin' }, ...ids.map((userId) => ({ userId, role: 'member' as const }))] },
     { conversationId, version: 1, mode, currentTitle: '' }, recipients,
   )
   const record = signRosterRecord(self.device, { conversationId, version: 1, prev: ROSTER_GENESIS, userId: self.userId, deviceId: self.deviceId, ts: core.now(), change })
@@ -93,6 +95,7 @@ export async function createGroup(core: ClientCore, rosters: Rosters, registry: 
   const c = await registry.applyInfo(conversation)
   // minimumMode 'e2ee': a group the server created server-side is upgraded by its creator now.
   if (core.minimumMode() === 'e2ee' && c._info.encryption !== 'e2ee') await registry.upgrade(c)
+  if (deferTitle) await c.setTitle(title)
   return c
 }
 

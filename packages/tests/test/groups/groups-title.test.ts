@@ -93,3 +93,25 @@ describe.each(POLICIES)('group titles (%s)', (policy) => {
     expect([alice, bob, dave].flatMap((m) => m!.errors.map((e) => e.error.code))).toEqual([])
   }, 60_000)
 })
+
+describe('group titles: a creator with minimumMode e2ee under optional-e2ee', () => {
+  let w: GroupWorld | undefined
+  afterAll(async () => w?.close())
+
+  it('sets the title only after its upgrade, sealed: the server never holds it', async () => {
+    const calls: { method: string; args: unknown[] }[] = []
+    const logs: string[] = []
+    w = await groupWorld('optional-e2ee', { store: recordingStore(memoryStore(), calls), logger: memoryLogger(logs) })
+    const alice = await w.join('alice', false, { minimumMode: 'e2ee' })
+    const bob = await w.join('bob')
+    const secret = sentinel('minimum-mode')
+    const ga = await alice.client.conversations.create({ members: ['bob'], title: secret })
+    expect([ga.encryption, ga.title]).toEqual(['e2ee', secret])
+    const gb = await w.side('bob', ga.id)
+    await waitFor(() => gb.title === secret, 10_000, 'bob reads the title')
+    expect(calls.some((c) => c.method === 'createGroup') && logs.length > 0).toBe(true) // the capture works
+    expect(calls.filter((c) => holds(c.args, secret)).map((c) => c.method)).toEqual([])
+    expect(logs.filter((l) => holds(l, secret))).toEqual([])
+    expect([...alice.errors, ...bob.errors].map((e) => e.error.code)).toEqual([])
+  }, 30_000)
+})
