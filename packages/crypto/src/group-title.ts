@@ -18,6 +18,7 @@ import { ab64, astring } from './_assert.js'
 import { concat, fromBase64, lp, toBase64, u64be, utf8 } from './_bytes.js'
 import { openWithLabel, sealWithLabel } from './aead.js'
 import { hkdfSha256 } from './kdf.js'
+import type { CryptoProvider } from './provider/provider.js'
 import { systemRandom, type RandomSource } from './random.js'
 
 /** Bytes of a title key. */
@@ -58,22 +59,69 @@ const xor = (a: Uint8Array, b: Uint8Array) => a.map((x, i) => x ^ b[i]!)
  * openGroupTitle(sealed, { conversationId: 'g_1', version: 1 }, { userId: 'bob', deviceId: 'b1', identity }) // 'team'
  */
 export function sealGroupTitle(title: string, ctx: SealedTitleContext, recipients: readonly TitleRecipient[], random: RandomSource = systemRandom): SealedTitle {
+  const identities = checkSeal(title, recipients)
+  const secret = random(32)
+  const shared = identities.map((identity) => {
+    try {
+      return x25519.getSharedSecret(secret, identity)
+    } catch {
+      return null // a small-order key in someone's signed list: that device gets no copy
+    }
+  })
+  return assemble(title, ctx, recipients, identities, x25519.getPublicKey(secret), shared, random)
+}
+
+/**
+ * {@link sealGroupTitle} on a {@link CryptoProvider} (native X25519 where the runtime has it:
+ * the exchanges are the cost, one per member device).
+ * @throws as {@link sealGroupTitle}.
+ */
+export async function sealGroupTitleWith(provider: CryptoProvider, title: string, ctx: SealedTitleContext, recipients: readonly TitleRecipient[], random: RandomSource = systemRandom): Promise<SealedTitle> {
+  const identities = checkSeal(title, recipients)
+  const secret = random(32)
+  const one = async (identity: Uint8Array) => {
+    try {
+      return await provider.x25519(secret, identity)
+    } catch {
+      return null
+    }
+  }
+  let ephemeral: Uint8Array
+  let shared: (Uint8Array | null)[]
+  try {
+    if (!provider.x25519Exchange) throw new Error('no batch exchange')
+    const out = await provider.x25519Exchange(secret, identities, true)
+    ephemeral = out.publicKey!
+    shared = out.shared
+  } catch {
+    // One bad key fails a batch: each device alone then, the bad one left out.
+    ephemeral = await provider.x25519PublicKey(secret)
+    shared = await Promise.all(identities.map(one))
+  }
+  return assemble(title, ctx, recipients, identities, ephemeral, shared, random)
+}
+
+function checkSeal(title: string, recipients: readonly TitleRecipient[]): Uint8Array[] {
   astring(title, 'title')
   if (title.length > MAX_TITLE_LENGTH) throw new RangeError(`"title" expected at most ${MAX_TITLE_LENGTH} characters, got ${title.length}`)
   if (recipients.length === 0) throw new RangeError('"recipients" expected at least one device')
+  return recipients.map((r, i) => ab64(r.identityKey, `recipients[${i}].identityKey`, 32))
+}
+
+function assemble(
+  title: string, ctx: SealedTitleContext, recipients: readonly TitleRecipient[], identities: Uint8Array[], ephemeral: Uint8Array, shared: (Uint8Array | null)[], random: RandomSource,
+): SealedTitle {
   const body = utf8(title)
   const padded = new Uint8Array(Math.ceil((body.length + 2) / GROUP_TITLE_BLOCK_BYTES) * GROUP_TITLE_BLOCK_BYTES)
   padded[0] = body.length >> 8
   padded[1] = body.length & 0xff
   padded.set(body, 2)
   const titleKey = random(GROUP_TITLE_KEY_BYTES)
-  const secret = random(32)
-  const ephemeral = x25519.getPublicKey(secret)
-  const keys = recipients.map((r) => {
-    const identity = ab64(r.identityKey, 'identityKey', 32)
-    const shared = x25519.getSharedSecret(secret, identity)
-    return { userId: r.userId, deviceId: r.deviceId, key: toBase64(xor(titleKey, pad(shared, ctx, r, ephemeral, identity))) }
+  const keys = recipients.flatMap((r, i) => {
+    const dh = shared[i]
+    return dh ? [{ userId: r.userId, deviceId: r.deviceId, key: toBase64(xor(titleKey, pad(dh, ctx, r, ephemeral, identities[i]!))) }] : []
   })
+  if (keys.length === 0) throw new RangeError('"recipients" expected at least one usable identity key')
   const ciphertext = sealWithLabel(titleKey, TITLE_LABEL, padded, titleAd(ctx), random)
   return { ephemeralKey: toBase64(ephemeral), ciphertext: toBase64(ciphertext), keys }
 }

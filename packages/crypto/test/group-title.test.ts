@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest'
 import { RosterRejectedError, type RosterRecord, type SealedTitle } from '@parley/protocol'
 import {
-  applyRosterRecord, emptyRoster, generateDeviceIdentity, openGroupTitle, sealGroupTitle, signRosterRecord, verifyRosterSignature, type RosterState,
+  applyRosterRecord, emptyRoster, generateDeviceIdentity, nobleProvider, openGroupTitle, pickProvider, sealGroupTitle, sealGroupTitleWith, signRosterRecord, verifyRosterSignature,
+  type RosterState,
 } from '../src/index.js'
 
 const a1 = generateDeviceIdentity('a1')
@@ -45,6 +46,17 @@ describe('sealGroupTitle / openGroupTitle', () => {
     expect(Buffer.from(short.ciphertext, 'base64').toString('latin1')).not.toContain('a')
     expect(openGroupTitle(sealGroupTitle('', ctx, [to('bob', b1)]), ctx, me('bob', b1))).toBe('')
     expect(openGroupTitle(sealGroupTitle('é'.repeat(200), ctx, [to('bob', b1)]), ctx, me('bob', b1))).toBe('é'.repeat(200))
+  })
+
+  it('seals the same on every provider; a small-order identity key in a list is left out, not fatal', async () => {
+    const smallOrder = { userId: 'mallory', deviceId: 'm1', identityKey: Buffer.alloc(32).toString('base64') }
+    for (const provider of [nobleProvider, await pickProvider()]) {
+      const sealed = await sealGroupTitleWith(provider, 'native ✓', ctx, [to('bob', b1), smallOrder, to('bob', b2)])
+      expect(sealed.keys.map((k) => k.deviceId)).toEqual(['b1', 'b2'])
+      expect(openGroupTitle(sealed, ctx, me('bob', b2))).toBe('native ✓')
+    }
+    expect(sealGroupTitle('x', ctx, [smallOrder, to('bob', b1)]).keys.map((k) => k.deviceId)).toEqual(['b1'])
+    expect(() => sealGroupTitle('x', ctx, [smallOrder])).toThrow(RangeError)
   })
 
   it('refuses bad input with TypeError / RangeError', () => {

@@ -81,7 +81,8 @@ export async function createGroup(core: ClientCore, rosters: Rosters, registry: 
   // server creates server-side is upgraded at once: its title is set after the upgrade, sealed, never readable.
   const deferTitle = mode !== 'e2ee' && core.minimumMode() === 'e2ee' && title !== ''
   const recipients = mode === 'e2ee' && title !== '' ? await titleRecipients(directory, [self.userId, ...ids]) : []
-  const change = sealChange(
+  const change = await sealChange(
+    core,
     { action: 'create', title: deferTitle ? '' : title, mode, members: [{ userId: self.userId, role: 'admin' }, ...ids.map((userId) => ({ userId, role: 'member' as const }))] },
     { conversationId, version: 1, mode, currentTitle: '' }, recipients,
   )
@@ -124,7 +125,7 @@ export async function changeRoster(core: ClientCore, rosters: Rosters, registry:
     if (!pin) throw new RosterRejectedError('this device holds no verified roster for the group', { conversationId: c.id, reason: 'gap' })
     const version = pin.state.version + 1
     const members = Object.keys(pin.state.members)
-    const signed = sealChange(change, { conversationId: c.id, version, mode: c.encryption, currentTitle: pin.state.title }, recipients.filter((r) => change.action === 'add' || members.includes(r.userId)))
+    const signed = await sealChange(core, change, { conversationId: c.id, version, mode: c.encryption, currentTitle: pin.state.title }, recipients.filter((r) => change.action === 'add' || members.includes(r.userId)))
     const record = signRosterRecord(self.device, {
       conversationId: c.id, version, prev: pin.state.head, change: signed, userId: self.userId, deviceId: self.deviceId, ts: core.now(),
     })

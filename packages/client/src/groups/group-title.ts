@@ -5,7 +5,7 @@
  * record verified. A server-side group keeps a readable title.
  */
 import type { EncryptionMode, RosterChange, RosterRecord, SealedTitle } from '@parley/protocol'
-import { openGroupTitle, sealGroupTitle, type RosterState, type TitleRecipient } from '@parley/crypto'
+import { nobleProvider, openGroupTitle, sealGroupTitleWith, type RosterState, type TitleRecipient } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
 import type { Directory } from '../directory.js'
 
@@ -21,15 +21,19 @@ export async function titleRecipients(directory: Directory, userIds: readonly st
  * carries the current title sealed to the added members' devices (they cannot open the earlier
  * records). `recipients` are the member devices to seal to (see {@link titleRecipients}).
  */
-export function sealChange(change: RosterChange, ctx: { conversationId: string; version: number; mode: EncryptionMode; currentTitle: string }, recipients: TitleRecipient[]): RosterChange {
+export async function sealChange(
+  core: ClientCore, change: RosterChange, ctx: { conversationId: string; version: number; mode: EncryptionMode; currentTitle: string }, recipients: TitleRecipient[],
+): Promise<RosterChange> {
   if (ctx.mode !== 'e2ee') return change
-  const seal = (title: string): SealedTitle | undefined => (title !== '' && recipients.length > 0 ? sealGroupTitle(title, ctx, recipients) : undefined)
+  // On the provider: native X25519 where the runtime has it (one exchange per member device).
+  const provider = (await core.provider()) ?? nobleProvider
+  const seal = async (title: string): Promise<SealedTitle | undefined> => (title !== '' && recipients.length > 0 ? sealGroupTitleWith(provider, title, ctx, recipients) : undefined)
   if (change.action === 'create' || change.action === 'title') {
-    const sealedTitle = seal(change.title)
+    const sealedTitle = await seal(change.title)
     return sealedTitle ? { ...change, title: '', sealedTitle } : change
   }
   if (change.action === 'add') {
-    const sealedTitle = seal(ctx.currentTitle)
+    const sealedTitle = await seal(ctx.currentTitle)
     return sealedTitle ? { ...change, sealedTitle } : change
   }
   return change
