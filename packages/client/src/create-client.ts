@@ -174,7 +174,7 @@ export class ParleyClient {
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
       open: (peer) => registry.open(peer),
-      create: (input) => createGroup(this.core, this.rosters, this.groupRegistry, input),
+      create: (input) => createGroup(this.core, this.rosters, this.groupRegistry, this.directory, input),
       list: () => registry.list(),
       get: (id) => registry.get(id),
       on: (_event, listener) => this.emitter.on('conversation', listener),
@@ -477,7 +477,7 @@ export class ParleyClient {
         return changed
       },
       report: (c, opts) => report(client.core, c, opts),
-      changeRoster: (c, change) => changeRoster(client.core, client.rosters, client.groupRegistry, c, change),
+      changeRoster: (c, change) => changeRoster(client.core, client.rosters, client.groupRegistry, client.directory, c, change),
       act: (c, a) => runAction({ core: client.core, enqueue: (cc, i, r) => client.outbox.enqueue(cc, i, r), editWindowMs: editWindowOption(client.options.editWindowMs) }, c, a),
       onListenerError: (e) => client.onListenerError(e),
       muted: (c) => client.safety.state.isMuted(c.id),

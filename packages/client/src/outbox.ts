@@ -70,7 +70,7 @@ export class Outbox {
     private readonly sessions: Sessions,
     private readonly registry: OutboxRegistry,
   ) {
-    this.groups = senderKeys(core, sessions)
+    this.groups = senderKeys(core, sessions, directory)
   }
 
   /** Checks an E2EE send before anything is stored; returns the (non-blocking) verdict. */

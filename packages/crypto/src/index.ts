@@ -45,6 +45,7 @@ export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './
 export { signModeChange, verifyModeChange } from './mode-change.js'
 export { signDisappearing, verifyDisappearing } from './disappearing.js'
 export { signMessageRef, verifyMessageRef } from './message-ref.js'
+export { sealGroupTitle, sealGroupTitleWith, openGroupTitle, GROUP_TITLE_KEY_BYTES, GROUP_TITLE_BLOCK_BYTES, type SealedTitleContext, type TitleRecipient } from './group-title.js'
 export { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, signRosterRecord, verifyRosterSignature, type RosterState } from './roster.js'
 export {
   createSenderKey, senderKeyDistribution, senderKeyFromDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyDecrypt, senderKeyAd, senderKeyMessageId,

@@ -70,7 +70,9 @@ const reject = (s: RosterState, r: RosterRecord, reason: NonNullable<RosterRejec
  * but `leave` (a member leaving), and `create` only as version 1 naming its signer admin. The
  * last admin cannot leave or be demoted or removed while other members remain, and a group
  * never holds more than `maxMembers` (`invalid_change`). The state's `mode` is the highest a
- * `create` or `add` record stated. Returns a new state; `s` is never changed.
+ * `create` or `add` record stated. A sealed title (decision 0022) comes with an empty readable
+ * title, names each device once and only members (`invalid_change`); the state's `title` is then
+ * `''` (a client opens the sealed one itself). Returns a new state; `s` is never changed.
  * @throws {RosterRejectedError} with `details.reason`.
  */
 export function applyRosterRecord(s: RosterState, r: RosterRecord, signingKey: string | null, maxMembers: number = MAX_GROUP_MEMBERS): RosterState {
@@ -112,6 +114,14 @@ export function applyRosterRecord(s: RosterState, r: RosterRecord, signingKey: s
     }
     const left = Object.keys(members)
     if (left.length > 0 && !left.some((u) => members[u] === 'admin')) throw reject(s, r, 'invalid_change', 'a group with members needs an admin: promote another member first')
+  }
+  // A sealed title (decision 0022) hides the title: the record's readable one stays empty, and it is sealed only to members.
+  const sealed = c.action === 'create' || c.action === 'add' || c.action === 'title' ? c.sealedTitle : undefined
+  if (sealed) {
+    if ((c.action === 'create' || c.action === 'title') && c.title !== '') throw reject(s, r, 'invalid_change', 'a record with a sealed title carries no readable title')
+    const addresses = sealed.keys.map((k) => `${k.userId}\n${k.deviceId}`)
+    if (new Set(addresses).size !== addresses.length) throw reject(s, r, 'invalid_change', 'the title is sealed twice to one device')
+    if (sealed.keys.some((k) => !(k.userId in members))) throw reject(s, r, 'invalid_change', 'the title is sealed to a user who is not a member')
   }
   // What the protocol can describe (a server's own lower limit is its GroupFullError, checked before this).
   if (Object.keys(members).length > maxMembers) throw reject(s, r, 'invalid_change', `a group may have at most ${maxMembers} members`)

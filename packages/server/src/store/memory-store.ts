@@ -143,7 +143,9 @@ export function memoryStore(): ParleyStore {
       const list = existing && reg.deviceList.version === existing.deviceList.version ? existing.deviceList : reg.deviceList
       users.set(reg.userId, { userId: reg.userId, identityKey: reg.userIdentityKey, deviceList: clone(list) })
       const key = deviceKey(reg)
-      const prev = devices.get(key)
+      // The device id came back with new keys (decision 0022): its one-time prekeys are the previous keys' (signed by them, their secrets on the old install).
+      const prior = devices.get(key)
+      const prev = prior && prior.signingKey === reg.signingKey && prior.identityKey === reg.identityKey ? prior : prior && { ...prior, oneTime: undefined, kemOneTime: undefined }
       const dev: MemDevice = {
         userId: reg.userId, deviceId: reg.deviceId, signingKey: reg.signingKey, identityKey: reg.identityKey, active: true,
         inboxSeq: prev?.inboxSeq ?? 0, inboxCursor: prev?.inboxCursor ?? 0,

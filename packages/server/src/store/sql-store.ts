@@ -158,6 +158,12 @@ function createSqlStore(db: SqlDriver): ParleyStore {
         if (reg.deviceList.version > stored) {
           await tx.query('UPDATE users SET device_list = $2::jsonb, device_list_version = $3 WHERE user_id = $1', [reg.userId, JSON.stringify(reg.deviceList), reg.deviceList.version])
         }
+        // The device id came back with new keys (decision 0022): its one-time prekeys are the previous keys' (signed by them, their secrets on the old install).
+        await tx.query(
+          `DELETE FROM one_time_prekeys p USING devices d WHERE p.user_id = $1 AND p.device_id = $2 AND d.user_id = $1 AND d.device_id = $2
+             AND (d.signing_key <> $3 OR d.identity_key <> $4)`,
+          [reg.userId, reg.deviceId, reg.signingKey, reg.identityKey],
+        )
         await tx.query(
           `INSERT INTO devices (user_id, device_id, signing_key, identity_key, signed_prekey, kem_last_resort, registered_at, notice_cursor)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, (SELECT COALESCE(max(id), 0) FROM notices WHERE user_id = $1))

@@ -19,7 +19,7 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string }; maxGroupMembers?: number; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny'; purgeIntervalMs?: number } ): Promise<TestServer> {
+export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string }; maxGroupMembers?: number; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny'; purgeIntervalMs?: number; logger?: pino.Logger } ): Promise<TestServer> {
   const http = createServer()
   const reports: VerifiedReport[] = []
   const actions: ModerationAction[] = []
@@ -37,7 +37,7 @@ export async function startServer(opts: { policy: Policy; store?: ParleyStore | 
     onReport: (r) => void reports.push(r),
     onModerationAction: (a) => void actions.push(a),
     onError: (e) => void errors.push(e),
-    logger: pino({ level: 'silent' }),
+    logger: opts.logger ?? pino({ level: 'silent' }),
     limits: { connection: { capacity: 100_000, refillPerSecond: 100_000 }, user: { capacity: 100_000, refillPerSecond: 100_000 }, ...opts.limits },
     ...(opts.redis ? { redis: opts.redis } : {}),
     ...(opts.maxGroupMembers ? { maxGroupMembers: opts.maxGroupMembers } : {}),
