@@ -77,6 +77,9 @@ describe('webPushSender', () => {
     const before = ep.received.length
     await expect(webPushSender({ vapid, agent: ep.agent })(delivery([webPush('w', sub)]), noRemoval)).rejects.toThrow(/not allowed/)
     expect(ep.received.length).toBe(before)
+    // Control: the same delivery with the loopback origin allowed reaches the endpoint.
+    await local()(delivery([webPush('w', sub)]), noRemoval)
+    expect(ep.received.slice(before).map((r) => r.path)).toEqual(['/p/internal'])
     expect(isPushServiceEndpoint(new URL('https://fcm.googleapis.com/fcm/send/x'))).toBe(true)
     expect(isPushServiceEndpoint(new URL('https://db5p.notify.windows.com/w/?token=x'))).toBe(true)
     expect(isPushServiceEndpoint(new URL('https://notify.windows.com.evil.example/x'))).toBe(false)
