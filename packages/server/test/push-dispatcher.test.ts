@@ -4,12 +4,12 @@
  * own devices, preview only for server-side messages, a failing hook isolated, a batch in flight
  * holding later messages for the next batch, and `close()` running what is pending.
  */
-import { describe, expect, it } from 'vitest'
-import type { DeviceAddress, PlainBody } from '@parley/protocol'
+import { describe, expect, it, vi } from 'vitest'
+import { TimeoutError, type DeviceAddress, type PlainBody } from '@parley/protocol'
 import { memoryStore } from '../src/store/memory-store.js'
 import { checkPushOptions, PushDispatcher } from '../src/push/dispatcher.js'
 import { previewOf } from '../src/push/preview.js'
-import { MAX_PUSH_PREVIEW_LENGTH, type OfflineDelivery, type OnOfflineDelivery } from '../src/push/types.js'
+import { MAX_PUSH_PREVIEW_LENGTH, PUSH_HOOK_TIMEOUT_MS, type OfflineDelivery, type OnOfflineDelivery } from '../src/push/types.js'
 import type { Ctx } from '../src/context.js'
 import type { Recipient, StoredMessage } from '../src/store/store.js'
 
@@ -107,6 +107,30 @@ describe('PushDispatcher', () => {
     release()
     await until(() => calls.length === 2, 'second call')
     expect([calls[1]!.messageId, calls[1]!.count]).toEqual([later[2]!.id, 3])
+  })
+
+  it('a hook call still running after PUSH_HOOK_TIMEOUT_MS is reported and stops holding the next batch', async () => {
+    vi.useFakeTimers()
+    try {
+      const calls: OfflineDelivery[] = []
+      const w = world((d) => {
+        calls.push(d)
+        if (calls.length === 1) return new Promise<void>(() => {}) // never settles
+      })
+      w.push.note(message('c_t', 'e2ee'), to(bob))
+      await vi.advanceTimersByTimeAsync(5)
+      expect(calls.length).toBe(1)
+      const next = message('c_t', 'e2ee')
+      w.push.note(next, to(bob))
+      await vi.advanceTimersByTimeAsync(PUSH_HOOK_TIMEOUT_MS - 10)
+      expect([calls.length, w.errors.length]).toEqual([1, 0]) // still held
+      await vi.advanceTimersByTimeAsync(20)
+      expect(w.errors.map((e) => [e.where, TimeoutError.isInstance(e.error)])).toEqual([['onOfflineDelivery', true]])
+      await vi.advanceTimersByTimeAsync(10)
+      expect(calls.map((d) => d.messageId)).toEqual([calls[0]!.messageId, next.id])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('close() runs what is pending at once and takes nothing after', async () => {
