@@ -53,6 +53,7 @@ describe('PushDispatcher', () => {
     const calls: OfflineDelivery[] = []
     const w = world((d) => void calls.push(d))
     await w.store.push.register(bob, { kind: 'token', id: 't', provider: 'apns', token: 'tok' }, 1, 4)
+    await w.store.safety.setMuted('carol', 'c_e', true, 1)
     const a = message('c_a', 'server-side')
     w.push.note(a, to(bob, bob2, alice, alice2), body('one'))
     const b = message('c_a', 'server-side')
@@ -72,6 +73,7 @@ describe('PushDispatcher', () => {
     expect(calls.find((d) => d.device.deviceId === 'b1')!.registrations).toEqual([{ kind: 'token', id: 't', provider: 'apns', token: 'tok' }])
     expect(calls.find((d) => d.device.deviceId === 'b2')!.registrations).toEqual([])
     expect(calls.every((d) => d.sender.userId === 'alice')).toBe(true)
+    expect(calls.filter((d) => d.muted).map((d) => [d.device.userId, d.conversationId])).toEqual([['carol', 'c_e']]) // carol muted it
     expect(calls.filter((d) => d.mode === 'e2ee').every((d) => !('preview' in d))).toBe(true)
     expect(w.errors).toEqual([])
   })

@@ -20,7 +20,7 @@ const vapid = vapidKeys()
 const webPush = (id: string, s: TestSubscription): PushRegistration => ({ kind: 'web-push', id, subscription: { endpoint: s.endpoint, keys: s.keys } })
 const delivery = (registrations: PushRegistration[], extra: Partial<OfflineDelivery> = {}): OfflineDelivery => ({
   device: { userId: 'bob', deviceId: 'b1' }, registrations, conversationId: 'c_1', messageId: 'm_9', count: 2,
-  sender: { userId: 'alice', deviceId: 'a1' }, mode: 'e2ee', ts: 1, ...extra,
+  sender: { userId: 'alice', deviceId: 'a1' }, mode: 'e2ee', ts: 1, muted: false, ...extra,
 })
 const noRemoval = { removeRegistration: async () => { throw new Error('not expected') } }
 
@@ -86,6 +86,15 @@ describe('webPushSender', () => {
     expect(isPushServiceEndpoint(new URL('https://fcm.googleapis.com:8443/x'))).toBe(false)
     expect(isPushServiceEndpoint(new URL('https://evilfcm.googleapis.com/x'))).toBe(false)
     expect(isPushServiceEndpoint(new URL('https://127.0.0.1/x'))).toBe(false)
+  })
+
+  it('skips a conversation the user muted, unless notifyMuted', async () => {
+    const sub = testSubscription(`${ep.origin}/p/muted`)
+    const before = ep.received.length
+    await local()(delivery([webPush('w', sub)], { muted: true }), noRemoval)
+    expect(ep.received.length).toBe(before)
+    await webPushSender({ vapid, allowEndpoint: (u) => u.origin === ep.origin, agent: ep.agent, notifyMuted: true })(delivery([webPush('w', sub)], { muted: true }), noRemoval)
+    expect(ep.received.slice(before).map((r) => r.path)).toEqual(['/p/muted'])
   })
 
   it('refuses bad VAPID keys or options at creation', () => {

@@ -18,7 +18,7 @@ import type { Recipient, StoredMessage } from '../store/store.js'
 import { previewOf } from './preview.js'
 import { MAX_PUSH_COALESCE_MS, PUSH_HOOK_TIMEOUT_MS, type OfflineDelivery, type OnOfflineDelivery } from './types.js'
 
-type Pending = Omit<OfflineDelivery, 'registrations'>
+type Pending = Omit<OfflineDelivery, 'registrations' | 'muted'>
 
 const deviceKey = (d: DeviceAddress) => `${d.userId}\n${d.deviceId}`
 
@@ -84,8 +84,16 @@ export class PushDispatcher {
     const online = await this.connected(batch.map((p) => p.device))
     const offline = batch.filter((p) => !online.has(deviceKey(p.device)))
     if (!offline.length) return
-    const registrations = await this.ctx.store.push.forDevices(offline.map((p) => p.device))
-    await Promise.all(offline.map((p, i) => this.call({ ...p, registrations: registrations[i]! })))
+    const devices = offline.map((p) => p.device)
+    const [registrations, muted] = await Promise.all([this.ctx.store.push.forDevices(devices), this.mutedAmong(offline)])
+    await Promise.all(offline.map((p, i) => this.call({ ...p, registrations: registrations[i]!, muted: muted.has(`${p.device.userId}\n${p.conversationId}`) })))
+  }
+
+  /** The (user, conversation) pairs of `batch` the user muted, as `user\nconversation`: one read per pair. */
+  private async mutedAmong(batch: Pending[]): Promise<Set<string>> {
+    const pairs = [...new Set(batch.map((p) => `${p.device.userId}\n${p.conversationId}`))]
+    const flags = await Promise.all(pairs.map((k) => this.ctx.store.safety.isMuted(k.split('\n')[0]!, k.split('\n')[1]!)))
+    return new Set(pairs.filter((_, i) => flags[i]))
   }
 
   /** Which of `devices` have a registered socket on any node. On an adapter failure: none (a spare push beats a missed one). */

@@ -49,6 +49,8 @@ export interface OfflineDelivery {
   mode: EncryptionMode
   /** Server time of the newest message, ms. */
   ts: number
+  /** The device's user muted this conversation (`conversation.mute()`): the app asked for no notifications. */
+  muted: boolean
   /** Server-side messages only: a preview of the newest message. Never present for `e2ee`. */
   preview?: PushPreview
 }

@@ -53,6 +53,11 @@ export interface WebPushSenderOptions {
   urgency?: 'very-low' | 'low' | 'normal' | 'high'
   /** An https agent for the requests (a proxy, a custom CA). */
   agent?: Agent
+  /**
+   * Push for conversations the user muted too. Default false: a browser shows every Web Push
+   * (`userVisibleOnly`), so a muted conversation is not pushed; the device catches up when opened.
+   */
+  notifyMuted?: boolean
 }
 
 /** True for https on the default port of one of `hosts` (`.host` also matches its subdomains). */
@@ -88,6 +93,7 @@ export function webPushSender(options: WebPushSenderOptions): OnOfflineDelivery 
   const payloadOf = options.payload ?? defaultPushPayload
 
   return async (delivery, ctx) => {
+    if (delivery.muted && !options.notifyMuted) return
     const subs = delivery.registrations.filter((r): r is Extract<PushRegistration, { kind: 'web-push' }> => r.kind === 'web-push')
     if (!subs.length) return
     const body = Buffer.from(JSON.stringify(payloadOf(delivery)), 'utf8')
