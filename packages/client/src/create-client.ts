@@ -40,6 +40,7 @@ import { sayHello } from './device-auth.js'
 import type { Conversations, ParleyClientOptions } from './options.js'
 import { LocalSearch, type SearchOptions, type SearchResult } from './search/local-search.js'
 import { Backup } from './backup/backup.js'
+import { registerPushToken, unregisterPushToken, type PushTokenInput, type PushTokenResult } from './push/push-tokens.js'
 import { wireDisappearing, type DisappearingTimers } from './disappearing/timers.js'
 
 export type { Conversations, ParleyClientOptions } from './options.js'
@@ -251,6 +252,11 @@ export class ParleyClient {
   search(query: string, options?: SearchOptions): Promise<SearchResult[]> {
     return this.localSearch.search(query, options)
   }
+
+  /** Tells the server how to wake this device while offline (docs/push.md). @throws {InvalidFrameError} bad input, nothing sent. */
+  registerPushToken(registration: PushTokenInput): Promise<PushTokenResult> { return registerPushToken(this.core, registration) }
+  /** Forgets one push registration of this device; false when there was none. */
+  unregisterPushToken(id: string): Promise<boolean> { return unregisterPushToken(this.core, id) }
 
   /** Disconnects and closes the key store. Queued messages stay in the store for next time. */
   async close(): Promise<void> {

@@ -19,6 +19,7 @@ export { Backup, BACKUP_SLOT, type BackupStatus, type BackupEnableOptions } from
 export { restoreFromBackup, type RestoreOptions } from './backup/restore.js'
 export { CHUNK_ATTEMPTS, type TransferProgress } from './backup/blob-transfer.js'
 export { SNAPSHOT_PREFIXES, MAX_SNAPSHOT_RECORDS } from './backup/snapshot.js'
+export type { PushTokenInput, PushTokenResult, WebPushSubscriptionInput } from './push/push-tokens.js'
 export type { Users, BlockedUser } from './safety/users.js'
 export type { Requests, MessageRequest } from './safety/requests.js'
 export { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, type SearchOptions, type SearchResult } from './search/local-search.js'

@@ -33,6 +33,8 @@ import { parleyParser, RefusedFrame, refusedFrameError } from './transport/frame
 import { attachRedisAdapter } from './redis.js'
 import { coalesceWrites } from './write-coalescing.js'
 import { bindWith } from './provider-calls.js'
+import { checkPushOptions, PushDispatcher } from './push/dispatcher.js'
+import { DEFAULT_PUSH_COALESCE_MS } from './push/types.js'
 import { openReport, sealReportBody } from './report-seal.js'
 import type { ParleyStore } from './store/store.js'
 import { storeUnavailable } from './store/sql-driver.js'
@@ -85,6 +87,7 @@ function validateOptions(o: ParleyServerOptions): void {
   if (typeof o.authenticate !== 'function') throw new TypeError('"authenticate" expected a function')
   if (!o.store) throw new TypeError('"store" expected a ParleyStore or a promise of one')
   if (o.canMessage !== undefined && typeof o.canMessage !== 'function') throw new TypeError('"canMessage" expected a function')
+  checkPushOptions(o)
   if (o.maxGroupMembers !== undefined && (!Number.isInteger(o.maxGroupMembers) || o.maxGroupMembers < 2 || o.maxGroupMembers > MAX_GROUP_MEMBERS)) {
     throw new RangeError(`"maxGroupMembers" expected an integer 2..${MAX_GROUP_MEMBERS}, got ${String(o.maxGroupMembers)}`)
   }
@@ -183,6 +186,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
       MAX_GROUP_COMMIT,
       CONCURRENT_COMMITS[store.kind] ?? 1,
     )
+    if (options.onOfflineDelivery) ctx.push = new PushDispatcher(ctx, options.onOfflineDelivery, options.pushCoalesceMs ?? DEFAULT_PUSH_COALESCE_MS)
     const change = await store.applyPolicy(options.policy, now())
     if (change.changed) log.info({ from: change.previous, to: options.policy, notices: change.notices }, 'policy changed since last start')
     const resealed = await store.sealLegacyReports((r) => sealReportBody(dataKeys, r))
@@ -320,6 +324,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
       while (inflight.size && Date.now() < deadline) await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 50))])
       if (purgeTimer) clearInterval(purgeTimer)
       if (bucketTimer) clearInterval(bucketTimer)
+      await ctx.push?.close() // pending pushes go out while connected devices still count as online
       await sayGoodbye(io)
       if (ownsIo) await new Promise<void>((resolve) => void io.close(() => resolve()))
       await redisClose?.().catch(() => undefined)

@@ -17,6 +17,7 @@ import type {
 import { memorySafetyStore } from './safety-memory.js'
 import { memorySenderKeyStore } from './sender-key-memory.js'
 import { memoryBlobStore } from './blob-memory.js'
+import { memoryPushStore } from './push-memory.js'
 import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
@@ -93,6 +94,7 @@ export function memoryStore(): ParleyStore {
     safety: memorySafetyStore(),
     senderKeys: memorySenderKeyStore(),
     blobs: memoryBlobStore(),
+    push: memoryPushStore(),
     moderation: memoryModerationStore({
       reports: () => reports.values(),
       messages: () => messages.values(),

@@ -322,6 +322,24 @@ CREATE TABLE sender_key_holders (
 )
 `,
   },
+  {
+    // Push (issue 18, docs/push.md): how each device asked to be woken while offline (Web Push
+    // subscriptions, native tokens), at most MAX_PUSH_REGISTRATIONS per device. `row_seq`
+    // orders registrations made in one millisecond. Number 14 was assigned to this change.
+    version: 14,
+    name: 'push-registrations',
+    sql: `
+CREATE TABLE push_registrations (
+  user_id text NOT NULL,
+  device_id text NOT NULL,
+  id text NOT NULL,
+  registration jsonb NOT NULL,
+  updated_at bigint NOT NULL,
+  row_seq bigserial NOT NULL,
+  PRIMARY KEY (user_id, device_id, id)
+)
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

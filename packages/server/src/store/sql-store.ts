@@ -16,6 +16,7 @@ import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
 import { sqlSenderKeyStore } from './sender-key-sql.js'
 import { sqlBlobStore } from './blob-sql.js'
+import { sqlPushStore } from './push-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
@@ -85,6 +86,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
     safety: sqlSafetyStore(db),
     senderKeys: sqlSenderKeyStore(db),
     blobs: sqlBlobStore(db),
+    push: sqlPushStore(db),
     moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {

@@ -10,6 +10,7 @@ import type {
 } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
+import type { PushStore } from './push-store.js'
 import type { SenderKeyStore } from './sender-key-store.js'
 import type { BlobStore } from './blob-store.js'
 
@@ -264,6 +265,8 @@ export interface ParleyStore {
   readonly senderKeys: SenderKeyStore
   /** Opaque encrypted blobs: backups and history transfers (`blob-store.ts`). */
   readonly blobs: BlobStore
+  /** How each device asked to be woken while offline (`push-store.ts`). */
+  readonly push: PushStore
   /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
   readonly moderation: ModerationStore
   /**
