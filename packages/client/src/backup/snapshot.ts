@@ -12,8 +12,12 @@ import { assertKey, type JsonValue, type KeyStore } from '../key-store/key-store
 import { K, type PeerRecord } from '../store-layout.js'
 import { fromUtf8, utf8 } from '../util.js'
 
-/** Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins. */
-export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/'] as const
+/**
+ * Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins,
+ * and the disappearing-message expiries and tombstones (so a restored or linked device expires
+ * what the old one would have, and does not take expired seqs back from server history).
+ */
+export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/', 'exp/', 'gone/'] as const
 /** Most records one snapshot may hold (a bound for a hostile or damaged one, far above any real log). */
 export const MAX_SNAPSHOT_RECORDS = 2_000_000
 
