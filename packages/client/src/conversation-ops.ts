@@ -18,6 +18,8 @@ import type { Message, SafetyNumber } from './types.js'
 import { randomId } from './util.js'
 import { isAction } from './messages/apply-action.js'
 import { withEditChains } from './messages/report-chain.js'
+import { expiredSeqs } from './disappearing/expire-message.js'
+import { timerField } from './disappearing/message-timer.js'
 
 /** A page of history: this device's log, plus server-side messages from before it existed. */
 export async function history(core: ClientCore, c: Conversation, opts: HistoryOptions): Promise<HistoryPage> {
@@ -37,7 +39,9 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
     try {
       const page = await core.conn.request('history.fetch', { conversationId: c.id, limit, ...(opts.before !== undefined ? { before: opts.before } : {}) })
       const me = core.self().userId
+      const gone = await expiredSeqs(core.store, c.id) // expired on this device: never brought back (decision 0023)
       for (const d of page.messages) {
+        if (gone.has(d.seq)) continue
         // A row with a reference is shown only from this device's log, where its signature was checked.
         if (bySeq.has(d.seq) || actionSeqs.has(d.seq) || d.kind !== 'message' || d.mode !== 'server-side' || d.deleted || d.body?.ref) continue
         let row: CheckedReadable
@@ -53,6 +57,7 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
         const stored: StoredMessage = {
           id: row.messageId, conversationId: c.id, seq: row.seq, ts: row.ts, sender: row.sender, outgoing: row.sender.userId === me,
           text: row.body.text, attachments: row.body.attachments.map((a) => ({ ...a })), encryption: 'server-side', nf: row.body.nf, ...row.franking,
+          ...timerField(row.body.timer),
         }
         bySeq.set(row.seq, toMessage(stored))
       }

@@ -18,6 +18,7 @@ import type { Conversation } from './conversation.js'
 import type { Directory } from './directory.js'
 import type { JsonValue } from './key-store/key-store.js'
 import { messageAt, toMessage } from './message-log.js'
+import { isExpiredSeq } from './disappearing/expire-message.js'
 import { checkReadable } from './readable.js'
 import { decodePayload } from './payload.js'
 import type { Sessions } from './sessions.js'
@@ -249,6 +250,7 @@ export class Inbox {
     const key = K.message(d.conversationId, d.seq)
     const existing = key in changes ? (changes[key] as unknown as StoredMessage | null) : await messageAt(this.core.store, d.conversationId, d.seq)
     if (existing && existing.id === d.messageId) return // duplicate delivery: at-least-once
+    if (!existing && (await isExpiredSeq(this.core.store, d.conversationId, d.seq))) return // expired here: never back (decision 0023)
     // The log is append-only per seq: a stored message (a report's evidence) is never replaced.
     if (existing) throw new MessageConflictError('a different message arrived at a sequence number this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
     // A roster record proves its own authority (signature, admin); the member check is for content.
@@ -273,7 +275,7 @@ export class Inbox {
       const { body } = checkReadable(c, d)
       await this.checkRosterHead(c, d, body.roster, changes, after)
       await this.store(c, d, changes, after, {
-        text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId, ref: body.ref, sig: body.sig,
+        text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId, ref: body.ref, sig: body.sig, timer: body.timer,
       })
       return
     }
@@ -288,7 +290,7 @@ export class Inbox {
     const payload = decodePayload(plaintext)
     await this.checkRosterHead(c, d, payload.roster, changes, after)
     const metas = payload.attachments.map(({ id: _i, key: _k, ...m }) => m)
-    if (!checkFranking({ text: payload.text, attachments: metas, ref: payload.ref }, payload.nf, d.franking.tf)) throw new BadFrankingError()
+    if (!checkFranking({ text: payload.text, attachments: metas, ref: payload.ref, timer: payload.timer }, payload.nf, d.franking.tf)) throw new BadFrankingError()
     const attachments = payload.attachments.map((a, index) => {
       const blob = d.attachments?.find((x) => x.id === a.id)
       // Messages name the attachment by position, never by its (end-to-end encrypted) name.
@@ -319,7 +321,7 @@ export class Inbox {
     const blocked = verdictToError(verdict)
     if (blocked) throw new MessageBlockedError(blocked.message, blocked.details)
     const flagged = verdict.action === 'flag' ? { plugin: verdict.plugin, reason: verdict.reason } : undefined
-    await this.store(c, d, changes, after, { text: payload.text, attachments, nf: payload.nf, outgoing: d.sender.userId === self.userId, cmid: payload.cmid, flagged, ref: payload.ref, sig: payload.sig })
+    await this.store(c, d, changes, after, { text: payload.text, attachments, nf: payload.nf, outgoing: d.sender.userId === self.userId, cmid: payload.cmid, flagged, ref: payload.ref, sig: payload.sig, timer: payload.timer })
     if (verdict.flags.length) {
       const events = flagEvents(verdict, { hook: 'checkIncoming', where: 'client', conversationId: c.id, sender: d.sender, messageId: d.messageId })
       after.push(() => this.core.flag(events))
@@ -335,7 +337,7 @@ export class Inbox {
     c: Conversation, d: Delivery, changes: Record<string, JsonValue | null>, after: (() => void)[],
     m: {
       text: string; attachments: StoredMessage['attachments']; nf: string; outgoing: boolean; cmid?: string; flagged?: { plugin: string; reason: string } | undefined
-      ref?: StoredMessage['ref']; sig?: string | undefined
+      ref?: StoredMessage['ref']; sig?: string | undefined; timer?: number | undefined
     },
   ): Promise<void> {
     if (m.ref) await verifyRef(async (a) => (await this.directory.deviceEntry(a))?.signingKey, c.id, d.sender, m.sig, d.franking!.tf)
@@ -348,6 +350,7 @@ export class Inbox {
     if (m.flagged) stored.flagged = m.flagged
     if (m.ref) stored.ref = m.ref
     if (m.sig) stored.sig = m.sig
+    if (m.timer !== undefined) stored.timer = m.timer // franked: expiry follows the sender's timer (decision 0023)
     putMessage(changes, stored)
     if (isAction(stored)) {
       const applied = await applyAction(this.core.store, stored, changes)

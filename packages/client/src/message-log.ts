@@ -25,6 +25,7 @@ export function toMessage(m: StoredMessage): Message {
   }
   if (m.clientMessageId !== undefined) out.clientMessageId = m.clientMessageId
   if (m.flagged) out.flagged = { ...m.flagged }
+  if (m.timer !== undefined) out.disappearingMs = m.timer
   // Derived by messages/ (docs/messages.md): latest version, tombstone, reactions, reply.
   if (m.ref?.kind === 'reply') out.replyTo = m.ref.messageId
   const edits = m.edits ?? []
@@ -80,6 +81,7 @@ export function toReportEntry(m: StoredMessage): ReportEntry {
   }
   return {
     ...(m.ref ? { ref: { ...m.ref } } : {}),
+    ...(m.timer !== undefined ? { timer: m.timer } : {}),
     messageId: m.id,
     conversationId: m.conversationId,
     seq: m.seq,

@@ -10,6 +10,7 @@ import {
   type AttachmentMeta, type DeviceAddress, type MessageRef, type MessageSend, type SendResult,
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage, signMessageRef } from '@parley/crypto'
+import { pinnedTimer, timerField } from './disappearing/message-timer.js'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH, STORE_RETRY_MS } from './constants.js'
 import type { ClientCore } from './core.js'
@@ -112,6 +113,7 @@ export class Outbox {
     const entry: OutboxEntry = { key: K.outbox(createdAt, clientMessageId), clientMessageId, conversationId: c.id, createdAt, text: input.text, attachments }
     if (!verdict) entry.unchecked = true
     if (ref) entry.ref = ref
+    Object.assign(entry, timerField(await pinnedTimer(this.core.store, c.id))) // the sender's timer, franked (decision 0023)
     await this.core.store.set(entry.key, json(entry))
     this.put(entry)
     const result = new Promise<SendResult>((resolve, reject) => this.waiters.set(clientMessageId, { resolve, reject }))
@@ -276,12 +278,12 @@ export class Outbox {
   private async buildReadable(entry: OutboxEntry, c: Conversation): Promise<OutboxEntry> {
     const atts = entry.attachments
     const attMetas = attachmentMetas(atts)
-    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref })
+    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref, timer: entry.timer })
     const frame: MessageSend = {
       conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side',
       body: {
         text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })), ...(rosterHead(c) ? { roster: rosterHead(c)! } : {}),
-        ...this.signedRef(c, entry, tf),
+        ...this.signedRef(c, entry, tf), ...timerField(entry.timer),
       },
     }
     const built = { ...entry, frame, nf }
@@ -331,11 +333,11 @@ export class Outbox {
   private async encryptEntry(entry: OutboxEntry, c: Conversation, targets: DeviceAddress[], mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<OutboxEntry> {
     const self = this.core.self()
     const attMetas = attachmentMetas(entry.attachments)
-    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref })
+    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref, timer: entry.timer })
     const encrypted = entry.attachments.map((a) => ({ id: randomId('a-'), ...encryptAttachment(fromBase64(a.data)) }))
     const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
     const head = rosterHead(c)
-    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}), ...this.signedRef(c, entry, tf) })
+    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}), ...this.signedRef(c, entry, tf), ...timerField(entry.timer) })
     const { envelopes, missing, senderKey }: Awaited<ReturnType<GroupProtocol['encrypt']>> = c.kind === 'group'
       ? await this.groups.encrypt({ conversationId: c.id, targets, plaintext: payload, changes })
       : await this.sessions.encryptFor(targets, payload, c.id, changes)
@@ -376,7 +378,7 @@ export class Outbox {
       id: ack.messageId, clientMessageId: entry.clientMessageId, conversationId: entry.conversationId, seq: ack.seq, ts: ack.ts,
       sender: { userId: self.userId, deviceId: self.deviceId }, outgoing: true, text: entry.text,
       attachments: storeAttachments(attachmentMetas(entry.attachments).map((meta, i) => ({ ...meta, data: fromBase64(entry.attachments[i]!.data) }))),
-      encryption: frame.mode, nf: entry.nf!, tf: ack.franking.tf, rf: ack.franking.rf, kid: ack.franking.kid,
+      encryption: frame.mode, nf: entry.nf!, tf: ack.franking.tf, rf: ack.franking.rf, kid: ack.franking.kid, ...timerField(entry.timer),
     }
     if (entry.ref) {
       stored.ref = entry.ref

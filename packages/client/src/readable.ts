@@ -32,6 +32,6 @@ export function checkReadable(c: Conversation, d: Delivery): CheckedReadable {
     if (sha256Base64(fromBase64(a.data)) !== a.sha256) throw new BadFrankingError('an attachment does not match its committed hash')
   }
   const metas = body.attachments.map(({ data: _d, ...m }) => m)
-  if (!checkFranking({ text: body.text, attachments: metas, ref: body.ref }, body.nf, d.franking.tf)) throw new BadFrankingError()
+  if (!checkFranking({ text: body.text, attachments: metas, ref: body.ref, timer: body.timer }, body.nf, d.franking.tf)) throw new BadFrankingError()
   return d as CheckedReadable
 }

@@ -134,6 +134,8 @@ export interface StoredMessage {
   /** An edit, tombstone, reaction or reply: what it refers to, and the sender's signature (messages/). */
   ref?: MessageRef
   sig?: string
+  /** The sender's disappearing timer, from the franked content (decision 0023). */
+  timer?: number
   /**
    * Derived by messages/ on a target: the texts of its edits, oldest first, and their seqs.
    * `text` stays the original (what franking committed to, which a report must carry).
@@ -162,6 +164,8 @@ export interface OutboxEntry {
   unchecked?: true
   /** An edit, tombstone, reaction or reply (messages/). */
   ref?: MessageRef
+  /** The sender's disappearing timer at queue time, franked (disappearing/message-timer.ts). */
+  timer?: number
 }
 
 /** A JSON cast for records (they are JSON-safe by construction). */

@@ -54,6 +54,11 @@ export interface Message {
   /** Set when a local moderation plugin flagged the incoming message. */
   flagged?: { plugin: string; reason: string }
   /**
+   * The sender's disappearing timer when it sent this message (ms), from its franked content:
+   * this device deletes the message that long after it received it (docs/recovery.md).
+   */
+  disappearingMs?: number
+  /**
    * Set on an incoming message that arrived while its conversation was an open message request
    * for this user: render no link previews or attachments by default (docs/safety-controls.md).
    */

@@ -22,7 +22,7 @@ export { selfTest as providerSelfTest, selfTestFailure as providerSelfTestFailur
 export { passesEd25519Precheck, verifyEd25519Strict } from './ed25519-rule.js'
 export { MAX_HKDF_SHA256_BYTES } from './provider/_noble-symmetric.js'
 export {
-  generateUserIdentity, generateDeviceIdentity, generateEd25519KeyPair, generateX25519KeyPair, sign, verify, verifyWith,
+  generateUserIdentity, generateDeviceIdentity, generateEd25519KeyPair, generateX25519KeyPair, sign, verify, verifyWith, ed25519PairMatches,
   type KeyPair, type UserIdentity, type DeviceIdentity,
 } from './identity.js'
 export { checkIdentity, assertSameIdentity, type IdentityCheck } from './identity-pin.js'
@@ -58,7 +58,7 @@ export {
   generateLinkCode, normalizeLinkCode, linkCodeHash, generateEphemeralKeyPair, linkEncrypt, linkDecrypt, LINK_CODE_BYTES,
 } from './link.js'
 export {
-  generateRecoveryKey, parseRecoveryKey, backupHeader, sealBackup, readBackup, unwrapBackupKey, openBackup,
+  generateRecoveryKey, parseRecoveryKey, backupHeader, sealBackup, readBackup, readBackupHeader, unwrapBackupKey, openBackup,
   RECOVERY_KEY_BYTES, BACKUP_KEY_BYTES, BACKUP_SALT_BYTES, BACKUP_SCRYPT, MAX_BACKUP_SCRYPT_N, MAX_BACKUP_HEADER_BYTES,
   type BackupHeader, type PassphraseWrap, type OpenedContainer,
 } from './backup.js'

@@ -73,6 +73,8 @@ export interface VerifiedReportEntry {
   attachments: AttachmentMeta[]
   /** An edit, tombstone, reaction or reply: the message it refers to (franked; docs/messages.md). */
   ref?: MessageRef
+  /** The sender's disappearing timer when it sent the message (franked; docs/recovery.md). */
+  timer?: number
   /** Deleted for everyone before the report: no content, only the binding was verified. */
   deleted?: true
   verified: boolean

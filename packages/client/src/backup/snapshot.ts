@@ -12,8 +12,12 @@ import { assertKey, type JsonValue, type KeyStore } from '../key-store/key-store
 import { K, type PeerRecord } from '../store-layout.js'
 import { fromUtf8, utf8 } from '../util.js'
 
-/** Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins. */
-export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/'] as const
+/**
+ * Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins,
+ * and the disappearing-message expiries and tombstones (so a restored or linked device expires
+ * what the old one would have, and does not take expired seqs back from server history).
+ */
+export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/', 'exp/', 'gone/'] as const
 /** Most records one snapshot may hold (a bound for a hostile or damaged one, far above any real log). */
 export const MAX_SNAPSHOT_RECORDS = 2_000_000
 
@@ -23,6 +27,8 @@ const SnapshotSchema = v.strictObject({
   kind: v.picklist(['backup', 'transfer']),
   userId: UserIdSchema,
   createdAt: v.number(),
+  /** A backup's number: one more than the last this key wrote (decision 0023); absent in a transfer. */
+  version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   identity: v.optional(v.strictObject({
     user: v.strictObject({ publicKey: PublicKeySchema, secretKey: base64Exact(32) }),
     deviceList: SignedDeviceListSchema,
@@ -37,7 +43,7 @@ const carried = (key: string) => SNAPSHOT_PREFIXES.some((p) => key.startsWith(p)
  * Reads the carried records of `store` (call inside the crypto lock for a consistent view).
  * A peer's pending identity change is left out: the restored device meets it again itself.
  */
-export async function takeSnapshot(store: KeyStore, args: { kind: 'backup' | 'transfer'; userId: string; now: number; identity?: Snapshot['identity'] }): Promise<Uint8Array> {
+export async function takeSnapshot(store: KeyStore, args: { kind: 'backup' | 'transfer'; userId: string; now: number; version?: number; identity?: Snapshot['identity'] }): Promise<Uint8Array> {
   const records: [string, JsonValue][] = []
   for (const prefix of SNAPSHOT_PREFIXES) {
     for (const key of await store.keys(prefix)) {
@@ -50,7 +56,7 @@ export async function takeSnapshot(store: KeyStore, args: { kind: 'backup' | 'tr
       records.push([key, value])
     }
   }
-  const snap = { v: 1, kind: args.kind, userId: args.userId, createdAt: args.now, ...(args.identity ? { identity: args.identity } : {}), records }
+  const snap = { v: 1, kind: args.kind, userId: args.userId, createdAt: args.now, ...(args.version !== undefined ? { version: args.version } : {}), ...(args.identity ? { identity: args.identity } : {}), records }
   return utf8(JSON.stringify(snap))
 }
 

@@ -14,6 +14,11 @@ export interface FrankableMessage {
   attachments: AttachmentMeta[]
   /** An edit, tombstone, reaction or reply: the message it refers to (docs/messages.md). */
   ref?: MessageRef | undefined
+  /**
+   * The sender's disappearing timer (ms) when it sent this message (docs/recovery.md, decision
+   * 0023): every device expires the message by it, so the server cannot change it.
+   */
+  timer?: number | undefined
 }
 
 /**
@@ -44,6 +49,12 @@ export function frankingBytes(msg: FrankableMessage): Uint8Array {
   // A reference is appended after the (self-delimiting) attachments, so a message without one
   // encodes exactly as before and no message with one encodes like a message without.
   if (msg.ref !== undefined) parts.push(lp('ref'), lp(awellFormed(msg.ref.kind, 'msg.ref.kind')), lp(awellFormed(msg.ref.messageId, 'msg.ref.messageId')))
+  // The timer is appended the same way, after the reference: a message without one encodes as
+  // before (existing vectors stay valid), and a labelled field is never read as another's.
+  if (msg.timer !== undefined) {
+    if (!Number.isSafeInteger(msg.timer) || msg.timer < 0) throw new RangeError(`"msg.timer" expected a whole number of ms, got ${msg.timer}`)
+    parts.push(lp('timer'), u64be(msg.timer))
+  }
   return concat(...parts)
 }
 

@@ -36,7 +36,7 @@ export function verifyReportedMessage(keyring: FrankingKeyring, entry: ReportEnt
     // sender, seq and time of a message with this commitment) can be checked — and it must
     // not pretend to carry content.
     if (entry.text !== '' || entry.attachments.length > 0) return { verified: false, failure: 'bad_opening' }
-  } else if (!checkFranking({ text: entry.text, attachments: entry.attachments, ref: entry.ref }, entry.nf, entry.tf)) {
+  } else if (!checkFranking({ text: entry.text, attachments: entry.attachments, ref: entry.ref, timer: entry.timer }, entry.nf, entry.tf)) {
     return { verified: false, failure: 'bad_opening' }
   }
   try {
@@ -61,6 +61,7 @@ export function verifyTranscript(keyring: FrankingKeyring, entries: ReportEntry[
   for (const e of entries) {
     const base: Omit<VerifiedReportEntry, 'verified'> = { messageId: e.messageId, seq: e.seq, ts: e.ts, sender: e.sender, text: e.text, attachments: e.attachments }
     if (e.ref) base.ref = { ...e.ref }
+    if (e.timer !== undefined) base.timer = e.timer
     if (e.deleted === true) base.deleted = true
     let failure: VerifiedReportEntry['failure']
     if (e.conversationId !== conversationId) failure = 'wrong_conversation'

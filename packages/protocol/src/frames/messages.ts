@@ -15,6 +15,7 @@ import { ModeChangeSchema } from './mode.js'
 import { RosterHeadSchema, RosterRecordSchema } from './roster.js'
 import { SenderKeyMessageSchema } from './sender-key.js'
 import { MessageRefSchema } from './message-ref.js'
+import { DisappearingTimerSchema } from './disappearing.js'
 
 /** Attachment metadata: what franking commits to (through `sha256` of the plaintext). */
 export const AttachmentMetaSchema = v.strictObject({
@@ -43,6 +44,8 @@ export const PlainBodySchema = v.strictObject({
   ref: v.optional(MessageRefSchema),
   /** With `ref`: the sending device's Ed25519 signature over `messageRefSigningText`. */
   sig: v.optional(SignatureSchema),
+  /** The sender's disappearing timer when it sent this message (franked; docs/recovery.md). */
+  timer: v.optional(DisappearingTimerSchema),
 })
 export type PlainBody = v.InferOutput<typeof PlainBodySchema>
 

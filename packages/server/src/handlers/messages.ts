@@ -107,7 +107,7 @@ export const messageSend: Handler<'message.send'> = {
       message.senderKey = f.senderKey
       message.senderKeyHolders = await ctx.store.senderKeys.holders(chain)
     }
-    const expiresAt = expiresAtFor(ctx, f.mode, conversation, now) // retention and the disappearing timer
+    const expiresAt = expiresAtFor(ctx, f.mode, conversation, now, f.mode === 'server-side' ? { franked: f.body.timer } : undefined) // retention and the timer
     if (expiresAt !== undefined) message.expiresAt = expiresAt
     withholdIfBlocked(message, gate) // safety: no inbox row for a peer who blocks the sender
     if (blockers.length) message.withheldFrom = blockers

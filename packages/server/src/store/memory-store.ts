@@ -8,7 +8,7 @@ import {
   DisappearingRejectedError, ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError, RosterRejectedError,
   type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
 } from '@parley/protocol'
-import { checkMode, checkSendCoverage, deliverable, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
+import { abandonedIdentityError, checkMode, checkSendCoverage, deliverable, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import type {
   AppendOutcome, ClaimedBundles, ConversationRecord, DeviceRecord, DeviceRegistration, FrankingBinder,
   LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, RosterOutcome, RosterWrite, SealedReport, StoredDelivery,
@@ -37,6 +37,8 @@ const clone = <T>(x: T): T => structuredClone(x)
  */
 export function memoryStore(): ParleyStore {
   const users = new Map<string, UserRecord>()
+  /** Identity keys an account reset abandoned, per user (never pinned again). */
+  const abandoned = new Map<string, Set<string>>()
   const devices = new Map<string, MemDevice>()
   const conversations = new Map<string, ConversationRecord>()
   const pairs = new Map<string, string>()
@@ -136,6 +138,7 @@ export function memoryStore(): ParleyStore {
     },
     async registerDevice(reg) {
       const existing = users.get(reg.userId)
+      if (!existing && abandoned.get(reg.userId)?.has(reg.userIdentityKey)) throw abandonedIdentityError(reg.userId)
       if (existing && existing.identityKey !== reg.userIdentityKey) {
         throw new IdentityChangedError('a different user identity key is pinned for this user', { userId: reg.userId })
       }
@@ -264,6 +267,8 @@ export function memoryStore(): ParleyStore {
     },
     async resetIdentity(userId) {
       const was = activeDevices(userId).map((d) => d.deviceId)
+      const key = users.get(userId)?.identityKey
+      if (key !== undefined) abandoned.set(userId, (abandoned.get(userId) ?? new Set()).add(key))
       users.delete(userId)
       for (const d of devices.values()) {
         if (d.userId !== userId) continue

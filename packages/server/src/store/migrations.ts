@@ -340,6 +340,20 @@ CREATE TABLE push_registrations (
 )
 `,
   },
+  {
+    // Account reset (docs/recovery.md, decision 0023): the identity keys a reset abandoned. A
+    // lost device still holds its user's identity secret; the first registration after a reset
+    // must not pin that key back. Number 17 was assigned to this change.
+    version: 17,
+    name: 'abandoned-identities',
+    sql: `
+CREATE TABLE abandoned_identities (
+  user_id text NOT NULL,
+  identity_key text NOT NULL,
+  PRIMARY KEY (user_id, identity_key)
+)
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

@@ -10,7 +10,7 @@ import {
   type DeviceBundle, type Notice, type Policy, type SignedDeviceList, type VerifiedReport,
 } from '@parley/protocol'
 import { AppendCache, appendBatch } from './_sql-append.js'
-import { fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
+import { abandonedIdentityError, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import { conversationsById, json, MESSAGE_COLUMNS, num, toDelivery, toDevice, toMessage } from './_sql-rows.js'
 import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
@@ -20,7 +20,7 @@ import { sqlPushStore } from './push-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
-import { RESET_IDENTITY, sqlRecoveryMethods } from './_sql-recovery.js'
+import { isAbandoned, RESET_IDENTITY, sqlRecoveryMethods } from './_sql-recovery.js'
 
 /**
  * Builds a store on a driver and migrates the schema.
@@ -149,7 +149,9 @@ function createSqlStore(db: SqlDriver): ParleyStore {
         )
         const [u] = await tx.query('SELECT identity_key, device_list_version FROM users WHERE user_id = $1 FOR UPDATE', [reg.userId])
         if (u!.identity_key === RESET_IDENTITY) {
-          // The identity was reset (docs/recovery.md): the first registration after it pins the new one.
+          // The identity was reset (docs/recovery.md): the first registration after it pins the
+          // new one — never a key the reset abandoned (a lost device still holds its secret).
+          if (await isAbandoned(tx, reg.userId, reg.userIdentityKey)) throw abandonedIdentityError(reg.userId)
           await tx.query('UPDATE users SET identity_key = $2, device_list = $3::jsonb, device_list_version = $4 WHERE user_id = $1', [reg.userId, reg.userIdentityKey, JSON.stringify(reg.deviceList), reg.deviceList.version])
           u!.identity_key = reg.userIdentityKey
           u!.device_list_version = reg.deviceList.version

@@ -345,7 +345,8 @@ export interface ParleyStore {
   /**
    * Account reset without a backup (docs/recovery.md): forgets `userId`'s pinned identity key
    * and device list, deactivates every device and deletes their prekeys, so the next
-   * `device.register` may bring a new identity. Messages, conversations and inbox rows stay
+   * `device.register` may bring a new identity — never the abandoned key, which is recorded and
+   * refused with `IdentityChangedError` from then on (a lost device holds its secret). Messages, conversations and inbox rows stay
    * (readable history of server-side conversations survives; E2EE envelopes were for the old
    * devices). Returns the device ids that were active. Unknown user: `{ devices: [] }`.
    */
