@@ -18,6 +18,7 @@ import type { Message, SafetyNumber } from './types.js'
 import { randomId } from './util.js'
 import { isAction } from './messages/apply-action.js'
 import { withEditChains } from './messages/report-chain.js'
+import { sweepEvidence } from './messages/evidence.js'
 
 /** A page of history: this device's log, plus server-side messages from before it existed. */
 export async function history(core: ClientCore, c: Conversation, opts: HistoryOptions): Promise<HistoryPage> {
@@ -120,10 +121,20 @@ export async function report(core: ClientCore, c: Conversation, opts: ReportOpti
   }
   // An edited message carries its whole edit chain (and an edit its original) in the report.
   entries = await withEditChains(core.store, c.id, entries)
+  const now = core.now()
+  await wipeDueEvidence(core, now)
   return core.conn.request('report.submit', {
     reportId: opts.reportId ?? randomId('r-'),
     conversationId: c.id,
     reason: opts.reason,
-    entries: entries.map(toReportEntry),
+    entries: entries.map((m) => toReportEntry(m, now)),
+  })
+}
+
+/** Wipes kept content of deleted messages whose report window ended (messages/evidence.ts). */
+async function wipeDueEvidence(core: ClientCore, now: number): Promise<void> {
+  await core.lock.run(async () => {
+    const changes: Record<string, JsonValue | null> = {}
+    if (await sweepEvidence(core.store, now, changes)) await core.store.saveChanges(changes)
   })
 }
