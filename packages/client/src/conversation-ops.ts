@@ -3,7 +3,7 @@
  * merged with readable server history), read receipts, safety numbers and reports.
  */
 import {
-  ConnectionError, NotFoundError, ParleyError, TimeoutError, type ReportResult,
+  ConnectionError, MessageConflictError, NotFoundError, ParleyError, TimeoutError, type ReportResult,
 } from '@parley/protocol'
 import { safetyNumber } from '@parley/crypto'
 import { DEFAULT_HISTORY_LIMIT } from './constants.js'
@@ -19,6 +19,7 @@ import { randomId } from './util.js'
 import { isAction } from './messages/apply-action.js'
 import { withEditChains } from './messages/report-chain.js'
 import { sweepEvidence } from './messages/evidence.js'
+import { seqOfId } from './messages/find-message.js'
 
 /** A page of history: this device's log, plus server-side messages from before it existed. */
 export async function history(core: ClientCore, c: Conversation, opts: HistoryOptions): Promise<HistoryPage> {
@@ -43,6 +44,9 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
         if (bySeq.has(d.seq) || actionSeqs.has(d.seq) || d.kind !== 'message' || d.mode !== 'server-side' || d.deleted || d.body?.ref) continue
         let row: CheckedReadable
         try {
+          // Ids are unique in what a device shows: a row under an id the log holds for another seq is the server's conflict.
+          const held = await seqOfId(core.store, c.id, d.messageId)
+          if (held !== null && held !== d.seq) throw new MessageConflictError('server history holds another message under an id this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
           row = checkReadable(c, d)
         } catch (e) {
           if (!ParleyError.isInstance(e)) throw e
