@@ -1,8 +1,8 @@
 /**
  * Reports over edited and deleted messages (docs/messages.md, decision 0021): a report that
  * includes an edited message carries its whole edit chain — the original, every edit (each
- * franked at its own seq) and its tombstone — and an edit or tombstone brings the message it
- * refers to (resolved by commitment), so the server can verify each version, that every edit
+ * franked at its own seq) and its tombstone — and an action or reply brings the message it
+ * refers to (resolved by commitment) with that chain, so the server can verify each version, that every edit
  * and tombstone came from the original's author, and that a `deleted` entry has its tombstone.
  */
 import { MAX_REPORT_ENTRIES } from '@parley/protocol'
@@ -10,14 +10,14 @@ import type { KeyStore } from '../key-store/key-store.js'
 import type { StoredMessage } from '../store-layout.js'
 import { messageAtSeq, resolveRef } from './find-message.js'
 
-/** The chain of `m`: the message itself, its original (when an edit or tombstone), the original's edits and tombstone. */
+/** The chain of `m`: the message itself, the message it refers to (an action or reply), that message's edits and tombstone. */
 async function chainOf(store: KeyStore, conversationId: string, m: StoredMessage): Promise<Map<number, StoredMessage>> {
   const unit = new Map<number, StoredMessage>([[m.seq, m]])
   const add = (x: StoredMessage | null) => {
     if (x && !unit.has(x.seq)) unit.set(x.seq, x)
   }
   let original: StoredMessage | null = m
-  if (m.ref && (m.ref.kind === 'edit' || m.ref.kind === 'delete')) {
+  if (m.ref) {
     const r = await resolveRef(store, conversationId, m.ref)
     original = 'target' in r ? r.target : null
   }
