@@ -4,6 +4,7 @@
  * references by `tf`, keeps the content of a deleted message verifiable, and refuses
  * `deleted: true` without a verified tombstone (`no_tombstone`).
  */
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { ReportEntry } from '@parley/protocol'
 import { bindFranking, checkFranking, frankMessage, frankingBytes, generateFrankingKey, seededRandom, verifyTranscript, type FrankingKeyring } from '../src/index.js'
@@ -20,7 +21,16 @@ function entry(seq: number, text: string, sender = alice, ref?: ReportEntry['ref
   return { messageId: id, conversationId: 'c1', seq, ts, sender, text, attachments: [], nf, tf, rf, kid, ...(ref ? { ref } : {}) }
 }
 
+const vectors = JSON.parse(readFileSync(new URL('./vectors/message-ref.json', import.meta.url), 'utf8')) as {
+  cases: { name: string; message: Parameters<typeof frankingBytes>[0]; bytesHex: string; nf: string; tf: string }[]
+}
+
 describe('references by commitment (decision 0021)', () => {
+  it.each(vectors.cases)('vector: $name', (v) => {
+    expect(Buffer.from(frankingBytes(v.message)).toString('hex')).toBe(v.bytesHex)
+    expect(checkFranking(v.message, v.nf, v.tf)).toBe(true)
+  })
+
   it('franking binds the target commitment and the edit version; a reference without them encodes as before', () => {
     const tfA = frankMessage({ text: 'a', attachments: [] }, random).tf
     const tfB = frankMessage({ text: 'b', attachments: [] }, random).tf
