@@ -11,6 +11,7 @@ import { MAX_EDITS_PER_MESSAGE, MAX_REACTIONS_PER_USER, REPORT_EVIDENCE_WINDOW_M
 import { memoryKeyStore } from '../src/key-store/memory.js'
 import type { KeyStore } from '../src/key-store/key-store.js'
 import { toMessage, toReportEntry } from '../src/message-log.js'
+import { takeSnapshot, readSnapshot } from '../src/backup/snapshot.js'
 import { sweepEvidence } from '../src/messages/evidence.js'
 import { findMessage, type Changes } from '../src/messages/find-message.js'
 import { receiveMessage } from '../src/messages/receive.js'
@@ -121,5 +122,20 @@ describe('message targets (decision 0021)', () => {
     expect((await findMessage(store, conv, original.id))!.kept).toBeUndefined()
     expect((await findMessage(store, conv, edit.id))!.kept).toBeUndefined()
     expect(await store.keys('evidence/')).toEqual([])
+  })
+
+  it('a restored or linked log gets its indexes back (the snapshot carries the log only)', async () => {
+    const from = memoryKeyStore()
+    const original = msg('restored')
+    const gone = msg('deleted before the backup')
+    for (const m of [original, gone, msg('', alice, { kind: 'delete', messageId: gone.id, tf: gone.tf })]) await receive(from, m)
+    const bytes = await takeSnapshot(from, { kind: 'transfer', userId: 'alice', now: T0 })
+    const to = memoryKeyStore()
+    const { changes } = readSnapshot(bytes, { kind: 'transfer', userId: 'alice' })
+    await to.saveChanges(changes)
+    expect(await findMessage(to, conv, original.id)).toMatchObject({ text: 'restored' })
+    expect(await receive(to, msg('👍', bob, { kind: 'react', messageId: 'wrong-id-hint', tf: original.tf }))).toMatchObject({ applied: { target: { id: original.id } } })
+    // The kept content of the deleted message is swept on the new device too.
+    expect((await to.keys('evidence/')).length).toBe(1)
   })
 })

@@ -76,3 +76,16 @@ export function putMessage(changes: Changes, m: StoredMessage): void {
 export function indexTf(changes: Changes, m: StoredMessage): void {
   changes[K.messageTf(m.conversationId, m.tf)] = m.seq
 }
+
+/**
+ * The index entries of a log record written without them (a backup or history transfer
+ * carries the log, not its indexes): id, commitment, and the sweep key of kept deleted content
+ * (messages/evidence.ts). A record that is not a well-formed message gives none.
+ */
+export function logIndexEntries(value: unknown): Changes {
+  const m = value as Partial<StoredMessage> | null
+  if (!m || typeof m.conversationId !== 'string' || typeof m.id !== 'string' || typeof m.tf !== 'string' || !Number.isSafeInteger(m.seq)) return {}
+  const out: Changes = { [K.messageId(m.conversationId, m.id)]: m.seq!, [K.messageTf(m.conversationId, m.tf)]: m.seq! }
+  if (m.kept && Number.isSafeInteger(m.kept.until)) out[K.evidence(m.kept.until, m.conversationId, m.seq!)] = { conversationId: m.conversationId, seq: m.seq! }
+  return out
+}
