@@ -3,7 +3,7 @@
  * merged with readable server history), read receipts, safety numbers and reports.
  */
 import {
-  ConnectionError, NotFoundError, ParleyError, TimeoutError, type ReportResult,
+  ConnectionError, MessageConflictError, NotFoundError, ParleyError, TimeoutError, type ReportResult,
 } from '@parley/protocol'
 import { safetyNumber } from '@parley/crypto'
 import { DEFAULT_HISTORY_LIMIT } from './constants.js'
@@ -20,6 +20,8 @@ import { isAction } from './messages/apply-action.js'
 import { withEditChains } from './messages/report-chain.js'
 import { expiredSeqs } from './disappearing/expire-message.js'
 import { timerField } from './disappearing/message-timer.js'
+import { sweepEvidence } from './messages/evidence.js'
+import { seqOfId } from './messages/find-message.js'
 
 /** A page of history: this device's log, plus server-side messages from before it existed. */
 export async function history(core: ClientCore, c: Conversation, opts: HistoryOptions): Promise<HistoryPage> {
@@ -46,6 +48,9 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
         if (bySeq.has(d.seq) || actionSeqs.has(d.seq) || d.kind !== 'message' || d.mode !== 'server-side' || d.deleted || d.body?.ref) continue
         let row: CheckedReadable
         try {
+          // Ids are unique in what a device shows: a row under an id the log holds for another seq is the server's conflict.
+          const held = await seqOfId(core.store, c.id, d.messageId)
+          if (held !== null && held !== d.seq) throw new MessageConflictError('server history holds another message under an id this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
           row = checkReadable(c, d)
         } catch (e) {
           if (!ParleyError.isInstance(e)) throw e
@@ -125,10 +130,20 @@ export async function report(core: ClientCore, c: Conversation, opts: ReportOpti
   }
   // An edited message carries its whole edit chain (and an edit its original) in the report.
   entries = await withEditChains(core.store, c.id, entries)
+  const now = core.now()
+  await wipeDueEvidence(core, now)
   return core.conn.request('report.submit', {
     reportId: opts.reportId ?? randomId('r-'),
     conversationId: c.id,
     reason: opts.reason,
-    entries: entries.map(toReportEntry),
+    entries: entries.map((m) => toReportEntry(m, now)),
+  })
+}
+
+/** Wipes kept content of deleted messages whose report window ended (messages/evidence.ts). */
+async function wipeDueEvidence(core: ClientCore, now: number): Promise<void> {
+  await core.lock.run(async () => {
+    const changes: Record<string, JsonValue | null> = {}
+    if (await sweepEvidence(core.store, now, changes)) await core.store.saveChanges(changes)
   })
 }

@@ -7,7 +7,7 @@
  * failures) start a bounded session reset — a delivery is never dropped silently.
  */
 import {
-  BadFrankingError, BadMacError, DowngradeRejectedError, RosterRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError,
+  BadFrankingError, BadMacError, DowngradeRejectedError, RosterRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError, MessageUnavailableError,
   ParleyError, InternalError, toBase64, type Delivery, type DeviceAddress,
 } from '@parley/protocol'
 import { checkFranking, decryptAttachment, sha256Base64, verifyModeChange } from '@parley/crypto'
@@ -27,8 +27,8 @@ import type { Rosters } from './groups/rosters.js'
 import { emitMembers, membersEvent } from './groups/group-ops.js'
 import { isSenderKeyChainFailure, openSenderKeyMessage } from './groups/sender-key-open.js'
 import { unstageNonMembers } from './groups/sender-key-store.js'
-import { applyAction, isAction, verifyRef } from './messages/apply-action.js'
-import { putMessage } from './messages/find-message.js'
+import { verifyRef } from './messages/apply-action.js'
+import { receiveMessage } from './messages/receive.js'
 
 /** What the inbox needs from the client's conversation registry. */
 export interface InboxRegistry {
@@ -265,9 +265,11 @@ export class Inbox {
       after.push(await this.registry.pinChanges(c, mc, changes))
       return
     }
-    // Deleted for everyone before it reached this device: nothing left to show or verify; its
-    // author's signed tombstone follows at a later seq (docs/messages.md).
-    if (d.deleted && !d.body && !d.envelope) return
+    // Deleted for everyone before it reached this device: nothing left to show or verify. Said
+    // as an event, never skipped silently: its author's signed tombstone should follow.
+    if (d.deleted && !d.body && !d.envelope) {
+      throw new MessageUnavailableError('the server delivered a message marked deleted, with no content', { conversationId: c.id, messageId: d.messageId, seq: d.seq })
+    }
     if (d.mode === 'server-side') {
       // Pinned E2EE (by this device, a verified signed ModeChange, or first sight): no readable
       // frame is accepted, whatever seq the server gives it. Readable history from before the
@@ -351,24 +353,17 @@ export class Inbox {
     if (m.ref) stored.ref = m.ref
     if (m.sig) stored.sig = m.sig
     if (m.timer !== undefined) stored.timer = m.timer // franked: expiry follows the sender's timer (decision 0023)
-    putMessage(changes, stored)
-    if (isAction(stored)) {
-      const applied = await applyAction(this.core.store, stored, changes)
-      after.push(() => {
-        if ('target' in applied) {
-          const msg = toMessage(applied.target)
-          c._emit('update', msg)
-          this.core.events.emit('update', msg)
-        } else if ('error' in applied) {
-          const payload = { error: applied.error, conversationId: c.id, messageId: d.messageId, device: { ...d.sender }, sessionReset: false }
-          c._emit('error', payload)
-          this.core.events.emit('error', payload)
-        }
-      })
-      return
-    }
+    const received = await receiveMessage(this.core.store, changes, stored, this.core.now())
+    const error = 'action' in received ? ('error' in received.applied ? received.applied.error : undefined) : received.error
     after.push(() => {
-      const msg = toMessage(stored)
+      if (error) {
+        const payload = { error, conversationId: c.id, messageId: d.messageId, device: { ...d.sender }, sessionReset: false }
+        c._emit('error', payload)
+        this.core.events.emit('error', payload)
+      }
+      if ('action' in received && !('target' in received.applied)) return
+      const msg = toMessage('action' in received ? (received.applied as { target: StoredMessage }).target : received.message)
+      if ('action' in received) return void (c._emit('update', msg), this.core.events.emit('update', msg))
       if (!msg.outgoing && c.request !== null) msg.request = true // safety: an open message request
       c._emit('message', msg)
       this.core.events.emit('message', msg)

@@ -7,6 +7,7 @@ import { fromBase64, toBase64, type ReportEntry } from '@parley/protocol'
 import type { KeyStore, JsonValue } from './key-store/key-store.js'
 import { K, type StoredMessage } from './store-layout.js'
 import type { Attachment, Message } from './types.js'
+import { reportableContent } from './messages/evidence.js'
 
 /** The app-facing form of a stored message. */
 export function toMessage(m: StoredMessage): Message {
@@ -27,7 +28,10 @@ export function toMessage(m: StoredMessage): Message {
   if (m.flagged) out.flagged = { ...m.flagged }
   if (m.timer !== undefined) out.disappearingMs = m.timer
   // Derived by messages/ (docs/messages.md): latest version, tombstone, reactions, reply.
-  if (m.ref?.kind === 'reply') out.replyTo = m.ref.messageId
+  // A reply points at the message this device holds with the franked commitment (decision
+  // 0021); a reply from before it (no commitment in its reference) at the id it names.
+  if (m.replyTo !== undefined) out.replyTo = m.replyTo
+  else if (m.ref?.kind === 'reply' && m.ref.tf === undefined) out.replyTo = m.ref.messageId
   const edits = m.edits ?? []
   if (edits.length > 0) {
     const versions = [{ text: m.text, ts: m.ts }, ...edits]
@@ -73,12 +77,13 @@ export async function readPage(store: KeyStore, conversationId: string, before: 
   return out
 }
 
-/** A report entry for a stored message (what the server verifies). */
-export function toReportEntry(m: StoredMessage): ReportEntry {
-  if (m.deleted) {
-    // Deleted for everyone: no content left on this device; the server checks the binding only.
-    return { messageId: m.id, conversationId: m.conversationId, seq: m.seq, ts: m.ts, sender: { ...m.sender }, text: '', attachments: [], nf: m.nf, tf: m.tf, rf: m.rf, kid: m.kid, deleted: true }
-  }
+/**
+ * A report entry for a stored message (what the server verifies). A message deleted for
+ * everyone is marked `deleted` and carries the content this device kept for reports while the
+ * evidence window lasts (messages/evidence.ts), else empty content (the binding only).
+ */
+export function toReportEntry(m: StoredMessage, now: number): ReportEntry {
+  const content = reportableContent(m, now) ?? { text: '', attachments: [] }
   return {
     ...(m.ref ? { ref: { ...m.ref } } : {}),
     ...(m.timer !== undefined ? { timer: m.timer } : {}),
@@ -87,11 +92,12 @@ export function toReportEntry(m: StoredMessage): ReportEntry {
     seq: m.seq,
     ts: m.ts,
     sender: { userId: m.sender.userId, deviceId: m.sender.deviceId },
-    text: m.text,
-    attachments: m.attachments.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256 })),
+    text: content.text,
+    attachments: content.attachments.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256 })),
     nf: m.nf,
     tf: m.tf,
     rf: m.rf,
     kid: m.kid,
+    ...(m.deleted ? { deleted: true as const } : {}),
   }
 }

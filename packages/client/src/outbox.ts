@@ -26,8 +26,8 @@ import { randomId } from './util.js'
 import { attachmentMetas, checkSendInput } from './send-input.js'
 import type { GroupProtocol } from './groups/group-protocol.js'
 import { senderKeys } from './groups/sender-keys.js'
-import { applyAction, isAction } from './messages/apply-action.js'
-import { putMessage } from './messages/find-message.js'
+import { isAction, type Applied } from './messages/apply-action.js'
+import { receiveMessage } from './messages/receive.js'
 import { replyRef } from './messages/actions.js'
 
 /** What the outbox needs from the client's conversation registry. */
@@ -374,18 +374,18 @@ export class Outbox {
   private async onAck(entry: OutboxEntry, id: number, ack: SendResult): Promise<void> {
     const self = this.core.self()
     const frame = entry.frame!
-    const stored: StoredMessage = {
+    let stored: StoredMessage = {
       id: ack.messageId, clientMessageId: entry.clientMessageId, conversationId: entry.conversationId, seq: ack.seq, ts: ack.ts,
       sender: { userId: self.userId, deviceId: self.deviceId }, outgoing: true, text: entry.text,
       attachments: storeAttachments(attachmentMetas(entry.attachments).map((meta, i) => ({ ...meta, data: fromBase64(entry.attachments[i]!.data) }))),
-      encryption: frame.mode, nf: entry.nf!, tf: ack.franking.tf, rf: ack.franking.rf, kid: ack.franking.kid, ...timerField(entry.timer),
+      encryption: frame.mode, nf: entry.nf!, tf: frame.tf, rf: ack.franking.rf, kid: ack.franking.kid, ...timerField(entry.timer),
     }
     if (entry.ref) {
       stored.ref = entry.ref
       const sig = frame.mode === 'server-side' ? frame.body.sig : undefined
       if (sig) stored.sig = sig
     }
-    let applied: Awaited<ReturnType<typeof applyAction>> | null = null
+    let applied: Applied | null = null
     const already = this.entries.has(entry.key)
     if (already) {
       // The ack's seq is the server's word: it may not replace a message this device holds
@@ -396,9 +396,11 @@ export class Outbox {
           return new MessageConflictError('the server acknowledged this message at a sequence number this device already holds; the stored one is kept', { conversationId: entry.conversationId, seq: ack.seq })
         }
         const changes: Record<string, JsonValue | null> = { [entry.key]: null }
-        putMessage(changes, stored)
         // An edit, tombstone or reaction of this device changes its target in the same write.
-        if (isAction(stored)) applied = await applyAction(this.core.store, stored, changes)
+        const received = await receiveMessage(this.core.store, changes, stored, this.core.now()).catch((e: unknown) => { if (MessageConflictError.isInstance(e)) return e; throw e })
+        if (MessageConflictError.isInstance(received)) return received
+        if ('action' in received) applied = received.applied
+        else stored = received.message // a reply, pointing at its target's id here
         await this.core.store.saveChanges(changes)
         return null
       })
@@ -422,7 +424,7 @@ export class Outbox {
     }
     if (already) {
       const c = await this.registry.ensure(entry.conversationId)
-      const done = applied as Awaited<ReturnType<typeof applyAction>> | null
+      const done = applied as Applied | null
       if (!isAction(stored)) {
         const m = toMessage(stored)
         c._emit('message', m)

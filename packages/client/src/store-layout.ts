@@ -31,6 +31,11 @@ export const K = {
   message: (conversationId: string, seq: number) => `msg/${conversationId}/${pad(seq)}`,
   /** A message's seq by its server id (messages/: actions find their target by id). */
   messageId: (conversationId: string, messageId: string) => `msgid/${conversationId}/${enc(messageId)}`,
+  /** A message's seq by its franking commitment `tf` (decision 0021: references resolve by it). */
+  messageTf: (conversationId: string, tf: string) => `msgtf/${conversationId}/${enc(tf)}`,
+  /** Kept content of deleted messages, by the time it is wiped (decision 0021; messages/evidence.ts). */
+  evidencePrefix: 'evidence/',
+  evidence: (until: number, conversationId: string, seq: number) => `evidence/${pad(until)}/${conversationId}/${pad(seq)}`,
   outboxPrefix: 'outbox/',
   outbox: (createdAt: number, clientMessageId: string) => `outbox/${pad(createdAt)}-${clientMessageId}`,
 } as const
@@ -137,16 +142,24 @@ export interface StoredMessage {
   /** The sender's disappearing timer, from the franked content (decision 0023). */
   timer?: number
   /**
-   * Derived by messages/ on a target: the texts of its edits, oldest first, and their seqs.
-   * `text` stays the original (what franking committed to, which a report must carry).
+   * Derived by messages/ on a target: the texts of its edits in chain order (by the franked
+   * `version`, then `tf`; decision 0021), and their seqs in the same order. `text` stays the
+   * original (what franking committed to, which a report must carry).
    */
-  edits?: { text: string; ts: number }[]
+  edits?: { text: string; ts: number; version?: number; tf?: string }[]
   editSeqs?: number[]
-  /** Derived: deleted for everyone by its author's verified tombstone (content wiped). */
+  /** Derived: deleted for everyone by its author's verified tombstone (content out of the UI). */
   deleted?: { by: DeviceAddress; at: number; seq: number }
+  /**
+   * Derived, on a deleted message and its edits: the content, kept out of the UI and search
+   * until `until` so a report can still prove it (decision 0021; messages/evidence.ts).
+   */
+  kept?: { text: string; attachments: StoredMessage['attachments']; until: number }
   /** Derived: reactions by user id. */
   reactions?: Record<string, string[]>
-  /** Derived: commitments (`tf`) of the actions applied to this message (a replayed one is applied once). */
+  /** Derived, on a reply: the local id of the message it replies to, resolved by commitment. */
+  replyTo?: string
+  /** From before decision 0021 (replays are now found by the `msgtf/` index); ignored. */
   applied?: string[]
 }
 

@@ -11,6 +11,7 @@ import * as v from 'valibot'
 import { assertKey, type JsonValue, type KeyStore } from '../key-store/key-store.js'
 import { K, type PeerRecord } from '../store-layout.js'
 import { fromUtf8, utf8 } from '../util.js'
+import { logIndexEntries } from '../messages/find-message.js'
 
 /**
  * Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins,
@@ -83,6 +84,8 @@ export function readSnapshot(bytes: Uint8Array, expect: { kind: 'backup' | 'tran
     }
     if (!carried(key)) throw new BackupCorruptError('the snapshot carries a record it may not', { reason: 'key' })
     changes[key] = value as JsonValue
+    // The log's indexes are not carried: rebuilt here, so references resolve without a scan.
+    if (key.startsWith('msg/')) Object.assign(changes, logIndexEntries(value))
   }
   return { snapshot, changes }
 }

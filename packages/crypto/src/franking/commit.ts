@@ -48,7 +48,20 @@ export function frankingBytes(msg: FrankableMessage): Uint8Array {
   }
   // A reference is appended after the (self-delimiting) attachments, so a message without one
   // encodes exactly as before and no message with one encodes like a message without.
-  if (msg.ref !== undefined) parts.push(lp('ref'), lp(awellFormed(msg.ref.kind, 'msg.ref.kind')), lp(awellFormed(msg.ref.messageId, 'msg.ref.messageId')))
+  if (msg.ref !== undefined) {
+    parts.push(lp('ref'), lp(awellFormed(msg.ref.kind, 'msg.ref.kind')), lp(awellFormed(msg.ref.messageId, 'msg.ref.messageId')))
+    // Decision 0021: the target's commitment and an edit's version, each appended with its own
+    // label when present, so a reference without them encodes exactly as before (vectors kept).
+    if (msg.ref.tf !== undefined) {
+      const tf = fromBase64(msg.ref.tf)
+      if (tf.length !== 32) throw new RangeError('"msg.ref.tf" expected base64 of 32 bytes')
+      parts.push(lp('ref-tf'), tf)
+    }
+    if (msg.ref.version !== undefined) {
+      if (!Number.isInteger(msg.ref.version) || msg.ref.version < 1 || msg.ref.version > 0xffff_ffff) throw new RangeError('"msg.ref.version" expected a positive u32')
+      parts.push(lp('ref-version'), u32be(msg.ref.version))
+    }
+  }
   // The timer is appended the same way, after the reference: a message without one encodes as
   // before (existing vectors stay valid), and a labelled field is never read as another's.
   if (msg.timer !== undefined) {

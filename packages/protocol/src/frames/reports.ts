@@ -30,9 +30,11 @@ export const ReportEntrySchema = v.strictObject({
   /** The sender's disappearing timer when it sent the message (franked with the text). */
   timer: v.optional(DisappearingTimerSchema),
   /**
-   * A message deleted for everyone before this report: the reporter's device no longer holds
-   * its content, so `text` is empty, `attachments` empty, and only the binding (`tf`, `rf`:
-   * sender, seq, time) is verified. Its signed tombstone is a separate entry.
+   * A message deleted for everyone before this report. Its signed tombstone must be a verified
+   * entry of the same report (else `no_tombstone`). Within `REPORT_EVIDENCE_WINDOW_MS` of the
+   * deletion the reporter's device still holds the content (out of the UI): it is sent and its
+   * opening verified; after it, `text` and `attachments` are empty and only the binding (`tf`,
+   * `rf`: sender, seq, time) is verified (decision 0021).
    */
   deleted: v.optional(v.literal(true)),
 })

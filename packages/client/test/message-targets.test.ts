@@ -1,0 +1,141 @@
+/**
+ * The local side of decision 0021 (src/messages/), on a bare key store: a reference resolves
+ * by commitment in a constant number of reads (a bogus one never scans the log); edits are
+ * ordered by their franked version whatever order they are stored in, and bounded; reactions
+ * are bounded per user; a replayed action is not applied twice; a deleted message's content
+ * is kept out of the UI for the report window, then wiped by the sweep. End-to-end behaviour
+ * is in packages/tests (row-18-message-targets, messages-conformance).
+ */
+import { describe, expect, it } from 'vitest'
+import { MAX_EDITS_PER_MESSAGE, MAX_REACTIONS_PER_USER, REPORT_EVIDENCE_WINDOW_MS, type MessageRef } from '@parley/protocol'
+import { memoryKeyStore } from '../src/key-store/memory.js'
+import type { KeyStore } from '../src/key-store/key-store.js'
+import { toMessage, toReportEntry } from '../src/message-log.js'
+import { takeSnapshot, readSnapshot } from '../src/backup/snapshot.js'
+import { sweepEvidence } from '../src/messages/evidence.js'
+import { findMessage, type Changes } from '../src/messages/find-message.js'
+import { receiveMessage } from '../src/messages/receive.js'
+import type { StoredMessage } from '../src/store-layout.js'
+
+const conv = 'c1'
+const alice = { userId: 'alice', deviceId: 'a1' }
+const bob = { userId: 'bob', deviceId: 'b1' }
+const T0 = 1_700_000_000_000
+const tf = (n: number) => Buffer.alloc(32, n).toString('base64')
+
+let nextSeq = 0
+function msg(text: string, sender = alice, ref?: MessageRef, n = ++nextSeq): StoredMessage {
+  return {
+    id: `m${n}`, conversationId: conv, seq: n, ts: T0 + n, sender, outgoing: false, text, attachments: [], encryption: 'e2ee',
+    nf: tf(0), tf: tf(n), rf: tf(0), kid: 'k', ...(ref ? { ref } : {}),
+  }
+}
+
+async function receive(store: KeyStore, m: StoredMessage, now = T0) {
+  const changes: Changes = {}
+  const r = await receiveMessage(store, changes, m, now)
+  await store.saveChanges(changes)
+  return r
+}
+
+/** A key store that counts reads and key listings. */
+function counting(store: KeyStore) {
+  const n = { get: 0, keys: 0 }
+  const wrapped: KeyStore = Object.assign(Object.create(store) as KeyStore, {
+    get: (k: string) => { n.get++; return store.get(k) },
+    keys: (p?: string) => { n.keys++; return store.keys(p) },
+  })
+  return { store: wrapped, n }
+}
+
+describe('message targets (decision 0021)', () => {
+  it('a bogus reference costs a constant number of reads, never a log scan', async () => {
+    const base = memoryKeyStore()
+    for (let i = 0; i < 200; i++) await receive(base, msg(`filler ${i}`))
+    const { store, n } = counting(base)
+    const bogus = msg('👍', bob, { kind: 'react', messageId: 'm_nope', tf: tf(250) })
+    const r = await receive(store, bogus)
+    expect(r).toMatchObject({ applied: { nothing: true } })
+    expect(n.keys).toBe(0)
+    expect(n.get).toBeLessThanOrEqual(6)
+    // Control: the same 200-message log, a genuine target, is found by the same index.
+    const target = (await findMessage(base, conv, 'm100'))!
+    expect(await receive(base, msg('👍', bob, { kind: 'react', messageId: 'm100', tf: target.tf }))).toMatchObject({ applied: { target: { id: 'm100' } } })
+  })
+
+  it('edits are ordered by version, whatever order they arrive in; the bound holds', async () => {
+    const store = memoryKeyStore()
+    const original = msg('v0')
+    await receive(store, original)
+    const edit = (v: number) => msg(`v${v}`, alice, { kind: 'edit', messageId: original.id, tf: original.tf, version: v })
+    const [e1, e2, e3] = [edit(1), edit(2), edit(3)]
+    for (const e of [e3, e1, e2]) await receive(store, e)
+    const shown = toMessage((await findMessage(store, conv, original.id))!)
+    expect([shown.text, shown.versions?.map((v) => v.text)]).toEqual(['v3', ['v0', 'v1', 'v2']])
+    expect((await findMessage(store, conv, original.id))!.editSeqs).toEqual([e1.seq, e2.seq, e3.seq])
+    // An edit without a version (a pre-0021 or modified client) is refused.
+    expect(await receive(store, msg('vx', alice, { kind: 'edit', messageId: original.id, tf: original.tf }))).toMatchObject({ applied: { error: { code: 'message_ref_mismatch' } } })
+    for (let v = 4; v <= MAX_EDITS_PER_MESSAGE; v++) await receive(store, edit(v))
+    const over = await receive(store, msg('one too many', alice, { kind: 'edit', messageId: original.id, tf: original.tf, version: MAX_EDITS_PER_MESSAGE }))
+    expect(over).toMatchObject({ applied: { error: { code: 'action_limit', details: { limit: 'edits' } } } })
+    expect(toMessage((await findMessage(store, conv, original.id))!).text).toBe(`v${MAX_EDITS_PER_MESSAGE}`)
+  })
+
+  it('reactions are bounded per user; a replayed action is applied once', async () => {
+    const store = memoryKeyStore()
+    const target = msg('react to me')
+    await receive(store, target)
+    const emojis = ['😀', '😁', '😂', '🤣', '😃', '😄', '😅', '😆', '😉', '😊', '😋', '😎', '😍', '😘', '🥰', '😗', '😙', '🥲', '😚', '🙂', '🤗']
+    expect(emojis.length).toBe(MAX_REACTIONS_PER_USER + 1)
+    for (const e of emojis.slice(0, MAX_REACTIONS_PER_USER)) await receive(store, msg(e, bob, { kind: 'react', messageId: target.id, tf: target.tf }))
+    const over = await receive(store, msg(emojis[MAX_REACTIONS_PER_USER]!, bob, { kind: 'react', messageId: target.id, tf: target.tf }))
+    expect(over).toMatchObject({ applied: { error: { code: 'action_limit', details: { limit: 'reactions' } } } })
+    // Unreact, then the server replays the old reaction (same commitment, a new seq): not applied.
+    const unreact = msg('😀', bob, { kind: 'unreact', messageId: target.id, tf: target.tf })
+    await receive(store, unreact)
+    const firstReact = (await findMessage(store, conv, `m${target.seq + 1}`))!
+    const replay = await receive(store, { ...firstReact, id: 'm_replay', seq: ++nextSeq })
+    expect(replay).toMatchObject({ applied: { nothing: true } })
+    expect((await findMessage(store, conv, target.id))!.reactions?.bob).not.toContain('😀')
+  })
+
+  it('a deleted message leaves the UI but its content stays reportable for the window, then is wiped', async () => {
+    const store = memoryKeyStore()
+    const original = msg('what I received')
+    const edit = msg('what it became', alice, { kind: 'edit', messageId: original.id, tf: original.tf, version: 1 })
+    const tomb = msg('', alice, { kind: 'delete', messageId: original.id, tf: original.tf })
+    for (const m of [original, edit, tomb]) await receive(store, m)
+    const held = (await findMessage(store, conv, original.id))!
+    expect(toMessage(held)).toMatchObject({ text: '', attachments: [], deleted: { by: alice } })
+    expect(JSON.stringify(toMessage(held))).not.toContain('what I received')
+    const inWindow = tomb.ts + REPORT_EVIDENCE_WINDOW_MS - 1
+    expect(toReportEntry(held, inWindow)).toMatchObject({ text: 'what I received', deleted: true })
+    expect(toReportEntry((await findMessage(store, conv, edit.id))!, inWindow)).toMatchObject({ text: 'what it became', deleted: true, ref: { kind: 'edit' } })
+    // Control: the sweep before the window ends wipes nothing.
+    let changes: Changes = {}
+    expect(await sweepEvidence(store, inWindow, changes)).toBe(0)
+    const after = tomb.ts + REPORT_EVIDENCE_WINDOW_MS + 1
+    expect(toReportEntry(held, after)).toMatchObject({ text: '', deleted: true }) // never sent once due
+    changes = {}
+    expect(await sweepEvidence(store, after, changes)).toBe(2)
+    await store.saveChanges(changes)
+    expect((await findMessage(store, conv, original.id))!.kept).toBeUndefined()
+    expect((await findMessage(store, conv, edit.id))!.kept).toBeUndefined()
+    expect(await store.keys('evidence/')).toEqual([])
+  })
+
+  it('a restored or linked log gets its indexes back (the snapshot carries the log only)', async () => {
+    const from = memoryKeyStore()
+    const original = msg('restored')
+    const gone = msg('deleted before the backup')
+    for (const m of [original, gone, msg('', alice, { kind: 'delete', messageId: gone.id, tf: gone.tf })]) await receive(from, m)
+    const bytes = await takeSnapshot(from, { kind: 'transfer', userId: 'alice', now: T0 })
+    const to = memoryKeyStore()
+    const { changes } = readSnapshot(bytes, { kind: 'transfer', userId: 'alice' })
+    await to.saveChanges(changes)
+    expect(await findMessage(to, conv, original.id)).toMatchObject({ text: 'restored' })
+    expect(await receive(to, msg('👍', bob, { kind: 'react', messageId: 'wrong-id-hint', tf: original.tf }))).toMatchObject({ applied: { target: { id: original.id } } })
+    // The kept content of the deleted message is swept on the new device too.
+    expect((await to.keys('evidence/')).length).toBe(1)
+  })
+})
