@@ -5,11 +5,13 @@ import { ParleyError, type WireError } from './parley-error.js'
 import * as classes from './classes.js'
 import * as backupErrors from './backup-errors.js'
 import * as messageErrors from './messages.js'
+import * as attachmentErrors from './attachment-errors.js'
 
 export { ParleyError, type WireError } from './parley-error.js'
 export * from './classes.js'
 export * from './backup-errors.js'
 export * from './messages.js'
+export * from './attachment-errors.js'
 
 /** Every error class, base first, with its code and when it is raised (for docs and tests). */
 export const ERROR_CLASSES = [
@@ -53,6 +55,8 @@ export const ERROR_CLASSES = [
   { cls: messageErrors.EditWindowClosedError, description: 'edit() after the edit window (client option editWindowMs, default DEFAULT_EDIT_WINDOW_MS) closed; details.windowMs.', solve: 'Hide the edit action once the window closed.' },
   { cls: messageErrors.UnknownMessageError, description: 'An action or reply names a message this device does not hold, a deleted one, or an action message.', solve: 'Act on messages from this device\'s history; wait for a pending send to be acked.' },
   { cls: messageErrors.BadEmojiError, description: 'A reaction that is not a single emoji of at most MAX_REACTION_LENGTH code units.', solve: 'Offer reactions from an emoji picker.' },
+  { cls: attachmentErrors.AttachmentCorruptError, description: 'An attachment does not open (details.reason: key_commitment, truncated, tampered, malformed, hash_mismatch, size_mismatch; details.chunk when known). Nothing of it was returned.', solve: 'Never from an honest server and sender: show the attachment as damaged. Downloading again may help after a cut (truncated).' },
+  { cls: attachmentErrors.UploadOffsetError, description: 'An upload chunk at an offset other than the server\'s (details.offset).', solve: 'Resume from details.offset; the client upload does this itself.' },
   { cls: classes.StoreError, description: 'Storage failed; the transaction rolled back.', solve: 'Retry; check the database.' },
   { cls: classes.TimeoutError, description: 'An ack, hook or connection timed out.', solve: 'Retry; queued messages resend automatically.' },
   { cls: classes.ConnectionError, description: 'Not connected.', solve: 'Messages stay queued until reconnect.' },
