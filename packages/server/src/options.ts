@@ -10,6 +10,7 @@ import type {
 } from '@parley/protocol'
 import type { DataKeyring, FrankingKeyring } from '@parley/crypto'
 import type { ParleyStore } from './store/store.js'
+import type { AttachmentOptions } from './attachments/options.js'
 
 /** The typed socket.io server Parley runs on. */
 export type ParleyIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
@@ -139,6 +140,8 @@ export interface ParleyServerOptions {
   redis?: RedisOptions
   /** Clock, for tests. */
   now?: () => number
+  /** Out-of-band attachments over HTTP (docs/attachments.md); `false` turns the routes off. Needs `httpServer` (or an `io` attached to one). */
+  attachments?: AttachmentOptions | false
 }
 
 /** Default per-connection bucket. */
