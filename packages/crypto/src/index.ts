@@ -44,6 +44,7 @@ export {
   FILE_COMMITMENT_BYTES, FILE_HEADER_BYTES, FILE_CHUNK_BYTES, FILE_TAG_BYTES, FILE_SEALED_CHUNK_BYTES, MAX_FILE_CHUNKS, FILE_STREAM_LABEL,
   type FileStreamOptions,
 } from './file-stream.js'
+export { sha256Stream, type Sha256Stream } from './file-hash.js'
 export { frankMessage, checkFranking, frankingBytes, type FrankableMessage } from './franking/commit.js'
 export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKeyring } from './franking/bind.js'
 export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'
