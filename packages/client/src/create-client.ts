@@ -42,6 +42,7 @@ import { LocalSearch, type SearchOptions, type SearchResult } from './search/loc
 import { Backup } from './backup/backup.js'
 import { registerPushToken, unregisterPushToken, type PushTokenInput, type PushTokenResult } from './push/push-tokens.js'
 import { wireDisappearing, type DisappearingTimers } from './disappearing/timers.js'
+import { Attachments } from './attachments/api.js'
 
 export type { Conversations, ParleyClientOptions } from './options.js'
 
@@ -83,6 +84,8 @@ export class ParleyClient {
   readonly requests: Requests
   /** The encrypted backup of this user's history, pins and identity (docs/recovery.md). */
   readonly backup: Backup
+  /** Out-of-band attachments: upload, download, stream (docs/attachments.md). */
+  readonly attachments: Attachments
   private readonly localSearch: LocalSearch
   private readonly disappearing: DisappearingTimers
   private readonly emitter: Emitter<ClientEvents>
@@ -171,6 +174,7 @@ export class ParleyClient {
     this.requests = this.safety.requests
     this.localSearch = new LocalSearch(this.core.store, this.emitter)
     this.backup = new Backup(this.core)
+    this.attachments = new Attachments({ url: options.url, attachmentsUrl: options.attachmentsUrl, token: options.token, provider: () => this.core.provider(), maxDownloadBytes: options.maxDownloadBytes })
     this.disappearing = wireDisappearing(this.core, { conversation: (id) => registry.get(id), applyInfo: (i) => registry.applyInfo(i), listedDevice: (a) => directory.listedDevice(a), forgetSearch: (k) => this.localSearch.forget(k) })
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.conversations = {
@@ -496,7 +500,7 @@ export class ParleyClient {
 
   private send(c: Conversation, input: SendInput): Promise<SendResult> {
     if (this.closed) return Promise.reject(new ConnectionError('client is closed'))
-    return this.outbox.enqueue(c, input)
+    return this.attachments.send(c, input, (cc, i) => this.outbox.enqueue(cc, i))
   }
 }
 

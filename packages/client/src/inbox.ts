@@ -29,6 +29,7 @@ import { isSenderKeyChainFailure, openSenderKeyMessage } from './groups/sender-k
 import { unstageNonMembers } from './groups/sender-key-store.js'
 import { verifyRef } from './messages/apply-action.js'
 import { receiveMessage } from './messages/receive.js'
+import { fileOf } from './attachments/file-meta.js'
 
 /** What the inbox needs from the client's conversation registry. */
 export interface InboxRegistry {
@@ -298,8 +299,8 @@ export class Inbox {
       // Messages name the attachment by position, never by its (end-to-end encrypted) name.
       if (!blob) throw new BadMacError(`attachment ${index + 1} of ${payload.attachments.length} is missing from the delivery`)
       const data = decryptAttachment(a.key, blob.ciphertext)
-      if (sha256Base64(data) !== a.sha256) throw new BadMacError(`attachment ${index + 1} of ${payload.attachments.length} does not match its hash`)
-      return { name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: toBase64(data) }
+      if (a.file ? data.length !== 0 : sha256Base64(data) !== a.sha256) throw new BadMacError(`attachment ${index + 1} of ${payload.attachments.length} does not match its hash`)
+      return { name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, ...fileOf(a), data: toBase64(data) }
     })
     if (c.encryption !== 'e2ee') {
       // E2EE content in a conversation we hold as server-side: the mode change was withheld.

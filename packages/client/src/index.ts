@@ -25,7 +25,7 @@ export type { Requests, MessageRequest } from './safety/requests.js'
 export { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, type SearchOptions, type SearchResult } from './search/local-search.js'
 export { NOTICE_MESSAGES, noticeMessage, noticeText, type NoticeCatalogue, type NoticeMessageKey, type NoticeTextOptions } from './notices.js'
 export type {
-  Attachment, OutgoingAttachment, SendInput, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
+  Attachment, OutgoingAttachment, SendInput, SendProgress, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
   ClientEvents, SafetyNumber, BlockEventPayload, MuteEventPayload, RequestEventPayload, MembersEventPayload,
 } from './types.js'
 export type { SocketClientOptions } from './connection.js'
@@ -43,3 +43,7 @@ export * from './constants.js'
 export * from './key-store/key-store.js'
 export { memoryKeyStore } from './key-store/memory.js'
 export { indexedDbKeyStore, INDEXEDDB_OBJECT_STORE, INDEXEDDB_VERSION, type IndexedDbKeyStoreOptions } from './key-store/indexeddb.js'
+export { Attachments, type UploadedAttachment } from './attachments/api.js'
+export { UPLOAD_SEGMENT_BYTES, MAX_TRANSFER_ATTEMPTS, type AttachmentProgress, type UploadOptions } from './attachments/upload.js'
+export type { DownloadOptions } from './attachments/download.js'
+export { SOURCE_PIECE_BYTES, type AttachmentSource } from './attachments/source.js'

@@ -8,6 +8,7 @@ import type { KeyStore, JsonValue } from './key-store/key-store.js'
 import { K, type StoredMessage } from './store-layout.js'
 import type { Attachment, Message } from './types.js'
 import { reportableContent } from './messages/evidence.js'
+import { fileOf } from './attachments/file-meta.js'
 
 /** The app-facing form of a stored message. */
 export function toMessage(m: StoredMessage): Message {
@@ -19,7 +20,7 @@ export function toMessage(m: StoredMessage): Message {
     sender: { ...m.sender },
     outgoing: m.outgoing,
     text: m.text,
-    attachments: m.attachments.map((a): Attachment => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: fromBase64(a.data) })),
+    attachments: m.attachments.map((a): Attachment => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, ...fileOf(a), data: fromBase64(a.data) })),
     encryption: m.encryption,
     status: m.outgoing ? 'sent' : 'received',
     reactions: {},
@@ -50,7 +51,7 @@ export function toMessage(m: StoredMessage): Message {
 
 /** Attachments (with bytes) in their stored form. */
 export function storeAttachments(list: Attachment[]): StoredMessage['attachments'] {
-  return list.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: toBase64(a.data) }))
+  return list.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, ...fileOf(a), data: toBase64(a.data) }))
 }
 
 /** The stored message at `seq`, or null. */
@@ -93,7 +94,7 @@ export function toReportEntry(m: StoredMessage, now: number): ReportEntry {
     ts: m.ts,
     sender: { userId: m.sender.userId, deviceId: m.sender.deviceId },
     text: content.text,
-    attachments: content.attachments.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256 })),
+    attachments: content.attachments.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, ...fileOf(a) })),
     nf: m.nf,
     tf: m.tf,
     rf: m.rf,

@@ -23,7 +23,7 @@ import type { Sessions } from './sessions.js'
 import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage } from './store-layout.js'
 import type { Message, SendInput } from './types.js'
 import { randomId } from './util.js'
-import { attachmentMetas, checkSendInput } from './send-input.js'
+import { attachmentMetas, checkSendInput, entryAttachments } from './send-input.js'
 import type { GroupProtocol } from './groups/group-protocol.js'
 import { senderKeys } from './groups/sender-keys.js'
 import { isAction, type Applied } from './messages/apply-action.js'
@@ -101,7 +101,7 @@ export class Outbox {
   async enqueue(c: Conversation, input: SendInput, action?: MessageRef): Promise<SendResult> {
     if (!action) checkSendInput(input)
     const ref = action ?? (input.replyTo !== undefined ? await replyRef(this.core.store, c, input.replyTo) : undefined)
-    const attachments = (input.attachments ?? []).map((a) => ({ name: a.name, mime: a.mime, data: toBase64(a.data) }))
+    const attachments = entryAttachments(input.attachments)
     const metas = attachmentMetas(attachments)
     let verdict: PipelineVerdict | undefined
     if (c.encryption === 'e2ee' || c.upgradeRequired) {
@@ -128,7 +128,7 @@ export class Outbox {
     const optimistic: Message = {
       id: clientMessageId, clientMessageId, conversationId: c.id, ts: createdAt, sender: { userId: self.userId, deviceId: self.deviceId },
       outgoing: true, text: input.text, encryption: c.encryption, status: 'pending',
-      attachments: (input.attachments ?? []).map((a, i) => ({ name: a.name, mime: a.mime, size: a.data.length, sha256: metas[i]!.sha256, data: a.data })),
+      attachments: (input.attachments ?? []).map((a, i) => ({ ...metas[i]!, data: a.data as Uint8Array })),
       reactions: {},
     }
     if (ref?.kind === 'reply') optimistic.replyTo = ref.messageId

@@ -3,6 +3,7 @@
  * are built here so the layout is in one place (and versioned by {@link STORE_LAYOUT_VERSION}).
  */
 import type {
+  FileRef,
   ConversationInfo, DeviceAddress, EncryptionMode, MessageSend, ModeChange, MessageRef, SignedDeviceList,
 } from '@parley/protocol'
 import type { DeviceIdentity, PreKeySecrets, SessionState, UserIdentity } from '@parley/crypto'
@@ -128,7 +129,7 @@ export interface StoredMessage {
   sender: DeviceAddress
   outgoing: boolean
   text: string
-  attachments: { name: string; mime: string; size: number; sha256: string; data: string }[]
+  attachments: { name: string; mime: string; size: number; sha256: string; file?: FileRef; data: string }[]
   encryption: EncryptionMode
   /** Franking opening and binding, for reports. */
   nf: string
@@ -170,7 +171,8 @@ export interface OutboxEntry {
   conversationId: string
   createdAt: number
   text: string
-  attachments: { name: string; mime: string; data: string }[]
+  /** Inline: the bytes; out of band (docs/attachments.md): empty data, and `file`, `size`, `sha256`. */
+  attachments: { name: string; mime: string; data: string; file?: FileRef; size?: number; sha256?: string }[]
   frame?: MessageSend
   nf?: string
   /** Queued as a readable send (no local moderation ran): checked locally if it goes E2EE. */

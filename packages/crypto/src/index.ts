@@ -39,6 +39,12 @@ export {
   aeadEncrypt, aeadDecrypt, AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, AEAD_OVERHEAD_BYTES,
 } from './aead.js'
 export { encryptAttachment, decryptAttachment, sha256Base64 } from './attachment.js'
+export {
+  FileSealer, FileOpener, sealFile, openFile, fileChunkCount, fileCiphertextSize, FILE_STREAM_VERSION, FILE_KEY_BYTES, FILE_SALT_BYTES,
+  FILE_COMMITMENT_BYTES, FILE_HEADER_BYTES, FILE_CHUNK_BYTES, FILE_TAG_BYTES, FILE_SEALED_CHUNK_BYTES, MAX_FILE_CHUNKS, FILE_STREAM_LABEL,
+  type FileStreamOptions,
+} from './file-stream.js'
+export { sha256Stream, type Sha256Stream } from './file-hash.js'
 export { frankMessage, checkFranking, frankingBytes, type FrankableMessage } from './franking/commit.js'
 export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKeyring } from './franking/bind.js'
 export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'

@@ -11,6 +11,7 @@ import type {
 import type { DataKeyring, FrankingKeyring } from '@parley/crypto'
 import type { ParleyStore } from './store/store.js'
 import type { OnOfflineDelivery } from './push/types.js'
+import type { AttachmentOptions } from './attachments/options.js'
 
 /** The typed socket.io server Parley runs on. */
 export type ParleyIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
@@ -150,6 +151,8 @@ export interface ParleyServerOptions {
   pushCoalesceMs?: number
   /** Clock, for tests. */
   now?: () => number
+  /** Out-of-band attachments over HTTP (docs/attachments.md); `false` turns the routes off. Needs `httpServer` (or an `io` attached to one). */
+  attachments?: AttachmentOptions | false
 }
 
 /** Default per-connection bucket. */

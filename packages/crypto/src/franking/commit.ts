@@ -68,6 +68,15 @@ export function frankingBytes(msg: FrankableMessage): Uint8Array {
     if (!Number.isSafeInteger(msg.timer) || msg.timer < 0) throw new RangeError(`"msg.timer" expected a whole number of ms, got ${msg.timer}`)
     parts.push(lp('timer'), u64be(msg.timer))
   }
+  // Out-of-band attachments (docs/attachments.md): where the bytes are and the key, appended
+  // last under their own label and index, so a message without one encodes as before and the
+  // reference cannot be re-pointed at other bytes without changing `tf`.
+  for (const [i, a] of msg.attachments.entries()) {
+    if (a.file === undefined) continue
+    const key = fromBase64(a.file.key)
+    if (key.length !== 32) throw new RangeError('"attachments[].file.key" expected base64 of 32 bytes')
+    parts.push(lp('file'), u32be(i), lp(awellFormed(a.file.id, `msg.attachments[${i}].file.id`)), key)
+  }
   return concat(...parts)
 }
 

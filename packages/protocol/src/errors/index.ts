@@ -6,12 +6,14 @@ import * as classes from './classes.js'
 import * as backupErrors from './backup-errors.js'
 import * as messageErrors from './messages.js'
 import * as deviceKeyErrors from './device-keys.js'
+import * as attachmentErrors from './attachment-errors.js'
 
 export { ParleyError, type WireError } from './parley-error.js'
 export * from './classes.js'
 export * from './backup-errors.js'
 export * from './messages.js'
 export * from './device-keys.js'
+export * from './attachment-errors.js'
 
 /** Every error class, base first, with its code and when it is raised (for docs and tests). */
 export const ERROR_CLASSES = [
@@ -60,6 +62,8 @@ export const ERROR_CLASSES = [
   { cls: messageErrors.MessageRefMismatchError, description: 'An incoming action or reply whose reference carries no target commitment tf (details.reason missing_tf), whose tf differs from the message held under the named id (tf_mismatch), or an edit without a valid version (bad_version). Not applied.', solve: 'Never from an honest server and client: the server gave two messages one id, or a modified client sent it. The message stays as it was.' },
   { cls: messageErrors.ActionLimitError, description: 'More than MAX_EDITS_PER_MESSAGE edits of one message (details.limit edits) or more than MAX_REACTIONS_PER_USER emoji of one user on one message (reactions); thrown by edit()/react(), or an incoming action beyond the bound (not applied).', solve: 'Send a new message instead of another edit; remove a reaction before adding another.' },
   { cls: messageErrors.MessageUnavailableError, description: 'An error event: a delivery the server marks deleted arrived with no content (details.seq, details.messageId).', solve: 'Informational: its author\'s tombstone normally follows; if none does, the server withheld the message.' },
+  { cls: attachmentErrors.AttachmentCorruptError, description: 'An attachment does not open (details.reason: key_commitment, truncated, tampered, malformed, hash_mismatch, size_mismatch; details.chunk when known). Nothing of it was returned.', solve: 'Never from an honest server and sender: show the attachment as damaged. Downloading again may help after a cut (truncated).' },
+  { cls: attachmentErrors.UploadOffsetError, description: 'An upload chunk at an offset other than the server\'s (details.offset).', solve: 'Resume from details.offset; the client upload does this itself.' },
   { cls: classes.StoreError, description: 'Storage failed; the transaction rolled back.', solve: 'Retry; check the database.' },
   { cls: classes.TimeoutError, description: 'An ack, hook or connection timed out.', solve: 'Retry; queued messages resend automatically.' },
   { cls: classes.ConnectionError, description: 'Not connected.', solve: 'Messages stay queued until reconnect.' },
