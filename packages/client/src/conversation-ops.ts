@@ -20,7 +20,7 @@ import { isAction } from './messages/apply-action.js'
 import { withEditChains } from './messages/report-chain.js'
 import { expiredSeqs } from './disappearing/expire-message.js'
 import { timerField } from './disappearing/message-timer.js'
-import { sweepEvidence } from './messages/evidence.js'
+import { reportableContent, sweepEvidence } from './messages/evidence.js'
 import { seqOfId } from './messages/find-message.js'
 
 /** A page of history: this device's log, plus server-side messages from before it existed. */
@@ -136,7 +136,9 @@ export async function report(core: ClientCore, c: Conversation, opts: ReportOpti
     reportId: opts.reportId ?? randomId('r-'),
     conversationId: c.id,
     reason: opts.reason,
-    entries: entries.map((m) => toReportEntry(m, now)),
+    // An edit of a deleted message whose kept content is gone proves nothing a tombstone could
+    // cover (it carries no reference then): left out rather than sent as an unverifiable entry.
+    entries: entries.filter((m) => !(isAction(m) && m.deleted && reportableContent(m, now) === null)).map((m) => toReportEntry(m, now)),
   })
 }
 

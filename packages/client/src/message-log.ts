@@ -84,9 +84,11 @@ export async function readPage(store: KeyStore, conversationId: string, before: 
  * evidence window lasts (messages/evidence.ts), else empty content (the binding only).
  */
 export function toReportEntry(m: StoredMessage, now: number): ReportEntry {
-  const content = reportableContent(m, now) ?? { text: '', attachments: [] }
+  const kept = reportableContent(m, now)
+  const content = kept ?? { text: '', attachments: [] }
   return {
-    ...(m.ref ? { ref: { ...m.ref } } : {}),
+    // Without its content an entry proves no reference (the server refuses one): binding only.
+    ...(m.ref && kept ? { ref: { ...m.ref } } : {}),
     ...(m.timer !== undefined ? { timer: m.timer } : {}),
     messageId: m.id,
     conversationId: m.conversationId,

@@ -68,9 +68,13 @@ describe('references by commitment (decision 0021)', () => {
     const ok = verifyTranscript(keyring, [keptContent, { ...edit, deleted: true }, tomb], 'c1')
     expect(ok.entries.map((e) => [e.verified, e.deleted, e.text])).toEqual([[true, true, 'something I received'], [true, true, 'something else'], [true, undefined, '']])
     expect(ok.transcript.verified).toBe(true)
-    // Binding only (the window passed), the edit carrying its reference for its tombstone.
-    const expired = verifyTranscript(keyring, [{ ...original, text: '', deleted: true }, { ...edit, text: '', deleted: true }, tomb], 'c1')
-    expect(expired.entries.map((e) => e.failure)).toEqual([undefined, undefined, undefined])
+    // Binding only (the window passed): the original verifies by its tombstone; an edit without
+    // its content proves no reference, so one that still carries it is refused (clients leave
+    // such edits out of reports).
+    const expired = verifyTranscript(keyring, [{ ...original, text: '', deleted: true }, tomb], 'c1')
+    expect(expired.entries.map((e) => e.failure)).toEqual([undefined, undefined])
+    const expiredEdit = verifyTranscript(keyring, [{ ...original, text: '', deleted: true }, { ...edit, text: '', deleted: true }, tomb], 'c1')
+    expect(expiredEdit.entries.map((e) => e.failure)).toEqual([undefined, 'bad_opening', undefined])
     // A reporter marking a genuine message deleted without its tombstone.
     expect(verifyTranscript(keyring, [keptContent], 'c1').entries[0]!.failure).toBe('no_tombstone')
     expect(verifyTranscript(keyring, [{ ...original, text: '', deleted: true }], 'c1').entries[0]!.failure).toBe('no_tombstone')
@@ -83,5 +87,38 @@ describe('references by commitment (decision 0021)', () => {
     expect(verifyTranscript(keyring, [keptContent, other, otherTomb], 'c1').entries[0]!.failure).toBe('no_tombstone')
     // Content that does not open, marked deleted: bad_opening as before.
     expect(verifyTranscript(keyring, [{ ...keptContent, text: 'made up' }, tomb], 'c1').entries[0]!.failure).toBe('bad_opening')
+  })
+
+  it('a reporter cannot pass a genuine message off as deleted with a reference of their own (binding-only entries carry none)', () => {
+    const y = entry(1, 'never deleted')
+    // Attack 1: the entry names itself as its own tombstone.
+    const selfTomb: ReportEntry = { ...y, text: '', deleted: true, ref: { kind: 'delete', messageId: y.messageId, tf: y.tf } }
+    const r1 = verifyTranscript(keyring, [selfTomb], 'c1')
+    expect(r1.entries[0]!.failure).toBe('bad_opening')
+    expect(r1.transcript.verified).toBe(false)
+    // Attack 2: a genuine message passed off as an edit of a genuinely deleted one.
+    const o = entry(2, 'deleted for real')
+    const tomb = entry(3, '', alice, { kind: 'delete', messageId: o.messageId, tf: o.tf })
+    const y2 = entry(4, 'a later, undeleted message')
+    const asEdit: ReportEntry = { ...y2, text: '', deleted: true, ref: { kind: 'edit', messageId: o.messageId, tf: o.tf, version: 1 } }
+    const r2 = verifyTranscript(keyring, [{ ...o, text: '', deleted: true }, tomb, asEdit], 'c1')
+    expect(r2.entries.map((e) => e.failure)).toEqual([undefined, undefined, 'bad_opening'])
+    // Control: without the invented reference the same entry is no_tombstone; with its content, verified.
+    expect(verifyTranscript(keyring, [{ ...y2, text: '', deleted: true }], 'c1').entries[0]!.failure).toBe('no_tombstone')
+    expect(verifyTranscript(keyring, [y2], 'c1').entries[0]!.failure).toBeUndefined()
+  })
+
+  it('a later copy of a message (its opening re-sent by another member) does not take over its edits and tombstone', () => {
+    const m = entry(1, 'original by alice')
+    const edit = entry(2, 'abusive edit', alice, { kind: 'edit', messageId: m.messageId, tf: m.tf, version: 1 })
+    const tomb = entry(3, '', alice, { kind: 'delete', messageId: m.messageId, tf: m.tf })
+    // mallory's second account re-sends alice's opening: same tf, later seq, its own binding.
+    const copy: ReportEntry = { ...m, messageId: 'm4', seq: 4, sender: mallory, ...bindFranking(keyring, { tf: m.tf, sender: mallory, conversationId: 'c1', seq: 4, ts: 4 }), ts: 4 }
+    const withCopy = verifyTranscript(keyring, [{ ...m, deleted: true }, { ...edit, deleted: true }, tomb, copy], 'c1')
+    expect(withCopy.entries.map((e) => e.failure)).toEqual([undefined, undefined, undefined, undefined])
+    // A reference must point backwards: an edit that names a later entry's commitment resolves to nothing.
+    const later = entry(6, 'later')
+    const early = entry(5, 'x', mallory, { kind: 'edit', messageId: 'm6', tf: later.tf, version: 1 })
+    expect(verifyTranscript(keyring, [early, later], 'c1').entries.map((e) => e.failure)).toEqual([undefined, undefined])
   })
 })

@@ -79,13 +79,13 @@ export async function applyAction(store: KeyStore, action: StoredMessage, change
     case 'delete': {
       const deleted = { by: { ...action.sender }, at: action.ts, seq: action.seq }
       // Out of the UI and search, kept for reports for the evidence window (messages/evidence.ts).
-      t = keepEvidence(changes, t, deleted)
+      t = keepEvidence(changes, t, deleted, now)
       delete t.edits
       delete t.reactions
       // The edits carry earlier texts of the deleted message: they go the same way.
       for (const seq of found.editSeqs ?? []) {
         const edit = await messageAtSeq(store, found.conversationId, seq, changes)
-        if (edit) putMessage(changes, keepEvidence(changes, edit, deleted))
+        if (edit) putMessage(changes, keepEvidence(changes, edit, deleted, now))
       }
       await sweepEvidence(store, now, changes)
       break

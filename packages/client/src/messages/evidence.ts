@@ -19,8 +19,10 @@ export const MAX_EVIDENCE_SWEEP = 100
  * `m` deleted for everyone at `deletedAt` (server time of the tombstone): content out of
  * `text`/`attachments` into `kept` until the window ends, its sweep key written into `changes`.
  */
-export function keepEvidence(changes: Changes, m: StoredMessage, deleted: NonNullable<StoredMessage['deleted']>): StoredMessage {
-  const until = deleted.at + REPORT_EVIDENCE_WINDOW_MS
+export function keepEvidence(changes: Changes, m: StoredMessage, deleted: NonNullable<StoredMessage['deleted']>, now: number): StoredMessage {
+  // From the earlier of the tombstone's server time and this device's clock: a far-future `ts`
+  // from a hostile server must not keep content forever.
+  const until = Math.min(deleted.at, now) + REPORT_EVIDENCE_WINDOW_MS
   const out: StoredMessage = { ...m, text: '', attachments: [], deleted }
   if (m.kept === undefined && (m.text !== '' || m.attachments.length > 0)) {
     out.kept = { text: m.text, attachments: m.attachments, until }

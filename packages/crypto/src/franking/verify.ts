@@ -28,10 +28,16 @@ function markReferences(out: VerifiedReportEntry[], tfs: string[]): void {
   const byId = new Map<string, VerifiedReportEntry>()
   for (const [i, e] of out.entries()) {
     if (!e.verified) continue
-    byTf.set(tfs[i]!, e)
-    byId.set(e.messageId, e)
+    // The first (lowest-seq) holder of a commitment wins: a later copy of a message's opening,
+    // re-sent by a member who received it, must not take over its edits and tombstone.
+    if (!byTf.has(tfs[i]!)) byTf.set(tfs[i]!, e)
+    if (!byId.has(e.messageId)) byId.set(e.messageId, e)
   }
-  const targetOf = (e: VerifiedReportEntry) => (e.ref?.tf !== undefined ? byTf.get(e.ref.tf) : byId.get(e.ref!.messageId))
+  // A target comes before what refers to it.
+  const targetOf = (e: VerifiedReportEntry) => {
+    const t = e.ref?.tf !== undefined ? byTf.get(e.ref.tf) : byId.get(e.ref!.messageId)
+    return t !== undefined && t.seq < e.seq ? t : undefined
+  }
   const tombstoned = new Set<VerifiedReportEntry>()
   for (const [i, e] of out.entries()) {
     if (!e.verified || !e.ref || (e.ref.kind !== 'edit' && e.ref.kind !== 'delete')) continue
@@ -61,6 +67,9 @@ export function verifyReportedMessage(keyring: FrankingKeyring, entry: ReportEnt
   // tombstone stands behind `deleted` is checked over the whole report (markReferences).
   const bindingOnly = entry.deleted === true && entry.text === '' && entry.attachments.length === 0
   if (!opens && !bindingOnly) return { verified: false, failure: 'bad_opening' }
+  // An entry that did not open proves no reference: a reference on it would be the reporter's
+  // word, which could pass any genuine message off as a tombstone or an edit of a deleted one.
+  if (!opens && entry.ref !== undefined) return { verified: false, failure: 'bad_opening' }
   try {
     const expected = bindingBytes(key, { tf: fromBase64(entry.tf), sender: entry.sender, conversationId: entry.conversationId, seq: entry.seq, ts: entry.ts })
     if (!equalBytes(expected, fromBase64(entry.rf))) return { verified: false, failure: 'bad_binding' }
