@@ -7,15 +7,17 @@
  * argument of every store call: a superset of every row any backend writes, see
  * `helpers/recording-store.ts`) and every line it logged (pino, trace) is then searched for the
  * titles — raw, base64, hex: an E2EE group's sealed titles are nowhere; a server-side group's
- * readable title is found (the control that the scan sees titles at all).
+ * readable title is found (the control that the scan sees titles at all). Last, a modified
+ * client signs the other kind of title for the group's mode (readable in E2EE, sealed in
+ * server-side): refused, nothing stored; control: the right kind on the same raw path is stored.
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
-import { openGroupTitle, type DeviceIdentity } from '@parley/crypto'
+import { openGroupTitle, sealGroupTitle, signRosterRecord, type DeviceIdentity } from '@parley/crypto'
 import type { RosterRecord } from '@parley/protocol'
 import { memoryStore } from '@parley/server'
 import { waitFor } from '../helpers/parley.js'
-import { memoryLogger } from '../helpers/moderation-world.js'
+import { memoryLogger, rawDevice } from '../helpers/moderation-world.js'
 import { holds } from '../helpers/plaintext-scan.js'
 import { recordingStore } from '../helpers/recording-store.js'
 import { POLICIES, groupWorld, type GroupWorld, type Member } from './_group-world.js'
@@ -91,6 +93,28 @@ describe.each(POLICIES)('group titles (%s)', (policy) => {
     }
     if (policy === 'optional-e2ee') expect(calls.filter((c) => holds(c.args, first)).map((c) => c.method)).toContain('createGroup') // the pre-upgrade title was readable, and the scan finds it
     expect([alice, bob, dave].flatMap((m) => m!.errors.map((e) => e.error.code))).toEqual([])
+
+    // A modified client signs the other kind of title for this group's mode: refused before anything is stored.
+    const raw = await rawDevice(w.server.url, 'alice', alice!.keyStore)
+    try {
+      const roster = (ga as any)._roster as { version: number; head: string }
+      const probe = sentinel('modified-client')
+      const change = e2ee
+        ? { action: 'title' as const, title: probe }
+        : { action: 'title' as const, title: '', sealedTitle: sealGroupTitle(probe, { conversationId: ga.id, version: roster.version + 1 }, [{ userId: 'bob', deviceId: bob!.client.deviceId, identityKey: (await me(bob!)).identity.publicKey }]) }
+      const record = signRosterRecord(await deviceOf(alice!), { conversationId: ga.id, version: roster.version + 1, prev: roster.head, change, userId: 'alice', deviceId: alice!.client.deviceId, ts: Date.now() })
+      expect(await raw.request('roster.append', { record })).toMatchObject({ ok: false, error: { code: 'roster_rejected', details: { reason: e2ee ? 'stale' : 'invalid_change' } } })
+      expect((await w.store.rosterState(ga.id))!.version).toBe(roster.version)
+      // Control: the same raw path with the right kind of title is stored.
+      const right = e2ee
+        ? { action: 'title' as const, title: '', sealedTitle: sealGroupTitle('sealed via raw', { conversationId: ga.id, version: roster.version + 1 }, [{ userId: 'bob', deviceId: bob!.client.deviceId, identityKey: (await me(bob!)).identity.publicKey }]) }
+        : { action: 'title' as const, title: 'readable via raw' }
+      const ok = signRosterRecord(await deviceOf(alice!), { ...record, change: right })
+      expect(await raw.request('roster.append', { record: ok })).toMatchObject({ ok: true })
+      await waitFor(() => gb.title === (e2ee ? 'sealed via raw' : 'readable via raw'), 10_000, 'bob applies the raw record')
+    } finally {
+      raw.close()
+    }
   }, 60_000)
 })
 

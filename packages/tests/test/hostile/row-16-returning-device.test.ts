@@ -43,6 +43,9 @@ describe.each(E2EE_GROUP_POLICIES)('row 16: a device returning under its id with
     const aliceChainAtOld = (await bob.keyStore.get(peerChainKey(ga.id, { userId: 'alice', deviceId: alice.client.deviceId }))) as unknown as { chains: SenderKeyState[] }
     const aliceFirst = (await alice.keyStore.get(ownChainKey(ga.id))) as unknown as { state: SenderKeyState }
     expect(aliceChainAtOld.chains.map((c) => c.keyId)).toContain(aliceFirst.state.keyId)
+    const aliceChainRef = { conversationId: ga.id, sender: { userId: 'alice', deviceId: alice.client.deviceId }, keyId: aliceFirst.state.keyId }
+    const holdersOf = async () => (await w.store.senderKeys.holders(aliceChainRef)).map((d) => `${d.userId}/${d.deviceId}`)
+    expect(await holdersOf()).toContain(`bob/${b1.deviceId}`) // control: the server counts b1 as a holder
 
     // The old install's chain, as a thief keeping the old key store would hold it. The hostile server swaps it
     // into one of b1's real deliveries to alice (so the frame has a real seq and message id).
@@ -90,6 +93,8 @@ describe.each(E2EE_GROUP_POLICIES)('row 16: a device returning under its id with
     w.users.bob = back
     expect(fresh.deviceId).toBe(b1.deviceId)
     expect((await w.store.getUser('bob'))!.deviceList.version).toBe(old.deviceList.version + 1)
+    // The honest part of the server: b1's new keys hold none of the chains its previous keys were given.
+    expect(await holdersOf()).not.toContain(`bob/${b1.deviceId}`)
 
     // Sending: alice's next message is on a new chain, given to b1's new keys; the old install holds none of it.
     await ga.send({ text: 'alice-2' })
