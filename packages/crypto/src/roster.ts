@@ -4,7 +4,7 @@
  * refuse bad records early, clients to believe only what verifies. Pure: no I/O, no clock.
  */
 import {
-  MAX_GROUP_MEMBERS, RosterRejectedError, ROSTER_GENESIS, highestMode, rosterSigningText, type EncryptionMode, type GroupRole, type RosterRecord,
+  MAX_DEVICES_PER_USER, MAX_GROUP_MEMBERS, RosterRejectedError, ROSTER_GENESIS, highestMode, rosterSigningText, type EncryptionMode, type GroupRole, type RosterRecord,
 } from '@parley/protocol'
 import { utf8 } from './_bytes.js'
 import { sha256Base64 } from './attachment.js'
@@ -122,7 +122,14 @@ export function applyRosterRecord(s: RosterState, r: RosterRecord, signingKey: s
     const addresses = sealed.keys.map((k) => `${k.userId}\n${k.deviceId}`)
     if (new Set(addresses).size !== addresses.length) throw reject(s, r, 'invalid_change', 'the title is sealed twice to one device')
     if (sealed.keys.some((k) => !(k.userId in members))) throw reject(s, r, 'invalid_change', 'the title is sealed to a user who is not a member')
+    // Bounded size: an admin could otherwise pad every record with thousands of keys of invented devices.
+    const perUser = new Map<string, number>()
+    for (const k of sealed.keys) perUser.set(k.userId, (perUser.get(k.userId) ?? 0) + 1)
+    if ([...perUser.values()].some((n) => n > MAX_DEVICES_PER_USER)) throw reject(s, r, 'invalid_change', `the title is sealed to more than ${MAX_DEVICES_PER_USER} devices of one user`)
+    if (c.action === 'add' && sealed.keys.some((k) => !c.userIds.includes(k.userId))) throw reject(s, r, 'invalid_change', 'an add seals the title to the added users only')
   }
+  // Where the signed chain says the group is E2EE, a readable title is refused on every side, not only by an honest server.
+  if (mode === 'e2ee' && (c.action === 'create' || c.action === 'title') && c.title !== '') throw reject(s, r, 'invalid_change', 'an E2EE group\'s title is sealed, never readable')
   // What the protocol can describe (a server's own lower limit is its GroupFullError, checked before this).
   if (Object.keys(members).length > maxMembers) throw reject(s, r, 'invalid_change', `a group may have at most ${maxMembers} members`)
   return { conversationId: s.conversationId, version: r.version, head: rosterHash(r), members, title, mode }

@@ -5,7 +5,7 @@
  * or to a non-member; the signature covers the sealed title.
  */
 import { describe, expect, it } from 'vitest'
-import { RosterRejectedError, type RosterRecord, type SealedTitle } from '@parley/protocol'
+import { MAX_DEVICES_PER_USER, RosterRejectedError, type RosterRecord, type SealedTitle } from '@parley/protocol'
 import {
   applyRosterRecord, emptyRoster, generateDeviceIdentity, nobleProvider, openGroupTitle, pickProvider, sealGroupTitle, sealGroupTitleWith, signRosterRecord, verifyRosterSignature,
   type RosterState,
@@ -43,7 +43,9 @@ describe('sealGroupTitle / openGroupTitle', () => {
     const short = sealGroupTitle('a', ctx, [to('bob', b1)])
     const longer = sealGroupTitle('a'.repeat(60), ctx, [to('bob', b1)])
     expect(Buffer.from(short.ciphertext, 'base64').length).toBe(Buffer.from(longer.ciphertext, 'base64').length)
-    expect(Buffer.from(short.ciphertext, 'base64').toString('latin1')).not.toContain('a')
+    // A distinctive title is absent from the ciphertext (a single byte could appear by chance).
+    const sentinel = 'parley-title-sentinel'
+    expect(Buffer.from(sealGroupTitle(sentinel, ctx, [to('bob', b1)]).ciphertext, 'base64').toString('latin1')).not.toContain(sentinel)
     expect(openGroupTitle(sealGroupTitle('', ctx, [to('bob', b1)]), ctx, me('bob', b1))).toBe('')
     expect(openGroupTitle(sealGroupTitle('é'.repeat(200), ctx, [to('bob', b1)]), ctx, me('bob', b1))).toBe('é'.repeat(200))
   })
@@ -92,6 +94,18 @@ describe('roster rules for sealed titles', () => {
     expect(reason(create({ title: 'leak', sealedTitle: sealed }))).toBe('invalid_change')
     expect(reason(create({ sealedTitle: { ...sealed, keys: [...sealed.keys, sealed.keys[0]!] } }))).toBe('invalid_change')
     expect(reason(create({ sealedTitle: sealGroupTitle('secret', ctx, [to('alice', a1), to('carol', c1)]) }))).toBe('invalid_change')
+  })
+
+  it('bounds a record: at most MAX_DEVICES_PER_USER keys per user; an E2EE group never takes a readable title (review of 0022)', () => {
+    // Keys for invented devices of one member: 17 copies of alice's key under other device ids.
+    const padded = { ...sealed, keys: [...sealed.keys, ...Array.from({ length: MAX_DEVICES_PER_USER }, (_, i) => ({ ...sealed.keys[0]!, deviceId: `x${i}` }))] }
+    expect(reason(create({ sealedTitle: padded }))).toBe('invalid_change')
+    // Control: exactly MAX_DEVICES_PER_USER keys for alice is accepted.
+    const full = { ...sealed, keys: [...sealed.keys, ...Array.from({ length: MAX_DEVICES_PER_USER - 1 }, (_, i) => ({ ...sealed.keys[0]!, deviceId: `x${i}` }))] }
+    expect(reason(create({ sealedTitle: full }))).toBe('accepted')
+    // A readable title where the signed chain says E2EE (only an honest server refused it before); control: server-side.
+    expect(reason(create({ title: 'readable' }))).toBe('invalid_change')
+    expect(reason(create({ title: 'readable', mode: 'server-side' }))).toBe('accepted')
   })
 
   it('signs the sealed title: swapping it breaks the signature', () => {

@@ -43,6 +43,24 @@ function checkTitleMode(record: RosterRecord, encryption: 'server-side' | 'e2ee'
   }
 }
 
+/**
+ * A sealed title names only registered, active devices (review of decision 0022): keys for
+ * invented device ids would let one admin store records of megabytes that every member fetches.
+ * @throws {RosterRejectedError} `invalid_change`.
+ */
+async function checkSealedRecipients(ctx: Ctx, record: RosterRecord): Promise<void> {
+  const c = record.change
+  const sealed = c.action === 'create' || c.action === 'add' || c.action === 'title' ? c.sealedTitle : undefined
+  if (!sealed) return
+  const byUser = new Map<string, Set<string>>()
+  for (const k of sealed.keys) {
+    if (!byUser.has(k.userId)) byUser.set(k.userId, new Set((await ctx.store.listDevices(k.userId)).filter((d) => d.active).map((d) => d.deviceId)))
+    if (!byUser.get(k.userId)!.has(k.deviceId)) {
+      throw new RosterRejectedError('the title is sealed to a device that is not registered', { conversationId: record.conversationId, version: record.version, reason: 'invalid_change' })
+    }
+  }
+}
+
 /** @throws {GroupFullError} past the server's member limit. @throws {NotFoundError} an unknown user. */
 async function checkMembers(ctx: Ctx, next: RosterState, added: readonly string[]): Promise<void> {
   const limit = ctx.options.maxGroupMembers ?? DEFAULT_MAX_GROUP_MEMBERS
@@ -74,6 +92,7 @@ export const conversationCreate: Handler<'conversation.create'> = {
       throw new RosterRejectedError(`a group is created ${mode.mode} under this policy; the create record states ${record.change.mode ?? 'server-side'}`, { conversationId: record.conversationId, version: 1, reason: 'invalid_change' })
     }
     checkTitleMode(record, mode.mode)
+    await checkSealedRecipients(ctx, record)
     const members = rosterMembers(next)
     const out = await ctx.committer.runAlone(members, async () => {
       const o = await ctx.store.createGroup({ record, state: next, messageId: `r_${randomUUID()}`, now: ctx.now(), mode: mode.mode, upgradeRequired: mode.upgradeRequired })
@@ -102,6 +121,7 @@ export const rosterAppend: Handler<'roster.append'> = {
       // From the store, not the node's cache: an upgrade stored through another node counts.
       const encryption = (await ctx.store.getConversation(conversation.id))?.encryption ?? conversation.encryption
       checkTitleMode(record, encryption)
+      await checkSealedRecipients(ctx, record)
       if (record.change.action === 'add' && (record.change.mode ?? 'server-side') !== encryption) {
         throw new RosterRejectedError(`the group is ${encryption}; the add record states ${record.change.mode ?? 'server-side'}`, { conversationId: conversation.id, version: record.version, reason: 'stale' })
       }

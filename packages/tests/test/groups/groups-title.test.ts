@@ -103,12 +103,21 @@ describe.each(POLICIES)('group titles (%s)', (policy) => {
         ? { action: 'title' as const, title: probe }
         : { action: 'title' as const, title: '', sealedTitle: sealGroupTitle(probe, { conversationId: ga.id, version: roster.version + 1 }, [{ userId: 'bob', deviceId: bob!.client.deviceId, identityKey: (await me(bob!)).identity.publicKey }]) }
       const record = signRosterRecord(await deviceOf(alice!), { conversationId: ga.id, version: roster.version + 1, prev: roster.head, change, userId: 'alice', deviceId: alice!.client.deviceId, ts: Date.now() })
-      expect(await raw.request('roster.append', { record })).toMatchObject({ ok: false, error: { code: 'roster_rejected', details: { reason: e2ee ? 'stale' : 'invalid_change' } } })
+      // The signed chain states E2EE here (a create or add record), so the shared rule refuses a
+      // readable title outright (`invalid_change`; the server's `stale` is for a chain that does not).
+      expect(await raw.request('roster.append', { record })).toMatchObject({ ok: false, error: { code: 'roster_rejected', details: { reason: 'invalid_change' } } })
       expect((await w.store.rosterState(ga.id))!.version).toBe(roster.version)
       // Control: the same raw path with the right kind of title is stored.
       const right = e2ee
         ? { action: 'title' as const, title: '', sealedTitle: sealGroupTitle('sealed via raw', { conversationId: ga.id, version: roster.version + 1 }, [{ userId: 'bob', deviceId: bob!.client.deviceId, identityKey: (await me(bob!)).identity.publicKey }]) }
         : { action: 'title' as const, title: 'readable via raw' }
+      if (e2ee) {
+        // Keys for an invented device of a member: refused by the server (records stay small).
+        const bobKey = { userId: 'bob', deviceId: bob!.client.deviceId, identityKey: (await me(bob!)).identity.publicKey }
+        const padded = { action: 'title' as const, title: '', sealedTitle: sealGroupTitle('padded', { conversationId: ga.id, version: roster.version + 1 }, [bobKey, { ...bobKey, deviceId: 'invented-device' }]) }
+        expect(await raw.request('roster.append', { record: signRosterRecord(await deviceOf(alice!), { ...record, change: padded }) })).toMatchObject({ ok: false, error: { code: 'roster_rejected', details: { reason: 'invalid_change' } } })
+        expect((await w.store.rosterState(ga.id))!.version).toBe(roster.version)
+      }
       const ok = signRosterRecord(await deviceOf(alice!), { ...record, change: right })
       expect(await raw.request('roster.append', { record: ok })).toMatchObject({ ok: true })
       await waitFor(() => gb.title === (e2ee ? 'sealed via raw' : 'readable via raw'), 10_000, 'bob applies the raw record')
