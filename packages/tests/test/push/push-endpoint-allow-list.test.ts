@@ -34,10 +34,10 @@ async function run(allowInternal: boolean): Promise<{ requests: number; errors: 
   await mallory.conversations.open('alice')
   await mallory.registerPushToken({ kind: 'web-push', subscription: testSubscription(`${internal.origin}/admin/reset`) })
   await mallory.close()
-  await waitFor(async () => {
-    await c.send({ text: 'wake mallory' })
-    return calls > 0
-  }, 10_000, 'the hook ran for mallory')
+  const io = server.parley.io
+  await waitFor(() => ![...io.of('/').sockets.values()].some((s) => s.data.userId === 'mallory'), 10_000, 'mallory offline at the server')
+  await c.send({ text: 'wake mallory' })
+  await waitFor(() => calls > 0, 10_000, 'the hook ran for mallory')
   await server.close() // runs pending batches
   return { requests: internal.received.length, errors: server.errors }
 }

@@ -36,6 +36,7 @@ describe.skipIf(!redis)('push across two nodes (Redis adapter)', () => {
 
     // Offline: bob's device is on no node, so node A's batch calls the hook.
     await bob.close()
+    await waitFor(() => ![...nodeB.parley.io.of('/').sockets.values()].some((s) => s.data.userId === 'bob'), 10_000, 'bob gone from node B')
     await alice.conversations.get(ca.id)!.send({ text: 'while offline' })
     await waitFor(() => atA.length === 1, 10_000, 'the push for the offline device')
     expect([atA[0]!.device.userId, atA[0]!.count]).toEqual(['bob', 1])
