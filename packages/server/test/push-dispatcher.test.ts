@@ -9,7 +9,7 @@ import { TimeoutError, type DeviceAddress, type PlainBody } from '@parley/protoc
 import { memoryStore } from '../src/store/memory-store.js'
 import { checkPushOptions, PushDispatcher } from '../src/push/dispatcher.js'
 import { previewOf } from '../src/push/preview.js'
-import { MAX_PUSH_PREVIEW_LENGTH, PUSH_HOOK_TIMEOUT_MS, type OfflineDelivery, type OnOfflineDelivery } from '../src/push/types.js'
+import { MAX_PENDING_PUSHES, MAX_PUSH_PREVIEW_LENGTH, PUSH_HOOK_TIMEOUT_MS, type OfflineDelivery, type OnOfflineDelivery } from '../src/push/types.js'
 import type { Ctx } from '../src/context.js'
 import type { Recipient, StoredMessage } from '../src/store/store.js'
 
@@ -133,6 +133,27 @@ describe('PushDispatcher', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+
+  it(`holds at most its limit of entries per batch (MAX_PENDING_PUSHES); more are dropped and logged, pending ones still coalesce`, async () => {
+    const warnings: unknown[] = []
+    const calls: OfflineDelivery[] = []
+    const ctx = {
+      store: memoryStore(),
+      // Every device connected, so the batch calls nothing: only what was kept is counted.
+      io: { in: (rooms: string[]) => ({ fetchSockets: async () => rooms.map((r) => ({ data: { userId: r.slice(2).split('\n')[0], deviceId: r.split('\n')[1] } })) }) },
+      log: { warn: (o: unknown) => void warnings.push(o) },
+      reportError: () => {},
+      track: <T>(p: Promise<T>) => p,
+    } as unknown as Ctx
+    const push = new PushDispatcher(ctx, (d) => void calls.push(d), 60_000, 5)
+    const many = Array.from({ length: 5 + 2 }, (_, i) => ({ userId: `u${i}`, deviceId: 'd', inboxId: i + 1 }))
+    push.note(message('c_big', 'e2ee'), many)
+    push.note(message('c_big', 'e2ee'), many.slice(0, 1)) // a pending entry still takes the newest message
+    await push.close()
+    expect(warnings).toEqual([{ dropped: 2, limit: 5 }])
+    expect(MAX_PENDING_PUSHES).toBe(50_000)
+    expect(calls).toEqual([])
   })
 
   it('close() runs what is pending at once and takes nothing after', async () => {

@@ -16,7 +16,7 @@ import { TimeoutError, type DeviceAddress, type PlainBody } from '@parley/protoc
 import { deviceRoom, type Ctx } from '../context.js'
 import type { Recipient, StoredMessage } from '../store/store.js'
 import { previewOf } from './preview.js'
-import { MAX_PUSH_COALESCE_MS, PUSH_HOOK_TIMEOUT_MS, type OfflineDelivery, type OnOfflineDelivery } from './types.js'
+import { MAX_PENDING_PUSHES, MAX_PUSH_COALESCE_MS, PUSH_HOOK_TIMEOUT_MS, type OfflineDelivery, type OnOfflineDelivery } from './types.js'
 
 type Pending = Omit<OfflineDelivery, 'registrations' | 'muted'>
 
@@ -27,11 +27,14 @@ export class PushDispatcher {
   private timer: ReturnType<typeof setTimeout> | undefined
   private running: Promise<void> | undefined
   private closed = false
+  private dropped = 0
 
   constructor(
     private readonly ctx: Ctx,
     private readonly hook: OnOfflineDelivery,
     private readonly coalesceMs: number,
+    /** Most entries one batch holds (a parameter for tests; {@link MAX_PENDING_PUSHES} otherwise). */
+    private readonly maxPending = MAX_PENDING_PUSHES,
   ) {}
 
   /** Notes a freshly stored message for its recipient devices (`body`: a server-side message's, already in memory). */
@@ -41,6 +44,10 @@ export class PushDispatcher {
     for (const r of recipients) {
       if (r.userId === message.sender.userId) continue // the sender's own devices: it wrote the message
       const key = `${deviceKey(r)}\n${message.conversationId}`
+      if (!this.pending.has(key) && this.pending.size >= this.maxPending) {
+        this.dropped++
+        continue
+      }
       const count = (this.pending.get(key)?.count ?? 0) + 1
       // Re-inserted, so a batch lists devices in the order their newest message came.
       this.pending.delete(key)
@@ -81,6 +88,8 @@ export class PushDispatcher {
   private async batch(): Promise<void> {
     const batch = [...this.pending.values()]
     this.pending.clear()
+    if (this.dropped) this.ctx.log.warn({ dropped: this.dropped, limit: this.maxPending }, 'push batch full: wake-ups dropped')
+    this.dropped = 0
     const online = await this.connected(batch.map((p) => p.device))
     const offline = batch.filter((p) => !online.has(deviceKey(p.device)))
     if (!offline.length) return

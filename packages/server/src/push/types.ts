@@ -15,6 +15,12 @@ export const MAX_PUSH_COALESCE_MS = 60_000
  * `TimeoutError` (where `onOfflineDelivery`) and left running; the next batch starts.
  */
 export const PUSH_HOOK_TIMEOUT_MS = 10_000
+/**
+ * Most (device, conversation) entries one batch holds. While a batch is stuck (a store outage,
+ * a slow adapter), new entries beyond this are dropped (logged once per batch) rather than
+ * growing memory without bound; entries already pending still coalesce.
+ */
+export const MAX_PENDING_PUSHES = 50_000
 /** Longest preview text, UTF-16 code units (cut on a code point boundary). */
 export const MAX_PUSH_PREVIEW_LENGTH = 140
 
