@@ -49,8 +49,9 @@ export type RestoreOptions = ParleyClientOptions & ({ recoveryKey: string; passp
  * @throws {BackupKeyError} when the recovery key or passphrase does not open the backup (nothing written).
  * @throws {BackupCorruptError} when the backup is damaged or another user's, or its identity key or device list does not check out (nothing written).
  * @throws {BackupSupersededError|ConnectionError} when the first backup under the rotated key
- * cannot be written: the device is restored and registered (start it with `createParleyClient`
- * on the same key store; its next `backup.run()` completes the rotation).
+ * cannot be written: the device is restored and registered, and the client is closed (start it
+ * with `createParleyClient` on the same persistent key store; its next `backup.run()` completes
+ * the rotation — a closed memory key store is gone).
  * @throws {NotFoundError} when the server holds no backup for this user.
  * @throws {IdentityChangedError} when the user's identity was reset after the backup was made.
  * @throws {ConnectionError|TimeoutError} when the server cannot be reached (nothing written).
