@@ -103,7 +103,9 @@ export class Backup {
       contentKey, recoveryKey: parseRecoveryKey(recoveryKey), ad: backupAd(this.core.self().userId),
       ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
     })
-    const config: BackupConfig = { contentKey: toBase64(contentKey), header, enabledAt: this.core.now() }
+    // Numbering carries on across a re-enable, so an app's `minVersion` keeps refusing older backups.
+    const previous = await this.config()
+    const config: BackupConfig = { contentKey: toBase64(contentKey), header, enabledAt: this.core.now(), ...(previous?.version !== undefined ? { version: previous.version } : {}) }
     // Upload first: the settings move to the new key only once the server holds a backup under it.
     // No check of the stored header: enable() deliberately replaces whatever backup is there.
     await this.writing.run(() => this.writeNow(config, options.onProgress, false))
