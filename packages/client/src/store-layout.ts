@@ -33,6 +33,8 @@ export const K = {
   messageId: (conversationId: string, messageId: string) => `msgid/${conversationId}/${enc(messageId)}`,
   /** A message's seq by its franking commitment `tf` (decision 0021: references resolve by it). */
   messageTf: (conversationId: string, tf: string) => `msgtf/${conversationId}/${enc(tf)}`,
+  /** Set once a conversation's log has both indexes (messages/find-message.ts `ensureIndexed`). */
+  messageIndexed: (conversationId: string) => `msgidx/${conversationId}`,
   /** Kept content of deleted messages, by the time it is wiped (decision 0021; messages/evidence.ts). */
   evidencePrefix: 'evidence/',
   evidence: (until: number, conversationId: string, seq: number) => `evidence/${pad(until)}/${conversationId}/${pad(seq)}`,

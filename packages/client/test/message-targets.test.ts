@@ -21,7 +21,7 @@ const conv = 'c1'
 const alice = { userId: 'alice', deviceId: 'a1' }
 const bob = { userId: 'bob', deviceId: 'b1' }
 const T0 = 1_700_000_000_000
-const tf = (n: number) => Buffer.alloc(32, n).toString('base64')
+const tf = (n: number) => { const b = Buffer.alloc(32, 0xaa); b.writeUInt32BE(n); return b.toString('base64') }
 
 let nextSeq = 0
 function msg(text: string, sender = alice, ref?: MessageRef, n = ++nextSeq): StoredMessage {
@@ -137,5 +137,19 @@ describe('message targets (decision 0021)', () => {
     expect(await receive(to, msg('👍', bob, { kind: 'react', messageId: 'wrong-id-hint', tf: original.tf }))).toMatchObject({ applied: { target: { id: original.id } } })
     // The kept content of the deleted message is swept on the new device too.
     expect((await to.keys('evidence/')).length).toBe(1)
+  })
+
+  it('a log written without indexes is indexed once, then every lookup is O(1)', async () => {
+    const base = memoryKeyStore()
+    const old = Array.from({ length: 50 }, (_, i) => msg(`old ${i}`))
+    await base.saveChanges(Object.fromEntries(old.map((m) => [`msg/${conv}/${String(m.seq).padStart(16, '0')}`, m as never])))
+    const { store, n } = counting(base)
+    expect(await receive(store, msg('👍', bob, { kind: 'react', messageId: old[7]!.id, tf: old[7]!.tf }))).toMatchObject({ applied: { target: { id: old[7]!.id } } })
+    expect(n.keys).toBe(1) // the one scan
+    n.keys = 0
+    n.get = 0
+    expect(await receive(store, msg('👍', bob, { kind: 'react', messageId: 'm_nope', tf: tf(251) }))).toMatchObject({ applied: { nothing: true } })
+    expect(n.keys).toBe(0)
+    expect(n.get).toBeLessThanOrEqual(6)
   })
 })

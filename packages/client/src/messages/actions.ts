@@ -17,7 +17,7 @@ import { K, type OutboxEntry, type StoredMessage } from '../store-layout.js'
 import type { SendInput } from '../types.js'
 import { isAction } from './apply-action.js'
 import { checkEmoji } from './emoji.js'
-import { findMessage } from './find-message.js'
+import { findMessage, indexLog } from './find-message.js'
 
 /** How long after sending a message its author may edit it, by default (15 minutes), in ms. */
 export const DEFAULT_EDIT_WINDOW_MS = 15 * 60_000
@@ -56,6 +56,7 @@ export function editWindowOption(value: unknown): number {
  */
 async function target(store: KeyStore, c: Conversation, messageId: unknown, live: boolean): Promise<StoredMessage> {
   if (typeof messageId !== 'string' || messageId.length === 0) throw new TypeError('"messageId" expected a non-empty string')
+  await indexLog(store, c.id)
   const m = await findMessage(store, c.id, messageId)
   if (!m || isAction(m)) throw new UnknownMessageError(`message "${messageId}" is not in this device's log of the conversation`, { messageId })
   if (live && m.deleted) throw new UnknownMessageError(`message "${messageId}" was deleted for everyone`, { messageId })
