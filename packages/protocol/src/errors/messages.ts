@@ -48,8 +48,8 @@ export class ActionLimitError extends ParleyError<{ messageId?: string; limit?: 
 /**
  * A delivery the server marks deleted for everyone arrived with no content left (this device
  * was offline when its author deleted it). An `'error'` event, so it is never skipped without
- * a trace: the author's signed tombstone should follow; if none does, the server withheld the
- * message (docs/messages.md).
+ * a trace: the author's signed tombstone should follow; if none does, a moderator removed it or
+ * the server withheld it (docs/messages.md).
  */
 export class MessageUnavailableError extends ParleyError<{ conversationId?: string; messageId?: string; seq?: number }> {
   static override readonly code: string = 'message_unavailable'
