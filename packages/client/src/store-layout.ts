@@ -157,6 +157,8 @@ export interface StoredMessage {
   kept?: { text: string; attachments: StoredMessage['attachments']; until: number }
   /** Derived: reactions by user id. */
   reactions?: Record<string, string[]>
+  /** Derived: per user and emoji, the number (`ref.version`) of the latest reaction action applied. */
+  reactionVersions?: Record<string, Record<string, number>>
   /** Derived, on a reply: the local id of the message it replies to, resolved by commitment. */
   replyTo?: string
   /** From before decision 0021 (replays are now found by the `msgtf/` index); ignored. */
