@@ -38,7 +38,8 @@ export class MessageRefMismatchError extends ParleyError<{ messageId?: string; r
 /**
  * A bound of the message actions was reached: more than `MAX_EDITS_PER_MESSAGE` edits of one
  * message (`details.limit: 'edits'`) or more than `MAX_REACTIONS_PER_USER` emoji of one user on
- * one message (`'reactions'`). Thrown by `edit()` / `react()`; as an event, an incoming action
+ * one message, or more than `MAX_REACTION_ACTIONS_PER_USER` reaction actions (`'reactions'`).
+ * Thrown by `edit()` / `react()` / `unreact()`; as an event, an incoming action
  * beyond the bound (not applied).
  */
 export class ActionLimitError extends ParleyError<{ messageId?: string; limit?: 'edits' | 'reactions'; max?: number }> {
