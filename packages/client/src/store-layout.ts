@@ -34,6 +34,8 @@ export const K = {
   messageId: (conversationId: string, messageId: string) => `msgid/${conversationId}/${enc(messageId)}`,
   /** A message's seq by its franking commitment `tf` (decision 0021: references resolve by it). */
   messageTf: (conversationId: string, tf: string) => `msgtf/${conversationId}/${enc(tf)}`,
+  /** Set once a conversation's log has both indexes (messages/find-message.ts `ensureIndexed`). */
+  messageIndexed: (conversationId: string) => `msgidx/${conversationId}`,
   /** Kept content of deleted messages, by the time it is wiped (decision 0021; messages/evidence.ts). */
   evidencePrefix: 'evidence/',
   evidence: (until: number, conversationId: string, seq: number) => `evidence/${pad(until)}/${conversationId}/${pad(seq)}`,
@@ -158,6 +160,8 @@ export interface StoredMessage {
   kept?: { text: string; attachments: StoredMessage['attachments']; until: number }
   /** Derived: reactions by user id. */
   reactions?: Record<string, string[]>
+  /** Derived: per user and emoji, the number (`ref.version`) of the latest reaction action applied. */
+  reactionVersions?: Record<string, Record<string, number>>
   /** Derived, on a reply: the local id of the message it replies to, resolved by commitment. */
   replyTo?: string
   /** From before decision 0021 (replays are now found by the `msgtf/` index); ignored. */

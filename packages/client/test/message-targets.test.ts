@@ -21,7 +21,7 @@ const conv = 'c1'
 const alice = { userId: 'alice', deviceId: 'a1' }
 const bob = { userId: 'bob', deviceId: 'b1' }
 const T0 = 1_700_000_000_000
-const tf = (n: number) => Buffer.alloc(32, n).toString('base64')
+const tf = (n: number) => { const b = Buffer.alloc(32, 0xaa); b.writeUInt32BE(n); return b.toString('base64') }
 
 let nextSeq = 0
 function msg(text: string, sender = alice, ref?: MessageRef, n = ++nextSeq): StoredMessage {
@@ -31,7 +31,7 @@ function msg(text: string, sender = alice, ref?: MessageRef, n = ++nextSeq): Sto
   }
 }
 
-async function receive(store: KeyStore, m: StoredMessage, now = T0) {
+async function receive(store: KeyStore, m: StoredMessage, now = m.ts) {
   const changes: Changes = {}
   const r = await receiveMessage(store, changes, m, now)
   await store.saveChanges(changes)
@@ -53,14 +53,14 @@ describe('message targets (decision 0021)', () => {
     const base = memoryKeyStore()
     for (let i = 0; i < 200; i++) await receive(base, msg(`filler ${i}`))
     const { store, n } = counting(base)
-    const bogus = msg('👍', bob, { kind: 'react', messageId: 'm_nope', tf: tf(250) })
+    const bogus = msg('👍', bob, { kind: 'react', messageId: 'm_nope', tf: tf(250), version: 1 })
     const r = await receive(store, bogus)
     expect(r).toMatchObject({ applied: { nothing: true } })
     expect(n.keys).toBe(0)
     expect(n.get).toBeLessThanOrEqual(6)
     // Control: the same 200-message log, a genuine target, is found by the same index.
     const target = (await findMessage(base, conv, 'm100'))!
-    expect(await receive(base, msg('👍', bob, { kind: 'react', messageId: 'm100', tf: target.tf }))).toMatchObject({ applied: { target: { id: 'm100' } } })
+    expect(await receive(base, msg('👍', bob, { kind: 'react', messageId: 'm100', tf: target.tf, version: 1 }))).toMatchObject({ applied: { target: { id: 'm100' } } })
   })
 
   it('edits are ordered by version, whatever order they arrive in; the bound holds', async () => {
@@ -87,16 +87,35 @@ describe('message targets (decision 0021)', () => {
     await receive(store, target)
     const emojis = ['😀', '😁', '😂', '🤣', '😃', '😄', '😅', '😆', '😉', '😊', '😋', '😎', '😍', '😘', '🥰', '😗', '😙', '🥲', '😚', '🙂', '🤗']
     expect(emojis.length).toBe(MAX_REACTIONS_PER_USER + 1)
-    for (const e of emojis.slice(0, MAX_REACTIONS_PER_USER)) await receive(store, msg(e, bob, { kind: 'react', messageId: target.id, tf: target.tf }))
-    const over = await receive(store, msg(emojis[MAX_REACTIONS_PER_USER]!, bob, { kind: 'react', messageId: target.id, tf: target.tf }))
+    let v = 0
+    for (const e of emojis.slice(0, MAX_REACTIONS_PER_USER)) await receive(store, msg(e, bob, { kind: 'react', messageId: target.id, tf: target.tf, version: ++v }))
+    const over = await receive(store, msg(emojis[MAX_REACTIONS_PER_USER]!, bob, { kind: 'react', messageId: target.id, tf: target.tf, version: ++v }))
     expect(over).toMatchObject({ applied: { error: { code: 'action_limit', details: { limit: 'reactions' } } } })
     // Unreact, then the server replays the old reaction (same commitment, a new seq): not applied.
-    const unreact = msg('😀', bob, { kind: 'unreact', messageId: target.id, tf: target.tf })
+    const unreact = msg('😀', bob, { kind: 'unreact', messageId: target.id, tf: target.tf, version: ++v })
     await receive(store, unreact)
     const firstReact = (await findMessage(store, conv, `m${target.seq + 1}`))!
     const replay = await receive(store, { ...firstReact, id: 'm_replay', seq: ++nextSeq })
     expect(replay).toMatchObject({ applied: { nothing: true } })
     expect((await findMessage(store, conv, target.id))!.reactions?.bob).not.toContain('😀')
+  })
+
+  it('a react and an unreact apply in their franked order, whatever order they arrive in', async () => {
+    const store = memoryKeyStore()
+    const target = msg('order')
+    await receive(store, target)
+    const react = msg('👍', bob, { kind: 'react', messageId: target.id, tf: target.tf, version: 1 })
+    const unreact = msg('👍', bob, { kind: 'unreact', messageId: target.id, tf: target.tf, version: 2 })
+    await receive(store, unreact) // the server delivers the later one first
+    expect(await receive(store, react)).toMatchObject({ applied: { nothing: true } })
+    expect((await findMessage(store, conv, target.id))!.reactions?.bob).toBeUndefined()
+    // Control: in order, the reaction shows.
+    const other = msg('order, too')
+    await receive(store, other)
+    await receive(store, msg('👍', bob, { kind: 'react', messageId: other.id, tf: other.tf, version: 1 }))
+    expect((await findMessage(store, conv, other.id))!.reactions?.bob).toEqual(['👍'])
+    // A reaction without its number (a pre-0021 or modified client) is refused.
+    expect(await receive(store, msg('🎉', bob, { kind: 'react', messageId: other.id, tf: other.tf }))).toMatchObject({ applied: { error: { code: 'message_ref_mismatch' } } })
   })
 
   it('a deleted message leaves the UI but its content stays reportable for the window, then is wiped', async () => {
@@ -134,8 +153,22 @@ describe('message targets (decision 0021)', () => {
     const { changes } = readSnapshot(bytes, { kind: 'transfer', userId: 'alice' })
     await to.saveChanges(changes)
     expect(await findMessage(to, conv, original.id)).toMatchObject({ text: 'restored' })
-    expect(await receive(to, msg('👍', bob, { kind: 'react', messageId: 'wrong-id-hint', tf: original.tf }))).toMatchObject({ applied: { target: { id: original.id } } })
+    expect(await receive(to, msg('👍', bob, { kind: 'react', messageId: 'wrong-id-hint', tf: original.tf, version: 1 }))).toMatchObject({ applied: { target: { id: original.id } } })
     // The kept content of the deleted message is swept on the new device too.
     expect((await to.keys('evidence/')).length).toBe(1)
+  })
+
+  it('a log written without indexes is indexed once, then every lookup is O(1)', async () => {
+    const base = memoryKeyStore()
+    const old = Array.from({ length: 50 }, (_, i) => msg(`old ${i}`))
+    await base.saveChanges(Object.fromEntries(old.map((m) => [`msg/${conv}/${String(m.seq).padStart(16, '0')}`, m as never])))
+    const { store, n } = counting(base)
+    expect(await receive(store, msg('👍', bob, { kind: 'react', messageId: old[7]!.id, tf: old[7]!.tf, version: 1 }))).toMatchObject({ applied: { target: { id: old[7]!.id } } })
+    expect(n.keys).toBe(1) // the one scan
+    n.keys = 0
+    n.get = 0
+    expect(await receive(store, msg('👍', bob, { kind: 'react', messageId: 'm_nope', tf: tf(251), version: 1 }))).toMatchObject({ applied: { nothing: true } })
+    expect(n.keys).toBe(0)
+    expect(n.get).toBeLessThanOrEqual(6)
   })
 })

@@ -7,7 +7,7 @@
  * franking, the E2EE fan-out of groups and the offline queue are the ones every send uses.
  */
 import {
-  ActionLimitError, EditWindowClosedError, MAX_EDITS_PER_MESSAGE, MAX_REACTIONS_PER_USER, NotYourMessageError, UnknownMessageError, type MessageRef, type SendResult,
+  ActionLimitError, EditWindowClosedError, MAX_EDITS_PER_MESSAGE, MAX_REACTION_ACTIONS_PER_USER, MAX_REACTIONS_PER_USER, NotYourMessageError, UnknownMessageError, type MessageRef, type SendResult,
 } from '@parley/protocol'
 import type { ClientCore } from '../core.js'
 import type { Conversation } from '../conversation.js'
@@ -17,7 +17,7 @@ import { K, type OutboxEntry, type StoredMessage } from '../store-layout.js'
 import type { SendInput } from '../types.js'
 import { isAction } from './apply-action.js'
 import { checkEmoji } from './emoji.js'
-import { findMessage } from './find-message.js'
+import { findMessage, indexLog } from './find-message.js'
 
 /** How long after sending a message its author may edit it, by default (15 minutes), in ms. */
 export const DEFAULT_EDIT_WINDOW_MS = 15 * 60_000
@@ -56,6 +56,7 @@ export function editWindowOption(value: unknown): number {
  */
 async function target(store: KeyStore, c: Conversation, messageId: unknown, live: boolean): Promise<StoredMessage> {
   if (typeof messageId !== 'string' || messageId.length === 0) throw new TypeError('"messageId" expected a non-empty string')
+  await indexLog(store, c.id)
   const m = await findMessage(store, c.id, messageId)
   if (!m || isAction(m)) throw new UnknownMessageError(`message "${messageId}" is not in this device's log of the conversation`, { messageId })
   if (live && m.deleted) throw new UnknownMessageError(`message "${messageId}" was deleted for everyone`, { messageId })
@@ -69,15 +70,18 @@ export async function replyRef(store: KeyStore, c: Conversation, messageId: unkn
 }
 
 /**
- * The version the next edit of `m` takes: one past the highest this device knows, its own
- * queued edits included (decision 0021: receivers order a chain by it, not by arrival).
+ * The version the next edit (or the next reaction action of `userId`) on `m` takes: one past
+ * the highest this device knows, its own queued ones included (decision 0021: receivers order
+ * by it, not by arrival).
  */
-async function nextVersion(store: KeyStore, m: StoredMessage): Promise<number> {
+async function nextVersion(store: KeyStore, m: StoredMessage, kind: 'edit' | 'reaction', userId: string): Promise<number> {
   let top = 0
-  for (const [i, e] of (m.edits ?? []).entries()) top = Math.max(top, e.version ?? i + 1)
+  if (kind === 'edit') for (const [i, e] of (m.edits ?? []).entries()) top = Math.max(top, e.version ?? i + 1)
+  else for (const v of Object.values(m.reactionVersions?.[userId] ?? {})) top = Math.max(top, v)
+  const kinds = kind === 'edit' ? ['edit'] : ['react', 'unreact']
   for (const key of await store.keys(K.outboxPrefix)) {
     const q = (await store.get(key)) as unknown as OutboxEntry | null
-    if (q?.ref?.kind === 'edit' && q.ref.tf === m.tf) top = Math.max(top, q.ref.version ?? 0)
+    if (q?.ref && kinds.includes(q.ref.kind) && q.ref.tf === m.tf) top = Math.max(top, q.ref.version ?? 0)
   }
   return top + 1
 }
@@ -98,7 +102,11 @@ export async function runAction(host: ActionHost, c: Conversation, a: MessageAct
     if (a.kind === 'react' && !mine.includes(emoji) && mine.length >= MAX_REACTIONS_PER_USER) {
       throw new ActionLimitError(`at most ${MAX_REACTIONS_PER_USER} reactions per user on one message`, { messageId: m.id, limit: 'reactions', max: MAX_REACTIONS_PER_USER })
     }
-    return host.enqueue(c, { text: emoji }, { kind: a.kind, messageId: m.id, tf: m.tf })
+    const version = await nextVersion(host.core.store, m, 'reaction', self.userId)
+    if (version > MAX_REACTION_ACTIONS_PER_USER) {
+      throw new ActionLimitError(`at most ${MAX_REACTION_ACTIONS_PER_USER} reaction actions per user on one message`, { messageId: m.id, limit: 'reactions', max: MAX_REACTION_ACTIONS_PER_USER })
+    }
+    return host.enqueue(c, { text: emoji }, { kind: a.kind, messageId: m.id, tf: m.tf, version })
   }
   const m = await target(host.core.store, c, a.messageId, a.kind === 'edit')
   if (m.sender.userId !== self.userId) throw new NotYourMessageError(`message "${m.id}" was sent by another user`, { messageId: m.id, userId: m.sender.userId })
@@ -107,7 +115,7 @@ export async function runAction(host: ActionHost, c: Conversation, a: MessageAct
     if (host.core.now() - m.ts > host.editWindowMs) {
       throw new EditWindowClosedError(`message "${m.id}" can no longer be edited (window ${host.editWindowMs} ms)`, { messageId: m.id, windowMs: host.editWindowMs })
     }
-    const version = await nextVersion(host.core.store, m)
+    const version = await nextVersion(host.core.store, m, 'edit', self.userId)
     if (version > MAX_EDITS_PER_MESSAGE || (m.edits?.length ?? 0) >= MAX_EDITS_PER_MESSAGE) {
       throw new ActionLimitError(`message "${m.id}" has reached ${MAX_EDITS_PER_MESSAGE} edits`, { messageId: m.id, limit: 'edits', max: MAX_EDITS_PER_MESSAGE })
     }

@@ -63,7 +63,7 @@ export async function applyAction(store: KeyStore, action: StoredMessage, change
   delete t.applied
   switch (ref.kind) {
     case 'edit': {
-      if (ref.version === undefined) return { error: new MessageRefMismatchError('an edit without its version was ignored', { messageId: found.id, reason: 'bad_version' }) }
+      if (ref.version === undefined || ref.version > MAX_EDITS_PER_MESSAGE) return { error: new MessageRefMismatchError('an edit without a valid version was ignored', { messageId: found.id, reason: 'bad_version' }) }
       const edits = found.edits ?? []
       if (edits.length >= MAX_EDITS_PER_MESSAGE) {
         return { error: new ActionLimitError(`an edit beyond the ${MAX_EDITS_PER_MESSAGE} a message may have was ignored`, { messageId: found.id, limit: 'edits', max: MAX_EDITS_PER_MESSAGE }) }
@@ -82,6 +82,7 @@ export async function applyAction(store: KeyStore, action: StoredMessage, change
       t = keepEvidence(changes, t, deleted, now)
       delete t.edits
       delete t.reactions
+      delete t.reactionVersions
       // The edits carry earlier texts of the deleted message: they go the same way.
       for (const seq of found.editSeqs ?? []) {
         const edit = await messageAtSeq(store, found.conversationId, seq, changes)
@@ -94,10 +95,17 @@ export async function applyAction(store: KeyStore, action: StoredMessage, change
     case 'unreact': {
       const emoji: string = action.text
       if (!isEmoji(emoji)) return { error: new BadEmojiError('a reaction that is not one emoji was ignored', { length: action.text.length }) }
+      if (ref.version === undefined) return { error: new MessageRefMismatchError('a reaction without its number was ignored', { messageId: found.id, reason: 'bad_version' }) }
+      // Franked order, not arrival: an older action on this emoji delivered after a newer one changes nothing.
+      const clocks = { ...(found.reactionVersions?.[action.sender.userId] ?? {}) }
+      if ((clocks[emoji] ?? 0) >= ref.version) return { nothing: true }
       const mine = new Set(found.reactions?.[action.sender.userId] ?? [])
       if (ref.kind === 'react' && !mine.has(emoji) && mine.size >= MAX_REACTIONS_PER_USER) {
         return { error: new ActionLimitError(`a reaction beyond the ${MAX_REACTIONS_PER_USER} one user may keep on a message was ignored`, { messageId: found.id, limit: 'reactions', max: MAX_REACTIONS_PER_USER }) }
       }
+      // Bounded: versions are at most MAX_REACTION_ACTIONS_PER_USER, one emoji per version.
+      clocks[emoji] = ref.version
+      t.reactionVersions = { ...(found.reactionVersions ?? {}), [action.sender.userId]: clocks }
       if (ref.kind === 'react') mine.add(emoji)
       else mine.delete(emoji)
       const reactions = { ...(found.reactions ?? {}) }

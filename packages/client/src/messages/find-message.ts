@@ -89,3 +89,28 @@ export function logIndexEntries(value: unknown): Changes {
   if (m.kept && Number.isSafeInteger(m.kept.until)) out[K.evidence(m.kept.until, m.conversationId, m.seq!)] = { conversationId: m.conversationId, seq: m.seq! }
   return out
 }
+
+/**
+ * Makes sure the indexes of a conversation's log exist: a log written before them (or by a
+ * client before decision 0021) is scanned once, in seq order (the first message with an id or
+ * commitment keeps it), and a marker set; every later lookup is O(1). Writes into `changes`.
+ */
+export async function ensureIndexed(store: KeyStore, conversationId: string, changes: Changes): Promise<void> {
+  if ((await read<number>(store, changes, K.messageIndexed(conversationId))) !== null) return
+  const seen = new Set<string>()
+  for (const key of (await store.keys(K.messagePrefix(conversationId))).sort()) {
+    for (const [k, v] of Object.entries(logIndexEntries(await read<StoredMessage>(store, changes, key)))) {
+      if (seen.has(k) || (!k.startsWith('evidence/') && (await read<number>(store, changes, k)) !== null)) continue
+      seen.add(k)
+      changes[k] = v
+    }
+  }
+  changes[K.messageIndexed(conversationId)] = 1
+}
+
+/** {@link ensureIndexed}, written at once (for callers outside a batch; the entries are idempotent). */
+export async function indexLog(store: KeyStore, conversationId: string): Promise<void> {
+  const changes: Changes = {}
+  await ensureIndexed(store, conversationId, changes)
+  if (Object.keys(changes).length > 0) await store.saveChanges(changes)
+}

@@ -14,7 +14,7 @@ import { MessageConflictError, type ParleyError } from '@parley/protocol'
 import type { KeyStore } from '../key-store/key-store.js'
 import type { StoredMessage } from '../store-layout.js'
 import { applyAction, isAction, type Applied } from './apply-action.js'
-import { indexTf, putMessage, resolveRef, seqOfId, seqOfTf, type Changes } from './find-message.js'
+import { ensureIndexed, indexTf, putMessage, resolveRef, seqOfId, seqOfTf, type Changes } from './find-message.js'
 
 /** What storing did: a message (with a reply reference that did not resolve, `error`), or an applied action. */
 export type Received = { message: StoredMessage; error?: ParleyError } | { action: StoredMessage; applied: Applied }
@@ -24,6 +24,7 @@ export type Received = { message: StoredMessage; error?: ParleyError } | { actio
  * @throws {MessageConflictError} this device holds another message under `m.id` (nothing written).
  */
 export async function receiveMessage(store: KeyStore, changes: Changes, m: StoredMessage, now: number): Promise<Received> {
+  await ensureIndexed(store, m.conversationId, changes)
   const heldId = await seqOfId(store, m.conversationId, m.id, changes)
   if (heldId !== null && heldId !== m.seq) {
     throw new MessageConflictError('a message arrived under an id this device already holds for another message; the stored one is kept', { conversationId: m.conversationId, seq: m.seq })

@@ -8,7 +8,7 @@
 import { MAX_REPORT_ENTRIES } from '@parley/protocol'
 import type { KeyStore } from '../key-store/key-store.js'
 import type { StoredMessage } from '../store-layout.js'
-import { messageAtSeq, resolveRef } from './find-message.js'
+import { indexLog, messageAtSeq, resolveRef } from './find-message.js'
 
 /** The chain of `m`: the message itself, the message it refers to (an action or reply), that message's edits and tombstone. */
 async function chainOf(store: KeyStore, conversationId: string, m: StoredMessage): Promise<Map<number, StoredMessage>> {
@@ -36,6 +36,7 @@ async function chainOf(store: KeyStore, conversationId: string, m: StoredMessage
  * a chain from before that bound could not, and then keeps its newest entries).
  */
 export async function withEditChains(store: KeyStore, conversationId: string, entries: StoredMessage[]): Promise<StoredMessage[]> {
+  await indexLog(store, conversationId)
   const chosen = new Map<number, StoredMessage>()
   for (const m of [...entries].sort((a, b) => b.seq - a.seq)) {
     if (chosen.has(m.seq)) continue

@@ -38,7 +38,8 @@ export class MessageRefMismatchError extends ParleyError<{ messageId?: string; r
 /**
  * A bound of the message actions was reached: more than `MAX_EDITS_PER_MESSAGE` edits of one
  * message (`details.limit: 'edits'`) or more than `MAX_REACTIONS_PER_USER` emoji of one user on
- * one message (`'reactions'`). Thrown by `edit()` / `react()`; as an event, an incoming action
+ * one message, or more than `MAX_REACTION_ACTIONS_PER_USER` reaction actions (`'reactions'`).
+ * Thrown by `edit()` / `react()` / `unreact()`; as an event, an incoming action
  * beyond the bound (not applied).
  */
 export class ActionLimitError extends ParleyError<{ messageId?: string; limit?: 'edits' | 'reactions'; max?: number }> {
@@ -48,8 +49,8 @@ export class ActionLimitError extends ParleyError<{ messageId?: string; limit?: 
 /**
  * A delivery the server marks deleted for everyone arrived with no content left (this device
  * was offline when its author deleted it). An `'error'` event, so it is never skipped without
- * a trace: the author's signed tombstone should follow; if none does, the server withheld the
- * message (docs/messages.md).
+ * a trace: the author's signed tombstone should follow; if none does, a moderator removed it or
+ * the server withheld it (docs/messages.md).
  */
 export class MessageUnavailableError extends ParleyError<{ conversationId?: string; messageId?: string; seq?: number }> {
   static override readonly code: string = 'message_unavailable'

@@ -10,8 +10,8 @@
  *   `message_unavailable`; its id given to another message makes alice's reaction and reply
  *   to it `message_ref_mismatch` (not applied to the impostor); a second message under a held
  *   id is `message_conflict`;
- * - two edits delivered in the other order: the later version still wins; a report carries the
- *   whole chain; a reporter who marks a genuine message `deleted` gets `no_tombstone`.
+ * - two edits (or a react and its unreact) delivered in the other order: the later one still
+ *   wins; a report carries the whole chain; a reporter who marks a genuine message `deleted` gets `no_tombstone`.
  * Each attack's control: the proxy's rewrite reached bob's client (what bob shows or reports
  * names it), and the honest path still works.
  */
@@ -138,6 +138,18 @@ describe.each(CASES)('row 18: action targets by commitment ($policy, $kind)', ({
     expect(bob.updates.map((x) => [x.text, x.versions?.map((v) => v.text)])).toEqual([['v2', ['v0']], ['v2', ['v0', 'v1']]])
     expect((await bob.c.history()).messages.find((x) => x.id === m.messageId)?.text).toBe('v2')
     expect(bob.errors).toEqual([])
+
+    // The same for a reaction and its removal: the unreaction delivered first still wins.
+    held = null
+    swapped = false
+    await alice.c.react(m.messageId, '👍')
+    await alice.c.unreact(m.messageId, '👍')
+    await waitFor(() => swapped, 10_000, 'reordered reactions reached bob')
+    // A later message as a barrier: bob processes deliveries in order, so both were handled before it.
+    const barrier = await alice.c.send({ text: 'barrier' })
+    await waitFor(() => bob.got.some((x) => x.id === barrier.messageId), 10_000, 'barrier reached bob')
+    expect(bob.updates.filter((x) => x.id === m.messageId).slice(2).map((x) => x.reactions)).toEqual([{}]) // the late react changed nothing
+    expect((await bob.c.history()).messages.find((x) => x.id === m.messageId)?.reactions).toEqual({})
 
     // bob's report carries the whole chain, each version verified.
     await bob.c.report({ reason: 'edited', messageIds: [m.messageId], reportId: 'r-chain' })
