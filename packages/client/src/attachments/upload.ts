@@ -12,7 +12,7 @@ import { httpError, isNetworkError, type AttachmentEndpoint } from './http.js'
 import type { SizedSource } from './source.js'
 
 /** Sealed bytes per `PATCH` (a browser cannot stream a request body over HTTP/1.1, so segments). */
-export const UPLOAD_SEGMENT_BYTES = 1024 * 1024
+export const UPLOAD_SEGMENT_BYTES = 4 * 1024 * 1024
 /** Times one segment is resumed after a broken connection before the upload fails. */
 export const MAX_TRANSFER_ATTEMPTS = 4
 /** Wait before resuming, times the attempt number (ms). */
