@@ -4,7 +4,8 @@
  * progress beside an inline one; a non-member can neither upload to nor download from the
  * conversation; a hostile server that flips a byte, serves a cut stream or another file's
  * bytes is caught (`AttachmentCorruptError`, each with a control proving the bytes reached the
- * client); an upload and a download cut mid-way resume; `hashMatch` blocks a known-bad file on
+ * client); an upload and a download cut mid-way resume; a report carries the franked reference
+ * and verifies; `hashMatch` blocks a known-bad file on
  * its committed hash and the refused upload is deleted; the conversation's timer sets the
  * blob's expiry and the purge deletes it.
  */
@@ -14,6 +15,7 @@ import { FILE_HEADER_BYTES, FILE_SEALED_CHUNK_BYTES } from '@parley/crypto'
 import { ATTACHMENT_SEND_GRACE_MS } from '@parley/server'
 import { UPLOAD_SEGMENT_BYTES, type Attachment } from '@parley/client'
 import { attachmentsWorld, KNOWN_BAD, nth, POLICIES, random, sha256b64, type AttachmentsWorld } from './_attachments-world.js'
+import { waitFor } from '../helpers/parley.js'
 
 /** Byte equality without vitest's element-by-element diff (seconds per MiB). */
 function expectSame(a: Uint8Array, b: Uint8Array): void {
@@ -61,6 +63,14 @@ describe.each(POLICIES)('attachments out of band (%s)', (policy) => {
     // The sender's own copy names the same upload.
     const mine = (await w.ca.history({ limit: 1 })).messages.at(-1)!
     expect(mine.attachments[0]!.file).toEqual(file.file)
+  })
+
+  it('a report carries the file reference and verifies: the moderator can fetch and check the file', async () => {
+    await w.cb.report({ reason: 'spam' })
+    await waitFor(() => w.server.reports.length > 0, 10_000, 'the report')
+    const entry = w.server.reports.at(-1)!.entries.find((e) => e.attachments.some((a) => a.file))!
+    expect(entry.verified).toBe(true)
+    expect(entry.attachments[0]).toEqual({ name: 'big.bin', mime: 'application/octet-stream', size: data.length, sha256: sha256b64(data), file: file.file })
   })
 
   it('a non-member can neither download it nor upload to the conversation', async () => {
