@@ -56,13 +56,18 @@ export async function* streamFile(ep: AttachmentEndpoint, meta: AttachmentMeta, 
         throw new AttachmentCorruptError('the stored attachment is not the size its message commits to', { reason: 'size_mismatch' })
       }
       const reader = res.body!.getReader()
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        received += value.length
-        if (received > total) throw new AttachmentCorruptError('the server sent more than the attachment', { reason: 'size_mismatch' })
-        for (const p of take(opener.push(value))) yield p
-        options.onProgress?.({ bytes: received, total })
+      try {
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) break
+          received += value.length
+          if (received > total) throw new AttachmentCorruptError('the server sent more than the attachment', { reason: 'size_mismatch' })
+          for (const p of take(opener.push(value))) yield p
+          options.onProgress?.({ bytes: received, total })
+        }
+      } finally {
+        // A refused stream (or a reader that stopped early) releases its connection at once.
+        await reader.cancel().catch(() => undefined)
       }
     } catch (e) {
       if (!isNetworkError(e) || attempt >= MAX_TRANSFER_ATTEMPTS) throw e

@@ -107,15 +107,20 @@ export async function uploadFile(ep: AttachmentEndpoint, conversationId: string,
   let parts: Uint8Array[] = [sealer.header]
   let buffered = sealer.header.length
   let sent = 0
+  // One segment in flight while the next is sealed: sealing and sending overlap, memory stays
+  // at two segments.
+  let inflight: Promise<void> = Promise.resolve()
   const flush = async () => {
     const segment = new Uint8Array(buffered)
     let off = 0
     for (const p of parts) (segment.set(p, off), (off += p.length))
     parts = []
     buffered = 0
-    await sendSegment(ep, id, sent, segment)
+    await inflight
+    const at = sent
     sent += segment.length
-    options.onProgress?.({ bytes: sent, total })
+    inflight = sendSegment(ep, id, at, segment).then(() => options.onProgress?.({ bytes: at + segment.length, total }))
+    inflight.catch(() => undefined) // awaited (and thrown) at the next flush or the end
   }
   let read = 0
   for await (const piece of source.pieces()) {
@@ -133,5 +138,6 @@ export async function uploadFile(ep: AttachmentEndpoint, conversationId: string,
   parts.push(last)
   buffered += last.length
   await flush()
+  await inflight
   return { file: { id, key: toBase64(key) }, size: source.size, sha256: toBase64(hash.digest()) }
 }

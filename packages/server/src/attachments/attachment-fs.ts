@@ -89,7 +89,9 @@ export function fileAttachmentStore(options: FileAttachmentStoreOptions = {}): A
             if (closed) return pos
             closed = true
             try {
-              await fh.datasync()
+              // One sync when the file is whole, not per request: a crash mid-upload at worst
+              // loses a tail the client resends (or a reader refuses as cut).
+              if (pos === rec.size) await fh.datasync()
               await fh.close()
               await save({ ...rec, offset: pos, updatedAt: now })
             } finally {

@@ -26,6 +26,8 @@ import { isComplete, type AttachmentStore } from './attachment-store.js'
 
 /** Largest `POST` body (JSON `{ conversationId, size }`). */
 export const MAX_CREATE_BODY_BYTES = 1024
+/** Bytes gathered from the socket before one store write. */
+export const WRITE_BATCH_BYTES = 1024 * 1024
 /** HTTP status of each error code the routes return; anything else is 500. */
 const STATUS: Record<string, number> = {
   invalid_frame: 400, payload_too_large: 413, unauthorized: 401, device_proof_failed: 401, forbidden: 403, account_suspended: 403,
@@ -129,16 +131,35 @@ export function attachmentRoutes(deps: AttachmentRouteDeps): (req: IncomingMessa
     if (w === 'offset' || w === 'busy') throw new UploadOffsetError(w === 'busy' ? 'another request is writing this upload' : 'offset mismatch', { offset: rec.offset })
     let at = offset
     let error: unknown
+    // Socket reads arrive in ~64 KiB pieces; the store gets them in WRITE_BATCH_BYTES batches
+    // (one awaited write per piece left the socket idle between writes).
+    let batch: Buffer[] = []
+    let batched = 0
+    const drain = async () => {
+      if (batched === 0) return
+      const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched)
+      batch = []
+      batched = 0
+      await w.write(bytes)
+    }
     try {
       for await (const chunk of req as AsyncIterable<Buffer>) {
         if (at + chunk.length > rec.size) throw new PayloadTooLargeError('bytes beyond the declared size')
-        await w.write(chunk)
+        batch.push(chunk)
+        batched += chunk.length
         at += chunk.length
+        if (batched >= WRITE_BATCH_BYTES) await drain()
       }
     } catch (e) {
       error = e
     }
-    // What arrived before a cut is kept: the client resumes from the offset HEAD reports.
+    // What arrived before a cut is written too, then kept.
+    try {
+      await drain()
+    } catch (e) {
+      error ??= e
+    }
+    // The client resumes from the offset HEAD reports.
     at = await w.end(deps.now())
     if (error) throw ParleyError.isInstance(error) ? error : new InvalidFrameError('upload interrupted')
     if (at === rec.size) await store.setExpiry(id, await deps.expiresAt(rec.conversationId, deps.now()))

@@ -4,7 +4,8 @@
  * progress beside an inline one; a non-member can neither upload to nor download from the
  * conversation; a hostile server that flips a byte, serves a cut stream or another file's
  * bytes is caught (`AttachmentCorruptError`, each with a control proving the bytes reached the
- * client); an upload and a download cut mid-way resume; `hashMatch` blocks a known-bad file on
+ * client); an upload and a download cut mid-way resume; a report carries the franked reference
+ * and verifies; `hashMatch` blocks a known-bad file on
  * its committed hash and the refused upload is deleted; the conversation's timer sets the
  * blob's expiry and the purge deletes it.
  */
@@ -12,8 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AttachmentCorruptError, ForbiddenError, MessageBlockedError, ParleyError } from '@parley/protocol'
 import { FILE_HEADER_BYTES, FILE_SEALED_CHUNK_BYTES } from '@parley/crypto'
 import { ATTACHMENT_SEND_GRACE_MS } from '@parley/server'
-import type { Attachment } from '@parley/client'
+import { UPLOAD_SEGMENT_BYTES, type Attachment } from '@parley/client'
 import { attachmentsWorld, KNOWN_BAD, nth, POLICIES, random, sha256b64, type AttachmentsWorld } from './_attachments-world.js'
+import { waitFor } from '../helpers/parley.js'
+
+/** Byte equality without vitest's element-by-element diff (seconds per MiB). */
+function expectSame(a: Uint8Array, b: Uint8Array): void {
+  expect(a.length).toBe(b.length)
+  expect(Buffer.compare(a, b)).toBe(0)
+}
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -50,18 +58,26 @@ describe.each(POLICIES)('attachments out of band (%s)', (policy) => {
     expect(file.data.length).toBe(0)
     expect(m.attachments[1]).toMatchObject({ name: 'small.bin', size: 1000, sha256: sha256b64(small) })
     expect(m.attachments[1]!.file).toBeUndefined()
-    expect(m.attachments[1]!.data).toEqual(small)
-    expect(await w.bob.attachments.download(file)).toEqual(data)
+    expectSame(m.attachments[1]!.data, small)
+    expectSame(await w.bob.attachments.download(file), data)
     // The sender's own copy names the same upload.
     const mine = (await w.ca.history({ limit: 1 })).messages.at(-1)!
     expect(mine.attachments[0]!.file).toEqual(file.file)
+  })
+
+  it('a report carries the file reference and verifies: the moderator can fetch and check the file', async () => {
+    await w.cb.report({ reason: 'spam' })
+    await waitFor(() => w.server.reports.length > 0, 10_000, 'the report')
+    const entry = w.server.reports.at(-1)!.entries.find((e) => e.attachments.some((a) => a.file))!
+    expect(entry.verified).toBe(true)
+    expect(entry.attachments[0]).toEqual({ name: 'big.bin', mime: 'application/octet-stream', size: data.length, sha256: sha256b64(data), file: file.file })
   })
 
   it('a non-member can neither download it nor upload to the conversation', async () => {
     expect(await codeOf(w.carol.attachments.download(file))).toBe(ForbiddenError.code)
     expect(await codeOf(w.carol.attachments.upload(w.ca, { name: 'x', mime: 'text/plain', data: random(10) }))).toBe(ForbiddenError.code)
     // Control: the member still can.
-    expect(await w.bob.attachments.download(file)).toEqual(data)
+    expectSame(await w.bob.attachments.download(file), data)
   })
 
   it('a flipped byte in a chunk is tampered; the control shows the flipped byte was served', async () => {
@@ -97,19 +113,19 @@ describe.each(POLICIES)('attachments out of band (%s)', (policy) => {
   })
 
   it('an upload cut mid-segment and a download cut mid-stream both resume', async () => {
-    const big = random(6 * 1024 * 1024) // two upload segments
+    const big = random(3 * UPLOAD_SEGMENT_BYTES + 1000) // several upload segments
     let cutPatch = true
     let cutGet = true
     w.proxy.seen.length = 0
     w.proxy.cutAfter = (req) => {
-      if (req.method === 'PATCH' && cutPatch) return (cutPatch = false), { request: 1024 * 1024 }
+      if (req.method === 'PATCH' && cutPatch) return (cutPatch = false), { request: UPLOAD_SEGMENT_BYTES / 2 }
       if (req.method === 'GET' && cutGet) return (cutGet = false), { response: 2 * 1024 * 1024 }
       return null
     }
     try {
       await w.ca.send({ text: 'resumed', attachments: [{ name: 'resumed.bin', mime: 'application/octet-stream', data: big }] })
       const m = await nth(w, ++seen)
-      expect(await w.bob.attachments.download(m.attachments[0]!)).toEqual(big)
+      expectSame(await w.bob.attachments.download(m.attachments[0]!), big)
     } finally {
       w.proxy.cutAfter = () => null
     }
@@ -118,7 +134,7 @@ describe.each(POLICIES)('attachments out of band (%s)', (policy) => {
     expect(w.proxy.cuts).toBe(2)
     expect(w.proxy.seen).toContain('HEAD')
     const resumedAt = w.proxy.seen.map((s) => /^PATCH offset=(\d+)$/.exec(s)?.[1]).filter(Boolean).map(Number)
-    expect(resumedAt.some((o) => o > 0 && o < 4 * 1024 * 1024)).toBe(true)
+    expect(resumedAt.some((o) => o > 0 && o < UPLOAD_SEGMENT_BYTES)).toBe(true)
     expect(w.proxy.seen.some((s) => /^GET bytes=\d+-$/.test(s))).toBe(true)
   })
 
