@@ -158,6 +158,19 @@ describe('message targets (decision 0021)', () => {
     expect((await to.keys('evidence/')).length).toBe(1)
   })
 
+  it('a restored log keeps the first holder of a commitment: a later copy does not take over its deletion (review of 0021)', async () => {
+    const from = memoryKeyStore()
+    const original = msg('said by alice')
+    // bob re-sends alice's opening: the same commitment at a later seq (stored, never indexed live).
+    const copy = { ...msg('said by alice', bob), tf: original.tf }
+    for (const m of [original, copy]) await receive(from, m)
+    const to = memoryKeyStore()
+    await to.saveChanges(readSnapshot(await takeSnapshot(from, { kind: 'transfer', userId: 'alice', now: T0 }), { kind: 'transfer', userId: 'alice' }).changes)
+    const del = await receive(to, msg('', alice, { kind: 'delete', messageId: 'hint', tf: original.tf }))
+    expect(del).toMatchObject({ applied: { target: { id: original.id } } })
+    expect((await findMessage(to, conv, original.id))!.deleted).toBeTruthy()
+  })
+
   it('a log written without indexes is indexed once, then every lookup is O(1)', async () => {
     const base = memoryKeyStore()
     const old = Array.from({ length: 50 }, (_, i) => msg(`old ${i}`))

@@ -85,7 +85,15 @@ export function readSnapshot(bytes: Uint8Array, expect: { kind: 'backup' | 'tran
     if (!carried(key)) throw new BackupCorruptError('the snapshot carries a record it may not', { reason: 'key' })
     changes[key] = value as JsonValue
     // The log's indexes are not carried: rebuilt here, so references resolve without a scan.
-    if (key.startsWith('msg/')) Object.assign(changes, logIndexEntries(value))
+    // The lowest seq keeps an id or commitment (as on a live device), whatever the record order:
+    // a later copy of a message's opening must not take over its edits and tombstone.
+    if (key.startsWith('msg/')) {
+      for (const [k, v] of Object.entries(logIndexEntries(value))) {
+        const held = changes[k]
+        if (typeof held === 'number' && typeof v === 'number' && held <= v) continue
+        changes[k] = v
+      }
+    }
   }
   return { snapshot, changes }
 }
