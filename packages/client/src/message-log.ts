@@ -30,9 +30,8 @@ export function toMessage(m: StoredMessage): Message {
   if (m.timer !== undefined) out.disappearingMs = m.timer
   // Derived by messages/ (docs/messages.md): latest version, tombstone, reactions, reply.
   // A reply points at the message this device holds with the franked commitment (decision
-  // 0021); a reply from before it (no commitment in its reference) at the id it names.
+  // 0021); a reply without one (an older client) points nowhere: its id is the server's word.
   if (m.replyTo !== undefined) out.replyTo = m.replyTo
-  else if (m.ref?.kind === 'reply' && m.ref.tf === undefined) out.replyTo = m.ref.messageId
   const edits = m.edits ?? []
   if (edits.length > 0) {
     const versions = [{ text: m.text, ts: m.ts }, ...edits]
