@@ -34,6 +34,9 @@ export const K = {
   messageId: (conversationId: string, messageId: string) => `msgid/${conversationId}/${enc(messageId)}`,
   /** A message's seq by its franking commitment `tf` (decision 0021: references resolve by it). */
   messageTf: (conversationId: string, tf: string) => `msgtf/${conversationId}/${enc(tf)}`,
+  /** An action that arrived before its target, by the target's commitment (messages/pending-actions.ts). */
+  actionPendingPrefix: (conversationId: string, tf: string) => `msgpend/${conversationId}/${enc(tf)}/`,
+  actionPending: (conversationId: string, tf: string, seq: number) => `msgpend/${conversationId}/${enc(tf)}/${pad(seq)}`,
   /** Set once a conversation's log has both indexes (messages/find-message.ts `ensureIndexed`). */
   messageIndexed: (conversationId: string) => `msgidx/${conversationId}`,
   /** Kept content of deleted messages, by the time it is wiped (decision 0021; messages/evidence.ts). */

@@ -184,4 +184,26 @@ describe('message targets (decision 0021)', () => {
     expect(n.keys).toBe(0)
     expect(n.get).toBeLessThanOrEqual(6)
   })
+
+  it('an edit and a tombstone that arrive before their target apply when it arrives (review of 0021)', async () => {
+    const store = memoryKeyStore()
+    const edited = msg('first text')
+    const edit = msg('second text', alice, { kind: 'edit', messageId: edited.id, tf: edited.tf, version: 1 })
+    const gone = msg('to be deleted')
+    const tomb = msg('', alice, { kind: 'delete', messageId: gone.id, tf: gone.tf })
+    // The server delivers the actions first: nothing to apply yet (control: they are held, not lost).
+    expect(await receive(store, edit)).toMatchObject({ applied: { nothing: true } })
+    expect(await receive(store, tomb)).toMatchObject({ applied: { nothing: true } })
+    expect((await store.keys('msgpend/')).length).toBe(2)
+    const r1 = await receive(store, edited)
+    expect('message' in r1 && toMessage(r1.message).text).toBe('second text')
+    const r2 = await receive(store, gone)
+    expect('message' in r2 && toMessage(r2.message)).toMatchObject({ text: '', deleted: { by: alice } })
+    expect(await store.keys('msgpend/')).toEqual([])
+    // A message under the same id but another commitment does not collect a waiting action.
+    const other = msg('x')
+    await receive(store, msg('', alice, { kind: 'delete', messageId: 'mX', tf: tf(999) }))
+    const r3 = await receive(store, { ...other, id: 'mX' })
+    expect('message' in r3 && toMessage(r3.message).deleted).toBeFalsy()
+  })
 })

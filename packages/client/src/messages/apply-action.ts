@@ -18,6 +18,7 @@ import { verifyMessageRef } from '@parley/crypto'
 import type { KeyStore } from '../key-store/key-store.js'
 import type { StoredMessage } from '../store-layout.js'
 import { isEmoji } from './emoji.js'
+import { holdForTarget } from './pending-actions.js'
 import { keepEvidence, sweepEvidence } from './evidence.js'
 import { messageAtSeq, putMessage, resolveRef, type Changes } from './find-message.js'
 
@@ -49,8 +50,12 @@ export type Applied = { target: StoredMessage } | { error: ParleyError } | { not
 export async function applyAction(store: KeyStore, action: StoredMessage, changes: Changes, now: number): Promise<Applied> {
   const ref = action.ref!
   const resolved = await resolveRef(store, action.conversationId, ref, changes)
-  // A target from before this device (or withheld from it): the action is kept, nothing to apply.
-  if ('missing' in resolved) return { nothing: true }
+  // A target not held (yet): the action waits for it by commitment (pending-actions.ts); a
+  // target from before this device never comes, and the action stays only as evidence.
+  if ('missing' in resolved) {
+    if (ref.tf !== undefined) holdForTarget(changes, action, ref.tf)
+    return { nothing: true }
+  }
   if ('error' in resolved) return resolved
   const found = resolved.target
   if (isAction(found)) return { error: new UnknownMessageError('an action refers to another action, not a message', { messageId: ref.messageId }) }

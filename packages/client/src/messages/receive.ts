@@ -14,7 +14,8 @@ import { MessageConflictError, type ParleyError } from '@parley/protocol'
 import type { KeyStore } from '../key-store/key-store.js'
 import type { StoredMessage } from '../store-layout.js'
 import { applyAction, isAction, type Applied } from './apply-action.js'
-import { ensureIndexed, indexTf, putMessage, resolveRef, seqOfId, seqOfTf, type Changes } from './find-message.js'
+import { ensureIndexed, indexTf, messageAtSeq, putMessage, resolveRef, seqOfId, seqOfTf, type Changes } from './find-message.js'
+import { takeWaiting } from './pending-actions.js'
 
 /** What storing did: a message (with a reply reference that did not resolve, `error`), or an applied action. */
 export type Received = { message: StoredMessage; error?: ParleyError } | { action: StoredMessage; applied: Applied }
@@ -40,6 +41,17 @@ export async function receiveMessage(store: KeyStore, changes: Changes, m: Store
   }
   putMessage(changes, m)
   if (!replay) indexTf(changes, m)
-  if (!isAction(m)) return error ? { message: m, error } : { message: m }
+  if (!isAction(m)) {
+    // Actions that arrived first (pending-actions.ts) apply now, in seq order; the message is
+    // returned in its resulting state (edited, deleted, reacted to).
+    if (!replay) {
+      for (const seq of await takeWaiting(store, changes, m)) {
+        const action = await messageAtSeq(store, m.conversationId, seq, changes)
+        if (action && isAction(action) && action.ref?.tf === m.tf) await applyAction(store, action, changes, now)
+      }
+      m = (await messageAtSeq(store, m.conversationId, m.seq, changes)) ?? m
+    }
+    return error ? { message: m, error } : { message: m }
+  }
   return { action: m, applied: replay ? { nothing: true } : await applyAction(store, m, changes, now) }
 }
