@@ -86,7 +86,7 @@ export function useFilePicker(): FilePicker {
   }
 }
 
-/** The paper-clip button, the chosen files (each removable) and, while sending, the progress bar. */
+/** The Attach button, the chosen files (each removable) and, while sending, the progress bar. */
 export function FilePickerControls({ picker }: { picker: FilePicker }) {
   const input = useRef<HTMLInputElement>(null)
   const full = picker.files.length >= MAX_ATTACHMENTS
@@ -100,7 +100,7 @@ export function FilePickerControls({ picker }: { picker: FilePicker }) {
           picker.setFiles([...picker.files, ...chosen].slice(0, MAX_ATTACHMENTS))
         }}
       />
-      <button type="button" className="button" data-testid="attach-button" disabled={full || picker.progress !== null} title={full ? `At most ${MAX_ATTACHMENTS} files per message` : 'Attach files'} aria-label="Attach files" onClick={() => input.current?.click()}>📎</button>
+      <button type="button" className="button" data-testid="attach-button" disabled={full || picker.progress !== null} title={full ? `At most ${MAX_ATTACHMENTS} files per message` : 'Attach files'} aria-label="Attach files" onClick={() => input.current?.click()}>Attach</button>
       {picker.files.length > 0 ? (
         <span className="chosen-files" data-testid="chosen-files">
           {picker.files.map((f, i) => (
@@ -178,15 +178,17 @@ function AttachmentItem({ a, auto }: { a: Attachment; auto: boolean }) {
   return (
     <span className="attachment" data-testid="attachment" data-name={a.name}>
       {urls?.image ? <img className="attachment-image" data-testid="attachment-image" src={urls.image} alt={a.name} /> : null}
-      {urls ? (
-        <a ref={link} className="link-button" data-testid="attachment-link" href={urls.file} download={a.name}>⬇ {a.name}</a>
-      ) : (
-        <button type="button" className="link-button" data-testid="attachment-download" disabled={busy} onClick={() => void load(true)}>
-          {busy ? 'Decrypting…' : `⬇ ${a.name}`}
-        </button>
-      )}
-      <span className="attachment-size"> {formatBytes(a.size)}</span>
-      {error ? <span className="action-error" data-testid="attachment-error" role="alert">{error}</span> : null}
+      <span className="attachment-row">
+        {urls ? (
+          <a ref={link} className="link-button" data-testid="attachment-link" href={urls.file} download={a.name}>⬇ {a.name}</a>
+        ) : (
+          <button type="button" className="link-button" data-testid="attachment-download" disabled={busy} onClick={() => void load(true)}>
+            {busy ? 'Decrypting…' : `⬇ ${a.name}`}
+          </button>
+        )}
+        <span className="attachment-size">{formatBytes(a.size)}</span>
+        {error ? <span className="action-error" data-testid="attachment-error" role="alert">{error}</span> : null}
+      </span>
     </span>
   )
 }
