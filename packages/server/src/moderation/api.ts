@@ -43,7 +43,8 @@ export interface ModerationApi {
   closeConversation(conversationId: string, options: ModerationReason): Promise<Closure>
   /**
    * Removes a message for everyone: the body (server-side) or the ciphertext (E2EE) is deleted
-   * on the server (a sender-key message keeps its chain distributions, no content) and members get a `message_removed` notice. Reports already filed keep it.
+   * on the server (a sender-key message keeps its chain distributions, no content) and members
+   * get a `message_removed` notice. Reports already filed keep it.
    */
   removeMessage(conversationId: string, messageId: string, options: ModerationReason): Promise<void>
   /** The report queue, newest first. */

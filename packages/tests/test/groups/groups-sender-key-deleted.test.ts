@@ -5,7 +5,8 @@
  * device fetched it: the server drops its one ciphertext but keeps the distribution envelopes,
  * and the device installs the chain from the deleted delivery, so it reads the sender's next
  * message. Before the fix the envelope went with the content and the device could read nothing
- * the sender sent on that chain until the next rotation.
+ * the sender sent on that chain until the next rotation. The same when a moderator removed it
+ * (`removeMessage`: the same store call, no tombstone).
  * Control: the deleted delivery waiting for the offline device holds an envelope and no
  * content; an online member read the message before its deletion and hides it after.
  */
@@ -17,7 +18,9 @@ import { E2EE_GROUP_POLICIES, e2eeGroup, restart, senderKeyWorld } from './_send
 let w: GroupWorld
 afterEach(async () => w?.close())
 
-describe.each(E2EE_GROUP_POLICIES)('sender keys survive delete for everyone (%s)', (policy) => {
+const CASES = E2EE_GROUP_POLICIES.flatMap((policy) => (['author', 'moderator'] as const).map((by) => ({ policy, by })))
+
+describe.each(CASES)('sender keys survive delete for everyone ($policy, deleted by the $by)', ({ policy, by }) => {
   it('an offline device installs the chain from the deleted first message and reads the next one', async () => {
     const world = await senderKeyWorld(policy, ['alice', 'bob', 'carol'], [])
     w = world.w
@@ -30,8 +33,10 @@ describe.each(E2EE_GROUP_POLICIES)('sender keys survive delete for everyone (%s)
 
     const first = await ga.send({ text: 'first, carries the chain' })
     await waitFor(() => textsIn(carol, ga.id).includes('first, carries the chain'), 10_000, 'carol reads the first message')
-    await ga.deleteForEveryone(first.messageId)
-    await waitFor(async () => (await fullHistory(carol.client, ga.id)).find((m) => m.id === first.messageId)?.deleted !== undefined, 10_000, 'carol hides it')
+    if (by === 'author') {
+      await ga.deleteForEveryone(first.messageId)
+      await waitFor(async () => (await fullHistory(carol.client, ga.id)).find((m) => m.id === first.messageId)?.deleted !== undefined, 10_000, 'carol hides it')
+    } else await w.server.parley.moderation.removeMessage(ga.id, first.messageId, { reason: 'test' })
 
     // Control: what waits for bob is the deleted delivery, with his distribution and no content.
     const waiting = (await w.store.inboxAfter(bobDevice, 0, 100, Date.now())).find((d) => d.message.id === first.messageId)
