@@ -86,8 +86,8 @@ export function useFilePicker(): FilePicker {
   }
 }
 
-/** The Attach button, the chosen files (each removable) and, while sending, the progress bar. */
-export function FilePickerControls({ picker }: { picker: FilePicker }) {
+/** The composer's Attach button (and its hidden file input). */
+export function AttachButton({ picker }: { picker: FilePicker }) {
   const input = useRef<HTMLInputElement>(null)
   const full = picker.files.length >= MAX_ATTACHMENTS
   return (
@@ -101,6 +101,14 @@ export function FilePickerControls({ picker }: { picker: FilePicker }) {
         }}
       />
       <button type="button" className="button" data-testid="attach-button" disabled={full || picker.progress !== null} title={full ? `At most ${MAX_ATTACHMENTS} files per message` : 'Attach files'} aria-label="Attach files" onClick={() => input.current?.click()}>Attach</button>
+    </>
+  )
+}
+
+/** Below the composer's row: the chosen files (each removable) and, while sending, the progress bar. */
+export function ChosenFiles({ picker }: { picker: FilePicker }) {
+  return (
+    <>
       {picker.files.length > 0 ? (
         <span className="chosen-files" data-testid="chosen-files">
           {picker.files.map((f, i) => (

@@ -26,7 +26,7 @@ import { isClosed, timeline, type TimelineItem } from './timeline.js'
 import { UpgradeDialog } from './upgrade-dialog.js'
 import { useRoster } from './use-roster.js'
 import { MessageDecorations, MessageMenu } from './message-actions.js'
-import { FilePickerControls, MessageAttachments, useFilePicker } from './attachments.js'
+import { AttachButton, ChosenFiles, MessageAttachments, useFilePicker } from './attachments.js'
 import type { Conversation, Message } from '@parley/client'
 import type { MessageView } from '@parley/react'
 
@@ -197,8 +197,9 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
             if (e.target.value) notifyTyping()
           }}
         />
-        <FilePickerControls picker={picker} />
+        <AttachButton picker={picker} />
         <button className="button primary" data-testid="composer-send" type="submit" disabled={(!draft.trim() && picker.files.length === 0) || picker.progress !== null}>Send</button>
+        <ChosenFiles picker={picker} />
       </form>
       )}
       {dialog === 'upgrade' ? <UpgradeDialog conversationId={conversationId} onClose={() => setDialog(null)} /> : null}
