@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
-import { createParleyServer, parleyParser, pgliteStore, type ParleyIo } from '@parley/server'
+import { createParleyServer, fileAttachmentStore, parleyParser, pgliteStore, type ParleyIo } from '@parley/server'
 import { MAX_FRAME_BYTES, type VerifiedReport } from '@parley/protocol'
 import type { ServerInfo } from './api.js'
 import { AuditTail } from './audit-tail.js'
@@ -40,7 +40,7 @@ export interface WebChat {
 
 const SECURITY_HEADERS = {
   'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 }
@@ -214,6 +214,8 @@ export async function startWebChat(options: WebChatOptions, log: (line: string) 
     policy: options.policy,
     authenticate: (handshake) => demoAuthenticate(handshake),
     store: pgliteStore({ dataDir: options.dataDir + '/pglite' }),
+    // Files sent from the composer (sealed on the device; the server stores opaque bytes).
+    attachments: { store: fileAttachmentStore({ dir: options.dataDir + '/attachments' }) },
     plugins: demoPlugins(),
     canMessage: demoCanMessage,
     frankingKeys: keys.frankingKeys,

@@ -1,9 +1,11 @@
 /**
  * Edit, delete for everyone, a reaction and a reply in the web chat, in Chromium, under each
  * policy (docs/messages.md): bob reacts and replies to alice's message from its row, alice
- * edits and deletes it from hers, and each side's rows show the result.
+ * edits and deletes it from hers, and each side's rows show the result. Then alice sends a file
+ * and an image from the composer (sealed and uploaded out of band, with a progress bar;
+ * docs/attachments.md): bob downloads the file and gets alice's bytes, and sees the image inline.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
@@ -14,6 +16,8 @@ import { spawnServer, START_TIMEOUT_MS, type RunningServer } from './spawn-serve
 
 const hasChrome = chromeAvailable('the web-chat message actions browser test')
 const FLOW_TIMEOUT = 180_000
+/** A 1×1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64')
 
 let context: BrowserContext | undefined
 let profileDir: string | undefined
@@ -41,7 +45,7 @@ describe.skipIf(!hasChrome)('message actions in Chromium', () => {
         await server?.stop()
       })
 
-      it('react, reply, edit and delete from the message rows', async () => {
+      it('react, reply, edit and delete from the message rows; a file and an image from the composer', async () => {
         const alice = await signIn(context!, server!.url, 'alice')
         const bob = await signIn(context!, server!.url, 'bob')
         pages.push(alice, bob)
@@ -74,6 +78,29 @@ describe.skipIf(!hasChrome)('message actions in Chromium', () => {
         await alice.getByTestId('message').filter({ hasText: 'hello, edited' }).first().getByTestId('delete-button').click()
         await expect.poll(() => bob.getByTestId('message-deleted').first().textContent(), { timeout: UI_TIMEOUT }).toBe('Deleted by alice')
         expect(await bob.getByTestId('message-text').filter({ hasText: 'hello, edited' }).count()).toBe(0)
+
+        // Files: chosen in alice's composer, sealed and uploaded (a progress bar while it runs).
+        const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7 + 3) & 0xff))
+        await alice.evaluate(() => {
+          const w = window as unknown as { sawProgress: boolean }
+          w.sawProgress = false
+          new MutationObserver(() => { w.sawProgress ||= document.querySelector('[data-testid=upload-progress]') !== null }).observe(document.body, { childList: true, subtree: true })
+        })
+        await alice.getByTestId('attach-input').setInputFiles([
+          { name: 'notes.bin', mimeType: 'application/octet-stream', buffer: bytes },
+          { name: 'dot.png', mimeType: 'image/png', buffer: PNG },
+        ])
+        await expect.poll(() => alice.getByTestId('chosen-file').count(), { timeout: UI_TIMEOUT }).toBe(2)
+        await send(alice, 'two files')
+        const row = await seeMessage(bob, 'two files')
+        // bob downloads the file: fetched sealed, opened and checked on his side, saved with alice's bytes.
+        const [download] = await Promise.all([bob.waitForEvent('download'), row.locator('[data-testid=attachment][data-name="notes.bin"]').getByTestId('attachment-download').click()])
+        expect(download.suggestedFilename()).toBe('notes.bin')
+        expect(Buffer.compare(await readFile((await download.path())!), bytes)).toBe(0)
+        // The image is shown inline, decoded from the bytes bob's client opened.
+        await expect.poll(() => row.getByTestId('attachment-image').evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)), { timeout: UI_TIMEOUT }).toBe(1)
+        expect(await alice.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress)).toBe(true)
+        await expect.poll(() => alice.getByTestId('upload-progress').count(), { timeout: UI_TIMEOUT }).toBe(0)
       }, FLOW_TIMEOUT)
     })
   }

@@ -25,7 +25,7 @@ import type { Sessions } from './sessions.js'
 import { K, json, type ConversationRecord, type StoredMessage } from './store-layout.js'
 import type { Rosters } from './groups/rosters.js'
 import { emitMembers, membersEvent } from './groups/group-ops.js'
-import { isSenderKeyChainFailure, openSenderKeyMessage } from './groups/sender-key-open.js'
+import { installDeletedDistribution, isSenderKeyChainFailure, openSenderKeyMessage } from './groups/sender-key-open.js'
 import { unstageNonMembers } from './groups/sender-key-store.js'
 import { verifyRef } from './messages/apply-action.js'
 import { receiveMessage } from './messages/receive.js'
@@ -267,8 +267,10 @@ export class Inbox {
       return
     }
     // Deleted for everyone before it reached this device: nothing left to show or verify. Said
-    // as an event, never skipped silently: its author's signed tombstone should follow.
-    if (d.deleted && !d.body && !d.envelope) {
+    // as an event, never skipped silently: its author's signed tombstone should follow. A group's
+    // keeps this device's sender-key distribution: installed first, for the sender's later messages.
+    if (d.deleted && !d.body && !d.senderKey && (!d.envelope || c.kind === 'group')) {
+      if (d.envelope) await installDeletedDistribution(this.core, this.sessions, this.directory, c.kind, d, changes)
       throw new MessageUnavailableError('the server delivered a message marked deleted, with no content', { conversationId: c.id, messageId: d.messageId, seq: d.seq })
     }
     if (d.mode === 'server-side') {

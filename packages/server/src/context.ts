@@ -148,6 +148,8 @@ export function toWire(ctx: Ctx, d: StoredDelivery, body?: PlainBody): Delivery 
   if (m.roster) out.roster = structuredClone(m.roster)
   if (m.deleted) {
     out.deleted = true
+    // Only a sender-key message's envelope outlives its deletion: this device's chain distribution, no content.
+    if (d.envelope) out.envelope = { ...d.envelope }
     return out
   }
   if (m.mode === 'server-side' && m.kind === 'message') {

@@ -1,7 +1,8 @@
 /**
  * The open conversation: a header with the peer, the real-mode badge and the actions
  * (upgrade, verify, mute, block, report), the timeline (messages with delivery ticks, notices,
- * errors, typing, older pages on demand) and the composer with its inline send error — the
+ * errors, typing, older pages on demand, attachments) and the composer (text and files, with an
+ * upload progress bar: attachments.tsx) with its inline send error — the
  * same for a message a local plugin blocks (E2EE) and one the server blocks: no row, the
  * reason, the draft kept. A message request shows its answers on top; a conversation a
  * moderator closed, or with a user this user blocks, says so in place of the composer. A group
@@ -25,6 +26,7 @@ import { isClosed, timeline, type TimelineItem } from './timeline.js'
 import { UpgradeDialog } from './upgrade-dialog.js'
 import { useRoster } from './use-roster.js'
 import { MessageDecorations, MessageMenu } from './message-actions.js'
+import { AttachButton, ChosenFiles, MessageAttachments, useFilePicker } from './attachments.js'
 import type { Conversation, Message } from '@parley/client'
 import type { MessageView } from '@parley/react'
 
@@ -57,6 +59,7 @@ function Row({ item, group, actions }: { item: TimelineItem; group: boolean; act
         {group && !m.outgoing ? <span className="sender" data-testid="message-sender">{m.sender.userId}</span> : null}
         <MessageDecorations m={m} rows={actions.rows} />
         <span className="text" data-testid="message-text">{m.text}</span>
+        <MessageAttachments m={m} />
         <span className="meta">
           {m.encryption === 'e2ee' ? <span className="meta-lock" title="Sent end-to-end encrypted"><LockIcon size={11} /></span> : null}
           {clock(m.ts)}
@@ -82,6 +85,7 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   const [draft, setDraft] = useState('')
   const [dialog, setDialog] = useState<'upgrade' | 'safety' | 'report' | null>(null)
   const [replyTo, setReplyTo] = useState<Message | null>(null)
+  const picker = useFilePicker()
   const listRef = useRef<HTMLOListElement>(null)
   const roster = useRoster(convo.conversation) // a group: its verified title; re-rendered on changes
   const group = roster !== null
@@ -108,12 +112,15 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     const text = draft.trim()
-    if (!text) return
+    if (!text && picker.files.length === 0) return
     setDraft('')
-    // A failure is shown from `msgs.sendError`; the draft comes back so nothing typed is lost.
+    // A failure is shown from `msgs.sendError`; the draft (and files) come back so nothing is lost.
     const reply = replyTo
     setReplyTo(null)
-    await msgs.send({ text, ...(reply ? { replyTo: reply.id } : {}) }).catch(() => setDraft(text))
+    const files = picker.take()
+    const sent = await msgs.send({ text, ...(reply ? { replyTo: reply.id } : {}), ...(files ? { attachments: files.attachments, onProgress: files.onProgress } : {}) }).then(() => true, () => false)
+    files?.done(!sent)
+    if (!sent) setDraft(text)
   }
 
   const canUpgrade = encryption === 'server-side' && manifest !== null && POLICY_TABLE[manifest.policy].userMayUpgrade
@@ -190,7 +197,9 @@ export function ConversationPane({ conversationId, onBack }: { conversationId: s
             if (e.target.value) notifyTyping()
           }}
         />
-        <button className="button primary" data-testid="composer-send" type="submit" disabled={!draft.trim()}>Send</button>
+        <AttachButton picker={picker} />
+        <button className="button primary" data-testid="composer-send" type="submit" disabled={(!draft.trim() && picker.files.length === 0) || picker.progress !== null}>Send</button>
+        <ChosenFiles picker={picker} />
       </form>
       )}
       {dialog === 'upgrade' ? <UpgradeDialog conversationId={conversationId} onClose={() => setDialog(null)} /> : null}

@@ -61,6 +61,22 @@ async function install(core: ClientCore, sessions: Sessions, directory: Director
   changes[key] = json({ chains, deviceKeys: keysOf(chains, { ...rec?.deviceKeys, ...(identityKey ? { [dist.keyId]: identityKey } : {}) }) } satisfies PeerSenderKeyRecord)
 }
 
+/**
+ * A group's sender-key message deleted for everyone before it reached this device keeps this
+ * device's distribution envelope (the server drops only the content ciphertext; docs/messages.md):
+ * its chain is installed, so the sender's later messages read. Call after the member check; the
+ * envelope must open as a distribution for this group from the sending device, or nothing is installed.
+ * @throws {InvalidFrameError} not an E2EE group delivery from another device, or not a distribution.
+ * The pairwise errors of the envelope as `Sessions.decrypt`.
+ */
+export async function installDeletedDistribution(core: ClientCore, sessions: Sessions, directory: Directory, kind: 'direct' | 'group', d: Delivery, changes: Changes): Promise<void> {
+  const self = core.self()
+  if (kind !== 'group' || d.mode !== 'e2ee' || !d.envelope || d.senderKey || (d.sender.userId === self.userId && d.sender.deviceId === self.deviceId)) {
+    throw new InvalidFrameError('a deleted delivery may keep only a sender-key distribution of an end-to-end encrypted group')
+  }
+  await install(core, sessions, directory, d, changes)
+}
+
 /** `deviceKeys` restricted to the chains kept. */
 function keysOf(chains: readonly { keyId: number }[], all: Record<string, string>): Record<string, string> {
   return Object.fromEntries(chains.flatMap((c) => (all[c.keyId] !== undefined ? [[String(c.keyId), all[c.keyId]!]] : [])))

@@ -138,6 +138,7 @@ export const DeliverySchema = v.strictObject({
   modeChange: v.optional(ModeChangeSchema),
   /** `kind: 'roster'`: the signed roster record stored at this seq. */
   roster: v.optional(RosterRecordSchema),
+  /** Deleted for everyone: no content left (a sender-key message keeps `envelope`, this device's chain distribution). */
   deleted: v.optional(v.boolean()),
 })
 export type Delivery = v.InferOutput<typeof DeliverySchema>

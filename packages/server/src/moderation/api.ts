@@ -42,8 +42,9 @@ export interface ModerationApi {
   /** Closes a conversation: no more sends, members get a `conversation_closed` notice. */
   closeConversation(conversationId: string, options: ModerationReason): Promise<Closure>
   /**
-   * Removes a message for everyone: the body (server-side) or every envelope (E2EE) is deleted
-   * on the server and members get a `message_removed` notice. Reports already filed keep it.
+   * Removes a message for everyone: the body (server-side) or the ciphertext (E2EE) is deleted
+   * on the server (a sender-key message keeps its chain distributions, no content) and members
+   * get a `message_removed` notice. Reports already filed keep it.
    */
   removeMessage(conversationId: string, messageId: string, options: ModerationReason): Promise<void>
   /** The report queue, newest first. */

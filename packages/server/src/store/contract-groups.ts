@@ -164,6 +164,12 @@ export function groupContract(name: string, open: () => Promise<ParleyStore>): v
       const deleted = await s.deleteMessage({ conversationId: r.id, messageId: second.id, byUserId: a.userId })
       expect(deleted.senderKey).toBeUndefined()
       expect((await s.inboxAfter(addr(b, 0), 2, 10, 100))[0]?.message.senderKey).toBeUndefined()
+      // The message that carried the chain, deleted: its ciphertext goes, its distributions stay (docs/messages.md).
+      await s.deleteMessage({ conversationId: r.id, messageId: first.id, byUserId: a.userId })
+      const [kept] = await s.inboxAfter(addr(b, 0), 1, 1, 100)
+      expect(kept).toMatchObject({ message: { id: first.id, deleted: true }, envelope: { ciphertext: first.envelopes![1]!.ciphertext } })
+      expect(kept!.message.senderKey).toBeUndefined()
+      expect((await s.history(r.id, addr(b, 0), undefined, 10, 100)).find((d) => d.message.id === first.id)?.envelope?.ciphertext).toBe(first.envelopes![1]!.ciphertext)
     }))
   })
 }

@@ -354,7 +354,7 @@ export function memoryStore(): ParleyStore {
         if (r.inboxId <= after) continue
         const m = messages.get(r.messageId)
         if (!live(m, now)) continue
-        out.push({ inboxId: r.inboxId, message: clone(m!), ...(r.envelope && !m!.deleted ? { envelope: { ...r.envelope } } : {}) })
+        out.push({ inboxId: r.inboxId, message: clone(m!), ...(r.envelope ? { envelope: { ...r.envelope } } : {}) })
         if (out.length >= limit) break
       }
       return out
@@ -370,7 +370,7 @@ export function memoryStore(): ParleyStore {
       const rows = new Map((inboxes.get(deviceKey(viewer)) ?? []).map((r) => [r.messageId, r]))
       return page.map((m) => {
         const r = rows.get(m.id)
-        return { inboxId: r?.inboxId ?? 0, message: clone(m), ...(r?.envelope && !m.deleted ? { envelope: { ...r.envelope } } : {}) }
+        return { inboxId: r?.inboxId ?? 0, message: clone(m), ...(r?.envelope ? { envelope: { ...r.envelope } } : {}) }
       })
     },
     async deleteMessage({ conversationId, messageId, byUserId, audit }) {
@@ -381,10 +381,12 @@ export function memoryStore(): ParleyStore {
       if (byUserId !== null && m.sender.userId !== byUserId) throw new ForbiddenError('only the sender may delete a message for everyone')
       if (audit) await store.moderation.audit(audit)
       m.deleted = true
+      // A sender-key message's envelopes carry only its chain's distribution: kept (docs/messages.md).
+      const keep = m.senderKey !== undefined
       delete m.sealedBody
       delete m.attachments
       delete m.senderKey
-      for (const rows of inboxes.values()) for (const r of rows) if (r.messageId === messageId) delete r.envelope
+      if (!keep) for (const rows of inboxes.values()) for (const r of rows) if (r.messageId === messageId) delete r.envelope
       return clone(m)
     },
     async messagesSeenBy(userId, conversationId, messageIds) {

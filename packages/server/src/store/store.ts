@@ -373,7 +373,8 @@ export interface ParleyStore {
   /** A page of history newest first, before `before` (exclusive), as `viewer` sees it. */
   history(conversationId: string, viewer: DeviceAddress, before: number | undefined, limit: number, now: number): Promise<StoredDelivery[]>
   /**
-   * Delete-for-everyone: drops body, attachments and every envelope. Only the sender's user,
+   * Delete-for-everyone: drops body, attachments, the sender-key ciphertext and every envelope
+   * but a sender-key message's (its chain distributions, no content). Only the sender's user,
    * or a moderator (`byUserId: null`), whose `audit` entry is written in the same transaction.
    * @throws {NotFoundError} @throws {ForbiddenError}
    */
