@@ -82,12 +82,17 @@ describe('disappearing: late actions and bounded tombstones (decision 0025)', ()
     expect(await isExpiredSeq(store, conv, 1)).toBe(false) // below the range
     expect(await isExpiredSeq(store, conv, 25)).toBe(false) // above everything
     expect(await isExpiredSeq(store, conv, 9)).toBe(true) // inside the range: not held here, so refused
+    await store.set(K.message(conv, 11), msg(11, 'untimed, held') as never)
+    expect(await isExpiredSeq(store, conv, 11)).toBe(false) // inside the range but held: live
     expect(await isExpiredSeq(store, 'other', 4)).toBe(false)
     const gone = await expiredSeqs(store, conv)
     expect([1, 2, 14, 16, 24, 25].map((s) => gone.has(s))).toEqual([false, true, true, true, true, false])
     // The commitment entries of folded seqs went with them; the others stay.
     expect(await store.get(K.messageTf(conv, tf(14)))).toBeNull()
     expect(await store.get(K.messageTf(conv, tf(16)))).toBe(16)
+    // An edit of that held message is applied, not taken for a late action.
+    await store.set(K.messageTf(conv, tf(11)), 11)
+    expect(await receive(store, msg(40, 'edited', edit(11)))).toMatchObject({ applied: { target: expect.objectContaining({ seq: 11 }) } })
     expect(await pruneTombstones(store, conv, max)).toBe(0) // under the bound: nothing to do
     expect(MAX_TOMBSTONES_PER_CONVERSATION).toBe(1_000)
 

@@ -119,6 +119,7 @@ export class DisappearingTimers {
   private async acceptCarried(): Promise<void> {
     for (const key of await this.core.store.keys(CARRIED_PIN_PREFIX)) {
       const s = (await this.core.store.get<JsonValue>(key)) as DisappearingSetting | null
+      if (s && !this.deps.conversation(s.conversationId)) continue // not loaded yet: checked on a later connect
       try {
         if (s) await this.accept(s)
       } catch (e) {

@@ -40,10 +40,14 @@ async function rangeOf(store: KeyStore, conversationId: string): Promise<GoneRan
 export async function isExpiredSeq(store: KeyStore, conversationId: string, seq: number): Promise<boolean> {
   if ((await store.get<JsonValue>(goneKey(conversationId, seq))) !== null) return true
   const r = await rangeOf(store, conversationId)
-  return r !== null && seq >= r.from && seq <= r.to
+  // In the range, a seq this device holds (an untimed message between expired ones) is live.
+  return r !== null && seq >= r.from && seq <= r.to && (await store.get<JsonValue>(K.message(conversationId, seq))) === null
 }
 
-/** A test for the expired seqs of a conversation (history leaves them out). */
+/**
+ * A test for the expired seqs of a conversation, for seqs this device does not hold (history
+ * leaves them out of server rows; the log's own rows are shown from the log).
+ */
 export async function expiredSeqs(store: KeyStore, conversationId: string): Promise<{ has(seq: number): boolean }> {
   const prefix = gonePrefix(conversationId)
   const seqs = new Set((await store.keys(prefix)).map((k) => Number(k.slice(prefix.length))))
