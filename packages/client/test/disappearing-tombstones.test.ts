@@ -114,6 +114,9 @@ describe('disappearing: late actions and bounded tombstones (decision 0025)', ()
     expect(changes[`${CARRIED_PIN_PREFIX}${conv}`]).toEqual(setting)
     expect(changes[goneKey(conv, 3)]).toBe(tf(3))
     expect(changes[`gonefloor/${conv}`]).toEqual({ from: 1, to: 2 })
+    // Only tombstones may be bare values.
+    const bad = Buffer.from(JSON.stringify({ v: 1, kind: 'transfer', userId: 'alice', createdAt: 1, records: [[K.message(conv, 1), 5]] }))
+    expect(() => readSnapshot(bad, { kind: 'transfer', userId: 'alice' })).toThrow(expect.objectContaining({ code: 'backup_corrupt' }))
   })
 
   it('a message expires by the shorter of its franked timer and the pinned one', () => {

@@ -27,9 +27,9 @@ export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer
 /** Most records one snapshot may hold (a bound for a hostile or damaged one, far above any real log). */
 export const MAX_SNAPSHOT_RECORDS = 2_000_000
 
-// Values are records, except the small ones disappearing/ writes: a tombstone (its commitment,
-// or 1 before decision 0025). Refusing those made any backup of a device that had expired a
-// message unrestorable ("malformed").
+// Values are records, except tombstones (`gone/`: the commitment, or 1 before decision 0025;
+// checked per key in readSnapshot). Refusing those made any backup or transfer of a device that
+// had expired a message unrestorable ("malformed").
 const RecordSchema = v.tuple([v.string(), v.union([v.record(v.string(), v.unknown()), v.string(), v.number()])])
 const SnapshotSchema = v.strictObject({
   v: v.literal(1),
@@ -91,6 +91,7 @@ export function readSnapshot(bytes: Uint8Array, expect: { kind: 'backup' | 'tran
       throw new BackupCorruptError('the snapshot names a bad key', { reason: 'key' })
     }
     if (!carried(key)) throw new BackupCorruptError('the snapshot carries a record it may not', { reason: 'key' })
+    if (typeof value !== 'object' && !key.startsWith('gone/')) throw new BackupCorruptError('the snapshot is malformed', { reason: 'malformed' })
     // A pin is not believed from the snapshot: it waits to be verified like any setting.
     changes[carriedKey(key)] = value as JsonValue
     // The log's indexes are not carried: rebuilt here, so references resolve without a scan.

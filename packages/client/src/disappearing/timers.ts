@@ -11,9 +11,10 @@
  * The pinned setting decides the timer this device franks into the messages it sends
  * (message-timer.ts). A message expires `min(franked timer, pinned timer)` after this device
  * logged it (decisions 0023, 0025): a message without a franked timer (an older or modified
- * client) still expires under the setting this device verified. Each expiry is a key `exp/<at>/<conversation>/<seq>` in the key
- * store, so the sweep reads only what is due; the sweep deletes the message and what expires
- * with it (expire-message.ts) from the log and the search index and emits `'expired'`.
+ * client) still expires under the setting this device verified. Each expiry is a key
+ * `exp/<at>/<conversation>/<seq>` in the key store, so the sweep reads only what is due; the
+ * sweep deletes the message and what expires with it (expire-message.ts) from the log and the
+ * search index, folds tombstones past their bound (tombstones.ts), and emits `'expired'`.
  */
 import { DisappearingRejectedError, MAX_DISAPPEARING_VERSION_STEP, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
 import { signDisappearing, verifyDisappearing } from '@parley/crypto'
