@@ -111,7 +111,7 @@ describe('disappearing: late actions and bounded tombstones (decision 0025)', ()
     const bytes = await takeSnapshot(store, { kind: 'transfer', userId: 'alice', now: 1 })
     const { changes } = readSnapshot(bytes, { kind: 'transfer', userId: 'alice' })
     expect(changes[pinKey(conv)]).toBeUndefined() // never believed as it comes
-    expect(changes[`${CARRIED_PIN_PREFIX}${conv}`]).toEqual(setting)
+    expect(changes[`${CARRIED_PIN_PREFIX}${conv}`]).toEqual({ setting })
     expect(changes[goneKey(conv, 3)]).toBe(tf(3))
     expect(changes[`gonefloor/${conv}`]).toEqual({ from: 1, to: 2 })
     // Only tombstones may be bare values.

@@ -13,7 +13,7 @@ import { K, type PeerRecord } from '../store-layout.js'
 import { fromUtf8, utf8 } from '../util.js'
 import { logIndexEntries } from '../messages/find-message.js'
 import { PIN_PREFIX } from '../disappearing/message-timer.js'
-import { carriedKey } from '../disappearing/carried-pins.js'
+import { carried as asCarried } from '../disappearing/carried-pins.js'
 import { GONE_FLOOR_PREFIX } from '../disappearing/tombstones.js'
 
 /**
@@ -93,7 +93,8 @@ export function readSnapshot(bytes: Uint8Array, expect: { kind: 'backup' | 'tran
     if (!carried(key)) throw new BackupCorruptError('the snapshot carries a record it may not', { reason: 'key' })
     if (typeof value !== 'object' && !key.startsWith('gone/')) throw new BackupCorruptError('the snapshot is malformed', { reason: 'malformed' })
     // A pin is not believed from the snapshot: it waits to be verified like any setting.
-    changes[carriedKey(key)] = value as JsonValue
+    const [k, val] = asCarried(key, value as JsonValue)
+    changes[k] = val
     // The log's indexes are not carried: rebuilt here, so references resolve without a scan.
     // The lowest seq keeps an id or commitment (as on a live device), whatever the record order:
     // a later copy of a message's opening must not take over its edits and tombstone.

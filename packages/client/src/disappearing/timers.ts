@@ -26,7 +26,7 @@ import type { Message } from '../types.js'
 import { checkTimer, type DisappearingEventPayload } from './types.js'
 import { PIN_PREFIX, pinKey } from './message-timer.js'
 import { expireMessage } from './expire-message.js'
-import { CARRIED_PIN_PREFIX } from './carried-pins.js'
+import { CARRIED_PIN_PREFIX, type CarriedPin } from './carried-pins.js'
 import { pruneTombstones } from './tombstones.js'
 
 /** The longest a sweep timer waits before looking again (a setTimeout must fit 32 bits). */
@@ -119,10 +119,11 @@ export class DisappearingTimers {
    */
   private async acceptCarried(): Promise<void> {
     for (const key of await this.core.store.keys(CARRIED_PIN_PREFIX)) {
-      const s = (await this.core.store.get<JsonValue>(key)) as DisappearingSetting | null
+      const pin = (await this.core.store.get<JsonValue>(key)) as CarriedPin | null
+      const s = pin?.setting ?? null
       if (s && !this.deps.conversation(s.conversationId)) continue // not loaded yet: checked on a later connect
       try {
-        if (s) await this.accept(s)
+        if (s) await this.accept(s, pin?.signingKey)
       } catch (e) {
         this.core.reportError({ error: e as ParleyError, ...(s ? { conversationId: s.conversationId } : {}) })
       }
@@ -139,14 +140,15 @@ export class DisappearingTimers {
    * Pins `setting` when it is newer than the pin and verifies.
    * @throws {DisappearingRejectedError} not a member's, or a bad signature.
    */
-  accept(setting: DisappearingSetting): Promise<void> {
+  accept(setting: DisappearingSetting, ownSignerKey?: string): Promise<void> {
     // One at a time: this device's own ack and the server's echo of it race otherwise.
-    const run = this.accepting.catch(() => undefined).then(() => this.acceptNow(setting))
+    const run = this.accepting.catch(() => undefined).then(() => this.acceptNow(setting, ownSignerKey))
     this.accepting = run
     return run
   }
 
-  private async acceptNow(setting: DisappearingSetting): Promise<void> {
+  /** `ownSignerKey`: a restore's vouched key for one of this user's old devices (carried-pins.ts). */
+  private async acceptNow(setting: DisappearingSetting, ownSignerKey?: string): Promise<void> {
     const c = this.deps.conversation(setting.conversationId)
     if (!c) return // not known here yet: `sync` on the next connect pins it with the conversation
     const pinned = this.pins.get(c.id)
@@ -163,6 +165,7 @@ export class DisappearingTimers {
     const key = setting.userId === self.userId && setting.deviceId === self.deviceId
       ? self.device.signing.publicKey
       : (await this.deps.listedDevice({ userId: setting.userId, deviceId: setting.deviceId }))?.signingKey
+        ?? (setting.userId === self.userId ? ownSignerKey : undefined)
     if (!key || !verifyDisappearing(setting, key)) throw refuse('bad_signature')
     await this.core.store.set(pinKey(c.id), json(setting))
     this.pins.set(c.id, setting)
