@@ -23,6 +23,7 @@ import { randomId } from '../util.js'
 import { BACKUP_SLOT, backupAd, type BackupConfig } from './backup.js'
 import { downloadBlob, type TransferProgress } from './blob-transfer.js'
 import { BACKUP_CONFIG_KEY, readSnapshot, type Snapshot } from './snapshot.js'
+import { vouchOwnSigners } from '../disappearing/carried-pins.js'
 
 /** Options of {@link restoreFromBackup}: a client's options plus exactly one secret. */
 export type RestoreOptions = ParleyClientOptions & ({ recoveryKey: string; passphrase?: undefined } | { passphrase: string; recoveryKey?: undefined }) & {
@@ -89,6 +90,7 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Parley
     }
     const identity = checkedIdentity(snapshot.identity!, userId)
     const list = await currentList(conn, userId, identity.user.publicKey, identity.deviceList)
+    vouchOwnSigners(records, userId, [list, identity.deviceList]) // decision 0025: old devices leave the list
     const self = newSelf(userId, deviceId, { user: identity.user, deviceList: keepOtherDevices ? list : { ...list, devices: [] } })
     changes = { ...records, [BACKUP_CONFIG_KEY]: json(await rotatedConfig(secret, ad, container.header, snapshot)), [K.self]: json(self) }
   } finally {

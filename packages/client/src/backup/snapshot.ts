@@ -12,17 +12,25 @@ import { assertKey, type JsonValue, type KeyStore } from '../key-store/key-store
 import { K, type PeerRecord } from '../store-layout.js'
 import { fromUtf8, utf8 } from '../util.js'
 import { logIndexEntries } from '../messages/find-message.js'
+import { PIN_PREFIX } from '../disappearing/message-timer.js'
+import { carried as asCarried } from '../disappearing/carried-pins.js'
+import { GONE_FLOOR_PREFIX } from '../disappearing/tombstones.js'
 
 /**
  * Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins,
- * and the disappearing-message expiries and tombstones (so a restored or linked device expires
- * what the old one would have, and does not take expired seqs back from server history).
+ * the disappearing-message expiries, tombstones and their folded ranges (so a restored or linked
+ * device expires what the old one would have, and does not take expired seqs back from server
+ * history), and the disappearing pins (decision 0025: imported as carried pins, verified on the
+ * first connect before they count; disappearing/carried-pins.ts).
  */
-export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/', 'exp/', 'gone/'] as const
+export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/', 'exp/', 'gone/', GONE_FLOOR_PREFIX, PIN_PREFIX] as const
 /** Most records one snapshot may hold (a bound for a hostile or damaged one, far above any real log). */
 export const MAX_SNAPSHOT_RECORDS = 2_000_000
 
-const RecordSchema = v.tuple([v.string(), v.record(v.string(), v.unknown())])
+// Values are records, except tombstones (`gone/`: the commitment, or 1 before decision 0025;
+// checked per key in readSnapshot). Refusing those made any backup or transfer of a device that
+// had expired a message unrestorable ("malformed").
+const RecordSchema = v.tuple([v.string(), v.union([v.record(v.string(), v.unknown()), v.string(), v.number()])])
 const SnapshotSchema = v.strictObject({
   v: v.literal(1),
   kind: v.picklist(['backup', 'transfer']),
@@ -83,7 +91,10 @@ export function readSnapshot(bytes: Uint8Array, expect: { kind: 'backup' | 'tran
       throw new BackupCorruptError('the snapshot names a bad key', { reason: 'key' })
     }
     if (!carried(key)) throw new BackupCorruptError('the snapshot carries a record it may not', { reason: 'key' })
-    changes[key] = value as JsonValue
+    if (typeof value !== 'object' && !key.startsWith('gone/')) throw new BackupCorruptError('the snapshot is malformed', { reason: 'malformed' })
+    // A pin is not believed from the snapshot: it waits to be verified like any setting.
+    const [k, val] = asCarried(key, value as JsonValue)
+    changes[k] = val
     // The log's indexes are not carried: rebuilt here, so references resolve without a scan.
     // The lowest seq keeps an id or commitment (as on a live device), whatever the record order:
     // a later copy of a message's opening must not take over its edits and tombstone.

@@ -1,28 +1,17 @@
 /**
- * What expiring one message deletes on this device (docs/recovery.md, decision 0023): its log
- * row, its message-id index entry, and the rows of its edits (their texts live on as the
- * target's `edits`, gone with it; the edit messages themselves would otherwise outlive it) with
- * their index entries. A tombstone `gone/<conversation>/<seq>` stays in place of the message,
- * so neither a server's redelivery nor readable server history can bring the seq back.
+ * What expiring one message deletes on this device (docs/recovery.md, decisions 0023, 0025): its
+ * log row, its message-id index entry, the rows of its edits (their texts live on as the
+ * target's `edits`, gone with it; the edit messages themselves would otherwise outlive it) and
+ * of its tombstone with their index entries, and any action still waiting for it. A tombstone
+ * `gone/<conversation>/<seq>` stays in place of the message (tombstones.ts), so neither a
+ * server's redelivery nor readable server history can bring the seq back; its commitment index
+ * entry stays too, so an action that arrives later is recognised and dropped (messages/receive.ts).
  */
 import type { JsonValue, KeyStore } from '../key-store/key-store.js'
 import { K, type StoredMessage } from '../store-layout.js'
+import { goneKey } from './tombstones.js'
 
-const pad = (n: number) => String(n).padStart(16, '0')
-/** The tombstone prefix of a conversation's expired seqs. */
-export const gonePrefix = (conversationId: string) => `gone/${conversationId}/`
-const goneKey = (conversationId: string, seq: number) => `${gonePrefix(conversationId)}${pad(seq)}`
-
-/** True when this device expired the message at `seq` (it is never logged or shown again). */
-export async function isExpiredSeq(store: KeyStore, conversationId: string, seq: number): Promise<boolean> {
-  return (await store.get<JsonValue>(goneKey(conversationId, seq))) !== null
-}
-
-/** The expired seqs of a conversation (history leaves them out). */
-export async function expiredSeqs(store: KeyStore, conversationId: string): Promise<Set<number>> {
-  const prefix = gonePrefix(conversationId)
-  return new Set((await store.keys(prefix)).map((k) => Number(k.slice(prefix.length))))
-}
+export { expiredSeqs, gonePrefix, isExpiredSeq } from './tombstones.js'
 
 /**
  * Adds to `changes` the deletion of the message at `seq` and everything that expires with it;
@@ -34,13 +23,23 @@ export async function expireMessage(store: KeyStore, conversationId: string, seq
   const deleted = [logKey]
   changes[logKey] = null
   changes[K.messageId(conversationId, id)] = null
-  changes[goneKey(conversationId, seq)] = 1
-  for (const editSeq of m?.editSeqs ?? []) {
-    const editKey = K.message(conversationId, editSeq)
-    const edit = (await store.get<JsonValue>(editKey)) as StoredMessage | null
-    changes[editKey] = null
-    deleted.push(editKey)
-    if (edit) changes[K.messageId(conversationId, edit.id)] = null
+  changes[goneKey(conversationId, seq)] = m?.tf ?? 1 // the commitment: pruning drops its index entry with it
+  const drop = async (actionSeq: number) => {
+    const key = K.message(conversationId, actionSeq)
+    const action = (await store.get<JsonValue>(key)) as StoredMessage | null
+    changes[key] = null
+    deleted.push(key)
+    if (action) changes[K.messageId(conversationId, action.id)] = null
+  }
+  for (const editSeq of m?.editSeqs ?? []) await drop(editSeq)
+  if (m?.deleted) await drop(m.deleted.seq)
+  // Actions that wait for this message by its commitment (pending-actions.ts) never apply now.
+  if (m) {
+    for (const key of await store.keys(K.actionPendingPrefix(conversationId, m.tf))) {
+      const actionSeq = await store.get<JsonValue>(key)
+      changes[key] = null
+      if (typeof actionSeq === 'number') await drop(actionSeq)
+    }
   }
   return deleted
 }

@@ -9,8 +9,10 @@
 import type { DisappearingSetting } from '@parley/protocol'
 import type { JsonValue, KeyStore } from '../key-store/key-store.js'
 
+/** The prefix of verified pins (a snapshot carries them: carried-pins.ts). */
+export const PIN_PREFIX = 'disappearing/'
 /** Where a conversation's verified setting is pinned (timers.ts writes it). */
-export const pinKey = (conversationId: string) => `disappearing/${encodeURIComponent(conversationId)}`
+export const pinKey = (conversationId: string) => `${PIN_PREFIX}${encodeURIComponent(conversationId)}`
 
 /** The timer this device puts on a message it sends now in `conversationId`: its pinned timer, if on. */
 export async function pinnedTimer(store: KeyStore, conversationId: string): Promise<number | undefined> {

@@ -2,14 +2,19 @@
  * Disappearing messages on this device (issue 17, docs/recovery.md). Each conversation's timer
  * is a signed setting this device pins only after checking it: the signer is a member (as
  * this device pinned them), the signature verifies under that member's listed device, and the
- * version is above the pinned one (an older or replayed setting is not believed). The server
- * cannot forge or change one; it can only withhold it.
+ * version is above the pinned one (an older or replayed setting is not believed) and at most
+ * `MAX_DISAPPEARING_VERSION_STEP` above it; a device with no pin (a new member, a device whose
+ * snapshot carried none) takes the first verified setting at any version (decision 0025). Pins
+ * carried by a history transfer or a backup are checked the same way before they count
+ * (carried-pins.ts). The server cannot forge or change a setting; it can only withhold it.
  *
  * The pinned setting decides the timer this device franks into the messages it sends
- * (message-timer.ts); a message expires by the timer franked into it, `ms` after this device
- * logged it (decision 0023). Each expiry is a key `exp/<at>/<conversation>/<seq>` in the key
- * store, so the sweep reads only what is due; the sweep deletes the message and what expires
- * with it (expire-message.ts) from the log and the search index and emits `'expired'`.
+ * (message-timer.ts). A message expires `min(franked timer, pinned timer)` after this device
+ * logged it (decisions 0023, 0025): a message without a franked timer (an older or modified
+ * client) still expires under the setting this device verified. Each expiry is a key
+ * `exp/<at>/<conversation>/<seq>` in the key store, so the sweep reads only what is due; the
+ * sweep deletes the message and what expires with it (expire-message.ts) from the log and the
+ * search index, folds tombstones past their bound (tombstones.ts), and emits `'expired'`.
  */
 import { DisappearingRejectedError, MAX_DISAPPEARING_VERSION_STEP, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
 import { signDisappearing, verifyDisappearing } from '@parley/crypto'
@@ -19,14 +24,15 @@ import type { JsonValue } from '../key-store/key-store.js'
 import { json } from '../store-layout.js'
 import type { Message } from '../types.js'
 import { checkTimer, type DisappearingEventPayload } from './types.js'
-import { pinKey } from './message-timer.js'
+import { PIN_PREFIX, pinKey } from './message-timer.js'
 import { expireMessage } from './expire-message.js'
+import { CARRIED_PIN_PREFIX, type CarriedPin } from './carried-pins.js'
+import { pruneTombstones } from './tombstones.js'
 
 /** The longest a sweep timer waits before looking again (a setTimeout must fit 32 bits). */
 export const MAX_SWEEP_WAIT_MS = 24 * 60 * 60 * 1_000
 
 const pad = (n: number) => String(n).padStart(16, '0')
-const PIN_PREFIX = 'disappearing/'
 const EXPIRY_PREFIX = 'exp/'
 const expiryKey = (at: number, conversationId: string, seq: number) => `${EXPIRY_PREFIX}${pad(at)}/${encodeURIComponent(conversationId)}/${pad(seq)}`
 
@@ -94,6 +100,7 @@ export class DisappearingTimers {
 
   /** Reads every conversation's setting from the server and pins what verifies (each connect, before catch-up). */
   async sync(): Promise<void> {
+    await this.acceptCarried()
     const { conversations } = await this.core.conn.request('conversation.list', {})
     for (const info of conversations) {
       if (!info.disappearing || (this.pins.get(info.id)?.version ?? 0) >= info.disappearing.version) continue
@@ -106,6 +113,24 @@ export class DisappearingTimers {
     }
   }
 
+  /**
+   * Pins carried by a transfer or backup, checked like any setting, then removed (decision
+   * 0025): before the server's settings, so the server cannot roll a new device back.
+   */
+  private async acceptCarried(): Promise<void> {
+    for (const key of await this.core.store.keys(CARRIED_PIN_PREFIX)) {
+      const pin = (await this.core.store.get<JsonValue>(key)) as CarriedPin | null
+      const s = pin?.setting ?? null
+      if (s && !this.deps.conversation(s.conversationId)) continue // not loaded yet: checked on a later connect
+      try {
+        if (s) await this.accept(s, pin?.signingKey)
+      } catch (e) {
+        this.core.reportError({ error: e as ParleyError, ...(s ? { conversationId: s.conversationId } : {}) })
+      }
+      await this.core.store.delete(key)
+    }
+  }
+
   /** A `disappearing` frame: pinned when it verifies, else an `'error'` event. */
   onEvent(setting: DisappearingSetting): void {
     void this.accept(setting).catch((e) => this.core.reportError({ error: e, conversationId: setting.conversationId }))
@@ -115,28 +140,32 @@ export class DisappearingTimers {
    * Pins `setting` when it is newer than the pin and verifies.
    * @throws {DisappearingRejectedError} not a member's, or a bad signature.
    */
-  accept(setting: DisappearingSetting): Promise<void> {
+  accept(setting: DisappearingSetting, ownSignerKey?: string): Promise<void> {
     // One at a time: this device's own ack and the server's echo of it race otherwise.
-    const run = this.accepting.catch(() => undefined).then(() => this.acceptNow(setting))
+    const run = this.accepting.catch(() => undefined).then(() => this.acceptNow(setting, ownSignerKey))
     this.accepting = run
     return run
   }
 
-  private async acceptNow(setting: DisappearingSetting): Promise<void> {
+  /** `ownSignerKey`: a restore's vouched key for one of this user's old devices (carried-pins.ts). */
+  private async acceptNow(setting: DisappearingSetting, ownSignerKey?: string): Promise<void> {
     const c = this.deps.conversation(setting.conversationId)
     if (!c) return // not known here yet: `sync` on the next connect pins it with the conversation
-    if ((this.pins.get(c.id)?.version ?? 0) >= setting.version) return // older or replayed: not believed
+    const pinned = this.pins.get(c.id)
+    if ((pinned?.version ?? 0) >= setting.version) return // older or replayed: not believed
     const refuse = (reason: 'not_member' | 'bad_signature' | 'version_jump') => new DisappearingRejectedError(
       reason === 'not_member' ? 'a disappearing setting signed by a non-member was refused'
         : reason === 'version_jump' ? 'a disappearing setting whose version jumps too far ahead was refused' : 'a disappearing setting that does not verify was refused',
       { conversationId: c.id, version: setting.version, userId: setting.userId, reason },
     )
-    if (setting.version > (this.pins.get(c.id)?.version ?? 0) + MAX_DISAPPEARING_VERSION_STEP) throw refuse('version_jump')
+    // The step bounds a jump from a pin; without one there is nothing to jump from (decision 0025).
+    if (pinned && setting.version > pinned.version + MAX_DISAPPEARING_VERSION_STEP) throw refuse('version_jump')
     if (!c.members.includes(setting.userId)) throw refuse('not_member')
     const self = this.core.self()
     const key = setting.userId === self.userId && setting.deviceId === self.deviceId
       ? self.device.signing.publicKey
       : (await this.deps.listedDevice({ userId: setting.userId, deviceId: setting.deviceId }))?.signingKey
+        ?? (setting.userId === self.userId ? ownSignerKey : undefined)
     if (!key || !verifyDisappearing(setting, key)) throw refuse('bad_signature')
     await this.core.store.set(pinKey(c.id), json(setting))
     this.pins.set(c.id, setting)
@@ -148,12 +177,13 @@ export class DisappearingTimers {
   }
 
   /**
-   * Records when a logged message expires: by the timer its sender franked into it (not the
-   * setting this device holds now), counted from this device's receipt — a server that
-   * back-dates `ts` cannot make a message vanish on arrival (decision 0023).
+   * Records when a logged message expires: by the shorter of the timer its sender franked into
+   * it and the setting this device verified and holds now (decision 0025; an untimed message
+   * from an older or modified client is not kept past it), counted from this device's receipt —
+   * a server that back-dates `ts` cannot make a message vanish on arrival (decision 0023).
    */
   private async track(m: Message): Promise<void> {
-    const ms = m.disappearingMs
+    const ms = effectiveTimer(m.disappearingMs, this.timerOf(m.conversationId))
     if (ms === undefined || m.seq === undefined) return
     const at = this.core.now() + ms
     await this.core.store.set(expiryKey(at, m.conversationId, m.seq), json({ conversationId: m.conversationId, seq: m.seq, id: m.id }))
@@ -205,6 +235,8 @@ export class DisappearingTimers {
       }
       await this.core.lock.run(() => this.core.store.saveChanges(changes))
       this.deps.forgetSearch(logKeys)
+      // Bounded tombstones (tombstones.ts): a no-op below the bound.
+      for (const conversationId of gone.keys()) await this.core.lock.run(() => pruneTombstones(this.core.store, conversationId))
       for (const [conversationId, messageIds] of gone) {
         const payload = { conversationId, messageIds }
         this.deps.conversation(conversationId)?._emit('expired', payload)
@@ -220,6 +252,12 @@ export class DisappearingTimers {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
   }
+}
+
+/** The timer a logged message expires by: the shorter of its franked timer and this device's pinned one. */
+export function effectiveTimer(franked: number | undefined, pinned: number | null): number | undefined {
+  if (pinned === null) return franked
+  return franked === undefined ? pinned : Math.min(franked, pinned)
 }
 
 /**

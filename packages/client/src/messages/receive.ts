@@ -9,6 +9,9 @@
  * - the same commitment again at another seq (a replayed action or message): stored as
  *   delivered, but the index keeps the first and a replayed action is not applied again — an
  *   O(1) check that replaces the per-target list of applied commitments, which grew without bound.
+ *
+ * An action whose target already expired here (its commitment still indexed, its seq gone) is
+ * not stored at all (decision 0025): it would only keep a piece of a vanished message.
  */
 import { MessageConflictError, type ParleyError } from '@parley/protocol'
 import type { KeyStore } from '../key-store/key-store.js'
@@ -16,6 +19,7 @@ import type { StoredMessage } from '../store-layout.js'
 import { applyAction, isAction, type Applied } from './apply-action.js'
 import { ensureIndexed, indexTf, messageAtSeq, putMessage, resolveRef, seqOfId, seqOfTf, type Changes } from './find-message.js'
 import { takeWaiting } from './pending-actions.js'
+import { isExpiredSeq } from '../disappearing/tombstones.js'
 
 /** What storing did: a message (with a reply reference that did not resolve, `error`), or an applied action. */
 export type Received = { message: StoredMessage; error?: ParleyError } | { action: StoredMessage; applied: Applied }
@@ -29,6 +33,10 @@ export async function receiveMessage(store: KeyStore, changes: Changes, m: Store
   const heldId = await seqOfId(store, m.conversationId, m.id, changes)
   if (heldId !== null && heldId !== m.seq) {
     throw new MessageConflictError('a message arrived under an id this device already holds for another message; the stored one is kept', { conversationId: m.conversationId, seq: m.seq })
+  }
+  if (isAction(m) && m.ref?.tf !== undefined) {
+    const targetSeq = await seqOfTf(store, m.conversationId, m.ref.tf, changes)
+    if (targetSeq !== null && (await isExpiredSeq(store, m.conversationId, targetSeq))) return { action: m, applied: { nothing: true } }
   }
   const heldTf = await seqOfTf(store, m.conversationId, m.tf, changes)
   const replay = heldTf !== null && heldTf !== m.seq

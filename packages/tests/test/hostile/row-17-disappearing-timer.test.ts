@@ -3,26 +3,38 @@
  * decision 0023), one suite over the three policies. Bob's connection runs through a tampering
  * proxy. Attacks and safe outcomes:
  * (a) The server holds a message back until a timer is set (or turned off), then delivers it:
- *     bob expires each message by the timer its sender franked — the one sent before the timer
- *     stays, the one sent under a timer since turned off still goes. Controls: both held
- *     messages reached bob, and a message sent under the timer expires at bob.
+ *     bob expires each message by the shorter of its franked timer and the setting he verified
+ *     (decision 0025) — the one sent under a timer since turned off still goes, and the one
+ *     sent untimed (as an older or modified client sends) goes under bob's setting. Controls:
+ *     both held messages reached bob, the untimed one carries no timer.
  * (b) The server rewrites a readable message's timer: the franking no longer opens
  *     (`bad_franking`), nothing shown. In E2EE the timer is inside the ciphertext (the server
  *     never sees a body to rewrite). Control: the untouched next message is shown with its timer.
  * (c) The server back-dates `ts` by an hour: bob's expiry counts from his receipt, not from
  *     `ts` (the message does not vanish on arrival). Control: bob's copy carries the forged ts.
- * (d) After a message expired at bob, the server delivers it again (and, for readable
- *     conversations, returns it in history): it does not come back. Control: the redelivery and
- *     the history row reached bob.
+ * (d) After a message expired at bob, the server delivers it again under a fresh inbox id
+ *     (and, for readable conversations, returns it in history): it does not come back.
+ *     Controls: a probe injected after the redelivery was processed, and the history row
+ *     reached bob.
  * (e) A setting validly signed by alice's device at the maximum version is refused
- *     (`version_jump`) and does not freeze the timer: alice's next change is pinned.
+ *     (`version_jump`) by bob, who holds a pin, and does not freeze the timer: alice's next
+ *     change is pinned. A device with no pin (a new member) takes the first verified setting
+ *     at any version (decision 0025): shown with a setting beyond the step.
  * (f) An edit sent after the timer was turned off expires with its target: no log row and no
  *     message-id index entry of either is left at bob.
+ * (g) The server holds back an edit and a reaction until their target expired at bob, then
+ *     delivers them: neither is stored (no log row, no waiting entry; decision 0025). Control:
+ *     both reached bob before a later message.
+ * (h) Folded tombstones (MAX_TOMBSTONES_PER_CONVERSATION): bob holds the bound already, an
+ *     expiry folds the lowest — the real one included — into the range; a redelivery of the
+ *     expired message (and a history row) still does not bring it back. Controls: its tombstone
+ *     key is gone (the range refuses it), and a probe injected after the redelivery was
+ *     processed (so was the redelivery); the history row reached bob.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { signDisappearing, type DeviceIdentity } from '@parley/crypto'
-import { memoryKeyStore, type ErrorPayload, type ExpiredEventPayload, type KeyStore, type Message, type ParleyClient } from '@parley/client'
-import { MAX_DISAPPEARING_VERSION, type Policy } from '@parley/protocol'
+import { MAX_TOMBSTONES_PER_CONVERSATION, memoryKeyStore, type ErrorPayload, type ExpiredEventPayload, type KeyStore, type Message, type ParleyClient } from '@parley/client'
+import { MAX_DISAPPEARING_VERSION, MAX_DISAPPEARING_VERSION_STEP, type Policy } from '@parley/protocol'
 import { closeAll, connect, fullHistory, startServer, waitFor, type TestServer } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 import { POLICIES } from './_world.js'
@@ -81,7 +93,7 @@ const setTimerAndWait = async (w: World, ms: number | null) => {
 }
 
 describe.each(POLICIES)('row 17a: the franked disappearing timer under %s', (policy) => {
-  it('(a) a held-back message expires by its own franked timer, not by the setting bob holds when it arrives', async () => {
+  it('(a) a held-back message expires by the shorter of its franked timer and bob\'s verified setting', async () => {
     const w = await world(policy)
     const hold = holdDeliveries(w)
     hold.on = true
@@ -90,7 +102,9 @@ describe.each(POLICIES)('row 17a: the franked disappearing timer under %s', (pol
     hold.on = false
     for (const f of hold.held.splice(0)) w.p.inject('bob', 'message', f)
     await waitFor(() => w.got.some((m) => m.text === 'sent before any timer'), 10_000, 'the held message reached bob') // control
-    expect(w.got.find((m) => m.text === 'sent before any timer')!.disappearingMs).toBeUndefined()
+    const untimed = w.got.find((m) => m.text === 'sent before any timer')!
+    expect(untimed.disappearingMs).toBeUndefined() // control: nothing franked, as from an older client
+    await waitFor(() => w.expired.includes(untimed.id), 10_000, 'the untimed message expires under bob\'s setting')
 
     hold.on = true
     const timed = await w.ca.send({ text: 'sent under the timer' })
@@ -101,8 +115,7 @@ describe.each(POLICIES)('row 17a: the franked disappearing timer under %s', (pol
     expect(w.got.find((m) => m.text === 'sent under the timer')!.disappearingMs).toBe(TIMER_MS)
     await waitFor(() => w.expired.includes(timed.messageId), 10_000, 'the timed message expires though the timer is off now')
     const texts = await textsOf(w)
-    expect(texts).toContain('sent before any timer')
-    expect(texts).not.toContain('sent under the timer')
+    expect(texts).toEqual(['hello'])
     expect(w.errors).toEqual([])
   })
 
@@ -166,11 +179,14 @@ describe.each(POLICIES)('row 17a: the franked disappearing timer under %s', (pol
       return { ok: true, data: { ...res.data, messages: [...res.data.messages.filter((m: any) => m.seq !== original.seq), original].sort((a: any, b: any) => a.seq - b.seq) } }
     }
     const before = w.got.length
-    w.p.inject('bob', 'message', original)
-    await w.ca.send({ text: 'after, untimed' }) // a later delivery: the redelivery was processed before it
-    await setTimerAndWait(w, null)
-    const after = await w.ca.send({ text: 'sentinel' })
-    await waitFor(() => w.got.some((m) => m.id === after.messageId), 10_000, 'the sentinel')
+    // Redelivered under a fresh inbox id, as a server re-queuing it would: under its old id the
+    // inbox cursor skips it before the tombstone is consulted (the test then proved nothing).
+    w.p.inject('bob', 'message', { ...original, inboxId: original.inboxId + 10_000 })
+    // A probe injected after it (another id at hello's seq) proves the redelivery was processed.
+    w.p.inject('bob', 'message', { ...original, inboxId: original.inboxId + 10_001, seq: w.got[0]!.seq!, messageId: 'probe-after-redelivery' })
+    await waitFor(() => w.errors.some((e) => e.error.code === 'message_conflict'), 10_000, 'the probe') // control
+    // Dropped silently by the tombstone (in E2EE the spent ratchet key would refuse it too, loudly).
+    expect(w.errors.map((e) => e.error.code)).toEqual(['message_conflict'])
     expect(w.got.slice(before).map((m) => m.text)).not.toContain('gone for good')
     expect(await textsOf(w)).not.toContain('gone for good')
     if (original.body) expect(historyRows).toBeGreaterThan(0) // control: the history row reached bob (readable conversations)
@@ -178,13 +194,31 @@ describe.each(POLICIES)('row 17a: the franked disappearing timer under %s', (pol
 
   it('(e) a setting signed at the maximum version is refused and does not freeze the timer', async () => {
     const w = await world(policy)
+    await setTimerAndWait(w, 30_000) // bob holds a pin
     const self = (await w.aliceStore.get('self')) as unknown as { userId: string; deviceId: string; device: DeviceIdentity }
     const forged = signDisappearing(self.device, { conversationId: w.ca.id, ms: 1_000, version: MAX_DISAPPEARING_VERSION, userId: self.userId, deviceId: self.deviceId, ts: Date.now() })
     w.p.inject('bob', 'disappearing', { setting: forged })
     await waitFor(() => w.errors.some((e) => e.error.code === 'disappearing_rejected'), 10_000, 'the jump refused')
     expect(w.errors[0]!.error.details).toMatchObject({ reason: 'version_jump', version: MAX_DISAPPEARING_VERSION })
-    expect(w.cb.disappearingMs).toBeNull()
+    expect(w.cb.disappearingMs).toBe(30_000)
     await setTimerAndWait(w, 60_000) // alice's genuine next change is still pinned
+  })
+
+  it('(e) a device with no pin takes the first verified setting beyond the step (a new member)', async () => {
+    const w = await world(policy)
+    const self = (await w.aliceStore.get('self')) as unknown as { userId: string; deviceId: string; device: DeviceIdentity }
+    const far = MAX_DISAPPEARING_VERSION_STEP + 500
+    const setting = signDisappearing(self.device, { conversationId: w.ca.id, ms: 90_000, version: far, userId: self.userId, deviceId: self.deviceId, ts: Date.now() })
+    w.p.inject('bob', 'disappearing', { setting })
+    await waitFor(() => w.cb.disappearingMs === 90_000, 10_000, 'bob pins it')
+    expect(w.errors).toEqual([])
+    const next = signDisappearing(self.device, { ...setting, ms: 45_000, version: far + 1 })
+    w.p.inject('bob', 'disappearing', { setting: next })
+    await waitFor(() => w.cb.disappearingMs === 45_000, 10_000, 'and the next one')
+    // A forged setting not signed by a member's listed device is still refused without a pin.
+    w.p.inject('bob', 'disappearing', { setting: { ...next, version: far + 2, ms: 1_000 } })
+    await waitFor(() => w.errors.some((e) => e.error.code === 'disappearing_rejected'), 10_000, 'the forgery refused')
+    expect(w.cb.disappearingMs).toBe(45_000)
   })
 
   it('(f) an edit sent after the timer was turned off expires with its target, index entries included', async () => {
@@ -203,5 +237,63 @@ describe.each(POLICIES)('row 17a: the franked disappearing timer under %s', (pol
     expect((await w.bobStore.keys(prefix)).length).toBe(1)
     expect(await w.bobStore.keys(`msgid/${w.cb.id}/`)).toHaveLength(1)
     expect(await textsOf(w)).toEqual(['hello'])
+  })
+
+  it('(g) an edit and a reaction held back until their target expired are not stored', async () => {
+    const w = await world(policy)
+    const hold = holdDeliveries(w)
+    await setTimerAndWait(w, 3_000) // alice's own copy must outlive her two actions
+    const sent = await w.ca.send({ text: 'expires before its actions arrive' })
+    await waitFor(() => w.got.some((m) => m.id === sent.messageId), 10_000, 'the target at bob')
+    hold.on = true
+    await w.ca.edit(sent.messageId, { text: 'a late edit' })
+    await w.ca.react(sent.messageId, '👍')
+    await waitFor(() => hold.held.length === 2, 10_000, 'both actions held')
+    await waitFor(() => w.expired.includes(sent.messageId), 10_000, 'the target expired at bob')
+    hold.on = false
+    const beforeKeys = (await w.bobStore.keys(`msg/${w.cb.id}/`)).length
+    for (const f of hold.held.splice(0)) w.p.inject('bob', 'message', f)
+    await setTimerAndWait(w, null)
+    const after = await w.ca.send({ text: 'sentinel' })
+    await waitFor(() => w.got.some((m) => m.id === after.messageId), 10_000, 'the sentinel') // control: the actions came first
+    expect((await w.bobStore.keys(`msg/${w.cb.id}/`)).length).toBe(beforeKeys + 1) // the sentinel only
+    expect(await w.bobStore.keys(`msgpend/${w.cb.id}/`)).toEqual([])
+    expect(w.errors).toEqual([])
+  })
+
+  it('(h) folded tombstones still keep an expired message from coming back', async () => {
+    const w = await world(policy)
+    const hold = holdDeliveries(w)
+    // Bob already holds the bound (tombstones far above any real seq, so the real one is the lowest).
+    const filler: Record<string, number> = {}
+    for (let i = 0; i < MAX_TOMBSTONES_PER_CONVERSATION; i++) filler[`gone/${w.cb.id}/${String(1_000_000 + i).padStart(16, '0')}`] = 1
+    await w.bobStore.saveChanges(filler)
+    await setTimerAndWait(w, TIMER_MS)
+    const sent = await w.ca.send({ text: 'folded away' })
+    await waitFor(() => w.expired.includes(sent.messageId), 10_000, 'expired at bob')
+    const original = hold.seen.find((f) => f.messageId === sent.messageId)
+    await waitFor(async () => (await w.bobStore.keys(`gone/${w.cb.id}/`)).length === MAX_TOMBSTONES_PER_CONVERSATION / 2, 10_000, 'the tombstones folded')
+    expect(await w.bobStore.get(`gone/${w.cb.id}/${String(original.seq).padStart(16, '0')}`)).toBeNull() // control: only the range refuses it now
+    expect(await w.bobStore.get(`gonefloor/${w.cb.id}`)).toMatchObject({ from: original.seq })
+    let historyRows = 0
+    w.p.hooks.ack = (event, _req, res) => {
+      if (event !== 'history.fetch' || !res?.ok || !original.body) return res
+      historyRows++
+      return { ok: true, data: { ...res.data, messages: [...res.data.messages.filter((m: any) => m.seq !== original.seq), original].sort((a: any, b: any) => a.seq - b.seq) } }
+    }
+    // Redelivered under a fresh inbox id, as a server re-queuing it would (an old id is skipped
+    // by the inbox cursor before any tombstone is consulted).
+    w.p.inject('bob', 'message', { ...original, inboxId: original.inboxId + 10_000 })
+    // A probe injected after it (another id at hello's seq) proves the redelivery was processed:
+    // the inbox takes deliveries in order. (No later genuine message: the filler put the range
+    // far above the seqs this conversation will reach, which real tombstones never do.)
+    const helloSeq = w.got[0]!.seq!
+    w.p.inject('bob', 'message', { ...original, inboxId: original.inboxId + 10_001, seq: helloSeq, messageId: 'probe-after-redelivery' })
+    await waitFor(() => w.errors.some((e) => e.error.code === 'message_conflict'), 10_000, 'the probe') // control
+    expect(w.got.filter((m) => m.text === 'folded away')).toHaveLength(1) // the first delivery only
+    // Dropped by the range before anything else looked at it (in E2EE the spent ratchet key would refuse it too, loudly).
+    expect(w.errors.map((e) => e.error.code)).toEqual(['message_conflict'])
+    expect(await textsOf(w)).toEqual(['hello'])
+    if (original.body) expect(historyRows).toBeGreaterThan(0) // control: the history row reached bob (readable conversations)
   })
 })

@@ -1,0 +1,45 @@
+/**
+ * Disappearing pins carried by a history transfer or a backup (decision 0025). The old device's
+ * pinned settings travel in the snapshot, so a linked or restored device starts from the same
+ * version instead of from nothing (a server could otherwise hand it an older genuine setting).
+ * They are not believed as they come: the snapshot writes them under `disappearing-carried/`,
+ * and the timers check each one as any setting (a member's, signed by that member's listed
+ * device) on the first connect, before the server's settings, then pin it or drop it.
+ *
+ * A restore usually drops the user's old devices from its list, so a setting one of them signed
+ * would no longer verify there: a restore records, with each carried setting the user's own
+ * device signed, that device's key from the user's device lists it verified under the restored
+ * identity (the backed-up one and the server's), and the check uses it when the list has none.
+ */
+import type { DisappearingSetting, SignedDeviceList } from '@parley/protocol'
+import type { JsonValue } from '../key-store/key-store.js'
+import { PIN_PREFIX } from './message-timer.js'
+
+/** Where an imported, not yet verified pin waits. */
+export const CARRIED_PIN_PREFIX = 'disappearing-carried/'
+
+/** A carried pin: the setting, and for the user's own devices the key a restore vouched for. */
+export interface CarriedPin {
+  setting: DisappearingSetting
+  signingKey?: string
+}
+
+/** The key and record an imported pin is written as: `disappearing/x` → `disappearing-carried/x`. */
+export function carried(key: string, value: JsonValue): [string, JsonValue] {
+  if (!key.startsWith(PIN_PREFIX)) return [key, value]
+  return [CARRIED_PIN_PREFIX + key.slice(PIN_PREFIX.length), { setting: value } as unknown as JsonValue]
+}
+
+/**
+ * Restore: adds to each carried pin the user's own signer's key from `lists` (already verified
+ * under the restored identity key by the caller).
+ */
+export function vouchOwnSigners(changes: Record<string, JsonValue>, userId: string, lists: SignedDeviceList[]): void {
+  for (const [key, value] of Object.entries(changes)) {
+    if (!key.startsWith(CARRIED_PIN_PREFIX)) continue
+    const pin = value as unknown as CarriedPin
+    if (pin.setting?.userId !== userId) continue
+    const entry = lists.flatMap((l) => l.devices).find((d) => d.deviceId === pin.setting.deviceId)
+    if (entry) changes[key] = { ...pin, signingKey: entry.signingKey } as unknown as JsonValue
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Disappearing pins travel in device links and backups (issue 17, decision 0025), in every
+ * policy. Alice's conversation timer changes three times (by alice and by bob). A device linked
+ * after that, and a device restored from a backup (alice's old devices dropped from her list,
+ * the carried setting signed by one of them), connect through a tampering proxy that
+ * answers `conversation.list` with the oldest genuine setting (version 1, validly signed: a
+ * rollback the signature cannot catch). Safe outcome: each new device holds the newest setting
+ * it was carried (checked like any setting before it counts) and ignores the older one, and
+ * accepts the next change. Controls: the proxy served the rollback to each new device; the
+ * next change reaches each new device. Without carried pins the new device would pin version 1
+ * and then refuse nothing — it would show the wrong timer and frank it into its messages.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { memoryKeyStore, requestDeviceLink, restoreFromBackup, type ErrorPayload, type ParleyClient } from '@parley/client'
+import type { DisappearingSetting } from '@parley/protocol'
+import { closeAll, connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
+
+const socketOptions = { transports: ['websocket'] as string[], reconnectionDelay: 50, reconnectionDelayMax: 500 }
+
+for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) {
+  describe(`disappearing pins on a linked or restored device: ${policy}`, () => {
+    let server: TestServer | undefined
+    let proxy: TamperProxy | undefined
+    const clients: ParleyClient[] = []
+    afterEach(() => closeAll({ clients, proxy, server }))
+
+    it('a linked and a restored device keep the carried setting over an older one the server offers, and accept the next change', async () => {
+      server = await startServer({ policy })
+      const s = server
+      proxy = await startTamperProxy(s.url)
+      const p = proxy
+      const alice = await connect(s.url, 'alice')
+      const bob = await connect(s.url, 'bob')
+      clients.push(alice, bob)
+      const ca = await alice.conversations.open('bob')
+      if (policy === 'optional-e2ee') await ca.upgradeToE2EE()
+      const cb = await bob.conversations.open('alice')
+      const settingNow = async () => (await s.parley.store().getConversation(ca.id))!.disappearing as DisappearingSetting
+
+      await ca.setDisappearing(60_000)
+      const v1 = await settingNow()
+      await waitFor(() => cb.disappearingMs === 60_000, 10_000, 'bob pins v1')
+      await cb.setDisappearing(120_000) // signed by bob: a new device checks it against bob's carried device list
+      await waitFor(() => ca.disappearingMs === 120_000, 10_000, 'alice pins v2')
+      await ca.setDisappearing(180_000)
+      expect((await settingNow()).version).toBe(3)
+
+      // The server answers every new device's sync with the oldest genuine setting.
+      let rolledBack = 0
+      p.hooks.ack = (event, _req, res: any) => {
+        if (event !== 'conversation.list' || !res?.ok) return res
+        rolledBack++
+        return { ...res, data: { ...res.data, conversations: res.data.conversations.map((c: any) => (c.id === ca.id ? { ...c, disappearing: v1 } : c)) } }
+      }
+      const errors: ErrorPayload[] = []
+
+      // A linked device.
+      const linkedStore = memoryKeyStore()
+      const link = await requestDeviceLink({ url: p.url, token: 'alice', keyStore: linkedStore, socketOptions })
+      await alice.linkDevice(link.code)
+      const alice2 = await link.client
+      clients.push(alice2)
+      alice2.on('error', (e) => errors.push(e))
+      await alice2.whenReady()
+      await waitFor(() => rolledBack >= 1, 10_000, 'the rollback served to the linked device') // control
+      await waitFor(() => alice2.conversations.get(ca.id)?.disappearingMs === 180_000, 10_000, 'the linked device holds the carried v3')
+      await ca.setDisappearing(240_000)
+      await waitFor(() => alice2.conversations.get(ca.id)?.disappearingMs === 240_000, 10_000, 'the linked device takes v4') // control: the path reaches it
+      await waitFor(() => cb.disappearingMs === 240_000, 10_000, 'bob pins v4')
+
+      // A device restored from a backup made now, as after losing every device: the old devices
+      // leave alice's list, and v4 was signed by one of them (the restore vouches for its key).
+      const { recoveryKey } = await alice.backup.enable()
+      const before = rolledBack
+      const restoredStore = memoryKeyStore()
+      const restored = await restoreFromBackup({ url: p.url, token: 'alice', keyStore: restoredStore, socketOptions, recoveryKey })
+      clients.push(restored)
+      restored.on('error', (e) => errors.push(e))
+      await waitFor(() => rolledBack > before, 10_000, 'the rollback served to the restored device') // control
+      await waitFor(() => restored.conversations.get(ca.id)?.disappearingMs === 240_000, 10_000, 'the restored device holds the carried v4')
+      await cb.setDisappearing(300_000)
+      await waitFor(() => restored.conversations.get(ca.id)?.disappearingMs === 300_000, 10_000, 'the restored device takes v5')
+      expect(errors.filter((e) => e.error.code === 'disappearing_rejected')).toEqual([])
+      // The carried pins were consumed (verified, then pinned), none left waiting.
+      for (const store of [linkedStore, restoredStore]) expect(await store.keys('disappearing-carried/')).toEqual([])
+      expect(s.errors).toEqual([])
+    }, 90_000)
+  })
+}
