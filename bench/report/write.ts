@@ -26,7 +26,14 @@ export function readRuns(): SuiteRun[] {
   if (!existsSync(RESULTS)) return []
   return readdirSync(RESULTS)
     .filter((f) => /^[a-z-]+\.node-v[\d.]+\.json$/.test(f))
-    .map((f) => JSON.parse(readFileSync(`${RESULTS}${f}`, 'utf8')) as SuiteRun)
+    .map((f) => ({ f, run: JSON.parse(readFileSync(`${RESULTS}${f}`, 'utf8')) as Partial<SuiteRun> }))
+    // Only what a suite wrote through report/record.ts (bench:attachments writes its own shape).
+    .filter(({ f, run }) => {
+      const ok = typeof run.startedAt === 'string' && Array.isArray(run.sections)
+      if (!ok) console.log(`bench report: ${f} is not a suite run (no startedAt/sections); left out`)
+      return ok
+    })
+    .map(({ run }) => run as SuiteRun)
     .sort((a, b) => a.suite.localeCompare(b.suite) || a.node.localeCompare(b.node, undefined, { numeric: true }))
 }
 
