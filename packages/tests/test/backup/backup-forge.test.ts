@@ -9,7 +9,8 @@
  * `takeRecoveryKey()`); the next restore with it refuses the forgery (`BackupKeyError`, nothing
  * written). Controls: the forged blob reached the server's store and opens under the lost
  * device's key, and the OLD recovery key opens it (the attack is live; that key must be
- * discarded). Also: a `newPassphrase` that opens the restored backup is refused (one policy:
+ * discarded). A lost device dropped from the device list by the restore but still connected
+ * cannot overwrite the backup (the server checks the list; control: before, it could). Also: a `newPassphrase` that opens the restored backup is refused (one policy:
  * each scrypt costs seconds here).
  */
 import { afterEach, describe, expect, it } from 'vitest'
@@ -97,6 +98,30 @@ describe.each(POLICIES)('row 17c: a backup forged by a lost device after the res
     const fooled = await restoreFromBackup({ url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions, recoveryKey: oldRecoveryKey })
     clients.push(fooled)
     expect((await fullHistory(fooled, convo.id)).map((m) => m.text)).toContain('genuine history')
+  }, 90_000)
+
+  it('a lost device that the restore dropped from the device list cannot overwrite the backup, though still connected; control: before the restore it could', async () => {
+    const store = memoryStore()
+    server = await startServer({ policy, store })
+    const lostStore = memoryKeyStore()
+    const lost = await connect(server.url, 'alice', { keyStore: lostStore }) // stolen, and stays online
+    clients.push(lost)
+    const { recoveryKey } = await lost.backup.enable()
+    const first = await storedBackup(store)
+    await lost.backup.run() // control: a listed device rewrites the backup
+    expect(await storedBackup(store)).not.toEqual(first)
+
+    const restored = await restoreFromBackup({ url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions, recoveryKey })
+    clients.push(restored)
+    expect((await store.getDevice('alice', lost.deviceId))?.active).toBe(false)
+    const rotated = await storedBackup(store)
+    // The thief's modified client skips its own guard; the server refuses the write.
+    const config = (await lostStore.get('backup/config')) as Record<string, unknown>
+    await lostStore.set('backup/config', { ...config, replaces: readBackup(rotated).header } as never)
+    const refused = await errorOf(lost.backup.run()) as { code?: string; message?: string } | null
+    expect(refused?.code).toBe('forbidden')
+    expect(refused?.message).toMatch(/current device list/) // refused by the server, not the client
+    expect(await storedBackup(store)).toEqual(rotated)
   }, 90_000)
 })
 
