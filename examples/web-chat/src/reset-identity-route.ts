@@ -4,6 +4,9 @@
  * `parley.resetIdentity`. The demo has no passwords (anyone may sign in as anyone, see
  * demo-auth.ts), so here "re-authentication" is the same name check as sign-in; a real app
  * asks for its own proof first (password and e-mail code, support desk, …). Same-origin only.
+ * The body carries the reset's one-time registration `ticket` (decision 0024): the browser
+ * presents it when it registers the new identity. A real app delivers it out of band to the
+ * re-authenticated user instead (an e-mailed link), never to whoever holds a session.
  */
 import type { IncomingMessage } from 'node:http'
 import { ParleyError } from '@parley/protocol'

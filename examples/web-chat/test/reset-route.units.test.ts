@@ -15,7 +15,7 @@ const parley = {
   async resetIdentity(userId: string, options: unknown) {
     calls.push([userId, options])
     if (userId === 'nobody') throw new NotFoundError('unknown user')
-    return { userId, revokedDevices: ['d-1'] }
+    return { userId, revokedDevices: ['d-1'], ticket: 'T'.repeat(43), ticketExpiresAt: 1 }
   },
 } as unknown as ParleyServer
 
@@ -27,7 +27,7 @@ describe('reset identity route', () => {
     expect(calls).toEqual([])
     expect((await resetIdentityRoute(parley, req({}), new URLSearchParams('user=nobody')))[0]).toBe(404)
     const [status, body] = await resetIdentityRoute(parley, req({ 'sec-fetch-site': 'same-origin', origin: 'http://localhost:3000' }), new URLSearchParams('user=alice'))
-    expect([status, body]).toEqual([200, { userId: 'alice', revokedDevices: ['d-1'] }])
+    expect([status, body]).toEqual([200, { userId: 'alice', revokedDevices: ['d-1'], ticket: 'T'.repeat(43), ticketExpiresAt: 1 }])
     expect(calls.at(-1)).toEqual(['alice', { reason: DEMO_RESET_REASON, by: 'web-chat' }])
   })
 })

@@ -63,9 +63,11 @@ export async function register(core: ClientCore): Promise<void> {
     oneTimePreKeys: batch.public.oneTimePreKeys,
     kemOneTimePreKeys: batch.public.kemOneTimePreKeys,
   }
-  await core.conn.request('device.register', frame)
+  // After an account reset the new identity registers only with the reset's ticket (decision 0024).
+  const resetTicket = await core.store.get<string>(K.resetTicket)
+  await core.conn.request('device.register', typeof resetTicket === 'string' ? { ...frame, resetTicket } : frame)
   const done = { ...core.self(), registered: true, publishedSignedPreKeyId: signedPreKeyId }
-  await core.store.set(K.self, json(done))
+  await core.store.saveChanges({ [K.self]: json(done), ...(resetTicket !== null ? { [K.resetTicket]: null } : {}) })
   core.setSelf(done)
 }
 

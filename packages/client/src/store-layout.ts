@@ -42,6 +42,8 @@ export const K = {
   /** Kept content of deleted messages, by the time it is wiped (decision 0021; messages/evidence.ts). */
   evidencePrefix: 'evidence/',
   evidence: (until: number, conversationId: string, seq: number) => `evidence/${pad(until)}/${conversationId}/${pad(seq)}`,
+  /** The one-time ticket of an account reset, kept until the registration that presents it succeeds (recovery/reset-identity.ts). */
+  resetTicket: 'reset-ticket',
   outboxPrefix: 'outbox/',
   outbox: (createdAt: number, clientMessageId: string) => `outbox/${pad(createdAt)}-${clientMessageId}`,
 } as const

@@ -17,3 +17,8 @@ export const MAX_BLOB_BYTES = MAX_BLOB_CHUNK_BYTES * MAX_BLOB_CHUNKS
 export const MAX_BLOB_SLOTS_PER_USER = 4
 /** How long the server keeps a history transfer nobody fetched and deleted (ms). */
 export const TRANSFER_BLOB_TTL_MS = 60 * 60 * 1000
+
+/** Random bytes of the one-time registration ticket an account reset issues (decision 0024): 256 bits, never guessed. */
+export const RESET_TICKET_BYTES = 32
+/** Longest `resetTicket` a `device.register` frame may carry (a ticket is 43 base64url characters). */
+export const MAX_RESET_TICKET_LENGTH = 128

@@ -57,15 +57,16 @@ describe.each(POLICIES)('account reset without a backup under %s', (policy) => {
     expect((fresh as { details: { userId?: string } }).details.userId).toBe(A)
     // Nor can resetIdentity before the integrator's server reset the identity.
     const newStore = memoryKeyStore()
-    const early = await resetIdentity({ url: server.url, token: A, keyStore: newStore, socketOptions }).then(() => null, (e: unknown) => e)
+    const early = await resetIdentity({ url: server.url, token: A, keyStore: newStore, socketOptions, ticket: 'A'.repeat(43) }).then(() => null, (e: unknown) => e)
     expect(codeOf(early)).toBe('identity_changed')
 
     // The integrator re-authenticated alice its own way, then resets her identity.
     const notices: Notice[] = []
     bob.on('notice', (n) => notices.push(n))
     const out = await server.parley.resetIdentity(A, { reason: 'lost every device; re-verified by e-mail' })
-    expect(out).toEqual({ userId: A, revokedDevices: [oldDevice] })
-    const alice2 = await resetIdentity({ url: server.url, token: A, keyStore: newStore, socketOptions })
+    expect(out).toMatchObject({ userId: A, revokedDevices: [oldDevice] })
+    // The app delivers out.ticket to the re-authenticated user (decision 0024; row-17-reset-ticket.test.ts attacks it).
+    const alice2 = await resetIdentity({ url: server.url, token: A, keyStore: newStore, socketOptions, ticket: out.ticket })
     clients.push(alice2)
     expect(alice2.deviceId).not.toBe(oldDevice)
     await waitFor(() => notices.some((n) => n.kind === 'identity_changed' && n.userId === A && n.conversationId === ca.id), 10_000, 'bob told of the new identity')
@@ -109,7 +110,7 @@ describe.each(POLICIES)('account reset without a backup under %s', (policy) => {
     await expect(p.resetIdentity(`alice-${tag}`, { reason: 'x'.repeat(MAX_RESET_REASON_LENGTH + 1) })).rejects.toThrow(RangeError)
     expect(codeOf(await p.resetIdentity(`nobody-${tag}`, { reason: 'x' }).catch((e: unknown) => e))).toBe('not_found')
     await expect(resetIdentity(null as never)).rejects.toThrow(TypeError)
-    await expect(resetIdentity({ url: server.url, token: 'x', keyStore: {} as never })).rejects.toThrow(TypeError)
+    await expect(resetIdentity({ url: server.url, token: 'x', keyStore: {} as never, ticket: 'A'.repeat(43) })).rejects.toThrow(TypeError)
     // Nothing was reset: alice's identity is still pinned.
     expect(await p.store().getUser(`alice-${tag}`)).not.toBeNull()
   })

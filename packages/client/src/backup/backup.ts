@@ -37,6 +37,12 @@ export interface BackupConfig {
   replaces?: BackupHeader
   /** A restored device: the number and time of the backup it was restored from. */
   restoredFrom?: { version: number | null; createdAt: number }
+  /**
+   * A restored device: the new recovery key its rotation made (decision 0024), kept only until
+   * the app takes it to show the user (`takeRecoveryKey()`). This device already holds the
+   * content key it wraps, so keeping it here for that while gives a thief of the device nothing more.
+   */
+  pendingRecoveryKey?: string
 }
 
 /** What `client.backup.status()` says. */
@@ -44,11 +50,13 @@ export interface BackupStatus {
   enabled: boolean
   /** The backup can be opened with a passphrase. */
   passphrase: boolean
-  /**
-   * The backup can be opened with the recovery key. False after a restore made with the
-   * passphrase alone: the rotated key is wrapped under the passphrase only (enable() makes a new recovery key).
-   */
+  /** The backup can be opened with the recovery key (after a restore: the new one it issued). */
   recoveryKey: boolean
+  /**
+   * A restore issued a new recovery key that the app has not taken yet: call
+   * `takeRecoveryKey()` and show it (the old one opens nothing written after the restore).
+   */
+  newRecoveryKey: boolean
   /** The number of the last backup this device wrote (1, 2, …), or null. */
   version: number | null
   /**
@@ -137,12 +145,33 @@ export class Backup {
       enabled: !!config,
       passphrase: !!config?.header.passphrase,
       recoveryKey: !!config?.header.recovery,
+      newRecoveryKey: !!config?.pendingRecoveryKey,
       version: config?.version ?? null,
       restoredFrom: config?.restoredFrom ?? null,
       lastRunAt: config?.lastRunAt ?? null,
       lastBytes: config?.lastBytes ?? null,
       running: this.running !== null,
     }
+  }
+
+  /**
+   * The new recovery key a restore issued (decision 0024), once: it is forgotten by this call,
+   * so show it to the user now ("write down your NEW recovery key; the old one no longer works
+   * for backups made from now on"). Null when there is none (not restored, or already taken).
+   * @example
+   * const restored = await restoreFromBackup({ url, token, keyStore, recoveryKey: typedByUser })
+   * const fresh = await restored.backup.takeRecoveryKey()
+   * if (fresh) showOnce(fresh)
+   */
+  async takeRecoveryKey(): Promise<string | null> {
+    // Under the write lock: a run() finishing meanwhile rewrites the settings it read.
+    return this.writing.run(async () => {
+      const config = await this.config()
+      if (!config?.pendingRecoveryKey) return null
+      const { pendingRecoveryKey, ...rest } = config
+      await this.core.store.set(BACKUP_CONFIG_KEY, json(rest))
+      return pendingRecoveryKey
+    })
   }
 
   private async config(): Promise<BackupConfig | null> {

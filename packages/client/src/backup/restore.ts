@@ -4,23 +4,24 @@
  * (so peers see a new device, not an identity change), and starts with the backed-up history,
  * pins and rosters. Every check runs before anything is written: a wrong key or a damaged
  * backup leaves the key store empty and the server untouched (restore only reads from it until
- * the new device registers). The restored device then rotates the backup key (decision 0023):
- * a new content key, wrapped under the secret given here, and a first backup under it, so a lost
- * device holding the old key reads no later backup.
+ * the new device registers). The restored device then rotates the backup keys (decisions 0023,
+ * 0024; `rotation.ts`): a new content key under a **new recovery key** (and, if asked, a new
+ * passphrase), and a first backup under them, so a lost device holding the old key reads no
+ * later backup, and a backup it forges under the old header opens only with the old secrets.
+ * The app shows the new recovery key once: `client.backup.takeRecoveryKey()`.
  */
 import {
-  BackupCorruptError, ConnectionError, ForbiddenError, IdentityChangedError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, toBase64, type SignedDeviceList,
+  BackupCorruptError, ConnectionError, ForbiddenError, IdentityChangedError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, type SignedDeviceList,
 } from '@parley/protocol'
-import {
-  BACKUP_KEY_BYTES, backupHeader, ed25519PairMatches, openBackup, parseRecoveryKey, readBackup, systemRandom, unwrapBackupKey, verifyDeviceList, type BackupHeader,
-} from '@parley/crypto'
+import { ed25519PairMatches, openBackup, parseRecoveryKey, readBackup, unwrapBackupKey, verifyDeviceList } from '@parley/crypto'
 import { Connection } from '../connection.js'
 import { CONNECT_TIMEOUT_MS } from '../constants.js'
 import { createParleyClient, type ParleyClient, type ParleyClientOptions } from '../create-client.js'
 import { newSelf } from '../registration.js'
 import { K, json } from '../store-layout.js'
 import { randomId } from '../util.js'
-import { BACKUP_SLOT, backupAd, type BackupConfig } from './backup.js'
+import { BACKUP_SLOT, backupAd } from './backup.js'
+import { checkNewPassphrase, rotatedConfig } from './rotation.js'
 import { downloadBlob, type TransferProgress } from './blob-transfer.js'
 import { BACKUP_CONFIG_KEY, readSnapshot, type Snapshot } from './snapshot.js'
 import { vouchOwnSigners } from '../disappearing/carried-pins.js'
@@ -40,12 +41,19 @@ export type RestoreOptions = ParleyClientOptions & ({ recoveryKey: string; passp
    * and time are in `backup.status().restoredFrom`).
    */
   minVersion?: number
+  /**
+   * A passphrase that, beside the new recovery key, opens the backups written from now on
+   * (decision 0024). It may not be one that opens the backup being restored: every lost device
+   * holds that backup's header, so such a passphrase would also open backups a lost device
+   * forges. Without it, later backups open with the new recovery key only.
+   */
+  newPassphrase?: string
   onProgress?: (p: TransferProgress) => void
 }
 
 /**
  * Restores this user's history on a new device from the encrypted backup and returns a ready client.
- * @throws {TypeError} on bad options (neither or both of `recoveryKey` and `passphrase`).
+ * @throws {TypeError} on bad options (neither or both of `recoveryKey` and `passphrase`; a `newPassphrase` that opens the backup being restored — nothing written).
  * @throws {ForbiddenError} when the key store already holds a device.
  * @throws {BackupKeyError} when the recovery key or passphrase does not open the backup (nothing written).
  * @throws {BackupCorruptError} when the backup is damaged or another user's, or its identity key or device list does not check out (nothing written).
@@ -58,15 +66,18 @@ export type RestoreOptions = ParleyClientOptions & ({ recoveryKey: string; passp
  * @throws {ConnectionError|TimeoutError} when the server cannot be reached (nothing written).
  * @example
  * const client = await restoreFromBackup({ url, token, keyStore: indexedDbKeyStore(), recoveryKey })
+ * showOnce(await client.backup.takeRecoveryKey()) // the NEW recovery key: the old one opens nothing written from now on
  */
 export async function restoreFromBackup(options: RestoreOptions): Promise<ParleyClient> {
   if (options === null || typeof options !== 'object') throw new TypeError('"options" expected an object')
-  const { recoveryKey, passphrase, keepOtherDevices, minVersion, onProgress, ...clientOptions } = options
+  const { recoveryKey, passphrase, keepOtherDevices, minVersion, newPassphrase, onProgress, ...clientOptions } = options
   if ((recoveryKey === undefined) === (passphrase === undefined)) throw new TypeError('pass exactly one of "recoveryKey" and "passphrase"')
   if (minVersion !== undefined && (typeof minVersion !== 'number' || !Number.isSafeInteger(minVersion) || minVersion < 1)) {
     throw new RangeError(`"minVersion" expected a whole number ≥ 1, got ${String(minVersion)}`)
   }
   if (passphrase !== undefined && (typeof passphrase !== 'string' || passphrase.length === 0)) throw new TypeError('"passphrase" expected a non-empty string')
+  if (newPassphrase !== undefined && (typeof newPassphrase !== 'string' || newPassphrase.length === 0)) throw new TypeError('"newPassphrase" expected a non-empty string')
+  if (newPassphrase !== undefined && newPassphrase === passphrase) throw new TypeError('"newPassphrase" must differ from the passphrase of the backup being restored (decision 0024)')
   const secret = recoveryKey !== undefined ? { recoveryKey: parseRecoveryKey(recoveryKey) } : { passphrase: passphrase! }
   const store = clientOptions.keyStore
   if (!store || typeof store.get !== 'function') throw new TypeError('"keyStore" expected a KeyStore')
@@ -84,6 +95,7 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Parley
     const container = readBackup(bytes)
     const ad = backupAd(userId)
     const contentKey = await unwrapBackupKey(container.header, secret, ad)
+    await checkNewPassphrase(newPassphrase, secret, container.header, ad)
     const { snapshot, changes: records } = readSnapshot(openBackup(contentKey, container, ad), { kind: 'backup', userId })
     if (minVersion !== undefined && (snapshot.version ?? 0) < minVersion) {
       throw new BackupCorruptError(`the server served backup ${snapshot.version ?? 0}, older than backup ${minVersion}`, { reason: 'rollback' })
@@ -92,7 +104,7 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Parley
     const list = await currentList(conn, userId, identity.user.publicKey, identity.deviceList)
     vouchOwnSigners(records, userId, [list, identity.deviceList]) // decision 0025: old devices leave the list
     const self = newSelf(userId, deviceId, { user: identity.user, deviceList: keepOtherDevices ? list : { ...list, devices: [] } })
-    changes = { ...records, [BACKUP_CONFIG_KEY]: json(await rotatedConfig(secret, ad, container.header, snapshot)), [K.self]: json(self) }
+    changes = { ...records, [BACKUP_CONFIG_KEY]: json(await rotatedConfig(ad, container.header, snapshot, newPassphrase, Date.now())), [K.self]: json(self) }
   } finally {
     conn.close()
   }
@@ -124,22 +136,6 @@ function checkedIdentity(identity: NonNullable<Snapshot['identity']>, userId: st
     throw new BackupCorruptError('the backed-up device list does not verify under the backed-up identity', { reason: 'identity' })
   }
   return identity
-}
-
-/**
- * The restored device's backup settings (decision 0023): a fresh content key — the old one is
- * also on every lost device — wrapped under the one secret this restore was given (the other
- * cannot be re-wrapped without it). `replaces` lets the first run overwrite the backup it was
- * restored from; `version` continues its numbering.
- */
-async function rotatedConfig(secret: { recoveryKey: Uint8Array } | { passphrase: string }, ad: Uint8Array, from: BackupHeader, snapshot: Snapshot): Promise<BackupConfig> {
-  const contentKey = systemRandom(BACKUP_KEY_BYTES)
-  const header = await backupHeader({ contentKey, ad, ...secret })
-  return {
-    contentKey: toBase64(contentKey), header, enabledAt: Date.now(), replaces: from,
-    ...(snapshot.version !== undefined ? { version: snapshot.version } : {}),
-    restoredFrom: { version: snapshot.version ?? null, createdAt: snapshot.createdAt },
-  }
 }
 
 /** Connects and says hello as a new (unregistered) device; returns the server's user id. */

@@ -7,6 +7,7 @@ import * as backupErrors from './backup-errors.js'
 import * as messageErrors from './messages.js'
 import * as deviceKeyErrors from './device-keys.js'
 import * as attachmentErrors from './attachment-errors.js'
+import * as resetTicketErrors from './reset-ticket.js'
 
 export { ParleyError, type WireError } from './parley-error.js'
 export * from './classes.js'
@@ -14,6 +15,7 @@ export * from './backup-errors.js'
 export * from './messages.js'
 export * from './device-keys.js'
 export * from './attachment-errors.js'
+export * from './reset-ticket.js'
 
 /** Every error class, base first, with its code and when it is raised (for docs and tests). */
 export const ERROR_CLASSES = [
@@ -53,6 +55,7 @@ export const ERROR_CLASSES = [
   { cls: backupErrors.BackupKeyError, description: 'The recovery key or passphrase does not open the backup (or its key wrap was altered). Nothing was written, locally or on the server.', solve: 'Ask for the recovery key again (spaces and dashes are ignored). A lost recovery key and passphrase cannot be recovered: the backup cannot be opened.' },
   { cls: backupErrors.BackupCorruptError, description: 'A backup or history transfer opened with the right key fails authentication or is malformed (details.reason). Nothing was written.', solve: 'Run client.backup.run() again from a working device, or link the device again.' },
   { cls: backupErrors.BackupSupersededError, description: 'client.backup.run() found the server\'s backup under another key than this device\'s (another device called enable(), or a restored device rotated the key): nothing was uploaded, so the newer recovery key keeps working.', solve: 'Let the device that holds the newer key run backups, or call client.backup.enable() here to start over with a new recovery key (the other one then stops working).' },
+  { cls: resetTicketErrors.ResetTicketError, description: 'A registration of a new identity after an account reset without the one-time ticket that parley.resetIdentity issued (details.reason: missing, invalid — wrong or already used, expired, exhausted — too many wrong tickets). Nothing was registered.', solve: 'Pass the ticket your server got from parley.resetIdentity to resetIdentity({ ticket }) on the client. expired or exhausted: re-authenticate the user and call parley.resetIdentity again for a new ticket. A lost device meets this error: that is the point.' },
   { cls: classes.DisappearingRejectedError, description: 'A disappearing-messages setting was refused (details.reason: bad_signature, not_member, mismatch, stale, version_jump: more than MAX_DISAPPEARING_VERSION_STEP above the pinned version); the setting in force stays.', solve: 'stale: another member changed it first; setDisappearing reads the current setting and retries once, so seeing it means a second race: retry. Anything else: never from an honest server. Investigate the server.' },
   { cls: messageErrors.NotYourMessageError, description: 'edit() or deleteForEveryone() of a message this user did not send; as an error event, an incoming edit or tombstone from someone other than the author (not applied).', solve: 'Only offer edit and delete on outgoing messages. As an event: never from an honest member; the message stays as it was.' },
   { cls: messageErrors.EditWindowClosedError, description: 'edit() after the edit window (client option editWindowMs, default DEFAULT_EDIT_WINDOW_MS) closed; details.windowMs.', solve: 'Hide the edit action once the window closed.' },

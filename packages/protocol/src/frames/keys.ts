@@ -3,9 +3,10 @@
  * bundles handed out for PQXDH. Signatures are checked by the server with `@parley/crypto`.
  */
 import * as v from 'valibot'
+import { MAX_RESET_TICKET_LENGTH } from '../limits-backup.js'
 import { KEM_PUBLIC_KEY_BYTES, MAX_DEVICE_LIST_FETCH, MAX_DEVICES_PER_USER, MAX_PREKEYS_PER_UPLOAD } from '../limits.js'
 import {
-  base64Exact, IdSchema, list, PreKeyIdSchema, PublicKeySchema, SeqSchema, SignatureSchema, TimestampSchema,
+  base64Exact, IdSchema, text, list, PreKeyIdSchema, PublicKeySchema, SeqSchema, SignatureSchema, TimestampSchema,
   uniqueIdList, UserIdSchema,
 } from './common.js'
 
@@ -44,6 +45,11 @@ export const DeviceRegisterSchema = v.strictObject({
   kemLastResortPreKey: KemPreKeySchema,
   oneTimePreKeys: uniqueIdList(OneTimePreKeySchema, MAX_PREKEYS_PER_UPLOAD),
   kemOneTimePreKeys: uniqueIdList(KemPreKeySchema, MAX_PREKEYS_PER_UPLOAD),
+  /**
+   * The one-time ticket of an account reset (decision 0024): required by the registration that
+   * pins a new identity after `parley.resetIdentity`, ignored otherwise.
+   */
+  resetTicket: v.optional(text(MAX_RESET_TICKET_LENGTH, 1)),
 })
 export type DeviceRegister = v.InferOutput<typeof DeviceRegisterSchema>
 

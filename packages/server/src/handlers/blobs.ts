@@ -8,7 +8,7 @@
  */
 import { ForbiddenError, InvalidFrameError, MAX_BLOB_SLOTS_PER_USER, NotFoundError, RateLimitedError, TRANSFER_BLOB_TTL_MS } from '@parley/protocol'
 import { base64Bytes } from '../store/_base64-size.js'
-import type { Session } from '../context.js'
+import type { Ctx, Session } from '../context.js'
 import type { Handler } from './types.js'
 
 const isBackup = (slot: string) => slot === 'backup'
@@ -17,10 +17,24 @@ function mustBeRegistered(s: Session, what: string): void {
   if (!s.registered) throw new ForbiddenError(`only a registered device may ${what}`)
 }
 
+/**
+ * The backup is written or deleted only by a device in the user's current device list (decision
+ * 0024): a restore drops every lost device from the list, and one that stayed connected through
+ * it still has a registered session. One device read per chunk. What this cannot stop: a lost
+ * device holds the user identity secret and can sign itself back into the list — only a reset
+ * removes it for good.
+ */
+async function mustBeListed(ctx: Ctx, s: Session, what: string): Promise<void> {
+  mustBeRegistered(s, what)
+  const device = await ctx.store.getDevice(s.userId, s.deviceId!)
+  if (!device?.active) throw new ForbiddenError(`only a device in the user's current device list may ${what}`)
+}
+
 export const blobPut: Handler<'blob.put'> = {
   needs: 'hello',
   async run(ctx, s, f) {
-    mustBeRegistered(s, isBackup(f.slot) ? 'write the backup' : 'start a history transfer')
+    if (isBackup(f.slot)) await mustBeListed(ctx, s, 'write the backup')
+    else mustBeRegistered(s, 'start a history transfer')
     if (f.index >= f.count) throw new InvalidFrameError('"index" must be below "count"', { event: 'blob.put' })
     const now = ctx.now()
     const r = await ctx.store.blobs.putChunk({
@@ -47,7 +61,7 @@ export const blobGet: Handler<'blob.get'> = {
 export const blobDelete: Handler<'blob.delete'> = {
   needs: 'hello',
   async run(ctx, s, f) {
-    if (isBackup(f.slot)) mustBeRegistered(s, 'delete the backup')
+    if (isBackup(f.slot)) await mustBeListed(ctx, s, 'delete the backup')
     return { removed: await ctx.store.blobs.remove(s.userId, f.slot) }
   },
 }

@@ -14,6 +14,7 @@ import { HELLO_PROOF_NONCE_BYTES, systemRandom } from '@parley/crypto'
 import { CATCH_UP_PAGE, HELLO_CHALLENGE_TTL_MS, LINK_TTL_MS } from '../options.js'
 import { deviceRoom, linkRoom, me, sendPendingNotices, toWire, userRoom, type Ctx, type Session } from '../context.js'
 import { watchers } from './keys.js'
+import { checkResetTicket } from '../recovery/reset-ticket.js'
 import { suspendedError } from '../moderation/api.js'
 import { checkBundle, checkDeviceList, checkHelloProof, checkPreKeySignatures } from '../signatures.js'
 import type { Handler } from './types.js'
@@ -126,6 +127,8 @@ export const deviceRegister: Handler<'device.register'> = {
     }
     const user = await ctx.store.getUser(s.userId)
     if (user && user.identityKey !== f.userIdentityKey) throw new IdentityChangedError('a different user identity key is pinned for this user', { userId: s.userId })
+    // After an account reset the new identity needs the reset's one-time ticket (decision 0024).
+    const resetTicketHash = user ? undefined : await checkResetTicket(ctx, s.userId, f.resetTicket)
     await checkDeviceList(ctx, f.deviceList, f.userIdentityKey, user?.deviceList)
     const entry = f.deviceList.devices.find((d) => d.deviceId === f.deviceId)
     if (!entry || entry.signingKey !== f.signingKey || entry.identityKey !== f.identityKey) {
@@ -140,7 +143,8 @@ export const deviceRegister: Handler<'device.register'> = {
     if (existing && (existing.signingKey !== f.signingKey || existing.identityKey !== f.identityKey)) {
       await ctx.store.senderKeys.dropDevice({ userId: s.userId, deviceId: f.deviceId })
     }
-    await ctx.store.registerDevice({ ...f, userId: s.userId, now: ctx.now() })
+    const { resetTicket: _ticket, ...registration } = f
+    await ctx.store.registerDevice({ ...registration, userId: s.userId, now: ctx.now(), ...(resetTicketHash !== undefined ? { resetTicketHash } : {}) })
     await activate(ctx, s, { userId: s.userId, deviceId: f.deviceId })
     if (!user || user.deviceList.version !== f.deviceList.version) {
       // The user's other devices and every conversation peer: a peer that keeps the old list

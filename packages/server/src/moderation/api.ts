@@ -125,6 +125,8 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
       if (!(await ctx.store.getDevice(userId, deviceId))) throw new NotFoundError('unknown device', { resource: 'device', id: deviceId })
       const audit = entry('revoke_device', userId, a, { deviceId })
       await store().revokeDevice(userId, deviceId, audit)
+      // A device that can no longer connect must not be woken (its push service would still deliver).
+      await ctx.store.push.forget(userId, deviceId)
       sendAway(deviceRoom({ userId, deviceId } satisfies DeviceAddress), 'device_revoked')
       await announceAction(ctx, audit)
     },

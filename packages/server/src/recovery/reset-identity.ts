@@ -5,7 +5,9 @@
  * user's pinned identity key and device list, revokes every old device (an audit entry each,
  * `device_revoked` to any still connected: a lost device that turns up again cannot come back
  * or re-pin the old identity), records the abandoned identity key so that no device — a lost
- * one that still has a token included — can register under it again (decision 0023), deletes their prekeys, and tells every peer's devices the
+ * one that still has a token included — can register under it again (decision 0023), issues a
+ * one-time registration ticket without which no new identity registers (decision 0024), deletes
+ * their prekeys and push registrations, and tells every peer's devices the
  * user's device list changed. The user's next device registers a brand-new identity; peers see
  * `IdentityChangedError` and must accept it. Old E2EE history was for the old devices' keys
  * and is gone; server-side conversations keep their readable history.
@@ -13,6 +15,7 @@
 import { NotFoundError } from '@parley/protocol'
 import type { ModerationApi } from '../moderation/api.js'
 import { flushNotices, userRoom, type Ctx } from '../context.js'
+import { newTicket } from './reset-ticket.js'
 
 /** The longest `reason` accepted (as moderator reasons). */
 export const MAX_RESET_REASON_LENGTH = 1_000
@@ -22,6 +25,16 @@ export interface IdentityResetResult {
   userId: string
   /** The devices that were active and are now revoked. */
   revokedDevices: string[]
+  /**
+   * The one-time registration ticket (decision 0024): the user's next device must present it
+   * (`resetIdentity({ ticket })` on the client) to register the new identity. Deliver it to the
+   * re-authenticated user only (your app, after its own check), never to a session that merely
+   * holds a token. Valid for `RESET_TICKET_TTL_MS`, once; Parley keeps only its hash. Calling
+   * `resetIdentity` again replaces it (the way to a new ticket when it expired or was burned).
+   */
+  ticket: string
+  /** When the ticket stops being accepted (server clock, ms). */
+  ticketExpiresAt: number
 }
 
 /** Options of `parley.resetIdentity`. */
@@ -44,11 +57,14 @@ export async function resetIdentity(ctx: Ctx, moderation: ModerationApi, ready: 
   }
   if (options.reason.length > MAX_RESET_REASON_LENGTH) throw new RangeError(`"options.reason" expected at most ${MAX_RESET_REASON_LENGTH} characters, got ${options.reason.length}`)
   await ready
-  const user = await ctx.store.getUser(userId)
-  if (!user) {
+  // A user already reset whose ticket is still pending (expired, burned or lost) may be reset again: a new ticket.
+  if (!(await ctx.store.getUser(userId)) && !(await ctx.store.resetTickets.get(userId))) {
     throw new NotFoundError('unknown user', { resource: 'user', id: userId })
   }
-  const { devices } = await ctx.store.resetIdentity(userId)
+  const issued = newTicket(ctx.now())
+  const { devices } = await ctx.store.resetIdentity(userId, { hash: issued.hash, expiresAt: issued.expiresAt })
+  // No device of the old identity may be woken any more (revokeDevice also forgets each active one's).
+  await ctx.store.push.forget(userId)
   for (const deviceId of devices) {
     await moderation.revokeDevice(userId, deviceId, { reason: options.reason, ...(options.by !== undefined ? { by: options.by } : {}) })
   }
@@ -63,5 +79,5 @@ export async function resetIdentity(ctx: Ctx, moderation: ModerationApi, ready: 
   }))))
   await flushNotices(ctx, peers)
   ctx.io.to(peers.map(userRoom)).emit('devicelist.changed', { userId, version: 0, ts })
-  return { userId, revokedDevices: devices }
+  return { userId, revokedDevices: devices, ticket: issued.ticket, ticketExpiresAt: issued.expiresAt }
 }

@@ -10,6 +10,7 @@ import { DisappearingRejectedError, NotFoundError } from '@parley/protocol'
 import { conversationsById } from './_sql-rows.js'
 import type { SqlDriver, SqlExecutor } from './sql-driver.js'
 import type { ParleyStore } from './store.js'
+import { issueTicket } from './_sql-reset-tickets.js'
 
 /** The stored identity key of a user whose identity was reset (never a valid base64 key). */
 export const RESET_IDENTITY = ''
@@ -35,9 +36,10 @@ export function sqlRecoveryMethods(db: SqlDriver): RecoveryMethods {
         return (await conversationsById(tx, 'c.id = $1', [id]))[0]!
       })
     },
-    async resetIdentity(userId) {
+    async resetIdentity(userId, ticket) {
       return db.transaction(async (tx) => {
         const was = await tx.query<{ device_id: string }>('SELECT device_id FROM devices WHERE user_id = $1 AND active ORDER BY device_id FOR UPDATE', [userId])
+        if (ticket) await issueTicket(tx, userId, ticket)
         // Every device held the abandoned key's secret: it may never be pinned for this user again.
         await tx.query(
           'INSERT INTO abandoned_identities (user_id, identity_key) SELECT user_id, identity_key FROM users WHERE user_id = $1 AND identity_key <> $2 ON CONFLICT DO NOTHING',

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import type { DisappearingSetting } from '@parley/protocol'
 import { addr, b64, bind, makeUser, pairIn, plain, registration, rejects, withFreshStore } from './_contract-fixtures.js'
 import type { ParleyStore } from './store.js'
+import { MAX_RESET_TICKET_ATTEMPTS } from './reset-ticket-store.js'
 
 const setting = (conversationId: string, userId: string, version: number, ms: number | null): DisappearingSetting => ({
   conversationId, ms, version, userId, deviceId: 'd0', ts: 5, signature: b64(64),
@@ -70,6 +71,44 @@ export function recoveryContract(name: string, open: () => Promise<ParleyStore>)
       expect((await s.listConversations(a.userId)).map((x) => x.id)).toEqual([c.id])
       expect(await s.history(c.id, addr(b, 0), undefined, 10, 200)).toHaveLength(1)
       expect((await s.resetIdentity('nobody')).devices).toEqual([])
+    }))
+
+    it('a reset\'s ticket: the new identity registers only with it, once, before it expires; wrong ones are counted (decision 0024)', () => withStore(async (s) => {
+      const { a } = await pairIn(s, 'server-side', 1, 1)
+      const fresh = (deviceId: string) => {
+        const f = makeUser(1)
+        const u = { ...f, userId: a.userId, devices: [{ ...f.devices[0]!, deviceId }] }
+        u.list = { userId: a.userId, version: 1, devices: u.devices, signature: b64(64) }
+        return u
+      }
+      const withTicket = (u: ReturnType<typeof fresh>, resetTicketHash?: string, now = 1_000) => ({ ...registration(u, 0), now, ...(resetTicketHash ? { resetTicketHash } : {}) })
+      expect(await s.resetTickets.get(a.userId)).toBeNull()
+      await s.resetIdentity(a.userId, { hash: 'a'.repeat(64), expiresAt: 5_000 })
+      expect(await s.resetTickets.get(a.userId)).toEqual({ hash: 'a'.repeat(64), expiresAt: 5_000, attempts: 0 })
+      // A lost device's key: no ticket, a wrong one, or the right one too late.
+      const thief = fresh('thief')
+      for (const [hash, now, reason] of [[undefined, 1_000, 'missing'], ['b'.repeat(64), 1_000, 'invalid'], ['a'.repeat(64), 5_001, 'expired']] as const) {
+        const e = await s.registerDevice(withTicket(thief, hash, now)).then(() => null, (x: unknown) => x)
+        expect((e as { code: string; details: { reason: string } }).code).toBe('reset_ticket')
+        expect((e as { details: { reason: string } }).details.reason).toBe(reason)
+      }
+      expect(await s.getUser(a.userId)).toBeNull()
+      expect(await s.getDevice(a.userId, 'thief')).toBeNull()
+      expect(await s.resetTickets.fail(a.userId)).toBe(1)
+      expect(await s.resetTickets.fail('nobody')).toBe(0)
+      // The user's device, with the ticket: registers, and the ticket is gone.
+      const user = fresh('n0')
+      await s.registerDevice(withTicket(user, 'a'.repeat(64)))
+      expect((await s.getUser(a.userId))!.identityKey).toBe(user.key)
+      expect(await s.resetTickets.get(a.userId)).toBeNull()
+      // A reset again: a new ticket replaces nothing used; attempts start over; too many burn it.
+      await s.resetIdentity(a.userId, { hash: 'c'.repeat(64), expiresAt: 5_000 })
+      for (let i = 0; i < MAX_RESET_TICKET_ATTEMPTS; i++) await s.resetTickets.fail(a.userId)
+      expect(await rejects(s.registerDevice(withTicket(fresh('n1'), 'c'.repeat(64))))).toBe('reset_ticket')
+      await s.resetIdentity(a.userId, { hash: 'd'.repeat(64), expiresAt: 5_000 })
+      expect((await s.resetTickets.get(a.userId))!.attempts).toBe(0)
+      await s.registerDevice(withTicket(fresh('n2'), 'd'.repeat(64)))
+      expect((await s.listDevices(a.userId)).map((d) => d.deviceId)).toEqual(['n2'])
     }))
   })
 }

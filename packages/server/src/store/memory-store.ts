@@ -18,6 +18,7 @@ import { memorySafetyStore } from './safety-memory.js'
 import { memorySenderKeyStore } from './sender-key-memory.js'
 import { memoryBlobStore } from './blob-memory.js'
 import { memoryPushStore } from './push-memory.js'
+import { consumeMemoryTicket, memoryResetTicketStore, type MemoryResetTickets } from './reset-ticket-memory.js'
 import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
@@ -39,6 +40,7 @@ export function memoryStore(): ParleyStore {
   const users = new Map<string, UserRecord>()
   /** Identity keys an account reset abandoned, per user (never pinned again). */
   const abandoned = new Map<string, Set<string>>()
+  const tickets: MemoryResetTickets = new Map()
   const devices = new Map<string, MemDevice>()
   const conversations = new Map<string, ConversationRecord>()
   const pairs = new Map<string, string>()
@@ -97,6 +99,7 @@ export function memoryStore(): ParleyStore {
     senderKeys: memorySenderKeyStore(),
     blobs: memoryBlobStore(),
     push: memoryPushStore(),
+    resetTickets: memoryResetTicketStore(tickets),
     moderation: memoryModerationStore({
       reports: () => reports.values(),
       messages: () => messages.values(),
@@ -139,6 +142,7 @@ export function memoryStore(): ParleyStore {
     async registerDevice(reg) {
       const existing = users.get(reg.userId)
       if (!existing && abandoned.get(reg.userId)?.has(reg.userIdentityKey)) throw abandonedIdentityError(reg.userId)
+      if (!existing) consumeMemoryTicket(tickets, reg.userId, reg.resetTicketHash, reg.now)
       if (existing && existing.identityKey !== reg.userIdentityKey) {
         throw new IdentityChangedError('a different user identity key is pinned for this user', { userId: reg.userId })
       }
@@ -265,8 +269,9 @@ export function memoryStore(): ParleyStore {
       c.disappearing = clone(setting)
       return clone(c)
     },
-    async resetIdentity(userId) {
+    async resetIdentity(userId, ticket) {
       const was = activeDevices(userId).map((d) => d.deviceId)
+      if (ticket) tickets.set(userId, { ...ticket, attempts: 0 })
       const key = users.get(userId)?.identityKey
       if (key !== undefined) abandoned.set(userId, (abandoned.get(userId) ?? new Set()).add(key))
       users.delete(userId)

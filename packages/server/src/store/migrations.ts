@@ -354,6 +354,21 @@ CREATE TABLE abandoned_identities (
 )
 `,
   },
+  {
+    // Account reset (docs/recovery.md, decision 0024): the one-time ticket the next registration
+    // of a new identity must present — its SHA-256 only, an expiry and the wrong attempts so far.
+    // One row per user, deleted when used. Number 18 was assigned to this change.
+    version: 18,
+    name: 'reset-tickets',
+    sql: `
+CREATE TABLE reset_tickets (
+  user_id text PRIMARY KEY,
+  ticket_hash text NOT NULL,
+  expires_at bigint NOT NULL,
+  attempts integer NOT NULL DEFAULT 0
+)
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

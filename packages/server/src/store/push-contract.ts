@@ -71,5 +71,25 @@ export function pushContract(name: string, open: () => Promise<ParleyStore>): vo
         await s.close()
       }
     })
+
+    it('forgets one device\'s registrations (revoke) or every device\'s of a user (reset), nobody else\'s', async () => {
+      const s = await open()
+      try {
+        const a = { userId: `u-${uid()}`, deviceId: 'd1' }
+        const a2 = { userId: a.userId, deviceId: 'd2' }
+        const b = { userId: `u-${uid()}`, deviceId: 'd1' }
+        const a10 = { userId: `${a.userId}0`, deviceId: 'd1' } // a user id with a's as a prefix
+        for (const d of [a, a2, b, a10]) await s.push.register(d, token('t1'), 100, MAX_PUSH_REGISTRATIONS)
+        await s.push.register(a, webPush('w1'), 100, MAX_PUSH_REGISTRATIONS)
+        expect(await s.push.forget(a.userId, 'd1')).toBe(2)
+        expect((await s.push.forDevices([a, a2, b, a10])).map((r) => r.length)).toEqual([0, 1, 1, 1])
+        await s.push.register(a, token('t2'), 101, MAX_PUSH_REGISTRATIONS)
+        expect(await s.push.forget(a.userId)).toBe(2)
+        expect((await s.push.forDevices([a, a2, b, a10])).map((r) => r.length)).toEqual([0, 0, 1, 1])
+        expect(await s.push.forget('nobody')).toBe(0)
+      } finally {
+        await s.close()
+      }
+    })
   })
 }

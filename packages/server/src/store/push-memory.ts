@@ -28,6 +28,15 @@ export function memoryPushStore(): PushStore {
     async unregister(device, id) {
       return byDevice.get(deviceKey(device))?.delete(id) ?? false
     },
+    async forget(userId, deviceId) {
+      let n = 0
+      for (const [key, rows] of byDevice) {
+        if (deviceId !== undefined ? key !== deviceKey({ userId, deviceId }) : !key.startsWith(`${userId}\n`)) continue
+        n += rows.size
+        byDevice.delete(key)
+      }
+      return n
+    },
     async forDevices(devices) {
       return devices.map((d) => [...(byDevice.get(deviceKey(d))?.values() ?? [])].sort(newestFirst).map((r) => structuredClone(r.registration)))
     },

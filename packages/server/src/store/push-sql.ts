@@ -31,6 +31,12 @@ export function sqlPushStore(db: SqlDriver): PushStore {
       const rows = await db.query('DELETE FROM push_registrations WHERE user_id = $1 AND device_id = $2 AND id = $3 RETURNING 1', [device.userId, device.deviceId, id])
       return rows.length > 0
     },
+    async forget(userId, deviceId) {
+      const rows = deviceId !== undefined
+        ? await db.query('DELETE FROM push_registrations WHERE user_id = $1 AND device_id = $2 RETURNING 1', [userId, deviceId])
+        : await db.query('DELETE FROM push_registrations WHERE user_id = $1 RETURNING 1', [userId])
+      return rows.length
+    },
     async forDevices(devices) {
       if (!devices.length) return []
       const rows = await db.query<{ i: number; registration: unknown }>(

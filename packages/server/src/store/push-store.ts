@@ -22,4 +22,10 @@ export interface PushStore {
    * with none), each device's newest first. One round trip for the whole list.
    */
   forDevices(devices: readonly DeviceAddress[]): Promise<PushRegistration[][]>
+  /**
+   * Forgets every registration of one device (`deviceId` given: a revoked device) or of every
+   * device of `userId` (an account reset): a device that can no longer connect must not be woken.
+   * Returns how many went.
+   */
+  forget(userId: string, deviceId?: string): Promise<number>
 }

@@ -17,6 +17,7 @@ import { sqlSafetyStore } from './safety-sql.js'
 import { sqlSenderKeyStore } from './sender-key-sql.js'
 import { sqlBlobStore } from './blob-sql.js'
 import { sqlPushStore } from './push-sql.js'
+import { consumeTicket, sqlResetTicketStore } from './_sql-reset-tickets.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
@@ -87,6 +88,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
     senderKeys: sqlSenderKeyStore(db),
     blobs: sqlBlobStore(db),
     push: sqlPushStore(db),
+    resetTickets: sqlResetTicketStore(db),
     moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {
@@ -152,6 +154,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
           // The identity was reset (docs/recovery.md): the first registration after it pins the
           // new one — never a key the reset abandoned (a lost device still holds its secret).
           if (await isAbandoned(tx, reg.userId, reg.userIdentityKey)) throw abandonedIdentityError(reg.userId)
+          await consumeTicket(tx, reg.userId, reg.resetTicketHash, reg.now)
           await tx.query('UPDATE users SET identity_key = $2, device_list = $3::jsonb, device_list_version = $4 WHERE user_id = $1', [reg.userId, reg.userIdentityKey, JSON.stringify(reg.deviceList), reg.deviceList.version])
           u!.identity_key = reg.userIdentityKey
           u!.device_list_version = reg.deviceList.version

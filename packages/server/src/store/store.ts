@@ -11,6 +11,7 @@ import type {
 import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
 import type { PushStore } from './push-store.js'
+import type { ResetTicketStore } from './reset-ticket-store.js'
 import type { SenderKeyStore } from './sender-key-store.js'
 import type { BlobStore } from './blob-store.js'
 
@@ -60,6 +61,8 @@ export interface DeviceRegistration {
   oneTimePreKeys: OneTimePreKey[]
   kemOneTimePreKeys: KemPreKey[]
   now: number
+  /** Hex SHA-256 of the reset ticket presented (decision 0024); consumed when this registration pins a new identity after a reset. */
+  resetTicketHash?: string
 }
 
 /** New prekeys for one device; absent fields are left as they are. */
@@ -267,6 +270,8 @@ export interface ParleyStore {
   readonly blobs: BlobStore
   /** How each device asked to be woken while offline (`push-store.ts`). */
   readonly push: PushStore
+  /** The one-time registration tickets of account resets (`reset-ticket-store.ts`, decision 0024). */
+  readonly resetTickets: ResetTicketStore
   /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
   readonly moderation: ModerationStore
   /**
@@ -349,8 +354,10 @@ export interface ParleyStore {
    * refused with `IdentityChangedError` from then on (a lost device holds its secret). Messages, conversations and inbox rows stay
    * (readable history of server-side conversations survives; E2EE envelopes were for the old
    * devices). Returns the device ids that were active. Unknown user: `{ devices: [] }`.
+   * With `ticket` (decision 0024), in the same transaction: the next registration that pins an
+   * identity for the user must consume it (`ResetTicketError` otherwise; a new reset replaces it).
    */
-  resetIdentity(userId: string): Promise<{ devices: string[] }>
+  resetIdentity(userId: string, ticket?: { hash: string; expiresAt: number }): Promise<{ devices: string[] }>
   /**
    * Records the server policy. When it differs from the stored one, server-side conversations
    * get `upgradeRequired` per the new policy (e2ee ones stay e2ee) and every member of every

@@ -120,11 +120,15 @@ describe('backup and restore with a passphrase: default-e2ee', () => {
     await expect(restoreFromBackup({ url: server.url, token: 'alice', keyStore: ks, socketOptions, passphrase: 'wrong horse' })).rejects.toBeInstanceOf(BackupKeyError)
     expect(await ks.keys()).toEqual([])
     await expect(restoreFromBackup({ url: server.url, token: 'alice', keyStore: ks, socketOptions, passphrase: 'x', recoveryKey: 'y' } as never)).rejects.toBeInstanceOf(TypeError)
+    // The passphrase of the backup being restored may not protect the next ones (decision 0024).
+    await expect(restoreFromBackup({ url: server.url, token: 'alice', keyStore: ks, socketOptions, passphrase: 'correct horse battery staple', newPassphrase: 'correct horse battery staple' })).rejects.toBeInstanceOf(TypeError)
+    expect(await ks.keys()).toEqual([])
     const restored = await restoreFromBackup({ url: server.url, token: 'alice', keyStore: ks, socketOptions, passphrase: 'correct horse battery staple' })
     clients.push(restored)
     expect((await fullHistory(restored, convo.id)).map((m) => m.text)).toEqual(['kept by passphrase'])
-    // The rotated key is wrapped under the passphrase alone (the recovery key was not given),
-    // and the status says so (decision 0023; a second scrypt restore would cost seconds more).
-    expect(await restored.backup.status()).toMatchObject({ enabled: true, passphrase: true, recoveryKey: false, version: 2, restoredFrom: { version: 1 } })
+    // The rotated key is wrapped under a new recovery key alone (no newPassphrase was given), and
+    // the status says so (decision 0024; a second scrypt restore would cost seconds more).
+    expect(await restored.backup.status()).toMatchObject({ enabled: true, passphrase: false, recoveryKey: true, newRecoveryKey: true, version: 2, restoredFrom: { version: 1 } })
+    expect(await restored.backup.takeRecoveryKey()).toMatch(/^([0-9a-f]{4}-){15}[0-9a-f]{4}$/)
   }, 120_000)
 })

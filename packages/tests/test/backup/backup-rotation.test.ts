@@ -17,7 +17,7 @@
  *     without the swap restores.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { BackupCorruptError, BackupSupersededError, fromBase64, toBase64, type Policy } from '@parley/protocol'
+import { BackupCorruptError, BackupKeyError, BackupSupersededError, fromBase64, toBase64, type Policy } from '@parley/protocol'
 import { generateUserIdentity, openBackup, readBackup, sealBackup } from '@parley/crypto'
 import { memoryKeyStore, requestDeviceLink, restoreFromBackup, type KeyStore, type ParleyClient } from '@parley/client'
 import { memoryStore, type ParleyStore } from '@parley/server'
@@ -79,7 +79,8 @@ describe.each(POLICIES)('row 17c: backups against a lost device and a hostile se
     const restored = await restoreFromBackup({ url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions, recoveryKey, keepOtherDevices: true })
     clients.push(restored)
     const status = await restored.backup.status()
-    expect(status).toMatchObject({ enabled: true, recoveryKey: true, passphrase: false, version: 2, restoredFrom: { version: 1 } })
+    expect(status).toMatchObject({ enabled: true, recoveryKey: true, newRecoveryKey: true, passphrase: false, version: 2, restoredFrom: { version: 1 } })
+    const newRecoveryKey = (await restored.backup.takeRecoveryKey())!
     await (await restored.conversations.open('bob')).send({ text: 'after the restore' })
     await restored.backup.run()
     const after = await storedBackup(store, 'alice')
@@ -90,8 +91,10 @@ describe.each(POLICIES)('row 17c: backups against a lost device and a hostile se
     clients.push(lost)
     expect(await errorOf(lost.backup.run())).toBeInstanceOf(BackupSupersededError)
     expect(await storedBackup(store, 'alice')).toEqual(after)
-    // The recovery key still opens the rotated backup (a second restore).
-    const again = await restoreFromBackup({ url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions, recoveryKey })
+    // The restore's new recovery key opens the rotated backup (a second restore); the old one
+    // no longer does (decision 0024; backup-forge.test.ts attacks this).
+    expect(await errorOf(restoreFromBackup({ url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions, recoveryKey }))).toBeInstanceOf(BackupKeyError)
+    const again = await restoreFromBackup({ url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions, recoveryKey: newRecoveryKey })
     clients.push(again)
     expect((await again.backup.status()).restoredFrom?.version).toBe(3)
   }, 60_000)

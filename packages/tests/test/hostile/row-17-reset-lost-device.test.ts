@@ -73,7 +73,7 @@ describe.each(POLICIES)('row 17b: a lost device after an account reset under %s'
     expect((await server.parley.store().getDevice(C, 'thief-ctl'))?.active).toBe(true)
 
     // The integrator resets alice; the thief races her new device with the old identity.
-    await server.parley.resetIdentity(A, { reason: 'lost every device; re-verified by e-mail' })
+    const { ticket } = await server.parley.resetIdentity(A, { reason: 'lost every device; re-verified by e-mail' })
     const refused = await errorOf(connect(server.url, A, { keyStore: await forgeNewDevice(aliceLost, 'thief') }))
     expect(refused?.code).toBe('identity_changed')
     expect(refused?.message).toMatch(/abandoned/) // the registration reached the server and was refused there
@@ -81,7 +81,7 @@ describe.each(POLICIES)('row 17b: a lost device after an account reset under %s'
     expect(await server.parley.store().getUser(A)).toBeNull() // nothing pinned
 
     // Alice's own reset still works, with a new key, and bob must accept it.
-    const alice2 = await resetIdentity({ url: server.url, token: A, keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
+    const alice2 = await resetIdentity({ url: server.url, token: A, keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] }, ticket })
     clients.push(alice2)
     const newKey = (await server.parley.store().getUser(A))!.identityKey
     expect(newKey).not.toBe(oldKey)
