@@ -73,7 +73,7 @@ async function sendSegment(ep: AttachmentEndpoint, id: string, offset: number, b
     let failure: unknown
     try {
       const res = await ep.fetch(`${ep.base}/${id}`, {
-        method: 'PATCH', ...segmentBody(rest),
+        method: 'PATCH', ...segmentBody(rest, ep.streamBodies),
         headers: { Authorization: `Bearer ${await ep.token()}`, 'Upload-Offset': String(at), 'Content-Type': 'application/offset+octet-stream' },
       })
       if (res.status === 204) return
