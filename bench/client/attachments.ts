@@ -8,7 +8,8 @@
  * download, `RUNS` rounds): each round's ratio compares transfers made seconds apart under the
  * same load, and the median of the rounds' ratios is the figure. CPU time per transfer
  * (`process.cpuUsage`, this process: client and server both) is printed too, being far less
- * sensitive to other processes than wall time. Writes bench/results/attachments.txt and
+ * sensitive to other processes than wall time. Each transfer's time includes a full garbage
+ * collection at its end, so none pays for another's buffers. Writes bench/results/attachments.txt and
  * attachments.<node>.json.
  *
  *   npm run bench:attachments -w @parley/bench    (ATTACHMENT_MIB=20 for a quick run)
@@ -20,6 +21,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomFillSync } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import pino from 'pino'
 import { createParleyServer, memoryStore } from '@parley/server'
 import { createParleyClient, memoryKeyStore, UPLOAD_SEGMENT_BYTES } from '@parley/client'
@@ -38,12 +41,20 @@ async function* file(): AsyncGenerator<Uint8Array> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const mibps = (ms: number) => FILE_BYTES / MIB / (ms / 1000)
 
+// A full collection before each transfer (untimed) and after it (timed): interleaved, a
+// transfer would otherwise pay for the garbage of the one before it (a raw GET after a Parley
+// upload collected the upload's buffers), and each now pays for its own.
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
 /** One transfer's wall and CPU time (ms). */
 interface Timing { ms: number; cpuMs: number }
 async function timed(f: () => Promise<unknown>): Promise<Timing> {
+  gc()
   const cpu = process.cpuUsage()
   const t = performance.now()
   await f()
+  gc()
   const ms = performance.now() - t
   const used = process.cpuUsage(cpu)
   return { ms, cpuMs: (used.user + used.system) / 1000 }
