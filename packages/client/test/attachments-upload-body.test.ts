@@ -78,4 +78,14 @@ describe('upload request bodies', () => {
       expect(p.contentLength).toBe(streamBodies ? null : p.length)
     }
   })
+
+  it('an empty and a small file go up in one PATCH each', async () => {
+    for (const size of [0, 1000]) {
+      const plain = new Uint8Array(randomBytes(size))
+      const up = await uploadFile({ base, token: async () => 't', fetch: (...a) => globalThis.fetch(...a) }, 'c1', sizedSource(plain, undefined, 'attachment'), { sym })
+      const rec = stored.get(up.file.id)!
+      expect(rec.patches.map((p) => p.length)).toEqual([fileCiphertextSize(size)])
+      expect(Buffer.compare(openFile(fromBase64(up.file.key), Buffer.concat(rec.bytes), { sym }), plain)).toBe(0)
+    }
+  })
 })

@@ -4,12 +4,13 @@
  * sending it, which at 100 MB costs a garbage collection every few segments. A
  * `ReadableStream` body is sent as it is, but browsers stream request bodies only over HTTP/2
  * (Chromium refuses them on HTTP/1.1), so the stream is used where fetch is undici — Node, and
- * the runtimes that follow it (Deno, Bun) — and bytes everywhere else.
+ * the runtimes that follow it (Deno, Bun) — and bytes everywhere else, including anything with
+ * a `document` (an Electron renderer has Node's `process` but Chromium's fetch).
  */
 
+const g = globalThis as { process?: { versions?: { node?: unknown } }; document?: unknown }
 /** True where fetch streams a request body over HTTP/1.1 (Node's undici, Deno, Bun). */
-export const STREAMED_REQUEST_BODIES: boolean =
-  typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string'
+export const STREAMED_REQUEST_BODIES: boolean = typeof g.process?.versions?.node === 'string' && g.document === undefined
 
 /** What a `PATCH` of `bytes` passes to fetch besides its method and headers. */
 export interface SegmentBody {

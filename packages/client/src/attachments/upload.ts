@@ -3,7 +3,7 @@
  * piece, hash the plaintext (what franking commits to), seal it as the chunked file stream
  * under a fresh key, and send the sealed bytes in segments of `UPLOAD_SEGMENT_BYTES` with
  * `PATCH` at their offset. After a cut the client asks `HEAD` for the server's offset and
- * resends from there (the current segment is still in memory). Memory: one segment, whatever
+ * resends from there (the current segment is still in memory). Memory: two segments, whatever
  * the file size.
  */
 import { ForbiddenError, toBase64, UploadOffsetError, type FileRef } from '@parley/protocol'
@@ -12,7 +12,10 @@ import { httpError, isNetworkError, type AttachmentEndpoint } from './http.js'
 import { segmentBody } from './request-body.js'
 import type { SizedSource } from './source.js'
 
-/** Sealed bytes per `PATCH` (a browser cannot stream a request body over HTTP/1.1, so segments). */
+/**
+ * Most sealed bytes per `PATCH` (whole sealed chunks, so a little less): segments, because a
+ * browser cannot stream a request body over HTTP/1.1 and a cut segment is resent from memory.
+ */
 export const UPLOAD_SEGMENT_BYTES = 4 * 1024 * 1024
 /** Times one segment is resumed after a broken connection before the upload fails. */
 export const MAX_TRANSFER_ATTEMPTS = 4
@@ -108,7 +111,8 @@ export async function uploadFile(ep: AttachmentEndpoint, conversationId: string,
   // Two segment buffers used in turn, sealed into directly: one in flight (kept until the server
   // acknowledged it, to resume from), one being sealed while it is sent. Memory: two segments,
   // whatever the file size, and no allocation per segment.
-  const buffers = [new Uint8Array(UPLOAD_SEGMENT_BYTES), new Uint8Array(UPLOAD_SEGMENT_BYTES)] as const
+  const room = Math.min(UPLOAD_SEGMENT_BYTES, total) // a small file gets a small buffer
+  const buffers = [new Uint8Array(room), new Uint8Array(total > room ? room : 0)] as const
   let current = 0
   buffers[0].set(sealer.header)
   let fill = sealer.header.length
@@ -132,12 +136,12 @@ export async function uploadFile(ep: AttachmentEndpoint, conversationId: string,
     // A chunk's worth at a time, so at most one sealed chunk is written per step.
     for (let off = 0; off < piece.length; off += FILE_CHUNK_BYTES) {
       const part = piece.subarray(off, off + FILE_CHUNK_BYTES)
-      if (fill + sealer.sealedBytesFor(part.length) > UPLOAD_SEGMENT_BYTES) await flush()
+      if (fill + sealer.sealedBytesFor(part.length) > room) await flush()
       fill = sealer.pushInto(part, buffers[current]!, fill)
     }
   }
   if (read !== source.size) throw new RangeError(`the source yielded ${read} bytes, not its size ${source.size}`)
-  if (fill + sealer.finalBytes > UPLOAD_SEGMENT_BYTES) await flush()
+  if (fill + sealer.finalBytes > room) await flush()
   fill = sealer.finishInto(buffers[current]!, fill)
   await flush()
   await inflight
