@@ -199,6 +199,7 @@ export class FileSealer {
    */
   finishInto(out: Uint8Array, at: number): number {
     abytes(out, 'out')
+    if (this.#done) throw new Error('FileSealer: finish called twice')
     if (!Number.isSafeInteger(at) || at < 0 || at + this.finalBytes > out.length) throw new RangeError(`"out" expected room for ${this.finalBytes} bytes at ${at}, has length=${out.length}`)
     return this.#end((plain) => this.#sealInto(plain, true, out, at))
   }
