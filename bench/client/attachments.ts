@@ -3,14 +3,14 @@
  * Parley (sealed as the chunked file stream, hashed, sent in `UPLOAD_SEGMENT_BYTES` PATCHes,
  * stored by the default filesystem store; streamed, opened and hashed back) beside a raw HTTP
  * transfer of the same bytes in the same run (one streamed `PUT` to a file on the same disk,
- * one `GET` of it, node:http on both sides). Target: Parley ≥ 50 % of raw in each direction.
+ * one `GET` of it read with fetch, as Parley's download is; node:http servers). Target: Parley ≥ 50 % of raw in each direction.
  * The machine is shared, so the two are interleaved (raw PUT, Parley upload, raw GET, Parley
  * download, `RUNS` rounds): each round's ratio compares transfers made seconds apart under the
  * same load, and the median of the rounds' ratios is the figure. CPU time per transfer
  * (`process.cpuUsage`, this process: client and server both) is printed too, being far less
  * sensitive to other processes than wall time. Each transfer's time includes a full garbage
- * collection at its end, so none pays for another's buffers. Writes bench/results/attachments.txt and
- * attachments.<node>.json.
+ * collection at its end, so none pays for another's buffers. Writes
+ * bench/results/attachments.txt and attachments.<node>.json.
  *
  *   npm run bench:attachments -w @parley/bench    (ATTACHMENT_MIB=20 for a quick run)
  */
