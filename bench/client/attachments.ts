@@ -3,8 +3,14 @@
  * Parley (sealed as the chunked file stream, hashed, sent in `UPLOAD_SEGMENT_BYTES` PATCHes,
  * stored by the default filesystem store; streamed, opened and hashed back) beside a raw HTTP
  * transfer of the same bytes in the same run (one streamed `PUT` to a file on the same disk,
- * one `GET` of it, node:http on both sides). Target: Parley ≥ 50 % of raw. Medians of
- * `RUNS`. Writes bench/results/attachments.txt and attachments.<node>.json.
+ * one `GET` of it read with fetch, as Parley's download is; node:http servers). Target: Parley ≥ 50 % of raw in each direction.
+ * The machine is shared, so the two are interleaved (raw PUT, Parley upload, raw GET, Parley
+ * download, `RUNS` rounds): each round's ratio compares transfers made seconds apart under the
+ * same load, and the median of the rounds' ratios is the figure. CPU time per transfer
+ * (`process.cpuUsage`, this process: client and server both) is printed too, being far less
+ * sensitive to other processes than wall time. Each transfer's time includes a full garbage
+ * collection at its end, so none pays for another's buffers. Writes
+ * bench/results/attachments.txt and attachments.<node>.json.
  *
  *   npm run bench:attachments -w @parley/bench    (ATTACHMENT_MIB=20 for a quick run)
  */
@@ -15,6 +21,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomFillSync } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import pino from 'pino'
 import { createParleyServer, memoryStore } from '@parley/server'
 import { createParleyClient, memoryKeyStore, UPLOAD_SEGMENT_BYTES } from '@parley/client'
@@ -22,7 +30,7 @@ import { load, machineLine, versionsLine } from '../machine.js'
 
 const MIB = 1024 * 1024
 const FILE_BYTES = Number(process.env.ATTACHMENT_MIB ?? 100) * MIB
-const RUNS = Number(process.env.ATTACHMENT_RUNS ?? 3)
+const RUNS = Number(process.env.ATTACHMENT_RUNS ?? 5)
 const PIECE = MIB
 const TARGET = 0.5
 
@@ -33,7 +41,29 @@ async function* file(): AsyncGenerator<Uint8Array> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const mibps = (ms: number) => FILE_BYTES / MIB / (ms / 1000)
 
-async function rawHttp(): Promise<{ up: number[]; down: number[]; close(): Promise<void> }> {
+// A full collection before each transfer (untimed) and after it (timed): interleaved, a
+// transfer would otherwise pay for the garbage of the one before it (a raw GET after a Parley
+// upload collected the upload's buffers), and each now pays for its own.
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+/** One transfer's wall and CPU time (ms). */
+interface Timing { ms: number; cpuMs: number }
+async function timed(f: () => Promise<unknown>): Promise<Timing> {
+  gc()
+  const cpu = process.cpuUsage()
+  const t = performance.now()
+  await f()
+  gc()
+  const ms = performance.now() - t
+  const used = process.cpuUsage(cpu)
+  return { ms, cpuMs: (used.user + used.system) / 1000 }
+}
+
+/** The two directions of one side of the comparison. */
+interface Side { up(): Promise<unknown>; down(): Promise<unknown>; close(): Promise<void> }
+
+async function rawHttp(): Promise<Side> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-raw-'))
   const path = join(dir, 'file.bin')
   const server = createServer((req, res) => {
@@ -42,26 +72,22 @@ async function rawHttp(): Promise<{ up: number[]; down: number[]; close(): Promi
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as { port: number }).port
-  const up: number[] = []
-  const down: number[] = []
-  for (let i = 0; i < RUNS; i++) {
-    let t = performance.now()
-    await new Promise<void>((resolve, reject) => {
+  return {
+    up: () => new Promise<void>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, method: 'PUT', path: '/f' }, (res) => (res.resume(), res.on('end', resolve)))
       req.on('error', reject)
       void pipeline(file(), req).catch(reject)
-    })
-    up.push(performance.now() - t)
-    t = performance.now()
-    const res = await fetch(`http://127.0.0.1:${port}/f`)
-    const reader = res.body!.getReader()
-    for (;;) if ((await reader.read()).done) break
-    down.push(performance.now() - t)
+    }),
+    async down() {
+      const res = await fetch(`http://127.0.0.1:${port}/f`)
+      const reader = res.body!.getReader()
+      for (;;) if ((await reader.read()).done) break
+    },
+    close: async () => (server.close(), await rm(dir, { recursive: true, force: true })),
   }
-  return { up, down, close: async () => (server.close(), await rm(dir, { recursive: true, force: true })) }
 }
 
-async function parley(): Promise<{ up: number[]; down: number[]; close(): Promise<void> }> {
+async function parley(): Promise<Side> {
   const http = createServer()
   const server = createParleyServer({
     httpServer: http, policy: 'default-e2ee', store: memoryStore(), logger: pino({ level: 'silent' }),
@@ -75,43 +101,61 @@ async function parley(): Promise<{ up: number[]; down: number[]; close(): Promis
   const [alice, bob] = await Promise.all([client('alice'), client('bob')])
   const ca = await alice.conversations.open('bob')
   await bob.conversations.open('alice')
-  const up: number[] = []
-  const down: number[] = []
-  for (let i = 0; i < RUNS; i++) {
-    let t = performance.now()
-    const att = await alice.attachments.upload(ca, { name: 'f.bin', mime: 'application/octet-stream', data: file(), size: FILE_BYTES })
-    up.push(performance.now() - t)
-    t = performance.now()
-    for await (const _ of bob.attachments.stream(att)) void _
-    down.push(performance.now() - t)
-    await alice.attachments.remove(att.file.id)
+  let att: Awaited<ReturnType<typeof alice.attachments.upload>> | undefined
+  return {
+    async up() {
+      if (att) await alice.attachments.remove(att.file.id)
+      att = await alice.attachments.upload(ca, { name: 'f.bin', mime: 'application/octet-stream', data: file(), size: FILE_BYTES })
+    },
+    async down() {
+      for await (const _ of bob.attachments.stream(att!)) void _
+    },
+    close: async () => (await alice.close(), await bob.close(), await server.close(), await new Promise<void>((r) => http.close(() => r()))),
   }
-  return { up, down, close: async () => (await alice.close(), await bob.close(), await server.close(), await new Promise<void>((r) => http.close(() => r()))) }
 }
 
 const loadBefore = load()
 const raw = await rawHttp()
-await raw.close()
 const p = await parley()
+const t = { rawUp: [] as Timing[], rawDown: [] as Timing[], up: [] as Timing[], down: [] as Timing[] }
+for (let i = 0; i < RUNS; i++) {
+  t.rawUp.push(await timed(raw.up))
+  t.up.push(await timed(p.up))
+  t.rawDown.push(await timed(raw.down))
+  t.down.push(await timed(p.down))
+}
+await raw.close()
 await p.close()
-const row = (name: string, ms: number[]) => `${name.padEnd(26)} ${mibps(median(ms)).toFixed(1).padStart(8)} MiB/s   (median of ${ms.map((x) => x.toFixed(0)).join(', ')} ms)`
-const ratio = { upload: mibps(median(p.up)) / mibps(median(raw.up)), download: mibps(median(p.down)) / mibps(median(raw.down)) }
-const roundTrip = (median(raw.up) + median(raw.down)) / (median(p.up) + median(p.down))
+
+const ms = (xs: Timing[]) => xs.map((x) => x.ms)
+/** Median over the rounds of raw time / Parley time (wall or CPU). */
+const ratioOf = (r: Timing[], q: Timing[], key: keyof Timing) => median(r.map((x, i) => x[key] / q[i]![key]))
+const ratio = {
+  upload: ratioOf(t.rawUp, t.up, 'ms'), download: ratioOf(t.rawDown, t.down, 'ms'),
+  uploadCpu: ratioOf(t.rawUp, t.up, 'cpuMs'), downloadCpu: ratioOf(t.rawDown, t.down, 'cpuMs'),
+}
+const pct = (x: number) => `${(x * 100).toFixed(0)} %`
+const verdict = (x: number) => `${pct(x)} (target ≥ ${pct(TARGET)}: ${x >= TARGET ? 'met' : 'NOT met'})`
+const row = (name: string, xs: Timing[]) =>
+  `${name.padEnd(26)} ${mibps(median(ms(xs))).toFixed(1).padStart(8)} MiB/s   cpu ${median(xs.map((x) => x.cpuMs)).toFixed(0).padStart(5)} ms   (wall ${ms(xs).map((x) => x.toFixed(0)).join(', ')} ms)`
 const lines = [
-  `Attachments: ${FILE_BYTES / MIB} MiB, ${RUNS} runs each, upload segments of ${UPLOAD_SEGMENT_BYTES / MIB} MiB (bench/client/attachments.ts)`,
+  `Attachments: ${FILE_BYTES / MIB} MiB, ${RUNS} interleaved rounds, upload segments of ${UPLOAD_SEGMENT_BYTES / MIB} MiB (bench/client/attachments.ts)`,
   machineLine(),
   versionsLine(['@noble/ciphers', '@noble/hashes']),
   `load average before: ${loadBefore}; after: ${load()}`,
   '',
-  row('raw HTTP PUT', raw.up),
-  row('raw HTTP GET', raw.down),
-  row('Parley upload (sealed)', p.up),
-  row('Parley download (opened)', p.down),
+  row('raw HTTP PUT', t.rawUp),
+  row('raw HTTP GET', t.rawDown),
+  row('Parley upload (sealed)', t.up),
+  row('Parley download (opened)', t.down),
   '',
-  `Parley / raw: upload ${(ratio.upload * 100).toFixed(0)} %, download ${(ratio.download * 100).toFixed(0)} %, round trip ${(roundTrip * 100).toFixed(0)} % (target ≥ ${TARGET * 100} %: ${roundTrip >= TARGET ? 'met' : 'NOT met'})`,
+  `Parley / raw, median of the rounds' ratios (wall time):`,
+  `  upload   ${verdict(ratio.upload)}`,
+  `  download ${verdict(ratio.download)}`,
+  `CPU time (raw / Parley): upload ${pct(ratio.uploadCpu)}, download ${pct(ratio.downloadCpu)}`,
 ]
 console.log(lines.join('\n'))
 const results = new URL('../results/', import.meta.url)
 writeFileSync(new URL('attachments.txt', results), lines.join('\n') + '\n')
-writeFileSync(new URL(`attachments.node-${process.version}.json`, results), JSON.stringify({ fileBytes: FILE_BYTES, runs: RUNS, raw, parley: { up: p.up, down: p.down }, ratio: { ...ratio, roundTrip } }, null, 2) + '\n')
+writeFileSync(new URL(`attachments.node-${process.version}.json`, results), JSON.stringify({ fileBytes: FILE_BYTES, runs: RUNS, timings: t, ratio }, null, 2) + '\n')
 process.exit(0)

@@ -64,6 +64,23 @@ export function etmSealWithPrefix(
 }
 
 /**
+ * {@link etmSeal} written into `out` from `at` (`ciphertext ‖ tag`, `plaintext.length` + 32
+ * bytes) instead of a buffer of its own, so a stream sealing into one reused buffer allocates
+ * nothing per chunk beyond the cipher's output. Returns the offset after the tag.
+ * @throws {RangeError} when `out` has no room for it from `at`.
+ */
+export function etmSealInto(
+  keys: EtmKeys, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, out: Uint8Array, at: number, sym: SymmetricPrimitives = nobleSymmetric,
+): number {
+  const end = at + plaintext.length + AEAD_TAG_BYTES
+  if (!Number.isSafeInteger(at) || at < 0 || end > out.length) throw new RangeError(`"out" expected room for ${end - at} bytes at ${at}, has length=${out.length}`)
+  const ct = sym.xchacha20(keys.encKey, nonce, plaintext)
+  out.set(ct, at)
+  out.set(tagOf(keys.macKey, nonce, ad, ct, sym), at + ct.length)
+  return end
+}
+
+/**
  * Opens `ciphertext ‖ tag`; the tag is checked (constant time) before anything is decrypted.
  * @throws {BadMacError} when the tag does not match.
  */

@@ -18,7 +18,7 @@
 import { AttachmentCorruptError } from '@parley/protocol'
 import { abytes } from './_assert.js'
 import { equalBytes } from './_bytes.js'
-import { etmOpen, etmSeal, type EtmKeys } from './aead.js'
+import { etmOpen, etmSeal, etmSealInto, type EtmKeys } from './aead.js'
 import { label } from './kdf.js'
 import { nobleSymmetric } from './provider/_noble-symmetric.js'
 import type { SymmetricPrimitives } from './provider/provider.js'
@@ -112,26 +112,29 @@ export class FileSealer {
     this.header.set(this.#keys.commitment, 1 + FILE_SALT_BYTES)
   }
 
-  #seal(plain: Uint8Array, last: boolean): Uint8Array {
+  #nonce(last: boolean): Uint8Array {
     if (this.#index > MAX_FILE_CHUNKS) throw new RangeError(`a file stream holds at most ${MAX_FILE_CHUNKS} chunks`)
-    const out = etmSeal(this.#keys, chunkNonce(this.#salt, this.#index, last), plain, this.header, this.#sym)
-    this.#index++
-    return out
+    return chunkNonce(this.#salt, this.#index++, last)
+  }
+
+  #seal(plain: Uint8Array, last: boolean): Uint8Array {
+    return etmSeal(this.#keys, this.#nonce(last), plain, this.header, this.#sym)
+  }
+
+  #sealInto(plain: Uint8Array, last: boolean, out: Uint8Array, at: number): number {
+    return etmSealInto(this.#keys, this.#nonce(last), plain, this.header, out, at, this.#sym)
   }
 
   /**
-   * Adds plaintext; returns the chunks it completed. A full chunk is only sealed once more
-   * data follows, because only then is it known not to be the last.
-   * @throws {Error} after {@link finish}.
+   * Buffers `data`, calling `full` for each chunk it completes. A full chunk is only sealed once
+   * more data follows, because only then is it known not to be the last.
    */
-  push(data: Uint8Array): Uint8Array[] {
-    abytes(data, 'data')
+  #take(data: Uint8Array, full: (chunk: Uint8Array) => void): void {
     if (this.#done) throw new Error('FileSealer: push after finish')
-    const out: Uint8Array[] = []
     let off = 0
     while (off < data.length) {
       if (this.#fill === FILE_CHUNK_BYTES) {
-        out.push(this.#seal(this.#buf, false))
+        full(this.#buf)
         this.#fill = 0
       }
       const n = Math.min(FILE_CHUNK_BYTES - this.#fill, data.length - off)
@@ -139,14 +142,72 @@ export class FileSealer {
       this.#fill += n
       off += n
     }
+  }
+
+  /**
+   * Adds plaintext; returns the chunks it completed (see {@link pushInto} for the same without
+   * an array per chunk).
+   * @throws {Error} after {@link finish}.
+   */
+  push(data: Uint8Array): Uint8Array[] {
+    abytes(data, 'data')
+    const out: Uint8Array[] = []
+    this.#take(data, (chunk) => out.push(this.#seal(chunk, false)))
     return out
+  }
+
+  /**
+   * Sealed bytes that pushing `n` more plaintext bytes completes: the room {@link pushInto}
+   * needs. The chunk holding the latest byte is never counted (it may be the last).
+   * @example sealer.sealedBytesFor(FILE_CHUNK_BYTES + 1) // FILE_SEALED_CHUNK_BYTES on a fresh sealer
+   */
+  sealedBytesFor(n: number): number {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`"n" expected a non-negative integer, got ${n}`)
+    const total = this.#fill + n
+    return total === 0 ? 0 : Math.floor((total - 1) / FILE_CHUNK_BYTES) * FILE_SEALED_CHUNK_BYTES
+  }
+
+  /**
+   * {@link push} writing the chunks it completes into `out` from `at` (same bytes), so one
+   * buffer can be reused for a whole file. Returns the offset after the last byte written.
+   * @throws {RangeError} when `out` lacks {@link sealedBytesFor}(data.length) bytes from `at`
+   * (nothing is taken then). @throws {Error} after {@link finish}.
+   */
+  pushInto(data: Uint8Array, out: Uint8Array, at: number): number {
+    abytes(data, 'data')
+    abytes(out, 'out')
+    if (this.#done) throw new Error('FileSealer: push after finish')
+    const need = this.sealedBytesFor(data.length)
+    if (!Number.isSafeInteger(at) || at < 0 || at + need > out.length) throw new RangeError(`"out" expected room for ${need} bytes at ${at}, has length=${out.length}`)
+    this.#take(data, (chunk) => (at = this.#sealInto(chunk, false, out, at)))
+    return at
+  }
+
+  /** Sealed bytes {@link finish} returns (the buffered rest and its tag). */
+  get finalBytes(): number {
+    return this.#fill + FILE_TAG_BYTES
   }
 
   /** Seals the last chunk (possibly empty) and returns it. */
   finish(): Uint8Array {
+    return this.#end((plain) => this.#seal(plain, true))
+  }
+
+  /**
+   * {@link finish} written into `out` from `at`; returns the offset after it.
+   * @throws {RangeError} when `out` lacks {@link finalBytes} bytes from `at` (the sealer stays open).
+   */
+  finishInto(out: Uint8Array, at: number): number {
+    abytes(out, 'out')
+    if (this.#done) throw new Error('FileSealer: finish called twice')
+    if (!Number.isSafeInteger(at) || at < 0 || at + this.finalBytes > out.length) throw new RangeError(`"out" expected room for ${this.finalBytes} bytes at ${at}, has length=${out.length}`)
+    return this.#end((plain) => this.#sealInto(plain, true, out, at))
+  }
+
+  #end<T>(seal: (plain: Uint8Array) => T): T {
     if (this.#done) throw new Error('FileSealer: finish called twice')
     this.#done = true
-    const out = this.#seal(this.#buf.subarray(0, this.#fill), true)
+    const out = seal(this.#buf.subarray(0, this.#fill))
     this.#buf.fill(0)
     return out
   }

@@ -11,7 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { AttachmentCorruptError } from '@parley/protocol'
 import {
   FILE_CHUNK_BYTES, FILE_HEADER_BYTES, FILE_SEALED_CHUNK_BYTES, FileOpener, FileSealer, fileCiphertextSize, nobleProvider, nodeNativeProvider,
-  openFile, sealFile, seededRandom, webCryptoProvider, type CryptoProvider,
+  FILE_TAG_BYTES, openFile, sealFile, seededRandom, webCryptoProvider, type CryptoProvider, type FileStreamOptions,
 } from '../src/index.js'
 import vectors from './vectors/file-stream.json' with { type: 'json' }
 import { vectorPlaintext } from './vectors/build-file-stream.js'
@@ -24,6 +24,18 @@ const random = (n: number) => seededRandom(new Uint8Array(32).fill(n))
 function expectSame(a: Uint8Array, b: Uint8Array): void {
   expect(a.length).toBe(b.length)
   expect(Buffer.compare(a, b)).toBe(0)
+}
+
+/** {@link sealFile} through `pushInto` / `finishInto` into one buffer, fed in `piece`-byte pieces. */
+function sealIntoOne(k: Uint8Array, plain: Uint8Array, options: FileStreamOptions, piece = 9973): Uint8Array {
+  const s = new FileSealer(k, options)
+  const out = new Uint8Array(fileCiphertextSize(plain.length))
+  out.set(s.header)
+  let at = s.header.length
+  for (let off = 0; off < plain.length; off += piece) at = s.pushInto(plain.subarray(off, off + piece), out, at)
+  expect(s.finalBytes).toBe(out.length - at)
+  expect(s.finishInto(out, at)).toBe(out.length)
+  return out
 }
 
 function corrupt(sealed: Uint8Array, sym?: CryptoProvider): string {
@@ -59,6 +71,60 @@ describe.each(providers.map((p) => [p.name, p] as const))('file stream vectors t
     expect(bytesToHex(sealed.subarray(0, 81))).toBe(v.sealedHeadHex)
     expect(bytesToHex(sha256(sealed))).toBe(v.sealedSha256)
     expectSame(openFile(k, sealed, { sym: p }), plain)
+  })
+  it.each(vectors.vectors.map((v, i) => [v.size, v, i] as const))('size %i seals to the same bytes through pushInto / finishInto', (_size, v, i) => {
+    const sealed = sealIntoOne(hexToBytes(v.keyHex), vectorPlaintext(v.size, i), { random: random(v.saltSeed), sym: p })
+    expect(bytesToHex(sealed.subarray(0, 81))).toBe(v.sealedHeadHex)
+    expect(bytesToHex(sha256(sealed))).toBe(v.sealedSha256)
+  })
+})
+
+describe('file stream: native and noble primitives agree', () => {
+  const native = nodeNativeProvider()
+  it('control: the native provider runs XChaCha20 and HMAC on node:crypto here', () => {
+    expect(native.accelerated).toEqual(expect.arrayContaining(['chacha20', 'hmac-sha256']))
+  })
+  it('a random multi-chunk file seals to identical bytes under noble and node:crypto, through push and pushInto (10 runs)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 3 * FILE_CHUNK_BYTES - 40, max: 5 * FILE_CHUNK_BYTES + 40 }), fc.integer({ min: 1, max: 2 * FILE_CHUNK_BYTES }), fc.integer({ min: 0, max: 255 }),
+      (size, piece, seed) => {
+        const plain = random(seed)(size)
+        const viaNoble = sealFile(key, plain, { random: random(seed), sym: nobleProvider })
+        expectSame(sealFile(key, plain, { random: random(seed), sym: native }), viaNoble)
+        expectSame(sealIntoOne(key, plain, { random: random(seed), sym: native }, piece), viaNoble)
+        expectSame(sealIntoOne(key, plain, { random: random(seed), sym: nobleProvider }, piece), viaNoble)
+        expectSame(openFile(key, viaNoble, { sym: native }), plain)
+      },
+    ), { numRuns: 10 })
+  })
+})
+
+describe('file stream: sealing into a buffer', () => {
+  it('sealedBytesFor counts the chunks a push completes, never the one holding the latest byte', () => {
+    const s = new FileSealer(key)
+    expect(s.sealedBytesFor(0)).toBe(0)
+    expect(s.sealedBytesFor(FILE_CHUNK_BYTES)).toBe(0)
+    expect(s.sealedBytesFor(FILE_CHUNK_BYTES + 1)).toBe(FILE_SEALED_CHUNK_BYTES)
+    expect(s.sealedBytesFor(3 * FILE_CHUNK_BYTES + 1)).toBe(3 * FILE_SEALED_CHUNK_BYTES)
+    s.push(new Uint8Array(FILE_CHUNK_BYTES))
+    expect(s.sealedBytesFor(1)).toBe(FILE_SEALED_CHUNK_BYTES)
+    expect(s.finalBytes).toBe(FILE_CHUNK_BYTES + FILE_TAG_BYTES)
+    expect(() => s.sealedBytesFor(-1)).toThrow(RangeError)
+  })
+  it('a buffer without room is refused with RangeError and nothing is taken; the stream then seals as if it never happened', () => {
+    const plain = vectorPlaintext(2 * FILE_CHUNK_BYTES + 5, 4)
+    const s = new FileSealer(key, { random: random(3) })
+    const out = new Uint8Array(fileCiphertextSize(plain.length))
+    out.set(s.header)
+    expect(() => s.pushInto(plain, out.subarray(0, FILE_HEADER_BYTES + FILE_SEALED_CHUNK_BYTES), FILE_HEADER_BYTES)).toThrow(RangeError)
+    expect(() => s.pushInto(plain, out, -1)).toThrow(RangeError)
+    const at = s.pushInto(plain, out, FILE_HEADER_BYTES)
+    expect(at).toBe(FILE_HEADER_BYTES + 2 * FILE_SEALED_CHUNK_BYTES)
+    expect(() => s.finishInto(out, out.length - 1)).toThrow(RangeError)
+    expect(s.finishInto(out, at)).toBe(out.length)
+    expectSame(out, sealFile(key, plain, { random: random(3) }))
+    expect(() => s.pushInto(new Uint8Array(1), out, 0)).toThrow('push after finish')
+    expect(() => s.finishInto(out, 0)).toThrow('finish called twice')
   })
 })
 

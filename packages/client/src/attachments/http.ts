@@ -10,6 +10,8 @@ export interface AttachmentEndpoint {
   base: string
   token(): Promise<string>
   fetch: typeof fetch
+  /** Upload bodies as streams (default: where fetch supports it, see request-body.ts). */
+  streamBodies?: boolean
 }
 
 /** The routes' base URL for a client `url` (its origin) unless `attachmentsUrl` is given. */

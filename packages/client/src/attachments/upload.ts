@@ -3,15 +3,19 @@
  * piece, hash the plaintext (what franking commits to), seal it as the chunked file stream
  * under a fresh key, and send the sealed bytes in segments of `UPLOAD_SEGMENT_BYTES` with
  * `PATCH` at their offset. After a cut the client asks `HEAD` for the server's offset and
- * resends from there (the current segment is still in memory). Memory: one segment, whatever
+ * resends from there (the current segment is still in memory). Memory: two segments, whatever
  * the file size.
  */
 import { ForbiddenError, toBase64, UploadOffsetError, type FileRef } from '@parley/protocol'
-import { FileSealer, fileCiphertextSize, sha256Stream, systemRandom, type SymmetricPrimitives } from '@parley/crypto'
+import { FILE_CHUNK_BYTES, FileSealer, fileCiphertextSize, sha256Stream, systemRandom, type SymmetricPrimitives } from '@parley/crypto'
 import { httpError, isNetworkError, type AttachmentEndpoint } from './http.js'
+import { segmentBody } from './request-body.js'
 import type { SizedSource } from './source.js'
 
-/** Sealed bytes per `PATCH` (a browser cannot stream a request body over HTTP/1.1, so segments). */
+/**
+ * Most sealed bytes per `PATCH` (whole sealed chunks, so a little less): segments, because a
+ * browser cannot stream a request body over HTTP/1.1 and a cut segment is resent from memory.
+ */
 export const UPLOAD_SEGMENT_BYTES = 4 * 1024 * 1024
 /** Times one segment is resumed after a broken connection before the upload fails. */
 export const MAX_TRANSFER_ATTEMPTS = 4
@@ -72,7 +76,7 @@ async function sendSegment(ep: AttachmentEndpoint, id: string, offset: number, b
     let failure: unknown
     try {
       const res = await ep.fetch(`${ep.base}/${id}`, {
-        method: 'PATCH', body: rest as Uint8Array<ArrayBuffer>,
+        method: 'PATCH', ...segmentBody(rest, ep.streamBodies),
         headers: { Authorization: `Bearer ${await ep.token()}`, 'Upload-Offset': String(at), 'Content-Type': 'application/offset+octet-stream' },
       })
       if (res.status === 204) return
@@ -104,39 +108,41 @@ export async function uploadFile(ep: AttachmentEndpoint, conversationId: string,
   const key = systemRandom(32)
   const sealer = new FileSealer(key, options.sym ? { sym: options.sym } : {})
   const hash = sha256Stream()
-  let parts: Uint8Array[] = [sealer.header]
-  let buffered = sealer.header.length
+  // Two segment buffers used in turn, sealed into directly: one in flight (kept until the server
+  // acknowledged it, to resume from), one being sealed while it is sent. Memory: two segments,
+  // whatever the file size, and no allocation per segment.
+  const room = Math.min(UPLOAD_SEGMENT_BYTES, total) // a small file gets a small buffer
+  const buffers = [new Uint8Array(room), new Uint8Array(total > room ? room : 0)] as const
+  let current = 0
+  buffers[0].set(sealer.header)
+  let fill = sealer.header.length
   let sent = 0
-  // One segment in flight while the next is sealed: sealing and sending overlap, memory stays
-  // at two segments.
   let inflight: Promise<void> = Promise.resolve()
   const flush = async () => {
-    const segment = new Uint8Array(buffered)
-    let off = 0
-    for (const p of parts) (segment.set(p, off), (off += p.length))
-    parts = []
-    buffered = 0
-    await inflight
+    const segment = buffers[current]!.subarray(0, fill)
+    await inflight // the other buffer is free once its segment is acknowledged
     const at = sent
     sent += segment.length
     inflight = sendSegment(ep, id, at, segment).then(() => options.onProgress?.({ bytes: at + segment.length, total }))
     inflight.catch(() => undefined) // awaited (and thrown) at the next flush or the end
+    current ^= 1
+    fill = 0
   }
   let read = 0
   for await (const piece of source.pieces()) {
     read += piece.length
     if (read > source.size) throw new RangeError(`the source yielded more than its size ${source.size}`)
     hash.update(piece)
-    for (const sealed of sealer.push(piece)) {
-      parts.push(sealed)
-      buffered += sealed.length
-      if (buffered >= UPLOAD_SEGMENT_BYTES) await flush()
+    // A chunk's worth at a time, so at most one sealed chunk is written per step.
+    for (let off = 0; off < piece.length; off += FILE_CHUNK_BYTES) {
+      const part = piece.subarray(off, off + FILE_CHUNK_BYTES)
+      if (fill + sealer.sealedBytesFor(part.length) > room) await flush()
+      fill = sealer.pushInto(part, buffers[current]!, fill)
     }
   }
   if (read !== source.size) throw new RangeError(`the source yielded ${read} bytes, not its size ${source.size}`)
-  const last = sealer.finish()
-  parts.push(last)
-  buffered += last.length
+  if (fill + sealer.finalBytes > room) await flush()
+  fill = sealer.finishInto(buffers[current]!, fill)
   await flush()
   await inflight
   return { file: { id, key: toBase64(key) }, size: source.size, sha256: toBase64(hash.digest()) }

@@ -44,6 +44,24 @@ export function attachmentContract(name: string, open: () => Promise<AttachmentS
       }
     })
 
+    it('a written chunk is the caller\'s again once its write settled (the routes reuse one buffer)', async () => {
+      const s = await open()
+      try {
+        await s.create({ id: 'r1', conversationId: 'c1', uploader: 'u1', size: 8, createdAt: 5 })
+        const w = await s.writer('r1', 0)
+        if (typeof w !== 'object' || w === null) throw new Error(`no writer: ${w}`)
+        const reused = bytes(4, 1)
+        await w.write(reused)
+        reused.fill(9)
+        await w.write(reused.fill(2))
+        reused.fill(9)
+        expect(await w.end(6)).toBe(8)
+        expect(await readAll(s, 'r1')).toEqual(new Uint8Array([1, 1, 1, 1, 2, 2, 2, 2]))
+      } finally {
+        await s.close()
+      }
+    })
+
     it('purge deletes expired attachments and stale unfinished uploads only', async () => {
       const s = await open()
       try {

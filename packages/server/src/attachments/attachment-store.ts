@@ -29,6 +29,7 @@ export interface AttachmentRecord {
 
 /** Sequential writes of one upload request; `end` makes them durable and returns the offset. */
 export interface AttachmentWriter {
+  /** Appends `chunk`; the caller reuses its bytes once the promise settles (copy to keep them). */
   write(chunk: Uint8Array): Promise<void>
   /** Closes the writer; the stored offset is what was written. Safe to call after a failure. */
   end(now: number): Promise<number>
