@@ -356,6 +356,9 @@ export class Inbox {
           const msg = toMessage(applied.target)
           c._emit('update', msg)
           this.core.events.emit('update', msg)
+        } else if ('receipt' in applied) {
+          c._emit('receipt', applied.receipt)
+          this.core.events.emit('receipt', applied.receipt)
         } else if ('error' in applied) {
           const payload = { error: applied.error, conversationId: c.id, messageId: d.messageId, device: { ...d.sender }, sessionReset: false }
           c._emit('error', payload)

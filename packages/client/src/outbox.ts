@@ -429,6 +429,9 @@ export class Outbox {
         const m = toMessage(done.target)
         c._emit('update', m)
         this.core.events.emit('update', m)
+      } else if (done && 'receipt' in done) {
+        c._emit('receipt', done.receipt)
+        this.core.events.emit('receipt', done.receipt)
       } else if (done && 'error' in done) {
         this.core.reportError({ error: done.error, conversationId: c.id, messageId: ack.messageId })
       }

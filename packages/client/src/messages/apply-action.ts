@@ -16,6 +16,8 @@ import type { KeyStore } from '../key-store/key-store.js'
 import { K, type StoredMessage } from '../store-layout.js'
 import { isEmoji } from './emoji.js'
 import { findMessage, putMessage, type Changes } from './find-message.js'
+import { applyReceipt, isReceiptKind } from '../receipts/apply-receipt.js'
+import type { Receipt } from '../receipts/types.js'
 
 /** True for a message that acts on another (edit, delete, react, unreact): not shown as a message of its own. */
 export const isAction = (m: { ref?: MessageRef | undefined }): boolean => m.ref !== undefined && m.ref.kind !== 'reply'
@@ -34,7 +36,7 @@ export async function verifyRef(
 }
 
 /** What applying an action did: the target with its new state, or why it was not applied. */
-export type Applied = { target: StoredMessage } | { error: ParleyError } | { nothing: true }
+export type Applied = { target: StoredMessage } | { error: ParleyError } | { nothing: true } | { receipt: Receipt }
 
 /**
  * Applies `action` (already stored in `changes`) to its target, writing the target's new state
@@ -42,6 +44,7 @@ export type Applied = { target: StoredMessage } | { error: ParleyError } | { not
  */
 export async function applyAction(store: KeyStore, action: StoredMessage, changes: Changes): Promise<Applied> {
   const ref = action.ref!
+  if (isReceiptKind(ref.kind)) return applyReceipt(store, action, changes) // receipts/: marks, not a change of the target
   const found = await findMessage(store, action.conversationId, ref.messageId, changes)
   // A target from before this device (or withheld from it): the action is kept, nothing to apply.
   if (!found) return { nothing: true }

@@ -1,0 +1,73 @@
+/**
+ * Receiving a receipt (docs/messages.md, "Receipts"): a message whose signed, franked
+ * reference is `{ kind: 'delivered' | 'read', messageId }`, meaning "the sending device stored
+ * / its user read everything up to and including that message". By the time it gets here it
+ * passed every check of a message (members, mode pin, franking, decryption in E2EE) and its
+ * sending device's signature, so the server cannot forge or re-point one in any mode. It is
+ * applied by what this device holds: the target must be a message (not an action) of this
+ * log below the receipt's own seq; marks only go up.
+ */
+import { UnknownMessageError, type ReceiptKind } from '@parley/protocol'
+import type { KeyStore, JsonValue } from '../key-store/key-store.js'
+import { K, type StoredMessage } from '../store-layout.js'
+import { findMessage, type Changes } from '../messages/find-message.js'
+import { loadBook, raiseMark, readMarker, RK } from './receipt-book.js'
+import type { Receipt } from './types.js'
+
+/** Most of this user's message ids one `'receipt'` event lists (the newest covered). */
+export const MAX_RECEIPT_EVENT_IDS = 100
+
+/** True for a receipt reference. */
+export const isReceiptKind = (kind: string): kind is ReceiptKind => kind === 'delivered' || kind === 'read'
+
+/** False for a receipt message (left out of history pages and of a report's last N). */
+export const notReceipt = (m: StoredMessage): boolean => !(m.ref && isReceiptKind(m.ref.kind))
+
+/** What applying a receipt did. */
+export type ReceiptApplied = { receipt: Receipt } | { error: UnknownMessageError } | { nothing: true }
+
+/**
+ * Applies the receipt `action` (already stored in `changes`): raises its device's mark in the
+ * conversation's receipt book and, for this user's own read receipts (any of its devices),
+ * the read marker the unread count is computed from. Nothing is thrown.
+ */
+export async function applyReceipt(store: KeyStore, action: StoredMessage, changes: Changes): Promise<ReceiptApplied> {
+  const ref = action.ref!
+  const kind = ref.kind as ReceiptKind
+  const target = await findMessage(store, action.conversationId, ref.messageId, changes)
+  // A target this device never held (from before it joined): the receipt is kept, nothing to apply.
+  if (!target) return { nothing: true }
+  if (target.ref && target.ref.kind !== 'reply') {
+    return { error: new UnknownMessageError('a receipt refers to an action, not a message', { messageId: ref.messageId }) }
+  }
+  // A receipt can only cover what came before it: the server ordered both.
+  if (target.seq >= action.seq) return { nothing: true }
+  const book = await loadBook(store, action.conversationId, changes)
+  // What the user's devices had already marked: the ids listed are the ones this receipt adds for the user.
+  const userPrev = Math.max(-1, ...Object.values(book[action.sender.userId] ?? {}).map((d) => d[kind]?.seq ?? -1))
+  if (raiseMark(book, action.sender, kind, target.seq, action.ts) === null) return { nothing: true }
+  changes[RK.book(action.conversationId)] = book as unknown as JsonValue
+  if (action.outgoing && kind === 'read' && target.seq > (await readMarker(store, action.conversationId, changes))) {
+    changes[RK.readMarker(action.conversationId)] = target.seq
+  }
+  const messageIds = action.outgoing ? [] : await ownBetween(store, changes, action.conversationId, userPrev, target.seq)
+  return {
+    receipt: {
+      conversationId: action.conversationId, from: { ...action.sender }, status: kind, messageId: target.id, seq: target.seq, messageIds, ts: action.ts,
+    },
+  }
+}
+
+/** This user's messages (not actions) with seq in (after, upTo], newest {@link MAX_RECEIPT_EVENT_IDS}, oldest first. */
+async function ownBetween(store: KeyStore, changes: Changes, conversationId: string, after: number, upTo: number): Promise<string[]> {
+  const prefix = K.messagePrefix(conversationId)
+  const seqs = (await store.keys(prefix)).map((k) => Number(k.slice(prefix.length))).filter((s) => s > after && s <= upTo).sort((a, b) => b - a)
+  const out: string[] = []
+  for (const seq of seqs) {
+    if (out.length >= MAX_RECEIPT_EVENT_IDS) break
+    const key = K.message(conversationId, seq)
+    const m = (key in changes ? changes[key] : await store.get<JsonValue>(key)) as unknown as StoredMessage | null
+    if (m && m.outgoing && (!m.ref || m.ref.kind === 'reply')) out.push(m.id)
+  }
+  return out.reverse()
+}

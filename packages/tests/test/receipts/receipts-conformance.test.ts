@@ -1,0 +1,79 @@
+/**
+ * Receipts and unread counts in every policy, for a 1:1 and a group, one suite
+ * (docs/messages.md, "Receipts"): a device that stores messages sends a signed `delivered`
+ * receipt by itself; `markRead()` clears the unread count at once and on this user's other
+ * device (own-device sync through the stored, signed `read` receipt); the senders see per-member
+ * state (`receipts(messageId)`, `'receipt'` events naming their messages); a device offline
+ * while a receipt is sent gets it on reconnect; actions and receipts never count as unread;
+ * bad input is a typed error.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { waitFor } from '../helpers/parley.js'
+import { CASES, receiptsWorld, statusByUser, type ReceiptsWorld } from './_receipts-world.js'
+
+let w: ReceiptsWorld
+afterEach(async () => w?.close())
+
+describe.each(CASES)('receipts and unread counts ($policy, $kind)', ({ policy, kind }) => {
+  it('delivered by itself, read on markRead, synced to the reader\'s other device, per member, stored for an offline device', async () => {
+    w = await receiptsWorld(policy, kind)
+    const { alice, alice2, carol } = w
+    let bob = w.bob
+    const readers = carol ? [alice, carol] : [alice]
+    const users = readers.map((s) => s.userId)
+
+    // bob writes two messages: every reader device counts them unread and says "delivered".
+    const m1 = await bob.c.send({ text: 'one' })
+    const m2 = await bob.c.send({ text: 'two' })
+    for (const s of [...readers, alice2]) {
+      await waitFor(() => s.got.some((m) => m.id === m2.messageId), 10_000, `${s.userId} got m2`)
+      await waitFor(() => s.c.unreadCount === 2, 10_000, `${s.userId} counts 2 unread`)
+      expect(s.unread.at(-1)).toBe(2)
+    }
+    await waitFor(async () => (await statusByUser(bob, m2.messageId)).join() === users.map((u) => `${u}/delivered`).join(), 10_000, 'delivered to every member')
+    expect(bob.receipts.some((r) => r.status === 'delivered' && r.messageIds.includes(m2.messageId))).toBe(true)
+    expect(bob.got).toEqual([]) // a receipt is no message
+    expect(bob.c.unreadCount).toBe(0) // nor unread
+
+    // A reaction is no unread message either.
+    await bob.c.react(m1.messageId, '👍')
+    await waitFor(() => alice.updates.some((m) => m.id === m1.messageId), 10_000, 'the reaction reached alice')
+    // bob goes offline; alice reads on one device.
+    bob = await w.restart(bob, async () => {
+      const before = alice.c.unreadCount
+      expect(before).toBe(2)
+      expect(await alice.c.markRead()).toBe(2)
+      expect(alice.c.unreadCount).toBe(0)
+      expect(await alice.c.markRead()).toBe(0) // nothing new: no second receipt
+      // Own-device sync: alice's other device clears its count on the signed receipt.
+      await waitFor(() => alice2.c.unreadCount === 0, 10_000, 'alice2 unread cleared')
+      expect(alice2.unread.at(-1)).toBe(0)
+      expect(alice2.receipts.some((r) => r.from.userId === 'alice' && r.status === 'read' && r.messageIds.length === 0)).toBe(true)
+    })
+    // The receipt was stored: bob's device, back, shows alice read both messages.
+    await waitFor(async () => (await statusByUser(bob, m1.messageId)).includes('alice/read'), 10_000, 'bob sees alice read m1 after reconnect')
+    expect(await statusByUser(bob, m2.messageId)).toEqual(users.map((u) => `${u}/${u === 'alice' ? 'read' : 'delivered'}`))
+    if (carol) {
+      expect(await carol.c.markRead()).toBe(2)
+      await waitFor(async () => (await statusByUser(bob, m2.messageId)).join() === 'alice/read,carol/read', 10_000, 'both members read')
+      // carol sees alice's read receipt of bob's message too (per-member state, every member).
+      await waitFor(async () => (await statusByUser(carol, m2.messageId)).includes('alice/read'), 10_000, 'carol sees alice read')
+    }
+
+    // A later message is unread again on both of alice's devices; reading on the second clears the first.
+    const m3 = await bob.c.send({ text: 'three' })
+    await waitFor(() => alice.c.unreadCount === 1 && alice2.c.unreadCount === 1, 10_000, 'one unread on both devices')
+    expect(await alice2.c.markRead()).toBe(1)
+    await waitFor(() => alice.c.unreadCount === 0, 10_000, 'read on alice2 clears alice')
+    await waitFor(async () => (await statusByUser(bob, m3.messageId)).includes('alice/read'), 10_000, 'bob sees m3 read')
+    // The live event names the message it covers, its seq and the signing device.
+    const live = bob.receipts.find((r) => r.status === 'read' && r.from.userId === 'alice')!
+    expect([live.messageId, live.seq, live.messageIds, live.from.deviceId]).toEqual([m3.messageId, m3.seq, [m3.messageId], alice2.client.deviceId])
+    const mine = await bob.c.receipts(m3.messageId)
+    expect(mine.every((r) => r.seq >= m3.seq && r.ts > 0)).toBe(true)
+
+    // Typed errors, nothing sent.
+    await expect(bob.c.receipts('no-such-message')).rejects.toMatchObject({ code: 'unknown_message' })
+    expect([...w.alice.errors, ...alice2.errors, ...bob.errors]).toEqual([])
+  })
+})
