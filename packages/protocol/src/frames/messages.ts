@@ -143,7 +143,11 @@ export const InboxSyncSchema = v.strictObject({
 export const InboxSyncResultSchema = v.strictObject({ deliveries: v.array(DeliverySchema), more: v.boolean() })
 export type InboxSyncResult = v.InferOutput<typeof InboxSyncResultSchema>
 
-/** Delivered / read receipt for messages of one conversation. */
+/**
+ * Delivered / read receipt for messages of one conversation, relayed live and never stored.
+ * Kept for older clients: current clients send receipts as signed messages with a `delivered` /
+ * `read` reference (docs/messages.md, "Receipts") and do not believe this unsigned relay.
+ */
 export const ReceiptSendSchema = v.strictObject({
   conversationId: IdSchema,
   messageIds: list(IdSchema, MAX_RECEIPT_IDS, 1),
