@@ -72,8 +72,15 @@ describe.each(CASES)('receipts and unread counts ($policy, $kind)', ({ policy, k
     const mine = await bob.c.receipts(m3.messageId)
     expect(mine.every((r) => r.seq >= m3.seq && r.ts > 0)).toBe(true)
 
+    // A message deleted for everyone before it was read is no longer unread.
+    const m4 = await bob.c.send({ text: 'oops' })
+    await waitFor(() => alice.c.unreadCount === 1, 10_000, 'm4 unread')
+    await bob.c.deleteForEveryone(m4.messageId)
+    await waitFor(() => alice.c.unreadCount === 0 && alice2.c.unreadCount === 0, 10_000, 'deleted: not unread')
+
     // Typed errors, nothing sent.
     await expect(bob.c.receipts('no-such-message')).rejects.toMatchObject({ code: 'unknown_message' })
+    await expect(bob.c.receipts(42 as unknown as string)).rejects.toBeInstanceOf(TypeError)
     expect([...w.alice.errors, ...alice2.errors, ...bob.errors]).toEqual([])
   })
 })
