@@ -38,7 +38,7 @@ export type { DisappearingEventPayload, ExpiredEventPayload } from './disappeari
 export { resetIdentity } from './recovery/reset-identity.js'
 export { DEFAULT_EDIT_WINDOW_MS, MAX_EDIT_WINDOW_MS, type MessageAction } from './messages/actions.js'
 export { isEmoji } from './messages/emoji.js'
-export { MAX_RECEIPT_EVENT_IDS } from './receipts/apply-receipt.js'
+export { MAX_PENDING_RECEIPTS, MAX_RECEIPT_EVENT_IDS } from './receipts/apply-receipt.js'
 export type { Receipt, MemberReceipt, UnreadEventPayload } from './receipts/types.js'
 export * from './constants.js'
 export * from './key-store/key-store.js'

@@ -12,10 +12,14 @@ import type { KeyStore, JsonValue } from '../key-store/key-store.js'
 import { K, type StoredMessage } from '../store-layout.js'
 import { findMessage, type Changes } from '../messages/find-message.js'
 import { loadBook, raiseMark, readMarker, RK } from './receipt-book.js'
+
+const read = async (store: KeyStore, changes: Changes, key: string): Promise<JsonValue | null> => (key in changes ? changes[key]! : await store.get<JsonValue>(key))
 import type { Receipt } from './types.js'
 
 /** Most of this user's message ids one `'receipt'` event lists (the newest covered). */
 export const MAX_RECEIPT_EVENT_IDS = 100
+/** Most receipts kept per conversation waiting for their target (the oldest dropped first). */
+export const MAX_PENDING_RECEIPTS = 100
 
 /** True for a receipt reference. */
 export const isReceiptKind = (kind: string): kind is ReceiptKind => kind === 'delivered' || kind === 'read'
@@ -35,8 +39,13 @@ export async function applyReceipt(store: KeyStore, action: StoredMessage, chang
   const ref = action.ref!
   const kind = ref.kind as ReceiptKind
   const target = await findMessage(store, action.conversationId, ref.messageId, changes)
-  // A target this device never held (from before it joined): the receipt is kept, nothing to apply.
-  if (!target) return { nothing: true }
+  // A target not held (yet): this device's own send whose ack is still on its way, or one from
+  // before it joined. The receipt is stored; it is applied again when a message is stored.
+  if (!target) {
+    const pending = ((await read(store, changes, RK.pending(action.conversationId))) as number[] | null) ?? []
+    if (!pending.includes(action.seq)) changes[RK.pending(action.conversationId)] = [...pending, action.seq].slice(-MAX_PENDING_RECEIPTS)
+    return { nothing: true }
+  }
   if (target.ref && target.ref.kind !== 'reply') {
     return { error: new UnknownMessageError('a receipt refers to an action, not a message', { messageId: ref.messageId }) }
   }
@@ -56,6 +65,31 @@ export async function applyReceipt(store: KeyStore, action: StoredMessage, chang
       conversationId: action.conversationId, from: { ...action.sender }, status: kind, messageId: target.id, seq: target.seq, messageIds, ts: action.ts,
     },
   }
+}
+
+/**
+ * Applies the receipts that were waiting for a target now held. Returns the receipts applied
+ * (their events are the caller's to emit). Call under the client's lock.
+ */
+export async function applyPending(store: KeyStore, conversationId: string): Promise<Receipt[]> {
+  const pending = ((await store.get<JsonValue>(RK.pending(conversationId))) as number[] | null) ?? []
+  if (pending.length === 0) return []
+  const changes: Changes = {}
+  const left: number[] = []
+  const applied: Receipt[] = []
+  for (const seq of pending) {
+    const action = (await store.get<JsonValue>(K.message(conversationId, seq))) as unknown as StoredMessage | null
+    if (!action?.ref || !isReceiptKind(action.ref.kind)) continue
+    if (!(await findMessage(store, conversationId, action.ref.messageId, changes))) {
+      left.push(seq)
+      continue
+    }
+    const r = await applyReceipt(store, action, changes)
+    if ('receipt' in r) applied.push(r.receipt)
+  }
+  changes[RK.pending(conversationId)] = left.length ? left : null
+  await store.saveChanges(changes)
+  return applied
 }
 
 /** This user's messages (not actions) with seq in (after, upTo], newest {@link MAX_RECEIPT_EVENT_IDS}, oldest first. */

@@ -23,6 +23,8 @@ export const RK = {
   book: (conversationId: string) => `receipts/${conversationId}`,
   /** This user's read marker: the highest seq any of its devices read (a number). */
   readMarker: (conversationId: string) => `read/${conversationId}`,
+  /** Seqs of stored receipts whose target this device did not hold yet (its own send not acked yet). */
+  pending: (conversationId: string) => `receipts-pending/${conversationId}`,
   /** The highest seq this device sent a `delivered` receipt for. */
   deliveredSent: (conversationId: string) => `receipts-sent/${conversationId}`,
 }

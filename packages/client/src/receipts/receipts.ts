@@ -16,6 +16,7 @@ import type { JsonValue, KeyStore } from '../key-store/key-store.js'
 import { findMessage } from '../messages/find-message.js'
 import { K, type StoredMessage } from '../store-layout.js'
 import type { SendInput } from '../types.js'
+import { applyPending } from './apply-receipt.js'
 import { loadBook, readMarker, RK } from './receipt-book.js'
 import type { MemberReceipt } from './types.js'
 import { countUnread, UnreadCounts } from './unread.js'
@@ -48,6 +49,10 @@ export class Receipts {
 
   constructor(private readonly host: ReceiptHost) {
     this.unread = new UnreadCounts(host.core, host.conversation)
+    // A receipt can arrive before this device stored its target (its own send's ack still on the way).
+    host.core.events.on('message', (m) => {
+      if (m.status === 'sent' || m.status === 'received') this.retryPending(m.conversationId).catch(() => {})
+    })
     if (host.deliveryReceipts) {
       host.core.events.on('message', (m) => {
         if (m.outgoing || m.status !== 'received' || this.pendingDelivered.has(m.conversationId)) return
@@ -69,9 +74,14 @@ export class Receipts {
   async markRead(c: Conversation): Promise<number> {
     const { core } = this.host
     const { count } = await countUnread(core.store, c.id)
-    const newest = await newestIncoming(core.store, c.id)
-    if (!newest || newest.seq <= (await readMarker(core.store, c.id))) return count
-    await core.store.set(RK.readMarker(c.id), newest.seq)
+    // Under the lock the inbox writes with: a receipt of another device applied meanwhile never lowers the marker.
+    const newest = await core.lock.run(async () => {
+      const m = await newestIncoming(core.store, c.id)
+      if (!m || m.seq <= (await readMarker(core.store, c.id))) return null
+      await core.store.set(RK.readMarker(c.id), m.seq)
+      return m
+    })
+    if (!newest) return count
     await this.unread.refresh(c.id)
     if (this.silent(c)) return count
     await this.host.enqueue(c, { text: '' }, { kind: 'read', messageId: newest.id })
@@ -93,6 +103,16 @@ export class Receipts {
       }
     }
     return out.sort((a, b) => (a.userId === b.userId ? (a.deviceId < b.deviceId ? -1 : 1) : a.userId < b.userId ? -1 : 1))
+  }
+
+  private async retryPending(conversationId: string): Promise<void> {
+    const { core } = this.host
+    if (!(await core.store.get(RK.pending(conversationId)))) return
+    const applied = await core.lock.run(() => applyPending(core.store, conversationId))
+    for (const r of applied) {
+      this.host.conversation(conversationId)?._emit('receipt', r)
+      core.events.emit('receipt', r)
+    }
   }
 
   /** No receipt leaves across an open message request (it stays unanswered) or to a peer this user blocked (docs/safety-controls.md). */

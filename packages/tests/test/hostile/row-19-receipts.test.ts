@@ -43,7 +43,9 @@ describe.each(CASES)('row 19: forged read receipts ($policy, $kind)', ({ policy,
     const rewritten: string[] = []
     let after = Number.MAX_SAFE_INTEGER
     let target = ''
+    let lastSeq = 0 // the newest seq the proxy passed to bob
     w.proxy.hooks.serverFrame = (event, frame) => {
+      if (event === 'message' && typeof frame.seq === 'number') lastSeq = Math.max(lastSeq, frame.seq)
       if (event !== 'message' || frame.kind !== 'message' || frame.sender?.userId !== 'alice' || frame.seq <= after) return [frame]
       rewritten.push(frame.messageId)
       if (!e2ee && mode === 'in-place') return [{ ...frame, body: { ...frame.body, ref: { kind: 'read', messageId: target } } }]
@@ -52,16 +54,22 @@ describe.each(CASES)('row 19: forged read receipts ($policy, $kind)', ({ policy,
     const cases: { mode: Mode; code: string }[] = e2ee
       ? [{ mode: 're-franked', code: 'downgrade_rejected' }]
       : [{ mode: 'in-place', code: 'bad_franking' }, { mode: 're-franked', code: 'invalid_signature' }]
+    // The message the server will say alice read; her devices' genuine delivered receipts come first.
+    const m0 = await bob.c.send({ text: 'did alice read this?' })
+    const deliveredBy = (s: typeof alice) => bob.receipts.some((r) => r.status === 'delivered' && r.from.deviceId === s.client.deviceId && r.seq >= m0.seq)
+    await waitFor(() => deliveredBy(alice) && deliveredBy(alice2), 10_000, 'genuine delivered receipts')
+    target = m0.messageId
     for (const c of cases) {
       mode = c.mode
+      // Everything from alice after this point is forged (set before the bait: her receipts may beat bob's ack).
+      after = lastSeq
       const m = await bob.c.send({ text: `bait ${c.mode}` })
-      target = m.messageId
-      after = m.seq
       // alice's devices store it and send their signed delivered receipts: the server rewrites them.
       await waitFor(() => rewritten.length > 0 && rewritten.every((id) => bob.errors.some((e) => e.messageId === id)), 10_000, `the ${c.mode} forgery reached bob`)
       const forged = bob.errors.filter((e) => rewritten.includes(e.messageId!))
       expect(forged.length).toBeGreaterThan(0) // control: the attack reached the client
       expect(new Set(forged.map((e) => e.error.code))).toEqual(new Set([c.code]))
+      expect(await statusByUser(bob, m0.messageId)).toEqual(expect.arrayContaining(['alice/delivered']))
       expect(await statusByUser(bob, m.messageId)).not.toContain('alice/read')
       expect(bob.receipts.filter((r) => r.status === 'read')).toEqual([])
       rewritten.length = 0

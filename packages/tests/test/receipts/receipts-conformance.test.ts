@@ -83,4 +83,21 @@ describe.each(CASES)('receipts and unread counts ($policy, $kind)', ({ policy, k
     await expect(bob.c.receipts(42 as unknown as string)).rejects.toBeInstanceOf(TypeError)
     expect([...w.alice.errors, ...alice2.errors, ...bob.errors]).toEqual([])
   })
+
+  it('a receipt that reaches the sender before its own send\'s ack waits for it and is applied then', async () => {
+    w = await receiptsWorld(policy, kind, { bobViaProxy: true })
+    const { alice, bob } = w
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    w.proxy.hooks.ack = (event, _request, response) => (event === 'message.send' ? held.then(() => response) : response)
+    const sending = bob.c.send({ text: 'slow ack' })
+    // alice's device stores it and says "delivered"; bob's device holds the receipt, not yet its target.
+    await waitFor(async () => ((await bob.keyStore.get<number[]>(`receipts-pending/${bob.c.id}`)) ?? []).length > 0, 10_000, 'receipt waiting at bob')
+    expect(bob.receipts).toEqual([])
+    release()
+    const m = await sending
+    await waitFor(async () => (await statusByUser(bob, m.messageId)).includes('alice/delivered'), 10_000, 'applied after the ack')
+    expect(bob.receipts.some((r) => r.from.userId === 'alice' && r.messageIds.includes(m.messageId))).toBe(true)
+    expect(alice.errors).toEqual([])
+  })
 })
