@@ -13,7 +13,7 @@ import { K, type PeerRecord } from '../store-layout.js'
 import { fromUtf8, utf8 } from '../util.js'
 
 /** Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins. */
-export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/'] as const
+export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/', 'receipts/'] as const
 /** Most records one snapshot may hold (a bound for a hostile or damaged one, far above any real log). */
 export const MAX_SNAPSHOT_RECORDS = 2_000_000
 

@@ -56,7 +56,7 @@ export async function applyReceipt(store: KeyStore, action: StoredMessage, chang
   const userPrev = Math.max(-1, ...Object.values(book[action.sender.userId] ?? {}).map((d) => d[kind]?.seq ?? -1))
   if (raiseMark(book, action.sender, kind, target.seq, action.ts) === null) return { nothing: true }
   changes[RK.book(action.conversationId)] = book as unknown as JsonValue
-  if (action.outgoing && kind === 'read' && target.seq > (await readMarker(store, action.conversationId, changes))) {
+  if (action.outgoing && kind === 'read' && target.seq > (await readMarker(store, action.conversationId, action.sender.userId, changes))) {
     changes[RK.readMarker(action.conversationId)] = target.seq
   }
   const messageIds = action.outgoing ? [] : await ownBetween(store, changes, action.conversationId, userPrev, target.seq)

@@ -38,10 +38,17 @@ export async function loadBook(store: KeyStore, conversationId: string, changes?
   return raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}
 }
 
-/** This user's read marker (-1 when nothing was read). */
-export async function readMarker(store: KeyStore, conversationId: string, changes?: Changes): Promise<number> {
+/**
+ * This user's read marker (-1 when nothing was read): the local marker, or the highest read mark
+ * of any of `selfUserId`'s devices in the book — the book travels in backups and device-link
+ * transfers (`SNAPSHOT_PREFIXES`), so a restored or linked device starts with the right count.
+ */
+export async function readMarker(store: KeyStore, conversationId: string, selfUserId: string, changes?: Changes): Promise<number> {
   const v = await read<number>(store, changes, RK.readMarker(conversationId))
-  return typeof v === 'number' ? v : -1
+  let marker = typeof v === 'number' ? v : -1
+  const own = (await loadBook(store, conversationId, changes))[selfUserId] ?? {}
+  for (const d of Object.values(own)) marker = Math.max(marker, d.read?.seq ?? -1)
+  return marker
 }
 
 /**

@@ -73,11 +73,12 @@ export class Receipts {
    */
   async markRead(c: Conversation): Promise<number> {
     const { core } = this.host
-    const { count } = await countUnread(core.store, c.id)
+    const me = core.self().userId
+    const { count } = await countUnread(core.store, c.id, me)
     // Under the lock the inbox writes with: a receipt of another device applied meanwhile never lowers the marker.
     const newest = await core.lock.run(async () => {
       const m = await newestIncoming(core.store, c.id)
-      if (!m || m.seq <= (await readMarker(core.store, c.id))) return null
+      if (!m || m.seq <= (await readMarker(core.store, c.id, me))) return null
       await core.store.set(RK.readMarker(c.id), m.seq)
       return m
     })
@@ -127,7 +128,7 @@ export class Receipts {
     const newest = await newestIncoming(core.store, conversationId)
     if (!newest) return
     const sent = ((await core.store.get<number>(RK.deliveredSent(conversationId))) ?? -1)
-    if (newest.seq <= sent || newest.seq <= (await readMarker(core.store, conversationId))) return
+    if (newest.seq <= sent || newest.seq <= (await readMarker(core.store, conversationId, core.self().userId))) return
     await core.store.set(RK.deliveredSent(conversationId), newest.seq)
     await this.host.enqueue(c, { text: '' }, { kind: 'delivered', messageId: newest.id })
   }

@@ -13,8 +13,8 @@ import { readMarker } from './receipt-book.js'
 import type { UnreadEventPayload } from './types.js'
 
 /** Counts the unread messages of a conversation in `store`. */
-export async function countUnread(store: KeyStore, conversationId: string): Promise<{ count: number; marker: number; newest: StoredMessage | null }> {
-  const marker = await readMarker(store, conversationId)
+export async function countUnread(store: KeyStore, conversationId: string, selfUserId: string): Promise<{ count: number; marker: number; newest: StoredMessage | null }> {
+  const marker = await readMarker(store, conversationId, selfUserId)
   const prefix = K.messagePrefix(conversationId)
   const seqs = (await store.keys(prefix)).map((k) => Number(k.slice(prefix.length))).filter((s) => s > marker).sort((a, b) => a - b)
   let count = 0
@@ -55,7 +55,7 @@ export class UnreadCounts {
     if (waiting) return waiting
     const run = (this.tail.get(conversationId) ?? Promise.resolve()).then(async () => {
       this.queued.delete(conversationId)
-      const { count } = await countUnread(this.core.store, conversationId)
+      const { count } = await countUnread(this.core.store, conversationId, this.core.self().userId)
       const before = this.counts.get(conversationId) ?? 0
       this.counts.set(conversationId, count)
       if (count !== before) this.emit({ conversationId, count })

@@ -8,6 +8,7 @@
  * bad input is a typed error.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { memoryKeyStore, requestDeviceLink } from '@parley/client'
 import { waitFor } from '../helpers/parley.js'
 import { CASES, receiptsWorld, statusByUser, type ReceiptsWorld } from './_receipts-world.js'
 
@@ -77,6 +78,17 @@ describe.each(CASES)('receipts and unread counts ($policy, $kind)', ({ policy, k
     await waitFor(() => alice.c.unreadCount === 1, 10_000, 'm4 unread')
     await bob.c.deleteForEveryone(m4.messageId)
     await waitFor(() => alice.c.unreadCount === 0 && alice2.c.unreadCount === 0, 10_000, 'deleted: not unread')
+
+    // A device linked now gets the log and the receipt book in the transfer: nothing is unread there.
+    const link = await requestDeviceLink({ url: w.server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] }, deliveryReceipts: false })
+    await alice2.client.linkDevice(link.code)
+    const alice3 = await link.client
+    try {
+      await waitFor(() => alice3.conversations.get(alice.c.id) !== undefined, 10_000, 'alice3 has the conversation')
+      expect(await alice3.conversations.get(alice.c.id)!.markRead()).toBe(0)
+    } finally {
+      await alice3.close()
+    }
 
     // Typed errors, nothing sent.
     await expect(bob.c.receipts('no-such-message')).rejects.toMatchObject({ code: 'unknown_message' })
