@@ -3,7 +3,7 @@
  * merged with readable server history), safety numbers and reports (receipts: receipts/).
  */
 import {
-  ConnectionError, NotFoundError, ParleyError, TimeoutError, type ReportResult,
+  ConnectionError, MessageConflictError, NotFoundError, ParleyError, TimeoutError, type ReportResult,
 } from '@parley/protocol'
 import { safetyNumber } from '@parley/crypto'
 import { DEFAULT_HISTORY_LIMIT } from './constants.js'
@@ -20,6 +20,10 @@ import { isAction } from './messages/apply-action.js'
 import { withEditChains } from './messages/report-chain.js'
 import { notReceipt } from './receipts/apply-receipt.js'
 import { withReceipts } from './receipts/report-receipts.js'
+import { expiredSeqs } from './disappearing/expire-message.js'
+import { timerField } from './disappearing/message-timer.js'
+import { reportableContent, sweepEvidence } from './messages/evidence.js'
+import { seqOfId } from './messages/find-message.js'
 
 /** A page of history: this device's log, plus server-side messages from before it existed. */
 export async function history(core: ClientCore, c: Conversation, opts: HistoryOptions): Promise<HistoryPage> {
@@ -39,11 +43,16 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
     try {
       const page = await core.conn.request('history.fetch', { conversationId: c.id, limit, ...(opts.before !== undefined ? { before: opts.before } : {}) })
       const me = core.self().userId
+      const gone = await expiredSeqs(core.store, c.id) // expired on this device: never brought back (decision 0023)
       for (const d of page.messages) {
+        if (gone.has(d.seq)) continue
         // A row with a reference is shown only from this device's log, where its signature was checked.
         if (bySeq.has(d.seq) || actionSeqs.has(d.seq) || d.kind !== 'message' || d.mode !== 'server-side' || d.deleted || d.body?.ref) continue
         let row: CheckedReadable
         try {
+          // Ids are unique in what a device shows: a row under an id the log holds for another seq is the server's conflict.
+          const held = await seqOfId(core.store, c.id, d.messageId)
+          if (held !== null && held !== d.seq) throw new MessageConflictError('server history holds another message under an id this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
           row = checkReadable(c, d)
         } catch (e) {
           if (!ParleyError.isInstance(e)) throw e
@@ -55,6 +64,7 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
         const stored: StoredMessage = {
           id: row.messageId, conversationId: c.id, seq: row.seq, ts: row.ts, sender: row.sender, outgoing: row.sender.userId === me,
           text: row.body.text, attachments: row.body.attachments.map((a) => ({ ...a })), encryption: 'server-side', nf: row.body.nf, ...row.franking,
+          ...timerField(row.body.timer),
         }
         bySeq.set(row.seq, toMessage(stored))
       }
@@ -101,14 +111,28 @@ export async function report(core: ClientCore, c: Conversation, opts: ReportOpti
       return m
     }).sort((a, b) => a.seq - b.seq)
   } else {
-    entries = await withReceipts(core.store, c.id, await readPage(core.store, c.id, undefined, depth, notReceipt))
+    entries = await readPage(core.store, c.id, undefined, depth, notReceipt)
   }
-  // An edited message carries its whole edit chain (and an edit its original) in the report.
+  // An edited message carries its whole edit chain (and an edit its original) in the report;
+  // then the receipts among them (never their targets: a receipt brings no message in).
   entries = await withEditChains(core.store, c.id, entries)
+  if (!opts.messageIds) entries = await withReceipts(core.store, c.id, entries)
+  const now = core.now()
+  await wipeDueEvidence(core, now)
   return core.conn.request('report.submit', {
     reportId: opts.reportId ?? randomId('r-'),
     conversationId: c.id,
     reason: opts.reason,
-    entries: entries.map(toReportEntry),
+    // An edit of a deleted message whose kept content is gone proves nothing a tombstone could
+    // cover (it carries no reference then): left out rather than sent as an unverifiable entry.
+    entries: entries.filter((m) => !(isAction(m) && m.deleted && reportableContent(m, now) === null)).map((m) => toReportEntry(m, now)),
+  })
+}
+
+/** Wipes kept content of deleted messages whose report window ended (messages/evidence.ts). */
+async function wipeDueEvidence(core: ClientCore, now: number): Promise<void> {
+  await core.lock.run(async () => {
+    const changes: Record<string, JsonValue | null> = {}
+    if (await sweepEvidence(core.store, now, changes)) await core.store.saveChanges(changes)
   })
 }

@@ -41,7 +41,9 @@ import { sayHello } from './device-auth.js'
 import type { Conversations, ParleyClientOptions } from './options.js'
 import { LocalSearch, type SearchOptions, type SearchResult } from './search/local-search.js'
 import { Backup } from './backup/backup.js'
+import { registerPushToken, unregisterPushToken, type PushTokenInput, type PushTokenResult } from './push/push-tokens.js'
 import { wireDisappearing, type DisappearingTimers } from './disappearing/timers.js'
+import { Attachments } from './attachments/api.js'
 
 export type { Conversations, ParleyClientOptions } from './options.js'
 
@@ -83,6 +85,8 @@ export class ParleyClient {
   readonly requests: Requests
   /** The encrypted backup of this user's history, pins and identity (docs/recovery.md). */
   readonly backup: Backup
+  /** Out-of-band attachments: upload, download, stream (docs/attachments.md). */
+  readonly attachments: Attachments
   private readonly localSearch: LocalSearch
   private readonly disappearing: DisappearingTimers
   private readonly emitter: Emitter<ClientEvents>
@@ -172,12 +176,13 @@ export class ParleyClient {
     this.requests = this.safety.requests
     this.localSearch = new LocalSearch(this.core.store, this.emitter)
     this.backup = new Backup(this.core)
+    this.attachments = new Attachments({ url: options.url, attachmentsUrl: options.attachmentsUrl, token: options.token, provider: () => this.core.provider(), maxDownloadBytes: options.maxDownloadBytes })
     this.disappearing = wireDisappearing(this.core, { conversation: (id) => registry.get(id), applyInfo: (i) => registry.applyInfo(i), listedDevice: (a) => directory.listedDevice(a), forgetSearch: (k) => this.localSearch.forget(k) })
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
     this.receipts = new Receipts({ core: this.core, conversation: (id) => registry.get(id), enqueue: (c, i, r) => this.outbox.enqueue(c, i, r), deliveryReceipts: options.deliveryReceipts !== false, blocked: (u) => this.users.isBlocked(u) })
     this.conversations = {
       open: (peer) => registry.open(peer),
-      create: (input) => createGroup(this.core, this.rosters, this.groupRegistry, input),
+      create: (input) => createGroup(this.core, this.rosters, this.groupRegistry, this.directory, input),
       list: () => registry.list(),
       get: (id) => registry.get(id),
       on: (_event, listener) => this.emitter.on('conversation', listener),
@@ -254,6 +259,11 @@ export class ParleyClient {
   search(query: string, options?: SearchOptions): Promise<SearchResult[]> {
     return this.localSearch.search(query, options)
   }
+
+  /** Tells the server how to wake this device while offline (docs/push.md). @throws {InvalidFrameError} bad input, nothing sent. */
+  registerPushToken(registration: PushTokenInput): Promise<PushTokenResult> { return registerPushToken(this.core, registration) }
+  /** Forgets one push registration of this device; false when there was none. */
+  unregisterPushToken(id: string): Promise<boolean> { return unregisterPushToken(this.core, id) }
 
   /** Disconnects and closes the key store. Queued messages stay in the store for next time. */
   async close(): Promise<void> {
@@ -482,7 +492,7 @@ export class ParleyClient {
         return changed
       },
       report: (c, opts) => report(client.core, c, opts),
-      changeRoster: (c, change) => changeRoster(client.core, client.rosters, client.groupRegistry, c, change),
+      changeRoster: (c, change) => changeRoster(client.core, client.rosters, client.groupRegistry, client.directory, c, change),
       act: (c, a) => runAction({ core: client.core, enqueue: (cc, i, r) => client.outbox.enqueue(cc, i, r), editWindowMs: editWindowOption(client.options.editWindowMs) }, c, a),
       onListenerError: (e) => client.onListenerError(e),
       muted: (c) => client.safety.state.isMuted(c.id),
@@ -495,7 +505,7 @@ export class ParleyClient {
 
   private send(c: Conversation, input: SendInput): Promise<SendResult> {
     if (this.closed) return Promise.reject(new ConnectionError('client is closed'))
-    return this.outbox.enqueue(c, input)
+    return this.attachments.send(c, input, (cc, i) => this.outbox.enqueue(cc, i))
   }
 }
 

@@ -5,7 +5,7 @@
  * the app calls `acceptIdentity()` — sending to that user is blocked meanwhile.
  */
 import {
-  IdentityChangedError, InvalidDeviceListError, ParleyError, type DeviceAddress, type DeviceBundle, type SignedDeviceList,
+  IdentityChangedError, InvalidDeviceListError, MAX_DEVICE_LIST_FETCH, ParleyError, type DeviceAddress, type DeviceBundle, type SignedDeviceList,
 } from '@parley/protocol'
 import {
   initiateSession, sessionPeerIdentity, verifyBundle, verifyBundleWith, verifyDeviceList, type CryptoProvider,
@@ -136,10 +136,26 @@ export class Directory {
     for (const d of r.deviceList.devices) {
       if (r.userId === self.userId && d.deviceId === self.deviceId) continue
       const rec = (await this.core.store.get<JsonValue>(K.session({ userId: r.userId, deviceId: d.deviceId }))) as SessionRecord | null
-      // No session, one marked for renewal, or one this version cannot use (an older state format).
-      if (!rec || rec.renew || safePeerIdentity(rec.states[0]) === undefined) return true
+      // No session, one marked for renewal, one this version cannot use (an older state format),
+      // or one with keys the list no longer names (the device id came back with new keys).
+      if (!rec || rec.renew || safePeerIdentity(rec.states[0]) !== d.identityKey) return true
     }
     return false
+  }
+
+  /**
+   * The identity key each listed device of `userIds` has in the verified list this device
+   * holds (ours for our own user), by `userId\ndeviceId`; reads the store only (no request).
+   */
+  async listedKeys(userIds: Iterable<string>): Promise<Map<string, string>> {
+    const self = this.core.self()
+    const out = new Map<string, string>()
+    for (const u of new Set(userIds)) {
+      const stored = (await this.peer(u))?.deviceList
+      const list = u === self.userId ? newer(stored, self.deviceList) : stored
+      for (const d of list?.devices ?? []) out.set(`${u}\n${d.deviceId}`, d.identityKey)
+    }
+    return out
   }
 
   /**
@@ -169,6 +185,40 @@ export class Directory {
     }
     await p
     return find((await this.peer(addr.userId))?.deviceList)
+  }
+
+  /**
+   * The verified device lists of `userIds` (ours for our own user), fetching in one
+   * `devicelist.fetch` per {@link MAX_DEVICE_LIST_FETCH} users those unknown or stale (no
+   * prekey claimed). A user whose identity key changed (pending acceptance) keeps the list
+   * verified under the pinned key; a user the server does not list is left out.
+   */
+  async deviceLists(userIds: readonly string[]): Promise<Map<string, DeviceEntry[]>> {
+    const self = this.core.self()
+    const listOf = async (u: string) => (u === self.userId ? newer((await this.peer(u))?.deviceList, self.deviceList) : (await this.peer(u))?.deviceList)
+    const missing: string[] = []
+    for (const u of new Set(userIds)) if (!(await listOf(u)) || this.stale.has(u)) missing.push(u)
+    for (let i = 0; i < missing.length; i += MAX_DEVICE_LIST_FETCH) {
+      const batch = missing.slice(i, i + MAX_DEVICE_LIST_FETCH)
+      const marks = new Map(batch.map((u) => [u, this.staleMarks.get(u)]))
+      const { lists } = await this.core.conn.request('devicelist.fetch', { userIds: batch })
+      for (const got of lists) {
+        if (!batch.includes(got.userId) || got.deviceList.userId !== got.userId) continue
+        try {
+          const identityKey = await this.checkPresented(got.userId, got.userIdentityKey, got.deviceList)
+          await this.core.store.set(K.peer(got.userId), json({ userId: got.userId, identityKey, deviceList: got.deviceList } satisfies PeerRecord))
+          if (this.staleMarks.get(got.userId) === marks.get(got.userId)) this.stale.delete(got.userId)
+        } catch (e) {
+          if (!ParleyError.is(e, 'identity_changed')) throw e
+        }
+      }
+    }
+    const out = new Map<string, DeviceEntry[]>()
+    for (const u of new Set(userIds)) {
+      const list = await listOf(u)
+      if (list) out.set(u, list.devices)
+    }
+    return out
   }
 
   /** Fetches and verifies a user's signed device list only (pinning as `fetch` does). */

@@ -7,7 +7,7 @@
  * failures) start a bounded session reset — a delivery is never dropped silently.
  */
 import {
-  BadFrankingError, BadMacError, DowngradeRejectedError, RosterRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError,
+  BadFrankingError, BadMacError, DowngradeRejectedError, RosterRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError, MessageUnavailableError,
   ParleyError, InternalError, toBase64, type Delivery, type DeviceAddress,
 } from '@parley/protocol'
 import { checkFranking, decryptAttachment, sha256Base64, verifyModeChange } from '@parley/crypto'
@@ -18,6 +18,7 @@ import type { Conversation } from './conversation.js'
 import type { Directory } from './directory.js'
 import type { JsonValue } from './key-store/key-store.js'
 import { messageAt, toMessage } from './message-log.js'
+import { isExpiredSeq } from './disappearing/expire-message.js'
 import { checkReadable } from './readable.js'
 import { decodePayload } from './payload.js'
 import type { Sessions } from './sessions.js'
@@ -26,8 +27,9 @@ import type { Rosters } from './groups/rosters.js'
 import { emitMembers, membersEvent } from './groups/group-ops.js'
 import { isSenderKeyChainFailure, openSenderKeyMessage } from './groups/sender-key-open.js'
 import { unstageNonMembers } from './groups/sender-key-store.js'
-import { applyAction, isAction, verifyRef } from './messages/apply-action.js'
-import { putMessage } from './messages/find-message.js'
+import { verifyRef } from './messages/apply-action.js'
+import { receiveMessage } from './messages/receive.js'
+import { fileOf } from './attachments/file-meta.js'
 
 /** What the inbox needs from the client's conversation registry. */
 export interface InboxRegistry {
@@ -249,6 +251,7 @@ export class Inbox {
     const key = K.message(d.conversationId, d.seq)
     const existing = key in changes ? (changes[key] as unknown as StoredMessage | null) : await messageAt(this.core.store, d.conversationId, d.seq)
     if (existing && existing.id === d.messageId) return // duplicate delivery: at-least-once
+    if (!existing && (await isExpiredSeq(this.core.store, d.conversationId, d.seq))) return // expired here: never back (decision 0023)
     // The log is append-only per seq: a stored message (a report's evidence) is never replaced.
     if (existing) throw new MessageConflictError('a different message arrived at a sequence number this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
     // A roster record proves its own authority (signature, admin); the member check is for content.
@@ -263,9 +266,11 @@ export class Inbox {
       after.push(await this.registry.pinChanges(c, mc, changes))
       return
     }
-    // Deleted for everyone before it reached this device: nothing left to show or verify; its
-    // author's signed tombstone follows at a later seq (docs/messages.md).
-    if (d.deleted && !d.body && !d.envelope) return
+    // Deleted for everyone before it reached this device: nothing left to show or verify. Said
+    // as an event, never skipped silently: its author's signed tombstone should follow.
+    if (d.deleted && !d.body && !d.envelope) {
+      throw new MessageUnavailableError('the server delivered a message marked deleted, with no content', { conversationId: c.id, messageId: d.messageId, seq: d.seq })
+    }
     if (d.mode === 'server-side') {
       // Pinned E2EE (by this device, a verified signed ModeChange, or first sight): no readable
       // frame is accepted, whatever seq the server gives it. Readable history from before the
@@ -273,7 +278,7 @@ export class Inbox {
       const { body } = checkReadable(c, d)
       await this.checkRosterHead(c, d, body.roster, changes, after)
       await this.store(c, d, changes, after, {
-        text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId, ref: body.ref, sig: body.sig,
+        text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId, ref: body.ref, sig: body.sig, timer: body.timer,
       })
       return
     }
@@ -288,14 +293,14 @@ export class Inbox {
     const payload = decodePayload(plaintext)
     await this.checkRosterHead(c, d, payload.roster, changes, after)
     const metas = payload.attachments.map(({ id: _i, key: _k, ...m }) => m)
-    if (!checkFranking({ text: payload.text, attachments: metas, ref: payload.ref }, payload.nf, d.franking.tf)) throw new BadFrankingError()
+    if (!checkFranking({ text: payload.text, attachments: metas, ref: payload.ref, timer: payload.timer }, payload.nf, d.franking.tf)) throw new BadFrankingError()
     const attachments = payload.attachments.map((a, index) => {
       const blob = d.attachments?.find((x) => x.id === a.id)
       // Messages name the attachment by position, never by its (end-to-end encrypted) name.
       if (!blob) throw new BadMacError(`attachment ${index + 1} of ${payload.attachments.length} is missing from the delivery`)
       const data = decryptAttachment(a.key, blob.ciphertext)
-      if (sha256Base64(data) !== a.sha256) throw new BadMacError(`attachment ${index + 1} of ${payload.attachments.length} does not match its hash`)
-      return { name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: toBase64(data) }
+      if (a.file ? data.length !== 0 : sha256Base64(data) !== a.sha256) throw new BadMacError(`attachment ${index + 1} of ${payload.attachments.length} does not match its hash`)
+      return { name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, ...fileOf(a), data: toBase64(data) }
     })
     if (c.encryption !== 'e2ee') {
       // E2EE content in a conversation we hold as server-side: the mode change was withheld.
@@ -319,7 +324,7 @@ export class Inbox {
     const blocked = verdictToError(verdict)
     if (blocked) throw new MessageBlockedError(blocked.message, blocked.details)
     const flagged = verdict.action === 'flag' ? { plugin: verdict.plugin, reason: verdict.reason } : undefined
-    await this.store(c, d, changes, after, { text: payload.text, attachments, nf: payload.nf, outgoing: d.sender.userId === self.userId, cmid: payload.cmid, flagged, ref: payload.ref, sig: payload.sig })
+    await this.store(c, d, changes, after, { text: payload.text, attachments, nf: payload.nf, outgoing: d.sender.userId === self.userId, cmid: payload.cmid, flagged, ref: payload.ref, sig: payload.sig, timer: payload.timer })
     if (verdict.flags.length) {
       const events = flagEvents(verdict, { hook: 'checkIncoming', where: 'client', conversationId: c.id, sender: d.sender, messageId: d.messageId })
       after.push(() => this.core.flag(events))
@@ -335,7 +340,7 @@ export class Inbox {
     c: Conversation, d: Delivery, changes: Record<string, JsonValue | null>, after: (() => void)[],
     m: {
       text: string; attachments: StoredMessage['attachments']; nf: string; outgoing: boolean; cmid?: string; flagged?: { plugin: string; reason: string } | undefined
-      ref?: StoredMessage['ref']; sig?: string | undefined
+      ref?: StoredMessage['ref']; sig?: string | undefined; timer?: number | undefined
     },
   ): Promise<void> {
     if (m.ref) await verifyRef(async (a) => (await this.directory.deviceEntry(a))?.signingKey, c.id, d.sender, m.sig, d.franking!.tf)
@@ -348,27 +353,19 @@ export class Inbox {
     if (m.flagged) stored.flagged = m.flagged
     if (m.ref) stored.ref = m.ref
     if (m.sig) stored.sig = m.sig
-    putMessage(changes, stored)
-    if (isAction(stored)) {
-      const applied = await applyAction(this.core.store, stored, changes)
-      after.push(() => {
-        if ('target' in applied) {
-          const msg = toMessage(applied.target)
-          c._emit('update', msg)
-          this.core.events.emit('update', msg)
-        } else if ('receipt' in applied) {
-          c._emit('receipt', applied.receipt)
-          this.core.events.emit('receipt', applied.receipt)
-        } else if ('error' in applied) {
-          const payload = { error: applied.error, conversationId: c.id, messageId: d.messageId, device: { ...d.sender }, sessionReset: false }
-          c._emit('error', payload)
-          this.core.events.emit('error', payload)
-        }
-      })
-      return
-    }
+    if (m.timer !== undefined) stored.timer = m.timer // franked: expiry follows the sender's timer (decision 0023)
+    const received = await receiveMessage(this.core.store, changes, stored, this.core.now())
+    const error = 'action' in received ? ('error' in received.applied ? received.applied.error : undefined) : received.error
     after.push(() => {
-      const msg = toMessage(stored)
+      if (error) {
+        const payload = { error, conversationId: c.id, messageId: d.messageId, device: { ...d.sender }, sessionReset: false }
+        c._emit('error', payload)
+        this.core.events.emit('error', payload)
+      }
+      if ('action' in received && 'receipt' in received.applied) return void (c._emit('receipt', received.applied.receipt), this.core.events.emit('receipt', received.applied.receipt))
+      if ('action' in received && !('target' in received.applied)) return
+      const msg = toMessage('action' in received ? (received.applied as { target: StoredMessage }).target : received.message)
+      if ('action' in received) return void (c._emit('update', msg), this.core.events.emit('update', msg))
       if (!msg.outgoing && c.request !== null) msg.request = true // safety: an open message request
       c._emit('message', msg)
       this.core.events.emit('message', msg)

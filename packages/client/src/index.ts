@@ -19,12 +19,13 @@ export { Backup, BACKUP_SLOT, type BackupStatus, type BackupEnableOptions } from
 export { restoreFromBackup, type RestoreOptions } from './backup/restore.js'
 export { CHUNK_ATTEMPTS, type TransferProgress } from './backup/blob-transfer.js'
 export { SNAPSHOT_PREFIXES, MAX_SNAPSHOT_RECORDS } from './backup/snapshot.js'
+export type { PushTokenInput, PushTokenResult, WebPushSubscriptionInput } from './push/push-tokens.js'
 export type { Users, BlockedUser } from './safety/users.js'
 export type { Requests, MessageRequest } from './safety/requests.js'
 export { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, type SearchOptions, type SearchResult } from './search/local-search.js'
 export { NOTICE_MESSAGES, noticeMessage, noticeText, type NoticeCatalogue, type NoticeMessageKey, type NoticeTextOptions } from './notices.js'
 export type {
-  Attachment, OutgoingAttachment, SendInput, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
+  Attachment, OutgoingAttachment, SendInput, SendProgress, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
   ClientEvents, SafetyNumber, BlockEventPayload, MuteEventPayload, RequestEventPayload, MembersEventPayload,
 } from './types.js'
 export type { SocketClientOptions } from './connection.js'
@@ -44,3 +45,7 @@ export * from './constants.js'
 export * from './key-store/key-store.js'
 export { memoryKeyStore } from './key-store/memory.js'
 export { indexedDbKeyStore, INDEXEDDB_OBJECT_STORE, INDEXEDDB_VERSION, type IndexedDbKeyStoreOptions } from './key-store/indexeddb.js'
+export { Attachments, type UploadedAttachment } from './attachments/api.js'
+export { UPLOAD_SEGMENT_BYTES, MAX_TRANSFER_ATTEMPTS, type AttachmentProgress, type UploadOptions } from './attachments/upload.js'
+export type { DownloadOptions } from './attachments/download.js'
+export { SOURCE_PIECE_BYTES, type AttachmentSource } from './attachments/source.js'

@@ -7,6 +7,8 @@ import { fromBase64, toBase64, type ReportEntry } from '@parley/protocol'
 import type { KeyStore, JsonValue } from './key-store/key-store.js'
 import { K, type StoredMessage } from './store-layout.js'
 import type { Attachment, Message } from './types.js'
+import { reportableContent } from './messages/evidence.js'
+import { fileOf } from './attachments/file-meta.js'
 
 /** The app-facing form of a stored message. */
 export function toMessage(m: StoredMessage): Message {
@@ -18,15 +20,18 @@ export function toMessage(m: StoredMessage): Message {
     sender: { ...m.sender },
     outgoing: m.outgoing,
     text: m.text,
-    attachments: m.attachments.map((a): Attachment => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: fromBase64(a.data) })),
+    attachments: m.attachments.map((a): Attachment => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, ...fileOf(a), data: fromBase64(a.data) })),
     encryption: m.encryption,
     status: m.outgoing ? 'sent' : 'received',
     reactions: {},
   }
   if (m.clientMessageId !== undefined) out.clientMessageId = m.clientMessageId
   if (m.flagged) out.flagged = { ...m.flagged }
+  if (m.timer !== undefined) out.disappearingMs = m.timer
   // Derived by messages/ (docs/messages.md): latest version, tombstone, reactions, reply.
-  if (m.ref?.kind === 'reply') out.replyTo = m.ref.messageId
+  // A reply points at the message this device holds with the franked commitment (decision
+  // 0021); a reply without one (an older client) points nowhere: its id is the server's word.
+  if (m.replyTo !== undefined) out.replyTo = m.replyTo
   const edits = m.edits ?? []
   if (edits.length > 0) {
     const versions = [{ text: m.text, ts: m.ts }, ...edits]
@@ -45,7 +50,7 @@ export function toMessage(m: StoredMessage): Message {
 
 /** Attachments (with bytes) in their stored form. */
 export function storeAttachments(list: Attachment[]): StoredMessage['attachments'] {
-  return list.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, data: toBase64(a.data) }))
+  return list.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, ...fileOf(a), data: toBase64(a.data) }))
 }
 
 /** The stored message at `seq`, or null. */
@@ -73,24 +78,29 @@ export async function readPage(store: KeyStore, conversationId: string, before: 
   return out.reverse()
 }
 
-/** A report entry for a stored message (what the server verifies). */
-export function toReportEntry(m: StoredMessage): ReportEntry {
-  if (m.deleted) {
-    // Deleted for everyone: no content left on this device; the server checks the binding only.
-    return { messageId: m.id, conversationId: m.conversationId, seq: m.seq, ts: m.ts, sender: { ...m.sender }, text: '', attachments: [], nf: m.nf, tf: m.tf, rf: m.rf, kid: m.kid, deleted: true }
-  }
+/**
+ * A report entry for a stored message (what the server verifies). A message deleted for
+ * everyone is marked `deleted` and carries the content this device kept for reports while the
+ * evidence window lasts (messages/evidence.ts), else empty content (the binding only).
+ */
+export function toReportEntry(m: StoredMessage, now: number): ReportEntry {
+  const kept = reportableContent(m, now)
+  const content = kept ?? { text: '', attachments: [] }
   return {
-    ...(m.ref ? { ref: { ...m.ref } } : {}),
+    // Without its content an entry proves no reference (the server refuses one): binding only.
+    ...(m.ref && kept ? { ref: { ...m.ref } } : {}),
+    ...(m.timer !== undefined ? { timer: m.timer } : {}),
     messageId: m.id,
     conversationId: m.conversationId,
     seq: m.seq,
     ts: m.ts,
     sender: { userId: m.sender.userId, deviceId: m.sender.deviceId },
-    text: m.text,
-    attachments: m.attachments.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256 })),
+    text: content.text,
+    attachments: content.attachments.map((a) => ({ name: a.name, mime: a.mime, size: a.size, sha256: a.sha256, ...fileOf(a) })),
     nf: m.nf,
     tf: m.tf,
     rf: m.rf,
     kid: m.kid,
+    ...(m.deleted ? { deleted: true as const } : {}),
   }
 }

@@ -10,6 +10,10 @@ import type { PreKeyRotationOptions } from './prekey-rotation.js'
 export interface ParleyClientOptions {
   /** Server URL, e.g. `http://localhost:3000`. */
   url: string
+  /** Base URL of the server's attachment routes. Default: `url`'s origin + `/parley/attachments` (docs/attachments.md). */
+  attachmentsUrl?: string
+  /** Largest attachment `client.attachments.download()` assembles in memory (bytes). Default 100 MiB; use `stream()` beyond. */
+  maxDownloadBytes?: number
   /** Auth token for the server's `authenticate` hook (sent as socket.io `auth.token`); a function is called on every (re)connect. */
   token: string | (() => string | Promise<string>)
   /** Where this device keeps its keys, sessions, outbox and message log. */

@@ -10,6 +10,7 @@ import {
   type AttachmentMeta, type DeviceAddress, type MessageRef, type MessageSend, type SendResult,
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage, signMessageRef } from '@parley/crypto'
+import { pinnedTimer, timerField } from './disappearing/message-timer.js'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH, STORE_RETRY_MS } from './constants.js'
 import type { ClientCore } from './core.js'
@@ -22,11 +23,11 @@ import type { Sessions } from './sessions.js'
 import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage } from './store-layout.js'
 import type { Message, SendInput } from './types.js'
 import { randomId } from './util.js'
-import { attachmentMetas, checkSendInput } from './send-input.js'
+import { attachmentMetas, checkSendInput, entryAttachments } from './send-input.js'
 import type { GroupProtocol } from './groups/group-protocol.js'
 import { senderKeys } from './groups/sender-keys.js'
-import { applyAction, isAction } from './messages/apply-action.js'
-import { putMessage } from './messages/find-message.js'
+import { isAction, type Applied } from './messages/apply-action.js'
+import { receiveMessage } from './messages/receive.js'
 import { replyRef } from './messages/actions.js'
 
 /** What the outbox needs from the client's conversation registry. */
@@ -70,7 +71,7 @@ export class Outbox {
     private readonly sessions: Sessions,
     private readonly registry: OutboxRegistry,
   ) {
-    this.groups = senderKeys(core, sessions)
+    this.groups = senderKeys(core, sessions, directory)
   }
 
   /** Checks an E2EE send before anything is stored; returns the (non-blocking) verdict. */
@@ -100,7 +101,7 @@ export class Outbox {
   async enqueue(c: Conversation, input: SendInput, action?: MessageRef): Promise<SendResult> {
     if (!action) checkSendInput(input)
     const ref = action ?? (input.replyTo !== undefined ? await replyRef(this.core.store, c, input.replyTo) : undefined)
-    const attachments = (input.attachments ?? []).map((a) => ({ name: a.name, mime: a.mime, data: toBase64(a.data) }))
+    const attachments = entryAttachments(input.attachments)
     const metas = attachmentMetas(attachments)
     let verdict: PipelineVerdict | undefined
     if (c.encryption === 'e2ee' || c.upgradeRequired) {
@@ -112,6 +113,7 @@ export class Outbox {
     const entry: OutboxEntry = { key: K.outbox(createdAt, clientMessageId), clientMessageId, conversationId: c.id, createdAt, text: input.text, attachments }
     if (!verdict) entry.unchecked = true
     if (ref) entry.ref = ref
+    Object.assign(entry, timerField(await pinnedTimer(this.core.store, c.id))) // the sender's timer, franked (decision 0023)
     await this.core.store.set(entry.key, json(entry))
     this.put(entry)
     const result = new Promise<SendResult>((resolve, reject) => this.waiters.set(clientMessageId, { resolve, reject }))
@@ -126,7 +128,7 @@ export class Outbox {
     const optimistic: Message = {
       id: clientMessageId, clientMessageId, conversationId: c.id, ts: createdAt, sender: { userId: self.userId, deviceId: self.deviceId },
       outgoing: true, text: input.text, encryption: c.encryption, status: 'pending',
-      attachments: (input.attachments ?? []).map((a, i) => ({ name: a.name, mime: a.mime, size: a.data.length, sha256: metas[i]!.sha256, data: a.data })),
+      attachments: (input.attachments ?? []).map((a, i) => ({ ...metas[i]!, data: a.data as Uint8Array })),
       reactions: {},
     }
     if (ref?.kind === 'reply') optimistic.replyTo = ref.messageId
@@ -276,12 +278,12 @@ export class Outbox {
   private async buildReadable(entry: OutboxEntry, c: Conversation): Promise<OutboxEntry> {
     const atts = entry.attachments
     const attMetas = attachmentMetas(atts)
-    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref })
+    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref, timer: entry.timer })
     const frame: MessageSend = {
       conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side',
       body: {
         text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })), ...(rosterHead(c) ? { roster: rosterHead(c)! } : {}),
-        ...this.signedRef(c, entry, tf),
+        ...this.signedRef(c, entry, tf), ...timerField(entry.timer),
       },
     }
     const built = { ...entry, frame, nf }
@@ -331,11 +333,11 @@ export class Outbox {
   private async encryptEntry(entry: OutboxEntry, c: Conversation, targets: DeviceAddress[], mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<OutboxEntry> {
     const self = this.core.self()
     const attMetas = attachmentMetas(entry.attachments)
-    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref })
+    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref, timer: entry.timer })
     const encrypted = entry.attachments.map((a) => ({ id: randomId('a-'), ...encryptAttachment(fromBase64(a.data)) }))
     const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
     const head = rosterHead(c)
-    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}), ...this.signedRef(c, entry, tf) })
+    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}), ...this.signedRef(c, entry, tf), ...timerField(entry.timer) })
     const { envelopes, missing, senderKey }: Awaited<ReturnType<GroupProtocol['encrypt']>> = c.kind === 'group'
       ? await this.groups.encrypt({ conversationId: c.id, targets, plaintext: payload, changes })
       : await this.sessions.encryptFor(targets, payload, c.id, changes)
@@ -372,18 +374,18 @@ export class Outbox {
   private async onAck(entry: OutboxEntry, id: number, ack: SendResult): Promise<void> {
     const self = this.core.self()
     const frame = entry.frame!
-    const stored: StoredMessage = {
+    let stored: StoredMessage = {
       id: ack.messageId, clientMessageId: entry.clientMessageId, conversationId: entry.conversationId, seq: ack.seq, ts: ack.ts,
       sender: { userId: self.userId, deviceId: self.deviceId }, outgoing: true, text: entry.text,
       attachments: storeAttachments(attachmentMetas(entry.attachments).map((meta, i) => ({ ...meta, data: fromBase64(entry.attachments[i]!.data) }))),
-      encryption: frame.mode, nf: entry.nf!, tf: ack.franking.tf, rf: ack.franking.rf, kid: ack.franking.kid,
+      encryption: frame.mode, nf: entry.nf!, tf: frame.tf, rf: ack.franking.rf, kid: ack.franking.kid, ...timerField(entry.timer),
     }
     if (entry.ref) {
       stored.ref = entry.ref
       const sig = frame.mode === 'server-side' ? frame.body.sig : undefined
       if (sig) stored.sig = sig
     }
-    let applied: Awaited<ReturnType<typeof applyAction>> | null = null
+    let applied: Applied | null = null
     const already = this.entries.has(entry.key)
     if (already) {
       // The ack's seq is the server's word: it may not replace a message this device holds
@@ -394,9 +396,11 @@ export class Outbox {
           return new MessageConflictError('the server acknowledged this message at a sequence number this device already holds; the stored one is kept', { conversationId: entry.conversationId, seq: ack.seq })
         }
         const changes: Record<string, JsonValue | null> = { [entry.key]: null }
-        putMessage(changes, stored)
         // An edit, tombstone or reaction of this device changes its target in the same write.
-        if (isAction(stored)) applied = await applyAction(this.core.store, stored, changes)
+        const received = await receiveMessage(this.core.store, changes, stored, this.core.now()).catch((e: unknown) => { if (MessageConflictError.isInstance(e)) return e; throw e })
+        if (MessageConflictError.isInstance(received)) return received
+        if ('action' in received) applied = received.applied
+        else stored = received.message // a reply, pointing at its target's id here
         await this.core.store.saveChanges(changes)
         return null
       })
@@ -420,7 +424,7 @@ export class Outbox {
     }
     if (already) {
       const c = await this.registry.ensure(entry.conversationId)
-      const done = applied as Awaited<ReturnType<typeof applyAction>> | null
+      const done = applied as Applied | null
       if (!isAction(stored)) {
         const m = toMessage(stored)
         c._emit('message', m)

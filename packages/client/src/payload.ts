@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot'
 import {
-  AttachmentMetaSchema, BadMacError, FRANKING_BYTES, IdSchema, MAX_ATTACHMENTS, MAX_TEXT_LENGTH, ModeChangeSchema, base64Exact,
+  AttachmentMetaSchema, BadMacError, DisappearingTimerSchema, FRANKING_BYTES, IdSchema, MAX_ATTACHMENTS, MAX_TEXT_LENGTH, ModeChangeSchema, base64Exact,
   list, MessageRefSchema, parseWith, RosterHeadSchema, SignatureSchema, text, type AttachmentMeta, type MessageRef, type ModeChange, type RosterHead,
 } from '@parley/protocol'
 import { PAYLOAD_VERSION } from './constants.js'
@@ -23,6 +23,8 @@ const PayloadSchema = v.strictObject({
   /** An edit, tombstone, reaction or reply: the message it refers to (franked), and the sending device's signature. */
   ref: v.optional(MessageRefSchema),
   sig: v.optional(SignatureSchema),
+  /** The sender's disappearing timer (franked; decision 0023). */
+  timer: v.optional(DisappearingTimerSchema),
 })
 
 /** The decrypted content of one E2EE message. */
@@ -31,12 +33,13 @@ export type E2eePayload = v.InferOutput<typeof PayloadSchema>
 export type PayloadAttachment = AttachmentMeta & { id: string; key: string }
 
 /** Serializes a payload. */
-export function encodePayload(p: { text: string; attachments: PayloadAttachment[]; nf: string; cmid: string; mc?: ModeChange; roster?: RosterHead; ref?: MessageRef; sig?: string }): Uint8Array {
+export function encodePayload(p: { text: string; attachments: PayloadAttachment[]; nf: string; cmid: string; mc?: ModeChange; roster?: RosterHead; ref?: MessageRef; sig?: string; timer?: number }): Uint8Array {
   const out: E2eePayload = { v: PAYLOAD_VERSION, text: p.text, attachments: p.attachments, nf: p.nf, cmid: p.cmid }
   if (p.mc) out.mc = p.mc
   if (p.roster) out.roster = p.roster
   if (p.ref) out.ref = p.ref
   if (p.sig) out.sig = p.sig
+  if (p.timer !== undefined) out.timer = p.timer
   return utf8(JSON.stringify(out))
 }
 

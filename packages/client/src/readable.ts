@@ -29,9 +29,10 @@ export function checkReadable(c: Conversation, d: Delivery): CheckedReadable {
   const body = d.body
   if (!body || !d.franking) throw new InvalidFrameError('server-side delivery without body or franking')
   for (const a of body.attachments) {
-    if (sha256Base64(fromBase64(a.data)) !== a.sha256) throw new BadFrankingError('an attachment does not match its committed hash')
+    // An out-of-band attachment carries no bytes here; its hash is checked when downloaded.
+    if (a.file ? a.data !== '' : sha256Base64(fromBase64(a.data)) !== a.sha256) throw new BadFrankingError('an attachment does not match its committed hash')
   }
   const metas = body.attachments.map(({ data: _d, ...m }) => m)
-  if (!checkFranking({ text: body.text, attachments: metas, ref: body.ref }, body.nf, d.franking.tf)) throw new BadFrankingError()
+  if (!checkFranking({ text: body.text, attachments: metas, ref: body.ref, timer: body.timer }, body.nf, d.franking.tf)) throw new BadFrankingError()
   return d as CheckedReadable
 }

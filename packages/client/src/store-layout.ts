@@ -3,6 +3,7 @@
  * are built here so the layout is in one place (and versioned by {@link STORE_LAYOUT_VERSION}).
  */
 import type {
+  FileRef,
   ConversationInfo, DeviceAddress, EncryptionMode, MessageSend, ModeChange, MessageRef, SignedDeviceList,
 } from '@parley/protocol'
 import type { DeviceIdentity, PreKeySecrets, SessionState, UserIdentity } from '@parley/crypto'
@@ -31,6 +32,16 @@ export const K = {
   message: (conversationId: string, seq: number) => `msg/${conversationId}/${pad(seq)}`,
   /** A message's seq by its server id (messages/: actions find their target by id). */
   messageId: (conversationId: string, messageId: string) => `msgid/${conversationId}/${enc(messageId)}`,
+  /** A message's seq by its franking commitment `tf` (decision 0021: references resolve by it). */
+  messageTf: (conversationId: string, tf: string) => `msgtf/${conversationId}/${enc(tf)}`,
+  /** An action that arrived before its target, by the target's commitment (messages/pending-actions.ts). */
+  actionPendingPrefix: (conversationId: string, tf: string) => `msgpend/${conversationId}/${enc(tf)}/`,
+  actionPending: (conversationId: string, tf: string, seq: number) => `msgpend/${conversationId}/${enc(tf)}/${pad(seq)}`,
+  /** Set once a conversation's log has both indexes (messages/find-message.ts `ensureIndexed`). */
+  messageIndexed: (conversationId: string) => `msgidx/${conversationId}`,
+  /** Kept content of deleted messages, by the time it is wiped (decision 0021; messages/evidence.ts). */
+  evidencePrefix: 'evidence/',
+  evidence: (until: number, conversationId: string, seq: number) => `evidence/${pad(until)}/${conversationId}/${pad(seq)}`,
   outboxPrefix: 'outbox/',
   outbox: (createdAt: number, clientMessageId: string) => `outbox/${pad(createdAt)}-${clientMessageId}`,
 } as const
@@ -123,7 +134,7 @@ export interface StoredMessage {
   sender: DeviceAddress
   outgoing: boolean
   text: string
-  attachments: { name: string; mime: string; size: number; sha256: string; data: string }[]
+  attachments: { name: string; mime: string; size: number; sha256: string; file?: FileRef; data: string }[]
   encryption: EncryptionMode
   /** Franking opening and binding, for reports. */
   nf: string
@@ -134,17 +145,29 @@ export interface StoredMessage {
   /** An edit, tombstone, reaction or reply: what it refers to, and the sender's signature (messages/). */
   ref?: MessageRef
   sig?: string
+  /** The sender's disappearing timer, from the franked content (decision 0023). */
+  timer?: number
   /**
-   * Derived by messages/ on a target: the texts of its edits, oldest first, and their seqs.
-   * `text` stays the original (what franking committed to, which a report must carry).
+   * Derived by messages/ on a target: the texts of its edits in chain order (by the franked
+   * `version`, then `tf`; decision 0021), and their seqs in the same order. `text` stays the
+   * original (what franking committed to, which a report must carry).
    */
-  edits?: { text: string; ts: number }[]
+  edits?: { text: string; ts: number; version?: number; tf?: string }[]
   editSeqs?: number[]
-  /** Derived: deleted for everyone by its author's verified tombstone (content wiped). */
+  /** Derived: deleted for everyone by its author's verified tombstone (content out of the UI). */
   deleted?: { by: DeviceAddress; at: number; seq: number }
+  /**
+   * Derived, on a deleted message and its edits: the content, kept out of the UI and search
+   * until `until` so a report can still prove it (decision 0021; messages/evidence.ts).
+   */
+  kept?: { text: string; attachments: StoredMessage['attachments']; until: number }
   /** Derived: reactions by user id. */
   reactions?: Record<string, string[]>
-  /** Derived: commitments (`tf`) of the actions applied to this message (a replayed one is applied once). */
+  /** Derived: per user and emoji, the number (`ref.version`) of the latest reaction action applied. */
+  reactionVersions?: Record<string, Record<string, number>>
+  /** Derived, on a reply: the local id of the message it replies to, resolved by commitment. */
+  replyTo?: string
+  /** From before decision 0021 (replays are now found by the `msgtf/` index); ignored. */
   applied?: string[]
 }
 
@@ -155,13 +178,16 @@ export interface OutboxEntry {
   conversationId: string
   createdAt: number
   text: string
-  attachments: { name: string; mime: string; data: string }[]
+  /** Inline: the bytes; out of band (docs/attachments.md): empty data, and `file`, `size`, `sha256`. */
+  attachments: { name: string; mime: string; data: string; file?: FileRef; size?: number; sha256?: string }[]
   frame?: MessageSend
   nf?: string
   /** Queued as a readable send (no local moderation ran): checked locally if it goes E2EE. */
   unchecked?: true
   /** An edit, tombstone, reaction or reply (messages/). */
   ref?: MessageRef
+  /** The sender's disappearing timer at queue time, franked (disappearing/message-timer.ts). */
+  timer?: number
 }
 
 /** A JSON cast for records (they are JSON-safe by construction). */

@@ -3,7 +3,7 @@
  * client keeps in its {@link KeyStore} (JSON-safe, base64 for bytes).
  */
 import type {
-  AttachmentMeta, DeviceAddress, EncryptionMode, Goodbye, ModeChange, Notice, ParleyError, PolicyManifest, RequestState,
+  AttachmentMeta, FileRef, DeviceAddress, EncryptionMode, Goodbye, ModeChange, Notice, ParleyError, PolicyManifest, RequestState,
 } from '@parley/protocol'
 
 /** Why the server closed the connection on purpose (see the `goodbye` frame). */
@@ -13,10 +13,33 @@ export type GoodbyeCode = Goodbye['code']
 export interface OutgoingAttachment {
   name: string
   mime: string
-  data: Uint8Array
+  /**
+   * The bytes: a Uint8Array of at most `MAX_ATTACHMENT_BYTES` travels inline, as before; a
+   * larger one, a `Blob` (a browser `File`) or an async iterable of bytes (give `size`) is
+   * sealed and uploaded out of band first (docs/attachments.md). Empty for an attachment
+   * `client.attachments.upload()` returned.
+   */
+  data: Uint8Array | Blob | AsyncIterable<Uint8Array>
+  /** Plaintext bytes: required for an async iterable; set by `upload()`. */
+  size?: number
+  /** Set by `client.attachments.upload()`: where the sealed bytes are and their key. */
+  file?: FileRef
+  /** Set by `client.attachments.upload()`: base64 SHA-256 of the plaintext. */
+  sha256?: string
 }
 
-/** An attachment of a received (or sent) message: metadata, the plaintext hash, the bytes. */
+/** Progress of the uploads `send()` runs first, per attachment (sealed bytes). */
+export interface SendProgress {
+  /** Position of the attachment in `attachments`. */
+  index: number
+  bytes: number
+  total: number
+}
+
+/**
+ * An attachment of a received (or sent) message: metadata, the plaintext hash, the bytes — or,
+ * out of band, empty `data` and `file`: fetch it with `client.attachments.download(a)`.
+ */
 export interface Attachment extends AttachmentMeta {
   data: Uint8Array
 }
@@ -25,6 +48,8 @@ export interface Attachment extends AttachmentMeta {
 export interface SendInput {
   text: string
   attachments?: OutgoingAttachment[]
+  /** Progress of uploading the attachments that go out of band (before the message is queued). */
+  onProgress?: (p: SendProgress) => void
   /** Reply to this message (its server id, in this device's log): bound in the franked, signed content. */
   replyTo?: string
 }
@@ -53,6 +78,11 @@ export interface Message {
   status: 'pending' | 'sent' | 'received'
   /** Set when a local moderation plugin flagged the incoming message. */
   flagged?: { plugin: string; reason: string }
+  /**
+   * The sender's disappearing timer when it sent this message (ms), from its franked content:
+   * this device deletes the message that long after it received it (docs/recovery.md).
+   */
+  disappearingMs?: number
   /**
    * Set on an incoming message that arrived while its conversation was an open message request
    * for this user: render no link previews or attachments by default (docs/safety-controls.md).

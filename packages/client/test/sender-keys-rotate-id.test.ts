@@ -32,7 +32,7 @@ it('after rotate() the next chain never reuses the refused chain\'s id', async (
       return { envelopes: targets.map((t) => ({ ...t, type: 'message' as const, ciphertext: 'AAAA' })), missing: [] }
     },
   } as never
-  const protocol = senderKeys(core, sessions)
+  const protocol = senderKeys(core, sessions, { listedKeys: async () => new Map() } as never)
   const send = async () => {
     const changes = {}
     const out = await protocol.encrypt({ conversationId: 'g_1', targets: [{ userId: 'bob', deviceId: 'b1' }], plaintext: new Uint8Array([1]), changes })

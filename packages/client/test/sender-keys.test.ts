@@ -11,12 +11,22 @@ import { memoryKeyStore } from '../src/key-store/memory.js'
 import { senderKeys } from '../src/groups/sender-keys.js'
 import type { ClientCore } from '../src/core.js'
 import type { Sessions } from '../src/sessions.js'
+import type { Directory } from '../src/directory.js'
 
 const d = (userId: string, deviceId: string): DeviceAddress => ({ userId, deviceId })
 
 function setup() {
   const store = memoryKeyStore()
-  const core = { store, self: () => ({ userId: 'alice', deviceId: 'a1' }), provider: async () => undefined } as unknown as ClientCore
+  const reported: unknown[] = []
+  const core = { store, self: () => ({ userId: 'alice', deviceId: 'a1' }), provider: async () => undefined, reportError: (e: unknown) => reported.push(e) } as unknown as ClientCore
+  // The verified device lists: every device under key 'k1' unless a test lists it under another.
+  const keys = new Map<string, string>()
+  const directory = {
+    async listedKeys(userIds: Iterable<string>) {
+      void userIds
+      return keys
+    },
+  } as unknown as Directory
   const distributed: string[][] = []
   const sessions = {
     async encryptFor(targets: DeviceAddress[]) {
@@ -24,14 +34,15 @@ function setup() {
       return { envelopes: targets.map((t) => ({ ...t, type: 'message' as const, ciphertext: 'AAAA' })), missing: [] }
     },
   } as unknown as Sessions
-  const protocol = senderKeys(core, sessions)
+  const protocol = senderKeys(core, sessions, directory)
   const send = async (targets: DeviceAddress[]) => {
+    for (const t of targets) if (!keys.has(`${t.userId}\n${t.deviceId}`)) keys.set(`${t.userId}\n${t.deviceId}`, 'k1')
     const changes = {}
     const out = await protocol.encrypt({ conversationId: 'g_1', targets, plaintext: new Uint8Array([1, 2, 3]), changes })
     await store.saveChanges(changes)
     return out
   }
-  return { send, distributed, protocol, store }
+  return { send, distributed, protocol, store, keys, reported }
 }
 
 describe('sender keys: distribution and rotation', () => {
@@ -48,6 +59,20 @@ describe('sender keys: distribution and rotation', () => {
     const removed = await send([d('bob', 'b1'), d('dave', 'd1')]) // carol removed
     expect(removed.senderKey!.keyId).not.toBe(revoked.senderKey!.keyId)
     expect(removed.envelopes.map((e) => e.userId)).toEqual(['bob', 'dave'])
+  })
+
+  it('a holder listed again under its device id with new keys rotates the chain (decision 0022), with a typed error event', async () => {
+    const { send, distributed, keys, reported } = setup()
+    const first = await send([d('bob', 'b1'), d('carol', 'c1')])
+    const same = await send([d('bob', 'b1'), d('carol', 'c1')])
+    expect(same.senderKey!.keyId).toBe(first.senderKey!.keyId) // control: unchanged keys rotate nothing
+    keys.set('bob\nb1', 'k2') // bob's b1 came back with new keys, same device id
+    const next = await send([d('bob', 'b1'), d('carol', 'c1')])
+    expect(next.senderKey!.keyId).not.toBe(first.senderKey!.keyId)
+    expect(distributed).toEqual([['bob/b1', 'carol/c1'], ['bob/b1', 'carol/c1']])
+    expect(reported).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: 'device_keys_changed', details: expect.objectContaining({ userId: 'bob', deviceId: 'b1', action: 'rotated' }) }) })])
+    const after = await send([d('bob', 'b1'), d('carol', 'c1')])
+    expect(after.senderKey!.keyId).toBe(next.senderKey!.keyId) // the new keys were recorded: no second rotation
   })
 
   it('rotate() forgets the chain: the next send distributes a new one to every device', async () => {

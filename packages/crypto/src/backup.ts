@@ -26,8 +26,12 @@ export const BACKUP_SALT_BYTES = 16
  * ~1–4 s here, OWASP's minimum for scrypt. Stored in the header, so they can rise later.
  */
 export const BACKUP_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const
-/** Largest scrypt N a header may ask for (a hostile header must not exhaust memory): 2^20. */
-export const MAX_BACKUP_SCRYPT_N = 2 ** 20
+/**
+ * Largest scrypt N a header may ask for: the N Parley writes (decision 0023). The header is
+ * read before anything is authenticated, so a hostile server must not make a restore allocate
+ * more than a genuine backup costs; raising {@link BACKUP_SCRYPT} raises this with it.
+ */
+export const MAX_BACKUP_SCRYPT_N: number = BACKUP_SCRYPT.N
 /** Longest header, in bytes. */
 export const MAX_BACKUP_HEADER_BYTES = 4096
 
@@ -87,14 +91,17 @@ async function passphraseWrapKey(passphrase: string, salt: Uint8Array, params: {
 }
 
 /**
- * The header of a backup: the content key wrapped under the recovery key and, when given,
- * under the passphrase (scrypt {@link BACKUP_SCRYPT}). `ad` binds the wraps to their owner.
- * @throws {TypeError|RangeError} on bad keys or an empty passphrase.
+ * The header of a backup: the content key wrapped under the recovery key and/or the
+ * passphrase (scrypt {@link BACKUP_SCRYPT}); at least one. `ad` binds the wraps to their owner.
+ * A restored device re-wraps a fresh content key under the one secret it was given.
+ * @throws {TypeError|RangeError} on bad keys, an empty passphrase, or neither secret.
  */
-export async function backupHeader(args: { contentKey: Uint8Array; recoveryKey: Uint8Array; passphrase?: string; ad: Uint8Array; random?: RandomSource }): Promise<BackupHeader> {
+export async function backupHeader(args: { contentKey: Uint8Array; recoveryKey?: Uint8Array; passphrase?: string; ad: Uint8Array; random?: RandomSource }): Promise<BackupHeader> {
   const random = args.random ?? systemRandom
   abytes(args.contentKey, 'contentKey', BACKUP_KEY_BYTES)
-  const header: BackupHeader = { v: 1, kind: 'backup', recovery: b64(sealWithLabel(recoveryWrapKey(args.recoveryKey), LABELS.backupWrap, args.contentKey, lp(args.ad), random)) }
+  if (args.recoveryKey === undefined && args.passphrase === undefined) throw new TypeError('"recoveryKey" or "passphrase" expected: a backup nobody can open is useless')
+  const header: BackupHeader = { v: 1, kind: 'backup' }
+  if (args.recoveryKey !== undefined) header.recovery = b64(sealWithLabel(recoveryWrapKey(args.recoveryKey), LABELS.backupWrap, args.contentKey, lp(args.ad), random))
   if (args.passphrase !== undefined) {
     astring(args.passphrase, 'passphrase', true)
     const salt = random(BACKUP_SALT_BYTES)
@@ -128,10 +135,21 @@ const corrupt = (reason: string) => new BackupCorruptError(undefined, { reason }
  * @throws {BackupCorruptError} when the bytes are no container.
  */
 export function readBackup(bytes: Uint8Array): OpenedContainer {
+  const { header, headerBytes } = readBackupHeader(bytes)
+  if (8 + headerBytes.length + AEAD_OVERHEAD_BYTES > bytes.length) throw corrupt('bad header length')
+  return { header, headerBytes, body: bytes.subarray(8 + headerBytes.length) }
+}
+
+/**
+ * The header of a container from its first bytes (the first chunk of a stored blob holds it):
+ * what a device compares with its own settings before it overwrites a backup.
+ * @throws {BackupCorruptError} when the bytes start no container.
+ */
+export function readBackupHeader(bytes: Uint8Array): { header: BackupHeader; headerBytes: Uint8Array } {
   abytes(bytes, 'bytes')
   if (bytes.length < 8 || !MAGIC.every((b, i) => bytes[i] === b)) throw corrupt('not a backup container')
   const len = readU32(bytes, 4)
-  if (len > MAX_BACKUP_HEADER_BYTES || 8 + len + AEAD_OVERHEAD_BYTES > bytes.length) throw corrupt('bad header length')
+  if (len > MAX_BACKUP_HEADER_BYTES || 8 + len > bytes.length) throw corrupt('bad header length')
   const headerBytes = bytes.subarray(8, 8 + len)
   let header: BackupHeader
   try {
@@ -140,7 +158,7 @@ export function readBackup(bytes: Uint8Array): OpenedContainer {
     throw corrupt('header is not JSON')
   }
   if (!isHeader(header)) throw corrupt('malformed header')
-  return { header, headerBytes, body: bytes.subarray(8 + len) }
+  return { header, headerBytes }
 }
 
 function isHeader(h: BackupHeader): boolean {

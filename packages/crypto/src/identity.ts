@@ -95,3 +95,16 @@ export async function verifyWith(provider: CryptoProvider, publicKeyB64: string,
     return false
   }
 }
+
+/**
+ * True when `pair.secretKey` is the Ed25519 secret of `pair.publicKey` (a key read from a
+ * backup is checked before it is used: a mismatched pair would sign lists nobody can verify).
+ * False on malformed keys.
+ */
+export function ed25519PairMatches(pair: KeyPair): boolean {
+  try {
+    return toBase64(ed25519.getPublicKey(ab64(pair.secretKey, 'secretKey', 32))) === pair.publicKey
+  } catch {
+    return false
+  }
+}

@@ -22,7 +22,7 @@ export { selfTest as providerSelfTest, selfTestFailure as providerSelfTestFailur
 export { passesEd25519Precheck, verifyEd25519Strict } from './ed25519-rule.js'
 export { MAX_HKDF_SHA256_BYTES } from './provider/_noble-symmetric.js'
 export {
-  generateUserIdentity, generateDeviceIdentity, generateEd25519KeyPair, generateX25519KeyPair, sign, verify, verifyWith,
+  generateUserIdentity, generateDeviceIdentity, generateEd25519KeyPair, generateX25519KeyPair, sign, verify, verifyWith, ed25519PairMatches,
   type KeyPair, type UserIdentity, type DeviceIdentity,
 } from './identity.js'
 export { checkIdentity, assertSameIdentity, type IdentityCheck } from './identity-pin.js'
@@ -39,12 +39,19 @@ export {
   aeadEncrypt, aeadDecrypt, AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, AEAD_OVERHEAD_BYTES,
 } from './aead.js'
 export { encryptAttachment, decryptAttachment, sha256Base64 } from './attachment.js'
+export {
+  FileSealer, FileOpener, sealFile, openFile, fileChunkCount, fileCiphertextSize, FILE_STREAM_VERSION, FILE_KEY_BYTES, FILE_SALT_BYTES,
+  FILE_COMMITMENT_BYTES, FILE_HEADER_BYTES, FILE_CHUNK_BYTES, FILE_TAG_BYTES, FILE_SEALED_CHUNK_BYTES, MAX_FILE_CHUNKS, FILE_STREAM_LABEL,
+  type FileStreamOptions,
+} from './file-stream.js'
+export { sha256Stream, type Sha256Stream } from './file-hash.js'
 export { frankMessage, checkFranking, frankingBytes, type FrankableMessage } from './franking/commit.js'
 export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKeyring } from './franking/bind.js'
 export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'
 export { signModeChange, verifyModeChange } from './mode-change.js'
 export { signDisappearing, verifyDisappearing } from './disappearing.js'
 export { signMessageRef, verifyMessageRef } from './message-ref.js'
+export { sealGroupTitle, sealGroupTitleWith, openGroupTitle, GROUP_TITLE_KEY_BYTES, GROUP_TITLE_BLOCK_BYTES, type SealedTitleContext, type TitleRecipient } from './group-title.js'
 export { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, signRosterRecord, verifyRosterSignature, type RosterState } from './roster.js'
 export {
   createSenderKey, senderKeyDistribution, senderKeyFromDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyDecrypt, senderKeyAd, senderKeyMessageId,
@@ -57,7 +64,7 @@ export {
   generateLinkCode, normalizeLinkCode, linkCodeHash, generateEphemeralKeyPair, linkEncrypt, linkDecrypt, LINK_CODE_BYTES,
 } from './link.js'
 export {
-  generateRecoveryKey, parseRecoveryKey, backupHeader, sealBackup, readBackup, unwrapBackupKey, openBackup,
+  generateRecoveryKey, parseRecoveryKey, backupHeader, sealBackup, readBackup, readBackupHeader, unwrapBackupKey, openBackup,
   RECOVERY_KEY_BYTES, BACKUP_KEY_BYTES, BACKUP_SALT_BYTES, BACKUP_SCRYPT, MAX_BACKUP_SCRYPT_N, MAX_BACKUP_HEADER_BYTES,
   type BackupHeader, type PassphraseWrap, type OpenedContainer,
 } from './backup.js'

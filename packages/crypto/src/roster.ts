@@ -4,7 +4,7 @@
  * refuse bad records early, clients to believe only what verifies. Pure: no I/O, no clock.
  */
 import {
-  MAX_GROUP_MEMBERS, RosterRejectedError, ROSTER_GENESIS, highestMode, rosterSigningText, type EncryptionMode, type GroupRole, type RosterRecord,
+  MAX_DEVICES_PER_USER, MAX_GROUP_MEMBERS, RosterRejectedError, ROSTER_GENESIS, highestMode, rosterSigningText, type EncryptionMode, type GroupRole, type RosterRecord,
 } from '@parley/protocol'
 import { utf8 } from './_bytes.js'
 import { sha256Base64 } from './attachment.js'
@@ -70,7 +70,9 @@ const reject = (s: RosterState, r: RosterRecord, reason: NonNullable<RosterRejec
  * but `leave` (a member leaving), and `create` only as version 1 naming its signer admin. The
  * last admin cannot leave or be demoted or removed while other members remain, and a group
  * never holds more than `maxMembers` (`invalid_change`). The state's `mode` is the highest a
- * `create` or `add` record stated. Returns a new state; `s` is never changed.
+ * `create` or `add` record stated. A sealed title (decision 0022) comes with an empty readable
+ * title, names each device once and only members (`invalid_change`); the state's `title` is then
+ * `''` (a client opens the sealed one itself). Returns a new state; `s` is never changed.
  * @throws {RosterRejectedError} with `details.reason`.
  */
 export function applyRosterRecord(s: RosterState, r: RosterRecord, signingKey: string | null, maxMembers: number = MAX_GROUP_MEMBERS): RosterState {
@@ -113,6 +115,21 @@ export function applyRosterRecord(s: RosterState, r: RosterRecord, signingKey: s
     const left = Object.keys(members)
     if (left.length > 0 && !left.some((u) => members[u] === 'admin')) throw reject(s, r, 'invalid_change', 'a group with members needs an admin: promote another member first')
   }
+  // A sealed title (decision 0022) hides the title: the record's readable one stays empty, and it is sealed only to members.
+  const sealed = c.action === 'create' || c.action === 'add' || c.action === 'title' ? c.sealedTitle : undefined
+  if (sealed) {
+    if ((c.action === 'create' || c.action === 'title') && c.title !== '') throw reject(s, r, 'invalid_change', 'a record with a sealed title carries no readable title')
+    const addresses = sealed.keys.map((k) => `${k.userId}\n${k.deviceId}`)
+    if (new Set(addresses).size !== addresses.length) throw reject(s, r, 'invalid_change', 'the title is sealed twice to one device')
+    if (sealed.keys.some((k) => !(k.userId in members))) throw reject(s, r, 'invalid_change', 'the title is sealed to a user who is not a member')
+    // Bounded size: an admin could otherwise pad every record with thousands of keys of invented devices.
+    const perUser = new Map<string, number>()
+    for (const k of sealed.keys) perUser.set(k.userId, (perUser.get(k.userId) ?? 0) + 1)
+    if ([...perUser.values()].some((n) => n > MAX_DEVICES_PER_USER)) throw reject(s, r, 'invalid_change', `the title is sealed to more than ${MAX_DEVICES_PER_USER} devices of one user`)
+    if (c.action === 'add' && sealed.keys.some((k) => !c.userIds.includes(k.userId))) throw reject(s, r, 'invalid_change', 'an add seals the title to the added users only')
+  }
+  // Where the signed chain says the group is E2EE, a readable title is refused on every side, not only by an honest server.
+  if (mode === 'e2ee' && (c.action === 'create' || c.action === 'title') && c.title !== '') throw reject(s, r, 'invalid_change', 'an E2EE group\'s title is sealed, never readable')
   // What the protocol can describe (a server's own lower limit is its GroupFullError, checked before this).
   if (Object.keys(members).length > maxMembers) throw reject(s, r, 'invalid_change', `a group may have at most ${maxMembers} members`)
   return { conversationId: s.conversationId, version: r.version, head: rosterHash(r), members, title, mode }

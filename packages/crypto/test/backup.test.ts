@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { BackupCorruptError, BackupKeyError } from '@parley/protocol'
 import {
-  BACKUP_SCRYPT, backupHeader, generateRecoveryKey, openBackup, parseRecoveryKey, readBackup, sealBackup, unwrapBackupKey,
+  BACKUP_SCRYPT, MAX_BACKUP_SCRYPT_N, backupHeader, ed25519PairMatches, generateRecoveryKey, generateUserIdentity, openBackup, parseRecoveryKey, readBackup, readBackupHeader, sealBackup, unwrapBackupKey,
 } from '../src/index.js'
 import { randomBytes } from 'node:crypto'
 
@@ -48,10 +48,34 @@ describe('backup container', () => {
     expect(() => readBackup(utf8('not a backup at all, just bytes'))).toThrow(BackupCorruptError)
   })
 
-  it('a hostile header cannot ask for more than 2^20 scrypt work', () => {
+  it('a hostile header cannot ask for more scrypt work than Parley writes (N = 2^17); control: N = 2^17 reads', () => {
     const contentKey = new Uint8Array(randomBytes(32))
-    const header = { v: 1, kind: 'backup', passphrase: { kdf: 'scrypt', N: 2 ** 24, r: 8, p: 1, salt: 'AAAA', wrapped: 'AAAA' } } as never
-    expect(() => readBackup(sealBackup({ contentKey, header, plaintext: utf8('x'), ad }))).toThrow(BackupCorruptError)
+    const withN = (N: number) => ({ v: 1, kind: 'backup', passphrase: { kdf: 'scrypt', N, r: 8, p: 1, salt: 'AAAA', wrapped: 'AAAA' } }) as never
+    expect(MAX_BACKUP_SCRYPT_N).toBe(BACKUP_SCRYPT.N)
+    for (const N of [2 ** 18, 2 ** 20, 2 ** 24]) {
+      expect(() => readBackup(sealBackup({ contentKey, header: withN(N), plaintext: utf8('x'), ad }))).toThrow(BackupCorruptError)
+    }
+    expect(readBackup(sealBackup({ contentKey, header: withN(BACKUP_SCRYPT.N), plaintext: utf8('x'), ad })).header).toMatchObject({ passphrase: { N: BACKUP_SCRYPT.N } })
+  })
+
+  it('a header wraps under either secret alone, never neither; readBackupHeader reads it from a first chunk', async () => {
+    const contentKey = new Uint8Array(randomBytes(32))
+    const recoveryKey = parseRecoveryKey(generateRecoveryKey())
+    const onlyRecovery = await backupHeader({ contentKey, recoveryKey, ad })
+    expect(onlyRecovery.passphrase).toBeUndefined()
+    expect(await unwrapBackupKey(onlyRecovery, { recoveryKey }, ad)).toEqual(contentKey)
+    await expect(backupHeader({ contentKey, ad })).rejects.toThrow(TypeError)
+    const sealed = sealBackup({ contentKey, header: onlyRecovery, plaintext: new Uint8Array(5000), ad })
+    expect(readBackupHeader(sealed.subarray(0, 600)).header).toEqual(onlyRecovery)
+    expect(() => readBackupHeader(sealed.subarray(0, 20))).toThrow(BackupCorruptError)
+  })
+
+  it('ed25519PairMatches tells a matching key pair from a swapped or malformed one', () => {
+    const a = generateUserIdentity()
+    const b = generateUserIdentity()
+    expect(ed25519PairMatches(a)).toBe(true)
+    expect(ed25519PairMatches({ publicKey: a.publicKey, secretKey: b.secretKey })).toBe(false)
+    expect(ed25519PairMatches({ publicKey: a.publicKey, secretKey: 'AAAA' })).toBe(false)
   })
 
   it('opens with the passphrase (scrypt N=2^17, r=8, p=1); a wrong passphrase is a BackupKeyError', async () => {

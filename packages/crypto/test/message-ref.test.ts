@@ -58,10 +58,12 @@ describe('message references', () => {
     const bad = verifyTranscript(keyring, [original, edit, forged], 'c1')
     expect(bad.entries.map((e) => e.failure)).toEqual([undefined, undefined, 'bad_reference'])
     expect(bad.transcript.verified).toBe(false)
-    // Deleted for everyone: no content, the binding still verifies; content claimed with it does not.
+    // Deleted for everyone, with its tombstone in the report (decision 0021): no content, the
+    // binding still verifies; content claimed with it that does not open does not.
     const deleted: ReportEntry = { ...original, text: '', deleted: true }
-    expect(verifyTranscript(keyring, [deleted], 'c1').entries[0]).toMatchObject({ verified: true, deleted: true, text: '' })
-    expect(verifyTranscript(keyring, [{ ...deleted, text: 'made up' }], 'c1').entries[0]!.failure).toBe('bad_opening')
-    expect(verifyTranscript(keyring, [{ ...deleted, seq: 7 }], 'c1').entries[0]!.failure).toBe('bad_binding')
+    const tomb = entry(4, '', alice, { kind: 'delete', messageId: 'm1', tf: original.tf })
+    expect(verifyTranscript(keyring, [deleted, tomb], 'c1').entries[0]).toMatchObject({ verified: true, deleted: true, text: '' })
+    expect(verifyTranscript(keyring, [{ ...deleted, text: 'made up' }, tomb], 'c1').entries[0]!.failure).toBe('bad_opening')
+    expect(verifyTranscript(keyring, [{ ...deleted, seq: 7 }, tomb], 'c1').entries[0]!.failure).toBe('bad_binding')
   })
 })

@@ -15,6 +15,7 @@ import type * as Y from './frames/safety.js'
 import type * as G from './frames/roster.js'
 import type * as B from './frames/blob.js'
 import type * as X from './frames/disappearing.js'
+import type * as P from './frames/push.js'
 
 /** Every ack: a result or a wire error, never both. */
 export type AckResponse<T> = { ok: true; data: T } | { ok: false; error: WireError }
@@ -63,6 +64,8 @@ export interface ClientToServerEvents {
   'blob.put': (frame: In<typeof B.BlobPutSchema>, ack: Ack<Out<typeof B.BlobPutResultSchema>>) => void
   'blob.get': (frame: In<typeof B.BlobGetSchema>, ack: Ack<Out<typeof B.BlobGetResultSchema>>) => void
   'blob.delete': (frame: In<typeof B.BlobDeleteSchema>, ack: Ack<Out<typeof B.BlobDeleteResultSchema>>) => void
+  'push.register': (frame: In<typeof P.PushRegisterSchema>, ack: Ack<Out<typeof P.PushRegisterResultSchema>>) => void
+  'push.unregister': (frame: In<typeof P.PushUnregisterSchema>, ack: Ack<Out<typeof P.PushUnregisterResultSchema>>) => void
 }
 
 /** Frames the server sends. */

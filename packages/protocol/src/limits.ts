@@ -47,6 +47,14 @@ export const MAX_TITLE_LENGTH = 200
 /** Most devices one user may list. */
 export const MAX_DEVICES_PER_USER = 16
 /**
+ * Largest sealed group title (decision 0022), in bytes: the title padded to 64-byte blocks
+ * with a 2-byte length (at most 3 UTF-8 bytes per UTF-16 unit: 602 → 640), plus the AEAD's
+ * 24-byte nonce and 32-byte tag.
+ */
+export const MAX_SEALED_TITLE_BYTES = 640 + 24 + 32
+/** Most wrapped title keys in one sealed title: one per device of a full group. */
+export const MAX_SEALED_TITLE_KEYS = MAX_GROUP_MEMBERS * MAX_DEVICES_PER_USER
+/**
  * Most recipient-device envelopes on one E2EE message of a group (pairwise fan-out: every
  * device of every member but the sending device), derived so a full group of full device lists
  * always fits the schema: {@link MAX_GROUP_MEMBERS} × {@link MAX_DEVICES_PER_USER} − 1. The

@@ -73,7 +73,14 @@ export interface VerifiedReportEntry {
   attachments: AttachmentMeta[]
   /** An edit, tombstone, reaction or reply: the message it refers to (franked; docs/messages.md). */
   ref?: MessageRef
-  /** Deleted for everyone before the report: no content, only the binding was verified. */
+  /** The sender's disappearing timer when it sent the message (franked; docs/recovery.md). */
+  timer?: number
+  /**
+   * Deleted for everyone before the report, by a tombstone verified in the same report
+   * (decision 0021). With its content (kept by the reporter's device for
+   * `REPORT_EVIDENCE_WINDOW_MS`) the opening was verified as for any entry; with empty content
+   * (the window passed) only the binding was.
+   */
   deleted?: true
   verified: boolean
   /** Why verification failed; absent when verified. */
@@ -88,6 +95,8 @@ export interface VerifiedReportEntry {
     | 'sender_not_member'
     /** An edit or tombstone whose target, in the same report, was sent by another user. */
     | 'bad_reference'
+    /** Marked `deleted` without a verified tombstone of the sender's user for it in the same report. */
+    | 'no_tombstone'
 }
 
 /** A report after server verification: handed to `onReport` and stored. */

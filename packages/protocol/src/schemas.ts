@@ -16,6 +16,7 @@ import * as Y from './frames/safety.js'
 import * as G from './frames/roster.js'
 import * as B from './frames/blob.js'
 import * as X from './frames/disappearing.js'
+import * as P from './frames/push.js'
 import { ERROR_CODES } from './errors/index.js'
 
 /** Inbound schemas on the server, one per client → server event. */
@@ -56,6 +57,8 @@ export const CLIENT_FRAME_SCHEMAS = {
   'blob.put': B.BlobPutSchema,
   'blob.get': B.BlobGetSchema,
   'blob.delete': B.BlobDeleteSchema,
+  'push.register': P.PushRegisterSchema,
+  'push.unregister': P.PushUnregisterSchema,
 } as const satisfies Record<ClientEventName, v.GenericSchema>
 
 /** The wire error schema (server → client `error` event and every failed ack). */
@@ -124,6 +127,8 @@ export const ACK_SCHEMAS = {
   'blob.put': B.BlobPutResultSchema,
   'blob.get': B.BlobGetResultSchema,
   'blob.delete': B.BlobDeleteResultSchema,
+  'push.register': P.PushRegisterResultSchema,
+  'push.unregister': P.PushUnregisterResultSchema,
 } as const satisfies Record<ClientEventName, v.GenericSchema>
 
 /** Known error codes, for docs and tests. */

@@ -9,6 +9,8 @@ const b64 = (bytes: number, fill = 7) => {
   for (const b of arr) s += String.fromCharCode(b)
   return btoa(s)
 }
+/** Unpadded base64url of `bytes` bytes, the first one `first` (a Web Push key). */
+const b64url = (bytes: number, first = 7) => btoa(String.fromCharCode(first, ...new Uint8Array(bytes - 1).fill(7))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 export const KEY = b64(32)
 export const SIG = b64(64)
 export const KEM = b64(1184)
@@ -80,6 +82,8 @@ export const CLIENT_EXAMPLES: Record<ClientEventName, unknown> = {
   'blob.put': { slot: 'backup', upload: 'u_1', index: 0, count: 2, data: b64(64) },
   'blob.get': { slot: 'transfer.abcdefghijklmnopqrstuv', index: 1 },
   'blob.delete': { slot: 'backup' },
+  'push.register': { registration: { kind: 'web-push', id: 'p1', subscription: { endpoint: 'https://push.example/send/abc', keys: { p256dh: b64url(65, 4), auth: b64url(16) } } } },
+  'push.unregister': { id: 'p1' },
 }
 
 /** A second valid `message.send`, in e2ee form, so both variants are covered. */

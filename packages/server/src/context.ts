@@ -18,6 +18,7 @@ import { pooledRandom } from './nonce-pool.js'
 import { openWith, sealWith } from './provider-calls.js'
 import { CONVERSATION_CACHE_SIZE, type ErrorContext, type ParleyIo, type ParleyServerOptions } from './options.js'
 import type { TokenBucket } from './rate-limit.js'
+import type { PushDispatcher } from './push/dispatcher.js'
 import type { ConversationRecord, ParleyStore, Recipient, StoredDelivery, StoredMessage } from './store/store.js'
 
 /** One connection's state. */
@@ -53,6 +54,8 @@ export interface Ctx {
   closures: ClosureCache
   now: () => number
   reportError: (error: unknown, context: ErrorContext) => void
+  /** Calls `onOfflineDelivery` for offline recipients (absent without the option). */
+  push?: PushDispatcher
   /** Runs work the server must finish before `close()` resolves. */
   track: <T>(p: Promise<T>) => Promise<T>
 }

@@ -33,9 +33,14 @@ import { parleyParser, RefusedFrame, refusedFrameError } from './transport/frame
 import { attachRedisAdapter } from './redis.js'
 import { coalesceWrites } from './write-coalescing.js'
 import { bindWith } from './provider-calls.js'
+import { checkPushOptions, PushDispatcher } from './push/dispatcher.js'
+import { DEFAULT_PUSH_COALESCE_MS } from './push/types.js'
 import { openReport, sealReportBody } from './report-seal.js'
 import type { ParleyStore } from './store/store.js'
 import { storeUnavailable } from './store/sql-driver.js'
+import { mountAttachments, type MountedAttachments } from './attachments/mount.js'
+import type { AttachmentStore } from './attachments/attachment-store.js'
+import type { Server as HttpServer } from 'node:http'
 
 /** A running Parley server. */
 export interface ParleyServer {
@@ -71,6 +76,8 @@ export interface ParleyServer {
   readonly disclosure: DisclosureApi
   /** Sizes of the group-commit batches so far (for benchmarks). */
   readonly batchSizes: readonly number[]
+  /** The attachment store behind the HTTP routes (docs/attachments.md); null when they are off. */
+  attachments(): AttachmentStore | null
   /**
    * Graceful shutdown: refuses new frames, waits (up to `DRAIN_TIMEOUT_MS`) for in-flight
    * frames to be acked, then closes socket.io (when Parley created it), Redis and the store.
@@ -85,6 +92,7 @@ function validateOptions(o: ParleyServerOptions): void {
   if (typeof o.authenticate !== 'function') throw new TypeError('"authenticate" expected a function')
   if (!o.store) throw new TypeError('"store" expected a ParleyStore or a promise of one')
   if (o.canMessage !== undefined && typeof o.canMessage !== 'function') throw new TypeError('"canMessage" expected a function')
+  checkPushOptions(o)
   if (o.maxGroupMembers !== undefined && (!Number.isInteger(o.maxGroupMembers) || o.maxGroupMembers < 2 || o.maxGroupMembers > MAX_GROUP_MEMBERS)) {
     throw new RangeError(`"maxGroupMembers" expected an integer 2..${MAX_GROUP_MEMBERS}, got ${String(o.maxGroupMembers)}`)
   }
@@ -157,6 +165,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   let closing = false
   let redisClose: (() => Promise<void>) | undefined
   let purgeTimer: ReturnType<typeof setInterval> | undefined
+  let attachments: MountedAttachments | null = null
   let bucketTimer: ReturnType<typeof setInterval> | undefined
   const userBuckets = new Map<string, { bucket: TokenBucket; signatures: TokenBucket; sockets: number }>()
 
@@ -183,6 +192,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
       MAX_GROUP_COMMIT,
       CONCURRENT_COMMITS[store.kind] ?? 1,
     )
+    if (options.onOfflineDelivery) ctx.push = new PushDispatcher(ctx, options.onOfflineDelivery, options.pushCoalesceMs ?? DEFAULT_PUSH_COALESCE_MS)
     const change = await store.applyPolicy(options.policy, now())
     if (change.changed) log.info({ from: change.previous, to: options.policy, notices: change.notices }, 'policy changed since last start')
     const resealed = await store.sealLegacyReports((r) => sealReportBody(dataKeys, r))
@@ -195,6 +205,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     // Always: any member may turn on a disappearing timer (issue 17), not only retention.
     purgeTimer = setInterval(() => {
       void track(store.purgeExpired(now())).catch((e) => reportError(e, { where: 'store', event: 'purge' }))
+      if (attachments) void track(attachments.purge(now())).catch((e) => reportError(e, { where: 'store', event: 'attachment-purge' }))
     }, options.retention?.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS)
     purgeTimer.unref()
   })()
@@ -204,6 +215,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     if (typeof conversationId === 'string' && ctx.closures) ctx.closures.closed(conversationId)
   })
   io.on(DISAPPEARING_EVENT, onDisappearingBroadcast(ctx)) // another node stored a new timer
+  attachments = mountAttachments(ctx, options.httpServer ?? (io as unknown as { httpServer?: HttpServer }).httpServer, options.attachments, ready)
   const moderation = createModerationApi(ctx, ready)
   const disclosure = createDisclosureApi(ctx, ready)
 
@@ -299,6 +311,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
       const stored = await store.getReport(reporterUserId, reportId)
       return stored ? openReport(dataKeys, stored) : null
     },
+    attachments: () => attachments?.store ?? null,
     get batchSizes() {
       return ctx.committer?.batchSizes ?? []
     },
@@ -320,9 +333,11 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
       while (inflight.size && Date.now() < deadline) await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 50))])
       if (purgeTimer) clearInterval(purgeTimer)
       if (bucketTimer) clearInterval(bucketTimer)
+      await ctx.push?.close() // pending pushes go out while connected devices still count as online
       await sayGoodbye(io)
       if (ownsIo) await new Promise<void>((resolve) => void io.close(() => resolve()))
       await redisClose?.().catch(() => undefined)
+      await attachments?.close().catch(() => undefined)
       await store?.close()
     },
   }

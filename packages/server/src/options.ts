@@ -10,6 +10,8 @@ import type {
 } from '@parley/protocol'
 import type { DataKeyring, FrankingKeyring } from '@parley/crypto'
 import type { ParleyStore } from './store/store.js'
+import type { OnOfflineDelivery } from './push/types.js'
+import type { AttachmentOptions } from './attachments/options.js'
 
 /** The typed socket.io server Parley runs on. */
 export type ParleyIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
@@ -67,7 +69,7 @@ export interface RedisOptions {
 
 /** What `onError` receives besides the error: where it happened. Never message content. */
 export interface ErrorContext {
-  where: 'handler' | 'plugin' | 'onReport' | 'onModerationAction' | 'onFlag' | 'delivery' | 'store' | 'startup' | 'canMessage'
+  where: 'handler' | 'plugin' | 'onReport' | 'onModerationAction' | 'onFlag' | 'delivery' | 'store' | 'startup' | 'canMessage' | 'onOfflineDelivery'
   event?: string
   userId?: string
   deviceId?: string
@@ -137,8 +139,20 @@ export interface ParleyServerOptions {
   retention?: RetentionOptions
   /** Multi-node fan-out through Redis streams. */
   redis?: RedisOptions
+  /**
+   * Push (issue 18, docs/push.md): called once per offline device and conversation per batch
+   * of stored messages (never for a connected device, never for the sender's own devices),
+   * with the device's push registrations; `preview` only in server-side conversations. Its
+   * failures go to `onError` (`where: 'onOfflineDelivery'`) and never affect delivery.
+   * `webPushSender({ vapid })` is a ready-made hook for Web Push.
+   */
+  onOfflineDelivery?: OnOfflineDelivery
+  /** The coalescing window of `onOfflineDelivery`, ms. Default `DEFAULT_PUSH_COALESCE_MS`; at most `MAX_PUSH_COALESCE_MS`. */
+  pushCoalesceMs?: number
   /** Clock, for tests. */
   now?: () => number
+  /** Out-of-band attachments over HTTP (docs/attachments.md); `false` turns the routes off. Needs `httpServer` (or an `io` attached to one). */
+  attachments?: AttachmentOptions | false
 }
 
 /** Default per-connection bucket. */

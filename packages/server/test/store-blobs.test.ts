@@ -3,34 +3,7 @@
  * memory, PGlite and PostgreSQL (skipped with a printed reason when unreachable, run and
  * failing under CI=true).
  */
-import { afterAll, beforeAll, describe } from 'vitest'
-import pg from 'pg'
 import { blobContract } from '../src/store/blob-contract.js'
-import { memoryStore } from '../src/store/memory-store.js'
-import { postgresStore } from '../src/store/postgres-store.js'
-import { freshPgliteStore, pgliteTemplate } from './helpers/pglite.js'
-import { freshDatabase, postgresAvailable } from './helpers/postgres.js'
+import { onEveryBackend } from './helpers/sub-store-backends.js'
 
-const available = await postgresAvailable()
-beforeAll(() => pgliteTemplate().then(() => undefined))
-
-blobContract('memory', async () => memoryStore())
-blobContract('pglite', freshPgliteStore)
-
-describe.skipIf(!available)('postgres', () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>
-  beforeAll(async () => {
-    db = await freshDatabase()
-  })
-  afterAll(async () => {
-    await db?.drop()
-  })
-  blobContract('postgres', async () => {
-    const store = await postgresStore({ connectionString: db.url })
-    const c = new pg.Client({ connectionString: db.url })
-    await c.connect()
-    await c.query('TRUNCATE blobs, blob_chunks')
-    await c.end()
-    return store
-  })
-})
+await onEveryBackend(blobContract, 'TRUNCATE blobs, blob_chunks')

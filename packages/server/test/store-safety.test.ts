@@ -3,40 +3,14 @@
  * PGlite and PostgreSQL (skipped with a printed reason when unreachable, run and failing under
  * CI=true). Plus, on SQL, that a withheld row goes with its message when retention purges it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { PGlite } from '@electric-sql/pglite'
-import pg from 'pg'
 import { safetyContract } from '../src/store/safety-contract.js'
-import { memoryStore } from '../src/store/memory-store.js'
 import { pgliteStore } from '../src/store/pglite-store.js'
-import { postgresStore } from '../src/store/postgres-store.js'
-import { freshPgliteStore, pgliteTemplate } from './helpers/pglite.js'
-import { freshDatabase, postgresAvailable } from './helpers/postgres.js'
+import { pgliteTemplate } from './helpers/pglite.js'
+import { onEveryBackend } from './helpers/sub-store-backends.js'
 
-const available = await postgresAvailable()
-// The first PGlite template of a schema is built cold (seconds, more on a busy machine): once, here.
-beforeAll(() => pgliteTemplate().then(() => undefined))
-
-safetyContract('memory', async () => memoryStore())
-safetyContract('pglite', freshPgliteStore)
-
-describe.skipIf(!available)('postgres', () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>
-  beforeAll(async () => {
-    db = await freshDatabase()
-  })
-  afterAll(async () => {
-    await db?.drop()
-  })
-  safetyContract('postgres', async () => {
-    const store = await postgresStore({ connectionString: db.url })
-    const c = new pg.Client({ connectionString: db.url })
-    await c.connect()
-    await c.query(`TRUNCATE users, devices, conversations, conversation_members, messages, inbox, blocks, mutes, message_requests, withheld RESTART IDENTITY CASCADE`)
-    await c.end()
-    return store
-  })
-})
+await onEveryBackend(safetyContract, `TRUNCATE users, devices, conversations, conversation_members, messages, inbox, blocks, mutes, message_requests, withheld RESTART IDENTITY CASCADE`)
 
 describe('withheld rows on SQL', () => {
   it('go with their message when retention purges it (pglite)', async () => {

@@ -15,6 +15,7 @@ export const FAILURE_TEXT: Record<NonNullable<VerifiedReportEntry['failure']>, s
   duplicate_entry: 'listed twice in the report',
   sender_not_member: 'the sender was not a member of the group at that point (by its signed roster)',
   bad_reference: 'an edit or deletion of a message another user sent',
+  no_tombstone: 'marked deleted, but no verified deletion by its sender is in the report',
 }
 
 /** The badge of one entry. */

@@ -3,9 +3,11 @@
  * of this user's history, pins and identity, stored on the server as one opaque blob (slot
  * `backup`). `enable()` makes a random content key, wraps it under a fresh recovery key (shown
  * once, never stored) and optionally a passphrase, keeps the content key and the wraps on this
- * device, and uploads the first backup; `run()` rewrites the backup under the same key.
+ * device, and uploads the first backup; `run()` rewrites the backup under the same key, once it
+ * checked the stored backup is still under that key (decision 0023: another device's newer key
+ * is never overwritten). Each backup carries a number one above the last.
  */
-import { ForbiddenError } from '@parley/protocol'
+import { BackupSupersededError, ForbiddenError } from '@parley/protocol'
 import {
   BACKUP_KEY_BYTES, backupHeader, generateRecoveryKey, parseRecoveryKey, sealBackup, systemRandom, type BackupHeader,
 } from '@parley/crypto'
@@ -14,6 +16,7 @@ import type { ClientCore } from '../core.js'
 import type { JsonValue } from '../key-store/key-store.js'
 import { json } from '../store-layout.js'
 import { Mutex, utf8 } from '../util.js'
+import { assertBackupIsOurs } from './backup-guard.js'
 import { uploadBlob, type TransferProgress } from './blob-transfer.js'
 import { BACKUP_CONFIG_KEY, takeSnapshot } from './snapshot.js'
 
@@ -28,13 +31,32 @@ export interface BackupConfig {
   enabledAt: number
   lastRunAt?: number
   lastBytes?: number
+  /** The number of the last backup this device wrote under this key (each run adds one). */
+  version?: number
+  /** A restored device's rotated key: the header of the backup it was restored from, which its first run may replace. */
+  replaces?: BackupHeader
+  /** A restored device: the number and time of the backup it was restored from. */
+  restoredFrom?: { version: number | null; createdAt: number }
 }
 
 /** What `client.backup.status()` says. */
 export interface BackupStatus {
   enabled: boolean
-  /** The backup can also be opened with a passphrase. */
+  /** The backup can be opened with a passphrase. */
   passphrase: boolean
+  /**
+   * The backup can be opened with the recovery key. False after a restore made with the
+   * passphrase alone: the rotated key is wrapped under the passphrase only (enable() makes a new recovery key).
+   */
+  recoveryKey: boolean
+  /** The number of the last backup this device wrote (1, 2, …), or null. */
+  version: number | null
+  /**
+   * On a restored device: the number (null for a backup made before numbers) and time of the
+   * backup it was restored from — show it ("restored your backup of …"), so a user can tell an
+   * older backup the server served instead of the newest (decision 0023).
+   */
+  restoredFrom: { version: number | null; createdAt: number } | null
   /** When this device last completed a backup (its clock), or null. */
   lastRunAt: number | null
   /** Size of that backup on the server, in bytes, or null. */
@@ -81,9 +103,12 @@ export class Backup {
       contentKey, recoveryKey: parseRecoveryKey(recoveryKey), ad: backupAd(this.core.self().userId),
       ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
     })
-    const config: BackupConfig = { contentKey: toBase64(contentKey), header, enabledAt: this.core.now() }
+    // Numbering carries on across a re-enable, so an app's `minVersion` keeps refusing older backups.
+    const previous = await this.config()
+    const config: BackupConfig = { contentKey: toBase64(contentKey), header, enabledAt: this.core.now(), ...(previous?.version !== undefined ? { version: previous.version } : {}) }
     // Upload first: the settings move to the new key only once the server holds a backup under it.
-    await this.writing.run(() => this.writeNow(config, options.onProgress))
+    // No check of the stored header: enable() deliberately replaces whatever backup is there.
+    await this.writing.run(() => this.writeNow(config, options.onProgress, false))
     return { recoveryKey }
   }
 
@@ -98,7 +123,7 @@ export class Backup {
       if (!(await this.config())) throw new ForbiddenError('backups are not enabled on this device: call client.backup.enable() first')
       await this.core.whenReady()
       // The settings are read again inside the lock: an enable() that ran meanwhile set a new key.
-      await this.writing.run(async () => this.writeNow((await this.config())!, options.onProgress))
+      await this.writing.run(async () => this.writeNow((await this.config())!, options.onProgress, true))
       return this.status()
     }
     this.running = go().finally(() => (this.running = null))
@@ -111,6 +136,9 @@ export class Backup {
     return {
       enabled: !!config,
       passphrase: !!config?.header.passphrase,
+      recoveryKey: !!config?.header.recovery,
+      version: config?.version ?? null,
+      restoredFrom: config?.restoredFrom ?? null,
       lastRunAt: config?.lastRunAt ?? null,
       lastBytes: config?.lastBytes ?? null,
       running: this.running !== null,
@@ -121,16 +149,31 @@ export class Backup {
     return (await this.core.store.get<JsonValue>(BACKUP_CONFIG_KEY)) as BackupConfig | null
   }
 
-  private async writeNow(config: BackupConfig, onProgress?: (p: TransferProgress) => void): Promise<void> {
+  /**
+   * Seals and uploads one backup. With `guard`, first checks that the stored backup is under
+   * this device's key (or, once after a restore, the key it rotated away from).
+   * @throws {BackupSupersededError} another key's backup is stored (nothing uploaded).
+   */
+  private async writeNow(config: BackupConfig, onProgress: ((p: TransferProgress) => void) | undefined, guard: boolean): Promise<void> {
     const self = this.core.self()
+    if (guard) {
+      try {
+        await assertBackupIsOurs(this.core.conn, BACKUP_SLOT, config.header)
+      } catch (e) {
+        if (!config.replaces || !BackupSupersededError.isInstance(e)) throw e
+        await assertBackupIsOurs(this.core.conn, BACKUP_SLOT, config.replaces)
+      }
+    }
+    const version = (config.version ?? 0) + 1
     const plaintext = await this.core.lock.run(() => takeSnapshot(this.core.store, {
-      kind: 'backup', userId: self.userId, now: this.core.now(), identity: { user: self.user, deviceList: self.deviceList },
+      kind: 'backup', userId: self.userId, now: this.core.now(), version, identity: { user: self.user, deviceList: self.deviceList },
     }))
     const sealed = sealBackup({ contentKey: fromBase64(config.contentKey), header: config.header, plaintext, ad: backupAd(self.userId) })
     await uploadBlob(this.core.conn, BACKUP_SLOT, sealed, (p) => {
       onProgress?.(p)
       this.core.events.emit('progress', { operation: 'backup', ...p })
     })
-    await this.core.store.set(BACKUP_CONFIG_KEY, json({ ...config, lastRunAt: this.core.now(), lastBytes: sealed.length }))
+    const { replaces: _done, ...written } = config
+    await this.core.store.set(BACKUP_CONFIG_KEY, json({ ...written, version, lastRunAt: this.core.now(), lastBytes: sealed.length }))
   }
 }

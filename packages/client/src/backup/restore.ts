@@ -4,12 +4,16 @@
  * (so peers see a new device, not an identity change), and starts with the backed-up history,
  * pins and rosters. Every check runs before anything is written: a wrong key or a damaged
  * backup leaves the key store empty and the server untouched (restore only reads from it until
- * the new device registers).
+ * the new device registers). The restored device then rotates the backup key (decision 0023):
+ * a new content key, wrapped under the secret given here, and a first backup under it, so a lost
+ * device holding the old key reads no later backup.
  */
 import {
-  ConnectionError, ForbiddenError, IdentityChangedError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, toBase64, type SignedDeviceList,
+  BackupCorruptError, ConnectionError, ForbiddenError, IdentityChangedError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, toBase64, type SignedDeviceList,
 } from '@parley/protocol'
-import { openBackup, parseRecoveryKey, readBackup, unwrapBackupKey, verifyDeviceList } from '@parley/crypto'
+import {
+  BACKUP_KEY_BYTES, backupHeader, ed25519PairMatches, openBackup, parseRecoveryKey, readBackup, systemRandom, unwrapBackupKey, verifyDeviceList, type BackupHeader,
+} from '@parley/crypto'
 import { Connection } from '../connection.js'
 import { CONNECT_TIMEOUT_MS } from '../constants.js'
 import { createParleyClient, type ParleyClient, type ParleyClientOptions } from '../create-client.js'
@@ -18,7 +22,7 @@ import { K, json } from '../store-layout.js'
 import { randomId } from '../util.js'
 import { BACKUP_SLOT, backupAd, type BackupConfig } from './backup.js'
 import { downloadBlob, type TransferProgress } from './blob-transfer.js'
-import { BACKUP_CONFIG_KEY, readSnapshot } from './snapshot.js'
+import { BACKUP_CONFIG_KEY, readSnapshot, type Snapshot } from './snapshot.js'
 
 /** Options of {@link restoreFromBackup}: a client's options plus exactly one secret. */
 export type RestoreOptions = ParleyClientOptions & ({ recoveryKey: string; passphrase?: undefined } | { passphrase: string; recoveryKey?: undefined }) & {
@@ -27,6 +31,14 @@ export type RestoreOptions = ParleyClientOptions & ({ recoveryKey: string; passp
    * every earlier device is lost, and a lost device must not keep receiving messages).
    */
   keepOtherDevices?: boolean
+  /**
+   * The lowest backup number to accept (decision 0023): a backup the user knows was made (its
+   * number, `backup.status().version`, shown or kept by the app) is newer than the one the
+   * server serves → `BackupCorruptError` (`rollback`), nothing written. A fresh device knows
+   * nothing else a server cannot roll back, so without it an older backup restores (its number
+   * and time are in `backup.status().restoredFrom`).
+   */
+  minVersion?: number
   onProgress?: (p: TransferProgress) => void
 }
 
@@ -35,7 +47,11 @@ export type RestoreOptions = ParleyClientOptions & ({ recoveryKey: string; passp
  * @throws {TypeError} on bad options (neither or both of `recoveryKey` and `passphrase`).
  * @throws {ForbiddenError} when the key store already holds a device.
  * @throws {BackupKeyError} when the recovery key or passphrase does not open the backup (nothing written).
- * @throws {BackupCorruptError} when the backup is damaged or another user's (nothing written).
+ * @throws {BackupCorruptError} when the backup is damaged or another user's, or its identity key or device list does not check out (nothing written).
+ * @throws {BackupSupersededError|ConnectionError} when the first backup under the rotated key
+ * cannot be written: the device is restored and registered, and the client is closed (start it
+ * with `createParleyClient` on the same persistent key store; its next `backup.run()` completes
+ * the rotation — a closed memory key store is gone).
  * @throws {NotFoundError} when the server holds no backup for this user.
  * @throws {IdentityChangedError} when the user's identity was reset after the backup was made.
  * @throws {ConnectionError|TimeoutError} when the server cannot be reached (nothing written).
@@ -44,8 +60,11 @@ export type RestoreOptions = ParleyClientOptions & ({ recoveryKey: string; passp
  */
 export async function restoreFromBackup(options: RestoreOptions): Promise<ParleyClient> {
   if (options === null || typeof options !== 'object') throw new TypeError('"options" expected an object')
-  const { recoveryKey, passphrase, keepOtherDevices, onProgress, ...clientOptions } = options
+  const { recoveryKey, passphrase, keepOtherDevices, minVersion, onProgress, ...clientOptions } = options
   if ((recoveryKey === undefined) === (passphrase === undefined)) throw new TypeError('pass exactly one of "recoveryKey" and "passphrase"')
+  if (minVersion !== undefined && (typeof minVersion !== 'number' || !Number.isSafeInteger(minVersion) || minVersion < 1)) {
+    throw new RangeError(`"minVersion" expected a whole number ≥ 1, got ${String(minVersion)}`)
+  }
   if (passphrase !== undefined && (typeof passphrase !== 'string' || passphrase.length === 0)) throw new TypeError('"passphrase" expected a non-empty string')
   const secret = recoveryKey !== undefined ? { recoveryKey: parseRecoveryKey(recoveryKey) } : { passphrase: passphrase! }
   const store = clientOptions.keyStore
@@ -65,17 +84,60 @@ export async function restoreFromBackup(options: RestoreOptions): Promise<Parley
     const ad = backupAd(userId)
     const contentKey = await unwrapBackupKey(container.header, secret, ad)
     const { snapshot, changes: records } = readSnapshot(openBackup(contentKey, container, ad), { kind: 'backup', userId })
-    const identity = snapshot.identity!
+    if (minVersion !== undefined && (snapshot.version ?? 0) < minVersion) {
+      throw new BackupCorruptError(`the server served backup ${snapshot.version ?? 0}, older than backup ${minVersion}`, { reason: 'rollback' })
+    }
+    const identity = checkedIdentity(snapshot.identity!, userId)
     const list = await currentList(conn, userId, identity.user.publicKey, identity.deviceList)
     const self = newSelf(userId, deviceId, { user: identity.user, deviceList: keepOtherDevices ? list : { ...list, devices: [] } })
-    const config: BackupConfig = { contentKey: toBase64(contentKey), header: container.header, enabledAt: Date.now() }
-    changes = { ...records, [BACKUP_CONFIG_KEY]: json(config), [K.self]: json(self) }
+    changes = { ...records, [BACKUP_CONFIG_KEY]: json(await rotatedConfig(secret, ad, container.header, snapshot)), [K.self]: json(self) }
   } finally {
     conn.close()
   }
   // One atomic write: the history and the identity land together, or nothing does.
   await store.saveChanges(changes)
-  return createParleyClient({ ...clientOptions, deviceId })
+  const client = await createParleyClient({ ...clientOptions, deviceId })
+  // The rotation takes effect: the server's backup is rewritten under the new key, which no
+  // lost device holds (and a lost device's run() then refuses to overwrite it).
+  try {
+    await client.backup.run()
+  } catch (e) {
+    await client.close()
+    throw e
+  }
+  return client
+}
+
+/**
+ * The backup identity, checked before it is used: the secret key is the public key's, the
+ * backed-up device list is this user's and verifies under it.
+ * @throws {BackupCorruptError} otherwise (nothing written).
+ */
+function checkedIdentity(identity: NonNullable<Snapshot['identity']>, userId: string): NonNullable<Snapshot['identity']> {
+  if (!ed25519PairMatches(identity.user)) throw new BackupCorruptError('the backed-up identity key does not match its public key', { reason: 'identity' })
+  try {
+    if (identity.deviceList.userId !== userId) throw new Error('other user')
+    verifyDeviceList(identity.deviceList, identity.user.publicKey)
+  } catch {
+    throw new BackupCorruptError('the backed-up device list does not verify under the backed-up identity', { reason: 'identity' })
+  }
+  return identity
+}
+
+/**
+ * The restored device's backup settings (decision 0023): a fresh content key — the old one is
+ * also on every lost device — wrapped under the one secret this restore was given (the other
+ * cannot be re-wrapped without it). `replaces` lets the first run overwrite the backup it was
+ * restored from; `version` continues its numbering.
+ */
+async function rotatedConfig(secret: { recoveryKey: Uint8Array } | { passphrase: string }, ad: Uint8Array, from: BackupHeader, snapshot: Snapshot): Promise<BackupConfig> {
+  const contentKey = systemRandom(BACKUP_KEY_BYTES)
+  const header = await backupHeader({ contentKey, ad, ...secret })
+  return {
+    contentKey: toBase64(contentKey), header, enabledAt: Date.now(), replaces: from,
+    ...(snapshot.version !== undefined ? { version: snapshot.version } : {}),
+    restoredFrom: { version: snapshot.version ?? null, createdAt: snapshot.createdAt },
+  }
 }
 
 /** Connects and says hello as a new (unregistered) device; returns the server's user id. */

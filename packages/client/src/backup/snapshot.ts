@@ -11,9 +11,15 @@ import * as v from 'valibot'
 import { assertKey, type JsonValue, type KeyStore } from '../key-store/key-store.js'
 import { K, type PeerRecord } from '../store-layout.js'
 import { fromUtf8, utf8 } from '../util.js'
+import { logIndexEntries } from '../messages/find-message.js'
 
-/** Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins. */
-export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/', 'receipts/'] as const
+/**
+ * Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins,
+ * the disappearing-message expiries and tombstones (so a restored or linked device expires
+ * what the old one would have, and does not take expired seqs back from server history), and
+ * the receipt book (so it starts with the right unread counts, receipts/).
+ */
+export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/', 'exp/', 'gone/', 'receipts/'] as const
 /** Most records one snapshot may hold (a bound for a hostile or damaged one, far above any real log). */
 export const MAX_SNAPSHOT_RECORDS = 2_000_000
 
@@ -23,6 +29,8 @@ const SnapshotSchema = v.strictObject({
   kind: v.picklist(['backup', 'transfer']),
   userId: UserIdSchema,
   createdAt: v.number(),
+  /** A backup's number: one more than the last this key wrote (decision 0023); absent in a transfer. */
+  version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   identity: v.optional(v.strictObject({
     user: v.strictObject({ publicKey: PublicKeySchema, secretKey: base64Exact(32) }),
     deviceList: SignedDeviceListSchema,
@@ -37,7 +45,7 @@ const carried = (key: string) => SNAPSHOT_PREFIXES.some((p) => key.startsWith(p)
  * Reads the carried records of `store` (call inside the crypto lock for a consistent view).
  * A peer's pending identity change is left out: the restored device meets it again itself.
  */
-export async function takeSnapshot(store: KeyStore, args: { kind: 'backup' | 'transfer'; userId: string; now: number; identity?: Snapshot['identity'] }): Promise<Uint8Array> {
+export async function takeSnapshot(store: KeyStore, args: { kind: 'backup' | 'transfer'; userId: string; now: number; version?: number; identity?: Snapshot['identity'] }): Promise<Uint8Array> {
   const records: [string, JsonValue][] = []
   for (const prefix of SNAPSHOT_PREFIXES) {
     for (const key of await store.keys(prefix)) {
@@ -50,7 +58,7 @@ export async function takeSnapshot(store: KeyStore, args: { kind: 'backup' | 'tr
       records.push([key, value])
     }
   }
-  const snap = { v: 1, kind: args.kind, userId: args.userId, createdAt: args.now, ...(args.identity ? { identity: args.identity } : {}), records }
+  const snap = { v: 1, kind: args.kind, userId: args.userId, createdAt: args.now, ...(args.version !== undefined ? { version: args.version } : {}), ...(args.identity ? { identity: args.identity } : {}), records }
   return utf8(JSON.stringify(snap))
 }
 
@@ -77,6 +85,16 @@ export function readSnapshot(bytes: Uint8Array, expect: { kind: 'backup' | 'tran
     }
     if (!carried(key)) throw new BackupCorruptError('the snapshot carries a record it may not', { reason: 'key' })
     changes[key] = value as JsonValue
+    // The log's indexes are not carried: rebuilt here, so references resolve without a scan.
+    // The lowest seq keeps an id or commitment (as on a live device), whatever the record order:
+    // a later copy of a message's opening must not take over its edits and tombstone.
+    if (key.startsWith('msg/')) {
+      for (const [k, v] of Object.entries(logIndexEntries(value))) {
+        const held = changes[k]
+        if (typeof held === 'number' && typeof v === 'number' && held <= v) continue
+        changes[k] = v
+      }
+    }
   }
   return { snapshot, changes }
 }

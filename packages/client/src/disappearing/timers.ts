@@ -5,28 +5,31 @@
  * version is above the pinned one (an older or replayed setting is not believed). The server
  * cannot forge or change one; it can only withhold it.
  *
- * A message logged while a timer is pinned expires at `min(ts, now) + ms` (the server's ts,
- * never later than this device's clock, so a server cannot stretch it). Each expiry is a key
- * `exp/<at>/<conversation>/<seq>` in the key store, so the sweep reads only what is due; the
- * sweep deletes the message from the log and the search index and emits `'expired'`.
+ * The pinned setting decides the timer this device franks into the messages it sends
+ * (message-timer.ts); a message expires by the timer franked into it, `ms` after this device
+ * logged it (decision 0023). Each expiry is a key `exp/<at>/<conversation>/<seq>` in the key
+ * store, so the sweep reads only what is due; the sweep deletes the message and what expires
+ * with it (expire-message.ts) from the log and the search index and emits `'expired'`.
  */
-import { DisappearingRejectedError, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
+import { DisappearingRejectedError, MAX_DISAPPEARING_VERSION_STEP, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
 import { signDisappearing, verifyDisappearing } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
 import type { Conversation } from '../conversation.js'
 import type { JsonValue } from '../key-store/key-store.js'
-import { K, json } from '../store-layout.js'
+import { json } from '../store-layout.js'
 import type { Message } from '../types.js'
 import { checkTimer, type DisappearingEventPayload } from './types.js'
+import { pinKey } from './message-timer.js'
+import { expireMessage } from './expire-message.js'
 
 /** The longest a sweep timer waits before looking again (a setTimeout must fit 32 bits). */
 export const MAX_SWEEP_WAIT_MS = 24 * 60 * 60 * 1_000
 
 const pad = (n: number) => String(n).padStart(16, '0')
 const PIN_PREFIX = 'disappearing/'
-const pinKey = (conversationId: string) => `${PIN_PREFIX}${encodeURIComponent(conversationId)}`
 const EXPIRY_PREFIX = 'exp/'
-const expiryKey = (at: number, conversationId: string, seq: number) => `${EXPIRY_PREFIX}${pad(at)}/${encodeURIComponent(conversationId)}/${pad(seq)}`
+/** The key of one expiry (the sweep reads `exp/` in key order, so the time comes first). */
+export const expiryKey = (at: number, conversationId: string, seq: number) => `${EXPIRY_PREFIX}${pad(at)}/${encodeURIComponent(conversationId)}/${pad(seq)}`
 
 /** What the timers need from the rest of the client. */
 export interface TimerDeps {
@@ -124,10 +127,12 @@ export class DisappearingTimers {
     const c = this.deps.conversation(setting.conversationId)
     if (!c) return // not known here yet: `sync` on the next connect pins it with the conversation
     if ((this.pins.get(c.id)?.version ?? 0) >= setting.version) return // older or replayed: not believed
-    const refuse = (reason: 'not_member' | 'bad_signature') => new DisappearingRejectedError(
-      reason === 'not_member' ? 'a disappearing setting signed by a non-member was refused' : 'a disappearing setting that does not verify was refused',
+    const refuse = (reason: 'not_member' | 'bad_signature' | 'version_jump') => new DisappearingRejectedError(
+      reason === 'not_member' ? 'a disappearing setting signed by a non-member was refused'
+        : reason === 'version_jump' ? 'a disappearing setting whose version jumps too far ahead was refused' : 'a disappearing setting that does not verify was refused',
       { conversationId: c.id, version: setting.version, userId: setting.userId, reason },
     )
+    if (setting.version > (this.pins.get(c.id)?.version ?? 0) + MAX_DISAPPEARING_VERSION_STEP) throw refuse('version_jump')
     if (!c.members.includes(setting.userId)) throw refuse('not_member')
     const self = this.core.self()
     const key = setting.userId === self.userId && setting.deviceId === self.deviceId
@@ -143,11 +148,15 @@ export class DisappearingTimers {
     this.core.events.emit('disappearing', payload)
   }
 
-  /** Records when a logged message expires, if its conversation has a timer. */
+  /**
+   * Records when a logged message expires: by the timer its sender franked into it (not the
+   * setting this device holds now), counted from this device's receipt — a server that
+   * back-dates `ts` cannot make a message vanish on arrival (decision 0023).
+   */
   private async track(m: Message): Promise<void> {
-    const ms = this.timerOf(m.conversationId)
-    if (ms === null || m.seq === undefined) return
-    const at = Math.min(m.ts, this.core.now()) + ms
+    const ms = m.disappearingMs
+    if (ms === undefined || m.seq === undefined) return
+    const at = this.core.now() + ms
     await this.core.store.set(expiryKey(at, m.conversationId, m.seq), json({ conversationId: m.conversationId, seq: m.seq, id: m.id }))
     this.schedule(at)
   }
@@ -192,9 +201,7 @@ export class DisappearingTimers {
         const e = (await this.core.store.get<JsonValue>(key)) as { conversationId: string; seq: number; id: string } | null
         changes[key] = null
         if (!e) continue
-        const logKey = K.message(e.conversationId, e.seq)
-        changes[logKey] = null
-        logKeys.push(logKey)
+        logKeys.push(...(await expireMessage(this.core.store, e.conversationId, e.seq, e.id, changes)))
         gone.set(e.conversationId, [...(gone.get(e.conversationId) ?? []), e.id])
       }
       await this.core.lock.run(() => this.core.store.saveChanges(changes))

@@ -24,6 +24,7 @@ import type { JsonValue } from '../key-store/key-store.js'
 import { json } from '../store-layout.js'
 import { Mutex } from '../util.js'
 import { SK, dropSenderKeysOf } from './sender-key-store.js'
+import { withOpenedTitle } from './group-title.js'
 
 /** Most records one fetch asks for. */
 export const ROSTER_FETCH_PAGE = 100
@@ -81,7 +82,7 @@ export class Rosters {
   /** Applies a verified record to a pin (no I/O but the signer's device list). @throws {RosterRejectedError} */
   async verify(pin: RosterPin, record: RosterRecord): Promise<RosterPin> {
     const key = (await this.signingKeyOf({ userId: record.userId, deviceId: record.deviceId }).catch(() => undefined)) ?? null
-    const state = applyRosterRecord(pin.state, record, key)
+    const state = withOpenedTitle(this.core, record, pin.state, applyRosterRecord(pin.state, record, key))
     const removedAt = removalsAfter(pin, state)
     return { state, heads: { ...pin.heads, [String(state.version)]: state.head }, ...(removedAt ? { removedAt } : {}) }
   }

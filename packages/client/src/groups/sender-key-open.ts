@@ -11,7 +11,7 @@
  */
 import * as v from 'valibot'
 import {
-  BadMacError, InvalidDeviceListError, InvalidFrameError, MissingSessionError, SenderKeyDistributionSchema, fromBase64, type Delivery,
+  BadMacError, DeviceKeysChangedError, InvalidDeviceListError, InvalidFrameError, MissingSessionError, SenderKeyDistributionSchema, fromBase64, type Delivery,
 } from '@parley/protocol'
 import { senderKeyAd, senderKeyDecrypt, senderKeyFromDistribution, senderKeyMessageId } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
@@ -38,8 +38,10 @@ function mark<E>(e: E): E {
 }
 
 /** Opens a distribution envelope and installs its chain (unless held). */
-async function install(core: ClientCore, sessions: Sessions, d: Delivery, changes: Changes): Promise<void> {
+async function install(core: ClientCore, sessions: Sessions, directory: Directory, d: Delivery, changes: Changes): Promise<void> {
   const bytes = await sessions.decrypt(d.sender, d.conversationId, d.envelope!, changes)
+  // The pairwise session just checked the sender's key against its signed device list (cached there).
+  const identityKey = (await directory.deviceEntry(d.sender))?.identityKey
   let parsed: unknown
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
@@ -49,11 +51,19 @@ async function install(core: ClientCore, sessions: Sessions, d: Delivery, change
   const r = v.safeParse(SenderKeyDistributionSchema, parsed)
   if (!r.success || r.output.conversationId !== d.conversationId) throw new InvalidFrameError('a sender-key distribution for another group, or malformed')
   const key = SK.peer(d.conversationId, d.sender)
-  const held = (await readStaged<PeerSenderKeyRecord>(core.store, key, changes))?.chains ?? []
+  const rec = await readStaged<PeerSenderKeyRecord>(core.store, key, changes)
+  // Chains installed under other keys of this device id were the previous install's (decision 0022): never read again.
+  const held = (rec?.chains ?? []).filter((c) => !identityKey || !rec?.deviceKeys?.[c.keyId] || rec.deviceKeys[c.keyId] === identityKey)
   // A chain already held keeps its position: a distribution never moves a chain back (replay protection).
   if (held.some((c) => c.keyId === r.output.keyId)) return
   const { type: _t, conversationId: _c, ...dist } = r.output
-  changes[key] = json({ chains: [senderKeyFromDistribution(dist), ...held].slice(0, MAX_SENDER_KEY_CHAINS_PER_DEVICE) } satisfies PeerSenderKeyRecord)
+  const chains = [senderKeyFromDistribution(dist), ...held].slice(0, MAX_SENDER_KEY_CHAINS_PER_DEVICE)
+  changes[key] = json({ chains, deviceKeys: keysOf(chains, { ...rec?.deviceKeys, ...(identityKey ? { [dist.keyId]: identityKey } : {}) }) } satisfies PeerSenderKeyRecord)
+}
+
+/** `deviceKeys` restricted to the chains kept. */
+function keysOf(chains: readonly { keyId: number }[], all: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(chains.flatMap((c) => (all[c.keyId] !== undefined ? [[String(c.keyId), all[c.keyId]!]] : [])))
 }
 
 /**
@@ -62,24 +72,34 @@ async function install(core: ClientCore, sessions: Sessions, d: Delivery, change
  * the signature fails (tampered, another chain's key, relabelled sender or group).
  * @throws {DuplicateMessageError} a replay. @throws {TooFarAheadError} beyond `SENDER_KEY_MAX_SKIP`.
  * @throws {BadMacError} malformed. @throws {InvalidDeviceListError} the device is not in its user's signed
- * device list. The pairwise errors of the distribution envelope as `Sessions.decrypt`.
+ * device list. @throws {DeviceKeysChangedError} the chain came from this device id under keys its list no longer names. The pairwise errors of the distribution envelope as `Sessions.decrypt`.
  */
 export async function openSenderKeyMessage(core: ClientCore, sessions: Sessions, directory: Directory, d: Delivery, changes: Changes): Promise<Uint8Array> {
   if (!d.senderKey) throw new InvalidFrameError('not a sender-key delivery')
-  if (d.envelope) await install(core, sessions, d, changes)
+  if (d.envelope) await install(core, sessions, directory, d, changes)
   const message = fromBase64(d.senderKey.ciphertext)
   if (senderKeyMessageId(message) !== d.senderKey.keyId) throw mark(new BadMacError('sender-key message names another chain than its frame'))
   const key = SK.peer(d.conversationId, d.sender)
-  const chains = (await readStaged<PeerSenderKeyRecord>(core.store, key, changes))?.chains ?? []
+  const rec = await readStaged<PeerSenderKeyRecord>(core.store, key, changes)
+  const chains = rec?.chains ?? []
   const at = chains.findIndex((c) => c.keyId === d.senderKey!.keyId)
   if (at < 0) throw mark(new MissingSessionError(`no sender key of device "${d.sender.deviceId}" with this id`, { deviceId: d.sender.deviceId }))
   const out = chainFailure(() => senderKeyDecrypt(chains[at]!, message, senderKeyAd(d.conversationId, d.sender)))
   // Only now (a held chain, a valid signature) may the frame cost a network round trip: the member's
   // device must still be in its signed device list (a revoked device's chain is not used). The list
   // alone is fetched (`devicelist.fetch`): no prekey is claimed for a message.
-  if (!d.envelope && !(await directory.listedDevice(d.sender))) {
+  const entry = d.envelope ? await directory.deviceEntry(d.sender) : await directory.listedDevice(d.sender)
+  if (!entry) {
     throw new InvalidDeviceListError(`device "${d.sender.deviceId}" is not in the signed device list of "${d.sender.userId}"`, { userId: d.sender.userId })
   }
-  changes[key] = json({ chains: chains.map((c, i) => (i === at ? out.state : c)) } satisfies PeerSenderKeyRecord)
+  // The chain was installed from this device id under other keys: the device came back as a new install (decision 0022).
+  const installedUnder = rec?.deviceKeys?.[d.senderKey.keyId]
+  if (installedUnder !== undefined && installedUnder !== entry.identityKey) {
+    throw mark(new DeviceKeysChangedError(
+      `device "${d.sender.deviceId}" of "${d.sender.userId}" is listed with other keys than those that gave this chain: its previous install's chain is not read`,
+      { userId: d.sender.userId, deviceId: d.sender.deviceId, conversationId: d.conversationId, action: 'refused' },
+    ))
+  }
+  changes[key] = json({ chains: chains.map((c, i) => (i === at ? out.state : c)), ...(rec?.deviceKeys ? { deviceKeys: rec.deviceKeys } : {}) } satisfies PeerSenderKeyRecord)
   return out.plaintext
 }

@@ -49,11 +49,23 @@ export interface OwnSenderKeyRecord {
   distributedTo: string[]
   /** Set by `rotate()`: the next send starts a new chain (kept until then so the new id differs from this one). */
   retired?: boolean
+  /**
+   * Per device in `distributedTo`, the identity key its signed device list named when it was
+   * given the chain: a device listed later under the same id with other keys is a new device,
+   * and the chain rotates (decision 0022). Absent for chains stored before this field.
+   */
+  deviceKeys?: Record<string, string>
 }
 
 /** The chains received from one member device of one group, newest first. */
 export interface PeerSenderKeyRecord {
   chains: SenderKeyState[]
+  /**
+   * Per chain id, the identity key the sending device had in its signed device list when its
+   * distribution was opened: a message on that chain from a device now listed with other keys
+   * is refused (decision 0022). Absent for chains stored before this field.
+   */
+  deviceKeys?: Record<string, string>
 }
 
 export type Changes = Record<string, JsonValue | null>

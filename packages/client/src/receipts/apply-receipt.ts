@@ -1,20 +1,24 @@
 /**
- * Receiving a receipt (docs/messages.md, "Receipts"): a message whose signed, franked
- * reference is `{ kind: 'delivered' | 'read', messageId }`, meaning "the sending device stored
- * / its user read everything up to and including that message". By the time it gets here it
- * passed every check of a message (members, mode pin, franking, decryption in E2EE) and its
- * sending device's signature, so the server cannot forge or re-point one in any mode. It is
- * applied by what this device holds: the target must be a message (not an action) of this
- * log below the receipt's own seq; marks only go up.
+ * Receiving a receipt (docs/messages.md, "Receipts"; decisions 0019, 0021): a message whose
+ * signed, franked reference is `{ kind: 'delivered' | 'read', messageId, tf }`, meaning "the
+ * sending device stored / its user read everything up to and including the message committed to
+ * by `tf`". By the time it gets here it passed every check of a message (members, mode pin,
+ * franking, decryption in E2EE) and its sending device's signature. Its target is resolved like
+ * every action's — by the commitment `tf` the receipt's sender franked, the id only a hint
+ * (messages/find-message.ts) — so a server that re-points the id, or gives two messages one id,
+ * moves no mark: the receipt applies to the message this device holds with that commitment, or
+ * (an id naming another commitment) to nothing, with a `message_ref_mismatch` error. The target
+ * must be a message (not an action) of this log below the receipt's own seq; marks only go up.
  */
-import { UnknownMessageError, type ReceiptKind } from '@parley/protocol'
+import { UnknownMessageError, type ParleyError, type ReceiptKind } from '@parley/protocol'
 import type { KeyStore, JsonValue } from '../key-store/key-store.js'
 import { K, type StoredMessage } from '../store-layout.js'
-import { findMessage, type Changes } from '../messages/find-message.js'
+import { resolveRef, type Changes } from '../messages/find-message.js'
 import { loadBook, raiseMark, readMarker, RK } from './receipt-book.js'
+import { expireReceipt } from './receipt-expiry.js'
+import type { Receipt } from './types.js'
 
 const read = async (store: KeyStore, changes: Changes, key: string): Promise<JsonValue | null> => (key in changes ? changes[key]! : await store.get<JsonValue>(key))
-import type { Receipt } from './types.js'
 
 /** Most of this user's message ids one `'receipt'` event lists (the newest covered). */
 export const MAX_RECEIPT_EVENT_IDS = 100
@@ -28,26 +32,31 @@ export const isReceiptKind = (kind: string): kind is ReceiptKind => kind === 'de
 export const notReceipt = (m: StoredMessage): boolean => !(m.ref && isReceiptKind(m.ref.kind))
 
 /** What applying a receipt did. */
-export type ReceiptApplied = { receipt: Receipt } | { error: UnknownMessageError } | { nothing: true }
+export type ReceiptApplied = { receipt: Receipt } | { error: ParleyError } | { nothing: true }
 
 /**
  * Applies the receipt `action` (already stored in `changes`): raises its device's mark in the
  * conversation's receipt book and, for this user's own read receipts (any of its devices),
  * the read marker the unread count is computed from. Nothing is thrown.
  */
-export async function applyReceipt(store: KeyStore, action: StoredMessage, changes: Changes): Promise<ReceiptApplied> {
+export async function applyReceipt(store: KeyStore, action: StoredMessage, changes: Changes, now: number): Promise<ReceiptApplied> {
   const ref = action.ref!
   const kind = ref.kind as ReceiptKind
-  const target = await findMessage(store, action.conversationId, ref.messageId, changes)
+  const resolved = await resolveRef(store, action.conversationId, ref, changes)
+  if ('error' in resolved) return resolved // no `tf`, or the id names a message with another commitment
   // A target not held (yet): this device's own send whose ack is still on its way, or one from
-  // before it joined. The receipt is stored; it is applied again when a message is stored.
-  if (!target) {
+  // before it joined. The receipt is stored; it is applied again when a message is stored (a
+  // list of its own, not msgpend/: the receipt's events are emitted when it applies).
+  if ('missing' in resolved) {
     const pending = ((await read(store, changes, RK.pending(action.conversationId))) as number[] | null) ?? []
     if (!pending.includes(action.seq)) changes[RK.pending(action.conversationId)] = [...pending, action.seq].slice(-MAX_PENDING_RECEIPTS)
     return { nothing: true }
   }
+  const target = resolved.target
+  // Its row goes no later than its target's (disappearing messages; receipt-expiry.ts).
+  await expireReceipt(store, changes, action, target, now)
   if (target.ref && target.ref.kind !== 'reply') {
-    return { error: new UnknownMessageError('a receipt refers to an action, not a message', { messageId: ref.messageId }) }
+    return { error: new UnknownMessageError('a receipt refers to an action, not a message', { messageId: target.id }) }
   }
   // A receipt can only cover what came before it: the server ordered both.
   if (target.seq >= action.seq) return { nothing: true }
@@ -71,7 +80,7 @@ export async function applyReceipt(store: KeyStore, action: StoredMessage, chang
  * Applies the receipts that were waiting for a target now held. Returns the receipts applied
  * (their events are the caller's to emit). Call under the client's lock.
  */
-export async function applyPending(store: KeyStore, conversationId: string): Promise<Receipt[]> {
+export async function applyPending(store: KeyStore, conversationId: string, now: number): Promise<Receipt[]> {
   const pending = ((await store.get<JsonValue>(RK.pending(conversationId))) as number[] | null) ?? []
   if (pending.length === 0) return []
   const changes: Changes = {}
@@ -80,11 +89,11 @@ export async function applyPending(store: KeyStore, conversationId: string): Pro
   for (const seq of pending) {
     const action = (await store.get<JsonValue>(K.message(conversationId, seq))) as unknown as StoredMessage | null
     if (!action?.ref || !isReceiptKind(action.ref.kind)) continue
-    if (!(await findMessage(store, conversationId, action.ref.messageId, changes))) {
+    if ('missing' in (await resolveRef(store, conversationId, action.ref, changes))) {
       left.push(seq)
       continue
     }
-    const r = await applyReceipt(store, action, changes)
+    const r = await applyReceipt(store, action, changes, now)
     if ('receipt' in r) applied.push(r.receipt)
   }
   changes[RK.pending(conversationId)] = left.length ? left : null

@@ -1,7 +1,8 @@
 /**
  * Sending receipts and reading their state (docs/messages.md, "Receipts"):
  * - `markRead()` moves this user's read marker to the newest message of another user in this
- *   device's log and sends a signed `read` receipt referring to it (through the outbox: franked,
+ *   device's log and sends a signed `read` receipt referring to it by its franking commitment
+ *   (decision 0021: the id is only a hint), through the outbox: franked,
  *   signed, E2EE-encrypted in E2EE conversations, queued offline, delivered to the other members
  *   and to this user's other devices, which clear their unread count on it);
  * - a `delivered` receipt is sent by itself when this device stores messages of other users
@@ -85,7 +86,7 @@ export class Receipts {
     if (!newest) return count
     await this.unread.refresh(c.id)
     if (this.silent(c)) return count
-    await this.host.enqueue(c, { text: '' }, { kind: 'read', messageId: newest.id })
+    await this.host.enqueue(c, { text: '' }, { kind: 'read', messageId: newest.id, tf: newest.tf })
     return count
   }
 
@@ -109,7 +110,7 @@ export class Receipts {
   private async retryPending(conversationId: string): Promise<void> {
     const { core } = this.host
     if (!(await core.store.get(RK.pending(conversationId)))) return
-    const applied = await core.lock.run(() => applyPending(core.store, conversationId))
+    const applied = await core.lock.run(() => applyPending(core.store, conversationId, core.now()))
     for (const r of applied) {
       this.host.conversation(conversationId)?._emit('receipt', r)
       core.events.emit('receipt', r)
@@ -130,6 +131,6 @@ export class Receipts {
     const sent = ((await core.store.get<number>(RK.deliveredSent(conversationId))) ?? -1)
     if (newest.seq <= sent || newest.seq <= (await readMarker(core.store, conversationId, core.self().userId))) return
     await core.store.set(RK.deliveredSent(conversationId), newest.seq)
-    await this.host.enqueue(c, { text: '' }, { kind: 'delivered', messageId: newest.id })
+    await this.host.enqueue(c, { text: '' }, { kind: 'delivered', messageId: newest.id, tf: newest.tf })
   }
 }

@@ -14,6 +14,11 @@ export interface FrankableMessage {
   attachments: AttachmentMeta[]
   /** An edit, tombstone, reaction or reply: the message it refers to (docs/messages.md). */
   ref?: MessageRef | undefined
+  /**
+   * The sender's disappearing timer (ms) when it sent this message (docs/recovery.md, decision
+   * 0023): every device expires the message by it, so the server cannot change it.
+   */
+  timer?: number | undefined
 }
 
 /**
@@ -43,7 +48,35 @@ export function frankingBytes(msg: FrankableMessage): Uint8Array {
   }
   // A reference is appended after the (self-delimiting) attachments, so a message without one
   // encodes exactly as before and no message with one encodes like a message without.
-  if (msg.ref !== undefined) parts.push(lp('ref'), lp(awellFormed(msg.ref.kind, 'msg.ref.kind')), lp(awellFormed(msg.ref.messageId, 'msg.ref.messageId')))
+  if (msg.ref !== undefined) {
+    parts.push(lp('ref'), lp(awellFormed(msg.ref.kind, 'msg.ref.kind')), lp(awellFormed(msg.ref.messageId, 'msg.ref.messageId')))
+    // Decision 0021: the target's commitment and an edit's version, each appended with its own
+    // label when present, so a reference without them encodes exactly as before (vectors kept).
+    if (msg.ref.tf !== undefined) {
+      const tf = fromBase64(msg.ref.tf)
+      if (tf.length !== 32) throw new RangeError('"msg.ref.tf" expected base64 of 32 bytes')
+      parts.push(lp('ref-tf'), tf)
+    }
+    if (msg.ref.version !== undefined) {
+      if (!Number.isInteger(msg.ref.version) || msg.ref.version < 1 || msg.ref.version > 0xffff_ffff) throw new RangeError('"msg.ref.version" expected a positive u32')
+      parts.push(lp('ref-version'), u32be(msg.ref.version))
+    }
+  }
+  // The timer is appended the same way, after the reference: a message without one encodes as
+  // before (existing vectors stay valid), and a labelled field is never read as another's.
+  if (msg.timer !== undefined) {
+    if (!Number.isSafeInteger(msg.timer) || msg.timer < 0) throw new RangeError(`"msg.timer" expected a whole number of ms, got ${msg.timer}`)
+    parts.push(lp('timer'), u64be(msg.timer))
+  }
+  // Out-of-band attachments (docs/attachments.md): where the bytes are and the key, appended
+  // last under their own label and index, so a message without one encodes as before and the
+  // reference cannot be re-pointed at other bytes without changing `tf`.
+  for (const [i, a] of msg.attachments.entries()) {
+    if (a.file === undefined) continue
+    const key = fromBase64(a.file.key)
+    if (key.length !== 32) throw new RangeError('"attachments[].file.key" expected base64 of 32 bytes')
+    parts.push(lp('file'), u32be(i), lp(awellFormed(a.file.id, `msg.attachments[${i}].file.id`)), key)
+  }
   return concat(...parts)
 }
 

@@ -14,16 +14,45 @@ export const MAX_TRANSCRIPT_GAPS = 1_000
 type Failure = 'bad_opening' | 'bad_binding' | 'unknown_key'
 
 /**
- * Edit chains (docs/messages.md): an edit or tombstone whose target is in the same report
- * must come from the target's author; otherwise it is marked `bad_reference` (kept, never
- * dropped). Checked over entries that verified, so both sides are the server's own binding.
+ * References inside one report (docs/messages.md, decision 0021), over entries that verified
+ * (so both sides carry the server's own binding). A reference names its target by commitment
+ * `tf` (by id for a reference from before 0021):
+ * - an edit or tombstone whose target is in the report must come from the target's author,
+ *   else it is marked `bad_reference`;
+ * - an entry marked `deleted` needs a verified tombstone for it (an edit: for its original)
+ *   from its sender's user, else it is marked `no_tombstone` (a reporter cannot pass a genuine message off as deleted).
+ * Entries are kept, never dropped. Linear in the entries (maps, no pairwise scan).
  */
-function markBadReferences(out: VerifiedReportEntry[]): void {
-  const byId = new Map(out.filter((e) => e.verified).map((e) => [e.messageId, e]))
+function markReferences(out: VerifiedReportEntry[], tfs: string[]): void {
+  const byTf = new Map<string, VerifiedReportEntry>()
+  const byId = new Map<string, VerifiedReportEntry>()
+  for (const [i, e] of out.entries()) {
+    if (!e.verified) continue
+    // The first (lowest-seq) holder of a commitment wins: a later copy of a message's opening,
+    // re-sent by a member who received it, must not take over its edits and tombstone.
+    if (!byTf.has(tfs[i]!)) byTf.set(tfs[i]!, e)
+    if (!byId.has(e.messageId)) byId.set(e.messageId, e)
+  }
+  // A target comes before what refers to it.
+  const targetOf = (e: VerifiedReportEntry) => {
+    const t = e.ref?.tf !== undefined ? byTf.get(e.ref.tf) : byId.get(e.ref!.messageId)
+    return t !== undefined && t.seq < e.seq ? t : undefined
+  }
+  const tombstoned = new Set<VerifiedReportEntry>()
   for (const [i, e] of out.entries()) {
     if (!e.verified || !e.ref || (e.ref.kind !== 'edit' && e.ref.kind !== 'delete')) continue
-    const target = byId.get(e.ref.messageId)
+    const target = targetOf(e)
     if (target && target.sender.userId !== e.sender.userId) out[i] = { ...e, verified: false, failure: 'bad_reference' }
+    else if (target && e.ref.kind === 'delete') tombstoned.add(target)
+  }
+  // An edit of a deleted message is deleted with it: its tombstone is the original's.
+  const covered = (e: VerifiedReportEntry) => {
+    if (tombstoned.has(e)) return true
+    const target = e.ref?.kind === 'edit' ? targetOf(e) : undefined
+    return target !== undefined && tombstoned.has(target) && target.sender.userId === e.sender.userId
+  }
+  for (const [i, e] of out.entries()) {
+    if (e.verified && e.deleted === true && !covered(e)) out[i] = { ...e, verified: false, failure: 'no_tombstone' }
   }
 }
 
@@ -31,14 +60,16 @@ function markBadReferences(out: VerifiedReportEntry[]): void {
 export function verifyReportedMessage(keyring: FrankingKeyring, entry: ReportEntry): { verified: true } | { verified: false; failure: Failure } {
   const key = typeof entry?.kid === 'string' ? keyById(keyring.keys, entry.kid) : undefined
   if (!key) return { verified: false, failure: 'unknown_key' }
-  if (entry.deleted === true) {
-    // Deleted for everyone: the reporter no longer holds the content; only the binding (the
-    // sender, seq and time of a message with this commitment) can be checked — and it must
-    // not pretend to carry content.
-    if (entry.text !== '' || entry.attachments.length > 0) return { verified: false, failure: 'bad_opening' }
-  } else if (!checkFranking({ text: entry.text, attachments: entry.attachments, ref: entry.ref }, entry.nf, entry.tf)) {
-    return { verified: false, failure: 'bad_opening' }
-  }
+  const opens = checkFranking({ text: entry.text, attachments: entry.attachments, ref: entry.ref, timer: entry.timer }, entry.nf, entry.tf)
+  // Deleted for everyone (decision 0021): within the evidence window the reporter still holds
+  // the content and it must open like any entry; after it, the content is empty and only the
+  // binding (sender, seq and time of a message with this commitment) is checked. Whether a
+  // tombstone stands behind `deleted` is checked over the whole report (markReferences).
+  const bindingOnly = entry.deleted === true && entry.text === '' && entry.attachments.length === 0
+  if (!opens && !bindingOnly) return { verified: false, failure: 'bad_opening' }
+  // An entry that did not open proves no reference: a reference on it would be the reporter's
+  // word, which could pass any genuine message off as a tombstone or an edit of a deleted one.
+  if (!opens && entry.ref !== undefined) return { verified: false, failure: 'bad_opening' }
   try {
     const expected = bindingBytes(key, { tf: fromBase64(entry.tf), sender: entry.sender, conversationId: entry.conversationId, seq: entry.seq, ts: entry.ts })
     if (!equalBytes(expected, fromBase64(entry.rf))) return { verified: false, failure: 'bad_binding' }
@@ -61,6 +92,7 @@ export function verifyTranscript(keyring: FrankingKeyring, entries: ReportEntry[
   for (const e of entries) {
     const base: Omit<VerifiedReportEntry, 'verified'> = { messageId: e.messageId, seq: e.seq, ts: e.ts, sender: e.sender, text: e.text, attachments: e.attachments }
     if (e.ref) base.ref = { ...e.ref }
+    if (e.timer !== undefined) base.timer = e.timer
     if (e.deleted === true) base.deleted = true
     let failure: VerifiedReportEntry['failure']
     if (e.conversationId !== conversationId) failure = 'wrong_conversation'
@@ -73,7 +105,7 @@ export function verifyTranscript(keyring: FrankingKeyring, entries: ReportEntry[
     seenSeqs.add(e.seq)
     out.push(failure ? { ...base, verified: false, failure } : { ...base, verified: true })
   }
-  markBadReferences(out)
+  markReferences(out, entries.map((e) => e.tf))
   let ordered = true
   for (let i = 1; i < entries.length; i++) if (!(entries[i]!.seq > entries[i - 1]!.seq)) ordered = false
   const seqs = out.filter((e) => e.verified).map((e) => e.seq).sort((a, b) => a - b)

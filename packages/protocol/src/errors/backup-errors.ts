@@ -21,3 +21,13 @@ export class BackupCorruptError extends ParleyError<{ reason?: string }> {
   static override readonly code: string = 'backup_corrupt'
   static override readonly defaultMessage: string = 'the backup is damaged or was altered'
 }
+/**
+ * `client.backup.run()` found a backup on the server under another key than this device's:
+ * another device turned backups on again (a new recovery key) or a restored device rotated the
+ * key. This device does not overwrite it (the newer recovery key would stop working); its own
+ * settings stay, and nothing was uploaded.
+ */
+export class BackupSupersededError extends ParleyError {
+  static override readonly code: string = 'backup_superseded'
+  static override readonly defaultMessage: string = 'the backup on the server was made under a newer key by another device'
+}

@@ -231,7 +231,7 @@ export class DisappearingRejectedError extends ParleyError<{
   conversationId?: string
   version?: number
   userId?: string
-  reason?: 'bad_signature' | 'not_member' | 'mismatch' | 'stale'
+  reason?: 'bad_signature' | 'not_member' | 'mismatch' | 'stale' | 'version_jump'
 }> {
   static override readonly code: string = 'disappearing_rejected'
   static override readonly defaultMessage: string = 'the disappearing-messages setting was refused'

@@ -5,11 +5,15 @@ import { ParleyError, type WireError } from './parley-error.js'
 import * as classes from './classes.js'
 import * as backupErrors from './backup-errors.js'
 import * as messageErrors from './messages.js'
+import * as deviceKeyErrors from './device-keys.js'
+import * as attachmentErrors from './attachment-errors.js'
 
 export { ParleyError, type WireError } from './parley-error.js'
 export * from './classes.js'
 export * from './backup-errors.js'
 export * from './messages.js'
+export * from './device-keys.js'
+export * from './attachment-errors.js'
 
 /** Every error class, base first, with its code and when it is raised (for docs and tests). */
 export const ERROR_CLASSES = [
@@ -48,11 +52,18 @@ export const ERROR_CLASSES = [
   { cls: classes.GroupFullError, description: 'Creating or adding to a group would exceed the server\'s maxGroupMembers (details.limit).', solve: 'Remove members first, or raise the server option.' },
   { cls: backupErrors.BackupKeyError, description: 'The recovery key or passphrase does not open the backup (or its key wrap was altered). Nothing was written, locally or on the server.', solve: 'Ask for the recovery key again (spaces and dashes are ignored). A lost recovery key and passphrase cannot be recovered: the backup cannot be opened.' },
   { cls: backupErrors.BackupCorruptError, description: 'A backup or history transfer opened with the right key fails authentication or is malformed (details.reason). Nothing was written.', solve: 'Run client.backup.run() again from a working device, or link the device again.' },
-  { cls: classes.DisappearingRejectedError, description: 'A disappearing-messages setting was refused (details.reason: bad_signature, not_member, mismatch, stale); the setting in force stays.', solve: 'stale: another member changed it first; setDisappearing reads the current setting and retries once, so seeing it means a second race: retry. Anything else: never from an honest server. Investigate the server.' },
+  { cls: backupErrors.BackupSupersededError, description: 'client.backup.run() found the server\'s backup under another key than this device\'s (another device called enable(), or a restored device rotated the key): nothing was uploaded, so the newer recovery key keeps working.', solve: 'Let the device that holds the newer key run backups, or call client.backup.enable() here to start over with a new recovery key (the other one then stops working).' },
+  { cls: classes.DisappearingRejectedError, description: 'A disappearing-messages setting was refused (details.reason: bad_signature, not_member, mismatch, stale, version_jump: more than MAX_DISAPPEARING_VERSION_STEP above the pinned version); the setting in force stays.', solve: 'stale: another member changed it first; setDisappearing reads the current setting and retries once, so seeing it means a second race: retry. Anything else: never from an honest server. Investigate the server.' },
   { cls: messageErrors.NotYourMessageError, description: 'edit() or deleteForEveryone() of a message this user did not send; as an error event, an incoming edit or tombstone from someone other than the author (not applied).', solve: 'Only offer edit and delete on outgoing messages. As an event: never from an honest member; the message stays as it was.' },
   { cls: messageErrors.EditWindowClosedError, description: 'edit() after the edit window (client option editWindowMs, default DEFAULT_EDIT_WINDOW_MS) closed; details.windowMs.', solve: 'Hide the edit action once the window closed.' },
   { cls: messageErrors.UnknownMessageError, description: 'An action or reply names a message this device does not hold, a deleted one, or an action message.', solve: 'Act on messages from this device\'s history; wait for a pending send to be acked.' },
   { cls: messageErrors.BadEmojiError, description: 'A reaction that is not a single emoji of at most MAX_REACTION_LENGTH code units.', solve: 'Offer reactions from an emoji picker.' },
+  { cls: deviceKeyErrors.DeviceKeysChangedError, description: 'A group member device returned under the same device id with new keys, its user identity unchanged (details.userId, details.deviceId, details.action): a sender-key message on a chain of its previous keys is refused (refused), or this device rotated its own chain given to the previous keys (rotated).', solve: 'None needed: the old chains are dropped and the next messages use new ones. Tell the user a contact\'s device was reinstalled or replaced; if unexpected, compare safety numbers.' },
+  { cls: messageErrors.MessageRefMismatchError, description: 'An incoming action or reply whose reference carries no target commitment tf (details.reason missing_tf), whose tf differs from the message held under the named id (tf_mismatch), or an edit without a valid version (bad_version). Not applied.', solve: 'Never from an honest server and client: the server gave two messages one id, or a modified client sent it. The message stays as it was.' },
+  { cls: messageErrors.ActionLimitError, description: 'More than MAX_EDITS_PER_MESSAGE edits of one message (details.limit edits) or more than MAX_REACTIONS_PER_USER emoji (or MAX_REACTION_ACTIONS_PER_USER reaction actions) of one user on one message (reactions); thrown by edit()/react(), or an incoming action beyond the bound (not applied).', solve: 'Send a new message instead of another edit; remove a reaction before adding another.' },
+  { cls: messageErrors.MessageUnavailableError, description: 'An error event: a delivery the server marks deleted arrived with no content (details.seq, details.messageId).', solve: 'Informational: its author\'s tombstone normally follows; if none does, the server withheld the message.' },
+  { cls: attachmentErrors.AttachmentCorruptError, description: 'An attachment does not open (details.reason: key_commitment, truncated, tampered, malformed, hash_mismatch, size_mismatch; details.chunk when known). Nothing of it was returned.', solve: 'Never from an honest server and sender: show the attachment as damaged. Downloading again may help after a cut (truncated).' },
+  { cls: attachmentErrors.UploadOffsetError, description: 'An upload chunk at an offset other than the server\'s (details.offset).', solve: 'Resume from details.offset; the client upload does this itself.' },
   { cls: classes.StoreError, description: 'Storage failed; the transaction rolled back.', solve: 'Retry; check the database.' },
   { cls: classes.TimeoutError, description: 'An ack, hook or connection timed out.', solve: 'Retry; queued messages resend automatically.' },
   { cls: classes.ConnectionError, description: 'Not connected.', solve: 'Messages stay queued until reconnect.' },

@@ -15,9 +15,18 @@ export const MIN_DISAPPEARING_MS = 1_000
 export const MAX_DISAPPEARING_MS = 365 * 24 * 60 * 60 * 1_000
 /** The highest version a conversation's setting may reach (one change per second for 285,000 years). */
 export const MAX_DISAPPEARING_VERSION = Number.MAX_SAFE_INTEGER
+/**
+ * The furthest a client lets a setting's version jump past the one it pinned (decision 0023).
+ * An honest server stores each change at the next version; without this bound one setting
+ * signed at {@link MAX_DISAPPEARING_VERSION} (a member, relayed by a hostile server) froze the
+ * timer on every client for good. At this step, reaching the maximum takes ~9 × 10^12 settings.
+ */
+export const MAX_DISAPPEARING_VERSION_STEP = 1_000
 
+/** A timer in ms within the bounds (a message's franked timer; decision 0023). */
+export const DisappearingTimerSchema = v.pipe(v.number(), v.integer(), v.minValue(MIN_DISAPPEARING_MS), v.maxValue(MAX_DISAPPEARING_MS))
 /** A timer in ms within the bounds, or null for "off". */
-export const DisappearingMsSchema = v.nullable(v.pipe(v.number(), v.integer(), v.minValue(MIN_DISAPPEARING_MS), v.maxValue(MAX_DISAPPEARING_MS)))
+export const DisappearingMsSchema = v.nullable(DisappearingTimerSchema)
 
 /** A signed disappearing-messages setting. `ms: null` turns the timer off. */
 export const DisappearingSettingSchema = v.strictObject({

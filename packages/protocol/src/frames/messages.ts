@@ -15,13 +15,20 @@ import { ModeChangeSchema } from './mode.js'
 import { RosterHeadSchema, RosterRecordSchema } from './roster.js'
 import { SenderKeyMessageSchema } from './sender-key.js'
 import { MessageRefSchema } from './message-ref.js'
+import { DisappearingTimerSchema } from './disappearing.js'
+import { FileRefSchema, MAX_FILE_BYTES_CAP } from './attachments.js'
 
-/** Attachment metadata: what franking commits to (through `sha256` of the plaintext). */
+/**
+ * Attachment metadata: what franking commits to (through `sha256` of the plaintext). An
+ * out-of-band attachment (docs/attachments.md) also names its uploaded bytes and key in `file`
+ * (franked too); its `size` may then exceed the inline limit.
+ */
 export const AttachmentMetaSchema = v.strictObject({
   name: wellFormedText(MAX_ATTACHMENT_NAME_LENGTH, 1),
   mime: wellFormedText(MAX_MIME_LENGTH, 1),
-  size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ATTACHMENT_BYTES)),
+  size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_FILE_BYTES_CAP)),
   sha256: base64Exact(32),
+  file: v.optional(FileRefSchema),
 })
 export type AttachmentMeta = v.InferOutput<typeof AttachmentMetaSchema>
 
@@ -43,6 +50,8 @@ export const PlainBodySchema = v.strictObject({
   ref: v.optional(MessageRefSchema),
   /** With `ref`: the sending device's Ed25519 signature over `messageRefSigningText`. */
   sig: v.optional(SignatureSchema),
+  /** The sender's disappearing timer when it sent this message (franked; docs/recovery.md). */
+  timer: v.optional(DisappearingTimerSchema),
 })
 export type PlainBody = v.InferOutput<typeof PlainBodySchema>
 

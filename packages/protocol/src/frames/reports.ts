@@ -9,6 +9,7 @@ import {
 } from './common.js'
 import { AttachmentMetaSchema } from './messages.js'
 import { MessageRefSchema } from './message-ref.js'
+import { DisappearingTimerSchema } from './disappearing.js'
 
 /** One reported message: what the reporter decrypted, plus the opening `nf` and the binding. */
 export const ReportEntrySchema = v.strictObject({
@@ -26,10 +27,14 @@ export const ReportEntrySchema = v.strictObject({
   kid: IdSchema,
   /** An edit, tombstone, reaction or reply: its reference (franked with the text). */
   ref: v.optional(MessageRefSchema),
+  /** The sender's disappearing timer when it sent the message (franked with the text). */
+  timer: v.optional(DisappearingTimerSchema),
   /**
-   * A message deleted for everyone before this report: the reporter's device no longer holds
-   * its content, so `text` is empty, `attachments` empty, and only the binding (`tf`, `rf`:
-   * sender, seq, time) is verified. Its signed tombstone is a separate entry.
+   * A message deleted for everyone before this report. Its signed tombstone must be a verified
+   * entry of the same report (else `no_tombstone`). Within `REPORT_EVIDENCE_WINDOW_MS` of the
+   * deletion the reporter's device still holds the content (out of the UI): it is sent and its
+   * opening verified; after it, `text` and `attachments` are empty and only the binding (`tf`,
+   * `rf`: sender, seq, time) is verified (decision 0021).
    */
   deleted: v.optional(v.literal(true)),
 })

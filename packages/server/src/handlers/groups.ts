@@ -24,6 +24,43 @@ async function verifiedNext(ctx: Ctx, self: { userId: string; deviceId: string }
   return applyRosterRecord(state, record, device?.active ? device.signingKey : null)
 }
 
+/**
+ * An E2EE group's title is sealed to its members (decision 0022), a server-side group's is
+ * readable: a record that carries the other kind is refused before anything is stored. `stale`
+ * for a readable title in an E2EE group (its signer has not seen the upgrade yet: it retries
+ * sealed), `invalid_change` for a sealed one in a server-side group.
+ * @throws {RosterRejectedError}
+ */
+function checkTitleMode(record: RosterRecord, encryption: 'server-side' | 'e2ee'): void {
+  const c = record.change
+  if (c.action !== 'create' && c.action !== 'title' && c.action !== 'add') return
+  const readable = c.action === 'add' ? '' : c.title
+  if (encryption === 'e2ee' && readable !== '') {
+    throw new RosterRejectedError('the group is e2ee: its title is sealed to the members, never readable by the server', { conversationId: record.conversationId, version: record.version, reason: c.action === 'create' ? 'invalid_change' : 'stale' })
+  }
+  if (encryption === 'server-side' && c.sealedTitle) {
+    throw new RosterRejectedError('the group is server-side: its title is readable, not sealed', { conversationId: record.conversationId, version: record.version, reason: 'invalid_change' })
+  }
+}
+
+/**
+ * A sealed title names only registered, active devices (review of decision 0022): keys for
+ * invented device ids would let one admin store records of megabytes that every member fetches.
+ * @throws {RosterRejectedError} `invalid_change`.
+ */
+async function checkSealedRecipients(ctx: Ctx, record: RosterRecord): Promise<void> {
+  const c = record.change
+  const sealed = c.action === 'create' || c.action === 'add' || c.action === 'title' ? c.sealedTitle : undefined
+  if (!sealed) return
+  const byUser = new Map<string, Set<string>>()
+  for (const k of sealed.keys) {
+    if (!byUser.has(k.userId)) byUser.set(k.userId, new Set((await ctx.store.listDevices(k.userId)).filter((d) => d.active).map((d) => d.deviceId)))
+    if (!byUser.get(k.userId)!.has(k.deviceId)) {
+      throw new RosterRejectedError('the title is sealed to a device that is not registered', { conversationId: record.conversationId, version: record.version, reason: 'invalid_change' })
+    }
+  }
+}
+
 /** @throws {GroupFullError} past the server's member limit. @throws {NotFoundError} an unknown user. */
 async function checkMembers(ctx: Ctx, next: RosterState, added: readonly string[]): Promise<void> {
   const limit = ctx.options.maxGroupMembers ?? DEFAULT_MAX_GROUP_MEMBERS
@@ -54,6 +91,8 @@ export const conversationCreate: Handler<'conversation.create'> = {
     if ((record.change.mode ?? 'server-side') !== mode.mode) {
       throw new RosterRejectedError(`a group is created ${mode.mode} under this policy; the create record states ${record.change.mode ?? 'server-side'}`, { conversationId: record.conversationId, version: 1, reason: 'invalid_change' })
     }
+    checkTitleMode(record, mode.mode)
+    await checkSealedRecipients(ctx, record)
     const members = rosterMembers(next)
     const out = await ctx.committer.runAlone(members, async () => {
       const o = await ctx.store.createGroup({ record, state: next, messageId: `r_${randomUUID()}`, now: ctx.now(), mode: mode.mode, upgradeRequired: mode.upgradeRequired })
@@ -77,10 +116,13 @@ export const rosterAppend: Handler<'roster.append'> = {
     if (!state) throw new NotFoundError('unknown group', { resource: 'conversation', id: conversation.id })
     const next = await verifiedNext(ctx, self, state, record)
     // An add states the group's mode: the current one (a signer that has not seen an upgrade yet retries).
-    if (record.change.action === 'add') {
+    const action = record.change.action
+    if (action === 'add' || action === 'title') {
       // From the store, not the node's cache: an upgrade stored through another node counts.
       const encryption = (await ctx.store.getConversation(conversation.id))?.encryption ?? conversation.encryption
-      if ((record.change.mode ?? 'server-side') !== encryption) {
+      checkTitleMode(record, encryption)
+      await checkSealedRecipients(ctx, record)
+      if (record.change.action === 'add' && (record.change.mode ?? 'server-side') !== encryption) {
         throw new RosterRejectedError(`the group is ${encryption}; the add record states ${record.change.mode ?? 'server-side'}`, { conversationId: conversation.id, version: record.version, reason: 'stale' })
       }
     }

@@ -9,6 +9,7 @@ import * as S from './session.js'
 import * as Y from './safety.js'
 import * as B from './blobs.js'
 import * as X from './disappearing.js'
+import * as P from './push.js'
 import type { HandlerTable } from './types.js'
 
 export const HANDLERS: HandlerTable = {
@@ -48,4 +49,6 @@ export const HANDLERS: HandlerTable = {
   'blob.put': B.blobPut,
   'blob.get': B.blobGet,
   'blob.delete': B.blobDelete,
+  'push.register': P.pushRegister,
+  'push.unregister': P.pushUnregister,
 }

@@ -107,7 +107,7 @@ export const messageSend: Handler<'message.send'> = {
       message.senderKey = f.senderKey
       message.senderKeyHolders = await ctx.store.senderKeys.holders(chain)
     }
-    const expiresAt = expiresAtFor(ctx, f.mode, conversation, now) // retention and the disappearing timer
+    const expiresAt = expiresAtFor(ctx, f.mode, conversation, now, f.mode === 'server-side' ? { franked: f.body.timer } : undefined) // retention and the timer
     if (expiresAt !== undefined) message.expiresAt = expiresAt
     withholdIfBlocked(message, gate) // safety: no inbox row for a peer who blocks the sender
     if (blockers.length) message.withheldFrom = blockers
@@ -122,6 +122,7 @@ export const messageSend: Handler<'message.send'> = {
       if (gate.withheld || gate.move) await afterSend(ctx, gate, m.id, sender.userId) // safety: withheld record, request accepted / re-opened
       if (blockers.length) await ctx.store.safety.withhold(m.id, blockers).catch((e) => ctx.reportError(e, { where: 'store', event: 'message.send', userId: sender.userId }))
       deliver(ctx, m, out.recipients, f.mode === 'server-side' ? f.body : undefined)
+      ctx.push?.note(m, out.recipients, f.mode === 'server-side' ? f.body : undefined) // wake offline devices (docs/push.md)
       for (const [v, hook] of verdicts) emitFlags(ctx, v, hook, { conversationId: m.conversationId, sender, messageId: m.id })
     }
     const result: SendResult = {

@@ -136,6 +136,10 @@ export const deviceRegister: Handler<'device.register'> = {
       kemPreKey: f.kemLastResortPreKey, kemPreKeyIsLastResort: true,
     })
     await checkPreKeySignatures(ctx, f.signingKey, { kem: f.kemOneTimePreKeys, kemLabel: (k) => `kemOneTimePreKeys[${k.id}]` })
+    // The device id came back with new keys (decision 0022): it holds no chain its previous keys were given.
+    if (existing && (existing.signingKey !== f.signingKey || existing.identityKey !== f.identityKey)) {
+      await ctx.store.senderKeys.dropDevice({ userId: s.userId, deviceId: f.deviceId })
+    }
     await ctx.store.registerDevice({ ...f, userId: s.userId, now: ctx.now() })
     await activate(ctx, s, { userId: s.userId, deviceId: f.deviceId })
     if (!user || user.deviceList.version !== f.deviceList.version) {

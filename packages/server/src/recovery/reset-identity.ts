@@ -4,7 +4,8 @@
  * desk, …) and then calls `parley.resetIdentity(userId, { reason })`. Parley forgets the
  * user's pinned identity key and device list, revokes every old device (an audit entry each,
  * `device_revoked` to any still connected: a lost device that turns up again cannot come back
- * or re-pin the old identity), deletes their prekeys, and tells every peer's devices the
+ * or re-pin the old identity), records the abandoned identity key so that no device — a lost
+ * one that still has a token included — can register under it again (decision 0023), deletes their prekeys, and tells every peer's devices the
  * user's device list changed. The user's next device registers a brand-new identity; peers see
  * `IdentityChangedError` and must accept it. Old E2EE history was for the old devices' keys
  * and is gone; server-side conversations keep their readable history.

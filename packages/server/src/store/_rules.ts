@@ -3,9 +3,18 @@
  * envelope coverage, the mode check on append, and the notices a policy change writes.
  */
 import {
-  DowngradeRejectedError, InvalidDeviceListError, PolicyViolationError, POLICY_TABLE,
+  DowngradeRejectedError, IdentityChangedError, InvalidDeviceListError, PolicyViolationError, POLICY_TABLE,
   type DeviceAddress, type EncryptionMode, type Envelope, type Notice, type Policy,
 } from '@parley/protocol'
+
+/**
+ * The refusal of a registration that brings an identity key an account reset abandoned
+ * (docs/recovery.md, decision 0023): every old device held that key's secret, so a lost device
+ * that still has a token must not pin it back in the window before the user's new device.
+ */
+export function abandonedIdentityError(userId: string): IdentityChangedError {
+  return new IdentityChangedError('this user identity key was abandoned by an account reset and cannot register again', { userId })
+}
 
 /** `userId\ndeviceId`: a device as a map key. */
 export function deviceKey(d: DeviceAddress): string {

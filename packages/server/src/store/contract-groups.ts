@@ -141,6 +141,13 @@ export function groupContract(name: string, open: () => Promise<ParleyStore>): v
       expect(await s.senderKeys.holders(bChain)).toEqual([])
       expect((await s.senderKeys.holders({ ...chain, keyId: 10 })).map((d) => `${d.userId}/${d.deviceId}`)).toEqual([`${a.userId}/${addr(a, 1).deviceId}`])
       await s.senderKeys.dropUsers(r.id, [])
+      // A device id registered again with new keys is forgotten as holder and as sender (decision 0022).
+      const a1Chain = { conversationId: r.id, sender: addr(a, 1), keyId: 11 }
+      await s.senderKeys.addHolders(a1Chain, [addr(a, 0)])
+      await s.senderKeys.addHolders({ ...chain, keyId: 12 }, [addr(a, 1), addr(b, 0)])
+      await s.senderKeys.dropDevice(addr(a, 1))
+      expect(await s.senderKeys.holders(a1Chain)).toEqual([])
+      expect((await s.senderKeys.holders({ ...chain, keyId: 12 })).map((d) => `${d.userId}/${d.deviceId}`)).toEqual([`${b.userId}/${addr(b, 0).deviceId}`])
       await s.senderKeys.addHolders(chain, [addr(b, 0)])
       const second = sk([], held)
       const [ok2] = await s.appendMessages([second], bind, 61)

@@ -45,6 +45,13 @@ export function recoveryContract(name: string, open: () => Promise<ParleyStore>)
       expect(await s.claimBundles(a.userId)).toBeNull()
       expect(await s.listDevices(a.userId)).toEqual([])
       expect((await s.getDevice(a.userId, 'd0'))?.active).toBe(false)
+      // A lost device holds the old identity's secret: it may not pin that key back, under any
+      // device id, in the window before the user's new device registers (decision 0023).
+      const lost = { ...a, devices: [{ ...makeUser(2).devices[0]!, deviceId: 'lost' }] }
+      lost.list = { userId: a.userId, version: a.list.version + 1, devices: lost.devices, signature: b64(64) }
+      expect(await rejects(s.registerDevice(registration(lost, 0)))).toBe('identity_changed')
+      expect(await s.getUser(a.userId)).toBeNull()
+      expect(await s.getDevice(a.userId, 'lost')).toBeNull()
       // The new identity (a new key, a new device, list version 1) registers.
       const fresh = makeUser(1)
       const again = { ...fresh, userId: a.userId, devices: [{ ...fresh.devices[0]!, deviceId: 'n0' }] }
@@ -54,6 +61,11 @@ export function recoveryContract(name: string, open: () => Promise<ParleyStore>)
       expect((await s.listDevices(a.userId)).map((d) => d.deviceId)).toEqual(['n0'])
       // The old identity may not come back now that a new one is pinned.
       expect(await rejects(s.registerDevice(registration(a, 0)))).toBe('identity_changed')
+      // A second reset abandons the new key too.
+      await s.resetIdentity(a.userId)
+      expect(await s.getUser(a.userId)).toBeNull()
+      expect(await rejects(s.registerDevice(registration(again, 0)))).toBe('identity_changed')
+      expect(await s.getUser(a.userId)).toBeNull()
       // Conversations and history stay (server-side history survives a reset).
       expect((await s.listConversations(a.userId)).map((x) => x.id)).toEqual([c.id])
       expect(await s.history(c.id, addr(b, 0), undefined, 10, 200)).toHaveLength(1)

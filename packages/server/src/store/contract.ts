@@ -72,6 +72,17 @@ export function storeContract(name: string, open: () => Promise<ParleyStore>): v
       expect(await s.countPreKeys(u.userId, 'd1')).toEqual({ oneTimePreKeys: 1, kemOneTimePreKeys: 0 })
     }))
 
+    it('a device id registered again with new keys loses the old keys\' one-time prekeys; the same keys keep them (decision 0022)', () => withStore(async (s) => {
+      const u = makeUser(1)
+      await s.registerDevice(registration(u, 0, 2, 1))
+      await s.registerDevice(registration(u, 0, 0, 0)) // the same keys again
+      expect(await s.countPreKeys(u.userId, 'd0')).toEqual({ oneTimePreKeys: 2, kemOneTimePreKeys: 1 })
+      const renewed = { ...u.devices[0]!, signingKey: b64(32), identityKey: b64(32) }
+      await s.registerDevice({ ...registration(u, 0, 1, 0), ...renewed, deviceList: { ...u.list, version: u.list.version + 1, devices: [renewed] } })
+      expect(await s.countPreKeys(u.userId, 'd0')).toEqual({ oneTimePreKeys: 1, kemOneTimePreKeys: 0 })
+      expect((await s.getDevice(u.userId, 'd0'))?.signingKey).toBe(renewed.signingKey)
+    }))
+
     it('50 concurrent bundle claims for 10 one-time prekeys: 10 distinct keys, 40 without', () => withStore(async (s) => {
       const u = makeUser(1)
       await s.registerDevice(registration(u, 0, 10, 0))

@@ -8,7 +8,7 @@ import {
   DisappearingRejectedError, ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError, RosterRejectedError,
   type DeviceAddress, type DeviceBundle, type Notice, type Policy, type SignedDeviceList,
 } from '@parley/protocol'
-import { checkMode, checkSendCoverage, deliverable, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
+import { abandonedIdentityError, checkMode, checkSendCoverage, deliverable, deviceKey, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import type {
   AppendOutcome, ClaimedBundles, ConversationRecord, DeviceRecord, DeviceRegistration, FrankingBinder,
   LinkRequestRecord, NewMessage, ParleyStore, PendingNotice, PreKeyCounts, PreKeyUpload, Recipient, RosterOutcome, RosterWrite, SealedReport, StoredDelivery,
@@ -17,6 +17,7 @@ import type {
 import { memorySafetyStore } from './safety-memory.js'
 import { memorySenderKeyStore } from './sender-key-memory.js'
 import { memoryBlobStore } from './blob-memory.js'
+import { memoryPushStore } from './push-memory.js'
 import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
@@ -36,6 +37,8 @@ const clone = <T>(x: T): T => structuredClone(x)
  */
 export function memoryStore(): ParleyStore {
   const users = new Map<string, UserRecord>()
+  /** Identity keys an account reset abandoned, per user (never pinned again). */
+  const abandoned = new Map<string, Set<string>>()
   const devices = new Map<string, MemDevice>()
   const conversations = new Map<string, ConversationRecord>()
   const pairs = new Map<string, string>()
@@ -93,6 +96,7 @@ export function memoryStore(): ParleyStore {
     safety: memorySafetyStore(),
     senderKeys: memorySenderKeyStore(),
     blobs: memoryBlobStore(),
+    push: memoryPushStore(),
     moderation: memoryModerationStore({
       reports: () => reports.values(),
       messages: () => messages.values(),
@@ -134,6 +138,7 @@ export function memoryStore(): ParleyStore {
     },
     async registerDevice(reg) {
       const existing = users.get(reg.userId)
+      if (!existing && abandoned.get(reg.userId)?.has(reg.userIdentityKey)) throw abandonedIdentityError(reg.userId)
       if (existing && existing.identityKey !== reg.userIdentityKey) {
         throw new IdentityChangedError('a different user identity key is pinned for this user', { userId: reg.userId })
       }
@@ -143,7 +148,9 @@ export function memoryStore(): ParleyStore {
       const list = existing && reg.deviceList.version === existing.deviceList.version ? existing.deviceList : reg.deviceList
       users.set(reg.userId, { userId: reg.userId, identityKey: reg.userIdentityKey, deviceList: clone(list) })
       const key = deviceKey(reg)
-      const prev = devices.get(key)
+      // The device id came back with new keys (decision 0022): its one-time prekeys are the previous keys' (signed by them, their secrets on the old install).
+      const prior = devices.get(key)
+      const prev = prior && prior.signingKey === reg.signingKey && prior.identityKey === reg.identityKey ? prior : prior && { ...prior, oneTime: undefined, kemOneTime: undefined }
       const dev: MemDevice = {
         userId: reg.userId, deviceId: reg.deviceId, signingKey: reg.signingKey, identityKey: reg.identityKey, active: true,
         inboxSeq: prev?.inboxSeq ?? 0, inboxCursor: prev?.inboxCursor ?? 0,
@@ -260,6 +267,8 @@ export function memoryStore(): ParleyStore {
     },
     async resetIdentity(userId) {
       const was = activeDevices(userId).map((d) => d.deviceId)
+      const key = users.get(userId)?.identityKey
+      if (key !== undefined) abandoned.set(userId, (abandoned.get(userId) ?? new Set()).add(key))
       users.delete(userId)
       for (const d of devices.values()) {
         if (d.userId !== userId) continue

@@ -322,6 +322,38 @@ CREATE TABLE sender_key_holders (
 )
 `,
   },
+  {
+    // Push (issue 18, docs/push.md): how each device asked to be woken while offline (Web Push
+    // subscriptions, native tokens), at most MAX_PUSH_REGISTRATIONS per device. `row_seq`
+    // orders registrations made in one millisecond. Number 14 was assigned to this change.
+    version: 14,
+    name: 'push-registrations',
+    sql: `
+CREATE TABLE push_registrations (
+  user_id text NOT NULL,
+  device_id text NOT NULL,
+  id text NOT NULL,
+  registration jsonb NOT NULL,
+  updated_at bigint NOT NULL,
+  row_seq bigserial NOT NULL,
+  PRIMARY KEY (user_id, device_id, id)
+)
+`,
+  },
+  {
+    // Account reset (docs/recovery.md, decision 0023): the identity keys a reset abandoned. A
+    // lost device still holds its user's identity secret; the first registration after a reset
+    // must not pin that key back. Number 17 was assigned to this change.
+    version: 17,
+    name: 'abandoned-identities',
+    sql: `
+CREATE TABLE abandoned_identities (
+  user_id text NOT NULL,
+  identity_key text NOT NULL,
+  PRIMARY KEY (user_id, identity_key)
+)
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

@@ -29,5 +29,13 @@ export function memorySenderKeyStore(): SenderKeyStore {
         for (const [dk, d] of set) if (gone.has(d.userId)) set.delete(dk)
       }
     },
+    async dropDevice(device) {
+      const dk = `${device.userId}\n${device.deviceId}`
+      for (const [k, set] of holders) {
+        const [, senderUser, senderDevice] = k.split('\n')
+        if (`${senderUser}\n${senderDevice}` === dk) holders.delete(k)
+        else set.delete(dk)
+      }
+    },
   }
 }

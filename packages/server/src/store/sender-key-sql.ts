@@ -28,5 +28,12 @@ export function sqlSenderKeyStore(db: SqlDriver): SenderKeyStore {
         [conversationId, JSON.stringify(userIds)],
       )
     },
+    async dropDevice({ userId, deviceId }) {
+      // Rare (a device id registering with new keys): a scan of the table is acceptable here.
+      await db.query(
+        'DELETE FROM sender_key_holders WHERE (sender_user = $1 AND sender_device = $2) OR (user_id = $1 AND device_id = $2)',
+        [userId, deviceId],
+      )
+    },
   }
 }

@@ -27,4 +27,9 @@ export interface SenderKeyStore {
    * user holds nothing until a chain is distributed to it again (its devices dropped every chain).
    */
   dropUsers(conversationId: string, userIds: readonly string[]): Promise<void>
+  /**
+   * Forgets one device, as holder and as sender, in every group: its id registered again with
+   * other keys (decision 0022), so the new keys hold no chain the previous ones were given.
+   */
+  dropDevice(device: DeviceAddress): Promise<void>
 }

@@ -10,16 +10,17 @@ import {
   type DeviceBundle, type Notice, type Policy, type SignedDeviceList, type VerifiedReport,
 } from '@parley/protocol'
 import { AppendCache, appendBatch } from './_sql-append.js'
-import { fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
+import { abandonedIdentityError, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
 import { conversationsById, json, MESSAGE_COLUMNS, num, toDelivery, toDevice, toMessage } from './_sql-rows.js'
 import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
 import { sqlSenderKeyStore } from './sender-key-sql.js'
 import { sqlBlobStore } from './blob-sql.js'
+import { sqlPushStore } from './push-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
-import { RESET_IDENTITY, sqlRecoveryMethods } from './_sql-recovery.js'
+import { isAbandoned, RESET_IDENTITY, sqlRecoveryMethods } from './_sql-recovery.js'
 
 /**
  * Builds a store on a driver and migrates the schema.
@@ -85,6 +86,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
     safety: sqlSafetyStore(db),
     senderKeys: sqlSenderKeyStore(db),
     blobs: sqlBlobStore(db),
+    push: sqlPushStore(db),
     moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {
@@ -147,7 +149,9 @@ function createSqlStore(db: SqlDriver): ParleyStore {
         )
         const [u] = await tx.query('SELECT identity_key, device_list_version FROM users WHERE user_id = $1 FOR UPDATE', [reg.userId])
         if (u!.identity_key === RESET_IDENTITY) {
-          // The identity was reset (docs/recovery.md): the first registration after it pins the new one.
+          // The identity was reset (docs/recovery.md): the first registration after it pins the
+          // new one — never a key the reset abandoned (a lost device still holds its secret).
+          if (await isAbandoned(tx, reg.userId, reg.userIdentityKey)) throw abandonedIdentityError(reg.userId)
           await tx.query('UPDATE users SET identity_key = $2, device_list = $3::jsonb, device_list_version = $4 WHERE user_id = $1', [reg.userId, reg.userIdentityKey, JSON.stringify(reg.deviceList), reg.deviceList.version])
           u!.identity_key = reg.userIdentityKey
           u!.device_list_version = reg.deviceList.version
@@ -158,6 +162,12 @@ function createSqlStore(db: SqlDriver): ParleyStore {
         if (reg.deviceList.version > stored) {
           await tx.query('UPDATE users SET device_list = $2::jsonb, device_list_version = $3 WHERE user_id = $1', [reg.userId, JSON.stringify(reg.deviceList), reg.deviceList.version])
         }
+        // The device id came back with new keys (decision 0022): its one-time prekeys are the previous keys' (signed by them, their secrets on the old install).
+        await tx.query(
+          `DELETE FROM one_time_prekeys p USING devices d WHERE p.user_id = $1 AND p.device_id = $2 AND d.user_id = $1 AND d.device_id = $2
+             AND (d.signing_key <> $3 OR d.identity_key <> $4)`,
+          [reg.userId, reg.deviceId, reg.signingKey, reg.identityKey],
+        )
         await tx.query(
           `INSERT INTO devices (user_id, device_id, signing_key, identity_key, signed_prekey, kem_last_resort, registered_at, notice_cursor)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, (SELECT COALESCE(max(id), 0) FROM notices WHERE user_id = $1))

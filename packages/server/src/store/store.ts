@@ -10,6 +10,7 @@ import type {
 } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
+import type { PushStore } from './push-store.js'
 import type { SenderKeyStore } from './sender-key-store.js'
 import type { BlobStore } from './blob-store.js'
 
@@ -264,6 +265,8 @@ export interface ParleyStore {
   readonly senderKeys: SenderKeyStore
   /** Opaque encrypted blobs: backups and history transfers (`blob-store.ts`). */
   readonly blobs: BlobStore
+  /** How each device asked to be woken while offline (`push-store.ts`). */
+  readonly push: PushStore
   /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
   readonly moderation: ModerationStore
   /**
@@ -342,7 +345,8 @@ export interface ParleyStore {
   /**
    * Account reset without a backup (docs/recovery.md): forgets `userId`'s pinned identity key
    * and device list, deactivates every device and deletes their prekeys, so the next
-   * `device.register` may bring a new identity. Messages, conversations and inbox rows stay
+   * `device.register` may bring a new identity — never the abandoned key, which is recorded and
+   * refused with `IdentityChangedError` from then on (a lost device holds its secret). Messages, conversations and inbox rows stay
    * (readable history of server-side conversations survives; E2EE envelopes were for the old
    * devices). Returns the device ids that were active. Unknown user: `{ devices: [] }`.
    */

@@ -123,5 +123,8 @@ describe('backup and restore with a passphrase: default-e2ee', () => {
     const restored = await restoreFromBackup({ url: server.url, token: 'alice', keyStore: ks, socketOptions, passphrase: 'correct horse battery staple' })
     clients.push(restored)
     expect((await fullHistory(restored, convo.id)).map((m) => m.text)).toEqual(['kept by passphrase'])
+    // The rotated key is wrapped under the passphrase alone (the recovery key was not given),
+    // and the status says so (decision 0023; a second scrypt restore would cost seconds more).
+    expect(await restored.backup.status()).toMatchObject({ enabled: true, passphrase: true, recoveryKey: false, version: 2, restoredFrom: { version: 1 } })
   }, 120_000)
 })

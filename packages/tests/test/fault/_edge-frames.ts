@@ -122,6 +122,11 @@ function validFrame(w: EdgeWorld, event: ClientEventName): fc.Arbitrary<unknown>
     case 'blob.put': return fc.tuple(idArb, fc.constantFrom('backup', 'transfer.fuzzfuzzfuzzfuzzfuzzfu')).map(([u, slot]) => ({ slot, upload: `u-${u}`, index: 0, count: 2, data: KEY }))
     case 'blob.get': return fc.nat(3).map((index) => ({ slot: 'backup', index }))
     case 'blob.delete': return fc.constant({ slot: 'transfer.fuzzfuzzfuzzfuzzfuzzfu' })
+    // Push registrations are stored, never contacted (the edge server has no onOfflineDelivery).
+    case 'push.register': return fc.tuple(idArb, idArb).map(([id, path]) => ({
+      registration: { kind: 'web-push', id: `p-${id}`, subscription: { endpoint: `https://push.example/${path}`, keys: { p256dh: `B${'A'.repeat(86)}`, auth: 'A'.repeat(22) } } },
+    }))
+    case 'push.unregister': return idArb.map((id) => ({ id: `p-${id}` }))
   }
 }
 

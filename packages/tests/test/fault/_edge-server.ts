@@ -119,6 +119,9 @@ const parley = createParleyServer({
     return { userId: token }
   },
   logger: pino({ level: 'silent' }),
+  // No purge during the run: the fuzzer's frames set 1-second disappearing timers, and a purge
+  // landing inside a window of refused frames would change the store digest that window checks.
+  retention: { purgeIntervalMs: 2 ** 31 - 1 },
   // Frame limits out of the way, so hostile frames reach the handlers; the signature budget stays at its default.
   limits: { connection: { capacity: 1e6, refillPerSecond: 1e6 }, user: { capacity: 1e6, refillPerSecond: 1e6 } },
   onError: (e, context) => send({ type: 'onError', where: context.where, event: context.event, code: ParleyError.isInstance(e) ? e.code : 'internal', message: String((e as Error)?.message ?? e).slice(0, 200) }),

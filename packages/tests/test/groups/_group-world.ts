@@ -32,9 +32,11 @@ export interface GroupWorld {
   close(): Promise<void>
 }
 
-export async function groupWorld(policy: Policy, opts: { maxGroupMembers?: number; store?: ParleyStore; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny' } = {}): Promise<GroupWorld> {
+export async function groupWorld(policy: Policy, opts: { maxGroupMembers?: number; store?: ParleyStore; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny'; logger?: Parameters<typeof startServer>[0]['logger'] } = {}): Promise<GroupWorld> {
   const store = opts.store ?? memoryStore()
-  const server = await startServer({ policy, store, ...(opts.maxGroupMembers ? { maxGroupMembers: opts.maxGroupMembers } : {}), ...(opts.canMessage ? { canMessage: opts.canMessage } : {}) })
+  const server = await startServer({
+    policy, store, ...(opts.maxGroupMembers ? { maxGroupMembers: opts.maxGroupMembers } : {}), ...(opts.canMessage ? { canMessage: opts.canMessage } : {}), ...(opts.logger ? { logger: opts.logger } : {}),
+  })
   const proxy = await startTamperProxy(server.url)
   const users: Record<string, Member> = {}
   const w: GroupWorld = {

@@ -5,7 +5,7 @@
 import { createServer, type Server as HttpServer } from 'node:http'
 import pino from 'pino'
 import type { ModerationAction, ModerationPlugin, Policy, VerifiedReport } from '@parley/protocol'
-import { createParleyServer, memoryStore, type ParleyLimits, type ParleyServer, type ParleyStore } from '@parley/server'
+import { createParleyServer, memoryStore, type AttachmentOptions, type OnOfflineDelivery, type ParleyLimits, type ParleyServer, type ParleyStore } from '@parley/server'
 import { createParleyClient, memoryKeyStore, type KeyStore, type Message, type ParleyClient, type ParleyClientOptions } from '@parley/client'
 
 export interface TestServer {
@@ -19,7 +19,7 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string }; maxGroupMembers?: number; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny'; purgeIntervalMs?: number } ): Promise<TestServer> {
+export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string }; maxGroupMembers?: number; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny'; purgeIntervalMs?: number; logger?: pino.Logger; attachments?: AttachmentOptions | false; onOfflineDelivery?: OnOfflineDelivery; pushCoalesceMs?: number } ): Promise<TestServer> {
   const http = createServer()
   const reports: VerifiedReport[] = []
   const actions: ModerationAction[] = []
@@ -37,12 +37,14 @@ export async function startServer(opts: { policy: Policy; store?: ParleyStore | 
     onReport: (r) => void reports.push(r),
     onModerationAction: (a) => void actions.push(a),
     onError: (e) => void errors.push(e),
-    logger: pino({ level: 'silent' }),
+    logger: opts.logger ?? pino({ level: 'silent' }),
     limits: { connection: { capacity: 100_000, refillPerSecond: 100_000 }, user: { capacity: 100_000, refillPerSecond: 100_000 }, ...opts.limits },
     ...(opts.redis ? { redis: opts.redis } : {}),
     ...(opts.maxGroupMembers ? { maxGroupMembers: opts.maxGroupMembers } : {}),
     ...(opts.canMessage ? { canMessage: opts.canMessage } : {}),
     ...(opts.purgeIntervalMs ? { retention: { purgeIntervalMs: opts.purgeIntervalMs } } : {}),
+    ...(opts.attachments !== undefined ? { attachments: opts.attachments } : {}),
+    ...(opts.onOfflineDelivery ? { onOfflineDelivery: opts.onOfflineDelivery, pushCoalesceMs: opts.pushCoalesceMs ?? 20 } : {}),
   })
   await parley.ready
   await new Promise<void>((r) => http.listen(opts.port ?? 0, '127.0.0.1', r))

@@ -97,8 +97,8 @@ describe.each(CASES)('row 18: forged edits and re-pointed replies ($policy, $kin
     const m1 = await alice.c.send({ text: 'alice wrote this' })
     await waitFor(() => bob.got.some((m) => m.id === m1.messageId) && (!carol || carol.got.some((m) => m.id === m1.messageId)), 10_000, 'm1 everywhere')
     // bob's modified client skips the local author check and queues a signed, franked edit.
-    const outbox = (bob.client as unknown as { outbox: { enqueue(c: unknown, i: { text: string }, r: { kind: 'edit'; messageId: string }): Promise<{ messageId: string }> } }).outbox
-    const forgedEdit = await outbox.enqueue(bob.c, { text: 'alice said something else' }, { kind: 'edit', messageId: m1.messageId })
+    const outbox = (bob.client as unknown as { outbox: { enqueue(c: unknown, i: { text: string }, r: { kind: 'edit'; messageId: string; tf: string; version: number }): Promise<{ messageId: string }> } }).outbox
+    const forgedEdit = await outbox.enqueue(bob.c, { text: 'alice said something else' }, { kind: 'edit', messageId: m1.messageId, tf: m1.franking.tf, version: 1 })
     for (const s of carol ? [alice, carol] : [alice]) {
       await waitFor(() => s.errors.some((e) => e.messageId === forgedEdit.messageId), 10_000, `${s.userId} got the forged edit`)
       expect(s.errors.filter((e) => e.messageId === forgedEdit.messageId).map((e) => e.error.code)).toEqual(['not_your_message'])

@@ -3,8 +3,8 @@
  * one suite (docs/messages.md): each action reaches every member's device as a change of its
  * target; edits, replies and reactions are franked (reports verify them with their
  * references); a report over an edited message carries and verifies the whole edit chain; a
- * report over a deleted message verifies its binding and the signed tombstone, and a report
- * made before the deletion keeps the text; content hooks run on edits, replies and reactions
+ * report over a deleted message verifies its kept content (decision 0021) and the signed
+ * tombstone, and a report made before the deletion keeps the text; content hooks run on edits, replies and reactions
  * as on sends; bad input is a typed error and queues nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest'
@@ -58,7 +58,7 @@ describe.each(CASES)('messages: edit, delete, react, reply ($policy, $kind)', ({
       [m1.messageId, 'hello', undefined, true],
       [e1.messageId, 'hello, edited', 'edit', true],
     ])
-    expect(edited.entries[1]!.ref).toEqual({ kind: 'edit', messageId: m1.messageId })
+    expect(edited.entries[1]!.ref).toEqual({ kind: 'edit', messageId: m1.messageId, tf: m1.franking.tf, version: 1 }) // target by commitment (decision 0021)
     expect(edited.transcript).toMatchObject({ verified: true, gaps: [] })
     // The last-N report franks replies and reactions with their references too.
     await bob.c.report({ reason: 'recent', reportId: 'r-recent' })
@@ -84,8 +84,9 @@ describe.each(CASES)('messages: edit, delete, react, reply ($policy, $kind)', ({
     await bob.c.report({ reason: 'after delete', messageIds: [m2.messageId], reportId: 'r-after' })
     await waitFor(() => w.server.reports.some((r) => r.reportId === 'r-after'), 10_000, 'report after delete')
     const after = w.server.reports.find((r) => r.reportId === 'r-after')!
+    // The deleted content, kept out of the UI for the report window, still proves what bob received.
     expect(after.entries.map((e) => [e.messageId === m2.messageId, e.text, e.deleted, e.ref?.kind, e.verified])).toEqual([
-      [true, '', true, undefined, true],
+      [true, 'regrettable', true, undefined, true],
       [false, '', undefined, 'delete', true],
     ])
     expect(after.transcript.verified).toBe(true)
