@@ -114,9 +114,10 @@ export async function report(core: ClientCore, c: Conversation, opts: ReportOpti
     entries = await readPage(core.store, c.id, undefined, depth, notReceipt)
   }
   // An edited message carries its whole edit chain (and an edit its original) in the report;
-  // then the receipts among them (never their targets: a receipt brings no message in).
+  // then the receipts among the last N (never their targets: a receipt brings no message in).
+  const lastN = opts.messageIds ? undefined : entries[0]?.seq
   entries = await withEditChains(core.store, c.id, entries)
-  if (!opts.messageIds) entries = await withReceipts(core.store, c.id, entries)
+  if (lastN !== undefined) entries = await withReceipts(core.store, c.id, entries, lastN)
   const now = core.now()
   await wipeDueEvidence(core, now)
   return core.conn.request('report.submit', {

@@ -12,13 +12,13 @@ import type { StoredMessage } from '../store-layout.js'
 import { notReceipt } from './apply-receipt.js'
 
 /**
- * `entries` (oldest first, edit chains already added) plus the receipts after the first of
- * them, within {@link MAX_REPORT_ENTRIES}. Added last, so a receipt never pulls its target
- * (which may be older than the reported messages) into a report.
+ * `entries` (oldest first, edit chains already added) plus the receipts after seq `from` (the
+ * first of the last N messages: an older original brought in by its chain adds none), within
+ * {@link MAX_REPORT_ENTRIES}. Added last, so a receipt never pulls its target (which may be
+ * older than the reported messages) into a report.
  */
-export async function withReceipts(store: KeyStore, conversationId: string, entries: StoredMessage[]): Promise<StoredMessage[]> {
+export async function withReceipts(store: KeyStore, conversationId: string, entries: StoredMessage[], from: number): Promise<StoredMessage[]> {
   if (entries.length === 0) return entries
-  const from = entries[0]!.seq
   const room = Math.max(0, MAX_REPORT_ENTRIES - entries.length)
   const receipts = (await readPage(store, conversationId, undefined, Number.MAX_SAFE_INTEGER, (m) => !notReceipt(m) && m.seq > from)).slice(0, room)
   return [...entries, ...receipts].sort((a, b) => a.seq - b.seq)
