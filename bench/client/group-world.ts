@@ -44,7 +44,7 @@ export async function users(url: string, prefix: string, count: number): Promise
   for (let i = 0; i < ids.length; i += REGISTER_BATCH) {
     out.push(...await Promise.all(ids.slice(i, i + REGISTER_BATCH).map(async (userId) => {
       const first = await client(url, userId)
-      const link = await requestDeviceLink({ url, token: userId, keyStore: memoryKeyStore(), socketOptions, connectTimeoutMs: CONNECT_TIMEOUT_MS, timeoutMs: CONNECT_TIMEOUT_MS })
+      const link = await requestDeviceLink({ deliveryReceipts: false, url, token: userId, keyStore: memoryKeyStore(), socketOptions, connectTimeoutMs: CONNECT_TIMEOUT_MS, timeoutMs: CONNECT_TIMEOUT_MS })
       await first.linkDevice(link.code)
       return { userId, first, second: await link.client }
     })))

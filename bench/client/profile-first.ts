@@ -66,8 +66,8 @@ await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))
 const url = `http://127.0.0.1:${(http.address() as { port: number }).port}`
 const runs = Number(process.argv[2] ?? 3)
 for (let run = 0; run < runs; run++) {
-  const a = await createParleyClient({ url, token: `pa${run}`, keyStore: timedStore('a'), socketOptions: { transports: ['websocket'] } })
-  const b = await createParleyClient({ url, token: `pb${run}`, keyStore: timedStore('b'), socketOptions: { transports: ['websocket'] } })
+  const a = await createParleyClient({ deliveryReceipts: false, url, token: `pa${run}`, keyStore: timedStore('a'), socketOptions: { transports: ['websocket'] } })
+  const b = await createParleyClient({ deliveryReceipts: false, url, token: `pb${run}`, keyStore: timedStore('b'), socketOptions: { transports: ['websocket'] } })
   const ca = await a.conversations.open(`pb${run}`)
   const got = new Promise<number>((resolve) => b.on('message', (m) => m.status === 'received' && resolve(performance.now())))
   log.length = 0

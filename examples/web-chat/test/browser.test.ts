@@ -70,12 +70,20 @@ describe.skipIf(!hasChrome)('web chat in Chromium', () => {
         await expect.poll(() => alice.getByTestId('conversation').getAttribute('data-mode')).toBe(initial)
         await send(alice, `hello bob (${policy})`)
 
-        // bob sees it appear in his list, opens it, reads it.
-        await bob.getByTestId('conversation-item').filter({ hasText: 'alice' }).click()
+        // bob's device stores it: an unread badge in his list, a delivered tick for alice.
+        const item = bob.getByTestId('conversation-item').filter({ hasText: 'alice' })
+        await expect.poll(() => item.getByTestId('unread').textContent(), { timeout: UI_TIMEOUT }).toBe('1')
+        const tick = await seeMessage(alice, `hello bob (${policy})`)
+        await expect.poll(() => tick.getAttribute('data-delivery'), { timeout: UI_TIMEOUT }).toMatch(/^(delivered|read)$/)
+
+        // bob opens it and reads it: the badge goes.
+        await item.click()
         const first = await seeMessage(bob, `hello bob (${policy})`)
         expect(await first.getAttribute('data-outgoing')).toBe('false')
         expect(await first.getAttribute('data-mode')).toBe(initial)
         await expect.poll(() => bob.getByTestId('mode-badge').first().getAttribute('data-mode')).toBe(initial)
+
+        await expect.poll(() => item.getByTestId('unread').count(), { timeout: UI_TIMEOUT }).toBe(0)
 
         // alice gets the read receipt.
         const sent = await seeMessage(alice, `hello bob (${policy})`)

@@ -1,6 +1,6 @@
 /**
  * The read-side conversation operations `Conversation` delegates to: history (the local log
- * merged with readable server history), read receipts, safety numbers and reports.
+ * merged with readable server history), safety numbers and reports (receipts: receipts/).
  */
 import {
   ConnectionError, MessageConflictError, NotFoundError, ParleyError, TimeoutError, type ReportResult,
@@ -18,6 +18,8 @@ import type { Message, SafetyNumber } from './types.js'
 import { randomId } from './util.js'
 import { isAction } from './messages/apply-action.js'
 import { withEditChains } from './messages/report-chain.js'
+import { notReceipt } from './receipts/apply-receipt.js'
+import { withReceipts } from './receipts/report-receipts.js'
 import { expiredSeqs } from './disappearing/expire-message.js'
 import { timerField } from './disappearing/message-timer.js'
 import { reportableContent, sweepEvidence } from './messages/evidence.js'
@@ -28,7 +30,7 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
   const limit = opts.limit ?? DEFAULT_HISTORY_LIMIT
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new RangeError(`"limit" expected an integer 1..100, got ${limit}`)
   if (opts.before !== undefined && (!Number.isInteger(opts.before) || opts.before < 0)) throw new RangeError('"before" expected a non-negative integer')
-  const local = await readPage(core.store, c.id, opts.before, limit)
+  const local = await readPage(core.store, c.id, opts.before, limit, notReceipt)
   // Edits, tombstones and reactions show on their targets (docs/messages.md), not as messages.
   const actionSeqs = new Set(local.filter(isAction).map((m) => m.seq))
   const bySeq = new Map<number, Message>(local.filter((m) => !isAction(m)).map((m) => [m.seq, toMessage(m)]))
@@ -76,23 +78,6 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
   return page
 }
 
-/** Sends read receipts for every received message above the stored read mark; returns how many. */
-export async function markRead(core: ClientCore, c: Conversation): Promise<number> {
-  await core.whenReady()
-  const readKey = `read/${c.id}`
-  const upTo = (await core.store.get<number>(readKey)) ?? -1
-  const unread: StoredMessage[] = []
-  for (const key of await core.store.keys(K.messagePrefix(c.id))) {
-    const m = (await core.store.get<JsonValue>(key)) as StoredMessage | null
-    if (m && m.seq > upTo && !m.outgoing && !isAction(m)) unread.push(m) // an action is no message to read
-  }
-  for (let i = 0; i < unread.length; i += 100) {
-    await core.conn.request('receipt.send', { conversationId: c.id, messageIds: unread.slice(i, i + 100).map((m) => m.id), status: 'read' })
-  }
-  if (unread.length > 0) await core.store.set(readKey, Math.max(...unread.map((m) => m.seq)))
-  return unread.length
-}
-
 /** The safety number of this user and the peer (fetching the peer's keys when unknown). */
 export async function safetyNumberFor(core: ClientCore, directory: Directory, c: Conversation): Promise<SafetyNumber> {
   const self = core.self()
@@ -126,10 +111,13 @@ export async function report(core: ClientCore, c: Conversation, opts: ReportOpti
       return m
     }).sort((a, b) => a.seq - b.seq)
   } else {
-    entries = await readPage(core.store, c.id, undefined, depth)
+    entries = await readPage(core.store, c.id, undefined, depth, notReceipt)
   }
-  // An edited message carries its whole edit chain (and an edit its original) in the report.
+  // An edited message carries its whole edit chain (and an edit its original) in the report;
+  // then the receipts among the last N (never their targets: a receipt brings no message in).
+  const lastN = opts.messageIds ? undefined : entries[0]?.seq
   entries = await withEditChains(core.store, c.id, entries)
+  if (lastN !== undefined) entries = await withReceipts(core.store, c.id, entries, lastN)
   const now = core.now()
   await wipeDueEvidence(core, now)
   return core.conn.request('report.submit', {

@@ -6,13 +6,14 @@
  * changes (add, remove, leave, setTitle, setRole), and the message actions (edit,
  * deleteForEveryone, react, unreact; replies through `send({ replyTo })`). Events: `message`,
  * `update`, `receipt`, `typing`, `mode`, `notice`, `error`, `mute`, `request`, `members`,
- * `disappearing`, `expired`.
+ * `disappearing`, `expired`, `unread`.
  */
 import type { ConversationInfo, EncryptionMode, GroupRole, ReportResult, RosterChange, SendResult } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
 import { Emitter } from './emitter.js'
 import type { ConversationEvents, Message, SafetyNumber, SendInput } from './types.js'
 import type { MessageAction } from './messages/actions.js'
+import type { MemberReceipt } from './receipts/types.js'
 
 /** What a conversation needs from its client (implemented by `ParleyClient`). */
 export interface ConversationHost {
@@ -40,6 +41,9 @@ export interface ConversationHost {
   changeRoster(c: Conversation, change: RosterChange): Promise<void>
   /** Edit, delete for everyone, react, unreact (messages/actions.ts). */
   act(c: Conversation, action: MessageAction): Promise<SendResult | void>
+  /** Receipts and unread counts (receipts/). */
+  unreadCount(c: Conversation): number
+  receipts(c: Conversation, messageId: string): Promise<MemberReceipt[]>
 }
 
 /** Options of `history()`. */
@@ -308,9 +312,33 @@ export class Conversation {
     return this.host.history(this, opts)
   }
 
-  /** Sends a read receipt for every received message not yet marked read. Returns how many. */
+  /**
+   * Marks every message of this device's log read on all of this user's devices: the unread
+   * count drops to 0 at once and a signed `read` receipt (E2EE-encrypted in E2EE conversations)
+   * goes to the members and this user's other devices. Resolves with how many were unread,
+   * once the receipt is acked (docs/messages.md, "Receipts").
+   * @example convo.on('unread', ({ count }) => setBadge(count)); await convo.markRead()
+   */
   markRead(): Promise<number> {
     return this.host.markRead(this)
+  }
+
+  /**
+   * Messages of other users after this user's read marker, counted on this device from its own
+   * log (never a server count). Updated live: listen to `'unread'`.
+   */
+  get unreadCount(): number {
+    return this.host.unreadCount(this)
+  }
+
+  /**
+   * Per-member state of a message in this device's log, from verified receipts: every device
+   * (but the sender's) that stored it (`delivered`) or whose user read it (`read`).
+   * @throws {UnknownMessageError} the message is not in this device's log (or is an action).
+   * @example (await convo.receipts(sent.messageId)).filter((r) => r.status === 'read').map((r) => r.userId)
+   */
+  receipts(messageId: string): Promise<MemberReceipt[]> {
+    return this.host.receipts(this, messageId)
   }
 
   /** Tells the peer this user is typing (or stopped, with `false`). Never stored. */

@@ -12,7 +12,8 @@ import { createPipeline, type Pipeline } from '@parley/moderation'
 import { Connection } from './connection.js'
 import { CONNECT_TIMEOUT_MS, SETUP_RETRY_MS } from './constants.js'
 import type { Conversation, ConversationHost } from './conversation.js'
-import { history, markRead, report, safetyNumberFor } from './conversation-ops.js'
+import { history, report, safetyNumberFor } from './conversation-ops.js'
+import { Receipts } from './receipts/receipts.js'
 import type { ClientCore } from './core.js'
 import { Directory } from './directory.js'
 import { checkNotice } from './notice-check.js'
@@ -110,6 +111,7 @@ export class ParleyClient {
   private providerPromise: Promise<CryptoProvider | undefined>
   private readonly preKeys: PreKeyUpkeep
   private readonly safety: SafetyControls
+  private readonly receipts: Receipts
 
   /** @internal use {@link createParleyClient} */
   constructor(private readonly options: ParleyClientOptions) {
@@ -177,6 +179,7 @@ export class ParleyClient {
     this.attachments = new Attachments({ url: options.url, attachmentsUrl: options.attachmentsUrl, token: options.token, provider: () => this.core.provider(), maxDownloadBytes: options.maxDownloadBytes })
     this.disappearing = wireDisappearing(this.core, { conversation: (id) => registry.get(id), applyInfo: (i) => registry.applyInfo(i), listedDevice: (a) => directory.listedDevice(a), forgetSearch: (k) => this.localSearch.forget(k) })
     registry.catchUp = () => (this.conn.connected ? this.inbox.sync() : this.inbox.idle())
+    this.receipts = new Receipts({ core: this.core, conversation: (id) => registry.get(id), enqueue: (c, i, r) => this.outbox.enqueue(c, i, r), deliveryReceipts: options.deliveryReceipts !== false, blocked: (u) => this.users.isBlocked(u) })
     this.conversations = {
       open: (peer) => registry.open(peer),
       create: (input) => createGroup(this.core, this.rosters, this.groupRegistry, this.directory, input),
@@ -360,7 +363,7 @@ export class ParleyClient {
     conn.handle('message', (d) => this.inbox.onLive(d))
     // Only a hint: the message is hidden on its author's signed tombstone, which catch-up brings (docs/messages.md).
     conn.handle('message.deleted', () => void this.inbox.sync().catch(() => {}))
-    conn.handle('receipt', (r) => this.registry.get(r.conversationId)?._emit('receipt', r))
+    // The server's unsigned live `receipt` relay is not believed: receipts are signed messages (receipts/).
     conn.handle('typing', (t) => this.registry.get(t.conversationId)?._emit('typing', t))
     conn.handle('notice', (n) => {
       const convo = n.conversationId ? this.registry.get(n.conversationId) : undefined
@@ -474,7 +477,9 @@ export class ParleyClient {
       minimumMode: () => client.core.minimumMode(),
       send: (c, input) => client.send(c, input),
       history: (c, opts) => history(client.core, c, opts),
-      markRead: (c) => markRead(client.core, c),
+      markRead: (c) => client.receipts.markRead(c),
+      unreadCount: (c) => client.receipts.unread.get(c),
+      receipts: (c, id) => client.receipts.receipts(c, id),
       typing: async (c, typing) => {
         await client.whenReady()
         await client.conn.request('typing.send', { conversationId: c.id, typing: typing !== false })

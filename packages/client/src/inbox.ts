@@ -364,6 +364,7 @@ export class Inbox {
         c._emit('error', payload)
         this.core.events.emit('error', payload)
       }
+      if ('action' in received && 'receipt' in received.applied) return void (c._emit('receipt', received.applied.receipt), this.core.events.emit('receipt', received.applied.receipt))
       if ('action' in received && !('target' in received.applied)) return
       const msg = toMessage('action' in received ? (received.applied as { target: StoredMessage }).target : received.message)
       if ('action' in received) return void (c._emit('update', msg), this.core.events.emit('update', msg))

@@ -40,6 +40,8 @@ export type { DisappearingEventPayload, ExpiredEventPayload } from './disappeari
 export { resetIdentity, type ResetIdentityOptions } from './recovery/reset-identity.js'
 export { DEFAULT_EDIT_WINDOW_MS, MAX_EDIT_WINDOW_MS, type MessageAction } from './messages/actions.js'
 export { isEmoji } from './messages/emoji.js'
+export { MAX_PENDING_RECEIPTS, MAX_RECEIPT_EVENT_IDS } from './receipts/apply-receipt.js'
+export type { Receipt, MemberReceipt, UnreadEventPayload } from './receipts/types.js'
 export * from './constants.js'
 export * from './key-store/key-store.js'
 export { memoryKeyStore } from './key-store/memory.js'

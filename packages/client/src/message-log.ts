@@ -59,22 +59,23 @@ export async function messageAt(store: KeyStore, conversationId: string, seq: nu
 }
 
 /**
- * A page of the log, oldest first: up to `limit` messages with `seq < before`.
+ * A page of the log, oldest first: up to `limit` messages with `seq < before` (passing `keep`,
+ * when given: receipts are left out of history pages and report depth, receipts/).
  */
-export async function readPage(store: KeyStore, conversationId: string, before: number | undefined, limit: number): Promise<StoredMessage[]> {
+export async function readPage(store: KeyStore, conversationId: string, before: number | undefined, limit: number, keep?: (m: StoredMessage) => boolean): Promise<StoredMessage[]> {
   const prefix = K.messagePrefix(conversationId)
   let keys = await store.keys(prefix)
   if (before !== undefined) {
     const bound = K.message(conversationId, before)
     keys = keys.filter((k) => k < bound)
   }
-  const page = keys.slice(Math.max(0, keys.length - limit))
+  if (!keep) keys = keys.slice(Math.max(0, keys.length - limit))
   const out: StoredMessage[] = []
-  for (const k of page) {
-    const m = (await store.get<JsonValue>(k)) as StoredMessage | null
-    if (m) out.push(m)
+  for (let i = keys.length - 1; i >= 0 && out.length < limit; i--) {
+    const m = (await store.get<JsonValue>(keys[i]!)) as StoredMessage | null
+    if (m && (!keep || keep(m))) out.push(m)
   }
-  return out
+  return out.reverse()
 }
 
 /**

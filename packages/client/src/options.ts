@@ -47,6 +47,12 @@ export interface ParleyClientOptions {
    * `DEFAULT_EDIT_WINDOW_MS`, 15 minutes; at most one year). Checked by the editing client.
    */
   editWindowMs?: number
+  /**
+   * Send a signed `delivered` receipt when this device stores messages of other users (one per
+   * burst, for the newest; docs/messages.md, "Receipts"). Default true. Read receipts are sent
+   * only by `conversation.markRead()`.
+   */
+  deliveryReceipts?: boolean
   /** How long the first run waits for registration, in ms (default 15 s). */
   connectTimeoutMs?: number
   /**

@@ -11,6 +11,7 @@ import {
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage, signMessageRef } from '@parley/crypto'
 import { pinnedTimer, timerField } from './disappearing/message-timer.js'
+import { silentFlag } from './receipts/silent.js'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH, STORE_RETRY_MS } from './constants.js'
 import type { ClientCore } from './core.js'
@@ -280,7 +281,7 @@ export class Outbox {
     const attMetas = attachmentMetas(atts)
     const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref, timer: entry.timer })
     const frame: MessageSend = {
-      conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side',
+      conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side', ...silentFlag(entry.ref),
       body: {
         text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })), ...(rosterHead(c) ? { roster: rosterHead(c)! } : {}),
         ...this.signedRef(c, entry, tf), ...timerField(entry.timer),
@@ -348,7 +349,7 @@ export class Outbox {
       throw new MissingSessionError(`no device of "${c.peerUserId}" can receive end-to-end encrypted messages`, {})
     }
     const frame: MessageSend = {
-      conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'e2ee', envelopes,
+      conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'e2ee', envelopes, ...silentFlag(entry.ref),
       attachments: encrypted.map((e) => ({ id: e.id, ciphertext: e.ciphertext })), ...(senderKey ? { senderKey } : {}),
     }
     const built = { ...entry, frame, nf }
@@ -433,6 +434,9 @@ export class Outbox {
         const m = toMessage(done.target)
         c._emit('update', m)
         this.core.events.emit('update', m)
+      } else if (done && 'receipt' in done) {
+        c._emit('receipt', done.receipt)
+        this.core.events.emit('receipt', done.receipt)
       } else if (done && 'error' in done) {
         this.core.reportError({ error: done.error, conversationId: c.id, messageId: ack.messageId })
       }

@@ -3,7 +3,7 @@
  * client keeps in its {@link KeyStore} (JSON-safe, base64 for bytes).
  */
 import type {
-  AttachmentMeta, FileRef, DeviceAddress, EncryptionMode, Goodbye, ModeChange, Notice, ParleyError, PolicyManifest, ReceiptEvent, RequestState,
+  AttachmentMeta, FileRef, DeviceAddress, EncryptionMode, Goodbye, ModeChange, Notice, ParleyError, PolicyManifest, RequestState,
 } from '@parley/protocol'
 
 /** Why the server closed the connection on purpose (see the `goodbye` frame). */
@@ -172,7 +172,10 @@ export interface MembersEventPayload {
 export interface ConversationEvents {
   [key: string]: unknown
   message: Message
-  receipt: ReceiptEvent
+  /** A verified receipt of a member device (or of this user's other devices; docs/messages.md). */
+  receipt: import('./receipts/types.js').Receipt
+  /** This conversation's unread count changed (`conversation.unreadCount`). */
+  unread: import('./receipts/types.js').UnreadEventPayload
   typing: TypingPayload
   mode: ModeEventPayload
   notice: Notice
@@ -218,6 +221,10 @@ export interface ClientEvents {
   expired: import('./disappearing/types.js').ExpiredEventPayload
   /** A message changed: edited, deleted for everyone, or its reactions. */
   update: Message
+  /** A verified receipt (see the conversation's `'receipt'`). */
+  receipt: import('./receipts/types.js').Receipt
+  /** A conversation's unread count changed. */
+  unread: import('./receipts/types.js').UnreadEventPayload
 }
 
 /** A safety number for out-of-band comparison. */

@@ -145,10 +145,13 @@ describe.each(POLICIES)('hooks under %s', (policy) => {
     const expected = policy === 'server-side' ? ['server-side'] : policy === 'default-e2ee' ? ['e2ee'] : ['server-side', 'e2ee']
     expect([...new Set(modes)]).toEqual(expected)
     const result = await act(() => b.result.current.report.submit('spam'))
-    expect(result.totalEntries).toBe(b.result.current.report.preview.length)
     expect(result.verifiedEntries).toBe(result.totalEntries)
     expect(b.result.current.report.result).toEqual(result)
     await waitFor(() => expect(server.reports.length).toBe(1), WAIT)
+    // The report carries the previewed messages, plus the read receipts between and after them (docs/messages.md).
+    const entries = server.reports[0]!.entries
+    expect(entries.filter((e) => e.ref?.kind !== 'read' && e.ref?.kind !== 'delivered').map((e) => e.messageId)).toEqual(b.result.current.report.preview.map((m) => m.id))
+    expect(entries).toHaveLength(result.totalEntries)
     a.unmount()
     b.unmount()
   })

@@ -28,7 +28,7 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
       const toAlice = await bob.conversations.open('alice')
       await toAlice.send({ text: 'reply before the link' })
 
-      const link = await requestDeviceLink({ url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
+      const link = await requestDeviceLink({ deliveryReceipts: false, url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
       await alice1.linkDevice(link.code)
       const alice2 = await link.client
       open.push(alice2)

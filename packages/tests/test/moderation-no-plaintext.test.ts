@@ -74,7 +74,8 @@ describe('default-e2ee: no plaintext in the server store or logs', () => {
     }
 
     const result = await cb.report({ reason: 'abuse', reportId: 'r-no-plaintext' })
-    expect(result).toMatchObject({ totalEntries: 5, verifiedEntries: 5 })
+    // The last 5 messages and, after them, both read receipts (franked messages of their own; docs/messages.md).
+    expect(result).toMatchObject({ totalEntries: 7, verifiedEntries: 7 })
     await waitFor(() => w.reports.length === 1 && sinkLines.length === 1, 10_000, 'report handled')
 
     // Every row of every table.
@@ -86,7 +87,7 @@ describe('default-e2ee: no plaintext in the server store or logs', () => {
     const dump: Record<string, unknown[]> = {}
     for (const t of tables) dump[`${t.schema}.${t.name}`] = (await db.query(`SELECT * FROM "${t.schema}"."${t.name}"`)).rows
     const messageRows = dump['public.messages'] as { mode: string; body: string | null; kind: string }[]
-    expect(messageRows.filter((m) => m.kind === 'message')).toHaveLength(8)
+    expect(messageRows.filter((m) => m.kind === 'message')).toHaveLength(8 + 2) // 8 messages, 2 read receipts
     expect(messageRows.every((m) => m.mode === 'e2ee' && m.body === null)).toBe(true)
     expect(dump['public.reports']).toHaveLength(1)
 

@@ -32,12 +32,12 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
       const bob1 = await connect(server.url, 'bob')
       open.push(alice1, bob1)
       // Second devices, linked with one-time codes.
-      const linkA = await requestDeviceLink({ url: server.url, token: 'alice', keyStore: fileKeyStore({ path: join(dir, 'alice2.json') }), socketOptions })
+      const linkA = await requestDeviceLink({ deliveryReceipts: false, url: server.url, token: 'alice', keyStore: fileKeyStore({ path: join(dir, 'alice2.json') }), socketOptions })
       await alice1.linkDevice(linkA.code)
       const alice2 = await linkA.client
       open.push(alice2)
       const bob2Path = join(dir, 'bob2.json')
-      const linkB = await requestDeviceLink({ url: server.url, token: 'bob', keyStore: fileKeyStore({ path: bob2Path }), socketOptions })
+      const linkB = await requestDeviceLink({ deliveryReceipts: false, url: server.url, token: 'bob', keyStore: fileKeyStore({ path: bob2Path }), socketOptions })
       await bob1.linkDevice(linkB.code)
       let bob2 = await linkB.client
       expect(alice2.userId).toBe('alice')
@@ -54,7 +54,7 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
       for (let i = 0; i < TOTAL / 2; i += 10) {
         await Promise.all(Array.from({ length: 10 }, (_, k) => send(firstHalf[(i + k) % firstHalf.length]!, i + k)))
       }
-      bob2 = await (await import('@parley/client')).createParleyClient({ url: server.url, token: 'bob', keyStore: fileKeyStore({ path: bob2Path }), socketOptions })
+      bob2 = await (await import('@parley/client')).createParleyClient({ deliveryReceipts: false, url: server.url, token: 'bob', keyStore: fileKeyStore({ path: bob2Path }), socketOptions })
       open.push(bob2)
       await bob2.whenReady()
       const everyone = [alice1, bob1, alice2, bob2]

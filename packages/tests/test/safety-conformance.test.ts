@@ -136,7 +136,8 @@ describe.each(CASES)('safety conformance: $name', ({ name, mode, store, skip }) 
 
     // What alice received before the block stays reportable, verified.
     const report = await ca.report({ reason: 'harassment' })
-    expect(report).toMatchObject({ duplicate: false, verifiedEntries: 2, totalEntries: 2 })
+    // The two messages and, between them, alice's signed read receipt (a franked message at its own seq; docs/messages.md).
+    expect(report).toMatchObject({ duplicate: false, verifiedEntries: 3, totalEntries: 3 })
 
     outcome.block = {
       secondDevice: onSecond, list: list.map((b) => b.userId), ackKeys: Object.keys(ack).sort(), aliceHistory,
@@ -161,7 +162,7 @@ describe.each(CASES)('safety conformance: $name', ({ name, mode, store, skip }) 
     expect(history).toEqual(['before 1', 'before 2', 'after the block'])
     const before = w.reports.length
     const report = await c.report({ reason: 'harassment, again' })
-    expect(report).toMatchObject({ verifiedEntries: 3, totalEntries: 3 })
+    expect(report).toMatchObject({ verifiedEntries: 4, totalEntries: 4 }) // three messages and alice's read receipt
     await waitFor(() => w.reports.length > before, 10_000, 'onReport')
     const transcript = w.reports[w.reports.length - 1]!.transcript
     expect(transcript).toEqual({ verified: true, ordered: true, gaps: [], complete: true, laterDelivered: 0 })

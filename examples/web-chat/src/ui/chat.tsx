@@ -24,7 +24,7 @@ function ChatScreen({ info, onSignOut }: { info: ServerInfo; onSignOut: () => vo
   const { goodbye } = useSafetyState()
   const [selected, setSelected] = useState<string | null>(null)
   const [linking, setLinking] = useState(false)
-  const { unread, clear } = useUnread(selected)
+  const { unread, clear } = useUnread()
   const policy = manifest?.policy ?? info.policy
   const select = (id: string | null) => {
     setSelected(id)

@@ -20,10 +20,11 @@ import { GONE_FLOOR_PREFIX } from '../disappearing/tombstones.js'
  * Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins,
  * the disappearing-message expiries, tombstones and their folded ranges (so a restored or linked
  * device expires what the old one would have, and does not take expired seqs back from server
- * history), and the disappearing pins (decision 0025: imported as carried pins, verified on the
- * first connect before they count; disappearing/carried-pins.ts).
+ * history), the disappearing pins (decision 0025: imported as carried pins, verified on the
+ * first connect before they count; disappearing/carried-pins.ts), and the receipt book (so it
+ * starts with the right unread counts, receipts/).
  */
-export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/', 'exp/', 'gone/', GONE_FLOOR_PREFIX, PIN_PREFIX] as const
+export const SNAPSHOT_PREFIXES = [K.conversationPrefix, 'msg/', 'roster/', 'peer/', 'exp/', 'gone/', GONE_FLOOR_PREFIX, PIN_PREFIX, 'receipts/'] as const
 /** Most records one snapshot may hold (a bound for a hostile or damaged one, far above any real log). */
 export const MAX_SNAPSHOT_RECORDS = 2_000_000
 

@@ -34,7 +34,8 @@ export const MAX_SWEEP_WAIT_MS = 24 * 60 * 60 * 1_000
 
 const pad = (n: number) => String(n).padStart(16, '0')
 const EXPIRY_PREFIX = 'exp/'
-const expiryKey = (at: number, conversationId: string, seq: number) => `${EXPIRY_PREFIX}${pad(at)}/${encodeURIComponent(conversationId)}/${pad(seq)}`
+/** The key of one expiry (the sweep reads `exp/` in key order, so the time comes first). */
+export const expiryKey = (at: number, conversationId: string, seq: number) => `${EXPIRY_PREFIX}${pad(at)}/${encodeURIComponent(conversationId)}/${pad(seq)}`
 
 /** What the timers need from the rest of the client. */
 export interface TimerDeps {

@@ -21,6 +21,8 @@ import { isEmoji } from './emoji.js'
 import { holdForTarget } from './pending-actions.js'
 import { keepEvidence, sweepEvidence } from './evidence.js'
 import { messageAtSeq, putMessage, resolveRef, type Changes } from './find-message.js'
+import { applyReceipt, isReceiptKind } from '../receipts/apply-receipt.js'
+import type { Receipt } from '../receipts/types.js'
 
 /** True for a message that acts on another (edit, delete, react, unreact): not shown as a message of its own. */
 export const isAction = (m: { ref?: MessageRef | undefined }): boolean => m.ref !== undefined && m.ref.kind !== 'reply'
@@ -39,7 +41,7 @@ export async function verifyRef(
 }
 
 /** What applying an action did: the target with its new state, or why it was not applied. */
-export type Applied = { target: StoredMessage } | { error: ParleyError } | { nothing: true }
+export type Applied = { target: StoredMessage } | { error: ParleyError } | { nothing: true } | { receipt: Receipt }
 
 /**
  * Applies `action` (already stored in `changes`) to its target — resolved by the target's
@@ -49,6 +51,7 @@ export type Applied = { target: StoredMessage } | { error: ParleyError } | { not
  */
 export async function applyAction(store: KeyStore, action: StoredMessage, changes: Changes, now: number): Promise<Applied> {
   const ref = action.ref!
+  if (isReceiptKind(ref.kind)) return applyReceipt(store, action, changes, now) // receipts/: marks, not a change of the target
   const resolved = await resolveRef(store, action.conversationId, ref, changes)
   // A target not held (yet): the action waits for it by commitment (pending-actions.ts); a
   // target from before this device never comes, and the action stays only as evidence.

@@ -8,9 +8,17 @@
 import * as v from 'valibot'
 import { FrankingTagSchema, IdSchema } from './common.js'
 
-/** The kinds of reference a message can carry. */
-export const MESSAGE_REF_KINDS = ['edit', 'delete', 'react', 'unreact', 'reply'] as const
+/**
+ * The kinds of reference a message can carry. `delivered` and `read` are receipts
+ * (docs/messages.md, "Receipts"): "this device stored / this user read everything up to and
+ * including the referenced message", sent as their own signed message so they are stored, reach
+ * offline devices, and travel end-to-end encrypted in E2EE conversations.
+ */
+export const MESSAGE_REF_KINDS = ['edit', 'delete', 'react', 'unreact', 'reply', 'delivered', 'read'] as const
 export type MessageRefKind = (typeof MESSAGE_REF_KINDS)[number]
+/** The receipt kinds of reference (docs/messages.md, "Receipts"). */
+export const RECEIPT_KINDS = ['delivered', 'read'] as const
+export type ReceiptKind = (typeof RECEIPT_KINDS)[number]
 
 /** Longest reaction (UTF-16 code units): one emoji with skin tone and ZWJ sequences fits. */
 export const MAX_REACTION_LENGTH = 32

@@ -77,6 +77,13 @@ const SendBase = {
   clientMessageId: IdSchema,
   /** Franking commitment `tf = HMAC(nf, canonical(message))`. */
   tf: FrankingTagSchema,
+  /**
+   * A control message (a receipt; decision 0019): stored and delivered like any message, but
+   * never pushed to offline devices. Not franked: it only steers the server's push, and a
+   * client that sets or omits it wrongly wakes, or leaves asleep, only the recipients of its own
+   * message (docs/messages.md, "Receipts").
+   */
+  silent: v.optional(v.literal(true)),
 }
 /** Send into a server-side conversation: the server reads, moderates and seals the body. */
 export const SendPlainSchema = v.strictObject({ ...SendBase, mode: v.literal('server-side'), body: PlainBodySchema })
@@ -153,7 +160,11 @@ export const InboxSyncSchema = v.strictObject({
 export const InboxSyncResultSchema = v.strictObject({ deliveries: v.array(DeliverySchema), more: v.boolean() })
 export type InboxSyncResult = v.InferOutput<typeof InboxSyncResultSchema>
 
-/** Delivered / read receipt for messages of one conversation. */
+/**
+ * Delivered / read receipt for messages of one conversation, relayed live and never stored.
+ * Kept for older clients: current clients send receipts as signed messages with a `delivered` /
+ * `read` reference (docs/messages.md, "Receipts") and do not believe this unsigned relay.
+ */
 export const ReceiptSendSchema = v.strictObject({
   conversationId: IdSchema,
   messageIds: list(IdSchema, MAX_RECEIPT_IDS, 1),

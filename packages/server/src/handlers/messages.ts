@@ -16,6 +16,7 @@ import { groupBlockers, groupRelayRooms } from '../safety/group-gate.js'
 import type { Handler } from './types.js'
 import { membershipAt } from '../groups/membership-at.js'
 import { expiresAtFor } from '../disappearing/expiry.js'
+import { wakesOffline } from '../receipts/wakes.js'
 
 /** When `userId` could read a group: seqs where they were a member just before or just after (their own add and removal records). */
 async function groupViewer(ctx: Ctx, conversationId: string, userId: string): Promise<{ at(seq: number): boolean; firstSeq: number }> {
@@ -122,7 +123,7 @@ export const messageSend: Handler<'message.send'> = {
       if (gate.withheld || gate.move) await afterSend(ctx, gate, m.id, sender.userId) // safety: withheld record, request accepted / re-opened
       if (blockers.length) await ctx.store.safety.withhold(m.id, blockers).catch((e) => ctx.reportError(e, { where: 'store', event: 'message.send', userId: sender.userId }))
       deliver(ctx, m, out.recipients, f.mode === 'server-side' ? f.body : undefined)
-      ctx.push?.note(m, out.recipients, f.mode === 'server-side' ? f.body : undefined) // wake offline devices (docs/push.md)
+      if (wakesOffline(f)) ctx.push?.note(m, out.recipients, f.mode === 'server-side' ? f.body : undefined) // wake offline devices (docs/push.md), never for a receipt
       for (const [v, hook] of verdicts) emitFlags(ctx, v, hook, { conversationId: m.conversationId, sender, messageId: m.id })
     }
     const result: SendResult = {

@@ -69,7 +69,7 @@ describe('default-e2ee: backups and history transfers hold no plaintext on the s
 
     const alice = w.users.alice!.client
     const { recoveryKey } = await alice.backup.enable()
-    const link = await requestDeviceLink({ url: w.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
+    const link = await requestDeviceLink({ deliveryReceipts: false, url: w.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
     await alice.linkDevice(link.code)
     const alice2 = await link.client
     extra.push(alice2)

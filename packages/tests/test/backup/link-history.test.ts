@@ -31,7 +31,7 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
 
       const received: TransferProgress[] = []
       const sent: TransferProgress[] = []
-      const link = await requestDeviceLink({
+      const link = await requestDeviceLink({ deliveryReceipts: false,
         url: s.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] }, onProgress: (p) => void received.push(p),
       })
       await alice.linkDevice(link.code, { onProgress: (p) => void sent.push(p) })
@@ -68,7 +68,7 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
       clients.push(alice, bob)
       const toBob = await alice.conversations.open('bob')
       await toBob.send({ text: 'not carried' })
-      const link = await requestDeviceLink({ url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
+      const link = await requestDeviceLink({ deliveryReceipts: false, url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
       await alice.linkDevice(link.code, { history: false })
       const alice2 = await link.client
       clients.push(alice2)

@@ -33,7 +33,7 @@ async function setup(policy: (typeof POLICIES)[number]) {
 describe.each(POLICIES)('groups: linking a device (%s)', (policy) => {
   it('the new device holds every group as a group, with the verified members and mode', async () => {
     const { alice, g3, g2 } = await setup(policy)
-    const link = await requestDeviceLink({ url: w.server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
+    const link = await requestDeviceLink({ deliveryReceipts: false, url: w.server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
     await alice.client.linkDevice(link.code)
     const alice2 = await link.client
     try {
@@ -61,7 +61,7 @@ describe.each(POLICIES)('groups: linking a device (%s)', (policy) => {
       withheld += res.data.records.length - records.length
       return { ok: true, data: { records, more: false } }
     }
-    const link = await requestDeviceLink({ url: w.proxy.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
+    const link = await requestDeviceLink({ deliveryReceipts: false, url: w.proxy.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
     // Without history (issue 17): the new device holds only the roster anchor and must fetch and
     // verify the chain itself. (With history it receives the verified roster and asks nothing.)
     await alice.client.linkDevice(link.code, { history: false })
@@ -89,7 +89,7 @@ describe.each(POLICIES)('groups: linking a device (%s)', (policy) => {
       asked++
       return { ok: true, data: { records: res.data.records.filter((r: any) => r.record.version < g3.rosterVersion), more: false } }
     }
-    const link = await requestDeviceLink({ url: w.proxy.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
+    const link = await requestDeviceLink({ deliveryReceipts: false, url: w.proxy.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
     await alice.client.linkDevice(link.code)
     const alice2 = await link.client
     try {

@@ -43,7 +43,7 @@ describe(`a ${MEMBERS}-member group, 2 devices each (${POLICY})`, () => {
     for (let i = 0; i < ids.length; i += 10) {
       const batch = await Promise.all(ids.slice(i, i + 10).map(async (id) => {
         const first = track(await connect(server.url, id, { connectTimeoutMs: 120_000 }))
-        const link = await requestDeviceLink({ url: server.url, token: id, keyStore: memoryKeyStore(), socketOptions, connectTimeoutMs: 120_000, timeoutMs: 120_000 })
+        const link = await requestDeviceLink({ deliveryReceipts: false, url: server.url, token: id, keyStore: memoryKeyStore(), socketOptions, connectTimeoutMs: 120_000, timeoutMs: 120_000 })
         await first.linkDevice(link.code)
         return [first, track(await link.client)] as const
       }))

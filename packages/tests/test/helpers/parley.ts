@@ -68,6 +68,8 @@ export async function connect(url: string, userId: string, extra: Partial<Parley
     url,
     token: userId,
     keyStore: extra.keyStore ?? memoryKeyStore(),
+    // Tests written before receipts count seqs and deliveries exactly; receipt tests turn them on.
+    deliveryReceipts: false,
     socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 500 },
     ...extra,
   })

@@ -147,7 +147,7 @@ export async function startSafetyWorld(mode: SafetyMode, storeCase: StoreCase): 
       return client
     },
     async link(userId) {
-      const link = await requestDeviceLink({ url, token: userId, keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 500 } })
+      const link = await requestDeviceLink({ deliveryReceipts: false, url, token: userId, keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 500 } })
       await clients[userId]!.linkDevice(link.code)
       const client = await link.client
       extra.push(client)

@@ -51,7 +51,7 @@ describe('row 10: evicting a pin from the link payload', () => {
       if (event === 'message.send') sent.push(req)
       return req
     }
-    const link = await requestDeviceLink({ url: proxy.url, token: 'bob', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
+    const link = await requestDeviceLink({ deliveryReceipts: false, url: proxy.url, token: 'bob', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
     await bob1.linkDevice(link.code)
     const bob2 = await link.client
     clients.push(bob2)

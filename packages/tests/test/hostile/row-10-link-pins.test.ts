@@ -43,7 +43,7 @@ describe('row 10: a linked device inherits the pins', () => {
     }
     proxy.hooks.serverFrame = (event, frame) => (event === 'mode' ? [] : event === 'conversation' ? [downgrade(frame)] : [frame])
 
-    const link = await requestDeviceLink({ url: proxy.url, token: 'bob', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
+    const link = await requestDeviceLink({ deliveryReceipts: false, url: proxy.url, token: 'bob', keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] } })
     await bob1.linkDevice(link.code)
     const bob2 = await link.client
     clients.push(bob2)
