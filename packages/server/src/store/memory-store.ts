@@ -18,6 +18,7 @@ import { memorySafetyStore } from './safety-memory.js'
 import { memorySenderKeyStore } from './sender-key-memory.js'
 import { memoryBlobStore } from './blob-memory.js'
 import { memoryPushStore } from './push-memory.js'
+import { memoryAttachmentStore } from '../attachments/attachment-memory.js'
 import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
@@ -97,6 +98,7 @@ export function memoryStore(): ParleyStore {
     senderKeys: memorySenderKeyStore(),
     blobs: memoryBlobStore(),
     push: memoryPushStore(),
+    attachments: memoryAttachmentStore(),
     moderation: memoryModerationStore({
       reports: () => reports.values(),
       messages: () => messages.values(),

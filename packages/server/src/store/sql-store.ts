@@ -17,6 +17,7 @@ import { sqlSafetyStore } from './safety-sql.js'
 import { sqlSenderKeyStore } from './sender-key-sql.js'
 import { sqlBlobStore } from './blob-sql.js'
 import { sqlPushStore } from './push-sql.js'
+import { sqlAttachmentStore } from '../attachments/attachment-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
@@ -87,6 +88,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
     senderKeys: sqlSenderKeyStore(db),
     blobs: sqlBlobStore(db),
     push: sqlPushStore(db),
+    attachments: sqlAttachmentStore(db),
     moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {

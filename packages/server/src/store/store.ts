@@ -11,6 +11,7 @@ import type {
 import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
 import type { PushStore } from './push-store.js'
+import type { AttachmentStore } from '../attachments/attachment-store.js'
 import type { SenderKeyStore } from './sender-key-store.js'
 import type { BlobStore } from './blob-store.js'
 
@@ -267,6 +268,8 @@ export interface ParleyStore {
   readonly blobs: BlobStore
   /** How each device asked to be woken while offline (`push-store.ts`). */
   readonly push: PushStore
+  /** Out-of-band attachments in this database (SQL: small deployments; pass as `attachments.store`). */
+  readonly attachments: AttachmentStore
   /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
   readonly moderation: ModerationStore
   /**
