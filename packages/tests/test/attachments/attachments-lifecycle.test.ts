@@ -8,14 +8,17 @@
  *   seal any preview) breaks the franking: `bad_franking`, nothing shown. Control: the swap
  *   reached bob. In E2EE the server sees neither the thumbnail nor the sealed bytes in any
  *   frame (sentinel). Control: the deliveries passed the proxy.
- * - Delete for everyone deletes the file once no other message names it (control: a file named
- *   by two messages survives the first deletion); a disappearing timer gives the file the
- *   message's expiry, and the purge deletes it then.
+ * - Delete for everyone (and a moderator's removal) deletes the file once no other message
+ *   names it (control: a file named by two messages survives the first deletion); a
+ *   disappearing timer gives the file the message's expiry, and the purge deletes it then.
+ * The suite runs on the memory store in every policy, and once more in `default-e2ee` on PGlite
+ * (the SQL attachment store behind the same routes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NotFoundError, ParleyError, type Policy } from '@parley/protocol'
 import { sealThumbnail } from '@parley/crypto'
-import { memoryStore, type AttachmentStore } from '@parley/server'
+import { memoryStore, pgliteStore, type AttachmentStore } from '@parley/server'
+import { PGlite } from '@electric-sql/pglite'
 import { memoryKeyStore, type Conversation, type ErrorPayload, type Message, type ParleyClient } from '@parley/client'
 import { closeAll, connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
@@ -35,7 +38,9 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   return 'ok'
 }
 
-describe.each(POLICIES)('attachment thumbnails and lifetime (%s)', (policy: Policy) => {
+const RUNS: [Policy, 'memory' | 'pglite'][] = [...POLICIES.map((p) => [p, 'memory'] as [Policy, 'memory']), ['default-e2ee', 'pglite']]
+
+describe.each(RUNS)('attachment thumbnails and lifetime (%s, %s store)', (policy: Policy, backend) => {
   let server: TestServer
   let proxy: TamperProxy
   let store: AttachmentStore
@@ -50,7 +55,7 @@ describe.each(POLICIES)('attachment thumbnails and lifetime (%s)', (policy: Poli
   let reads = 0
 
   beforeAll(async () => {
-    const db = memoryStore()
+    const db = backend === 'memory' ? memoryStore() : await pgliteStore({ pglite: await PGlite.create() })
     const inner = db.attachments
     store = { ...inner, read: (id, start) => (reads++, inner.read(id, start)) }
     server = await startServer({ policy, store: db, attachments: { store } })
@@ -144,6 +149,15 @@ describe.each(POLICIES)('attachment thumbnails and lifetime (%s)', (policy: Poli
     expect((await bob.attachments.download(shared)).length).toBe(FILE_BYTES)
     await ca.deleteForEveryone(second.messageId)
     expect(await store.get(up.file.id)).toBeNull()
+  })
+
+  it("a moderator's removal deletes the message's file too", async () => {
+    const sent = await ca.send({ text: 'removed', attachments: [{ name: 'r.bin', mime: 'application/octet-stream', data: random(FILE_BYTES) }] })
+    await waitFor(() => got.some((m) => m.text === 'removed'), 10_000, 'the message to remove')
+    const id = got.find((m) => m.text === 'removed')!.attachments[0]!.file!.id
+    expect(await store.get(id)).not.toBeNull() // control: there before the removal
+    await server.parley.moderation.removeMessage(ca.id, sent.messageId, { reason: 'spam' })
+    expect(await store.get(id)).toBeNull()
   })
 
   it('a disappearing timer gives the file its message\'s expiry, and the purge deletes it then', async () => {
