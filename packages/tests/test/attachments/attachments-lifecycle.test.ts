@@ -95,6 +95,12 @@ describe.each(RUNS)('attachment thumbnails and lifetime (%s, %s store)', (policy
       expect(delivered.some((f) => f.includes(a.file!.thumbnail!.slice(8, 64)))).toBe(true) // readable: the server sees the sealed preview (and the key)
     }
     proxy.hooks.serverFrame = undefined
+    // A report carries the sealed preview and verifies: the franking commits to it.
+    await cb.report({ reason: 'spam' })
+    await waitFor(() => server.reports.length > 0, 10_000, 'the report')
+    const entry = server.reports.at(-1)!.entries.find((e) => e.attachments.some((x) => x.file?.thumbnail))!
+    expect(entry.verified).toBe(true)
+    expect(entry.attachments[0]!.file).toEqual(a.file)
   })
 
   it('a thumbnail swapped by the server breaks the franking of a readable message; in E2EE there is none to swap', async () => {
