@@ -37,6 +37,14 @@ export function sqlAttachmentStore(db: SqlDriver): AttachmentStore {
   // One writer per id in this process, as the filesystem store; across nodes a row is stored
   // only where the recorded offset still is, so a second writer fails rather than interleave.
   const writing = new Set<string>()
+  // How bytes cross the driver, measured (bench/store/attachment-stores.ts): PGlite converts a
+  // bytea parameter or result byte by byte in JS (~5x slower than a hex text), so rows go in
+  // as hex text decoded by the database; node-postgres sends a Buffer as binary (faster than
+  // hex). Both read hex text: node-postgres' bytea parsing is slower than Buffer.from(hex).
+  const insertRow = db.kind === 'pglite'
+    ? `INSERT INTO attachment_chunks (attachment_id, start, data) VALUES ($1, $2, decode($3, 'hex'))`
+    : 'INSERT INTO attachment_chunks (attachment_id, start, data) VALUES ($1, $2, $3)'
+  const rowParam = (bytes: Buffer) => (db.kind === 'pglite' ? bytes.toString('hex') : bytes)
   const get = async (id: string) => {
     const [r] = await db.query(`SELECT ${COLUMNS} FROM attachments WHERE id = $1`, [id])
     return r ? toRecord(r) : null
@@ -72,7 +80,7 @@ export function sqlAttachmentStore(db: SqlDriver): AttachmentStore {
         const start = stored
         const end = start + held
         await db.transaction(async (tx) => {
-          await tx.query('INSERT INTO attachment_chunks (attachment_id, start, data) VALUES ($1, $2, $3)', [id, start, row.subarray(0, held)], { write: true })
+          await tx.query(insertRow, [id, start, rowParam(row.subarray(0, held))], { write: true })
           // Only from where this writer started: a writer of another node that moved it wins.
           const moved = await tx.query('UPDATE attachments SET written = $2 WHERE id = $1 AND written = $3 RETURNING 1', [id, end, start], { write: true })
           if (!moved.length) throw new Error('another writer moved this upload')
@@ -118,13 +126,13 @@ export function sqlAttachmentStore(db: SqlDriver): AttachmentStore {
       let after = start - ATTACHMENT_SQL_CHUNK_BYTES
       while (pos < rec.offset) {
         const rows = await db.query(
-          'SELECT start, data FROM attachment_chunks WHERE attachment_id = $1 AND start > $2 AND start < $3 ORDER BY start LIMIT $4',
+          `SELECT start, encode(data, 'hex') AS hex FROM attachment_chunks WHERE attachment_id = $1 AND start > $2 AND start < $3 ORDER BY start LIMIT $4`,
           [id, after, rec.offset, ATTACHMENT_SQL_READ_ROWS],
         )
         if (!rows.length) return // rows gone (released meanwhile): the reader sees a cut stream
         for (const r of rows) {
           const s = num(r.start)
-          const data = r.data as Uint8Array
+          const data = Buffer.from(r.hex as string, 'hex')
           after = s
           const end = Math.min(s + data.length, rec.offset)
           if (end <= pos) continue

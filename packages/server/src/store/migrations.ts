@@ -358,6 +358,7 @@ CREATE TABLE abandoned_identities (
     // Out-of-band attachments on SQL (docs/attachments.md, decision 0027): the record, the
     // sealed bytes as bytea rows of at most ATTACHMENT_SQL_CHUNK_BYTES keyed by their start
     // offset, and which stored messages name each attachment (it goes with the last of them).
+    // The rows are sealed bytes, which do not compress: stored out of line without trying.
     // Number 20 was assigned to this change.
     version: 20,
     name: 'sql-attachments',
@@ -380,6 +381,7 @@ CREATE TABLE attachment_chunks (
   data bytea NOT NULL,
   PRIMARY KEY (attachment_id, start)
 );
+ALTER TABLE attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 CREATE TABLE attachment_links (
   attachment_id text NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
   message_id text NOT NULL,
