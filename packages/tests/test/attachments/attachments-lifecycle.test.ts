@@ -15,7 +15,7 @@
  * (the SQL attachment store behind the same routes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NotFoundError, ParleyError, type Policy } from '@parley/protocol'
+import { MAX_THUMBNAIL_BYTES, NotFoundError, ParleyError, type Policy } from '@parley/protocol'
 import { sealThumbnail } from '@parley/crypto'
 import { memoryStore, pgliteStore, type AttachmentStore } from '@parley/server'
 import { PGlite } from '@electric-sql/pglite'
@@ -53,11 +53,12 @@ describe.each(RUNS)('attachment thumbnails and lifetime (%s, %s store)', (policy
   /** Every frame between bob and the server, as JSON (the sentinel scan). */
   const frames: string[] = []
   let reads = 0
+  let creates = 0
 
   beforeAll(async () => {
     const db = backend === 'memory' ? memoryStore() : await pgliteStore({ pglite: await PGlite.create() })
     const inner = db.attachments
-    store = { ...inner, read: (id, start) => (reads++, inner.read(id, start)) }
+    store = { ...inner, read: (id, start) => (reads++, inner.read(id, start)), create: (r) => (creates++, inner.create(r)) }
     server = await startServer({ policy, store: db, attachments: { store } })
     proxy = await startTamperProxy(server.url)
     const via = { attachmentsUrl: `${server.url}/parley/attachments` }
@@ -133,6 +134,16 @@ describe.each(RUNS)('attachment thumbnails and lifetime (%s, %s store)', (policy
     }
     await ca.send({ text: 'untouched', attachments: [{ name: 'q.jpg', mime: 'image/jpeg', data: random(FILE_BYTES), thumbnail: THUMB }] })
     await waitFor(() => got.some((m) => m.text === 'untouched'), 10_000, 'the untouched message') // control
+  })
+
+  it('a thumbnail above MAX_THUMBNAIL_BYTES is refused before anything is uploaded', async () => {
+    const before = creates
+    const big = { name: 'p.jpg', mime: 'image/jpeg', data: random(FILE_BYTES), thumbnail: new Uint8Array(MAX_THUMBNAIL_BYTES + 1) }
+    await expect(ca.send({ text: 'too big', attachments: [big] })).rejects.toThrow(RangeError)
+    await expect(alice.attachments.upload(ca, big)).rejects.toThrow(RangeError)
+    expect(creates).toBe(before)
+    await alice.attachments.upload(ca, { ...big, thumbnail: THUMB }) // control: a fitting one uploads
+    expect(creates).toBe(before + 1)
   })
 
   it('delete for everyone deletes the file once no other message names it', async () => {
