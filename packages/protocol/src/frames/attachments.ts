@@ -20,8 +20,9 @@ export const FILE_REF_KEY_BYTES = 32
 
 /**
  * Largest thumbnail (plaintext bytes) an out-of-band attachment may carry inline: 4 KiB, a
- * small JPEG or WebP preview. The app makes it (Parley decodes no images); four of them sealed
- * still fit an E2EE payload beside the longest text (`MAX_CIPHERTEXT_BYTES`).
+ * small JPEG or WebP preview. The app makes it (Parley decodes no images). Four of them sealed
+ * take about 22 KB of base64 in an E2EE payload (`MAX_CIPHERTEXT_BYTES`, 64 KiB), leaving room
+ * for an ordinary text.
  */
 export const MAX_THUMBNAIL_BYTES = 4 * 1024
 /** What sealing adds to a thumbnail: a 24-byte nonce and a 32-byte tag (`@parley/crypto` thumbnail.ts). */
