@@ -5,6 +5,7 @@
  * emitted. Resends reuse the stored frame and `clientMessageId`, so the server stores the
  * message once and no ratchet step is ever spent twice.
  */
+import { filesField } from './attachments/frame-files.js'
 import {
   ConnectionError, DowngradeRejectedError, InvalidDeviceListError, MessageBlockedError, MessageConflictError, MessagingDeniedError, MissingPluginError, MissingSessionError, ParleyError, PeerBlockedError, PolicyViolationError, RateLimitedError, StoreError, TimeoutError, toBase64, fromBase64,
   type AttachmentMeta, type DeviceAddress, type MessageRef, type MessageSend, type SendResult,
@@ -350,7 +351,7 @@ export class Outbox {
     }
     const frame: MessageSend = {
       conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'e2ee', envelopes, ...silentFlag(entry.ref),
-      attachments: encrypted.map((e) => ({ id: e.id, ciphertext: e.ciphertext })), ...(senderKey ? { senderKey } : {}),
+      attachments: encrypted.map((e) => ({ id: e.id, ciphertext: e.ciphertext })), ...(senderKey ? { senderKey } : {}), ...filesField(attMetas),
     }
     const built = { ...entry, frame, nf }
     changes[entry.key] = json(built)

@@ -26,6 +26,12 @@ export interface OutgoingAttachment {
   file?: FileRef
   /** Set by `client.attachments.upload()`: base64 SHA-256 of the plaintext. */
   sha256?: string
+  /**
+   * A small preview the app made (at most `MAX_THUMBNAIL_BYTES`; Parley decodes no images):
+   * sealed under the file's key and carried inside the message, so receivers show it before
+   * downloading (`client.attachments.thumbnail(a)`). An attachment with one always goes out of band.
+   */
+  thumbnail?: Uint8Array
 }
 
 /** Progress of the uploads `send()` runs first, per attachment (sealed bytes). */

@@ -39,6 +39,7 @@ export {
   aeadEncrypt, aeadDecrypt, AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, AEAD_OVERHEAD_BYTES,
 } from './aead.js'
 export { encryptAttachment, decryptAttachment, sha256Base64 } from './attachment.js'
+export { sealThumbnail, openThumbnail } from './thumbnail.js'
 export {
   FileSealer, FileOpener, sealFile, openFile, fileChunkCount, fileCiphertextSize, FILE_STREAM_VERSION, FILE_KEY_BYTES, FILE_SALT_BYTES,
   FILE_COMMITMENT_BYTES, FILE_HEADER_BYTES, FILE_CHUNK_BYTES, FILE_TAG_BYTES, FILE_SEALED_CHUNK_BYTES, MAX_FILE_CHUNKS, FILE_STREAM_LABEL,

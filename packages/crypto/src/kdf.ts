@@ -16,6 +16,7 @@ export const LABELS = {
   messageKeys: 'Parley_Ratchet_MessageKeys_v1',
   aead: 'Parley_AEAD_XChaCha20_HMAC-SHA256_v1',
   attachment: 'Parley_Attachment_v1',
+  thumbnail: 'Parley_Thumbnail_v1',
   atRest: 'Parley_AtRest_v1',
   franking: 'Parley_Franking_Commit_v1',
   frankingBind: 'Parley_Franking_Bind_v1',

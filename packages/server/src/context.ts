@@ -19,6 +19,7 @@ import { openWith, sealWith } from './provider-calls.js'
 import { CONVERSATION_CACHE_SIZE, type ErrorContext, type ParleyIo, type ParleyServerOptions } from './options.js'
 import type { TokenBucket } from './rate-limit.js'
 import type { PushDispatcher } from './push/dispatcher.js'
+import type { MessageFiles } from './attachments/message-files.js'
 import type { ConversationRecord, ParleyStore, Recipient, StoredDelivery, StoredMessage } from './store/store.js'
 
 /** One connection's state. */
@@ -56,6 +57,8 @@ export interface Ctx {
   reportError: (error: unknown, context: ErrorContext) => void
   /** Calls `onOfflineDelivery` for offline recipients (absent without the option). */
   push?: PushDispatcher
+  /** Links and releases the attachments messages name (absent when attachments are off). */
+  files?: MessageFiles
   /** Runs work the server must finish before `close()` resolves. */
   track: <T>(p: Promise<T>) => Promise<T>
 }

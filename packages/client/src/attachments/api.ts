@@ -12,6 +12,7 @@ import { attachmentsBase, httpError, resolveToken, type AttachmentEndpoint } fro
 import { downloadFile, streamFile, type DownloadOptions } from './download.js'
 import { sizedSource } from './source.js'
 import { checkSendInput } from '../send-input.js'
+import { checkThumbnail, sealedRef, thumbnailOf } from './thumbnail.js'
 import { uploadFile, type AttachmentProgress, type UploadOptions } from './upload.js'
 
 /** An attachment uploaded ahead of `send()`: pass it in `attachments` as is. */
@@ -33,7 +34,7 @@ export interface AttachmentsHost {
 
 /** True when an outgoing attachment travels inline (the path from before out-of-band attachments). */
 export function isInline(a: OutgoingAttachment): boolean {
-  return a.data instanceof Uint8Array && a.data.length <= MAX_ATTACHMENT_BYTES && !('file' in a && a.file)
+  return a.data instanceof Uint8Array && a.data.length <= MAX_ATTACHMENT_BYTES && !('file' in a && a.file) && a.thumbnail === undefined
 }
 
 /** `client.attachments`. */
@@ -59,9 +60,20 @@ export class Attachments {
    */
   async upload(conversation: Conversation, attachment: OutgoingAttachment, options: Omit<UploadOptions, 'sym'> = {}): Promise<UploadedAttachment> {
     const source = sizedSource(attachment?.data, attachment?.size, 'attachment')
+    const thumbnail = attachment.thumbnail === undefined ? undefined : checkThumbnail(attachment.thumbnail, 'attachment.thumbnail')
     const sym = await this.#sym()
     const up = await uploadFile(this.#endpoint, conversation.id, source, { ...options, ...(sym ? { sym } : {}) })
-    return { name: attachment.name, mime: attachment.mime, size: up.size, sha256: up.sha256, file: up.file, data: new Uint8Array(0) }
+    return { name: attachment.name, mime: attachment.mime, size: up.size, sha256: up.sha256, file: thumbnail ? sealedRef(up.file, thumbnail) : up.file, data: new Uint8Array(0) }
+  }
+
+  /**
+   * The preview a received out-of-band attachment carries (inside the franked message, so
+   * available before downloading), or null when it has none.
+   * @throws {AttachmentCorruptError} (`tampered`) when it does not open under the file key.
+   * @example const jpeg = client.attachments.thumbnail(message.attachments[0])
+   */
+  thumbnail(attachment: AttachmentMeta): Uint8Array | null {
+    return thumbnailOf(attachment)
   }
 
   /**
@@ -127,10 +139,15 @@ export class Attachments {
     // Every check send() makes runs before any upload: a bad call uploads nothing.
     checkSendInput({ ...input, attachments: list.map((a) => (isInline(a) || a?.file ? a : { ...a, data: new Uint8Array(0) })) })
     list.forEach((a, i) => !isInline(a) && !a.file && sizedSource(a.data, a.size, `attachments[${i}]`))
+    list.forEach((a, i) => a.thumbnail !== undefined && checkThumbnail(a.thumbnail, `attachments[${i}].thumbnail`))
     const out: OutgoingAttachment[] = []
     for (const [index, a] of list.entries()) {
-      if (isInline(a) || (a && 'file' in a && a.file)) out.push(a)
-      else out.push(await this.upload(c, a, input.onProgress ? { onProgress: (p: AttachmentProgress) => input.onProgress!({ index, ...p }) } : {}))
+      if (isInline(a)) out.push(a)
+      else if (a.file) {
+        // Uploaded before: a thumbnail given now is sealed under its key.
+        const { thumbnail, ...rest } = a
+        out.push(thumbnail ? { ...rest, file: sealedRef(a.file, thumbnail) } : rest)
+      } else out.push(await this.upload(c, a, input.onProgress ? { onProgress: (p: AttachmentProgress) => input.onProgress!({ index, ...p }) } : {}))
     }
     return { ...input, attachments: out }
   }

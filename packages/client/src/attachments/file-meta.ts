@@ -6,5 +6,5 @@ import type { FileRef } from '@parley/protocol'
 
 /** `{ file }` when `a` is out of band, `{}` otherwise (spread it into the rebuilt entry). */
 export function fileOf(a: { file?: FileRef | undefined }): { file?: FileRef } {
-  return a.file ? { file: { id: a.file.id, key: a.file.key } } : {}
+  return a.file ? { file: { id: a.file.id, key: a.file.key, ...(a.file.thumbnail !== undefined ? { thumbnail: a.file.thumbnail } : {}) } } : {}
 }

@@ -76,6 +76,9 @@ export function frankingBytes(msg: FrankableMessage): Uint8Array {
     const key = fromBase64(a.file.key)
     if (key.length !== 32) throw new RangeError('"attachments[].file.key" expected base64 of 32 bytes')
     parts.push(lp('file'), u32be(i), lp(awellFormed(a.file.id, `msg.attachments[${i}].file.id`)), key)
+    // Its sealed thumbnail (decision 0027), labelled and only when present: a file without one
+    // encodes as before, and a server cannot swap the preview the receiver shows.
+    if (a.file.thumbnail !== undefined) parts.push(lp('thumbnail'), lp(fromBase64(a.file.thumbnail)))
   }
   return concat(...parts)
 }

@@ -7,7 +7,7 @@
  * together with the plaintext SHA-256. These are the HTTP bodies and the reference.
  */
 import * as v from 'valibot'
-import { base64Exact, IdSchema } from './common.js'
+import { base64Exact, base64Max, IdSchema } from './common.js'
 
 /** Where the routes live on the server's HTTP server (option `attachments.path`). */
 export const DEFAULT_ATTACHMENTS_PATH = '/parley/attachments'
@@ -17,6 +17,16 @@ export const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
 export const MAX_FILE_BYTES_CAP = 4 * 1024 * 1024 * 1024
 /** Bytes of a file key. */
 export const FILE_REF_KEY_BYTES = 32
+
+/**
+ * Largest thumbnail (plaintext bytes) an out-of-band attachment may carry inline: 4 KiB, a
+ * small JPEG or WebP preview. The app makes it (Parley decodes no images). Four of them sealed
+ * take about 22 KB of base64 in an E2EE payload (`MAX_CIPHERTEXT_BYTES`, 64 KiB), leaving room
+ * for an ordinary text.
+ */
+export const MAX_THUMBNAIL_BYTES = 4 * 1024
+/** What sealing adds to a thumbnail: a 24-byte nonce and a 32-byte tag (`@parley/crypto` thumbnail.ts). */
+export const THUMBNAIL_SEAL_OVERHEAD_BYTES = 56
 
 /** A server-made attachment id: 22 url-safe characters (128 random bits). */
 export const AttachmentIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/, 'expected 22 url-safe characters'))
@@ -31,6 +41,12 @@ export const FileRefSchema = v.strictObject({
   id: AttachmentIdSchema,
   /** The file key, base64 of 32 bytes. */
   key: base64Exact(FILE_REF_KEY_BYTES),
+  /**
+   * A small preview sealed under a key derived from `key` (`@parley/crypto` `sealThumbnail`),
+   * base64. It travels inside the message, so the receiver has it before downloading the file;
+   * franking commits to it.
+   */
+  thumbnail: v.optional(base64Max(MAX_THUMBNAIL_BYTES + THUMBNAIL_SEAL_OVERHEAD_BYTES)),
 })
 export type FileRef = v.InferOutput<typeof FileRefSchema>
 

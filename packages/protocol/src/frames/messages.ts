@@ -16,7 +16,7 @@ import { RosterHeadSchema, RosterRecordSchema } from './roster.js'
 import { SenderKeyMessageSchema } from './sender-key.js'
 import { MessageRefSchema } from './message-ref.js'
 import { DisappearingTimerSchema } from './disappearing.js'
-import { FileRefSchema, MAX_FILE_BYTES_CAP } from './attachments.js'
+import { AttachmentIdSchema, FileRefSchema, MAX_FILE_BYTES_CAP } from './attachments.js'
 
 /**
  * Attachment metadata: what franking commits to (through `sha256` of the plaintext). An
@@ -104,6 +104,11 @@ export const SendE2eeSchema = v.pipe(
     envelopes: list(EnvelopeSchema, Math.max(MAX_ENVELOPES, MAX_GROUP_ENVELOPES)),
     attachments: list(EncryptedAttachmentSchema, MAX_ATTACHMENTS),
     senderKey: v.optional(SenderKeyMessageSchema),
+    /**
+     * The out-of-band attachments the encrypted payload names (docs/attachments.md): the server
+     * cannot read them, and deletes them with the message. Only the sender's own uploads count.
+     */
+    files: v.optional(list(AttachmentIdSchema, MAX_ATTACHMENTS)),
   }),
   v.check((f) => f.envelopes.length > 0 || f.senderKey !== undefined, 'expected at least 1 items'),
 )

@@ -1,6 +1,6 @@
 /**
  * The `AttachmentStore` conformance suite. Every backend runs exactly these tests
- * (`test/attachment-store.test.ts`: memory, filesystem). Not part of the public entry point
+ * (`test/attachment-store.test.ts`: memory, filesystem, PGlite, PostgreSQL). Not part of the public entry point
  * (it imports vitest).
  */
 import { describe, expect, it } from 'vitest'
@@ -11,6 +11,15 @@ async function readAll(s: AttachmentStore, id: string, start = 0): Promise<Uint8
   const parts: Uint8Array[] = []
   for await (const p of s.read(id, start)) parts.push(p)
   return new Uint8Array(Buffer.concat(parts))
+}
+
+/** Creates `id` and, unless `partial`, writes all of its `size` bytes. */
+async function upload(s: AttachmentStore, id: string, conversationId: string, uploader: string, partial = false): Promise<void> {
+  await s.create({ id, conversationId, uploader, size: 2, createdAt: 1 })
+  const w = await s.writer(id, 0)
+  if (typeof w !== 'object' || w === null) throw new Error(`no writer: ${w}`)
+  await w.write(bytes(partial ? 1 : 2, 7))
+  await w.end(2)
 }
 
 /**
@@ -86,6 +95,75 @@ export function attachmentContract(name: string, open: () => Promise<AttachmentS
         expect(await s.remove('done')).toBe(true)
         expect(await s.remove('done')).toBe(false)
         expect(await readAll(s, 'done')).toEqual(new Uint8Array(0))
+      } finally {
+        await s.close()
+      }
+    })
+
+    it('a linked attachment lives until the last message naming it is released; only own, complete uploads of the conversation link', async () => {
+      const s = await open()
+      try {
+        await upload(s, 'f1', 'c1', 'u1')
+        await upload(s, 'f2', 'c1', 'u1')
+        await upload(s, 'theirs', 'c1', 'u2')
+        await upload(s, 'elsewhere', 'c2', 'u1')
+        await upload(s, 'partial', 'c1', 'u1', true)
+        await s.setExpiry('f1', 1000) // the grace expiry set at completion
+        const m = (messageId: string, expiresAt: number | null) => ({ messageId, conversationId: 'c1', uploader: 'u1', expiresAt })
+        expect((await s.link(['f1', 'f2', 'theirs', 'elsewhere', 'partial', 'missing', 'f1'], m('m1', 500))).sort()).toEqual(['f1', 'f2'])
+        expect((await s.get('f1'))!.expiresAt).toBe(500) // the message's expiry replaces the upload's
+        for (const id of ['theirs', 'elsewhere', 'partial']) expect((await s.get(id))!.expiresAt).toBeNull()
+        expect(await s.link(['f1'], m('m2', 800))).toEqual(['f1'])
+        expect((await s.get('f1'))!.expiresAt).toBe(800)
+        await s.link(['f1'], m('m1', 900)) // linking again changes nothing
+        expect((await s.get('f1'))!.expiresAt).toBe(800)
+        expect(await s.release('m1')).toBe(1) // f2 went with its only message; f1 is still named by m2
+        expect(await s.get('f2')).toBeNull()
+        expect(await readAll(s, 'f2')).toEqual(new Uint8Array(0))
+        expect(await s.get('f1')).toMatchObject({ expiresAt: 800, offset: 2 })
+        expect(await s.release('m1')).toBe(0)
+        expect(await s.release('m2')).toBe(1)
+        expect(await s.get('f1')).toBeNull()
+        for (const id of ['theirs', 'elsewhere', 'partial']) expect(await s.get(id)).not.toBeNull()
+      } finally {
+        await s.close()
+      }
+    })
+
+    it('a message that never expires keeps its attachment; purge drops the links of expired messages', async () => {
+      const s = await open()
+      try {
+        await upload(s, 'g1', 'c1', 'u1')
+        const m = (messageId: string, expiresAt: number | null) => ({ messageId, conversationId: 'c1', uploader: 'u1', expiresAt })
+        await s.link(['g1'], m('m1', 100))
+        await s.link(['g1'], m('m2', null))
+        expect((await s.get('g1'))!.expiresAt).toBeNull()
+        expect(await s.purge(200, 0)).toBe(0)
+        expect(await s.get('g1')).not.toBeNull()
+        // m1 expired and its link went with the purge, so releasing m2 leaves no message naming g1.
+        expect(await s.release('m2')).toBe(1)
+        expect(await s.get('g1')).toBeNull()
+      } finally {
+        await s.close()
+      }
+    })
+
+    it('a file of over a megabyte in odd pieces, cut once and resumed, reads back whole and from any offset', async () => {
+      const s = await open()
+      try {
+        const size = 1024 * 1024 + 300_001 // more than one read page of the SQL store (4 rows of 256 KiB)
+        const file = new Uint8Array(size).map((_, i) => (i * 31 + (i >> 16)) & 0xff)
+        await s.create({ id: 'big', conversationId: 'c1', uploader: 'u1', size, createdAt: 1 })
+        const cut = 700_003
+        for (const [from, to] of [[0, cut], [cut, size]] as const) {
+          const w = await s.writer('big', from)
+          if (typeof w !== 'object' || w === null) throw new Error(`no writer: ${w}`)
+          for (let at = from; at < to; at += 70_001) await w.write(file.subarray(at, Math.min(to, at + 70_001)))
+          expect(await w.end(2)).toBe(to)
+        }
+        // Buffer.compare: vitest's toEqual walks a typed array element by element (seconds per MiB).
+        expect(Buffer.compare(await readAll(s, 'big'), file)).toBe(0)
+        for (const start of [1, cut, 256 * 1024, 256 * 1024 + 1, size - 1]) expect(Buffer.compare(await readAll(s, 'big', start), file.subarray(start))).toBe(0)
       } finally {
         await s.close()
       }

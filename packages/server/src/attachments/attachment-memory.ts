@@ -2,19 +2,25 @@
  * The in-memory `AttachmentStore` (tests, examples): the reference the conformance suite pins
  * the file store to. Holds every byte in memory: not for large files.
  */
-import type { AttachmentRecord, AttachmentStore, AttachmentWriter } from './attachment-store.js'
+import { expiryOfLinks, isComplete, type AttachmentRecord, type AttachmentStore, type AttachmentWriter } from './attachment-store.js'
 
 /**
  * An attachment store in memory.
  * @example createParleyServer({ …, attachments: { store: memoryAttachmentStore() } })
  */
 export function memoryAttachmentStore(): AttachmentStore {
-  const records = new Map<string, { rec: AttachmentRecord; chunks: Uint8Array[] }>()
+  // `links`: message id → its expiry, per attachment; `named`: message id → the attachments it names.
+  const records = new Map<string, { rec: AttachmentRecord; chunks: Uint8Array[]; links: Map<string, number | null> }>()
+  const named = new Map<string, Set<string>>()
   const writing = new Set<string>()
-  const drop = (id: string) => records.delete(id)
+  const drop = (id: string) => {
+    const e = records.get(id)
+    for (const m of e?.links.keys() ?? []) named.get(m)?.delete(id)
+    return records.delete(id)
+  }
   return {
     async create(r) {
-      records.set(r.id, { rec: { ...r, offset: 0, updatedAt: r.createdAt, expiresAt: null }, chunks: [] })
+      records.set(r.id, { rec: { ...r, offset: 0, updatedAt: r.createdAt, expiresAt: null }, chunks: [], links: new Map() })
     },
     async get(id) {
       const e = records.get(id)
@@ -57,6 +63,32 @@ export function memoryAttachmentStore(): AttachmentStore {
         pos += c.length
       }
     },
+    async link(ids, l) {
+      const linked: string[] = []
+      for (const id of new Set(ids)) {
+        const e = records.get(id)
+        if (!e || !isComplete(e.rec) || e.rec.conversationId !== l.conversationId || e.rec.uploader !== l.uploader) continue
+        if (!e.links.has(l.messageId)) e.links.set(l.messageId, l.expiresAt)
+        e.rec.expiresAt = expiryOfLinks(e.links.values())
+        let set = named.get(l.messageId)
+        if (!set) named.set(l.messageId, (set = new Set()))
+        set.add(id)
+        linked.push(id)
+      }
+      return linked
+    },
+    async release(messageId) {
+      let n = 0
+      for (const id of named.get(messageId) ?? []) {
+        const e = records.get(id)
+        if (!e) continue
+        e.links.delete(messageId)
+        if (e.links.size === 0) (drop(id), n++)
+        else e.rec.expiresAt = expiryOfLinks(e.links.values())
+      }
+      named.delete(messageId)
+      return n
+    },
     async remove(id) {
       return drop(id)
     },
@@ -67,10 +99,19 @@ export function memoryAttachmentStore(): AttachmentStore {
         const stale = rec.offset < rec.size && rec.updatedAt < staleBefore && !writing.has(id)
         if (expired || stale) (drop(id), n++)
       }
+      for (const [m, ids] of named) {
+        for (const id of ids) {
+          const links = records.get(id)?.links
+          const at = links?.get(m)
+          if (links && at !== undefined && at !== null && at <= now) (links.delete(m), ids.delete(id))
+        }
+        if (ids.size === 0) named.delete(m)
+      }
       return n
     },
     async close() {
       records.clear()
+      named.clear()
     },
   }
 }

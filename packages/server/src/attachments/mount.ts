@@ -16,6 +16,7 @@ import { fileAttachmentStore } from './attachment-fs.js'
 import { STALE_ATTACHMENT_UPLOAD_MS, type AttachmentStore } from './attachment-store.js'
 import type { AttachmentOptions } from './options.js'
 import { attachmentRoutes } from './routes.js'
+import { messageFiles } from './message-files.js'
 
 /**
  * How long after its upload completed a blob outlives the conversation's timer (ms): the
@@ -47,6 +48,7 @@ export function mountAttachments(ctx: Ctx, http: HttpServer | undefined, options
   }
   if (!o.store) ctx.log.warn('attachments: no store given: files go to a temporary directory removed on close (not for production)')
   const store = o.store ?? fileAttachmentStore()
+  ctx.files = messageFiles(ctx, store) // deleted with their messages
   const handler = attachmentRoutes({
     store, path, maxSealedBytes: fileCiphertextSize(maxBytes), now: ctx.now,
     async authenticate(token, req) {
@@ -84,6 +86,7 @@ export function mountAttachments(ctx: Ctx, http: HttpServer | undefined, options
     store,
     purge: (now) => store.purge(now, now - STALE_ATTACHMENT_UPLOAD_MS),
     async close() {
+      delete ctx.files
       http.removeListener('request', listener)
       for (const l of others) http.on('request', l)
       await store.close()

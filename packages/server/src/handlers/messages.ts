@@ -17,6 +17,7 @@ import type { Handler } from './types.js'
 import { membershipAt } from '../groups/membership-at.js'
 import { expiresAtFor } from '../disappearing/expiry.js'
 import { wakesOffline } from '../receipts/wakes.js'
+import { fileIdsOf } from '../attachments/message-files.js'
 
 /** When `userId` could read a group: seqs where they were a member just before or just after (their own add and removal records). */
 async function groupViewer(ctx: Ctx, conversationId: string, userId: string): Promise<{ at(seq: number): boolean; firstSeq: number }> {
@@ -122,6 +123,7 @@ export const messageSend: Handler<'message.send'> = {
       if (chain && f.mode === 'e2ee' && f.envelopes.length) await ctx.store.senderKeys.addHolders(chain, f.envelopes).catch((e) => ctx.reportError(e, { where: 'store', event: 'message.send', userId: sender.userId }))
       if (gate.withheld || gate.move) await afterSend(ctx, gate, m.id, sender.userId) // safety: withheld record, request accepted / re-opened
       if (blockers.length) await ctx.store.safety.withhold(m.id, blockers).catch((e) => ctx.reportError(e, { where: 'store', event: 'message.send', userId: sender.userId }))
+      if (ctx.files) await ctx.files.linked(m, fileIdsOf(f)) // attachments go with their message (docs/attachments.md)
       deliver(ctx, m, out.recipients, f.mode === 'server-side' ? f.body : undefined)
       if (wakesOffline(f)) ctx.push?.note(m, out.recipients, f.mode === 'server-side' ? f.body : undefined) // wake offline devices (docs/push.md), never for a receipt
       for (const [v, hook] of verdicts) emitFlags(ctx, v, hook, { conversationId: m.conversationId, sender, messageId: m.id })
@@ -140,6 +142,7 @@ export const messageDelete: Handler<'message.delete'> = {
     const self = me(s)
     const c = await memberOf(ctx, f.conversationId, self.userId)
     await ctx.store.deleteMessage({ conversationId: f.conversationId, messageId: f.messageId, byUserId: self.userId })
+    await ctx.files?.released(f.messageId) // its attachments no other message names
     // Safety: a peer who blocks the deleter is not told (and keeps its copy).
     ctx.io.to(c.kind === 'group' ? c.members.map(userRoom) : await deleteRooms(ctx, self.userId, c)).emit('message.deleted', { conversationId: f.conversationId, messageId: f.messageId, by: self, ts: ctx.now() })
     return { ok: true }

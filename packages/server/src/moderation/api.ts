@@ -150,6 +150,7 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
       if (!c) throw new NotFoundError('unknown conversation', { resource: 'conversation', id: conversationId })
       const audit = entry('remove_message', conversationId, a, { messageId })
       await ctx.store.deleteMessage({ conversationId, messageId, byUserId: null, audit })
+      await ctx.files?.released(messageId)
       await notify(c.members, { kind: 'message_removed', conversationId, messageId, ts: a.at })
       await announceAction(ctx, audit)
     },

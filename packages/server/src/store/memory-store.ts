@@ -19,6 +19,7 @@ import { memorySenderKeyStore } from './sender-key-memory.js'
 import { memoryBlobStore } from './blob-memory.js'
 import { memoryPushStore } from './push-memory.js'
 import { consumeMemoryTicket, memoryResetTicketStore, type MemoryResetTickets } from './reset-ticket-memory.js'
+import { memoryAttachmentStore } from '../attachments/attachment-memory.js'
 import { memoryModerationStore } from './moderation-memory.js'
 
 interface MemDevice extends DeviceRecord {
@@ -100,6 +101,7 @@ export function memoryStore(): ParleyStore {
     blobs: memoryBlobStore(),
     push: memoryPushStore(),
     resetTickets: memoryResetTicketStore(tickets),
+    attachments: memoryAttachmentStore(),
     moderation: memoryModerationStore({
       reports: () => reports.values(),
       messages: () => messages.values(),

@@ -369,6 +369,44 @@ CREATE TABLE reset_tickets (
 )
 `,
   },
+  {
+    // Out-of-band attachments on SQL (docs/attachments.md, decision 0027): the record, the
+    // sealed bytes as bytea rows of at most ATTACHMENT_SQL_CHUNK_BYTES keyed by their start
+    // offset, and which stored messages name each attachment (it goes with the last of them).
+    // The rows are sealed bytes, which do not compress: stored out of line without trying.
+    // Number 20 was assigned to this change.
+    version: 20,
+    name: 'sql-attachments',
+    sql: `
+CREATE TABLE attachments (
+  id text PRIMARY KEY,
+  conversation_id text NOT NULL,
+  uploader text NOT NULL,
+  size bigint NOT NULL,
+  written bigint NOT NULL DEFAULT 0,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  expires_at bigint
+);
+CREATE INDEX attachments_expiry ON attachments (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX attachments_unfinished ON attachments (updated_at) WHERE written < size;
+CREATE TABLE attachment_chunks (
+  attachment_id text NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
+  start bigint NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (attachment_id, start)
+);
+ALTER TABLE attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+CREATE TABLE attachment_links (
+  attachment_id text NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
+  message_id text NOT NULL,
+  expires_at bigint,
+  PRIMARY KEY (attachment_id, message_id)
+);
+CREATE INDEX attachment_links_message ON attachment_links (message_id);
+CREATE INDEX attachment_links_expiry ON attachment_links (expires_at) WHERE expires_at IS NOT NULL
+`,
+  },
 ]
 
 /** The newest schema version this build knows. */

@@ -18,6 +18,7 @@ import { sqlSenderKeyStore } from './sender-key-sql.js'
 import { sqlBlobStore } from './blob-sql.js'
 import { sqlPushStore } from './push-sql.js'
 import { consumeTicket, sqlResetTicketStore } from './_sql-reset-tickets.js'
+import { sqlAttachmentStore } from '../attachments/attachment-sql.js'
 import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
 import { insertAudit, sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
@@ -89,6 +90,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
     blobs: sqlBlobStore(db),
     push: sqlPushStore(db),
     resetTickets: sqlResetTicketStore(db),
+    attachments: sqlAttachmentStore(db),
     moderation: sqlModerationStore(db),
     buckets: {
       async take(key, capacity, refillPerSecond, now) {

@@ -12,6 +12,7 @@ import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
 import type { PushStore } from './push-store.js'
 import type { ResetTicketStore } from './reset-ticket-store.js'
+import type { AttachmentStore } from '../attachments/attachment-store.js'
 import type { SenderKeyStore } from './sender-key-store.js'
 import type { BlobStore } from './blob-store.js'
 
@@ -272,6 +273,8 @@ export interface ParleyStore {
   readonly push: PushStore
   /** The one-time registration tickets of account resets (`reset-ticket-store.ts`, decision 0024). */
   readonly resetTickets: ResetTicketStore
+  /** Out-of-band attachments in this database (SQL: small deployments; pass as `attachments.store`). */
+  readonly attachments: AttachmentStore
   /** Moderator actions and their audit log (suspensions, revocations, closures, report queue). */
   readonly moderation: ModerationStore
   /**
