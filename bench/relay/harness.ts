@@ -21,7 +21,11 @@ const ACK_TIMEOUT_MS = 60_000
 const DRAIN_TIMEOUT_MS = 60_000
 
 export interface ServerStats { rss: number; cpuMs: number; /** Of which in the kernel (system calls). */ sysMs: number; avgBatch: number; avgCommitMs: number }
-export interface Result extends ServerStats { name: string; msgs: number; seconds: number; p50: number; p99: number }
+export interface Result extends ServerStats {
+  name: string; msgs: number; seconds: number; p50: number; p99: number
+  /** CPU ms the database server's processes used during the measured load (PostgreSQL rows on a server started for the run). */
+  dbCpuMs?: number
+}
 
 export interface RelayChild { url: string; child: ChildProcess; measure(): Promise<void>; stats(): Promise<ServerStats>; stop(): Promise<void> }
 
@@ -175,7 +179,7 @@ async function load(pairs: Pair[], perPair: number, window: number): Promise<{ s
 }
 
 /** Runs one row: starts its server, connects the pairs, warms up, measures, stops. */
-export async function scenario(name: string, config: RelayServerConfig, pairCount: number, perPair: number, window: number): Promise<Result> {
+export async function scenario(name: string, config: RelayServerConfig, pairCount: number, perPair: number, window: number, dbCpuMs?: () => number): Promise<Result> {
   if (config.store === 'pglite' && config.dataDir) await initDataDir(config.dataDir)
   const server = await startServer(config)
   try {
@@ -187,10 +191,12 @@ export async function scenario(name: string, config: RelayServerConfig, pairCoun
     // Warm-up (JIT, connections, first transaction), then measure.
     await load(pairs.slice(0, 1), 50, 10)
     await server.measure()
+    const db0 = dbCpuMs?.()
     const r = await load(pairs, perPair, window)
+    const db = db0 === undefined ? {} : { dbCpuMs: dbCpuMs!() - db0 }
     const stats = await server.stats()
     for (const p of pairs) p.close()
-    return { name, ...r, ...stats }
+    return { name, ...r, ...stats, ...db }
   } finally {
     await server.stop()
   }
