@@ -73,6 +73,24 @@ describe('PairReader', () => {
     expect(calls.reduce((n, c) => n + c.length, 0)).toBe(reads.length)
   })
 
+  it('asks each distinct question once per batch and answers every caller with its own object', async () => {
+    const { store, calls, release } = gatedStore()
+    await store.block('ann', 'bob', 1)
+    const reader = new PairReader(store)
+    const first = reader.read('ann', 'cat')
+    // The same pair thirty times (one pair, many sends in flight), its reverse, and ids that would
+    // collide under a naive separator ('a\nb' + 'c' vs 'a' + 'b\nc').
+    const same = Array.from({ length: 30 }, () => reader.read('ann', 'bob', 'c1'))
+    const other = [reader.read('bob', 'ann', 'c1'), reader.read('ann', 'bob'), reader.read('x\ny', 'z'), reader.read('x', 'y\nz')]
+    await new Promise((r) => setImmediate(r))
+    expect(calls.map((c) => c.length)).toEqual([1, 5])
+    await drain(release, [first, ...same, ...other])
+    const answers = await Promise.all(same)
+    expect(answers.every((p) => p.aBlocksB && !p.bBlocksA)).toBe(true)
+    expect(new Set(answers).size).toBe(30) // a caller changing its answer cannot change another's
+    expect((await Promise.all(other)).map((p) => [p.aBlocksB, p.bBlocksA])).toEqual([[false, true], [true, false], [false, false], [false, false]])
+  })
+
   it('a failed store call rejects only its own reads; the reader keeps working', async () => {
     const { store, release } = gatedStore()
     const reader = new PairReader(store)
