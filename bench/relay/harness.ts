@@ -22,7 +22,8 @@ const ACK_TIMEOUT_MS = 60_000
  * process's own client code cold for the first row of a run (the raw relay): it measured at
  * 35–55 % of the same relay measured again at the end of the section, which made every
  * "% of raw" look better than it was. Warmed up with this many, the two raw rows of a run
- * agreed within 5 % (3,309 and 3,442 msg/s on a loaded machine).
+ * agreed within 5 % in one run (3,309 and 3,442 msg/s, load 14); on a machine at load 19 they
+ * still differed 2× — read every ratio with the load beside it.
  */
 const WARM_UP_MESSAGES = 1_000
 /** How long to wait for deliveries still in flight after the last ack. */
@@ -38,7 +39,7 @@ export interface Result extends ServerStats {
 export interface RelayChild { url: string; child: ChildProcess; measure(): Promise<void>; stats(): Promise<ServerStats>; stop(): Promise<void> }
 
 /** Node flags for the child: the same runtime as the bench, TypeScript sources through tsx. */
-const childArgs = (config: RelayServerConfig) => ['--conditions=@parley/source', '--import', 'tsx', SERVER, JSON.stringify(config)]
+const childArgs = (config: RelayServerConfig) => [...(config.nodeFlags ?? []), '--conditions=@parley/source', '--import', 'tsx', SERVER, JSON.stringify(config)]
 
 /** Starts a relay server child; resolves once it listens. */
 export async function startServer(config: RelayServerConfig): Promise<RelayChild> {
@@ -196,7 +197,11 @@ export async function scenario(name: string, config: RelayServerConfig, pairCoun
     for (let i = 0; i < pairCount; i += CONNECT_CONCURRENCY) {
       pairs.push(...(await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, pairCount - i) }, (_, k) => make(server.url, i + k)))))
     }
-    // Warm-up (JIT, connections, first transaction), then measure.
+    // Warm-up (JIT, connections, first transaction), then measure. One message on every pair
+    // first: the section measures pairs that are already talking (a server's first append to a
+    // conversation reads and locks it before its cache knows it; a one-time cost per conversation
+    // and node that would otherwise fall on the first tenth of the 1,000-pair load).
+    if (pairs.length > 1) await load(pairs, 1, 1)
     await load(pairs.slice(0, 1), WARM_UP_MESSAGES, 10)
     await server.measure()
     const db0 = dbCpuMs?.()
