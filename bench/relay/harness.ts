@@ -39,7 +39,7 @@ export interface Result extends ServerStats {
 export interface RelayChild { url: string; child: ChildProcess; measure(): Promise<void>; stats(): Promise<ServerStats>; stop(): Promise<void> }
 
 /** Node flags for the child: the same runtime as the bench, TypeScript sources through tsx. */
-const childArgs = (config: RelayServerConfig) => [...(config.nodeFlags ?? []), '--conditions=@parley/source', '--import', 'tsx', SERVER, JSON.stringify(config)]
+const childArgs = (config: RelayServerConfig) => ['--conditions=@parley/source', '--import', 'tsx', SERVER, JSON.stringify(config)]
 
 /** Starts a relay server child; resolves once it listens. */
 export async function startServer(config: RelayServerConfig): Promise<RelayChild> {

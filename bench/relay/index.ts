@@ -29,13 +29,6 @@ const RESULTS = fileURLToPath(new URL('../results/relay.txt', import.meta.url))
 const ONLY = process.env.RELAY_ONLY ? new RegExp(process.env.RELAY_ONLY) : undefined
 /** `one` or `pairs`: run only that section (for profiling). */
 const SECTION = process.env.RELAY_SECTION
-/**
- * The Parley server-side / PostgreSQL row is measured again with this V8 flag on the server's
- * process: a young generation of 64 MiB semi-spaces instead of V8's default (16 MiB on 64-bit).
- * With 1,000 sends in flight for hundreds of ms each, the default promoted most of them to the
- * old generation, and the garbage collector took a third of the server's CPU samples.
- */
-const SEMI_SPACE_FLAG = '--max-semi-space-size=64'
 const VERSIONS = ['socket.io', 'socket.io-client', 'pg', '@electric-sql/pglite', '@noble/ciphers', '@noble/hashes']
 
 /** A fresh database on the bench's PostgreSQL, dropped at the end of the run. */
@@ -84,7 +77,7 @@ export async function runRelay(): Promise<void> {
   const dbs: { drop(): Promise<void> }[] = []
   let section: Result[] = []
   /** Runs one row (unless filtered out), prints it and keeps it for the section's ratios. */
-  const row = async (name: string, config: RelayServerConfig | 'postgres' | 'naive', pairs: number, perPair: number, window: number, nodeFlags?: string[]) => {
+  const row = async (name: string, config: RelayServerConfig | 'postgres' | 'naive', pairs: number, perPair: number, window: number) => {
     if (ONLY && !ONLY.test(name)) return
     if (config === 'postgres' || config === 'naive') {
       if (!postgres) return
@@ -92,7 +85,7 @@ export async function runRelay(): Promise<void> {
       dbs.push(db)
       config = config === 'naive'
         ? { kind: 'naive', databaseUrl: db.url }
-        : { kind: 'parley', policy: /parley (\S+)/.exec(name)![1] as Policy, store: 'postgres', databaseUrl: db.url, ...(nodeFlags ? { nodeFlags } : {}) }
+        : { kind: 'parley', policy: /parley (\S+)/.exec(name)![1] as Policy, store: 'postgres', databaseUrl: db.url }
     }
     const r = await scenario(name, config, pairs, perPair, window, config.databaseUrl ? postgres?.cpuMs : undefined)
     out(fmt(r))
@@ -131,7 +124,6 @@ export async function runRelay(): Promise<void> {
       await row('naive durable relay / PostgreSQL', 'naive', PAIRS, PER_PAIR, 1)
       await row('parley server-side / PGlite (fsync)', { kind: 'parley', policy: 'server-side', store: 'pglite', dataDir: dataDir() }, PAIRS, PER_PAIR, 1)
       await row('parley server-side / PostgreSQL', 'postgres', PAIRS, PER_PAIR, 1)
-      await row('parley server-side / PostgreSQL, 64 MiB semi-space', 'postgres', PAIRS, PER_PAIR, 1, [SEMI_SPACE_FLAG])
       await close(rawN, PAIRS, PER_PAIR, 1)
     }
   } finally {

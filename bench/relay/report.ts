@@ -25,7 +25,7 @@ const rate = (r: Result) => r.msgs / r.seconds
 const cpuUs = (r: Result) => (1000 * r.cpuMs) / r.msgs
 
 export const fmt = (r: Result) =>
-  `${r.name.padEnd(52)} ${rate(r).toFixed(0).padStart(7)} msg/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  server CPU ${cpuUs(r).toFixed(0).padStart(4)} µs/msg (sys ${((1000 * r.sysMs) / r.msgs).toFixed(0).padStart(3)})  RSS ${(r.rss / 2 ** 20).toFixed(0).padStart(4)} MB${r.dbCpuMs !== undefined ? `  PostgreSQL CPU ${((1000 * r.dbCpuMs) / r.msgs).toFixed(0)} µs/msg` : ''}${r.avgBatch ? `  commit: avg batch ${r.avgBatch.toFixed(1)}, avg ${r.avgCommitMs.toFixed(1)} ms` : ''}`
+  `${r.name.padEnd(44)} ${rate(r).toFixed(0).padStart(7)} msg/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  server CPU ${cpuUs(r).toFixed(0).padStart(4)} µs/msg (sys ${((1000 * r.sysMs) / r.msgs).toFixed(0).padStart(3)})  RSS ${(r.rss / 2 ** 20).toFixed(0).padStart(4)} MB${r.dbCpuMs !== undefined ? `  PostgreSQL CPU ${((1000 * r.dbCpuMs) / r.msgs).toFixed(0)} µs/msg` : ''}${r.avgBatch ? `  commit: avg batch ${r.avgBatch.toFixed(1)}, avg ${r.avgCommitMs.toFixed(1)} ms` : ''}`
 
 /** The mean of the raw relay measured before and after the other rows of a section. */
 export function meanRaw(a: Result, b: Result): Result {
@@ -36,7 +36,7 @@ export function meanRaw(a: Result, b: Result): Result {
 /** One row against the raw relay (and the naive relay, for PostgreSQL rows). */
 export function ratioLine(r: Result, raw: Result, naive?: Result): string {
   const vsNaive = naive && r !== naive && r.name.includes('/ PostgreSQL') ? `, ${(rate(r) / rate(naive)).toFixed(2)}× naive` : ''
-  return `${r.name.padEnd(52)} throughput ${((100 * rate(r)) / rate(raw)).toFixed(1).padStart(5)} % of raw${vsNaive}, p99 ${(r.p99 / raw.p99).toFixed(2)}×, server CPU/msg ${(cpuUs(r) / cpuUs(raw)).toFixed(2)}×`
+  return `${r.name.padEnd(44)} throughput ${((100 * rate(r)) / rate(raw)).toFixed(1).padStart(5)} % of raw${vsNaive}, p99 ${(r.p99 / raw.p99).toFixed(2)}×, server CPU/msg ${(cpuUs(r) / cpuUs(raw)).toFixed(2)}×`
 }
 
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED')
@@ -53,11 +53,6 @@ export function targetLines(section: Result[], raw: Result): string[] {
     const extra = cpuUs(pg) - cpuUs(raw)
     out.push(`  PostgreSQL server CPU minus raw     ${extra.toFixed(0)} µs/msg  (≤ ${CPU_TARGET_US})  ${verdict(extra <= CPU_TARGET_US)}  [${cpuUs(pg).toFixed(0)} µs/msg = ${(cpuUs(pg) / cpuUs(raw)).toFixed(2)}× raw's ${cpuUs(raw).toFixed(0)}]`)
     out.push(`  PostgreSQL p99 vs raw               ${(pg.p99 / raw.p99).toFixed(2)}×  (≤ ${P99_TARGET}×)  ${verdict(pg.p99 <= P99_TARGET * raw.p99)}`)
-  }
-  const semi = section.find((r) => r.name.startsWith('parley server-side / PostgreSQL, '))
-  if (semi) {
-    const extra = cpuUs(semi) - cpuUs(raw)
-    out.push(`  (${semi.name.slice('parley server-side / PostgreSQL, '.length)}: ${((100 * rate(semi)) / rate(raw)).toFixed(1)} % of raw${naive ? `, ${(rate(semi) / rate(naive)).toFixed(2)}× naive` : ''}, CPU minus raw ${extra.toFixed(0)} µs/msg, p99 ${(semi.p99 / raw.p99).toFixed(2)}× raw)`)
   }
   if (lite) {
     out.push(`  PGlite vs raw                       ${((100 * rate(lite)) / rate(raw)).toFixed(1)} %  (≥ ${100 * PGLITE_VS_RAW_TARGET} %)  ${verdict(rate(lite) >= PGLITE_VS_RAW_TARGET * rate(raw))}`)

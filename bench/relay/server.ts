@@ -22,8 +22,6 @@ export interface RelayServerConfig {
   dataDir?: string
   durability?: 'fsync' | 'os'
   databaseUrl?: string
-  /** Node flags for this server's process only (e.g. a larger young generation), appended to the row's name. */
-  nodeFlags?: string[]
   /** Open the store (creating the PGlite data dir), close it and exit. */
   initOnly?: boolean
 }
