@@ -35,7 +35,7 @@ export function meanRaw(a: Result, b: Result): Result {
 
 /** One row against the raw relay (and the naive relay, for PostgreSQL rows). */
 export function ratioLine(r: Result, raw: Result, naive?: Result): string {
-  const vsNaive = naive && r !== naive && r.name.includes('/ PostgreSQL') ? `, ${(rate(r) / rate(naive)).toFixed(2)}× naive` : ''
+  const vsNaive = naive && r !== naive && r.name.endsWith('/ PostgreSQL') ? `, ${(rate(r) / rate(naive)).toFixed(2)}× naive` : ''
   return `${r.name.padEnd(44)} throughput ${((100 * rate(r)) / rate(raw)).toFixed(1).padStart(5)} % of raw${vsNaive}, p99 ${(r.p99 / raw.p99).toFixed(2)}×, server CPU/msg ${(cpuUs(r) / cpuUs(raw)).toFixed(2)}×`
 }
 
@@ -84,7 +84,7 @@ export function recordSection(rec: Recorder, rows: Result[], raw: Result): void 
     rec.figure({ ...base, name: 'throughput vs raw', metric: 'msg/s', value: rate(r) / rate(raw), ...(pg || lite ? { target: { op: '>=' as const, value: pg ? PG_VS_RAW_TARGET : PGLITE_VS_RAW_TARGET } } : {}) })
     rec.figure({ ...base, name: 'p99 vs raw', metric: 'p99 ms', value: r.p99 / raw.p99, ...(pg || lite ? { target: { op: '<=' as const, value: P99_TARGET } } : {}) })
     rec.figure({ ...base, name: 'server CPU/msg vs raw', metric: 'server CPU µs/msg', value: cpuUs(r) / cpuUs(raw) })
-    if (naive && r !== naive && r.name.includes('/ PostgreSQL')) {
+    if (naive && r !== naive && r.name.endsWith('/ PostgreSQL')) {
       rec.figure({ ...base, baseline: naive.name, name: 'throughput vs naive durable relay', metric: 'msg/s', value: rate(r) / rate(naive), ...(pg ? { target: { op: '>=' as const, value: VS_NAIVE_TARGET } } : {}) })
     }
     if (pg) {

@@ -1,7 +1,7 @@
 /**
  * The pair reader (src/safety/pair-reader.ts) batches concurrent safety reads: a read made
  * while none is in flight goes out at once, the others of its I/O turn (and reads made while
- * CONCURRENT_PAIR_READS are in flight) leave together in one store call (at most MAX_PAIR_BATCH), every caller gets its own answer, and a failed call
+ * CONCURRENT_PAIR_READS are in flight) leave together in one store call (at most MAX_PAIR_BATCH), each distinct question once, every caller gets its own answer, and a failed call
  * fails only the reads in it.
  */
 import { describe, expect, it } from 'vitest'
