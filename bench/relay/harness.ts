@@ -21,9 +21,9 @@ const ACK_TIMEOUT_MS = 60_000
  * Messages sent on one pair (10 in flight) before each measured load. 50 left the bench
  * process's own client code cold for the first row of a run (the raw relay): it measured at
  * 35–55 % of the same relay measured again at the end of the section, which made every
- * "% of raw" look better than it was. Warmed up with this many, the two raw rows of a run
- * agreed within 5 % in one run (3,309 and 3,442 msg/s, load 14); on a machine at load 19 they
- * still differed 2× — read every ratio with the load beside it.
+ * "% of raw" look better than it was. Warmed up with this many, the two raw rows agreed within
+ * 5 % in some runs (3,309 / 3,442 and 5,489 / 5,259 msg/s) and still differed up to 2.7× in
+ * others on the shared machine — read every ratio with the load beside it.
  */
 const WARM_UP_MESSAGES = 1_000
 /** How long to wait for deliveries still in flight after the last ack. */
