@@ -91,6 +91,13 @@ describe('PairReader', () => {
     expect((await Promise.all(other)).map((p) => [p.aBlocksB, p.bBlocksA])).toEqual([[false, true], [true, false], [false, false], [false, false]])
   })
 
+  it('a store that answers fewer questions than it was asked fails the reads, never answers "not blocked"', async () => {
+    const inner = memorySafetyStore()
+    const store: SafetyStore = { ...inner, pairs: async (queries) => (await inner.pairs(queries)).slice(1) }
+    const reader = new PairReader(store)
+    await expect(reader.read('a', 'b')).rejects.toThrow('answered 0 of 1')
+  })
+
   it('a failed store call rejects only its own reads; the reader keeps working', async () => {
     const { store, release } = gatedStore()
     const reader = new PairReader(store)

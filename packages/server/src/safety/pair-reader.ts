@@ -53,10 +53,11 @@ export class PairReader {
       const batch = this.queue.splice(0, MAX_PAIR_BATCH)
       this.running++
       const { distinct, slot } = dedupe(batch)
-      this.store.pairs(distinct).then(
-        (results) => batch.forEach((w, i) => w.resolve({ ...results[slot[i]!]! })),
-        (error: unknown) => batch.forEach((w) => w.reject(error)),
-      ).finally(() => {
+      this.store.pairs(distinct).then((results) => {
+        // A store that answers fewer questions than asked must not read as "nobody blocks anybody".
+        if (results.length !== distinct.length) throw new Error(`safety store answered ${results.length} of ${distinct.length} pair queries`)
+        batch.forEach((w, i) => w.resolve({ ...results[slot[i]!]! }))
+      }).catch((error: unknown) => batch.forEach((w) => w.reject(error))).finally(() => {
         this.running--
         this.pump()
       })
