@@ -87,7 +87,7 @@ export async function runRelay(): Promise<void> {
         ? { kind: 'naive', databaseUrl: db.url }
         : { kind: 'parley', policy: /parley (\S+)/.exec(name)![1] as Policy, store: 'postgres', databaseUrl: db.url }
     }
-    const r = await scenario(name, config, pairs, perPair, window)
+    const r = await scenario(name, config, pairs, perPair, window, config.databaseUrl ? postgres?.cpuMs : undefined)
     out(fmt(r))
     section.push(r)
   }

@@ -6,7 +6,7 @@
  * implicitly, so its figures always include a real WAL flush before every ack.
  */
 import { spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +25,50 @@ export interface BenchPostgres {
   origin: string
   /** `fsync`, `synchronous_commit` and the server version, as the server reports them. */
   settings: string
+  /**
+   * CPU time (ms, user + system) the server's processes used so far: the postmaster, every
+   * backend alive and every backend it has reaped. Only for a server started for this run on
+   * Linux — a shared `DATABASE_URL` server also works for others, so its CPU is not ours.
+   */
+  cpuMs?: () => number
   stop(): Promise<void>
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ: 100 on every Linux ABI). */
+const USER_HZ = 100
+
+/** `/proc/<pid>/stat` fields after the command name: [state, ppid, …]; undefined when gone. */
+function statFields(pid: string): string[] | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return s.slice(s.lastIndexOf(')') + 2).split(' ')
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU ms of `root` (with its reaped children) and of its live children, from /proc. */
+function treeCpuMs(root: number): number {
+  let ticks = 0
+  const own = statFields(String(root))
+  // utime, stime, cutime, cstime are fields 14–17 of stat, 12–15 after the name.
+  if (own) ticks += Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14])
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    const f = statFields(pid)
+    if (f && Number(f[1]) === root) ticks += Number(f[11]) + Number(f[12])
+  }
+  return (1000 * ticks) / USER_HZ
+}
+
+/** The postmaster's pid (first line of postmaster.pid), or undefined. */
+function postmasterPid(data: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
+    return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}/stat`) ? pid : undefined
+  } catch {
+    return undefined
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -79,8 +122,10 @@ async function throwaway(): Promise<BenchPostgres | null> {
   const start = run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', String(START_TIMEOUT_S), '-o', opts, 'start'])
   if (!start.ok) return (cleanup(), null)
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
+  const pid = postmasterPid(data)
   return {
     url,
+    ...(pid ? { cpuMs: () => treeCpuMs(pid) } : {}),
     origin: `throwaway server started for this run (127.0.0.1:${port}, stock settings)`,
     settings: await describe(url),
     async stop() {

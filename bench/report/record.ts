@@ -17,7 +17,7 @@ export interface Row {
 
 /**
  * A figure of a Parley row and what it must reach: a ratio to a baseline row of the same run
- * (`unit: '×'`), or, for the few absolute targets (server CPU per message), a value in `unit`.
+ * (`unit: '×'`), or, for the few absolute targets (server CPU per message minus the raw relay's), a value in `unit`.
  */
 export interface Figure {
   /** What it says, e.g. "throughput vs raw". */

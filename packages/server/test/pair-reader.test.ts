@@ -1,7 +1,7 @@
 /**
  * The pair reader (src/safety/pair-reader.ts) batches concurrent safety reads: a read made
  * while none is in flight goes out at once, the others of its I/O turn (and reads made while
- * CONCURRENT_PAIR_READS are in flight) leave together in one store call (at most MAX_PAIR_BATCH), every caller gets its own answer, and a failed call
+ * CONCURRENT_PAIR_READS are in flight) leave together in one store call (at most MAX_PAIR_BATCH), each distinct question once, every caller gets its own answer, and a failed call
  * fails only the reads in it.
  */
 import { describe, expect, it } from 'vitest'
@@ -71,6 +71,31 @@ describe('PairReader', () => {
     await drain(release, reads)
     expect(Math.max(...calls.map((c) => c.length))).toBe(MAX_PAIR_BATCH)
     expect(calls.reduce((n, c) => n + c.length, 0)).toBe(reads.length)
+  })
+
+  it('asks each distinct question once per batch and answers every caller with its own object', async () => {
+    const { store, calls, release } = gatedStore()
+    await store.block('ann', 'bob', 1)
+    const reader = new PairReader(store)
+    const first = reader.read('ann', 'cat')
+    // The same pair thirty times (one pair, many sends in flight), its reverse, and ids that would
+    // collide under a naive separator ('a\nb' + 'c' vs 'a' + 'b\nc').
+    const same = Array.from({ length: 30 }, () => reader.read('ann', 'bob', 'c1'))
+    const other = [reader.read('bob', 'ann', 'c1'), reader.read('ann', 'bob'), reader.read('x\ny', 'z'), reader.read('x', 'y\nz')]
+    await new Promise((r) => setImmediate(r))
+    expect(calls.map((c) => c.length)).toEqual([1, 5])
+    await drain(release, [first, ...same, ...other])
+    const answers = await Promise.all(same)
+    expect(answers.every((p) => p.aBlocksB && !p.bBlocksA)).toBe(true)
+    expect(new Set(answers).size).toBe(30) // a caller changing its answer cannot change another's
+    expect((await Promise.all(other)).map((p) => [p.aBlocksB, p.bBlocksA])).toEqual([[false, true], [true, false], [false, false], [false, false]])
+  })
+
+  it('a store that answers fewer questions than it was asked fails the reads, never answers "not blocked"', async () => {
+    const inner = memorySafetyStore()
+    const store: SafetyStore = { ...inner, pairs: async (queries) => (await inner.pairs(queries)).slice(1) }
+    const reader = new PairReader(store)
+    await expect(reader.read('a', 'b')).rejects.toThrow('answered 0 of 1')
   })
 
   it('a failed store call rejects only its own reads; the reader keeps working', async () => {

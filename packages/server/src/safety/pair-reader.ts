@@ -6,7 +6,9 @@
  * in the next batch once fewer than {@link CONCURRENT_PAIR_READS} are in flight.
  * One query per send halved PostgreSQL throughput in bench/relay; batched, the reads cost a
  * fraction of a query each under load and nothing extra when idle. Reads only: a batch sees the
- * store as of its query, as a lone read would.
+ * store as of its query, as a lone read would. A batch asks each distinct question once: one
+ * pair with many sends in flight asks the same one dozens of times per batch, and the store
+ * would look up the same rows for each (each caller still gets its own answer object).
  */
 import type { PairQuery, PairSafety, SafetyStore } from '../store/safety-store.js'
 
@@ -50,15 +52,37 @@ export class PairReader {
     while (this.running < CONCURRENT_PAIR_READS && this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_PAIR_BATCH)
       this.running++
-      this.store.pairs(batch.map((w) => w.query)).then(
-        (results) => batch.forEach((w, i) => w.resolve(results[i]!)),
-        (error: unknown) => batch.forEach((w) => w.reject(error)),
-      ).finally(() => {
+      const { distinct, slot } = dedupe(batch)
+      this.store.pairs(distinct).then((results) => {
+        // A store that answers fewer questions than asked must not read as "nobody blocks anybody".
+        if (results.length !== distinct.length) throw new Error(`safety store answered ${results.length} of ${distinct.length} pair queries`)
+        batch.forEach((w, i) => w.resolve({ ...results[slot[i]!]! }))
+      }).catch((error: unknown) => batch.forEach((w) => w.reject(error))).finally(() => {
         this.running--
         this.pump()
       })
     }
   }
+}
+
+/** An unambiguous key of a query (each part length-prefixed: ids may hold any character). */
+const queryKey = (q: PairQuery) =>
+  `${q.a.length}:${q.a}${q.b.length}:${q.b}${q.conversationId === undefined ? '-' : `${q.conversationId.length}:${q.conversationId}`}`
+
+/** The batch's distinct queries, in first-seen order, and each waiter's index among them. */
+function dedupe(batch: readonly Waiting[]): { distinct: PairQuery[]; slot: number[] } {
+  const index = new Map<string, number>()
+  const distinct: PairQuery[] = []
+  const slot = batch.map((w) => {
+    const k = queryKey(w.query)
+    let i = index.get(k)
+    if (i === undefined) {
+      index.set(k, (i = distinct.length))
+      distinct.push(w.query)
+    }
+    return i
+  })
+  return { distinct, slot }
 }
 
 const readers = new WeakMap<SafetyStore, PairReader>()
