@@ -121,6 +121,17 @@ describe('client → server frames', () => {
     expectInvalid(() => parseClientFrame('toString' as ClientEventName, {}))
     expectInvalid(() => parseServerFrame('__proto__' as ServerEventName, {}))
   })
+  it('refuses ids that are names every object has (__proto__, constructor, prototype), as device, user and conversation ids', () => {
+    const hello = CLIENT_EXAMPLES.hello as { deviceId: string }
+    const open = CLIENT_EXAMPLES['conversation.open'] as Record<string, Json>
+    expect(parseClientFrame('hello', { ...hello, deviceId: 'proto' })).toBeTruthy()
+    for (const id of ['__proto__', 'constructor', 'prototype']) {
+      expectInvalid(() => parseClientFrame('hello', { ...hello, deviceId: id }))
+      const userKey = Object.keys(open).find((k) => typeof open[k] === 'string')!
+      expectInvalid(() => parseClientFrame('conversation.open', { ...open, [userKey]: id }))
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
   it('refuses base64 of the wrong length or alphabet', () => {
     const hello = CLIENT_EXAMPLES['keys.fetch']
     expect(parseClientFrame('keys.fetch', hello)).toBeTruthy()

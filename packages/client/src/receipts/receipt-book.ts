@@ -52,13 +52,23 @@ export async function readMarker(store: KeyStore, conversationId: string, selfUs
 }
 
 /**
+ * `o[key]`, created as `{}` when `o` has no own property `key`. Own properties only: the keys are
+ * ids from the wire, and `o['__proto__'] ??= {}` on a plain object hands back `Object.prototype`
+ * (the protocol refuses such ids too, `RESERVED_IDS`; this keeps the book safe on its own).
+ */
+function ownEntry<T extends object>(o: Record<string, T>, key: string): T {
+  if (!Object.hasOwn(o, key)) Object.defineProperty(o, key, { value: {}, enumerable: true, writable: true, configurable: true })
+  return o[key]!
+}
+
+/**
  * Raises `from`'s `kind` mark to `seq` in `book` (a read also raises delivered: a device that
  * read a message stored it). Returns the previous mark of that kind, or null when the receipt
  * moves nothing (a mark never goes down: an old receipt delivered late changes nothing).
  */
 export function raiseMark(book: ReceiptBook, from: DeviceAddress, kind: ReceiptKind, seq: number, ts: number): number | null {
-  const devices = (book[from.userId] ??= {})
-  const marks = (devices[from.deviceId] ??= {})
+  const devices = ownEntry(book, from.userId)
+  const marks = ownEntry(devices, from.deviceId)
   const prev = marks[kind]?.seq ?? -1
   if (seq <= prev) return null
   marks[kind] = { seq, ts }

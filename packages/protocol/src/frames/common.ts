@@ -14,17 +14,26 @@ import { HAS_NUL, hasNoNul, isWellFormedText, NOT_WELL_FORMED } from '../unicode
 /** Message used by size checks, so validation can tell "too large" from "malformed". */
 export const TOO_LARGE = 'too_large'
 
+/**
+ * Names no id may take: ids become keys of plain objects on clients and servers (receipt books,
+ * rosters, device maps), where `__proto__` reaches `Object.prototype` (a device named so polluted
+ * every object of a client — review of 2026-12-03) and the others shadow what every object has.
+ */
+export const RESERVED_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
+const notReserved = v.check((s: string) => !RESERVED_IDS.has(s), 'expected an id other than __proto__, constructor or prototype')
 /** Server-assigned or client-chosen id: conversation, message, device, report. */
 export const IdSchema = v.pipe(
   v.string(),
   v.maxLength(MAX_ID_LENGTH, TOO_LARGE),
   v.regex(/^[A-Za-z0-9_.:-]+$/, 'expected 1+ characters of A-Z a-z 0-9 _ . : -'),
+  notReserved,
 )
 /** Integrator-chosen user id (printable ASCII, no spaces). */
 export const UserIdSchema = v.pipe(
   v.string(),
   v.maxLength(MAX_USER_ID_LENGTH, TOO_LARGE),
   v.regex(/^[\x21-\x7e]+$/, 'expected 1+ printable ASCII characters without spaces'),
+  notReserved,
 )
 /** Milliseconds since the epoch. */
 export const TimestampSchema = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))
