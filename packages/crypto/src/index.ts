@@ -55,7 +55,7 @@ export { signMessageRef, verifyMessageRef } from './message-ref.js'
 export { sealGroupTitle, sealGroupTitleWith, openGroupTitle, GROUP_TITLE_KEY_BYTES, GROUP_TITLE_BLOCK_BYTES, type SealedTitleContext, type TitleRecipient } from './group-title.js'
 export { applyRosterRecord, emptyRoster, rosterHash, rosterMembers, signRosterRecord, verifyRosterSignature, type RosterState } from './roster.js'
 export {
-  createSenderKey, senderKeyDistribution, senderKeyFromDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyDecrypt, senderKeyAd, senderKeyMessageId,
+  createSenderKey, senderKeyDistribution, senderKeyFromDistribution, senderKeyDiscardNext, senderKeyEncrypt, senderKeyEncryptWith, senderKeyDecrypt, senderKeyAd, senderKeyMessageId,
   SENDER_KEY_MESSAGE_VERSION, SENDER_KEY_MAX_SKIP, SENDER_KEY_MAX_STORED_KEYS, type SenderKeyState, type SenderKeyDistribution,
 } from './sender-key/sender-key.js'
 export { helloProofBytes, signHelloProof, verifyHelloProof, HELLO_PROOF_NONCE_BYTES, type HelloProofInput } from './hello-proof.js'

@@ -2,13 +2,14 @@
  * The sender-key chain (the client's sender-keys GroupProtocol, decisions 0013/0014):
  * round trip, out-of-order delivery within the skipped-key bound, replay, the forward-jump
  * bound, signature-first checking, tampering, a chain a receiver does not hold (rotation: a
- * removed member keeps only the old chain), and state untouched by every failure.
+ * removed member keeps only the old chain), state untouched by every failure, and a chain
+ * installed past a deleted message never opens it.
  */
 import { describe, expect, it } from 'vitest'
 import { ParleyError } from '@parley/protocol'
 import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS } from '../src/constants.js'
 import {
-  createSenderKey, senderKeyDecrypt, senderKeyDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyFromDistribution, type SenderKeyState,
+  createSenderKey, senderKeyDecrypt, senderKeyDiscardNext, senderKeyDistribution, senderKeyEncrypt, senderKeyEncryptWith, senderKeyFromDistribution, type SenderKeyState,
 } from '../src/sender-key/sender-key.js'
 import { nobleProvider } from '../src/provider/noble.js'
 import { nodeNativeProvider } from '../src/provider/node-native.js'
@@ -96,5 +97,19 @@ describe('sender-key chain', () => {
     }
     expect(senderKeyDecrypt(bob, plain.message, ad).plaintext).toEqual(text('same'))
     await expect(senderKeyEncryptWith(nobleProvider, senderKeyFromDistribution(senderKeyDistribution(owner)), text('x'), ad)).rejects.toThrow(TypeError)
+  })
+
+  it('a chain installed past a deleted message (senderKeyDiscardNext) never opens it; the next one reads', () => {
+    const owner0 = createSenderKey()
+    const dist = senderKeyDistribution(owner0) // what the deleted message carried: the chain at that message
+    const { messages: [deleted, next] } = send(owner0, 2)
+    // Control: installed as it was distributed, the deleted message opens.
+    expect(senderKeyDecrypt(senderKeyFromDistribution(dist), deleted!, ad).plaintext).toEqual(text('m0'))
+    const past = senderKeyDiscardNext(senderKeyFromDistribution(dist))
+    expect(past).toMatchObject({ iteration: dist.iteration + 1, skipped: [] })
+    expect(codeOf(() => senderKeyDecrypt(past, deleted!, ad))).toBe('duplicate')
+    const read = senderKeyDecrypt(past, next!, ad)
+    expect(read.plaintext).toEqual(text('m1'))
+    expect(read.state.skipped).toEqual([])
   })
 })

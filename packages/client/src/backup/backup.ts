@@ -50,7 +50,11 @@ export interface BackupStatus {
   enabled: boolean
   /** The backup can be opened with a passphrase. */
   passphrase: boolean
-  /** The backup can be opened with the recovery key (after a restore: the new one it issued). */
+  /**
+   * The backup can be opened with a recovery key the user has been given. False while a restore's
+   * new recovery key is pending (`newRecoveryKey`): the key the user holds opens nothing written
+   * after the restore, and the new one is still only on this device until `takeRecoveryKey()`.
+   */
   recoveryKey: boolean
   /**
    * A restore issued a new recovery key that the app has not taken yet: call
@@ -144,7 +148,8 @@ export class Backup {
     return {
       enabled: !!config,
       passphrase: !!config?.header.passphrase,
-      recoveryKey: !!config?.header.recovery,
+      // A pending new key is one the user does not have yet (review of session 6): not a usable recovery key.
+      recoveryKey: !!config?.header.recovery && !config?.pendingRecoveryKey,
       newRecoveryKey: !!config?.pendingRecoveryKey,
       version: config?.version ?? null,
       restoredFrom: config?.restoredFrom ?? null,

@@ -13,7 +13,7 @@ import * as v from 'valibot'
 import {
   BadMacError, DeviceKeysChangedError, InvalidDeviceListError, InvalidFrameError, MissingSessionError, SenderKeyDistributionSchema, fromBase64, type Delivery,
 } from '@parley/protocol'
-import { senderKeyAd, senderKeyDecrypt, senderKeyFromDistribution, senderKeyMessageId } from '@parley/crypto'
+import { senderKeyAd, senderKeyDecrypt, senderKeyDiscardNext, senderKeyFromDistribution, senderKeyMessageId } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
 import type { Directory } from '../directory.js'
 import type { Sessions } from '../sessions.js'
@@ -37,8 +37,12 @@ function mark<E>(e: E): E {
   return e
 }
 
-/** Opens a distribution envelope and installs its chain (unless held). */
-async function install(core: ClientCore, sessions: Sessions, directory: Directory, d: Delivery, changes: Changes): Promise<void> {
+/**
+ * Opens a distribution envelope and installs its chain (unless held). `deleted`: the message that
+ * carried it was deleted for everyone; the distribution is the chain at that message, so the chain
+ * is installed one step past it with its key dropped (re-delivered, it never opens here).
+ */
+async function install(core: ClientCore, sessions: Sessions, directory: Directory, d: Delivery, changes: Changes, deleted = false): Promise<void> {
   const bytes = await sessions.decrypt(d.sender, d.conversationId, d.envelope!, changes)
   // The pairwise session just checked the sender's key against its signed device list (cached there).
   const identityKey = (await directory.deviceEntry(d.sender))?.identityKey
@@ -57,14 +61,16 @@ async function install(core: ClientCore, sessions: Sessions, directory: Director
   // A chain already held keeps its position: a distribution never moves a chain back (replay protection).
   if (held.some((c) => c.keyId === r.output.keyId)) return
   const { type: _t, conversationId: _c, ...dist } = r.output
-  const chains = [senderKeyFromDistribution(dist), ...held].slice(0, MAX_SENDER_KEY_CHAINS_PER_DEVICE)
+  const installed = senderKeyFromDistribution(dist)
+  const chains = [deleted ? senderKeyDiscardNext(installed) : installed, ...held].slice(0, MAX_SENDER_KEY_CHAINS_PER_DEVICE)
   changes[key] = json({ chains, deviceKeys: keysOf(chains, { ...rec?.deviceKeys, ...(identityKey ? { [dist.keyId]: identityKey } : {}) }) } satisfies PeerSenderKeyRecord)
 }
 
 /**
  * A group's sender-key message deleted for everyone before it reached this device keeps this
  * device's distribution envelope (the server drops only the content ciphertext; docs/messages.md):
- * its chain is installed, so the sender's later messages read. Call after the member check; the
+ * its chain is installed past the deleted message (whose key is dropped), so the sender's later
+ * messages read and the deleted one never does. Call after the member check; the
  * envelope must open as a distribution for this group from the sending device, or nothing is installed.
  * @throws {InvalidFrameError} not an E2EE group delivery from another device, or not a distribution.
  * The pairwise errors of the envelope as `Sessions.decrypt`.
@@ -74,7 +80,7 @@ export async function installDeletedDistribution(core: ClientCore, sessions: Ses
   if (kind !== 'group' || d.mode !== 'e2ee' || !d.envelope || d.senderKey || (d.sender.userId === self.userId && d.sender.deviceId === self.deviceId)) {
     throw new InvalidFrameError('a deleted delivery may keep only a sender-key distribution of an end-to-end encrypted group')
   }
-  await install(core, sessions, directory, d, changes)
+  await install(core, sessions, directory, d, changes, true)
 }
 
 /** `deviceKeys` restricted to the chains kept. */

@@ -70,6 +70,16 @@ export function senderKeyFromDistribution(d: SenderKeyDistribution): SenderKeySt
 }
 
 /**
+ * A receiver's chain moved past its next message without keeping that message's key (one
+ * `kdfChain` step, the key dropped): for a chain installed from the distribution of a message
+ * deleted for everyone, so that message can never be opened here, whoever re-delivers it.
+ */
+export function senderKeyDiscardNext(s: SenderKeyState): SenderKeyState {
+  const step = kdfChain(fromBase64(s.chainKey), nobleSymmetric)
+  return { ...s, iteration: s.iteration + 1, chainKey: toBase64(step.chainKey) }
+}
+
+/**
  * The context every sender-key message is bound to (its signature and MAC): the group and the
  * sending device, so a hostile server can neither move a message to another group nor relabel
  * its sender.

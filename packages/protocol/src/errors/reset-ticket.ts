@@ -5,13 +5,13 @@
 import { ParleyError } from './parley-error.js'
 
 /** Why a registration after an account reset was refused. */
-export type ResetTicketReason = 'missing' | 'invalid' | 'expired' | 'exhausted'
+export type ResetTicketReason = 'missing' | 'invalid' | 'expired'
 
 /**
  * The user's identity was reset (`parley.resetIdentity`) and this registration did not present
  * the one-time ticket that reset issued: `missing`, `invalid` (wrong, or already used),
- * `expired`, or `exhausted` (too many wrong tickets: the ticket is burned). Nothing was
- * registered. A lost device that holds a valid session token meets this error; the user, with
+ * or `expired`. Wrong tickets never burn the right one (a lost device cannot block recovery).
+ * Nothing was registered. A lost device that holds a valid session token meets this error; the user, with
  * the ticket their app delivered after re-authentication, does not.
  */
 export class ResetTicketError extends ParleyError<{ userId?: string; reason?: ResetTicketReason }> {

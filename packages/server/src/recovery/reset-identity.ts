@@ -57,7 +57,7 @@ export async function resetIdentity(ctx: Ctx, moderation: ModerationApi, ready: 
   }
   if (options.reason.length > MAX_RESET_REASON_LENGTH) throw new RangeError(`"options.reason" expected at most ${MAX_RESET_REASON_LENGTH} characters, got ${options.reason.length}`)
   await ready
-  // A user already reset whose ticket is still pending (expired, burned or lost) may be reset again: a new ticket.
+  // A user already reset whose ticket is still pending (expired or lost) may be reset again: a new ticket.
   if (!(await ctx.store.getUser(userId)) && !(await ctx.store.resetTickets.get(userId))) {
     throw new NotFoundError('unknown user', { resource: 'user', id: userId })
   }

@@ -6,15 +6,15 @@
  * user out of band; the registration that pins the user's new identity must present it. A lost
  * device with a valid session token, which hears of the reset, can no longer register a key of
  * its own first. Here: issuing, hashing, and the handler's check (constant-time compare, wrong
- * attempts counted, at most {@link MAX_RESET_TICKET_ATTEMPTS}); the store consumes the ticket
+ * attempts counted but never burning the ticket); the store consumes the ticket
  * atomically with the registration.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { RESET_TICKET_BYTES } from '@parley/protocol'
 import type { Ctx } from '../context.js'
-import { MAX_RESET_TICKET_ATTEMPTS, RESET_TICKET_TTL_MS, ticketRefusal } from '../store/reset-ticket-store.js'
+import { RESET_TICKET_TTL_MS, ticketRefusal } from '../store/reset-ticket-store.js'
 
-export { MAX_RESET_TICKET_ATTEMPTS, RESET_TICKET_TTL_MS }
+export { RESET_TICKET_TTL_MS }
 
 /** Hex SHA-256 of a ticket: what the store keeps and compares. */
 export const hashTicket = (ticket: string): string => createHash('sha256').update(ticket, 'utf8').digest('hex')
@@ -30,7 +30,7 @@ export function newTicket(now: number): { ticket: string; hash: string; expiresA
  * pending, `presented` must be it. Compares the hashes in constant time and counts a wrong
  * ticket (the store checks again and consumes it inside the registration's transaction).
  * Returns the hash to hand the store (undefined when no ticket was presented).
- * @throws {ResetTicketError} invalid, expired or exhausted; nothing registered (a missing ticket is refused by the store).
+ * @throws {ResetTicketError} invalid or expired; nothing registered (a missing ticket is refused by the store).
  */
 export async function checkResetTicket(ctx: Ctx, userId: string, presented: string | undefined): Promise<string | undefined> {
   // No ticket: nothing to compare or count; the store refuses inside the registration (after

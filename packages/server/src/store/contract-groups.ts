@@ -170,6 +170,10 @@ export function groupContract(name: string, open: () => Promise<ParleyStore>): v
       expect(kept).toMatchObject({ message: { id: first.id, deleted: true }, envelope: { ciphertext: first.envelopes![1]!.ciphertext } })
       expect(kept!.message.senderKey).toBeUndefined()
       expect((await s.history(r.id, addr(b, 0), undefined, 10, 100)).find((d) => d.message.id === first.id)?.envelope?.ciphertext).toBe(first.envelopes![1]!.ciphertext)
+      // Deleted a second time (a moderator after the author, a retry, a second device): the distribution still stays.
+      await s.deleteMessage({ conversationId: r.id, messageId: first.id, byUserId: null })
+      const [again] = await s.inboxAfter(addr(b, 0), 1, 1, 100)
+      expect(again).toMatchObject({ message: { id: first.id, deleted: true }, envelope: { ciphertext: first.envelopes![1]!.ciphertext } })
     }))
   })
 }

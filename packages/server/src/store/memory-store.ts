@@ -387,9 +387,10 @@ export function memoryStore(): ParleyStore {
       }
       if (byUserId !== null && m.sender.userId !== byUserId) throw new ForbiddenError('only the sender may delete a message for everyone')
       if (audit) await store.moderation.audit(audit)
+      // A sender-key message's envelopes carry only its chain's distribution: kept (docs/messages.md),
+      // also when it is deleted again (the first deletion already cleared senderKey).
+      const keep = m.deleted === true || m.senderKey !== undefined
       m.deleted = true
-      // A sender-key message's envelopes carry only its chain's distribution: kept (docs/messages.md).
-      const keep = m.senderKey !== undefined
       delete m.sealedBody
       delete m.attachments
       delete m.senderKey

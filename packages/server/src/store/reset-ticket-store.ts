@@ -3,7 +3,9 @@
  * decision 0024, docs/recovery.md). After `parley.resetIdentity` the next registration that
  * pins a new identity for the user must present the ticket; a lost device that still holds a
  * session token does not have it. Only a SHA-256 hash of the ticket is stored, with an expiry
- * and a count of wrong attempts. A sub-interface of the store (`store.resetTickets`); the
+ * and a count of wrong attempts (for operators to watch; wrong tickets never burn the ticket,
+ * or a lost device could block the user's recovery by sending a few — 256 random bits are never
+ * guessed, so a bound would add no protection). A sub-interface of the store (`store.resetTickets`); the
  * ticket is written by `resetIdentity` and consumed by `registerDevice`, inside their own
  * transactions (single use). One conformance suite (`contract-recovery.ts`).
  */
@@ -11,18 +13,12 @@ import { ResetTicketError, type ResetTicketReason } from '@parley/protocol'
 
 /** How long a reset's registration ticket stays valid (ms): a day to deliver it out of band and use it. */
 export const RESET_TICKET_TTL_MS = 24 * 60 * 60 * 1000
-/**
- * Wrong tickets accepted before the ticket is burned (`exhausted`; a new reset issues a new
- * one). 256 random bits are never guessed; the bound keeps a broken client from trying forever.
- */
-export const MAX_RESET_TICKET_ATTEMPTS = 5
-
 /** A pending ticket as stored. */
 export interface ResetTicketRecord {
   /** Hex SHA-256 of the ticket (the ticket itself is never stored). */
   hash: string
   expiresAt: number
-  /** Wrong tickets presented so far. */
+  /** Wrong tickets presented so far (counted for operators; never refuses the right ticket). */
   attempts: number
 }
 
@@ -40,7 +36,6 @@ export interface ResetTicketStore {
  */
 export function ticketRefusal(userId: string, record: ResetTicketRecord, hash: string | undefined, now: number): ResetTicketError | null {
   const refuse = (reason: ResetTicketReason, message: string) => new ResetTicketError(message, { userId, reason })
-  if (record.attempts >= MAX_RESET_TICKET_ATTEMPTS) return refuse('exhausted', 'too many wrong registration tickets: the ticket of this reset is burned (reset again for a new one)')
   if (now > record.expiresAt) return refuse('expired', 'the registration ticket of this reset expired (reset again for a new one)')
   if (hash === undefined) return refuse('missing', 'this user\'s identity was reset: registering a new identity needs the one-time ticket of that reset')
   if (hash !== record.hash) return refuse('invalid', 'this is not the registration ticket of this user\'s reset (or it was already used)')

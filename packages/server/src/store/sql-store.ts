@@ -366,8 +366,9 @@ function createSqlStore(db: SqlDriver): ParleyStore {
         if (byUserId !== null && r.sender_user !== byUserId) throw new ForbiddenError('only the sender may delete a message for everyone')
         if (audit) await insertAudit(tx, audit)
         await tx.query('UPDATE messages SET deleted = true, body = NULL, body_kid = NULL, attachments = NULL, sender_key = NULL WHERE id = $1', [messageId])
-        // A sender-key message's envelopes carry only its chain's distribution: kept (docs/messages.md).
-        if (r.sender_key == null) await tx.query('UPDATE inbox SET envelope_type = NULL, ciphertext = NULL WHERE message_id = $1', [messageId])
+        // A sender-key message's envelopes carry only its chain's distribution: kept (docs/messages.md),
+        // also when it is deleted again (the first deletion already cleared sender_key).
+        if (r.sender_key == null && !r.deleted) await tx.query('UPDATE inbox SET envelope_type = NULL, ciphertext = NULL WHERE message_id = $1', [messageId])
         const m = toMessage(r)
         m.deleted = true
         delete m.sealedBody

@@ -128,7 +128,9 @@ describe('backup and restore with a passphrase: default-e2ee', () => {
     expect((await fullHistory(restored, convo.id)).map((m) => m.text)).toEqual(['kept by passphrase'])
     // The rotated key is wrapped under a new recovery key alone (no newPassphrase was given), and
     // the status says so (decision 0024; a second scrypt restore would cost seconds more).
-    expect(await restored.backup.status()).toMatchObject({ enabled: true, passphrase: false, recoveryKey: true, newRecoveryKey: true, version: 2, restoredFrom: { version: 1 } })
+    // No usable recovery key until the app takes the new one (and shows it).
+    expect(await restored.backup.status()).toMatchObject({ enabled: true, passphrase: false, recoveryKey: false, newRecoveryKey: true, version: 2, restoredFrom: { version: 1 } })
     expect(await restored.backup.takeRecoveryKey()).toMatch(/^([0-9a-f]{4}-){15}[0-9a-f]{4}$/)
+    expect(await restored.backup.status()).toMatchObject({ passphrase: false, recoveryKey: true, newRecoveryKey: false })
   }, 120_000)
 })

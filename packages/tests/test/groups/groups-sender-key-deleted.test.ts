@@ -9,11 +9,17 @@
  * (`removeMessage`: the same store call, no tombstone).
  * Control: the deleted delivery waiting for the offline device holds an envelope and no
  * content; an online member read the message before its deletion and hides it after.
+ * Also (review of session 6): the chain is installed one step past the deleted message with its
+ * key dropped, so the deleted ciphertext, re-delivered by a hostile server that kept it, does not
+ * open on the chain the device holds (control: it is a genuine ciphertext of that chain, its
+ * signature verifies there, and carol read it).
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { senderKeyAd, senderKeyDecrypt, type SenderKeyState } from '@parley/crypto'
+import { fromBase64 } from '@parley/protocol'
 import { fullHistory, waitFor } from '../helpers/parley.js'
 import { codesOf, textsIn, type GroupWorld, type Member } from './_group-world.js'
-import { E2EE_GROUP_POLICIES, e2eeGroup, restart, senderKeyWorld } from './_sender-key-world.js'
+import { E2EE_GROUP_POLICIES, e2eeGroup, peerChainKey, restart, senderKeyWorld } from './_sender-key-world.js'
 
 let w: GroupWorld
 afterEach(async () => w?.close())
@@ -32,6 +38,9 @@ describe.each(CASES)('sender keys survive delete for everyone ($policy, deleted 
     await bob.client.close() // offline: alice's first sender-key message waits in bob's inbox
 
     const first = await ga.send({ text: 'first, carries the chain' })
+    // What a hostile server could keep: the first message's one ciphertext, before the deletion.
+    const kept = (await w.store.inboxAfter(bobDevice, 0, 100, Date.now())).find((d) => d.message.id === first.messageId)?.message.senderKey
+    expect(kept).toBeDefined()
     await waitFor(() => textsIn(carol, ga.id).includes('first, carries the chain'), 10_000, 'carol reads the first message')
     if (by === 'author') {
       await ga.deleteForEveryone(first.messageId)
@@ -52,5 +61,18 @@ describe.each(CASES)('sender keys survive delete for everyone ($policy, deleted 
     expect(codesOf(bob)).toEqual(['message_unavailable'])
     expect(bob.errors[0]?.messageId).toBe(first.messageId)
     expect(textsIn(bob, ga.id)).toEqual(['second, after the deletion'])
+
+    // The deleted message never opens on bob's chain, whoever re-delivers it: its key was dropped.
+    const sender = { userId: 'alice', deviceId: alice.client.deviceId }
+    const held = (await bob.keyStore.get(peerChainKey(ga.id, sender))) as unknown as { chains: SenderKeyState[] }
+    const chain = held.chains.find((c) => c.keyId === kept!.keyId)!
+    const deleted = fromBase64(kept!.ciphertext)
+    const iteration = new DataView(deleted.buffer, deleted.byteOffset).getUint32(5)
+    // Bob read past it (the author's tombstone, the second message): before the fix the chain
+    // started at the deleted message, whose key then sat in `skipped` and opened it.
+    expect(chain.iteration).toBeGreaterThan(iteration + 1)
+    expect(chain.skipped.map(([i]) => i)).not.toContain(iteration)
+    // Refused as already used — after its signature verified (control: a genuine ciphertext of this chain, which carol read).
+    expect(() => senderKeyDecrypt(chain, deleted, senderKeyAd(ga.id, sender))).toThrow(expect.objectContaining({ code: 'duplicate' }))
   })
 })

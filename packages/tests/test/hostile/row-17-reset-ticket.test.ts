@@ -99,6 +99,34 @@ describe.each(CASES)('row 17b: the reset ticket on %s under %s', (_name, policy,
   }, 60_000)
 })
 
+// Wrong tickets never burn the right one (review of session 6): a lost device with a token
+// could otherwise block the user's recovery for good by sending a few. One store is enough here
+// (the rule is the stores' shared `ticketRefusal`, run against every backend by contract-recovery.ts).
+const WRONG_TRIES = 6
+describe.each(POLICIES)('row 17b: wrong tickets never burn the right one (memory, %s)', (policy) => {
+  let server: TestServer
+  const store = memoryStore()
+  const clients: ParleyClient[] = []
+  beforeAll(async () => { server = await startServer({ policy, store }) }, 60_000)
+  afterAll(async () => { await closeAll({ clients, server }) })
+
+  it(`after ${WRONG_TRIES} wrong tickets from a lost device, the user's ticket still registers`, async () => {
+    const A = `alice-${Math.random().toString(36).slice(2, 8)}`
+    await (await connect(server.url, A)).close()
+    const { ticket } = await server.parley.resetIdentity(A, { reason: 'lost every device' })
+    for (let i = 0; i < WRONG_TRIES; i++) {
+      const wrong = await failure(resetIdentity({ url: server.url, token: A, keyStore: memoryKeyStore(), socketOptions, ticket: `${'B'.repeat(42)}${i}` }))
+      expect(wrong?.details?.reason).toBe('invalid')
+    }
+    // Control: every wrong ticket reached the server's check.
+    expect((await store.resetTickets.get(A))!.attempts).toBe(WRONG_TRIES)
+    const alice2 = await resetIdentity({ url: server.url, token: A, keyStore: memoryKeyStore(), socketOptions, ticket })
+    clients.push(alice2)
+    expect(await store.resetTickets.get(A)).toBeNull()
+    expect((await store.listDevices(A)).map((d) => d.deviceId)).toEqual([alice2.deviceId])
+  }, 60_000)
+})
+
 describe('the client\'s reset ticket option', () => {
   it('a missing, empty or oversized ticket is a TypeError / RangeError before anything is deleted', async () => {
     const ks = memoryKeyStore()
