@@ -251,11 +251,12 @@ export class Inbox {
     const key = K.message(d.conversationId, d.seq)
     const existing = key in changes ? (changes[key] as unknown as StoredMessage | null) : await messageAt(this.core.store, d.conversationId, d.seq)
     if (existing && existing.id === d.messageId) return // duplicate delivery: at-least-once
-    if (!existing && (await isExpiredSeq(this.core.store, d.conversationId, d.seq))) return // expired here: never back (decision 0023)
     // The log is append-only per seq: a stored message (a report's evidence) is never replaced.
     if (existing) throw new MessageConflictError('a different message arrived at a sequence number this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
     // A roster record proves its own authority (signature, admin); the member check is for content.
     if (d.kind === 'roster') return this.applyRoster(c, d, changes, after)
+    // Content only: a roster or mode change is never dropped by a (carried) tombstone range.
+    if (d.kind !== 'mode_change' && (await isExpiredSeq(this.core.store, d.conversationId, d.seq))) return // expired here: never back (decision 0023)
     if (!c.members.includes(d.sender.userId)) {
       throw new MemberMismatchError('a delivery from a user who is not a member of this conversation was refused', { conversationId: c.id, userId: d.sender.userId })
     }

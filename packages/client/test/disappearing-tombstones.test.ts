@@ -114,6 +114,21 @@ describe('disappearing: late actions and bounded tombstones (decision 0025)', ()
     expect(changes[`${CARRIED_PIN_PREFIX}${conv}`]).toEqual({ setting })
     expect(changes[goneKey(conv, 3)]).toBe(tf(3))
     expect(changes[`gonefloor/${conv}`]).toEqual({ from: 1, to: 2 })
+    // A carried range reaches no further than the snapshot's own seqs (review L1): a forged
+    // `to` is capped at the highest held seq, a range above them or with from > to is dropped.
+    const forged = async (range: unknown, seqs: number[]) => {
+      const records = [...seqs.map((n) => [goneKey(conv, n), tf(n)]), [`gonefloor/${conv}`, range], [goneKey('c2', 90), tf(90)]]
+      return readSnapshot(Buffer.from(JSON.stringify({ v: 1, kind: 'transfer', userId: 'alice', createdAt: 1, records })), { kind: 'transfer', userId: 'alice' }).changes[`gonefloor/${conv}`]
+    }
+    expect(await forged({ from: 0, to: Number.MAX_SAFE_INTEGER }, [3, 5])).toEqual({ from: 0, to: 5 }) // another conversation's seq 90 does not count
+    expect(await forged({ from: 9, to: 12 }, [3, 5])).toBeUndefined()
+    expect(await forged({ from: 4, to: 2 }, [3, 5])).toBeUndefined()
+    expect(await forged({ from: 0, to: 100 }, [])).toBeUndefined()
+    expect(await forged({ from: 'x', to: 3 }, [3])).toBeUndefined()
+    const capped = memoryKeyStore()
+    await capped.saveChanges({ [`gonefloor/${conv}`]: (await forged({ from: 0, to: Number.MAX_SAFE_INTEGER }, [3, 5]))! })
+    expect(await isExpiredSeq(capped, conv, 5)).toBe(true)
+    expect(await isExpiredSeq(capped, conv, 6)).toBe(false) // a later delivery is not dropped
     // Only tombstones may be bare values.
     const bad = Buffer.from(JSON.stringify({ v: 1, kind: 'transfer', userId: 'alice', createdAt: 1, records: [[K.message(conv, 1), 5]] }))
     expect(() => readSnapshot(bad, { kind: 'transfer', userId: 'alice' })).toThrow(expect.objectContaining({ code: 'backup_corrupt' }))

@@ -14,7 +14,7 @@ import { fromUtf8, utf8 } from '../util.js'
 import { logIndexEntries } from '../messages/find-message.js'
 import { PIN_PREFIX } from '../disappearing/message-timer.js'
 import { carried as asCarried } from '../disappearing/carried-pins.js'
-import { GONE_FLOOR_PREFIX } from '../disappearing/tombstones.js'
+import { capCarriedRanges, GONE_FLOOR_PREFIX } from '../disappearing/tombstones.js'
 
 /**
  * Key-store prefixes a snapshot carries: conversation pins, the message log, rosters, peer pins,
@@ -107,6 +107,7 @@ export function readSnapshot(bytes: Uint8Array, expect: { kind: 'backup' | 'tran
       }
     }
   }
+  capCarriedRanges(changes) // a carried tombstone range reaches no further than the snapshot's seqs
   return { snapshot, changes }
 }
 

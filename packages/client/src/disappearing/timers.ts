@@ -54,6 +54,8 @@ export class DisappearingTimers {
   private sweeping: Promise<void> | null = null
   private stopped = false
   private accepting: Promise<void> = Promise.resolve()
+  /** Conversations whose carried pin is still waiting to be checked: they take no server setting. */
+  private readonly waiting = new Set<string>()
 
   constructor(private readonly core: ClientCore, private readonly deps: TimerDeps) {
     core.events.on('message', (m) => {
@@ -99,34 +101,51 @@ export class DisappearingTimers {
     }
   }
 
-  /** Reads every conversation's setting from the server and pins what verifies (each connect, before catch-up). */
+  /**
+   * Reads every conversation's setting from the server and pins what verifies (each connect,
+   * before catch-up). A conversation whose carried pin still waits (its check could not finish:
+   * decision 0025 §2) takes no server setting until that pin is settled — the server could
+   * otherwise roll this device back by failing the check.
+   */
   async sync(): Promise<void> {
-    await this.acceptCarried()
     const { conversations } = await this.core.conn.request('conversation.list', {})
-    for (const info of conversations) {
-      if (!info.disappearing || (this.pins.get(info.id)?.version ?? 0) >= info.disappearing.version) continue
-      try {
-        if (!this.deps.conversation(info.id)) await this.deps.applyInfo(info)
-        await this.accept(info.disappearing)
-      } catch (e) {
-        this.core.reportError({ error: e as ParleyError, conversationId: info.id })
-      }
+    const fresh = conversations.filter((info) => info.disappearing && (this.pins.get(info.id)?.version ?? 0) < info.disappearing.version)
+    // Conversations not known here yet are loaded first, so their carried pins are checked now.
+    for (const info of fresh) {
+      if (this.deps.conversation(info.id)) continue
+      await this.deps.applyInfo(info).catch((e) => this.core.reportError({ error: e as ParleyError, conversationId: info.id }))
+    }
+    await this.acceptCarried()
+    for (const info of fresh) {
+      if (this.waiting.has(info.id) || !this.deps.conversation(info.id)) continue
+      await this.accept(info.disappearing!).catch((e) => this.core.reportError({ error: e as ParleyError, conversationId: info.id }))
     }
   }
 
   /**
-   * Pins carried by a transfer or backup, checked like any setting, then removed (decision
-   * 0025): before the server's settings, so the server cannot roll a new device back.
+   * Pins carried by a transfer or backup, checked like any setting (decision 0025): before the
+   * server's settings, so the server cannot roll a new device back. A pin is dropped once it
+   * is pinned, refused (DisappearingRejectedError) or malformed; after any other failure (a
+   * device-list fetch the server failed or let time out) it stays and is checked again on the
+   * next connect, and its conversation waits (`waiting`).
    */
   private async acceptCarried(): Promise<void> {
+    this.waiting.clear()
     for (const key of await this.core.store.keys(CARRIED_PIN_PREFIX)) {
       const pin = (await this.core.store.get<JsonValue>(key)) as CarriedPin | null
       const s = pin?.setting ?? null
-      if (s && !this.deps.conversation(s.conversationId)) continue // not loaded yet: checked on a later connect
+      if (s && !this.deps.conversation(s.conversationId)) {
+        this.waiting.add(s.conversationId) // not loaded yet: checked on a later connect
+        continue
+      }
       try {
         if (s) await this.accept(s, pin?.signingKey)
       } catch (e) {
         this.core.reportError({ error: e as ParleyError, ...(s ? { conversationId: s.conversationId } : {}) })
+        if (s && !DisappearingRejectedError.isInstance(e)) {
+          this.waiting.add(s.conversationId)
+          continue
+        }
       }
       await this.core.store.delete(key)
     }
@@ -134,6 +153,7 @@ export class DisappearingTimers {
 
   /** A `disappearing` frame: pinned when it verifies, else an `'error'` event. */
   onEvent(setting: DisappearingSetting): void {
+    if (this.waiting.has(setting.conversationId)) return // its carried pin first: the next connect's sync reads the server's
     void this.accept(setting).catch((e) => this.core.reportError({ error: e, conversationId: setting.conversationId }))
   }
 
@@ -163,10 +183,11 @@ export class DisappearingTimers {
     if (pinned && setting.version > pinned.version + MAX_DISAPPEARING_VERSION_STEP) throw refuse('version_jump')
     if (!c.members.includes(setting.userId)) throw refuse('not_member')
     const self = this.core.self()
+    // A restore's vouched key first: a fetch for an old device the server no longer lists could only fail.
     const key = setting.userId === self.userId && setting.deviceId === self.deviceId
       ? self.device.signing.publicKey
-      : (await this.deps.listedDevice({ userId: setting.userId, deviceId: setting.deviceId }))?.signingKey
-        ?? (setting.userId === self.userId ? ownSignerKey : undefined)
+      : (setting.userId === self.userId ? ownSignerKey : undefined)
+        ?? (await this.deps.listedDevice({ userId: setting.userId, deviceId: setting.deviceId }))?.signingKey
     if (!key || !verifyDisappearing(setting, key)) throw refuse('bad_signature')
     await this.core.store.set(pinKey(c.id), json(setting))
     this.pins.set(c.id, setting)

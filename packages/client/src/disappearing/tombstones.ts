@@ -36,6 +36,32 @@ async function rangeOf(store: KeyStore, conversationId: string): Promise<GoneRan
   return isRange(r) ? r : null
 }
 
+/**
+ * Import (backup/snapshot.ts): a carried range is trusted only as far as the snapshot backs it
+ * (review L1). Whoever writes the backup or transfer blob could otherwise carry `{ from: 0,
+ * to: 2^53-1 }` and the restored device would drop every later delivery. A real range lies
+ * below the tombstones kept above it, so each `to` is capped at the highest `msg/` or `gone/`
+ * seq the snapshot holds for its conversation; a range that is malformed, has `from > to`, or
+ * has no such seq is dropped. Mutates `changes`.
+ */
+export function capCarriedRanges(changes: Record<string, JsonValue>): void {
+  const highest = new Map<string, number>()
+  for (const key of Object.keys(changes)) {
+    const prefix = key.startsWith('msg/') ? 4 : key.startsWith('gone/') ? 5 : 0
+    const cut = key.lastIndexOf('/')
+    if (!prefix || cut < prefix || !/^\d{16}$/.test(key.slice(cut + 1))) continue
+    const conversationId = key.slice(prefix, cut)
+    highest.set(conversationId, Math.max(highest.get(conversationId) ?? -1, Number(key.slice(cut + 1))))
+  }
+  for (const [key, value] of Object.entries(changes)) {
+    if (!key.startsWith(GONE_FLOOR_PREFIX)) continue
+    const top = highest.get(key.slice(GONE_FLOOR_PREFIX.length))
+    const range = isRange(value) ? { from: value.from, to: top === undefined ? -1 : Math.min(value.to, top) } : null
+    if (range && range.from >= 0 && range.from <= range.to) changes[key] = range as unknown as JsonValue
+    else delete changes[key]
+  }
+}
+
 /** True when this device expired the message at `seq` (it is never logged or shown again). */
 export async function isExpiredSeq(store: KeyStore, conversationId: string, seq: number): Promise<boolean> {
   if ((await store.get<JsonValue>(goneKey(conversationId, seq))) !== null) return true

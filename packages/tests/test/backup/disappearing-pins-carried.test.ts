@@ -9,9 +9,12 @@
  * accepts the next change. Controls: the proxy served the rollback to each new device; the
  * next change reaches each new device. Without carried pins the new device would pin version 1
  * and then refuse nothing — it would show the wrong timer and frank it into its messages.
+ * Then (review M1) the server fails the device-list fetch a third device needs to check its
+ * carried pin, on its first connect: the pin waits (kept, v1 not taken) and is verified on the
+ * next connect. Controls: the failing fetch reached the device, which caught up meanwhile.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { memoryKeyStore, requestDeviceLink, restoreFromBackup, type ErrorPayload, type ParleyClient } from '@parley/client'
+import { memoryKeyStore, requestDeviceLink, restoreFromBackup, type ErrorPayload, type KeyStore, type ParleyClient } from '@parley/client'
 import type { DisappearingSetting } from '@parley/protocol'
 import { closeAll, connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
@@ -84,6 +87,45 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
       expect(errors.filter((e) => e.error.code === 'disappearing_rejected')).toEqual([])
       // The carried pins were consumed (verified, then pinned), none left waiting.
       for (const store of [linkedStore, restoredStore]) expect(await store.keys('disappearing-carried/')).toEqual([])
+
+      // A check the server makes fail must not cost the carried pin (review M1). The restored
+      // device links another; the transfer carries v5 (bob's) but not bob's device list, so the
+      // new device must fetch it — and the server fails that fetch on its first connect while
+      // offering v1. Safe outcome: the pin waits (v1 is not taken) and is verified next connect.
+      await restoredStore.delete('peer/bob')
+      let failFetch = true
+      let failed = 0
+      p.hooks.ack = (event, req, res: any) => {
+        if (event === 'devicelist.fetch' && failFetch && req?.userIds?.includes('bob')) {
+          failed++
+          return { ok: false, error: { code: 'internal', message: 'refused by the test' } }
+        }
+        if (event !== 'conversation.list' || !res?.ok) return res
+        rolledBack++
+        return { ...res, data: { ...res.data, conversations: res.data.conversations.map((c: any) => (c.id === ca.id ? { ...c, disappearing: v1 } : c)) } }
+      }
+      const thirdStore: KeyStore = { ...memoryKeyStore(), close: async () => {} } // reopened below
+      const link3 = await requestDeviceLink({ url: p.url, token: 'alice', keyStore: thirdStore, socketOptions })
+      await restored.linkDevice(link3.code)
+      const alice3 = await link3.client
+      clients.push(alice3)
+      const thirdErrors: ErrorPayload[] = []
+      alice3.on('error', (e) => thirdErrors.push(e))
+      let caughtUp = false
+      alice3.on('message', (m) => void (m.text === 'after the failed check' && (caughtUp = true)))
+      await waitFor(() => failed >= 1, 10_000, 'the failing fetch reached the new device') // control
+      await restored.conversations.get(ca.id)!.send({ text: 'after the failed check' })
+      await waitFor(() => caughtUp, 10_000, 'the new device caught up (its sync ran before)')
+      expect(alice3.conversations.get(ca.id)?.disappearingMs).toBeNull() // v1 not adopted: no timer until the carried pin is checked
+      expect(await thirdStore.keys('disappearing-carried/')).toHaveLength(1) // the pin waits
+      expect(thirdErrors.filter((e) => e.error.code === 'disappearing_rejected')).toEqual([])
+      // The next connect, with the fetch allowed, verifies the carried v5 (v1 still offered).
+      failFetch = false
+      await alice3.close()
+      const alice3b = await connect(p.url, 'alice', { keyStore: thirdStore })
+      clients.push(alice3b)
+      await waitFor(() => alice3b.conversations.get(ca.id)?.disappearingMs === 300_000, 10_000, 'the carried v5 verified on the next connect')
+      expect(await thirdStore.keys('disappearing-carried/')).toEqual([])
       expect(s.errors).toEqual([])
     }, 90_000)
   })

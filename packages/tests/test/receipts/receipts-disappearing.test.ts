@@ -6,7 +6,8 @@
  * receipts) and on the sender's (the receipts it received); a receipt of a message without a
  * timer stays, as that message does. Control: before the expiry both devices hold the
  * receipt rows and the sender sees the read. A real 1.5 s timer: the test waits on the
- * `'expired'` events, never on a sleep.
+ * `'expired'` events, never on a sleep. An untimed message the server held back until bob pinned
+ * the timer expires by bob's pin, and bob's receipts of it with it (review M2).
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ExpiredEventPayload, Message } from '@parley/client'
@@ -30,8 +31,11 @@ async function receiptRows(s: Side): Promise<string[]> {
 
 describe.each(POLICIES)('receipts expire with their target (%s)', (policy) => {
   it('the receipts of a timed message leave every log with it; those of an untimed one stay', async () => {
-    w = await receiptsWorld(policy, 'direct')
+    w = await receiptsWorld(policy, 'direct', { bobViaProxy: true })
     const { alice, bob } = w
+    const expired: Record<string, ExpiredEventPayload[]> = { alice: [], bob: [] }
+    alice.c.on('expired', (e) => void expired.alice!.push(e))
+    bob.c.on('expired', (e) => void expired.bob!.push(e))
     const got = (text: string) => new Promise<Message>((resolve) => {
       const off = bob.c.on('message', (m) => {
         if (m.text !== text) return
@@ -46,11 +50,29 @@ describe.each(POLICIES)('receipts expire with their target (%s)', (policy) => {
     await bob.c.markRead()
     await waitFor(async () => (await statusByUser(alice, kept.id)).includes('bob/read'), 10_000, 'read of "kept"')
 
+    // Untimed but arriving under a pinned timer (held back by the server, as an older client's
+    // would be): it expires by bob's pin, and so do bob's receipts of it (review M2).
+    let holding = true
+    const held: unknown[] = []
+    w.proxy.hooks.serverFrame = (event, frame) => {
+      if (!holding || event !== 'message' || frame.kind !== 'message' || frame.sender?.userId !== 'alice') return [frame]
+      held.push(frame)
+      return []
+    }
+    await alice.c.send({ text: 'late' })
     await alice.c.setDisappearing(TIMER_MS)
     await waitFor(() => bob.c.disappearingMs === TIMER_MS, 10_000, 'bob pins the timer')
-    const expired: Record<string, ExpiredEventPayload[]> = { alice: [], bob: [] }
-    alice.c.on('expired', (e) => void expired.alice!.push(e))
-    bob.c.on('expired', (e) => void expired.bob!.push(e))
+    holding = false
+    const lateAt = got('late')
+    expect(held).toHaveLength(1) // control: the server held it
+    for (const f of held.splice(0)) w.proxy.inject('bob', 'message', f)
+    const late = await lateAt
+    expect(late.disappearingMs).toBeUndefined() // control: nothing franked
+    await bob.c.markRead()
+    await waitFor(async () => (await receiptRows(bob)).includes(`read:${late.id}`), 10_000, 'bob logs his read of "late"') // control
+    await waitFor(() => expired.bob!.some((e) => e.messageIds.includes(late.id)), 10_000, '"late" expired by bob\'s pin')
+    await waitFor(async () => !(await receiptRows(bob)).includes(`read:${late.id}`), 10_000, 'bob\'s receipt of "late" expired with it')
+
     const timedAt = got('timed')
     const sent = await alice.c.send({ text: 'timed' })
     const timed = await timedAt
