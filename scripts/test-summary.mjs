@@ -31,9 +31,23 @@ export function countReport(json) {
   return { passed, failed: failedTests + brokenFiles, skipped, brokenFiles }
 }
 
+/** `file › test` for each failed test, and `file (failed to load: …)` for a file that never ran. */
+export function failedNames(json) {
+  const names = []
+  for (const file of json.testResults ?? []) {
+    const where = String(file.name ?? '?').replace(/^.*?\/(packages|examples|bench)\//, '$1/')
+    const failed = (file.assertionResults ?? []).filter((a) => a.status === 'failed')
+    for (const a of failed) names.push(`${where} › ${a.fullName ?? a.title}`)
+    if (file.status === 'failed' && failed.length === 0) {
+      names.push(`${where} (failed to load: ${String(file.message ?? '').split('\n')[0].slice(0, 200)})`)
+    }
+  }
+  return names
+}
+
 /** Sums one run directory; prints a line per package (when `log`) and returns the totals. */
 export function summarizeRun(dir, log = console.log) {
-  const total = { passed: 0, failed: 0, skipped: 0 }
+  const total = { passed: 0, failed: 0, skipped: 0, failedNames: [] }
   const meta = existsSync(join(dir, 'run.json')) ? JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) : null
   // Package names by report file, so lines read `@parley/crypto`, not the file name.
   const expected = new Map((meta?.expected ?? []).map((name) => [reportFileName(name), name]))
@@ -41,8 +55,10 @@ export function summarizeRun(dir, log = console.log) {
     const pkg = expected.get(file) ?? file.slice(0, -REPORT_SUFFIX.length)
     expected.delete(file)
     let counts
+    let json
     try {
-      counts = countReport(JSON.parse(readFileSync(join(dir, file), 'utf8')))
+      json = JSON.parse(readFileSync(join(dir, file), 'utf8'))
+      counts = countReport(json)
     } catch {
       log(`  ${pkg}: unreadable report ${file}`)
       total.failed++
@@ -50,6 +66,7 @@ export function summarizeRun(dir, log = console.log) {
     }
     const broken = counts.brokenFiles ? ` (${counts.brokenFiles} test files failed to load)` : ''
     log(`  ${pkg}: ${line(counts)}${broken}`)
+    for (const name of failedNames(json)) { log(`    ✗ ${name}`); total.failedNames.push(name) }
     total.passed += counts.passed; total.failed += counts.failed; total.skipped += counts.skipped
   }
   // A package with a test script that left no report crashed, or never ran because turbo died.
@@ -89,6 +106,8 @@ export function summarizeAll(reportsDir, log = console.log) {
     const t = summarizeRun(join(reportsDir, run), log)
     const where = t.meta ? `node ${t.meta.node}, ${t.meta.seconds} s` : 'no run.json'
     runLines.push(`${run} (${where}): ${line(t)}`)
+    // Repeated beside the closing line: a long log is often read from its tail only.
+    for (const name of t.failedNames) runLines.push(`  ✗ ${name}`)
     total.passed += t.passed; total.failed += t.failed; total.skipped += t.skipped
   }
   const checks = summarizeChecks(join(reportsDir, 'checks.jsonl'), log)
