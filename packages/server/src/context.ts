@@ -66,6 +66,11 @@ export interface Ctx {
 export const userRoom = (userId: string) => `u:${userId}`
 export const deviceRoom = (d: DeviceAddress) => `d:${d.userId}\n${d.deviceId}`
 export const linkRoom = (codeHash: string) => `l:${codeHash}`
+/**
+ * Every connection of a user, joined at connect — before `hello`, unlike {@link userRoom}, which
+ * only registered devices join. What an account reset disconnects (review finding M3).
+ */
+export const connectionsRoom = (userId: string) => `c:${userId}`
 
 /** The registered device of a session. @throws {ForbiddenError} before registration. */
 export function me(s: Session): DeviceAddress {

@@ -15,14 +15,14 @@ import {
 } from '@parley/protocol'
 import { generateDataKey, generateFrankingKey, pickProvider } from '@parley/crypto'
 import { createPipeline } from '@parley/moderation'
-import { ConversationCache, flushNotices, type Ctx, type Session } from './context.js'
+import { connectionsRoom, ConversationCache, flushNotices, type Ctx, type Session } from './context.js'
 import { GroupCommitter } from './group-commit.js'
 import { createModerationApi, suspendedError, type ModerationApi } from './moderation/api.js'
 import { CLOSED_EVENT, ClosureCache } from './moderation/closure-cache.js'
 import { createDisclosureApi, type DisclosureApi } from './moderation/disclosure.js'
 import { HANDLERS } from './handlers/index.js'
 import {
-  BUCKET_PURGE_INTERVAL_MS, CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, MAX_GROUP_COMMIT, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_SIGNATURE_LIMIT, DEFAULT_USER_LIMIT, DEFAULT_USER_SIGNATURE_LIMIT, DRAIN_TIMEOUT_MS, GOODBYE_FLUSH_MS,
+  BUCKET_PURGE_INTERVAL_MS, CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, DEFAULT_HELLO_TIMEOUT_MS, MAX_GROUP_COMMIT, MAX_HELLO_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_SIGNATURE_LIMIT, DEFAULT_USER_LIMIT, DEFAULT_USER_SIGNATURE_LIMIT, DRAIN_TIMEOUT_MS, GOODBYE_FLUSH_MS,
   type ErrorContext, type ParleyIo, type ParleyServerOptions,
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
@@ -104,6 +104,12 @@ function validateOptions(o: ParleyServerOptions): void {
   if (l.keysFetchPerTarget) checkLimit('keysFetchPerTarget', l.keysFetchPerTarget)
   if (l.signatures) checkLimit('signatures', l.signatures, MAX_FRAME_SIGNATURES)
   if (l.userSignatures) checkLimit('userSignatures', l.userSignatures, MAX_FRAME_SIGNATURES)
+  if (l.maxConnectionsPerUser !== undefined && (!Number.isSafeInteger(l.maxConnectionsPerUser) || l.maxConnectionsPerUser < 1)) {
+    throw new RangeError(`"limits.maxConnectionsPerUser" expected a positive integer, got ${String(l.maxConnectionsPerUser)}`)
+  }
+  if (l.helloTimeoutMs !== undefined && (!Number.isSafeInteger(l.helloTimeoutMs) || l.helloTimeoutMs < 1 || l.helloTimeoutMs > MAX_HELLO_TIMEOUT_MS)) {
+    throw new RangeError(`"limits.helloTimeoutMs" expected an integer 1..${MAX_HELLO_TIMEOUT_MS}, got ${String(l.helloTimeoutMs)}`)
+  }
   for (const kr of ['frankingKeys', 'dataKeys'] as const) {
     const ring = o[kr]
     if (ring && !(ring.keys?.[ring.currentKid] instanceof Uint8Array)) throw new TypeError(`"${kr}.keys" must contain currentKid "${ring.currentKid}"`)
@@ -138,6 +144,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   const connectionLimit = options.limits?.connection ?? DEFAULT_CONNECTION_LIMIT
   const userLimit = options.limits?.user ?? DEFAULT_USER_LIMIT
   const maxConnections = options.limits?.maxConnectionsPerUser ?? DEFAULT_MAX_CONNECTIONS_PER_USER
+  const helloTimeout = options.limits?.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS
   const signatureLimit = options.limits?.signatures ?? DEFAULT_SIGNATURE_LIMIT
   const userSignatureLimit = options.limits?.userSignatures ?? DEFAULT_USER_SIGNATURE_LIMIT
 
@@ -251,10 +258,23 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     userBuckets.set(userId, entry)
     const session: Session = { socket, userId, registered: false, bucket: new TokenBucket(connectionLimit, now()) }
     const signatureBucket = new TokenBucket(signatureLimit, now())
+    // Counted from the handshake, so tracked from it too: an account reset disconnects every
+    // connection of the user, hello'd or not, on any node (review finding M3).
+    void socket.join(connectionsRoom(userId))
+    // A connection that never says hello would hold one of the user's slots for ever: close it
+    // (the transport too — nothing more to say to it; an honest client reconnects).
+    const helloTimer = setTimeout(() => {
+      if (!session.deviceId) {
+        log.info({ userId }, 'no hello in time: connection closed')
+        socket.disconnect(true)
+      }
+    }, helloTimeout)
+    helloTimer.unref()
     coalesceWrites(socket.conn)
     socket.emit('manifest', ctx.manifest)
     log.debug({ userId }, 'connected')
     socket.on('disconnect', () => {
+      clearTimeout(helloTimer)
       if (--entry.sockets <= 0) userBuckets.delete(userId)
     })
     socket.onAny((event: unknown, ...args: unknown[]) => {

@@ -40,8 +40,14 @@ export interface ParleyLimits {
   keysFetch?: BucketLimit
   /** `keys.fetch` per requesting user and target user. Kept in the store, like {@link keysFetch}. */
   keysFetchPerTarget?: BucketLimit
-  /** Concurrent connections per user on this node. */
+  /** Concurrent connections per user on this node (counted from the handshake, before `hello`). */
   maxConnectionsPerUser?: number
+  /**
+   * How long a connection may stay open without a successful `hello`, ms (1..{@link MAX_HELLO_TIMEOUT_MS}).
+   * Past it the server closes the connection, so idle sockets cannot hold the user's
+   * {@link maxConnectionsPerUser} slots for ever. Default {@link DEFAULT_HELLO_TIMEOUT_MS}.
+   */
+  helloTimeoutMs?: number
   /**
    * Ed25519 verifications per connection: a frame takes as many tokens as signatures it can
    * make the server check ({@link signatureCost}), so a flood of `keys.publish` with 100
@@ -186,6 +192,15 @@ export const DEFAULT_KEYS_FETCH_PER_TARGET_LIMIT: BucketLimit = { capacity: 10, 
 export const BUCKET_PURGE_INTERVAL_MS = 10 * 60_000
 /** Default concurrent connections per user on one node. */
 export const DEFAULT_MAX_CONNECTIONS_PER_USER = 32
+/**
+ * Default time a connection has to complete `hello`, ms. Every client says hello right after
+ * the manifest; a socket that does not (a lost device holding slots, review finding M3) is
+ * closed instead of counting against `maxConnectionsPerUser` for ever. An honest client cut
+ * off here simply reconnects.
+ */
+export const DEFAULT_HELLO_TIMEOUT_MS = 30_000
+/** Longest `limits.helloTimeoutMs` accepted, ms. */
+export const MAX_HELLO_TIMEOUT_MS = 10 * 60_000
 /** Most sends committed in one store transaction. */
 export const MAX_GROUP_COMMIT = 256
 /**

@@ -19,7 +19,7 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string }; maxGroupMembers?: number; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny'; purgeIntervalMs?: number; logger?: pino.Logger; attachments?: AttachmentOptions | false; onOfflineDelivery?: OnOfflineDelivery; pushCoalesceMs?: number } ): Promise<TestServer> {
+export async function startServer(opts: { policy: Policy; store?: ParleyStore | Promise<ParleyStore>; plugins?: ModerationPlugin[]; port?: number; limits?: ParleyLimits; redis?: { url: string; streamName?: string }; maxGroupMembers?: number; canMessage?: (from: string, to: string) => 'allow' | 'request' | 'deny'; purgeIntervalMs?: number; logger?: pino.Logger; attachments?: AttachmentOptions | false; onOfflineDelivery?: OnOfflineDelivery; pushCoalesceMs?: number; authenticate?: (token: string) => string } ): Promise<TestServer> {
   const http = createServer()
   const reports: VerifiedReport[] = []
   const actions: ModerationAction[] = []
@@ -31,7 +31,8 @@ export async function startServer(opts: { policy: Policy; store?: ParleyStore | 
     authenticate: (handshake) => {
       const token = (handshake.auth as { token?: unknown }).token
       if (typeof token !== 'string' || token.length === 0) throw new Error('no token')
-      return { userId: token }
+      // A test's own token → user mapping (e.g. one user with several tokens, one revoked).
+      return { userId: opts.authenticate ? opts.authenticate(token) : token }
     },
     plugins: opts.plugins ?? [],
     onReport: (r) => void reports.push(r),

@@ -1,0 +1,102 @@
+/**
+ * Row 17b — a lost device holding the user's connection slots (review finding M3). The server
+ * counts a user's connections from the handshake, up to `maxConnectionsPerUser`, but only
+ * registered devices join the user's room. Attack: a lost device with a session token keeps
+ * every slot open with sockets that never say hello, or say it with a fresh unregistered device
+ * id; the user's new device is refused at the handshake (`rate_limited`, scope `connections`)
+ * and can never present its reset ticket — even once the integrator revoked the lost token,
+ * since authentication happens only at the handshake. Safe outcome: `parley.resetIdentity`
+ * disconnects every connection of the user (a `goodbye` `device_revoked` first), the revoked
+ * token cannot come back, and the new device registers with its ticket. Control: before the
+ * reset the new device really is refused for lack of slots, with the lost token already revoked.
+ * Connection slots are the same in every mode; one suite over the three policies (memory store:
+ * the slots are per node, in memory, whatever the store).
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { io as ioClient, type Socket } from 'socket.io-client'
+import { PROTOCOL_VERSION, type Goodbye, type WireError } from '@parley/protocol'
+import { memoryKeyStore, resetIdentity, type ParleyClient } from '@parley/client'
+import { closeAll, connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
+import { POLICIES } from './_world.js'
+
+/** Small, so the test opens few sockets. */
+const SLOTS = 4
+
+let server: TestServer | undefined
+const clients: ParleyClient[] = []
+const sockets: Socket[] = []
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.close()
+  await closeAll({ clients, server })
+  server = undefined
+})
+
+interface Held { socket: Socket; goodbyes: Goodbye[]; disconnects: string[] }
+
+/** A raw socket.io connection that never reconnects; rejects with the handshake's wire error. */
+function open(url: string, token: string): Promise<Held> {
+  const socket = ioClient(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true })
+  sockets.push(socket)
+  const held: Held = { socket, goodbyes: [], disconnects: [] }
+  socket.on('goodbye', (g: Goodbye) => void held.goodbyes.push(g))
+  socket.on('disconnect', (reason) => void held.disconnects.push(reason))
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(held))
+    socket.once('connect_error', (e: Error & { data?: WireError }) => reject(e.data ?? e))
+  })
+}
+
+const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as WireError & { details?: { scope?: string } })
+
+describe.each(POLICIES)('row 17b: a lost device holding every connection slot under %s', (policy) => {
+  it('blocks the new device until the reset, which disconnects every socket of the user; then the ticket registers', async () => {
+    const A = `alice-${Math.random().toString(36).slice(2, 8)}`
+    const lostToken = `${A}#phone`
+    const newToken = `${A}#laptop`
+    const revoked = new Set<string>()
+    server = await startServer({
+      policy,
+      limits: { maxConnectionsPerUser: SLOTS },
+      // The integrator's own sessions: one user, a token per device; a revoked token is refused.
+      authenticate: (token) => {
+        if (revoked.has(token)) throw new Error('unauthorized: token revoked')
+        return token.split('#')[0]!
+      },
+    })
+    const alice = await connect(server.url, A, { token: lostToken })
+    await alice.close() // the phone is lost, its token in a thief's hands
+
+    // The thief holds every slot: half never say hello, half say it as fresh unregistered devices.
+    const held: Held[] = []
+    for (let i = 0; i < SLOTS; i++) held.push(await open(server.url, lostToken))
+    for (const [i, h] of held.slice(SLOTS / 2).entries()) {
+      const ack = await h.socket.timeout(10_000).emitWithAck('hello', { versions: [PROTOCOL_VERSION], deviceId: `thief-${i}` })
+      expect(ack).toMatchObject({ ok: true, data: { registered: false } })
+    }
+
+    // Control: the user's new device is refused at the handshake for lack of slots — still so
+    // after the integrator revoked the lost token (the held sockets authenticated before).
+    const blocked = await refusal(open(server.url, newToken))
+    expect(blocked?.code).toBe('rate_limited')
+    expect(blocked?.details?.scope).toBe('connections')
+    revoked.add(lostToken)
+    expect((await refusal(open(server.url, newToken)))?.details?.scope).toBe('connections')
+    expect(held.every((h) => h.socket.connected && h.disconnects.length === 0)).toBe(true)
+
+    const { ticket } = await server.parley.resetIdentity(A, { reason: 'lost the phone; re-verified by e-mail' })
+    // Every held socket — hello'd or not — is told why and disconnected by the server.
+    await waitFor(() => held.every((h) => h.disconnects.length > 0), 10_000, 'the held sockets to be disconnected')
+    for (const h of held) {
+      expect(h.disconnects).toEqual(['io server disconnect'])
+      expect(h.goodbyes).toEqual([{ code: 'device_revoked' }])
+    }
+    // The revoked token cannot take the slots back.
+    expect((await refusal(open(server.url, lostToken)))?.code).toBe('unauthorized')
+
+    // The new device connects and registers the new identity with its ticket.
+    const alice2 = await resetIdentity({ url: server.url, token: newToken, keyStore: memoryKeyStore(), socketOptions: { transports: ['websocket'] }, ticket })
+    clients.push(alice2)
+    expect((await server.parley.store().listDevices(A)).map((d) => d.deviceId)).toEqual([alice2.deviceId])
+    expect(await server.parley.store().resetTickets.get(A)).toBeNull()
+  }, 60_000)
+})
