@@ -8,7 +8,7 @@ import {
   AccountSuspendedError, ForbiddenError, HAS_NUL, hasNoNul, isWellFormedText, NOT_WELL_FORMED, NotFoundError, type DeviceAddress,
   type ModerationAction, type Notice,
 } from '@parley/protocol'
-import { deviceRoom, flushNotices, userRoom, type Ctx } from '../context.js'
+import { connectionsRoom, deviceRoom, flushNotices, userRoom, type Ctx } from '../context.js'
 import type {
   AuditAction, AuditEntry, Closure, NewAuditEntry, ReportQueueEntry, ReportStatus, Suspension,
 } from '../store/moderation-store.js'
@@ -128,6 +128,12 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
       // A device that can no longer connect must not be woken (its push service would still deliver).
       await ctx.store.push.forget(userId, deviceId)
       sendAway(deviceRoom({ userId, deviceId } satisfies DeviceAddress), 'device_revoked')
+      // And the user's connections that are no registered device (no hello yet, or hello as an
+      // unregistered id): the revoked device may hold them, and each takes one of the user's
+      // `maxConnectionsPerUser` slots (review finding M3). They cannot be told apart from a
+      // device of the user being set up, so no goodbye: an honest client just reconnects. The
+      // user's registered devices (in the user room) keep their connections.
+      ctx.io.in(connectionsRoom(userId)).except(userRoom(userId)).disconnectSockets(false)
       await announceAction(ctx, audit)
     },
     async closeConversation(conversationId, options) {

@@ -65,15 +65,16 @@ export async function resetIdentity(ctx: Ctx, moderation: ModerationApi, ready: 
   const { devices } = await ctx.store.resetIdentity(userId, { hash: issued.hash, expiresAt: issued.expiresAt })
   // No device of the old identity may be woken any more (revokeDevice also forgets each active one's).
   await ctx.store.push.forget(userId)
+  // Every connection of the user goes, on every node (review finding M3): ones that never said
+  // hello, or said it with an unregistered device id, joined no device room, yet each holds one
+  // of the user's `maxConnectionsPerUser` slots — a lost device holding them all would keep the
+  // user's new device (and its ticket) out for good. All are told why first (a revoke below
+  // disconnects the unregistered ones without a goodbye). Whatever comes back must pass the
+  // integrator's `authenticate` again (revoke the lost device's token, docs/recovery.md).
+  ctx.io.in(connectionsRoom(userId)).emit('goodbye', { code: 'device_revoked' })
   for (const deviceId of devices) {
     await moderation.revokeDevice(userId, deviceId, { reason: options.reason, ...(options.by !== undefined ? { by: options.by } : {}) })
   }
-  // Every other connection of the user too, on every node (review finding M3): ones that never
-  // said hello, or said it with an unregistered device id, joined no device room, yet each holds
-  // one of the user's `maxConnectionsPerUser` slots — a lost device holding them all would keep
-  // the user's new device (and its ticket) out for good. Whatever comes back must pass the
-  // integrator's `authenticate` again (revoke the lost device's token, docs/recovery.md).
-  ctx.io.in(connectionsRoom(userId)).emit('goodbye', { code: 'device_revoked' })
   ctx.io.in(connectionsRoom(userId)).disconnectSockets(false)
   // Peers refetch the user's keys and meet the new identity (IdentityChangedError) on their next
   // E2EE send; in every mode each member of each conversation also gets an `identity_changed`

@@ -9,13 +9,15 @@
  * disconnects every connection of the user (a `goodbye` `device_revoked` first), the revoked
  * token cannot come back, and the new device registers with its ticket. Control: before the
  * reset the new device really is refused for lack of slots, with the lost token already revoked.
+ * Likewise a moderator's revoke of the lost device frees the slots its unregistered connections
+ * hold, while the user's other registered device stays connected.
  * Connection slots are the same in every mode; one suite over the three policies (memory store:
  * the slots are per node, in memory, whatever the store).
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { io as ioClient, type Socket } from 'socket.io-client'
 import { PROTOCOL_VERSION, type Goodbye, type WireError } from '@parley/protocol'
-import { memoryKeyStore, resetIdentity, type ParleyClient } from '@parley/client'
+import { memoryKeyStore, requestDeviceLink, resetIdentity, type ParleyClient } from '@parley/client'
 import { closeAll, connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
 import { POLICIES } from './_world.js'
 
@@ -46,6 +48,18 @@ function open(url: string, token: string): Promise<Held> {
   })
 }
 
+/** The integrator's own sessions: one user, a token per device (`user#device`); a revoked token is refused. */
+function sessions(): { revoked: Set<string>; authenticate: (token: string) => string } {
+  const revoked = new Set<string>()
+  return {
+    revoked,
+    authenticate: (token) => {
+      if (revoked.has(token)) throw new Error('unauthorized: token revoked')
+      return token.split('#')[0]!
+    },
+  }
+}
+
 const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as WireError & { details?: { scope?: string } })
 
 describe.each(POLICIES)('row 17b: a lost device holding every connection slot under %s', (policy) => {
@@ -53,16 +67,8 @@ describe.each(POLICIES)('row 17b: a lost device holding every connection slot un
     const A = `alice-${Math.random().toString(36).slice(2, 8)}`
     const lostToken = `${A}#phone`
     const newToken = `${A}#laptop`
-    const revoked = new Set<string>()
-    server = await startServer({
-      policy,
-      limits: { maxConnectionsPerUser: SLOTS },
-      // The integrator's own sessions: one user, a token per device; a revoked token is refused.
-      authenticate: (token) => {
-        if (revoked.has(token)) throw new Error('unauthorized: token revoked')
-        return token.split('#')[0]!
-      },
-    })
+    const { revoked, authenticate } = sessions()
+    server = await startServer({ policy, limits: { maxConnectionsPerUser: SLOTS }, authenticate })
     const alice = await connect(server.url, A, { token: lostToken })
     await alice.close() // the phone is lost, its token in a thief's hands
 
@@ -98,5 +104,42 @@ describe.each(POLICIES)('row 17b: a lost device holding every connection slot un
     clients.push(alice2)
     expect((await server.parley.store().listDevices(A)).map((d) => d.deviceId)).toEqual([alice2.deviceId])
     expect(await server.parley.store().resetTickets.get(A)).toBeNull()
+  }, 60_000)
+
+  it('a moderator\'s revoke of the lost device frees the slots its unregistered connections hold; the user\'s other device stays', async () => {
+    const A = `alice-${Math.random().toString(36).slice(2, 8)}`
+    const phoneToken = `${A}#phone`
+    const { revoked, authenticate } = sessions()
+    server = await startServer({ policy, limits: { maxConnectionsPerUser: SLOTS }, authenticate })
+    const socketOptions = { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 500 }
+    const desk = await connect(server.url, A, { token: `${A}#desk` })
+    clients.push(desk)
+    const deskGone: unknown[] = []
+    desk.on('disconnect', (d) => void deskGone.push(d))
+    const bob = await connect(server.url, `bob-${A}`)
+    clients.push(bob)
+    const link = await requestDeviceLink({ deliveryReceipts: false, url: server.url, token: phoneToken, keyStore: memoryKeyStore(), socketOptions })
+    await desk.linkDevice(link.code)
+    const phone = await link.client // registered, then lost with its token
+    clients.push(phone)
+    const phoneGone: { reason: string; code?: string }[] = []
+    phone.on('disconnect', (d) => void phoneGone.push(d))
+    // The thief fills the remaining slots: one socket silent, one hello'd as a fresh device.
+    const held = [await open(server.url, phoneToken), await open(server.url, phoneToken)]
+    expect(await held[1]!.socket.timeout(10_000).emitWithAck('hello', { versions: [PROTOCOL_VERSION], deviceId: 'thief-0' })).toMatchObject({ ok: true })
+    // Control: the slots are full.
+    expect((await refusal(open(server.url, `${A}#tablet`)))?.details?.scope).toBe('connections')
+
+    revoked.add(phoneToken)
+    await server.parley.moderation.revokeDevice(A, phone.deviceId, { reason: 'lost phone' })
+    await waitFor(() => held.every((h) => h.disconnects.length > 0) && phoneGone.length > 0, 10_000, 'the lost device\'s connections to be disconnected')
+    for (const h of held) expect(h.disconnects).toEqual(['io server disconnect'])
+    expect(phoneGone[0]?.code).toBe('device_revoked')
+    // The user's other registered device kept its connection (and its slot) and works.
+    expect(deskGone).toEqual([])
+    expect((await desk.conversations.open(`bob-${A}`)).id).toMatch(/.+/)
+    // A new device of the user gets a slot.
+    const tablet = await open(server.url, `${A}#tablet`)
+    expect(tablet.socket.connected).toBe(true)
   }, 60_000)
 })
