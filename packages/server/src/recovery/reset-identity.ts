@@ -6,8 +6,9 @@
  * `device_revoked` to any still connected: a lost device that turns up again cannot come back
  * or re-pin the old identity), records the abandoned identity key so that no device — a lost
  * one that still has a token included — can register under it again (decision 0023), issues a
- * one-time registration ticket without which no new identity registers (decision 0024), deletes
- * their prekeys and push registrations, and tells every peer's devices the
+ * one-time registration ticket without which no new identity registers (decision 0024),
+ * disconnects every connection of the user, hello'd or not (so a lost device cannot hold the
+ * slots the new device needs), deletes their prekeys and push registrations, and tells every peer's devices the
  * user's device list changed. The user's next device registers a brand-new identity; peers see
  * `IdentityChangedError` and must accept it. Old E2EE history was for the old devices' keys
  * and is gone; server-side conversations keep their readable history.
@@ -72,10 +73,14 @@ export async function resetIdentity(ctx: Ctx, moderation: ModerationApi, ready: 
   // disconnects the unregistered ones without a goodbye). Whatever comes back must pass the
   // integrator's `authenticate` again (revoke the lost device's token, docs/recovery.md).
   ctx.io.in(connectionsRoom(userId)).emit('goodbye', { code: 'device_revoked' })
-  for (const deviceId of devices) {
-    await moderation.revokeDevice(userId, deviceId, { reason: options.reason, ...(options.by !== undefined ? { by: options.by } : {}) })
+  try {
+    for (const deviceId of devices) {
+      await moderation.revokeDevice(userId, deviceId, { reason: options.reason, ...(options.by !== undefined ? { by: options.by } : {}) })
+    }
+  } finally {
+    // Even when a revoke failed (the store): the identity is already reset, the slots must go.
+    ctx.io.in(connectionsRoom(userId)).disconnectSockets(false)
   }
-  ctx.io.in(connectionsRoom(userId)).disconnectSockets(false)
   // Peers refetch the user's keys and meet the new identity (IdentityChangedError) on their next
   // E2EE send; in every mode each member of each conversation also gets an `identity_changed`
   // notice (from the closed catalogue, stored for devices that are offline).
