@@ -16,17 +16,17 @@
  * sweep deletes the message and what expires with it (expire-message.ts) from the log and the
  * search index, folds tombstones past their bound (tombstones.ts), and emits `'expired'`.
  */
-import { DisappearingRejectedError, MAX_DISAPPEARING_VERSION_STEP, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
+import { DisappearingRejectedError, MAX_DISAPPEARING_VERSION_STEP, NotFoundError, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
 import { signDisappearing, verifyDisappearing } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
 import type { Conversation } from '../conversation.js'
-import type { JsonValue } from '../key-store/key-store.js'
+import type { JsonValue, KeyStore } from '../key-store/key-store.js'
 import { json } from '../store-layout.js'
 import type { Message } from '../types.js'
 import { checkTimer, type DisappearingEventPayload } from './types.js'
 import { PIN_PREFIX, pinKey } from './message-timer.js'
 import { expireMessage } from './expire-message.js'
-import { CARRIED_PIN_PREFIX, type CarriedPin } from './carried-pins.js'
+import { CARRIED_PIN_PREFIX, carriedPinKey, type CarriedPin } from './carried-pins.js'
 import { pruneTombstones } from './tombstones.js'
 
 /** The longest a sweep timer waits before looking again (a setTimeout must fit 32 bits). */
@@ -36,6 +36,25 @@ const pad = (n: number) => String(n).padStart(16, '0')
 const EXPIRY_PREFIX = 'exp/'
 /** The key of one expiry (the sweep reads `exp/` in key order, so the time comes first). */
 export const expiryKey = (at: number, conversationId: string, seq: number) => `${EXPIRY_PREFIX}${pad(at)}/${encodeURIComponent(conversationId)}/${pad(seq)}`
+/**
+ * The expiry of one logged seq by its name (`expof/<conversation>/<seq>` = the time of its
+ * `exp/` key): a receipt looks its target's up directly (receipt-expiry.ts) instead of reading
+ * every `exp/` key (review L2). Not carried by snapshots: `load()` builds it once from `exp/`.
+ */
+export const expiryIndexKey = (conversationId: string, seq: number) => `expof/${encodeURIComponent(conversationId)}/${pad(seq)}`
+/** Set once the index above covers every `exp/` key (stores written before it had none). */
+const EXPIRY_INDEX_BUILT = 'expiry-index/built'
+/**
+ * An untimed message logged while its conversation's carried pin waited (review L3):
+ * `exp-wait/<conversation>/<seq>`; when the pin settles it expires by the setting then pinned.
+ */
+const waitPrefix = (conversationId: string) => `exp-wait/${encodeURIComponent(conversationId)}/`
+
+/** When the logged `seq` of `conversationId` expires (ms since epoch), or null when it has no expiry. */
+export async function recordedExpiry(store: KeyStore, conversationId: string, seq: number): Promise<number | null> {
+  const at = await store.get<JsonValue>(expiryIndexKey(conversationId, seq))
+  return typeof at === 'number' ? at : null
+}
 
 /** What the timers need from the rest of the client. */
 export interface TimerDeps {
@@ -53,9 +72,8 @@ export class DisappearingTimers {
   private nextAt = Infinity
   private sweeping: Promise<void> | null = null
   private stopped = false
-  private accepting: Promise<void> = Promise.resolve()
-  /** Conversations whose carried pin is still waiting to be checked: they take no server setting. */
-  private readonly waiting = new Set<string>()
+  /** Accepts, carried-pin settling and waiting records run one at a time (see `serial`). */
+  private accepting: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly core: ClientCore, private readonly deps: TimerDeps) {
     core.events.on('message', (m) => {
@@ -74,6 +92,7 @@ export class DisappearingTimers {
       const s = (await this.core.store.get<JsonValue>(key)) as DisappearingSetting | null
       if (s) this.pins.set(s.conversationId, s)
     }
+    await this.buildExpiryIndex()
     await this.sweep()
   }
 
@@ -103,8 +122,8 @@ export class DisappearingTimers {
 
   /**
    * Reads every conversation's setting from the server and pins what verifies (each connect,
-   * before catch-up). A conversation whose carried pin still waits (its check could not finish:
-   * decision 0025 §2) takes no server setting until that pin is settled — the server could
+   * before catch-up). While a conversation's carried pin waits (its check could not finish:
+   * decision 0025 §2), `acceptNow` takes no setting at or below its version — the server could
    * otherwise roll this device back by failing the check.
    */
   async sync(): Promise<void> {
@@ -117,63 +136,100 @@ export class DisappearingTimers {
     }
     await this.acceptCarried()
     for (const info of fresh) {
-      if (this.waiting.has(info.id) || !this.deps.conversation(info.id)) continue
+      if (!this.deps.conversation(info.id)) continue
       await this.accept(info.disappearing!).catch((e) => this.core.reportError({ error: e as ParleyError, conversationId: info.id }))
     }
   }
 
   /**
    * Pins carried by a transfer or backup, checked like any setting (decision 0025): before the
-   * server's settings, so the server cannot roll a new device back. A pin is dropped once it
-   * is pinned, refused (DisappearingRejectedError) or malformed; after any other failure (a
-   * device-list fetch the server failed or let time out) it stays and is checked again on the
-   * next connect, and its conversation waits (`waiting`).
+   * server's settings, so the server cannot roll a new device back. A pin settles (its record
+   * is dropped) once it is pinned or superseded, malformed, signed by a device whose listed (or
+   * vouched) key it does not verify under, or a `version_jump`. After anything else — no key
+   * found (the server answered the device-list fetch with nothing, review M1), a fetch the
+   * server failed or let time out, a signer not a member as this device holds the members — it
+   * waits and is checked again on the next connect; meanwhile its conversation takes no setting
+   * at or below its version (`acceptNow`), from a list or a live frame (review M2).
    */
   private async acceptCarried(): Promise<void> {
-    this.waiting.clear()
     for (const key of await this.core.store.keys(CARRIED_PIN_PREFIX)) {
       const pin = (await this.core.store.get<JsonValue>(key)) as CarriedPin | null
       const s = pin?.setting ?? null
-      if (s && !this.deps.conversation(s.conversationId)) {
-        this.waiting.add(s.conversationId) // not loaded yet: checked on a later connect
-        continue
-      }
+      if (s && !this.deps.conversation(s.conversationId)) continue // not loaded yet: checked on a later connect
       try {
-        if (s) await this.accept(s, pin?.signingKey)
+        if (s) await this.accept(s, { ownSignerKey: pin?.signingKey, carried: true })
       } catch (e) {
         this.core.reportError({ error: e as ParleyError, ...(s ? { conversationId: s.conversationId } : {}) })
-        if (s && !DisappearingRejectedError.isInstance(e)) {
-          this.waiting.add(s.conversationId)
-          continue
-        }
+        if (s && !settlesCarried(e)) continue
       }
-      await this.core.store.delete(key)
+      await this.settleCarried(key, s?.conversationId)
     }
   }
 
-  /** A `disappearing` frame: pinned when it verifies, else an `'error'` event. */
+  /**
+   * Drops a settled carried pin, and gives the untimed messages logged while it waited (review
+   * L3) the expiry of the setting now pinned, counted from now (they were kept meanwhile).
+   */
+  private settleCarried(key: string, conversationId: string | undefined): Promise<void> {
+    return this.serial(async () => {
+      const changes: Record<string, JsonValue | null> = { [key]: null }
+      let first = Infinity
+      if (conversationId !== undefined && typeof conversationId === 'string') {
+        const ms = this.timerOf(conversationId)
+        for (const waitKey of await this.core.store.keys(waitPrefix(conversationId))) {
+          changes[waitKey] = null
+          const e = (await this.core.store.get<JsonValue>(waitKey)) as { conversationId: string; seq: number; id: string } | null
+          if (ms === null || !e || (await recordedExpiry(this.core.store, e.conversationId, e.seq)) !== null) continue
+          const at = this.core.now() + ms
+          changes[expiryKey(at, e.conversationId, e.seq)] = json(e)
+          changes[expiryIndexKey(e.conversationId, e.seq)] = at
+          first = Math.min(first, at)
+        }
+      }
+      await this.core.store.saveChanges(changes)
+      if (first < Infinity) this.schedule(first)
+    })
+  }
+
+  /** The version of the carried pin still waiting for `conversationId`, or null when none waits. */
+  private async carriedVersion(conversationId: string): Promise<number | null> {
+    const s = ((await this.core.store.get<JsonValue>(carriedPinKey(conversationId))) as CarriedPin | null)?.setting
+    return s && s.conversationId === conversationId && Number.isSafeInteger(s.version) ? s.version : null
+  }
+
+  /** A `disappearing` frame: pinned when it verifies (and is above a waiting carried pin), else an `'error'` event. */
   onEvent(setting: DisappearingSetting): void {
-    if (this.waiting.has(setting.conversationId)) return // its carried pin first: the next connect's sync reads the server's
     void this.accept(setting).catch((e) => this.core.reportError({ error: e, conversationId: setting.conversationId }))
+  }
+
+  /** Runs `fn` after every accept, settle and waiting record queued before it. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.accepting.catch(() => undefined).then(fn)
+    this.accepting = run
+    return run
   }
 
   /**
    * Pins `setting` when it is newer than the pin and verifies.
    * @throws {DisappearingRejectedError} not a member's, or a bad signature.
+   * @throws {NotFoundError} its signer's device is not in that signer's list as fetched now.
    */
-  accept(setting: DisappearingSetting, ownSignerKey?: string): Promise<void> {
+  accept(setting: DisappearingSetting, opts: { ownSignerKey?: string | undefined; carried?: boolean } = {}): Promise<void> {
     // One at a time: this device's own ack and the server's echo of it race otherwise.
-    const run = this.accepting.catch(() => undefined).then(() => this.acceptNow(setting, ownSignerKey))
-    this.accepting = run
-    return run
+    return this.serial(() => this.acceptNow(setting, opts))
   }
 
-  /** `ownSignerKey`: a restore's vouched key for one of this user's old devices (carried-pins.ts). */
-  private async acceptNow(setting: DisappearingSetting, ownSignerKey?: string): Promise<void> {
+  /**
+   * `ownSignerKey`: a restore's vouched key for one of this user's old devices (carried-pins.ts);
+   * `carried`: `setting` is the carried pin itself (any other is measured against it).
+   */
+  private async acceptNow(setting: DisappearingSetting, { ownSignerKey, carried }: { ownSignerKey?: string | undefined; carried?: boolean }): Promise<void> {
     const c = this.deps.conversation(setting.conversationId)
     if (!c) return // not known here yet: `sync` on the next connect pins it with the conversation
     const pinned = this.pins.get(c.id)
     if ((pinned?.version ?? 0) >= setting.version) return // older or replayed: not believed
+    // A waiting carried pin stands for a version this device has seen: nothing at or below it is believed.
+    if (!carried && ((await this.carriedVersion(c.id)) ?? 0) >= setting.version) return
     const refuse = (reason: 'not_member' | 'bad_signature' | 'version_jump') => new DisappearingRejectedError(
       reason === 'not_member' ? 'a disappearing setting signed by a non-member was refused'
         : reason === 'version_jump' ? 'a disappearing setting whose version jumps too far ahead was refused' : 'a disappearing setting that does not verify was refused',
@@ -188,7 +244,9 @@ export class DisappearingTimers {
       ? self.device.signing.publicKey
       : (setting.userId === self.userId ? ownSignerKey : undefined)
         ?? (await this.deps.listedDevice({ userId: setting.userId, deviceId: setting.deviceId }))?.signingKey
-    if (!key || !verifyDisappearing(setting, key)) throw refuse('bad_signature')
+    // No key is no verdict (the server can answer a fetch with nothing): a carried pin keeps waiting (review M1).
+    if (!key) throw new NotFoundError('the device that signed a disappearing setting is not listed here', { resource: 'device', id: `${setting.userId}/${setting.deviceId}` })
+    if (!verifyDisappearing(setting, key)) throw refuse('bad_signature')
     await this.core.store.set(pinKey(c.id), json(setting))
     this.pins.set(c.id, setting)
     const payload: DisappearingEventPayload = {
@@ -206,10 +264,38 @@ export class DisappearingTimers {
    */
   private async track(m: Message): Promise<void> {
     const ms = effectiveTimer(m.disappearingMs, this.timerOf(m.conversationId))
-    if (ms === undefined || m.seq === undefined) return
+    const seq = m.seq
+    if (seq === undefined) return
+    const entry = json({ conversationId: m.conversationId, seq, id: m.id })
+    if (ms === undefined) {
+      // Untimed while a carried pin waits: recorded, and given the pin's expiry when it settles (review L3).
+      await this.serial(async () => {
+        if ((await this.carriedVersion(m.conversationId)) !== null) await this.core.store.set(`${waitPrefix(m.conversationId)}${pad(seq)}`, entry)
+      })
+      return
+    }
     const at = this.core.now() + ms
-    await this.core.store.set(expiryKey(at, m.conversationId, m.seq), json({ conversationId: m.conversationId, seq: m.seq, id: m.id }))
+    const held = await recordedExpiry(this.core.store, m.conversationId, seq)
+    if (held !== null && held <= at) return // already expires sooner (the same message seen again)
+    await this.core.store.saveChanges({ [expiryKey(at, m.conversationId, seq)]: entry, [expiryIndexKey(m.conversationId, seq)]: at })
     this.schedule(at)
+  }
+
+  /** Indexes every `exp/` key by its seq once (a store written before the index existed). */
+  private async buildExpiryIndex(): Promise<void> {
+    if ((await this.core.store.get<JsonValue>(EXPIRY_INDEX_BUILT)) !== null) return
+    const changes: Record<string, JsonValue> = { [EXPIRY_INDEX_BUILT]: 1 }
+    for (const key of await this.core.store.keys(EXPIRY_PREFIX)) {
+      const at = Number(key.slice(EXPIRY_PREFIX.length, EXPIRY_PREFIX.length + 16))
+      const rest = key.slice(EXPIRY_PREFIX.length + 17)
+      const cut = rest.lastIndexOf('/')
+      const seq = Number(rest.slice(cut + 1))
+      if (cut < 0 || !Number.isSafeInteger(at) || !Number.isSafeInteger(seq)) continue
+      const index = `expof/${rest.slice(0, cut)}/${pad(seq)}`
+      const held = changes[index]
+      if (typeof held !== 'number' || at < held) changes[index] = at
+    }
+    await this.core.store.saveChanges(changes)
   }
 
   private schedule(at: number): void {
@@ -252,6 +338,7 @@ export class DisappearingTimers {
         const e = (await this.core.store.get<JsonValue>(key)) as { conversationId: string; seq: number; id: string } | null
         changes[key] = null
         if (!e) continue
+        changes[expiryIndexKey(e.conversationId, e.seq)] = null
         logKeys.push(...(await expireMessage(this.core.store, e.conversationId, e.seq, e.id, changes)))
         gone.set(e.conversationId, [...(gone.get(e.conversationId) ?? []), e.id])
       }
@@ -274,6 +361,11 @@ export class DisappearingTimers {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
   }
+}
+
+/** A carried pin's check ended in a verdict: refused by a key that was found, or a version jump (review M1). */
+function settlesCarried(e: unknown): boolean {
+  return DisappearingRejectedError.isInstance(e) && (e.details.reason === 'bad_signature' || e.details.reason === 'version_jump')
 }
 
 /** The timer a logged message expires by: the shorter of its franked timer and this device's pinned one. */
