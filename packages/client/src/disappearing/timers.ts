@@ -27,7 +27,7 @@ import { checkTimer, type DisappearingEventPayload } from './types.js'
 import { PIN_PREFIX, pinKey } from './message-timer.js'
 import { expireMessage } from './expire-message.js'
 import { CARRIED_PIN_PREFIX, carriedPinKey, type CarriedPin } from './carried-pins.js'
-import { pruneTombstones } from './tombstones.js'
+import { boundCarriedTombstones, pruneTombstones } from './tombstones.js'
 
 /** The longest a sweep timer waits before looking again (a setTimeout must fit 32 bits). */
 export const MAX_SWEEP_WAIT_MS = 24 * 60 * 60 * 1_000
@@ -128,6 +128,8 @@ export class DisappearingTimers {
    */
   async sync(): Promise<void> {
     const { conversations } = await this.core.conn.request('conversation.list', {})
+    // Carried tombstones reach no further than each conversation's head (tombstones.ts, review L1).
+    await this.core.lock.run(() => boundCarriedTombstones(this.core.store, new Map(conversations.map((c) => [c.id, c.lastSeq]))))
     const fresh = conversations.filter((info) => info.disappearing && (this.pins.get(info.id)?.version ?? 0) < info.disappearing.version)
     // Conversations not known here yet are loaded first, so their carried pins are checked now.
     for (const info of fresh) {
