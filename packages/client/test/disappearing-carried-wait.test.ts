@@ -80,6 +80,15 @@ describe('a waiting carried disappearing pin', () => {
     expect(await w.store.keys(CARRIED_PIN_PREFIX)).toEqual([])
   })
 
+  it('a malformed carried pin settles as nothing: it is dropped and holds nothing back', async () => {
+    const w = world({ listed: bobKey })
+    await w.store.set(carriedPinKey(conv), { setting: { ...v5, version: 'five' } } as unknown as JsonValue)
+    await w.timers.load()
+    await w.timers.sync()
+    expect(await w.store.keys(CARRIED_PIN_PREFIX)).toEqual([])
+    expect(w.timers.timerOf(conv)).toBe(3_600_000) // the server's v1: nothing verified stood above it
+  })
+
   it('M2: an old live frame pushed before the first sync is not pinned while v5 waits', async () => {
     const w = world({ listed: async () => { throw Object.assign(new Error('timeout'), { code: 'timeout' }) } })
     await w.carry()

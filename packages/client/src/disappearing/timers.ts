@@ -16,7 +16,8 @@
  * sweep deletes the message and what expires with it (expire-message.ts) from the log and the
  * search index, folds tombstones past their bound (tombstones.ts), and emits `'expired'`.
  */
-import { DisappearingRejectedError, MAX_DISAPPEARING_VERSION_STEP, NotFoundError, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
+import * as v from 'valibot'
+import { DisappearingRejectedError, DisappearingSettingSchema, MAX_DISAPPEARING_VERSION_STEP, NotFoundError, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
 import { signDisappearing, verifyDisappearing } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
 import type { Conversation } from '../conversation.js'
@@ -156,7 +157,7 @@ export class DisappearingTimers {
   private async acceptCarried(): Promise<void> {
     for (const key of await this.core.store.keys(CARRIED_PIN_PREFIX)) {
       const pin = (await this.core.store.get<JsonValue>(key)) as CarriedPin | null
-      const s = pin?.setting ?? null
+      const s = pin && v.is(DisappearingSettingSchema, pin.setting) ? pin.setting : null // malformed: settles as nothing
       if (s && !this.deps.conversation(s.conversationId)) continue // not loaded yet: checked on a later connect
       try {
         if (s) await this.accept(s, { ownSignerKey: pin?.signingKey, carried: true })
@@ -176,7 +177,7 @@ export class DisappearingTimers {
     return this.serial(async () => {
       const changes: Record<string, JsonValue | null> = { [key]: null }
       let first = Infinity
-      if (conversationId !== undefined && typeof conversationId === 'string') {
+      if (conversationId !== undefined) {
         const ms = this.timerOf(conversationId)
         for (const waitKey of await this.core.store.keys(waitPrefix(conversationId))) {
           changes[waitKey] = null
@@ -196,7 +197,7 @@ export class DisappearingTimers {
   /** The version of the carried pin still waiting for `conversationId`, or null when none waits. */
   private async carriedVersion(conversationId: string): Promise<number | null> {
     const s = ((await this.core.store.get<JsonValue>(carriedPinKey(conversationId))) as CarriedPin | null)?.setting
-    return s && s.conversationId === conversationId && Number.isSafeInteger(s.version) ? s.version : null
+    return v.is(DisappearingSettingSchema, s) && s.conversationId === conversationId ? s.version : null
   }
 
   /** A `disappearing` frame: pinned when it verifies (and is above a waiting carried pin), else an `'error'` event. */
