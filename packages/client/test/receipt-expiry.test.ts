@@ -12,7 +12,8 @@ import type { KeyStore } from '../src/key-store/key-store.js'
 import type { StoredMessage } from '../src/store-layout.js'
 import type { Changes } from '../src/messages/find-message.js'
 import { expireReceipt } from '../src/receipts/receipt-expiry.js'
-import { expiryIndexKey, expiryKey } from '../src/disappearing/timers.js'
+import { expiryIndexKey, expiryKey, expiryWaitKey } from '../src/disappearing/timers.js'
+import { carriedPinKey } from '../src/disappearing/carried-pins.js'
 
 const conv = 'c1'
 const row = (seq: number, timer?: number) =>
@@ -50,5 +51,13 @@ describe('receipt expiry', () => {
     const untimed: Changes = {}
     await expireReceipt(store, untimed, row(6), row(5), 1_000)
     expect(untimed).toEqual({})
+  })
+
+  it('untimed while a carried pin waits: the receipt waits with it (it expires when the pin settles)', async () => {
+    const { store } = noExpiryListing()
+    await store.set(carriedPinKey(conv), { setting: { conversationId: conv } })
+    const changes: Changes = {}
+    await expireReceipt(store, changes, row(6), row(5), 1_000)
+    expect(changes).toEqual({ [expiryWaitKey(conv, 6)]: { conversationId: conv, seq: 6, id: 'm6' } })
   })
 })

@@ -50,6 +50,8 @@ const EXPIRY_INDEX_BUILT = 'expiry-index/built'
  * `exp-wait/<conversation>/<seq>`; when the pin settles it expires by the setting then pinned.
  */
 const waitPrefix = (conversationId: string) => `exp-wait/${encodeURIComponent(conversationId)}/`
+/** The waiting record of one untimed seq (a message's, or a receipt's: receipt-expiry.ts). */
+export const expiryWaitKey = (conversationId: string, seq: number) => `${waitPrefix(conversationId)}${pad(seq)}`
 
 /** When the logged `seq` of `conversationId` expires (ms since epoch), or null when it has no expiry. */
 export async function recordedExpiry(store: KeyStore, conversationId: string, seq: number): Promise<number | null> {
@@ -273,7 +275,7 @@ export class DisappearingTimers {
     if (ms === undefined) {
       // Untimed while a carried pin waits: recorded, and given the pin's expiry when it settles (review L3).
       await this.serial(async () => {
-        if ((await this.carriedVersion(m.conversationId)) !== null) await this.core.store.set(`${waitPrefix(m.conversationId)}${pad(seq)}`, entry)
+        if ((await this.carriedVersion(m.conversationId)) !== null) await this.core.store.set(expiryWaitKey(m.conversationId, seq), entry)
       })
       return
     }
