@@ -111,9 +111,13 @@ describe('a waiting carried disappearing pin', () => {
     w.timers.onEvent(v1)
     await settled(w.timers)
     expect(w.timers.timerOf(conv)).toBeNull()
+    w.log(7) // untimed, while v5 waits
     w.timers.onEvent(setting(6, 120_000))
     await settled(w.timers)
     expect(w.timers.timerOf(conv)).toBe(120_000)
+    expect(await w.store.keys(CARRIED_PIN_PREFIX)).toEqual([]) // superseded: settled at once
+    expect(await recordedExpiry(w.store, conv, 7)).toBe(w.now() + 120_000)
+    w.timers.stop()
   })
 
   it('L3: an untimed message logged while the carried pin waits expires by it once it settles; L2: found by its seq', async () => {

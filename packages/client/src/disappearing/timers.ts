@@ -176,24 +176,27 @@ export class DisappearingTimers {
    * L3) the expiry of the setting now pinned, counted from now (they were kept meanwhile).
    */
   private settleCarried(key: string, conversationId: string | undefined): Promise<void> {
-    return this.serial(async () => {
-      const changes: Record<string, JsonValue | null> = { [key]: null }
-      let first = Infinity
-      if (conversationId !== undefined) {
-        const ms = this.timerOf(conversationId)
-        for (const waitKey of await this.core.store.keys(waitPrefix(conversationId))) {
-          changes[waitKey] = null
-          const e = (await this.core.store.get<JsonValue>(waitKey)) as { conversationId: string; seq: number; id: string } | null
-          if (ms === null || !e || (await recordedExpiry(this.core.store, e.conversationId, e.seq)) !== null) continue
-          const at = this.core.now() + ms
-          changes[expiryKey(at, e.conversationId, e.seq)] = json(e)
-          changes[expiryIndexKey(e.conversationId, e.seq)] = at
-          first = Math.min(first, at)
-        }
+    return this.serial(() => this.settleCarriedNow(key, conversationId))
+  }
+
+  /** `settleCarried` from inside the queue (an accept that superseded the carried pin). */
+  private async settleCarriedNow(key: string, conversationId: string | undefined): Promise<void> {
+    const changes: Record<string, JsonValue | null> = { [key]: null }
+    let first = Infinity
+    if (conversationId !== undefined) {
+      const ms = this.timerOf(conversationId)
+      for (const waitKey of await this.core.store.keys(waitPrefix(conversationId))) {
+        changes[waitKey] = null
+        const e = (await this.core.store.get<JsonValue>(waitKey)) as { conversationId: string; seq: number; id: string } | null
+        if (ms === null || !e || (await recordedExpiry(this.core.store, e.conversationId, e.seq)) !== null) continue
+        const at = this.core.now() + ms
+        changes[expiryKey(at, e.conversationId, e.seq)] = json(e)
+        changes[expiryIndexKey(e.conversationId, e.seq)] = at
+        first = Math.min(first, at)
       }
-      await this.core.store.saveChanges(changes)
-      if (first < Infinity) this.schedule(first)
-    })
+    }
+    await this.core.store.saveChanges(changes)
+    if (first < Infinity) this.schedule(first)
   }
 
   /** The version of the carried pin still waiting for `conversationId`, or null when none waits. */
@@ -234,7 +237,8 @@ export class DisappearingTimers {
     const pinned = this.pins.get(c.id)
     if ((pinned?.version ?? 0) >= setting.version) return // older or replayed: not believed
     // A waiting carried pin stands for a version this device has seen: nothing at or below it is believed.
-    if (!carried && ((await this.carriedVersion(c.id)) ?? 0) >= setting.version) return
+    const waiting = carried ? null : await this.carriedVersion(c.id)
+    if ((waiting ?? 0) >= setting.version) return
     const refuse = (reason: 'not_member' | 'bad_signature' | 'version_jump') => new DisappearingRejectedError(
       reason === 'not_member' ? 'a disappearing setting signed by a non-member was refused'
         : reason === 'version_jump' ? 'a disappearing setting whose version jumps too far ahead was refused' : 'a disappearing setting that does not verify was refused',
@@ -254,6 +258,7 @@ export class DisappearingTimers {
     if (!verifyDisappearing(setting, key)) throw refuse('bad_signature')
     await this.core.store.set(pinKey(c.id), json(setting))
     this.pins.set(c.id, setting)
+    if (waiting !== null) await this.settleCarriedNow(carriedPinKey(c.id), c.id) // superseded: settled now
     const payload: DisappearingEventPayload = {
       conversationId: c.id, ms: setting.ms, by: { userId: setting.userId, deviceId: setting.deviceId }, version: setting.version, ts: setting.ts,
     }
