@@ -12,7 +12,7 @@ import type { KeyStore } from '../src/key-store/key-store.js'
 import type { StoredMessage } from '../src/store-layout.js'
 import type { Changes } from '../src/messages/find-message.js'
 import { expireReceipt } from '../src/receipts/receipt-expiry.js'
-import { expiryIndexKey, expiryKey, expiryWaitKey } from '../src/disappearing/timers.js'
+import { expiryIndexKey, expiryKey, expiryWaitKey } from '../src/disappearing/expiry-keys.js'
 import { carriedPinKey } from '../src/disappearing/carried-pins.js'
 
 const conv = 'c1'

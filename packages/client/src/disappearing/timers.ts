@@ -21,7 +21,7 @@ import { DisappearingRejectedError, DisappearingSettingSchema, MAX_DISAPPEARING_
 import { signDisappearing, verifyDisappearing } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
 import type { Conversation } from '../conversation.js'
-import type { JsonValue, KeyStore } from '../key-store/key-store.js'
+import type { JsonValue } from '../key-store/key-store.js'
 import { json } from '../store-layout.js'
 import type { Message } from '../types.js'
 import { checkTimer, type DisappearingEventPayload } from './types.js'
@@ -29,35 +29,10 @@ import { PIN_PREFIX, pinKey } from './message-timer.js'
 import { expireMessage } from './expire-message.js'
 import { CARRIED_PIN_PREFIX, carriedPinKey, type CarriedPin } from './carried-pins.js'
 import { boundCarriedTombstones, pruneTombstones } from './tombstones.js'
+import { buildExpiryIndex, EXPIRY_PREFIX, expiryIndexKey, expiryKey, expiryWaitKey, recordedExpiry, waitPrefix } from './expiry-keys.js'
 
 /** The longest a sweep timer waits before looking again (a setTimeout must fit 32 bits). */
 export const MAX_SWEEP_WAIT_MS = 24 * 60 * 60 * 1_000
-
-const pad = (n: number) => String(n).padStart(16, '0')
-const EXPIRY_PREFIX = 'exp/'
-/** The key of one expiry (the sweep reads `exp/` in key order, so the time comes first). */
-export const expiryKey = (at: number, conversationId: string, seq: number) => `${EXPIRY_PREFIX}${pad(at)}/${encodeURIComponent(conversationId)}/${pad(seq)}`
-/**
- * The expiry of one logged seq by its name (`expof/<conversation>/<seq>` = the time of its
- * `exp/` key): a receipt looks its target's up directly (receipt-expiry.ts) instead of reading
- * every `exp/` key (review L2). Not carried by snapshots: `load()` builds it once from `exp/`.
- */
-export const expiryIndexKey = (conversationId: string, seq: number) => `expof/${encodeURIComponent(conversationId)}/${pad(seq)}`
-/** Set once the index above covers every `exp/` key (stores written before it had none). */
-const EXPIRY_INDEX_BUILT = 'expiry-index/built'
-/**
- * An untimed message logged while its conversation's carried pin waited (review L3):
- * `exp-wait/<conversation>/<seq>`; when the pin settles it expires by the setting then pinned.
- */
-const waitPrefix = (conversationId: string) => `exp-wait/${encodeURIComponent(conversationId)}/`
-/** The waiting record of one untimed seq (a message's, or a receipt's: receipt-expiry.ts). */
-export const expiryWaitKey = (conversationId: string, seq: number) => `${waitPrefix(conversationId)}${pad(seq)}`
-
-/** When the logged `seq` of `conversationId` expires (ms since epoch), or null when it has no expiry. */
-export async function recordedExpiry(store: KeyStore, conversationId: string, seq: number): Promise<number | null> {
-  const at = await store.get<JsonValue>(expiryIndexKey(conversationId, seq))
-  return typeof at === 'number' ? at : null
-}
 
 /** What the timers need from the rest of the client. */
 export interface TimerDeps {
@@ -95,7 +70,7 @@ export class DisappearingTimers {
       const s = (await this.core.store.get<JsonValue>(key)) as DisappearingSetting | null
       if (s) this.pins.set(s.conversationId, s)
     }
-    await this.buildExpiryIndex()
+    await buildExpiryIndex(this.core.store)
     await this.sweep()
   }
 
@@ -289,23 +264,6 @@ export class DisappearingTimers {
     if (held !== null && held <= at) return // already expires sooner (the same message seen again)
     await this.core.store.saveChanges({ [expiryKey(at, m.conversationId, seq)]: entry, [expiryIndexKey(m.conversationId, seq)]: at })
     this.schedule(at)
-  }
-
-  /** Indexes every `exp/` key by its seq once (a store written before the index existed). */
-  private async buildExpiryIndex(): Promise<void> {
-    if ((await this.core.store.get<JsonValue>(EXPIRY_INDEX_BUILT)) !== null) return
-    const changes: Record<string, JsonValue> = { [EXPIRY_INDEX_BUILT]: 1 }
-    for (const key of await this.core.store.keys(EXPIRY_PREFIX)) {
-      const at = Number(key.slice(EXPIRY_PREFIX.length, EXPIRY_PREFIX.length + 16))
-      const rest = key.slice(EXPIRY_PREFIX.length + 17)
-      const cut = rest.lastIndexOf('/')
-      const seq = Number(rest.slice(cut + 1))
-      if (cut < 0 || !Number.isSafeInteger(at) || !Number.isSafeInteger(seq)) continue
-      const index = `expof/${rest.slice(0, cut)}/${pad(seq)}`
-      const held = changes[index]
-      if (typeof held !== 'number' || at < held) changes[index] = at
-    }
-    await this.core.store.saveChanges(changes)
   }
 
   private schedule(at: number): void {

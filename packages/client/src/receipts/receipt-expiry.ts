@@ -18,7 +18,8 @@
 import type { JsonValue, KeyStore } from '../key-store/key-store.js'
 import type { StoredMessage } from '../store-layout.js'
 import type { Changes } from '../messages/find-message.js'
-import { effectiveTimer, expiryIndexKey, expiryKey, expiryWaitKey, recordedExpiry } from '../disappearing/timers.js'
+import { effectiveTimer } from '../disappearing/timers.js'
+import { expiryIndexKey, expiryKey, expiryWaitKey, recordedExpiry } from '../disappearing/expiry-keys.js'
 import { pinnedTimer } from '../disappearing/message-timer.js'
 import { carriedPinKey } from '../disappearing/carried-pins.js'
 
