@@ -18,6 +18,9 @@ import { PIN_PREFIX } from './message-timer.js'
 /** Where an imported, not yet verified pin waits. */
 export const CARRIED_PIN_PREFIX = 'disappearing-carried/'
 
+/** Where the carried pin of `conversationId` waits (the pin key's name under {@link CARRIED_PIN_PREFIX}). */
+export const carriedPinKey = (conversationId: string) => `${CARRIED_PIN_PREFIX}${encodeURIComponent(conversationId)}`
+
 /** A carried pin: the setting, and for the user's own devices the key a restore vouched for. */
 export interface CarriedPin {
   setting: DisappearingSetting

@@ -16,7 +16,8 @@
  * sweep deletes the message and what expires with it (expire-message.ts) from the log and the
  * search index, folds tombstones past their bound (tombstones.ts), and emits `'expired'`.
  */
-import { DisappearingRejectedError, MAX_DISAPPEARING_VERSION_STEP, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
+import * as v from 'valibot'
+import { DisappearingRejectedError, DisappearingSettingSchema, MAX_DISAPPEARING_VERSION_STEP, NotFoundError, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
 import { signDisappearing, verifyDisappearing } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
 import type { Conversation } from '../conversation.js'
@@ -26,16 +27,12 @@ import type { Message } from '../types.js'
 import { checkTimer, type DisappearingEventPayload } from './types.js'
 import { PIN_PREFIX, pinKey } from './message-timer.js'
 import { expireMessage } from './expire-message.js'
-import { CARRIED_PIN_PREFIX, type CarriedPin } from './carried-pins.js'
-import { pruneTombstones } from './tombstones.js'
+import { CARRIED_PIN_PREFIX, carriedPinKey, type CarriedPin } from './carried-pins.js'
+import { boundCarriedTombstones, pruneTombstones } from './tombstones.js'
+import { buildExpiryIndex, EXPIRY_PREFIX, expiryIndexKey, expiryKey, expiryWaitKey, recordedExpiry, waitPrefix } from './expiry-keys.js'
 
 /** The longest a sweep timer waits before looking again (a setTimeout must fit 32 bits). */
 export const MAX_SWEEP_WAIT_MS = 24 * 60 * 60 * 1_000
-
-const pad = (n: number) => String(n).padStart(16, '0')
-const EXPIRY_PREFIX = 'exp/'
-/** The key of one expiry (the sweep reads `exp/` in key order, so the time comes first). */
-export const expiryKey = (at: number, conversationId: string, seq: number) => `${EXPIRY_PREFIX}${pad(at)}/${encodeURIComponent(conversationId)}/${pad(seq)}`
 
 /** What the timers need from the rest of the client. */
 export interface TimerDeps {
@@ -53,9 +50,8 @@ export class DisappearingTimers {
   private nextAt = Infinity
   private sweeping: Promise<void> | null = null
   private stopped = false
-  private accepting: Promise<void> = Promise.resolve()
-  /** Conversations whose carried pin is still waiting to be checked: they take no server setting. */
-  private readonly waiting = new Set<string>()
+  /** Accepts, carried-pin settling and waiting records run one at a time (see `serial`). */
+  private accepting: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly core: ClientCore, private readonly deps: TimerDeps) {
     core.events.on('message', (m) => {
@@ -74,6 +70,7 @@ export class DisappearingTimers {
       const s = (await this.core.store.get<JsonValue>(key)) as DisappearingSetting | null
       if (s) this.pins.set(s.conversationId, s)
     }
+    await buildExpiryIndex(this.core.store)
     await this.sweep()
   }
 
@@ -103,12 +100,14 @@ export class DisappearingTimers {
 
   /**
    * Reads every conversation's setting from the server and pins what verifies (each connect,
-   * before catch-up). A conversation whose carried pin still waits (its check could not finish:
-   * decision 0025 §2) takes no server setting until that pin is settled — the server could
+   * before catch-up). While a conversation's carried pin waits (its check could not finish:
+   * decision 0025 §2), `acceptNow` takes no setting at or below its version — the server could
    * otherwise roll this device back by failing the check.
    */
   async sync(): Promise<void> {
     const { conversations } = await this.core.conn.request('conversation.list', {})
+    // Carried tombstones reach no further than each conversation's head (tombstones.ts, review L1).
+    await this.core.lock.run(() => boundCarriedTombstones(this.core.store, new Map(conversations.map((c) => [c.id, c.lastSeq]))))
     const fresh = conversations.filter((info) => info.disappearing && (this.pins.get(info.id)?.version ?? 0) < info.disappearing.version)
     // Conversations not known here yet are loaded first, so their carried pins are checked now.
     for (const info of fresh) {
@@ -117,63 +116,104 @@ export class DisappearingTimers {
     }
     await this.acceptCarried()
     for (const info of fresh) {
-      if (this.waiting.has(info.id) || !this.deps.conversation(info.id)) continue
+      if (!this.deps.conversation(info.id)) continue
       await this.accept(info.disappearing!).catch((e) => this.core.reportError({ error: e as ParleyError, conversationId: info.id }))
     }
   }
 
   /**
    * Pins carried by a transfer or backup, checked like any setting (decision 0025): before the
-   * server's settings, so the server cannot roll a new device back. A pin is dropped once it
-   * is pinned, refused (DisappearingRejectedError) or malformed; after any other failure (a
-   * device-list fetch the server failed or let time out) it stays and is checked again on the
-   * next connect, and its conversation waits (`waiting`).
+   * server's settings, so the server cannot roll a new device back. A pin settles (its record
+   * is dropped) once it is pinned or superseded, malformed, signed by a device whose listed (or
+   * vouched) key it does not verify under, or a `version_jump`. After anything else — no key
+   * found (the server answered the device-list fetch with nothing, review M1), a fetch the
+   * server failed or let time out, a signer not a member as this device holds the members — it
+   * waits and is checked again on the next connect; meanwhile its conversation takes no setting
+   * at or below its version (`acceptNow`), from a list or a live frame (review M2).
    */
   private async acceptCarried(): Promise<void> {
-    this.waiting.clear()
     for (const key of await this.core.store.keys(CARRIED_PIN_PREFIX)) {
       const pin = (await this.core.store.get<JsonValue>(key)) as CarriedPin | null
-      const s = pin?.setting ?? null
-      if (s && !this.deps.conversation(s.conversationId)) {
-        this.waiting.add(s.conversationId) // not loaded yet: checked on a later connect
-        continue
-      }
+      const s = pin && v.is(DisappearingSettingSchema, pin.setting) ? pin.setting : null // malformed: settles as nothing
+      if (s && !this.deps.conversation(s.conversationId)) continue // not loaded yet: checked on a later connect
       try {
-        if (s) await this.accept(s, pin?.signingKey)
+        if (s) await this.accept(s, { ownSignerKey: pin?.signingKey, carried: true })
       } catch (e) {
         this.core.reportError({ error: e as ParleyError, ...(s ? { conversationId: s.conversationId } : {}) })
-        if (s && !DisappearingRejectedError.isInstance(e)) {
-          this.waiting.add(s.conversationId)
-          continue
-        }
+        if (s && !settlesCarried(e)) continue
       }
-      await this.core.store.delete(key)
+      await this.settleCarried(key, s?.conversationId)
     }
   }
 
-  /** A `disappearing` frame: pinned when it verifies, else an `'error'` event. */
+  /**
+   * Drops a settled carried pin, and gives the untimed messages logged while it waited (review
+   * L3) the expiry of the setting now pinned, counted from now (they were kept meanwhile).
+   */
+  private settleCarried(key: string, conversationId: string | undefined): Promise<void> {
+    return this.serial(() => this.settleCarriedNow(key, conversationId))
+  }
+
+  /** `settleCarried` from inside the queue (an accept that superseded the carried pin). */
+  private async settleCarriedNow(key: string, conversationId: string | undefined): Promise<void> {
+    const changes: Record<string, JsonValue | null> = { [key]: null }
+    let first = Infinity
+    if (conversationId !== undefined) {
+      const ms = this.timerOf(conversationId)
+      for (const waitKey of await this.core.store.keys(waitPrefix(conversationId))) {
+        changes[waitKey] = null
+        const e = (await this.core.store.get<JsonValue>(waitKey)) as { conversationId: string; seq: number; id: string } | null
+        if (ms === null || !e || (await recordedExpiry(this.core.store, e.conversationId, e.seq)) !== null) continue
+        const at = this.core.now() + ms
+        changes[expiryKey(at, e.conversationId, e.seq)] = json(e)
+        changes[expiryIndexKey(e.conversationId, e.seq)] = at
+        first = Math.min(first, at)
+      }
+    }
+    await this.core.store.saveChanges(changes)
+    if (first < Infinity) this.schedule(first)
+  }
+
+  /** The version of the carried pin still waiting for `conversationId`, or null when none waits. */
+  private async carriedVersion(conversationId: string): Promise<number | null> {
+    const s = ((await this.core.store.get<JsonValue>(carriedPinKey(conversationId))) as CarriedPin | null)?.setting
+    return v.is(DisappearingSettingSchema, s) && s.conversationId === conversationId ? s.version : null
+  }
+
+  /** A `disappearing` frame: pinned when it verifies (and is above a waiting carried pin), else an `'error'` event. */
   onEvent(setting: DisappearingSetting): void {
-    if (this.waiting.has(setting.conversationId)) return // its carried pin first: the next connect's sync reads the server's
     void this.accept(setting).catch((e) => this.core.reportError({ error: e, conversationId: setting.conversationId }))
+  }
+
+  /** Runs `fn` after every accept, settle and waiting record queued before it. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.accepting.catch(() => undefined).then(fn)
+    this.accepting = run
+    return run
   }
 
   /**
    * Pins `setting` when it is newer than the pin and verifies.
    * @throws {DisappearingRejectedError} not a member's, or a bad signature.
+   * @throws {NotFoundError} its signer's device is not in that signer's list as fetched now.
    */
-  accept(setting: DisappearingSetting, ownSignerKey?: string): Promise<void> {
+  accept(setting: DisappearingSetting, opts: { ownSignerKey?: string | undefined; carried?: boolean } = {}): Promise<void> {
     // One at a time: this device's own ack and the server's echo of it race otherwise.
-    const run = this.accepting.catch(() => undefined).then(() => this.acceptNow(setting, ownSignerKey))
-    this.accepting = run
-    return run
+    return this.serial(() => this.acceptNow(setting, opts))
   }
 
-  /** `ownSignerKey`: a restore's vouched key for one of this user's old devices (carried-pins.ts). */
-  private async acceptNow(setting: DisappearingSetting, ownSignerKey?: string): Promise<void> {
+  /**
+   * `ownSignerKey`: a restore's vouched key for one of this user's old devices (carried-pins.ts);
+   * `carried`: `setting` is the carried pin itself (any other is measured against it).
+   */
+  private async acceptNow(setting: DisappearingSetting, { ownSignerKey, carried }: { ownSignerKey?: string | undefined; carried?: boolean }): Promise<void> {
     const c = this.deps.conversation(setting.conversationId)
     if (!c) return // not known here yet: `sync` on the next connect pins it with the conversation
     const pinned = this.pins.get(c.id)
     if ((pinned?.version ?? 0) >= setting.version) return // older or replayed: not believed
+    // A waiting carried pin stands for a version this device has seen: nothing at or below it is believed.
+    const waiting = carried ? null : await this.carriedVersion(c.id)
+    if ((waiting ?? 0) >= setting.version) return
     const refuse = (reason: 'not_member' | 'bad_signature' | 'version_jump') => new DisappearingRejectedError(
       reason === 'not_member' ? 'a disappearing setting signed by a non-member was refused'
         : reason === 'version_jump' ? 'a disappearing setting whose version jumps too far ahead was refused' : 'a disappearing setting that does not verify was refused',
@@ -188,9 +228,12 @@ export class DisappearingTimers {
       ? self.device.signing.publicKey
       : (setting.userId === self.userId ? ownSignerKey : undefined)
         ?? (await this.deps.listedDevice({ userId: setting.userId, deviceId: setting.deviceId }))?.signingKey
-    if (!key || !verifyDisappearing(setting, key)) throw refuse('bad_signature')
+    // No key is no verdict (the server can answer a fetch with nothing): a carried pin keeps waiting (review M1).
+    if (!key) throw new NotFoundError('the device that signed a disappearing setting is not listed here', { resource: 'device', id: `${setting.userId}/${setting.deviceId}` })
+    if (!verifyDisappearing(setting, key)) throw refuse('bad_signature')
     await this.core.store.set(pinKey(c.id), json(setting))
     this.pins.set(c.id, setting)
+    if (waiting !== null) await this.settleCarriedNow(carriedPinKey(c.id), c.id) // superseded: settled now
     const payload: DisappearingEventPayload = {
       conversationId: c.id, ms: setting.ms, by: { userId: setting.userId, deviceId: setting.deviceId }, version: setting.version, ts: setting.ts,
     }
@@ -206,9 +249,20 @@ export class DisappearingTimers {
    */
   private async track(m: Message): Promise<void> {
     const ms = effectiveTimer(m.disappearingMs, this.timerOf(m.conversationId))
-    if (ms === undefined || m.seq === undefined) return
+    const seq = m.seq
+    if (seq === undefined) return
+    const entry = json({ conversationId: m.conversationId, seq, id: m.id })
+    if (ms === undefined) {
+      // Untimed while a carried pin waits: recorded, and given the pin's expiry when it settles (review L3).
+      await this.serial(async () => {
+        if ((await this.carriedVersion(m.conversationId)) !== null) await this.core.store.set(expiryWaitKey(m.conversationId, seq), entry)
+      })
+      return
+    }
     const at = this.core.now() + ms
-    await this.core.store.set(expiryKey(at, m.conversationId, m.seq), json({ conversationId: m.conversationId, seq: m.seq, id: m.id }))
+    const held = await recordedExpiry(this.core.store, m.conversationId, seq)
+    if (held !== null && held <= at) return // already expires sooner (the same message seen again)
+    await this.core.store.saveChanges({ [expiryKey(at, m.conversationId, seq)]: entry, [expiryIndexKey(m.conversationId, seq)]: at })
     this.schedule(at)
   }
 
@@ -252,6 +306,7 @@ export class DisappearingTimers {
         const e = (await this.core.store.get<JsonValue>(key)) as { conversationId: string; seq: number; id: string } | null
         changes[key] = null
         if (!e) continue
+        changes[expiryIndexKey(e.conversationId, e.seq)] = null
         logKeys.push(...(await expireMessage(this.core.store, e.conversationId, e.seq, e.id, changes)))
         gone.set(e.conversationId, [...(gone.get(e.conversationId) ?? []), e.id])
       }
@@ -274,6 +329,11 @@ export class DisappearingTimers {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
   }
+}
+
+/** A carried pin's check ended in a verdict: refused by a key that was found, or a version jump (review M1). */
+function settlesCarried(e: unknown): boolean {
+  return DisappearingRejectedError.isInstance(e) && (e.details.reason === 'bad_signature' || e.details.reason === 'version_jump')
 }
 
 /** The timer a logged message expires by: the shorter of its franked timer and this device's pinned one. */

@@ -24,6 +24,11 @@ export const goneKey = (conversationId: string, seq: number) => `${gonePrefix(co
 /** Key prefix of the folded ranges (carried by snapshots with the tombstones). */
 export const GONE_FLOOR_PREFIX = 'gonefloor/'
 const floorKey = (conversationId: string) => `${GONE_FLOOR_PREFIX}${conversationId}`
+/**
+ * A conversation whose carried tombstones still await an outside bound (`gone-unbounded/<conversation>`,
+ * written on import, cleared by {@link boundCarriedTombstones}; never carried itself).
+ */
+export const GONE_UNBOUNDED_PREFIX = 'gone-unbounded/'
 
 /** Seqs `from..to` (inclusive) that count as expired unless held. */
 interface GoneRange { from: number; to: number }
@@ -43,6 +48,11 @@ async function rangeOf(store: KeyStore, conversationId: string): Promise<GoneRan
  * below the tombstones kept above it, so each `to` is capped at the highest `msg/` or `gone/`
  * seq the snapshot holds for its conversation; a range that is malformed, has `from > to`, or
  * has no such seq is dropped. Mutates `changes`.
+ *
+ * That cap alone is the blob's word against itself: one more record `gone/<conversation>/2^53-1`
+ * (review of 2026-12-03, second round, L1) lifts it to the maximum. So each conversation with
+ * carried tombstones is also marked {@link GONE_UNBOUNDED_PREFIX}, and the first sync bounds them
+ * by the server's head seq ({@link boundCarriedTombstones}).
  */
 export function capCarriedRanges(changes: Record<string, JsonValue>): void {
   const highest = new Map<string, number>()
@@ -51,14 +61,39 @@ export function capCarriedRanges(changes: Record<string, JsonValue>): void {
     const cut = key.lastIndexOf('/')
     if (!prefix || cut < prefix || !/^\d{16}$/.test(key.slice(cut + 1))) continue
     const conversationId = key.slice(prefix, cut)
+    if (prefix === 5) changes[`${GONE_UNBOUNDED_PREFIX}${conversationId}`] = 1
     highest.set(conversationId, Math.max(highest.get(conversationId) ?? -1, Number(key.slice(cut + 1))))
   }
   for (const [key, value] of Object.entries(changes)) {
     if (!key.startsWith(GONE_FLOOR_PREFIX)) continue
     const top = highest.get(key.slice(GONE_FLOOR_PREFIX.length))
     const range = isRange(value) ? { from: value.from, to: top === undefined ? -1 : Math.min(value.to, top) } : null
-    if (range && range.from >= 0 && range.from <= range.to) changes[key] = range as unknown as JsonValue
-    else delete changes[key]
+    if (range && range.from >= 0 && range.from <= range.to) {
+      changes[key] = range as unknown as JsonValue
+      changes[`${GONE_UNBOUNDED_PREFIX}${key.slice(GONE_FLOOR_PREFIX.length)}`] = 1
+    } else delete changes[key]
+  }
+}
+
+/**
+ * First connect after an import: drops the carried tombstones of each marked conversation above
+ * its head seq in the server's conversation list, and caps its range there (review L1). Every
+ * seq this device could have expired lies at or below the head. The head is the server's word,
+ * used only to drop more: a server that lies it lower loses tombstones — the expired messages
+ * it still holds could be shown again, which it could do with any device that never held them —
+ * and never hides a message. A conversation not in the list keeps its mark until it is.
+ */
+export async function boundCarriedTombstones(store: KeyStore, heads: ReadonlyMap<string, number>): Promise<void> {
+  for (const mark of await store.keys(GONE_UNBOUNDED_PREFIX)) {
+    const conversationId = mark.slice(GONE_UNBOUNDED_PREFIX.length)
+    const head = heads.get(conversationId)
+    if (head === undefined) continue
+    const changes: Record<string, JsonValue | null> = { [mark]: null }
+    const prefix = gonePrefix(conversationId)
+    for (const key of await store.keys(prefix)) if (!(Number(key.slice(prefix.length)) <= head)) changes[key] = null
+    const r = await rangeOf(store, conversationId)
+    if (r && r.to > head) changes[floorKey(conversationId)] = r.from <= head ? { from: r.from, to: head } : null
+    await store.saveChanges(changes)
   }
 }
 

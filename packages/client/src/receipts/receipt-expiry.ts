@@ -11,31 +11,32 @@
  * the sweep scheduled for the target picks the receipt up too. A receipt of a message this
  * device logged before any timer may so leave the log before that message; its mark stays in
  * the receipt book, which keeps only seqs and server times, no content. A receipt of a message
- * without a timer in a conversation without one stays as long as that message.
+ * without a timer in a conversation without one stays as long as that message. While a carried
+ * pin of the conversation waits (decision 0025 §2) a receipt with no expiry waits with it, and
+ * is given the settled setting's expiry as the untimed messages logged meanwhile are (timers.ts).
  */
 import type { JsonValue, KeyStore } from '../key-store/key-store.js'
 import type { StoredMessage } from '../store-layout.js'
 import type { Changes } from '../messages/find-message.js'
-import { effectiveTimer, expiryKey } from '../disappearing/timers.js'
+import { effectiveTimer } from '../disappearing/timers.js'
+import { expiryIndexKey, expiryKey, expiryWaitKey, recordedExpiry } from '../disappearing/expiry-keys.js'
 import { pinnedTimer } from '../disappearing/message-timer.js'
+import { carriedPinKey } from '../disappearing/carried-pins.js'
 
-const EXPIRY_PREFIX = 'exp/'
-
-/** The time the target's recorded expiry falls due, or null when none is recorded. */
-async function recordedExpiry(store: KeyStore, target: StoredMessage): Promise<number | null> {
-  // Keys are `exp/<at>/<conversation>/<seq>`: the suffix of the target's.
-  const suffix = expiryKey(0, target.conversationId, target.seq).slice(EXPIRY_PREFIX.length + 16)
-  for (const key of await store.keys(EXPIRY_PREFIX)) {
-    if (key.endsWith(suffix)) return Number(key.slice(EXPIRY_PREFIX.length, EXPIRY_PREFIX.length + 16))
-  }
-  return null
-}
-
-/** Adds to `changes` the expiry of the receipt `receipt` (stored at its seq) with its target `target`. */
+/**
+ * Adds to `changes` the expiry of the receipt `receipt` (stored at its seq) with its target `target`.
+ * The target's recorded expiry is one direct read (review L2: never a scan of every `exp/` key).
+ */
 export async function expireReceipt(store: KeyStore, changes: Changes, receipt: StoredMessage, target: StoredMessage, now: number): Promise<void> {
-  const recorded = await recordedExpiry(store, target)
+  const recorded = await recordedExpiry(store, target.conversationId, target.seq)
   const ms = recorded === null ? effectiveTimer(target.timer, (await pinnedTimer(store, target.conversationId)) ?? null) : undefined
   const at = recorded ?? (ms === undefined ? null : now + ms)
-  if (at === null) return
-  changes[expiryKey(at, receipt.conversationId, receipt.seq)] = { conversationId: receipt.conversationId, seq: receipt.seq, id: receipt.id } as JsonValue
+  const entry = { conversationId: receipt.conversationId, seq: receipt.seq, id: receipt.id } as JsonValue
+  if (at === null) {
+    // A carried pin waits (decision 0025 §2): the receipt expires by it once it settles, as its target does.
+    if ((await store.get<JsonValue>(carriedPinKey(target.conversationId))) !== null) changes[expiryWaitKey(receipt.conversationId, receipt.seq)] = entry
+    return
+  }
+  changes[expiryKey(at, receipt.conversationId, receipt.seq)] = entry
+  changes[expiryIndexKey(receipt.conversationId, receipt.seq)] = at
 }

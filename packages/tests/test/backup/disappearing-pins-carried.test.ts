@@ -11,7 +11,10 @@
  * and then refuse nothing — it would show the wrong timer and frank it into its messages.
  * Then (review M1) the server fails the device-list fetch a third device needs to check its
  * carried pin, on its first connect: the pin waits (kept, v1 not taken) and is verified on the
- * next connect. Controls: the failing fetch reached the device, which caught up meanwhile.
+ * next connect. Controls: the failing fetch reached the device, which caught up meanwhile. On
+ * that next connect the server first answers the fetch with an empty list instead of an error
+ * (review of 2026-12-03, M1: no key is no verdict): the pin still waits; the connect after that
+ * verifies it. Control: the emptied answer reached the device.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { memoryKeyStore, requestDeviceLink, restoreFromBackup, type ErrorPayload, type KeyStore, type ParleyClient } from '@parley/client'
@@ -93,12 +96,17 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
       // new device must fetch it — and the server fails that fetch on its first connect while
       // offering v1. Safe outcome: the pin waits (v1 is not taken) and is verified next connect.
       await restoredStore.delete('peer/bob')
-      let failFetch = true
+      let failFetch: 'error' | 'empty' | false = 'error'
       let failed = 0
+      let emptied = 0
       p.hooks.ack = (event, req, res: any) => {
-        if (event === 'devicelist.fetch' && failFetch && req?.userIds?.includes('bob')) {
+        if (event === 'devicelist.fetch' && failFetch === 'error' && req?.userIds?.includes('bob')) {
           failed++
           return { ok: false, error: { code: 'internal', message: 'refused by the test' } }
+        }
+        if (event === 'devicelist.fetch' && failFetch === 'empty' && req?.userIds?.includes('bob') && res?.ok) {
+          emptied++
+          return { ...res, data: { ...res.data, lists: [] } }
         }
         if (event !== 'conversation.list' || !res?.ok) return res
         rolledBack++
@@ -119,12 +127,28 @@ for (const policy of ['server-side', 'optional-e2ee', 'default-e2ee'] as const) 
       expect(alice3.conversations.get(ca.id)?.disappearingMs).toBeNull() // v1 not adopted: no timer until the carried pin is checked
       expect(await thirdStore.keys('disappearing-carried/')).toHaveLength(1) // the pin waits
       expect(thirdErrors.filter((e) => e.error.code === 'disappearing_rejected')).toEqual([])
-      // The next connect, with the fetch allowed, verifies the carried v5 (v1 still offered).
-      failFetch = false
+      // The next connect: the server answers the fetch with no list at all (review M1) — no key is
+      // no verdict: the pin still waits, v1 is still not taken.
+      failFetch = 'empty'
       await alice3.close()
       const alice3b = await connect(p.url, 'alice', { keyStore: thirdStore })
       clients.push(alice3b)
-      await waitFor(() => alice3b.conversations.get(ca.id)?.disappearingMs === 300_000, 10_000, 'the carried v5 verified on the next connect')
+      const emptyErrors: ErrorPayload[] = []
+      alice3b.on('error', (e) => emptyErrors.push(e))
+      let caughtUpAgain = false
+      alice3b.on('message', (m) => void (m.text === 'after the empty answer' && (caughtUpAgain = true)))
+      await waitFor(() => emptied >= 1, 10_000, 'the empty device-list answer reached the device') // control
+      await restored.conversations.get(ca.id)!.send({ text: 'after the empty answer' })
+      await waitFor(() => caughtUpAgain, 10_000, 'the device caught up after the empty answer')
+      expect(alice3b.conversations.get(ca.id)?.disappearingMs).toBeNull()
+      expect(await thirdStore.keys('disappearing-carried/')).toHaveLength(1)
+      expect(emptyErrors.filter((e) => e.error.code === 'disappearing_rejected')).toEqual([])
+      // The connect after, with the fetch answered, verifies the carried v5 (v1 still offered).
+      failFetch = false
+      await alice3b.close()
+      const alice3c = await connect(p.url, 'alice', { keyStore: thirdStore })
+      clients.push(alice3c)
+      await waitFor(() => alice3c.conversations.get(ca.id)?.disappearingMs === 300_000, 10_000, 'the carried v5 verified on the next connect')
       expect(await thirdStore.keys('disappearing-carried/')).toEqual([])
       expect(s.errors).toEqual([])
     }, 90_000)
