@@ -1,0 +1,121 @@
+/**
+ * An upload's sealing and hashing on a Node worker thread (`@parley/crypto`
+ * `FILE_SEAL_WORKER_SOURCE`): this thread lays the plaintext out in the segment buffer
+ * (`DeferredFileSealer`), hands the buffer over (transferred, not copied), and gets it back
+ * sealed. One worker per upload, started when the upload starts, terminated when it ends —
+ * finished, failed or aborted; it holds the process open only while it has work, so a
+ * forgotten one cannot keep an app from exiting. Where `node:worker_threads` is missing
+ * (browsers, workers of other runtimes) there is none and the upload seals on its own thread.
+ */
+import { InternalError } from '@parley/protocol'
+import { DeferredFileSealer, FILE_SEAL_WORKER_SOURCE, type FileSealJob, type FileStreamOptions } from '@parley/crypto'
+import type { UploadSealing } from './upload-sealing.js'
+
+/**
+ * Smallest file sealed on a worker: below it, starting a thread (a few ms and a few MB) costs
+ * more than the crypto it takes off this thread (100 MiB seal in ~0.4 s; 8 MiB in ~30 ms).
+ */
+export const WORKER_SEAL_MIN_BYTES = 8 * 1024 * 1024
+
+interface NodeWorker {
+  postMessage(value: unknown, transfer?: ArrayBuffer[]): void
+  on(event: 'message' | 'error' | 'exit', listener: (value: never) => void): void
+  ref(): void
+  unref(): void
+  terminate(): Promise<number>
+}
+type WorkerThreads = { Worker: new (source: string, options: { eval: true; workerData: unknown }) => NodeWorker }
+
+function workerThreads(): WorkerThreads | null {
+  const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown }; document?: unknown }
+  if (g.document !== undefined) return null // a renderer (Electron) with Node's process: keep to the page's thread
+  try {
+    const mod = g.process?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined
+    return mod && typeof mod.Worker === 'function' ? mod : null
+  } catch {
+    return null
+  }
+}
+
+let live = 0
+/** Seal workers running now (tests: none may outlive its upload). */
+export function liveSealWorkers(): number {
+  return live
+}
+
+/** True where an upload can seal on a worker thread. */
+export function canSealOnWorker(): boolean {
+  return workerThreads() !== null
+}
+
+type Answer = { buf?: Uint8Array; digest?: Uint8Array; error?: string }
+
+/**
+ * Sealing on a new worker thread, or null where there are no worker threads.
+ * @example const s = workerSealing(key, { sym }) ?? mainThreadSealing(key, { sym })
+ */
+export function workerSealing(key: Uint8Array, options: FileStreamOptions = {}): UploadSealing | null {
+  const threads = workerThreads()
+  if (!threads) return null
+  const sealer = new DeferredFileSealer(key, options)
+  const worker = new threads.Worker(FILE_SEAL_WORKER_SOURCE, { eval: true, workerData: sealer.workerData })
+  live++
+  // Answers come in the order of the requests (one message port, one thread).
+  const waiting: { resolve(a: Answer): void; reject(e: unknown): void }[] = []
+  let failure: unknown = null
+  let exited = false
+  const fail = (e: unknown) => {
+    failure ??= e
+    for (const w of waiting.splice(0)) w.reject(failure)
+    worker.unref()
+  }
+  worker.on('message', (a: Answer) => {
+    const w = waiting.shift()
+    if (waiting.length === 0) worker.unref()
+    if (a.error !== undefined) w?.reject(new InternalError(`sealing the attachment failed: ${a.error}`))
+    else w?.resolve(a)
+  })
+  worker.on('error', (e: Error) => fail(new InternalError(`the sealing worker failed: ${e.message}`)))
+  worker.on('exit', () => {
+    if (!exited) live--
+    exited = true
+    fail(new InternalError('the sealing worker stopped'))
+  })
+  worker.unref()
+  const ask = (message: unknown, transfer: ArrayBuffer[] = []): Promise<Answer> => {
+    if (failure) return Promise.reject(failure)
+    return new Promise<Answer>((resolve, reject) => {
+      waiting.push({ resolve, reject })
+      worker.ref() // busy: keep the process alive until it answers
+      worker.postMessage(message, transfer)
+    })
+  }
+  return {
+    header: sealer.header,
+    sealedBytesFor: (n) => sealer.sealedBytesFor(n),
+    get finalBytes() {
+      return sealer.finalBytes
+    },
+    pushInto: (data, out, at) => sealer.pushInto(data, out, at),
+    finishInto: (out, at) => sealer.finishInto(out, at),
+    async seal(out) {
+      const job: FileSealJob | null = sealer.takeJob()
+      if (!job) return out
+      const a = await ask({ buf: out, ...job }, [out.buffer as ArrayBuffer])
+      if (!(a.buf instanceof Uint8Array)) throw new InternalError('the sealing worker answered without the segment')
+      return a.buf
+    },
+    async digest() {
+      const a = await ask({ digest: true })
+      if (!(a.digest instanceof Uint8Array)) throw new InternalError('the sealing worker answered without the digest')
+      return a.digest
+    },
+    async close() {
+      failure ??= new InternalError('the upload ended')
+      if (exited) return
+      await worker.terminate()
+      if (!exited) live--
+      exited = true
+    },
+  }
+}
