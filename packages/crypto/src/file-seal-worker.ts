@@ -31,7 +31,8 @@ export interface FileSealWorkerData {
 /**
  * A run of chunks to seal in place in `buf`: `count` chunks from offset `from`, the first
  * numbered `index`; all full but the final one when `lastLen` ≥ 0 (it is the stream's last,
- * holding `lastLen` plaintext bytes). The worker answers `{ buf }` (transferred back) or `{ error }`;
+ * holding `lastLen` plaintext bytes). The worker answers `{ done: true }` for a buffer over a
+ * `SharedArrayBuffer`, `{ buf }` (transferred back) for any other, or `{ error }`;
  * `{ digest: true }` asks for the SHA-256 of all plaintext sealed, answered `{ digest }`.
  */
 export interface FileSealJob { from: number; count: number; index: number; lastLen: number }
@@ -72,7 +73,10 @@ parentPort.on('message', (m) => {
       sealChunk(m.buf, at, len, m.index + i, last)
       at += len + TAG
     }
-    parentPort.postMessage({ buf: m.buf }, [m.buf.buffer])
+    // A shared segment stays where it is (no object, and no external memory, per answer);
+    // a transferred one goes back.
+    if (m.buf.buffer instanceof SharedArrayBuffer) parentPort.postMessage({ done: true })
+    else parentPort.postMessage({ buf: m.buf }, [m.buf.buffer])
   } catch (e) {
     parentPort.postMessage({ error: String((e && e.message) || e) })
   }

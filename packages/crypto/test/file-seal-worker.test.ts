@@ -36,19 +36,17 @@ function start(d: DeferredFileSealer): (msg: object, transfer?: ArrayBuffer[]) =
  * Seals `plain` as the upload loop does: fed in `piece`-byte pieces, a chunk at a time, into
  * segment buffers of `room` bytes sealed by the worker when full. Returns the stream and digest.
  */
-async function sealOnWorker(key: Uint8Array, plain: Uint8Array, seed: number, room: number, piece = 9973): Promise<{ sealed: Uint8Array; digest: Uint8Array }> {
+async function sealOnWorker(key: Uint8Array, plain: Uint8Array, seed: number, room: number, shared = false, piece = 9973): Promise<{ sealed: Uint8Array; digest: Uint8Array }> {
   const d = new DeferredFileSealer(key, { random: random(seed), sym })
   const ask = start(d)
   const segments: Uint8Array[] = []
-  let buf: Uint8Array = new Uint8Array(room)
+  let buf: Uint8Array = shared ? new Uint8Array(new SharedArrayBuffer(room)) : new Uint8Array(room)
   buf.set(d.header)
   let fill = d.header.length
   const flush = async () => {
     const job = d.takeJob()
-    if (job) {
-      const a = await ask({ buf, ...job }, [buf.buffer as ArrayBuffer])
-      buf = a.buf!
-    }
+    if (job && shared) expect(await ask({ buf, ...job })).toEqual({ done: true }) // sealed in place
+    else if (job) buf = (await ask({ buf, ...job }, [buf.buffer as ArrayBuffer])).buf! // transferred there and back
     segments.push(buf.slice(0, fill))
     fill = 0
   }
@@ -78,11 +76,11 @@ describe('file stream sealed on a worker thread', () => {
     expect(bytesToHex(digest)).toBe(bytesToHex(sha256(plain)))
   })
 
-  it('random multi-segment files seal to FileSealer\'s bytes (segment edges on and off chunk edges)', async () => {
+  it.each([['transferred', false], ['shared', true]] as const)('random multi-segment files seal to FileSealer\'s bytes (segment edges on and off chunk edges; %s buffers)', async (_kind, shared) => {
     const key = new Uint8Array(randomBytes(32))
     for (const [size, room] of [[5 * FILE_CHUNK_BYTES, 2 * FILE_SEALED_CHUNK_BYTES], [7 * FILE_CHUNK_BYTES + 12_345, 3 * FILE_SEALED_CHUNK_BYTES + 77], [1 << 20, 1 << 18]] as const) {
       const plain = new Uint8Array(randomBytes(size))
-      const { sealed, digest } = await sealOnWorker(key, plain, size % 251, room)
+      const { sealed, digest } = await sealOnWorker(key, plain, size % 251, room, shared)
       const reference = sealFile(key, plain, { random: random(size % 251), sym })
       expect(sealed.length).toBe(fileCiphertextSize(size))
       expect(Buffer.compare(sealed, reference)).toBe(0)

@@ -1,8 +1,7 @@
 /**
  * An upload's sealing and hashing on a Node worker thread (`@parley/crypto`
  * `FILE_SEAL_WORKER_SOURCE`): this thread lays the plaintext out in the segment buffer
- * (`DeferredFileSealer`), hands the buffer over (transferred, not copied), and gets it back
- * sealed. One worker per upload, started when the upload starts, terminated when it ends —
+ * (`DeferredFileSealer`) in a buffer shared with the worker, which seals it in place. One worker per upload, started when the upload starts, terminated when it ends —
  * finished, failed or aborted; it holds the process open only while it has work, so a
  * forgotten one cannot keep an app from exiting. Where `node:worker_threads` is missing
  * (browsers, workers of other runtimes) there is none and the upload seals on its own thread.
@@ -48,7 +47,7 @@ export function canSealOnWorker(): boolean {
   return workerThreads() !== null
 }
 
-type Answer = { buf?: Uint8Array; digest?: Uint8Array; error?: string }
+type Answer = { buf?: Uint8Array; done?: boolean; digest?: Uint8Array; error?: string }
 
 /**
  * Sealing on a new worker thread, or null where there are no worker threads.
@@ -91,6 +90,10 @@ export function workerSealing(key: Uint8Array, options: FileStreamOptions = {}):
     })
   }
   return {
+    // Shared with the worker, so no segment is transferred (each transfer would hand this
+    // thread's garbage collector 4 MiB of new external memory to account for) and this thread
+    // keeps its view. Only streamed request bodies read a shared buffer correctly (upload.ts).
+    buffer: (bytes) => new Uint8Array(new SharedArrayBuffer(bytes)),
     header: sealer.header,
     sealedBytesFor: (n) => sealer.sealedBytesFor(n),
     get finalBytes() {
@@ -101,9 +104,11 @@ export function workerSealing(key: Uint8Array, options: FileStreamOptions = {}):
     async seal(out) {
       const job: FileSealJob | null = sealer.takeJob()
       if (!job) return out
-      const a = await ask({ buf: out, ...job }, [out.buffer as ArrayBuffer])
-      if (!(a.buf instanceof Uint8Array)) throw new InternalError('the sealing worker answered without the segment')
-      return a.buf
+      const shared = out.buffer instanceof SharedArrayBuffer
+      const a = await ask({ buf: out, ...job }, shared ? [] : [out.buffer as ArrayBuffer])
+      if (shared && a.done === true) return out
+      if (!shared && a.buf instanceof Uint8Array) return a.buf
+      throw new InternalError('the sealing worker answered without the segment')
     },
     async digest() {
       const a = await ask({ digest: true })

@@ -9,6 +9,8 @@ import { FileSealer, sha256Stream, type FileStreamOptions } from '@parley/crypto
 
 /** A file being sealed into segment buffers, and its plaintext hash. */
 export interface UploadSealing {
+  /** A segment buffer of `bytes` (the upload has two, reused for the whole file). */
+  buffer(bytes: number): Uint8Array
   /** The stream's header: the first bytes of the first segment. */
   readonly header: Uint8Array
   /** As `FileSealer.sealedBytesFor`: room `pushInto` needs for `n` more bytes. */
@@ -20,8 +22,8 @@ export interface UploadSealing {
   /** Ends the file into `out` from `at` (as `FileSealer.finishInto`). */
   finishInto(out: Uint8Array, at: number): number
   /**
-   * Completes the segment `out` before it is sent. Returns the buffer to send and to reuse: `out`
-   * itself, or (worker) a new view of the same memory, `out` being detached meanwhile.
+   * Completes the segment `out` (a {@link buffer}) before it is sent; returns the buffer to send
+   * and reuse: `out` itself, or a new view of the same memory if it was transferred.
    */
   seal(out: Uint8Array): Promise<Uint8Array>
   /** SHA-256 of the plaintext, once everything was pushed and the last segment sealed. */
@@ -38,6 +40,7 @@ export function mainThreadSealing(key: Uint8Array, options: FileStreamOptions = 
   const sealer = new FileSealer(key, options)
   const hash = sha256Stream()
   return {
+    buffer: (bytes) => new Uint8Array(bytes),
     header: sealer.header,
     sealedBytesFor: (n) => sealer.sealedBytesFor(n),
     get finalBytes() {

@@ -10,7 +10,7 @@
 import { ForbiddenError, toBase64, UploadOffsetError, type FileRef } from '@parley/protocol'
 import { FILE_CHUNK_BYTES, fileCiphertextSize, systemRandom, type RandomSource, type SymmetricPrimitives } from '@parley/crypto'
 import { httpError, isNetworkError, type AttachmentEndpoint } from './http.js'
-import { segmentBody } from './request-body.js'
+import { segmentBody, STREAMED_REQUEST_BODIES } from './request-body.js'
 import { WORKER_SEAL_MIN_BYTES, workerSealing } from './seal-worker.js'
 import { mainThreadSealing, type UploadSealing } from './upload-sealing.js'
 import type { SizedSource } from './source.js'
@@ -48,7 +48,7 @@ export interface UploadOptions {
   sym?: SymmetricPrimitives
   /**
    * Seal and hash on a worker thread (internal; tests): default where Node's worker threads
-   * exist, for files of at least `WORKER_SEAL_MIN_BYTES`; ignored where they do not.
+   * exist and bodies are streamed, for files of at least `WORKER_SEAL_MIN_BYTES`; ignored elsewhere.
    */
   sealOnWorker?: boolean
   /** Randomness for the file key and salt (internal; tests compare the two sealing paths). */
@@ -114,13 +114,16 @@ async function sendSegment(ep: AttachmentEndpoint, id: string, offset: number, b
  */
 export async function uploadFile(ep: AttachmentEndpoint, conversationId: string, source: SizedSource, options: UploadOptions = {}): Promise<UploadedFile> {
   const total = fileCiphertextSize(source.size)
-  const id = await create(ep, conversationId, total)
   const random = options.random ?? systemRandom
   const key = random(32)
   const stream = { ...(options.sym ? { sym: options.sym } : {}), random }
-  const onWorker = options.sealOnWorker ?? source.size >= WORKER_SEAL_MIN_BYTES
+  // The worker's shared segment buffers go out only as streamed bodies: a fetch `Uint8Array`
+  // body over a SharedArrayBuffer is refused (Node 20) or mangled (Node 24).
+  const onWorker = (ep.streamBodies ?? STREAMED_REQUEST_BODIES) && (options.sealOnWorker ?? source.size >= WORKER_SEAL_MIN_BYTES)
+  // Started before the POST, so the thread boots (tens of ms, more under load) meanwhile.
   const sealing = (onWorker ? workerSealing(key, stream) : null) ?? mainThreadSealing(key, stream)
   try {
+    const id = await create(ep, conversationId, total)
     const digest = await sendSealed(ep, id, source, total, sealing, options)
     return { file: { id, key: toBase64(key) }, size: source.size, sha256: toBase64(digest) }
   } finally {
@@ -134,7 +137,7 @@ async function sendSealed(ep: AttachmentEndpoint, id: string, source: SizedSourc
   // acknowledged it, to resume from), one being filled and sealed — on a worker, if any — while
   // it is sent. Memory: two segments, whatever the file size, and no allocation per segment.
   const room = Math.min(UPLOAD_SEGMENT_BYTES, total) // a small file gets a small buffer
-  const buffers: Uint8Array[] = [new Uint8Array(room), new Uint8Array(total > room ? room : 0)]
+  const buffers: Uint8Array[] = [sealing.buffer(room), sealing.buffer(total > room ? room : 0)]
   let current = 0
   buffers[0]!.set(sealing.header)
   let fill = sealing.header.length
