@@ -67,8 +67,7 @@ function deriveFileKeys(key: Uint8Array, salt: Uint8Array, sym: SymmetricPrimiti
   return { encKey: okm.subarray(0, 32), macKey: okm.subarray(32, 64), commitment: okm.subarray(64, 96) }
 }
 
-/** Nonce of chunk `index`: `salt ‖ u32be(index) ‖ last ‖ 000`. */
-export function chunkNonce(salt: Uint8Array, index: number, last: boolean): Uint8Array {
+function chunkNonce(salt: Uint8Array, index: number, last: boolean): Uint8Array {
   const n = new Uint8Array(24)
   n.set(salt, 0)
   new DataView(n.buffer).setUint32(FILE_SALT_BYTES, index)

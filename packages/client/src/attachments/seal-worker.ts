@@ -26,8 +26,10 @@ interface NodeWorker {
 type WorkerThreads = { Worker: new (source: string, options: { eval: true; workerData: unknown }) => NodeWorker }
 
 function workerThreads(): WorkerThreads | null {
-  const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown }; document?: unknown }
+  const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown }; document?: unknown; Deno?: unknown; Bun?: unknown }
   if (g.document !== undefined) return null // a renderer (Electron) with Node's process: keep to the page's thread
+  // Deno and Bun emulate node:worker_threads; the script (CommonJS `require`, `eval`) is tested on Node only.
+  if (g.Deno !== undefined || g.Bun !== undefined) return null
   try {
     const mod = g.process?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined
     return mod && typeof mod.Worker === 'function' ? mod : null
@@ -57,7 +59,12 @@ export function workerSealing(key: Uint8Array, options: FileStreamOptions = {}):
   const threads = workerThreads()
   if (!threads) return null
   const sealer = new DeferredFileSealer(key, options)
-  const worker = new threads.Worker(FILE_SEAL_WORKER_SOURCE, { eval: true, workerData: sealer.workerData })
+  let worker: NodeWorker
+  try {
+    worker = new threads.Worker(FILE_SEAL_WORKER_SOURCE, { eval: true, workerData: sealer.workerData })
+  } catch {
+    return null // no thread to be had (resource limits): seal on this thread
+  }
   live++
   // Answers come in the order of the requests (one message port, one thread).
   const waiting: { resolve(a: Answer): void; reject(e: unknown): void }[] = []
