@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromBase64, InternalError } from '@parley/protocol'
 import { fileCiphertextSize, nodeNativeProvider, openFile, seededRandom } from '@parley/crypto'
-import { UPLOAD_SEGMENT_BYTES, uploadFile, type UploadOptions } from '../src/attachments/upload.js'
+import { UPLOAD_SEGMENT_BYTES, uploadFile, type UploadInternals } from '../src/attachments/upload.js'
 import { canSealOnWorker, liveSealWorkers } from '../src/attachments/seal-worker.js'
 import { sizedSource, type SizedSource } from '../src/attachments/source.js'
 import type { AttachmentEndpoint } from '../src/attachments/http.js'
@@ -67,7 +67,7 @@ const SIZE = 2 * UPLOAD_SEGMENT_BYTES + 12_345 // three PATCHes, the last one pa
 const plain = new Uint8Array(randomBytes(SIZE))
 const paths = [['worker', true], ['this thread', false]] as const
 
-async function upload(sealOnWorker: boolean, options: Partial<UploadOptions> & { streamBodies?: boolean; source?: SizedSource; failPatch?: number } = {}) {
+async function upload(sealOnWorker: boolean, options: UploadInternals & { streamBodies?: boolean; source?: SizedSource; failPatch?: number } = {}) {
   let workersSeen = 0
   const ep = endpoint(options.streamBodies ?? true, (id) => options.failPatch && failAt.set(id, options.failPatch))
   const up = uploadFile(ep, 'c1', options.source ?? sizedSource(plain, undefined, 'attachment'), {

@@ -58,7 +58,7 @@ export class Attachments {
    * const att = await client.attachments.upload(convo, { name: 'talk.mp4', mime: 'video/mp4', data: file }, { onProgress: (p) => bar(p.bytes / p.total) })
    * await convo.send({ text: 'the talk', attachments: [att] })
    */
-  async upload(conversation: Conversation, attachment: OutgoingAttachment, options: Omit<UploadOptions, 'sym' | 'sealOnWorker' | 'random'> = {}): Promise<UploadedAttachment> {
+  async upload(conversation: Conversation, attachment: OutgoingAttachment, options: Omit<UploadOptions, 'sym'> = {}): Promise<UploadedAttachment> {
     const source = sizedSource(attachment?.data, attachment?.size, 'attachment')
     const thumbnail = attachment.thumbnail === undefined ? undefined : checkThumbnail(attachment.thumbnail, 'attachment.thumbnail')
     const sym = await this.#sym()

@@ -46,12 +46,16 @@ export interface UploadedFile {
 export interface UploadOptions {
   onProgress?: (p: AttachmentProgress) => void
   sym?: SymmetricPrimitives
+}
+
+/** Options of {@link uploadFile} not offered to apps (tests compare the two sealing paths with them). */
+export interface UploadInternals {
   /**
-   * Seal and hash on a worker thread (internal; tests): default where Node's worker threads
-   * exist and bodies are streamed, for files of at least `WORKER_SEAL_MIN_BYTES`; ignored elsewhere.
+   * Seal and hash on a worker thread: default where Node's worker threads exist and bodies are
+   * streamed, for files of at least `WORKER_SEAL_MIN_BYTES`; ignored elsewhere.
    */
   sealOnWorker?: boolean
-  /** Randomness for the file key and salt (internal; tests compare the two sealing paths). */
+  /** Randomness for the file key and salt (a fixed one makes the paths' bytes comparable). */
   random?: RandomSource
 }
 
@@ -112,7 +116,7 @@ async function sendSegment(ep: AttachmentEndpoint, id: string, offset: number, b
  * @throws {RangeError} when the source yields more or fewer bytes than its size.
  * @throws a typed server error (`ForbiddenError` outside the conversation, `PayloadTooLargeError` above the server's limit, …).
  */
-export async function uploadFile(ep: AttachmentEndpoint, conversationId: string, source: SizedSource, options: UploadOptions = {}): Promise<UploadedFile> {
+export async function uploadFile(ep: AttachmentEndpoint, conversationId: string, source: SizedSource, options: UploadOptions & UploadInternals = {}): Promise<UploadedFile> {
   const total = fileCiphertextSize(source.size)
   const random = options.random ?? systemRandom
   const key = random(32)
