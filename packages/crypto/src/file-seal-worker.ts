@@ -96,8 +96,7 @@ parentPort.on('message', (m) => {
 export class DeferredFileSealer {
   /** The header to write first. */
   readonly header: Uint8Array
-  /** What the worker needs (`workerData`). */
-  readonly workerData: FileSealWorkerData
+  readonly #workerData: FileSealWorkerData
   #buf = new Uint8Array(FILE_CHUNK_BYTES)
   #fill = 0
   #index = 0
@@ -109,7 +108,12 @@ export class DeferredFileSealer {
   constructor(key: Uint8Array, options: FileStreamOptions = {}) {
     const { salt, keys, header } = fileStreamSetup(key, options)
     this.header = header
-    this.workerData = { chachaKey: xchachaSubkey(keys.encKey, salt), macKey: keys.macKey.slice(), salt, header }
+    this.#workerData = { chachaKey: xchachaSubkey(keys.encKey, salt), macKey: keys.macKey.slice(), salt, header }
+  }
+
+  /** What the worker needs (`workerData`): secret keys, so a getter — the sealer prints without them. */
+  get workerData(): FileSealWorkerData {
+    return this.#workerData
   }
 
   /** As {@link FileSealer.sealedBytesFor}. */
