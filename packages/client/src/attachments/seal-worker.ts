@@ -1,8 +1,8 @@
 /**
  * An upload's sealing and hashing on a Node worker thread (`@parley/crypto`
- * `FILE_SEAL_WORKER_SOURCE`): this thread lays the plaintext out in the segment buffer
- * (`DeferredFileSealer`) in a buffer shared with the worker, which seals it in place. One worker per upload, started when the upload starts, terminated when it ends —
- * finished, failed or aborted; it holds the process open only while it has work, so a
+ * `FILE_SEAL_WORKER_SOURCE`): this thread lays the plaintext out (`DeferredFileSealer`) in
+ * segment buffers shared with the worker, which hashes and seals it in place. One worker per
+ * upload, started when the upload starts, terminated when it ends — finished, failed or aborted; it holds the process open only while it has work, so a
  * forgotten one cannot keep an app from exiting. Where `node:worker_threads` is missing
  * (browsers, workers of other runtimes) there is none and the upload seals on its own thread.
  */
@@ -11,8 +11,9 @@ import { DeferredFileSealer, FILE_SEAL_WORKER_SOURCE, type FileSealJob, type Fil
 import type { UploadSealing } from './upload-sealing.js'
 
 /**
- * Smallest file sealed on a worker: below it, starting a thread (a few ms and a few MB) costs
- * more than the crypto it takes off this thread (100 MiB seal in ~0.4 s; 8 MiB in ~30 ms).
+ * Smallest file sealed on a worker: below it, starting a thread (tens of ms under load, a few
+ * MB) costs about what the crypto it takes off this thread does (~0.55 s per 100 MiB measured,
+ * so ~45 ms for 8 MiB).
  */
 export const WORKER_SEAL_MIN_BYTES = 8 * 1024 * 1024
 
