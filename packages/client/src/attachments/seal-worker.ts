@@ -2,8 +2,9 @@
  * An upload's sealing and hashing on a Node worker thread (`@parley/crypto`
  * `FILE_SEAL_WORKER_SOURCE`): this thread lays the plaintext out (`DeferredFileSealer`) in
  * segment buffers shared with the worker, which hashes and seals it in place. One worker per
- * upload, started when the upload starts, terminated when it ends — finished, failed or aborted; it holds the process open only while it has work, so a
- * forgotten one cannot keep an app from exiting. Where `node:worker_threads` is missing
+ * upload, started when the upload starts, terminated when it ends — finished, failed or
+ * aborted; it holds the process open only while it has work, so a forgotten one cannot keep an
+ * app from exiting. Where `node:worker_threads` is missing
  * (browsers, workers of other runtimes) there is none and the upload seals on its own thread.
  */
 import { InternalError } from '@parley/protocol'
