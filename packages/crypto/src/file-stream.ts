@@ -59,7 +59,8 @@ export function fileCiphertextSize(size: number): number {
   return FILE_HEADER_BYTES + size + fileChunkCount(size) * FILE_TAG_BYTES
 }
 
-interface FileKeys extends EtmKeys { commitment: Uint8Array }
+/** A stream's encryption and MAC keys and its key commitment. */
+export interface FileKeys extends EtmKeys { commitment: Uint8Array }
 
 function deriveFileKeys(key: Uint8Array, salt: Uint8Array, sym: SymmetricPrimitives): FileKeys {
   const okm = sym.hkdfSha256(key, salt, label(FILE_STREAM_LABEL), 96)
@@ -72,6 +73,25 @@ function chunkNonce(salt: Uint8Array, index: number, last: boolean): Uint8Array 
   new DataView(n.buffer).setUint32(FILE_SALT_BYTES, index)
   n[FILE_SALT_BYTES + 4] = last ? 1 : 0
   return n
+}
+
+/** A fresh stream's salt, keys and header (a sealer's, on this thread or a worker's: `file-seal-worker.ts`). */
+export interface FileStreamSetup { salt: Uint8Array; keys: FileKeys; header: Uint8Array }
+
+/**
+ * Draws a salt and derives a new stream's keys and header (internal: {@link FileSealer} and
+ * the worker sealer share it so both write the same bytes).
+ * @throws {TypeError|RangeError} when `key` is not 32 bytes.
+ */
+export function fileStreamSetup(key: Uint8Array, options: FileStreamOptions = {}): FileStreamSetup {
+  abytes(key, 'key', FILE_KEY_BYTES)
+  const salt = (options.random ?? systemRandom)(FILE_SALT_BYTES)
+  const keys = deriveFileKeys(key, salt, options.sym ?? nobleSymmetric)
+  const header = new Uint8Array(FILE_HEADER_BYTES)
+  header[0] = FILE_STREAM_VERSION
+  header.set(salt, 1)
+  header.set(keys.commitment, 1 + FILE_SALT_BYTES)
+  return { salt, keys, header }
 }
 
 /** Options of {@link FileSealer} and {@link FileOpener}. */
@@ -102,14 +122,11 @@ export class FileSealer {
 
   /** @throws {TypeError|RangeError} when `key` is not 32 bytes. */
   constructor(key: Uint8Array, options: FileStreamOptions = {}) {
-    abytes(key, 'key', FILE_KEY_BYTES)
     this.#sym = options.sym ?? nobleSymmetric
-    this.#salt = (options.random ?? systemRandom)(FILE_SALT_BYTES)
-    this.#keys = deriveFileKeys(key, this.#salt, this.#sym)
-    this.header = new Uint8Array(FILE_HEADER_BYTES)
-    this.header[0] = FILE_STREAM_VERSION
-    this.header.set(this.#salt, 1)
-    this.header.set(this.#keys.commitment, 1 + FILE_SALT_BYTES)
+    const setup = fileStreamSetup(key, options)
+    this.#salt = setup.salt
+    this.#keys = setup.keys
+    this.header = setup.header
   }
 
   #nonce(last: boolean): Uint8Array {

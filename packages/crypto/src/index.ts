@@ -46,6 +46,7 @@ export {
   type FileStreamOptions,
 } from './file-stream.js'
 export { sha256Stream, type Sha256Stream } from './file-hash.js'
+export { DeferredFileSealer, FILE_SEAL_WORKER_SOURCE, type FileSealJob, type FileSealWorkerData } from './file-seal-worker.js'
 export { frankMessage, checkFranking, frankingBytes, type FrankableMessage } from './franking/commit.js'
 export { generateFrankingKey, bindFranking, FRANKING_KEY_BYTES, type FrankingKeyring } from './franking/bind.js'
 export { verifyReportedMessage, verifyTranscript, MAX_TRANSCRIPT_GAPS } from './franking/verify.js'

@@ -4,12 +4,15 @@
  * under a fresh key, and send the sealed bytes in segments of `UPLOAD_SEGMENT_BYTES` with
  * `PATCH` at their offset. After a cut the client asks `HEAD` for the server's offset and
  * resends from there (the current segment is still in memory). Memory: two segments, whatever
- * the file size.
+ * the file size. Sealing and hashing run on a worker thread in Node for large files
+ * (upload-sealing.ts, seal-worker.ts), on this thread elsewhere: the same bytes either way.
  */
 import { ForbiddenError, toBase64, UploadOffsetError, type FileRef } from '@parley/protocol'
-import { FILE_CHUNK_BYTES, FileSealer, fileCiphertextSize, sha256Stream, systemRandom, type SymmetricPrimitives } from '@parley/crypto'
+import { FILE_CHUNK_BYTES, fileCiphertextSize, systemRandom, type RandomSource, type SymmetricPrimitives } from '@parley/crypto'
 import { httpError, isNetworkError, type AttachmentEndpoint } from './http.js'
-import { segmentBody } from './request-body.js'
+import { segmentBody, STREAMED_REQUEST_BODIES } from './request-body.js'
+import { WORKER_SEAL_MIN_BYTES, workerSealing } from './seal-worker.js'
+import { mainThreadSealing, type UploadSealing } from './upload-sealing.js'
 import type { SizedSource } from './source.js'
 
 /**
@@ -43,6 +46,17 @@ export interface UploadedFile {
 export interface UploadOptions {
   onProgress?: (p: AttachmentProgress) => void
   sym?: SymmetricPrimitives
+}
+
+/** Options of {@link uploadFile} not offered to apps (tests compare the two sealing paths with them). */
+export interface UploadInternals {
+  /**
+   * Seal and hash on a worker thread: default where Node's worker threads exist and bodies are
+   * streamed, for files of at least `WORKER_SEAL_MIN_BYTES`; ignored elsewhere.
+   */
+  sealOnWorker?: boolean
+  /** Randomness for the file key and salt (a fixed one makes the paths' bytes comparable). */
+  random?: RandomSource
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -102,25 +116,43 @@ async function sendSegment(ep: AttachmentEndpoint, id: string, offset: number, b
  * @throws {RangeError} when the source yields more or fewer bytes than its size.
  * @throws a typed server error (`ForbiddenError` outside the conversation, `PayloadTooLargeError` above the server's limit, …).
  */
-export async function uploadFile(ep: AttachmentEndpoint, conversationId: string, source: SizedSource, options: UploadOptions = {}): Promise<UploadedFile> {
+export async function uploadFile(ep: AttachmentEndpoint, conversationId: string, source: SizedSource, options: UploadOptions & UploadInternals = {}): Promise<UploadedFile> {
   const total = fileCiphertextSize(source.size)
-  const id = await create(ep, conversationId, total)
-  const key = systemRandom(32)
-  const sealer = new FileSealer(key, options.sym ? { sym: options.sym } : {})
-  const hash = sha256Stream()
+  const random = options.random ?? systemRandom
+  const key = random(32)
+  const stream = { ...(options.sym ? { sym: options.sym } : {}), random }
+  // The worker's shared segment buffers go out only as streamed bodies: a fetch `Uint8Array`
+  // body over a SharedArrayBuffer is refused (Node 20) or mangled (Node 24).
+  const onWorker = (ep.streamBodies ?? STREAMED_REQUEST_BODIES) && (options.sealOnWorker ?? source.size >= WORKER_SEAL_MIN_BYTES)
+  // Started before the POST, so the thread boots (tens of ms, more under load) meanwhile.
+  const sealing = (onWorker ? workerSealing(key, stream) : null) ?? mainThreadSealing(key, stream)
+  try {
+    const id = await create(ep, conversationId, total)
+    const digest = await sendSealed(ep, id, source, total, sealing, options)
+    return { file: { id, key: toBase64(key) }, size: source.size, sha256: toBase64(digest) }
+  } finally {
+    await sealing.close()
+  }
+}
+
+/** The upload loop: fills, seals and sends segments; returns the plaintext's SHA-256. */
+async function sendSealed(ep: AttachmentEndpoint, id: string, source: SizedSource, total: number, sealing: UploadSealing, options: UploadOptions): Promise<Uint8Array> {
   // Two segment buffers used in turn, sealed into directly: one in flight (kept until the server
-  // acknowledged it, to resume from), one being sealed while it is sent. Memory: two segments,
-  // whatever the file size, and no allocation per segment.
+  // acknowledged it, to resume from), one being filled and sealed — on a worker, if any — while
+  // it is sent. Memory: two segments, whatever the file size, and no allocation per segment.
   const room = Math.min(UPLOAD_SEGMENT_BYTES, total) // a small file gets a small buffer
-  const buffers = [new Uint8Array(room), new Uint8Array(total > room ? room : 0)] as const
+  const buffers: Uint8Array[] = [sealing.buffer(room), sealing.buffer(total > room ? room : 0)]
   let current = 0
-  buffers[0].set(sealer.header)
-  let fill = sealer.header.length
+  buffers[0]!.set(sealing.header)
+  let fill = sealing.header.length
   let sent = 0
   let inflight: Promise<void> = Promise.resolve()
   const flush = async () => {
-    const segment = buffers[current]!.subarray(0, fill)
-    await inflight // the other buffer is free once its segment is acknowledged
+    const index = current
+    // Sealed (a worker's job) while the other buffer's segment is still in flight.
+    const sealed = sealing.seal(buffers[index]!).then((b) => void (buffers[index] = b))
+    await Promise.all([sealed, inflight]) // the other buffer is free once its segment is acknowledged
+    const segment = buffers[index]!.subarray(0, fill)
     const at = sent
     sent += segment.length
     inflight = sendSegment(ep, id, at, segment).then(() => options.onProgress?.({ bytes: at + segment.length, total }))
@@ -132,18 +164,17 @@ export async function uploadFile(ep: AttachmentEndpoint, conversationId: string,
   for await (const piece of source.pieces()) {
     read += piece.length
     if (read > source.size) throw new RangeError(`the source yielded more than its size ${source.size}`)
-    hash.update(piece)
     // A chunk's worth at a time, so at most one sealed chunk is written per step.
     for (let off = 0; off < piece.length; off += FILE_CHUNK_BYTES) {
       const part = piece.subarray(off, off + FILE_CHUNK_BYTES)
-      if (fill + sealer.sealedBytesFor(part.length) > room) await flush()
-      fill = sealer.pushInto(part, buffers[current]!, fill)
+      if (fill + sealing.sealedBytesFor(part.length) > room) await flush()
+      fill = sealing.pushInto(part, buffers[current]!, fill)
     }
   }
   if (read !== source.size) throw new RangeError(`the source yielded ${read} bytes, not its size ${source.size}`)
-  if (fill + sealer.finalBytes > room) await flush()
-  fill = sealer.finishInto(buffers[current]!, fill)
+  if (fill + sealing.finalBytes > room) await flush()
+  fill = sealing.finishInto(buffers[current]!, fill)
   await flush()
   await inflight
-  return { file: { id, key: toBase64(key) }, size: source.size, sha256: toBase64(hash.digest()) }
+  return sealing.digest()
 }

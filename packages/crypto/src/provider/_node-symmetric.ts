@@ -29,6 +29,18 @@ const view = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLen
 /** Host-order words of bytes, copied so the view is aligned. */
 const words = (b: Uint8Array) => new Uint32Array(b.slice().buffer)
 
+/**
+ * XChaCha20's subkey for `key` and the first 16 bytes of the nonce (HChaCha20, §2.2): what
+ * OpenSSL's ChaCha20 then runs under (internal: also the worker sealer's, file-seal-worker.ts).
+ */
+export function xchachaSubkey(key: Uint8Array, nonce16: Uint8Array): Uint8Array {
+  abytes(key, 'key', 32)
+  abytes(nonce16, 'nonce16', 16)
+  const subkey = new Uint32Array(8)
+  hchacha(SIGMA, words(key), words(nonce16), subkey)
+  return new Uint8Array(subkey.buffer)
+}
+
 /** The symmetric primitives on `node:crypto`. */
 export function nodeSymmetric(c: typeof NodeCrypto): SymmetricPrimitives {
   return {
@@ -44,13 +56,11 @@ export function nodeSymmetric(c: typeof NodeCrypto): SymmetricPrimitives {
     },
     xchacha20(key, nonce, data) {
       if (data.length < NATIVE_CHACHA_MIN_BYTES) return nobleXChaCha20(key, nonce, data)
-      abytes(key, 'key', 32)
       abytes(nonce, 'nonce', 24)
-      const subkey = new Uint32Array(8)
-      hchacha(SIGMA, words(key), words(nonce.subarray(0, 16)), subkey)
+      const subkey = xchachaSubkey(key, nonce.subarray(0, 16))
       const iv = new Uint8Array(16)
       iv.set(nonce.subarray(16, 24), 8)
-      const cipher = c.createCipheriv('chacha20', new Uint8Array(subkey.buffer), iv)
+      const cipher = c.createCipheriv('chacha20', subkey, iv)
       const out = view(cipher.update(data))
       subkey.fill(0)
       return out
