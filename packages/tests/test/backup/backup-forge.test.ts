@@ -14,15 +14,15 @@
  * each scrypt costs seconds here).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { BackupKeyError, BackupCorruptError, fromBase64, type Policy } from '@parley/protocol'
-import { openBackup, readBackup } from '@parley/crypto'
+import { BackupKeyError, fromBase64, type Policy } from '@parley/protocol'
+import { readBackup } from '@parley/crypto'
 import { memoryKeyStore, restoreFromBackup, type KeyStore, type ParleyClient } from '@parley/client'
-import { memoryStore, type ParleyStore } from '@parley/server'
+import { memoryStore } from '@parley/server'
+import { errorOf, opensBackup, storedBackup } from './_backup-blob.js'
 import { closeAll, connect, fullHistory, startServer, type TestServer } from '../helpers/parley.js'
 
 const socketOptions = { transports: ['websocket'] as string[] }
 const POLICIES: Policy[] = ['server-side', 'optional-e2ee', 'default-e2ee']
-const ad = (userId: string) => new TextEncoder().encode(`parley/backup/v1\n${userId}`)
 
 let server: TestServer | undefined
 const clients: ParleyClient[] = []
@@ -31,22 +31,11 @@ afterEach(async () => {
   server = undefined
 })
 
-const storedBackup = async (store: ParleyStore) => fromBase64((await store.blobs.getChunk('alice', 'backup', 0, Date.now()))!.data)
 const copyOf = async (ks: KeyStore) => {
   const copy = memoryKeyStore()
   await copy.saveChanges(Object.fromEntries(await Promise.all((await ks.keys('')).map(async (k) => [k, await ks.get(k)] as const))))
   return copy
 }
-const opens = (key: Uint8Array, blob: Uint8Array) => {
-  try {
-    openBackup(key, readBackup(blob), ad('alice'))
-    return true
-  } catch (e) {
-    if (!BackupCorruptError.isInstance(e)) throw e
-    return false
-  }
-}
-const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e)
 
 describe.each(POLICIES)('row 17c: a backup forged by a lost device after the restore, under %s', (policy) => {
   it('the restore issues a new recovery key; the forgery under the old header is refused with it; control: it reached the store and the old key opens it', async () => {
@@ -71,8 +60,8 @@ describe.each(POLICIES)('row 17c: a backup forged by a lost device after the res
     expect(newRecoveryKey).not.toBe(oldRecoveryKey)
     expect(await restored.backup.takeRecoveryKey()).toBeNull() // shown once
     expect(await restored.backup.status()).toMatchObject({ recoveryKey: true, newRecoveryKey: false })
-    const rotated = await storedBackup(store)
-    expect(opens(oldContentKey, rotated)).toBe(false)
+    const rotated = await storedBackup(store, 'alice')
+    expect(opensBackup(oldContentKey, rotated, 'alice')).toBe(false)
 
     // The lost device, a modified client: it writes a backup of its choosing under the OLD header
     // (its guard is told the rotated backup is one it may replace).
@@ -81,10 +70,10 @@ describe.each(POLICIES)('row 17c: a backup forged by a lost device after the res
     const config = (await lostStore.get('backup/config')) as Record<string, unknown>
     await lostStore.set('backup/config', { ...config, replaces: readBackup(rotated).header } as never)
     await lost.backup.run()
-    const forged = await storedBackup(store)
+    const forged = await storedBackup(store, 'alice')
     // Control: the forgery reached the server's store, under the old content key and header.
     expect(forged).not.toEqual(rotated)
-    expect(opens(oldContentKey, forged)).toBe(true)
+    expect(opensBackup(oldContentKey, forged, 'alice')).toBe(true)
     expect(readBackup(forged).header).toEqual(config.header)
 
     // The user's next restore, with the recovery key they were given at the restore: refused, nothing written.
@@ -107,21 +96,21 @@ describe.each(POLICIES)('row 17c: a backup forged by a lost device after the res
     const lost = await connect(server.url, 'alice', { keyStore: lostStore }) // stolen, and stays online
     clients.push(lost)
     const { recoveryKey } = await lost.backup.enable()
-    const first = await storedBackup(store)
+    const first = await storedBackup(store, 'alice')
     await lost.backup.run() // control: a listed device rewrites the backup
-    expect(await storedBackup(store)).not.toEqual(first)
+    expect(await storedBackup(store, 'alice')).not.toEqual(first)
 
     const restored = await restoreFromBackup({ url: server.url, token: 'alice', keyStore: memoryKeyStore(), socketOptions, recoveryKey })
     clients.push(restored)
     expect((await store.getDevice('alice', lost.deviceId))?.active).toBe(false)
-    const rotated = await storedBackup(store)
+    const rotated = await storedBackup(store, 'alice')
     // The thief's modified client skips its own guard; the server refuses the write.
     const config = (await lostStore.get('backup/config')) as Record<string, unknown>
     await lostStore.set('backup/config', { ...config, replaces: readBackup(rotated).header } as never)
     const refused = await errorOf(lost.backup.run()) as { code?: string; message?: string } | null
     expect(refused?.code).toBe('forbidden')
     expect(refused?.message).toMatch(/current device list/) // refused by the server, not the client
-    expect(await storedBackup(store)).toEqual(rotated)
+    expect(await storedBackup(store, 'alice')).toEqual(rotated)
   }, 90_000)
 })
 

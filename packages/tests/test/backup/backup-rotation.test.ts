@@ -20,13 +20,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { BackupCorruptError, BackupKeyError, BackupSupersededError, fromBase64, toBase64, type Policy } from '@parley/protocol'
 import { generateUserIdentity, openBackup, readBackup, sealBackup } from '@parley/crypto'
 import { memoryKeyStore, requestDeviceLink, restoreFromBackup, type KeyStore, type ParleyClient } from '@parley/client'
-import { memoryStore, type ParleyStore } from '@parley/server'
+import { memoryStore } from '@parley/server'
+import { backupAd, errorOf, opensBackup, storedBackup } from './_backup-blob.js'
 import { closeAll, connect, startServer, type TestServer } from '../helpers/parley.js'
 import { startTamperProxy, type TamperProxy } from '../helpers/tamper-proxy.js'
 
 const socketOptions = { transports: ['websocket'] as string[] }
 const POLICIES: Policy[] = ['server-side', 'optional-e2ee', 'default-e2ee']
-const ad = (userId: string) => new TextEncoder().encode(`parley/backup/v1\n${userId}`)
 
 let server: TestServer | undefined
 let proxy: TamperProxy | undefined
@@ -37,23 +37,7 @@ afterEach(async () => {
   proxy = undefined
 })
 
-/** The stored backup of `userId` (one chunk at these sizes). */
-async function storedBackup(store: ParleyStore, userId: string): Promise<Uint8Array> {
-  const chunk = (await store.blobs.getChunk(userId, 'backup', 0, Date.now()))!
-  expect(chunk.count).toBe(1)
-  return fromBase64(chunk.data)
-}
 const contentKeyOf = async (ks: KeyStore) => fromBase64(((await ks.get('backup/config')) as { contentKey: string }).contentKey)
-const opens = (key: Uint8Array, blob: Uint8Array, userId: string) => {
-  try {
-    openBackup(key, readBackup(blob), ad(userId))
-    return true
-  } catch (e) {
-    if (!BackupCorruptError.isInstance(e)) throw e
-    return false
-  }
-}
-const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e)
 
 describe.each(POLICIES)('row 17c: backups against a lost device and a hostile server under %s', (policy) => {
   it('(a) a restore rotates the content key: a lost device reads no later backup and cannot overwrite it', async () => {
@@ -67,7 +51,7 @@ describe.each(POLICIES)('row 17c: backups against a lost device and a hostile se
     const { recoveryKey } = await alice.backup.enable()
     const oldKey = await contentKeyOf(aliceStore)
     const before = await storedBackup(store, 'alice')
-    expect(opens(oldKey, before, 'alice')).toBe(true) // control: the lost device's key opens what it could read
+    expect(opensBackup(oldKey, before, 'alice')).toBe(true) // control: the lost device's key opens what it could read
 
     // The device is "lost": its key store survives in a thief's hands (the same object, reopened).
     const lostStore = memoryKeyStore()
@@ -86,7 +70,7 @@ describe.each(POLICIES)('row 17c: backups against a lost device and a hostile se
     await (await restored.conversations.open('bob')).send({ text: 'after the restore' })
     await restored.backup.run()
     const after = await storedBackup(store, 'alice')
-    expect(opens(oldKey, after, 'alice')).toBe(false) // the lost device's key no longer opens it
+    expect(opensBackup(oldKey, after, 'alice')).toBe(false) // the lost device's key no longer opens it
 
     // The lost device, back online with its token, tries to overwrite the backup.
     const lost = await connect(server.url, 'alice', { keyStore: lostStore })
@@ -122,7 +106,7 @@ describe.each(POLICIES)('row 17c: backups against a lost device and a hostile se
     const d2Blob = await storedBackup(store, 'alice')
     expect(await errorOf(d1.backup.run())).toBeInstanceOf(BackupSupersededError)
     expect(await storedBackup(store, 'alice')).toEqual(d2Blob)
-    expect(opens(await contentKeyOf(d2Store), d2Blob, 'alice')).toBe(true)
+    expect(opensBackup(await contentKeyOf(d2Store), d2Blob, 'alice')).toBe(true)
   }, 60_000)
 
   it('(c) an older genuine backup served instead of the newest: refused with minVersion, shown as restoredFrom without', async () => {
@@ -168,9 +152,9 @@ describe.each(POLICIES)('row 17c: backups against a lost device and a hostile se
     const key = await contentKeyOf(aliceStore)
     const chunk = (await store.blobs.getChunk('alice', 'backup', 0, Date.now()))!
     const container = readBackup(fromBase64(chunk.data))
-    const snapshot = JSON.parse(new TextDecoder().decode(openBackup(key, container, ad('alice'))))
+    const snapshot = JSON.parse(new TextDecoder().decode(openBackup(key, container, backupAd('alice'))))
     const reseal = (snap: unknown) => {
-      const bytes = sealBackup({ contentKey: key, header: container.header, plaintext: new TextEncoder().encode(JSON.stringify(snap)), ad: ad('alice') })
+      const bytes = sealBackup({ contentKey: key, header: container.header, plaintext: new TextEncoder().encode(JSON.stringify(snap)), ad: backupAd('alice') })
       return { ...chunk, bytes: bytes.length, data: toBase64(bytes) }
     }
     const swapped = reseal({ ...snapshot, identity: { ...snapshot.identity, user: { ...snapshot.identity.user, secretKey: generateUserIdentity().secretKey } } })
