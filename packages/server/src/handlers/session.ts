@@ -22,8 +22,9 @@ import type { Handler } from './types.js'
 /**
  * Joins the device rooms and marks the session registered — unless the user is suspended. The
  * check runs after joining: a suspension committed before it is seen here, and one committed
- * after it finds this socket in the user's room (`suspendUser` disconnects the room). A socket
- * opened before the suspension and saying hello after it is refused here.
+ * after it finds this socket in the user's rooms (`suspendUser` disconnects every connection
+ * of the user, which each joined at connect). `hello` has already refused a suspended user;
+ * this check closes the race with a suspension committed since.
  * @throws {AccountSuspendedError}
  */
 async function activate(ctx: Ctx, s: Session, device: DeviceAddress): Promise<void> {
@@ -99,6 +100,12 @@ export const hello: Handler<'hello'> = {
     if (s.deviceId && s.deviceId !== frame.deviceId) throw new ForbiddenError('a connection acts as one device only')
     const version = negotiateVersion(frame.versions)
     if (await ctx.store.moderation.isRevoked(s.userId, frame.deviceId)) throw new DeviceRevokedError(undefined, { deviceId: frame.deviceId })
+    // Registered device or not (review finding L4): an unregistered id may still fetch blobs
+    // and device lists or ask to be linked. Checked before the session takes the device id, so
+    // a refused connection stays one without hello (and the hello deadline closes it). A
+    // suspension committed after this check finds the socket in the user's connections room.
+    const suspension = await ctx.store.moderation.suspension(s.userId, ctx.now())
+    if (suspension) throw suspendedError(suspension)
     const d = await ctx.store.getDevice(s.userId, frame.deviceId)
     const registered = !!d && d.active
     // A known device proves its key, unless this connection already did (a repeated hello).

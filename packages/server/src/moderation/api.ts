@@ -33,7 +33,10 @@ export interface ModerationReason {
 }
 
 export interface ModerationApi {
-  /** Suspends a user: live sockets on every node closed (`account_suspended`), new ones refused. */
+  /**
+   * Suspends a user: every live socket of the user on every node closed (`account_suspended`),
+   * registered device or not; new ones refused at the handshake and at `hello`.
+   */
   suspendUser(userId: string, options: ModerationReason & { until?: number }): Promise<Suspension>
   /** Lifts a suspension; false when the user was not suspended. */
   unsuspendUser(userId: string, options: ModerationReason): Promise<boolean>
@@ -109,7 +112,11 @@ export function createModerationApi(ctx: Ctx, ready: Promise<void>): ModerationA
       const suspension: Suspension = { userId, reason: a.reason, by: a.by, at: a.at, ...(until !== undefined ? { until } : {}) }
       const audit = entry('suspend_user', userId, a, until !== undefined ? { until } : {})
       await store().suspend(suspension, audit)
-      sendAway(userRoom(userId), 'account_suspended')
+      // Every connection of the user, not only its registered devices (review finding L4): one
+      // that said hello as an unregistered id (or none yet) joined no device room, yet could
+      // fetch blobs and device lists or ask to be linked. The goodbye is true for each of them
+      // (it is the account that is suspended), so all get it, as registered devices do.
+      sendAway(connectionsRoom(userId), 'account_suspended')
       await announceAction(ctx, audit)
       return suspension
     },

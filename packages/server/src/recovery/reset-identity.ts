@@ -69,10 +69,13 @@ export async function resetIdentity(ctx: Ctx, moderation: ModerationApi, ready: 
   // Every connection of the user goes, on every node (review finding M3): ones that never said
   // hello, or said it with an unregistered device id, joined no device room, yet each holds one
   // of the user's `maxConnectionsPerUser` slots — a lost device holding them all would keep the
-  // user's new device (and its ticket) out for good. All are told why first (a revoke below
-  // disconnects the unregistered ones without a goodbye). Whatever comes back must pass the
-  // integrator's `authenticate` again (revoke the lost device's token, docs/recovery.md).
-  ctx.io.in(connectionsRoom(userId)).emit('goodbye', { code: 'device_revoked' })
+  // user's new device (and its ticket) out for good. Only the registered devices (the user
+  // room) are told `device_revoked`: an unregistered connection may be the user's new device
+  // being set up (a restore or a link mid-way), and a client gives up for good after any
+  // goodbye but `server_restarting` (review finding L6). The rest are disconnected silently
+  // and an honest client reconnects. Whatever comes back must pass the integrator's
+  // `authenticate` again (revoke the lost device's token, docs/recovery.md).
+  ctx.io.in(userRoom(userId)).emit('goodbye', { code: 'device_revoked' })
   try {
     for (const deviceId of devices) {
       await moderation.revokeDevice(userId, deviceId, { reason: options.reason, ...(options.by !== undefined ? { by: options.by } : {}) })

@@ -6,8 +6,10 @@
  * id; the user's new device is refused at the handshake (`rate_limited`, scope `connections`)
  * and can never present its reset ticket — even once the integrator revoked the lost token,
  * since authentication happens only at the handshake. Safe outcome: `parley.resetIdentity`
- * disconnects every connection of the user (a `goodbye` `device_revoked` first), the revoked
- * token cannot come back, and the new device registers with its ticket. Control: before the
+ * disconnects every connection of the user, the revoked token cannot come back, and the new
+ * device registers with its ticket. Only registered devices get a `goodbye` `device_revoked`
+ * (review finding L6): an unregistered connection may be the user's new device mid-setup,
+ * and a client gives up for good after that goodbye. Control: before the
  * reset the new device really is refused for lack of slots, with the lost token already revoked.
  * Likewise a moderator's revoke of the lost device frees the slots its unregistered connections
  * hold, while the user's other registered device stays connected.
@@ -90,11 +92,12 @@ describe.each(POLICIES)('row 17b: a lost device holding every connection slot un
     expect(held.every((h) => h.socket.connected && h.disconnects.length === 0)).toBe(true)
 
     const { ticket } = await server.parley.resetIdentity(A, { reason: 'lost the phone; re-verified by e-mail' })
-    // Every held socket — hello'd or not — is told why and disconnected by the server.
+    // Every held socket — hello'd or not — is disconnected by the server, without a goodbye
+    // (none is a registered device; the next test shows a registered one gets it).
     await waitFor(() => held.every((h) => h.disconnects.length > 0), 10_000, 'the held sockets to be disconnected')
     for (const h of held) {
       expect(h.disconnects).toEqual(['io server disconnect'])
-      expect(h.goodbyes).toEqual([{ code: 'device_revoked' }])
+      expect(h.goodbyes).toEqual([])
     }
     // The revoked token cannot take the slots back.
     expect((await refusal(open(server.url, lostToken)))?.code).toBe('unauthorized')
@@ -104,6 +107,26 @@ describe.each(POLICIES)('row 17b: a lost device holding every connection slot un
     clients.push(alice2)
     expect((await server.parley.store().listDevices(A)).map((d) => d.deviceId)).toEqual([alice2.deviceId])
     expect(await server.parley.store().resetTickets.get(A)).toBeNull()
+  }, 60_000)
+
+  it('the reset says device_revoked to registered devices only: a new device mid-setup (hello\'d, unregistered) is closed without it', async () => {
+    const A = `alice-${Math.random().toString(36).slice(2, 8)}`
+    server = await startServer({ policy })
+    const phone = await connect(server.url, A)
+    clients.push(phone)
+    const phoneGone: { reason: string; code?: string }[] = []
+    phone.on('disconnect', (d) => void phoneGone.push(d))
+    // The user's new tablet, being set up: hello'd as an unregistered id, not yet registered.
+    const tablet = await open(server.url, A)
+    expect(await tablet.socket.timeout(10_000).emitWithAck('hello', { versions: [PROTOCOL_VERSION], deviceId: 'tablet' })).toMatchObject({ ok: true, data: { registered: false } })
+
+    await server.parley.resetIdentity(A, { reason: 'lost the phone; re-verified by e-mail' })
+    await waitFor(() => phoneGone.length > 0 && tablet.disconnects.length > 0, 10_000, 'both connections to be closed')
+    // Control: the registered device is told it was revoked (and so stops reconnecting).
+    expect(phoneGone[0]?.code).toBe('device_revoked')
+    // The tablet is closed without a goodbye: an honest client reconnects and registers with the ticket.
+    expect(tablet.disconnects).toEqual(['io server disconnect'])
+    expect(tablet.goodbyes).toEqual([])
   }, 60_000)
 
   it('a moderator\'s revoke of the lost device frees the slots its unregistered connections hold; the user\'s other device stays', async () => {

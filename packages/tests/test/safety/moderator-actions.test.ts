@@ -129,6 +129,9 @@ describe.each(STORES)('moderator actions (%s)', (_store, open) => {
     }, 60_000)
 
     it('suspend: a socket opened before the suspension is refused when it says hello after it (control: not suspended, it gets in)', async () => {
+      // Since review finding L4 the suspension closes every connection of the user, so this one
+      // is usually closed (`account_suspended`) before its held hello goes out; a hello that
+      // overtook the close would be refused (`AccountSuspendedError`). Either way: refused.
       const w = await world()
       await w.bob.close() // bob's keys stay (keepOpen); he comes back through a proxy that holds his hello
       const proxy = await startTamperProxy(w.url)
@@ -143,9 +146,11 @@ describe.each(STORES)('moderator actions (%s)', (_store, open) => {
             return held.then(() => frame)
           }
           const errors: unknown[] = []
+          const gone: { code?: string }[] = []
           const bob = await connect(proxy.url, w.bobId, { keyStore: w.bobStore })
           clients.push(bob)
           bob.on('error', (p) => void errors.push(p.error))
+          bob.on('disconnect', (d) => void gone.push(d))
           await waitFor(() => seen, 10_000, 'the held hello')
           if (suspend) await w.parley.moderation.suspendUser(w.bobId, { reason: 'raid' })
           release()
@@ -154,8 +159,8 @@ describe.each(STORES)('moderator actions (%s)', (_store, open) => {
             await bob.close()
             continue
           }
-          await waitFor(() => errors.length > 0, 10_000, 'hello refused')
-          expect(AccountSuspendedError.isInstance(errors[0])).toBe(true)
+          await waitFor(() => errors.length > 0 || gone.length > 0, 10_000, 'hello refused or the socket closed')
+          expect(errors.some((e) => AccountSuspendedError.isInstance(e)) || gone.some((d) => d.code === 'account_suspended')).toBe(true)
           // Refused, so not in bob's rooms: alice's messages never reach this socket.
           const got: string[] = []
           bob.on('message', (m) => void got.push(m.text))
