@@ -23,7 +23,7 @@ import { createDisclosureApi, type DisclosureApi } from './moderation/disclosure
 import { HANDLERS } from './handlers/index.js'
 import {
   BUCKET_PURGE_INTERVAL_MS, CONCURRENT_COMMITS, DEFAULT_CONNECTION_LIMIT, DEFAULT_HELLO_TIMEOUT_MS, MAX_GROUP_COMMIT, MAX_HELLO_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_PURGE_INTERVAL_MS, DEFAULT_SIGNATURE_LIMIT, DEFAULT_USER_LIMIT, DEFAULT_USER_SIGNATURE_LIMIT, DRAIN_TIMEOUT_MS, GOODBYE_FLUSH_MS,
-  type ErrorContext, type ParleyIo, type ParleyServerOptions,
+  LINK_TTL_MS, MAX_UNREGISTERED_SESSION_TIMEOUT_MS, type ErrorContext, type ParleyIo, type ParleyServerOptions,
 } from './options.js'
 import { checkLimit, takeOrThrow, TokenBucket } from './rate-limit.js'
 import { MAX_FRAME_SIGNATURES, signatureCost } from './frame-cost.js'
@@ -32,6 +32,7 @@ import { resetIdentity, type IdentityResetOptions, type IdentityResetResult } fr
 import { parleyParser, RefusedFrame, refusedFrameError } from './transport/frame-decoder.js'
 import { attachRedisAdapter } from './redis.js'
 import { coalesceWrites } from './write-coalescing.js'
+import { ConnectionDeadline } from './connection-deadline.js'
 import { bindWith } from './provider-calls.js'
 import { checkPushOptions, PushDispatcher } from './push/dispatcher.js'
 import { DEFAULT_PUSH_COALESCE_MS } from './push/types.js'
@@ -110,6 +111,10 @@ function validateOptions(o: ParleyServerOptions): void {
   if (l.helloTimeoutMs !== undefined && (!Number.isSafeInteger(l.helloTimeoutMs) || l.helloTimeoutMs < 1 || l.helloTimeoutMs > MAX_HELLO_TIMEOUT_MS)) {
     throw new RangeError(`"limits.helloTimeoutMs" expected an integer 1..${MAX_HELLO_TIMEOUT_MS}, got ${String(l.helloTimeoutMs)}`)
   }
+  const u = l.unregisteredSessionTimeoutMs
+  if (u !== undefined && (!Number.isSafeInteger(u) || u < 1 || u > MAX_UNREGISTERED_SESSION_TIMEOUT_MS)) {
+    throw new RangeError(`"limits.unregisteredSessionTimeoutMs" expected an integer 1..${MAX_UNREGISTERED_SESSION_TIMEOUT_MS}, got ${String(u)}`)
+  }
   for (const kr of ['frankingKeys', 'dataKeys'] as const) {
     const ring = o[kr]
     if (ring && !(ring.keys?.[ring.currentKid] instanceof Uint8Array)) throw new TypeError(`"${kr}.keys" must contain currentKid "${ring.currentKid}"`)
@@ -145,6 +150,8 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
   const userLimit = options.limits?.user ?? DEFAULT_USER_LIMIT
   const maxConnections = options.limits?.maxConnectionsPerUser ?? DEFAULT_MAX_CONNECTIONS_PER_USER
   const helloTimeout = options.limits?.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS
+  // Longer than a link's wait for its approval, the longest legitimate idle of an unregistered session.
+  const unregisteredTimeout = options.limits?.unregisteredSessionTimeoutMs ?? LINK_TTL_MS + helloTimeout
   const signatureLimit = options.limits?.signatures ?? DEFAULT_SIGNATURE_LIMIT
   const userSignatureLimit = options.limits?.userSignatures ?? DEFAULT_USER_SIGNATURE_LIMIT
 
@@ -263,18 +270,16 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
     void socket.join(connectionsRoom(userId))
     // A connection that never says hello would hold one of the user's slots for ever: close it
     // (the transport too — nothing more to say to it; an honest client reconnects).
-    const helloTimer = setTimeout(() => {
-      if (!session.deviceId) {
-        log.info({ userId }, 'no hello in time: connection closed')
-        socket.disconnect(true)
-      }
-    }, helloTimeout)
-    helloTimer.unref()
+    // Likewise one that said hello as an unregistered id and then sits idle (review finding L5).
+    const deadline = new ConnectionDeadline((why) => {
+      log.info({ userId, deviceId: session.deviceId }, `${why}: connection closed`)
+      socket.disconnect(true)
+    }, { helloMs: helloTimeout, unregisteredMs: unregisteredTimeout })
     coalesceWrites(socket.conn)
     socket.emit('manifest', ctx.manifest)
     log.debug({ userId }, 'connected')
     socket.on('disconnect', () => {
-      clearTimeout(helloTimer)
+      deadline.stop()
       if (--entry.sockets <= 0) userBuckets.delete(userId)
     })
     socket.onAny((event: unknown, ...args: unknown[]) => {
@@ -304,6 +309,7 @@ export function createParleyServer(options: ParleyServerOptions): ParleyServer {
         const frame = parseClientFrame(name, args[0])
         const data = await (handler.run as (c: Ctx, s: Session, f: unknown) => Promise<unknown>)(ctx, session, frame)
         response = { ok: true, data }
+        deadline.handled(name, session)
       } catch (e) {
         // A database outage is the server's trouble, reported as such, but the client may retry it.
         const wire = errorToWire(storeUnavailable(e) ? new StoreError('the database is unavailable; try again') : e)

@@ -49,6 +49,16 @@ export interface ParleyLimits {
    */
   helloTimeoutMs?: number
   /**
+   * How long a connection that said `hello` as an unregistered device id may stay without
+   * registering, ms (1..{@link MAX_UNREGISTERED_SESSION_TIMEOUT_MS}); restarted by each `link.*`
+   * or `blob.*` frame it sends, so a device being linked (waiting up to {@link LINK_TTL_MS} for
+   * the approval, then fetching its history) or restored is not cut off. Past it the server
+   * closes the connection, so such sessions cannot hold {@link maxConnectionsPerUser} slots for
+   * ever. Default {@link LINK_TTL_MS} + {@link helloTimeoutMs} (10.5 min); keep it above
+   * `LINK_TTL_MS`, or linking breaks.
+   */
+  unregisteredSessionTimeoutMs?: number
+  /**
    * Ed25519 verifications per connection: a frame takes as many tokens as signatures it can
    * make the server check ({@link signatureCost}), so a flood of `keys.publish` with 100
    * signed prekeys each is refused before it costs CPU. Capacity ≥ {@link MAX_FRAME_SIGNATURES}.
@@ -201,6 +211,8 @@ export const DEFAULT_MAX_CONNECTIONS_PER_USER = 32
 export const DEFAULT_HELLO_TIMEOUT_MS = 30_000
 /** Longest `limits.helloTimeoutMs` accepted, ms. */
 export const MAX_HELLO_TIMEOUT_MS = 10 * 60_000
+/** Longest `limits.unregisteredSessionTimeoutMs` accepted, ms (a day: set-up is never longer). */
+export const MAX_UNREGISTERED_SESSION_TIMEOUT_MS = 24 * 60 * 60_000
 /** Most sends committed in one store transaction. */
 export const MAX_GROUP_COMMIT = 256
 /**
