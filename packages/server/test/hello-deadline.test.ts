@@ -71,9 +71,10 @@ describe('hello deadline', () => {
     open.push({ close: () => device.close() })
     const idle = await raw(s.url, user.userId)
     const gone = closed(idle)
-    expect(await ok(idle, 'hello', { versions: [PROTOCOL_VERSION], deviceId: 'not-registered' })).toMatchObject({ registered: false })
-    // Control: both slots are taken.
+    // Control: both slots are taken (checked before the hello starts the bound, so a loaded
+    // machine cannot free the slot first).
     await expect(connect(s.url, user.userId)).rejects.toMatchObject({ data: { code: 'rate_limited', details: { scope: 'connections' } } })
+    expect(await ok(idle, 'hello', { versions: [PROTOCOL_VERSION], deviceId: 'not-registered' })).toMatchObject({ registered: false })
 
     expect(await gone).toBe('io server disconnect')
     // Hello'd before the idle session, never closed: it is the user's registered device.
