@@ -94,8 +94,10 @@ export class DisappearingTimers {
       try {
         await this.core.conn.request('conversation.disappearing', { setting })
         await this.accept(setting)
-        // Never a silent success: whatever the server said, the setting is in force here only if pinned.
-        if (this.pins.get(c.id) !== setting) throw notPinned(c.id, version)
+        // Never a silent success: whatever the server said, the setting is in force here only if
+        // pinned — by this accept or by the server's echo of it, which may come first.
+        const pinned = this.pins.get(c.id)
+        if (pinned?.version !== version || pinned.signature !== setting.signature) throw notPinned(c.id, version)
         return
       } catch (e) {
         if (attempt > 0 || !DisappearingRejectedError.isInstance(e) || e.details.reason !== 'stale') throw e

@@ -51,8 +51,8 @@ async function rangeOf(store: KeyStore, conversationId: string): Promise<GoneRan
  *
  * That cap alone is the blob's word against itself: one more record `gone/<conversation>/2^53-1`
  * (review of 2026-12-03, second round, L1) lifts it to the maximum. So each conversation with
- * carried tombstones is also marked {@link GONE_UNBOUNDED_PREFIX}, and the first sync bounds them
- * by the server's head seq ({@link boundCarriedTombstones}).
+ * carried tombstones is also marked {@link GONE_UNBOUNDED_PREFIX}, and the first sync caps its
+ * range by the server's head seq and the seqs held ({@link boundCarriedTombstones}).
  */
 export function capCarriedRanges(changes: Record<string, JsonValue>): void {
   const highest = new Map<string, number>()
