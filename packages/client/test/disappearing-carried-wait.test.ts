@@ -205,6 +205,19 @@ describe('a waiting carried pin, third round', () => {
     w.timers.stop()
   })
 
+  it('M1: the server\'s echo of this device\'s own setting, pinned before the answer, counts as pinned', async () => {
+    const w = world({
+      listed: bobKey,
+      list: async () => ({ conversations: [{ id: conv, lastSeq: 10 }] }),
+      request: async (_name, { setting: s }) => (w.timers.onEvent(structuredClone(s)), {}), // the echo as a frame: another object
+    })
+    await w.timers.load()
+    await w.timers.set({ id: conv } as never, 60_000)
+    expect(w.timers.timerOf(conv)).toBe(60_000)
+    expect(w.emitted).toHaveLength(1) // one pin: the echo's (queued first); set()'s own accept found it there
+    w.timers.stop()
+  })
+
   it('M1: when the server accepts but another setting stands here, set() throws stale (after one retry), never resolves', async () => {
     const sent: number[] = []
     const w = world({
