@@ -279,4 +279,15 @@ describe('a waiting carried pin, third round', () => {
     expect(await w.store.keys('exp-wait/')).toEqual([]) // before the fix: left for good
     w.timers.stop()
   })
+
+  it('a waiting record that landed after its pin settled (a receipt\'s batch) is settled on the next sync', async () => {
+    const w = world({ listed: bobKey })
+    await w.store.set(expiryWaitKey(conv, 6), { conversationId: conv, seq: 6, id: 'r6' }) // no carried pin any more
+    await w.timers.load()
+    expect(await w.store.keys('exp-wait/')).toHaveLength(1) // control: the straggler is there
+    await w.timers.sync() // pins the server's v1
+    expect(await recordedExpiry(w.store, conv, 6)).toBe(w.now() + 3_600_000)
+    expect(await w.store.keys('exp-wait/')).toEqual([])
+    w.timers.stop()
+  })
 })

@@ -28,7 +28,7 @@ import { PIN_PREFIX, pinKey } from './message-timer.js'
 import { expireMessage } from './expire-message.js'
 import { CARRIED_PIN_PREFIX, carriedConversation, carriedPinKey, carriedSetting, wellFormedSetting, type CarriedPin } from './carried-pins.js'
 import { boundCarriedTombstones, pruneTombstones } from './tombstones.js'
-import { buildExpiryIndex, EXPIRY_PREFIX, expiryIndexKey, expiryKey, expiryWaitKey, recordedExpiry, waitPrefix } from './expiry-keys.js'
+import { buildExpiryIndex, EXPIRY_PREFIX, expiryIndexKey, expiryKey, expiryWaitKey, recordedExpiry, WAIT_PREFIX, waitPrefix } from './expiry-keys.js'
 
 /** The longest a sweep timer waits before looking again (a setTimeout must fit 32 bits). */
 export const MAX_SWEEP_WAIT_MS = 24 * 60 * 60 * 1_000
@@ -126,6 +126,29 @@ export class DisappearingTimers {
     for (const info of fresh) {
       if (!this.deps.conversation(info.id)) continue
       await this.accept(info.disappearing!).catch((e) => this.core.reportError({ error: e as ParleyError, conversationId: info.id }))
+    }
+    await this.serial(() => this.settleStragglers())
+  }
+
+  /**
+   * Waiting records whose carried pin is gone are settled now. A receipt's record is written in
+   * its own batch outside this queue (receipts/receipt-expiry.ts), so it can land just after the
+   * pin settled (the receipt twin of review M2); it then expires by the pinned setting counted
+   * from this connect instead of never.
+   */
+  private async settleStragglers(): Promise<void> {
+    const done = new Set<string>()
+    for (const key of await this.core.store.keys(WAIT_PREFIX)) {
+      const encoded = key.slice(WAIT_PREFIX.length, key.lastIndexOf('/'))
+      if (done.has(encoded)) continue
+      done.add(encoded)
+      let conversationId: string
+      try {
+        conversationId = decodeURIComponent(encoded)
+      } catch {
+        continue
+      }
+      if ((await this.carriedVersion(conversationId)) === null) await this.settleCarriedNow(carriedPinKey(conversationId), conversationId)
     }
   }
 
