@@ -3,9 +3,9 @@
  * round, L1; the reviewer's repro). A blob carrying the range `{ 0, 2^53-1 }` and one more
  * tombstone at `2^53-1` lifts the import cap (the blob's highest seq) to the maximum: on import
  * alone the device would drop every later delivery (the control below). The first sync bounds
- * the range by the server's head seq of the conversation, or the highest seq held there if higher;
- * the singletons stay (each hides one seq: third round, L3 — a head of 0 destroyed them). End-to-end
- * pins: backup/disappearing-pins-carried.
+ * the range by the server's head seq of the conversation, or the highest seq held there if
+ * higher; the singletons stay (each hides one seq: third round, L3 — a head of 0 destroyed
+ * them). End-to-end pins: backup/disappearing-pins-carried.
  */
 import { describe, expect, it } from 'vitest'
 import { memoryKeyStore } from '../src/key-store/memory.js'

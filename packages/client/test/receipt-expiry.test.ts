@@ -4,7 +4,8 @@
  * receipt at 200k keys). The store below refuses any listing of `exp/`: the control is a target
  * whose expiry is recorded (the receipt gets exactly that time, so the lookup ran and found it).
  * Without a recorded expiry the receipt expires by the target's timer from now, and with neither a
- * timer nor a pin it gets none; a malformed carried pin is no waiting pin (review L7). Timing itself belongs in bench/, not here.
+ * timer nor a pin it gets none; a malformed carried pin is no waiting pin (review L7). Timing
+ * itself belongs in bench/, not here.
  */
 import { describe, expect, it } from 'vitest'
 import { memoryKeyStore } from '../src/key-store/memory.js'
