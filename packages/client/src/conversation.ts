@@ -216,7 +216,8 @@ export class Conversation {
    * mode. The setting is signed by this device; every member's device verifies it and emits
    * `'disappearing'`. Applies to messages sent after it; reported messages stay in reports.
    * @throws {TypeError} `ms` is not a number or null. @throws {RangeError} `ms` is not an integer in
-   *   `MIN_DISAPPEARING_MS`..`MAX_DISAPPEARING_MS`. @throws {DisappearingRejectedError} refused by the server.
+   *   `MIN_DISAPPEARING_MS`..`MAX_DISAPPEARING_MS`. @throws {DisappearingRejectedError} refused by the server,
+   *   or (`stale`) accepted there while another setting stands on this device: it resolves only once pinned here.
    * @example await convo.setDisappearing(24 * 60 * 60 * 1000) // one day
    */
   setDisappearing(ms: number | null): Promise<void> {

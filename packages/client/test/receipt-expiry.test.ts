@@ -4,11 +4,13 @@
  * receipt at 200k keys). The store below refuses any listing of `exp/`: the control is a target
  * whose expiry is recorded (the receipt gets exactly that time, so the lookup ran and found it).
  * Without a recorded expiry the receipt expires by the target's timer from now, and with neither a
- * timer nor a pin it gets none. Timing itself belongs in bench/, not here.
+ * timer nor a pin it gets none; a malformed carried pin is no waiting pin (review L7). Timing
+ * itself belongs in bench/, not here.
  */
 import { describe, expect, it } from 'vitest'
 import { memoryKeyStore } from '../src/key-store/memory.js'
-import type { KeyStore } from '../src/key-store/key-store.js'
+import type { JsonValue, KeyStore } from '../src/key-store/key-store.js'
+import { generateDeviceIdentity, signDisappearing } from '@parley/crypto'
 import type { StoredMessage } from '../src/store-layout.js'
 import type { Changes } from '../src/messages/find-message.js'
 import { expireReceipt } from '../src/receipts/receipt-expiry.js'
@@ -16,6 +18,7 @@ import { expiryIndexKey, expiryKey, expiryWaitKey } from '../src/disappearing/ex
 import { carriedPinKey } from '../src/disappearing/carried-pins.js'
 
 const conv = 'c1'
+const v5 = signDisappearing(generateDeviceIdentity('b1'), { conversationId: conv, ms: 300_000, version: 5, userId: 'bob', deviceId: 'b1', ts: 5 })
 const row = (seq: number, timer?: number) =>
   ({ id: `m${seq}`, conversationId: conv, seq, ...(timer !== undefined ? { timer } : {}) }) as unknown as StoredMessage
 
@@ -55,9 +58,19 @@ describe('receipt expiry', () => {
 
   it('untimed while a carried pin waits: the receipt waits with it (it expires when the pin settles)', async () => {
     const { store } = noExpiryListing()
-    await store.set(carriedPinKey(conv), { setting: { conversationId: conv } })
+    await store.set(carriedPinKey(conv), { setting: v5 as unknown as JsonValue })
     const changes: Changes = {}
     await expireReceipt(store, changes, row(6), row(5), 1_000)
     expect(changes).toEqual({ [expiryWaitKey(conv, 6)]: { conversationId: conv, seq: 6, id: 'm6' } })
+  })
+
+  it('L7: a malformed carried pin (or one naming another conversation) is no waiting pin: no waiting record', async () => {
+    const { store } = noExpiryListing()
+    for (const setting of [{ conversationId: conv }, { ...v5, version: 'five' }, { ...v5, conversationId: 'c2' }]) {
+      await store.set(carriedPinKey(conv), { setting } as unknown as JsonValue)
+      const changes: Changes = {}
+      await expireReceipt(store, changes, row(6), row(5), 1_000)
+      expect(changes).toEqual({})
+    }
   })
 })

@@ -11,8 +11,9 @@
  * device signed, that device's key from the user's device lists it verified under the restored
  * identity (the backed-up one and the server's), and the check uses it when the list has none.
  */
-import type { DisappearingSetting, SignedDeviceList } from '@parley/protocol'
-import type { JsonValue } from '../key-store/key-store.js'
+import * as v from 'valibot'
+import { DisappearingSettingSchema, type DisappearingSetting, type SignedDeviceList } from '@parley/protocol'
+import type { JsonValue, KeyStore } from '../key-store/key-store.js'
 import { PIN_PREFIX } from './message-timer.js'
 
 /** Where an imported, not yet verified pin waits. */
@@ -20,6 +21,34 @@ export const CARRIED_PIN_PREFIX = 'disappearing-carried/'
 
 /** Where the carried pin of `conversationId` waits (the pin key's name under {@link CARRIED_PIN_PREFIX}). */
 export const carriedPinKey = (conversationId: string) => `${CARRIED_PIN_PREFIX}${encodeURIComponent(conversationId)}`
+
+/**
+ * The conversation a carried pin's key names, or null for a key that does not decode. A pin is
+ * settled for this conversation even when its setting is malformed (review of 2026-12-03, third
+ * round, L7): its waiting records are filed under the key's conversation, never the setting's.
+ */
+export function carriedConversation(key: string): string | null {
+  try {
+    return decodeURIComponent(key.slice(CARRIED_PIN_PREFIX.length))
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The setting of `conversationId`'s carried pin when it is well formed and names that
+ * conversation, else null. The one test of "a carried pin waits" (timers.ts, receipt-expiry.ts):
+ * a malformed pin settles as nothing and holds nothing back (review L7).
+ */
+export async function carriedSetting(store: KeyStore, conversationId: string): Promise<DisappearingSetting | null> {
+  return wellFormedSetting((await store.get<JsonValue>(carriedPinKey(conversationId))) as CarriedPin | null, conversationId)
+}
+
+/** `pin`'s setting when it is well formed and for `conversationId`, else null. */
+export function wellFormedSetting(pin: CarriedPin | null, conversationId: string | null): DisappearingSetting | null {
+  const s = pin?.setting
+  return v.is(DisappearingSettingSchema, s) && s.conversationId === conversationId ? s : null
+}
 
 /** A carried pin: the setting, and for the user's own devices the key a restore vouched for. */
 export interface CarriedPin {

@@ -21,8 +21,10 @@ const EXPIRY_INDEX_BUILT = 'expiry-index/built'
 export const expiryKey = (at: number, conversationId: string, seq: number) => `${EXPIRY_PREFIX}${pad(at)}/${encodeURIComponent(conversationId)}/${pad(seq)}`
 /** The index entry of one seq's expiry (its value: the time of its `exp/` key). */
 export const expiryIndexKey = (conversationId: string, seq: number) => `${INDEX_PREFIX}${encodeURIComponent(conversationId)}/${pad(seq)}`
+/** The prefix of every seq waiting for its conversation's carried pin to settle. */
+export const WAIT_PREFIX = 'exp-wait/'
 /** The prefix of a conversation's seqs waiting for their carried pin to settle. */
-export const waitPrefix = (conversationId: string) => `exp-wait/${encodeURIComponent(conversationId)}/`
+export const waitPrefix = (conversationId: string) => `${WAIT_PREFIX}${encodeURIComponent(conversationId)}/`
 /** The waiting record of one untimed seq (a message's, or a receipt's: receipt-expiry.ts). */
 export const expiryWaitKey = (conversationId: string, seq: number) => `${waitPrefix(conversationId)}${pad(seq)}`
 

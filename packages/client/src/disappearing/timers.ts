@@ -16,8 +16,7 @@
  * sweep deletes the message and what expires with it (expire-message.ts) from the log and the
  * search index, folds tombstones past their bound (tombstones.ts), and emits `'expired'`.
  */
-import * as v from 'valibot'
-import { DisappearingRejectedError, DisappearingSettingSchema, MAX_DISAPPEARING_VERSION_STEP, NotFoundError, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
+import { DisappearingRejectedError, MAX_DISAPPEARING_VERSION_STEP, NotFoundError, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
 import { signDisappearing, verifyDisappearing } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
 import type { Conversation } from '../conversation.js'
@@ -27,9 +26,9 @@ import type { Message } from '../types.js'
 import { checkTimer, type DisappearingEventPayload } from './types.js'
 import { PIN_PREFIX, pinKey } from './message-timer.js'
 import { expireMessage } from './expire-message.js'
-import { CARRIED_PIN_PREFIX, carriedPinKey, type CarriedPin } from './carried-pins.js'
+import { CARRIED_PIN_PREFIX, carriedConversation, carriedPinKey, carriedSetting, wellFormedSetting, type CarriedPin } from './carried-pins.js'
 import { boundCarriedTombstones, pruneTombstones } from './tombstones.js'
-import { buildExpiryIndex, EXPIRY_PREFIX, expiryIndexKey, expiryKey, expiryWaitKey, recordedExpiry, waitPrefix } from './expiry-keys.js'
+import { buildExpiryIndex, EXPIRY_PREFIX, expiryIndexKey, expiryKey, expiryWaitKey, recordedExpiry, WAIT_PREFIX, waitPrefix } from './expiry-keys.js'
 
 /** The longest a sweep timer waits before looking again (a setTimeout must fit 32 bits). */
 export const MAX_SWEEP_WAIT_MS = 24 * 60 * 60 * 1_000
@@ -76,7 +75,10 @@ export class DisappearingTimers {
 
   /**
    * Signs and stores a new setting for `c` (any member may), then pins it. A `stale` refusal
-   * (another member changed it first) reads the current setting and retries once.
+   * (another member changed it first) reads the current setting and retries once. The version is
+   * one above the pinned one or a waiting carried pin, whichever is higher (review of 2026-12-03,
+   * third round, M1). It resolves only once the new setting is pinned here: a server that accepts a
+   * setting this device does not pin (another stands) gets `stale` too, never a silent success.
    * @throws {TypeError|RangeError} a bad `ms`. @throws {DisappearingRejectedError} refused.
    */
   async set(c: Conversation, ms: number | null): Promise<void> {
@@ -84,12 +86,18 @@ export class DisappearingTimers {
     await this.core.whenReady()
     for (let attempt = 0; ; attempt++) {
       const self = this.core.self()
+      // Above a waiting carried pin too: this device has seen that version, and so has the server (review M1).
+      const version = Math.max(this.pins.get(c.id)?.version ?? 0, (await this.carriedVersion(c.id)) ?? 0) + 1
       const setting = signDisappearing(self.device, {
-        conversationId: c.id, ms: timer, version: (this.pins.get(c.id)?.version ?? 0) + 1, userId: self.userId, deviceId: self.deviceId, ts: this.core.now(),
+        conversationId: c.id, ms: timer, version, userId: self.userId, deviceId: self.deviceId, ts: this.core.now(),
       })
       try {
         await this.core.conn.request('conversation.disappearing', { setting })
         await this.accept(setting)
+        // Never a silent success: whatever the server said, the setting is in force here only if
+        // pinned — by this accept or by the server's echo of it, which may come first.
+        const pinned = this.pins.get(c.id)
+        if (pinned?.version !== version || pinned.signature !== setting.signature) throw notPinned(c.id, version)
         return
       } catch (e) {
         if (attempt > 0 || !DisappearingRejectedError.isInstance(e) || e.details.reason !== 'stale') throw e
@@ -119,6 +127,29 @@ export class DisappearingTimers {
       if (!this.deps.conversation(info.id)) continue
       await this.accept(info.disappearing!).catch((e) => this.core.reportError({ error: e as ParleyError, conversationId: info.id }))
     }
+    await this.serial(() => this.settleStragglers())
+  }
+
+  /**
+   * Waiting records whose carried pin is gone are settled now. A receipt's record is written in
+   * its own batch outside this queue (receipts/receipt-expiry.ts), so it can land just after the
+   * pin settled (the receipt twin of review M2); it then expires by the pinned setting counted
+   * from this connect instead of never.
+   */
+  private async settleStragglers(): Promise<void> {
+    const done = new Set<string>()
+    for (const key of await this.core.store.keys(WAIT_PREFIX)) {
+      const encoded = key.slice(WAIT_PREFIX.length, key.lastIndexOf('/'))
+      if (done.has(encoded)) continue
+      done.add(encoded)
+      let conversationId: string
+      try {
+        conversationId = decodeURIComponent(encoded)
+      } catch {
+        continue
+      }
+      if ((await this.carriedVersion(conversationId)) === null) await this.settleCarriedNow(carriedPinKey(conversationId), conversationId)
+    }
   }
 
   /**
@@ -134,7 +165,10 @@ export class DisappearingTimers {
   private async acceptCarried(): Promise<void> {
     for (const key of await this.core.store.keys(CARRIED_PIN_PREFIX)) {
       const pin = (await this.core.store.get<JsonValue>(key)) as CarriedPin | null
-      const s = pin && v.is(DisappearingSettingSchema, pin.setting) ? pin.setting : null // malformed: settles as nothing
+      // The conversation is the key's (review L7): a malformed pin still settles its waiting records.
+      const named = carriedConversation(key)
+      const conversationId = named !== null && carriedPinKey(named) === key ? named : null
+      const s = wellFormedSetting(pin, conversationId) // malformed, or for another conversation: settles as nothing
       if (s && !this.deps.conversation(s.conversationId)) continue // not loaded yet: checked on a later connect
       try {
         if (s) await this.accept(s, { ownSignerKey: pin?.signingKey, carried: true })
@@ -142,7 +176,7 @@ export class DisappearingTimers {
         this.core.reportError({ error: e as ParleyError, ...(s ? { conversationId: s.conversationId } : {}) })
         if (s && !settlesCarried(e)) continue
       }
-      await this.settleCarried(key, s?.conversationId)
+      await this.settleCarried(key, conversationId ?? undefined)
     }
   }
 
@@ -176,8 +210,7 @@ export class DisappearingTimers {
 
   /** The version of the carried pin still waiting for `conversationId`, or null when none waits. */
   private async carriedVersion(conversationId: string): Promise<number | null> {
-    const s = ((await this.core.store.get<JsonValue>(carriedPinKey(conversationId))) as CarriedPin | null)?.setting
-    return v.is(DisappearingSettingSchema, s) && s.conversationId === conversationId ? s.version : null
+    return (await carriedSetting(this.core.store, conversationId))?.version ?? null
   }
 
   /** A `disappearing` frame: pinned when it verifies (and is above a waiting carried pin), else an `'error'` event. */
@@ -248,16 +281,21 @@ export class DisappearingTimers {
    * a server that back-dates `ts` cannot make a message vanish on arrival (decision 0023).
    */
   private async track(m: Message): Promise<void> {
-    const ms = effectiveTimer(m.disappearingMs, this.timerOf(m.conversationId))
     const seq = m.seq
     if (seq === undefined) return
     const entry = json({ conversationId: m.conversationId, seq, id: m.id })
+    let ms = effectiveTimer(m.disappearingMs, this.timerOf(m.conversationId))
     if (ms === undefined) {
-      // Untimed while a carried pin waits: recorded, and given the pin's expiry when it settles (review L3).
-      await this.serial(async () => {
-        if ((await this.carriedVersion(m.conversationId)) !== null) await this.core.store.set(expiryWaitKey(m.conversationId, seq), entry)
+      // Untimed: the pin is read again inside the queue, with the carried-pin check (review of
+      // 2026-12-03, third round, M2) — an accept in flight may pin a setting and settle the carried
+      // pin before this runs. Untimed while a carried pin waits: recorded, and given the settled
+      // setting's expiry when it settles (review L3).
+      ms = await this.serial(async () => {
+        const now = effectiveTimer(m.disappearingMs, this.timerOf(m.conversationId))
+        if (now === undefined && (await this.carriedVersion(m.conversationId)) !== null) await this.core.store.set(expiryWaitKey(m.conversationId, seq), entry)
+        return now
       })
-      return
+      if (ms === undefined) return
     }
     const at = this.core.now() + ms
     const held = await recordedExpiry(this.core.store, m.conversationId, seq)
@@ -329,6 +367,11 @@ export class DisappearingTimers {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
   }
+}
+
+/** `set()`'s own setting was accepted by the server but another stands here: `stale` (review M1). */
+function notPinned(conversationId: string, version: number): DisappearingRejectedError {
+  return new DisappearingRejectedError('another disappearing setting stands on this device', { conversationId, version, reason: 'stale' })
 }
 
 /** A carried pin's check ended in a verdict: refused by a key that was found, or a version jump (review M1). */

@@ -51,8 +51,8 @@ async function rangeOf(store: KeyStore, conversationId: string): Promise<GoneRan
  *
  * That cap alone is the blob's word against itself: one more record `gone/<conversation>/2^53-1`
  * (review of 2026-12-03, second round, L1) lifts it to the maximum. So each conversation with
- * carried tombstones is also marked {@link GONE_UNBOUNDED_PREFIX}, and the first sync bounds them
- * by the server's head seq ({@link boundCarriedTombstones}).
+ * carried tombstones is also marked {@link GONE_UNBOUNDED_PREFIX}, and the first sync caps its
+ * range by the server's head seq and the seqs held ({@link boundCarriedTombstones}).
  */
 export function capCarriedRanges(changes: Record<string, JsonValue>): void {
   const highest = new Map<string, number>()
@@ -76,12 +76,14 @@ export function capCarriedRanges(changes: Record<string, JsonValue>): void {
 }
 
 /**
- * First connect after an import: drops the carried tombstones of each marked conversation above
- * its head seq in the server's conversation list, and caps its range there (review L1). Every
- * seq this device could have expired lies at or below the head. The head is the server's word,
- * used only to drop more: a server that lies it lower loses tombstones — the expired messages
- * it still holds could be shown again, which it could do with any device that never held them —
- * and never hides a message. A conversation not in the list keeps its mark until it is.
+ * First connect after an import: caps the carried range of each marked conversation at the
+ * higher of its head seq in the server's conversation list and the highest seq this device holds
+ * a message at in it (review L1). The tombstones themselves stay (review of 2026-12-03, third
+ * round, L3): each hides one seq, so a forged `gone/<conversation>/2^53-1` hides nothing real,
+ * while dropping them on the head's word let a server claiming `lastSeq: 0` bring back every
+ * expired message it still holds. The head is the server's word and the held messages the blob's
+ * (which shows them as history anyway), so a lying low head no longer cuts the range below
+ * what this device holds. A conversation not in the list keeps its mark until it is.
  */
 export async function boundCarriedTombstones(store: KeyStore, heads: ReadonlyMap<string, number>): Promise<void> {
   for (const mark of await store.keys(GONE_UNBOUNDED_PREFIX)) {
@@ -89,10 +91,14 @@ export async function boundCarriedTombstones(store: KeyStore, heads: ReadonlyMap
     const head = heads.get(conversationId)
     if (head === undefined) continue
     const changes: Record<string, JsonValue | null> = { [mark]: null }
-    const prefix = gonePrefix(conversationId)
-    for (const key of await store.keys(prefix)) if (!(Number(key.slice(prefix.length)) <= head)) changes[key] = null
+    const held = K.message(conversationId, 0).slice(0, -16) // `msg/<conversation>/`
+    let top = head
+    for (const key of await store.keys(held)) {
+      const seq = Number(key.slice(held.length))
+      if (Number.isSafeInteger(seq) && seq > top) top = seq
+    }
     const r = await rangeOf(store, conversationId)
-    if (r && r.to > head) changes[floorKey(conversationId)] = r.from <= head ? { from: r.from, to: head } : null
+    if (r && r.to > top) changes[floorKey(conversationId)] = r.from <= top ? { from: r.from, to: top } : null
     await store.saveChanges(changes)
   }
 }

@@ -21,7 +21,7 @@ import type { Changes } from '../messages/find-message.js'
 import { effectiveTimer } from '../disappearing/timers.js'
 import { expiryIndexKey, expiryKey, expiryWaitKey, recordedExpiry } from '../disappearing/expiry-keys.js'
 import { pinnedTimer } from '../disappearing/message-timer.js'
-import { carriedPinKey } from '../disappearing/carried-pins.js'
+import { carriedSetting } from '../disappearing/carried-pins.js'
 
 /**
  * Adds to `changes` the expiry of the receipt `receipt` (stored at its seq) with its target `target`.
@@ -34,7 +34,8 @@ export async function expireReceipt(store: KeyStore, changes: Changes, receipt: 
   const entry = { conversationId: receipt.conversationId, seq: receipt.seq, id: receipt.id } as JsonValue
   if (at === null) {
     // A carried pin waits (decision 0025 §2): the receipt expires by it once it settles, as its target does.
-    if ((await store.get<JsonValue>(carriedPinKey(target.conversationId))) !== null) changes[expiryWaitKey(receipt.conversationId, receipt.seq)] = entry
+    // The same well-formed test as timers.ts (review L7): a malformed pin settles at once and would leave the record.
+    if ((await carriedSetting(store, target.conversationId)) !== null) changes[expiryWaitKey(receipt.conversationId, receipt.seq)] = entry
     return
   }
   changes[expiryKey(at, receipt.conversationId, receipt.seq)] = entry
