@@ -17,9 +17,10 @@
  * the slots are per node, in memory, whatever the store).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { io as ioClient, type Socket } from 'socket.io-client'
-import { PROTOCOL_VERSION, type Goodbye, type WireError } from '@parley/protocol'
+import type { Socket } from 'socket.io-client'
+import { PROTOCOL_VERSION, type WireError } from '@parley/protocol'
 import { memoryKeyStore, requestDeviceLink, resetIdentity, type ParleyClient } from '@parley/client'
+import { openRawConnection, type RawConnection } from '../helpers/raw-connection.js'
 import { closeAll, connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
 import { POLICIES } from './_world.js'
 
@@ -35,20 +36,10 @@ afterEach(async () => {
   server = undefined
 })
 
-interface Held { socket: Socket; goodbyes: Goodbye[]; disconnects: string[] }
+type Held = RawConnection
 
-/** A raw socket.io connection that never reconnects; rejects with the handshake's wire error. */
-function open(url: string, token: string): Promise<Held> {
-  const socket = ioClient(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true })
-  sockets.push(socket)
-  const held: Held = { socket, goodbyes: [], disconnects: [] }
-  socket.on('goodbye', (g: Goodbye) => void held.goodbyes.push(g))
-  socket.on('disconnect', (reason) => void held.disconnects.push(reason))
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(held))
-    socket.once('connect_error', (e: Error & { data?: WireError }) => reject(e.data ?? e))
-  })
-}
+/** A raw connection that never reconnects; rejects with the handshake's wire error. */
+const open = (url: string, token: string) => openRawConnection(url, token, sockets)
 
 /** The integrator's own sessions: one user, a token per device (`user#device`); a revoked token is refused. */
 function sessions(): { revoked: Set<string>; authenticate: (token: string) => string } {

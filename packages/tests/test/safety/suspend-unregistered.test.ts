@@ -13,9 +13,10 @@
  * the hello check that refuses. Same in every mode: one suite over the three policies.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { io as ioClient, type Socket } from 'socket.io-client'
-import { PROTOCOL_VERSION, type Goodbye } from '@parley/protocol'
+import type { Socket } from 'socket.io-client'
+import { PROTOCOL_VERSION } from '@parley/protocol'
 import type { ParleyClient } from '@parley/client'
+import { openRawConnection, type RawConnection } from '../helpers/raw-connection.js'
 import { closeAll, connect, startServer, waitFor, type TestServer } from '../helpers/parley.js'
 import { POLICIES } from '../hostile/_world.js'
 
@@ -28,20 +29,10 @@ afterEach(async () => {
   server = undefined
 })
 
-interface Raw { socket: Socket; goodbyes: Goodbye[]; disconnects: string[] }
+type Raw = RawConnection
 
-/** A raw socket.io connection of `userId` that never reconnects. */
-function open(url: string, userId: string): Promise<Raw> {
-  const socket = ioClient(url, { auth: { token: userId }, transports: ['websocket'], reconnection: false, forceNew: true })
-  sockets.push(socket)
-  const raw: Raw = { socket, goodbyes: [], disconnects: [] }
-  socket.on('goodbye', (g: Goodbye) => void raw.goodbyes.push(g))
-  socket.on('disconnect', (reason) => void raw.disconnects.push(reason))
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(raw))
-    socket.once('connect_error', (e) => reject(e))
-  })
-}
+/** A raw connection of `userId` that never reconnects. */
+const open = (url: string, userId: string) => openRawConnection(url, userId, sockets)
 
 const ack = (r: Raw, event: string, frame: unknown) => r.socket.timeout(10_000).emitWithAck(event, frame) as Promise<{ ok: boolean; error?: { code: string } }>
 const hello = (r: Raw, deviceId: string) => ack(r, 'hello', { versions: [PROTOCOL_VERSION], deviceId })
