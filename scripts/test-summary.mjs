@@ -31,13 +31,25 @@ export function countReport(json) {
   return { passed, failed: failedTests + brokenFiles, skipped, brokenFiles }
 }
 
-/** `file › test` for each failed test, and `file (failed to load: …)` for a file that never ran. */
+/** The first line of a failure message, without colour codes, at most 300 characters. */
+function firstLine(text) {
+  // eslint-disable-next-line no-control-regex
+  return String(text ?? '').replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? ''
+}
+
+/**
+ * `file › test — why` for each failed test (the first line of its first failure message), and
+ * `file (failed to load: …)` for a file that never ran.
+ */
 export function failedNames(json) {
   const names = []
   for (const file of json.testResults ?? []) {
     const where = String(file.name ?? '?').replace(/^.*?\/(packages|examples|bench)\//, '$1/')
     const failed = (file.assertionResults ?? []).filter((a) => a.status === 'failed')
-    for (const a of failed) names.push(`${where} › ${a.fullName ?? a.title}`)
+    for (const a of failed) {
+      const why = firstLine((a.failureMessages ?? [])[0]).trim().slice(0, 300)
+      names.push(`${where} › ${a.fullName ?? a.title}${why ? ` — ${why}` : ''}`)
+    }
     if (file.status === 'failed' && failed.length === 0) {
       names.push(`${where} (failed to load: ${String(file.message ?? '').split('\n')[0].slice(0, 200)})`)
     }

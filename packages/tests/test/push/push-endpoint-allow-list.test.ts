@@ -21,12 +21,25 @@ afterEach(async () => {
   await internal?.close()
 })
 
-async function run(allowInternal: boolean): Promise<{ requests: number; errors: unknown[] }> {
+/** What one run saw: requests at the internal endpoint, what the sender threw, what `onError` got. */
+interface Seen { requests: number; thrown: unknown[]; errors: unknown[] }
+
+async function run(allowInternal: boolean): Promise<Seen> {
   internal = await startPushEndpoint()
   const vapid = vapidKeys()
   const send = webPushSender({ vapid, agent: internal.agent, ...(allowInternal ? { allowEndpoint: (u: URL) => u.origin === internal!.origin } : {}) })
   let calls = 0
-  server = await startServer({ policy: 'default-e2ee', onOfflineDelivery: async (d, ctx) => { calls++; await send(d, ctx) } })
+  const thrown: unknown[] = []
+  server = await startServer({
+    policy: 'default-e2ee',
+    onOfflineDelivery: async (d, ctx) => {
+      calls++
+      await send(d, ctx).catch((e: unknown) => {
+        thrown.push(e)
+        throw e
+      })
+    },
+  })
   const alice = await connect(server.url, 'alice')
   const mallory = await connect(server.url, 'mallory', { keyStore: memoryKeyStore() })
   clients.push(alice, mallory)
@@ -38,21 +51,24 @@ async function run(allowInternal: boolean): Promise<{ requests: number; errors: 
   await waitFor(() => ![...io.of('/').sockets.values()].some((s) => s.data.userId === 'mallory'), 10_000, 'mallory offline at the server')
   await c.send({ text: 'wake mallory' })
   await waitFor(() => calls > 0, 10_000, 'the hook ran for mallory')
+  await alice.close() // only the push in flight while the server closes
   await server.close() // runs pending batches
-  return { requests: internal.received.length, errors: server.errors }
+  return { requests: internal.received.length, thrown, errors: server.errors }
 }
 
 describe('webPushSender and a client-chosen endpoint inside the network', () => {
   it('refuses it by default: no request, the refusal reported', async () => {
-    const { requests, errors } = await run(false)
+    const { requests, thrown, errors } = await run(false)
     expect(requests).toBe(0)
-    expect(errors.length).toBeGreaterThan(0)
-    expect(errors.map(String).every((e) => /push endpoint host not allowed: 127\.0\.0\.1/.test(e))).toBe(true)
+    // Messages in the assertions, so a failure says what was thrown or reported instead.
+    expect(thrown.map(String)).toEqual([expect.stringMatching(/push endpoint host not allowed: 127\.0\.0\.1/)])
+    expect(errors.filter((e) => thrown.includes(e)).map(String), `reported: ${errors.map(String).join('; ')}`).toEqual(thrown.map(String))
   })
 
   it('control: allowed explicitly, the same registration is contacted', async () => {
-    const { requests, errors } = await run(true)
+    const { requests, thrown, errors } = await run(true)
     expect(requests).toBeGreaterThan(0)
-    expect(errors).toEqual([])
+    expect(thrown.map(String)).toEqual([])
+    expect(errors.map(String)).toEqual([])
   })
 })
