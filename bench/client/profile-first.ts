@@ -8,10 +8,10 @@ import pino from 'pino'
 import { createParleyServer, memoryStore } from '@parley/server'
 import { createParleyClient, memoryKeyStore, type KeyStore } from '@parley/client'
 import { Connection } from '../../packages/client/src/connection.js'
-import { Directory } from '../../packages/client/src/directory.js'
-import { Sessions } from '../../packages/client/src/sessions.js'
-import { Outbox } from '../../packages/client/src/outbox.js'
-import { Inbox } from '../../packages/client/src/inbox.js'
+import { Directory } from '../../packages/client/src/sessions/directory.js'
+import { Sessions } from '../../packages/client/src/sessions/sessions.js'
+import { Outbox } from '../../packages/client/src/delivery/outbox.js'
+import { Inbox } from '../../packages/client/src/delivery/inbox.js'
 
 let t0 = 0
 let on = false

@@ -13,8 +13,8 @@
  * @packageDocumentation
  */
 export { createParleyClient, ParleyClient, type ParleyClientOptions, type Conversations } from './create-client.js'
-export { Conversation, type HistoryOptions, type HistoryPage, type ReportOptions } from './conversation.js'
-export { requestDeviceLink, type DeviceLinkRequest, type LinkDeviceOptions } from './device-link.js'
+export { Conversation, type HistoryOptions, type HistoryPage, type ReportOptions } from './conversations/conversation.js'
+export { requestDeviceLink, type DeviceLinkRequest, type LinkDeviceOptions } from './sessions/device-link.js'
 export { Backup, BACKUP_SLOT, type BackupStatus, type BackupEnableOptions } from './backup/backup.js'
 export { restoreFromBackup, type RestoreOptions } from './backup/restore.js'
 export { CHUNK_ATTEMPTS, type TransferProgress } from './backup/blob-transfer.js'
@@ -23,7 +23,7 @@ export type { PushTokenInput, PushTokenResult, WebPushSubscriptionInput } from '
 export type { Users, BlockedUser } from './safety/users.js'
 export type { Requests, MessageRequest } from './safety/requests.js'
 export { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH, type SearchOptions, type SearchResult } from './search/local-search.js'
-export { NOTICE_MESSAGES, noticeMessage, noticeText, type NoticeCatalogue, type NoticeMessageKey, type NoticeTextOptions } from './notices.js'
+export { NOTICE_MESSAGES, noticeMessage, noticeText, type NoticeCatalogue, type NoticeMessageKey, type NoticeTextOptions } from './conversations/notices.js'
 export type {
   Attachment, OutgoingAttachment, SendInput, SendProgress, Message, ModeEventPayload, TypingPayload, ErrorPayload, ConversationEvents,
   ClientEvents, SafetyNumber, BlockEventPayload, MuteEventPayload, RequestEventPayload, MembersEventPayload,
@@ -33,7 +33,7 @@ export type { CreateGroupInput } from './groups/group-ops.js'
 export type { GroupProtocol } from './groups/group-protocol.js'
 export { ROSTER_FETCH_PAGE } from './groups/rosters.js'
 export { MAX_SENDER_KEY_CHAINS_PER_DEVICE } from './groups/sender-key-store.js'
-export type { PreKeyRotationOptions } from './prekey-rotation.js'
+export type { PreKeyRotationOptions } from './sessions/prekey-rotation.js'
 export { MAX_SWEEP_WAIT_MS } from './disappearing/timers.js'
 export { MAX_TOMBSTONES_PER_CONVERSATION } from './disappearing/tombstones.js'
 export type { DisappearingEventPayload, ExpiredEventPayload } from './disappearing/types.js'

@@ -2,9 +2,9 @@
 import type { FlagEvent, ModerationPlugin } from '@parley/protocol'
 import type { CryptoProvider } from '@parley/crypto'
 import type { SocketClientOptions } from './connection.js'
-import type { Conversation } from './conversation.js'
+import type { Conversation } from './conversations/conversation.js'
 import type { KeyStore } from './key-store/key-store.js'
-import type { PreKeyRotationOptions } from './prekey-rotation.js'
+import type { PreKeyRotationOptions } from './sessions/prekey-rotation.js'
 
 /** Options of {@link createParleyClient}. */
 export interface ParleyClientOptions {

@@ -201,7 +201,7 @@ export interface ConversationEvents {
 export interface ClientEvents {
   [key: string]: unknown
   /** A conversation this device had not seen (opened by a peer, or found on sync). */
-  conversation: import('./conversation.js').Conversation
+  conversation: import('./conversations/conversation.js').Conversation
   message: Message
   mode: ModeEventPayload
   notice: Notice

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidFrameError, MemberMismatchError, NOTICE_KINDS, type Notice } from '@parley/protocol'
 import { NOTICE_MESSAGES, noticeMessage, noticeText, type NoticeCatalogue } from '../src/index.js'
-import { checkNotice } from '../src/notice-check.js'
+import { checkNotice } from '../src/conversations/notice-check.js'
 
 /** One notice per kind of the closed catalogue (every variant of the mode-dependent ones). */
 const NOTICES = {

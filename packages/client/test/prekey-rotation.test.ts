@@ -1,7 +1,7 @@
 /** The pure parts of prekey rotation: the seen-initial record (and its layout-1 form), retiring, options. */
 import { describe, expect, it } from 'vitest'
 import { KEM_LAST_RESORT_ID_BASE } from '../src/constants.js'
-import { readSeen, retireCurrent, rotationOptions, seenIds, withSeen } from '../src/prekey-rotation.js'
+import { readSeen, retireCurrent, rotationOptions, seenIds, withSeen } from '../src/sessions/prekey-rotation.js'
 import type { SelfRecord } from '../src/store-layout.js'
 
 const self = (over: Partial<SelfRecord> = {}) => ({ signedPreKeyId: 3, kemLastResortId: KEM_LAST_RESORT_ID_BASE + 3, ...over }) as SelfRecord

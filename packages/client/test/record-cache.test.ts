@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { memoryKeyStore } from '../src/index.js'
 import type { JsonValue, KeyStore } from '../src/key-store/key-store.js'
-import { cachedStore, MAX_CACHED_RECORDS } from '../src/record-cache.js'
+import { cachedStore, MAX_CACHED_RECORDS } from '../src/sessions/record-cache.js'
 import { KEY_STORE_CONTRACT } from './key-store-contract.js'
 
 const SESSION = 'session/bob/d-1'

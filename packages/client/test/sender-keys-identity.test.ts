@@ -7,7 +7,7 @@
 import { expect, it } from 'vitest'
 import type { SignedDeviceList } from '@parley/protocol'
 import { memoryKeyStore } from '../src/key-store/memory.js'
-import { Directory } from '../src/directory.js'
+import { Directory } from '../src/sessions/directory.js'
 import { Mutex } from '../src/util.js'
 import { K, json } from '../src/store-layout.js'
 import { SK } from '../src/groups/sender-key-store.js'

@@ -10,8 +10,8 @@ import type { DeviceAddress } from '@parley/protocol'
 import { memoryKeyStore } from '../src/key-store/memory.js'
 import { senderKeys } from '../src/groups/sender-keys.js'
 import type { ClientCore } from '../src/core.js'
-import type { Sessions } from '../src/sessions.js'
-import type { Directory } from '../src/directory.js'
+import type { Sessions } from '../src/sessions/sessions.js'
+import type { Directory } from '../src/sessions/directory.js'
 
 const d = (userId: string, deviceId: string): DeviceAddress => ({ userId, deviceId })
 

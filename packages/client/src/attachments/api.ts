@@ -6,12 +6,12 @@
  */
 import { DEFAULT_MAX_FILE_BYTES, MAX_ATTACHMENT_BYTES, MessageBlockedError, NotFoundError, type AttachmentMeta, type SendResult } from '@parley/protocol'
 import type { CryptoProvider } from '@parley/crypto'
-import type { Conversation } from '../conversation.js'
+import type { Conversation } from '../conversations/conversation.js'
 import type { OutgoingAttachment, SendInput } from '../types.js'
 import { attachmentsBase, httpError, resolveToken, type AttachmentEndpoint } from './http.js'
 import { downloadFile, streamFile, type DownloadOptions } from './download.js'
 import { sizedSource } from './source.js'
-import { checkSendInput } from '../send-input.js'
+import { checkSendInput } from '../delivery/send-input.js'
 import { checkThumbnail, sealedRef, thumbnailOf } from './thumbnail.js'
 import { uploadFile, type AttachmentProgress, type UploadOptions } from './upload.js'
 

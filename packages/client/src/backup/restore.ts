@@ -17,7 +17,7 @@ import { ed25519PairMatches, openBackup, parseRecoveryKey, readBackup, unwrapBac
 import { Connection } from '../connection.js'
 import { CONNECT_TIMEOUT_MS } from '../constants.js'
 import { createParleyClient, type ParleyClient, type ParleyClientOptions } from '../create-client.js'
-import { newSelf } from '../registration.js'
+import { newSelf } from '../sessions/registration.js'
 import { K, json } from '../store-layout.js'
 import { randomId } from '../util.js'
 import { BACKUP_SLOT, backupAd } from './backup.js'

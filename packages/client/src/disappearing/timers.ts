@@ -19,7 +19,7 @@
 import { DisappearingRejectedError, MAX_DISAPPEARING_VERSION_STEP, NotFoundError, type ConversationInfo, type DisappearingSetting, type ParleyError } from '@parley/protocol'
 import { signDisappearing, verifyDisappearing } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
-import type { Conversation } from '../conversation.js'
+import type { Conversation } from '../conversations/conversation.js'
 import type { JsonValue } from '../key-store/key-store.js'
 import { json } from '../store-layout.js'
 import type { Message } from '../types.js'

@@ -9,11 +9,11 @@ import {
   type RosterChange, type RosterRecord,
 } from '@parley/protocol'
 import { applyRosterRecord, emptyRoster, signRosterRecord } from '@parley/crypto'
-import type { Conversation } from '../conversation.js'
+import type { Conversation } from '../conversations/conversation.js'
 import type { ClientCore } from '../core.js'
 import type { MembersEventPayload } from '../types.js'
 import { randomId } from '../util.js'
-import type { Directory } from '../directory.js'
+import type { Directory } from '../sessions/directory.js'
 import { removalsAfter, type RosterPin, type Rosters } from './rosters.js'
 import { sealChange, titleRecipients, withOpenedTitle } from './group-title.js'
 

@@ -9,7 +9,7 @@
  */
 import type { DeviceAddress, Envelope, SenderKeyMessage } from '@parley/protocol'
 import type { JsonValue } from '../key-store/key-store.js'
-import type { Sessions } from '../sessions.js'
+import type { Sessions } from '../sessions/sessions.js'
 
 /** Encrypts group messages for member devices. Calls run inside the crypto lock. */
 export interface GroupProtocol {

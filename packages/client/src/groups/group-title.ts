@@ -7,7 +7,7 @@
 import type { EncryptionMode, RosterChange, RosterRecord, SealedTitle } from '@parley/protocol'
 import { nobleProvider, openGroupTitle, sealGroupTitleWith, type RosterState, type TitleRecipient } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
-import type { Directory } from '../directory.js'
+import type { Directory } from '../sessions/directory.js'
 
 /** The member devices of `userIds` a title is sealed to (every listed device, this one included). */
 export async function titleRecipients(directory: Directory, userIds: readonly string[]): Promise<TitleRecipient[]> {

@@ -15,8 +15,8 @@ import {
 } from '@parley/protocol'
 import { senderKeyAd, senderKeyDecrypt, senderKeyDiscardNext, senderKeyFromDistribution, senderKeyMessageId } from '@parley/crypto'
 import type { ClientCore } from '../core.js'
-import type { Directory } from '../directory.js'
-import type { Sessions } from '../sessions.js'
+import type { Directory } from '../sessions/directory.js'
+import type { Sessions } from '../sessions/sessions.js'
 import { json } from '../store-layout.js'
 import { MAX_SENDER_KEY_CHAINS_PER_DEVICE, SK, readStaged, type Changes, type PeerSenderKeyRecord } from './sender-key-store.js'
 

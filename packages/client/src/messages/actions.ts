@@ -10,9 +10,9 @@ import {
   ActionLimitError, EditWindowClosedError, MAX_EDITS_PER_MESSAGE, MAX_REACTION_ACTIONS_PER_USER, MAX_REACTIONS_PER_USER, NotYourMessageError, UnknownMessageError, type MessageRef, type SendResult,
 } from '@parley/protocol'
 import type { ClientCore } from '../core.js'
-import type { Conversation } from '../conversation.js'
+import type { Conversation } from '../conversations/conversation.js'
 import type { KeyStore } from '../key-store/key-store.js'
-import { checkSendInput } from '../send-input.js'
+import { checkSendInput } from '../delivery/send-input.js'
 import { K, type OutboxEntry, type StoredMessage } from '../store-layout.js'
 import type { SendInput } from '../types.js'
 import { isAction } from './apply-action.js'

@@ -12,7 +12,7 @@
  */
 import { UnknownMessageError, type MessageRef, type SendResult } from '@parley/protocol'
 import type { ClientCore } from '../core.js'
-import type { Conversation } from '../conversation.js'
+import type { Conversation } from '../conversations/conversation.js'
 import type { JsonValue, KeyStore } from '../key-store/key-store.js'
 import { findMessage } from '../messages/find-message.js'
 import { K, type StoredMessage } from '../store-layout.js'

@@ -7,7 +7,7 @@
  */
 import { MAX_REPORT_ENTRIES } from '@parley/protocol'
 import type { KeyStore } from '../key-store/key-store.js'
-import { readPage } from '../message-log.js'
+import { readPage } from '../messages/message-log.js'
 import type { StoredMessage } from '../store-layout.js'
 import { notReceipt } from './apply-receipt.js'
 

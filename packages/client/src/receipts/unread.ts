@@ -6,7 +6,7 @@
  * expiry reaches the client, and emitted as `'unread'` when the number changes.
  */
 import type { ClientCore } from '../core.js'
-import type { Conversation } from '../conversation.js'
+import type { Conversation } from '../conversations/conversation.js'
 import type { JsonValue, KeyStore } from '../key-store/key-store.js'
 import { K, type StoredMessage } from '../store-layout.js'
 import { readMarker } from './receipt-book.js'

@@ -4,7 +4,7 @@
  */
 import { ConnectionError, TimeoutError, type ParleyError } from '@parley/protocol'
 import type { Connection } from '../connection.js'
-import type { Conversation } from '../conversation.js'
+import type { Conversation } from '../conversations/conversation.js'
 import type { ClientCore } from '../core.js'
 import { createRequests, type Requests } from './requests.js'
 import { SafetyState } from './state.js'

@@ -7,7 +7,7 @@
  * conversation: the same verified report as any other.
  */
 import type { ReportResult } from '@parley/protocol'
-import type { Conversation, ReportOptions } from '../conversation.js'
+import type { Conversation, ReportOptions } from '../conversations/conversation.js'
 import type { ClientCore } from '../core.js'
 import type { SafetyState } from './state.js'
 import type { Users } from './users.js'

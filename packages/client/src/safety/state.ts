@@ -9,7 +9,7 @@
 import { InvalidFrameError, type ClientEventName, type RequestState } from '@parley/protocol'
 import { MAX_SAFETY_SYNC_PAGES } from '../constants.js'
 import type { ClientCore } from '../core.js'
-import type { Conversation } from '../conversation.js'
+import type { Conversation } from '../conversations/conversation.js'
 
 /** An open request as this device keeps it. */
 export interface OpenRequest {

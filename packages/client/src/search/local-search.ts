@@ -9,7 +9,7 @@
 import MiniSearch from 'minisearch'
 import type { Emitter } from '../emitter.js'
 import type { JsonValue, KeyStore } from '../key-store/key-store.js'
-import { toMessage } from '../message-log.js'
+import { toMessage } from '../messages/message-log.js'
 import { K, type StoredMessage } from '../store-layout.js'
 import { isAction } from '../messages/apply-action.js'
 import type { ClientEvents, Message } from '../types.js'

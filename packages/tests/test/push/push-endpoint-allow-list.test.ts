@@ -34,10 +34,12 @@ async function run(allowInternal: boolean): Promise<Seen> {
     policy: 'default-e2ee',
     onOfflineDelivery: async (d, ctx) => {
       calls++
-      await send(d, ctx).catch((e: unknown) => {
+      try {
+        await send(d, ctx)
+      } catch (e) {
         thrown.push(e)
         throw e
-      })
+      }
     },
   })
   const alice = await connect(server.url, 'alice')

@@ -11,12 +11,12 @@ import {
 import { continuesSession, decryptMessage, encryptMessage, sessionPeerIdentity, type MessageContext, type PreKeySecrets } from '@parley/crypto'
 import {
   KEM_LAST_RESORT_ID_BASE, MAX_PREVIOUS_SESSIONS, MAX_SESSION_RESETS_PER_WINDOW, ROTATE_AFTER_INITIAL_MESSAGES, SESSION_RESET_WINDOW_MS,
-} from './constants.js'
-import type { ClientCore } from './core.js'
+} from '../constants.js'
+import type { ClientCore } from '../core.js'
 import type { Directory } from './directory.js'
-import type { JsonValue } from './key-store/key-store.js'
+import type { JsonValue } from '../key-store/key-store.js'
 import { readSeen, seenIds, withSeen } from './prekey-rotation.js'
-import { K, json, type SessionRecord } from './store-layout.js'
+import { K, json, type SessionRecord } from '../store-layout.js'
 
 type Changes = Record<string, JsonValue | null>
 

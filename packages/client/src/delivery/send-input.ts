@@ -8,7 +8,7 @@ import {
   firstLoneSurrogate, fromBase64, toBase64, type AttachmentMeta, type FileRef,
 } from '@parley/protocol'
 import { sha256Base64 } from '@parley/crypto'
-import type { OutgoingAttachment, SendInput } from './types.js'
+import type { OutgoingAttachment, SendInput } from '../types.js'
 
 /**
  * Franked text must be well-formed Unicode: UTF-8 maps every lone surrogate to U+FFFD, so an

@@ -4,11 +4,11 @@
  * decrypt it) and of report transcripts.
  */
 import { fromBase64, toBase64, type ReportEntry } from '@parley/protocol'
-import type { KeyStore, JsonValue } from './key-store/key-store.js'
-import { K, type StoredMessage } from './store-layout.js'
-import type { Attachment, Message } from './types.js'
-import { reportableContent } from './messages/evidence.js'
-import { fileOf } from './attachments/file-meta.js'
+import type { KeyStore, JsonValue } from '../key-store/key-store.js'
+import { K, type StoredMessage } from '../store-layout.js'
+import type { Attachment, Message } from '../types.js'
+import { reportableContent } from './evidence.js'
+import { fileOf } from '../attachments/file-meta.js'
 
 /** The app-facing form of a stored message. */
 export function toMessage(m: StoredMessage): Message {

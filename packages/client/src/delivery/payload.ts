@@ -8,8 +8,8 @@ import {
   AttachmentMetaSchema, BadMacError, DisappearingTimerSchema, FRANKING_BYTES, IdSchema, MAX_ATTACHMENTS, MAX_TEXT_LENGTH, ModeChangeSchema, base64Exact,
   list, MessageRefSchema, parseWith, RosterHeadSchema, SignatureSchema, text, type AttachmentMeta, type MessageRef, type ModeChange, type RosterHead,
 } from '@parley/protocol'
-import { PAYLOAD_VERSION } from './constants.js'
-import { fromUtf8, utf8 } from './util.js'
+import { PAYLOAD_VERSION } from '../constants.js'
+import { fromUtf8, utf8 } from '../util.js'
 
 const PayloadSchema = v.strictObject({
   v: v.literal(PAYLOAD_VERSION),

@@ -9,14 +9,14 @@ import {
   type ConversationInfo, type ModeChange, type RosterRecord,
 } from '@parley/protocol'
 import { rosterMembers } from '@parley/crypto'
-import type { RosterPin, Rosters } from './groups/rosters.js'
-import { emitMembers, membersEvent } from './groups/group-ops.js'
+import type { RosterPin, Rosters } from '../groups/rosters.js'
+import { emitMembers, membersEvent } from '../groups/group-ops.js'
 import { signModeChange } from '@parley/crypto'
 import { Conversation, type ConversationHost } from './conversation.js'
-import type { ClientCore } from './core.js'
-import type { JsonValue } from './key-store/key-store.js'
-import { K, json, type ConversationRecord } from './store-layout.js'
-import type { ModeEventPayload } from './types.js'
+import type { ClientCore } from '../core.js'
+import type { JsonValue } from '../key-store/key-store.js'
+import { K, json, type ConversationRecord } from '../store-layout.js'
+import type { ModeEventPayload } from '../types.js'
 
 /** A `mode` frame as the registry handles it. */
 export interface ModeEvent {

@@ -10,11 +10,11 @@ import {
 import {
   initiateSession, sessionPeerIdentity, verifyBundle, verifyBundleWith, verifyDeviceList, type CryptoProvider,
 } from '@parley/crypto'
-import type { ClientCore } from './core.js'
-import { MAX_PREVIOUS_SESSIONS } from './constants.js'
-import { K, json, type PeerRecord, type SessionRecord } from './store-layout.js'
-import type { JsonValue } from './key-store/key-store.js'
-import { forgetChainsOfIdentity } from './groups/sender-key-store.js'
+import type { ClientCore } from '../core.js'
+import { MAX_PREVIOUS_SESSIONS } from '../constants.js'
+import { K, json, type PeerRecord, type SessionRecord } from '../store-layout.js'
+import type { JsonValue } from '../key-store/key-store.js'
+import { forgetChainsOfIdentity } from '../groups/sender-key-store.js'
 
 type DeviceEntry = SignedDeviceList['devices'][number]
 

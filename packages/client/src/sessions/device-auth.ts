@@ -7,8 +7,8 @@
  */
 import { SUPPORTED_PROTOCOL_VERSIONS, type ClientAckData, type Hello } from '@parley/protocol'
 import { signHelloProof } from '@parley/crypto'
-import type { Connection } from './connection.js'
-import type { SelfRecord } from './store-layout.js'
+import type { Connection } from '../connection.js'
+import type { SelfRecord } from '../store-layout.js'
 
 /**
  * Says hello as `deviceId`, with a proof of the device signing key when `self` holds one.

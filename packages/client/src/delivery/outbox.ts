@@ -5,32 +5,32 @@
  * emitted. Resends reuse the stored frame and `clientMessageId`, so the server stores the
  * message once and no ratchet step is ever spent twice.
  */
-import { filesField } from './attachments/frame-files.js'
+import { filesField } from '../attachments/frame-files.js'
 import {
   ConnectionError, DowngradeRejectedError, InvalidDeviceListError, MessageBlockedError, MessageConflictError, MessagingDeniedError, MissingPluginError, MissingSessionError, ParleyError, PeerBlockedError, PolicyViolationError, RateLimitedError, StoreError, TimeoutError, toBase64, fromBase64,
   type AttachmentMeta, type DeviceAddress, type MessageRef, type MessageSend, type SendResult,
 } from '@parley/protocol'
 import { encryptAttachment, frankMessage, signMessageRef } from '@parley/crypto'
-import { pinnedTimer, timerField } from './disappearing/message-timer.js'
-import { silentFlag } from './receipts/silent.js'
+import { pinnedTimer, timerField } from '../disappearing/message-timer.js'
+import { silentFlag } from '../receipts/silent.js'
 import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
-import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH, STORE_RETRY_MS } from './constants.js'
-import type { ClientCore } from './core.js'
-import type { Conversation } from './conversation.js'
-import type { Directory } from './directory.js'
-import type { JsonValue } from './key-store/key-store.js'
-import { messageAt, storeAttachments, toMessage } from './message-log.js'
+import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH, STORE_RETRY_MS } from '../constants.js'
+import type { ClientCore } from '../core.js'
+import type { Conversation } from '../conversations/conversation.js'
+import type { Directory } from '../sessions/directory.js'
+import type { JsonValue } from '../key-store/key-store.js'
+import { messageAt, storeAttachments, toMessage } from '../messages/message-log.js'
 import { encodePayload, type PayloadAttachment } from './payload.js'
-import type { Sessions } from './sessions.js'
-import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage } from './store-layout.js'
-import type { Message, SendInput } from './types.js'
-import { randomId } from './util.js'
+import type { Sessions } from '../sessions/sessions.js'
+import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage } from '../store-layout.js'
+import type { Message, SendInput } from '../types.js'
+import { randomId } from '../util.js'
 import { attachmentMetas, checkSendInput, entryAttachments } from './send-input.js'
-import type { GroupProtocol } from './groups/group-protocol.js'
-import { senderKeys } from './groups/sender-keys.js'
-import { isAction, type Applied } from './messages/apply-action.js'
-import { receiveMessage } from './messages/receive.js'
-import { replyRef } from './messages/actions.js'
+import type { GroupProtocol } from '../groups/group-protocol.js'
+import { senderKeys } from '../groups/sender-keys.js'
+import { isAction, type Applied } from '../messages/apply-action.js'
+import { receiveMessage } from '../messages/receive.js'
+import { replyRef } from '../messages/actions.js'
 
 /** What the outbox needs from the client's conversation registry. */
 export interface OutboxRegistry {

@@ -5,8 +5,8 @@
  * refill and one rotation at a time; failures are reported, never thrown.
  */
 import { ConnectionError, TimeoutError } from '@parley/protocol'
-import { PREKEY_REFILL_DELAY_MS, PREKEY_ROTATION_CHECK_MS } from './constants.js'
-import type { ClientCore } from './core.js'
+import { PREKEY_REFILL_DELAY_MS, PREKEY_ROTATION_CHECK_MS } from '../constants.js'
+import type { ClientCore } from '../core.js'
 import { maintainPreKeys, type PreKeyRotationOptions } from './prekey-rotation.js'
 import { refillPreKeys, type PreKeysLow } from './registration.js'
 

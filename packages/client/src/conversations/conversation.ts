@@ -10,10 +10,10 @@
  */
 import type { ConversationInfo, EncryptionMode, GroupRole, ReportResult, RosterChange, SendResult } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
-import { Emitter } from './emitter.js'
-import type { ConversationEvents, Message, SafetyNumber, SendInput } from './types.js'
-import type { MessageAction } from './messages/actions.js'
-import type { MemberReceipt } from './receipts/types.js'
+import { Emitter } from '../emitter.js'
+import type { ConversationEvents, Message, SafetyNumber, SendInput } from '../types.js'
+import type { MessageAction } from '../messages/actions.js'
+import type { MemberReceipt } from '../receipts/types.js'
 
 /** What a conversation needs from its client (implemented by `ParleyClient`). */
 export interface ConversationHost {

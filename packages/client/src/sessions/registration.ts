@@ -7,11 +7,11 @@ import {
   generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList, type DeviceIdentity, type PreKeyBatch, type PreKeySecrets, type UserIdentity,
 } from '@parley/crypto'
 import type { DeviceRegister, SignedDeviceList } from '@parley/protocol'
-import { KEM_LAST_RESORT_ID_BASE, KEM_ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_BATCH, PREKEY_SLICE_KEM, PREKEY_SLICE_ONE_TIME } from './constants.js'
-import type { ClientCore } from './core.js'
+import { KEM_LAST_RESORT_ID_BASE, KEM_ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_BATCH, PREKEY_SLICE_KEM, PREKEY_SLICE_ONE_TIME } from '../constants.js'
+import type { ClientCore } from '../core.js'
 import { retireCurrent } from './prekey-rotation.js'
-import type { JsonValue } from './key-store/key-store.js'
-import { K, json, STORE_LAYOUT_VERSION, type SelfRecord } from './store-layout.js'
+import type { JsonValue } from '../key-store/key-store.js'
+import { K, json, STORE_LAYOUT_VERSION, type SelfRecord } from '../store-layout.js'
 
 /** A brand-new identity for `userId` on device `deviceId` (first device of the user). */
 export function newSelf(userId: string, deviceId: string, linked?: { user: UserIdentity; deviceList: SignedDeviceList }): SelfRecord {

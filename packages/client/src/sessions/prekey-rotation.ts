@@ -7,10 +7,10 @@
  * with `missing_session` (the secret is gone) afterwards — no count-based window to outlast.
  */
 import { generatePreKeys, isKemLastResortId, type PreKeySecrets } from '@parley/crypto'
-import { DEFAULT_PREKEY_GRACE_MS, DEFAULT_PREKEY_ROTATION_MS, KEM_LAST_RESORT_ID_BASE, MAX_RETIRED_SIGNED_PREKEYS, ROTATE_AFTER_INITIAL_MESSAGES } from './constants.js'
-import type { ClientCore } from './core.js'
-import type { JsonValue } from './key-store/key-store.js'
-import { K, json, type RetiredPreKeys, type SeenInitialRecord, type SelfRecord } from './store-layout.js'
+import { DEFAULT_PREKEY_GRACE_MS, DEFAULT_PREKEY_ROTATION_MS, KEM_LAST_RESORT_ID_BASE, MAX_RETIRED_SIGNED_PREKEYS, ROTATE_AFTER_INITIAL_MESSAGES } from '../constants.js'
+import type { ClientCore } from '../core.js'
+import type { JsonValue } from '../key-store/key-store.js'
+import { K, json, type RetiredPreKeys, type SeenInitialRecord, type SelfRecord } from '../store-layout.js'
 
 /** When prekeys rotate and how long replaced secrets are kept, in ms. */
 export interface PreKeyRotationOptions {
