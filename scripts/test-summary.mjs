@@ -31,10 +31,11 @@ export function countReport(json) {
   return { passed, failed: failedTests + brokenFiles, skipped, brokenFiles }
 }
 
-/** The first line of a failure message, without colour codes, at most 300 characters. */
-function firstLine(text) {
+/** The first non-blank line of a message, without colour codes, trimmed to at most `max` characters. */
+function firstLine(text, max) {
   // eslint-disable-next-line no-control-regex
-  return String(text ?? '').replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? ''
+  const line = String(text ?? '').replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? ''
+  return line.trim().slice(0, max)
 }
 
 /**
@@ -47,11 +48,11 @@ export function failedNames(json) {
     const where = String(file.name ?? '?').replace(/^.*?\/(packages|examples|bench)\//, '$1/')
     const failed = (file.assertionResults ?? []).filter((a) => a.status === 'failed')
     for (const a of failed) {
-      const why = firstLine((a.failureMessages ?? [])[0]).trim().slice(0, 300)
+      const why = firstLine((a.failureMessages ?? [])[0], 300)
       names.push(`${where} › ${a.fullName ?? a.title}${why ? ` — ${why}` : ''}`)
     }
     if (file.status === 'failed' && failed.length === 0) {
-      names.push(`${where} (failed to load: ${String(file.message ?? '').split('\n')[0].slice(0, 200)})`)
+      names.push(`${where} (failed to load: ${firstLine(file.message, 200)})`)
     }
   }
   return names
