@@ -1,7 +1,7 @@
 /**
  * The file stream (file-stream.ts) sealed on a worker thread, for Node uploads (docs/attachments.md,
  * "What keeps a 100 MB transfer cheap"): the thread that runs both HTTP ends of an upload no
- * longer pays for ChaCha20, HMAC-SHA256 and the plaintext's SHA-256.
+ * longer pays for ChaCha20-Poly1305 and the plaintext's SHA-256.
  *
  * Split in two, neither doing I/O or creating threads (the client hosts the worker):
  * - {@link DeferredFileSealer}, on the caller's thread: the same `pushInto` / `finishInto` layout
@@ -9,22 +9,18 @@
  *   place in the segment and leaves the tag's room empty; {@link DeferredFileSealer.takeJob}
  *   then names the run of chunks written since the last job.
  * - {@link FILE_SEAL_WORKER_SOURCE}, the worker's script: hashes each chunk's plaintext and
- *   seals it in place — the same construction as `aead.ts`'s `etmSealInto` on the same
- *   primitives as the `node:crypto` provider: OpenSSL's ChaCha20 under the HChaCha20 subkey
- *   (the salt is the nonce's first 16 bytes, so one subkey serves the whole file) and
- *   HMAC-SHA256(macKey, u64be(|header|) ‖ header ‖ nonce ‖ ciphertext). Only `node:crypto`'s
- *   primitives, no hand-rolled ones; `file-seal-worker.test.ts` checks it writes FileSealer's bytes.
+ *   seals it in place with OpenSSL's ChaCha20-Poly1305 (the `node:crypto` provider's) under the
+ *   file's chunk key, the chunk nonce `0(7) ‖ u32be(i) ‖ last(1)` and the header as associated
+ *   data. Only `node:crypto`'s primitives, no hand-rolled ones; `file-seal-worker.test.ts`
+ *   checks it writes FileSealer's bytes.
  */
 import { abytes } from './_assert.js'
 import { FILE_CHUNK_BYTES, FILE_SEALED_CHUNK_BYTES, FILE_TAG_BYTES, fileStreamSetup, MAX_FILE_CHUNKS, type FileStreamOptions } from './file-stream.js'
-import { xchachaSubkey } from './provider/_node-symmetric.js'
 
 /** What the worker is started with (`workerData`): one file's keys and header, no more. */
 export interface FileSealWorkerData {
-  /** HChaCha20(encKey, salt): the ChaCha20 key of every chunk. */
-  chachaKey: Uint8Array
-  macKey: Uint8Array
-  salt: Uint8Array
+  /** The ChaCha20-Poly1305 key of every chunk. */
+  encKey: Uint8Array
   header: Uint8Array
 }
 
@@ -43,24 +39,22 @@ export interface FileSealJob { from: number; count: number; index: number; lastL
  */
 export const FILE_SEAL_WORKER_SOURCE = `'use strict'
 const { parentPort, workerData } = require('node:worker_threads')
-const { createCipheriv, createHmac, createHash } = require('node:crypto')
-const { chachaKey, macKey, salt, header } = workerData
+const { createCipheriv, createHash } = require('node:crypto')
+const { encKey, header } = workerData
 const CHUNK = ${FILE_CHUNK_BYTES}, TAG = ${FILE_TAG_BYTES}
-const adLength = new Uint8Array(8)
-new DataView(adLength.buffer).setBigUint64(0, BigInt(header.length))
 const hash = createHash('sha256')
-const nonce = new Uint8Array(24)
-nonce.set(salt, 0)
-const iv = new Uint8Array(16)
+const nonce = new Uint8Array(12)
+const nonceView = new DataView(nonce.buffer)
 function sealChunk(buf, at, len, index, last) {
-  new DataView(nonce.buffer).setUint32(16, index)
-  nonce[20] = last ? 1 : 0
-  iv.set(nonce.subarray(16, 24), 8)
+  nonceView.setUint32(7, index)
+  nonce[11] = last ? 1 : 0
   const plain = buf.subarray(at, at + len)
   hash.update(plain)
-  const ct = createCipheriv('chacha20', chachaKey, iv).update(plain)
-  buf.set(ct, at)
-  buf.set(createHmac('sha256', macKey).update(adLength).update(header).update(nonce).update(ct).digest(), at + len)
+  const cipher = createCipheriv('chacha20-poly1305', encKey, nonce, { authTagLength: TAG })
+  cipher.setAAD(header, { plaintextLength: len })
+  buf.set(cipher.update(plain), at)
+  cipher.final()
+  buf.set(cipher.getAuthTag(), at + len)
 }
 parentPort.on('message', (m) => {
   try {
@@ -106,9 +100,9 @@ export class DeferredFileSealer {
 
   /** @throws {TypeError|RangeError} when `key` is not 32 bytes. */
   constructor(key: Uint8Array, options: FileStreamOptions = {}) {
-    const { salt, keys, header } = fileStreamSetup(key, options)
+    const { keys, header } = fileStreamSetup(key, options)
     this.header = header
-    this.#workerData = { chachaKey: xchachaSubkey(keys.encKey, salt), macKey: keys.macKey.slice(), salt, header }
+    this.#workerData = { encKey: keys.encKey.slice(), header }
   }
 
   /** What the worker needs (`workerData`): secret keys, so a getter — the sealer prints without them. */

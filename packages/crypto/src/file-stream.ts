@@ -5,27 +5,29 @@
  * chunks, each sealed under a nonce holding its index and a "last chunk" flag, so a chunk
  * cannot move, be dropped, or end the stream early without failing authentication.
  *
- * Layout: `header ‖ chunk_0 ‖ … ‖ chunk_n`, header = `version(1) ‖ salt(16) ‖ commitment(32)`,
- * chunk_i = XChaCha20 ciphertext ‖ HMAC-SHA256 tag (the encrypt-then-MAC of aead.ts, whose
- * full HMAC tag is itself key-committing). Keys: `HKDF-SHA256(key, salt, label, 96)` =
- * encKey ‖ macKey ‖ commitment. The header's commitment lets a reader refuse a wrong key before
- * reading any chunk. Nonce of chunk i: `salt(16) ‖ u32be(i) ‖ last(1) ‖ 0(3)`; the MAC's AD is
- * the header. Every chunk but the last holds exactly FILE_CHUNK_BYTES of plaintext; the last
- * holds 0..FILE_CHUNK_BYTES (an empty file is one empty last chunk).
+ * Layout (version 2, docs/decisions/0029): `header ‖ chunk_0 ‖ … ‖ chunk_n`, header =
+ * `version(1) ‖ salt(16) ‖ commitment(32)`, chunk_i = ChaCha20-Poly1305 (RFC 8439) ciphertext ‖
+ * tag(16), with the header as associated data. Keys: `HKDF-SHA256(key, salt, label, 64)` =
+ * encKey ‖ commitment. The commitment is what makes the stream key-committing: a reader refuses
+ * any key whose commitment differs before opening a chunk, so one stream opens under one key
+ * only, though Poly1305 alone would not bind it. encKey is new for every file (the salt), so the
+ * chunk nonce needs no random part: `0(7) ‖ u32be(i) ‖ last(1)`, as in age. Every chunk but the
+ * last holds exactly FILE_CHUNK_BYTES of plaintext; the last holds 0..FILE_CHUNK_BYTES (an empty
+ * file is one empty last chunk). Version 1 (XChaCha20 + HMAC-SHA256 per chunk) was never in a
+ * release and is refused as an unknown version.
  *
  * Pure: bytes in, bytes out, no I/O; memory is one chunk whatever the file size.
  */
 import { AttachmentCorruptError } from '@parley/protocol'
 import { abytes } from './_assert.js'
 import { equalBytes } from './_bytes.js'
-import { etmOpen, etmSeal, etmSealInto, type EtmKeys } from './aead.js'
 import { label } from './kdf.js'
 import { nobleSymmetric } from './provider/_noble-symmetric.js'
 import type { SymmetricPrimitives } from './provider/provider.js'
 import { systemRandom, type RandomSource } from './random.js'
 
 /** Format version byte of the header. */
-export const FILE_STREAM_VERSION = 1
+export const FILE_STREAM_VERSION = 2
 /** Bytes of a file key. */
 export const FILE_KEY_BYTES = 32
 /** Bytes of the header's random salt. */
@@ -36,14 +38,14 @@ export const FILE_COMMITMENT_BYTES = 32
 export const FILE_HEADER_BYTES = 1 + FILE_SALT_BYTES + FILE_COMMITMENT_BYTES
 /** Plaintext bytes of every chunk but the last (64 KiB: one chunk of memory, 0.05 % overhead). */
 export const FILE_CHUNK_BYTES = 64 * 1024
-/** Bytes of a chunk's tag (full HMAC-SHA256). */
-export const FILE_TAG_BYTES = 32
+/** Bytes of a chunk's tag (Poly1305). */
+export const FILE_TAG_BYTES = 16
 /** Bytes of a full sealed chunk. */
 export const FILE_SEALED_CHUNK_BYTES = FILE_CHUNK_BYTES + FILE_TAG_BYTES
 /** Most chunks a stream may have (the index is 32 bits): 256 TiB, far above any size limit. */
 export const MAX_FILE_CHUNKS = 0xffff_ffff
 /** HKDF label of the file stream's keys. */
-export const FILE_STREAM_LABEL = 'Parley_FileStream_v1'
+export const FILE_STREAM_LABEL = 'Parley_FileStream_v2'
 
 /** Chunks of a file of `size` plaintext bytes (at least one: the last may be empty). */
 export function fileChunkCount(size: number): number {
@@ -53,30 +55,33 @@ export function fileChunkCount(size: number): number {
 
 /**
  * Bytes of the sealed stream of a file of `size` plaintext bytes.
- * @example fileCiphertextSize(0) // 81: header 49 + one empty chunk's tag 32
+ * @example fileCiphertextSize(0) // 65: header 49 + one empty chunk's tag 16
  */
 export function fileCiphertextSize(size: number): number {
   return FILE_HEADER_BYTES + size + fileChunkCount(size) * FILE_TAG_BYTES
 }
 
-/** A stream's encryption and MAC keys and its key commitment. */
-export interface FileKeys extends EtmKeys { commitment: Uint8Array }
+/** A stream's chunk key and key commitment. */
+export interface FileKeys { encKey: Uint8Array; commitment: Uint8Array }
 
 function deriveFileKeys(key: Uint8Array, salt: Uint8Array, sym: SymmetricPrimitives): FileKeys {
-  const okm = sym.hkdfSha256(key, salt, label(FILE_STREAM_LABEL), 96)
-  return { encKey: okm.subarray(0, 32), macKey: okm.subarray(32, 64), commitment: okm.subarray(64, 96) }
+  const okm = sym.hkdfSha256(key, salt, label(FILE_STREAM_LABEL), 64)
+  return { encKey: okm.subarray(0, 32), commitment: okm.subarray(32, 64) }
 }
 
-function chunkNonce(salt: Uint8Array, index: number, last: boolean): Uint8Array {
-  const n = new Uint8Array(24)
-  n.set(salt, 0)
-  new DataView(n.buffer).setUint32(FILE_SALT_BYTES, index)
-  n[FILE_SALT_BYTES + 4] = last ? 1 : 0
+/** Bytes of a chunk's nonce (ChaCha20-Poly1305). */
+export const FILE_NONCE_BYTES = 12
+
+/** Nonce of chunk `index`: `0(7) ‖ u32be(index) ‖ last(1)` (internal: the worker sealer writes the same). */
+export function fileChunkNonce(index: number, last: boolean): Uint8Array {
+  const n = new Uint8Array(FILE_NONCE_BYTES)
+  new DataView(n.buffer).setUint32(7, index)
+  n[11] = last ? 1 : 0
   return n
 }
 
-/** A fresh stream's salt, keys and header (a sealer's, on this thread or a worker's: `file-seal-worker.ts`). */
-export interface FileStreamSetup { salt: Uint8Array; keys: FileKeys; header: Uint8Array }
+/** A fresh stream's keys and header (a sealer's, on this thread or a worker's: `file-seal-worker.ts`). */
+export interface FileStreamSetup { keys: FileKeys; header: Uint8Array }
 
 /**
  * Draws a salt and derives a new stream's keys and header (internal: {@link FileSealer} and
@@ -91,7 +96,7 @@ export function fileStreamSetup(key: Uint8Array, options: FileStreamOptions = {}
   header[0] = FILE_STREAM_VERSION
   header.set(salt, 1)
   header.set(keys.commitment, 1 + FILE_SALT_BYTES)
-  return { salt, keys, header }
+  return { keys, header }
 }
 
 /** Options of {@link FileSealer} and {@link FileOpener}. */
@@ -113,7 +118,6 @@ export class FileSealer {
   /** The header to write first. */
   readonly header: Uint8Array
   readonly #keys: FileKeys
-  readonly #salt: Uint8Array
   readonly #sym: SymmetricPrimitives
   #buf = new Uint8Array(FILE_CHUNK_BYTES)
   #fill = 0
@@ -124,22 +128,23 @@ export class FileSealer {
   constructor(key: Uint8Array, options: FileStreamOptions = {}) {
     this.#sym = options.sym ?? nobleSymmetric
     const setup = fileStreamSetup(key, options)
-    this.#salt = setup.salt
     this.#keys = setup.keys
     this.header = setup.header
   }
 
   #nonce(last: boolean): Uint8Array {
     if (this.#index > MAX_FILE_CHUNKS) throw new RangeError(`a file stream holds at most ${MAX_FILE_CHUNKS} chunks`)
-    return chunkNonce(this.#salt, this.#index++, last)
+    return fileChunkNonce(this.#index++, last)
   }
 
   #seal(plain: Uint8Array, last: boolean): Uint8Array {
-    return etmSeal(this.#keys, this.#nonce(last), plain, this.header, this.#sym)
+    return this.#sym.chacha20Poly1305Seal(this.#keys.encKey, this.#nonce(last), plain, this.header)
   }
 
   #sealInto(plain: Uint8Array, last: boolean, out: Uint8Array, at: number): number {
-    return etmSealInto(this.#keys, this.#nonce(last), plain, this.header, out, at, this.#sym)
+    const sealed = this.#seal(plain, last)
+    out.set(sealed, at)
+    return at + sealed.length
   }
 
   /**
@@ -243,7 +248,6 @@ export class FileOpener {
   readonly #sym: SymmetricPrimitives
   #keys: FileKeys | null = null
   #header: Uint8Array | null = null
-  #salt: Uint8Array | null = null
   #buf = new Uint8Array(FILE_SEALED_CHUNK_BYTES + FILE_HEADER_BYTES)
   #fill = 0
   #index = 0
@@ -263,8 +267,7 @@ export class FileOpener {
   #readHeader(): void {
     const h = this.#buf.slice(0, FILE_HEADER_BYTES)
     if (h[0] !== FILE_STREAM_VERSION) throw new AttachmentCorruptError(`unknown file stream version ${h[0]}`, { reason: 'malformed' })
-    this.#salt = h.subarray(1, 1 + FILE_SALT_BYTES)
-    const keys = deriveFileKeys(this.#key, this.#salt, this.#sym)
+    const keys = deriveFileKeys(this.#key, h.subarray(1, 1 + FILE_SALT_BYTES), this.#sym)
     if (!equalBytes(keys.commitment, h.subarray(1 + FILE_SALT_BYTES))) throw new AttachmentCorruptError('the key does not match the file\'s commitment', { reason: 'key_commitment' })
     this.#keys = keys
     this.#header = h
@@ -273,11 +276,7 @@ export class FileOpener {
   }
 
   #open(sealed: Uint8Array, last: boolean): Uint8Array | null {
-    try {
-      return etmOpen(this.#keys!, chunkNonce(this.#salt!, this.#index, last), sealed, this.#header!, this.#sym)
-    } catch {
-      return null
-    }
+    return this.#sym.chacha20Poly1305Open(this.#keys!.encKey, fileChunkNonce(this.#index, last), sealed, this.#header!)
   }
 
   /**

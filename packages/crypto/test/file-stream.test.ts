@@ -3,15 +3,18 @@
  * attacks a hostile server or sender can make on a stored file — truncation, reordering,
  * dropping, duplication, extension, bit flips, a wrong key — each rejected with
  * `AttachmentCorruptError` and its reason, and properties over random sizes and cut points.
+ * One test rebuilds the format from its description with noble alone.
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { AttachmentCorruptError } from '@parley/protocol'
 import {
   FILE_CHUNK_BYTES, FILE_HEADER_BYTES, FILE_SEALED_CHUNK_BYTES, FileOpener, FileSealer, fileCiphertextSize, nobleProvider, nodeNativeProvider,
-  FILE_TAG_BYTES, openFile, sealFile, seededRandom, webCryptoProvider, type CryptoProvider, type FileStreamOptions,
+  FILE_TAG_BYTES, FILE_SALT_BYTES, FILE_STREAM_LABEL, FILE_STREAM_VERSION, openFile, sealFile, seededRandom, webCryptoProvider, type CryptoProvider, type FileStreamOptions,
 } from '../src/index.js'
 import vectors from './vectors/file-stream.json' with { type: 'json' }
 import { vectorPlaintext } from './vectors/build-file-stream.js'
@@ -173,10 +176,29 @@ describe('file stream attacks', () => {
     const other = sealFile(key, plain, { random: random(2) })
     expect(corrupt(cat(sealed.subarray(0, FILE_HEADER_BYTES + FILE_SEALED_CHUNK_BYTES), other.subarray(FILE_HEADER_BYTES + FILE_SEALED_CHUNK_BYTES)))).toBe('tampered')
   })
-  it('an unknown version byte is malformed', () => {
-    const bad = sealed.slice()
-    bad[0] = 2
-    expect(corrupt(bad)).toBe('malformed')
+  it('an unknown version byte is malformed, the retired version 1 included', () => {
+    expect(corrupt(sealed)).toBe('opened') // control: the stream itself opens
+    for (const version of [0, 1, FILE_STREAM_VERSION + 1, 255]) {
+      const bad = sealed.slice()
+      bad[0] = version
+      expect(corrupt(bad)).toBe('malformed')
+    }
+  })
+  it('is the documented construction: HKDF keys, RFC 8439 ChaCha20-Poly1305 per chunk, header as AD', () => {
+    // Rebuilt from docs/attachments.md with noble alone, not through FileSealer/FileOpener.
+    const salt = sealed.subarray(1, 1 + FILE_SALT_BYTES)
+    const okm = hkdf(sha256, key, salt, new TextEncoder().encode(FILE_STREAM_LABEL), 64)
+    expectSame(sealed.subarray(1 + FILE_SALT_BYTES, FILE_HEADER_BYTES), okm.subarray(32, 64))
+    const header = sealed.subarray(0, FILE_HEADER_BYTES)
+    const opened: Uint8Array[] = []
+    for (let i = 0, at = FILE_HEADER_BYTES; at < sealed.length; i++, at += FILE_SEALED_CHUNK_BYTES) {
+      const chunk = sealed.subarray(at, at + FILE_SEALED_CHUNK_BYTES)
+      const nonce = new Uint8Array(12)
+      new DataView(nonce.buffer).setUint32(7, i)
+      nonce[11] = at + FILE_SEALED_CHUNK_BYTES >= sealed.length ? 1 : 0
+      opened.push(chacha20poly1305(okm.subarray(0, 32), nonce, header).decrypt(chunk))
+    }
+    expectSame(cat(...opened), plain)
   })
 })
 

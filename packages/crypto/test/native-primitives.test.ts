@@ -1,6 +1,6 @@
 /**
  * The native symmetric primitives and ML-KEM-768 against noble, on random inputs: same bytes
- * for HMAC-SHA256, HKDF-SHA256 and XChaCha20 (any length, any byte offset, info past Node's
+ * for HMAC-SHA256, HKDF-SHA256, XChaCha20 and ChaCha20-Poly1305 (any length, any byte offset, info past Node's
  * HKDF limit), and native encapsulation/decapsulation interoperating with noble's in both
  * directions, implicit rejection included. Where this Node has no native ML-KEM the node
  * provider must say so (and then runs noble's).
@@ -25,8 +25,31 @@ const at = (data: Uint8Array, offset: number) => {
 }
 
 describe('native symmetric primitives', () => {
-  it('the node provider runs HMAC, HKDF and ChaCha20 natively here', () => {
-    expect(node.accelerated).toEqual(expect.arrayContaining(['hmac-sha256', 'hkdf-sha256', 'chacha20']))
+  it('the node provider runs HMAC, HKDF, ChaCha20 and ChaCha20-Poly1305 natively here', () => {
+    expect(node.accelerated).toEqual(expect.arrayContaining(['hmac-sha256', 'hkdf-sha256', 'chacha20', 'chacha20-poly1305']))
+  })
+
+  it('ChaCha20-Poly1305 gives noble\'s bytes, opens across providers, and refuses any altered byte', () => {
+    // Up to 2,600 bytes: both sides of NATIVE_CHACHA_MIN_BYTES (shorter inputs stay on noble).
+    fc.assert(fc.property(
+      fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 12, maxLength: 12 }), bytes(2600), bytes(64), fc.nat(3), fc.nat(),
+      (key, nonce, data, ad, offset, flip) => {
+        const want = nobleProvider.chacha20Poly1305Seal(key, nonce, data, ad)
+        for (const p of natives) {
+          const sealed = p.chacha20Poly1305Seal(key, nonce, at(data, offset), ad)
+          expect(sealed).toEqual(want)
+          expect(nobleProvider.chacha20Poly1305Open(key, nonce, at(sealed, offset), ad)).toEqual(data)
+          expect(p.chacha20Poly1305Open(key, nonce, want, ad)).toEqual(data)
+          const bad = want.slice()
+          bad[flip % bad.length]! ^= 1
+          expect(p.chacha20Poly1305Open(key, nonce, bad, ad)).toBeNull()
+        }
+      }), { numRuns: 200 })
+    for (const p of [nobleProvider, ...natives]) {
+      expect(p.chacha20Poly1305Open(new Uint8Array(32), new Uint8Array(12), new Uint8Array(15), new Uint8Array(0))).toBeNull()
+      expect(() => p.chacha20Poly1305Seal(new Uint8Array(32), new Uint8Array(24), new Uint8Array(2000), new Uint8Array(0))).toThrow(RangeError)
+      expect(() => p.chacha20Poly1305Open(new Uint8Array(31), new Uint8Array(12), new Uint8Array(2000), new Uint8Array(0))).toThrow(RangeError)
+    }
   })
 
   it('XChaCha20 gives noble\'s bytes for any key, nonce, length and offset', () => {

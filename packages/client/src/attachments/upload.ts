@@ -19,7 +19,7 @@ import type { SizedSource } from './source.js'
  * Most sealed bytes per `PATCH` (whole sealed chunks, so a little less): segments, because a
  * browser cannot stream a request body over HTTP/1.1 and a cut segment is resent from memory.
  */
-export const UPLOAD_SEGMENT_BYTES = 4 * 1024 * 1024
+export const UPLOAD_SEGMENT_BYTES = 8 * 1024 * 1024
 /** Times one segment is resumed after a broken connection before the upload fails. */
 export const MAX_TRANSFER_ATTEMPTS = 4
 /** Wait before resuming, times the attempt number (ms). */

@@ -1,16 +1,19 @@
 /**
- * HMAC-SHA256, HKDF-SHA256 and XChaCha20 on `node:crypto`. XChaCha20 is noble's HChaCha20
+ * HMAC-SHA256, HKDF-SHA256, XChaCha20 and ChaCha20-Poly1305 on `node:crypto`. XChaCha20 is noble's HChaCha20
  * (draft-irtf-cfrg-xchacha §2.2) for the subkey, then OpenSSL's ChaCha20 stream, whose 16-byte
  * IV is the 32-bit little-endian block counter followed by the 96-bit nonce: counter 0 (as
  * noble's `xchacha20`) ‖ 0x00000000 ‖ nonce[16..24] (§2.3). Same bytes as noble for every
- * input; inputs Node bounds differently (HKDF info over 1,024 bytes) and XChaCha20 inputs too
- * short to repay a cipher object go to noble.
+ * input; inputs Node bounds differently (HKDF info over 1,024 bytes) and ChaCha20 inputs too
+ * short to repay a cipher object go to noble. ChaCha20-Poly1305 is OpenSSL's RFC 8439 AEAD as
+ * it stands (12-byte nonce, 16-byte tag).
  */
 import type * as NodeCrypto from 'node:crypto'
 import { hchacha } from '@noble/ciphers/chacha.js'
 import { abytes } from '../_assert.js'
 import { utf8 } from '../_bytes.js'
-import { ahkdfLength, nobleHkdfSha256, nobleXChaCha20 } from './_noble-symmetric.js'
+import {
+  ahkdfLength, CHACHA20_POLY1305_NONCE_BYTES, nobleChaCha20Poly1305Open, nobleChaCha20Poly1305Seal, nobleHkdfSha256, nobleXChaCha20, POLY1305_TAG_BYTES,
+} from './_noble-symmetric.js'
 import type { SymmetricPrimitives } from './provider.js'
 
 /** Longest HKDF info `crypto.hkdfSync` takes (Node's limit); longer goes to noble. */
@@ -64,6 +67,36 @@ export function nodeSymmetric(c: typeof NodeCrypto): SymmetricPrimitives {
       const out = view(cipher.update(data))
       subkey.fill(0)
       return out
+    },
+    chacha20Poly1305Seal(key, nonce, plaintext, ad) {
+      if (plaintext.length < NATIVE_CHACHA_MIN_BYTES) return nobleChaCha20Poly1305Seal(key, nonce, plaintext, ad)
+      abytes(key, 'key', 32)
+      abytes(nonce, 'nonce', CHACHA20_POLY1305_NONCE_BYTES)
+      const cipher = c.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: POLY1305_TAG_BYTES })
+      cipher.setAAD(ad, { plaintextLength: plaintext.length })
+      const ct = cipher.update(plaintext)
+      cipher.final()
+      const out = new Uint8Array(ct.length + POLY1305_TAG_BYTES)
+      out.set(ct, 0)
+      out.set(cipher.getAuthTag(), ct.length)
+      return out
+    },
+    chacha20Poly1305Open(key, nonce, sealed, ad) {
+      if (sealed.length < NATIVE_CHACHA_MIN_BYTES) return nobleChaCha20Poly1305Open(key, nonce, sealed, ad)
+      abytes(key, 'key', 32)
+      abytes(nonce, 'nonce', CHACHA20_POLY1305_NONCE_BYTES)
+      const end = sealed.length - POLY1305_TAG_BYTES
+      const decipher = c.createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: POLY1305_TAG_BYTES })
+      decipher.setAuthTag(sealed.subarray(end))
+      decipher.setAAD(ad, { plaintextLength: end })
+      const plain = decipher.update(sealed.subarray(0, end))
+      try {
+        decipher.final() // checks the tag; the plaintext is only returned after it
+      } catch {
+        plain.fill(0)
+        return null
+      }
+      return view(plain)
     },
   }
 }

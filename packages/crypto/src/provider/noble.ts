@@ -9,7 +9,7 @@ import { abytes } from '../_assert.js'
 import { KEM_CIPHERTEXT_BYTES, KEM_PUBLIC_KEY_BYTES, KEM_SECRET_KEY_BYTES } from '../constants.js'
 import { verifyEd25519Strict } from '../ed25519-rule.js'
 import { kemDecapsulate } from '../pqxdh/kem-cache.js'
-import { nobleHkdfSha256, nobleHmacSha256, nobleXChaCha20 } from './_noble-symmetric.js'
+import { nobleChaCha20Poly1305Open, nobleChaCha20Poly1305Seal, nobleHkdfSha256, nobleHmacSha256, nobleXChaCha20 } from './_noble-symmetric.js'
 import type { CryptoProvider, KemEncapsulation } from './provider.js'
 
 /**
@@ -62,4 +62,6 @@ export const nobleProvider: CryptoProvider = Object.freeze({
   hmacSha256: nobleHmacSha256,
   hkdfSha256: nobleHkdfSha256,
   xchacha20: nobleXChaCha20,
+  chacha20Poly1305Seal: nobleChaCha20Poly1305Seal,
+  chacha20Poly1305Open: nobleChaCha20Poly1305Open,
 })

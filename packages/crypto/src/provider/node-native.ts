@@ -44,6 +44,13 @@ function checkSymmetric(native: SymmetricPrimitives): string | undefined {
   if (!equalBytes(native.hmacSha256(key, data, info), nobleSymmetric.hmacSha256(key, data, info))) return 'HMAC-SHA256 differs from noble'
   if (!equalBytes(native.hkdfSha256(data, undefined, info, 88), nobleSymmetric.hkdfSha256(data, undefined, info, 88))) return 'HKDF-SHA256 differs from noble'
   if (!equalBytes(native.xchacha20(key, nonce, long), nobleSymmetric.xchacha20(key, nonce, long))) return 'XChaCha20 differs from noble'
+  const n12 = nonce.subarray(0, 12)
+  const sealed = native.chacha20Poly1305Seal(key, n12, long, info)
+  if (!equalBytes(sealed, nobleSymmetric.chacha20Poly1305Seal(key, n12, long, info))) return 'ChaCha20-Poly1305 differs from noble'
+  const opened = native.chacha20Poly1305Open(key, n12, sealed, info)
+  if (!opened || !equalBytes(opened, long)) return 'ChaCha20-Poly1305 does not open its own output'
+  sealed[sealed.length - 1]! ^= 1
+  if (native.chacha20Poly1305Open(key, n12, sealed, info) !== null) return 'ChaCha20-Poly1305 opened an altered tag'
   return undefined
 }
 
@@ -93,7 +100,7 @@ export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvi
     if (failure) failed.push(failure)
     else sym = native
   } catch (e) {
-    failed.push(`HMAC/HKDF/ChaCha20: ${describeError(e)}`)
+    failed.push(`HMAC/HKDF/ChaCha20/ChaCha20-Poly1305: ${describeError(e)}`)
   }
   const kem = detectNodeKem(c)
   if (kem.failure) failed.push(kem.failure)
@@ -132,7 +139,7 @@ export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvi
   }
 
   const accelerated: AcceleratedPrimitive[] = ['x25519', 'ed25519']
-  if (sym !== nobleSymmetric) accelerated.push('hmac-sha256', 'hkdf-sha256', 'chacha20')
+  if (sym !== nobleSymmetric) accelerated.push('hmac-sha256', 'hkdf-sha256', 'chacha20', 'chacha20-poly1305')
   if (kem.found) accelerated.push('ml-kem-768')
   const nativeKem = kem.found
 
@@ -167,6 +174,8 @@ export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvi
     hmacSha256: sym.hmacSha256,
     hkdfSha256: sym.hkdfSha256,
     xchacha20: sym.xchacha20,
+    chacha20Poly1305Seal: sym.chacha20Poly1305Seal,
+    chacha20Poly1305Open: sym.chacha20Poly1305Open,
   })
   pendingOf.set(provider, pending)
   return { provider, notes }

@@ -10,11 +10,12 @@
 export type Awaitable<T> = T | Promise<T>
 
 /** The primitives a provider can run on platform code (see {@link CryptoProvider.accelerated}). */
-export type AcceleratedPrimitive = 'x25519' | 'ed25519' | 'ml-kem-768' | 'hmac-sha256' | 'hkdf-sha256' | 'chacha20'
+export type AcceleratedPrimitive = 'x25519' | 'ed25519' | 'ml-kem-768' | 'hmac-sha256' | 'hkdf-sha256' | 'chacha20' | 'chacha20-poly1305'
 
 /**
- * HMAC-SHA256 (RFC 2104), HKDF-SHA256 (RFC 5869) and XChaCha20 (draft-irtf-cfrg-xchacha):
- * synchronous, because the ratchet's chain steps and the committing AEAD are.
+ * HMAC-SHA256 (RFC 2104), HKDF-SHA256 (RFC 5869), XChaCha20 (draft-irtf-cfrg-xchacha) and
+ * ChaCha20-Poly1305 (RFC 8439): synchronous, because the ratchet's chain steps, the committing
+ * AEAD and the file stream's chunks are.
  */
 export interface SymmetricPrimitives {
   /** HMAC-SHA256 of the concatenation of `parts` (streamed, no copy). */
@@ -26,6 +27,19 @@ export interface SymmetricPrimitives {
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array, length: number): Uint8Array
   /** XChaCha20 keystream XOR from block counter 0 (32-byte key, 24-byte nonce). */
   xchacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Uint8Array
+  /**
+   * ChaCha20-Poly1305 (RFC 8439 §2.8): `ciphertext ‖ tag(16)`. Not key-committing on its own:
+   * Parley uses it only under a key the reader has already checked against a commitment (the
+   * file stream's header, docs/decisions/0029).
+   * @throws {TypeError|RangeError} when `key` is not 32 bytes or `nonce` not 12.
+   */
+  chacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array
+  /**
+   * Opens {@link chacha20Poly1305Seal}'s output; null (never a throw) when it is shorter than a
+   * tag or the tag does not match.
+   * @throws {TypeError|RangeError} when `key` is not 32 bytes or `nonce` not 12.
+   */
+  chacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array | null
 }
 
 /** An ML-KEM-768 encapsulation (FIPS 203). */

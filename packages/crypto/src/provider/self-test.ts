@@ -84,6 +84,10 @@ export async function selfTestFailure(p: CryptoProvider): Promise<string | undef
     if (!equalBytes(p.hkdfSha256(DATA, undefined, MSG, 96), n.hkdfSha256(DATA, undefined, MSG, 96))) return 'HKDF-SHA256 differs from noble'
     if (!equalBytes(p.xchacha20(A, NONCE, DATA), n.xchacha20(A, NONCE, DATA))) return 'XChaCha20 differs from noble'
     if (!equalBytes(p.xchacha20(A, NONCE, LONG), n.xchacha20(A, NONCE, LONG))) return 'XChaCha20 differs from noble'
+    const sealed = p.chacha20Poly1305Seal(A, NONCE.subarray(0, 12), LONG, MSG)
+    if (!equalBytes(sealed, n.chacha20Poly1305Seal(A, NONCE.subarray(0, 12), LONG, MSG))) return 'ChaCha20-Poly1305 differs from noble'
+    const opened = p.chacha20Poly1305Open(A, NONCE.subarray(0, 12), sealed, MSG)
+    if (!opened || !equalBytes(opened, LONG)) return 'ChaCha20-Poly1305 does not open its own output'
     return undefined
   } catch (e) {
     return `threw: ${describeError(e)}`

@@ -15,7 +15,7 @@ import { KEM_PUBLIC_KEY_BYTES } from '../constants.js'
 import { passesEd25519Precheck } from '../ed25519-rule.js'
 import { PKCS8_ED25519, PKCS8_X25519 } from './_der.js'
 import { cacheId, isAllZero, KeyCache } from './_key-cache.js'
-import { nobleHkdfSha256, nobleHmacSha256, nobleXChaCha20 } from './_noble-symmetric.js'
+import { nobleChaCha20Poly1305Open, nobleChaCha20Poly1305Seal, nobleHkdfSha256, nobleHmacSha256, nobleXChaCha20 } from './_noble-symmetric.js'
 import { nobleKemDecapsulate, nobleKemEncapsulate } from './noble.js'
 import type { AcceleratedPrimitive, CryptoProvider, KemEncapsulation } from './provider.js'
 
@@ -128,6 +128,8 @@ export function webCryptoProvider(): CryptoProvider {
     hmacSha256: nobleHmacSha256,
     hkdfSha256: nobleHkdfSha256,
     xchacha20: nobleXChaCha20,
+    chacha20Poly1305Seal: nobleChaCha20Poly1305Seal,
+    chacha20Poly1305Open: nobleChaCha20Poly1305Open,
   })
   return cached
 }

@@ -32,5 +32,5 @@ export function buildFileVectors() {
 }
 
 if (process.argv[1]?.endsWith('build-file-stream.ts')) {
-  writeFileSync(new URL('./file-stream.json', import.meta.url), JSON.stringify({ source: 'Parley file stream v1, built by build-file-stream.ts', vectors: buildFileVectors() }, null, 2) + '\n')
+  writeFileSync(new URL('./file-stream.json', import.meta.url), JSON.stringify({ source: 'Parley file stream v2, built by build-file-stream.ts', vectors: buildFileVectors() }, null, 2) + '\n')
 }

@@ -16,7 +16,7 @@ export interface WycheproofTest {
 
 /** The files Parley runs, by name. */
 export const WYCHEPROOF_FILES = [
-  'x25519_test', 'ed25519_test', 'hkdf_sha256_test', 'hmac_sha256_test',
+  'x25519_test', 'ed25519_test', 'hkdf_sha256_test', 'hmac_sha256_test', 'chacha20_poly1305_test',
   'mlkem_768_test', 'mlkem_768_encaps_test', 'mlkem_768_semi_expanded_decaps_test', 'mlkem_768_keygen_seed_test',
 ] as const
 export type WycheproofFile = (typeof WYCHEPROOF_FILES)[number]

@@ -50,6 +50,20 @@ const runners: Record<WycheproofFile, Runner> = {
     const computed = toHex(p.hmacSha256(hex(t.key), hex(t.msg)).subarray(0, tagBytes))
     return one(t, computed === t.tag, computed)
   },
+  async chacha20_poly1305_test(p, t) {
+    // Both directions: sealing gives Wycheproof's `ct ‖ tag` (valid vectors), and opening it
+    // gives `msg` back — or null, the provider's refusal, for a tampered one. A nonce that is not
+    // 12 bytes is refused by either with a RangeError.
+    const sealed = new Uint8Array([...hex(t.ct), ...hex(t.tag)])
+    const seal = await attempt(() => p.chacha20Poly1305Seal(hex(t.key), hex(t.iv), hex(t.msg), hex(t.aad)))
+    const open = await attempt(() => p.chacha20Poly1305Open(hex(t.key), hex(t.iv), sealed, hex(t.aad)))
+    const opened = open.accepted && open.value !== null ? toHex(open.value as Uint8Array) : undefined
+    return [
+      { id: `${t.tcId}/open`, verdict: t.result, accepted: opened !== undefined, output: opened, want: String(t.msg) },
+      // Sealing an invalid vector's message gives some other bytes: compared across providers only.
+      { id: `${t.tcId}/seal`, verdict: t.result === 'valid' ? 'valid' : 'acceptable', accepted: seal.accepted, output: seal.accepted ? toHex(seal.value as Uint8Array) : undefined, want: t.result === 'valid' ? toHex(sealed) : undefined },
+    ]
+  },
   async mlkem_768_test(p, t) {
     const keys = await attempt(() => ml_kem768.keygen(hex(t.seed)))
     if (!keys.accepted) return [{ id: `${t.tcId}`, verdict: t.result, accepted: false }]
