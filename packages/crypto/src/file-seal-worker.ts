@@ -56,17 +56,31 @@ function sealChunk(buf, at, len, index, last) {
   cipher.final()
   buf.set(cipher.getAuthTag(), at + len)
 }
+// The worker keeps its own place in the stream, so a job cannot seal a chunk twice (in-place
+// sealing would then leave plaintext behind), skip one, or reuse a nonce.
+let next = 0
+let ended = false
 parentPort.on('message', (m) => {
   try {
     if (m.digest) return parentPort.postMessage({ digest: new Uint8Array(hash.digest()) })
+    if (ended) throw new Error('a job after the last chunk')
+    if (m.index !== next || !Number.isSafeInteger(m.count) || m.count < 1 || next + m.count > ${MAX_FILE_CHUNKS}) throw new RangeError('job out of sequence')
+    if (!Number.isSafeInteger(m.lastLen) || m.lastLen < -1 || m.lastLen > CHUNK || !Number.isSafeInteger(m.from) || m.from < 0) throw new RangeError('malformed job')
     let at = m.from
     for (let i = 0; i < m.count; i++) {
       const last = i === m.count - 1 && m.lastLen >= 0
       const len = last ? m.lastLen : CHUNK
       if (at + len + TAG > m.buf.length) throw new RangeError('chunk outside the segment')
-      sealChunk(m.buf, at, len, m.index + i, last)
       at += len + TAG
     }
+    at = m.from
+    for (let i = 0; i < m.count; i++) {
+      const last = i === m.count - 1 && m.lastLen >= 0
+      const len = last ? m.lastLen : CHUNK
+      sealChunk(m.buf, at, len, next++, last)
+      at += len + TAG
+    }
+    ended = m.lastLen >= 0
     // A shared segment stays where it is (no object, and no external memory, per answer);
     // a transferred one goes back.
     if (m.buf.buffer instanceof SharedArrayBuffer) parentPort.postMessage({ done: true })
@@ -124,7 +138,7 @@ export class DeferredFileSealer {
 
   /** Records chunk(s) of `len` plaintext bytes written at `at` of `out`; one run per job, in one buffer. */
   #record(out: Uint8Array, at: number, len: number, last: boolean): number {
-    if (this.#index > MAX_FILE_CHUNKS) throw new RangeError(`a file stream holds at most ${MAX_FILE_CHUNKS} chunks`)
+    if (this.#index >= MAX_FILE_CHUNKS) throw new RangeError(`a file stream holds at most ${MAX_FILE_CHUNKS} chunks`)
     const job = this.#job
     if (job && (this.#out !== out || at !== job.from + job.count * FILE_SEALED_CHUNK_BYTES)) {
       throw new Error('DeferredFileSealer: take the job before writing elsewhere')

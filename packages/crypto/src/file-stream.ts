@@ -42,7 +42,7 @@ export const FILE_CHUNK_BYTES = 64 * 1024
 export const FILE_TAG_BYTES = 16
 /** Bytes of a full sealed chunk. */
 export const FILE_SEALED_CHUNK_BYTES = FILE_CHUNK_BYTES + FILE_TAG_BYTES
-/** Most chunks a stream may have (the index is 32 bits): 256 TiB, far above any size limit. */
+/** Most chunks a stream may have (indices 0 … MAX_FILE_CHUNKS − 1 in 32 bits, so no nonce repeats): 256 TiB, far above any size limit. */
 export const MAX_FILE_CHUNKS = 0xffff_ffff
 /** HKDF label of the file stream's keys. */
 export const FILE_STREAM_LABEL = 'Parley_FileStream_v2'
@@ -133,7 +133,7 @@ export class FileSealer {
   }
 
   #nonce(last: boolean): Uint8Array {
-    if (this.#index > MAX_FILE_CHUNKS) throw new RangeError(`a file stream holds at most ${MAX_FILE_CHUNKS} chunks`)
+    if (this.#index >= MAX_FILE_CHUNKS) throw new RangeError(`a file stream holds at most ${MAX_FILE_CHUNKS} chunks`)
     return fileChunkNonce(this.#index++, last)
   }
 
@@ -276,6 +276,7 @@ export class FileOpener {
   }
 
   #open(sealed: Uint8Array, last: boolean): Uint8Array | null {
+    if (this.#index >= MAX_FILE_CHUNKS) return null // no sealer writes past it (the nonce would wrap)
     return this.#sym.chacha20Poly1305Open(this.#keys!.encKey, fileChunkNonce(this.#index, last), sealed, this.#header!)
   }
 
@@ -321,6 +322,7 @@ export class FileOpener {
     const rest = this.#buf.subarray(0, this.#fill)
     const plain = this.#open(rest, true)
     if (plain) return plain
+    if (rest.length === 0 && this.#index === 0) throw new AttachmentCorruptError('the stream ends after its header, without a chunk', { reason: 'truncated', chunk: 0 })
     if (rest.length === 0 || this.#open(rest, false)) throw new AttachmentCorruptError(`the stream ends after chunk ${this.#index - (rest.length === 0 ? 1 : 0)}, which is not its last`, { reason: 'truncated', chunk: this.#index })
     throw new AttachmentCorruptError(`chunk ${this.#index} fails authentication`, { reason: 'tampered', chunk: this.#index })
   }

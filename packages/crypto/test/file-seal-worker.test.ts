@@ -135,4 +135,32 @@ describe('file stream sealed on a worker thread', () => {
     expect(bad.error).toMatch(/outside the segment/)
     expect((await ask({ digest: true })).digest).toBeInstanceOf(Uint8Array)
   })
+
+  it('a job sealing a chunk twice, skipping one, past the last or malformed is refused, leaving the bytes as they were', async () => {
+    const d = new DeferredFileSealer(new Uint8Array(32).fill(3), { sym })
+    const ask = start(d)
+    const plain = randomBytes(2 * FILE_CHUNK_BYTES)
+    const h = d.header.length
+    const buf = new Uint8Array(new SharedArrayBuffer(h + 3 * FILE_SEALED_CHUNK_BYTES))
+    buf.set(d.header)
+    let at = d.pushInto(plain, buf, h)
+    const first = d.takeJob()!
+    expect(first).toEqual({ from: h, count: 1, index: 0, lastLen: -1 })
+    expect(Buffer.compare(buf.subarray(h, h + 16), plain.subarray(0, 16))).toBe(0)
+    expect(await ask({ buf, ...first })).toEqual({ done: true }) // control: the job in sequence is sealed
+    expect(Buffer.compare(buf.subarray(h, h + 16), plain.subarray(0, 16))).not.toBe(0)
+    const refused = async (job: object, why: RegExp) => {
+      const before = buf.slice()
+      expect((await ask({ buf, ...job })).error).toMatch(why)
+      expect(Buffer.compare(buf, before)).toBe(0)
+    }
+    await refused(first, /out of sequence/) // again: in place, it would turn chunk 0 back into plaintext's keystream XOR
+    await refused({ from: h + FILE_SEALED_CHUNK_BYTES, count: 1, index: 2, lastLen: -1 }, /out of sequence/)
+    await refused({ from: 0, count: 1, index: 1, lastLen: FILE_CHUNK_BYTES + 1 }, /malformed/)
+    await refused({ from: -1, count: 1, index: 1, lastLen: -1 }, /malformed/)
+    at = d.finishInto(buf, at)
+    expect(await ask({ buf, ...d.takeJob()! })).toEqual({ done: true }) // chunk 1 and the empty last one
+    await refused({ from: at, count: 1, index: 3, lastLen: 0 }, /after the last chunk/)
+    expect(Buffer.compare(openFile(new Uint8Array(32).fill(3), buf.subarray(0, at) as Uint8Array, { sym }), plain)).toBe(0)
+  })
 })

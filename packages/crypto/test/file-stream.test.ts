@@ -165,6 +165,7 @@ describe('file stream attacks', () => {
   it('a stream cut at a chunk boundary is truncated; cut in the header too', () => {
     expect(corrupt(sealed.subarray(0, FILE_HEADER_BYTES + 2 * FILE_SEALED_CHUNK_BYTES))).toBe('truncated')
     expect(corrupt(sealed.subarray(0, FILE_HEADER_BYTES))).toBe('truncated')
+    expect(() => openFile(key, sealed.subarray(0, FILE_HEADER_BYTES))).toThrow(/ends after its header/)
     expect(corrupt(sealed.subarray(0, 10))).toBe('truncated')
   })
   it('a stream cut inside a chunk, or extended after its last chunk, is tampered', () => {

@@ -44,8 +44,11 @@ export function xchachaSubkey(key: Uint8Array, nonce16: Uint8Array): Uint8Array 
   return new Uint8Array(subkey.buffer)
 }
 
-/** The symmetric primitives on `node:crypto`. */
-export function nodeSymmetric(c: typeof NodeCrypto): SymmetricPrimitives {
+/**
+ * The symmetric primitives on `node:crypto`. `nativeMinBytes` is where the ChaCha20 paths start
+ * (tests pass 0 so short vectors reach OpenSSL too).
+ */
+export function nodeSymmetric(c: typeof NodeCrypto, nativeMinBytes: number = NATIVE_CHACHA_MIN_BYTES): SymmetricPrimitives {
   return {
     hmacSha256(key, ...parts) {
       const mac = c.createHmac('sha256', key)
@@ -58,7 +61,7 @@ export function nodeSymmetric(c: typeof NodeCrypto): SymmetricPrimitives {
       return new Uint8Array(c.hkdfSync('sha256', ikm, salt ?? EMPTY, info, length))
     },
     xchacha20(key, nonce, data) {
-      if (data.length < NATIVE_CHACHA_MIN_BYTES) return nobleXChaCha20(key, nonce, data)
+      if (data.length < nativeMinBytes) return nobleXChaCha20(key, nonce, data)
       abytes(nonce, 'nonce', 24)
       const subkey = xchachaSubkey(key, nonce.subarray(0, 16))
       const iv = new Uint8Array(16)
@@ -69,7 +72,7 @@ export function nodeSymmetric(c: typeof NodeCrypto): SymmetricPrimitives {
       return out
     },
     chacha20Poly1305Seal(key, nonce, plaintext, ad) {
-      if (plaintext.length < NATIVE_CHACHA_MIN_BYTES) return nobleChaCha20Poly1305Seal(key, nonce, plaintext, ad)
+      if (plaintext.length < nativeMinBytes) return nobleChaCha20Poly1305Seal(key, nonce, plaintext, ad)
       abytes(key, 'key', 32)
       abytes(nonce, 'nonce', CHACHA20_POLY1305_NONCE_BYTES)
       const cipher = c.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: POLY1305_TAG_BYTES })
@@ -82,7 +85,7 @@ export function nodeSymmetric(c: typeof NodeCrypto): SymmetricPrimitives {
       return out
     },
     chacha20Poly1305Open(key, nonce, sealed, ad) {
-      if (sealed.length < NATIVE_CHACHA_MIN_BYTES) return nobleChaCha20Poly1305Open(key, nonce, sealed, ad)
+      if (sealed.length < nativeMinBytes) return nobleChaCha20Poly1305Open(key, nonce, sealed, ad)
       abytes(key, 'key', 32)
       abytes(nonce, 'nonce', CHACHA20_POLY1305_NONCE_BYTES)
       const end = sealed.length - POLY1305_TAG_BYTES
