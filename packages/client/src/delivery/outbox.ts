@@ -3,30 +3,29 @@
  * locally), then built once — franked, and for E2EE encrypted per device with the advanced
  * ratchet states written in the SAME `saveChanges` as the built frame — and only then
  * emitted. Resends reuse the stored frame and `clientMessageId`, so the server stores the
- * message once and no ratchet step is ever spent twice.
+ * message once and no ratchet step is ever spent twice. Building is frame-builder.ts's; what an
+ * ack stores and emits is acked.ts's; this file owns the queue, the window and the retries.
  */
-import { filesField } from '../attachments/frame-files.js'
 import {
-  ConnectionError, DowngradeRejectedError, InvalidDeviceListError, MessageBlockedError, MessageConflictError, MessagingDeniedError, MissingPluginError, MissingSessionError, ParleyError, PeerBlockedError, PolicyViolationError, RateLimitedError, StoreError, TimeoutError, toBase64, fromBase64,
-  type AttachmentMeta, type DeviceAddress, type MessageRef, type MessageSend, type SendResult,
+  ConnectionError, DowngradeRejectedError, InvalidDeviceListError, MessageBlockedError, MessageConflictError, MessagingDeniedError, ParleyError, PeerBlockedError, PolicyViolationError, RateLimitedError, StoreError,
+  type AttachmentMeta, type MessageRef, type SendResult,
 } from '@parley/protocol'
-import { encryptAttachment, frankMessage, signMessageRef } from '@parley/crypto'
 import { pinnedTimer, timerField } from '../disappearing/message-timer.js'
-import { silentFlag } from '../receipts/silent.js'
-import { flagEvents, verdictToError, type PipelineVerdict } from '@parley/moderation'
+import { flagEvents, type PipelineVerdict } from '@parley/moderation'
 import { ACK_TIMEOUT_MS, MAX_IN_FLIGHT, OUTBOX_BATCH, STORE_RETRY_MS } from '../constants.js'
 import type { ClientCore } from '../core.js'
 import type { Conversation } from '../conversations/conversation.js'
 import type { Directory } from '../sessions/directory.js'
 import type { JsonValue } from '../key-store/key-store.js'
-import { messageAt, storeAttachments, toMessage } from '../messages/message-log.js'
-import { encodePayload, type PayloadAttachment } from './payload.js'
+import { messageAt } from '../messages/message-log.js'
 import type { Sessions } from '../sessions/sessions.js'
-import { K, json, type ConversationRecord, type OutboxEntry, type StoredMessage } from '../store-layout.js'
+import { K, json, type ConversationRecord, type OutboxEntry } from '../store-layout.js'
 import type { Message, SendInput } from '../types.js'
 import { randomId } from '../util.js'
 import { attachmentMetas, checkSendInput, entryAttachments } from './send-input.js'
 import type { GroupProtocol } from '../groups/group-protocol.js'
+import { FrameBuilder, isTransient, type Built } from './frame-builder.js'
+import { emitAcked, storedFromAck } from './acked.js'
 import { senderKeys } from '../groups/sender-keys.js'
 import { isAction, type Applied } from '../messages/apply-action.js'
 import { receiveMessage } from '../messages/receive.js'
@@ -43,14 +42,6 @@ export interface OutboxRegistry {
   refresh(): Promise<void>
 }
 
-/** A group's verified roster head, carried in each message for fork detection (docs/groups.md). */
-const rosterHead = (c: Conversation) => (c.kind === 'group' && c._roster ? { version: c._roster.version, head: c._roster.head } : undefined)
-
-const isTransient = (e: unknown) => ConnectionError.isInstance(e) || TimeoutError.isInstance(e)
-
-/** One entry's build outcome inside a batch. */
-type Built = { entry: OutboxEntry } | { error: unknown }
-
 export class Outbox {
   /** The queued entries, in key (send) order: a mirror of the store's `outbox/` records. */
   private readonly entries = new Map<string, OutboxEntry>()
@@ -66,34 +57,22 @@ export class Outbox {
   private readonly lateFlags = new Map<string, PipelineVerdict>()
   /** How E2EE group messages are encrypted (docs/groups.md). */
   private readonly groups: GroupProtocol
+  /** Builds the frames (frame-builder.ts). */
+  private readonly build: FrameBuilder
 
   constructor(
     private readonly core: ClientCore,
     private readonly directory: Directory,
-    private readonly sessions: Sessions,
+    sessions: Sessions,
     private readonly registry: OutboxRegistry,
   ) {
     this.groups = senderKeys(core, sessions, directory)
+    this.build = new FrameBuilder({ core, directory, sessions, groups: this.groups, registry, put: (e) => this.put(e) })
   }
 
   /** Checks an E2EE send before anything is stored; returns the (non-blocking) verdict. */
-  async preflightE2ee(c: Conversation, input: { text: string; attachments: AttachmentMeta[] }): Promise<PipelineVerdict> {
-    const manifest = this.core.manifest()
-    if (manifest) {
-      const missing = this.core.pipeline.missingPlugins(manifest.requiredPlugins)
-      if (missing.length > 0) {
-        throw new MissingPluginError(`the server requires moderation plugins this client does not run: ${missing.map((p) => `${p.name}@${p.version}`).join(', ')}`, { plugins: missing.map((p) => p.name) })
-      }
-    }
-    for (const u of c.kind === 'group' ? c.members : [c.peerUserId]) await this.directory.assertNoPendingIdentity(u)
-    const self = this.core.self()
-    const verdict = await this.core.pipeline.checkOutgoing(
-      { conversationId: c.id, sender: { userId: self.userId, deviceId: self.deviceId }, text: input.text, attachments: input.attachments },
-      { where: 'client', policy: manifest?.policy ?? 'default-e2ee', mode: 'e2ee', now: this.core.now() },
-    )
-    const blocked = verdictToError(verdict)
-    if (blocked) throw blocked
-    return verdict
+  preflightE2ee(c: Conversation, input: { text: string; attachments: AttachmentMeta[] }): Promise<PipelineVerdict> {
+    return this.build.preflight(c, input)
   }
 
   /**
@@ -223,7 +202,7 @@ export class Outbox {
     const out: Built[] = []
     let e2ee: { entry: OutboxEntry; c: Conversation }[] = []
     const flush = async () => {
-      if (e2ee.length > 0) out.push(...(await this.buildE2ee(e2ee)))
+      if (e2ee.length > 0) out.push(...(await this.build.e2ee(e2ee)))
       e2ee = []
     }
     for (let entry of round) {
@@ -251,7 +230,7 @@ export class Outbox {
             continue
           }
           await flush()
-          out.push({ entry: await this.buildReadable(entry, c) })
+          out.push({ entry: await this.build.readable(entry, c) })
         } catch (error) {
           await flush()
           out.push({ error })
@@ -277,93 +256,6 @@ export class Outbox {
     return checked
   }
 
-  private async buildReadable(entry: OutboxEntry, c: Conversation): Promise<OutboxEntry> {
-    const atts = entry.attachments
-    const attMetas = attachmentMetas(atts)
-    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref, timer: entry.timer })
-    const frame: MessageSend = {
-      conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'server-side', ...silentFlag(entry.ref),
-      body: {
-        text: entry.text, nf, attachments: attMetas.map((m, i) => ({ ...m, data: atts[i]!.data })), ...(rosterHead(c) ? { roster: rosterHead(c)! } : {}),
-        ...this.signedRef(c, entry, tf), ...timerField(entry.timer),
-      },
-    }
-    const built = { ...entry, frame, nf }
-    await this.core.store.set(entry.key, json(built))
-    this.put(built)
-    return built
-  }
-
-  /**
-   * Encrypts a batch of E2EE entries in one crypto-lock turn: each advances the ratchets from
-   * where the previous one left them (its changes are layered over the batch's), and every
-   * advanced state and built frame is written in ONE `saveChanges` before any frame leaves.
-   * An entry that fails leaves no trace in the batch (its layer is dropped).
-   */
-  private async buildE2ee(batch: { entry: OutboxEntry; c: Conversation }[]): Promise<Built[]> {
-    return this.core.lock.run(async () => {
-      const self = this.core.self()
-      const changes: Record<string, JsonValue | null> = {}
-      const perConversation = new Map<string, { targets: DeviceAddress[]; mc: ConversationRecord['modeChange'] }>()
-      const out: Built[] = []
-      for (const { entry, c } of batch) {
-        try {
-          let known = perConversation.get(c.id)
-          if (!known) {
-            // A group goes to every member of the verified roster (pairwise fan-out; docs/groups.md).
-            const users = c.kind === 'group' ? [...c.members] : c.peerUserId === self.userId ? [self.userId] : [c.peerUserId, self.userId]
-            const targets = await this.directory.targets(users)
-            known = { targets, mc: (await this.registry.record(c.id))?.modeChange }
-            perConversation.set(c.id, known)
-          }
-          const layer = Object.create(changes) as Record<string, JsonValue | null>
-          const built = await this.encryptEntry(entry, c, known.targets, known.mc, layer)
-          Object.assign(changes, layer)
-          out.push({ entry: built })
-        } catch (error) {
-          out.push({ error })
-          if (isTransient(error)) break
-        }
-      }
-      // The ratchet states and the frames that spent them land together, before anything leaves.
-      if (Object.keys(changes).length > 0) await this.core.store.saveChanges(changes)
-      for (const r of out) if ('entry' in r) this.put(r.entry)
-      return out
-    })
-  }
-
-  private async encryptEntry(entry: OutboxEntry, c: Conversation, targets: DeviceAddress[], mc: ConversationRecord['modeChange'], changes: Record<string, JsonValue | null>): Promise<OutboxEntry> {
-    const self = this.core.self()
-    const attMetas = attachmentMetas(entry.attachments)
-    const { nf, tf } = frankMessage({ text: entry.text, attachments: attMetas, ref: entry.ref, timer: entry.timer })
-    const encrypted = entry.attachments.map((a) => ({ id: randomId('a-'), ...encryptAttachment(fromBase64(a.data)) }))
-    const payloadAtts: PayloadAttachment[] = attMetas.map((m, i) => ({ ...m, id: encrypted[i]!.id, key: encrypted[i]!.key }))
-    const head = rosterHead(c)
-    const payload = encodePayload({ text: entry.text, attachments: payloadAtts, nf, cmid: entry.clientMessageId, ...(mc ? { mc } : {}), ...(head ? { roster: head } : {}), ...this.signedRef(c, entry, tf), ...timerField(entry.timer) })
-    const { envelopes, missing, senderKey }: Awaited<ReturnType<GroupProtocol['encrypt']>> = c.kind === 'group'
-      ? await this.groups.encrypt({ conversationId: c.id, targets, plaintext: payload, changes })
-      : await this.sessions.encryptFor(targets, payload, c.id, changes)
-    for (const device of missing) {
-      this.core.reportError({ error: new MissingSessionError(`no session with device "${device.deviceId}": it will not get this message`, { deviceId: device.deviceId }), conversationId: c.id, device })
-    }
-    if (c.kind !== 'group' && !envelopes.some((e) => e.userId === c.peerUserId) && c.peerUserId !== self.userId) {
-      throw new MissingSessionError(`no device of "${c.peerUserId}" can receive end-to-end encrypted messages`, {})
-    }
-    const frame: MessageSend = {
-      conversationId: c.id, clientMessageId: entry.clientMessageId, tf, mode: 'e2ee', envelopes, ...silentFlag(entry.ref),
-      attachments: encrypted.map((e) => ({ id: e.id, ciphertext: e.ciphertext })), ...(senderKey ? { senderKey } : {}), ...filesField(attMetas),
-    }
-    const built = { ...entry, frame, nf }
-    changes[entry.key] = json(built)
-    return built
-  }
-
-  /** The reference of `entry` and this device's signature over its commitment (docs/messages.md). */
-  private signedRef(c: Conversation, entry: OutboxEntry, tf: string): { ref?: MessageRef; sig?: string } {
-    if (!entry.ref) return {}
-    return { ref: entry.ref, sig: signMessageRef(this.core.self().device, { conversationId: c.id, tf }) }
-  }
-
   private emitFrame(entry: OutboxEntry): void {
     const id = ++this.attempt
     this.inFlight.set(entry.clientMessageId, id)
@@ -375,18 +267,7 @@ export class Outbox {
 
   private async onAck(entry: OutboxEntry, id: number, ack: SendResult): Promise<void> {
     const self = this.core.self()
-    const frame = entry.frame!
-    let stored: StoredMessage = {
-      id: ack.messageId, clientMessageId: entry.clientMessageId, conversationId: entry.conversationId, seq: ack.seq, ts: ack.ts,
-      sender: { userId: self.userId, deviceId: self.deviceId }, outgoing: true, text: entry.text,
-      attachments: storeAttachments(attachmentMetas(entry.attachments).map((meta, i) => ({ ...meta, data: fromBase64(entry.attachments[i]!.data) }))),
-      encryption: frame.mode, nf: entry.nf!, tf: frame.tf, rf: ack.franking.rf, kid: ack.franking.kid, ...timerField(entry.timer),
-    }
-    if (entry.ref) {
-      stored.ref = entry.ref
-      const sig = frame.mode === 'server-side' ? frame.body.sig : undefined
-      if (sig) stored.sig = sig
-    }
+    let stored = storedFromAck(entry, ack, self)
     let applied: Applied | null = null
     const already = this.entries.has(entry.key)
     if (already) {
@@ -424,24 +305,7 @@ export class Outbox {
     if (late && already) {
       this.core.flag(flagEvents(late, { hook: 'checkOutgoing', where: 'client', conversationId: entry.conversationId, sender: { userId: self.userId, deviceId: self.deviceId }, messageId: ack.messageId }))
     }
-    if (already) {
-      const c = await this.registry.ensure(entry.conversationId)
-      const done = applied as Applied | null
-      if (!isAction(stored)) {
-        const m = toMessage(stored)
-        c._emit('message', m)
-        this.core.events.emit('message', m)
-      } else if (done && 'target' in done) {
-        const m = toMessage(done.target)
-        c._emit('update', m)
-        this.core.events.emit('update', m)
-      } else if (done && 'receipt' in done) {
-        c._emit('receipt', done.receipt)
-        this.core.events.emit('receipt', done.receipt)
-      } else if (done && 'error' in done) {
-        this.core.reportError({ error: done.error, conversationId: c.id, messageId: ack.messageId })
-      }
-    }
+    if (already) emitAcked(this.core, await this.registry.ensure(entry.conversationId), stored, applied as Applied | null, ack.messageId)
     waiter?.resolve(ack)
     this.kick()
   }
