@@ -178,3 +178,16 @@ export function unwrapAck<E extends ClientEventName>(event: E, response: unknown
   if (r && typeof r === 'object' && r.ok === false) throw errorFromWire(parseWith(WireErrorSchema, r.error, `${event} error`))
   throw new InvalidFrameError(`invalid "${event}" ack: expected { ok, data | error }`, { event })
 }
+
+/** Handshake refusals that pass: the client tries again after {@link SETUP_RETRY_MS} (or the `retryAfterMs` given). */
+export const RETRYABLE_HANDSHAKE_CODES = new Set(['store_failure', 'disconnected', 'rate_limited', 'timeout'])
+
+/** The typed moderator refusal a handshake error carries (`account_suspended`), if any. */
+export function handshakeRefusal(data: unknown): ParleyError | null {
+  if (typeof data !== 'object' || data === null || (data as { code?: unknown }).code !== 'account_suspended') return null
+  try {
+    return errorFromWire(parseWith(WireErrorSchema, data, 'connect_error'))
+  } catch {
+    return null
+  }
+}

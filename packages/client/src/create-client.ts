@@ -1,22 +1,22 @@
 /**
  * `createParleyClient()` and `ParleyClient`: options, the connection lifecycle (hello,
  * registration, catch-up, outbox flush on every (re)connect) and the wiring of server events
- * to the inbox, the conversation registry and the app's listeners.
+ * to the inbox, the conversation registry and the app's listeners (the frames themselves: server-frames.ts).
  */
 import {
-  ConnectionError, DeviceRevokedError, ParleyError, StoreError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, UnauthorizedError, WireErrorSchema, errorFromWire, parseWith,
+  ConnectionError, DeviceRevokedError, ParleyError, StoreError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, UnauthorizedError,
   type FlagEvent, type PolicyManifest, type SendResult,
 } from '@parley/protocol'
 import { pickProvider, verifyModeChange, type CryptoProvider } from '@parley/crypto'
 import { createPipeline, type Pipeline } from '@parley/moderation'
-import { Connection } from './connection.js'
+import { Connection, handshakeRefusal, RETRYABLE_HANDSHAKE_CODES } from './connection.js'
+import { handleServerFrames } from './server-frames.js'
 import { CONNECT_TIMEOUT_MS, SETUP_RETRY_MS } from './constants.js'
 import type { Conversation, ConversationHost } from './conversations/conversation.js'
 import { history, report, safetyNumberFor } from './conversations/conversation-ops.js'
 import { Receipts } from './receipts/receipts.js'
 import type { ClientCore } from './core.js'
 import { Directory } from './sessions/directory.js'
-import { checkNotice } from './conversations/notice-check.js'
 import { Emitter } from './emitter.js'
 import { Inbox } from './delivery/inbox.js'
 import type { JsonValue, KeyStore } from './key-store/key-store.js'
@@ -344,7 +344,7 @@ export class ParleyClient {
     conn.socket.on('connect_error', (err) => {
       // A moderator suspended this user: the handshake carries the typed error (until, reason).
       const data = (err as { data?: unknown } | undefined)?.data
-      const refused = refusal(data)
+      const refused = handshakeRefusal(data)
       if (refused) {
         if (this.firstRun) this.firstRun.reject(refused)
         else this.reportError({ error: refused })
@@ -360,46 +360,10 @@ export class ParleyClient {
         conn.restart(Math.max(typeof after === 'number' ? after : 0, SETUP_RETRY_MS) * (1 + Math.random()))
       }
     })
-    conn.handle('message', (d) => this.inbox.onLive(d))
-    // Only a hint: the message is hidden on its author's signed tombstone, which catch-up brings (docs/messages.md).
-    conn.handle('message.deleted', () => void this.inbox.sync().catch(() => {}))
-    // The server's unsigned live `receipt` relay is not believed: receipts are signed messages (receipts/).
-    conn.handle('typing', (t) => this.registry.get(t.conversationId)?._emit('typing', t))
-    conn.handle('notice', (n) => {
-      const convo = n.conversationId ? this.registry.get(n.conversationId) : undefined
-      try {
-        checkNotice(n, convo?.members)
-      } catch (e) {
-        this.reportError({ error: e as ParleyError, conversationId: n.conversationId })
-        return
-      }
-      convo?._emit('notice', n)
-      this.emitter.emit('notice', n)
-      // The policy moved: `upgradeRequired` (and maybe the mode) of cached conversations changed.
-      if ((n.kind === 'upgrade_required' || n.kind === 'policy_changed') && this.registry.size > 0) {
-        this.registry.refresh().catch((e) => {
-          if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) this.reportError({ error: e })
-        })
-      }
+    handleServerFrames(conn, {
+      core: this.core, emitter: this.emitter, inbox: this.inbox, registry: this.registry, directory: this.directory, preKeys: this.preKeys,
+      manifest: () => this.currentManifest, reportError: (p) => this.reportError(p),
     })
-    conn.handle('conversation', (info) => {
-      // A peer opened it: their first message will need their device list; fetch it now. Not
-      // for a group: a prefetch claims one-time prekeys, and every member device prefetching
-      // every member would spend members × devices of them (and their refills) at once.
-      if (info.kind !== 'group') for (const member of info.members) this.directory.prefetch(member)
-      void this.registry.applyInfo(info).then(async (c) => {
-        // minimumMode 'e2ee': upgrade a peer-opened server-side conversation at once, so the
-        // peer's next messages are encrypted rather than refused here.
-        if (c.upgradeRequired && this.core.minimumMode() === 'e2ee' && this.currentManifest?.policy !== 'server-side') await this.registry.upgrade(c)
-      }).catch((e) => this.reportError({ error: e, conversationId: info.id }))
-    })
-    // A `mode` frame pins after the deliveries committed before the upgrade: the inbox catches
-    // up first, so readable messages sent ahead of it are processed (as history) before the pin
-    // refuses readable frames.
-    conn.handle('mode', (m) => void this.registry.catchUp().catch(() => undefined).then(() => this.registry.onModeEvent(m)).catch((e) => this.reportError({ error: e, conversationId: m.conversationId })))
-    conn.handle('keys.low', (low) => this.preKeys.onLow(low))
-    conn.handle('devicelist.changed', (c) => this.directory.markStale(c.userId))
-    conn.handle('error', (w) => this.reportError({ error: errorFromWire(w) }))
     this.safety.wire(conn)
   }
 
@@ -506,18 +470,5 @@ export class ParleyClient {
   private send(c: Conversation, input: SendInput): Promise<SendResult> {
     if (this.closed) return Promise.reject(new ConnectionError('client is closed'))
     return this.attachments.send(c, input, (cc, i) => this.outbox.enqueue(cc, i))
-  }
-}
-
-/** Handshake refusals that pass: the client tries again after {@link SETUP_RETRY_MS} (or the `retryAfterMs` given). */
-const RETRYABLE_HANDSHAKE_CODES = new Set(['store_failure', 'disconnected', 'rate_limited', 'timeout'])
-
-/** The typed moderator refusal a handshake error carries (`account_suspended`), if any. */
-function refusal(data: unknown): ParleyError | null {
-  if (typeof data !== 'object' || data === null || (data as { code?: unknown }).code !== 'account_suspended') return null
-  try {
-    return errorFromWire(parseWith(WireErrorSchema, data, 'connect_error'))
-  } catch {
-    return null
   }
 }
