@@ -7,7 +7,7 @@
  * failures) start a bounded session reset — a delivery is never dropped silently.
  */
 import {
-  BadFrankingError, BadMacError, DowngradeRejectedError, RosterRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError, MessageUnavailableError,
+  BadFrankingError, BadMacError, DowngradeRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError, MessageUnavailableError,
   ParleyError, InternalError, toBase64, type Delivery, type DeviceAddress,
 } from '@parley/protocol'
 import { checkFranking, decryptAttachment, sha256Base64, verifyModeChange } from '@parley/crypto'
@@ -22,9 +22,9 @@ import { isExpiredSeq } from '../disappearing/expire-message.js'
 import { checkReadable } from '../conversations/readable.js'
 import { decodePayload } from './payload.js'
 import type { Sessions } from '../sessions/sessions.js'
-import { K, json, type ConversationRecord, type StoredMessage } from '../store-layout.js'
+import { K, type ConversationRecord, type StoredMessage } from '../store-layout.js'
 import type { Rosters } from '../groups/rosters.js'
-import { emitMembers, membersEvent } from '../groups/group-ops.js'
+import { applyRosterDelivery, checkRosterHead, type RosterDeliveryDeps } from '../groups/roster-delivery.js'
 import { installDeletedDistribution, isSenderKeyChainFailure, openSenderKeyMessage } from '../groups/sender-key-open.js'
 import { unstageNonMembers } from '../groups/sender-key-store.js'
 import { verifyRef } from '../messages/apply-action.js'
@@ -62,6 +62,11 @@ export class Inbox {
     private readonly registry: InboxRegistry,
     private readonly rosters?: Rosters,
   ) {}
+
+  /** What a group delivery's roster checks need (groups/roster-delivery.ts). */
+  private get groupDeps(): RosterDeliveryDeps {
+    return { core: this.core, registry: this.registry, ...(this.rosters ? { rosters: this.rosters } : {}) }
+  }
 
   /** Loads the durable cursor. */
   async load(): Promise<void> {
@@ -254,7 +259,7 @@ export class Inbox {
     // The log is append-only per seq: a stored message (a report's evidence) is never replaced.
     if (existing) throw new MessageConflictError('a different message arrived at a sequence number this device already holds; the stored one is kept', { conversationId: c.id, seq: d.seq })
     // A roster record proves its own authority (signature, admin); the member check is for content.
-    if (d.kind === 'roster') return this.applyRoster(c, d, changes, after)
+    if (d.kind === 'roster') return applyRosterDelivery(this.groupDeps, c, d, changes, after)
     // Content only: a roster or mode change is never dropped by a (carried) tombstone range.
     if (d.kind !== 'mode_change' && (await isExpiredSeq(this.core.store, d.conversationId, d.seq))) return // expired here: never back (decision 0023)
     if (!c.members.includes(d.sender.userId)) {
@@ -279,7 +284,7 @@ export class Inbox {
       // frame is accepted, whatever seq the server gives it. Readable history from before the
       // pin is what the local log already holds (returned above as a duplicate).
       const { body } = checkReadable(c, d)
-      await this.checkRosterHead(c, d, body.roster, changes, after)
+      await checkRosterHead(this.groupDeps, c, d, body.roster, changes, after)
       await this.store(c, d, changes, after, {
         text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId, ref: body.ref, sig: body.sig, timer: body.timer,
       })
@@ -294,7 +299,7 @@ export class Inbox {
     // The sender was checked against the verified roster above; only then is its chain used.
     const plaintext = d.senderKey ? await openSenderKeyMessage(this.core, this.sessions, this.directory, d, changes) : await this.sessions.decrypt(d.sender, d.conversationId, d.envelope!, changes)
     const payload = decodePayload(plaintext)
-    await this.checkRosterHead(c, d, payload.roster, changes, after)
+    await checkRosterHead(this.groupDeps, c, d, payload.roster, changes, after)
     const metas = payload.attachments.map(({ id: _i, key: _k, ...m }) => m)
     if (!checkFranking({ text: payload.text, attachments: metas, ref: payload.ref, timer: payload.timer }, payload.nf, d.franking.tf)) throw new BadFrankingError()
     const attachments = payload.attachments.map((a, index) => {
@@ -380,62 +385,6 @@ export class Inbox {
    * records fetched and verified first); a duplicate of a held record is nothing new.
    * @throws {RosterRejectedError} the record or the chain fails, or forks what this device holds.
    */
-  private async applyRoster(c: Conversation, d: Delivery, changes: Record<string, JsonValue | null>, after: (() => void)[]): Promise<void> {
-    const record = d.roster
-    if (c.kind !== 'group' || !record || !this.rosters) throw new InvalidFrameError('roster delivery without a record, or for a 1:1')
-    const rosters = this.rosters
-    const next = await rosters.run(async () => {
-      const pin = await rosters.onRecord(c.id, record, {})
-      if (pin) await rosters.save(pin)
-      return pin
-    })
-    if (!next) return
-    c._roster = next.state
-    // A signed record stating E2EE (a create or an add) pins it, whatever the server says.
-    if (next.state.mode === 'e2ee' && c.encryption !== 'e2ee') after.push(await this.registry.pinChanges(c, undefined, changes))
-    after.push(() => emitMembers(this.core, c, membersEvent(next, record)))
-  }
-
-  /**
-   * A group message's roster head against the pin (docs/groups.md). A head ahead of the pin
-   * means this device missed records (a server freezing its roster): they are fetched and
-   * verified first, and the sender checked again against the caught-up roster. A head this
-   * device cannot reconcile is reported (`head_mismatch`, naming the sender) and the message
-   * still shown: the sender is a verified member and the content theirs.
-   * @throws {RosterRejectedError} `gap` when the server withholds the records the head names.
-   * @throws {MemberMismatchError} the caught-up roster no longer has the sender.
-   */
-  private async checkRosterHead(
-    c: Conversation, d: Delivery, head: import('@parley/protocol').RosterHead | undefined,
-    changes: Record<string, JsonValue | null>, after: (() => void)[],
-  ): Promise<void> {
-    if (c.kind !== 'group' || !this.rosters || !head) return
-    let pin = await this.rosters.pin(c.id)
-    if (!pin) return
-    if (head.version > pin.state.version) {
-      const advanced = await this.rosters.advanceTo(c.id, head.version)
-      if (advanced && advanced.applied.length > 0) {
-        pin = advanced.pin
-        c._roster = pin.state
-        if (pin.state.mode === 'e2ee' && c.encryption !== 'e2ee') after.push(await this.registry.pinChanges(c, undefined, changes))
-        for (const step of advanced.applied) after.push(() => emitMembers(this.core, c, membersEvent(step.pin, step.record)))
-      }
-      if (!c.members.includes(d.sender.userId)) {
-        throw new MemberMismatchError('a delivery from a user who is not a member of this conversation was refused', { conversationId: c.id, userId: d.sender.userId })
-      }
-    }
-    try {
-      this.rosters.checkHead(pin, head, c.id, d.sender)
-    } catch (e) {
-      if (!RosterRejectedError.isInstance(e) || e.details.reason !== 'head_mismatch') throw e
-      after.push(() => {
-        const payload = { error: e, conversationId: c.id, messageId: d.messageId, device: { ...d.sender }, sessionReset: false }
-        c._emit('error', payload)
-        this.core.events.emit('error', payload)
-      })
-    }
-  }
-
   /**
    * @throws {MemberMismatchError} when the signer is not a member of `c`.
    * @throws {InvalidSignatureError} when the record is not signed by a listed device of its user.
