@@ -3,26 +3,27 @@
  * One schema (`migrations.ts`), the same statements on both; every method that writes more
  * than one row runs in one transaction. One-time prekeys are claimed with
  * `DELETE … WHERE … IN (SELECT … FOR UPDATE SKIP LOCKED)`, so each is handed out once, even
- * across server processes.
+ * across server processes. Devices, messages, notices and reports are method groups in
+ * `_sql-*.ts` (as are groups and recovery), composed here.
  */
-import {
-  ForbiddenError, IdentityChangedError, InvalidDeviceListError, NotFoundError, StoreError,
-  type DeviceBundle, type Notice, type Policy, type SignedDeviceList, type VerifiedReport,
-} from '@parley/protocol'
-import { AppendCache, appendBatch } from './_sql-append.js'
-import { abandonedIdentityError, fullAt, modeChangedNotice, pairKey, policyNotice, storedNotice, tokenWaitMs } from './_rules.js'
-import { conversationsById, json, MESSAGE_COLUMNS, num, toDelivery, toDevice, toMessage } from './_sql-rows.js'
-import { migrate, type SqlDriver, type SqlExecutor } from './sql-driver.js'
+import { ForbiddenError, NotFoundError, StoreError, type Policy } from '@parley/protocol'
+import { fullAt, modeChangedNotice, pairKey, policyNotice, tokenWaitMs } from './_rules.js'
+import { conversationsById, num } from './_sql-rows.js'
+import { migrate, type SqlDriver } from './sql-driver.js'
 import { sqlSafetyStore } from './safety-sql.js'
 import { sqlSenderKeyStore } from './sender-key-sql.js'
 import { sqlBlobStore } from './blob-sql.js'
 import { sqlPushStore } from './push-sql.js'
-import { consumeTicket, sqlResetTicketStore } from './_sql-reset-tickets.js'
+import { sqlResetTicketStore } from './_sql-reset-tickets.js'
 import { sqlAttachmentStore } from '../attachments/attachment-sql.js'
-import type { ClaimedBundles, ConversationRecord, ParleyStore, PreKeyCounts, PreKeyUpload, Recipient, StoredMessage } from './store.js'
-import { insertAudit, sqlModerationStore } from './moderation-sql.js'
+import type { ParleyStore, Recipient, StoredMessage } from './store.js'
+import { sqlModerationStore } from './moderation-sql.js'
 import { sqlGroupMethods } from './_sql-groups.js'
-import { isAbandoned, RESET_IDENTITY, sqlRecoveryMethods } from './_sql-recovery.js'
+import { sqlRecoveryMethods } from './_sql-recovery.js'
+import { sqlDeviceMethods } from './_sql-devices.js'
+import { sqlMessageMethods } from './_sql-messages.js'
+import { addNoticeRows, sqlNoticeMethods } from './_sql-notices.js'
+import { sqlReportMethods } from './_sql-reports.js'
 
 /**
  * Builds a store on a driver and migrates the schema.
@@ -37,52 +38,8 @@ export async function sqlStore(driver: SqlDriver): Promise<ParleyStore> {
   return createSqlStore(driver)
 }
 
-
-async function counts(q: SqlExecutor, userId: string, deviceId: string): Promise<PreKeyCounts> {
-  const rows = await q.query<{ kind: string; n: unknown }>(
-    'SELECT kind, count(*) AS n FROM one_time_prekeys WHERE user_id = $1 AND device_id = $2 GROUP BY kind',
-    [userId, deviceId],
-  )
-  const n = (k: string) => num(rows.find((r) => r.kind === k)?.n ?? 0)
-  return { oneTimePreKeys: n('x25519'), kemOneTimePreKeys: n('kem') }
-}
-
-async function insertPreKeys(q: SqlExecutor, userId: string, deviceId: string, keys: PreKeyUpload): Promise<void> {
-  const rows = [
-    ...(keys.oneTimePreKeys ?? []).map((k) => ({ k: 'x25519', i: k.id, p: k.publicKey, s: null })),
-    ...(keys.kemOneTimePreKeys ?? []).map((k) => ({ k: 'kem', i: k.id, p: k.publicKey, s: k.signature })),
-  ]
-  if (!rows.length) return
-  await q.query(
-    `INSERT INTO one_time_prekeys (user_id, device_id, kind, key_id, public_key, signature)
-     SELECT $1, $2, x.k, x.i, x.p, x.s FROM jsonb_to_recordset($3::jsonb) AS x(k text, i bigint, p text, s text)
-     ON CONFLICT (user_id, device_id, kind, key_id) DO UPDATE SET public_key = EXCLUDED.public_key, signature = EXCLUDED.signature`,
-    [userId, deviceId, JSON.stringify(rows)],
-  )
-}
-
-/** Marks each device of the user active iff the stored list names it with the same keys. */
-async function markActive(q: SqlExecutor, userId: string): Promise<void> {
-  await q.query(
-    `UPDATE devices d SET active = EXISTS (
-       SELECT 1 FROM users u, jsonb_array_elements(u.device_list -> 'devices') e
-        WHERE u.user_id = d.user_id AND e ->> 'deviceId' = d.device_id
-          AND e ->> 'signingKey' = d.signing_key AND e ->> 'identityKey' = d.identity_key)
-     WHERE d.user_id = $1`,
-    [userId],
-  )
-}
-
-async function addNoticeRows(q: SqlExecutor, items: { userId: string; notice: Notice }[]): Promise<void> {
-  if (!items.length) return
-  await q.query(
-    'INSERT INTO notices (user_id, notice) SELECT x.u, x.n FROM jsonb_to_recordset($1::jsonb) AS x(u text, n jsonb)',
-    [JSON.stringify(items.map((i) => ({ u: i.userId, n: i.notice })))],
-  )
-}
-
 function createSqlStore(db: SqlDriver): ParleyStore {
-  const appendCache = new AppendCache()
+  const self = () => store
   const store: ParleyStore = {
     kind: db.kind,
     safety: sqlSafetyStore(db),
@@ -141,110 +98,7 @@ function createSqlStore(db: SqlDriver): ParleyStore {
       return num(r!.n)
     },
 
-    async getUser(userId) {
-      const [r] = await db.query('SELECT user_id, identity_key, device_list FROM users WHERE user_id = $1', [userId])
-      return r && r.identity_key !== RESET_IDENTITY ? { userId: r.user_id as string, identityKey: r.identity_key as string, deviceList: json<SignedDeviceList>(r.device_list) } : null
-    },
-    async registerDevice(reg) {
-      await db.transaction(async (tx) => {
-        await tx.query(
-          'INSERT INTO users (user_id, identity_key, device_list, device_list_version, created_at) VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT (user_id) DO NOTHING',
-          [reg.userId, reg.userIdentityKey, JSON.stringify(reg.deviceList), reg.deviceList.version, reg.now],
-        )
-        const [u] = await tx.query('SELECT identity_key, device_list_version FROM users WHERE user_id = $1 FOR UPDATE', [reg.userId])
-        if (u!.identity_key === RESET_IDENTITY) {
-          // The identity was reset (docs/recovery.md): the first registration after it pins the
-          // new one — never a key the reset abandoned (a lost device still holds its secret).
-          if (await isAbandoned(tx, reg.userId, reg.userIdentityKey)) throw abandonedIdentityError(reg.userId)
-          await consumeTicket(tx, reg.userId, reg.resetTicketHash, reg.now)
-          await tx.query('UPDATE users SET identity_key = $2, device_list = $3::jsonb, device_list_version = $4 WHERE user_id = $1', [reg.userId, reg.userIdentityKey, JSON.stringify(reg.deviceList), reg.deviceList.version])
-          u!.identity_key = reg.userIdentityKey
-          u!.device_list_version = reg.deviceList.version
-        }
-        if (u!.identity_key !== reg.userIdentityKey) throw new IdentityChangedError('a different user identity key is pinned for this user', { userId: reg.userId })
-        const stored = num(u!.device_list_version)
-        if (reg.deviceList.version < stored) throw new InvalidDeviceListError('device list version is older than the stored one', { userId: reg.userId })
-        if (reg.deviceList.version > stored) {
-          await tx.query('UPDATE users SET device_list = $2::jsonb, device_list_version = $3 WHERE user_id = $1', [reg.userId, JSON.stringify(reg.deviceList), reg.deviceList.version])
-        }
-        // The device id came back with new keys (decision 0022): its one-time prekeys are the previous keys' (signed by them, their secrets on the old install).
-        await tx.query(
-          `DELETE FROM one_time_prekeys p USING devices d WHERE p.user_id = $1 AND p.device_id = $2 AND d.user_id = $1 AND d.device_id = $2
-             AND (d.signing_key <> $3 OR d.identity_key <> $4)`,
-          [reg.userId, reg.deviceId, reg.signingKey, reg.identityKey],
-        )
-        await tx.query(
-          `INSERT INTO devices (user_id, device_id, signing_key, identity_key, signed_prekey, kem_last_resort, registered_at, notice_cursor)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, (SELECT COALESCE(max(id), 0) FROM notices WHERE user_id = $1))
-           ON CONFLICT (user_id, device_id) DO UPDATE SET signing_key = EXCLUDED.signing_key, identity_key = EXCLUDED.identity_key,
-             signed_prekey = EXCLUDED.signed_prekey, kem_last_resort = EXCLUDED.kem_last_resort`,
-          [reg.userId, reg.deviceId, reg.signingKey, reg.identityKey, JSON.stringify(reg.signedPreKey), JSON.stringify(reg.kemLastResortPreKey), reg.now],
-        )
-        await insertPreKeys(tx, reg.userId, reg.deviceId, reg)
-        await markActive(tx, reg.userId)
-      })
-    },
-    async getDevice(userId, deviceId) {
-      const [r] = await db.query('SELECT * FROM devices WHERE user_id = $1 AND device_id = $2', [userId, deviceId])
-      return r ? toDevice(r) : null
-    },
-    async listDevices(userId) {
-      return (await db.query('SELECT * FROM devices WHERE user_id = $1 AND active ORDER BY device_id', [userId])).map(toDevice)
-    },
-    async setDeviceList(userId, list) {
-      await db.transaction(async (tx) => {
-        const [u] = await tx.query('SELECT device_list_version FROM users WHERE user_id = $1 FOR UPDATE', [userId])
-        if (!u) throw new NotFoundError('unknown user', { resource: 'user', id: userId })
-        if (list.version <= num(u.device_list_version)) throw new InvalidDeviceListError('device list version must increase', { userId })
-        await tx.query('UPDATE users SET device_list = $2::jsonb, device_list_version = $3 WHERE user_id = $1', [userId, JSON.stringify(list), list.version])
-        await markActive(tx, userId)
-      })
-    },
-    async publishPreKeys(userId, deviceId, keys) {
-      return db.transaction(async (tx) => {
-        const [d] = await tx.query('SELECT 1 FROM devices WHERE user_id = $1 AND device_id = $2 FOR UPDATE', [userId, deviceId])
-        if (!d) throw new NotFoundError('device not registered', { resource: 'device', id: deviceId })
-        if (keys.signedPreKey) await tx.query('UPDATE devices SET signed_prekey = $3::jsonb WHERE user_id = $1 AND device_id = $2', [userId, deviceId, JSON.stringify(keys.signedPreKey)])
-        if (keys.kemLastResortPreKey) await tx.query('UPDATE devices SET kem_last_resort = $3::jsonb WHERE user_id = $1 AND device_id = $2', [userId, deviceId, JSON.stringify(keys.kemLastResortPreKey)])
-        await insertPreKeys(tx, userId, deviceId, keys)
-        return counts(tx, userId, deviceId)
-      })
-    },
-    async countPreKeys(userId, deviceId) {
-      const [d] = await db.query('SELECT 1 FROM devices WHERE user_id = $1 AND device_id = $2', [userId, deviceId])
-      if (!d) throw new NotFoundError('device not registered', { resource: 'device', id: deviceId })
-      return counts(db, userId, deviceId)
-    },
-    async claimBundles(userId, excludeDeviceId): Promise<ClaimedBundles | null> {
-      return db.transaction(async (tx) => {
-        const [u] = await tx.query('SELECT identity_key, device_list FROM users WHERE user_id = $1', [userId])
-        if (!u || u.identity_key === RESET_IDENTITY) return null
-        const devs = await tx.query('SELECT * FROM devices WHERE user_id = $1 AND active ORDER BY device_id', [userId])
-        const bundles: DeviceBundle[] = []
-        const remaining: ClaimedBundles['remaining'] = []
-        for (const d of devs) {
-          if (d.device_id === excludeDeviceId) continue
-          const claim = (kind: string) => tx.query(
-            `DELETE FROM one_time_prekeys WHERE (user_id, device_id, kind, key_id) IN (
-               SELECT user_id, device_id, kind, key_id FROM one_time_prekeys
-                WHERE user_id = $1 AND device_id = $2 AND kind = $3 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING key_id, public_key, signature`,
-            [userId, d.device_id, kind],
-          )
-          const [ot] = await claim('x25519')
-          const [kem] = await claim('kem')
-          bundles.push({
-            deviceId: d.device_id as string, signingKey: d.signing_key as string, identityKey: d.identity_key as string,
-            signedPreKey: json(d.signed_prekey),
-            kemPreKey: kem ? { id: num(kem.key_id), publicKey: kem.public_key as string, signature: kem.signature as string } : json(d.kem_last_resort),
-            kemPreKeyIsLastResort: !kem,
-            ...(ot ? { oneTimePreKey: { id: num(ot.key_id), publicKey: ot.public_key as string } } : {}),
-          })
-          remaining.push({ deviceId: d.device_id as string, ...(await counts(tx, userId, d.device_id as string)) })
-        }
-        return { userId, userIdentityKey: u.identity_key as string, deviceList: json<SignedDeviceList>(u.device_list), bundles, remaining }
-      })
-    },
+    ...sqlDeviceMethods(db),
 
     async openDirectConversation({ id, userIds, mode, upgradeRequired, now }) {
       return db.transaction(async (tx) => {
@@ -328,130 +182,11 @@ function createSqlStore(db: SqlDriver): ParleyStore {
       })
     },
 
-    async appendMessages(batch, bind, now) {
-      if (!batch.length) return []
-      return appendBatch(db, appendCache, batch, bind, now)
-    },
-    async inboxAfter(device, after, limit, now) {
-      const rows = await db.query(
-        `SELECT i.inbox_id, i.envelope_type, i.ciphertext, ${MESSAGE_COLUMNS} FROM inbox i JOIN messages m ON m.id = i.message_id
-          WHERE i.user_id = $1 AND i.device_id = $2 AND i.inbox_id > $3 AND (m.expires_at IS NULL OR m.expires_at > $4)
-          ORDER BY i.inbox_id LIMIT $5`,
-        [device.userId, device.deviceId, after, now, limit],
-      )
-      return rows.map(toDelivery)
-    },
-    async ackInbox(device, upTo) {
-      const rows = await db.query(
-        `UPDATE devices SET inbox_cursor = GREATEST(inbox_cursor, LEAST($3::bigint, inbox_seq)) WHERE user_id = $1 AND device_id = $2 RETURNING inbox_cursor`,
-        [device.userId, device.deviceId, upTo],
-      )
-      if (!rows.length) throw new NotFoundError('device not registered', { resource: 'device', id: device.deviceId })
-      return num(rows[0]!.inbox_cursor)
-    },
-    async history(conversationId, viewer, before, limit, now) {
-      const rows = await db.query(
-        `SELECT i.inbox_id, i.envelope_type, i.ciphertext, ${MESSAGE_COLUMNS} FROM messages m
-           LEFT JOIN inbox i ON i.message_id = m.id AND i.user_id = $2 AND i.device_id = $3
-          WHERE m.conversation_id = $1 AND m.seq < $4 AND (m.expires_at IS NULL OR m.expires_at > $5)
-          ORDER BY m.seq DESC LIMIT $6`,
-        [conversationId, viewer.userId, viewer.deviceId, before ?? Number.MAX_SAFE_INTEGER, now, limit],
-      )
-      return rows.map(toDelivery)
-    },
-    async deleteMessage({ conversationId, messageId, byUserId, audit }) {
-      return db.transaction(async (tx) => {
-        const [r] = await tx.query(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1 AND m.conversation_id = $2 AND m.kind = 'message' FOR UPDATE`, [messageId, conversationId])
-        if (!r) throw new NotFoundError('unknown message', { resource: 'message', id: messageId })
-        if (byUserId !== null && r.sender_user !== byUserId) throw new ForbiddenError('only the sender may delete a message for everyone')
-        if (audit) await insertAudit(tx, audit)
-        await tx.query('UPDATE messages SET deleted = true, body = NULL, body_kid = NULL, attachments = NULL, sender_key = NULL WHERE id = $1', [messageId])
-        // A sender-key message's envelopes carry only its chain's distribution: kept (docs/messages.md),
-        // also when it is deleted again (the first deletion already cleared sender_key).
-        if (r.sender_key == null && !r.deleted) await tx.query('UPDATE inbox SET envelope_type = NULL, ciphertext = NULL WHERE message_id = $1', [messageId])
-        const m = toMessage(r)
-        m.deleted = true
-        delete m.sealedBody
-        delete m.attachments
-        delete m.senderKey
-        return m
-      })
-    },
-    async messagesSeenBy(userId, conversationId, messageIds) {
-      const rows = await db.query(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages m
-          WHERE m.conversation_id = $2 AND m.id IN (SELECT jsonb_array_elements_text($3::jsonb))
-            AND (m.sender_user = $1 OR EXISTS (SELECT 1 FROM inbox i WHERE i.message_id = m.id AND i.user_id = $1))`,
-        [userId, conversationId, JSON.stringify(messageIds)],
-      )
-      return rows.map(toMessage)
-    },
-    async purgeExpired(now) {
-      const rows = await db.query('DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= $1 RETURNING id', [now])
-      return rows.length
-    },
+    ...sqlMessageMethods(db),
 
-    async addNotices(items) {
-      await addNoticeRows(db, items)
-    },
-    async pendingNotices(device) {
-      const rows = await db.query(
-        `SELECT n.id, n.notice FROM notices n JOIN devices d ON d.user_id = n.user_id AND d.device_id = $2
-          WHERE n.user_id = $1 AND n.id > d.notice_cursor ORDER BY n.id LIMIT 500`,
-        [device.userId, device.deviceId],
-      )
-      return rows.map((r) => ({ id: num(r.id), notice: storedNotice(json<Record<string, unknown>>(r.notice)) }))
-    },
-    async ackNotices(device, upTo) {
-      await db.query('UPDATE devices SET notice_cursor = GREATEST(notice_cursor, $3) WHERE user_id = $1 AND device_id = $2', [device.userId, device.deviceId, upTo])
-    },
+    ...sqlNoticeMethods(db),
 
-    // ---- reports: sealed at rest (migration 2); `report` (plain JSON) only in legacy rows ----
-    async saveReport(report) {
-      const inserted = await db.query(
-        `INSERT INTO reports (reporter_user, report_id, conversation_id, received_at, sealed_kid, sealed) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (reporter_user, report_id) DO NOTHING RETURNING report_id`,
-        [report.reporterUserId, report.reportId, report.conversationId, report.receivedAt, report.sealed.kid, report.sealed.data],
-      )
-      if (inserted.length) return { duplicate: false, report }
-      const stored = await store.getReport(report.reporterUserId, report.reportId)
-      if (!stored) throw new StoreError('a stored report is still in plain JSON: run sealLegacyReports')
-      return { duplicate: true, report: stored }
-    },
-    async getReport(userId, reportId) {
-      const [r] = await db.query(
-        'SELECT conversation_id, received_at, sealed_kid, sealed FROM reports WHERE reporter_user = $1 AND report_id = $2 AND sealed IS NOT NULL',
-        [userId, reportId],
-      )
-      return r ? { reporterUserId: userId, reportId, conversationId: r.conversation_id as string, receivedAt: num(r.received_at), sealed: { kid: r.sealed_kid as string, data: r.sealed as string } } : null
-    },
-    async sealLegacyReports(seal) {
-      return db.transaction(async (tx) => {
-        const rows = await tx.query('SELECT reporter_user, report_id, report FROM reports WHERE sealed IS NULL FOR UPDATE')
-        for (const r of rows) {
-          const sealed = seal(json<VerifiedReport>(r.report))
-          await tx.query('UPDATE reports SET sealed_kid = $3, sealed = $4, report = NULL WHERE reporter_user = $1 AND report_id = $2', [r.reporter_user, r.report_id, sealed.kid, sealed.data])
-        }
-        return rows.length
-      })
-    },
-    async countReports() {
-      const [r] = await db.query('SELECT count(*) AS n FROM reports')
-      return num(r!.n)
-    },
-
-    // ---- report coverage ----
-    async deliveredAfter(device, conversationId, afterSeq, now) {
-      const [r] = await db.query(
-        `SELECT count(*) AS n, COALESCE(max(m.seq), 0) AS last FROM messages m
-          WHERE m.conversation_id = $1 AND m.seq > $4 AND m.kind = 'message' AND NOT m.deleted
-            AND (m.expires_at IS NULL OR m.expires_at > $5)
-            AND ((m.sender_user = $2 AND m.sender_device = $3)
-              OR EXISTS (SELECT 1 FROM inbox i WHERE i.message_id = m.id AND i.user_id = $2 AND i.device_id = $3))`,
-        [conversationId, device.userId, device.deviceId, afterSeq, now],
-      )
-      return { count: num(r!.n), lastSeq: num(r!.last) }
-    },
+    ...sqlReportMethods(db, self),
 
     async putLinkRequest(req) {
       await db.query(

@@ -5,8 +5,7 @@
  * conformance suite (`contract.ts`): `memoryStore`, `pgliteStore`, `postgresStore`.
  */
 import type {
-  ConversationInfo, DeviceAddress, DisappearingSetting, DeviceBundle, DeviceRegister, EncryptedAttachment, EncryptionMode, Envelope, Franking,
-  ModeChange, Notice, Policy, RosterRecord, SenderKeyMessage, SignedDeviceList, TokenBucketStore, VerifiedReport,
+  DeviceAddress, DisappearingSetting, EncryptionMode, ModeChange, Notice, Policy, SignedDeviceList, TokenBucketStore, VerifiedReport,
 } from '@parley/protocol'
 import type { RosterState } from '@parley/crypto'
 import type { SafetyStore } from './safety-store.js'
@@ -15,242 +14,26 @@ import type { ResetTicketStore } from './reset-ticket-store.js'
 import type { AttachmentStore } from '../attachments/attachment-store.js'
 import type { SenderKeyStore } from './sender-key-store.js'
 import type { BlobStore } from './blob-store.js'
+import type { ClaimedBundles, DeviceRecord, DeviceRegistration, LinkRequestRecord, PreKeyCounts, PreKeyUpload, UserRecord } from './store-devices.js'
+import type { AppendOutcome, ConversationRecord, FrankingBinder, NewMessage, SealedBody, StoredDelivery, StoredMessage, UpgradeOutcome } from './store-messages.js'
+import type { RosterEntry, RosterOutcome, RosterWrite } from './store-groups.js'
+import type { PendingNotice, PolicyChangeOutcome } from './store-notices.js'
+import type { DeliveredAfter, SealedReport } from './store-reports.js'
 
 import type { ModerationStore, NewAuditEntry } from './moderation-store.js'
 
-type SignedPreKey = DeviceRegister['signedPreKey']
-type KemPreKey = DeviceRegister['kemLastResortPreKey']
-type OneTimePreKey = DeviceRegister['oneTimePreKeys'][number]
-
-/** A user's pinned identity key and current signed device list. */
-export interface UserRecord {
-  userId: string
-  identityKey: string
-  deviceList: SignedDeviceList
-}
+// The records the methods take and return, one file per concern.
+export type * from './store-devices.js'
+export type * from './store-messages.js'
+export type * from './store-groups.js'
+export type * from './store-notices.js'
+export type * from './store-reports.js'
 
 /** One bucket of an all-or-nothing {@link ParleyStore.takeTokens}. */
 export interface BucketTake {
   key: string
   capacity: number
   refillPerSecond: number
-}
-
-/** A registered device. `active` is false once a newer device list leaves it out. */
-export interface DeviceRecord {
-  userId: string
-  deviceId: string
-  signingKey: string
-  identityKey: string
-  active: boolean
-  /** Highest inbox id assigned to this device. */
-  inboxSeq: number
-  /** Highest inbox id this device acknowledged (its durable cursor). */
-  inboxCursor: number
-}
-
-/** Everything `device.register` stores, checked by the server first. */
-export interface DeviceRegistration {
-  userId: string
-  userIdentityKey: string
-  deviceList: SignedDeviceList
-  deviceId: string
-  signingKey: string
-  identityKey: string
-  signedPreKey: SignedPreKey
-  kemLastResortPreKey: KemPreKey
-  oneTimePreKeys: OneTimePreKey[]
-  kemOneTimePreKeys: KemPreKey[]
-  now: number
-  /** Hex SHA-256 of the reset ticket presented (decision 0024); consumed when this registration pins a new identity after a reset. */
-  resetTicketHash?: string
-}
-
-/** New prekeys for one device; absent fields are left as they are. */
-export interface PreKeyUpload {
-  signedPreKey?: SignedPreKey
-  kemLastResortPreKey?: KemPreKey
-  oneTimePreKeys?: OneTimePreKey[]
-  kemOneTimePreKeys?: KemPreKey[]
-}
-
-/** Remaining one-time prekeys of a device. */
-export interface PreKeyCounts {
-  oneTimePreKeys: number
-  kemOneTimePreKeys: number
-}
-
-/** The result of claiming bundles: every one-time key in it was removed from the store. */
-export interface ClaimedBundles {
-  userId: string
-  userIdentityKey: string
-  deviceList: SignedDeviceList
-  bundles: DeviceBundle[]
-  /** What is left per device after this claim (for `keys.low`). */
-  remaining: (PreKeyCounts & { deviceId: string })[]
-}
-
-/** A conversation as stored. Members are sorted; 1:1 today, the tables allow groups. */
-export type ConversationRecord = ConversationInfo
-
-/** A server-side body sealed at rest (`sealAtRest`), base64, with the data key id. */
-export interface SealedBody {
-  kid: string
-  data: string
-}
-
-/** A stored message, mode-change or roster record. Bodies and ciphertext are gone once deleted. */
-export interface StoredMessage {
-  id: string
-  conversationId: string
-  seq: number
-  ts: number
-  kind: 'message' | 'mode_change' | 'roster'
-  sender: DeviceAddress
-  clientMessageId?: string
-  mode: EncryptionMode
-  sealedBody?: SealedBody
-  attachments?: EncryptedAttachment[]
-  franking?: Franking
-  modeChange?: ModeChange
-  /** `kind: 'roster'`: the signed record. */
-  roster?: RosterRecord
-  /** A sender-key group message: its one ciphertext (the same for every recipient device). */
-  senderKey?: SenderKeyMessage
-  deleted: boolean
-  expiresAt?: number
-}
-
-/** One row of a device's inbox: the message and, for e2ee, this device's envelope. */
-export interface StoredDelivery {
-  /** This device's inbox id; 0 in history for messages that never went to this device. */
-  inboxId: number
-  message: StoredMessage
-  envelope?: Pick<Envelope, 'type' | 'ciphertext'>
-}
-
-/** A message to append. The store assigns `seq` and `ts` in its transaction. */
-export interface NewMessage {
-  id: string
-  conversationId: string
-  sender: DeviceAddress
-  clientMessageId: string
-  mode: EncryptionMode
-  tf: string
-  /** Server-side: the sealed body. */
-  sealedBody?: SealedBody
-  /**
-   * E2EE: exactly one envelope per current device of every member but the sender's; with
-   * `senderKey`, the chain distributions, one per device not in `senderKeyHolders`.
-   */
-  envelopes?: Envelope[]
-  /** A sender-key group message (docs/groups.md): the one ciphertext every member device reads. */
-  senderKey?: SenderKeyMessage
-  /** With `senderKey`: the devices already given that chain (read from `senderKeys` before the append). */
-  senderKeyHolders?: DeviceAddress[]
-  attachments?: EncryptedAttachment[]
-  expiresAt?: number
-  /**
-   * Users whose devices get no inbox row (a blocked sender's message to the blocker). E2EE
-   * coverage is still checked against every member's devices first, so leaving a blocker's
-   * envelopes out is refused as when no block exists (docs/decisions/0005).
-   */
-  withheldFrom?: string[]
-}
-
-/** One recipient device of an appended message. */
-export interface Recipient extends DeviceAddress {
-  inboxId: number
-  envelope?: Pick<Envelope, 'type' | 'ciphertext'>
-}
-
-/** Outcome of one message of an `appendMessages` batch. Errors are per message. */
-export type AppendOutcome =
-  | { ok: true; duplicate: boolean; message: StoredMessage; recipients: Recipient[] }
-  | { ok: false; error: unknown }
-
-/**
- * Computes the franking binding once the store has assigned `seq` and `ts` (inside its
- * transaction, so the binding covers exactly what is stored).
- */
-export type FrankingBinder = (message: NewMessage, seq: number, ts: number) => Franking
-
-/** Outcome of a mode upgrade. */
-export interface UpgradeOutcome {
-  conversation: ConversationRecord
-  /** False when the conversation was already e2ee (idempotent). */
-  changed: boolean
-  message?: StoredMessage
-  recipients: Recipient[]
-}
-
-/** A roster record as stored, with the conversation seq it took. */
-export interface RosterEntry {
-  record: RosterRecord
-  seq: number
-}
-
-/**
- * A roster change to write: the signed record and the state it leads to (checked by the
- * server with `applyRosterRecord` first). The store writes the record as a `roster` message
- * at the next seq, the new state and members, and an inbox row for every active device of
- * every member before or after the change (a removed member learns of its removal) but the
- * signing device, all in one transaction.
- */
-export interface RosterWrite {
-  record: RosterRecord
-  state: RosterState
-  messageId: string
-  now: number
-}
-
-/** Outcome of a roster write. */
-export interface RosterOutcome {
-  conversation: ConversationRecord
-  message: StoredMessage
-  recipients: Recipient[]
-}
-
-/** A stored notice waiting for a device. */
-export interface PendingNotice {
-  id: number
-  notice: Notice
-}
-
-/** What `applyPolicy` did. */
-export interface PolicyChangeOutcome {
-  previous: Policy | null
-  changed: boolean
-  /** Notices written for participants (one per member per conversation). */
-  notices: number
-}
-
-/**
- * A verified report as stored: the whole `VerifiedReport` sealed at rest with the server's data
- * key (`sealAtRest`, AAD binding reporter and report id); only what it is looked up by is clear.
- */
-export interface SealedReport {
-  reporterUserId: string
-  reportId: string
-  conversationId: string
-  receivedAt: number
-  sealed: SealedBody
-}
-
-/** What `deliveredAfter` counts: messages a device received or sent after a seq. */
-export interface DeliveredAfter {
-  count: number
-  /** Highest seq among them; 0 when `count` is 0. */
-  lastSeq: number
-}
-
-/** A pending device-link request (new device waiting for its payload). */
-export interface LinkRequestRecord {
-  codeHash: string
-  userId: string
-  deviceId: string
-  ephemeralKey: string
-  expiresAt: number
 }
 
 /**
