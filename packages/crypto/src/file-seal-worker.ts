@@ -66,21 +66,17 @@ parentPort.on('message', (m) => {
     if (ended) throw new Error('a job after the last chunk')
     if (m.index !== next || !Number.isSafeInteger(m.count) || m.count < 1 || next + m.count > ${MAX_FILE_CHUNKS}) throw new RangeError('job out of sequence')
     if (!Number.isSafeInteger(m.lastLen) || m.lastLen < -1 || m.lastLen > CHUNK || !Number.isSafeInteger(m.from) || m.from < 0) throw new RangeError('malformed job')
+    // The whole run must fit before anything is sealed: a job is sealed entirely or not at all.
+    const ends = m.lastLen >= 0
+    if (m.from + (m.count - (ends ? 1 : 0)) * (CHUNK + TAG) + (ends ? m.lastLen + TAG : 0) > m.buf.length) throw new RangeError('chunk outside the segment')
     let at = m.from
     for (let i = 0; i < m.count; i++) {
-      const last = i === m.count - 1 && m.lastLen >= 0
-      const len = last ? m.lastLen : CHUNK
-      if (at + len + TAG > m.buf.length) throw new RangeError('chunk outside the segment')
-      at += len + TAG
-    }
-    at = m.from
-    for (let i = 0; i < m.count; i++) {
-      const last = i === m.count - 1 && m.lastLen >= 0
+      const last = ends && i === m.count - 1
       const len = last ? m.lastLen : CHUNK
       sealChunk(m.buf, at, len, next++, last)
       at += len + TAG
     }
-    ended = m.lastLen >= 0
+    ended = ends
     // A shared segment stays where it is (no object, and no external memory, per answer);
     // a transferred one goes back.
     if (m.buf.buffer instanceof SharedArrayBuffer) parentPort.postMessage({ done: true })
