@@ -29,7 +29,7 @@ import { Sessions } from './sessions/sessions.js'
 import { cachedStore } from './sessions/record-cache.js'
 import { K, json, type SelfRecord } from './store-layout.js'
 import type { ClientEvents, ErrorPayload, SendInput } from './types.js'
-import { Mutex, randomId } from './util.js'
+import { isTransient, Mutex, randomId } from './util.js'
 import { linkExistingDevice, type LinkDeviceOptions } from './sessions/device-link.js'
 import { Rosters } from './groups/rosters.js'
 import { changeRoster, createGroup, type GroupRegistry } from './groups/group-ops.js'
@@ -322,7 +322,7 @@ export class ParleyClient {
         const error = ParleyError.isInstance(e) ? e : new ConnectionError('connection setup failed')
         // A revoked device is refused at hello: stop here rather than reconnect into it again.
         if (DeviceRevokedError.isInstance(error)) conn.close()
-        const transient = ConnectionError.isInstance(e) || TimeoutError.isInstance(e)
+        const transient = isTransient(e)
         // Dropped mid-setup: 'disconnect' already said so, and the reconnect sets up again.
         if (transient && !conn.connected) return
         if (this.firstRun && !transient) {
@@ -394,7 +394,7 @@ export class ParleyClient {
     // conversation may now need an upgrade on its next send): re-read it before the outbox goes.
     if (this.registry.size > 0) {
       await this.registry.refresh().catch((e) => {
-        if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) this.reportError({ error: e })
+        if (!isTransient(e)) this.reportError({ error: e })
       })
     }
     await this.preKeys.afterCatchUp()

@@ -5,7 +5,7 @@
  * here trusts a frame beyond what its receiver verifies; the socket's own lifecycle (connect,
  * disconnect, handshake refusals) stays with the client (create-client.ts).
  */
-import { ConnectionError, TimeoutError, errorFromWire, type ParleyError, type PolicyManifest } from '@parley/protocol'
+import { errorFromWire, type ParleyError, type PolicyManifest } from '@parley/protocol'
 import type { Connection } from './connection.js'
 import type { ClientCore } from './core.js'
 import { checkNotice } from './conversations/notice-check.js'
@@ -15,6 +15,7 @@ import type { Emitter } from './emitter.js'
 import type { Directory } from './sessions/directory.js'
 import type { PreKeyUpkeep } from './sessions/prekey-upkeep.js'
 import type { ClientEvents, ErrorPayload } from './types.js'
+import { isTransient } from './util.js'
 
 /** Where the server's frames go. */
 export interface ServerFrameTargets {
@@ -49,7 +50,7 @@ export function handleServerFrames(conn: Connection, to: ServerFrameTargets): vo
     // The policy moved: `upgradeRequired` (and maybe the mode) of cached conversations changed.
     if ((n.kind === 'upgrade_required' || n.kind === 'policy_changed') && to.registry.size > 0) {
       to.registry.refresh().catch((e) => {
-        if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) to.reportError({ error: e })
+        if (!isTransient(e)) to.reportError({ error: e })
       })
     }
   })

@@ -1,4 +1,5 @@
-/** Small helpers: random ids, UTF-8, a promise mutex. */
+/** Small helpers: random ids, UTF-8, a promise mutex, the transient-failure test. */
+import { ConnectionError, TimeoutError } from '@parley/protocol'
 
 /** Ids draw their random bytes from a pool refilled this many bytes at a time (one system call per ~340 ids, not one per id). */
 export const RANDOM_ID_POOL_BYTES = 4096
@@ -34,3 +35,6 @@ export class Mutex {
     return next
   }
 }
+
+/** A failure a reconnect may cure (a dropped connection, an ack that timed out): retried or kept, not reported as final. */
+export const isTransient = (e: unknown): boolean => ConnectionError.isInstance(e) || TimeoutError.isInstance(e)

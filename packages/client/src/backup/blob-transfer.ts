@@ -4,10 +4,10 @@
  * download that sees two uploads (a backup replaced mid-read) starts over.
  */
 import {
-  BackupCorruptError, ConnectionError, MAX_BLOB_BYTES, MAX_BLOB_CHUNK_BYTES, PayloadTooLargeError, TimeoutError, fromBase64, toBase64,
+  BackupCorruptError, MAX_BLOB_BYTES, MAX_BLOB_CHUNK_BYTES, PayloadTooLargeError, fromBase64, toBase64,
 } from '@parley/protocol'
 import type { Connection } from '../connection.js'
-import { randomId } from '../util.js'
+import { isTransient, randomId } from '../util.js'
 
 /** Progress of a backup, restore or history transfer. */
 export interface TransferProgress {
@@ -28,7 +28,7 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn()
     } catch (e) {
-      if (attempt >= CHUNK_ATTEMPTS || !(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) throw e
+      if (attempt >= CHUNK_ATTEMPTS || !isTransient(e)) throw e
     }
   }
 }

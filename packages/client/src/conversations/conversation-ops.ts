@@ -3,7 +3,7 @@
  * merged with readable server history), safety numbers and reports (receipts: receipts/).
  */
 import {
-  ConnectionError, MessageConflictError, NotFoundError, ParleyError, TimeoutError, type ReportResult,
+  MessageConflictError, NotFoundError, ParleyError, type ReportResult,
 } from '@parley/protocol'
 import { safetyNumber } from '@parley/crypto'
 import { DEFAULT_HISTORY_LIMIT } from '../constants.js'
@@ -15,7 +15,7 @@ import { readPage, toMessage, toReportEntry } from '../messages/message-log.js'
 import { checkReadable, type CheckedReadable } from './readable.js'
 import { K, type StoredMessage } from '../store-layout.js'
 import type { Message, SafetyNumber } from '../types.js'
-import { randomId } from '../util.js'
+import { isTransient, randomId } from '../util.js'
 import { isAction } from '../messages/apply-action.js'
 import { withEditChains } from '../messages/report-chain.js'
 import { notReceipt } from '../receipts/apply-receipt.js'
@@ -69,7 +69,7 @@ export async function history(core: ClientCore, c: Conversation, opts: HistoryOp
         bySeq.set(row.seq, toMessage(stored))
       }
     } catch (e) {
-      if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) throw e
+      if (!isTransient(e)) throw e
     }
   }
   const messages = [...bySeq.values()].sort((a, b) => a.seq! - b.seq!).slice(-limit)

@@ -5,7 +5,7 @@
  * frame leaves. Building never emits: the outbox decides what goes out and when.
  */
 import { filesField } from '../attachments/frame-files.js'
-import { ConnectionError, MissingPluginError, MissingSessionError, TimeoutError, fromBase64, type AttachmentMeta, type DeviceAddress, type MessageRef, type MessageSend } from '@parley/protocol'
+import { MissingPluginError, MissingSessionError, fromBase64, type AttachmentMeta, type DeviceAddress, type MessageRef, type MessageSend } from '@parley/protocol'
 import { encryptAttachment, frankMessage, signMessageRef } from '@parley/crypto'
 import { verdictToError, type PipelineVerdict } from '@parley/moderation'
 import { timerField } from '../disappearing/message-timer.js'
@@ -17,12 +17,9 @@ import type { Sessions } from '../sessions/sessions.js'
 import type { JsonValue } from '../key-store/key-store.js'
 import type { GroupProtocol } from '../groups/group-protocol.js'
 import { json, type ConversationRecord, type OutboxEntry } from '../store-layout.js'
-import { randomId } from '../util.js'
+import { isTransient, randomId } from '../util.js'
 import { encodePayload, type PayloadAttachment } from './payload.js'
 import { attachmentMetas } from './send-input.js'
-
-/** A failure that a reconnect may cure (the send stays queued). */
-export const isTransient = (e: unknown): boolean => ConnectionError.isInstance(e) || TimeoutError.isInstance(e)
 
 /** One entry's build outcome inside a batch. */
 export type Built = { entry: OutboxEntry } | { error: unknown }

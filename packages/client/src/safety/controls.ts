@@ -2,7 +2,8 @@
  * The client's safety controls in one place, so `ParleyClient` only wires them: the synced
  * state, `client.users`, `client.requests`, mute, and the three pushed frames.
  */
-import { ConnectionError, TimeoutError, type ParleyError } from '@parley/protocol'
+import type { ParleyError } from '@parley/protocol'
+import { isTransient } from '../util.js'
 import type { Connection } from '../connection.js'
 import type { Conversation } from '../conversations/conversation.js'
 import type { ClientCore } from '../core.js'
@@ -43,7 +44,7 @@ export class SafetyControls {
     try {
       await this.state.sync()
     } catch (e) {
-      if (!(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) this.core.reportError({ error: e as ParleyError })
+      if (!isTransient(e)) this.core.reportError({ error: e as ParleyError })
     }
   }
 

@@ -4,7 +4,7 @@
  * hourly, and at once when a signed prekey reached its limit of initial messages. At most one
  * refill and one rotation at a time; failures are reported, never thrown.
  */
-import { ConnectionError, TimeoutError } from '@parley/protocol'
+import { isTransient } from '../util.js'
 import { PREKEY_REFILL_DELAY_MS, PREKEY_ROTATION_CHECK_MS } from '../constants.js'
 import type { ClientCore } from '../core.js'
 import { maintainPreKeys, type PreKeyRotationOptions } from './prekey-rotation.js'
@@ -71,7 +71,7 @@ export class PreKeyUpkeep {
     this.maintaining ??= maintainPreKeys(this.core, this.rotation)
       .then(() => undefined)
       .catch((e) => {
-        if (!this.stopped && !(ConnectionError.isInstance(e) || TimeoutError.isInstance(e))) this.core.reportError({ error: e })
+        if (!this.stopped && !isTransient(e)) this.core.reportError({ error: e })
       })
       .finally(() => {
         this.maintaining = null
