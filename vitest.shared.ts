@@ -4,6 +4,7 @@
  * Vitest 4 runs node tests in Vite's SSR environment, hence `ssr.resolve.conditions`.
  */
 import { defineConfig, type ViteUserConfig } from 'vitest/config'
+import { UnhandledErrorsReporter } from './vitest.unhandled-reporter'
 
 export const sourceConditions = ['@parley/source', 'module', 'node', 'development|production']
 
@@ -16,7 +17,7 @@ export function parleyVitestConfig(extra: ViteUserConfig['test'] = {}) {
       passWithNoTests: true,
       testTimeout: 30_000,
       hookTimeout: 60_000,
-      reporters: ['default', 'json'],
+      reporters: ['default', 'json', new UnhandledErrorsReporter()],
       outputFile: { json: '.vitest-report.json' },
       ...extra,
     },

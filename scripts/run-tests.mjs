@@ -12,11 +12,13 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { reportFileName, summarizeRun } from './test-summary.mjs'
+import { reportFileName, summarizeRun, unhandledFileName } from './test-summary.mjs'
 import { workspaces } from './workspaces.mjs'
 
 /** Where vitest.shared.ts has every package write its JSON report. */
 const PACKAGE_REPORT = '.vitest-report.json'
+/** Where vitest.unhandled-reporter.ts writes a package's unhandled errors, when it has any. */
+const PACKAGE_UNHANDLED = '.vitest-unhandled.json'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const label = `node-${process.versions.node}`
@@ -26,7 +28,10 @@ const turboArgs = process.argv.slice(2)
 const filtered = turboArgs.some((a) => a.startsWith('--filter') || a === '-F')
 
 const withTests = workspaces(root).filter((w) => w.pkg.scripts?.test)
-for (const w of withTests) rmSync(join(w.dir, PACKAGE_REPORT), { force: true })
+for (const w of withTests) {
+  rmSync(join(w.dir, PACKAGE_REPORT), { force: true })
+  rmSync(join(w.dir, PACKAGE_UNHANDLED), { force: true })
+}
 rmSync(runDir, { recursive: true, force: true })
 mkdirSync(runDir, { recursive: true })
 
@@ -51,6 +56,8 @@ for (const w of withTests) {
   const report = join(w.dir, PACKAGE_REPORT)
   if (!existsSync(report)) continue
   renameSync(report, join(runDir, reportFileName(w.pkg.name)))
+  const unhandled = join(w.dir, PACKAGE_UNHANDLED)
+  if (existsSync(unhandled)) renameSync(unhandled, join(runDir, unhandledFileName(w.pkg.name)))
   ran.push(w.pkg.name)
 }
 // Without a filter every package with a test script must leave a report.

@@ -4,6 +4,8 @@
 // Layout it reads (written by scripts/run-tests.mjs and .ci/run):
 //   <reports>/<run>/run.json            { label, node, seconds, turboExitCode, turboSignal?, expected: [package name…] }
 //   <reports>/<run>/<pkg>.vitest.json    one vitest JSON report per workspace package
+//   <reports>/<run>/<pkg>.unhandled.json [{ type, name, message, testFile?, test?, stack }…], only
+//                                        when vitest saw errors outside any test (each a failure)
 //   <reports>/checks.jsonl               one {"name","ok","message"} line per CI check
 //
 // CLI: node scripts/test-summary.mjs <reports dir>   (exit 1 on any failure or when no test ran)
@@ -12,10 +14,24 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 export const REPORT_SUFFIX = '.vitest.json'
+export const UNHANDLED_SUFFIX = '.unhandled.json'
 
 /** A workspace name as a file name: `@parley/crypto` → `parley__crypto`. */
 export function reportFileName(pkgName) {
   return pkgName.replace(/^@/, '').replace(/\//g, '__') + REPORT_SUFFIX
+}
+
+/** Where a package's unhandled errors are kept: `@parley/server` → `parley__server.unhandled.json`. */
+export function unhandledFileName(pkgName) {
+  return reportFileName(pkgName).slice(0, -REPORT_SUFFIX.length) + UNHANDLED_SUFFIX
+}
+
+/** `type: Name: message (in file › test)` for each unhandled error vitest recorded. */
+export function unhandledNames(list) {
+  return (Array.isArray(list) ? list : []).map((e) => {
+    const where = e.testFile ? ` (in ${String(e.testFile).replace(/^.*?\/(packages|examples|bench)\//, '$1/')}${e.test ? ` › ${e.test}` : ''})` : ''
+    return `${e.type ?? 'Unhandled error'}: ${e.name ?? 'Error'}: ${firstLine(e.message, 300)}${where}`
+  })
 }
 
 const line = (t) => `${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`
@@ -81,6 +97,14 @@ export function summarizeRun(dir, log = console.log) {
     log(`  ${pkg}: ${line(counts)}${broken}`)
     for (const name of failedNames(json)) { log(`    ✗ ${name}`); total.failedNames.push(name) }
     total.passed += counts.passed; total.failed += counts.failed; total.skipped += counts.skipped
+    // Errors outside any test fail vitest's run with every test passed: each counts as a failure.
+    const unhandledFile = join(dir, file.slice(0, -REPORT_SUFFIX.length) + UNHANDLED_SUFFIX)
+    if (existsSync(unhandledFile)) {
+      let names
+      try { names = unhandledNames(JSON.parse(readFileSync(unhandledFile, 'utf8'))) } catch { names = [`unreadable ${unhandledFile}`] }
+      for (const name of names) { log(`    ✗ ${pkg}: ${name}`); total.failedNames.push(`${pkg}: ${name}`) }
+      total.failed += Math.max(1, names.length)
+    }
   }
   // A package with a test script that left no report crashed, or never ran because turbo died.
   const why = meta?.turboSignal ? `turbo was killed by ${meta.turboSignal}` : 'vitest did not finish'

@@ -18,7 +18,7 @@ import { systemRandom, type RandomSource } from './random.js'
 import { ratchetDecrypt } from './ratchet/decrypt.js'
 import { ratchetEncrypt } from './ratchet/encrypt.js'
 import { checkContext, decodeMessage, type MessageContext, type MessageType } from './ratchet/message.js'
-import { asState, type SessionState, type SessionStateV2 } from './ratchet/state.js'
+import { asState, type SessionState } from './ratchet/state.js'
 
 /** Which prekeys a decrypted initial message consumed (the caller deletes one-time keys). */
 export interface UsedPreKeys {

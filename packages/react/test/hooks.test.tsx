@@ -156,6 +156,20 @@ describe.each(POLICIES)('hooks under %s', (policy) => {
     b.unmount()
   })
 
+  it('useReport: a message that arrives while the preview is open is shown without a reset', async () => {
+    const a = renderHook(() => useMessages(conversationId), { wrapper: provider(alice, aliceUi) })
+    const b = renderHook(() => useReport(conversationId), { wrapper: provider(bob) })
+    await waitFor(() => expect(b.result.current.loading).toBe(false), WAIT)
+    await waitFor(() => expect(a.result.current.loading).toBe(false), WAIT)
+    const before = b.result.current.preview.map((m) => m.id)
+    expect(before.length).toBeGreaterThan(0)
+    await act(() => a.result.current.send({ text: 'while the report screen is open' }))
+    await waitFor(() => expect(b.result.current.preview.at(-1)?.text).toBe('while the report screen is open'), WAIT)
+    expect(b.result.current.preview.map((m) => m.id)).not.toEqual(before)
+    a.unmount()
+    b.unmount()
+  })
+
   it('useTyping and useSafetyNumber', async () => {
     const a = renderHook(() => ({ typing: useTyping(conversationId), safety: useSafetyNumber(conversationId) }), { wrapper: provider(alice, aliceUi) })
     const b = renderHook(() => ({ typing: useTyping(conversationId), safety: useSafetyNumber(conversationId) }), { wrapper: provider(bob) })

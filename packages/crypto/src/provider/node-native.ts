@@ -13,14 +13,14 @@
 import type * as NodeCrypto from 'node:crypto'
 import { InternalError } from '@parley/protocol'
 import { abytes } from '../_assert.js'
-import { equalBytes, utf8 } from '../_bytes.js'
 import { passesEd25519Precheck } from '../ed25519-rule.js'
 import { cacheId, isAllZero, KeyCache } from './_key-cache.js'
 import { PendingRatchetKeys } from './_pending-ratchet-keys.js'
 import { detectNodeKem } from './_node-mlkem.js'
 import { describeError } from './_describe-error.js'
 import { detectOkpImport, type OkpCurve } from './_node-keys.js'
-import { NATIVE_CHACHA_MIN_BYTES, nodeSymmetric } from './_node-symmetric.js'
+import { nodeSymmetric } from './_node-symmetric.js'
+import { symmetricDifference } from './_symmetric-check.js'
 import { nobleSymmetric } from './_noble-symmetric.js'
 import { nobleKemDecapsulate, nobleKemEncapsulate } from './noble.js'
 import type { AcceleratedPrimitive, CryptoProvider, SymmetricPrimitives } from './provider.js'
@@ -31,27 +31,6 @@ function loadNodeCrypto(): typeof NodeCrypto | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
   const mod = proc?.getBuiltinModule?.('node:crypto') as typeof NodeCrypto | undefined
   return mod && typeof mod.diffieHellman === 'function' ? mod : undefined
-}
-
-/** Undefined when the native symmetric primitives give noble's bytes on fixed inputs. */
-function checkSymmetric(native: SymmetricPrimitives): string | undefined {
-  const key = Uint8Array.from({ length: 32 }, (_, i) => i)
-  const nonce = Uint8Array.from({ length: 24 }, (_, i) => 100 + i)
-  const data = utf8('Parley native symmetric self-check, long enough to span two ChaCha20 blocks of 64 bytes.')
-  const info = utf8('info')
-  // Long enough for the native ChaCha20 path (shorter inputs stay on noble).
-  const long = Uint8Array.from({ length: NATIVE_CHACHA_MIN_BYTES + 77 }, (_, i) => (i * 31) & 0xff)
-  if (!equalBytes(native.hmacSha256(key, data, info), nobleSymmetric.hmacSha256(key, data, info))) return 'HMAC-SHA256 differs from noble'
-  if (!equalBytes(native.hkdfSha256(data, undefined, info, 88), nobleSymmetric.hkdfSha256(data, undefined, info, 88))) return 'HKDF-SHA256 differs from noble'
-  if (!equalBytes(native.xchacha20(key, nonce, long), nobleSymmetric.xchacha20(key, nonce, long))) return 'XChaCha20 differs from noble'
-  const n12 = nonce.subarray(0, 12)
-  const sealed = native.chacha20Poly1305Seal(key, n12, long, info)
-  if (!equalBytes(sealed, nobleSymmetric.chacha20Poly1305Seal(key, n12, long, info))) return 'ChaCha20-Poly1305 differs from noble'
-  const opened = native.chacha20Poly1305Open(key, n12, sealed, info)
-  if (!opened || !equalBytes(opened, long)) return 'ChaCha20-Poly1305 does not open its own output'
-  sealed[sealed.length - 1]! ^= 1
-  if (native.chacha20Poly1305Open(key, n12, sealed, info) !== null) return 'ChaCha20-Poly1305 opened an altered tag'
-  return undefined
 }
 
 /** Why primitives of the node provider stay on noble: not on this Node, or failed their check. */
@@ -96,7 +75,7 @@ export function buildNodeProvider(c: typeof NodeCrypto): { provider: CryptoProvi
   let sym: SymmetricPrimitives = nobleSymmetric
   try {
     const native = nodeSymmetric(c)
-    const failure = checkSymmetric(native)
+    const failure = symmetricDifference(native)
     if (failure) failed.push(failure)
     else sym = native
   } catch (e) {

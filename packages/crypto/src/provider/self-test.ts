@@ -8,16 +8,13 @@ import { equalBytes, utf8 } from '../_bytes.js'
 import { checkKemAgainstNoble } from './_kem-probe.js'
 import { describeError } from './_describe-error.js'
 import { nobleProvider } from './noble.js'
+import { symmetricDifference } from './_symmetric-check.js'
 import type { CryptoProvider } from './provider.js'
 
 const hex = (s: string) => Uint8Array.from(s.match(/../g)!, (b) => parseInt(b, 16))
 const A = Uint8Array.from({ length: 32 }, (_, i) => i + 1)
 const B = Uint8Array.from({ length: 32 }, (_, i) => 200 - i)
 const MSG = utf8('parley')
-const NONCE = Uint8Array.from({ length: 24 }, (_, i) => i * 3)
-const DATA = utf8('Parley provider self-test: one ChaCha20 block and a little more, 80 bytes long.')
-// XChaCha20 over 1,100 bytes: past the size where native providers switch to platform ChaCha20.
-const LONG = Uint8Array.from({ length: 1100 }, (_, i) => (i * 7) & 0xff)
 // A signature whose R is [r]B plus an 8-torsion point, with S computed honestly over that R
 // (built as `torsionSignature` in test/ed25519-rule.test.ts): valid for a cofactored verifier,
 // invalid under the rule.
@@ -80,14 +77,8 @@ export async function selfTestFailure(p: CryptoProvider): Promise<string | undef
       const kem = await checkKemAgainstNoble((pk) => p.mlKem768Encapsulate(pk), (ct, sk) => p.mlKem768Decapsulate(ct, sk))
       if (kem) return kem
     }
-    if (!equalBytes(p.hmacSha256(A, MSG, DATA), n.hmacSha256(A, MSG, DATA))) return 'HMAC-SHA256 differs from noble'
-    if (!equalBytes(p.hkdfSha256(DATA, undefined, MSG, 96), n.hkdfSha256(DATA, undefined, MSG, 96))) return 'HKDF-SHA256 differs from noble'
-    if (!equalBytes(p.xchacha20(A, NONCE, DATA), n.xchacha20(A, NONCE, DATA))) return 'XChaCha20 differs from noble'
-    if (!equalBytes(p.xchacha20(A, NONCE, LONG), n.xchacha20(A, NONCE, LONG))) return 'XChaCha20 differs from noble'
-    const sealed = p.chacha20Poly1305Seal(A, NONCE.subarray(0, 12), LONG, MSG)
-    if (!equalBytes(sealed, n.chacha20Poly1305Seal(A, NONCE.subarray(0, 12), LONG, MSG))) return 'ChaCha20-Poly1305 differs from noble'
-    const opened = p.chacha20Poly1305Open(A, NONCE.subarray(0, 12), sealed, MSG)
-    if (!opened || !equalBytes(opened, LONG)) return 'ChaCha20-Poly1305 does not open its own output'
+    const symmetric = symmetricDifference(p)
+    if (symmetric) return symmetric
     return undefined
   } catch (e) {
     return `threw: ${describeError(e)}`

@@ -9,7 +9,7 @@ import {
 } from '../limits.js'
 import {
   base64Exact, base64Max, DeviceAddressSchema, EncryptionModeSchema, FrankingTagSchema, IdSchema, list,
-  SeqSchema, SignatureSchema, text, TimestampSchema, UserIdSchema, wellFormedText,
+  SeqSchema, SignatureSchema, TimestampSchema, UserIdSchema, wellFormedText,
 } from './common.js'
 import { ModeChangeSchema } from './mode.js'
 import { RosterHeadSchema, RosterRecordSchema } from './roster.js'

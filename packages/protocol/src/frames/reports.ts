@@ -5,7 +5,7 @@
 import * as v from 'valibot'
 import { FRANKING_BYTES, MAX_ATTACHMENTS, MAX_REASON_LENGTH, MAX_REPORT_ENTRIES, MAX_TEXT_LENGTH } from '../limits.js'
 import {
-  base64Exact, DeviceAddressSchema, FrankingTagSchema, IdSchema, list, SeqSchema, text, TimestampSchema, wellFormedText,
+  base64Exact, DeviceAddressSchema, FrankingTagSchema, IdSchema, list, SeqSchema, TimestampSchema, wellFormedText,
 } from './common.js'
 import { AttachmentMetaSchema } from './messages.js'
 import { MessageRefSchema } from './message-ref.js'

@@ -4,10 +4,14 @@ import type { Message, ReportOptions } from '@parley/client'
 import { ConnectionError, type ReportResult } from '@parley/protocol'
 import { useRuntime } from '../context.js'
 import { asHookError, type HookError } from '../errors.js'
+import type { ConversationActivity } from '../conversation-entry.js'
 import { useEntry, type ConversationRef } from './resolve.js'
+import { useStore } from './use-store.js'
 
 /** Report depth when the manifest is not known yet (the server's default). */
 export const FALLBACK_REPORT_DEPTH = 5
+
+const NO_ACTIVITY: ConversationActivity = { lastMessage: null, lastActivity: 0 }
 
 /** Options of {@link useReport}. */
 export interface UseReportOptions {
@@ -20,7 +24,8 @@ export interface UseReportResult {
   /**
    * The last messages this device saw (the manifest's `reportDepth`), oldest first: what
    * `submit()` sends. Each carries the mode it travelled in (`message.encryption`), so a UI
-   * can say which ones the server never saw.
+   * can say which ones the server never saw. It follows the conversation: a message that
+   * arrives while the report screen is open is shown, as `submit()` would send it.
    */
   preview: readonly Message[]
   loading: boolean
@@ -51,6 +56,10 @@ export function useReport(ref: ConversationRef, options: UseReportOptions = {}):
   const [result, setResult] = useState<ReportResult | null>(null)
   const [error, setError] = useState<HookError | null>(null)
   const [generation, setGeneration] = useState(0)
+  // A message stored after the preview loaded (a request opened before its first message was
+  // decrypted, say) would otherwise be sent by submit() without ever being shown.
+  const lastSeen = useStore(entry?.activity, NO_ACTIVITY).lastMessage
+  const lastSeenKey = lastSeen ? `${lastSeen.id}:${lastSeen.seq ?? ''}` : ''
   useEffect(() => {
     if (!entry || !enabled) return
     let live = true
@@ -71,7 +80,7 @@ export function useReport(ref: ConversationRef, options: UseReportOptions = {}):
     return () => {
       live = false
     }
-  }, [entry, enabled, generation, runtime])
+  }, [entry, enabled, generation, runtime, lastSeenKey])
   const submit = useCallback(async (reason: string, opts: Omit<ReportOptions, 'reason'> = {}) => {
     if (!entry) throw new ConnectionError('no conversation yet')
     setSubmitting(true)
