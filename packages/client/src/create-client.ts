@@ -1,19 +1,22 @@
 /**
  * `createParleyClient()` and `ParleyClient`: options, the connection lifecycle (hello,
  * registration, catch-up, outbox flush on every (re)connect) and the wiring of server events
- * to the inbox, the conversation registry and the app's listeners (the frames themselves: server-frames.ts).
+ * to the inbox, the conversation registry and the app's listeners (the frames themselves:
+ * server-frames.ts; connect, drop and handshake refusals: connection-events.ts; what a
+ * conversation object asks of its client: conversations/host.ts).
  */
 import {
-  ConnectionError, DeviceRevokedError, ParleyError, StoreError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, UnauthorizedError,
+  ConnectionError, ParleyError, SUPPORTED_PROTOCOL_VERSIONS, TimeoutError, UnauthorizedError,
   type FlagEvent, type PolicyManifest, type SendResult,
 } from '@parley/protocol'
 import { pickProvider, verifyModeChange, type CryptoProvider } from '@parley/crypto'
 import { createPipeline, type Pipeline } from '@parley/moderation'
-import { Connection, handshakeRefusal, RETRYABLE_HANDSHAKE_CODES } from './connection.js'
+import { Connection } from './connection.js'
+import { wireConnectionEvents } from './connection-events.js'
 import { handleServerFrames } from './server-frames.js'
-import { CONNECT_TIMEOUT_MS, SETUP_RETRY_MS } from './constants.js'
+import { CONNECT_TIMEOUT_MS } from './constants.js'
 import type { Conversation, ConversationHost } from './conversations/conversation.js'
-import { history, report, safetyNumberFor } from './conversations/conversation-ops.js'
+import { conversationHost } from './conversations/host.js'
 import { Receipts } from './receipts/receipts.js'
 import type { ClientCore } from './core.js'
 import { Directory } from './sessions/directory.js'
@@ -32,8 +35,8 @@ import type { ClientEvents, ErrorPayload, SendInput } from './types.js'
 import { isTransient, Mutex, randomId } from './util.js'
 import { linkExistingDevice, type LinkDeviceOptions } from './sessions/device-link.js'
 import { Rosters } from './groups/rosters.js'
-import { changeRoster, createGroup, type GroupRegistry } from './groups/group-ops.js'
-import { editWindowOption, runAction } from './messages/actions.js'
+import { createGroup, type GroupRegistry } from './groups/group-ops.js'
+import { editWindowOption } from './messages/actions.js'
 import { SafetyControls } from './safety/controls.js'
 import type { Requests } from './safety/requests.js'
 import type { Users } from './safety/users.js'
@@ -112,6 +115,7 @@ export class ParleyClient {
   private readonly preKeys: PreKeyUpkeep
   private readonly safety: SafetyControls
   private readonly receipts: Receipts
+  private hostCache: ConversationHost | undefined
 
   /** @internal use {@link createParleyClient} */
   constructor(private readonly options: ParleyClientOptions) {
@@ -317,48 +321,16 @@ export class ParleyClient {
 
   private wire(): void {
     const conn = this.conn
-    conn.socket.on('connect', () => {
-      this.onConnect().catch((e) => {
-        const error = ParleyError.isInstance(e) ? e : new ConnectionError('connection setup failed')
-        // A revoked device is refused at hello: stop here rather than reconnect into it again.
-        if (DeviceRevokedError.isInstance(error)) conn.close()
-        const transient = isTransient(e)
-        // Dropped mid-setup: 'disconnect' already said so, and the reconnect sets up again.
-        if (transient && !conn.connected) return
-        if (this.firstRun && !transient) {
-          this.firstRun.reject(error)
-          return
-        }
-        this.reportError({ error })
-        // Connected but not set up (the server's database is down, an ack timed out): nothing
-        // would ever be sent on this connection, so start over on a new one.
-        if ((transient || StoreError.isInstance(e)) && conn.connected) conn.restart(SETUP_RETRY_MS * (1 + Math.random()))
-      })
-    })
-    conn.socket.on('disconnect', (reason) => {
-      this.ready = false
-      this.outbox.connectionLost()
-      const goodbye = conn.goodbye
-      this.emitter.emit('disconnect', goodbye ? { reason: String(reason), code: goodbye.code } : { reason: String(reason) })
-    })
-    conn.socket.on('connect_error', (err) => {
-      // A moderator suspended this user: the handshake carries the typed error (until, reason).
-      const data = (err as { data?: unknown } | undefined)?.data
-      const refused = handshakeRefusal(data)
-      if (refused) {
-        if (this.firstRun) this.firstRun.reject(refused)
-        else this.reportError({ error: refused })
-        return
-      }
-      if (this.firstRun && /unauthori[sz]ed|forbidden/i.test(String(err?.message))) this.firstRun.reject(new UnauthorizedError(String(err.message)))
-      // The server refused the handshake for a passing reason (its database is down, it is
-      // shutting down, too many connections): socket.io-client never retries a refusal by the
-      // server's middleware, so come back later rather than stay offline for good.
-      const code = (data as { code?: unknown } | undefined)?.code
-      if (typeof code === 'string' && RETRYABLE_HANDSHAKE_CODES.has(code)) {
-        const after = (data as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs
-        conn.restart(Math.max(typeof after === 'number' ? after : 0, SETUP_RETRY_MS) * (1 + Math.random()))
-      }
+    wireConnectionEvents(conn, {
+      onConnect: () => this.onConnect(),
+      firstRun: () => this.firstRun,
+      reportError: (p) => this.reportError(p),
+      onDisconnect: (reason) => {
+        this.ready = false
+        this.outbox.connectionLost()
+        const goodbye = conn.goodbye
+        this.emitter.emit('disconnect', goodbye ? { reason, code: goodbye.code } : { reason })
+      },
     })
     handleServerFrames(conn, {
       core: this.core, emitter: this.emitter, inbox: this.inbox, registry: this.registry, directory: this.directory, preKeys: this.preKeys,
@@ -435,36 +407,15 @@ export class ParleyClient {
   // ---- conversation operations ----
 
   private get host(): ConversationHost {
-    const client = this
-    return {
-      selfUserId: () => client.core.self().userId,
-      minimumMode: () => client.core.minimumMode(),
-      send: (c, input) => client.send(c, input),
-      history: (c, opts) => history(client.core, c, opts),
-      markRead: (c) => client.receipts.markRead(c),
-      unreadCount: (c) => client.receipts.unread.get(c),
-      receipts: (c, id) => client.receipts.receipts(c, id),
-      typing: async (c, typing) => {
-        await client.whenReady()
-        await client.conn.request('typing.send', { conversationId: c.id, typing: typing !== false })
-      },
-      upgrade: (c) => client.registry.upgrade(c),
-      safetyNumber: (c) => safetyNumberFor(client.core, client.directory, c),
-      acceptIdentity: async (c) => {
-        const changed = await client.directory.acceptIdentity(c.peerUserId)
-        if (changed) client.outbox.kick()
-        return changed
-      },
-      report: (c, opts) => report(client.core, c, opts),
-      changeRoster: (c, change) => changeRoster(client.core, client.rosters, client.groupRegistry, client.directory, c, change),
-      act: (c, a) => runAction({ core: client.core, enqueue: (cc, i, r) => client.outbox.enqueue(cc, i, r), editWindowMs: editWindowOption(client.options.editWindowMs) }, c, a),
-      onListenerError: (e) => client.onListenerError(e),
-      muted: (c) => client.safety.state.isMuted(c.id),
-      request: (c) => client.safety.state.request(c.id)?.state ?? null,
-      setMuted: (c, muted) => client.safety.setMuted(c, muted),
-      setDisappearing: (c, ms) => client.disappearing.set(c, ms),
-      disappearingMs: (c) => client.disappearing.timerOf(c.id),
-    }
+    this.hostCache ??= conversationHost({
+      core: this.core, directory: this.directory, registry: this.registry, outbox: this.outbox, receipts: this.receipts,
+      safety: this.safety, rosters: this.rosters, groupRegistry: this.groupRegistry, disappearing: this.disappearing,
+      editWindowMs: editWindowOption(this.options.editWindowMs),
+      send: (c, input) => this.send(c, input),
+      whenReady: () => this.whenReady(),
+      onListenerError: (e) => this.onListenerError(e),
+    })
+    return this.hostCache
   }
 
   private send(c: Conversation, input: SendInput): Promise<SendResult> {

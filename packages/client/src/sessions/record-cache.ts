@@ -11,7 +11,7 @@
  * confirmed it (a resolved `saveChanges`, or a `get` with no write in between), so the cache
  * never shows a value the store does not hold.
  */
-import { assertKey, keyStoreFrom, type JsonValue, type KeyStore, type KeyStoreChanges } from '../key-store/key-store.js'
+import { keyStoreFrom, type JsonValue, type KeyStore, type KeyStoreChanges } from '../key-store/key-store.js'
 import { K } from '../store-layout.js'
 
 /** At most this many records are kept (oldest written or read first out). */
