@@ -8,11 +8,11 @@
 //   PARLEY_TEST_ARTIFACTS is set for the tests to <that folder>/artifacts: files a failing test
 //   leaves for people to look at (the browser tests' screenshots), listed at the end
 //   extra arguments go to turbo, e.g. `npm test -- --filter=@parley/crypto`
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { reportFileName, summarizeRun, unhandledFileName } from './test-summary.mjs'
+import { reportFileName, summarizeRun, TURBO_LOG, unhandledFileName } from './test-summary.mjs'
 import { workspaces } from './workspaces.mjs'
 
 /** Where vitest.shared.ts has every package write its JSON report. */
@@ -40,11 +40,22 @@ const started = Date.now()
 // --env-mode=loose: turbo's default strict mode hands tasks only the variables turbo.json names,
 // so DATABASE_URL, REDIS_URL, CHROME_PATH and the TLS settings npm needs (NODE_EXTRA_CA_CERTS)
 // never reached the tests. Tests are not cached, so the environment is not part of any hash.
-const turbo = spawnSync(join(root, 'node_modules/.bin/turbo'), ['run', 'test', '--concurrency=1', '--continue', '--env-mode=loose', ...turboArgs], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', ...process.env, PARLEY_TEST_ARTIFACTS: artifactsDir },
+// turbo's output goes to the terminal and to <run>/turbo.log: when turbo fails with no failing
+// test in any report (vitest failing a run for an error outside any test, say), the summary
+// prints what the failed package itself printed.
+const turboLog = createWriteStream(join(runDir, TURBO_LOG))
+const turbo = await new Promise((resolvePromise) => {
+  const child = spawn(join(root, 'node_modules/.bin/turbo'), ['run', 'test', '--concurrency=1', '--continue', '--env-mode=loose', ...turboArgs], {
+    cwd: root,
+    stdio: ['inherit', 'pipe', 'pipe'],
+    env: { TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', ...process.env, PARLEY_TEST_ARTIFACTS: artifactsDir },
+  })
+  child.stdout.on('data', (chunk) => { process.stdout.write(chunk); turboLog.write(chunk) })
+  child.stderr.on('data', (chunk) => { process.stderr.write(chunk); turboLog.write(chunk) })
+  child.on('error', (error) => resolvePromise({ status: null, signal: null, error }))
+  child.on('close', (status, signal) => resolvePromise({ status, signal }))
 })
+await new Promise((r) => turboLog.end(r))
 const seconds = Math.round((Date.now() - started) / 1000)
 const turboExitCode = turbo.status ?? 1
 const turboSignal = turbo.signal ?? undefined

@@ -4,6 +4,7 @@
 // Layout it reads (written by scripts/run-tests.mjs and .ci/run):
 //   <reports>/<run>/run.json            { label, node, seconds, turboExitCode, turboSignal?, expected: [package name…] }
 //   <reports>/<run>/<pkg>.vitest.json    one vitest JSON report per workspace package
+//   <reports>/<run>/turbo.log            everything turbo printed (each line prefixed `<pkg>:test: `)
 //   <reports>/<run>/<pkg>.unhandled.json [{ type, name, message, testFile?, test?, stack }…], only
 //                                        when vitest saw errors outside any test (each a failure)
 //   <reports>/checks.jsonl               one {"name","ok","message"} line per CI check
@@ -15,6 +16,9 @@ import { pathToFileURL } from 'node:url'
 
 export const REPORT_SUFFIX = '.vitest.json'
 export const UNHANDLED_SUFFIX = '.unhandled.json'
+export const TURBO_LOG = 'turbo.log'
+/** Lines of a failed package's own output the summary prints when no report says why it failed. */
+const EXPLAIN_LINES = 12
 
 /** A workspace name as a file name: `@parley/crypto` → `parley__crypto`. */
 export function reportFileName(pkgName) {
@@ -74,6 +78,32 @@ export function failedNames(json) {
   return names
 }
 
+/**
+ * For a turbo run that failed with no failing test in any report: each package turbo names as
+ * failed (`ERROR command (…) exited`), with the lines of its own output that say why — error
+ * lines first, else its last lines — so a red run is never left unexplained.
+ */
+export function explainTurboFailure(logText) {
+  // eslint-disable-next-line no-control-regex
+  const lines = String(logText).replace(/\u001b\[[0-9;]*m/g, '').split('\n')
+  const failed = new Set()
+  for (const l of lines) {
+    const m = /^(\S+?)#test:\s+ERROR\b/.exec(l.trim())
+    if (m) failed.add(m[1])
+  }
+  const out = []
+  for (const pkg of failed) {
+    const prefix = `${pkg}:test: `
+    const own = lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).trimEnd()).filter((l) => l.trim())
+    // Vite's notes about its config loader name files, not failures.
+    const noise = (l) => /^\s*[✓√]|^\s*- import "|configLoader|VITE_CONFIG_NATIVE/.test(l)
+    const errors = own.filter((l) => /error|unhandled|timed? ?out|exited|killed|fatal|panic|abort|⎯⎯/i.test(l) && !noise(l))
+    const shown = (errors.length ? errors.slice(0, EXPLAIN_LINES) : own.slice(-EXPLAIN_LINES)).map((l) => l.trim().slice(0, 300))
+    out.push({ pkg, lines: shown })
+  }
+  return out
+}
+
 /** Sums one run directory; prints a line per package (when `log`) and returns the totals. */
 export function summarizeRun(dir, log = console.log) {
   const total = { passed: 0, failed: 0, skipped: 0, failedNames: [] }
@@ -114,6 +144,15 @@ export function summarizeRun(dir, log = console.log) {
   }
   if (meta && meta.turboExitCode !== 0 && total.failed === 0) {
     log(`  turbo exited ${meta.turboExitCode} with no failing test in the reports — counted as 1 failed`)
+    const logFile = join(dir, TURBO_LOG)
+    const explained = existsSync(logFile) ? explainTurboFailure(readFileSync(logFile, 'utf8')) : []
+    for (const { pkg, lines } of explained) {
+      log(`    ${pkg} failed; what it printed:`)
+      for (const l of lines) log(`      ${l}`)
+      const why = lines.find((l) => /\b[A-Z]\w*Error\b|\bError:|timed out/.test(l)) ?? lines[0] ?? 'no output'
+      total.failedNames.push(`${pkg}: exited non-zero with every test passed — ${why}`)
+    }
+    if (explained.length === 0) total.failedNames.push(`turbo exited ${meta.turboExitCode} with no failing test (see ${logFile})`)
     total.failed++
   }
   return { ...total, meta }
