@@ -4,6 +4,7 @@
  */
 import { StoreError } from '@parley/protocol'
 import { assertKey, cloneJson, keyStoreFrom, normalizeChanges, type JsonValue, type KeyStore, type KeyStoreChanges } from './key-store.js'
+import { PrefixIndex } from './_prefix-index.js'
 
 /**
  * An in-memory key store.
@@ -12,6 +13,7 @@ import { assertKey, cloneJson, keyStoreFrom, normalizeChanges, type JsonValue, t
  */
 export function memoryKeyStore(): KeyStore {
   const data = new Map<string, JsonValue>()
+  const index = new PrefixIndex()
   let closed = false
   const live = () => {
     if (closed) throw new StoreError('memory key store is closed')
@@ -27,14 +29,18 @@ export function memoryKeyStore(): KeyStore {
       live()
       // Validation (and copying) happens before any write, so a bad batch changes nothing.
       for (const [k, v] of normalizeChanges(changes)) {
-        if (v === null) data.delete(k)
-        else data.set(k, v)
+        if (v === null) {
+          if (data.delete(k)) index.remove(k)
+        } else {
+          if (!data.has(k)) index.add(k)
+          data.set(k, v)
+        }
       }
     },
     async keys(prefix = '') {
       live()
       if (typeof prefix !== 'string') throw new TypeError(`"prefix" expected string, got ${typeof prefix}`)
-      return [...data.keys()].filter((k) => k.startsWith(prefix)).sort()
+      return index.keys(prefix, data.keys())
     },
     async close() {
       closed = true
