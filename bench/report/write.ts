@@ -39,11 +39,14 @@ export function readRuns(): SuiteRun[] {
 
 function markdown(runs: SuiteRun[]): string {
   const out: string[] = []
-  const m = runs[0]!.machine
-  out.push(`Machine: ${m.cpu} × ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}.`, '')
-  out.push('| suite | Node | OpenSSL | started | load (1 min) start → end | versions |', '| --- | --- | --- | --- | --- | --- |')
+  // Suites are rerun one at a time, sometimes on another machine: each row names its own.
+  const machine = (r: SuiteRun) => `${r.machine.cpu} × ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}`
+  const machines = [...new Set(runs.map(machine))]
+  if (machines.length === 1) out.push(`Machine: ${machines[0]}.`, '')
+  else out.push(`Machines: ${machines.length} (each suite run names its own below; compare figures only within a run).`, '')
+  out.push('| suite | Node | OpenSSL | machine | started | load (1 min) start → end | versions |', '| --- | --- | --- | --- | --- | --- | --- |')
   for (const r of runs) {
-    out.push(`| ${r.suite} | ${r.node} | ${r.openssl} | ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC | ${r.load.start.toFixed(2)} → ${r.load.end.toFixed(2)} | ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')} |`)
+    out.push(`| ${r.suite} | ${r.node} | ${r.openssl} | ${machine(r)} | ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC | ${r.load.start.toFixed(2)} → ${r.load.end.toFixed(2)} | ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')} |`)
   }
   for (const suite of [...new Set(runs.map((r) => r.suite))]) {
     const ofSuite = runs.filter((r) => r.suite === suite)
