@@ -28,7 +28,7 @@ export {
 export { checkIdentity, assertSameIdentity, type IdentityCheck } from './identity-pin.js'
 export { signDeviceList, verifyDeviceList, verifyDeviceListWith, deviceListSigningBytes, type DeviceListEntry, type DeviceListInput } from './device-list.js'
 export {
-  generatePreKeys, verifyBundle, verifyBundleWith, preKeySigningBytes, kemPreKeySigningBytes, isKemLastResortId,
+  generatePreKeys, generatePreKeysWith, verifyBundle, verifyBundleWith, preKeySigningBytes, kemPreKeySigningBytes, isKemLastResortId,
   type PreKeySecrets, type PreKeyBatch, type SignedPublicPreKey, type GeneratePreKeysOptions,
 } from './prekeys.js'
 export { initiateSession, encryptMessage, decryptMessage, continuesSession, type UsedPreKeys } from './session.js'

@@ -68,42 +68,105 @@ export function kemPreKeySigningBytes(id: number, publicKey: Uint8Array): Uint8A
   return concat(utf8(LABELS.kemPreKey), u32be(id), publicKey)
 }
 
-/**
- * Generates prekeys for `device`.
- * @throws {RangeError|TypeError} for bad ids or counts (ids are u32, counts ≤ MAX_PREKEY_BATCH).
- */
-export function generatePreKeys(device: DeviceIdentity, opts: GeneratePreKeysOptions): PreKeyBatch {
+/** The keys a batch will hold, their randomness drawn in a fixed order (the vectors rely on it). */
+interface PreKeyPlan {
+  signed?: { id: number; secret: Uint8Array }
+  kemLastResort?: { id: number; seed: Uint8Array }
+  oneTime: { id: number; secret: Uint8Array }[]
+  kem: { id: number; seed: Uint8Array }[]
+}
+
+function planPreKeys(opts: GeneratePreKeysOptions): PreKeyPlan {
   const random = opts.random ?? systemRandom
-  const signer = ab64(device.signing.secretKey, 'device.signing.secretKey', 32)
   aint(opts.oneTimeCount, 'oneTimeCount', MAX_PREKEY_BATCH)
   aint(opts.kemOneTimeCount, 'kemOneTimeCount', MAX_PREKEY_BATCH)
   aint(opts.oneTimeStartId, 'oneTimeStartId', 0xffff_ffff - opts.oneTimeCount)
   aint(opts.kemOneTimeStartId, 'kemOneTimeStartId', 0xffff_ffff - opts.kemOneTimeCount)
-  const out: PreKeyBatch = {
-    public: { oneTimePreKeys: [], kemOneTimePreKeys: [] },
-    secrets: { signedPreKeys: {}, oneTimePreKeys: {}, kemPreKeys: {} },
-  }
-  const kem = (id: number): SignedPublicPreKey => {
-    const { publicKey, secretKey } = ml_kem768.keygen(random(64))
-    out.secrets.kemPreKeys[id] = toBase64(secretKey)
-    return { id, publicKey: toBase64(publicKey), signature: toBase64(ed25519.sign(kemPreKeySigningBytes(id, publicKey), signer)) }
-  }
-  if (opts.signedPreKeyId !== undefined) {
-    const id = aint(opts.signedPreKeyId, 'signedPreKeyId', 0xffff_ffff)
-    const sk = random(32)
-    const pk = x25519.getPublicKey(sk)
-    out.secrets.signedPreKeys[id] = toBase64(sk)
-    out.public.signedPreKey = { id, publicKey: toBase64(pk), signature: toBase64(ed25519.sign(preKeySigningBytes(id, pk), signer)) }
-  }
-  if (opts.kemLastResortId !== undefined) out.public.kemLastResortPreKey = kem(aint(opts.kemLastResortId, 'kemLastResortId', 0xffff_ffff))
-  for (let i = 0; i < opts.oneTimeCount; i++) {
-    const id = opts.oneTimeStartId + i
-    const sk = random(32)
-    out.secrets.oneTimePreKeys[id] = toBase64(sk)
-    out.public.oneTimePreKeys.push({ id, publicKey: toBase64(x25519.getPublicKey(sk)) })
-  }
-  for (let i = 0; i < opts.kemOneTimeCount; i++) out.public.kemOneTimePreKeys.push(kem(opts.kemOneTimeStartId + i))
-  return out
+  const plan: PreKeyPlan = { oneTime: [], kem: [] }
+  if (opts.signedPreKeyId !== undefined) plan.signed = { id: aint(opts.signedPreKeyId, 'signedPreKeyId', 0xffff_ffff), secret: random(32) }
+  if (opts.kemLastResortId !== undefined) plan.kemLastResort = { id: aint(opts.kemLastResortId, 'kemLastResortId', 0xffff_ffff), seed: random(64) }
+  for (let i = 0; i < opts.oneTimeCount; i++) plan.oneTime.push({ id: opts.oneTimeStartId + i, secret: random(32) })
+  for (let i = 0; i < opts.kemOneTimeCount; i++) plan.kem.push({ id: opts.kemOneTimeStartId + i, seed: random(64) })
+  return plan
+}
+
+/** X25519 public keys and Ed25519 signatures: noble's (synchronous) or a provider's. */
+interface PreKeyOps<R> {
+  x25519PublicKey(secret: Uint8Array): R
+  sign(message: Uint8Array): R
+  /** `f` applied to the value of `r` (the signed prekey is signed over its public key). */
+  chain(r: R, f: (value: Uint8Array) => R): R
+  /** `build` over every result, once they are all there. */
+  all(results: R[], build: (values: Uint8Array[]) => PreKeyBatch): PreKeyBatch | Promise<PreKeyBatch>
+}
+
+function assemble<R>(plan: PreKeyPlan, ops: PreKeyOps<R>): PreKeyBatch | Promise<PreKeyBatch> {
+  const secrets: PreKeySecrets = { signedPreKeys: {}, oneTimePreKeys: {}, kemPreKeys: {} }
+  // ML-KEM keys come from noble (no platform keygen from a seed); their signatures from `ops`.
+  const kemKeys = [...(plan.kemLastResort ? [plan.kemLastResort] : []), ...plan.kem].map(({ id, seed }) => {
+    const { publicKey, secretKey } = ml_kem768.keygen(seed)
+    secrets.kemPreKeys[id] = toBase64(secretKey)
+    return { id, publicKey }
+  })
+  for (const { id, secret } of plan.oneTime) secrets.oneTimePreKeys[id] = toBase64(secret)
+  const signed = plan.signed
+  if (signed) secrets.signedPreKeys[signed.id] = toBase64(signed.secret)
+  const signedPublic = signed ? ops.x25519PublicKey(signed.secret) : undefined
+  const results: R[] = [
+    ...plan.oneTime.map(({ secret }) => ops.x25519PublicKey(secret)),
+    ...kemKeys.map(({ id, publicKey }) => ops.sign(kemPreKeySigningBytes(id, publicKey))),
+    ...(signed && signedPublic !== undefined ? [signedPublic, ops.chain(signedPublic, (pk) => ops.sign(preKeySigningBytes(signed.id, pk)))] : []),
+  ]
+  return ops.all(results, (values) => {
+    const n = plan.oneTime.length
+    const kemEntries = kemKeys.map(({ id, publicKey }, i) => ({ id, publicKey: toBase64(publicKey), signature: toBase64(values[n + i]!) }))
+    const out: PreKeyBatch = {
+      public: {
+        oneTimePreKeys: plan.oneTime.map(({ id }, i) => ({ id, publicKey: toBase64(values[i]!) })),
+        kemOneTimePreKeys: plan.kemLastResort ? kemEntries.slice(1) : kemEntries,
+      },
+      secrets,
+    }
+    if (plan.kemLastResort) out.public.kemLastResortPreKey = kemEntries[0]!
+    if (signed) {
+      const at = n + kemKeys.length
+      out.public.signedPreKey = { id: signed.id, publicKey: toBase64(values[at]!), signature: toBase64(values[at + 1]!) }
+    }
+    return out
+  })
+}
+
+/**
+ * Generates prekeys for `device` with noble (synchronous; the reference the provider path is
+ * checked against).
+ * @throws {RangeError|TypeError} for bad ids or counts (ids are u32, counts ≤ MAX_PREKEY_BATCH).
+ */
+export function generatePreKeys(device: DeviceIdentity, opts: GeneratePreKeysOptions): PreKeyBatch {
+  const signer = ab64(device.signing.secretKey, 'device.signing.secretKey', 32)
+  const plan = planPreKeys(opts)
+  return assemble<Uint8Array>(plan, {
+    x25519PublicKey: (secret) => x25519.getPublicKey(secret),
+    sign: (message) => ed25519.sign(message, signer),
+    chain: (value, f) => f(value),
+    all: (values, build) => build(values),
+  }) as PreKeyBatch
+}
+
+/**
+ * {@link generatePreKeys} on `provider` (its X25519 and Ed25519; ML-KEM keys from noble): the
+ * same bytes for the same randomness, at the provider's speed — a new device's registration
+ * was mostly noble generating its one-time prekeys.
+ * @throws {RangeError|TypeError} for bad ids or counts.
+ */
+export async function generatePreKeysWith(device: DeviceIdentity, opts: GeneratePreKeysOptions, provider: CryptoProvider): Promise<PreKeyBatch> {
+  const signer = ab64(device.signing.secretKey, 'device.signing.secretKey', 32)
+  const plan = planPreKeys(opts)
+  return assemble<Promise<Uint8Array>>(plan, {
+    x25519PublicKey: async (secret) => provider.x25519PublicKey(secret),
+    sign: async (message) => provider.ed25519Sign(signer, message),
+    chain: async (value, f) => f(await value),
+    all: async (values, build) => build(await Promise.all(values)),
+  })
 }
 
 /**

@@ -4,7 +4,8 @@
  * part is sent. Also the prekey refill the server asks for with `keys.low`.
  */
 import {
-  generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList, type DeviceIdentity, type PreKeyBatch, type PreKeySecrets, type UserIdentity,
+  generateDeviceIdentity, generatePreKeysWith, generateUserIdentity, nobleProvider, signDeviceList,
+  type CryptoProvider, type DeviceIdentity, type PreKeyBatch, type PreKeySecrets, type UserIdentity,
 } from '@parley/crypto'
 import type { DeviceRegister, SignedDeviceList } from '@parley/protocol'
 import { KEM_LAST_RESORT_ID_BASE, KEM_ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_BATCH, PREKEY_SLICE_KEM, PREKEY_SLICE_ONE_TIME } from '../constants.js'
@@ -34,14 +35,16 @@ function mergeSecrets(a: PreKeySecrets | null, b: PreKeySecrets): PreKeySecrets 
 /**
  * Registers this device (also after the server lost it): fresh signed and one-time prekeys,
  * persisted before the frame leaves. Call inside the crypto lock. The one-time prekeys are
- * generated in slices, so the event loop keeps running (~50 ms of key generation).
+ * generated in slices on the client's crypto provider (ML-KEM keys on noble), so the event
+ * loop keeps running.
  */
 export async function register(core: ClientCore): Promise<void> {
   const self = core.self()
   const signedPreKeyId = self.signedPreKeyId + 1
   const kemLastResortId = self.kemLastResortId + 1
-  const head = generatePreKeys(self.device, { signedPreKeyId, kemLastResortId, oneTimeStartId: 0, oneTimeCount: 0, kemOneTimeStartId: 0, kemOneTimeCount: 0 })
-  const sliced = await generateOneTime(self.device, self.nextOneTimeId, ONE_TIME_PREKEY_BATCH, self.nextKemOneTimeId, KEM_ONE_TIME_PREKEY_BATCH)
+  const provider = (await core.provider()) ?? nobleProvider
+  const head = await generatePreKeysWith(self.device, { signedPreKeyId, kemLastResortId, oneTimeStartId: 0, oneTimeCount: 0, kemOneTimeStartId: 0, kemOneTimeCount: 0 }, provider)
+  const sliced = await generateOneTime(self.device, provider, self.nextOneTimeId, ONE_TIME_PREKEY_BATCH, self.nextKemOneTimeId, KEM_ONE_TIME_PREKEY_BATCH)
   const batch = { public: { ...head.public, ...sliced.public }, secrets: mergeSecrets(head.secrets, sliced.secrets) }
   // A re-registration replaces the signed and last-resort prekeys: the old ones are retired
   // (deleted after the rotation grace period, see prekey-rotation.ts), never kept forever.
@@ -96,7 +99,8 @@ export async function refillPreKeys(core: ClientCore, low?: PreKeysLow): Promise
     core.setSelf({ ...self, nextOneTimeId: self.nextOneTimeId + oneTimeCount, nextKemOneTimeId: self.nextKemOneTimeId + kemCount })
     return { oneTimeStartId: self.nextOneTimeId, kemOneTimeStartId: self.nextKemOneTimeId }
   })
-  const { public: batch, secrets } = await generateOneTime(core.self().device, oneTimeStartId, oneTimeCount, kemOneTimeStartId, kemCount)
+  const provider = (await core.provider()) ?? nobleProvider
+  const { public: batch, secrets } = await generateOneTime(core.self().device, provider, oneTimeStartId, oneTimeCount, kemOneTimeStartId, kemCount)
   await core.lock.run(async () => {
     const stored = (await core.store.get<JsonValue>(K.preKeys)) as PreKeySecrets | null
     await core.store.saveChanges({ [K.self]: json(core.self()), [K.preKeys]: json(mergeSecrets(stored, secrets)) })
@@ -109,16 +113,16 @@ export async function refillPreKeys(core: ClientCore, low?: PreKeysLow): Promise
  * / {@link PREKEY_SLICE_KEM}, yielding to the event loop between slices: key generation must
  * not stall every send and receive of this device.
  */
-async function generateOneTime(device: DeviceIdentity, oneTimeStartId: number, oneTimeCount: number, kemOneTimeStartId: number, kemCount: number): Promise<{ public: OneTimeBatch; secrets: PreKeySecrets }> {
+async function generateOneTime(device: DeviceIdentity, provider: CryptoProvider, oneTimeStartId: number, oneTimeCount: number, kemOneTimeStartId: number, kemCount: number): Promise<{ public: OneTimeBatch; secrets: PreKeySecrets }> {
   const batch: OneTimeBatch = { oneTimePreKeys: [], kemOneTimePreKeys: [] }
   let secrets: PreKeySecrets = { signedPreKeys: {}, oneTimePreKeys: {}, kemPreKeys: {} }
   for (let done = 0; done < oneTimeCount + kemCount; ) {
     const ot = Math.min(PREKEY_SLICE_ONE_TIME, Math.max(oneTimeCount - done, 0))
     const kem = ot > 0 ? 0 : Math.min(PREKEY_SLICE_KEM, oneTimeCount + kemCount - done)
-    const slice = generatePreKeys(device, {
+    const slice = await generatePreKeysWith(device, {
       oneTimeStartId: oneTimeStartId + (ot > 0 ? done : 0), oneTimeCount: ot,
       kemOneTimeStartId: kemOneTimeStartId + (kem > 0 ? done - oneTimeCount : 0), kemOneTimeCount: kem,
-    })
+    }, provider)
     batch.oneTimePreKeys.push(...slice.public.oneTimePreKeys)
     batch.kemOneTimePreKeys.push(...slice.public.kemOneTimePreKeys)
     secrets = mergeSecrets(secrets, slice.secrets)
