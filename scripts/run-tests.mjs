@@ -64,11 +64,12 @@ if (turboSignal) console.log(`turbo was killed by ${turboSignal}: the packages i
 
 const ran = []
 for (const w of withTests) {
+  // Kept even without a report: a package that crashed may still have named its errors.
+  const unhandled = join(w.dir, PACKAGE_UNHANDLED)
+  if (existsSync(unhandled)) renameSync(unhandled, join(runDir, unhandledFileName(w.pkg.name)))
   const report = join(w.dir, PACKAGE_REPORT)
   if (!existsSync(report)) continue
   renameSync(report, join(runDir, reportFileName(w.pkg.name)))
-  const unhandled = join(w.dir, PACKAGE_UNHANDLED)
-  if (existsSync(unhandled)) renameSync(unhandled, join(runDir, unhandledFileName(w.pkg.name)))
   ran.push(w.pkg.name)
 }
 // Without a filter every package with a test script must leave a report.

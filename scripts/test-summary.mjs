@@ -138,9 +138,14 @@ export function summarizeRun(dir, log = console.log) {
   }
   // A package with a test script that left no report crashed, or never ran because turbo died.
   const why = meta?.turboSignal ? `turbo was killed by ${meta.turboSignal}` : 'vitest did not finish'
-  for (const pkg of expected.values()) {
+  for (const [file, pkg] of expected) {
     log(`  ${pkg}: no vitest report (${why}) — counted as 1 failed`)
     total.failed++
+    const unhandledFile = join(dir, file.slice(0, -REPORT_SUFFIX.length) + UNHANDLED_SUFFIX)
+    if (!existsSync(unhandledFile)) continue
+    try {
+      for (const name of unhandledNames(JSON.parse(readFileSync(unhandledFile, 'utf8')))) { log(`    ✗ ${pkg}: ${name}`); total.failedNames.push(`${pkg}: ${name}`) }
+    } catch { log(`    unreadable ${unhandledFile}`) }
   }
   if (meta && meta.turboExitCode !== 0 && total.failed === 0) {
     log(`  turbo exited ${meta.turboExitCode} with no failing test in the reports — counted as 1 failed`)

@@ -410,7 +410,7 @@ export class ParleyClient {
     this.hostCache ??= conversationHost({
       core: this.core, directory: this.directory, registry: this.registry, outbox: this.outbox, receipts: this.receipts,
       safety: this.safety, rosters: this.rosters, groupRegistry: this.groupRegistry, disappearing: this.disappearing,
-      editWindowMs: editWindowOption(this.options.editWindowMs),
+      editWindowMs: () => editWindowOption(this.options.editWindowMs),
       send: (c, input) => this.send(c, input),
       whenReady: () => this.whenReady(),
       onListenerError: (e) => this.onListenerError(e),

@@ -125,4 +125,32 @@ describe('unread counts', () => {
       expect(w.unread.get({ id: conv } as never), `seed ${seed}, step ${step}`).toBe(truth.count)
     }
   })
+
+  it('a count that fails (the store threw) leaves no stale tally: the next message recounts', async () => {
+    const w = world()
+    w.unread.get({ id: conv } as never)
+    for (let seq = 0; seq < 3; seq++) {
+      const m = w.row(seq); await w.put(m); w.events.emit('message', toMessage(m))
+    }
+    await w.settle()
+    expect(w.unread.get({ id: conv } as never)).toBe(3)
+    // A delete of seq 1 is announced, but reading the store fails during that run.
+    const deleted = w.row(1, { deleted: { by: { userId: 'peer', deviceId: 'p1' }, at: 1, seq: 9 } })
+    await w.put(deleted)
+    const get = w.store.get.bind(w.store)
+    let failing = true
+    ;(w.store as { get: KeyStore['get'] }).get = (async (key: string) => {
+      if (failing) throw new Error('store unavailable')
+      return get(key)
+    }) as KeyStore['get']
+    w.events.emit('update', toMessage(deleted))
+    await w.settle()
+    failing = false
+    // The next new message must not be added to the tally from before the failed run.
+    const m = w.row(3); await w.put(m); w.events.emit('message', toMessage(m))
+    await w.settle()
+    expect(w.unread.get({ id: conv } as never)).toBe((await countUnread(w.store, conv, me)).count)
+    expect(w.unread.get({ id: conv } as never)).toBe(3)
+  })
 })
+

@@ -5,7 +5,7 @@
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
-import { InvalidSignatureError, parseWith, DeviceBundleSchema, type DeviceBundle } from '@parley/protocol'
+import { InternalError, InvalidSignatureError, parseWith, DeviceBundleSchema, type DeviceBundle } from '@parley/protocol'
 import { ab64, aint } from './_assert.js'
 import { concat, toBase64, u32be, utf8 } from './_bytes.js'
 import { KEM_LAST_RESORT_ID_BASE, KEM_PUBLIC_KEY_BYTES, MAX_PREKEY_BATCH } from './constants.js'
@@ -13,7 +13,7 @@ import type { DeviceIdentity } from './identity.js'
 import { LABELS } from './kdf.js'
 import { passesEd25519Precheck } from './ed25519-rule.js'
 import { nobleProvider } from './provider/noble.js'
-import type { CryptoProvider } from './provider/provider.js'
+import type { Awaitable, CryptoProvider } from './provider/provider.js'
 import { systemRandom, type RandomSource } from './random.js'
 
 /** Secrets a device keeps for its published prekeys (JSON-safe, base64, by id). */
@@ -156,17 +156,34 @@ export function generatePreKeys(device: DeviceIdentity, opts: GeneratePreKeysOpt
  * {@link generatePreKeys} on `provider` (its X25519 and Ed25519; ML-KEM keys from noble): the
  * same bytes for the same randomness, at the provider's speed — a new device's registration
  * was mostly noble generating its one-time prekeys.
- * @throws {RangeError|TypeError} for bad ids or counts.
+ * @throws {RangeError|TypeError} for bad ids or counts, or no provider.
+ * @throws {InternalError} when the provider gives a key or signature of the wrong size, or an
+ *   X25519 public key that differs from noble's (one per batch is checked).
  */
 export async function generatePreKeysWith(device: DeviceIdentity, opts: GeneratePreKeysOptions, provider: CryptoProvider): Promise<PreKeyBatch> {
+  if (provider === null || typeof provider !== 'object') throw new TypeError('"provider" expected a CryptoProvider')
   const signer = ab64(device.signing.secretKey, 'device.signing.secretKey', 32)
   const plan = planPreKeys(opts)
-  return assemble<Promise<Uint8Array>>(plan, {
-    x25519PublicKey: async (secret) => provider.x25519PublicKey(secret),
-    sign: async (message) => provider.ed25519Sign(signer, message),
+  const sized = async (value: Awaitable<Uint8Array>, bytes: number, what: string) => {
+    const v = await value
+    if (!(v instanceof Uint8Array) || v.length !== bytes) throw new InternalError(`prekeys: the provider's ${what} is not ${bytes} bytes`)
+    return v
+  }
+  const batch = await assemble<Promise<Uint8Array>>(plan, {
+    x25519PublicKey: (secret) => sized(provider.x25519PublicKey(secret), 32, 'X25519 public key'),
+    sign: (message) => sized(provider.ed25519Sign(signer, message), 64, 'Ed25519 signature'),
     chain: async (value, f) => f(await value),
     all: async (values, build) => build(await Promise.all(values)),
   })
+  // A signature over a wrong public key still verifies, and one-time keys carry none: a provider
+  // that derived public keys wrongly would publish prekeys no session can use. One key per batch
+  // is checked against noble (a caller's provider may never have run the self-test).
+  const probe = plan.signed ?? plan.oneTime[0]
+  if (probe) {
+    const published = plan.signed ? batch.public.signedPreKey!.publicKey : batch.public.oneTimePreKeys[0]!.publicKey
+    if (published !== toBase64(x25519.getPublicKey(probe.secret))) throw new InternalError("prekeys: the provider's X25519 public key differs from noble's")
+  }
+  return batch
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   generateDeviceIdentity, generatePreKeys, generatePreKeysWith, KEM_LAST_RESORT_ID_BASE, nobleProvider, nodeNativeProvider, seededRandom,
   verifyBundleWith, webCryptoProvider, type CryptoProvider, type GeneratePreKeysOptions,
 } from '../src/index.js'
+import { InternalError } from '@parley/protocol'
 
 const providers: [string, CryptoProvider][] = [['noble', nobleProvider], ['node', nodeNativeProvider()], ['webcrypto', webCryptoProvider()]]
 const seed = (n: number) => Uint8Array.from({ length: 32 }, (_, i) => (i * 13 + n) & 0xff)
@@ -45,5 +46,26 @@ describe.each(providers)('generatePreKeysWith on the %s provider', (_name, provi
     const bad = { oneTimeStartId: 0, oneTimeCount: -1, kemOneTimeStartId: 0, kemOneTimeCount: 0 }
     expect(() => generatePreKeys(device, bad)).toThrow(RangeError)
     await expect(generatePreKeysWith(device, bad, provider)).rejects.toThrow(RangeError)
+  })
+})
+
+describe('generatePreKeysWith refuses a provider that gets keys wrong', () => {
+  const device = generateDeviceIdentity('d1', seededRandom(seed(5)))
+  const opts = { signedPreKeyId: 1, oneTimeStartId: 0, oneTimeCount: 3, kemOneTimeStartId: 0, kemOneTimeCount: 1 }
+  const faulty = (patch: Partial<CryptoProvider>): CryptoProvider => ({ ...nobleProvider, ...patch }) as CryptoProvider
+
+  it('a wrong X25519 public key (its signature would still verify) is an InternalError, not a published prekey', async () => {
+    // Control: the same provider with the right public keys makes a batch.
+    await expect(generatePreKeysWith(device, opts, faulty({}))).resolves.toBeDefined()
+    const wrong = faulty({ x25519PublicKey: (sk) => { const pk = nobleProvider.x25519PublicKey(sk) as Uint8Array; pk[0]! ^= 1; return pk } })
+    await expect(generatePreKeysWith(device, opts, wrong)).rejects.toSatisfy((e) => InternalError.isInstance(e) && /differs from noble/.test((e as Error).message))
+    // Without a signed prekey the first one-time key is the one checked.
+    await expect(generatePreKeysWith(device, { ...opts, signedPreKeyId: undefined }, wrong)).rejects.toSatisfy((e) => InternalError.isInstance(e))
+  })
+
+  it('keys and signatures of the wrong size, and no provider, are refused', async () => {
+    await expect(generatePreKeysWith(device, opts, faulty({ x25519PublicKey: () => new Uint8Array(31) }))).rejects.toSatisfy((e) => InternalError.isInstance(e) && /32 bytes/.test((e as Error).message))
+    await expect(generatePreKeysWith(device, opts, faulty({ ed25519Sign: () => new Uint8Array(63) }))).rejects.toSatisfy((e) => InternalError.isInstance(e) && /64 bytes/.test((e as Error).message))
+    await expect(generatePreKeysWith(device, opts, undefined as unknown as CryptoProvider)).rejects.toThrow(TypeError)
   })
 })

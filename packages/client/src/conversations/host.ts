@@ -29,8 +29,8 @@ export interface ConversationHostParts {
   rosters: Rosters
   groupRegistry: GroupRegistry
   disappearing: DisappearingTimers
-  /** The client's checked `editWindowMs` option. */
-  editWindowMs: number
+  /** The client's `editWindowMs` option, checked, read at each action. */
+  editWindowMs(): number
   /** The client's send: attachments first, then the outbox; refused once the client is closed. */
   send(c: Conversation, input: SendInput): Promise<SendResult>
   whenReady(): Promise<void>
@@ -60,7 +60,7 @@ export function conversationHost(p: ConversationHostParts): ConversationHost {
     },
     report: (c, opts) => report(core, c, opts),
     changeRoster: (c, change) => changeRoster(core, rosters, groupRegistry, directory, c, change),
-    act: (c, a) => runAction({ core, enqueue: (cc, i, r) => outbox.enqueue(cc, i, r), editWindowMs: p.editWindowMs }, c, a),
+    act: (c, a) => runAction({ core, enqueue: (cc, i, r) => outbox.enqueue(cc, i, r), editWindowMs: p.editWindowMs() }, c, a),
     onListenerError: (e) => p.onListenerError(e),
     muted: (c) => safety.state.isMuted(c.id),
     request: (c) => safety.state.request(c.id)?.state ?? null,

@@ -7,17 +7,17 @@
  * failures) start a bounded session reset — a delivery is never dropped silently.
  */
 import {
-  BadFrankingError, BadMacError, DowngradeRejectedError, InvalidFrameError, InvalidSignatureError, MemberMismatchError, MessageBlockedError, MessageConflictError, MessageUnavailableError,
-  ParleyError, InternalError, toBase64, type Delivery, type DeviceAddress,
+  BadFrankingError, BadMacError, DowngradeRejectedError, InvalidFrameError, MemberMismatchError, MessageBlockedError, MessageConflictError, MessageUnavailableError,
+  ParleyError, InternalError, toBase64, type Delivery,
 } from '@parley/protocol'
-import { checkFranking, decryptAttachment, sha256Base64, verifyModeChange } from '@parley/crypto'
+import { checkFranking, decryptAttachment, sha256Base64 } from '@parley/crypto'
 import { flagEvents, verdictToError } from '@parley/moderation'
 import { INBOX_ACK_DELAY_MS, INBOX_BATCH, SYNC_PAGE_SIZE } from '../constants.js'
 import type { ClientCore } from '../core.js'
 import type { Conversation } from '../conversations/conversation.js'
 import type { Directory } from '../sessions/directory.js'
 import type { JsonValue } from '../key-store/key-store.js'
-import { messageAt, toMessage } from '../messages/message-log.js'
+import { messageAt } from '../messages/message-log.js'
 import { isExpiredSeq } from '../disappearing/expire-message.js'
 import { checkReadable } from '../conversations/readable.js'
 import { decodePayload } from './payload.js'
@@ -27,9 +27,8 @@ import type { Rosters } from '../groups/rosters.js'
 import { applyRosterDelivery, checkRosterHead, type RosterDeliveryDeps } from '../groups/roster-delivery.js'
 import { installDeletedDistribution, isSenderKeyChainFailure, openSenderKeyMessage } from '../groups/sender-key-open.js'
 import { unstageNonMembers } from '../groups/sender-key-store.js'
-import { verifyRef } from '../messages/apply-action.js'
-import { receiveMessage } from '../messages/receive.js'
 import { fileOf } from '../attachments/file-meta.js'
+import { checkModeChangeSigner, storeReceived } from './store-received.js'
 
 /** What the inbox needs from the client's conversation registry. */
 export interface InboxRegistry {
@@ -268,7 +267,7 @@ export class Inbox {
     if (d.kind === 'mode_change') {
       const mc = d.modeChange
       if (!mc || mc.conversationId !== d.conversationId) throw new InvalidFrameError('mode_change delivery without a matching ModeChange')
-      await this.verifyModeChange(mc, c)
+      await checkModeChangeSigner(this.directory, mc, c)
       after.push(await this.registry.pinChanges(c, mc, changes))
       return
     }
@@ -285,7 +284,7 @@ export class Inbox {
       // pin is what the local log already holds (returned above as a duplicate).
       const { body } = checkReadable(c, d)
       await checkRosterHead(this.groupDeps, c, d, body.roster, changes, after)
-      await this.store(c, d, changes, after, {
+      await storeReceived({ core: this.core, directory: this.directory }, c, d, changes, after, {
         text: body.text, attachments: body.attachments.map((a) => ({ ...a })), nf: body.nf, outgoing: d.sender.userId === self.userId, ref: body.ref, sig: body.sig, timer: body.timer,
       })
       return
@@ -313,7 +312,7 @@ export class Inbox {
     if (c.encryption !== 'e2ee') {
       // E2EE content in a conversation we hold as server-side: the mode change was withheld.
       let mc = payload.mc
-      if (mc && (mc.conversationId !== c.id || !(await this.verifyModeChange(mc, c).then(() => true, () => false)))) mc = undefined
+      if (mc && (mc.conversationId !== c.id || !(await checkModeChangeSigner(this.directory, mc, c).then(() => true, () => false)))) mc = undefined
       after.push(await this.registry.pinChanges(c, mc, changes))
       after.push(() => {
         const payloadErr = {
@@ -332,71 +331,10 @@ export class Inbox {
     const blocked = verdictToError(verdict)
     if (blocked) throw new MessageBlockedError(blocked.message, blocked.details)
     const flagged = verdict.action === 'flag' ? { plugin: verdict.plugin, reason: verdict.reason } : undefined
-    await this.store(c, d, changes, after, { text: payload.text, attachments, nf: payload.nf, outgoing: d.sender.userId === self.userId, cmid: payload.cmid, flagged, ref: payload.ref, sig: payload.sig, timer: payload.timer })
+    await storeReceived({ core: this.core, directory: this.directory }, c, d, changes, after, { text: payload.text, attachments, nf: payload.nf, outgoing: d.sender.userId === self.userId, cmid: payload.cmid, flagged, ref: payload.ref, sig: payload.sig, timer: payload.timer })
     if (verdict.flags.length) {
       const events = flagEvents(verdict, { hook: 'checkIncoming', where: 'client', conversationId: c.id, sender: d.sender, messageId: d.messageId })
       after.push(() => this.core.flag(events))
-    }
-  }
-
-  /**
-   * Writes a checked message into `changes`. A message carrying a reference must be signed by
-   * its sending device (else it is refused, not stored); an action (edit, delete, reaction) is
-   * stored and applied to its target, shown as an `'update'` of the target (docs/messages.md).
-   */
-  private async store(
-    c: Conversation, d: Delivery, changes: Record<string, JsonValue | null>, after: (() => void)[],
-    m: {
-      text: string; attachments: StoredMessage['attachments']; nf: string; outgoing: boolean; cmid?: string; flagged?: { plugin: string; reason: string } | undefined
-      ref?: StoredMessage['ref']; sig?: string | undefined; timer?: number | undefined
-    },
-  ): Promise<void> {
-    if (m.ref) await verifyRef(async (a) => (await this.directory.deviceEntry(a))?.signingKey, c.id, d.sender, m.sig, d.franking!.tf)
-    const stored: StoredMessage = {
-      id: d.messageId, conversationId: d.conversationId, seq: d.seq, ts: d.ts, sender: { ...d.sender }, outgoing: m.outgoing,
-      text: m.text, attachments: m.attachments, encryption: d.mode, nf: m.nf, tf: d.franking!.tf, rf: d.franking!.rf, kid: d.franking!.kid,
-    }
-    const cmid = m.cmid ?? d.clientMessageId
-    if (cmid !== undefined) stored.clientMessageId = cmid
-    if (m.flagged) stored.flagged = m.flagged
-    if (m.ref) stored.ref = m.ref
-    if (m.sig) stored.sig = m.sig
-    if (m.timer !== undefined) stored.timer = m.timer // franked: expiry follows the sender's timer (decision 0023)
-    const received = await receiveMessage(this.core.store, changes, stored, this.core.now())
-    const error = 'action' in received ? ('error' in received.applied ? received.applied.error : undefined) : received.error
-    after.push(() => {
-      if (error) {
-        const payload = { error, conversationId: c.id, messageId: d.messageId, device: { ...d.sender }, sessionReset: false }
-        c._emit('error', payload)
-        this.core.events.emit('error', payload)
-      }
-      if ('action' in received && 'receipt' in received.applied) return void (c._emit('receipt', received.applied.receipt), this.core.events.emit('receipt', received.applied.receipt))
-      if ('action' in received && !('target' in received.applied)) return
-      const msg = toMessage('action' in received ? (received.applied as { target: StoredMessage }).target : received.message)
-      if ('action' in received) return void (c._emit('update', msg), this.core.events.emit('update', msg))
-      if (!msg.outgoing && c.request !== null) msg.request = true // safety: an open message request
-      c._emit('message', msg)
-      this.core.events.emit('message', msg)
-    })
-  }
-
-  /**
-   * A `roster` delivery: verified against this device's pin and stored at once (missing earlier
-   * records fetched and verified first); a duplicate of a held record is nothing new.
-   * @throws {RosterRejectedError} the record or the chain fails, or forks what this device holds.
-   */
-  /**
-   * @throws {MemberMismatchError} when the signer is not a member of `c`.
-   * @throws {InvalidSignatureError} when the record is not signed by a listed device of its user.
-   */
-  private async verifyModeChange(mc: NonNullable<Delivery['modeChange']>, c: Conversation): Promise<void> {
-    if (!c.members.includes(mc.userId) || (c.kind === 'group' && c.roleOf(mc.userId) !== 'admin')) {
-      throw new MemberMismatchError('the mode change is signed by a user who is not a member (of a group: an admin) of this conversation', { conversationId: c.id, userId: mc.userId })
-    }
-    const signer: DeviceAddress = { userId: mc.userId, deviceId: mc.deviceId }
-    const entry = await this.directory.deviceEntry(signer)
-    if (!entry || !verifyModeChange(mc, entry.signingKey)) {
-      throw new InvalidSignatureError('the mode change is not signed by a device of its user', { what: 'mode_change' })
     }
   }
 

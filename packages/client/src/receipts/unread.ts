@@ -89,6 +89,9 @@ export class UnreadCounts {
       this.fresh.delete(conversationId)
       const self = this.core.self().userId
       const last = this.tallies.get(conversationId)
+      // What this run took (a recount asked for, new messages) is gone once taken: if the store
+      // fails now, the next run recounts from the log rather than add to a stale tally.
+      this.tallies.delete(conversationId)
       const marker = await readMarker(this.core.store, conversationId, self)
       let tally = full || !last || last.marker !== marker ? undefined : added(last, fresh)
       if (!tally) {

@@ -54,7 +54,10 @@ export function useReport(ref: ConversationRef, options: UseReportOptions = {}):
   const [loading, setLoading] = useState(false)
   const [submitting, setSubmitting] = useState(false)
   const [result, setResult] = useState<ReportResult | null>(null)
-  const [error, setError] = useState<HookError | null>(null)
+  // Loading the preview and sending the report fail separately: a reload after a new message
+  // clears its own failure, never a failed submit's.
+  const [loadError, setLoadError] = useState<HookError | null>(null)
+  const [submitError, setSubmitError] = useState<HookError | null>(null)
   const [generation, setGeneration] = useState(0)
   // A message stored after the preview loaded (a request opened before its first message was
   // decrypted, say) would otherwise be sent by submit() without ever being shown.
@@ -69,11 +72,12 @@ export function useReport(ref: ConversationRef, options: UseReportOptions = {}):
       (page) => {
         if (!live) return
         setPreview(page.messages.filter((m) => m.status !== 'pending'))
+        setLoadError(null)
         setLoading(false)
       },
       (e) => {
         if (!live) return
-        setError(asHookError(e))
+        setLoadError(asHookError(e))
         setLoading(false)
       },
     )
@@ -84,14 +88,14 @@ export function useReport(ref: ConversationRef, options: UseReportOptions = {}):
   const submit = useCallback(async (reason: string, opts: Omit<ReportOptions, 'reason'> = {}) => {
     if (!entry) throw new ConnectionError('no conversation yet')
     setSubmitting(true)
-    setError(null)
+    setSubmitError(null)
     try {
       const r = await entry.conversation.report({ ...opts, reason })
       setResult(r)
       return r
     } catch (e) {
       const err = asHookError(e)
-      setError(err)
+      setSubmitError(err)
       throw err
     } finally {
       setSubmitting(false)
@@ -99,8 +103,9 @@ export function useReport(ref: ConversationRef, options: UseReportOptions = {}):
   }, [entry])
   const reset = useCallback(() => {
     setResult(null)
-    setError(null)
+    setLoadError(null)
+    setSubmitError(null)
     setGeneration((g) => g + 1)
   }, [])
-  return { preview, loading, submitting, result, error, submit, reset }
+  return { preview, loading, submitting, result, error: submitError ?? loadError, submit, reset }
 }

@@ -14,7 +14,7 @@ export function memoryGroupMethods(s: MemoryState): GroupMethods {
   const { conversations, bySeq, rosters, activeDevices, deliver, addMessage } = s
   const methods: GroupMethods = {
     async createGroup(args) {
-      const { record, state } = args
+      const { record } = args
       if (conversations.has(record.conversationId)) throw new RosterRejectedError('the group exists already', { conversationId: record.conversationId, version: 1, reason: 'stale' })
       const c: ConversationRecord = {
         id: record.conversationId, kind: 'group', members: [], encryption: args.mode, upgradeRequired: args.upgradeRequired, createdAt: args.now, lastSeq: 0,
