@@ -14,6 +14,7 @@ import { io as ioClient, type Socket } from 'socket.io-client'
 import { PGlite } from '@electric-sql/pglite'
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@parley/protocol'
 import pg from 'pg'
+import { dropDatabase } from '../../../server/test/helpers/postgres.js'
 import { generateDeviceIdentity, generatePreKeys, generateUserIdentity, signDeviceList, signHelloProof } from '@parley/crypto'
 import {
   createParleyServer, DEFAULT_KEYS_FETCH_LIMIT, DEFAULT_KEYS_FETCH_PER_TARGET_LIMIT, memoryStore, pgliteStore, postgresStore,
@@ -137,12 +138,7 @@ async function freshDatabaseUrl(): Promise<string> {
   await admin.connect()
   await admin.query(`CREATE DATABASE ${name}`)
   await admin.end()
-  closers.unshift(async () => {
-    const c = new pg.Client({ connectionString: DATABASE_URL })
-    await c.connect()
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await c.end()
-  })
+  closers.unshift(() => dropDatabase(name)) // waits for the pools' backends to go first
   const url = new URL(DATABASE_URL)
   url.pathname = `/${name}`
   return url.toString()
