@@ -5,16 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { memoryKeyStore } from '../src/index.js'
-
-function prng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from './helpers/prng.js'
 
 const SEGMENTS = ['msg', 'msgpend', 'm', 'c1', 'c2', 'a/b', '', 'x']
 

@@ -16,6 +16,7 @@ import { toMessage } from '../src/messages/message-log.js'
 import { RK } from '../src/receipts/receipt-book.js'
 import { countUnread, UnreadCounts } from '../src/receipts/unread.js'
 import type { ClientEvents } from '../src/types.js'
+import { prng } from './helpers/prng.js'
 
 const conv = 'c1'
 const me = 'me'
@@ -41,17 +42,6 @@ function world() {
   const put = (m: StoredMessage) => store.set(K.message(conv, m.seq), m as unknown as JsonValue)
   const settle = async () => { for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r)) }
   return { store, events, unread, emitted, row, put, settle, listings: () => listings }
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing walk can be replayed by its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 describe('unread counts', () => {
