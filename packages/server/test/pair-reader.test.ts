@@ -1,8 +1,9 @@
 /**
- * The pair reader (src/safety/pair-reader.ts) batches concurrent safety reads: a read made
- * while none is in flight goes out at once, the others of its I/O turn (and reads made while
- * CONCURRENT_PAIR_READS are in flight) leave together in one store call (at most MAX_PAIR_BATCH), each distinct question once, every caller gets its own answer, and a failed call
- * fails only the reads in it.
+ * The pair reader (src/safety/pair-reader.ts) batches concurrent safety reads: the reads of one
+ * I/O turn (and reads made while CONCURRENT_PAIR_READS are in flight) leave together in one
+ * store call (at most MAX_PAIR_BATCH) at the end of the turn, even when none is in flight (a
+ * store that answers synchronously must not make each read a query of its own), each distinct
+ * question once; every caller gets its own answer, and a failed call fails only the reads in it.
  */
 import { describe, expect, it } from 'vitest'
 import { CONCURRENT_PAIR_READS, MAX_PAIR_BATCH, PairReader } from '../src/safety/pair-reader.js'
@@ -38,16 +39,18 @@ async function drain(release: () => void, reads: Promise<unknown>[]): Promise<vo
 }
 
 describe('PairReader', () => {
-  it('sends a lone read at once, the rest of the turn in one batch, and later reads once a slot frees, answering every caller', async () => {
+  it('sends the reads of a turn in one batch at its end, even when idle, and later reads once a slot frees, answering every caller', async () => {
     expect(CONCURRENT_PAIR_READS).toBeGreaterThanOrEqual(2)
     const { store, calls, release } = gatedStore()
     await store.block('ann', 'bob', 1)
     const reader = new PairReader(store)
     const sizes = () => calls.map((c) => c.length)
     const first = reader.read('ann', 'u0')
+    expect(sizes()).toEqual([]) // idle, yet the read waits for the rest of its turn
+    await new Promise((r) => setImmediate(r))
     expect(sizes()).toEqual([1])
     const waiting = [reader.read('ann', 'bob'), reader.read('bob', 'ann'), reader.read('cat', 'dan')]
-    expect(sizes()).toEqual([1]) // the reader is busy: the turn's reads gather first
+    expect(sizes()).toEqual([1])
     await new Promise((r) => setImmediate(r))
     expect(sizes()).toEqual([1, 3])
     // Fill every slot, then one more read waits for a slot to free.
@@ -62,6 +65,22 @@ describe('PairReader', () => {
     await drain(release, [first, ...waiting, ...fillers, late])
     expect((await first).aBlocksB).toBe(false)
     expect((await Promise.all(waiting)).map((p) => [p.aBlocksB, p.bBlocksA])).toEqual([[true, false], [false, true], [false, false]])
+  })
+
+  it('batches the reads of one turn against a store that answers at once (PGlite runs queries synchronously)', async () => {
+    const inner = memorySafetyStore()
+    const calls: number[] = []
+    const store: SafetyStore = { ...inner, pairs: (queries) => (calls.push(queries.length), inner.pairs(queries)) }
+    const reader = new PairReader(store)
+    // Frames handled one after another in one I/O turn: each one's microtasks (a synchronous
+    // store's whole query) run before the next frame's handler.
+    const reads: Promise<unknown>[] = []
+    for (let i = 0; i < 10; i++) {
+      reads.push(reader.read('a', `b${i}`))
+      for (let k = 0; k < 5; k++) await Promise.resolve()
+    }
+    await Promise.all(reads)
+    expect(calls).toEqual([10]) // answered at once when idle, each read was a query of its own
   })
 
   it('never puts more than MAX_PAIR_BATCH reads in one call', async () => {
@@ -83,7 +102,7 @@ describe('PairReader', () => {
     const same = Array.from({ length: 30 }, () => reader.read('ann', 'bob', 'c1'))
     const other = [reader.read('bob', 'ann', 'c1'), reader.read('ann', 'bob'), reader.read('x\ny', 'z'), reader.read('x', 'y\nz')]
     await new Promise((r) => setImmediate(r))
-    expect(calls.map((c) => c.length)).toEqual([1, 5])
+    expect(calls.map((c) => c.length)).toEqual([6]) // 35 reads of one turn, 6 distinct questions
     await drain(release, [first, ...same, ...other])
     const answers = await Promise.all(same)
     expect(answers.every((p) => p.aBlocksB && !p.bBlocksA)).toBe(true)
@@ -101,10 +120,13 @@ describe('PairReader', () => {
   it('a failed store call rejects only its own reads; the reader keeps working', async () => {
     const { store, release } = gatedStore()
     const reader = new PairReader(store)
+    const turn = () => new Promise((r) => setImmediate(r))
     const a = reader.read('a', 'b')
+    await turn()
     release(true)
     await expect(a).rejects.toThrow('store down')
     const b = reader.read('a', 'c')
+    await turn()
     release()
     await expect(b).resolves.toEqual({ aBlocksB: false, bBlocksA: false, request: null })
   })
