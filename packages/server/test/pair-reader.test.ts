@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import { CONCURRENT_PAIR_READS, MAX_PAIR_BATCH, PairReader } from '../src/safety/pair-reader.js'
 import { memorySafetyStore } from '../src/store/safety-memory.js'
-import type { PairQuery, SafetyStore } from '../src/store/safety-store.js'
+import type { PairQuery, PairSafety, SafetyStore } from '../src/store/safety-store.js'
 
 /** A safety store whose `pairs` calls wait until released, recording each batch. */
 function gatedStore(): { store: SafetyStore; calls: PairQuery[][]; release(fail?: boolean): void } {
@@ -71,16 +71,36 @@ describe('PairReader', () => {
     const inner = memorySafetyStore()
     const calls: number[] = []
     const store: SafetyStore = { ...inner, pairs: (queries) => (calls.push(queries.length), inner.pairs(queries)) }
+    await store.block('b3', 'a', 1)
     const reader = new PairReader(store)
     // Frames handled one after another in one I/O turn: each one's microtasks (a synchronous
     // store's whole query) run before the next frame's handler.
-    const reads: Promise<unknown>[] = []
+    const reads: Promise<PairSafety>[] = []
     for (let i = 0; i < 10; i++) {
       reads.push(reader.read('a', `b${i}`))
       for (let k = 0; k < 5; k++) await Promise.resolve()
     }
-    await Promise.all(reads)
+    const answers = await Promise.all(reads)
     expect(calls).toEqual([10]) // answered at once when idle, each read was a query of its own
+    expect(answers.map((p) => p.bBlocksA)).toEqual(answers.map((_, i) => i === 3))
+  })
+
+  it('a store that throws instead of rejecting fails its batch only, and frees its slot', async () => {
+    const inner = memorySafetyStore()
+    let throwing = true
+    const store: SafetyStore = {
+      ...inner,
+      pairs: (queries) => {
+        if (throwing) throw new Error('store threw')
+        return inner.pairs(queries)
+      },
+    }
+    const reader = new PairReader(store)
+    for (let i = 0; i <= CONCURRENT_PAIR_READS; i++) {
+      await expect(reader.read('a', `b${i}`)).rejects.toThrow('store threw')
+    }
+    throwing = false
+    await expect(reader.read('a', 'c')).resolves.toEqual({ aBlocksB: false, bBlocksA: false, request: null })
   })
 
   it('never puts more than MAX_PAIR_BATCH reads in one call', async () => {

@@ -21,11 +21,14 @@ import { pairReader } from './pair-reader.js'
  * @throws {MessagingDeniedError} @throws {PeerBlockedError}
  */
 export async function checkInvite(ctx: Ctx, inviter: string, invitees: readonly string[]): Promise<string[]> {
+  const others = invitees.filter((to) => to !== inviter)
+  // Every invitee's safety read at once: one batch, not one I/O turn per invitee.
+  const reads = Promise.all(others.map((to) => pairReader(ctx.store.safety).read(inviter, to)))
+  reads.catch(() => {}) // awaited below; a throwing canMessage first must not leave it unhandled
   const requests: string[] = []
-  for (const to of invitees) {
-    if (to === inviter) continue
+  for (const [i, to] of others.entries()) {
     const decision = await canMessage(ctx, inviter, to)
-    const pair = await pairReader(ctx.store.safety).read(inviter, to)
+    const pair = (await reads)[i]!
     if (pair.aBlocksB) throw new PeerBlockedError('you blocked this user: unblock them to invite them', { userId: to })
     if (decision === 'deny' || pair.bBlocksA) throw new MessagingDeniedError('this user cannot be messaged', { userId: to })
     if (decision === 'request') requests.push(to)

@@ -55,7 +55,8 @@ export class PairReader {
       const batch = this.queue.splice(0, MAX_PAIR_BATCH)
       this.running++
       const { distinct, slot } = dedupe(batch)
-      this.store.pairs(distinct).then((results) => {
+      // A store (an integrator's may) that throws rather than rejects fails this batch alone.
+      Promise.resolve().then(() => this.store.pairs(distinct)).then((results) => {
         // A store that answers fewer questions than asked must not read as "nobody blocks anybody".
         if (results.length !== distinct.length) throw new Error(`safety store answered ${results.length} of ${distinct.length} pair queries`)
         batch.forEach((w, i) => w.resolve({ ...results[slot[i]!]! }))
