@@ -34,7 +34,11 @@ export interface ReceivedPush {
 export function vapidKeys(subject = 'mailto:push-test@example.com'): { subject: string; publicKey: string; privateKey: string } {
   const ecdh = createECDH('prime256v1')
   ecdh.generateKeys()
-  return { subject, publicKey: b64url(ecdh.getPublicKey()), privateKey: b64url(ecdh.getPrivateKey()) }
+  // getPrivateKey() drops leading zero bytes (1 key in 256 is shorter), which web-push refuses:
+  // VAPID keys are exactly 32 bytes (the cause of a red CI run on Node 26).
+  const secret = Buffer.alloc(32)
+  ecdh.getPrivateKey().copy(secret, 32 - ecdh.getPrivateKey().length)
+  return { subject, publicKey: b64url(ecdh.getPublicKey()), privateKey: b64url(secret) }
 }
 
 /** RFC 8291 §3.4 / RFC 8188 §2: decrypts a single-record aes128gcm body with the subscription's private key. */
