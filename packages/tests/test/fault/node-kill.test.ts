@@ -31,11 +31,14 @@ describe.skipIf(!up)('fault: a node SIGKILLed mid-stream (two nodes, PostgreSQL 
     const traffic = await openPairs(balancer.url, PAIRS)
     try {
       traffic.start(SEND_INTERVAL_MS)
-      await waitFor(() => traffic.ledger.acked.size >= 40, 20_000, '40 acks before the kill')
+      // Kill while sends are outstanding: on a fast machine every send of a moment can already
+      // be acked (a red CI run: 44 queued, 44 acked), and acks already written by A are still
+      // read after the signal. waitFor returns in a microtask, so no ack lands in between.
+      await waitFor(() => traffic.ledger.acked.size >= 40 && traffic.ledger.queued.size > traffic.ledger.acked.size, 20_000, '40 acks and a send in flight')
+      const atKill = { queued: traffic.ledger.queued.size, acked: traffic.ledger.acked.size }
       nodeA.process.kill('SIGKILL')
       await nodeA.exited
-      // Control: the kill landed mid-stream — sends were still outstanding when A died.
-      const atKill = { queued: traffic.ledger.queued.size, acked: traffic.ledger.acked.size }
+      // Control: the kill landed mid-stream — sends were still outstanding when it was sent.
       expect(atKill.queued).toBeGreaterThan(atKill.acked)
       await new Promise((r) => setTimeout(r, 2_000))
       traffic.stop()
