@@ -36,8 +36,9 @@ export function vapidKeys(subject = 'mailto:push-test@example.com'): { subject: 
   ecdh.generateKeys()
   // getPrivateKey() drops leading zero bytes (1 key in 256 is shorter), which web-push refuses:
   // VAPID keys are exactly 32 bytes (the cause of a red CI run on Node 26).
+  const raw = ecdh.getPrivateKey()
   const secret = Buffer.alloc(32)
-  ecdh.getPrivateKey().copy(secret, 32 - ecdh.getPrivateKey().length)
+  raw.copy(secret, 32 - raw.length)
   return { subject, publicKey: b64url(ecdh.getPublicKey()), privateKey: b64url(secret) }
 }
 
